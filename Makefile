@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+# Top-level, non-recursive Makefile. Each folder contributes a *.mk fragment
+# (included below); `make help` lists the targets.
+#
+#   make            build the images for TARGET (default kvm)
+#   make test       run every test (unit, tool, image, QEMU boot)
+#   make O=dir      build out of tree;  make V=1  show every command
+
+MAKEFLAGS += -rR --no-print-directory
+.SUFFIXES:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+TOP      := $(CURDIR)
+PRODUCT  ?= space
+VERSION  ?= $(shell cat $(TOP)/VERSION)
+TARGET   ?= kvm
+O        ?= out
+override O := $(abspath $(O))
+CACHE    ?= $(HOME)/.cache/$(PRODUCT)-build
+V        ?= 0
+WERROR   ?= 0
+ADMIN_PASSWORD_FILE ?=
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-8s %s\n'
+endif
+
+# Reproducible builds: time and locale come from the source, not the machine.
+SOURCE_DATE_EPOCH ?= $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null || echo 1700000000)
+export SOURCE_DATE_EPOCH
+export TZ := UTC
+export LC_ALL := C
+unexport CFLAGS_EXTRA GREP_OPTIONS
+
+# ---------------------------------------------------------------- C toolchain
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+PKG_CONFIG ?= pkg-config
+PC_PKGS    := openssl libarchive zlib libdeflate
+PC_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PC_PKGS) 2>/dev/null)
+CRYPTO_LIBS    := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+SSL_LIBS       := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+ARCHIVE_LIBS   := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null || echo -larchive)
+ZLIB_LIBS      := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+DEFLATE_LIBS   := $(shell $(PKG_CONFIG) --libs libdeflate 2>/dev/null || echo -ldeflate)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wwrite-strings -Wundef -Wno-unused-parameter \
+	-Werror=implicit-function-declaration
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+BASE_CFLAGS := -std=gnu11 -g $(WARNINGS) -D_GNU_SOURCE -Ipkg/lib -Itests/unit \
+	-DPRODUCT='"$(PRODUCT)"' $(PC_CFLAGS) -MD -MP
+CFLAGS   ?= -O2
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  ?=
+
+BUILD := $(O)/build
+ASAN  := $(O)/asan
+BIN   := $(O)/bin
+
+# Shared library code every program may link (pkg/lib).
+LIBSPACE_SRCS := $(wildcard pkg/lib/*.c)
+
+PROGRAMS   :=
+UNIT_TESTS :=
+TOOL_TESTS :=
+E2E_TESTS  :=
+
+# $(call c_program,NAME): $(NAME)_SRCS, $(NAME)_LIBS -> $(BIN)/NAME
+define c_program
+$(BIN)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+	$$(quiet) LD $$@
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+
+# $(call c_unit_test,NAME): $(NAME)_SRCS, $(NAME)_LIBS -> $(O)/tests/unit/NAME,
+# built with ASan+UBSan.
+define c_unit_test
+$(O)/tests/unit/$(1): $$(patsubst %.c,$(ASAN)/%.o,$$($(1)_SRCS))
+	$$(quiet) LD $$@
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
+endef
+
+$(BUILD)/%.o: %.c
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(ASAN)/%.o: %.c
+	$(quiet) CC-ASAN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -DUNIT_TEST -c -o $@ $<
+
+# ------------------------------------------------------------------ fragments
+# Every program or library folder has a module.mk declaring PROGRAMS,
+# UNIT_TESTS, TOOL_TESTS and their sources.
+include $(sort $(wildcard */module.mk */*/module.mk))
+include pkg/debs.mk
+include kernel-config/kernel.mk
+include rootfs/rootfs.mk
+include image/disk.mk
+include tests/tests.mk
+
+$(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
+$(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
+
+.PHONY: all programs clean distclean help
+all: programs
+programs: $(addprefix $(BIN)/,$(PROGRAMS))
+
+clean:
+	rm -rf $(O)
+
+distclean: clean
+	rm -rf $(CACHE)
+
+help:
+	@echo 'Build:'
+	@echo '  make [all]          images for TARGET=$(TARGET): raw disk + qcow2 in $(O)/'
+	@echo '  make programs       the C programs only ($(O)/bin)'
+	@echo '  make rootfs         the assembled root tree ($(O)/$(TARGET)/rootfs)'
+	@echo '  make fetch          download and verify the pinned Debian packages'
+	@echo '  make update-lock    refresh pkg/debs.lock from the Debian archive'
+	@echo '  make check-kernel   check the pinned kernel against kernel-config/'
+	@echo '  make check-repro    build twice from clean and compare the images'
+	@echo 'Test:'
+	@echo '  make test           every test (unit, tool, image, QEMU boot)'
+	@echo '  make test-unit      C unit tests under ASan+UBSan'
+	@echo '  make test-tool      tool tests on the host'
+	@echo '  make test-image     image layout/filesystem checks'
+	@echo '  make test-e2e       QEMU boot tests (TCG)'
+	@echo '  make bench          benchmarks'
+	@echo 'Knobs: PRODUCT VERSION TARGET O= V=1 WERROR=1 ADMIN_PASSWORD_FILE CACHE'
+
+# Generated header dependencies.
+-include $(shell find $(BUILD) $(ASAN) -name '*.d' 2>/dev/null)

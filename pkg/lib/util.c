@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c - shared helpers; see util.h for the contract. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+
+space_log_fn_t space_log_fn;
+
+static const char *const space_errors[] = {
+	[SPACE_E_FORMAT - SPACE_E_FIRST] = "malformed input",
+	[SPACE_E_DIGEST - SPACE_E_FIRST] = "digest mismatch",
+	[SPACE_E_UNSAFE_PATH - SPACE_E_FIRST] = "unsafe path",
+	[SPACE_E_SIGNATURE - SPACE_E_FIRST] = "signature does not verify",
+	[SPACE_E_UNTRUSTED - SPACE_E_FIRST] = "certificate not trusted",
+	[SPACE_E_CHILD - SPACE_E_FIRST] = "command failed",
+};
+
+const char *space_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err >= SPACE_E_FIRST && err < SPACE_E_LAST)
+		return space_errors[err - SPACE_E_FIRST];
+	return strerror(err);
+}
+
+void space_log(const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	if (!space_log_fn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	space_log_fn(buf);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+static void log_argv(const char *const argv[])
+{
+	char line[4096];
+	size_t off = 0;
+
+	for (size_t i = 0; argv[i] && off < sizeof(line) - 1; i++) {
+		int n = snprintf(line + off, sizeof(line) - off, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+	space_log("run: %s", line);
+}
+
+static int redirect(const char *path, int fd, int flags)
+{
+	int f = open(path, flags | O_CLOEXEC, 0644);
+
+	if (f < 0)
+		return -1;
+	if (dup2(f, fd) < 0)
+		return -1;
+	close(f);
+	return 0;
+}
+
+int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path)
+{
+	pid_t pid;
+	int status;
+
+	log_argv(argv);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (stdin_path && redirect(stdin_path, 0, O_RDONLY) < 0)
+			_exit(127);
+		if (stdout_path && redirect(stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC) < 0)
+			_exit(127);
+		/* execvp's prototype predates const; argv is not modified. */
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	return -SPACE_E_CHILD;
+}
+
+int run_argv(const char *const argv[])
+{
+	return run_argv_io(argv, NULL, NULL);
+}
+
+int fsync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int fd, r = 0;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(dir, sizeof(dir), "%s", path);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (!slash)
+			strcpy(dir, ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = buf;
+	int fd, r = 0;
+
+	if (!tmp)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		r = -errno;
+		goto out_free;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto out_close;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		r = -errno;
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		goto out_unlink;
+	}
+	r = fsync_parent(path);
+	goto out_free;
+out_close:
+	close(fd);
+out_unlink:
+	unlink(tmp);
+out_free:
+	free(tmp);
+	return r;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t off = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if ((size_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out_close;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out_free;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*out = buf;
+	if (len)
+		*len = off;
+	buf = NULL;
+out_free:
+	free(buf);
+out_close:
+	close(fd);
+	return r;
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int sha256_file_hex(const char *path, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	unsigned char buf[1 << 16];
+	EVP_MD_CTX *ctx;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	hex_encode(md, mdlen, out);
+out:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return r;
+}

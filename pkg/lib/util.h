@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* util.h - small helpers shared by every program: errors, logging, argv
+ * execution, atomic file writes.
+ *
+ * Error model: functions return 0 (or a count) on success and a negative
+ * errno, or a negative SPACE_E* code (<= -1024), on failure. Library code
+ * never prints and never exits; the tool prints one message at the top with
+ * space_strerror().  Strings returned by space_strerror() are static.
+ */
+#ifndef SPACE_UTIL_H
+#define SPACE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Project-specific errors (returned negated, like errno values). */
+enum {
+	SPACE_E_FIRST = 1024,
+	SPACE_E_FORMAT = SPACE_E_FIRST, /* malformed input */
+	SPACE_E_DIGEST,                 /* digest mismatch */
+	SPACE_E_UNSAFE_PATH,            /* absolute, "..", or escapes the root */
+	SPACE_E_SIGNATURE,              /* signature does not verify */
+	SPACE_E_UNTRUSTED,              /* certificate chain not trusted */
+	SPACE_E_CHILD,                  /* a command exited non-zero */
+	SPACE_E_LAST,
+};
+
+const char *space_strerror(int err);
+
+/* Logging hook. The library calls space_log() for informational lines
+ * (commands it runs, progress); a tool decides where they go by setting
+ * space_log_fn. NULL (the default) discards them. */
+typedef void (*space_log_fn_t)(const char *msg);
+extern space_log_fn_t space_log_fn;
+void space_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run argv[0] (PATH lookup) with argv, never through a shell. The command
+ * line is logged first. Returns 0 when it exits 0, -SPACE_E_CHILD when it
+ * exits non-zero or dies, a negative errno when it cannot be started.
+ * stdin_path/stdout_path (either may be NULL) redirect the child's stdin and
+ * stdout from/to files. */
+int run_argv(const char *const argv[]);
+int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path);
+
+/* Write len bytes to path atomically: a temporary file in the same
+ * directory, fsync, rename, fsync of the directory. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* fsync the directory holding path (or path itself if it is a directory). */
+int fsync_parent(const char *path);
+
+/* mkdir -p; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Read a whole file into a NUL-terminated malloc'd buffer (caller frees).
+ * Refuses files larger than max bytes with -EFBIG. */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated, lowercase). */
+void hex_encode(const unsigned char *in, size_t n, char *out);
+
+/* SHA-256 of a file as lowercase hex (out: 65 bytes). OpenSSL EVP. */
+int sha256_file_hex(const char *path, char out[65]);
+
+/* asprintf that returns NULL on failure instead of leaving out undefined. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

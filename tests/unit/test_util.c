@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* test_util.c - tests for pkg/lib/util.c */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "tap.h"
+
+int main(void)
+{
+	char dir[] = "/tmp/test_util.XXXXXX";
+	char path[256], hex[65], *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	ok(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	is_int(mkdir_p(path, 0755), 0, "mkdir_p creates nested directories");
+	is_int(mkdir_p(path, 0755), 0, "mkdir_p on an existing directory");
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	is_int(write_file_atomic(path, "abc", 3, 0600), 0, "write_file_atomic");
+	ok(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "mode is applied");
+	is_int(read_file(path, 100, &buf, &len), 0, "read_file");
+	ok(len == 3 && strcmp(buf, "abc") == 0, "content round-trips");
+	free(buf);
+	is_int(read_file(path, 2, &buf, &len), -EFBIG, "read_file refuses a file over the limit");
+
+	is_int(sha256_file_hex(path, hex), 0, "sha256_file_hex");
+	ok(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+	   "sha256(abc) is the FIPS 180-2 vector");
+
+	const char *const t[] = {"true", NULL}, *const f[] = {"false", NULL},
+			  *const nx[] = {"/nonexistent/prog", NULL};
+	is_int(run_argv(t), 0, "run_argv true");
+	is_int(run_argv(f), -SPACE_E_CHILD, "run_argv false reports a failed child");
+	is_int(run_argv(nx), -SPACE_E_CHILD, "run_argv of a missing program fails");
+	ok(strcmp(space_strerror(-SPACE_E_DIGEST), "digest mismatch") == 0, "space_strerror");
+	ok(strcmp(space_strerror(-ENOENT), strerror(ENOENT)) == 0, "space_strerror falls back");
+
+	const char *const rm[] = {"rm", "-rf", dir, NULL};
+	run_argv(rm);
+	return done_testing();
+}
