@@ -73,6 +73,7 @@ PROGRAMS   :=
 UNIT_TESTS :=
 TOOL_TESTS :=
 E2E_TESTS  :=
+BENCHES    :=
 
 # $(call c_program,NAME): $(NAME)_SRCS, $(NAME)_LIBS -> $(BIN)/NAME
 define c_program

@@ -18,3 +18,10 @@ test-tool: programs
 		O=$(O) BIN=$(BIN) TOP=$(TOP) PRODUCT=$(PRODUCT) VERSION=$(VERSION) \
 			bash $$t || { echo "FAIL: $$t"; fail=1; }; \
 	done; exit $$fail
+
+# BENCHES: scripts that print "name: figure (ratio vs baseline)" lines.
+bench: programs
+	$(Q)for b in $(BENCHES); do \
+		echo "== $$b"; \
+		O=$(O) BIN=$(BIN) TOP=$(TOP) CACHE=$(CACHE) bash $$b || exit 1; \
+	done
