@@ -116,7 +116,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
 
 .PHONY: all programs clean distclean help
-all: programs
+all: images
 programs: $(addprefix $(BIN)/,$(PROGRAMS))
 
 clean:

@@ -1,0 +1,95 @@
+# rootfs/rootfs.mk - packages -> root tree.
+#
+# Every file of the root tree comes from a package of our own format:
+#   - each pinned Debian package, converted by rootfs/deb2pkg.sh;
+#   - base-files, from rootfs/skeleton plus generated release/shadow;
+#   - one package per appliance program (C programs under pkg/);
+#   - initramfs, made by dracut from the installed kernel modules.
+# The tree is assembled by `pkg install --no-chown` into an empty directory;
+# owners and device nodes live in the package database (`pkg attrs`) and are
+# applied inside the filesystem image by mkimage.
+
+KERNEL_PKG := $(shell awk '/^linux-image-/ {print $$1}' $(LOCK))
+KVER       := $(KERNEL_PKG:linux-image-%=%)
+DEB_NAMES  := $(shell awk '!/^#/ && NF {print $$1}' $(LOCK))
+deb_version = $(shell awk '$$1 == "$(1)" {print $$2}' $(LOCK))
+BUILD_ID   ?= $(shell git -C $(TOP) rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+PKGDIR     := $(O)/packages
+STAGE      := $(O)/staging
+TDIR       := $(O)/$(TARGET)
+ROOTFS     := $(TDIR)/rootfs
+ROOTFS_ATTRS := $(TDIR)/rootfs.attrs
+PKG        := $(BIN)/pkg
+
+# Programs that go into the appliance: those built from pkg/<prog>/ (the
+# host-only build tools say so with NAME_HOST_ONLY := 1).
+APPLIANCE_PROGRAMS = $(foreach p,$(PROGRAMS),$(if $($(p)_HOST_ONLY),,$(if $(filter pkg/%,$(firstword $($(p)_SRCS))),$(p))))
+prog_dir = $(patsubst %/,%,$(dir $(firstword $($(1)_SRCS))))
+
+DEB_PKGS  = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(DEB_NAMES)))
+PROG_PKGS = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(APPLIANCE_PROGRAMS)))
+BASE_PKG  = $(PKGDIR)/base-files.pkg
+ALL_PKGS  = $(BASE_PKG) $(DEB_PKGS) $(PROG_PKGS)
+
+.PHONY: packages rootfs
+packages: $(ALL_PKGS)
+rootfs: $(TDIR)/rootfs.stamp
+
+$(DEB_PKGS): $(PKGDIR)/%.pkg: $(STAMP)/fetch $(PKG) rootfs/deb2pkg.sh
+	$(quiet) DEB2PKG $@
+	$(Q)mkdir -p $(@D)
+	$(Q)sh rootfs/deb2pkg.sh $(PKG) "$$($(BIN)/debs path --lock $(LOCK) --cache $(DEB_CACHE) $*)" \
+		$* '$(call deb_version,$*)' $@ $(STAGE)/deb-$*
+	$(Q)rm -rf $(STAGE)/deb-$*
+
+# base-files depends on the password file's content, not just its name.
+ADMIN_PW_DEP := $(if $(ADMIN_PASSWORD_FILE),$(ADMIN_PASSWORD_FILE))
+$(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs/skeleton) $(ADMIN_PW_DEP) VERSION
+	$(quiet) PKG $@
+	$(Q)mkdir -p $(@D)
+	$(Q)sh rootfs/mkbase.sh $(STAGE)/base-files $(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE)
+	$(Q)$(PKG) build --name base-files --version $(VERSION) --release 1 --arch amd64 \
+		--summary "$(PRODUCT) base system: init, rc scripts, accounts" --base-files \
+		--config etc/passwd --config etc/group --config etc/shadow --config etc/hostname \
+		--config etc/fstab --config etc/hosts --config etc/profile \
+		--attrs rootfs/base-files.attrs $(STAGE)/base-files $@
+
+# $(call prog_pkg,NAME): the package of one appliance program.
+define prog_pkg
+$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_dir,$(1))/files 2>/dev/null)
+	$$(quiet) PKG $$@
+	$$(Q)rm -rf $(STAGE)/prog-$(1) && mkdir -p $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin) $$(@D)
+	$$(Q)if [ -d $(call prog_dir,$(1))/files ]; then cp -a $(call prog_dir,$(1))/files/. $(STAGE)/prog-$(1)/; fi
+	$$(Q)cp $(BIN)/$(1) $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
+	$$(Q)strip --strip-unneeded $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
+	$$(Q)$(PKG) build --name $(1) --version $(VERSION) --release 1 --arch amd64 \
+		--summary "$(PRODUCT) $(1)" $(STAGE)/prog-$(1) $$@
+endef
+$(foreach p,$(APPLIANCE_PROGRAMS),$(eval $(call prog_pkg,$(p))))
+
+# dracut takes the storage drivers of every target, so one initramfs boots
+# the same image on KVM, ESXi and the JA2500.
+INITRD_DRIVERS := virtio_blk virtio_scsi virtio_pci ahci ata_piix megaraid_sas mptspi \
+	vmw_pvscsi nvme sd_mod sr_mod ext4
+DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force \
+	--kver $(KVER) --kmoddir $(ROOTFS).tmp/lib/modules/$(KVER) --compress=gzip \
+	-m "base udev-rules kernel-modules rootfs-block fs-lib" \
+	--drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir $(O)/tmp
+
+$(TDIR)/rootfs.stamp: $(ALL_PKGS)
+	$(quiet) ROOTFS $(ROOTFS)
+	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs && mkdir -p $(ROOTFS).tmp $(O)/tmp
+	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(ALL_PKGS)
+	$(quiet) DRACUT initrd.img-$(KVER)
+	$(Q)mkdir -p $(STAGE)/initramfs/boot
+	$(Q)dracut $(DRACUT_ARGS) $(STAGE)/initramfs/boot/initrd.img-$(KVER)
+	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs/boot/initrd.img
+	$(Q)$(PKG) build --name initramfs --version $(VERSION) --release 1 --arch amd64 \
+		--summary "initramfs for $(KVER) (dracut)" --depends $(KERNEL_PKG) \
+		$(STAGE)/initramfs $(PKGDIR)/initramfs.pkg
+	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(PKGDIR)/initramfs.pkg
+	$(Q)$(PKG) --root $(ROOTFS).tmp attrs > $(ROOTFS_ATTRS).tmp
+	$(Q)mv $(ROOTFS_ATTRS).tmp $(ROOTFS_ATTRS)
+	$(Q)mv $(ROOTFS).tmp $(ROOTFS)
+	$(Q)touch $@

@@ -1,0 +1,23 @@
+#!/bin/sh
+# host-deps.sh LIST - make sure the build host has the Debian packages in
+# LIST. As root, install the missing ones; otherwise print one apt-get line
+# and fail.
+set -eu
+want=$(grep -v '^[[:space:]]*#' "$1" | tr -s ' \n' '  ')
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+	echo "host-deps: installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086 # one word per package
+	apt-get install -y -q --no-install-recommends $missing
+else
+	echo "host-deps: missing build tools; run as root:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi

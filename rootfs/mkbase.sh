@@ -1,0 +1,34 @@
+#!/bin/sh
+# mkbase.sh STAGING PRODUCT VERSION BUILD_ID [ADMIN_PASSWORD_FILE]
+# Make the base-files staging tree: the skeleton plus generated files.
+# The admin hash is SHA-512 crypt with a salt derived from the version, so
+# the same password file gives the same image; no file means "locked".
+set -eu
+staging=$1 product=$2 version=$3 build_id=$4 pwfile=${5:-}
+here=$(dirname "$0")
+rm -rf "$staging"
+mkdir -p "$staging"
+cp -a "$here/skeleton/." "$staging/"
+cd "$staging"
+mkdir -p dev proc sys run tmp mnt root home/admin var/log var/lib var/tmp \
+	boot lib usr/lib usr/bin usr/sbin bin sbin etc/rc.d
+cat > "etc/$product-release" <<REL
+PRODUCT=$product
+VERSION=$version
+BUILD_ID=$build_id
+REL
+if [ -n "$pwfile" ]; then
+	[ -r "$pwfile" ] || { echo "mkbase: $pwfile: cannot read ADMIN_PASSWORD_FILE" >&2; exit 1; }
+	salt=$(printf '%s' "$product-$version" | sha256sum | cut -c1-16)
+	hash=$(head -n1 "$pwfile" | tr -d '\n' | openssl passwd -6 -salt "$salt" -stdin)
+else
+	hash='!'
+fi
+# 19000: a fixed "last changed" day, so no account is forced to expire.
+{
+	echo "root:*:19000:0:99999:7:::"
+	echo "admin:$hash:19000:0:99999:7:::"
+	echo "sshd:*:19000:0:99999:7:::"
+	echo "nobody:*:19000:0:99999:7:::"
+} > etc/shadow
+chmod 600 etc/shadow
