@@ -13,7 +13,7 @@ rm -rf "$staging/usr/share/doc" "$staging/usr/share/man" "$staging/usr/share/inf
 	"$staging/usr/share/locale" "$staging/usr/share/lintian" "$staging/usr/share/bug" \
 	"$staging/usr/share/bash-completion"
 summary=$(dpkg-deb -f "$deb" Description | head -n1)
-deps=
+attrs=
 case "$name" in
 busybox-static)
 	# The applet links busybox would make with --install; the watchdog
@@ -25,6 +25,10 @@ busybox-static)
 		rel=$(echo "$p" | sed 's|[^/]*/|../|g; s|[^/]*$||')
 		ln -s "${rel}bin/busybox" "$staging/$p"
 	done
+	# setuid root so that su and passwd work for admin; busybox drops
+	# the privilege for every applet that does not need it.
+	attrs=$staging.attrs
+	echo "bin/busybox f 4755 0 0" > "$attrs"
 	;;
 linux-image-*)
 	kver=${name#linux-image-}
@@ -34,4 +38,5 @@ linux-image-*)
 esac
 [ -n "$(ls -A "$staging")" ] || { echo "deb2pkg: $name: empty package" >&2; exit 1; }
 "$pkg" build --name "$name" --version "$version" --release 1 --arch amd64 \
-	--summary "$summary" "$staging" "$out"
+	--summary "$summary" ${attrs:+--attrs "$attrs"} "$staging" "$out"
+rm -f "$staging.attrs"

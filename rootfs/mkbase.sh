@@ -24,9 +24,11 @@ if [ -n "$pwfile" ]; then
 else
 	hash='!'
 fi
+# root shares admin's password: it can log in on the console and admin can
+# `su` to it; dropbear refuses root over the network.
 # 19000: a fixed "last changed" day, so no account is forced to expire.
 {
-	echo "root:*:19000:0:99999:7:::"
+	echo "root:$hash:19000:0:99999:7:::"
 	echo "admin:$hash:19000:0:99999:7:::"
 	echo "sshd:*:19000:0:99999:7:::"
 	echo "nobody:*:19000:0:99999:7:::"
