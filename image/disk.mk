@@ -1,6 +1,7 @@
 # image/disk.mk - root tree -> raw GPT disk -> qcow2 (mkimage, image/lib).
-DISK_RAW   := $(O)/$(PRODUCT)-$(VERSION)-$(TARGET).img
-DISK_QCOW2 := $(O)/$(PRODUCT)-$(VERSION)-$(TARGET).qcow2
+IMGDIR     ?= $(O)
+DISK_RAW   := $(IMGDIR)/$(PRODUCT)-$(VERSION)-$(TARGET).img
+DISK_QCOW2 := $(IMGDIR)/$(PRODUCT)-$(VERSION)-$(TARGET).qcow2
 DISK_SIZE  ?= 8G
 ROOT_SIZE  ?= 2G
 MKIMAGE    := $(BIN)/mkimage
@@ -13,6 +14,7 @@ qcow2: $(DISK_QCOW2)
 
 $(DISK_RAW): $(TDIR)/rootfs.stamp $(MKIMAGE)
 	$(quiet) DISK $@
+	$(Q)mkdir -p $(@D)
 	$(Q)$(MKIMAGE) $(MKIMAGE_V) disk --out $@ --rootfs $(ROOTFS) --attrs $(ROOTFS_ATTRS) \
 		--seed "$(PRODUCT)-$(VERSION)-$(TARGET)" --product $(PRODUCT) --version $(VERSION) \
 		--size $(DISK_SIZE) --root-size $(ROOT_SIZE)

@@ -17,7 +17,11 @@ BUILD_ID   ?= $(shell git -C $(TOP) rev-parse --short=12 HEAD 2>/dev/null || ech
 
 PKGDIR     := $(O)/packages
 STAGE      := $(O)/staging
-TDIR       := $(O)/$(TARGET)
+# VARIANT names a second flavour of the same build that shares the package
+# conversions (the e2e tests build one with a test-only admin password).
+VARIANT    ?=
+VSUFFIX    := $(if $(VARIANT),-$(VARIANT))
+TDIR       := $(O)/$(TARGET)$(VSUFFIX)
 ROOTFS     := $(TDIR)/rootfs
 ROOTFS_ATTRS := $(TDIR)/rootfs.attrs
 PKG        := $(BIN)/pkg
@@ -29,7 +33,7 @@ prog_dir = $(patsubst %/,%,$(dir $(firstword $($(1)_SRCS))))
 
 DEB_PKGS  = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(DEB_NAMES)))
 PROG_PKGS = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(APPLIANCE_PROGRAMS)))
-BASE_PKG  = $(PKGDIR)/base-files.pkg
+BASE_PKG  = $(PKGDIR)/base-files$(VSUFFIX).pkg
 ALL_PKGS  = $(BASE_PKG) $(DEB_PKGS) $(PROG_PKGS)
 
 .PHONY: packages rootfs
@@ -48,12 +52,12 @@ ADMIN_PW_DEP := $(if $(ADMIN_PASSWORD_FILE),$(ADMIN_PASSWORD_FILE))
 $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs/skeleton) $(ADMIN_PW_DEP) VERSION
 	$(quiet) PKG $@
 	$(Q)mkdir -p $(@D)
-	$(Q)sh rootfs/mkbase.sh $(STAGE)/base-files $(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE)
+	$(Q)sh rootfs/mkbase.sh $(STAGE)/base-files$(VSUFFIX) $(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE)
 	$(Q)$(PKG) build --name base-files --version $(VERSION) --release 1 --arch amd64 \
 		--summary "$(PRODUCT) base system: init, rc scripts, accounts" --base-files \
 		--config etc/passwd --config etc/group --config etc/shadow --config etc/hostname \
 		--config etc/fstab --config etc/hosts --config etc/profile \
-		--attrs rootfs/base-files.attrs $(STAGE)/base-files $@
+		--attrs rootfs/base-files.attrs $(STAGE)/base-files$(VSUFFIX) $@
 
 # $(call prog_pkg,NAME): the package of one appliance program.
 define prog_pkg
@@ -79,16 +83,16 @@ DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force
 
 $(TDIR)/rootfs.stamp: $(ALL_PKGS)
 	$(quiet) ROOTFS $(ROOTFS)
-	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs && mkdir -p $(ROOTFS).tmp $(O)/tmp
+	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs$(VSUFFIX) && mkdir -p $(ROOTFS).tmp $(O)/tmp
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(ALL_PKGS)
 	$(quiet) DRACUT initrd.img-$(KVER)
-	$(Q)mkdir -p $(STAGE)/initramfs/boot
-	$(Q)dracut $(DRACUT_ARGS) $(STAGE)/initramfs/boot/initrd.img-$(KVER)
-	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs/boot/initrd.img
+	$(Q)mkdir -p $(STAGE)/initramfs$(VSUFFIX)/boot
+	$(Q)dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
+	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img
 	$(Q)$(PKG) build --name initramfs --version $(VERSION) --release 1 --arch amd64 \
 		--summary "initramfs for $(KVER) (dracut)" --depends $(KERNEL_PKG) \
-		$(STAGE)/initramfs $(PKGDIR)/initramfs.pkg
-	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(PKGDIR)/initramfs.pkg
+		$(STAGE)/initramfs$(VSUFFIX) $(PKGDIR)/initramfs$(VSUFFIX).pkg
+	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(PKGDIR)/initramfs$(VSUFFIX).pkg
 	$(Q)$(PKG) --root $(ROOTFS).tmp attrs > $(ROOTFS_ATTRS).tmp
 	$(Q)mv $(ROOTFS_ATTRS).tmp $(ROOTFS_ATTRS)
 	$(Q)mv $(ROOTFS).tmp $(ROOTFS)

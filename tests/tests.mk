@@ -25,3 +25,41 @@ bench: programs
 		echo "== $$b"; \
 		O=$(O) BIN=$(BIN) TOP=$(TOP) CACHE=$(CACHE) bash $$b || exit 1; \
 	done
+
+# ---------------------------------------------------------------- images
+test-image: $(DISK_RAW)
+	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS)
+	$(Q)$(MAKE) check-kernel
+
+# ---------------------------------------------------------------- QEMU
+# The e2e image is the same build with a test-only admin password (a second
+# base-files; every other package is shared with the release build).
+E2E_DIR     := $(O)/e2e
+E2E_PWFILE  := $(TOP)/tests/e2e/admin-password.test
+E2E_IMAGE   := $(E2E_DIR)/$(PRODUCT)-$(VERSION)-$(TARGET).qcow2
+PYTHON      := /usr/bin/python3
+
+$(E2E_IMAGE): FORCE
+	$(Q)$(MAKE) images VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
+
+# SeaBIOS and OVMF boots run side by side (one vCPU each).
+test-e2e: $(E2E_IMAGE)
+	$(Q)mkdir -p $(E2E_DIR)/logs
+	$(Q)cd tests/e2e && \
+	  { $(PYTHON) test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
+	  { $(PYTHON) test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
+	  wait
+	$(Q)cat $(E2E_DIR)/logs/bios.tap $(E2E_DIR)/logs/uefi.tap
+	$(Q)test "$$(cat $(E2E_DIR)/logs/bios.rc)" = 0 && test "$$(cat $(E2E_DIR)/logs/uefi.rc)" = 0
+
+# ---------------------------------------------------------------- repro
+check-repro:
+	$(Q)rm -rf $(O)/repro1 $(O)/repro2
+	$(Q)$(MAKE) images O=$(O)/repro1 CACHE=$(CACHE)
+	$(Q)$(MAKE) images O=$(O)/repro2 CACHE=$(CACHE)
+	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)); do \
+		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
+		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
+
+.PHONY: FORCE check-repro
+FORCE:

