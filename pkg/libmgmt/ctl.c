@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* ctl.c - unix control-socket server and client helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "ctl.h"
+#include "util.h"
+
+static int fill_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old;
+	int fd, r;
+
+	if ((r = fill_addr(&sa, path)) < 0)
+		return r;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* umask, not chmod after bind: no window where others could connect. */
+	old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int ctl_accept(int lfd, int timeout_ms)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+	    (cred.uid != 0 && cred.uid != geteuid())) {
+		close(fd);
+		return -EPERM;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+int ctl_read_line(int fd, char *line, size_t max)
+{
+	size_t n = 0;
+
+	while (n + 1 < max) {
+		ssize_t k = read(fd, line + n, 1);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		if (k == 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	if (n + 1 >= max)
+		return -E2BIG;
+	if (memchr(line, '\0', n))
+		return -SPACE_E_FORMAT;
+	return (int)n;
+}
+
+int ctl_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t k = send(fd, p, len, MSG_NOSIGNAL);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
+{
+	struct sockaddr_un sa;
+	struct buf b;
+	int fd, r;
+	char tmp[4096];
+
+	*reply = NULL;
+	if ((r = fill_addr(&sa, path)) < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	buf_init(&b);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = ctl_write_all(fd, req, strlen(req))) < 0 || (r = ctl_write_all(fd, "\n", 1)) < 0)
+		goto out;
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t k;
+
+		r = poll(&p, 1, timeout_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (r == 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		k = read(fd, tmp, sizeof(tmp));
+		if (k < 0) {
+			r = errno == EINTR ? 0 : -errno;
+			if (r)
+				goto out;
+			continue;
+		}
+		if (k == 0)
+			break;
+		if (b.len + (size_t)k > (1u << 20)) {
+			r = -EFBIG;
+			goto out;
+		}
+		buf_put(&b, tmp, (size_t)k);
+	}
+	if ((r = buf_failed(&b)) < 0)
+		goto out;
+	buf_put(&b, "", 0);
+	*reply = b.p;
+	b.p = NULL;
+	if (!strncmp(*reply, "ok", 2) && ((*reply)[2] == '\n' || !(*reply)[2]))
+		r = 0;
+	else if (!strncmp(*reply, "error", 5))
+		r = -SPACE_E_CHILD;
+	else
+		r = -SPACE_E_FORMAT;
+out:
+	buf_free(&b);
+	close(fd);
+	return r;
+}

@@ -1,0 +1,16 @@
+# pkg/libmgmt: code shared by watchdog, mgmtd, devgate and spacectl (byte
+# buffer, JSON writer/reader, HTTP request parser, session and lockout
+# tables, KEY=VALUE config parser, control socket, release inventory,
+# housekeeping). Linked into those programs; no program of its own.
+LIBMGMT_SRCS := $(wildcard pkg/libmgmt/*.c)
+
+UNIT_TESTS += test_libmgmt
+test_libmgmt_SRCS := tests/unit/test_libmgmt.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+test_libmgmt_LIBS := $(CRYPTO_LIBS)
+
+# The users of this library include "libmgmt/<module>.h"; -Ipkg is added
+# only to their own objects so no other folder's include path changes.
+MGMT_USER_DIRS := pkg/watchdog pkg/mgmtd pkg/spacectl pkg/devgate
+$(foreach d,$(MGMT_USER_DIRS),$(BUILD)/$(d)/%.o $(ASAN)/$(d)/%.o) \
+$(ASAN)/tests/unit/test_libmgmt.o $(ASAN)/tests/unit/test_watchdog.o \
+$(ASAN)/tests/unit/test_mgmtd.o: BASE_CFLAGS += -Ipkg

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/* test_libmgmt.c - unit tests for pkg/libmgmt: HTTP parser, JSON writer
+ * and reader, session and lockout tables, KEY=VALUE parser, argv
+ * splitter, hot-patch inventory, housekeeping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "libmgmt/buf.h"
+#include "libmgmt/hk.h"
+#include "libmgmt/http.h"
+#include "libmgmt/json.h"
+#include "libmgmt/kv.h"
+#include "libmgmt/release.h"
+#include "libmgmt/session.h"
+#include "tap.h"
+#include "util.h"
+
+static const struct http_limits lim = { 1024, 4096 };
+
+static int parse(const char *s, struct http_req *req)
+{
+	return http_parse(s, strlen(s), &lim, req);
+}
+
+static void test_http(void)
+{
+	struct http_req req;
+	char tok[64];
+	const char *full = "POST /api/v1/login?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n"
+			   "Cookie: a=b; session=abc123\r\nAuthorization: Bearer tt\r\n\r\nBODY";
+	int r = parse(full, &req);
+
+	is_int(r, (int)(strlen(full) - 4), "complete head: length up to the blank line");
+	ok(http_str_eq(req.method, "POST"), "method");
+	ok(http_str_eq(req.path, "/api/v1/login"), "path without the query");
+	ok(http_str_eq(req.query, "x=1"), "query");
+	is_int(req.content_length, 12, "content-length");
+	ok(req.keep_alive, "HTTP/1.1 keeps alive by default");
+	is_int(http_cookie(&req, "session", tok, sizeof(tok)), 6, "cookie found among others");
+	ok(!strcmp(tok, "abc123"), "cookie value");
+	is_int(http_cookie(&req, "nope", tok, sizeof(tok)), -ENOENT, "absent cookie");
+	is_int(http_cookie(&req, "session", tok, 4), -ENOSPC, "cookie longer than buffer");
+	is_int(http_bearer(&req, tok, sizeof(tok)), 2, "bearer token");
+	ok(http_header(&req, "HOST") != NULL, "header lookup is case-insensitive");
+
+	is_int(parse("GET / HTTP/1.1\r\nHost: a\r\n", &req), 0, "incomplete head needs more");
+	is_int(parse("GET / HTTP/1.0\n\n", &req), 16, "bare LF line ends tolerated");
+	ok(!req.keep_alive, "HTTP/1.0 closes by default");
+	parse("GET / HTTP/1.1\r\nConnection: foo, close\r\n\r\n", &req);
+	ok(!req.keep_alive, "Connection: close honoured in a token list");
+
+	is_int(parse("GET /\r\n\r\n", &req), -SPACE_E_FORMAT, "missing version: 400");
+	is_int(parse("GET x HTTP/1.1\r\n\r\n", &req), -SPACE_E_FORMAT, "target not origin-form");
+	is_int(parse("G(T / HTTP/1.1\r\n\r\n", &req), -SPACE_E_FORMAT, "bad method token");
+	is_int(parse("GET / HTTP/2.0\r\n\r\n", &req), -EPROTONOSUPPORT, "HTTP/2 request line: 505");
+	is_int(parse("GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", &req), -SPACE_E_FORMAT,
+	       "obs-fold rejected");
+	is_int(parse("GET / HTTP/1.1\r\nX : a\r\n\r\n", &req), -SPACE_E_FORMAT,
+	       "space before colon rejected");
+	is_int(parse("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", &req),
+	       -SPACE_E_FORMAT, "conflicting content-length");
+	is_int(parse("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &req), -SPACE_E_FORMAT,
+	       "negative content-length");
+	is_int(parse("GET / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", &req), -EMSGSIZE,
+	       "body over the limit: 413");
+	is_int(parse("GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", &req),
+	       -EMSGSIZE, "huge content-length does not overflow");
+	is_int(parse("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &req), -ENOSYS,
+	       "chunked: 501");
+	is_int(parse("\x16\x03\x01 junk", &req), -SPACE_E_FORMAT, "TLS hello on plain port: 400 early");
+	{
+		char big[2048], nul[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "GET /", 5);
+		is_int(http_parse(big, sizeof(big), &lim, &req), -E2BIG,
+		       "head over max_head without a terminator: 431");
+		is_int(http_parse(nul, sizeof(nul) - 1, &lim, &req), -SPACE_E_FORMAT,
+		       "NUL byte in head rejected");
+	}
+	{
+		struct buf b;
+		buf_init(&b);
+		buf_puts(&b, "GET / HTTP/1.1\r\n");
+		for (int i = 0; i < HTTP_MAX_HEADERS + 1; i++)
+			buf_printf(&b, "X%d: y\r\n", i);
+		buf_puts(&b, "\r\n");
+		struct http_limits big = { 1 << 16, 10 };
+		is_int(http_parse(b.p, b.len, &big, &req), -E2BIG, "too many header fields");
+		buf_free(&b);
+	}
+}
+
+static void test_json(void)
+{
+	struct buf b;
+	struct jw w;
+	char *s = NULL;
+	const char bin[] = { 'a', '"', '\\', '\n', 0x01, '\0', (char)0xff, (char)0xc3, (char)0xa9 };
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "name", "x");
+	jw_kint(&w, "n", -42);
+	jw_kbool(&w, "t", 1);
+	jw_key(&w, "arr");
+	jw_arr_begin(&w);
+	jw_int(&w, 1);
+	jw_str(&w, NULL);
+	jw_obj_begin(&w);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_key(&w, "bin");
+	jw_strn(&w, bin, sizeof(bin));
+	jw_obj_end(&w);
+	ok(!buf_failed(&b), "writer: no error");
+	ok(!strcmp(b.p, "{\"name\":\"x\",\"n\":-42,\"t\":true,\"arr\":[1,null,{}],"
+			"\"bin\":\"a\\\"\\\\\\u000a\\u0001\\u0000\\ufffd\xc3\xa9\"}"),
+	   "writer: commas, nesting, escapes, invalid UTF-8 replaced: %s", b.p);
+	is_int(json_get_string(b.p, b.len, "name", &s), -SPACE_E_FORMAT,
+	       "reader refuses a document holding \\u0000");
+	buf_reset(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "name", "x");
+	jw_kint(&w, "n", -42);
+	jw_key(&w, "o");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "name", "inner");
+	jw_obj_end(&w);
+	jw_key(&w, "bin");
+	jw_strn(&w, bin, 5);
+	jw_obj_end(&w);
+	is_int(json_get_string(b.p, b.len, "name", &s), 0, "reader reads the writer's output");
+	ok(s && !strcmp(s, "x"), "reader: value");
+	free(s);
+	is_int(json_get_string(b.p, b.len, "bin", &s), 0, "escaped control bytes round-trip");
+	ok(s && !memcmp(s, bin, 5) && !s[5], "binary value round-trips");
+	free(s);
+	is_int(json_get_string(b.p, b.len, "n", &s), -EINVAL, "reader: non-string member");
+	is_int(json_get_string(b.p, b.len, "zz", &s), -ENOENT, "reader: absent member");
+	buf_free(&b);
+
+	{
+		const char *in = " {\"username\" : \"adm\\u00e9\\n\", \"password\":\"p\\\"w\\ud83d\\ude00\"} ";
+		is_int(json_get_string(in, strlen(in), "username", &s), 0, "escapes decoded");
+		ok(s && !strcmp(s, "adm\xc3\xa9\n"), "\\u00e9 and \\n decoded");
+		free(s);
+		is_int(json_get_string(in, strlen(in), "password", &s), 0, "surrogate pair");
+		ok(s && !strcmp(s, "p\"w\xf0\x9f\x98\x80"), "surrogate pair to UTF-8");
+		free(s);
+	}
+	static const char *const bad[] = {
+		"", "[]", "{", "{\"a\":}", "{\"a\":\"x\",}", "{\"a\":\"\\u0000\"}", "{\"a\":\"x\"} x",
+		"{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":tru}", "{\"a\":\"\x01\"}",
+		"{\"a\":\"\xff\"}", "{\"a\" \"b\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = NULL;
+		is_int(json_get_string(bad[i], strlen(bad[i]), "a", &s), -SPACE_E_FORMAT,
+		       "malformed JSON rejected: %s", bad[i]);
+		ok(s == NULL, "nothing returned for malformed input");
+	}
+	{
+		char deep[200];
+		memset(deep, '[', sizeof(deep));
+		memcpy(deep, "{\"a\":", 5);
+		is_int(json_get_string(deep, sizeof(deep), "a", &s), -SPACE_E_FORMAT,
+		       "deep nesting is bounded");
+	}
+}
+
+static void test_session(void)
+{
+	struct sess_table t;
+	const struct session *s;
+	char a[SESS_TOKEN_LEN + 1], b2[SESS_TOKEN_LEN + 1], c[SESS_TOKEN_LEN + 1];
+
+	sess_init(&t, 2, 10, 100);
+	is_int(sess_create(&t, "admin", ROLE_ADMIN, 1000, a), 0, "create session");
+	is_int(strlen(a), 32, "token is 128 bits in hex");
+	is_int(sess_create(&t, "admin", ROLE_ADMIN, 1000, b2), 0, "a second login is its own session");
+	ok(strcmp(a, b2), "distinct tokens");
+	is_int(sess_create(&t, "ro", ROLE_READONLY, 1001, c), -EBUSY, "bounded: full table refuses");
+	s = sess_lookup(&t, a, 1005);
+	ok(s && s->role == ROLE_ADMIN && !strcmp(s->user, "admin"), "lookup finds user and role");
+	ok(sess_lookup(&t, "0123", 1005) == NULL, "short token never matches");
+	ok(sess_lookup(&t, a, 1014) != NULL, "idle timer refreshed by a request");
+	ok(sess_lookup(&t, b2, 1014) == NULL, "idle session expired after 10s");
+	is_int(sess_create(&t, "ro", ROLE_READONLY, 1014, c), 0, "expired slot reused");
+	is_int(sess_remove(&t, a), 0, "logout removes");
+	ok(sess_lookup(&t, a, 1015) == NULL, "logged-out token is dead at once");
+	is_int(sess_remove(&t, a), -ENOENT, "double logout");
+	for (time_t now = 1020; now < 1130; now += 5)
+		sess_lookup(&t, c, now);
+	ok(sess_lookup(&t, c, 1130) == NULL, "absolute lifetime ends an active session");
+	is_int(t.count, 0, "count back to zero");
+	sess_free(&t);
+
+	struct lockout l;
+	lockout_init(&l, 2, 3, 60, 300);
+	is_int(lockout_fail(&l, "admin", 100), 0, "1st failure");
+	is_int(lockout_fail(&l, "admin", 101), 0, "2nd failure");
+	is_int(lockout_check(&l, "admin", 101), 0, "not yet locked");
+	is_int(lockout_fail(&l, "admin", 102), 1, "3rd failure locks");
+	is_int(lockout_check(&l, "admin", 103), 299, "locked for the rest of 5 minutes");
+	is_int(lockout_check(&l, "other", 103), 0, "other users unaffected");
+	is_int(lockout_check(&l, "admin", 402), 0, "lock expires");
+	is_int(lockout_fail(&l, "admin", 403), 0, "counter restarts after the lock");
+	lockout_success(&l, "admin");
+	is_int(lockout_fail(&l, "x", 500), 0, "failures spread over the window");
+	is_int(lockout_fail(&l, "x", 600), 0, "old failure outside the window forgotten");
+	lockout_fail(&l, "y", 600);
+	lockout_fail(&l, "z", 601);
+	is_int(l.count, 2, "lockout table bounded");
+	lockout_free(&l);
+}
+
+struct kvc {
+	int n;
+	char last[64];
+};
+
+static int kv_count(void *ctx, const char *key, const char *value, int line)
+{
+	struct kvc *c = ctx;
+
+	c->n++;
+	snprintf(c->last, sizeof(c->last), "%s=%s@%d", key, value, line);
+	return 0;
+}
+
+static void test_kv(void)
+{
+	struct kvc c = { 0 };
+	int line = 0;
+	char **argv;
+	const char *text = "# comment\n\nname = mgmtd\n  exec=\"/usr/sbin/mgmtd -f\"  \nlast.key=v\n";
+
+	is_int(kv_parse(text, strlen(text), kv_count, &c, &line), 0, "config parses");
+	is_int(c.n, 3, "three entries");
+	ok(!strcmp(c.last, "last.key=v@5"), "key, value, line number: %s", c.last);
+	is_int(kv_parse("a=1\nbad line\n", 13, kv_count, &c, &line), -SPACE_E_FORMAT, "no '='");
+	is_int(line, 2, "error line reported");
+	is_int(kv_parse("a b=1\n", 6, kv_count, &c, &line), -SPACE_E_FORMAT, "space in key");
+	is_int(kv_parse("a=1\nb=\0\n", 8, kv_count, &c, &line), -SPACE_E_FORMAT, "NUL rejected");
+	is_int(line, 2, "NUL line reported");
+
+	is_int(kv_split_argv("  /bin/x  -a 'b c' \"d\\\"e\" f\\ g ''", &argv), 6, "argv split");
+	ok(argv && !strcmp(argv[2], "b c") && !strcmp(argv[3], "d\"e") && !strcmp(argv[4], "f g") &&
+		   !strcmp(argv[5], "") && !argv[6],
+	   "quotes and escapes, empty word kept");
+	kv_argv_free(argv);
+	is_int(kv_split_argv("a 'b", &argv), -SPACE_E_FORMAT, "unterminated quote");
+	is_int(kv_split_argv("   ", &argv), -SPACE_E_FORMAT, "empty command");
+
+	long long v;
+	is_int(kv_int("15m", 0, 100000, 1, &v), 0, "duration with unit");
+	is_int(v, 900, "15m = 900s");
+	is_int(kv_int("12x", 0, 100, 0, &v), -SPACE_E_FORMAT, "junk after number");
+	is_int(kv_int("101", 0, 100, 0, &v), -ERANGE, "out of range");
+	int bv;
+	ok(kv_bool("Yes", &bv) == 0 && bv == 1, "bool yes");
+	ok(kv_bool("maybe", &bv) < 0, "bool junk");
+
+	struct buf b;
+	size_t pos = 0;
+	char *k, *val;
+	buf_init(&b);
+	buf_puts(&b, "name=");
+	kv_quote(&b, "a b\"c");
+	buf_puts(&b, " x=");
+	kv_quote(&b, "");
+	buf_puts(&b, " y=1\n");
+	is_int(kv_field_next(b.p, &pos, &k, &val), 1, "record field 1");
+	ok(!strcmp(k, "name") && !strcmp(val, "a b\"c"), "quoted value round-trips");
+	free(k), free(val);
+	is_int(kv_field_next(b.p, &pos, &k, &val), 1, "record field 2");
+	ok(!strcmp(val, ""), "empty value round-trips");
+	free(k), free(val);
+	is_int(kv_field_next(b.p, &pos, &k, &val), 1, "record field 3");
+	free(k), free(val);
+	is_int(kv_field_next(b.p, &pos, &k, &val), 0, "end of record");
+	buf_free(&b);
+}
+
+static void put(const char *path, const char *data, time_t mtime)
+{
+	struct timeval tv[2] = { { mtime, 0 }, { mtime, 0 } };
+
+	write_file_atomic(path, data, strlen(data), 0644);
+	if (mtime)
+		utimes(path, tv);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static void test_release_hk(void)
+{
+	char tmpl[] = "/tmp/test_libmgmt.XXXXXX", *dir = mkdtemp(tmpl), p[1024];
+	struct release rel;
+	struct hotpatch *hp;
+	int n;
+
+	snprintf(p, sizeof(p), "%s/space-release", dir);
+	put(p, "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n", 0);
+	is_int(release_read(p, &rel), 0, "release file");
+	ok(!strcmp(rel.version, "21.3R1.3") && !strcmp(rel.build_id, "42"), "release fields");
+	snprintf(p, sizeof(p), "%s/.Space-21.3R1-Hotpatch-v10", dir);
+	put(p, "mgmtd\nwatchdog\n", 0);
+	snprintf(p, sizeof(p), "%s/.Space-21.3R1-Hotpatch-v2", dir);
+	put(p, "# comment\nmgmtd\n", 0);
+	snprintf(p, sizeof(p), "%s/.Space-21.3R1-Hotpatch-vx", dir);
+	put(p, "x\n", 0);
+	n = hotpatch_list(dir, &hp);
+	is_int(n, 2, "two valid markers, the malformed name ignored");
+	ok(n == 2 && hp[0].number == 2 && hp[1].number == 10 && !strcmp(hp[1].release, "21.3R1"),
+	   "sorted numerically");
+	ok(n == 2 && hp[1].packages[1] && !strcmp(hp[1].packages[1], "watchdog") &&
+		   !hp[0].packages[1],
+	   "package lists");
+	hotpatch_free(hp, n);
+
+	/* housekeeping on a filled temp tree */
+	char logd[100], tmpd[100], big[5000];
+	struct hk_policy pol;
+	struct hk_report rep = { 0 };
+	time_t now = time(NULL);
+	snprintf(logd, sizeof(logd), "%s/log", dir);
+	snprintf(tmpd, sizeof(tmpd), "%s/tmp", dir);
+	mkdir(logd, 0755);
+	mkdir(tmpd, 0755);
+	snprintf(p, sizeof(p), "%s/sub", logd);
+	mkdir(p, 0755);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	hk_policy_default(&pol);
+	pol.log_dir = logd;
+	pol.tmp_dir = tmpd;
+	pol.rotate_size = 1000;
+	pol.rotate_keep = 2;
+	pol.purge_age = 3600;
+	pol.tmp_age = 3600;
+	pol.high_pct = 100;
+	snprintf(p, sizeof(p), "%s/sub/a.log", logd);
+	put(p, big, 0);
+	snprintf(p, sizeof(p), "%s/sub/a.log.1", logd);
+	put(p, "gen1", 0);
+	snprintf(p, sizeof(p), "%s/sub/a.log.2", logd);
+	put(p, "gen2", 0);
+	snprintf(p, sizeof(p), "%s/small.log", logd);
+	put(p, "small", 0);
+	is_int(hk_rotate(&pol, &rep), 0, "rotate");
+	is_int(rep.rotated, 1, "only the log over the size rotated");
+	snprintf(p, sizeof(p), "%s/sub/a.log.2", logd);
+	{
+		char *t = NULL;
+		size_t l;
+		read_file(p, 100, &t, &l);
+		ok(t && !strcmp(t, "gen1"), "generations shift, oldest beyond keep dropped");
+		free(t);
+	}
+	snprintf(p, sizeof(p), "%s/sub/a.log", logd);
+	ok(!exists(p), "active log renamed away (the daemon reopens it)");
+
+	snprintf(p, sizeof(p), "%s/old.log.3", logd);
+	put(p, "old", now - 7200);
+	snprintf(p, sizeof(p), "%s/old.log", logd);
+	put(p, "live but old", now - 7200);
+	snprintf(p, sizeof(p), "%s/stale", tmpd);
+	put(p, "stale", now - 7200);
+	snprintf(p, sizeof(p), "%s/fresh", tmpd);
+	put(p, "fresh", 0);
+	{
+		char l1[200], l2[200];
+		snprintf(l1, sizeof(l1), "%s/victim", dir);
+		put(l1, "must survive", now - 7200);
+		snprintf(l2, sizeof(l2), "%s/link", tmpd);
+		symlink(dir, l2);
+	}
+	memset(&rep, 0, sizeof(rep));
+	is_int(hk_purge(&pol, now, &rep), 0, "purge");
+	is_int(rep.purged_logs, 1, "old rotated log purged");
+	is_int(rep.purged_tmp, 1, "stale tmp file purged");
+	snprintf(p, sizeof(p), "%s/old.log", logd);
+	ok(exists(p), "a live log is never purged by age");
+	snprintf(p, sizeof(p), "%s/fresh", tmpd);
+	ok(exists(p), "fresh tmp file kept");
+	snprintf(p, sizeof(p), "%s/victim", dir);
+	ok(exists(p), "symlink in tmp not followed");
+	snprintf(p, sizeof(p), "%s/link", tmpd);
+	ok(exists(p), "fresh symlink itself kept");
+
+	/* guard: a 20 kB budget on a log dir holding ~40 kB */
+	for (int i = 1; i <= 4; i++) {
+		snprintf(p, sizeof(p), "%s/fill.log.%d", logd, i);
+		char *blob = malloc(10001);
+		memset(blob, 'y', 10000);
+		blob[10000] = 0;
+		put(p, blob, now - 100 * i);
+		free(blob);
+	}
+	pol.log_max = 20000;
+	memset(&rep, 0, sizeof(rep));
+	is_int(hk_guard(&pol, now, &rep), 0, "guard");
+	ok(rep.guard_deleted >= 2, "guard deleted the oldest rotated logs (%d)", rep.guard_deleted);
+	snprintf(p, sizeof(p), "%s/fill.log.4", logd);
+	ok(!exists(p), "oldest went first");
+	snprintf(p, sizeof(p), "%s/fill.log.1", logd);
+	ok(exists(p), "newest kept once under budget");
+	is_int(rep.warnings, 0, "no warning left once under budget");
+	pol.log_max = 1;
+	memset(&rep, 0, sizeof(rep));
+	hk_guard(&pol, now, &rep);
+	snprintf(p, sizeof(p), "%s/old.log", logd);
+	{
+		struct stat st;
+		ok(lstat(p, &st) == 0 && st.st_size == 0, "live log truncated as a last resort");
+	}
+	pol.tmp_max = 1;
+	memset(&rep, 0, sizeof(rep));
+	hk_guard(&pol, now, &rep);
+	is_int(rep.warnings, 1, "warns when files in use keep tmp over its budget");
+	snprintf(p, sizeof(p), "%s/fresh", tmpd);
+	ok(exists(p), "a file written in the last minute is not deleted by the guard");
+
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	run_argv(rm);
+}
+
+int main(void)
+{
+	test_http();
+	test_json();
+	test_session();
+	test_kv();
+	test_release_hk();
+	return done_testing();
+}
