@@ -71,7 +71,7 @@ class VM:
         self.p.sendline(user)
         self.expect(r"Password: ", 60)
         self.p.sendline(password)
-        self.expect(r"[$#] $", 120)
+        self.expect(r"[$#] (?:\x1b\[6n)?$", 120)
         # No line wrapping, no kernel messages in the middle of output.
         self.run("stty columns 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true")
         return boot
@@ -85,14 +85,14 @@ class VM:
         rc = int(self.p.match.group(1))
         # Drop the echoed command line.
         out = out.split("\n", 1)[1] if "\n" in out else ""
-        self.expect(r"[$#] $", 60)
+        self.expect(r"[$#] (?:\x1b\[6n)?$", 60)
         return rc, out.replace("\r", "")
 
     def su(self, password):
         self.p.sendline("su")
         self.expect(r"Password: ", 60)
         self.p.sendline(password)
-        self.expect(r"# $", 60)
+        self.expect(r"# (?:\x1b\[6n)?$", 60)
 
     def poweroff(self, timeout=300):
         self.p.sendline("poweroff")
