@@ -1,0 +1,15 @@
+# pkg/watchdog: the service supervisor (watchdog, started by init) and its
+# control tool (watchdogctl).
+PROGRAMS += watchdog watchdogctl
+watchdog_SRCS = pkg/watchdog/main.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+watchdog_LIBS := $(CRYPTO_LIBS)
+watchdog_INSTALL_DIR := /usr/sbin
+watchdogctl_SRCS = pkg/watchdog/watchdogctl.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+watchdogctl_LIBS := $(CRYPTO_LIBS)
+watchdogctl_INSTALL_DIR := /usr/sbin
+
+UNIT_TESTS += test_watchdog
+test_watchdog_SRCS = tests/unit/test_watchdog.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+test_watchdog_LIBS := $(CRYPTO_LIBS)
+
+TOOL_TESTS += tests/tool/watchdog.sh

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* watchdogctl - talk to the watchdog's control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libmgmt/buf.h"
+#include "libmgmt/ctl.h"
+#include "libmgmt/json.h"
+#include "libmgmt/kv.h"
+#include "util.h"
+
+#define USAGE                                                                          \
+	"usage: watchdogctl [-s SOCKET] [-t SECONDS] [--json] COMMAND\n"              \
+	"  status [NAME]    pid, state, uptime, restarts, last exit of each service\n"  \
+	"  start NAME       start and wait until it is ready\n"                         \
+	"  stop NAME        stop (SIGTERM, then SIGKILL) and wait until it has ended\n" \
+	"  restart NAME     stop, then start\n"                                         \
+	"  shutdown         stop every service in reverse start order, then the\n"      \
+	"                   watchdog exits\n"                                           \
+	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"      \
+	"  -t  reply timeout (default 60)\n"                                            \
+	"Exit: 0 done; 1 refused (no such service, did not start, `status NAME` of a\n" \
+	"service that is not running); 99 timeout; 100 usage; 111 cannot reach the\n"   \
+	"watchdog.\n"
+
+static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown" };
+
+struct rec {
+	char *k[16], *v[16];
+	int n;
+};
+
+static void rec_free(struct rec *r)
+{
+	for (int i = 0; i < r->n; i++)
+		free(r->k[i]), free(r->v[i]);
+	r->n = 0;
+}
+
+static const char *rec_get(const struct rec *r, const char *key)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!strcmp(r->k[i], key))
+			return r->v[i];
+	return "";
+}
+
+static int rec_parse(const char *line, struct rec *r)
+{
+	size_t pos = 0;
+	char *k, *v;
+	int x;
+
+	r->n = 0;
+	while ((x = kv_field_next(line, &pos, &k, &v)) == 1) {
+		if (r->n == 16) {
+			free(k), free(v);
+			continue;
+		}
+		r->k[r->n] = k, r->v[r->n] = v, r->n++;
+	}
+	return x;
+}
+
+static void print_reply(const char *reply, int json)
+{
+	const char *line = strchr(reply, '\n');
+	struct buf b;
+	struct jw w;
+	int first = 1;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_arr_begin(&w);
+	while (line && *++line) {
+		const char *nl = strchr(line, '\n');
+		char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+		struct rec r;
+
+		if (one && rec_parse(one, &r) == 0) {
+			if (json) {
+				jw_obj_begin(&w);
+				for (int i = 0; i < r.n; i++) {
+					char *end;
+					long long n = strtoll(r.v[i], &end, 10);
+					jw_key(&w, r.k[i]);
+					if (*r.v[i] && !*end && strcmp(r.k[i], "name"))
+						jw_int(&w, n);
+					else
+						jw_str(&w, r.v[i]);
+				}
+				jw_obj_end(&w);
+			} else {
+				if (first)
+					printf("%-16s %-9s %7s %9s %8s  %s\n", "NAME", "STATE", "PID",
+					       "UPTIME", "RESTARTS", "LAST-EXIT");
+				first = 0;
+				printf("%-16s %-9s %7s %8ss %8s  %s\n", rec_get(&r, "name"),
+				       rec_get(&r, "state"), rec_get(&r, "pid"), rec_get(&r, "uptime"),
+				       rec_get(&r, "restarts"), rec_get(&r, "last_exit"));
+			}
+			rec_free(&r);
+		}
+		free(one);
+		line = nl;
+	}
+	jw_arr_end(&w);
+	if (json)
+		printf("%s\n", b.p ? b.p : "[]");
+	buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
+	const char *sock = getenv("WATCHDOG_SOCKET");
+	long long timeout = 60;
+	int json = 0, opt, r, known = 0, rc;
+	char *req, *rep = NULL;
+
+	if (!sock)
+		sock = "/run/watchdog.sock";
+	while ((opt = getopt_long(argc, argv, "s:t:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 's': sock = optarg; break;
+		case 't':
+			if (kv_int(optarg, 1, 3600, 0, &timeout) < 0) {
+				fprintf(stderr, "watchdogctl: option -t %s: not a number of seconds\n", optarg);
+				return 100;
+			}
+			break;
+		case 'j': json = 1; break;
+		case 'h': fputs(USAGE, stdout); return 0;
+		default: fputs(USAGE, stderr); return 100;
+		}
+	}
+	if (optind >= argc) {
+		fputs(USAGE, stderr);
+		return 100;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		known |= !strcmp(argv[optind], cmds[i]);
+	if (!known || argc - optind > 2 ||
+	    (argc - optind == 2 && !strcmp(argv[optind], "shutdown")) ||
+	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown"))) {
+		fputs(USAGE, stderr);
+		return 100;
+	}
+	if (argc - optind == 2 && (strchr(argv[optind + 1], '\n') || strchr(argv[optind + 1], ' '))) {
+		fprintf(stderr, "watchdogctl: %s %s: invalid service name\n", argv[optind], argv[optind + 1]);
+		return 100;
+	}
+	req = argc - optind == 2 ? xasprintf("%s %s", argv[optind], argv[optind + 1]) : strdup(argv[optind]);
+	if (!req)
+		return 111;
+	r = ctl_request(sock, req, (int)timeout * 1000, &rep);
+	if (r == 0) {
+		if (!strcmp(argv[optind], "status") || json)
+			print_reply(rep, json);
+		rc = 0;
+		/* `status NAME` answers the question "is it running?" */
+		if (argc - optind == 2 && !strcmp(argv[optind], "status") && !strstr(rep, " state=running "))
+			rc = 1;
+	} else if (r == -SPACE_E_CHILD) {
+		const char *nl = strchr(rep, '\n');
+		fprintf(stderr, "watchdogctl: %s: %.*s\n", req, (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6),
+			rep + 6);
+		if (json)
+			print_reply(rep, 1);
+		rc = 1;
+	} else if (r == -ETIMEDOUT) {
+		fprintf(stderr, "watchdogctl: %s: no answer within %lld s\n", req, timeout);
+		rc = 99;
+	} else {
+		fprintf(stderr, "watchdogctl: %s: %s: %s\n", req, sock, space_strerror(r));
+		rc = 111;
+	}
+	free(rep);
+	free(req);
+	return rc;
+}

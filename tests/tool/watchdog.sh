@@ -1,0 +1,172 @@
+#!/bin/bash
+# watchdog.sh - the service supervisor on the host: start order with
+# readiness, a killed service comes back, exponential back-off and the
+# give-up limit, stop/start/restart, SIGKILL after the stop timeout,
+# shutdown in reverse order, control-socket permissions, housekeeping.
+set -u
+BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
+T=$(mktemp -d /tmp/watchdog-test.XXXXXX)
+fails=0
+WD_PID=
+cleanup() {
+	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+ctl() { "$BIN/watchdogctl" -s "$T/wd.sock" "$@"; }
+# wait_for SECONDS COMMAND...: poll until the command succeeds
+wait_for() {
+	local n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+field() { ctl status "$1" | awk -v f="$2" 'NR==2 { print $f }'; }
+
+mkdir -p "$T/conf" "$T/log"
+# A well-behaved service: logs start/stop events, becomes ready after 0.5 s.
+cat > "$T/svc.sh" <<EOS
+#!/bin/bash
+name=\$1
+echo "start \$name \$(date +%s%N)" >> $T/events
+trap 'echo "stop \$name" >> $T/events; exit 0' TERM
+sleep 0.5; touch $T/ready.\$name
+while :; do sleep 0.1; done
+EOS
+# A service that crashes at once, recording when it started.
+cat > "$T/crash.sh" <<EOS
+#!/bin/bash
+date +%s%N >> $T/crash.times
+exit 3
+EOS
+# A service that ignores SIGTERM.
+cat > "$T/stubborn.sh" <<EOS
+#!/bin/bash
+trap '' TERM
+while :; do sleep 0.1; done
+EOS
+chmod +x "$T"/*.sh
+cat > "$T/conf/alpha.conf" <<EOS
+exec = $T/svc.sh alpha
+order = 10
+ready_command = /usr/bin/test -e $T/ready.alpha
+backoff_ms = 100
+EOS
+cat > "$T/conf/beta.conf" <<EOS
+exec = $T/svc.sh beta
+order = 20
+ready_socket = unix:$T/nonexistent.sock
+ready_timeout = 1
+EOS
+cat > "$T/conf/crash.conf" <<EOS
+exec = $T/crash.sh
+order = 30
+backoff_ms = 200
+backoff_max_ms = 5000
+max_restarts = 3
+restart_window = 30
+EOS
+cat > "$T/conf/stubborn.conf" <<EOS
+exec = $T/stubborn.sh
+order = 40
+stop_timeout = 1
+EOS
+echo "exec = relative/path" > "$T/conf/broken.conf"
+cat > "$T/hk.conf" <<EOS
+log_dir = $T/log
+rotate_size = 1000
+rotate_keep = 2
+tmp_dir =
+EOS
+head -c 5000 /dev/zero > "$T/log/big.log"
+
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H "$T/hk.conf" -i 1 -l "$T/wd.log" &
+WD_PID=$!
+
+check "control socket appears" wait_for 5 test -S "$T/wd.sock"
+check "control socket is mode 0600" test "$(stat -c %a "$T/wd.sock")" = 600
+check "alpha becomes running" wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status alpha >/dev/null"
+check "beta running after its ready timeout" wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status beta >/dev/null 2>&1"
+a_ready=$(stat -c %Y "$T/ready.alpha" 2>/dev/null || echo 0)
+b_start=$(awk '$1=="start" && $2=="beta" { print $3; exit }' "$T/events")
+a_start=$(awk '$1=="start" && $2=="alpha" { print $3; exit }' "$T/events")
+check "beta started after alpha was ready (start order)" \
+	test -n "$b_start" -a -n "$a_start" -a "$((b_start - a_start))" -ge 400000000
+check "broken definition logged and skipped" grep -q "broken.conf: line 1: exec: program must be an absolute path" "$T/wd.log"
+
+# a killed service comes back
+pid1=$(field alpha 3)
+kill -9 "$pid1"
+check "killed alpha comes back with a new pid" \
+	wait_for 5 sh -c "p=\$('$BIN/watchdogctl' -s '$T/wd.sock' status alpha | awk 'NR==2{print \$3}'); [ -n \"\$p\" ] && [ \"\$p\" != $pid1 ] && [ \"\$p\" != 0 ]"
+check "restart counted and last exit recorded" test "$(field alpha 5)" = 1 -a "$(ctl status alpha | awk 'NR==2{print $6, $7}')" = "signal 9"
+
+# back-off and give-up: 1 start + 3 restarts, delays 200, 400, 800 ms
+check "crash loop ends in failed" wait_for 8 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status crash | grep -q ' failed '"
+check "status NAME of a failed service exits 1" sh -c "ctl() { '$BIN/watchdogctl' -s '$T/wd.sock' \"\$@\"; }; ctl status crash >/dev/null; [ \$? = 1 ]"
+n=$(wc -l < "$T/crash.times")
+check "gave up after max_restarts ($n starts)" test "$n" = 4
+mapfile -t ts < "$T/crash.times"
+d1=$(( (ts[1] - ts[0]) / 1000000 )); d2=$(( (ts[2] - ts[1]) / 1000000 )); d3=$(( (ts[3] - ts[2]) / 1000000 ))
+check "exponential back-off (${d1} ${d2} ${d3} ms)" \
+	test "$d1" -ge 190 -a "$d2" -ge 390 -a "$d3" -ge 790 -a "$d3" -lt 2000
+sleep 1
+check "no start after giving up" test "$(wc -l < "$T/crash.times")" = 4
+ctl start crash >/dev/null 2>&1
+check "start of a failed service resets its restart history" \
+	wait_for 8 sh -c "[ \$(wc -l < '$T/crash.times') = 8 ] && '$BIN/watchdogctl' -s '$T/wd.sock' status crash | grep -q ' failed '"
+
+# stop / start / restart
+check "stop waits for the end" ctl stop alpha >/dev/null
+check "stopped alpha is reported stopped" test "$(field alpha 2)" = stopped
+check "stopped service logged its TERM" grep -q "stop alpha" "$T/events"
+sleep 0.5
+check "an administratively stopped service stays stopped" test "$(field alpha 2)" = stopped
+check "start waits until ready" ctl start alpha >/dev/null
+check "alpha running again" test "$(field alpha 2)" = running
+pid2=$(field alpha 3)
+check "restart gives a new pid" sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' restart alpha >/dev/null && [ \$('$BIN/watchdogctl' -s '$T/wd.sock' status alpha | awk 'NR==2{print \$3}') != $pid2 ]"
+t0=$(date +%s%N)
+ctl stop stubborn >/dev/null
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "SIGTERM-ignoring service killed after stop_timeout (${dt} ms)" test "$dt" -ge 900 -a "$dt" -lt 3000
+check "its last exit is SIGKILL" test "$(ctl status stubborn | awk 'NR==2{print $6, $7}')" = "signal 9"
+ctl start stubborn >/dev/null
+
+check "unknown service: exit 1" sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' stop nosuch 2>/dev/null; [ \$? = 1 ]"
+check "usage error: exit 100" sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' frobnicate 2>/dev/null; [ \$? = 100 ]"
+check "json status is an array of objects" sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' --json status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0][\"name\"]==\"alpha\" and isinstance(d[0][\"pid\"], int)'"
+if command -v setpriv >/dev/null; then
+	chmod 755 "$T"
+	check "non-root client refused" sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$BIN/watchdogctl' -s '$T/wd.sock' status >/dev/null 2>&1; [ \$? = 111 ]"
+fi
+
+# housekeeping ran (interval 1 s, first run after 5 s)
+check "housekeeping rotated the big log" wait_for 8 test -e "$T/log/big.log.1"
+
+# shutdown: reverse order, then exit 0
+: > "$T/events"
+ctl shutdown >/dev/null
+rc=$?
+check "shutdown answered ok" test "$rc" = 0
+wait "$WD_PID"; wrc=$?; WD_PID=
+check "watchdog exited 0" test "$wrc" = 0
+check "services stopped in reverse start order" test "$(grep '^stop' "$T/events" | tr '\n' ' ')" = "stop beta stop alpha "
+check "no service process left" sh -c "! pgrep -f '$T/[cs]' >/dev/null"
+check "control socket removed" test ! -e "$T/wd.sock"
+
+# SIGTERM to the watchdog stops everything too
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H none -l "$T/wd2.log" &
+WD_PID=$!
+wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status beta >/dev/null 2>&1"
+kill -TERM "$WD_PID"; wait "$WD_PID"; wrc=$?; WD_PID=
+check "SIGTERM: clean exit" test "$wrc" = 0
+check "SIGTERM: no service process left" sh -c "! pgrep -f '$T/[cs]' >/dev/null"
+
+if [ "$fails" -ne 0 ]; then
+	echo "watchdog.sh: $fails failure(s); watchdog log:"; cat "$T/wd.log"
+	exit 1
+fi
+echo "watchdog.sh: all passed"
