@@ -92,12 +92,13 @@ $(O)/tests/unit/$(1): $$(patsubst %.c,$(ASAN)/%.o,$$($(1)_SRCS))
 	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
 endef
 
-$(BUILD)/%.o: %.c
+# Objects wait for the host build tools (installed or listed on first use).
+$(BUILD)/%.o: %.c | $(O)/stamp/host-deps
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(ASAN)/%.o: %.c
+$(ASAN)/%.o: %.c | $(O)/stamp/host-deps
 	$(quiet) CC-ASAN $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -DUNIT_TEST -c -o $@ $<
