@@ -88,6 +88,36 @@ class VM:
         self.expect(r"[$#] (?:\x1b\[6n)?$", 60)
         return rc, out.replace("\r", "")
 
+    def ssh(self, user, password, command, timeout=300):
+        """Run command over SSH (port-forwarded); returns (status, output)."""
+        opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "PreferredAuthentications=password,keyboard-interactive",
+                "-o", "PubkeyAuthentication=no", "-o", "LogLevel=ERROR"]
+        return self._password_cmd(["ssh", "-p", str(self.ssh_port)] + opts +
+                                  [f"{user}@127.0.0.1", command], password, timeout)
+
+    def scp_to(self, user, password, src, dst, timeout=300):
+        opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "PubkeyAuthentication=no", "-o", "LogLevel=ERROR"]
+        return self._password_cmd(["scp", "-P", str(self.ssh_port)] + opts +
+                                  [src, f"{user}@127.0.0.1:{dst}"], password, timeout)
+
+    @staticmethod
+    def _password_cmd(argv, password, timeout):
+        c = pexpect.spawn(argv[0], argv[1:], encoding="utf-8", codec_errors="replace",
+                          timeout=timeout * TIMEOUT_MULT)
+        out = ""
+        try:
+            i = c.expect([r"[Pp]assword: ?", pexpect.EOF])
+            out += c.before
+            if i == 0:
+                c.sendline(password)
+                c.expect(pexpect.EOF)
+                out += c.before
+        finally:
+            c.close()
+        return c.exitstatus if c.exitstatus is not None else 255, out.replace("\r", "")
+
     def su(self, password):
         self.p.sendline("su")
         self.expect(r"Password: ", 60)
