@@ -112,10 +112,13 @@ class VM:
             out += c.before
             if i == 0:
                 c.sendline(password)
-                c.expect(pexpect.EOF)
+                # A second password prompt means the login was refused.
+                if c.expect([pexpect.EOF, r"[Pp]assword: ?"]) == 1:
+                    c.close(force=True)
+                    return 255, "login refused"
                 out += c.before
         finally:
-            c.close()
+            c.close(force=True)
         return c.exitstatus if c.exitstatus is not None else 255, out.replace("\r", "")
 
     def su(self, password):
