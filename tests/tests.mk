@@ -63,3 +63,5 @@ check-repro:
 
 .PHONY: FORCE check-repro
 FORCE:
+
+BENCHES += tests/bench/build.sh
