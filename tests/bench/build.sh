@@ -15,16 +15,16 @@ make -s fetch >/dev/null
 t0=$(date +%s.%N)
 make -s images O="$bo" VARIANT=e2e ADMIN_PASSWORD_FILE="$TOP/tests/e2e/admin-password.test" >/dev/null
 t1=$(date +%s.%N)
-build=$(echo "$t1 - $t0" | bc)
+build=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
 
 ux=$(mktemp -d)
 t0=$(date +%s.%N)
 for d in "${CACHE:-$HOME/.cache/space-build}"/debs/*.deb; do dpkg-deb -x "$d" "$ux"; done
 t1=$(date +%s.%N)
-unpack=$(echo "$t1 - $t0" | bc)
+unpack=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
 rm -rf "$ux"
 printf 'build: qcow2 from warm cache, clean O=: %.1f s (baseline dpkg-deb -x of the pins: %.1f s, ratio %.1fx)\n' \
-	"$build" "$unpack" "$(echo "$build / $unpack" | bc -l)"
+	"$build" "$unpack" "$(awk -v a="$build" -v b="$unpack" 'BEGIN{print a/b}')"
 
 for f in "$bo"/*.img "$bo"/*.qcow2; do
 	printf 'size: %s: %s apparent, %s allocated\n' "$(basename "$f")" \
