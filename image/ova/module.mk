@@ -1,0 +1,50 @@
+# image/ova: the signed OVA for ESXi. `mkova` converts the raw disk to a
+# streamOptimized VMDK, writes the OVF descriptor, the manifest, the .cert
+# signature and the chain, and packs them into a reproducible ustar archive.
+#
+#   make ova ESXI_RAW=<raw disk>      -> $(O)/$(PRODUCT)-$(VERSION).ova
+#   real keys: make ova SIGN_KEY=k.pem SIGN_CERT=c.pem SIGN_CHAIN=chain.pem ROOT_CA=root.pem
+#   default:   the development PKI in $(CACHE)/pki (created once; DEVELOPMENT keys)
+OVA_LIB_SRCS := image/ova/manifest.c image/ova/tar.c image/ova/sign.c
+
+PROGRAMS += mkova
+mkova_SRCS = image/ova/main.c $(OVA_LIB_SRCS) $(OVF_LIB_SRCS) $(VMDK_LIB_SRCS) $(LIBSPACE_SRCS)
+mkova_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) -lpthread
+
+UNIT_TESTS += test_ova_manifest test_ova_tar
+test_ova_manifest_SRCS := tests/unit/test_ova_manifest.c image/ova/manifest.c $(LIBSPACE_SRCS)
+test_ova_manifest_LIBS := $(CRYPTO_LIBS)
+test_ova_tar_SRCS := tests/unit/test_ova_tar.c image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
+test_ova_tar_LIBS := $(CRYPTO_LIBS)
+
+# TOOL_TESTS += tests/tool/ova.sh
+
+OVA_HW     ?= image/ova/esxi.hw
+OVA_PKI    ?= $(CACHE)/pki
+OVA_OUT    := $(O)/$(PRODUCT)-$(VERSION).ova
+SIGN_KEY   ?=
+SIGN_CERT  ?=
+SIGN_CHAIN ?=
+ROOT_CA    ?=
+ESXI_RAW   ?=
+
+ifneq ($(SIGN_KEY),)
+OVA_SIGN_ARGS = --key $(SIGN_KEY) --cert $(SIGN_CERT) $(if $(SIGN_CHAIN),--chain $(SIGN_CHAIN))
+OVA_ROOT_CA   = $(ROOT_CA)
+else
+OVA_SIGN_ARGS = --pki $(OVA_PKI)
+OVA_ROOT_CA   = $(OVA_PKI)/dev-root-ca.pem
+endif
+
+.PHONY: ova
+ova: $(OVA_OUT)
+
+$(OVA_OUT): $(BIN)/mkova $(BIN)/ova-verify $(ESXI_RAW) $(OVA_HW) image/ova/eula.txt
+	$(if $(ESXI_RAW),,$(error ova: ESXI_RAW is empty: set it to the esxi raw disk image, e.g. make ova ESXI_RAW=$(O)/esxi/$(PRODUCT)-$(VERSION).raw))
+	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error ova: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
+	$(quiet) OVA $@
+	$(Q)$(if $(SIGN_KEY),,$(BIN)/mkova pki --dir $(OVA_PKI))
+	$(Q)$(BIN)/mkova build --raw $(ESXI_RAW) --hw $(OVA_HW) --out $(O) \
+		--product $(PRODUCT) --version $(VERSION) $(OVA_SIGN_ARGS) >/dev/null
+	$(Q)$(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@ >/dev/null || \
+		{ $(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@; rm -f $@; exit 1; }

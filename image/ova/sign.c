@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/* sign.c - development PKI and manifest signing with OpenSSL 3 EVP/X509. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "manifest.h"
+#include "sign.h"
+#include "util.h"
+
+struct signer {
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) *chain;
+};
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ex;
+
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	ex = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!ex)
+		return -SPACE_E_FORMAT;
+	X509_add_ext(cert, ex, -1);
+	X509_EXTENSION_free(ex);
+	return 0;
+}
+
+/* One certificate: subject CN, issued by issuer/ikey (self-signed when NULL). */
+static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, long from,
+		       long to, const char *const exts[][2])
+{
+	unsigned char serial[16];
+	X509 *c = X509_new();
+	X509_NAME *name = X509_NAME_new();
+	BIGNUM *bn = NULL;
+
+	if (!c || !name || RAND_bytes(serial, sizeof(serial)) != 1)
+		goto fail;
+	serial[0] &= 0x7f; /* positive */
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c)))
+		goto fail;
+	X509_set_version(c, 2);
+	X509_gmtime_adj(X509_getm_notBefore(c), from);
+	X509_gmtime_adj(X509_getm_notAfter(c), to);
+	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Space build (DEVELOPMENT)", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(c, name);
+	X509_set_issuer_name(c, issuer ? X509_get_subject_name(issuer) : name);
+	X509_set_pubkey(c, key);
+	for (size_t i = 0; exts[i][0]; i++)
+		if (add_ext(c, issuer ? issuer : c, OBJ_txt2nid(exts[i][0]), exts[i][1]) < 0)
+			goto fail;
+	if (!X509_sign(c, issuer ? ikey : key, EVP_sha256()))
+		goto fail;
+	BN_free(bn);
+	X509_NAME_free(name);
+	return c;
+fail:
+	BN_free(bn);
+	X509_NAME_free(name);
+	X509_free(c);
+	return NULL;
+}
+
+static int write_pem(const char *dir, const char *file, X509 *cert, EVP_PKEY *key)
+{
+	char *path = xasprintf("%s/%s", dir, file), *data = NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	long n;
+	int r = -ENOMEM;
+
+	if (!path || !b)
+		goto out;
+	if (cert ? !PEM_write_bio_X509(b, cert) : !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
+		goto out;
+	n = BIO_get_mem_data(b, &data);
+	r = write_file_atomic(path, data, (size_t)n, key ? 0600 : 0644);
+	if (key)
+		OPENSSL_cleanse(data, (size_t)n);
+out:
+	BIO_free(b);
+	free(path);
+	return r;
+}
+
+int pki_create(const char *dir, unsigned flags)
+{
+	static const char *const root_ext[][2] = {
+		{ "basicConstraints", "critical,CA:TRUE" },
+		{ "keyUsage", "critical,keyCertSign,cRLSign" },
+		{ "subjectKeyIdentifier", "hash" },
+		{ NULL, NULL },
+	};
+	static const char *const int_ext[][2] = {
+		{ "basicConstraints", "critical,CA:TRUE,pathlen:0" },
+		{ "keyUsage", "critical,keyCertSign,cRLSign" },
+		{ "subjectKeyIdentifier", "hash" },
+		{ "authorityKeyIdentifier", "keyid:always" },
+		{ NULL, NULL },
+	};
+	static const char *const leaf_ext[][2] = {
+		{ "basicConstraints", "critical,CA:FALSE" },
+		{ "keyUsage", "critical,digitalSignature" },
+		{ "extendedKeyUsage", "codeSigning" },
+		{ "subjectKeyIdentifier", "hash" },
+		{ "authorityKeyIdentifier", "keyid:always" },
+		{ NULL, NULL },
+	};
+	static const char *const leaf_tls_ext[][2] = {
+		{ "basicConstraints", "critical,CA:FALSE" },
+		{ "keyUsage", "critical,digitalSignature" },
+		{ "extendedKeyUsage", "serverAuth" },
+		{ "subjectKeyIdentifier", "hash" },
+		{ "authorityKeyIdentifier", "keyid:always" },
+		{ NULL, NULL },
+	};
+	const long day = 86400;
+	EVP_PKEY *rk = NULL, *ik = NULL, *lk = NULL;
+	X509 *rc = NULL, *ic = NULL, *lc = NULL;
+	char *probe = xasprintf("%s/dev-signing.pem", dir);
+	struct stat st;
+	int r;
+
+	if (!probe)
+		return -ENOMEM;
+	if (stat(probe, &st) == 0) {
+		free(probe);
+		return 0;
+	}
+	free(probe);
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return r;
+	r = -ENOMEM;
+	rk = EVP_RSA_gen(2048);
+	ik = EVP_RSA_gen(2048);
+	lk = EVP_RSA_gen(2048);
+	if (!rk || !ik || !lk)
+		goto out;
+	rc = make_cert(rk, "Space DEVELOPMENT Root CA - not for production", NULL, NULL, -day, 20 * 365 * day,
+		       root_ext);
+	ic = rc ? make_cert(ik, "Space DEVELOPMENT Intermediate CA - not for production", rc, rk, -day,
+			    10 * 365 * day, int_ext) :
+		  NULL;
+	lc = ic ? make_cert(lk, "Space DEVELOPMENT OVA signing - not for production", ic, ik,
+			    (flags & PKI_EXPIRED_LEAF) ? -30 * day : -day,
+			    (flags & PKI_EXPIRED_LEAF) ? -day : 5 * 365 * day,
+			    (flags & PKI_NO_CODESIGN) ? leaf_tls_ext : leaf_ext) :
+		  NULL;
+	if (!lc)
+		goto out;
+	/* the leaf certificate last: its presence marks a complete PKI */
+	if ((r = write_pem(dir, "dev-root-ca.key", NULL, rk)) < 0 ||
+	    (r = write_pem(dir, "dev-root-ca.pem", rc, NULL)) < 0 ||
+	    (r = write_pem(dir, "dev-intermediate-ca.key", NULL, ik)) < 0 ||
+	    (r = write_pem(dir, "dev-intermediate-ca.pem", ic, NULL)) < 0 ||
+	    (r = write_pem(dir, "dev-signing.key", NULL, lk)) < 0 ||
+	    (r = write_pem(dir, "dev-signing.pem", lc, NULL)) < 0)
+		goto out;
+	r = 0;
+out:
+	X509_free(rc);
+	X509_free(ic);
+	X509_free(lc);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+	EVP_PKEY_free(lk);
+	return r;
+}
+
+static BIO *bio_of_file(const char *path, char **buf, size_t *len, int *err)
+{
+	BIO *b;
+
+	*err = read_file(path, 1 << 20, buf, len);
+	if (*err < 0)
+		return NULL;
+	b = BIO_new_mem_buf(*buf, (int)*len);
+	if (!b)
+		*err = -ENOMEM;
+	return b;
+}
+
+void signer_free(struct signer *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->key);
+	X509_free(s->cert);
+	sk_X509_pop_free(s->chain, X509_free);
+	free(s);
+}
+
+int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
+		const char **why)
+{
+	struct signer *s = calloc(1, sizeof(*s));
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *b;
+	int r = 0;
+
+	*why = NULL;
+	if (!s)
+		return -ENOMEM;
+	b = bio_of_file(key, &buf, &len, &r);
+	if (b) {
+		s->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (buf) {
+		OPENSSL_cleanse(buf, len); /* the key must not linger in freed memory */
+		free(buf);
+		buf = NULL;
+	}
+	if (r < 0)
+		goto fail;
+	if (!s->key) {
+		*why = "signing key: not a PEM private key";
+		r = -SPACE_E_FORMAT;
+		goto fail;
+	}
+	b = bio_of_file(cert, &buf, &len, &r);
+	if (b) {
+		s->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	free(buf);
+	buf = NULL;
+	if (r < 0)
+		goto fail;
+	if (!s->cert) {
+		*why = "signing certificate: not a PEM certificate";
+		r = -SPACE_E_FORMAT;
+		goto fail;
+	}
+	if (X509_check_private_key(s->cert, s->key) != 1) {
+		*why = "signing key does not match the signing certificate";
+		r = -SPACE_E_SIGNATURE;
+		goto fail;
+	}
+	if (!(X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(s->cert) & XKU_CODE_SIGN)) {
+		*why = "signing certificate lacks extendedKeyUsage codeSigning";
+		r = -SPACE_E_UNTRUSTED;
+		goto fail;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) <= 0 ||
+	    X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0) {
+		*why = "signing certificate is outside its validity period";
+		r = -SPACE_E_UNTRUSTED;
+		goto fail;
+	}
+	s->chain = sk_X509_new_null();
+	if (!s->chain) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (chain && *chain) {
+		X509 *x;
+		b = bio_of_file(chain, &buf, &len, &r);
+		if (!b)
+			goto fail;
+		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+			sk_X509_push(s->chain, x);
+		BIO_free(b);
+		free(buf);
+		if (sk_X509_num(s->chain) == 0) {
+			*why = "chain file holds no PEM certificate";
+			r = -SPACE_E_FORMAT;
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+fail:
+	signer_free(s);
+	return r;
+}
+
+int signer_cert_file(struct signer *s, const char *alg, const char *mf_name, const void *mf,
+		     size_t mflen, char **out, size_t *outlen)
+{
+	const char *evp = ova_digest_evp_name(alg);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *sig = NULL;
+	char *hex = NULL, *pem = NULL;
+	size_t siglen = 0;
+	BIO *b = BIO_new(BIO_s_mem());
+	long pemlen;
+	int r = -ENOMEM;
+
+	if (!evp) {
+		r = -EINVAL;
+		goto out;
+	}
+	if (!ctx || !b)
+		goto out;
+	/* RSA keys default to PKCS#1 v1.5 padding, which is deterministic: the
+	 * same manifest and key give the same .cert bytes on every build. */
+	if (EVP_DigestSignInit_ex(ctx, NULL, evp, NULL, NULL, s->key, NULL) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &siglen, mf, mflen) != 1) {
+		r = -SPACE_E_SIGNATURE;
+		goto out;
+	}
+	sig = malloc(siglen);
+	hex = malloc(2 * siglen + 1);
+	if (!sig || !hex)
+		goto out;
+	if (EVP_DigestSign(ctx, sig, &siglen, mf, mflen) != 1) {
+		r = -SPACE_E_SIGNATURE;
+		goto out;
+	}
+	hex_encode(sig, siglen, hex);
+	if (!PEM_write_bio_X509(b, s->cert))
+		goto out;
+	pemlen = BIO_get_mem_data(b, &pem);
+	*out = xasprintf("%s(%s)= %s\n%.*s", alg, mf_name, hex, (int)pemlen, pem);
+	if (!*out)
+		goto out;
+	*outlen = strlen(*out);
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	BIO_free(b);
+	free(sig);
+	free(hex);
+	return r;
+}
+
+int signer_chain_pem(struct signer *s, char **out, size_t *outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int r = -ENOMEM;
+
+	if (!b)
+		return r;
+	for (int i = 0; i < sk_X509_num(s->chain); i++)
+		if (!PEM_write_bio_X509(b, sk_X509_value(s->chain, i)))
+			goto out;
+	n = BIO_get_mem_data(b, &data);
+	*out = malloc((size_t)n + 1);
+	if (!*out)
+		goto out;
+	memcpy(*out, data, (size_t)n);
+	(*out)[n] = '\0';
+	*outlen = (size_t)n;
+	r = 0;
+out:
+	BIO_free(b);
+	return r;
+}

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: MIT */
+/* vmdk.c - VMDK header/descriptor parsing and the stream -> raw reader. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libdeflate.h>
+
+#include "util.h"
+#include "vmdk.h"
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "on-disk VMDK integers are little-endian");
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+#define FAIL(msg)                 \
+	do {                      \
+		if (why)          \
+			*why = (msg); \
+		return -SPACE_E_FORMAT; \
+	} while (0)
+
+int vmdk_parse_header(const unsigned char blk[VMDK_SECTOR], struct vmdk_header *h,
+		      const char **why)
+{
+	uint16_t comp;
+
+	if (get32(blk) != VMDK_MAGIC)
+		FAIL("not a sparse VMDK (bad magic)");
+	h->version = get32(blk + 4);
+	h->flags = get32(blk + 8);
+	h->capacity = get64(blk + 12);
+	h->grain_size = get64(blk + 20);
+	h->desc_offset = get64(blk + 28);
+	h->desc_size = get64(blk + 36);
+	h->gtes_per_gt = get32(blk + 44);
+	h->rgd_offset = get64(blk + 48);
+	h->gd_offset = get64(blk + 56);
+	h->overhead = get64(blk + 64);
+	memcpy(&comp, blk + 77, 2);
+	h->compress = comp;
+	if (h->version < 1 || h->version > 3)
+		FAIL("unsupported VMDK version");
+	if (h->grain_size < 8 || h->grain_size > 2048 || (h->grain_size & (h->grain_size - 1)))
+		FAIL("grain size not a power of two in 8..2048 sectors");
+	if (h->gtes_per_gt != VMDK_GTES_PER_GT)
+		FAIL("numGTEsPerGT is not 512");
+	if (h->capacity == 0 || h->capacity > (1ull << 40))
+		FAIL("capacity is zero or beyond 512 TiB");
+	if ((h->flags & VMDK_FLAG_NL_TEST) &&
+	    (blk[73] != '\n' || blk[74] != ' ' || blk[75] != '\r' || blk[76] != '\n'))
+		FAIL("newline test bytes corrupted (file went through a text transfer?)");
+	if (h->compress > 1)
+		FAIL("unknown compression algorithm");
+	if ((h->flags & VMDK_FLAG_COMPRESSED) && h->compress != 1)
+		FAIL("compressed flag without deflate");
+	if (h->desc_size > 2048 || (h->desc_size && h->desc_offset == 0))
+		FAIL("descriptor offset/size out of range");
+	return 0;
+}
+
+void vmdk_format_header(const struct vmdk_header *h, unsigned char blk[VMDK_SECTOR])
+{
+	memset(blk, 0, VMDK_SECTOR);
+	put32(blk, VMDK_MAGIC);
+	put32(blk + 4, h->version);
+	put32(blk + 8, h->flags);
+	put64(blk + 12, h->capacity);
+	put64(blk + 20, h->grain_size);
+	put64(blk + 28, h->desc_offset);
+	put64(blk + 36, h->desc_size);
+	put32(blk + 44, h->gtes_per_gt);
+	put64(blk + 48, h->rgd_offset);
+	put64(blk + 56, h->gd_offset);
+	put64(blk + 64, h->overhead);
+	blk[72] = 0;
+	blk[73] = '\n';
+	blk[74] = ' ';
+	blk[75] = '\r';
+	blk[76] = '\n';
+	memcpy(blk + 77, &h->compress, 2);
+}
+
+/* Copy the quoted value of `key = "value"` or `key=value` from line. */
+static bool desc_value(const char *line, const char *end, const char *key, char *out, size_t outsz)
+{
+	size_t kl = strlen(key), n = 0;
+	const char *p = line;
+
+	if ((size_t)(end - p) < kl || memcmp(p, key, kl) != 0)
+		return false;
+	p += kl;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end || *p != '=')
+		return false;
+	p++;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p == '"') {
+		p++;
+		while (p < end && *p != '"' && n + 1 < outsz)
+			out[n++] = *p++;
+		if (p >= end || *p != '"')
+			return false;
+	} else {
+		while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && n + 1 < outsz)
+			out[n++] = *p++;
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *d,
+			  const char **why)
+{
+	const char *p = text, *end;
+	bool sig = false, cid = false, ext = false;
+	char val[64];
+
+	memset(d, 0, sizeof(*d));
+	end = memchr(text, '\0', len);
+	if (!end)
+		end = text + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+
+		if (le - p >= 21 && memcmp(p, "# Disk DescriptorFile", 21) == 0)
+			sig = true;
+		else if (desc_value(p, le, "createType", d->create_type, sizeof(d->create_type)))
+			;
+		else if (desc_value(p, le, "ddb.adapterType", d->adapter_type, sizeof(d->adapter_type)))
+			;
+		else if (desc_value(p, le, "CID", val, sizeof(val))) {
+			char *e;
+			unsigned long v = strtoul(val, &e, 16);
+			if (*e || strlen(val) > 8)
+				FAIL("descriptor CID is not 8 hex digits");
+			d->cid = (uint32_t)v;
+			cid = true;
+		} else if (le - p > 3 && memcmp(p, "RW ", 3) == 0) {
+			char *e;
+			unsigned long long n = strtoull(p + 3, &e, 10);
+			if (e == p + 3 || e >= le || strncmp(e, " SPARSE ", 8) != 0)
+				FAIL("descriptor extent line is not `RW <sectors> SPARSE \"file\"`");
+			if (ext)
+				FAIL("descriptor has more than one extent");
+			d->extent_sectors = n;
+			ext = true;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (!sig)
+		FAIL("descriptor lacks `# Disk DescriptorFile`");
+	if (!d->create_type[0])
+		FAIL("descriptor lacks createType");
+	if (!cid)
+		FAIL("descriptor lacks CID");
+	if (!ext)
+		FAIL("descriptor lacks an extent line");
+	return 0;
+}
+
+static int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -SPACE_E_FORMAT;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Header at sector 0, or the footer (EOF-2 sectors) when the header defers
+ * the grain directory to the end of the stream. */
+int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
+{
+	unsigned char blk[VMDK_SECTOR], tail[3 * VMDK_SECTOR];
+	struct stat st;
+	char *desc = NULL;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	r = pread_full(fd, blk, sizeof(blk), 0);
+	if (r == -SPACE_E_FORMAT && why)
+		*why = "file shorter than a VMDK header";
+	if (r < 0)
+		return r;
+	r = vmdk_parse_header(blk, &info->header, why);
+	if (r < 0)
+		return r;
+	if (info->header.desc_size) {
+		size_t dl = (size_t)info->header.desc_size * VMDK_SECTOR;
+		desc = malloc(dl + 1);
+		if (!desc)
+			return -ENOMEM;
+		r = pread_full(fd, desc, dl, info->header.desc_offset * VMDK_SECTOR);
+		if (r == -SPACE_E_FORMAT && why)
+			*why = "descriptor beyond end of file";
+		if (r < 0)
+			goto out;
+		desc[dl] = '\0';
+		r = vmdk_parse_descriptor(desc, dl, &info->desc, why);
+		if (r < 0)
+			goto out;
+	}
+	if (info->header.gd_offset == VMDK_GD_AT_END) {
+		if (st.st_size < (off_t)(4 * VMDK_SECTOR)) {
+			if (why)
+				*why = "stream too short for footer";
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+		r = pread_full(fd, tail, sizeof(tail), (uint64_t)st.st_size - sizeof(tail));
+		if (r < 0)
+			goto out;
+		if (get32(tail + 8) != 0 || get32(tail + 12) != VMDK_MARKER_FOOTER) {
+			if (why)
+				*why = "footer marker missing at end of stream";
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+		for (size_t i = 2 * VMDK_SECTOR; i < sizeof(tail); i++) {
+			if (tail[i]) {
+				if (why)
+					*why = "end-of-stream marker missing";
+				r = -SPACE_E_FORMAT;
+				goto out;
+			}
+		}
+		r = vmdk_parse_header(tail + VMDK_SECTOR, &info->header, why);
+		if (r < 0)
+			goto out;
+		if (info->header.gd_offset == VMDK_GD_AT_END) {
+			if (why)
+				*why = "footer does not locate the grain directory";
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+		info->has_footer = 1;
+	}
+out:
+	free(desc);
+	return r;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **why)
+{
+	struct libdeflate_decompressor *dec = NULL;
+	unsigned char *gd = NULL, *gt = NULL, *cbuf = NULL, *grain = NULL;
+	struct vmdk_info info;
+	struct stat st;
+	uint64_t grain_bytes, ngrains, ngts, cap_bytes;
+	int r;
+
+	r = vmdk_read_info(in_fd, &info, why);
+	if (r < 0)
+		return r;
+	if (fstat(in_fd, &st) < 0)
+		return -errno;
+	grain_bytes = info.header.grain_size * VMDK_SECTOR;
+	cap_bytes = info.header.capacity * VMDK_SECTOR;
+	ngrains = (info.header.capacity + info.header.grain_size - 1) / info.header.grain_size;
+	ngts = (ngrains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
+	if (info.header.gd_offset == 0 || (info.header.gd_offset + (ngts * 4 + 511) / 512) * VMDK_SECTOR >
+						  (uint64_t)st.st_size) {
+		if (why)
+			*why = "grain directory outside the file";
+		return -SPACE_E_FORMAT;
+	}
+	gd = malloc(ngts * 4);
+	gt = malloc(VMDK_GTES_PER_GT * 4);
+	cbuf = malloc(2 * grain_bytes + VMDK_SECTOR);
+	grain = malloc(grain_bytes);
+	dec = libdeflate_alloc_decompressor();
+	if (!gd || !gt || !cbuf || !grain || !dec) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = pread_full(in_fd, gd, ngts * 4, info.header.gd_offset * VMDK_SECTOR);
+	if (r < 0)
+		goto out;
+	if (ftruncate(out_fd, 0) < 0 || ftruncate(out_fd, (off_t)cap_bytes) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (uint64_t t = 0; t < ngts; t++) {
+		uint32_t gto = get32(gd + 4 * t);
+		if (gto == 0)
+			continue;
+		if (((uint64_t)gto + 4) * VMDK_SECTOR > (uint64_t)st.st_size) {
+			if (why)
+				*why = "grain table outside the file";
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+		r = pread_full(in_fd, gt, VMDK_GTES_PER_GT * 4, (uint64_t)gto * VMDK_SECTOR);
+		if (r < 0)
+			goto out;
+		for (uint64_t e = 0; e < VMDK_GTES_PER_GT; e++) {
+			uint64_t g = t * VMDK_GTES_PER_GT + e, off = get32(gt + 4 * e) * (uint64_t)VMDK_SECTOR;
+			uint64_t want = grain_bytes;
+			size_t got = 0;
+
+			if (off <= VMDK_SECTOR) /* 0 unallocated, 1 zeroed grain */
+				continue;
+			if (g >= ngrains) {
+				if (why)
+					*why = "grain table entry beyond capacity";
+				r = -SPACE_E_FORMAT;
+				goto out;
+			}
+			if (g * grain_bytes + want > cap_bytes)
+				want = cap_bytes - g * grain_bytes;
+			if (info.header.flags & VMDK_FLAG_COMPRESSED) {
+				uint64_t avail = (uint64_t)st.st_size - off;
+				size_t rd = avail < 2 * grain_bytes + VMDK_SECTOR ? (size_t)avail :
+										      2 * grain_bytes + VMDK_SECTOR;
+				size_t hdr = (info.header.flags & VMDK_FLAG_MARKERS) ? 12 : 0;
+				uint32_t clen;
+
+				if (off > (uint64_t)st.st_size || rd < hdr + 2) {
+					if (why)
+						*why = "grain outside the file";
+					r = -SPACE_E_FORMAT;
+					goto out;
+				}
+				r = pread_full(in_fd, cbuf, rd, off);
+				if (r < 0)
+					goto out;
+				if (hdr && get64(cbuf) != g * info.header.grain_size) {
+					if (why)
+						*why = "grain marker LBA does not match its grain table entry";
+					r = -SPACE_E_FORMAT;
+					goto out;
+				}
+				clen = hdr ? get32(cbuf + 8) : (uint32_t)(rd - hdr);
+				if (clen == 0 || clen > rd - hdr) {
+					if (why)
+						*why = "grain marker size out of range";
+					r = -SPACE_E_FORMAT;
+					goto out;
+				}
+				if (libdeflate_zlib_decompress(dec, cbuf + hdr, clen, grain, grain_bytes, &got) !=
+					    LIBDEFLATE_SUCCESS ||
+				    got < want) {
+					if (why)
+						*why = "grain does not decompress (corrupted data)";
+					r = -SPACE_E_FORMAT;
+					goto out;
+				}
+			} else {
+				r = pread_full(in_fd, grain, want, off);
+				if (r < 0)
+					goto out;
+			}
+			if (all_zero(grain, want))
+				continue;
+			r = pwrite_full(out_fd, grain, want, g * grain_bytes);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (capacity_bytes)
+		*capacity_bytes = cap_bytes;
+	r = 0;
+out:
+	libdeflate_free_decompressor(dec);
+	free(gd);
+	free(gt);
+	free(cbuf);
+	free(grain);
+	return r;
+}

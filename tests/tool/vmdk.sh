@@ -1,0 +1,72 @@
+#!/bin/bash
+# tests/tool/vmdk.sh - `vmdk convert/extract/info` on a sparse ext4 image:
+# qemu-img reads our streamOptimized output as identical to the raw disk,
+# our reader turns it (and qemu-img's own stream VMDK) back into the same
+# bytes, the output does not depend on the thread count, bad input fails
+# with exit 1 and a one-line reason, and nothing is left half-written.
+set -eu
+BIN=${BIN:-out/bin}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "not ok - $*"; exit 1; }
+pass() { echo "ok - $*"; }
+
+# 256 MiB sparse disk holding an ext4 with some files (and holes)
+mkdir "$T/tree"
+cp -r /usr/share/common-licenses "$T/tree/" 2>/dev/null || echo hello > "$T/tree/x"
+head -c 3000000 /dev/urandom > "$T/tree/random.bin"
+truncate -s 256M "$T/disk.raw"
+mke2fs -q -t ext4 -d "$T/tree" -F "$T/disk.raw"
+
+"$BIN/vmdk" convert -j 2 "$T/disk.raw" "$T/a.vmdk" > "$T/a.out"
+"$BIN/vmdk" convert -j 1 -n a.vmdk "$T/disk.raw" "$T/b.vmdk" > /dev/null
+cmp -s "$T/a.vmdk" "$T/b.vmdk" || fail "output differs between -j 1 and -j 2"
+pass "same bytes for -j 1 and -j 2"
+
+info=$(qemu-img info "$T/a.vmdk")
+grep -q 'create type: streamOptimized' <<<"$info" || fail "qemu-img: not streamOptimized: $info"
+grep -q 'compressed: true' <<<"$info" || fail "qemu-img: not compressed"
+pass "qemu-img info: streamOptimized, compressed"
+qemu-img check "$T/a.vmdk" > /dev/null || fail "qemu-img check"
+qemu-img compare "$T/disk.raw" "$T/a.vmdk" > /dev/null || fail "qemu-img compare raw vs vmdk"
+pass "qemu-img compare: identical to the raw disk"
+
+"$BIN/vmdk" info "$T/a.vmdk" > "$T/info"
+grep -qx 'version: 3' "$T/info" && grep -qx 'adapter-type: lsilogic' "$T/info" &&
+	grep -qx 'footer: yes' "$T/info" || fail "vmdk info: $(cat "$T/info")"
+pass "vmdk info: version 3, lsilogic, footer"
+
+"$BIN/vmdk" extract "$T/a.vmdk" "$T/back.raw"
+cmp -s "$T/disk.raw" "$T/back.raw" || fail "extract does not give the original bytes"
+pass "extract gives the original bytes back"
+
+qemu-img convert -O vmdk -o subformat=streamOptimized "$T/disk.raw" "$T/q.vmdk"
+"$BIN/vmdk" extract "$T/q.vmdk" "$T/q.raw"
+cmp -s "$T/disk.raw" "$T/q.raw" || fail "extract of qemu-img's stream VMDK"
+pass "reads qemu-img's streamOptimized VMDK too"
+
+# damaged input: one line, exit 1, no output file left behind
+cp "$T/a.vmdk" "$T/bad.vmdk"
+printf 'XXXX' | dd of="$T/bad.vmdk" bs=1 seek=0 conv=notrunc status=none
+set +e
+err=$("$BIN/vmdk" extract "$T/bad.vmdk" "$T/bad.raw" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "bad magic: exit $rc, want 1"
+[ "$(wc -l <<<"$err")" = 1 ] && grep -q '^vmdk: extract .*bad.vmdk: not a sparse VMDK' <<<"$err" || fail "message: $err"
+[ ! -e "$T/bad.raw" ] && ! ls "$T"/bad.raw.tmp.* >/dev/null 2>&1 || fail "partial output left"
+pass "bad magic: exit 1, one line ($err), no output"
+
+# truncated stream: the footer is gone
+head -c 100000 "$T/a.vmdk" > "$T/trunc.vmdk"
+set +e
+err=$("$BIN/vmdk" extract "$T/trunc.vmdk" "$T/t.raw" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] || fail "truncated: exit $rc, want 1 ($err)"
+pass "truncated stream: exit 1 ($err)"
+
+set +e
+"$BIN/vmdk" convert /nonexistent "$T/x.vmdk" 2>/dev/null; rc=$?
+"$BIN/vmdk" frobnicate 2>/dev/null; rc2=$?
+set -e
+[ "$rc" = 2 ] && [ "$rc2" = 2 ] || fail "I/O error / usage exit codes: $rc $rc2"
+pass "missing input and unknown verb exit 2"
