@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/* build.c - `pkg build`: package a staging tree, reproducibly.
+ * Owners come from the attrs file (default 0:0), never from the staging
+ * tree, so an unprivileged build gives the same bytes as a root one. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "internal.h"
+
+struct builder {
+	struct pkg_meta m;
+	size_t cap;
+	struct pkg_err *err;
+};
+
+static struct pkg_entry *add_entry(struct builder *b, const char *path, char type)
+{
+	struct pkg_entry *e;
+
+	if (b->m.n_entries == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 256;
+		void *p = realloc(b->m.entries, ncap * sizeof(*b->m.entries));
+		if (!p)
+			return NULL;
+		b->m.entries = p;
+		b->cap = ncap;
+	}
+	e = &b->m.entries[b->m.n_entries];
+	memset(e, 0, sizeof(*e));
+	e->path = strdup(path);
+	if (!e->path)
+		return NULL;
+	e->type = type;
+	b->m.n_entries++;
+	return e;
+}
+
+static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
+{
+	DIR *d;
+	struct dirent *de;
+	int r = 0, fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		struct pkg_entry *e;
+		struct stat st;
+		size_t nlen = strlen(de->d_name);
+		char pbuf[256];
+		char type;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rlen + nlen + 2 >= PATH_MAX) {
+			r = pkg_fail(b->err, -ENAMETOOLONG, "%s: path too long", rel);
+			break;
+		}
+		if (rlen)
+			rel[rlen] = '/';
+		memcpy(rel + rlen + (rlen ? 1 : 0), de->d_name, nlen + 1);
+		r = pkg_path_check(rel);
+		if (r < 0) {
+			r = pkg_fail(b->err, r, "%s: path not allowed in a package",
+				     pkg_printable(rel, pbuf, sizeof(pbuf)));
+			break;
+		}
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+			break;
+		}
+		switch (st.st_mode & S_IFMT) {
+		case S_IFREG: type = PKG_FILE; break;
+		case S_IFDIR: type = PKG_DIR; break;
+		case S_IFLNK: type = PKG_SYMLINK; break;
+		case S_IFCHR: type = PKG_CHR; break;
+		case S_IFBLK: type = PKG_BLK; break;
+		case S_IFIFO: type = PKG_FIFO; break;
+		default:
+			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: unsupported file type", rel);
+			goto out;
+		}
+		e = add_entry(b, rel, type);
+		if (!e) {
+			r = -ENOMEM;
+			break;
+		}
+		e->mode = st.st_mode & 07777;
+		if (type == PKG_FILE)
+			e->size = (uint64_t)st.st_size;
+		if (type == PKG_CHR || type == PKG_BLK) {
+			e->major = major(st.st_rdev);
+			e->minor = minor(st.st_rdev);
+		}
+		if (type == PKG_SYMLINK) {
+			char tgt[PATH_MAX];
+			ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
+
+			if (n < 0) {
+				r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+				break;
+			}
+			tgt[n] = '\0';
+			e->mode = 0777;
+			e->target = strdup(tgt);
+			if (!e->target) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		if (type == PKG_DIR) {
+			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0) {
+				r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+				break;
+			}
+			r = walk(b, sub, rel, strlen(rel));
+			close(sub);
+			if (r < 0)
+				break;
+		}
+		rel[rlen] = '\0';
+	}
+	if (r == 0 && errno)
+		r = -errno;
+out:
+	closedir(d);
+	rel[rlen] = '\0';
+	return r;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct pkg_entry *)a)->path, ((const struct pkg_entry *)b)->path);
+}
+
+static int parse_num(const char *s, int base, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	return (errno || *end || *out > max) ? -1 : 0;
+}
+
+/* attrs file: "PATH TYPE MODE UID GID [MAJOR MINOR]" per line. */
+static int apply_attrs(struct builder *b, const char *file)
+{
+	char *buf = NULL, *line, *next;
+	size_t len, lineno = 0;
+	int r;
+
+	r = read_file(file, 16u << 20, &buf, &len);
+	if (r < 0)
+		return pkg_fail(b->err, r, "%s: %s", file, space_strerror(r));
+	for (line = buf; line && *line; line = next) {
+		char *f[8], *save = NULL, *t;
+		unsigned long mode, uid, gid, maj = 0, min = 0;
+		struct pkg_entry *e;
+		int nf = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		for (t = strtok_r(line, " \t", &save); t && nf < 8; t = strtok_r(NULL, " \t", &save))
+			f[nf++] = t;
+		if (nf == 0 || f[0][0] == '#')
+			continue;
+		if ((nf != 5 && nf != 7) || strlen(f[1]) != 1 || !strchr("fdlcbp", f[1][0]) ||
+		    parse_num(f[2], 8, 07777, &mode) < 0 || parse_num(f[3], 10, 0xfffffffe, &uid) < 0 ||
+		    parse_num(f[4], 10, 0xfffffffe, &gid) < 0 ||
+		    (nf == 7 && (parse_num(f[5], 10, 4095, &maj) < 0 ||
+				 parse_num(f[6], 10, 1048575, &min) < 0))) {
+			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: line %zu: expected 'PATH TYPE MODE UID GID [MAJOR MINOR]'",
+				     file, lineno);
+			goto out;
+		}
+		if ((f[1][0] == 'c' || f[1][0] == 'b') != (nf == 7)) {
+			r = pkg_fail(b->err, -SPACE_E_FORMAT,
+				     "%s: line %zu: MAJOR MINOR are for (only) device nodes", file, lineno);
+			goto out;
+		}
+		r = pkg_path_check(f[0]);
+		if (r < 0) {
+			r = pkg_fail(b->err, r, "%s: line %zu: path not allowed", file, lineno);
+			goto out;
+		}
+		e = pkg_meta_find(&b->m, f[0]);
+		if (e && e->type != f[1][0]) {
+			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: line %zu: %s is type %c in the tree",
+				     file, lineno, f[0], e->type);
+			goto out;
+		}
+		if (!e) {
+			if (!strchr("dcbp", f[1][0])) {
+				r = pkg_fail(b->err, -SPACE_E_FORMAT,
+					     "%s: line %zu: %s: not in the staging tree (only d c b p can be added)",
+					     file, lineno, f[0]);
+				goto out;
+			}
+			e = add_entry(b, f[0], f[1][0]);
+			if (!e) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+		if (e->type != PKG_SYMLINK)
+			e->mode = (mode_t)mode;
+		e->uid = (uid_t)uid;
+		e->gid = (gid_t)gid;
+		e->major = (unsigned)maj;
+		e->minor = (unsigned)min;
+		/* Keep the array sorted for the lookups of the next lines. */
+		qsort(b->m.entries, b->m.n_entries, sizeof(*b->m.entries), cmp_entry);
+	}
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+static int set_archive_entry(struct archive_entry *ae, const struct pkg_entry *e, long long mtime)
+{
+	static const mode_t ftype[128] = {
+		[PKG_FILE] = AE_IFREG, [PKG_DIR] = AE_IFDIR, [PKG_SYMLINK] = AE_IFLNK,
+		[PKG_CHR] = AE_IFCHR,  [PKG_BLK] = AE_IFBLK, [PKG_FIFO] = AE_IFIFO,
+	};
+
+	archive_entry_clear(ae);
+	archive_entry_set_pathname(ae, e->path);
+	archive_entry_set_filetype(ae, ftype[(unsigned char)e->type & 127]);
+	archive_entry_set_perm(ae, e->mode);
+	archive_entry_set_uid(ae, e->uid);
+	archive_entry_set_gid(ae, e->gid);
+	archive_entry_set_mtime(ae, (time_t)mtime, 0);
+	if (e->type == PKG_FILE)
+		archive_entry_set_size(ae, (la_int64_t)e->size);
+	if (e->type == PKG_SYMLINK)
+		archive_entry_set_symlink(ae, e->target);
+	if (e->type == PKG_CHR || e->type == PKG_BLK) {
+		archive_entry_set_rdevmajor(ae, e->major);
+		archive_entry_set_rdevminor(ae, e->minor);
+	}
+	return 0;
+}
+
+/* Copy one staged file into the archive, hashing what is written: the
+ * content must still be what the metadata (already written) says. */
+static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsigned char *buf,
+		     size_t bufsz, struct pkg_err *err)
+{
+	struct pkg_hash h;
+	char hex[65];
+	ssize_t n;
+	int fd, r;
+
+	fd = openat(sfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+	r = pkg_hash_init(&h);
+	if (r < 0)
+		goto out;
+	/* A file that grew since it was hashed is cut at the recorded size;
+	 * the digest check below catches any other change. */
+	while ((n = pkg_read_retry(fd, buf, bufsz)) > 0 && h.size + (uint64_t)n <= e->size) {
+		pkg_hash_update(&h, buf, (size_t)n);
+		if (archive_write_data(a, buf, (size_t)n) != n) {
+			pkg_hash_free(&h);
+			r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+			goto out;
+		}
+	}
+	if (n < 0) {
+		pkg_hash_free(&h);
+		r = pkg_fail(err, (int)n, "%s: %s", e->path, strerror((int)-n));
+		goto out;
+	}
+	n = (ssize_t)(h.size == e->size);
+	pkg_hash_final(&h, hex);
+	if (!n || strcmp(hex, e->sha256) != 0)
+		r = pkg_fail(err, -EAGAIN, "%s: changed during the build", e->path);
+out:
+	close(fd);
+	return r;
+}
+
+static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *m, int sfd,
+			 int outfd, struct pkg_err *err)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	size_t bufsz = 1 << 17;
+	unsigned char *buf = malloc(bufsz);
+	char *text = NULL;
+	size_t tlen;
+	int r;
+
+	if (!a || !ae || !buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = pkg_meta_write(m, &text, &tlen);
+	if (r < 0)
+		goto out;
+	/* No timestamp or name in the gzip header: reproducible bytes. pax
+	 * "restricted" only adds extended headers for long names. */
+	if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, outfd) != ARCHIVE_OK) {
+		r = pkg_fail(err, -EIO, "archive setup: %s", archive_error_string(a));
+		goto out;
+	}
+	archive_entry_set_pathname(ae, PKG_META_NAME);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_mtime(ae, (time_t)o->mtime, 0);
+	archive_entry_set_size(ae, (la_int64_t)tlen);
+	if (archive_write_header(a, ae) != ARCHIVE_OK ||
+	    archive_write_data(a, text, tlen) != (la_ssize_t)tlen) {
+		r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+		goto out;
+	}
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct pkg_entry *e = &m->entries[i];
+
+		set_archive_entry(ae, e, o->mtime);
+		if (archive_write_header(a, ae) != ARCHIVE_OK) {
+			r = pkg_fail(err, -EIO, "%s: %s", e->path, archive_error_string(a));
+			goto out;
+		}
+		if (e->type == PKG_FILE) {
+			r = copy_file(a, sfd, e, buf, bufsz, err);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+		goto out;
+	}
+	r = 0;
+out:
+	free(text);
+	free(buf);
+	archive_entry_free(ae);
+	archive_write_free(a);
+	return r;
+}
+
+int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
+	      struct pkg_err *err)
+{
+	struct builder b = { .err = err };
+	char rel[PATH_MAX] = "";
+	char *tmp = NULL;
+	int sfd, outfd = -1, r;
+
+	sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return pkg_fail(err, -errno, "%s: %s", staging, strerror(errno));
+	b.m.name = o->name ? strdup(o->name) : NULL;
+	b.m.version = o->version ? strdup(o->version) : NULL;
+	b.m.release = strdup(o->release ? o->release : "1");
+	b.m.arch = strdup(o->arch ? o->arch : "amd64");
+	b.m.summary = strdup(o->summary ? o->summary : "");
+	b.m.base_files = o->base_files;
+	if (b.m.summary && strpbrk(b.m.summary, "\n\r\t")) {
+		r = pkg_fail(err, -SPACE_E_FORMAT, "summary: control character");
+		goto out;
+	}
+	if (o->n_depends) {
+		b.m.depends = calloc(o->n_depends, sizeof(char *));
+		if (!b.m.depends) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (; b.m.n_depends < o->n_depends; b.m.n_depends++)
+			if (!(b.m.depends[b.m.n_depends] = strdup(o->depends[b.m.n_depends]))) {
+				r = -ENOMEM;
+				goto out;
+			}
+	}
+	r = walk(&b, sfd, rel, 0);
+	if (r < 0)
+		goto out;
+	qsort(b.m.entries, b.m.n_entries, sizeof(*b.m.entries), cmp_entry);
+	if (o->attrs_file) {
+		r = apply_attrs(&b, o->attrs_file);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < o->n_config; i++) {
+		const char *p = o->config[i];
+		struct pkg_entry *e;
+
+		while (*p == '/')
+			p++;
+		e = pkg_meta_find(&b.m, p);
+		if (!e || e->type != PKG_FILE) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
+				     o->config[i]);
+			goto out;
+		}
+		e->config = true;
+	}
+	r = pkg_meta_finish(&b.m, err);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < b.m.n_entries; i++) {
+		struct pkg_entry *e = &b.m.entries[i];
+		uint64_t size;
+		int fd;
+
+		if (e->type != PKG_FILE)
+			continue;
+		fd = openat(sfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			goto out;
+		}
+		r = pkg_sha256_fd(fd, e->sha256, &size);
+		close(fd);
+		if (r < 0) {
+			r = pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
+			goto out;
+		}
+		e->size = size;
+	}
+	tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	if (!tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	outfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (outfd < 0) {
+		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	r = write_archive(o, &b.m, sfd, outfd, err);
+	if (r == 0 && fsync(outfd) < 0)
+		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+	if (close(outfd) < 0 && r == 0)
+		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+	outfd = -1;
+	if (r == 0 && rename(tmp, out) < 0)
+		r = pkg_fail(err, -errno, "%s: %s", out, strerror(errno));
+	if (r < 0)
+		unlink(tmp);
+	else
+		r = fsync_parent(out);
+out:
+	free(tmp);
+	close(sfd);
+	pkg_meta_free(&b.m);
+	return r;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/* db.c - the installed-package database under ROOT/var/lib/pkg:
+ *   installed/NAME   metadata of each installed package (+ "previous")
+ *   lock             flock()ed by every process that opens the database
+ *   txn/             the journal of an unfinished transaction (install.c)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Open (optionally create) one directory level without following links. */
+static int open_dir_at(int dfd, const char *name, bool create)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && create) {
+		if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m)
+{
+	char path[NAME_MAX + 16], *buf = NULL;
+	size_t len;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (!pkg_token_ok(name))
+		return -SPACE_E_FORMAT;
+	snprintf(path, sizeof(path), "installed/%s", name);
+	r = pkg_read_at(dbfd, path, PKG_META_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	r = pkg_meta_parse(buf, len, PKG_PARSE_DB, m, NULL);
+	free(buf);
+	if (r == 0 && strcmp(m->name, name) != 0) {
+		pkg_meta_free(m);
+		r = -SPACE_E_FORMAT;
+	}
+	return r;
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	return strcmp(((const struct pkg_meta *)a)->name, ((const struct pkg_meta *)b)->name);
+}
+
+static void free_pkgs(struct pkg_db *db)
+{
+	for (size_t i = 0; i < db->n_pkgs; i++)
+		pkg_meta_free(&db->pkgs[i]);
+	free(db->pkgs);
+	db->pkgs = NULL;
+	db->n_pkgs = 0;
+}
+
+int pkg_db_load(struct pkg_db *db)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int fd, r = 0;
+
+	free_pkgs(db);
+	if (db->dbfd < 0)
+		return 0;
+	fd = openat(db->dbfd, "installed", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !pkg_token_ok(de->d_name))
+			continue;
+		if (db->n_pkgs == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *p = realloc(db->pkgs, ncap * sizeof(*db->pkgs));
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			db->pkgs = p;
+			cap = ncap;
+		}
+		r = pkg_db_load_one(db->dbfd, de->d_name, &db->pkgs[db->n_pkgs]);
+		if (r < 0)
+			break;
+		db->n_pkgs++;
+	}
+	closedir(d);
+	if (db->n_pkgs)
+		qsort(db->pkgs, db->n_pkgs, sizeof(*db->pkgs), cmp_pkg);
+	return r;
+}
+
+struct pkg_meta *pkg_db_find(const struct pkg_db *db, const char *name)
+{
+	struct pkg_meta key = { .name = (char *)name };
+
+	if (!db->n_pkgs)
+		return NULL;
+	return bsearch(&key, db->pkgs, db->n_pkgs, sizeof(key), cmp_pkg);
+}
+
+const char *pkg_db_owner(const struct pkg_db *db, const char *skip, const char *path)
+{
+	for (size_t i = 0; i < db->n_pkgs; i++) {
+		if (skip && strcmp(db->pkgs[i].name, skip) == 0)
+			continue;
+		if (pkg_meta_find(&db->pkgs[i], path))
+			return db->pkgs[i].name;
+	}
+	return NULL;
+}
+
+void pkg_db_close(struct pkg_db *db)
+{
+	free_pkgs(db);
+	if (db->lockfd >= 0)
+		close(db->lockfd);
+	if (db->dbfd >= 0)
+		close(db->dbfd);
+	if (db->rootfd >= 0)
+		close(db->rootfd);
+	db->lockfd = db->dbfd = db->rootfd = -1;
+}
+
+int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err)
+{
+	static const char *const levels[] = { "var", "lib", "pkg" };
+	int fd, r;
+
+	memset(db, 0, sizeof(*db));
+	db->rootfd = db->dbfd = db->lockfd = -1;
+	db->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (db->rootfd < 0)
+		return pkg_fail(err, -errno, "root %s: %s", root, strerror(errno));
+	fd = db->rootfd;
+	for (size_t i = 0; i < 3; i++) {
+		int next = open_dir_at(fd, levels[i], create);
+
+		if (fd != db->rootfd)
+			close(fd);
+		if (next == -ENOENT && !create)
+			return 0; /* nothing installed yet */
+		if (next < 0) {
+			r = pkg_fail(err, next, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(next));
+			goto fail;
+		}
+		fd = next;
+	}
+	db->dbfd = fd;
+	db->lockfd = openat(db->dbfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (db->lockfd < 0 && (create || (errno != EACCES && errno != EROFS))) {
+		r = pkg_fail(err, -errno, "%s/%s/lock: %s", root, PKG_DB_DIR, strerror(errno));
+		goto fail;
+	}
+	if (db->lockfd >= 0 && flock(db->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		r = pkg_fail(err, errno == EWOULDBLOCK ? -EBUSY : -errno,
+			     "%s/%s: locked by another pkg process", root, PKG_DB_DIR);
+		goto fail;
+	}
+	if (create) {
+		fd = open_dir_at(db->dbfd, "installed", true);
+		if (fd < 0) {
+			r = pkg_fail(err, fd, "%s/%s/installed: %s", root, PKG_DB_DIR, space_strerror(fd));
+			goto fail;
+		}
+		close(fd);
+	}
+	r = pkg_db_load(db);
+	if (r < 0) {
+		r = pkg_fail(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
+		goto fail;
+	}
+	r = pkg_txn_recover(db, err);
+	if (r < 0)
+		goto fail;
+	if (r > 0) {
+		r = pkg_db_load(db);
+		if (r < 0) {
+			r = pkg_fail(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	pkg_db_close(db);
+	return r;
+}

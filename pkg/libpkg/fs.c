@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/* fs.c - safe path resolution below an install root, streaming digests,
+ * atomic small-file writes relative to a directory fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+#ifdef UNIT_TEST
+void (*pkg_test_hook)(const char *point);
+#endif
+
+void pkg_hook(const char *point)
+{
+#ifdef UNIT_TEST
+	if (pkg_test_hook)
+		pkg_test_hook(point);
+#else
+	(void)point;
+#endif
+}
+
+void pkg_walk_init(struct pkg_walk *w, int rootfd)
+{
+	w->rootfd = rootfd;
+	w->pfd = -1;
+	w->parent[0] = '\0';
+}
+
+void pkg_walk_reset(struct pkg_walk *w)
+{
+	if (w->pfd >= 0)
+		close(w->pfd);
+	w->pfd = -1;
+	w->parent[0] = '\0';
+}
+
+#define WALK_MAX_DEPTH 256
+#define WALK_MAX_HOPS 40
+
+/* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd. */
+int pkg_resolve_dir(int rootfd, const char *rel)
+{
+	int st[WALK_MAX_DEPTH];
+	int depth = 0, hops = 0, r;
+	size_t restlen = strlen(rel);
+	char *rest = malloc(restlen + 1), *p;
+	char tgt[PATH_MAX];
+
+	if (!rest)
+		return -ENOMEM;
+	memcpy(rest, rel, restlen + 1);
+	st[0] = rootfd;
+	p = rest;
+	for (;;) {
+		struct stat sb;
+		char *comp, *slash;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		comp = p;
+		slash = strchr(p, '/');
+		if (slash) {
+			*slash = '\0';
+			p = slash + 1;
+		} else {
+			p += strlen(p);
+		}
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			if (depth == 0) {
+				r = -SPACE_E_UNSAFE_PATH;
+				goto out;
+			}
+			close(st[depth--]);
+			continue;
+		}
+		if (fstatat(st[depth], comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (S_ISLNK(sb.st_mode)) {
+			ssize_t n;
+			size_t left = strlen(p), tl;
+			char *nrest;
+
+			if (++hops > WALK_MAX_HOPS) {
+				r = -ELOOP;
+				goto out;
+			}
+			n = readlinkat(st[depth], comp, tgt, sizeof(tgt) - 1);
+			if (n < 0) {
+				r = -errno;
+				goto out;
+			}
+			tgt[n] = '\0';
+			tl = (size_t)n;
+			if (tgt[0] == '/')
+				while (depth > 0)
+					close(st[depth--]);
+			nrest = malloc(tl + left + 2);
+			if (!nrest) {
+				r = -ENOMEM;
+				goto out;
+			}
+			memcpy(nrest, tgt, tl);
+			nrest[tl] = '/';
+			memcpy(nrest + tl + 1, p, left + 1);
+			free(rest);
+			rest = p = nrest;
+			continue;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			r = -ENOTDIR;
+			goto out;
+		}
+		if (depth + 1 >= WALK_MAX_DEPTH) {
+			r = -ENAMETOOLONG;
+			goto out;
+		}
+		r = openat(st[depth], comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (r < 0) {
+			r = -errno;
+			goto out;
+		}
+		st[++depth] = r;
+	}
+	if (depth == 0) {
+		r = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+		if (r < 0)
+			r = -errno;
+		goto out;
+	}
+	r = st[depth--];
+out:
+	while (depth > 0)
+		close(st[depth--]);
+	free(rest);
+	return r;
+}
+
+int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t plen;
+	int fd;
+
+	if (!slash) {
+		*base = path;
+		return w->rootfd;
+	}
+	*base = slash + 1;
+	plen = (size_t)(slash - path);
+	if (plen >= sizeof(w->parent))
+		return -ENAMETOOLONG;
+	if (w->pfd >= 0 && strlen(w->parent) == plen && memcmp(w->parent, path, plen) == 0)
+		return w->pfd;
+	pkg_walk_reset(w);
+	memcpy(w->parent, path, plen);
+	w->parent[plen] = '\0';
+	fd = pkg_resolve_dir(w->rootfd, w->parent);
+	if (fd < 0) {
+		w->parent[0] = '\0';
+		return fd;
+	}
+	w->pfd = fd;
+	return fd;
+}
+
+ssize_t pkg_read_retry(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+int pkg_hash_init(struct pkg_hash *h)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	h->size = 0;
+	h->ctx = ctx;
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		pkg_hash_free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n)
+{
+	EVP_DigestUpdate(h->ctx, buf, n);
+	h->size += n;
+}
+
+void pkg_hash_final(struct pkg_hash *h, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	EVP_DigestFinal_ex(h->ctx, md, &mdlen);
+	hex_encode(md, mdlen, hex);
+	pkg_hash_free(h);
+}
+
+void pkg_hash_free(struct pkg_hash *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}
+
+const char *pkg_printable(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	for (; *s && i + 1 < n; s++)
+		buf[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	buf[i] = '\0';
+	return buf;
+}
+
+int pkg_sha256_fd(int fd, char hex[65], uint64_t *size)
+{
+	size_t bufsz = 1 << 17;
+	unsigned char *buf = malloc(bufsz);
+	struct pkg_hash h;
+	ssize_t n;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = pkg_hash_init(&h);
+	if (r < 0)
+		goto out;
+	while ((n = pkg_read_retry(fd, buf, bufsz)) > 0)
+		pkg_hash_update(&h, buf, (size_t)n);
+	if (n < 0) {
+		pkg_hash_free(&h);
+		r = (int)n;
+		goto out;
+	}
+	if (size)
+		*size = h.size;
+	pkg_hash_final(&h, hex);
+out:
+	free(buf);
+	return r;
+}
+
+int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	const char *p = buf;
+	int fd, r = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	FILE *f;
+	char *buf;
+	size_t n;
+	int fd;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		fclose(f);
+		return !S_ISREG(st.st_mode) ? -EINVAL : -EFBIG;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	if (!buf || ferror(f)) {
+		free(buf);
+		fclose(f);
+		return buf ? -EIO : -ENOMEM;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,723 @@
+/* SPDX-License-Identifier: MIT */
+/* install.c - install/upgrade and remove transactions, and the recovery of
+ * an interrupted one.
+ *
+ * Install, in order (pkg/FORMAT.md, "Transactions"):
+ *  1. txn/meta      the new metadata is journalled (fsync'd);
+ *  2. prepare       the archive is read once; every member is checked
+ *                   against the metadata and extracted to a temporary name
+ *                   beside its final path; new directories are created
+ *                   (and logged to txn/created first); nothing visible
+ *                   changes. Any failure rolls back: temporaries and the
+ *                   logged directories are removed.
+ *  3. syncfs, then txn/commit   the commit point;
+ *  4. apply         temporaries renamed into place, directory modes set,
+ *                   files the old version had and the new one lacks removed;
+ *  5. syncfs, database record written, journal removed.
+ * After a crash, the next pkg run rolls back (no txn/commit) or completes
+ * (txn/commit present) the transaction; both steps are idempotent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "internal.h"
+
+#define TXN "txn"
+
+static int txn_open(struct pkg_db *db, bool create)
+{
+	int fd;
+
+	if (create && mkdirat(db->dbfd, TXN, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(db->dbfd, TXN, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Remove the journal; "created" and "commit" go first so that a crash in
+ * between never turns a completed transaction into a rollback. */
+static int txn_finish(struct pkg_db *db, int tfd)
+{
+	static const char *const files[] = { "created", "commit", "remove", "meta" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (unlinkat(tfd, files[i], 0) < 0 && errno != ENOENT)
+			return -errno;
+		if (i == 1 && fsync(tfd) < 0)
+			return -errno;
+	}
+	if (unlinkat(db->dbfd, TXN, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	return fsync(db->dbfd) < 0 ? -errno : 0;
+}
+
+static int tmp_name(char *out, size_t n, const char *prefix, const char *base)
+{
+	return (size_t)snprintf(out, n, "%s%s", prefix, base) >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Is the on-disk config file at dfd/base something the admin changed? */
+static bool config_changed(int dfd, const char *base, const struct pkg_entry *ne,
+			   const struct pkg_entry *oe)
+{
+	char hex[65];
+	struct stat st;
+	int fd, r;
+
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENOENT;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return true;
+	}
+	r = pkg_sha256_fd(fd, hex, NULL);
+	close(fd);
+	if (r < 0)
+		return true;
+	if (ne && strcmp(hex, ne->sha256) == 0)
+		return false;
+	if (oe && oe->type == PKG_FILE && strcmp(hex, oe->sha256) == 0)
+		return false;
+	return true;
+}
+
+/* Undo a prepare: temporaries of every entry, then the logged new
+ * directories, deepest first. Best effort: each step is independent. */
+static void txn_rollback(struct pkg_db *db, int tfd, const struct pkg_meta *m)
+{
+	struct pkg_walk w;
+	char name[NAME_MAX + 1], *log = NULL;
+	size_t len;
+
+	pkg_walk_init(&w, db->rootfd);
+	for (size_t i = 0; m && i < m->n_entries; i++) {
+		const struct pkg_entry *e = &m->entries[i];
+		const char *base;
+		int dfd;
+
+		if (e->type == PKG_DIR)
+			continue;
+		dfd = pkg_walk_parent(&w, e->path, &base);
+		if (dfd < 0)
+			continue;
+		if (tmp_name(name, sizeof(name), PKG_TMP_PREFIX, base) == 0)
+			unlinkat(dfd, name, 0);
+		if (tmp_name(name, sizeof(name), PKG_NEW_PREFIX, base) == 0)
+			unlinkat(dfd, name, 0);
+	}
+	pkg_walk_reset(&w);
+	if (pkg_read_at(tfd, "created", PKG_META_MAX, &log, &len) == 0) {
+		char *p = log + len;
+
+		/* Walk the log backwards: children were logged after parents. */
+		while (p > log) {
+			char *line, *end = p;
+			const char *base;
+			int dfd;
+
+			if (end[-1] == '\n')
+				end--;
+			*end = '\0';
+			line = end;
+			while (line > log && line[-1] != '\n')
+				line--;
+			p = line;
+			if (!*line || pkg_path_check(line) < 0)
+				continue;
+			dfd = pkg_walk_parent(&w, line, &base);
+			if (dfd >= 0)
+				unlinkat(dfd, base, AT_REMOVEDIR);
+			pkg_walk_reset(&w);
+		}
+		free(log);
+	}
+	pkg_walk_reset(&w);
+}
+
+/* Remove what `old` installed and `keep` (may be NULL) does not, unless
+ * another package owns it or it is a config file changed locally. */
+static void remove_obsolete(struct pkg_db *db, const struct pkg_meta *old,
+			    const struct pkg_meta *keep)
+{
+	struct pkg_walk w;
+
+	pkg_walk_init(&w, db->rootfd);
+	for (size_t i = old->n_entries; i-- > 0;) {
+		const struct pkg_entry *e = &old->entries[i];
+		const char *base;
+		int dfd;
+
+		if (keep && pkg_meta_find(keep, e->path))
+			continue;
+		if (pkg_db_owner(db, old->name, e->path))
+			continue;
+		dfd = pkg_walk_parent(&w, e->path, &base);
+		if (dfd < 0)
+			continue;
+		if (e->type == PKG_DIR) {
+			/* Fails harmlessly when something else lives there. */
+			unlinkat(dfd, base, AT_REMOVEDIR);
+			continue;
+		}
+		if (e->config && config_changed(dfd, base, NULL, e))
+			continue;
+		unlinkat(dfd, base, 0);
+	}
+	pkg_walk_reset(&w);
+}
+
+/* Step 4: make the prepared state visible. Idempotent. */
+static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct pkg_meta *old,
+		     int flags, struct pkg_err *err)
+{
+	char name[NAME_MAX + 1], dst[NAME_MAX + 1];
+	struct pkg_walk w;
+	bool renamed = false;
+	int r = 0;
+
+	pkg_walk_init(&w, db->rootfd);
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct pkg_entry *e = &m->entries[i];
+		const char *base;
+		struct stat st;
+		int dfd = pkg_walk_parent(&w, e->path, &base);
+
+		if (dfd < 0) {
+			r = pkg_fail(err, dfd, "%s: %s", e->path, space_strerror(dfd));
+			goto out;
+		}
+		if (e->type == PKG_DIR) {
+			if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+				continue; /* a symlink to a directory stays as it is */
+			if (!(flags & PKG_NO_CHOWN) &&
+			    fchownat(dfd, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+				r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+				goto out;
+			}
+			if (fchmodat(dfd, base, (flags & PKG_NO_CHOWN) ? e->mode | 0700 : e->mode, 0) < 0) {
+				r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+				goto out;
+			}
+			continue;
+		}
+		if (tmp_name(name, sizeof(name), PKG_TMP_PREFIX, base) < 0)
+			continue;
+		if (renameat(dfd, name, dfd, base) == 0) {
+			if (!renamed)
+				pkg_hook("renamed");
+			renamed = true;
+		} else if (errno != ENOENT) {
+			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			goto out;
+		}
+		if (!e->config)
+			continue;
+		if (tmp_name(name, sizeof(name), PKG_NEW_PREFIX, base) < 0 ||
+		    (size_t)snprintf(dst, sizeof(dst), "%s.new", base) >= sizeof(dst))
+			continue;
+		if (renameat(dfd, name, dfd, dst) < 0 && errno != ENOENT) {
+			r = pkg_fail(err, -errno, "%s.new: %s", e->path, strerror(errno));
+			goto out;
+		}
+	}
+	pkg_walk_reset(&w);
+	if (old)
+		remove_obsolete(db, old, m);
+out:
+	pkg_walk_reset(&w);
+	return r;
+}
+
+/* Step 5. */
+static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, struct pkg_err *err)
+{
+	char path[NAME_MAX + 16], *text = NULL;
+	size_t len;
+	int r;
+
+	if (syncfs(db->rootfd) < 0)
+		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+	r = pkg_meta_write(m, &text, &len);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "installed/%s", m->name);
+	r = pkg_write_at(db->dbfd, path, text, len);
+	free(text);
+	if (r < 0)
+		return pkg_fail(err, r, "database: %s", space_strerror(r));
+	r = txn_finish(db, tfd);
+	if (r < 0)
+		return pkg_fail(err, r, "database journal: %s", space_strerror(r));
+	return 0;
+}
+
+static int append_line(int fd, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (write(fd, s, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* Extract one file member to fd, checking size and digest. */
+static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, unsigned char *buf,
+			size_t bufsz, struct pkg_err *err)
+{
+	struct pkg_hash h;
+	char hex[65];
+	la_ssize_t n;
+	int r = pkg_hash_init(&h);
+
+	if (r < 0)
+		return r;
+	while ((n = archive_read_data(a, buf, bufsz)) > 0) {
+		pkg_hash_update(&h, buf, (size_t)n);
+		for (unsigned char *p = buf; n > 0;) {
+			ssize_t w = write(fd, p, (size_t)n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				pkg_hash_free(&h);
+				return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			}
+			p += w;
+			n -= w;
+		}
+	}
+	if (n < 0) {
+		pkg_hash_free(&h);
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: corrupt archive: %s", e->path,
+				archive_error_string(a));
+	}
+	if (h.size != e->size) {
+		pkg_hash_free(&h);
+		return pkg_fail(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
+	}
+	pkg_hash_final(&h, hex);
+	if (strcmp(hex, e->sha256) != 0)
+		return pkg_fail(err, -SPACE_E_DIGEST, "%s: sha256 mismatch", e->path);
+	return 0;
+}
+
+static int set_owner_mode(int dfd, const char *name, const struct pkg_entry *e, int flags,
+			  struct pkg_err *err)
+{
+	if (!(flags & PKG_NO_CHOWN) && fchownat(dfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+	if (e->type != PKG_SYMLINK && fchmodat(dfd, name, e->mode, 0) < 0)
+		return pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+	return 0;
+}
+
+struct prep {
+	struct pkg_db *db;
+	struct pkg_walk w;
+	const struct pkg_meta *old;
+	int created_fd;
+	int flags;
+	unsigned char *buf;
+	size_t bufsz;
+	struct pkg_install_result *res;
+};
+
+static const mode_t ae_type[128] = {
+	[PKG_FILE] = AE_IFREG, [PKG_DIR] = AE_IFDIR, [PKG_SYMLINK] = AE_IFLNK,
+	[PKG_CHR] = AE_IFCHR,  [PKG_BLK] = AE_IFBLK, [PKG_FIFO] = AE_IFIFO,
+};
+
+/* Step 2 for one member. */
+static int prepare_member(struct prep *p, struct archive *a, struct archive_entry *ae,
+			  const struct pkg_entry *e, struct pkg_err *err)
+{
+	char name[NAME_MAX + 1];
+	const char *base, *prefix = PKG_TMP_PREFIX;
+	struct stat st;
+	bool exists;
+	int dfd, fd, r;
+
+	if (archive_entry_hardlink(ae))
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: hardlink members are not supported", e->path);
+	if (archive_entry_filetype(ae) != ae_type[(unsigned char)e->type & 127])
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: member type differs from the metadata", e->path);
+	if (e->type == PKG_FILE && (!archive_entry_size_is_set(ae) ||
+				    (uint64_t)archive_entry_size(ae) != e->size))
+		return pkg_fail(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
+	if (e->type == PKG_SYMLINK &&
+	    strcmp(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", e->target) != 0)
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: symlink target differs from the metadata", e->path);
+	if ((e->type == PKG_CHR || e->type == PKG_BLK) &&
+	    (archive_entry_rdevmajor(ae) != e->major || archive_entry_rdevminor(ae) != e->minor))
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: device number differs from the metadata", e->path);
+
+	dfd = pkg_walk_parent(&p->w, e->path, &base);
+	if (dfd == -SPACE_E_UNSAFE_PATH || dfd == -ELOOP)
+		return pkg_fail(err, -SPACE_E_UNSAFE_PATH, "%s: path leaves the root through a symlink",
+				e->path);
+	if (dfd < 0)
+		return pkg_fail(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
+	exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!exists && errno != ENOENT)
+		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+
+	if (e->type == PKG_DIR) {
+		if (exists && S_ISDIR(st.st_mode))
+			return 0;
+		if (exists && S_ISLNK(st.st_mode)) {
+			/* e.g. bin -> usr/bin: fine while it stays inside the root. */
+			fd = pkg_resolve_dir(p->db->rootfd, e->path);
+			if (fd >= 0) {
+				close(fd);
+				return 0;
+			}
+			if (fd == -SPACE_E_UNSAFE_PATH || fd == -ELOOP)
+				return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+						"%s: path leaves the root through a symlink", e->path);
+		}
+		if (exists)
+			return pkg_fail(err, -ENOTDIR, "%s: exists and is not a directory", e->path);
+		if (append_line(p->created_fd, e->path) < 0)
+			return pkg_fail(err, -EIO, "journal: %s", strerror(errno));
+		if (mkdirat(dfd, base, 0700) < 0)
+			return pkg_fail(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
+		return 0;
+	}
+	if (exists && S_ISDIR(st.st_mode))
+		return pkg_fail(err, -EISDIR, "%s: is a directory on disk", e->path);
+	if (e->config && exists && config_changed(dfd, base, e, p->old ? pkg_meta_find(p->old, e->path) : NULL)) {
+		prefix = PKG_NEW_PREFIX;
+		if (p->res && p->res->n_new_configs < 8)
+			snprintf(p->res->new_configs[p->res->n_new_configs++],
+				 sizeof(p->res->new_configs[0]), "%s.new", e->path);
+	}
+	r = tmp_name(name, sizeof(name), prefix, base);
+	if (r < 0)
+		return pkg_fail(err, r, "%s: name too long", e->path);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+
+	switch (e->type) {
+	case PKG_FILE:
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+		r = extract_data(a, fd, e, p->buf, p->bufsz, err);
+		if (close(fd) < 0 && r == 0)
+			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+		if (r < 0)
+			return r;
+		break;
+	case PKG_SYMLINK:
+		if (symlinkat(e->target, dfd, name) < 0)
+			return pkg_fail(err, -errno, "%s: symlink: %s", e->path, strerror(errno));
+		break;
+	case PKG_CHR:
+	case PKG_BLK:
+		if (p->flags & PKG_NO_CHOWN)
+			return 0; /* recorded in the database only */
+		if (mknodat(dfd, name, (e->type == PKG_CHR ? S_IFCHR : S_IFBLK) | 0600,
+			    makedev(e->major, e->minor)) < 0)
+			return pkg_fail(err, -errno, "%s: mknod: %s", e->path, strerror(errno));
+		break;
+	case PKG_FIFO:
+		if (mkfifoat(dfd, name, 0600) < 0)
+			return pkg_fail(err, -errno, "%s: mkfifo: %s", e->path, strerror(errno));
+		break;
+	}
+	return set_owner_mode(dfd, name, e, p->flags, err);
+}
+
+static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, struct pkg_err *err)
+{
+	for (size_t k = 0; k < db->n_pkgs; k++) {
+		const struct pkg_meta *o = &db->pkgs[k];
+
+		if (strcmp(o->name, m->name) == 0)
+			continue;
+		for (size_t i = 0; i < m->n_entries; i++) {
+			const struct pkg_entry *e = &m->entries[i];
+			const struct pkg_entry *oe = pkg_meta_find(o, e->path);
+
+			if (oe && !(oe->type == PKG_DIR && e->type == PKG_DIR))
+				return pkg_fail(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
+						e->path, o->name);
+		}
+	}
+	return 0;
+}
+
+static int write_commit(int tfd, int flags)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "flags %d\n", flags);
+
+	return pkg_write_at(tfd, "commit", buf, (size_t)n);
+}
+
+int pkg_install(struct pkg_db *db, const char *file, int flags,
+		struct pkg_install_result *res, struct pkg_err *err)
+{
+	struct prep p = { .db = db, .flags = flags, .res = res, .created_fd = -1, .bufsz = 1 << 17 };
+	struct archive *a = NULL;
+	struct archive_entry *ae;
+	struct pkg_meta m;
+	const struct pkg_meta *old;
+	unsigned char *seen = NULL;
+	char *text = NULL, pbuf[PATH_MAX];
+	size_t len;
+	int tfd = -1, r, ar;
+	bool prepared = false;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	pkg_walk_init(&p.w, db->rootfd);
+	if (db->dbfd < 0)
+		return pkg_fail(err, -ENOENT, "database not open for writing");
+	r = pkg_archive_open(file, &a, &m, err);
+	if (r < 0)
+		return r;
+	old = pkg_db_find(db, m.name);
+	p.old = old;
+	if (old) {
+		m.previous = xasprintf("%s-%s", old->version, old->release);
+		if (!m.previous) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (res)
+			res->upgraded = true;
+	}
+	r = check_conflicts(db, &m, err);
+	if (r < 0)
+		goto out;
+	p.buf = malloc(p.bufsz);
+	seen = calloc(m.n_entries + 1, 1);
+	if (!p.buf || !seen) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	/* 1. journal */
+	r = pkg_meta_write(&m, &text, &len);
+	if (r < 0)
+		goto out;
+	tfd = txn_open(db, true);
+	if (tfd < 0) {
+		r = pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
+		goto out;
+	}
+	r = pkg_write_at(tfd, "meta", text, len);
+	if (r < 0) {
+		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		goto out_rollback;
+	}
+	p.created_fd = openat(tfd, "created", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (p.created_fd < 0) {
+		r = pkg_fail(err, -errno, "journal: %s", strerror(errno));
+		goto out_rollback;
+	}
+
+	/* 2. prepare */
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(ae);
+		struct pkg_entry *e = NULL;
+
+		if (path) {
+			/* tar writes directory names with a trailing slash. */
+			size_t n = strlen(path);
+			if (n > 1 && path[n - 1] == '/' && archive_entry_filetype(ae) == AE_IFDIR &&
+			    n - 1 < sizeof(pbuf)) {
+				memcpy(pbuf, path, n - 1);
+				pbuf[n - 1] = '\0';
+				path = pbuf;
+			}
+			e = pkg_meta_find(&m, path);
+		}
+
+		if (!e) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
+				     path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
+			goto out_rollback;
+		}
+		if (seen[e - m.entries]) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
+			goto out_rollback;
+		}
+		seen[e - m.entries] = 1;
+		r = prepare_member(&p, a, ae, e, err);
+		if (r < 0)
+			goto out_rollback;
+	}
+	if (ar != ARCHIVE_EOF) {
+		r = pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
+		goto out_rollback;
+	}
+	for (size_t i = 0; i < m.n_entries; i++) {
+		if (!seen[i]) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
+				     m.entries[i].path);
+			goto out_rollback;
+		}
+	}
+	pkg_walk_reset(&p.w);
+	pkg_hook("prepared");
+
+	/* 3. commit point */
+	if (syncfs(db->rootfd) < 0) {
+		r = pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+		goto out_rollback;
+	}
+	r = write_commit(tfd, flags);
+	if (r < 0) {
+		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		goto out_rollback;
+	}
+	prepared = true;
+	pkg_hook("committed");
+
+	/* 4. + 5. From here on the transaction only goes forward: a failure
+	 * leaves the journal for the next run to complete. */
+	r = txn_apply(db, &m, old, flags, err);
+	if (r < 0)
+		goto out;
+	r = txn_complete(db, tfd, &m, err);
+	if (r < 0)
+		goto out;
+	r = pkg_db_load(db);
+	goto out;
+
+out_rollback:
+	if (!prepared) {
+		int r2;
+		txn_rollback(db, tfd, &m);
+		r2 = txn_finish(db, tfd);
+		(void)r2;
+	}
+out:
+	pkg_walk_reset(&p.w);
+	if (p.created_fd >= 0)
+		close(p.created_fd);
+	if (tfd >= 0)
+		close(tfd);
+	free(text);
+	free(seen);
+	free(p.buf);
+	archive_read_free(a);
+	pkg_meta_free(&m);
+	return r;
+}
+
+static int remove_apply(struct pkg_db *db, const char *name, struct pkg_err *err)
+{
+	struct pkg_meta *m = pkg_db_find(db, name);
+	char path[NAME_MAX + 16];
+
+	if (m)
+		remove_obsolete(db, m, NULL);
+	snprintf(path, sizeof(path), "installed/%s", name);
+	if (syncfs(db->rootfd) < 0)
+		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+	if (unlinkat(db->dbfd, path, 0) < 0 && errno != ENOENT)
+		return pkg_fail(err, -errno, "database: %s", strerror(errno));
+	return 0;
+}
+
+int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
+{
+	char buf[256];
+	int tfd, r;
+
+	if (db->dbfd < 0 || !pkg_db_find(db, name))
+		return pkg_fail(err, -ENOENT, "not installed");
+	tfd = txn_open(db, true);
+	if (tfd < 0)
+		return pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
+	snprintf(buf, sizeof(buf), "%s\n", name);
+	r = pkg_write_at(tfd, "remove", buf, strlen(buf));
+	if (r < 0) {
+		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		goto out;
+	}
+	pkg_hook("remove-journalled");
+	r = remove_apply(db, name, err);
+	if (r < 0)
+		goto out;
+	r = txn_finish(db, tfd);
+	if (r < 0) {
+		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		goto out;
+	}
+	r = pkg_db_load(db);
+out:
+	close(tfd);
+	return r;
+}
+
+int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err)
+{
+	struct pkg_meta m = { 0 }, old = { 0 };
+	char *buf = NULL;
+	size_t len;
+	int tfd, r, flags = 0;
+	bool have_old = false;
+
+	if (db->dbfd < 0)
+		return 0;
+	tfd = txn_open(db, false);
+	if (tfd == -ENOENT)
+		return 0;
+	if (tfd < 0)
+		return pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
+
+	if (pkg_read_at(tfd, "remove", 4096, &buf, &len) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		r = pkg_token_ok(buf) ? remove_apply(db, buf, err) : 0;
+		goto finish;
+	}
+	if (pkg_read_at(tfd, "meta", PKG_META_MAX, &buf, &len) < 0 ||
+	    pkg_meta_parse(buf, len, PKG_PARSE_DB, &m, NULL) < 0) {
+		/* Killed before the journal was complete: nothing was
+		 * extracted yet (the meta file is written atomically first). */
+		r = 0;
+		goto finish;
+	}
+	free(buf);
+	buf = NULL;
+	if (pkg_read_at(tfd, "commit", 64, &buf, &len) == 0) {
+		sscanf(buf, "flags %d", &flags);
+		have_old = pkg_db_load_one(db->dbfd, m.name, &old) == 0;
+		r = txn_apply(db, &m, have_old ? &old : NULL, flags, err);
+		if (r < 0)
+			goto out;
+		r = txn_complete(db, tfd, &m, err);
+		if (r == 0)
+			r = 1;
+		goto out;
+	}
+	txn_rollback(db, tfd, &m);
+	r = 0;
+finish:
+	if (r >= 0) {
+		int r2 = txn_finish(db, tfd);
+		if (r2 < 0)
+			r = pkg_fail(err, r2, "journal: %s", space_strerror(r2));
+		else
+			r = 1;
+	}
+out:
+	free(buf);
+	pkg_meta_free(&m);
+	if (have_old)
+		pkg_meta_free(&old);
+	close(tfd);
+	return r;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* internal.h - helpers shared by the libpkg modules (not a public API). */
+#ifndef SPACE_LIBPKG_INTERNAL_H
+#define SPACE_LIBPKG_INTERNAL_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "libpkg.h"
+
+/* Temporary names of an install transaction live beside the final path:
+ * DIR/.pkgtmp~BASE becomes DIR/BASE, DIR/.pkgnew~BASE becomes DIR/BASE.new
+ * (a config file changed locally). Both prefixes are reserved: no package
+ * may ship a path component starting with them. */
+#define PKG_TMP_PREFIX ".pkgtmp~"
+#define PKG_NEW_PREFIX ".pkgnew~"
+#define PKG_TMP_PREFIX_LEN 8
+
+/* Fill err (if any) and return r. */
+int pkg_fail(struct pkg_err *err, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Resolves the parent directory of package paths below a root directory
+ * fd, component by component with O_NOFOLLOW. Symlinks met on the way are
+ * followed only while they stay inside the root (an absolute target is
+ * taken relative to the root, as the installed system will see it); a
+ * ".." above the root gives -SPACE_E_UNSAFE_PATH. The last directory
+ * resolved is cached (sorted entries share parents). */
+struct pkg_walk {
+	int rootfd;
+	int pfd;                 /* cached parent fd, owned, -1 if none */
+	char parent[PATH_MAX];   /* the package-relative parent it is for */
+};
+
+void pkg_walk_init(struct pkg_walk *w, int rootfd);
+void pkg_walk_reset(struct pkg_walk *w);
+/* Returns a borrowed directory fd (valid until the next call or reset) and
+ * points *base at the last component of path. */
+int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base);
+
+/* read(2) that retries on EINTR; returns bytes or a negative errno. */
+ssize_t pkg_read_retry(int fd, void *buf, size_t n);
+
+/* Incremental SHA-256 (OpenSSL EVP) that also counts the bytes. */
+struct pkg_hash {
+	void *ctx; /* EVP_MD_CTX */
+	uint64_t size;
+};
+int pkg_hash_init(struct pkg_hash *h);
+void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n);
+/* Writes the lowercase hex digest and frees the context. */
+void pkg_hash_final(struct pkg_hash *h, char hex[65]);
+void pkg_hash_free(struct pkg_hash *h);
+
+/* Copy of s for a one-line message: control characters become '?'. */
+const char *pkg_printable(const char *s, char *buf, size_t n);
+
+/* Stream an fd into SHA-256; *size gets the byte count. */
+int pkg_sha256_fd(int fd, char hex[65], uint64_t *size);
+
+/* Write buf to dirfd/name atomically (temp, fsync, rename, fsync dir). */
+int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len);
+
+/* Read dirfd/name into a NUL-terminated malloc'd buffer. */
+int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len);
+
+/* Resolve a directory path below rootfd like pkg_walk_parent() does for
+ * parents; returns an owned fd. */
+int pkg_resolve_dir(int rootfd, const char *rel);
+
+/* Open a package file, read and parse its first member (the metadata).
+ * On success *a is positioned after it; the caller frees *a with
+ * archive_read_free() and m with pkg_meta_free(). */
+struct archive;
+int pkg_archive_open(const char *file, struct archive **a, struct pkg_meta *m,
+		     struct pkg_err *err);
+
+/* Database internals (db.c). */
+int pkg_db_load(struct pkg_db *db);
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m);
+const char *pkg_db_owner(const struct pkg_db *db, const char *skip, const char *path);
+/* Transactions (install.c). */
+int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err);
+
+/* Test hook points (no-op outside UNIT_TEST builds). */
+void pkg_hook(const char *point);
+
+#endif

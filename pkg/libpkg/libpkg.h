@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* libpkg.h - the space package format: metadata, build, install, remove,
+ * verify, and the installed-package database. See pkg/FORMAT.md.
+ *
+ * Error model (pkg/lib/util.h): 0 or a count on success, a negative errno
+ * or -SPACE_E_* on failure. Functions that take a `struct pkg_err *` also
+ * fill err->msg with one line naming the object and the reason (without a
+ * program prefix); the caller prints it. A refused package (bad input) is
+ * reported with -SPACE_E_FORMAT, -SPACE_E_DIGEST or -SPACE_E_UNSAFE_PATH
+ * (pkg_err_is_refusal()); anything else is a system or I/O error.
+ *
+ * Ownership: a struct pkg_meta owns all its strings and arrays;
+ * pkg_meta_free() releases them (and is safe on a zeroed struct).
+ */
+#ifndef SPACE_LIBPKG_H
+#define SPACE_LIBPKG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define PKG_META_NAME ".PKGINFO"
+#define PKG_FORMAT_VERSION 1
+#define PKG_DB_DIR "var/lib/pkg"
+/* Upper bound for a metadata member (a kernel-module package of 4000
+ * entries needs about 600 KiB). */
+#define PKG_META_MAX (64u << 20)
+
+struct pkg_err {
+	char msg[512];
+};
+
+enum pkg_type {
+	PKG_FILE = 'f',
+	PKG_DIR = 'd',
+	PKG_SYMLINK = 'l',
+	PKG_CHR = 'c',
+	PKG_BLK = 'b',
+	PKG_FIFO = 'p',
+};
+
+struct pkg_entry {
+	char *path;       /* relative, normalised, no "..", no control chars */
+	char *target;     /* symlink target (PKG_SYMLINK only) */
+	char type;        /* enum pkg_type */
+	bool config;      /* PKG_FILE only: a configuration file */
+	mode_t mode;      /* permission bits (07777) */
+	uid_t uid;
+	gid_t gid;
+	unsigned major, minor; /* PKG_CHR/PKG_BLK */
+	uint64_t size;    /* PKG_FILE */
+	char sha256[65];  /* PKG_FILE, lowercase hex */
+};
+
+struct pkg_meta {
+	char *name, *version, *release, *arch, *summary;
+	char **depends;
+	size_t n_depends;
+	bool base_files;
+	char *previous;   /* database only: "VERSION-RELEASE" this replaced */
+	struct pkg_entry *entries; /* sorted by path (strcmp), unique */
+	size_t n_entries;
+};
+
+/* Parse flags. */
+#define PKG_PARSE_DB 1 /* accept database-only keys ("previous") */
+
+static inline bool pkg_err_is_refusal(int r)
+{
+	return r == -SPACE_E_FORMAT || r == -SPACE_E_DIGEST || r == -SPACE_E_UNSAFE_PATH;
+}
+
+void pkg_meta_free(struct pkg_meta *m);
+/* Parse metadata text (buf need not be NUL-terminated). Validates every
+ * field, the path rules and the sort order; -SPACE_E_FORMAT on bad input. */
+int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
+		   struct pkg_err *err);
+/* Serialise m to a malloc'd buffer (*out, *len); the caller frees. */
+int pkg_meta_write(const struct pkg_meta *m, char **out, size_t *len);
+/* Sort entries by path and refuse duplicates / invalid paths. */
+int pkg_meta_finish(struct pkg_meta *m, struct pkg_err *err);
+/* Binary search by path; NULL if absent. */
+struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path);
+/* Check one relative path against the format's rules (0 or
+ * -SPACE_E_UNSAFE_PATH / -SPACE_E_FORMAT). */
+int pkg_path_check(const char *path);
+/* Name/version/release/arch token rule: [A-Za-z0-9][A-Za-z0-9+.~_-]*. */
+bool pkg_token_ok(const char *s);
+
+/* ------------------------------------------------------------------ build */
+struct pkg_build_opts {
+	const char *name, *version, *release, *arch, *summary;
+	const char *const *depends; size_t n_depends;
+	const char *const *config;  size_t n_config;  /* paths marked config */
+	const char *attrs_file;     /* may be NULL */
+	bool base_files;
+	long long mtime;            /* member mtime (SOURCE_DATE_EPOCH or 0) */
+};
+
+/* Package the tree under staging into out (temp name + rename). */
+int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
+	      struct pkg_err *err);
+
+/* Read and validate only the metadata member of a package file. */
+int pkg_read_meta(const char *file, struct pkg_meta *m, struct pkg_err *err);
+
+/* --------------------------------------------------------------- database */
+struct pkg_db {
+	int rootfd;      /* the target root */
+	int dbfd;        /* ROOT/var/lib/pkg */
+	int lockfd;      /* flock()ed while the handle is open */
+	struct pkg_meta *pkgs; /* installed packages, sorted by name */
+	size_t n_pkgs;
+};
+
+/* Open the database under root (creating it when create is set), take the
+ * lock, finish or roll back an interrupted transaction and load every
+ * installed package. */
+int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err);
+void pkg_db_close(struct pkg_db *db);
+struct pkg_meta *pkg_db_find(const struct pkg_db *db, const char *name);
+
+/* ---------------------------------------------------------------- actions */
+#define PKG_NO_CHOWN 1 /* no chown, no mknod; record in the database only */
+
+struct pkg_install_result {
+	char new_configs[8][256]; /* first few config files written as .new */
+	size_t n_new_configs;
+	bool upgraded;
+};
+
+int pkg_install(struct pkg_db *db, const char *file, int flags,
+		struct pkg_install_result *res, struct pkg_err *err);
+int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err);
+
+/* verify: calls report(path, what, is_config_change, ctx) for every
+ * difference. Returns the number of differences that are not local config
+ * changes, or a negative error. */
+#define PKG_VERIFY_NO_OWNER 1
+typedef void (*pkg_verify_cb)(const char *pkg, const char *path, const char *what,
+			      bool config_change, void *ctx);
+int pkg_verify(struct pkg_db *db, const struct pkg_meta *m, int flags, pkg_verify_cb cb,
+	       void *ctx);
+
+/* Test hook: called at named points of a transaction (UNIT_TEST builds). */
+#ifdef UNIT_TEST
+extern void (*pkg_test_hook)(const char *point);
+#endif
+
+#endif

@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/* meta.c - the .PKGINFO metadata format: parser, validator and writer
+ * (pkg/FORMAT.md). The parser is strict: it is the first thing that sees
+ * an untrusted package. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpkg.h"
+#include "internal.h"
+
+int pkg_fail(struct pkg_err *err, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+void pkg_meta_free(struct pkg_meta *m)
+{
+	if (!m)
+		return;
+	free(m->name);
+	free(m->version);
+	free(m->release);
+	free(m->arch);
+	free(m->summary);
+	free(m->previous);
+	for (size_t i = 0; i < m->n_depends; i++)
+		free(m->depends[i]);
+	free(m->depends);
+	for (size_t i = 0; i < m->n_entries; i++) {
+		free(m->entries[i].path);
+		free(m->entries[i].target);
+	}
+	free(m->entries);
+	memset(m, 0, sizeof(*m));
+}
+
+bool pkg_token_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 128)
+		return false;
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+		return false;
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("+.~_-", *s))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+int pkg_path_check(const char *path)
+{
+	const char *c = path;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= PATH_MAX)
+		return -SPACE_E_FORMAT;
+	if (has_ctl(path))
+		return -SPACE_E_FORMAT;
+	if (path[0] == '/')
+		return -SPACE_E_UNSAFE_PATH;
+	if (strcmp(path, PKG_META_NAME) == 0)
+		return -SPACE_E_FORMAT;
+	for (;;) {
+		const char *e = strchr(c, '/');
+		size_t len = e ? (size_t)(e - c) : strlen(c);
+
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return -SPACE_E_UNSAFE_PATH;
+		if (len == 0 || (len == 1 && c[0] == '.'))
+			return -SPACE_E_FORMAT;
+		/* Room for the temporary-name prefix used during install. */
+		if (len > NAME_MAX - PKG_TMP_PREFIX_LEN - 4)
+			return -SPACE_E_FORMAT;
+		if (strncmp(c, PKG_TMP_PREFIX, PKG_TMP_PREFIX_LEN) == 0 ||
+		    strncmp(c, PKG_NEW_PREFIX, PKG_TMP_PREFIX_LEN) == 0)
+			return -SPACE_E_FORMAT;
+		if (!e)
+			break;
+		c = e + 1;
+	}
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct pkg_entry *)a)->path, ((const struct pkg_entry *)b)->path);
+}
+
+struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path)
+{
+	struct pkg_entry key = { .path = (char *)path };
+
+	if (!m->n_entries)
+		return NULL;
+	return bsearch(&key, m->entries, m->n_entries, sizeof(key), cmp_entry);
+}
+
+/* Checks shared by the parser and the builder; entries already sorted. */
+static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
+{
+	if (!pkg_token_ok(m->name))
+		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid name");
+	if (!pkg_token_ok(m->version))
+		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid version");
+	if (!pkg_token_ok(m->release))
+		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid release");
+	if (!pkg_token_ok(m->arch))
+		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid arch");
+	for (size_t i = 0; i < m->n_depends; i++)
+		if (!pkg_token_ok(m->depends[i]))
+			return pkg_fail(err, -SPACE_E_FORMAT, "invalid dependency name");
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct pkg_entry *e = &m->entries[i];
+		int r = pkg_path_check(e->path);
+
+		if (r == -SPACE_E_UNSAFE_PATH)
+			return pkg_fail(err, r, "%s: absolute path or '..' component", e->path);
+		if (r < 0)
+			return pkg_fail(err, r, "%s: invalid path", e->path);
+		if (i > 0 && strcmp(m->entries[i - 1].path, e->path) == 0)
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate entry", e->path);
+		if ((e->type == PKG_CHR || e->type == PKG_BLK) && !m->base_files)
+			return pkg_fail(err, -SPACE_E_FORMAT,
+					"%s: device file in a package that is not base-files", e->path);
+		if (e->type == PKG_SYMLINK && (!e->target || !*e->target || has_ctl(e->target) ||
+					       strlen(e->target) >= PATH_MAX))
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: invalid symlink target", e->path);
+		if (e->config && e->type != PKG_FILE)
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: only files can be config", e->path);
+		if (e->mode & ~07777u)
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: invalid mode", e->path);
+		/* A path below a symlink (or any non-directory) of the same
+		 * package would be resolved through it after install. */
+		for (const char *s = strchr(e->path, '/'); s; s = strchr(s + 1, '/')) {
+			char prefix[PATH_MAX];
+			struct pkg_entry *p;
+
+			memcpy(prefix, e->path, (size_t)(s - e->path));
+			prefix[s - e->path] = '\0';
+			p = pkg_meta_find(m, prefix);
+			if (p && p->type != PKG_DIR)
+				return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+						"%s: path goes through non-directory entry %s",
+						e->path, p->path);
+		}
+	}
+	return 0;
+}
+
+int pkg_meta_finish(struct pkg_meta *m, struct pkg_err *err)
+{
+	if (m->n_entries)
+		qsort(m->entries, m->n_entries, sizeof(*m->entries), cmp_entry);
+	return meta_validate(m, err);
+}
+
+/* %XX-decode a path or target token in place. */
+static int unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (*r != '%') {
+			*w++ = *r;
+			continue;
+		}
+		unsigned v = 0;
+		for (int k = 1; k <= 2; k++) {
+			char c = r[k];
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				return -SPACE_E_FORMAT;
+		}
+		if (v == 0)
+			return -SPACE_E_FORMAT;
+		*w++ = (char)v;
+		r += 2;
+	}
+	*w = '\0';
+	return 0;
+}
+
+static int parse_u64(const char *s, int base, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -SPACE_E_FORMAT;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || *end || v > max)
+		return -SPACE_E_FORMAT;
+	*out = v;
+	return 0;
+}
+
+static int set_str(char **dst, const char *v)
+{
+	if (*dst)
+		return -SPACE_E_FORMAT; /* repeated key */
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static const struct {
+	const char *word;
+	char type;
+	int nfields; /* after the keyword */
+} entry_kinds[] = {
+	{ "file", PKG_FILE, 6 },     { "dir", PKG_DIR, 4 },
+	{ "symlink", PKG_SYMLINK, 5 }, { "chardev", PKG_CHR, 6 },
+	{ "blockdev", PKG_BLK, 6 },  { "fifo", PKG_FIFO, 4 },
+};
+
+static const char *kind_word(char type)
+{
+	for (size_t i = 0; i < sizeof(entry_kinds) / sizeof(entry_kinds[0]); i++)
+		if (entry_kinds[i].type == type)
+			return entry_kinds[i].word;
+	return NULL;
+}
+
+static int parse_entry(struct pkg_meta *m, size_t *cap, char type, char **f, int nf, int want)
+{
+	struct pkg_entry e = { .type = type };
+	uint64_t v;
+	int r = -SPACE_E_FORMAT;
+
+	if (nf != want && !(type == PKG_FILE && nf == want + 1))
+		return -SPACE_E_FORMAT;
+	if (unescape(f[0]) < 0)
+		return -SPACE_E_FORMAT;
+	if (strlen(f[1]) != 4 || parse_u64(f[1], 8, 07777, &v) < 0)
+		return -SPACE_E_FORMAT;
+	e.mode = (mode_t)v;
+	if (parse_u64(f[2], 10, UINT32_MAX - 1, &v) < 0)
+		return -SPACE_E_FORMAT;
+	e.uid = (uid_t)v;
+	if (parse_u64(f[3], 10, UINT32_MAX - 1, &v) < 0)
+		return -SPACE_E_FORMAT;
+	e.gid = (gid_t)v;
+	switch (type) {
+	case PKG_FILE:
+		if (parse_u64(f[4], 10, INT64_MAX, &e.size) < 0 || strlen(f[5]) != 64 ||
+		    strspn(f[5], "0123456789abcdef") != 64)
+			return -SPACE_E_FORMAT;
+		memcpy(e.sha256, f[5], 65);
+		if (nf == want + 1) {
+			if (strcmp(f[6], "config") != 0)
+				return -SPACE_E_FORMAT;
+			e.config = true;
+		}
+		break;
+	case PKG_SYMLINK:
+		if (unescape(f[4]) < 0)
+			return -SPACE_E_FORMAT;
+		break;
+	case PKG_CHR:
+	case PKG_BLK:
+		if (parse_u64(f[4], 10, 4095, &v) < 0)
+			return -SPACE_E_FORMAT;
+		e.major = (unsigned)v;
+		if (parse_u64(f[5], 10, 1048575, &v) < 0)
+			return -SPACE_E_FORMAT;
+		e.minor = (unsigned)v;
+		break;
+	}
+	if (m->n_entries == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		void *p = realloc(m->entries, ncap * sizeof(*m->entries));
+		if (!p)
+			return -ENOMEM;
+		m->entries = p;
+		*cap = ncap;
+	}
+	e.path = strdup(f[0]);
+	if (type == PKG_SYMLINK)
+		e.target = strdup(f[4]);
+	if (!e.path || (type == PKG_SYMLINK && !e.target)) {
+		r = -ENOMEM;
+		free(e.path);
+		free(e.target);
+		return r;
+	}
+	m->entries[m->n_entries++] = e;
+	return 0;
+}
+
+int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
+		   struct pkg_err *err)
+{
+	char *text, *line, *next;
+	size_t cap = 0, lineno = 0;
+	bool have_base = false;
+	int r = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (len > PKG_META_MAX)
+		return pkg_fail(err, -SPACE_E_FORMAT, "metadata too large");
+	if (memchr(buf, '\0', len))
+		return pkg_fail(err, -SPACE_E_FORMAT, "metadata contains a NUL byte");
+	if (len == 0 || buf[len - 1] != '\n')
+		return pkg_fail(err, -SPACE_E_FORMAT, "metadata does not end with a newline");
+	text = malloc(len + 1);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, buf, len);
+	text[len] = '\0';
+
+	for (line = text; *line; line = next) {
+		char *f[9], *sp;
+		int nf = 0;
+
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		lineno++;
+		if (has_ctl(line)) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: control character", lineno);
+			goto out;
+		}
+		if (lineno == 1) {
+			if (strcmp(line, "pkgformat 1") != 0) {
+				r = pkg_fail(err, -SPACE_E_FORMAT,
+					     "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
+				goto out;
+			}
+			continue;
+		}
+		sp = strchr(line, ' ');
+		if (!sp || sp == line) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", lineno);
+			goto out;
+		}
+		*sp = '\0';
+		if (strcmp(line, "summary") == 0) {
+			r = set_str(&m->summary, sp + 1);
+			goto check;
+		}
+		/* Every other line is single-space separated tokens. */
+		for (char *t = sp + 1;;) {
+			char *e = strchr(t, ' ');
+
+			if (nf == 8 || !*t) {
+				nf = 99; /* too many, or an empty token */
+				break;
+			}
+			f[nf++] = t;
+			if (!e)
+				break;
+			*e = '\0';
+			t = e + 1;
+		}
+		if (nf > 8) {
+			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: malformed fields", lineno);
+			goto out;
+		}
+		r = -SPACE_E_FORMAT;
+		for (size_t k = 0; k < sizeof(entry_kinds) / sizeof(entry_kinds[0]); k++) {
+			if (strcmp(line, entry_kinds[k].word) != 0)
+				continue;
+			r = parse_entry(m, &cap, entry_kinds[k].type, f, nf, entry_kinds[k].nfields);
+			if (r == 0) {
+				const char *path = m->entries[m->n_entries - 1].path;
+				int pr = pkg_path_check(path);
+
+				if (pr == -SPACE_E_UNSAFE_PATH) {
+					r = pkg_fail(err, pr, "line %zu: absolute path or '..' component", lineno);
+					goto out;
+				}
+				if (pr < 0) {
+					r = pkg_fail(err, pr, "line %zu: invalid path", lineno);
+					goto out;
+				}
+			}
+			if (r == 0 && m->n_entries > 1) {
+				int c = strcmp(m->entries[m->n_entries - 2].path,
+					       m->entries[m->n_entries - 1].path);
+				if (c == 0) {
+					r = pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate entry",
+						     m->entries[m->n_entries - 1].path);
+					goto out;
+				}
+				if (c > 0) {
+					r = pkg_fail(err, -SPACE_E_FORMAT,
+						     "line %zu: entries not sorted by path", lineno);
+					goto out;
+				}
+			}
+			goto check;
+		}
+		if (nf != 1)
+			goto check;
+		if (strcmp(line, "name") == 0)
+			r = set_str(&m->name, f[0]);
+		else if (strcmp(line, "version") == 0)
+			r = set_str(&m->version, f[0]);
+		else if (strcmp(line, "release") == 0)
+			r = set_str(&m->release, f[0]);
+		else if (strcmp(line, "arch") == 0)
+			r = set_str(&m->arch, f[0]);
+		else if (strcmp(line, "previous") == 0 && (flags & PKG_PARSE_DB))
+			r = set_str(&m->previous, f[0]);
+		else if (strcmp(line, "base-files") == 0 && !have_base &&
+			 (!strcmp(f[0], "0") || !strcmp(f[0], "1"))) {
+			m->base_files = f[0][0] == '1';
+			have_base = true;
+			r = 0;
+		} else if (strcmp(line, "depend") == 0) {
+			char **p = realloc(m->depends, (m->n_depends + 1) * sizeof(*p));
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			m->depends = p;
+			p[m->n_depends] = strdup(f[0]);
+			r = p[m->n_depends] ? 0 : -ENOMEM;
+			if (r == 0)
+				m->n_depends++;
+		}
+check:
+		if (r == -ENOMEM)
+			goto out;
+		if (r < 0) {
+			r = pkg_fail(err, r, "line %zu: invalid '%s' line", lineno, line);
+			goto out;
+		}
+	}
+	if (lineno == 0) {
+		r = pkg_fail(err, -SPACE_E_FORMAT, "empty metadata");
+		goto out;
+	}
+	r = meta_validate(m, err);
+out:
+	free(text);
+	if (r < 0)
+		pkg_meta_free(m);
+	return r;
+}
+
+/* Escape space, '%' and anything non-printable as %XX. */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c == '%' || c == 0x7f)
+			fprintf(f, "%%%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+int pkg_meta_write(const struct pkg_meta *m, char **out, size_t *len)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+
+	if (!f)
+		return -errno;
+	fprintf(f, "pkgformat %d\nname %s\nversion %s\nrelease %s\narch %s\n", PKG_FORMAT_VERSION,
+		m->name, m->version, m->release, m->arch);
+	if (m->summary && *m->summary)
+		fprintf(f, "summary %s\n", m->summary);
+	for (size_t i = 0; i < m->n_depends; i++)
+		fprintf(f, "depend %s\n", m->depends[i]);
+	fprintf(f, "base-files %d\n", m->base_files ? 1 : 0);
+	if (m->previous)
+		fprintf(f, "previous %s\n", m->previous);
+	for (size_t i = 0; i < m->n_entries; i++) {
+		const struct pkg_entry *e = &m->entries[i];
+
+		fprintf(f, "%s ", kind_word(e->type));
+		put_escaped(f, e->path);
+		fprintf(f, " %04o %u %u", (unsigned)e->mode, (unsigned)e->uid, (unsigned)e->gid);
+		switch (e->type) {
+		case PKG_FILE:
+			fprintf(f, " %" PRIu64 " %s%s", e->size, e->sha256, e->config ? " config" : "");
+			break;
+		case PKG_SYMLINK:
+			fputc(' ', f);
+			put_escaped(f, e->target);
+			break;
+		case PKG_CHR:
+		case PKG_BLK:
+			fprintf(f, " %u %u", e->major, e->minor);
+			break;
+		}
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}

@@ -1,0 +1,10 @@
+# pkg/libpkg: the package format library (metadata, build, install,
+# verify, database). Programs link $(LIBPKG_SRCS) with $(LIBPKG_LIBS).
+LIBPKG_SRCS := $(wildcard pkg/libpkg/*.c)
+LIBPKG_LIBS := $(ARCHIVE_LIBS) $(CRYPTO_LIBS)
+
+UNIT_TESTS += test_pkg_meta test_pkg
+test_pkg_meta_SRCS := tests/unit/test_pkg_meta.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS)
+test_pkg_meta_LIBS := $(LIBPKG_LIBS)
+test_pkg_SRCS := tests/unit/test_pkg.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS)
+test_pkg_LIBS := $(LIBPKG_LIBS)

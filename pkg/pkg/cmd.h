@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd.h - the pkg tool's subcommands and exit-code contract. */
+#ifndef SPACE_PKG_CMD_H
+#define SPACE_PKG_CMD_H
+
+#include "../libpkg/libpkg.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_NEGATIVE = 1, /* verify found differences; package not installed */
+	EXIT_USAGE = 2,
+	EXIT_REFUSED = 3,  /* bad package or input, nothing written */
+	EXIT_SYSTEM = 4,   /* I/O or system error */
+};
+
+struct pkg_opts {
+	const char *root;
+};
+
+/* argv[0] is the verb; handlers return an exit code. */
+typedef int (*cmd_fn)(int argc, char **argv, const struct pkg_opts *o);
+
+int cmd_build(int argc, char **argv, const struct pkg_opts *o);
+int cmd_install(int argc, char **argv, const struct pkg_opts *o);
+int cmd_remove(int argc, char **argv, const struct pkg_opts *o);
+int cmd_list(int argc, char **argv, const struct pkg_opts *o);
+int cmd_info(int argc, char **argv, const struct pkg_opts *o);
+int cmd_files(int argc, char **argv, const struct pkg_opts *o);
+int cmd_verify(int argc, char **argv, const struct pkg_opts *o);
+int cmd_attrs(int argc, char **argv, const struct pkg_opts *o);
+
+/* Print "pkg: VERB OBJECT: REASON" and return the exit code for r. */
+int pkg_error(const char *verb, const char *object, int r, const char *reason);
+/* Exit code for a library error. */
+int pkg_exit_code(int r);
+/* Usage error for verb: prints the message and the verb's usage line. */
+int pkg_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

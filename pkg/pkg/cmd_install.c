@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_install.c - pkg install and pkg remove. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+int cmd_install(int argc, char **argv, const struct pkg_opts *o)
+{
+	static const struct option lo[] = {
+		{ "no-chown", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+	int c, r, flags = 0, rc = EXIT_OK;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+		if (c != 'C')
+			return pkg_usage("install", "unknown option %s", argv[optind - 1]);
+		flags |= PKG_NO_CHOWN;
+	}
+	if (optind >= argc)
+		return pkg_usage("install", "expected FILE.pkg...");
+	r = pkg_db_open(o->root, true, &db, &err);
+	if (r < 0)
+		return pkg_error("install", o->root, r, err.msg);
+	for (int i = optind; i < argc; i++) {
+		struct pkg_install_result res;
+
+		err.msg[0] = '\0';
+		r = pkg_install(&db, argv[i], flags, &res, &err);
+		if (r < 0) {
+			rc = pkg_error("install", argv[i], r, err.msg);
+			break;
+		}
+		for (size_t k = 0; k < res.n_new_configs; k++)
+			printf("pkg: install %s: %s: config file changed locally, kept; new version beside it\n",
+			       argv[i], res.new_configs[k]);
+	}
+	pkg_db_close(&db);
+	return rc;
+}
+
+int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
+{
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+	int r, rc = EXIT_OK;
+
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			return pkg_usage("remove", "unknown option %s", argv[i]);
+	if (argc < 2)
+		return pkg_usage("remove", "expected NAME...");
+	r = pkg_db_open(o->root, false, &db, &err);
+	if (r < 0)
+		return pkg_error("remove", o->root, r, err.msg);
+	for (int i = 1; i < argc; i++) {
+		err.msg[0] = '\0';
+		r = pkg_remove(&db, argv[i], &err);
+		if (r == -ENOENT && !pkg_db_find(&db, argv[i])) {
+			pkg_error("remove", argv[i], r, "not installed");
+			rc = EXIT_NEGATIVE;
+			break;
+		}
+		if (r < 0) {
+			rc = pkg_error("remove", argv[i], r, err.msg);
+			break;
+		}
+	}
+	pkg_db_close(&db);
+	return rc;
+}

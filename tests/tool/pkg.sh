@@ -1,0 +1,140 @@
+#!/bin/bash
+# tests/tool/pkg.sh - the pkg CLI end to end in a temporary directory:
+# reproducible build, install, list, files, info, verify, upgrade with a
+# locally changed config file, remove, refusals and exit codes.
+set -u
+PKG=$(cd "${BIN:-out/bin}" && pwd)/pkg
+T=$(mktemp -d /tmp/pkg-tool.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+n=0 fail=0
+
+check() { # check NAME CMD... : CMD must succeed
+	n=$((n + 1))
+	local name=$1; shift
+	if "$@"; then echo "ok $n - $name"; else echo "not ok $n - $name"; fail=1; fi
+}
+expect_rc() { # expect_rc RC NAME CMD... : CMD must exit RC
+	n=$((n + 1))
+	local want=$1 name=$2 rc; shift 2
+	"$@" >"$T/out" 2>"$T/err"; rc=$?
+	if [ "$rc" = "$want" ]; then echo "ok $n - $name"
+	else echo "not ok $n - $name (exit $rc, want $want)"; sed 's/^/#   /' "$T/err"; fail=1; fi
+}
+one_line_error() { [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^pkg: $1" "$T/err"; }
+
+cd "$T" || exit 1
+mkdir -p st/usr/bin st/etc st/usr/share/doc root
+printf 'hello\n' >st/usr/bin/hello; chmod 0755 st/usr/bin/hello
+printf 'setting=1\n' >st/etc/hello.conf
+ln -s hello st/usr/bin/hi
+printf 'doc\n' >st/usr/share/doc/README
+printf 'etc/hello.conf f 0640 0 42\nvar d 0755 0 0\nvar/spool d 1777 0 0\n' >attrs
+B=(build --name hello --version 1.0 --release 1 --arch amd64 --summary "Hello world"
+   --depends base,libc --config /etc/hello.conf --attrs attrs)
+
+expect_rc 0 "build" "$PKG" "${B[@]}" st a.pkg
+touch st/usr/bin/hello # a new mtime must not change the package
+expect_rc 0 "build again" "$PKG" "${B[@]}" st b.pkg
+check "two builds give identical bytes" cmp -s a.pkg b.pkg
+check "first member is .PKGINFO" bash -c "tar tzf a.pkg | head -1 | grep -qx .PKGINFO"
+check "owners are 0:0 in the archive" bash -c "! tar tvzf a.pkg | grep -v ' 0/0 ' | grep -v 'etc/hello.conf'"
+check "attrs owner in the archive" bash -c "tar tvzf a.pkg | grep -q ' 0/42 .*etc/hello.conf'"
+check "no leftover temp file" bash -c "! ls | grep -q tmp"
+
+expect_rc 0 "install --no-chown (options after the verb)" "$PKG" --root root install --no-chown a.pkg
+check "file installed" grep -qx hello root/usr/bin/hello
+check "symlink installed" test "$(readlink root/usr/bin/hi)" = hello
+check "attrs-added directory created" test -d root/var/spool
+expect_rc 0 "list" "$PKG" list --root root
+check "list output" test "$(cat out)" = "hello 1.0-1"
+expect_rc 0 "list --json" "$PKG" --root root list --json
+check "list --json output" grep -q '"name":"hello","version":"1.0","release":"1"' out
+expect_rc 0 "files" "$PKG" --root root files hello
+check "files output" bash -c "grep -qx usr/bin/hello out && grep -qx etc/hello.conf out && [ \$(wc -l <out) = 11 ]"
+expect_rc 0 "info NAME" "$PKG" --root root info hello
+check "info shows depends" grep -qx 'Depends: base libc' out
+expect_rc 0 "info FILE" "$PKG" info ./a.pkg
+check "info FILE shows version" grep -qx 'Version: 1.0' out
+expect_rc 0 "attrs" "$PKG" --root root attrs
+check "attrs lines" bash -c "grep -qx 'f 0640 0 42 0 0 etc/hello.conf' out && grep -qx 'd 1777 0 0 0 0 var/spool' out && grep -qx 'l 0777 0 0 0 0 usr/bin/hi' out"
+check "attrs sorted by path" bash -c "awk '{print \$7}' out | LC_ALL=C sort -c"
+expect_rc 0 "verify --no-owner on a clean tree" "$PKG" --root root verify --no-owner
+expect_rc 1 "verify with owner checks on a --no-chown tree" "$PKG" --root root verify
+check "owner difference reported" grep -q 'etc/hello.conf: owner' out
+
+printf 'tampered\n' >root/usr/share/doc/README
+chmod 0700 root/usr/bin/hello
+rm root/usr/bin/hi
+expect_rc 1 "verify detects changes" "$PKG" --root root verify --no-owner hello
+check "content change reported" grep -qx 'hello: usr/share/doc/README: content differs' out
+check "mode change reported" grep -qx 'hello: usr/bin/hello: mode 0700, want 0755' out
+check "missing symlink reported" grep -qx 'hello: usr/bin/hi: missing' out
+
+# Reinstalling the same package repairs the tree.
+expect_rc 0 "reinstall repairs" "$PKG" --root root install --no-chown a.pkg
+expect_rc 0 "verify after repair" "$PKG" --root root verify --no-owner
+
+# A local config change is reported but is not corruption.
+printf 'setting=local\n' >root/etc/hello.conf
+expect_rc 0 "verify: local config change is not an error" "$PKG" --root root verify --no-owner
+check "local config change reported" grep -qx 'hello: etc/hello.conf: config changed locally' out
+
+# Upgrade: the changed config file stays, the new one lands beside it;
+# a file the new version no longer has is removed.
+printf 'setting=2\n' >st/etc/hello.conf
+rm st/usr/share/doc/README
+printf 'new\n' >st/usr/bin/new
+expect_rc 0 "build 1.1" "$PKG" "${B[@]/1.0/1.1}" st c.pkg
+check "build used version 1.1" bash -c "'$PKG' info ./c.pkg | grep -qx 'Version: 1.1'"
+expect_rc 0 "upgrade" "$PKG" --root root install --no-chown c.pkg
+check "upgrade mentions the .new file" grep -q 'etc/hello.conf.new' out
+check "local config kept" grep -qx 'setting=local' root/etc/hello.conf
+check "new config beside it" grep -qx 'setting=2' root/etc/hello.conf.new
+check "obsolete file removed" test ! -e root/usr/share/doc/README
+check "new file installed" grep -qx new root/usr/bin/new
+expect_rc 0 "list after upgrade" "$PKG" --root root list
+check "list shows 1.1" test "$(cat out)" = "hello 1.1-1"
+check "previous version recorded" bash -c "'$PKG' --root root info hello | grep -qx 'Previous: 1.0-1'"
+expect_rc 0 "verify after upgrade" "$PKG" --root root verify --no-owner
+check "no journal left" test ! -e root/var/lib/pkg/txn
+check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name '.pkgnew~*' | grep -q ."
+
+# Refusals: one line, the right exit code, nothing changed.
+mkdir -p other/usr/bin; printf 'other\n' >other/usr/bin/hello
+expect_rc 0 "build conflicting package" "$PKG" build --name other --version 1 other other.pkg
+expect_rc 3 "conflict refused" "$PKG" --root root install other.pkg
+check "conflict message" one_line_error "install other.pkg: usr/bin/hello: conflicts with package hello"
+check "conflict changed nothing" grep -qx hello root/usr/bin/hello
+check "conflicting package not recorded" test ! -e root/var/lib/pkg/installed/other
+head -c 300 a.pkg >trunc.pkg
+expect_rc 3 "truncated package refused" "$PKG" --root root install trunc.pkg
+check "truncated: one-line error" one_line_error "install trunc.pkg: "
+printf 'not a package\n' >junk.pkg
+expect_rc 3 "junk refused" "$PKG" --root root install junk.pkg
+expect_rc 4 "missing file" "$PKG" --root root install nonexistent.pkg
+check "missing file: one-line error" one_line_error "install nonexistent.pkg: "
+mkdir -p dev/dev; printf 'dev/dev/null c 0666 0 0 1 3\n' >devattrs
+expect_rc 3 "device without --base-files refused at build" "$PKG" build --name d --version 1 --attrs devattrs dev d.pkg
+check "device refusal message" one_line_error "build d.pkg: dev/dev/null: device file"
+check "refused build left no output" test ! -e d.pkg
+mkdir -p nl; printf x >"nl/bad
+name"
+expect_rc 3 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
+check "newline refusal is one line" one_line_error "build nl.pkg: bad?name: path not allowed"
+expect_rc 2 "usage: missing --version" "$PKG" build --name x st x.pkg
+expect_rc 2 "usage: unknown verb" "$PKG" frobnicate
+expect_rc 2 "usage: unknown option" "$PKG" --root root list --bogus
+expect_rc 1 "info of a package not installed" "$PKG" --root root info nothere
+expect_rc 1 "remove of a package not installed" "$PKG" --root root remove nothere
+expect_rc 0 "--help" "$PKG" --help
+check "--help documents exit codes" grep -q '3  refused' out
+
+expect_rc 0 "remove" "$PKG" --root root remove hello
+check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
+check "locally changed config kept on remove" grep -qx 'setting=local' root/etc/hello.conf
+expect_rc 0 "list after remove" "$PKG" --root root list
+check "list empty" test ! -s out
+
+echo "1..$n"
+exit $fail

@@ -1,0 +1,811 @@
+/* SPDX-License-Identifier: MIT */
+/* test_pkg.c - libpkg end to end: build, install, upgrade (config .new),
+ * remove, every refusal with a crafted archive (nothing written), and
+ * interrupted transactions (fork + SIGKILL at hook points). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include "../../pkg/libpkg/libpkg.h"
+#include "tap.h"
+
+static char T[64];
+
+static void put(const char *path, const char *content, mode_t mode)
+{
+	char dir[512], *s;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	s = strrchr(dir, '/');
+	if (s) {
+		*s = '\0';
+		mkdir_p(dir, 0755);
+	}
+	unlink(path);
+	if (write_file_atomic(path, content, strlen(content), mode) < 0)
+		printf("# cannot write %s\n", path);
+}
+
+static char *slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t len;
+
+	if (read_file(path, 1 << 20, &buf, &len) < 0)
+		return NULL;
+	return buf;
+}
+
+static bool has_content(const char *path, const char *want)
+{
+	char *c = slurp(path);
+	bool r = c && strcmp(c, want) == 0;
+
+	free(c);
+	return r;
+}
+
+/* ------------------------------------------------------------- snapshot */
+static FILE *snap_f;
+static size_t snap_skip;
+
+static int snap_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char hex[65] = "-", tgt[256] = "";
+
+	(void)flag;
+	(void)ftw;
+	if (strlen(path) <= snap_skip || strstr(path, "var/lib/pkg/lock"))
+		return 0;
+	if (S_ISREG(st->st_mode))
+		sha256_file_hex(path, hex);
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlink(path, tgt, sizeof(tgt) - 1);
+		tgt[n > 0 ? n : 0] = '\0';
+	}
+	fprintf(snap_f, "%s %o %u:%u %lld %s %s\n", path + snap_skip, (unsigned)st->st_mode,
+		(unsigned)st->st_uid, (unsigned)st->st_gid, (long long)st->st_size, hex, tgt);
+	return 0;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every path below root with type, mode, owner, size, digest, target. */
+static char *snapshot(const char *root)
+{
+	char *buf = NULL, *lines[4096], *out = NULL, *save = NULL;
+	size_t len = 0, n = 0, olen = 0;
+	FILE *o;
+
+	snap_f = open_memstream(&buf, &len);
+	snap_skip = strlen(root) + 1;
+	nftw(root, snap_cb, 16, FTW_PHYS);
+	fclose(snap_f);
+	for (char *t = strtok_r(buf, "\n", &save); t && n < 4096; t = strtok_r(NULL, "\n", &save))
+		lines[n++] = t;
+	qsort(lines, n, sizeof(*lines), cmp_line);
+	o = open_memstream(&out, &olen);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, "%s\n", lines[i]);
+	fclose(o);
+	free(buf);
+	return out;
+}
+
+/* ------------------------------------------------------ crafted packages */
+struct mem {
+	char type;       /* f d l c */
+	const char *path;
+	const char *data;   /* file content, or symlink target */
+};
+
+static void sha_hex(const char *data, size_t n, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, mdlen, hex);
+}
+
+/* Metadata text for the members (sorted by the caller). */
+static char *meta_of(const char *name, const char *version, bool base, const struct mem *mm, size_t n)
+{
+	char *buf = NULL, hex[65];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	fprintf(f, "pkgformat 1\nname %s\nversion %s\nrelease 1\narch amd64\nbase-files %d\n", name,
+		version, base);
+	for (size_t i = 0; i < n; i++) {
+		switch (mm[i].type) {
+		case 'f':
+			sha_hex(mm[i].data, strlen(mm[i].data), hex);
+			fprintf(f, "file %s 0644 0 0 %zu %s\n", mm[i].path, strlen(mm[i].data), hex);
+			break;
+		case 'd': fprintf(f, "dir %s 0755 0 0\n", mm[i].path); break;
+		case 'l': fprintf(f, "symlink %s 0777 0 0 %s\n", mm[i].path, mm[i].data); break;
+		case 'c': fprintf(f, "chardev %s 0600 0 0 5 1\n", mm[i].path); break;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Write a package: meta as first member (unless meta_last), then mm. */
+static void write_pkg(const char *file, const char *meta, const struct mem *mm, size_t n, bool meta_last)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+
+	archive_write_add_filter_gzip(a);
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_filename(a, file);
+	for (size_t i = 0; i <= n; i++) {
+		bool is_meta = meta_last ? i == n : i == 0;
+		const struct mem *m = &mm[meta_last ? i : i - 1];
+
+		archive_entry_clear(ae);
+		if (is_meta) {
+			archive_entry_set_pathname(ae, ".PKGINFO");
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_perm(ae, 0644);
+			archive_entry_set_size(ae, (la_int64_t)strlen(meta));
+			archive_write_header(a, ae);
+			archive_write_data(a, meta, strlen(meta));
+			continue;
+		}
+		archive_entry_set_pathname(ae, m->path);
+		archive_entry_set_perm(ae, 0644);
+		switch (m->type) {
+		case 'f':
+			archive_entry_set_filetype(ae, AE_IFREG);
+			archive_entry_set_size(ae, (la_int64_t)strlen(m->data));
+			archive_write_header(a, ae);
+			archive_write_data(a, m->data, strlen(m->data));
+			break;
+		case 'd':
+			archive_entry_set_filetype(ae, AE_IFDIR);
+			archive_write_header(a, ae);
+			break;
+		case 'l':
+			archive_entry_set_filetype(ae, AE_IFLNK);
+			archive_entry_set_symlink(ae, m->data);
+			archive_write_header(a, ae);
+			break;
+		case 'c':
+			archive_entry_set_filetype(ae, AE_IFCHR);
+			archive_entry_set_rdevmajor(ae, 5);
+			archive_entry_set_rdevminor(ae, 1);
+			archive_write_header(a, ae);
+			break;
+		}
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(ae);
+}
+
+static int install_one(const char *root, const char *file, int flags, struct pkg_install_result *res,
+		       struct pkg_err *err)
+{
+	struct pkg_db db;
+	int r = pkg_db_open(root, true, &db, err);
+
+	if (r < 0)
+		return r;
+	r = pkg_install(&db, file, flags, res, err);
+	pkg_db_close(&db);
+	return r;
+}
+
+static int flags_for_user(void)
+{
+	return geteuid() == 0 ? 0 : PKG_NO_CHOWN;
+}
+
+/* Install a crafted package into root; it must be refused with want,
+ * a reason containing why, and leave root exactly as it was. */
+static void refused(const char *root, const char *name, const char *meta, const struct mem *mm,
+		    size_t n, int want, const char *why)
+{
+	char file[256];
+	struct pkg_err err = { "" };
+	char *before = snapshot(root), *after;
+	int r;
+
+	snprintf(file, sizeof(file), "%s/crafted-%d.pkg", T, rand());
+	write_pkg(file, meta, mm, n, false);
+	r = install_one(root, file, flags_for_user(), NULL, &err);
+	is_int(r, want, "refused: %s (%s)", name, err.msg);
+	ok(strstr(err.msg, why) != NULL, "  reason for %s mentions '%s'", name, why);
+	after = snapshot(root);
+	ok(before && after && strcmp(before, after) == 0, "  %s: nothing written", name);
+	if (before && after && strcmp(before, after) != 0)
+		printf("# before:\n%s# after:\n%s", before, after);
+	free(before);
+	free(after);
+	unlink(file);
+}
+
+static int build(const char *staging, const char *out, const char *name, const char *version,
+		 const char *attrs, bool base)
+{
+	static const char *const config[] = { "etc/tool.conf" };
+	struct pkg_build_opts o = { .name = name, .version = version, .release = "1",
+				    .arch = "amd64", .summary = "test package", .attrs_file = attrs,
+				    .base_files = base, .mtime = 1700000000 };
+	struct pkg_err err = { "" };
+	struct stat st;
+	char path[512];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/etc/tool.conf", staging);
+	if (stat(path, &st) == 0) {
+		o.config = config;
+		o.n_config = 1;
+	}
+	r = pkg_build(&o, staging, out, &err);
+	if (r < 0)
+		printf("# build %s: %s\n", out, err.msg);
+	return r;
+}
+
+/* ---------------------------------------------------------------- verify */
+struct vrec {
+	int n, config;
+	char last[256];
+};
+
+static void vcb(const char *pkg, const char *path, const char *what, bool config, void *ctx)
+{
+	struct vrec *v = ctx;
+
+	(void)pkg;
+	v->n++;
+	v->config += config;
+	snprintf(v->last, sizeof(v->last), "%s: %s", path, what);
+}
+
+static int verify_all(const char *root, int flags, struct vrec *v)
+{
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+	int r, total = 0;
+
+	memset(v, 0, sizeof(*v));
+	r = pkg_db_open(root, false, &db, &err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < db.n_pkgs; i++) {
+		r = pkg_verify(&db, &db.pkgs[i], flags, vcb, v);
+		if (r < 0)
+			break;
+		total += r;
+	}
+	pkg_db_close(&db);
+	return r < 0 ? r : total;
+}
+
+static char *installed_version(const char *root, const char *name)
+{
+	struct pkg_err err;
+	struct pkg_db db;
+	struct pkg_meta *m;
+	char *v = NULL;
+
+	if (pkg_db_open(root, false, &db, &err) < 0)
+		return NULL;
+	m = pkg_db_find(&db, name);
+	if (m)
+		v = xasprintf("%s%s%s", m->version, m->previous ? " prev " : "",
+			      m->previous ? m->previous : "");
+	pkg_db_close(&db);
+	return v;
+}
+
+static bool version_is(const char *root, const char *name, const char *want)
+{
+	char *v = installed_version(root, name);
+	bool r = want ? (v && strcmp(v, want) == 0) : v == NULL;
+
+	if (!r)
+		printf("#   installed version of %s: %s, want %s\n", name, v ? v : "(none)",
+		       want ? want : "(none)");
+	free(v);
+	return r;
+}
+
+/* ------------------------------------------------------------------ tests */
+static void make_staging(const char *s, int version)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/usr/bin/tool", s);
+	put(p, version == 1 ? "tool v1\n" : version == 2 ? "tool v2\n" : "tool v3\n", 0755);
+	snprintf(p, sizeof(p), "%s/etc/tool.conf", s);
+	put(p, version == 1 ? "a=1\n" : version == 2 ? "a=2\n" : "a=3\n", 0644);
+	snprintf(p, sizeof(p), "%s/usr/lib/libx.so.1", s);
+	put(p, "lib\n", 0644);
+	snprintf(p, sizeof(p), "%s/usr/lib/libx.so", s);
+	unlink(p);
+	if (symlink("libx.so.1", p) < 0)
+		printf("# symlink failed\n");
+	snprintf(p, sizeof(p), "%s/usr/share/doc/tool/README", s);
+	if (version == 1) {
+		put(p, "readme\n", 0644);
+	} else {
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/usr/share/doc/tool", s);
+		rmdir(p);
+	}
+	snprintf(p, sizeof(p), "%s/usr/bin/tool2", s);
+	if (version >= 2)
+		put(p, "tool2\n", 0755);
+}
+
+static void test_round_trip(void)
+{
+	char s[128], root[128], p1[128], p1b[128], p2[128], p3[128], path[256], attrs[128];
+	struct pkg_install_result res;
+	struct pkg_err err = { "" };
+	struct vrec v;
+	char *a, *b;
+	size_t alen, blen;
+	int fl = flags_for_user();
+
+	snprintf(s, sizeof(s), "%s/staging", T);
+	snprintf(root, sizeof(root), "%s/root", T);
+	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
+	snprintf(p1b, sizeof(p1b), "%s/tool-1b.pkg", T);
+	snprintf(p2, sizeof(p2), "%s/tool-2.pkg", T);
+	snprintf(p3, sizeof(p3), "%s/tool-3.pkg", T);
+	snprintf(attrs, sizeof(attrs), "%s/attrs", T);
+	mkdir(root, 0755);
+	make_staging(s, 1);
+	put(attrs, "etc/tool.conf f 0640 0 0\nvar/log/tool d 0750 0 0\nvar d 0755 0 0\nvar/log d 0755 0 0\n", 0644);
+
+	is_int(build(s, p1, "tool", "1", attrs, false), 0, "build");
+	is_int(build(s, p1b, "tool", "1", attrs, false), 0, "build again");
+	ok(read_file(p1, 1 << 24, &a, &alen) == 0 && read_file(p1b, 1 << 24, &b, &blen) == 0 &&
+	   alen == blen && memcmp(a, b, alen) == 0, "two builds are byte-identical");
+	free(a);
+	free(b);
+
+	is_int(install_one(root, p1, fl, &res, &err), 0, "install (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+	ok(has_content(path, "tool v1\n"), "file content installed");
+	snprintf(path, sizeof(path), "%s/var/log/tool", root);
+	{
+		struct stat st;
+		ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750,
+		   "directory added by attrs, with its mode");
+	}
+	is_int(verify_all(root, fl ? PKG_VERIFY_NO_OWNER : 0, &v), 0, "verify clean after install");
+	ok(version_is(root, "tool", "1"), "database records version 1");
+
+	/* Local change to the config file, then upgrade to 2. */
+	snprintf(path, sizeof(path), "%s/etc/tool.conf", root);
+	put(path, "a=local\n", 0640);
+	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "local config change is not corruption");
+	ok(v.config == 1 && strstr(v.last, "etc/tool.conf: config changed locally"), "but it is reported");
+	make_staging(s, 2);
+	is_int(build(s, p2, "tool", "2", attrs, false), 0, "build version 2");
+	is_int(install_one(root, p2, fl, &res, &err), 0, "upgrade to 2 (%s)", err.msg);
+	ok(res.upgraded && res.n_new_configs == 1 && !strcmp(res.new_configs[0], "etc/tool.conf.new"),
+	   "result names the .new file");
+	ok(has_content(path, "a=local\n"), "locally changed config kept");
+	snprintf(path, sizeof(path), "%s/etc/tool.conf.new", root);
+	ok(has_content(path, "a=2\n"), "new config written as .new");
+	snprintf(path, sizeof(path), "%s/usr/share/doc/tool/README", root);
+	ok(access(path, F_OK) < 0, "file dropped by the new version removed");
+	snprintf(path, sizeof(path), "%s/usr/share/doc/tool", root);
+	ok(access(path, F_OK) < 0, "directory dropped by the new version removed");
+	snprintf(path, sizeof(path), "%s/usr/bin/tool2", root);
+	ok(has_content(path, "tool2\n"), "file added by the new version installed");
+	ok(version_is(root, "tool", "2 prev 1-1"), "database records 2, previous 1-1");
+
+	/* The admin merges; the next upgrade replaces an unchanged config. */
+	snprintf(path, sizeof(path), "%s/etc/tool.conf.new", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/etc/tool.conf", root);
+	put(path, "a=2\n", 0640);
+	make_staging(s, 3);
+	is_int(build(s, p3, "tool", "3", attrs, false), 0, "build version 3");
+	is_int(install_one(root, p3, fl, &res, &err), 0, "upgrade to 3 (%s)", err.msg);
+	ok(res.n_new_configs == 0 && has_content(path, "a=3\n"), "unchanged config replaced, no .new");
+	is_int(verify_all(root, fl ? PKG_VERIFY_NO_OWNER : 0, &v), 0, "verify clean after upgrade");
+
+	/* verify catches content, mode, type, target and missing files. */
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+	put(path, "tool v3\n", 0700);
+	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 1, "verify: mode change");
+	put(path, "tool X3\n", 0755);
+	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 1, "verify: same-size content change");
+	ok(strstr(v.last, "content differs") != NULL, "  reported as content");
+	unlink(path);
+	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 1, "verify: missing file");
+	ok(strstr(v.last, "missing") != NULL, "  reported as missing");
+	if (mkdir(path, 0755) == 0) {
+		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 1, "verify: type change");
+		rmdir(path);
+	}
+	snprintf(path, sizeof(path), "%s/usr/lib/libx.so", root);
+	unlink(path);
+	if (symlink("elsewhere", path) == 0) {
+		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 2, "verify: link target change");
+		ok(strstr(v.last, "link target elsewhere") != NULL, "  reported as link target");
+	}
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/usr/lib/libx.so.1", root);
+		if (chown(path, 1, 1) == 0)
+			is_int(verify_all(root, 0, &v), 3, "verify: owner change (as root)");
+	}
+
+	/* Remove. */
+	{
+		struct pkg_db db;
+		ok(pkg_db_open(root, false, &db, &err) == 0 && pkg_remove(&db, "tool", &err) == 0,
+		   "remove (%s)", err.msg);
+		ok(db.n_pkgs == 0, "database empty after remove");
+		pkg_db_close(&db);
+	}
+	snprintf(path, sizeof(path), "%s/usr", root);
+	ok(access(path, F_OK) < 0, "package directories removed");
+	ok(version_is(root, "tool", NULL), "not installed any more");
+}
+
+static void test_refusals(void)
+{
+	char root[128], outside[128], base[128], path[256], *meta;
+	struct pkg_err err = { "" };
+	static const struct mem base_mm[] = {
+		{ 'd', "etc", NULL },         { 'f', "etc/base.conf", "base\n" },
+		{ 'd', "usr", NULL },         { 'd', "usr/bin", NULL },
+		{ 'f', "usr/bin/owned", "owned\n" },
+	};
+
+	snprintf(root, sizeof(root), "%s/r2", T);
+	snprintf(outside, sizeof(outside), "%s/outside", T);
+	snprintf(base, sizeof(base), "%s/base.pkg", T);
+	mkdir(root, 0755);
+	mkdir(outside, 0755);
+	meta = meta_of("base", "1", false, base_mm, 5);
+	write_pkg(base, meta, base_mm, 5, false);
+	free(meta);
+	is_int(install_one(root, base, flags_for_user(), NULL, &err), 0, "install a crafted base package (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/escape", root);
+	ok(symlink("../outside", path) == 0, "a symlink on disk that leaves the root");
+	snprintf(path, sizeof(path), "%s/bin", root);
+	ok(symlink("usr/bin", path) == 0, "a symlink on disk that stays inside (bin -> usr/bin)");
+
+	{
+		static const struct mem mm[] = { { 'f', "/etc/x", "x" } };
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "absolute path", meta, mm, 1, -SPACE_E_UNSAFE_PATH, "absolute path");
+		free(meta);
+	}
+	{
+		static const struct mem mm[] = { { 'f', "etc/../../x", "x" } };
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "'..' component", meta, mm, 1, -SPACE_E_UNSAFE_PATH, "'..'");
+		free(meta);
+	}
+	{
+		static const struct mem mm[] = { { 'f', "escape/pwned", "x" } };
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "path through an on-disk symlink leaving the root", meta, mm, 1,
+			-SPACE_E_UNSAFE_PATH, "leaves the root");
+		free(meta);
+		snprintf(path, sizeof(path), "%s/pwned", outside);
+		ok(access(path, F_OK) < 0, "  nothing written outside the root");
+	}
+	{
+		static const struct mem mm[] = { { 'l', "lnk", ".." }, { 'f', "lnk/pwned", "x" } };
+		meta = meta_of("evil", "1", false, mm, 2);
+		refused(root, "path through a symlink of the same package", meta, mm, 2,
+			-SPACE_E_UNSAFE_PATH, "non-directory entry lnk");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "a" } };
+		static const struct mem mm[] = { { 'f', "etc/a", "a" }, { 'f', "etc/b", "b" } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "member not listed in the metadata", meta, mm, 2, -SPACE_E_FORMAT,
+			"etc/b: member not listed");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "a" }, { 'f', "etc/b", "b" } };
+		static const struct mem mm[] = { { 'f', "etc/a", "a" } };
+		meta = meta_of("evil", "1", false, listed, 2);
+		refused(root, "listed file missing from the archive", meta, mm, 1, -SPACE_E_FORMAT,
+			"etc/b: listed in the metadata but missing");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "hello" } };
+		static const struct mem mm[] = { { 'f', "etc/a", "HELLO" } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "digest mismatch", meta, mm, 1, -SPACE_E_DIGEST, "etc/a: sha256 mismatch");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "hello" } };
+		static const struct mem mm[] = { { 'f', "etc/a", "hello!" } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "size mismatch", meta, mm, 1, -SPACE_E_DIGEST, "etc/a: size mismatch");
+		free(meta);
+	}
+	{
+		static const struct mem mm[] = { { 'f', "etc/a", "a" }, { 'f', "etc/a", "a" } };
+		meta = meta_of("evil", "1", false, mm, 2);
+		refused(root, "duplicate entry in the metadata", meta, mm, 2, -SPACE_E_FORMAT,
+			"etc/a: duplicate entry");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "a" } };
+		static const struct mem mm[] = { { 'f', "etc/a", "a" }, { 'f', "etc/a", "a" } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "duplicate member in the archive", meta, mm, 2, -SPACE_E_FORMAT,
+			"etc/a: duplicate member");
+		free(meta);
+	}
+	{
+		static const struct mem mm[] = { { 'c', "etc/console", NULL } };
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "device file in a package that is not base-files", meta, mm, 1,
+			-SPACE_E_FORMAT, "device file");
+		free(meta);
+	}
+	{
+		static const struct mem mm[] = { { 'f', "usr/bin/owned", "mine\n" } };
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "conflict with another package's file", meta, mm, 1, -SPACE_E_FORMAT,
+			"usr/bin/owned: conflicts with package base");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'l', "etc/l", "target" } };
+		static const struct mem mm[] = { { 'l', "etc/l", "/etc/shadow" } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "symlink target differs from the metadata", meta, mm, 1, -SPACE_E_FORMAT,
+			"etc/l: symlink target differs");
+		free(meta);
+	}
+	{
+		static const struct mem listed[] = { { 'f', "etc/a", "a" } };
+		static const struct mem mm[] = { { 'd', "etc/a", NULL } };
+		meta = meta_of("evil", "1", false, listed, 1);
+		refused(root, "member type differs from the metadata", meta, mm, 1, -SPACE_E_FORMAT,
+			"etc/a: member type differs");
+		free(meta);
+	}
+	{
+		/* An upgrade whose last member is corrupt keeps the old version. */
+		static const struct mem listed[] = {
+			{ 'd', "etc", NULL }, { 'f', "etc/base.conf", "base2\n" }, { 'd', "usr", NULL },
+			{ 'd', "usr/bin", NULL }, { 'f', "usr/bin/owned", "owned2\n" },
+		};
+		struct mem mm[5];
+		memcpy(mm, listed, sizeof(mm));
+		mm[4].data = "owned3\n";
+		meta = meta_of("base", "2", false, listed, 5);
+		refused(root, "corrupt upgrade", meta, mm, 5, -SPACE_E_DIGEST, "usr/bin/owned: sha256 mismatch");
+		free(meta);
+		ok(version_is(root, "base", "1"), "  version 1 still recorded");
+	}
+	{
+		/* The metadata must be the first member. */
+		static const struct mem mm[] = { { 'f', "etc/a", "a" } };
+		char file[256], *before = snapshot(root), *after;
+		int r;
+
+		meta = meta_of("evil", "1", false, mm, 1);
+		snprintf(file, sizeof(file), "%s/last.pkg", T);
+		write_pkg(file, meta, mm, 1, true);
+		r = install_one(root, file, 0, NULL, &err);
+		is_int(r, -SPACE_E_FORMAT, "refused: metadata not the first member (%s)", err.msg);
+		after = snapshot(root);
+		ok(strcmp(before, after) == 0, "  nothing written");
+		free(before);
+		free(after);
+		free(meta);
+	}
+	{
+		/* A symlink on disk that stays inside the root is followed. */
+		static const struct mem mm[] = { { 'd', "bin", NULL }, { 'f', "bin/viabin", "via\n" } };
+		char file[256];
+
+		meta = meta_of("viabin", "1", false, mm, 2);
+		snprintf(file, sizeof(file), "%s/viabin.pkg", T);
+		write_pkg(file, meta, mm, 2, false);
+		is_int(install_one(root, file, flags_for_user(), NULL, &err), 0,
+		       "install through bin -> usr/bin (%s)", err.msg);
+		snprintf(path, sizeof(path), "%s/usr/bin/viabin", root);
+		ok(has_content(path, "via\n"), "  file landed in usr/bin");
+		free(meta);
+	}
+}
+
+static const char *kill_point;
+
+static void die_at(const char *point)
+{
+	if (strcmp(point, kill_point) == 0)
+		kill(getpid(), SIGKILL);
+}
+
+/* Run fn(root, file) in a child that is SIGKILLed at point. */
+static bool killed_install(const char *root, const char *file, const char *point)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct pkg_err err;
+		kill_point = point;
+		pkg_test_hook = die_at;
+		install_one(root, file, flags_for_user(), NULL, &err);
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	       WTERMSIG(status) == SIGKILL;
+}
+
+static bool leftovers(const char *root)
+{
+	char *s = snapshot(root);
+	bool r = s && (strstr(s, ".pkgtmp~") || strstr(s, ".pkgnew~") || strstr(s, "var/lib/pkg/txn"));
+
+	free(s);
+	return r;
+}
+
+static void recover(const char *root)
+{
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+
+	if (pkg_db_open(root, false, &db, &err) < 0)
+		printf("# recovery: %s\n", err.msg);
+	else
+		pkg_db_close(&db);
+}
+
+static void test_kill(void)
+{
+	char root[128], p1[128], p2[128], path[256], *before, *after;
+	struct pkg_err err = { "" };
+
+	snprintf(root, sizeof(root), "%s/r3", T);
+	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
+	snprintf(p2, sizeof(p2), "%s/tool-2.pkg", T);
+	mkdir(root, 0755);
+	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "install version 1 (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+
+	/* Killed before the commit point: the previous state. */
+	before = snapshot(root);
+	ok(killed_install(root, p2, "prepared"), "install killed after extracting, before commit");
+	ok(has_content(path, "tool v1\n"), "  old file intact right after the kill");
+	ok(leftovers(root), "  the killed run left temporaries and a journal");
+	recover(root);
+	ok(!leftovers(root), "  the next run cleaned them up");
+	after = snapshot(root);
+	ok(strcmp(before, after) == 0, "  tree exactly as before the install");
+	if (strcmp(before, after) != 0)
+		printf("# before:\n%s# after:\n%s", before, after);
+	free(before);
+	free(after);
+	ok(version_is(root, "tool", "1"), "  database still at version 1");
+
+	/* Killed after the commit point: the next run completes it. */
+	ok(killed_install(root, p2, "committed"), "install killed right after the commit point");
+	ok(has_content(path, "tool v1\n"), "  nothing renamed yet");
+	recover(root);
+	ok(!leftovers(root) && has_content(path, "tool v2\n") && version_is(root, "tool", "2 prev 1-1"),
+	   "  the next run completed the upgrade");
+
+	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "back to version 1 (%s)", err.msg);
+	ok(killed_install(root, p2, "renamed"), "install killed in the middle of the renames");
+	recover(root);
+	snprintf(path, sizeof(path), "%s/usr/share/doc/tool/README", root);
+	ok(!leftovers(root) && access(path, F_OK) < 0 && version_is(root, "tool", "2 prev 1-1"),
+	   "  the next run completed the upgrade");
+	{
+		struct vrec v;
+		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  and the tree verifies");
+	}
+
+	/* Remove killed after its journal entry: completed by the next run. */
+	{
+		int status;
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct pkg_db db;
+			kill_point = "remove-journalled";
+			pkg_test_hook = die_at;
+			if (pkg_db_open(root, false, &db, &err) == 0)
+				pkg_remove(&db, "tool", &err);
+			_exit(0);
+		}
+		ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "remove killed");
+		recover(root);
+		snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+		ok(access(path, F_OK) < 0 && version_is(root, "tool", NULL) && !leftovers(root),
+		   "  the next run completed the removal");
+	}
+}
+
+static void test_devices(void)
+{
+	char s[128], root[128], file[128], attrs[128], path[256];
+	struct pkg_err err = { "" };
+	struct stat st;
+	struct pkg_db db;
+
+	snprintf(s, sizeof(s), "%s/devstage", T);
+	snprintf(root, sizeof(root), "%s/r4", T);
+	snprintf(file, sizeof(file), "%s/base-files.pkg", T);
+	snprintf(attrs, sizeof(attrs), "%s/devattrs", T);
+	snprintf(path, sizeof(path), "%s/etc/hostname", s);
+	put(path, "space\n", 0644);
+	put(attrs, "dev d 0755 0 0\ndev/console c 0600 0 5 5 1\ndev/sda b 0660 0 6 8 0\n", 0644);
+	mkdir(root, 0755);
+	ok(build(s, file, "base-files", "1", attrs, false) == -SPACE_E_FORMAT,
+	   "device nodes need --base-files at build");
+	is_int(build(s, file, "base-files", "1", attrs, true), 0, "build base-files with device nodes");
+	is_int(install_one(root, file, PKG_NO_CHOWN, NULL, &err), 0, "install --no-chown (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/dev/console", root);
+	ok(lstat(path, &st) < 0, "  no device node created");
+	ok(pkg_db_open(root, false, &db, &err) == 0 && db.n_pkgs == 1 &&
+	   pkg_meta_find(&db.pkgs[0], "dev/console") &&
+	   pkg_meta_find(&db.pkgs[0], "dev/console")->gid == 5, "  but recorded with its owner");
+	pkg_db_close(&db);
+	if (geteuid() != 0) {
+		printf("ok %d # skip mknod needs root\n", ++tap_n);
+		return;
+	}
+	{
+		char root2[128];
+		snprintf(root2, sizeof(root2), "%s/r5", T);
+		mkdir(root2, 0755);
+		is_int(install_one(root2, file, 0, NULL, &err), 0, "install as root (%s)", err.msg);
+		snprintf(path, sizeof(path), "%s/dev/console", root2);
+		ok(lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 &&
+		   minor(st.st_rdev) == 1 && st.st_gid == 5 && (st.st_mode & 07777) == 0600,
+		   "  char device created with owner and mode");
+	}
+}
+
+int main(void)
+{
+	snprintf(T, sizeof(T), "/tmp/test_pkg.XXXXXX");
+	if (!mkdtemp(T))
+		return 1;
+	srand((unsigned)getpid());
+	test_round_trip();
+	test_refusals();
+	test_kill();
+	test_devices();
+	if (!getenv("KEEP"))
+		run_argv((const char *const[]){ "rm", "-rf", T, NULL });
+	return done_testing();
+}
