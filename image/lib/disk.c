@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/* disk.c - disk_build() and friends; see disk.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "disk.h"
+#include "diskio.h"
+#include "fs.h"
+#include "grub.h"
+#include "imgutil.h"
+#include "util.h"
+
+int disk_fs_uuid(const char *seed, const char *partname, struct guid *out)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "fs/%s", partname);
+	return guid_derive(seed, what, out);
+}
+
+int disk_esp_volume_id(const char *seed, uint32_t *out)
+{
+	struct guid g;
+	int r = guid_derive(seed, "fs/esp", &g);
+
+	if (r < 0)
+		return r;
+	*out = (uint32_t)g.b[0] << 24 | (uint32_t)g.b[1] << 16 | (uint32_t)g.b[2] << 8 | g.b[3];
+	return 0;
+}
+
+/* ---------------------------------------------------------- tree_resolve */
+
+static void cut_last(char *cur)
+{
+	char *s = strrchr(cur, '/');
+	if (s)
+		*s = '\0';
+}
+
+int tree_resolve(const char *tree, const char *path, char *out, size_t outlen)
+{
+	char cur[PATH_MAX] = "", rest[PATH_MAX], host[PATH_MAX * 2], target[PATH_MAX];
+	struct stat st;
+	int links = 0;
+
+	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
+		return -ENAMETOOLONG;
+	for (;;) {
+		char *p = rest, comp[NAME_MAX + 1];
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, "/");
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, n);
+		comp[n] = '\0';
+		memmove(rest, p + n, strlen(p + n) + 1);
+		if (!strcmp(comp, "."))
+			continue;
+		if (!strcmp(comp, "..")) {
+			cut_last(cur); /* never above the tree's root */
+			continue;
+		}
+		if (strlen(cur) + n + 2 > sizeof(cur))
+			return -ENAMETOOLONG;
+		strcat(cur, "/");
+		strcat(cur, comp);
+		/* Every component of cur before this one is a real directory
+		 * (checked below), so lstat follows nothing inside the tree. */
+		snprintf(host, sizeof(host), "%s%s", tree, cur);
+		if (lstat(host, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			ssize_t len;
+
+			if (++links > 40)
+				return -ELOOP;
+			len = readlink(host, target, sizeof(target) - 1);
+			if (len < 0)
+				return -errno;
+			target[len] = '\0';
+			if (target[0] == '/')
+				cur[0] = '\0'; /* absolute: from the tree's root */
+			else
+				cut_last(cur);
+			if ((size_t)len + strlen(rest) + 2 > sizeof(rest))
+				return -ENAMETOOLONG;
+			memmove(rest + len + 1, rest, strlen(rest) + 1);
+			memcpy(rest, target, (size_t)len);
+			rest[len] = '/';
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && rest[strspn(rest, "/")] != '\0')
+			return -ENOTDIR;
+	}
+	snprintf(host, sizeof(host), "%s%s", tree, cur);
+	if (lstat(host, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (snprintf(out, outlen, "%s", *cur ? cur : "/") >= (int)outlen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* ------------------------------------------------------------ remove_tree */
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int remove_tree(const char *path)
+{
+	int r = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (r < 0 && errno == ENOENT)
+		return 0;
+	return r > 0 ? -r : (r < 0 ? -errno : 0);
+}
+
+/* ------------------------------------------------------------- disk_build */
+
+struct build {
+	const struct disk_spec *s;
+	struct disk_layout l;
+	char *work; /* scratch directory next to the output */
+	int fd;     /* the image under its temporary name */
+};
+
+static int write_text(const char *dir, const char *name, const char *text, size_t len)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = write_file_atomic(p, text, len, 0644);
+	free(p);
+	return r;
+}
+
+/* Build an ext4 for partition name and copy it into the image. */
+static int put_ext4(struct build *b, const char *name, const char *tree, const char *attrs)
+{
+	const struct gpt_part *part = disk_layout_find(&b->l, name);
+	struct ext4_params p = { 0 };
+	char *img = xasprintf("%s/%s.ext4", b->work, name);
+	char detail[512] = "";
+	int r;
+
+	if (!img)
+		return -ENOMEM;
+	p.out_path = img;
+	p.size = gpt_part_bytes(part);
+	p.tree = tree;
+	p.attrs_path = attrs;
+	p.label = name;
+	p.epoch = b->s->epoch;
+	p.work_dir = b->work;
+	p.detail = detail;
+	p.detail_len = sizeof(detail);
+	r = disk_fs_uuid(b->s->seed, name, &p.uuid);
+	if (r == 0)
+		r = fs_make_ext4(&p);
+	if (r == 0)
+		r = copy_sparse(b->fd, gpt_part_offset(part), gpt_part_bytes(part), img,
+				COPY_DST_ZEROED, NULL);
+	if (r < 0)
+		img_say(b->s->detail, b->s->detail_len, "%s: %s", name,
+		    *detail ? detail : space_strerror(r));
+	unlink(img); /* the copy is in the image; free the space now */
+	free(img);
+	return r;
+}
+
+static int put_esp(struct build *b, const char *kernel, const char *initrd)
+{
+	const struct disk_spec *s = b->s;
+	const struct gpt_part *esp = disk_layout_find(&b->l, "esp");
+	const char *pc = s->grub_pc_dir ? s->grub_pc_dir : "/usr/lib/grub/i386-pc";
+	const char *efi = s->grub_efi_dir ? s->grub_efi_dir : "/usr/lib/grub/x86_64-efi";
+	char *stage = NULL, *early = NULL, *cfg = NULL, *p_early = NULL, *p_core = NULL;
+	char *p_efi = NULL, *p_boot = NULL, *p_img = NULL, env[GRUBENV_SIZE], detail[256] = "";
+	struct grub_menu m = { 0 };
+	struct esp_params ep = { 0 };
+	uint32_t volid;
+	int r;
+
+	r = disk_esp_volume_id(s->seed, &volid);
+	if (r < 0)
+		return r;
+	stage = xasprintf("%s/esp", b->work);
+	p_early = xasprintf("%s/early.cfg", b->work);
+	p_core = xasprintf("%s/core.img", b->work);
+	p_img = xasprintf("%s/esp.img", b->work);
+	p_boot = xasprintf("%s/boot.img", pc);
+	p_efi = stage ? xasprintf("%s/EFI/BOOT/BOOTX64.EFI", stage) : NULL;
+	if (!stage || !p_early || !p_core || !p_img || !p_boot || !p_efi) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = grub_early_cfg(volid, &early);
+	if (r < 0)
+		goto out;
+	r = write_text(b->work, "early.cfg", early, strlen(early));
+	if (r < 0)
+		goto out;
+
+	m.product = s->product;
+	m.version = s->version;
+	m.cmdline_extra = s->cmdline_extra;
+	m.timeout = 5;
+	m.nslots = 2;
+	m.slots[0] = (struct grub_slot){ "slot-a", "slot A", { { 0 } }, { { 0 } }, kernel, initrd,
+					 NULL };
+	/* Slot B is empty until the upgrader fills it; its entry names the
+	 * generic paths, which the upgrader keeps (or rewrites grub.cfg). */
+	m.slots[1] = (struct grub_slot){ "slot-b", "slot B", { { 0 } }, { { 0 } }, "/boot/vmlinuz",
+					 "/boot/initrd.img", NULL };
+	r = disk_fs_uuid(s->seed, "root-a", &m.slots[0].fs_uuid);
+	if (r == 0)
+		r = disk_fs_uuid(s->seed, "root-b", &m.slots[1].fs_uuid);
+	if (r < 0)
+		goto out;
+	m.slots[0].part_uuid = disk_layout_find(&b->l, "root-a")->uuid;
+	m.slots[1].part_uuid = disk_layout_find(&b->l, "root-b")->uuid;
+	r = grub_cfg_render(&m, &cfg);
+	if (r < 0) {
+		img_say(s->detail, s->detail_len,
+		    "product, version or command line has characters GRUB would interpret");
+		goto out;
+	}
+	{
+		char *d1 = xasprintf("%s/EFI/BOOT", stage), *d2 = xasprintf("%s/grub", stage);
+		r = d1 && d2 ? mkdir_p(d1, 0755) : -ENOMEM;
+		if (r == 0)
+			r = mkdir_p(d2, 0755);
+		free(d1);
+		free(d2);
+	}
+	if (r < 0)
+		goto out;
+	r = write_text(stage, "grub/grub.cfg", cfg, strlen(cfg));
+	if (r < 0)
+		goto out;
+	grub_env_block(env);
+	r = write_text(stage, "grub/grubenv", env, sizeof(env));
+	if (r < 0)
+		goto out;
+
+	r = grub_mkimage("x86_64-efi", efi, p_early, p_efi);
+	if (r < 0) {
+		img_say(s->detail, s->detail_len, "grub-mkimage x86_64-efi failed (modules in %s?)", efi);
+		goto out;
+	}
+	r = grub_mkimage("i386-pc", pc, p_early, p_core);
+	if (r < 0) {
+		img_say(s->detail, s->detail_len, "grub-mkimage i386-pc failed (modules in %s?)", pc);
+		goto out;
+	}
+	ep.out_path = p_img;
+	ep.size = gpt_part_bytes(esp);
+	ep.stage_dir = stage;
+	ep.volume_id = volid;
+	ep.label = "ESP";
+	ep.epoch = s->epoch;
+	ep.detail = detail;
+	ep.detail_len = sizeof(detail);
+	r = fs_make_esp(&ep);
+	if (r == 0)
+		r = copy_sparse(b->fd, gpt_part_offset(esp), gpt_part_bytes(esp), p_img,
+				COPY_DST_ZEROED, NULL);
+	if (r < 0) {
+		img_say(s->detail, s->detail_len, "esp: %s", *detail ? detail : space_strerror(r));
+		goto out;
+	}
+	r = grub_install_bios(b->fd, &b->l, p_boot, p_core);
+	if (r < 0)
+		img_say(s->detail, s->detail_len, "grub bios install: %s%s", space_strerror(r),
+		    r == -ENOSPC ? " (core.img larger than the bios partition)" : "");
+out:
+	if (p_img)
+		unlink(p_img);
+	free(stage);
+	free(early);
+	free(cfg);
+	free(p_early);
+	free(p_core);
+	free(p_efi);
+	free(p_boot);
+	free(p_img);
+	return r;
+}
+
+int disk_build(const struct disk_spec *s, struct disk_layout *layout)
+{
+	struct build b = { s, { 0 }, NULL, -1 };
+	char kernel[PATH_MAX], initrd[PATH_MAX], *tmp = NULL;
+	int r, created = 0;
+
+	if (s->detail && s->detail_len)
+		s->detail[0] = '\0';
+	if (!s->out_path || !s->rootfs || !s->seed || !*s->seed || !s->product || !s->version)
+		return -EINVAL;
+	r = disk_layout_default(&b.l, &s->sizes, s->seed);
+	if (r < 0) {
+		if (r == -ENOSPC)
+			img_say(s->detail, s->detail_len,
+			    "disk too small for the layout (needs at least %llu MiB)",
+			    (unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
+		else
+			img_say(s->detail, s->detail_len, "bad disk size");
+		return r;
+	}
+	r = tree_resolve(s->rootfs, "/boot/vmlinuz", kernel, sizeof(kernel));
+	if (r < 0) {
+		img_say(s->detail, s->detail_len, "rootfs %s: /boot/vmlinuz: %s", s->rootfs,
+		    r == -EINVAL ? "not a regular file" : space_strerror(r));
+		return r;
+	}
+	r = tree_resolve(s->rootfs, "/boot/initrd.img", initrd, sizeof(initrd));
+	if (r < 0) {
+		img_say(s->detail, s->detail_len, "rootfs %s: /boot/initrd.img: %s", s->rootfs,
+		    r == -EINVAL ? "not a regular file" : space_strerror(r));
+		return r;
+	}
+	tmp = xasprintf("%s.tmp.%ld", s->out_path, (long)getpid());
+	b.work = xasprintf("%s.work.%ld", s->out_path, (long)getpid());
+	if (!tmp || !b.work) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (mkdir(b.work, 0700) < 0) {
+		r = -errno;
+		img_say(s->detail, s->detail_len, "%s: %s", b.work, strerror(errno));
+		goto out;
+	}
+	b.fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (b.fd < 0) {
+		r = -errno;
+		img_say(s->detail, s->detail_len, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	created = 1;
+	if (ftruncate(b.fd, (off_t)b.l.disk_bytes) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = gpt_write(b.fd, &b.l);
+	if (r < 0)
+		goto out;
+	r = put_ext4(&b, "root-a", s->rootfs, s->attrs_path);
+	if (r == 0)
+		r = put_ext4(&b, "root-b", NULL, NULL);
+	if (r == 0)
+		r = put_ext4(&b, "data", NULL, NULL);
+	if (r == 0)
+		r = put_esp(&b, kernel, initrd);
+	if (r < 0)
+		goto out;
+	if (fsync(b.fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (rename(tmp, s->out_path) < 0) {
+		r = -errno;
+		goto out;
+	}
+	created = 0;
+	r = fsync_parent(s->out_path);
+	if (layout)
+		*layout = b.l;
+out:
+	if (r < 0 && s->detail && s->detail_len && !s->detail[0])
+		img_say(s->detail, s->detail_len, "%s", space_strerror(r));
+	if (b.fd >= 0)
+		close(b.fd);
+	if (created)
+		unlink(tmp);
+	if (b.work)
+		remove_tree(b.work);
+	free(tmp);
+	free(b.work);
+	return r;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* disk.h - the whole appliance disk image: GPT, ESP with GRUB for UEFI,
+ * GRUB for BIOS, root slots A (the given tree) and B (empty ext4) and the
+ * data partition (empty ext4), all reproducible from (inputs, seed, epoch).
+ *
+ * Identity derived from the seed (see gpt.h guid_derive):
+ *   partition GUIDs  guid_derive(seed, "<partname>")
+ *   disk GUID        guid_derive(seed, "disk")
+ *   ext4 UUIDs       disk_fs_uuid(seed, "<partname>")
+ *   ESP FAT serial   disk_esp_volume_id(seed)
+ * The installer and the upgrader use gpt_read() and these names ("root-a",
+ * "root-b", "esp", "data", "bios") to find the slots.
+ */
+#ifndef SPACE_IMAGE_DISK_H
+#define SPACE_IMAGE_DISK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpt.h"
+
+struct disk_spec {
+	const char *out_path;   /* raw image; written under a temporary name next
+				   to it and renamed at the end, removed on failure */
+	const char *rootfs;     /* tree of root slot A: needs boot/vmlinuz and
+				   boot/initrd.img (files or symlinks in the tree) */
+	const char *attrs_path; /* `pkg attrs` file; NULL: everything root:root */
+	const char *seed;       /* non-empty */
+	const char *product, *version;
+	const char *cmdline_extra; /* NULL or appended to the kernel command line */
+	struct disk_sizes sizes;   /* zeros: defaults */
+	long long epoch;           /* SOURCE_DATE_EPOCH */
+	const char *grub_pc_dir;   /* NULL: /usr/lib/grub/i386-pc */
+	const char *grub_efi_dir;  /* NULL: /usr/lib/grub/x86_64-efi */
+	char *detail;              /* optional: one-line reason on failure */
+	size_t detail_len;
+};
+
+/* Builds the image. On success *layout (may be NULL) is the table written.
+ * -ENOSPC: the disk or a partition is too small; -SPACE_E_FORMAT /
+ * -SPACE_E_UNSAFE_PATH: bad rootfs or attrs; -SPACE_E_CHILD: a tool failed. */
+int disk_build(const struct disk_spec *s, struct disk_layout *layout);
+
+int disk_fs_uuid(const char *seed, const char *partname, struct guid *out);
+int disk_esp_volume_id(const char *seed, uint32_t *out);
+
+/* Resolves path (absolute, inside the tree) following symlinks inside the
+ * tree only: an absolute link target restarts at the tree's root and ".."
+ * stops there, so nothing outside tree is ever looked at. The result (a
+ * regular file) is written to out as an absolute in-tree path.
+ * -ENOENT, -ELOOP, -ENAMETOOLONG, -EINVAL (not a regular file). */
+int tree_resolve(const char *tree, const char *path, char *out, size_t outlen);
+
+/* rm -r of a directory this library created (no symlinks followed). */
+int remove_tree(const char *path);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* fs.h - filesystems for the disk image, built without root and
+ * reproducibly (same inputs and epoch -> same bytes).
+ *
+ * Both builders write into out_path: a regular file is (re)created at the
+ * given size, sparse; a block device (the installer's partition) is used as
+ * it is. Scratch files go to work_dir, which must exist; the caller removes
+ * it. Return 0 or a negative errno / -SPACE_E_*; on failure a one-line
+ * reason is put into detail when detail_len > 0. Strings are borrowed.
+ */
+#ifndef SPACE_IMAGE_FS_H
+#define SPACE_IMAGE_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpt.h"
+
+struct ext4_params {
+	const char *out_path;
+	uint64_t size;          /* bytes, multiple of 4096 */
+	const char *tree;       /* root of the files to copy; NULL: empty fs */
+	const char *attrs_path; /* `pkg attrs` output; NULL: all root:root */
+	const char *label;      /* <= 16 bytes */
+	struct guid uuid;       /* filesystem UUID and directory hash seed */
+	long long epoch;        /* SOURCE_DATE_EPOCH: every timestamp */
+	const char *work_dir;
+	char *detail;
+	size_t detail_len;
+};
+
+/* mke2fs -t ext4 -d TREE with pinned features (our own mke2fs.conf), UUID,
+ * hash seed and E2FSPROGS_FAKE_TIME, then debugfs passes that apply the
+ * attributes (owners, modes, device nodes) and set every inode's times to
+ * epoch. See attrs.h for the attributes format. */
+int fs_make_ext4(const struct ext4_params *p);
+
+struct esp_params {
+	const char *out_path;
+	uint64_t size;         /* bytes, >= 33 MiB (FAT32) */
+	const char *stage_dir; /* its contents become the ESP root */
+	uint32_t volume_id;    /* FAT serial, shown by GRUB/blkid as XXXX-XXXX */
+	const char *label;     /* <= 11 characters */
+	long long epoch;
+	char *detail;
+	size_t detail_len;
+};
+
+/* mkfs.vfat -C (FAT32, fixed volume id, --invariant) and `mcopy -s -m` of
+ * the staged tree, whose mtimes are first set to epoch (mcopy -m keeps
+ * them). No mmd: mcopy -s creates the directories. */
+int fs_make_esp(const struct esp_params *p);
+
+/* "XXXX-XXXX", as GRUB's search --fs-uuid expects a FAT serial. */
+void fs_fat_serial_str(uint32_t volume_id, char out[10]);
+
+/* Sets the mtime/atime of path and everything below it (not following
+ * symlinks) to epoch. */
+int fs_set_tree_times(const char *path, long long epoch);
+
+#endif

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* grub.c - GRUB BIOS/UEFI installation and grub.cfg; see grub.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diskio.h"
+#include "fs.h"
+#include "grub.h"
+#include "imgutil.h"
+#include "util.h"
+
+int grub_patch_boot(uint8_t sector0[512], const uint8_t *boot_img, size_t boot_len,
+		    uint64_t core_lba)
+{
+	uint8_t b[512];
+
+	if (boot_len != 512 || boot_img[510] != 0x55 || boot_img[511] != 0xAA)
+		return -SPACE_E_FORMAT;
+	memcpy(b, boot_img, 512);
+	le_put64(b + GRUB_BOOT_KERNEL_SECTOR, core_lba);
+	b[GRUB_BOOT_DRIVE] = 0xFF; /* use the drive the BIOS booted from */
+	/* The drive check would refuse hard disks on some BIOSes (setup.c). */
+	b[GRUB_BOOT_DRIVE_CHECK] = 0x90;
+	b[GRUB_BOOT_DRIVE_CHECK + 1] = 0x90;
+	memcpy(sector0, b, GRUB_BOOT_CODE_SIZE);
+	return 0;
+}
+
+int grub_patch_core(uint8_t *core, size_t len, uint64_t core_lba)
+{
+	uint8_t *bl = core + GRUB_CORE_BLOCKLIST;
+	unsigned nsec;
+
+	if (len < 1024 || len > (1u << 24))
+		return -SPACE_E_FORMAT;
+	nsec = (unsigned)(bl[8] | bl[9] << 8);
+	/* grub-mkimage leaves start = 2 and len = sectors after the first. */
+	if (le_get64(bl) != 2 || nsec == 0 || (uint64_t)(nsec + 1) * 512 < len)
+		return -SPACE_E_FORMAT;
+	le_put64(bl, core_lba + 1);
+	return 0;
+}
+
+int grub_install_bios(int fd, const struct disk_layout *l, const char *boot_img_path,
+		      const char *core_img_path)
+{
+	const struct gpt_part *bios = NULL;
+	char *boot = NULL, *core = NULL;
+	size_t boot_len, core_len;
+	uint8_t sector0[512];
+	int r;
+
+	for (unsigned i = 0; i < l->nparts; i++)
+		if (guid_eq(&l->parts[i].type, &GUID_BIOS_BOOT))
+			bios = &l->parts[i];
+	if (!bios)
+		return -ENOENT;
+	r = read_file(boot_img_path, 4096, &boot, &boot_len);
+	if (r < 0)
+		goto out;
+	r = read_file(core_img_path, 16u << 20, &core, &core_len);
+	if (r < 0)
+		goto out;
+	if (core_len > gpt_part_bytes(bios)) {
+		r = -ENOSPC;
+		goto out;
+	}
+	r = grub_patch_core((uint8_t *)core, core_len, bios->first_lba);
+	if (r < 0)
+		goto out;
+	r = pread_all(fd, sector0, sizeof(sector0), 0);
+	if (r < 0)
+		goto out;
+	r = grub_patch_boot(sector0, (const uint8_t *)boot, boot_len, bios->first_lba);
+	if (r < 0)
+		goto out;
+	r = pwrite_all(fd, core, core_len, gpt_part_offset(bios));
+	if (r < 0)
+		goto out;
+	r = pwrite_all(fd, sector0, sizeof(sector0), 0);
+out:
+	free(boot);
+	free(core);
+	return r;
+}
+
+const char *const grub_modules_common[] = {
+	"part_gpt", "part_msdos", "fat", "ext2", "normal", "configfile", "search",
+	"search_label", "search_fs_uuid", "search_fs_file", "serial", "terminal",
+	"echo", "test", "linux", "ls", "cat", "halt", "reboot", "loadenv", "sleep",
+	"gzio", "minicmd", NULL,
+};
+
+int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
+		 const char *out_path)
+{
+	const char *argv[64];
+	size_t a = 0;
+
+	argv[a++] = "grub-mkimage";
+	argv[a++] = "-O";
+	argv[a++] = format;
+	argv[a++] = "-d";
+	argv[a++] = moddir;
+	argv[a++] = "-p";
+	argv[a++] = "/grub";
+	argv[a++] = "-c";
+	argv[a++] = early_cfg;
+	argv[a++] = "-o";
+	argv[a++] = out_path;
+	for (size_t i = 0; grub_modules_common[i]; i++)
+		argv[a++] = grub_modules_common[i];
+	if (!strcmp(format, "i386-pc")) {
+		argv[a++] = "biosdisk";
+	} else if (!strcmp(format, "x86_64-efi")) {
+		argv[a++] = "efi_gop";
+		argv[a++] = "efi_uga";
+	} else {
+		return -EINVAL;
+	}
+	argv[a] = NULL;
+	return run_argv(argv);
+}
+
+int grub_early_cfg(uint32_t esp_volume_id, char **out)
+{
+	char serial[10];
+
+	fs_fat_serial_str(esp_volume_id, serial);
+	/* root/prefix are exported by GRUB; esp is exported so that grub.cfg
+	 * and its menu entries (new contexts) can still name the ESP. */
+	*out = xasprintf("search --no-floppy --fs-uuid --set=esp %s\n"
+			 "set root=$esp\n"
+			 "set prefix=($esp)/grub\n"
+			 "export esp\n"
+			 "configfile ($esp)/grub/grub.cfg\n",
+			 serial);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Characters that are literal inside a double-quoted GRUB word and on a
+ * kernel command line without quoting. */
+static int safe_text(const char *s, const char *extra)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			continue;
+		if (!strchr(extra, c))
+			return 0;
+	}
+	return 1;
+}
+
+int grub_cfg_render(const struct grub_menu *m, char **out)
+{
+	char *cfg = NULL, *entries = NULL;
+
+	*out = NULL;
+	if (!m->product || !m->version || !m->nslots || m->nslots > 2 || !safe_text(m->product, " ._+-") ||
+	    !safe_text(m->version, "._+-") || !*m->product || !*m->version ||
+	    !safe_text(m->cmdline_extra, " ._+-=,:/@%"))
+		return -EINVAL;
+	entries = strdup("");
+	for (unsigned i = 0; entries && i < m->nslots; i++) {
+		const struct grub_slot *s = &m->slots[i];
+		const char *ver = s->version ? s->version : m->version;
+		char fs[37], part[37], *e, *n;
+
+		if (!s->id || !s->label || !s->kernel || !s->initrd || !*s->id ||
+		    !safe_text(s->id, "-_") || !safe_text(s->label, " -_") ||
+		    !safe_text(s->kernel, "._+-/") || !safe_text(s->initrd, "._+-/") ||
+		    !safe_text(ver, "._+-") || s->kernel[0] != '/' || s->initrd[0] != '/') {
+			free(entries);
+			return -EINVAL;
+		}
+		guid_to_str_lower(&s->fs_uuid, fs);
+		guid_to_str_lower(&s->part_uuid, part);
+		e = xasprintf("menuentry \"%s %s (%s)\" --id %s {\n"
+			      "\tsearch --no-floppy --fs-uuid --set=root %s\n"
+			      "\techo \"Loading %s %s (%s) ...\"\n"
+			      "\tlinux %s root=PARTUUID=%s ro rootwait console=tty0 "
+			      "console=ttyS0,115200n8%s%s\n"
+			      "\tinitrd %s\n"
+			      "}\n\n",
+			      m->product, ver, s->label, s->id, fs, m->product, ver, s->label,
+			      s->kernel, part, m->cmdline_extra && *m->cmdline_extra ? " " : "",
+			      m->cmdline_extra ? m->cmdline_extra : "", s->initrd);
+		n = e ? xasprintf("%s%s", entries, e) : NULL;
+		free(e);
+		free(entries);
+		entries = n;
+	}
+	if (!entries)
+		return -ENOMEM;
+	cfg = xasprintf(
+		"# grub.cfg of %s, written by mkimage (the upgrader rewrites it).\n"
+		"# grubenv next to this file: next_entry (one boot, then cleared) or\n"
+		"# saved_entry chooses the slot; the default is %s.\n"
+		"serial --unit=0 --speed=115200\n"
+		"terminal_input serial console\n"
+		"terminal_output serial console\n"
+		"set timeout=%u\n"
+		"set timeout_style=menu\n"
+		"set default=%s\n"
+		"if [ -s ($esp)/grub/grubenv ]; then\n"
+		"\tload_env -f ($esp)/grub/grubenv\n"
+		"\tif [ -n \"${next_entry}\" ]; then\n"
+		"\t\tset default=\"${next_entry}\"\n"
+		"\t\tset next_entry=\n"
+		"\t\tsave_env -f ($esp)/grub/grubenv next_entry\n"
+		"\telif [ -n \"${saved_entry}\" ]; then\n"
+		"\t\tset default=\"${saved_entry}\"\n"
+		"\tfi\n"
+		"fi\n\n%s",
+		m->product, m->slots[0].id, m->timeout, m->slots[0].id, entries);
+	free(entries);
+	if (!cfg)
+		return -ENOMEM;
+	*out = cfg;
+	return 0;
+}
+
+void grub_env_block(char out[GRUBENV_SIZE])
+{
+	static const char head[] = "# GRUB Environment Block\n";
+
+	memset(out, '#', GRUBENV_SIZE);
+	memcpy(out, head, sizeof(head) - 1);
+}

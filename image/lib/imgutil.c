@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* imgutil.c - see imgutil.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "imgutil.h"
+
+void img_say(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+int img_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void img_free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int img_read_names(DIR *d, char ***out, size_t *nout)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	while ((errno = 0, de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nn = realloc(names, ncap * sizeof(*nn));
+			if (!nn)
+				goto oom;
+			names = nn;
+			cap = ncap;
+		}
+		names[n] = strdup(de->d_name);
+		if (!names[n])
+			goto oom;
+		n++;
+	}
+	if (errno) {
+		int e = errno;
+		img_free_names(names, n);
+		return -e;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), img_cmp_str);
+	*out = names;
+	*nout = n;
+	return 0;
+oom:
+	img_free_names(names, n);
+	return -ENOMEM;
+}

@@ -1,0 +1,15 @@
+# image/lib: the disk-image library (GPT, ext4/FAT without root, GRUB for
+# BIOS and UEFI, whole-disk build). Linked by mkimage, and by the installer
+# and the upgrader: add $(IMGLIB_SRCS) to their _SRCS and $(IMGLIB_LIBS) to
+# their _LIBS; include headers as "../../image/lib/disk.h" (relative).
+IMGLIB_SRCS := image/lib/imgutil.c image/lib/gpt.c image/lib/diskio.c image/lib/attrs.c image/lib/fs_ext4.c \
+	image/lib/fs_esp.c image/lib/grub.c image/lib/disk.c
+IMGLIB_LIBS := $(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+UNIT_TESTS += test_gpt test_grub_patch test_attrs
+test_gpt_SRCS = tests/unit/test_gpt.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
+test_gpt_LIBS = $(IMGLIB_LIBS)
+test_grub_patch_SRCS = tests/unit/test_grub_patch.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
+test_grub_patch_LIBS = $(IMGLIB_LIBS)
+test_attrs_SRCS = tests/unit/test_attrs.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
+test_attrs_LIBS = $(IMGLIB_LIBS)

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* mkimage.h - the mkimage tool: one handler per output format or verb,
+ * listed in one static table in main.c (no constructor registration). */
+#ifndef SPACE_MKIMAGE_H
+#define SPACE_MKIMAGE_H
+
+#include <stdint.h>
+
+/* Exit codes (also in --help). */
+enum {
+	MK_EXIT_OK = 0,
+	MK_EXIT_REJECTED = 1, /* bad input: tree, attrs, sizes, not a valid GPT */
+	MK_EXIT_USAGE = 100,
+	MK_EXIT_SYSTEM = 111, /* system call or external command failed */
+};
+
+struct mk_handler {
+	const char *name;
+	const char *usage;   /* options after the verb */
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the verb; returns an exit code */
+};
+
+extern const struct mk_handler fmt_disk, fmt_qcow2, fmt_layout;
+
+extern int mk_verbose;
+void mk_verbose_on(void); /* -v: space_log() lines go to stderr */
+
+/* Prints "mkimage: VERB OBJECT: reason" to stderr once; returns the exit
+ * code matching err (a negative errno / SPACE_E code). */
+int mk_fail(const char *verb, const char *object, int err, const char *detail);
+int mk_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "8G", "600M", "512K", "4096": binary units. -EINVAL on bad syntax. */
+int mk_parse_size(const char *s, uint64_t *out);
+
+#endif

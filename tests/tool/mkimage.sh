@@ -1,0 +1,171 @@
+#!/bin/bash
+# tests/tool/mkimage.sh - mkimage end to end on a small synthetic tree:
+# layout (sfdisk/sgdisk), filesystems (e2fsck, debugfs), reproducibility
+# (two builds from re-created trees are identical, qcow2 too), refusals, and
+# GRUB reaching its menu under SeaBIOS and OVMF (QEMU TCG).
+# Env: BIN (mkimage), O. MKIMAGE_SKIP_BOOT=1 skips the QEMU part.
+set -euo pipefail
+BIN=${BIN:-out/bin}
+MK=$BIN/mkimage
+W=$(mktemp -d "${O:-/tmp}/mkimage-test.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+fails=0
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@" >"$W/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' "$W/out"; fi; }
+
+make_tree() { # $1: dir; a fresh tree (new inodes, new ctimes) each time
+	local t=$1
+	mkdir -p "$t/boot" "$t/etc" "$t/dev" "$t/usr/bin" "$t/home/user" "$t/var/log"
+	printf 'not a kernel\n' > "$t/boot/vmlinuz-6.1.0-test"
+	printf 'not an initrd\n' > "$t/boot/initrd.img-6.1.0-test"
+	ln -s vmlinuz-6.1.0-test "$t/boot/vmlinuz"
+	ln -s /boot/initrd.img-6.1.0-test "$t/boot/initrd.img" # absolute: inside the tree
+	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$t/etc/passwd"
+	printf '#!/bin/sh\necho su\n' > "$t/usr/bin/su"
+	chmod 755 "$t/usr/bin/su"
+	ln -s ../usr/bin "$t/bin"
+	printf 'export PS1=x\n' > "$t/home/user/.profile"
+	for i in $(seq 1 50); do printf '%s\n' "$i" > "$t/usr/bin/tool$i"; done
+	touch -d @1234567890 "$t/etc/passwd" # odd mtime: must be normalised
+}
+cat > "$W/attrs" <<'A'
+d 0755 0 0 0 0 dev
+c 0600 0 5 5 1 dev/console
+c 0666 0 0 1 3 dev/null
+b 0660 0 6 8 0 dev/sda
+f 4755 0 0 0 0 usr/bin/su
+d 0750 1000 1000 0 0 home/user
+f 0600 1000 1000 0 0 home/user/.profile
+l 0777 0 0 0 0 bin
+A
+build() { # $1 out $2 tree [extra args]
+	local out=$1 tree=$2; shift 2
+	"$MK" disk --out "$out" --rootfs "$tree" --attrs "$W/attrs" --seed test-seed \
+		--product "${PRODUCT:-space}" --version 21.3R1.3 --size 600M --root-size 200M \
+		--cmdline-extra "quiet" "$@"
+}
+
+make_tree "$W/t1"
+t0=$(date +%s.%N)
+check "mkimage disk (600M, 200M slots)" build "$W/a.raw" "$W/t1"
+t1=$(date +%s.%N)
+echo "# build took $(echo "$t1 - $t0" | bc) s"
+check "output is sparse" test "$(du -k "$W/a.raw" | cut -f1)" -lt 100000
+check "no temporary files left" test -z "$(ls "$W" | grep -E '\.(tmp|work)\.' || true)"
+
+# --- layout, three ways
+L=$("$MK" layout "$W/a.raw")
+check "layout: five partitions" test "$(grep -c '^part ' <<<"$L")" = 5
+check "layout: root-a 200 MiB at 135168" grep -q '^part 3 name=root-a first=135168 last=544767 bytes=209715200 type=0FC63DAF-8483-4772-8E79-3D69D8477DE4 ' <<<"$L"
+D=$(sfdisk --dump "$W/a.raw")
+exp_line() { grep -q "start= *$2, size= *$3, type=$4, uuid=[0-9A-F-]*, name=\"$5\"" <<<"$D"; }
+check "sfdisk: gpt label" grep -q '^label: gpt' <<<"$D"
+check "sfdisk: p1 bios" exp_line 1 2048 2048 21686148-6449-6E6F-744E-656564454649 bios
+check "sfdisk: p2 esp" exp_line 2 4096 131072 C12A7328-F81F-11D2-BA4B-00A0C93EC93B esp
+check "sfdisk: p3 root-a" exp_line 3 135168 409600 0FC63DAF-8483-4772-8E79-3D69D8477DE4 root-a
+check "sfdisk: p4 root-b" exp_line 4 544768 409600 0FC63DAF-8483-4772-8E79-3D69D8477DE4 root-b
+check "sfdisk: p5 data to the last MiB" exp_line 5 954368 272384 0FC63DAF-8483-4772-8E79-3D69D8477DE4 data
+check "sgdisk -v: no problems" bash -c "sgdisk -v '$W/a.raw' | grep -q 'No problems found'"
+puuid_a=$(grep 'name="root-a"' <<<"$D" | sed 's/.*uuid=\([0-9A-F-]*\).*/\1/' | tr A-F a-f)
+
+# --- filesystems
+part() { dd if="$W/a.raw" of="$W/$1.img" bs=1M skip=$2 count=$3 status=none; }
+part root-a $((135168 / 2048)) 200
+part root-b $((544768 / 2048)) 200
+part data $((954368 / 2048)) 133
+part esp 2 64
+for p in root-a root-b data; do
+	check "e2fsck -fn $p clean" e2fsck -fn "$W/$p.img"
+	check "$p labelled $p" test "$(blkid -o value -s LABEL "$W/$p.img")" = "$p"
+done
+check "fsck.vfat -n esp clean" fsck.vfat -n "$W/esp.img"
+st() { debugfs -R "stat $1" "$W/root-a.img" 2>/dev/null; }
+check "su is setuid root" bash -c "debugfs -R 'stat /usr/bin/su' '$W/root-a.img' 2>/dev/null | grep -q 'Mode:  04755'"
+check "home/user owned by 1000" grep -q 'User:  1000   Group:  1000' <<<"$(st /home/user)"
+check "home/user mode 0750" grep -q 'Mode:  0750' <<<"$(st /home/user)"
+check "unlisted file is root:root" grep -q 'User:     0   Group:     0' <<<"$(st /usr/bin/tool7)"
+check "dev/console is c 5,1 0600 root:tty" bash -c "s=\$(debugfs -R 'stat /dev/console' '$W/root-a.img' 2>/dev/null); grep -q 'Type: character special' <<<\"\$s\" && grep -q 'Mode:  0600' <<<\"\$s\" && grep -q 'Group:     5' <<<\"\$s\" && grep -qi 'major/minor number: *05:01' <<<\"\$s\""
+check "dev/sda is b 8,0" grep -qi 'Type: block special' <<<"$(st /dev/sda)"
+# "mknod /dev/x" in debugfs would make an entry literally named "/dev/x":
+# in `ls -p` output (/ino/mode/uid/gid/name/size/) that adds fields.
+check "no literally-named '/dev/...' entries" bash -c "! { debugfs -R 'ls -p /' '$W/root-a.img'; debugfs -R 'ls -p /dev' '$W/root-a.img'; } 2>/dev/null | awk -F/ 'NF > 8' | grep -q ."
+check "symlink kept" grep -q 'Fast link dest: "vmlinuz-6.1.0-test"' <<<"$(st /boot/vmlinuz)"
+check "times normalised (mtime, ctime, crtime)" bash -c "s=\$(debugfs -R 'stat /etc/passwd' '$W/root-a.img' 2>/dev/null); [ \$(grep -c '0x6553f100:00000000' <<<\"\$s\") = 4 ]"
+check "root-b is empty" test "$(debugfs -R 'ls -p /' "$W/root-b.img" 2>/dev/null | grep -c '^/')" = 3
+
+# --- ESP and grub.cfg
+CFG=$(mtype -i "$W/esp.img" ::/grub/grub.cfg)
+check "BOOTX64.EFI on the ESP" mdir -i "$W/esp.img" ::/EFI/BOOT/BOOTX64.EFI
+check "grubenv on the ESP (1024 bytes)" test "$(mtype -i "$W/esp.img" ::/grub/grubenv | wc -c)" = 1024
+check "grub.cfg: slot A entry" grep -q "menuentry \"${PRODUCT:-space} 21.3R1.3 (slot A)\" --id slot-a" <<<"$CFG"
+check "grub.cfg: slot B entry" grep -q "(slot B)\" --id slot-b" <<<"$CFG"
+check "grub.cfg: kernel resolved in the tree, PARTUUID of root-a" \
+	grep -q "linux /boot/vmlinuz-6.1.0-test root=PARTUUID=$puuid_a ro rootwait console=tty0 console=ttyS0,115200n8 quiet" <<<"$CFG"
+check "grub.cfg: initrd via absolute in-tree symlink" grep -q 'initrd /boot/initrd.img-6.1.0-test' <<<"$CFG"
+check "grub.cfg: root-a found by its ext4 UUID" grep -q "fs-uuid --set=root $(blkid -o value -s UUID "$W/root-a.img")" <<<"$CFG"
+check "MBR carries GRUB boot code" bash -c "dd if='$W/a.raw' bs=1 skip=$((0x5c)) count=8 status=none | od -An -tu8 | grep -qw 2048"
+
+# --- reproducibility: a fresh tree (new ctimes, other inode numbers) later
+sleep 1
+make_tree "$W/t2"
+check "second build from a re-created tree" build "$W/b.raw" "$W/t2"
+check "two builds are bit-identical" cmp "$W/a.raw" "$W/b.raw"
+check "another seed gives another image" build "$W/c.raw" "$W/t2" --seed other
+check "... with other GUIDs" bash -c "! cmp -s <('$MK' layout '$W/a.raw') <('$MK' layout '$W/c.raw')"
+rm -f "$W/c.raw"
+check "qcow2 #1" "$MK" qcow2 --in "$W/a.raw" --out "$W/a.qcow2"
+check "qcow2 #2" "$MK" qcow2 --in "$W/b.raw" --out "$W/b.qcow2"
+check "qcow2 reproducible" cmp "$W/a.qcow2" "$W/b.qcow2"
+check "qcow2 holds the raw image" qemu-img compare -q -f raw -F qcow2 "$W/a.raw" "$W/a.qcow2"
+rm -f "$W/b.raw" "$W/b.qcow2" "$W"/*.img
+
+# --- refusals: exit code, one line naming the object, nothing left behind
+expect_fail() { # code what cmd...
+	local code=$1 what=$2 rc=0; shift 2
+	"$@" 2>"$W/err" || rc=$?
+	if [ "$rc" = "$code" ] && [ "$(wc -l <"$W/err")" = 1 ]; then pass "$what (exit $rc: $(cat "$W/err"))"
+	else fail "$what (exit $rc, want $code): $(cat "$W/err")"; fi
+}
+expect_fail 1 "disk too small refused" build "$W/small.raw" "$W/t1" --size 400M
+check "no partial output after failure" test -z "$(ls "$W" | grep small || true)"
+printf 'f 0644 0 0 0 0 etc/shadow\n' > "$W/bad-attrs"
+expect_fail 1 "attrs path not in the tree refused" "$MK" disk --out "$W/x.raw" --rootfs "$W/t1" --attrs "$W/bad-attrs" --seed s --product p --version 1 --size 600M --root-size 200M
+check "message names the path" grep -q 'etc/shadow' "$W/err"
+check "no partial output after attrs failure" test -z "$(ls "$W" | grep x.raw || true)"
+mkdir -p "$W/nokernel"
+expect_fail 1 "rootfs without /boot/vmlinuz refused" build "$W/y.raw" "$W/nokernel"
+expect_fail 100 "missing SOURCE_DATE_EPOCH is a usage error" env -u SOURCE_DATE_EPOCH "$MK" disk --out "$W/z.raw" --rootfs "$W/t1" --seed s --product p --version 1
+expect_fail 100 "unknown verb" "$MK" frobnicate
+expect_fail 1 "quote in --cmdline-extra refused" build "$W/q.raw" "$W/t1" --cmdline-extra 'a"b'
+cp --sparse=always "$W/a.raw" "$W/bad.raw"
+printf 'X' | dd of="$W/bad.raw" bs=1 seek=$((1024 + 2 * 128 + 60)) conv=notrunc status=none
+expect_fail 1 "layout refuses a corrupted entry array" "$MK" layout "$W/bad.raw"
+expect_fail 1 "qcow2 refuses an image without a valid GPT" "$MK" qcow2 --in "$W/bad.raw" --out "$W/bad.qcow2"
+rm -f "$W/bad.raw"
+
+# --- GRUB reaches its menu under SeaBIOS and OVMF
+if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
+	for fw in bios uefi; do
+		check "GRUB menu on serial ($fw)" /usr/bin/python3 - "$W/a.raw" "$fw" <<'PY'
+import pexpect, sys, time
+img, fw = sys.argv[1], sys.argv[2]
+args = ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-nodefaults',
+        '-serial', 'stdio', '-drive', 'file=%s,format=raw,if=ide,snapshot=on' % img]
+if fw == 'uefi':
+    args = ['-bios', '/usr/share/ovmf/OVMF.fd'] + args
+t = time.time()
+p = pexpect.spawn('qemu-system-x86_64', args, timeout=120, encoding='latin-1')
+try:
+    p.expect(r'\(slot A\)')
+    p.expect(r'\(slot B\)')
+    print('# %s: GRUB menu after %.1f s' % (fw, time.time() - t))
+finally:
+    p.terminate(force=True)
+PY
+	done
+fi
+
+echo "# $fails failure(s)"
+[ "$fails" = 0 ]

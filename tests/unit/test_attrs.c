@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* test_attrs.c - tests for image/lib/attrs.c (attributes file, tree walk,
+ * debugfs scripts), tree_resolve() and copy_sparse(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../image/lib/attrs.h"
+#include "../../image/lib/disk.h"
+#include "../../image/lib/diskio.h"
+#include "tap.h"
+#include "util.h"
+
+static int has(const char *hay, const char *needle)
+{
+	return hay && strstr(hay, needle) != NULL;
+}
+
+static int parse_err(const char *text)
+{
+	struct attr_list a;
+	char why[128];
+	int r = attrs_parse(text, &a, why, sizeof(why));
+	if (r == 0)
+		attrs_free(&a);
+	return r;
+}
+
+static void mk(const char *dir, const char *rel, const char *content)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	write_file_atomic(p, content, strlen(content), 0644);
+}
+
+int main(void)
+{
+	struct attr_list a;
+	struct tree_list t;
+	const struct attr_entry *e;
+	char why[256], dir[] = "/tmp/test_attrs.XXXXXX", p[512], out[256], *script = NULL;
+	const char *text = "# comment\n"
+			   "\n"
+			   "d 0755 0 0 0 0 dev\n"
+			   "c 0600 0 5 5 1 dev/console\n"
+			   "f 4755 0 0 0 0 usr/bin/su\n"
+			   "f 0644 1000 100 0 0 home/a file with spaces\r\n"
+			   "d 0700 0 0 0 0 .\n";
+
+	/* --- parser */
+	is_int(attrs_parse(text, &a, why, sizeof(why)), 0, "attrs_parse");
+	is_int(a.n, 5, "five entries (comments and blank lines skipped)");
+	e = attrs_find(&a, "dev/console");
+	ok(e && e->type == 'c' && e->mode == 0600 && e->gid == 5 && e->major == 5 && e->minor == 1,
+	   "char device fields");
+	e = attrs_find(&a, "usr/bin/su");
+	ok(e && e->mode == 04755, "setuid bit kept in MODE");
+	e = attrs_find(&a, "home/a file with spaces");
+	ok(e && e->uid == 1000 && e->gid == 100, "PATH is the rest of the line (spaces, CRLF)");
+	ok(attrs_find(&a, "") != NULL, "'.' is the root");
+	attrs_free(&a);
+	is_int(parse_err("x 0755 0 0 0 0 a\n"), -SPACE_E_FORMAT, "unknown type refused");
+	is_int(parse_err("f 0855 0 0 0 0 a\n"), -SPACE_E_FORMAT, "non-octal mode refused");
+	is_int(parse_err("f 17777 0 0 0 0 a\n"), -SPACE_E_FORMAT, "mode beyond 07777 refused");
+	is_int(parse_err("f 0644 0 0 0 a\n"), -SPACE_E_FORMAT, "missing field refused");
+	is_int(parse_err("f 0644 0 0 0 0 /etc/passwd\n"), -SPACE_E_UNSAFE_PATH, "absolute path refused");
+	is_int(parse_err("f 0644 0 0 0 0 a/../../b\n"), -SPACE_E_UNSAFE_PATH, "'..' refused");
+	is_int(parse_err("f 0644 0 0 0 0 a//b\n"), -SPACE_E_UNSAFE_PATH, "empty component refused");
+	is_int(parse_err("f 0644 0 0 0 0 a\"b\n"), -SPACE_E_UNSAFE_PATH, "double quote refused");
+	is_int(parse_err("f 0644 0 0 0 0 a\nf 0600 0 0 0 0 a\n"), -SPACE_E_FORMAT, "duplicate path refused");
+
+	/* --- tree walk and resolve */
+	ok(mkdtemp(dir) != NULL, "temp tree");
+	snprintf(p, sizeof(p), "%s/boot", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/dev", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/etc", dir);
+	mkdir(p, 0755);
+	mk(dir, "boot/vmlinuz-6.1", "k");
+	mk(dir, "etc/passwd", "root:x:0:0\n");
+	snprintf(p, sizeof(p), "%s/boot/vmlinuz", dir);
+	symlink("vmlinuz-6.1", p);
+	snprintf(p, sizeof(p), "%s/boot/abs", dir);
+	symlink("/boot/vmlinuz", p); /* absolute: must stay inside the tree */
+	snprintf(p, sizeof(p), "%s/boot/up", dir);
+	symlink("../../../../etc/passwd", p); /* climbs: stops at the tree root */
+	snprintf(p, sizeof(p), "%s/boot/loop", dir);
+	symlink("loop", p);
+	is_int(tree_resolve(dir, "/boot/vmlinuz", out, sizeof(out)), 0, "resolve a relative symlink");
+	ok(!strcmp(out, "/boot/vmlinuz-6.1"), "-> /boot/vmlinuz-6.1 (%s)", out);
+	is_int(tree_resolve(dir, "/boot/abs", out, sizeof(out)), 0, "resolve an absolute symlink chain");
+	ok(!strcmp(out, "/boot/vmlinuz-6.1"), "absolute target resolved inside the tree (%s)", out);
+	is_int(tree_resolve(dir, "/boot/up", out, sizeof(out)), 0, "'..' beyond the root");
+	ok(!strcmp(out, "/etc/passwd"), "stays inside the tree (%s)", out);
+	is_int(tree_resolve(dir, "/boot/loop", out, sizeof(out)), -ELOOP, "symlink loop refused");
+	is_int(tree_resolve(dir, "/boot/missing", out, sizeof(out)), -ENOENT, "missing file");
+	is_int(tree_resolve(dir, "/boot", out, sizeof(out)), -EINVAL, "a directory is not a kernel");
+
+	is_int(tree_walk(dir, &t, why, sizeof(why)), 0, "tree_walk");
+	is_int(t.n, 10, "root + 3 dirs + 6 entries");
+	ok(t.n > 4 && !strcmp(t.v[0].path, "") && !strcmp(t.v[1].path, "boot") &&
+		   !strcmp(t.v[2].path, "boot/abs") && S_ISLNK(t.v[2].mode),
+	   "sorted, parents first, symlinks not followed");
+
+	/* --- pass 1 script and its output */
+	script = attrs_script_lsdirs(&t);
+	ok(has(script, "ls -p \"/\"\n") && has(script, "ls -p \"/boot\"\n") && has(script, "ls -p \"/etc\"\n") &&
+		   !has(script, "ls -p \"/boot/vmlinuz\""),
+	   "one ls per directory");
+	free(script);
+	{
+		/* Fake debugfs output: inode = 100 + tree index. */
+		char buf[4096];
+		size_t o = 0;
+		for (size_t d = 0; d < t.n; d++) {
+			if (!S_ISDIR(t.v[d].mode))
+				continue;
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "debugfs: ls -p \"/%s\"\n/2/040755/0/0/.//\n", t.v[d].path);
+			for (size_t i = 1; i < t.n; i++) {
+				const char *slash = strrchr(t.v[i].path, '/');
+				if (t.v[i].parent == d)
+					o += (size_t)snprintf(buf + o, sizeof(buf) - o, "/%zu/0100644/0/0/%s/1/\n", 100 + i,
+							      slash ? slash + 1 : t.v[i].path);
+			}
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\n");
+		}
+		is_int(attrs_parse_lsdirs(&t, buf, why, sizeof(why)), 0, "attrs_parse_lsdirs");
+		ok(t.v[0].ino == 2 && t.v[3].ino == 103 && t.v[t.n - 1].ino == 100 + t.n - 1,
+		   "inode numbers assigned from the listing");
+	}
+
+	/* --- pass 2 script */
+	is_int(attrs_parse("c 0600 0 5 5 1 dev/console\nf 4755 1000 1000 0 0 etc/passwd\np 0600 0 0 0 0 dev/initctl\n", &a, why, sizeof(why)), 0,
+	       "attrs for the tree");
+	is_int(attrs_script_apply(&t, &a, 1700000000, &script, why, sizeof(why)), 0, "attrs_script_apply");
+	ok(has(script, "cd \"/dev\"\nmknod \"console\" c 5 1\nsif \"console\" mode 020600\nsif \"console\" uid 0\nsif \"console\" gid 5\n"),
+	   "device node: cd into the directory, mknod by name, fix mode and owner");
+	ok(has(script, "mknod \"initctl\" p\nsif \"initctl\" mode 010600\n"), "fifo created");
+	ok(!has(script, "mknod \"/dev") && !has(script, "mknod \"dev/"), "never mknod with a path");
+	{
+		char want[128];
+		size_t pw = 0;
+		for (size_t i = 0; i < t.n; i++)
+			if (!strcmp(t.v[i].path, "etc/passwd"))
+				pw = i;
+		snprintf(want, sizeof(want), "sif <%u> uid 1000\nsif <%u> gid 1000\nsif <%u> mode 0104755\n", t.v[pw].ino,
+			 t.v[pw].ino, t.v[pw].ino);
+		ok(has(script, want), "listed file: owner and setuid mode by inode number");
+		snprintf(want, sizeof(want), "sif <%u> uid 0\nsif <%u> gid 0\nsif <%u> atime_extra 0\n", t.v[1].ino, t.v[1].ino,
+			 t.v[1].ino);
+		ok(has(script, want), "unlisted entry: root:root, mode untouched");
+		snprintf(want, sizeof(want), "sif <%u> ctime @1700000000\nsif <%u> mtime @1700000000\nsif <%u> crtime @1700000000\n",
+			 t.v[2].ino, t.v[2].ino, t.v[2].ino);
+		ok(has(script, want), "every inode's times set to the epoch");
+	}
+	ok(has(script, "set_current_time @1700000000\n"), "debugfs clock pinned");
+	ok(has(script, "sif <11> crtime @1700000000"), "lost+found times too");
+	free(script);
+	attrs_free(&a);
+	attrs_parse("f 0644 0 0 0 0 etc/shadow\n", &a, why, sizeof(why));
+	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "attrs path missing from the tree refused");
+	ok(has(why, "etc/shadow") && has(why, "not in the tree"), "reason names the path: %s", why);
+	attrs_free(&a);
+	attrs_parse("d 0755 0 0 0 0 etc/passwd\n", &a, why, sizeof(why));
+	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "type mismatch refused");
+	attrs_free(&a);
+	attrs_parse("c 0600 0 0 1 1 nodir/null\n", &a, why, sizeof(why));
+	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "device in a missing directory refused");
+	attrs_free(&a);
+	tree_free(&t);
+
+	/* --- copy_sparse */
+	{
+		char src[600], dst[600];
+		struct copy_stats st;
+		static char blk[65536];
+		int s, d, same = 1;
+
+		snprintf(src, sizeof(src), "%s/src", dir);
+		snprintf(dst, sizeof(dst), "%s/dst", dir);
+		s = open(src, O_RDWR | O_CREAT, 0644);
+		d = open(dst, O_RDWR | O_CREAT, 0644);
+		ftruncate(s, 16 << 20);
+		memset(blk, 'x', sizeof(blk));
+		pwrite_all(s, blk, sizeof(blk), 1 << 20);
+		pwrite_all(s, blk, 100, (8 << 20) + 5);
+		memset(blk, 0, sizeof(blk));
+		pwrite_all(s, blk, sizeof(blk), 12 << 20); /* written zeros: data, but zero */
+		ftruncate(d, 32 << 20);
+		is_int(copy_sparse(d, 4 << 20, 16 << 20, src, COPY_DST_ZEROED, &st), 0, "copy_sparse");
+		ok(st.data_bytes == 65536 + 4096, "only the non-zero extents written, not the zero block (%llu)",
+		   (unsigned long long)st.data_bytes);
+		{
+			char *a1 = malloc(16 << 20), *b1 = malloc(16 << 20);
+			pread_all(s, a1, 16 << 20, 0);
+			pread_all(d, b1, 16 << 20, 4 << 20);
+			same = !memcmp(a1, b1, 16 << 20);
+			free(a1);
+			free(b1);
+		}
+		ok(same, "destination range equals the source");
+		is_int(copy_sparse(d, 0, 1 << 20, src, COPY_DST_ZEROED, NULL), -EFBIG, "source larger than the partition refused");
+		/* Without COPY_DST_ZEROED old contents are zeroed. */
+		memset(blk, 'o', sizeof(blk));
+		pwrite_all(d, blk, sizeof(blk), (4 << 20) + (3 << 20));
+		is_int(copy_sparse(d, 4 << 20, 16 << 20, src, 0, NULL), 0, "copy over old contents");
+		pread_all(d, blk, sizeof(blk), (4 << 20) + (3 << 20));
+		ok(blk[0] == 0 && blk[65535] == 0, "old contents in a hole are zeroed");
+		close(s);
+		close(d);
+	}
+	remove_tree(dir);
+	return done_testing();
+}
