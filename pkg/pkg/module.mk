@@ -4,3 +4,4 @@ PROGRAMS += pkg
 pkg_SRCS = $(wildcard pkg/pkg/*.c) $(LIBPKG_SRCS) $(LIBSPACE_SRCS)
 pkg_LIBS = $(LIBPKG_LIBS)
 TOOL_TESTS += tests/tool/pkg.sh
+BENCHES += tests/bench/pkg.sh
