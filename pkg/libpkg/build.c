@@ -13,6 +13,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <libdeflate.h>
 
 #include "internal.h"
 
@@ -302,31 +303,105 @@ out:
 	return r;
 }
 
+/* gzip output: the tar stream is cut into fixed 4 MiB chunks, each
+ * compressed by libdeflate (2-3x faster than zlib at the same level) into
+ * its own gzip member. Concatenated members are one valid gzip stream
+ * (RFC 1952, read by gzip, tar and libarchive); fixed chunk boundaries and
+ * libdeflate's fixed header (no mtime, no name) keep the bytes
+ * reproducible. */
+#define GZ_CHUNK (4u << 20)
+#define GZ_LEVEL 6
+
+struct gzout {
+	int fd;
+	int err;
+	struct libdeflate_compressor *c;
+	unsigned char *in, *out;
+	size_t inlen, outcap;
+};
+
+static int gz_flush(struct gzout *g)
+{
+	size_t n, off = 0;
+
+	if (!g->inlen)
+		return 0;
+	n = libdeflate_gzip_compress(g->c, g->in, g->inlen, g->out, g->outcap);
+	if (n == 0)
+		return -EIO;
+	while (off < n) {
+		ssize_t w = write(g->fd, g->out + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		off += (size_t)w;
+	}
+	g->inlen = 0;
+	return 0;
+}
+
+static la_ssize_t gz_write(struct archive *a, void *ctx, const void *buf, size_t n)
+{
+	struct gzout *g = ctx;
+	const unsigned char *p = buf;
+	size_t left = n;
+
+	while (left > 0) {
+		size_t k = GZ_CHUNK - g->inlen < left ? GZ_CHUNK - g->inlen : left;
+
+		memcpy(g->in + g->inlen, p, k);
+		g->inlen += k;
+		p += k;
+		left -= k;
+		if (g->inlen == GZ_CHUNK && (g->err = gz_flush(g)) < 0) {
+			archive_set_error(a, -g->err, "%s", strerror(-g->err));
+			return -1;
+		}
+	}
+	return (la_ssize_t)n;
+}
+
+static int gz_close(struct archive *a, void *ctx)
+{
+	struct gzout *g = ctx;
+
+	if ((g->err = gz_flush(g)) < 0) {
+		archive_set_error(a, -g->err, "%s", strerror(-g->err));
+		return ARCHIVE_FATAL;
+	}
+	return ARCHIVE_OK;
+}
+
 static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *m, int sfd,
 			 int outfd, struct pkg_err *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *ae = archive_entry_new();
+	struct gzout g = { .fd = outfd };
 	size_t bufsz = 1 << 17;
 	unsigned char *buf = malloc(bufsz);
 	char *text = NULL;
 	size_t tlen;
 	int r;
 
-	if (!a || !ae || !buf) {
+	g.c = libdeflate_alloc_compressor(GZ_LEVEL);
+	if (g.c) {
+		g.outcap = libdeflate_gzip_compress_bound(g.c, GZ_CHUNK);
+		g.in = malloc(GZ_CHUNK);
+		g.out = malloc(g.outcap);
+	}
+	if (!a || !ae || !buf || !g.c || !g.in || !g.out) {
 		r = -ENOMEM;
 		goto out;
 	}
 	r = pkg_meta_write(m, &text, &tlen);
 	if (r < 0)
 		goto out;
-	/* No timestamp or name in the gzip header: reproducible bytes. pax
-	 * "restricted" only adds extended headers for long names. */
-	if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_write_set_options(a, "gzip:!timestamp") != ARCHIVE_OK ||
-	    archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	/* pax "restricted" only adds extended headers for long names. */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
-	    archive_write_open_fd(a, outfd) != ARCHIVE_OK) {
+	    archive_write_open(a, &g, NULL, gz_write, gz_close) != ARCHIVE_OK) {
 		r = pkg_fail(err, -EIO, "archive setup: %s", archive_error_string(a));
 		goto out;
 	}
@@ -364,6 +439,10 @@ out:
 	free(buf);
 	archive_entry_free(ae);
 	archive_write_free(a);
+	free(g.in);
+	free(g.out);
+	if (g.c)
+		libdeflate_free_compressor(g.c);
 	return r;
 }
 

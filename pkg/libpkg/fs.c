@@ -262,11 +262,14 @@ out:
 
 int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 {
-	char tmp[NAME_MAX + 1];
+	const char *slash = strrchr(name, '/');
+	int dlen = slash ? (int)(slash - name) + 1 : 0;
+	char tmp[PATH_MAX];
 	const char *p = buf;
 	int fd, r = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= sizeof(tmp))
+	/* A dot name: readers of the directory skip it. */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", dlen, name, name + dlen) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -290,6 +293,16 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 		r = -errno;
 	if (r < 0) {
 		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	if (dlen) {
+		/* The directory entry that changed is in the subdirectory. */
+		tmp[dlen - 1] = '\0';
+		fd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		r = fsync(fd) < 0 ? -errno : 0;
+		close(fd);
 		return r;
 	}
 	return fsync(dirfd) < 0 ? -errno : 0;

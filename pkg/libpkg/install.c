@@ -17,6 +17,7 @@
  * After a crash, the next pkg run rolls back (no txn/commit) or completes
  * (txn/commit present) the transaction; both steps are idempotent.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -43,17 +44,30 @@ static int txn_open(struct pkg_db *db, bool create)
 }
 
 /* Remove the journal; "created" and "commit" go first so that a crash in
- * between never turns a completed transaction into a rollback. */
+ * between never turns a completed transaction into a rollback. Anything
+ * else in txn/ (e.g. a temporary of an interrupted journal write) goes
+ * with it. */
 static int txn_finish(struct pkg_db *db, int tfd)
 {
-	static const char *const files[] = { "created", "commit", "remove", "meta" };
+	struct dirent *de;
+	DIR *d;
+	int fd;
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		if (unlinkat(tfd, files[i], 0) < 0 && errno != ENOENT)
-			return -errno;
-		if (i == 1 && fsync(tfd) < 0)
-			return -errno;
+	if ((unlinkat(tfd, "created", 0) < 0 && errno != ENOENT) ||
+	    (unlinkat(tfd, "commit", 0) < 0 && errno != ENOENT) || fsync(tfd) < 0)
+		return -errno;
+	fd = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
 	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(tfd, de->d_name, 0);
+	closedir(d);
 	if (unlinkat(db->dbfd, TXN, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return -errno;
 	return fsync(db->dbfd) < 0 ? -errno : 0;
@@ -471,7 +485,7 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	struct archive_entry *ae;
 	struct pkg_meta m;
 	const struct pkg_meta *old;
-	unsigned char *seen = NULL;
+	size_t next = 0;
 	char *text = NULL, pbuf[PATH_MAX];
 	size_t len;
 	int tfd = -1, r, ar;
@@ -500,8 +514,7 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	if (r < 0)
 		goto out;
 	p.buf = malloc(p.bufsz);
-	seen = calloc(m.n_entries + 1, 1);
-	if (!p.buf || !seen) {
+	if (!p.buf) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -548,11 +561,19 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 				     path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
 			goto out_rollback;
 		}
-		if (seen[e - m.entries]) {
+		/* Members come in metadata order: that creates parents
+		 * before children and makes every error precise. */
+		if ((size_t)(e - m.entries) > next) {
+			r = pkg_fail(err, -SPACE_E_FORMAT,
+				     "%s: listed in the metadata but missing from the archive",
+				     m.entries[next].path);
+			goto out_rollback;
+		}
+		if ((size_t)(e - m.entries) < next) {
 			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
 			goto out_rollback;
 		}
-		seen[e - m.entries] = 1;
+		next++;
 		r = prepare_member(&p, a, ae, e, err);
 		if (r < 0)
 			goto out_rollback;
@@ -561,12 +582,10 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 		r = pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
 		goto out_rollback;
 	}
-	for (size_t i = 0; i < m.n_entries; i++) {
-		if (!seen[i]) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
-				     m.entries[i].path);
-			goto out_rollback;
-		}
+	if (next < m.n_entries) {
+		r = pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
+			     m.entries[next].path);
+		goto out_rollback;
 	}
 	pkg_walk_reset(&p.w);
 	pkg_hook("prepared");
@@ -609,7 +628,6 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	free(text);
-	free(seen);
 	free(p.buf);
 	archive_read_free(a);
 	pkg_meta_free(&m);

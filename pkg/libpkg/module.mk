@@ -1,7 +1,7 @@
 # pkg/libpkg: the package format library (metadata, build, install,
 # verify, database). Programs link $(LIBPKG_SRCS) with $(LIBPKG_LIBS).
 LIBPKG_SRCS := $(wildcard pkg/libpkg/*.c)
-LIBPKG_LIBS := $(ARCHIVE_LIBS) $(CRYPTO_LIBS)
+LIBPKG_LIBS := $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS)
 
 UNIT_TESTS += test_pkg_meta test_pkg
 test_pkg_meta_SRCS := tests/unit/test_pkg_meta.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS)

@@ -29,6 +29,7 @@ printf 'hello\n' >st/usr/bin/hello; chmod 0755 st/usr/bin/hello
 printf 'setting=1\n' >st/etc/hello.conf
 ln -s hello st/usr/bin/hi
 printf 'doc\n' >st/usr/share/doc/README
+head -c 9000000 /dev/urandom >st/usr/share/doc/big # several gzip members
 printf 'etc/hello.conf f 0640 0 42\nvar d 0755 0 0\nvar/spool d 1777 0 0\n' >attrs
 B=(build --name hello --version 1.0 --release 1 --arch amd64 --summary "Hello world"
    --depends base,libc --config /etc/hello.conf --attrs attrs)
@@ -37,6 +38,7 @@ expect_rc 0 "build" "$PKG" "${B[@]}" st a.pkg
 touch st/usr/bin/hello # a new mtime must not change the package
 expect_rc 0 "build again" "$PKG" "${B[@]}" st b.pkg
 check "two builds give identical bytes" cmp -s a.pkg b.pkg
+check "gzip -t accepts the package" gzip -t a.pkg
 check "first member is .PKGINFO" bash -c "tar tzf a.pkg | head -1 | grep -qx .PKGINFO"
 check "owners are 0:0 in the archive" bash -c "! tar tvzf a.pkg | grep -v ' 0/0 ' | grep -v 'etc/hello.conf'"
 check "attrs owner in the archive" bash -c "tar tvzf a.pkg | grep -q ' 0/42 .*etc/hello.conf'"
@@ -44,6 +46,7 @@ check "no leftover temp file" bash -c "! ls | grep -q tmp"
 
 expect_rc 0 "install --no-chown (options after the verb)" "$PKG" --root root install --no-chown a.pkg
 check "file installed" grep -qx hello root/usr/bin/hello
+check "big file installed" cmp -s st/usr/share/doc/big root/usr/share/doc/big
 check "symlink installed" test "$(readlink root/usr/bin/hi)" = hello
 check "attrs-added directory created" test -d root/var/spool
 expect_rc 0 "list" "$PKG" list --root root
@@ -51,7 +54,7 @@ check "list output" test "$(cat out)" = "hello 1.0-1"
 expect_rc 0 "list --json" "$PKG" --root root list --json
 check "list --json output" grep -q '"name":"hello","version":"1.0","release":"1"' out
 expect_rc 0 "files" "$PKG" --root root files hello
-check "files output" bash -c "grep -qx usr/bin/hello out && grep -qx etc/hello.conf out && [ \$(wc -l <out) = 11 ]"
+check "files output" bash -c "grep -qx usr/bin/hello out && grep -qx etc/hello.conf out && [ \$(wc -l <out) = 12 ]"
 expect_rc 0 "info NAME" "$PKG" --root root info hello
 check "info shows depends" grep -qx 'Depends: base libc' out
 expect_rc 0 "info FILE" "$PKG" info ./a.pkg

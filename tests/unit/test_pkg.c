@@ -341,6 +341,21 @@ static void make_staging(const char *s, int version)
 	put(p, version == 1 ? "a=1\n" : version == 2 ? "a=2\n" : "a=3\n", 0644);
 	snprintf(p, sizeof(p), "%s/usr/lib/libx.so.1", s);
 	put(p, "lib\n", 0644);
+	if (version == 1) {
+		/* Larger than one 4 MiB compression chunk. */
+		size_t n = (5u << 20) + 123;
+		char *big = malloc(n + 1);
+		unsigned x = 12345;
+
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			big[i] = (char)('a' + (x >> 16) % 26);
+		}
+		big[n] = '\0';
+		snprintf(p, sizeof(p), "%s/usr/lib/big", s);
+		put(p, big, 0644);
+		free(big);
+	}
 	snprintf(p, sizeof(p), "%s/usr/lib/libx.so", s);
 	unlink(p);
 	if (symlink("libx.so.1", p) < 0)
@@ -389,6 +404,13 @@ static void test_round_trip(void)
 	is_int(install_one(root, p1, fl, &res, &err), 0, "install (%s)", err.msg);
 	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
 	ok(has_content(path, "tool v1\n"), "file content installed");
+	{
+		char h1[65] = "", h2[65] = "", src[256];
+		snprintf(src, sizeof(src), "%s/usr/lib/big", s);
+		snprintf(path, sizeof(path), "%s/usr/lib/big", root);
+		ok(sha256_file_hex(src, h1) == 0 && sha256_file_hex(path, h2) == 0 && !strcmp(h1, h2),
+		   "a file spanning several gzip members round-trips");
+	}
 	snprintf(path, sizeof(path), "%s/var/log/tool", root);
 	{
 		struct stat st;
@@ -732,6 +754,17 @@ static void test_kill(void)
 		struct vrec v;
 		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  and the tree verifies");
 	}
+
+	/* Leftovers of a journal or database write killed half-way. */
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/txn", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/txn/.meta.tmp", root);
+	put(path, "pkgformat 1\nname tr", 0644);
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/.tool.tmp", root);
+	put(path, "pkgformat 1\nname tr", 0644);
+	recover(root);
+	ok(!leftovers(root) && version_is(root, "tool", "2 prev 1-1"),
+	   "a half-written journal and database temporary are harmless");
 
 	/* Remove killed after its journal entry: completed by the next run. */
 	{
