@@ -17,7 +17,7 @@ test_ova_manifest_LIBS := $(CRYPTO_LIBS)
 test_ova_tar_SRCS := tests/unit/test_ova_tar.c image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
 test_ova_tar_LIBS := $(CRYPTO_LIBS)
 
-# TOOL_TESTS += tests/tool/ova.sh
+TOOL_TESTS += tests/tool/ova.sh
 
 OVA_HW     ?= image/ova/esxi.hw
 OVA_PKI    ?= $(CACHE)/pki
@@ -26,6 +26,9 @@ SIGN_KEY   ?=
 SIGN_CERT  ?=
 SIGN_CHAIN ?=
 ROOT_CA    ?=
+# ESXI_RAW is set by the pipeline (image/disk.mk, included after this file):
+# it must also list $(ESXI_RAW) as a prerequisite of $(OVA_OUT) there,
+# because prerequisites here are expanded before disk.mk is read.
 ESXI_RAW   ?=
 
 ifneq ($(SIGN_KEY),)

@@ -224,78 +224,75 @@ static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Header at sector 0, or the footer (EOF-2 sectors) when the header defers
- * the grain directory to the end of the stream. */
-int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
+int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsigned char *tail,
+			 size_t taillen, uint64_t file_size, struct vmdk_info *info, const char **why)
 {
-	unsigned char blk[VMDK_SECTOR], tail[3 * VMDK_SECTOR];
-	struct stat st;
-	char *desc = NULL;
 	int r;
 
 	memset(info, 0, sizeof(*info));
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = pread_full(fd, blk, sizeof(blk), 0);
-	if (r == -SPACE_E_FORMAT && why)
-		*why = "file shorter than a VMDK header";
-	if (r < 0)
-		return r;
-	r = vmdk_parse_header(blk, &info->header, why);
+	if (headlen < VMDK_SECTOR)
+		FAIL("file shorter than a VMDK header");
+	r = vmdk_parse_header(head, &info->header, why);
 	if (r < 0)
 		return r;
 	if (info->header.desc_size) {
-		size_t dl = (size_t)info->header.desc_size * VMDK_SECTOR;
-		desc = malloc(dl + 1);
-		if (!desc)
-			return -ENOMEM;
-		r = pread_full(fd, desc, dl, info->header.desc_offset * VMDK_SECTOR);
-		if (r == -SPACE_E_FORMAT && why)
-			*why = "descriptor beyond end of file";
+		uint64_t off = info->header.desc_offset * VMDK_SECTOR;
+		uint64_t dl = info->header.desc_size * VMDK_SECTOR;
+		if (off + dl > headlen)
+			FAIL(off + dl > file_size ? "descriptor beyond end of file" :
+						    "descriptor beyond the first 64 KiB");
+		r = vmdk_parse_descriptor((const char *)head + off, (size_t)dl, &info->desc, why);
 		if (r < 0)
-			goto out;
-		desc[dl] = '\0';
-		r = vmdk_parse_descriptor(desc, dl, &info->desc, why);
-		if (r < 0)
-			goto out;
+			return r;
 	}
 	if (info->header.gd_offset == VMDK_GD_AT_END) {
-		if (st.st_size < (off_t)(4 * VMDK_SECTOR)) {
-			if (why)
-				*why = "stream too short for footer";
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		r = pread_full(fd, tail, sizeof(tail), (uint64_t)st.st_size - sizeof(tail));
-		if (r < 0)
-			goto out;
-		if (get32(tail + 8) != 0 || get32(tail + 12) != VMDK_MARKER_FOOTER) {
-			if (why)
-				*why = "footer marker missing at end of stream";
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		for (size_t i = 2 * VMDK_SECTOR; i < sizeof(tail); i++) {
-			if (tail[i]) {
-				if (why)
-					*why = "end-of-stream marker missing";
-				r = -SPACE_E_FORMAT;
-				goto out;
-			}
-		}
+		struct vmdk_header lead = info->header;
+
+		/* the footer takes precedence over a header that defers the GD */
+		if (taillen < 3 * VMDK_SECTOR || file_size < 4 * VMDK_SECTOR)
+			FAIL("stream too short for footer");
+		tail += taillen - 3 * VMDK_SECTOR;
+		if (get32(tail + 8) != 0 || get32(tail + 12) != VMDK_MARKER_FOOTER)
+			FAIL("footer marker missing at end of stream");
+		for (size_t i = 2 * VMDK_SECTOR; i < 3 * VMDK_SECTOR; i++)
+			if (tail[i])
+				FAIL("end-of-stream marker missing");
 		r = vmdk_parse_header(tail + VMDK_SECTOR, &info->header, why);
 		if (r < 0)
-			goto out;
-		if (info->header.gd_offset == VMDK_GD_AT_END) {
-			if (why)
-				*why = "footer does not locate the grain directory";
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
+			return r;
+		if (info->header.gd_offset == VMDK_GD_AT_END ||
+		    info->header.gd_offset * VMDK_SECTOR >= file_size)
+			FAIL("footer does not locate the grain directory inside the file");
+		if (info->header.capacity != lead.capacity || info->header.grain_size != lead.grain_size ||
+		    info->header.flags != lead.flags)
+			FAIL("footer disagrees with the header (capacity, grain or flags)");
 		info->has_footer = 1;
 	}
-out:
-	free(desc);
+	return 0;
+}
+
+/* Header and descriptor from the first 64 KiB, footer from the last three
+ * sectors. */
+int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
+{
+	unsigned char *head, tail[3 * VMDK_SECTOR];
+	size_t hl, tl;
+	struct stat st;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	hl = st.st_size < 65536 ? (size_t)st.st_size : 65536;
+	tl = st.st_size < (off_t)sizeof(tail) ? (size_t)st.st_size : sizeof(tail);
+	head = malloc(hl ? hl : 1);
+	if (!head)
+		return -ENOMEM;
+	r = pread_full(fd, head, hl, 0);
+	if (r == 0)
+		r = pread_full(fd, tail, tl, (uint64_t)st.st_size - tl);
+	if (r == 0)
+		r = vmdk_info_from_bytes(head, hl, tail, tl, (uint64_t)st.st_size, info, why);
+	free(head);
 	return r;
 }
 

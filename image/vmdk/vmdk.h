@@ -108,6 +108,12 @@ struct vmdk_info {
 	int has_footer;
 };
 
+/* The same facts from bytes already in memory (ova-verify streams the OVA):
+ * head = the first headlen bytes (64 KiB covers header and descriptor),
+ * tail = the last taillen bytes (>= 1536 for the footer and EOS marker). */
+int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsigned char *tail,
+			 size_t taillen, uint64_t file_size, struct vmdk_info *info, const char **why);
+
 /* Read header, descriptor and (when present) footer of the VMDK on fd. */
 int vmdk_read_info(int fd, struct vmdk_info *info, const char **why);
 

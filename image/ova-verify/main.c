@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - `ova-verify`: check a signed OVA in one pass, without extracting
+ * it, and report every check on its own line. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "../ova/tar.h"
+#include "util.h"
+#include "verify.h"
+
+#define USAGE \
+"usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n" \
+"\n" \
+"Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n" \
+"in one pass over the file (read as a stream; nothing is written to disk).\n" \
+"`-` reads the OVA from standard input. An extracted package can be checked\n" \
+"by naming its .ovf: the .mf, .cert, <product>-certchain.pem and the\n" \
+"referenced files" \
+"are read from the same directory.\n" \
+"\n" \
+"Options:\n" \
+"  --ca ROOT.pem  trusted root certificate(s) (PEM). The signer certificate in\n" \
+"                 the .cert must chain to it through the *certchain.pem member.\n" \
+"  --no-chain     do not require a trusted root (signature, manifest and\n" \
+"                 certificate purpose/dates are still checked). Without --ca\n" \
+"                 and without --no-chain the chain check FAILs.\n" \
+"  --json         one JSON object instead of the text report.\n" \
+"  -h, --help     this text.\n" \
+"\n" \
+"Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n" \
+"  tar-format         ustar headers only: no PAX/GNU extensions, links, dirs\n" \
+"  ovf-first          the .ovf descriptor is the first member\n" \
+"  member-names       plain names (no paths), no duplicates\n" \
+"  member-order       .ovf, .mf, .cert, certchain, then References order\n" \
+"  descriptor         well-formed OVF 1.x envelope with References\n" \
+"  reference          each referenced file is present and its ovf:size matches\n" \
+"  unexpected-member  a member nobody references\n" \
+"  manifest           .mf lines are exactly ALG(file)= lowercase-hex\n" \
+"  manifest-coverage  .mf lists the .ovf and every referenced file, nothing else\n" \
+"  digest             each listed file hashes to its manifest value\n" \
+"  vmdk-header        disk is a version 3 streamOptimized VMDK with footer\n" \
+"  disk-capacity      ovf:capacity covers the VMDK capacity\n" \
+"  cert-format        .cert is `ALG(x.mf)= hex` + one PEM certificate\n" \
+"  signature          that signature verifies over the .mf bytes\n" \
+"  cert-purpose       signer certificate has extendedKeyUsage codeSigning\n" \
+"  cert-dates         signer certificate is within its validity period\n" \
+"  chain-file         the chain member holds PEM certificates\n" \
+"  cert-chain         signer -> chain -> --ca root verifies (OpenSSL)\n" \
+"\n" \
+"Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n" \
+"The last line says VALID or INVALID. Do not import an INVALID package: the\n" \
+"FAIL lines name the file that was modified, is missing or is not trusted.\n" \
+"\n" \
+"Exit status: 0 valid, 1 invalid (at least one FAIL), 2 usage or I/O error.\n"
+
+static const char *prog = "ova-verify";
+
+#define CHUNK (4u << 20)
+
+/* Read up to n bytes; returns the count (short only at EOF) or -errno. */
+static ssize_t read_full(int fd, unsigned char *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = read(fd, p + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* Feed size bytes of fd to the current member (or skip them when skip).
+ * Returns bytes consumed or -errno. */
+static int64_t pump(struct ov *ov, int fd, unsigned char *buf, uint64_t size, int feed)
+{
+	uint64_t left = size;
+
+	while (left) {
+		ssize_t k = read_full(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
+		if (k < 0)
+			return k;
+		if (k == 0)
+			break;
+		if (feed)
+			ov_member_data(ov, buf, (size_t)k);
+		left -= (uint64_t)k;
+	}
+	return (int64_t)(size - left);
+}
+
+/* The OVA as a tar stream, read once. Returns 0, or -errno on I/O error. */
+static int read_ova(struct ov *ov, int fd)
+{
+	unsigned char *buf = malloc(CHUNK), blk[TAR_BLOCK];
+	unsigned bad_format = 0;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		struct tar_member tm;
+		const char *why = NULL;
+		ssize_t k = read_full(fd, blk, sizeof(blk));
+		uint64_t pad;
+		int64_t got;
+		int h;
+
+		if (k < 0) {
+			r = (int)k;
+			break;
+		}
+		if (k < (ssize_t)sizeof(blk)) {
+			ov_check(ov, false, "tar-format", NULL, ov->nm ? "archive truncated: no end-of-archive blocks" : "empty or not a tar archive");
+			bad_format++;
+			break;
+		}
+		h = tar_parse_header(blk, &tm, &why);
+		if (h == 0)
+			break; /* end of archive; trailing zero padding is not read */
+		if (h < 0) {
+			ov_check(ov, false, "tar-format", NULL, "after %u member(s): %s", ov->nm, why);
+			bad_format++;
+			break;
+		}
+		if (tm.type != '0') {
+			ov_check(ov, false, "tar-format", tm.name,
+				 "member type '%c' (PAX/GNU extension header, link or directory) is not allowed in an OVA",
+				 tm.type >= 0x20 && tm.type < 0x7f ? tm.type : '?');
+			bad_format++;
+		} else if (tm.gnu && tm.size < (1ull << 33)) {
+			ov_check(ov, false, "tar-format", tm.name, "GNU header for a member under 8 GiB (want POSIX ustar)");
+			bad_format++;
+		}
+		if (tm.type == '0') {
+			r = ov_member_begin(ov, tm.name, tm.size);
+			if (r < 0) {
+				if (r == -E2BIG) {
+					ov_check(ov, false, "tar-format", tm.name, "more than %d members", OV_MAX_MEMBERS);
+					r = 0;
+				}
+				break;
+			}
+		}
+		got = pump(ov, fd, buf, tm.size, tm.type == '0');
+		if (tm.type == '0')
+			ov_member_end(ov);
+		if (got < 0) {
+			r = (int)got;
+			break;
+		}
+		if ((uint64_t)got < tm.size) {
+			ov_check(ov, false, "tar-format", tm.name, "archive truncated inside this member (%lld of %llu bytes)",
+				 (long long)got, (unsigned long long)tm.size);
+			bad_format++;
+			break;
+		}
+		pad = (TAR_BLOCK - tm.size % TAR_BLOCK) % TAR_BLOCK;
+		got = pump(ov, fd, buf, pad, 0);
+		if (got < 0) {
+			r = (int)got;
+			break;
+		}
+	}
+	if (r == 0 && !bad_format)
+		ov_check(ov, true, "tar-format", NULL, "ustar archive, %u regular members", ov->nm);
+	free(buf);
+	return r;
+}
+
+/* One file of an extracted package, never following a symlink. Missing
+ * files are left to the checks to report. */
+static int read_dir_member(struct ov *ov, int dfd, const char *name)
+{
+	unsigned char *buf;
+	struct stat st;
+	int64_t got;
+	int fd, r;
+
+	if (!ova_name_is_plain(name) || ov_find(ov, name))
+		return 0;
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		ov_check(ov, false, "member-name", name, "not a regular file");
+		return 0;
+	}
+	buf = malloc(CHUNK);
+	r = buf ? ov_member_begin(ov, name, (uint64_t)st.st_size) : -ENOMEM;
+	if (r == 0) {
+		got = pump(ov, fd, buf, (uint64_t)st.st_size, 1);
+		ov_member_end(ov);
+		if (got < 0)
+			r = (int)got;
+	}
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int read_dir(struct ov *ov, const char *ovf_path)
+{
+	char dir[4096], base[OVA_NAME_MAX + 1], name[OVA_NAME_MAX + 16];
+	char refs[OV_MAX_MEMBERS][OVA_NAME_MAX + 1];
+	const char *slash = strrchr(ovf_path, '/'), *file = slash ? slash + 1 : ovf_path;
+	unsigned n;
+	struct dirent *de;
+	DIR *dh;
+	int dfd, r;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - ovf_path) + 1 : 1, slash ? ovf_path : ".");
+	if (strlen(file) > OVA_NAME_MAX || strlen(file) < 5)
+		return -ENAMETOOLONG;
+	snprintf(base, sizeof(base), "%.*s", (int)strlen(file) - 4, file);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	r = read_dir_member(ov, dfd, file);
+	if (r == 0 && !ov_find(ov, file))
+		r = -ENOENT;
+	snprintf(name, sizeof(name), "%s.mf", base);
+	if (r == 0)
+		r = read_dir_member(ov, dfd, name);
+	snprintf(name, sizeof(name), "%s.cert", base);
+	if (r == 0)
+		r = read_dir_member(ov, dfd, name);
+	dh = r == 0 ? fdopendir(dup(dfd)) : NULL;
+	while (dh && r == 0 && (de = readdir(dh)))
+		if (ov_is_chain_name(de->d_name, file))
+			r = read_dir_member(ov, dfd, de->d_name);
+	if (dh)
+		closedir(dh);
+	n = r == 0 ? ov_referenced_files(ov, refs, OV_MAX_MEMBERS) : 0;
+	for (unsigned i = 0; r == 0 && i < n; i++)
+		r = read_dir_member(ov, dfd, refs[i]);
+	close(dfd);
+	return r;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void report(const struct ov *ov, const char *path, int json)
+{
+	if (json) {
+		printf("{\"file\":");
+		json_str(path);
+		printf(",\"valid\":%s,\"failed\":%u,\"checks\":[", ov->nfail ? "false" : "true", ov->nfail);
+		for (unsigned i = 0; i < ov->nchecks; i++) {
+			const struct ov_check *c = &ov->checks[i];
+			printf("%s{\"check\":", i ? "," : "");
+			json_str(c->name);
+			printf(",\"file\":");
+			json_str(c->file);
+			printf(",\"ok\":%s,\"detail\":", c->ok ? "true" : "false");
+			json_str(c->detail);
+			putchar('}');
+		}
+		printf("]}\n");
+		return;
+	}
+	for (unsigned i = 0; i < ov->nchecks; i++) {
+		const struct ov_check *c = &ov->checks[i];
+		printf("%-4s %-17s %s%s%s\n", c->ok ? "ok" : "FAIL", c->name, c->file, c->file[0] ? ": " : "",
+		       c->detail);
+	}
+	if (ov->nfail)
+		printf("%s: %s: INVALID: %u of %u checks failed\n", prog, path, ov->nfail, ov->nchecks);
+	else
+		printf("%s: %s: VALID (%u checks ok)\n", prog, path, ov->nchecks);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "ca", required_argument, NULL, 'c' },
+		{ "no-chain", no_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ov_opts o = { 0 };
+	struct ov *ov;
+	const char *path;
+	int c, json = 0, fd, r, rc;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.ca_file = optarg; break;
+		case 'n': o.no_chain = true; break;
+		case 'j': json = 1; break;
+		case 'h': fputs(USAGE, stdout); return 0;
+		default: fputs(USAGE, stderr); return 2;
+		}
+	}
+	if (argc - optind != 1 || (o.ca_file && o.no_chain)) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	path = argv[optind];
+	if (o.ca_file && access(o.ca_file, R_OK) < 0) {
+		fprintf(stderr, "%s: read %s: %s\n", prog, o.ca_file, strerror(errno));
+		return 2;
+	}
+	ov = malloc(sizeof(*ov));
+	if (!ov) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(ENOMEM));
+		return 2;
+	}
+	o.directory = strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
+	ov_init(ov, &o);
+	xmlInitParser();
+	if (o.directory) {
+		r = read_dir(ov, path);
+	} else {
+		fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+		if (fd < 0) {
+			r = -errno;
+		} else {
+			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+			r = read_ova(ov, fd);
+			if (fd)
+				close(fd);
+		}
+	}
+	if (r < 0) {
+		fprintf(stderr, "%s: read %s: %s\n", prog, path, space_strerror(r));
+		rc = 2;
+	} else {
+		ov_finish(ov);
+		report(ov, path, json);
+		rc = ov->nfail ? 1 : 0;
+	}
+	ov_free(ov);
+	free(ov);
+	xmlCleanupParser();
+	return rc;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* verify.h - the checks of ova-verify, independent of where the bytes come
+ * from (an OVA read once as a tar stream, or an extracted .ovf directory).
+ *
+ * Use: ov_init(); for every member in archive order ov_member_begin(),
+ * ov_member_data()..., ov_member_end(); ov_finish() runs the cross checks;
+ * the result is the list of checks in ov->checks (each ok or FAIL with the
+ * file it concerns). ov_free() releases everything.
+ */
+#ifndef SPACE_OVA_VERIFY_H
+#define SPACE_OVA_VERIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "../ova/manifest.h"
+
+#define OV_MAX_MEMBERS 64
+#define OV_MAX_CHECKS 256
+#define OV_BUFFER_LIMIT (4u << 20) /* descriptor, manifest, cert, chain */
+#define OV_HEAD 65536u
+#define OV_TAIL 1536u
+
+enum { OV_SHA1, OV_SHA256, OV_SHA512, OV_NALG };
+
+struct ov_member {
+	char name[OVA_NAME_MAX + 1];
+	uint64_t size, got;
+	unsigned char *data; /* whole member when buffered, else NULL */
+	EVP_MD_CTX *md[OV_NALG]; /* streaming digests (unbuffered members) */
+	unsigned char digest[OV_NALG][64];
+	bool have_digest[OV_NALG];
+	unsigned char head[OV_HEAD]; /* first bytes (VMDK header/descriptor) */
+	unsigned char tail[OV_TAIL]; /* ring of the last bytes (VMDK footer) */
+	size_t headlen;
+};
+
+struct ov_check {
+	bool ok;
+	char name[32];
+	char file[OVA_NAME_MAX + 1];
+	char detail[256];
+};
+
+struct ov_opts {
+	const char *ca_file; /* trusted root(s); NULL: chain not verified */
+	bool no_chain; /* an unverified chain is not a failure */
+	bool directory; /* members come from an extracted .ovf directory */
+};
+
+struct ov {
+	struct ov_opts opts;
+	struct ov_member *m[OV_MAX_MEMBERS];
+	unsigned nm;
+	struct ov_member *cur;
+	struct ova_manifest mf;
+	bool mf_parsed;
+	unsigned char alg_mask; /* digests to compute for streamed members */
+	struct ov_check checks[OV_MAX_CHECKS];
+	unsigned nchecks, nfail;
+};
+
+void ov_init(struct ov *ov, const struct ov_opts *opts);
+void ov_free(struct ov *ov);
+
+/* Record a check result (printf-style detail). */
+void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Stream one member. begin returns -ENOMEM/-E2BIG (too many members). */
+int ov_member_begin(struct ov *ov, const char *name, uint64_t size);
+void ov_member_data(struct ov *ov, const void *p, size_t n);
+void ov_member_end(struct ov *ov);
+
+/* Is name the chain file that goes with the descriptor ovf_name, i.e.
+ * "<product>-certchain.pem" for "<product>-<version>.ovf"? */
+bool ov_is_chain_name(const char *name, const char *ovf_name);
+
+/* The member named name, or NULL. */
+struct ov_member *ov_find(struct ov *ov, const char *name);
+
+/* After the last member: parse the descriptor, manifest, certificate; run
+ * every cross check. */
+void ov_finish(struct ov *ov);
+
+/* For directory mode: the file names the descriptor references (after the
+ * descriptor member has been fed). Returns the count, names copied to out. */
+unsigned ov_referenced_files(struct ov *ov, char out[][OVA_NAME_MAX + 1], unsigned max);
+
+#endif

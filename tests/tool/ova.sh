@@ -1,0 +1,232 @@
+#!/bin/bash
+# tests/tool/ova.sh - the signed OVA as an operator checks it (SPEC "The
+# signed OVA") with public tools, reproducibility, and ova-verify on the
+# untouched package and on every tamper case: for each member a flipped
+# byte, truncation, removal, reordering, renaming; an extra member; a
+# certificate from another CA, an expired one, one without code signing.
+set -eu
+BIN=${BIN:-out/bin}
+TOP=${TOP:-.}
+V=${VERSION:-$(cat "$TOP/VERSION")}
+P=${PRODUCT:-space}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+n=0
+fail() { echo "not ok - $*"; exit 1; }
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+
+OVF=$P-$V.ovf MF=$P-$V.mf CERT=$P-$V.cert CHAIN=$P-certchain.pem DISK=$P-$V-disk1.vmdk
+OVA=$P-$V.ova
+
+# A 96 MiB sparse raw disk with an ext4 holding some files.
+mkdir "$T/tree"
+cp -r /usr/share/common-licenses "$T/tree/" 2>/dev/null || echo x > "$T/tree/x"
+head -c 2000000 /dev/urandom > "$T/tree/random.bin"
+truncate -s 96M "$T/disk.raw"
+mke2fs -q -t ext4 -d "$T/tree" -F "$T/disk.raw"
+
+"$BIN/mkova" pki --dir "$T/pki"
+"$BIN/mkova" pki --dir "$T/pki" # second call: existing PKI is kept
+"$BIN/mkova" pki --dir "$T/other" # another CA
+"$BIN/mkova" pki --dir "$T/expired" --expired
+"$BIN/mkova" pki --dir "$T/nocs" --no-codesign
+ROOT=$T/pki/dev-root-ca.pem
+grep -q 'DEVELOPMENT' <(openssl x509 -in "$T/pki/dev-signing.pem" -noout -subject) || fail "dev cert not named DEVELOPMENT"
+[ "$(stat -c %a "$T/pki/dev-signing.key")" = 600 ] || fail "dev key not 0600"
+pass "development PKI created once, named DEVELOPMENT, key 0600"
+
+mkdir "$T/o1" "$T/o2"
+"$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o1" --product "$P" \
+	--version "$V" --pki "$T/pki" -j 2 > /dev/null
+"$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o2" --product "$P" \
+	--version "$V" --pki "$T/pki" -j 1 > /dev/null
+cmp -s "$T/o1/$OVA" "$T/o2/$OVA" || fail "two builds differ"
+pass "two builds (2 and 1 threads) give identical OVA bytes"
+[ "$(ls -A "$T/o1")" = "$OVA" ] || fail "stray files in the output dir: $(ls -A "$T/o1")"
+pass "only the .ova is left in the output directory"
+
+# --- the operator procedure ---------------------------------------------
+mkdir "$T/x"
+tar -C "$T/x" -xf "$T/o1/$OVA"
+[ "$(ls "$T/x" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$OVF" "$MF" "$CERT" "$CHAIN" "$DISK" | sort | tr '\n' ' ')" ] ||
+	fail "tar xf gives: $(ls "$T/x")"
+[ "$(tar -tf "$T/o1/$OVA" | tr '\n' ' ')" = "$OVF $MF $CERT $CHAIN $DISK " ] || fail "member order: $(tar -tf "$T/o1/$OVA")"
+pass "tar xf gives the five files; .ovf first, then .mf .cert chain disk"
+
+/usr/bin/python3 - "$T/o1/$OVA" "$SOURCE_DATE_EPOCH" <<'EOF' || fail "tar headers"
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in t.getmembers():
+        assert m.type == tarfile.REGTYPE and m.mode == 0o644 and m.uid == 0 and m.gid == 0, m.name
+        assert m.mtime == int(sys.argv[2]) and not m.pax_headers, m.name
+data = open(sys.argv[1], 'rb').read(512)
+assert data[257:265] == b'ustar\x0000', data[257:265]
+EOF
+pass "ustar headers, no PAX, mode 0644, owner 0:0, mtime SOURCE_DATE_EPOCH"
+
+grep -Eqx "SHA256\($OVF\)= [0-9a-f]{64}" <(sed -n 1p "$T/x/$MF") &&
+	grep -Eqx "SHA256\($DISK\)= [0-9a-f]{64}" <(sed -n 2p "$T/x/$MF") && [ "$(wc -l < "$T/x/$MF")" = 2 ] ||
+	fail "manifest: $(cat "$T/x/$MF")"
+(cd "$T/x" && sed -E 's/^SHA256\((.*)\)= (.*)$/\2  \1/' "$MF" | sha256sum -c --quiet) || fail "sha256sum -c"
+pass "manifest lines SHA256(<file>)= <hex>, digests match sha256sum"
+
+grep -Eqx "SHA256\($MF\)= [0-9a-f]{512}" <(sed -n 1p "$T/x/$CERT") || fail ".cert line 1: $(sed -n 1p "$T/x/$CERT")"
+out=$(cd "$T/x" && openssl verify -CAfile "$ROOT" -untrusted "$CHAIN" "$CERT")
+[ "$out" = "$CERT: OK" ] || fail "openssl verify: $out"
+pass "openssl verify -CAfile root -untrusted $CHAIN $CERT: OK"
+sed -n "1s/^SHA256($MF)= //p" "$T/x/$CERT" | xxd -r -p > "$T/sig.bin"
+openssl x509 -in "$T/x/$CERT" -pubkey -noout > "$T/pub.pem"
+out=$(openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig.bin" "$T/x/$MF")
+[ "$out" = "Verified OK" ] || fail "openssl dgst -verify: $out"
+pass "openssl dgst -sha256 -verify accepts the signature over the .mf"
+
+if grep -q 'PRIVATE KEY' "$T/o1/$OVA" || grep -qF "$(sed -n 2p "$T/pki/dev-signing.key")" "$T/o1/$OVA"; then
+	fail "private key material in the OVA"
+fi
+pass "no private key material in the OVA"
+
+qemu-img info "$T/x/$DISK" | grep -q 'create type: streamOptimized' || fail "qemu-img info"
+pass "qemu-img info: streamOptimized"
+qemu-img compare "$T/disk.raw" "$T/x/$DISK" > /dev/null || fail "qemu-img compare"
+pass "qemu-img compare: raw image and VMDK identical"
+"$BIN/vmdk" extract "$T/x/$DISK" "$T/back.raw"
+cmp -s "$T/disk.raw" "$T/back.raw" || fail "vmdk extract"
+pass "vmdk extract gives the original raw bytes"
+
+SCHEMA=$TOP/image/ovf/schema/dsp8023_1.1.1.xsd
+xmllint --noout --nonet --schema "$SCHEMA" "$T/x/$OVF" 2> "$T/xmllint.err" || fail "xmllint: $(cat "$T/xmllint.err")"
+pass "descriptor validates against the DMTF OVF schema (xmllint --nonet)"
+sed 's|<rasd:Description>Memory Size</rasd:Description>|&<rasd:Caption>x</rasd:Caption>|' "$T/x/$OVF" > "$T/bad.ovf"
+! xmllint --noout --nonet --schema "$SCHEMA" "$T/bad.ovf" 2> /dev/null || fail "schema check accepts out-of-order rasd elements"
+pass "the schema check itself rejects a descriptor with rasd elements out of order"
+grep -q "ovf:size=\"$(stat -c %s "$T/x/$DISK")\"" "$T/x/$OVF" || fail "ovf:size is not the VMDK size"
+grep -q '<vssd:VirtualSystemType>vmx-14</vssd:VirtualSystemType>' "$T/x/$OVF" &&
+	[ "$(grep -c '<rasd:ResourceSubType>E1000</rasd:ResourceSubType>' "$T/x/$OVF")" = 4 ] &&
+	grep -q '<rasd:VirtualQuantity>8192</rasd:VirtualQuantity>' "$T/x/$OVF" || fail "descriptor hardware"
+pass "ovf:size = VMDK bytes; vmx-14, 4 E1000 NICs, 8 GiB"
+
+# --- ova-verify on the good package -----------------------------------------
+"$BIN/ova-verify" --ca "$ROOT" "$T/o1/$OVA" > "$T/v.out" || fail "ova-verify rejects the good OVA: $(cat "$T/v.out")"
+grep -q "VALID" "$T/v.out" && ! grep -q '^FAIL' "$T/v.out" || fail "report: $(cat "$T/v.out")"
+pass "ova-verify --ca: VALID, exit 0 ($(grep -c '^ok' "$T/v.out") checks)"
+"$BIN/ova-verify" --ca "$ROOT" - < "$T/o1/$OVA" > /dev/null || fail "stdin"
+pass "ova-verify reads the OVA from a pipe (stream, no seeking)"
+"$BIN/ova-verify" --ca "$ROOT" "$T/x/$OVF" > /dev/null || fail "extracted directory"
+pass "ova-verify accepts the extracted .ovf with its files"
+set +e
+"$BIN/ova-verify" "$T/o1/$OVA" > "$T/nc.out"; rc=$?
+"$BIN/ova-verify" --no-chain "$T/o1/$OVA" > /dev/null; rc2=$?
+"$BIN/ova-verify" --json --ca "$ROOT" "$T/o1/$OVA" > "$T/v.json"; rc3=$?
+"$BIN/ova-verify" --bogus 2> /dev/null; rc4=$?
+"$BIN/ova-verify" --ca "$ROOT" "$T/nonexistent.ova" 2> /dev/null; rc5=$?
+set -e
+[ $rc = 1 ] && grep -q '^FAIL cert-chain .*--ca' "$T/nc.out" || fail "without --ca: exit $rc"
+[ $rc2 = 0 ] || fail "--no-chain: exit $rc2"
+pass "without --ca the chain is reported unverified (exit 1); --no-chain exits 0"
+[ $rc3 = 0 ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] and all(c["ok"] for c in d["checks"])' "$T/v.json" ||
+	fail "--json"
+pass "--json: valid JSON, every check ok"
+[ $rc4 = 2 ] && [ $rc5 = 2 ] || fail "usage/I/O exit codes: $rc4 $rc5"
+pass "usage error and unreadable file exit 2"
+"$BIN/ova-verify" --help | grep -q 'Exit status: 0 valid, 1 invalid' || fail "--help"
+pass "--help documents the checks and exit codes"
+
+# --- tamper cases ---------------------------------------------------------
+# expect_fail NAME PATTERN OVA [ARGS]: exit 1 and a FAIL line matching PATTERN
+expect_fail() {
+	local name=$1 pat=$2 ova=$3 rc
+	shift 3
+	set +e
+	"$BIN/ova-verify" --ca "$ROOT" "$@" "$ova" > "$T/t.out" 2>&1; rc=$?
+	set -e
+	[ $rc = 1 ] || fail "$name: exit $rc, want 1: $(cat "$T/t.out")"
+	grep -Eq "^FAIL $pat" "$T/t.out" || fail "$name: no FAIL line matching '$pat': $(grep '^FAIL' "$T/t.out")"
+	pass "$name: $(grep -E "^FAIL $pat" "$T/t.out" | head -1 | cut -c1-110)"
+}
+# pack DIR OUT FILES...: an OVA as an attacker would make it, with GNU tar
+pack() {
+	local d=$1 o=$2
+	shift 2
+	tar -C "$d" --format=ustar --owner=0 --group=0 --mode=0644 --mtime=@$SOURCE_DATE_EPOCH -cf "$o" "$@"
+}
+fresh() { rm -rf "$T/w" && cp -a "$T/x" "$T/w"; }
+flip() { # flip one byte at offset $2 of file $1
+	local b
+	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	printf "$(printf '\\%03o' $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+ALL=("$OVF" "$MF" "$CERT" "$CHAIN" "$DISK")
+
+fresh && pack "$T/w" "$T/same.ova" "${ALL[@]}"
+"$BIN/ova-verify" --ca "$ROOT" "$T/same.ova" > /dev/null || fail "repacked untouched OVA rejected"
+pass "untouched files repacked with GNU tar still pass (the tamper harness is sound)"
+
+declare -A FLIP_AT=([$OVF]=200 [$MF]=40 [$CERT]=40 [$CHAIN]=300 [$DISK]=70000)
+declare -A FLIP_PAT=([$OVF]="digest +$OVF" [$MF]="(signature|digest|manifest).*$MF"
+	[$CERT]="signature" [$CHAIN]="(chain-file|cert-chain)" [$DISK]="digest +$DISK")
+declare -A CUT_PAT=([$OVF]="descriptor +$OVF" [$MF]="manifest +$MF" [$CERT]="cert-format +$CERT"
+	[$CHAIN]="(chain-file|cert-chain)" [$DISK]="(reference|digest) +$DISK")
+declare -A GONE_PAT=([$OVF]="descriptor" [$MF]="manifest" [$CERT]="cert-format.*not signed"
+	[$CHAIN]="(chain-file|cert-chain)" [$DISK]="reference +$DISK.*missing")
+for f in "${ALL[@]}"; do
+	fresh && flip "$T/w/$f" "${FLIP_AT[$f]}" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+	expect_fail "flipped byte in $f" "${FLIP_PAT[$f]}" "$T/t.ova"
+	fresh && truncate -s $(($(stat -c %s "$T/w/$f") / 2)) "$T/w/$f" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+	expect_fail "truncated $f" "${CUT_PAT[$f]}" "$T/t.ova"
+	fresh && pack "$T/w" "$T/t.ova" $(printf '%s\n' "${ALL[@]}" | grep -vxF "$f")
+	expect_fail "removed $f" "${GONE_PAT[$f]}" "$T/t.ova"
+	fresh && mv "$T/w/$f" "$T/w/renamed-$f" && pack "$T/w" "$T/t.ova" $(printf '%s\n' "${ALL[@]}" | sed "s/^$f\$/renamed-$f/")
+	expect_fail "renamed $f" "(unexpected-member|descriptor|manifest|cert-format|chain-file|reference)" "$T/t.ova"
+done
+fresh && pack "$T/w" "$T/t.ova" "$MF" "$OVF" "$CERT" "$CHAIN" "$DISK"
+expect_fail "reordered: .mf before .ovf" "ovf-first" "$T/t.ova"
+fresh && pack "$T/w" "$T/t.ova" "$OVF" "$DISK" "$MF" "$CERT" "$CHAIN"
+expect_fail "reordered: disk before .mf" "member-order" "$T/t.ova"
+fresh && pack "$T/w" "$T/t.ova" "$OVF" "$MF" "$CHAIN" "$CERT" "$DISK"
+expect_fail "reordered: chain before .cert" "member-order" "$T/t.ova"
+fresh && echo "extra" > "$T/w/README.txt" && pack "$T/w" "$T/t.ova" "${ALL[@]}" README.txt
+expect_fail "extra member" "unexpected-member +README.txt" "$T/t.ova"
+fresh && tar -C "$T/w" --format=pax -cf "$T/t.ova" "${ALL[@]}"
+expect_fail "PAX-format archive" "tar-format" "$T/t.ova"
+fresh && tar -C "$T/w" --format=ustar -cf "$T/t.ova" "./$OVF" "$MF" "$CERT" "$CHAIN" "$DISK"
+expect_fail "member with a path" "(member-name|descriptor)" "$T/t.ova"
+head -c 50000 "$T/o1/$OVA" > "$T/t.ova"
+expect_fail "truncated OVA" "tar-format.*truncated" "$T/t.ova"
+fresh && sed -i 's/^SHA256(\(.*\))= /SHA2-256(\1)= /' "$T/w/$MF" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+expect_fail "OpenSSL 3 SHA2-256 label in the manifest" "manifest +$MF" "$T/t.ova"
+
+# re-sign the manifest with another key: what an attacker with their own CA does
+resign() { # resign PKI-DIR: new .cert and chain from that PKI
+	local k=$1
+	printf 'SHA256(%s)= %s\n' "$MF" "$(openssl dgst -sha256 -sign "$k/dev-signing.key" "$T/w/$MF" | od -An -v -tx1 | tr -d ' \n')" > "$T/w/$CERT"
+	cat "$k/dev-signing.pem" >> "$T/w/$CERT"
+	cp "$k/dev-intermediate-ca.pem" "$T/w/$CHAIN"
+}
+fresh && resign "$T/pki" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+"$BIN/ova-verify" --ca "$ROOT" "$T/t.ova" > /dev/null || fail "shell re-signing with the right key rejected"
+pass "re-signing with openssl and the genuine key passes (the re-sign harness is sound)"
+fresh && resign "$T/other" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+expect_fail "certificate from another CA" "cert-chain.*(issuer|unable)" "$T/t.ova"
+fresh && resign "$T/expired" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+expect_fail "expired certificate" "cert-dates.*expired" "$T/t.ova" --ca "$T/expired/dev-root-ca.pem"
+grep -q '^FAIL cert-chain.*expired' "$T/t.out" || fail "chain check should report the expiry too"
+fresh && resign "$T/nocs" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+expect_fail "certificate without code-signing usage" "cert-purpose.*codeSigning" "$T/t.ova" --ca "$T/nocs/dev-root-ca.pem"
+fresh && echo "$(sed -n 1p "$T/x/$CERT")" > "$T/w/$CERT" && cat "$T/other/dev-signing.pem" >> "$T/w/$CERT" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+expect_fail "genuine signature, swapped certificate" "signature" "$T/t.ova"
+
+# mkova refuses to sign with a certificate every verifier would reject
+set +e
+"$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o1" --version "$V" \
+	--pki "$T/nocs" > /dev/null 2> "$T/mk.err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'codeSigning' "$T/mk.err" || fail "mkova with a non-code-signing cert: exit $rc $(cat "$T/mk.err")"
+pass "mkova refuses a certificate without codeSigning: $(cat "$T/mk.err")"
+printf 'name = x\nbogus = 1\n' > "$T/bad.hw"
+set +e
+"$BIN/mkova" build --raw "$T/disk.raw" --hw "$T/bad.hw" --out "$T/o1" --version "$V" --pki "$T/pki" 2> "$T/mk.err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q 'line 2: unknown key' "$T/mk.err" || fail "bad .hw: exit $rc $(cat "$T/mk.err")"
+pass "a bad hardware description is refused naming the line: $(cat "$T/mk.err")"
+echo "1..$n"
