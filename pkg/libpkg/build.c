@@ -47,17 +47,12 @@ static struct pkg_entry *add_entry(struct builder *b, const char *path, char typ
 
 static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 {
-	DIR *d;
+	DIR *d = pkg_opendir_at(dfd, ".");
 	struct dirent *de;
-	int r = 0, fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	int r = 0;
 
-	if (fd < 0)
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((errno = 0, de = readdir(d))) {
 		struct pkg_entry *e;
 		struct stat st;

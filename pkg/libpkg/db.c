@@ -69,19 +69,14 @@ int pkg_db_load(struct pkg_db *db)
 	struct dirent *de;
 	size_t cap = 0;
 	DIR *d;
-	int fd, r = 0;
+	int r = 0;
 
 	free_pkgs(db);
 	if (db->dbfd < 0)
 		return 0;
-	fd = openat(db->dbfd, "installed", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	d = pkg_opendir_at(db->dbfd, "installed");
+	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !pkg_token_ok(de->d_name))
 			continue;

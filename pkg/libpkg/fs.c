@@ -222,6 +222,22 @@ void pkg_hash_free(struct pkg_hash *h)
 	h->ctx = NULL;
 }
 
+DIR *pkg_opendir_at(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 const char *pkg_printable(const char *s, char *buf, size_t n)
 {
 	size_t i = 0;

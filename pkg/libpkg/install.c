@@ -51,19 +51,13 @@ static int txn_finish(struct pkg_db *db, int tfd)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	if ((unlinkat(tfd, "created", 0) < 0 && errno != ENOENT) ||
 	    (unlinkat(tfd, "commit", 0) < 0 && errno != ENOENT) || fsync(tfd) < 0)
 		return -errno;
-	fd = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	d = pkg_opendir_at(tfd, ".");
+	if (!d)
 		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			unlinkat(tfd, de->d_name, 0);
@@ -461,7 +455,12 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 			const struct pkg_entry *e = &m->entries[i];
 			const struct pkg_entry *oe = pkg_meta_find(o, e->path);
 
-			if (oe && !(oe->type == PKG_DIR && e->type == PKG_DIR))
+			/* Directories may be shared, and a directory may meet a
+			 * symlink (bin/ of a package, bin -> usr/bin of
+			 * base-files); anything else has one owner. */
+			if (oe && !(oe->type == PKG_DIR && e->type == PKG_DIR) &&
+			    !(oe->type == PKG_DIR && e->type == PKG_SYMLINK) &&
+			    !(oe->type == PKG_SYMLINK && e->type == PKG_DIR))
 				return pkg_fail(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
 						e->path, o->name);
 		}

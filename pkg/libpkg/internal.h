@@ -3,6 +3,7 @@
 #ifndef SPACE_LIBPKG_INTERNAL_H
 #define SPACE_LIBPKG_INTERNAL_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdint.h>
 
@@ -51,6 +52,10 @@ void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n);
 /* Writes the lowercase hex digest and frees the context. */
 void pkg_hash_final(struct pkg_hash *h, char hex[65]);
 void pkg_hash_free(struct pkg_hash *h);
+
+/* opendir() of dfd/name (name "." for dfd itself) without following a
+ * symlink; NULL with errno set on failure. */
+DIR *pkg_opendir_at(int dfd, const char *name);
 
 /* Copy of s for a one-line message: control characters become '?'. */
 const char *pkg_printable(const char *s, char *buf, size_t n);

@@ -171,6 +171,11 @@ static int cmp_row(const void *a, const void *b)
 	const struct attr_row *x = a, *y = b;
 	int c = strcmp(x->e->path, y->e->path);
 
+	/* For a path listed by several packages, the one that is not a
+	 * directory first (bin -> usr/bin from base-files beats the "bin"
+	 * directory of a package installed through it), then by name. */
+	if (!c)
+		c = (x->e->type == PKG_DIR) - (y->e->type == PKG_DIR);
 	return c ? c : strcmp(x->pkg, y->pkg);
 }
 
@@ -201,7 +206,7 @@ int cmd_attrs(int argc, char **argv, const struct pkg_opts *o)
 	for (size_t i = 0; i < n; i++) {
 		const struct pkg_entry *e = rows[i].e;
 
-		/* Directories shared by packages: the first package (by name) wins. */
+		/* A path listed by several packages appears once. */
 		if (i > 0 && strcmp(rows[i - 1].e->path, e->path) == 0)
 			continue;
 		printf("%c %04o %u %u %u %u %s\n", e->type, (unsigned)e->mode, (unsigned)e->uid,

@@ -133,11 +133,26 @@ expect_rc 1 "remove of a package not installed" "$PKG" --root root remove nother
 expect_rc 0 "--help" "$PKG" --help
 check "--help documents exit codes" grep -q '3  refused' out
 
+# usrmerge: base-files ships bin -> usr/bin; a package with a bin/
+# directory installs through it, and attrs keeps the symlink.
+mkdir -p bf/usr/bin; ln -s usr/bin bf/bin
+mkdir -p tool/bin; printf 'ls\n' >tool/bin/ls
+expect_rc 0 "build base-files" "$PKG" build --name base-files --version 1 --base-files bf bf.pkg
+expect_rc 0 "build a package with bin/" "$PKG" build --name ab --version 1 tool ab.pkg
+expect_rc 0 "install both" "$PKG" --root root install --no-chown bf.pkg ab.pkg
+check "bin/ls landed in usr/bin" grep -qx ls root/usr/bin/ls
+check "bin is still a symlink" test -L root/bin
+expect_rc 0 "attrs" "$PKG" --root root attrs
+check "attrs lists bin as the symlink" grep -qx 'l 0777 0 0 0 0 bin' out
+expect_rc 0 "verify accepts bin/ through the symlink" "$PKG" --root root verify --no-owner
+expect_rc 0 "remove ab" "$PKG" --root root remove ab
+check "usr/bin/ls removed, symlink kept" test ! -e root/usr/bin/ls -a -L root/bin
+
 expect_rc 0 "remove" "$PKG" --root root remove hello
 check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
 check "locally changed config kept on remove" grep -qx 'setting=local' root/etc/hello.conf
 expect_rc 0 "list after remove" "$PKG" --root root list
-check "list empty" test ! -s out
+check "list shows only base-files" test "$(cat out)" = "base-files 1-1"
 
 echo "1..$n"
 exit $fail
