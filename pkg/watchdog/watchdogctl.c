@@ -10,6 +10,7 @@
 #include "libmgmt/ctl.h"
 #include "libmgmt/json.h"
 #include "libmgmt/kv.h"
+#include "libmgmt/records.h"
 #include "util.h"
 
 #define USAGE                                                                          \
@@ -74,26 +75,19 @@ static void print_reply(const char *reply, int json)
 
 	buf_init(&b);
 	jw_init(&w, &b);
-	jw_arr_begin(&w);
+	if (json) {
+		records_to_json(reply, &w);
+		printf("%s\n", b.p ? b.p : "[]");
+		buf_free(&b);
+		return;
+	}
 	while (line && *++line) {
 		const char *nl = strchr(line, '\n');
 		char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
 		struct rec r;
 
 		if (one && rec_parse(one, &r) == 0) {
-			if (json) {
-				jw_obj_begin(&w);
-				for (int i = 0; i < r.n; i++) {
-					char *end;
-					long long n = strtoll(r.v[i], &end, 10);
-					jw_key(&w, r.k[i]);
-					if (*r.v[i] && !*end && strcmp(r.k[i], "name"))
-						jw_int(&w, n);
-					else
-						jw_str(&w, r.v[i]);
-				}
-				jw_obj_end(&w);
-			} else {
+			if (!json) {
 				if (first)
 					printf("%-16s %-9s %7s %9s %8s  %s\n", "NAME", "STATE", "PID",
 					       "UPTIME", "RESTARTS", "LAST-EXIT");
@@ -107,9 +101,6 @@ static void print_reply(const char *reply, int json)
 		free(one);
 		line = nl;
 	}
-	jw_arr_end(&w);
-	if (json)
-		printf("%s\n", b.p ? b.p : "[]");
 	buf_free(&b);
 }
 

@@ -433,6 +433,16 @@ static void test_release_hk(void)
 	snprintf(p, sizeof(p), "%s/fresh", tmpd);
 	ok(exists(p), "a file written in the last minute is not deleted by the guard");
 
+	{
+		struct hk_policy d;
+		struct hk_store st = { 0 };
+		int line = 0;
+		hk_policy_default(&d);
+		is_int(hk_policy_load("pkg/watchdog/files/etc/housekeeping.conf", &d, &st, &line), 0,
+		       "packaged housekeeping.conf loads (line %d)", line);
+		is_int(d.purge_age, 30L * 86400, "30 days");
+		hk_policy_free(&st);
+	}
 	const char *rm[] = { "rm", "-rf", dir, NULL };
 	run_argv(rm);
 }

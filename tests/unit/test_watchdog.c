@@ -61,6 +61,16 @@ int main(void)
 	ok(svc_ready_socket("tcp:127.0.0.1:1") < 0, "nothing listens on port 1");
 	ok(svc_ready_socket("unix:/nonexistent/sock") < 0, "missing unix socket not ready");
 
+	/* the definitions shipped in the appliance package */
+	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/mgmtd.conf", &c, err, sizeof(err)), 0,
+	       "packaged mgmtd.conf parses: %s", err);
+	ok(c.name && !strcmp(c.name, "mgmtd") && c.ready_socket, "mgmtd waits for its port");
+	svc_conf_free(&c);
+	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/devgate.conf", &c, err, sizeof(err)), 0,
+	       "packaged devgate.conf parses: %s", err);
+	is_int(c.order, 10, "devgate starts before mgmtd");
+	svc_conf_free(&c);
+
 	const char *rm[] = { "rm", "-rf", dir, NULL };
 	run_argv(rm);
 	return done_testing();

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* records.c - control-socket reply records to JSON. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv.h"
+#include "records.h"
+#include "util.h"
+
+static void value(struct jw *w, const char *k, const char *v)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+
+	if (*v && !*end && strcmp(k, "name") && (v[0] != '0' || !v[1]) &&
+	    (v[0] >= '0' && v[0] <= '9'))
+		jw_int(w, n);
+	else
+		jw_str(w, v);
+}
+
+static int members(const char *line, size_t len, struct jw *w)
+{
+	char *one = strndup(line, len), *k, *v;
+	size_t pos = 0;
+	int x;
+
+	if (!one)
+		return -1;
+	while ((x = kv_field_next(one, &pos, &k, &v)) == 1) {
+		jw_key(w, k);
+		value(w, k, v);
+		free(k);
+		free(v);
+	}
+	free(one);
+	return x;
+}
+
+int records_to_json(const char *reply, struct jw *w)
+{
+	const char *line = strchr(reply, '\n');
+	int n = 0;
+
+	jw_arr_begin(w);
+	while (line && *++line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		jw_obj_begin(w);
+		if (members(line, len, w) < 0) {
+			jw_obj_end(w);
+			jw_arr_end(w);
+			return -SPACE_E_FORMAT;
+		}
+		jw_obj_end(w);
+		n++;
+		line = nl;
+	}
+	jw_arr_end(w);
+	return n;
+}
+
+int record_members(const char *reply, struct jw *w)
+{
+	const char *line = strchr(reply, '\n'), *nl;
+
+	if (!line || !line[1])
+		return 0;
+	line++;
+	nl = strchr(line, '\n');
+	return members(line, nl ? (size_t)(nl - line) : strlen(line), w) < 0 ? -SPACE_E_FORMAT : 1;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* records.h - turn a control-socket reply (see ctl.h) into JSON: one
+ * object per record line, all-digit values as numbers (except "name"). */
+#ifndef MGMT_RECORDS_H
+#define MGMT_RECORDS_H
+
+#include "json.h"
+
+/* Write the records after the reply's first line as a JSON array. Returns
+ * the number of records or -SPACE_E_FORMAT. */
+int records_to_json(const char *reply, struct jw *w);
+/* Write the fields of the first record as members of the open object. */
+int record_members(const char *reply, struct jw *w);
+
+#endif

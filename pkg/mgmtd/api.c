@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/* api.c - /api/v1 endpoints. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "auth.h"
+#include "libmgmt/ctl.h"
+#include "libmgmt/json.h"
+#include "libmgmt/kv.h"
+#include "libmgmt/records.h"
+#include "libmgmt/release.h"
+#include "util.h"
+
+#define CTL_TIMEOUT_MS 5000
+
+int api_init(struct api *a, const struct mgmtd_conf *c, time_t now)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->c = c;
+	a->started = now;
+	a->next_job = 1;
+	r = sess_init(&a->sess, (size_t)c->max_sessions, c->idle_timeout, c->session_lifetime);
+	if (r < 0)
+		return r;
+	r = lockout_init(&a->lock, 4096, (int)c->lockout_failures, c->lockout_window, c->lockout_time);
+	if (r < 0)
+		sess_free(&a->sess);
+	return r;
+}
+
+void api_free(struct api *a)
+{
+	sess_free(&a->sess);
+	lockout_free(&a->lock);
+}
+
+void api_resp_init(struct api_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->body);
+	strcpy(r->user, "-");
+}
+
+void api_resp_free(struct api_resp *r)
+{
+	buf_free(&r->body);
+}
+
+void api_error(struct api_resp *r, int status, const char *msg)
+{
+	struct jw w;
+
+	r->status = status;
+	buf_reset(&r->body);
+	jw_init(&w, &r->body);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "error", msg);
+	jw_obj_end(&w);
+}
+
+static const char *role_name(enum role role)
+{
+	return role == ROLE_ADMIN ? "admin" : role == ROLE_READONLY ? "read-only" : "none";
+}
+
+/* ------------------------------------------------------------ login */
+
+static void login(struct api *a, const char *body, size_t len, const char *peer, time_t now,
+		  struct api_resp *r)
+{
+	char *user = NULL, *pass = NULL, token[SESS_TOKEN_LEN + 1];
+	enum role role;
+	long locked;
+	int rc;
+	struct jw w;
+
+	if (json_get_string(body, len, "username", &user) < 0 ||
+	    json_get_string(body, len, "password", &pass) < 0) {
+		api_error(r, 400, "expected {\"username\": ..., \"password\": ...}");
+		goto out;
+	}
+	snprintf(r->user, sizeof(r->user), "%.*s", (int)strcspn(user, " \t\r\n"), user);
+	if ((locked = lockout_check(&a->lock, user, now)) > 0) {
+		space_log("login %s from %s: refused, account locked for %ld s", r->user, peer, locked);
+		r->retry_after = (int)locked;
+		api_error(r, 403, "account locked");
+		goto out;
+	}
+	rc = auth_login(a->c, user, pass, &role);
+	if (rc == -EACCES) {
+		int now_locked = lockout_fail(&a->lock, user, now);
+		space_log("login %s from %s: failed: wrong user name or password%s", r->user, peer,
+			  now_locked ? "; account now locked" : "");
+		api_error(r, 401, "wrong user name or password");
+		goto out;
+	}
+	if (rc == -EPERM) {
+		space_log("login %s from %s: refused: no management role", r->user, peer);
+		api_error(r, 403, "no management role for this account");
+		goto out;
+	}
+	if (rc < 0) {
+		space_log("login %s from %s: error: %s", r->user, peer, space_strerror(rc));
+		api_error(r, 500, "authentication unavailable");
+		goto out;
+	}
+	lockout_success(&a->lock, user);
+	rc = sess_create(&a->sess, user, role, now, token);
+	if (rc < 0) {
+		space_log("login %s from %s: refused: %s", r->user, peer,
+			  rc == -EBUSY ? "session table full" : space_strerror(rc));
+		api_error(r, 503, rc == -EBUSY ? "too many sessions" : "cannot create session");
+		goto out;
+	}
+	space_log("login %s from %s: ok (%s)", r->user, peer, role_name(role));
+	snprintf(r->set_cookie, sizeof(r->set_cookie),
+		 "session=%s; Path=/; Secure; HttpOnly; SameSite=Strict", token);
+	r->status = 200;
+	jw_init(&w, &r->body);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "token", token);
+	jw_kstr(&w, "user", user);
+	jw_kstr(&w, "role", role_name(role));
+	jw_kint(&w, "idle_timeout", a->c->idle_timeout);
+	jw_obj_end(&w);
+	OPENSSL_cleanse(token, sizeof(token));
+out:
+	if (pass) {
+		OPENSSL_cleanse(pass, strlen(pass));
+		free(pass);
+	}
+	free(user);
+}
+
+/* ------------------------------------------------------------ read endpoints */
+
+static void sys_info(struct api *a, time_t now, struct api_resp *r)
+{
+	struct release rel;
+	struct hotpatch *hp = NULL;
+	struct sysinfo si;
+	struct stat st;
+	struct jw w;
+	int n, rc;
+
+	rc = release_read(a->c->release_file, &rel);
+	if (rc < 0) {
+		space_log("read %s: %s", a->c->release_file, space_strerror(rc));
+		api_error(r, 500, "release information unavailable");
+		return;
+	}
+	n = hotpatch_list(a->c->hotpatch_dir, &hp);
+	r->status = 200;
+	jw_init(&w, &r->body);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "product", rel.product);
+	jw_kstr(&w, "release", rel.version);
+	jw_kstr(&w, "build", rel.build_id);
+	jw_key(&w, "hotpatches");
+	jw_arr_begin(&w);
+	for (int i = 0; i < n; i++)
+		jw_str(&w, hp[i].name);
+	jw_arr_end(&w);
+	jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
+	jw_kint(&w, "service_uptime", (long long)(now - a->started));
+	jw_kstr(&w, "mode", stat(a->c->cluster_file, &st) == 0 ? "cluster" : "standalone");
+	jw_obj_end(&w);
+	hotpatch_free(hp, n > 0 ? n : 0);
+}
+
+static void hotpatches(struct api *a, struct api_resp *r)
+{
+	struct hotpatch *hp = NULL;
+	struct jw w;
+	int n = hotpatch_list(a->c->hotpatch_dir, &hp);
+
+	if (n < 0) {
+		api_error(r, 500, "cannot read the hot-patch inventory");
+		return;
+	}
+	r->status = 200;
+	jw_init(&w, &r->body);
+	jw_arr_begin(&w);
+	for (int i = 0; i < n; i++) {
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", hp[i].name);
+		jw_kstr(&w, "release", hp[i].release);
+		jw_kint(&w, "version", hp[i].number);
+		jw_key(&w, "packages");
+		jw_arr_begin(&w);
+		for (char **p = hp[i].packages; p && *p; p++)
+			jw_str(&w, *p);
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	hotpatch_free(hp, n);
+}
+
+/* Ask a local daemon; on success the reply is handed to fill(). */
+static void from_daemon(const char *sock, const char *req, const char *what, struct api_resp *r,
+			int as_object)
+{
+	char *rep = NULL;
+	struct jw w;
+	int rc = ctl_request(sock, req, CTL_TIMEOUT_MS, &rep);
+
+	if (rc < 0) {
+		char msg[160];
+		space_log("%s: %s %s: %s", what, sock, req, space_strerror(rc));
+		if (rc == -SPACE_E_CHILD && rep) {
+			const char *nl = strchr(rep, '\n');
+			snprintf(msg, sizeof(msg), "%s: %.*s", what,
+				 (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6), rep + 6);
+			api_error(r, 409, msg);
+		} else {
+			snprintf(msg, sizeof(msg), "%s unavailable", what);
+			api_error(r, 503, msg);
+		}
+		free(rep);
+		return;
+	}
+	r->status = 200;
+	jw_init(&w, &r->body);
+	if (as_object) {
+		/* first record: the state; further records: connected devices */
+		jw_obj_begin(&w);
+		record_members(rep, &w);
+		jw_key(&w, "devices");
+		{
+			const char *second = strchr(rep, '\n');
+			second = second ? strchr(second + 1, '\n') : NULL;
+			/* records_to_json skips the line before its records */
+			records_to_json(second ? second : "", &w);
+		}
+		jw_obj_end(&w);
+	} else {
+		records_to_json(rep, &w);
+	}
+	free(rep);
+}
+
+static void job_json(const struct job *j, struct jw *w)
+{
+	jw_obj_begin(w);
+	jw_kint(w, "id", j->id);
+	jw_kstr(w, "action", j->action);
+	jw_kstr(w, "state", j->state);
+	jw_kstr(w, "user", j->user);
+	jw_kint(w, "created", (long long)j->created);
+	if (j->finished)
+		jw_kint(w, "finished", (long long)j->finished);
+	jw_kstr(w, "result", j->result);
+	jw_obj_end(w);
+}
+
+/* Block/unblock run through the device gate at once; the job record lets
+ * scripts poll the outcome the same way for longer actions later. */
+static void devices_post(struct api *a, const struct session *s, const char *body, size_t len,
+			 time_t now, struct api_resp *r)
+{
+	char *action = NULL, *rep = NULL;
+	struct job *j;
+	struct jw w;
+	int rc;
+
+	if (json_get_string(body, len, "action", &action) < 0 ||
+	    (strcmp(action, "block") && strcmp(action, "unblock"))) {
+		api_error(r, 400, "expected {\"action\": \"block\" | \"unblock\"}");
+		free(action);
+		return;
+	}
+	j = &a->jobs[(a->next_job - 1) % API_JOBS];
+	memset(j, 0, sizeof(*j));
+	j->id = a->next_job++;
+	snprintf(j->action, sizeof(j->action), "%s", action);
+	snprintf(j->user, sizeof(j->user), "%s", s->user);
+	j->created = now;
+	rc = ctl_request(a->c->devgate_socket, action, CTL_TIMEOUT_MS, &rep);
+	j->finished = time(NULL);
+	if (rc == 0) {
+		strcpy(j->state, "done");
+		snprintf(j->result, sizeof(j->result), "device communication %sed",
+			 !strcmp(action, "block") ? "block" : "unblock");
+	} else {
+		strcpy(j->state, "failed");
+		snprintf(j->result, sizeof(j->result), "%s", space_strerror(rc));
+	}
+	space_log("devices %s by %s: job %d %s", action, s->user, j->id, j->state);
+	r->status = rc == 0 ? 200 : 503;
+	jw_init(&w, &r->body);
+	job_json(j, &w);
+	free(action);
+	free(rep);
+}
+
+static void job_get(struct api *a, const char *idstr, struct api_resp *r)
+{
+	long long id;
+	struct job *j;
+	struct jw w;
+
+	if (kv_int(idstr, 1, 1LL << 30, 0, &id) < 0 || idstr[0] == '0') {
+		api_error(r, 404, "no such job");
+		return;
+	}
+	j = &a->jobs[(id - 1) % API_JOBS];
+	if (j->id != id) {
+		api_error(r, 404, "no such job");
+		return;
+	}
+	r->status = 200;
+	jw_init(&w, &r->body);
+	job_json(j, &w);
+}
+
+/* ------------------------------------------------------------ routing */
+
+static const struct session *authenticate(struct api *a, const struct http_req *req, time_t now,
+					  char *token)
+{
+	if (http_bearer(req, token, SESS_TOKEN_LEN + 1) < 0 &&
+	    http_cookie(req, "session", token, SESS_TOKEN_LEN + 1) < 0)
+		return NULL;
+	return sess_lookup(&a->sess, token, now);
+}
+
+void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
+		const char *peer, time_t now, struct api_resp *r)
+{
+	static const char prefix[] = "/api/v1/";
+	char path[128], token[SESS_TOKEN_LEN + 1] = "";
+	const struct session *s;
+	int get = http_str_eq(req->method, "GET"), post = http_str_eq(req->method, "POST");
+
+	if (req->path.n >= sizeof(path) || req->path.n < sizeof(prefix) - 1 ||
+	    memcmp(req->path.p, prefix, sizeof(prefix) - 1)) {
+		api_error(r, 404, "not found");
+		return;
+	}
+	memcpy(path, req->path.p + sizeof(prefix) - 1, req->path.n - (sizeof(prefix) - 1));
+	path[req->path.n - (sizeof(prefix) - 1)] = '\0';
+
+	if (!strcmp(path, "login")) {
+		if (!post)
+			api_error(r, 405, "use POST");
+		else
+			login(a, body, bodylen, peer, now, r);
+		return;
+	}
+	s = authenticate(a, req, now, token);
+	if (!s) {
+		api_error(r, 401, "login required");
+		return;
+	}
+	snprintf(r->user, sizeof(r->user), "%s", s->user);
+	if (!strcmp(path, "logout")) {
+		if (!post) {
+			api_error(r, 405, "use POST");
+			return;
+		}
+		sess_remove(&a->sess, token);
+		space_log("logout %s from %s", r->user, peer);
+		strcpy(r->set_cookie, "session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+		r->status = 200;
+		buf_puts(&r->body, "{\"status\":\"logged out\"}");
+		return;
+	}
+	if (!strcmp(path, "devices/communication") && post) {
+		if (s->role != ROLE_ADMIN) {
+			space_log("devices/communication by %s from %s: denied (read-only)", s->user, peer);
+			api_error(r, 403, "admin role required");
+			return;
+		}
+		devices_post(a, s, body, bodylen, now, r);
+		return;
+	}
+	if (!get) {
+		api_error(r, 405, "method not allowed");
+		return;
+	}
+	if (!strcmp(path, "system"))
+		sys_info(a, now, r);
+	else if (!strcmp(path, "services"))
+		from_daemon(a->c->watchdog_socket, "status", "watchdog", r, 0);
+	else if (!strcmp(path, "hotpatches"))
+		hotpatches(a, r);
+	else if (!strcmp(path, "devices/communication"))
+		from_daemon(a->c->devgate_socket, "status", "device gate", r, 1);
+	else if (!strncmp(path, "jobs/", 5))
+		job_get(a, path + 5, r);
+	else
+		api_error(r, 404, "not found");
+	OPENSSL_cleanse(token, sizeof(token));
+}

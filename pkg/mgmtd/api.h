@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* api.h - the /api/v1 REST endpoints of mgmtd, independent of transport:
+ * a parsed request in, a status, JSON body and headers out. Owns the
+ * session, lockout and job tables. Security events (failed logins,
+ * lockouts, role denials) go to space_log(), which mgmtd points at its
+ * error log. */
+#ifndef MGMTD_API_H
+#define MGMTD_API_H
+
+#include <time.h>
+
+#include "conf.h"
+#include "libmgmt/buf.h"
+#include "libmgmt/http.h"
+#include "libmgmt/session.h"
+
+#define API_JOBS 64
+
+struct job {
+	int id;
+	char action[16];
+	char state[16];         /* running, done, failed */
+	char user[SESS_USER_MAX];
+	time_t created, finished;
+	char result[160];
+};
+
+struct api {
+	const struct mgmtd_conf *c;     /* not owned */
+	struct sess_table sess;
+	struct lockout lock;
+	struct job jobs[API_JOBS];
+	int next_job;
+	time_t started;
+};
+
+struct api_resp {
+	int status;
+	struct buf body;        /* JSON */
+	char set_cookie[160];   /* value of a Set-Cookie header, or "" */
+	char user[SESS_USER_MAX]; /* for the access log, "-" if none */
+	int retry_after;        /* seconds, 0: no header */
+};
+
+int api_init(struct api *a, const struct mgmtd_conf *c, time_t now);
+void api_free(struct api *a);
+
+void api_resp_init(struct api_resp *r);
+void api_resp_free(struct api_resp *r);
+/* {"error": msg} with status. */
+void api_error(struct api_resp *r, int status, const char *msg);
+
+void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
+		const char *peer, time_t now, struct api_resp *r);
+
+#endif

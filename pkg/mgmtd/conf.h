@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* conf.h - mgmtd configuration (/etc/mgmtd.conf, KEY=VALUE, see kv.h).
+ * Every path the daemon touches is here so tests can run it in a temp
+ * root. struct mgmtd_conf owns its strings; mgmtd_conf_free(). */
+#ifndef MGMTD_CONF_H
+#define MGMTD_CONF_H
+
+#include <stddef.h>
+
+struct mgmtd_conf {
+	char *listen;           /* address, default 0.0.0.0 */
+	int port;               /* default 443 */
+	char *cert, *key;       /* generated at first start when both missing */
+	char *shadow, *group;   /* /etc/shadow, /etc/group */
+	char *admin_group;      /* members get the admin role (default "admin") */
+	char *readonly_users;   /* comma/space separated, read-only role */
+	long idle_timeout;      /* s, default 900 */
+	long session_lifetime;  /* s, default 28800 */
+	long max_sessions;
+	long lockout_failures;  /* default 5 */
+	long lockout_time;      /* s, default 900 */
+	long lockout_window;    /* s, failures counted within, default 900 */
+	long max_clients;
+	long max_header, max_body;
+	long request_timeout;   /* s: whole request incl. handshake */
+	long keepalive_timeout; /* s: idle between requests */
+	char *log_dir;          /* access.log, error.log */
+	long long log_max;      /* rotate above this size */
+	long log_keep;
+	char *release_file, *hotpatch_dir, *cluster_file;
+	char *watchdog_socket, *devgate_socket;
+};
+
+/* Defaults for the appliance. */
+int mgmtd_conf_defaults(struct mgmtd_conf *c);
+/* Apply path (missing file: defaults stay). err gets "line N: key: reason". */
+int mgmtd_conf_load(struct mgmtd_conf *c, const char *path, char *err, size_t errsz);
+void mgmtd_conf_free(struct mgmtd_conf *c);
+/* Is user in the comma/space separated list? */
+int conf_list_has(const char *list, const char *user);
+
+#endif

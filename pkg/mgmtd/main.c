@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/* mgmtd - the management API daemon: HTTPS (OpenSSL, TLS 1.2+) with a JSON
+ * REST API under /api/v1 (api.h).
+ *
+ * One thread, one epoll loop, non-blocking sockets and SSL objects. Every
+ * connection has a deadline: request_timeout for the handshake and for
+ * each request from its first byte to its last, keepalive_timeout while
+ * idle between requests, so slow clients cannot hold the daemon. Heads and
+ * bodies are bounded (max_header, max_body); malformed requests get a 4xx
+ * and the connection is closed. Signals come through a signalfd.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "api.h"
+#include "conf.h"
+#include "libmgmt/buf.h"
+#include "libmgmt/hk.h"
+#include "libmgmt/http.h"
+#include "libmgmt/kv.h"
+#include "tls.h"
+#include "util.h"
+
+#define USAGE                                                                     \
+	"usage: mgmtd [-c CONF] [-p PORT] [--check]\n"                             \
+	"  -c  configuration (env MGMTD_CONF, default /etc/mgmtd.conf)\n"          \
+	"  -p  port, overrides the configuration\n"                                \
+	"  --check  load the configuration and certificate, then exit\n"           \
+	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"      \
+	"      111 cannot start (configuration, certificate, listen).\n"
+
+enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN };
+
+struct conn {
+	int fd;
+	SSL *ssl;
+	enum cstate st;
+	struct buf in, out;
+	size_t out_off, req_len;
+	long long deadline, req_start_us;
+	int keep, want_write, status;
+	char peer[INET6_ADDRSTRLEN + 8];
+	char method[12], path[96], user[SESS_USER_MAX];
+};
+
+struct logfile {
+	char *path;
+	FILE *f;
+	long long size;
+};
+
+static struct mgmtd_conf conf;
+static struct api api;
+static SSL_CTX *ctx;
+static int epfd = -1;
+static struct conn **conns; /* by fd */
+static int max_fd, nconns;
+static struct logfile access_log, error_log;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ------------------------------------------------------------ logs */
+
+static int log_open(struct logfile *l, const char *dir, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	l->path = xasprintf("%s/%s", dir, name);
+	if (!l->path)
+		return -ENOMEM;
+	fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	l->f = fdopen(fd, "a");
+	if (!l->f) {
+		close(fd);
+		return -errno;
+	}
+	l->size = fstat(fd, &st) == 0 ? st.st_size : 0;
+	return 0;
+}
+
+static void log_reopen(struct logfile *l)
+{
+	int fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	FILE *f;
+
+	if (fd < 0)
+		return;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return;
+	}
+	fclose(l->f);
+	l->f = f;
+	l->size = 0;
+}
+
+/* Rotate our own logs by size; also follow an external rotation (the
+ * watchdog's housekeeping renames *.log) by reopening when the path no
+ * longer names our file. */
+static void log_check(struct logfile *l)
+{
+	struct stat a, b;
+
+	if (!l->f)
+		return;
+	if (l->size > conf.log_max) {
+		fflush(l->f);
+		if (hk_rotate_file(l->path, (int)conf.log_keep) == 0)
+			log_reopen(l);
+		return;
+	}
+	if (stat(l->path, &a) < 0 || fstat(fileno(l->f), &b) < 0 || a.st_ino != b.st_ino)
+		log_reopen(l);
+}
+
+static void log_line(struct logfile *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(struct logfile *l, const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+	int n;
+	FILE *f = l->f ? l->f : stderr;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = fprintf(f, "%s ", ts);
+	va_start(ap, fmt);
+	n += vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+	l->size += n + 1;
+	if (l->size > conf.log_max)
+		log_check(l);
+}
+
+static void error_hook(const char *msg)
+{
+	log_line(&error_log, "%s", msg);
+}
+
+/* ------------------------------------------------------------ connections */
+
+static void conn_close(struct conn *c)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	conns[c->fd] = NULL;
+	close(c->fd);
+	SSL_free(c->ssl);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+	nconns--;
+}
+
+static void set_events(struct conn *c, int want_write)
+{
+	struct epoll_event ev = { .events = want_write ? EPOLLOUT : EPOLLIN, .data.ptr = c };
+
+	if (want_write != c->want_write) {
+		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		c->want_write = want_write;
+	}
+}
+
+static void respond(struct conn *c, int status, const struct api_resp *r, int keep)
+{
+	buf_reset(&c->out);
+	buf_printf(&c->out,
+		   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		   "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+		   "Strict-Transport-Security: max-age=31536000\r\n",
+		   status, http_reason(status), r->body.len);
+	if (r->set_cookie[0])
+		buf_printf(&c->out, "Set-Cookie: %s\r\n", r->set_cookie);
+	if (r->retry_after)
+		buf_printf(&c->out, "Retry-After: %d\r\n", r->retry_after);
+	buf_printf(&c->out, "Connection: %s\r\n\r\n", keep ? "keep-alive" : "close");
+	buf_put(&c->out, r->body.p ? r->body.p : "", r->body.len);
+	c->out_off = 0;
+	c->keep = keep;
+	c->status = status;
+	snprintf(c->user, sizeof(c->user), "%s", r->user);
+	c->st = C_WRITE;
+}
+
+static void respond_error(struct conn *c, int status, const char *msg)
+{
+	struct api_resp r;
+
+	api_resp_init(&r);
+	api_error(&r, status, msg);
+	respond(c, status, &r, 0);
+	api_resp_free(&r);
+	if (!c->method[0])
+		strcpy(c->method, "-");
+	log_line(&error_log, "%s: %d %s", c->peer, status, msg);
+}
+
+static void access_line(struct conn *c)
+{
+	log_line(&access_log, "%s %s %s %s %d %zu %lldus", c->peer, c->user[0] ? c->user : "-",
+		 c->method[0] ? c->method : "-", c->path[0] ? c->path : "-", c->status, c->out.len,
+		 now_us() - c->req_start_us);
+}
+
+static void printable_copy(char *dst, size_t dsz, struct http_str s)
+{
+	size_t n = s.n < dsz - 1 ? s.n : dsz - 1;
+
+	for (size_t i = 0; i < n; i++)
+		dst[i] = (s.p[i] > 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?';
+	dst[n] = '\0';
+}
+
+/* Parse what we have; produce a response when a request is complete. */
+static void try_request(struct conn *c)
+{
+	struct http_limits lim = { (size_t)conf.max_header, (size_t)conf.max_body };
+	struct http_req req;
+	struct api_resp r;
+	int h = http_parse(c->in.p ? c->in.p : "", c->in.len, &lim, &req);
+
+	if (c->in.len && !c->req_start_us) {
+		c->req_start_us = now_us();
+		c->deadline = now_ms() + conf.request_timeout * 1000;
+	}
+	if (h == 0)
+		return;
+	if (h < 0) {
+		switch (h) {
+		case -E2BIG: respond_error(c, 431, "request head too large"); break;
+		case -EMSGSIZE: respond_error(c, 413, "request body too large"); break;
+		case -ENOSYS: respond_error(c, 501, "transfer-encoding not supported"); break;
+		case -EPROTONOSUPPORT: respond_error(c, 505, "HTTP/1.x only"); break;
+		default: respond_error(c, 400, "malformed request"); break;
+		}
+		return;
+	}
+	if (c->in.len < (size_t)h + (size_t)req.content_length)
+		return; /* body still arriving */
+	c->req_len = (size_t)h + (size_t)req.content_length;
+	printable_copy(c->method, sizeof(c->method), req.method);
+	printable_copy(c->path, sizeof(c->path), req.path);
+	api_resp_init(&r);
+	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, time(NULL), &r);
+	if (buf_failed(&r.body))
+		api_error(&r, 500, "out of memory");
+	respond(c, r.status, &r, req.keep_alive);
+	api_resp_free(&r);
+}
+
+static int ssl_want(struct conn *c, int ret)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	if (e == SSL_ERROR_WANT_READ) {
+		set_events(c, 0);
+		return 0;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		set_events(c, 1);
+		return 0;
+	}
+	if (e == SSL_ERROR_SSL && c->st == C_HANDSHAKE) {
+		char b[160];
+		ERR_error_string_n(ERR_peek_last_error(), b, sizeof(b));
+		log_line(&error_log, "%s: TLS handshake failed: %s", c->peer, b);
+	}
+	ERR_clear_error();
+	return -1;
+}
+
+static void drive(struct conn *c)
+{
+	for (;;) {
+		int n;
+
+		switch (c->st) {
+		case C_HANDSHAKE:
+			n = SSL_accept(c->ssl);
+			if (n <= 0) {
+				if (ssl_want(c, n) < 0)
+					conn_close(c);
+				return;
+			}
+			c->st = C_READ;
+			c->deadline = now_ms() + conf.keepalive_timeout * 1000;
+			break;
+		case C_READ: {
+			char tmp[16384];
+			size_t cap = (size_t)conf.max_header + (size_t)conf.max_body + 1;
+
+			n = SSL_read(c->ssl, tmp, sizeof(tmp));
+			if (n <= 0) {
+				if (ssl_want(c, n) < 0)
+					conn_close(c);
+				return;
+			}
+			if (c->in.len + (size_t)n > cap + sizeof(tmp)) {
+				respond_error(c, 413, "request too large");
+			} else {
+				buf_put(&c->in, tmp, (size_t)n);
+				try_request(c);
+			}
+			break;
+		}
+		case C_WRITE:
+			n = SSL_write(c->ssl, c->out.p + c->out_off, (int)(c->out.len - c->out_off));
+			if (n <= 0) {
+				if (ssl_want(c, n) < 0)
+					conn_close(c);
+				return;
+			}
+			c->out_off += (size_t)n;
+			if (c->out_off < c->out.len)
+				break;
+			access_line(c);
+			if (!c->keep) {
+				SSL_shutdown(c->ssl);
+				conn_close(c);
+				return;
+			}
+			buf_consume(&c->in, c->req_len);
+			c->req_len = 0;
+			c->req_start_us = 0;
+			c->method[0] = c->path[0] = c->user[0] = '\0';
+			c->st = C_READ;
+			c->deadline = now_ms() + conf.keepalive_timeout * 1000;
+			set_events(c, 0);
+			if (c->in.len) {
+				try_request(c); /* pipelined */
+				if (c->st == C_WRITE)
+					break;
+			}
+			if (c->in.len == 0) {
+				/* idle: let OpenSSL give its buffers back */
+				buf_free(&c->in);
+			}
+			break;
+		case C_SHUTDOWN:
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+static void accept_all(int lfd)
+{
+	for (;;) {
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+		struct conn *c;
+		struct epoll_event ev;
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_line(&error_log, "accept: %s", strerror(errno));
+			return;
+		}
+		if (nconns >= conf.max_clients || fd >= max_fd) {
+			/* over the limit: refuse at once rather than queue */
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = calloc(1, sizeof(*c));
+		if (!c || !(c->ssl = SSL_new(ctx))) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		SSL_set_fd(c->ssl, fd);
+		if (sa.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+			inet_ntop(AF_INET6, &s6->sin6_addr, c->peer, sizeof(c->peer));
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+			inet_ntop(AF_INET, &s4->sin_addr, c->peer, sizeof(c->peer));
+		}
+		c->st = C_HANDSHAKE;
+		c->deadline = now_ms() + conf.request_timeout * 1000;
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			SSL_free(c->ssl);
+			free(c);
+			close(fd);
+			continue;
+		}
+		conns[fd] = c;
+		nconns++;
+		drive(c);
+	}
+}
+
+static void sweep(long long now)
+{
+	for (int fd = 0; fd < max_fd; fd++) {
+		struct conn *c = conns[fd];
+		if (!c || now < c->deadline)
+			continue;
+		if (c->st == C_READ && c->in.len) {
+			/* a request started but did not finish in time: say so, once */
+			log_line(&error_log, "%s: request timeout after %ld s", c->peer, conf.request_timeout);
+			c->deadline = now + 1000;
+			respond_error(c, 408, "request timeout");
+			c->st = C_WRITE;
+			drive(c);
+		} else {
+			conn_close(c);
+		}
+	}
+	sess_expire(&api.sess, time(NULL));
+}
+
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd, one = 1, v6 = strchr(addr, ':') != NULL;
+
+	if (v6 ? inet_pton(AF_INET6, addr, &s6.sin6_addr) != 1 : inet_pton(AF_INET, addr, &s4.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if ((v6 ? bind(fd, (struct sockaddr *)&s6, sizeof(s6)) : bind(fd, (struct sockaddr *)&s4, sizeof(s4))) < 0 ||
+	    listen(fd, 512) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "check", no_argument, NULL, 'C' },
+					     { "help", no_argument, NULL, 'h' },
+					     { NULL, 0, NULL, 0 } };
+	const char *cpath = getenv("MGMTD_CONF");
+	long long port = 0;
+	int check = 0, opt, r, lfd = -1, sfd = -1, rc = 111, stop = 0;
+	char err[300];
+	sigset_t mask;
+
+	if (!cpath)
+		cpath = "/etc/mgmtd.conf";
+	while ((opt = getopt_long(argc, argv, "c:p:h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'c': cpath = optarg; break;
+		case 'p':
+			if (kv_int(optarg, 1, 65535, 0, &port) < 0) {
+				fprintf(stderr, "mgmtd: option -p %s: not a port\n", optarg);
+				return 100;
+			}
+			break;
+		case 'C': check = 1; break;
+		case 'h': fputs(USAGE, stdout); return 0;
+		default: fputs(USAGE, stderr); return 100;
+		}
+	}
+	if (optind != argc) {
+		fputs(USAGE, stderr);
+		return 100;
+	}
+	if (mgmtd_conf_defaults(&conf) < 0)
+		return 111;
+	if (mgmtd_conf_load(&conf, cpath, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mgmtd: load %s: %s\n", cpath, err);
+		goto out;
+	}
+	if (port)
+		conf.port = (int)port;
+	r = tls_ensure_cert(conf.cert, conf.key, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "mgmtd: certificate %s: %s\n", conf.cert, err);
+		goto out;
+	}
+	if (r == 1)
+		fprintf(stderr, "mgmtd: generated a self-signed certificate %s\n", conf.cert);
+	ctx = tls_server_ctx(conf.cert, conf.key, err, sizeof(err));
+	if (!ctx) {
+		fprintf(stderr, "mgmtd: TLS: %s\n", err);
+		goto out;
+	}
+	if (check) {
+		rc = 0;
+		goto out;
+	}
+	if ((r = mkdir_p(conf.log_dir, 0750)) < 0 || (r = log_open(&access_log, conf.log_dir, "access.log")) < 0 ||
+	    (r = log_open(&error_log, conf.log_dir, "error.log")) < 0) {
+		fprintf(stderr, "mgmtd: logs in %s: %s\n", conf.log_dir, space_strerror(r));
+		goto out;
+	}
+	space_log_fn = error_hook;
+	if ((r = api_init(&api, &conf, time(NULL))) < 0) {
+		fprintf(stderr, "mgmtd: init: %s\n", space_strerror(r));
+		goto out;
+	}
+	max_fd = (int)conf.max_clients + 64;
+	conns = calloc((size_t)max_fd, sizeof(*conns));
+	lfd = listen_on(conf.listen, conf.port);
+	if (!conns || lfd < 0) {
+		fprintf(stderr, "mgmtd: listen %s:%d: %s\n", conf.listen, conf.port, space_strerror(lfd));
+		goto out_api;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || epfd < 0) {
+		fprintf(stderr, "mgmtd: %s\n", strerror(errno));
+		goto out_api;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lfd };
+		struct epoll_event es = { .events = EPOLLIN, .data.ptr = &sfd };
+		epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+		epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &es);
+	}
+	log_line(&error_log, "mgmtd listening on %s:%d", conf.listen, conf.port);
+	{
+		long long next_sweep = now_ms() + 250;
+		while (!stop) {
+			struct epoll_event evs[128];
+			long long now = now_ms();
+			int n = epoll_wait(epfd, evs, 128, (int)(next_sweep > now ? next_sweep - now : 0));
+
+			if (n < 0 && errno != EINTR)
+				break;
+			for (int i = 0; i < n; i++) {
+				if (evs[i].data.ptr == &lfd) {
+					accept_all(lfd);
+				} else if (evs[i].data.ptr == &sfd) {
+					struct signalfd_siginfo si;
+					while (read(sfd, &si, sizeof(si)) == sizeof(si))
+						if (si.ssi_signo != SIGHUP)
+							stop = 1;
+				} else {
+					struct conn *c = evs[i].data.ptr;
+					if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
+						conn_close(c);
+					else
+						drive(c);
+				}
+			}
+			now = now_ms();
+			if (now >= next_sweep) {
+				sweep(now);
+				log_check(&access_log);
+				log_check(&error_log);
+				next_sweep = now + 250;
+			}
+		}
+	}
+	log_line(&error_log, "mgmtd stopping");
+	rc = 0;
+out_api:
+	for (int fd = 0; conns && fd < max_fd; fd++)
+		if (conns[fd])
+			conn_close(conns[fd]);
+	free(conns);
+	api_free(&api);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (sfd >= 0)
+		close(sfd);
+	if (epfd >= 0)
+		close(epfd);
+	SSL_CTX_free(ctx);
+	if (access_log.f)
+		fclose(access_log.f);
+	if (error_log.f)
+		fclose(error_log.f);
+	free(access_log.path);
+	free(error_log.path);
+	mgmtd_conf_free(&conf);
+	return rc;
+}

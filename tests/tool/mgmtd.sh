@@ -1,0 +1,233 @@
+#!/bin/bash
+# mgmtd.sh - the management API end to end on the host: watchdog starts
+# devgate and mgmtd in a temp root on loopback ports; clients are curl and
+# openssl s_client. Covers certificate bootstrap, TLS versions, login,
+# logout, sessions, idle timeout, lockout, roles, robustness (malformed,
+# oversized, slow clients, 50 concurrent clients), device block/unblock
+# seen by a device, blocked state across a restart, log rotation.
+set -u
+BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
+T=$(mktemp -d /tmp/mgmtd-test.XXXXXX) || exit 1
+PORT=$((20000 + RANDOM % 20000)); DPORT=$((PORT + 1))
+URL=https://127.0.0.1:$PORT/api/v1
+fails=0
+WD_PID=
+cleanup() {
+	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
+	exec 3>&- 4>&- 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+wait_for() {
+	local n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+# code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
+code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
+login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }
+# raw TEXT: send TEXT over TLS with s_client, print the status line
+raw() { printf '%b' "$1" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT 2>/dev/null | head -1 | tr -d '\r'; }
+
+mkdir -p "$T/etc/watchdog.d" "$T/log" "$T/var/lib" "$T/run"
+H=$(openssl passwd -6 -salt s4ltS4lt secret)
+HO=$(openssl passwd -6 -salt s4ltS4lt opsecret)
+HR=$(openssl passwd -6 -salt s4ltS4lt rootpw)
+{
+	echo "root:$HR:19000:0:99999:7:::"
+	echo "admin:$H:19000:0:99999:7:::"
+	echo "alice:$H:19000:0:99999:7:::"
+	echo "operator:$HO:19000:0:99999:7:::"
+	echo "locked:!$H:19000:0:99999:7:::"
+} > "$T/etc/shadow"
+echo "spaceadm:x:900:alice" > "$T/etc/group"
+printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+printf 'mgmtd\nwatchdog\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
+cat > "$T/etc/mgmtd.conf" <<EOF
+listen = 127.0.0.1
+port = $PORT
+cert = $T/etc/mgmtd/server.crt
+key = $T/etc/mgmtd/server.key
+shadow = $T/etc/shadow
+group = $T/etc/group
+admin_group = spaceadm
+readonly_users = operator
+idle_timeout = 3
+lockout_failures = 3
+lockout_time = 4
+request_timeout = 2
+keepalive_timeout = 5
+max_header = 2048
+max_body = 1024
+log_dir = $T/log/mgmtd
+log_max = 4096
+log_keep = 2
+release_file = $T/etc/space-release
+hotpatch_dir = $T/etc
+cluster_file = $T/etc/space-cluster.conf
+watchdog_socket = $T/run/watchdog.sock
+devgate_socket = $T/run/devgate.sock
+EOF
+cat > "$T/etc/watchdog.d/devgate.conf" <<EOF
+exec = $BIN/devgate -c /nonexistent -p $DPORT -s $T/run/devgate.sock -S $T/var/lib/devgate
+order = 10
+ready_socket = unix:$T/run/devgate.sock
+output = $T/log/devgate.out
+EOF
+cat > "$T/etc/watchdog.d/mgmtd.conf" <<EOF
+exec = $BIN/mgmtd -c $T/etc/mgmtd.conf
+order = 20
+ready_socket = tcp:127.0.0.1:$PORT
+output = $T/log/mgmtd.out
+backoff_ms = 100
+EOF
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/log/watchdog.log" &
+WD_PID=$!
+check "mgmtd up under the watchdog" wait_for 10 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status mgmtd >/dev/null 2>&1"
+
+# --- certificate bootstrap and TLS
+check "key generated with mode 0600" test "$(stat -c %a "$T/etc/mgmtd/server.key")" = 600
+check "certificate is self-signed for 127.0.0.1" \
+	sh -c "openssl x509 -in '$T/etc/mgmtd/server.crt' -noout -text | grep -q 'IP Address:127.0.0.1' && openssl verify -CAfile '$T/etc/mgmtd/server.crt' '$T/etc/mgmtd/server.crt' >/dev/null 2>&1 || openssl x509 -in '$T/etc/mgmtd/server.crt' -noout -issuer -subject | uniq -f0 | wc -l | grep -q ."
+check "TLS 1.2 accepted" sh -c "echo | openssl s_client -tls1_2 -connect 127.0.0.1:$PORT 2>/dev/null | grep -q 'Protocol  *: TLSv1.2'"
+check "TLS 1.3 accepted" sh -c "echo | openssl s_client -tls1_3 -connect 127.0.0.1:$PORT 2>/dev/null | grep -q 'Protocol  *: TLSv1.3'"
+check "TLS 1.1 refused" sh -c "! echo | openssl s_client -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -connect 127.0.0.1:$PORT 2>/dev/null | grep -q 'Cipher is ECDHE'"
+
+# --- login / logout / sessions
+check "system needs a login (401)" test "$(code GET system)" = 401
+check "wrong password: 401" test "$(code POST login -d '{"username":"admin","password":"nope"}')" = 401
+check "malformed login body: 400" test "$(code POST login -d '{"username":"admin",')" = 400
+check "login as admin: 200" test "$(code POST login -c "$T/jar" -d '{"username":"admin","password":"secret"}')" = 200
+check "login answers a 128-bit token" grep -Eq '"token":"[0-9a-f]{32}"' "$T/body"
+check "session cookie set (HttpOnly)" grep -q '#HttpOnly_127.0.0.1.*session[[:space:]][0-9a-f]\{32\}' "$T/jar"
+check "cookie session reads system" test "$(code GET system -b "$T/jar")" = 200
+check "system answers the release" grep -q '"product":"space","release":"21.3R1.3","build":"42","hotpatches":\["Space-21.3R1-Hotpatch-v1"\]' "$T/body"
+check "standalone mode" grep -q '"mode":"standalone"' "$T/body"
+TOK=$(login admin secret)
+TOK2=$(login admin secret)
+check "each login is its own session" test -n "$TOK" -a -n "$TOK2" -a "$TOK" != "$TOK2"
+check "bearer token accepted" test "$(code GET system -H "Authorization: Bearer $TOK")" = 200
+check "logout: 200" test "$(code POST logout -H "Authorization: Bearer $TOK")" = 200
+check "logged-out token refused at once" test "$(code GET system -H "Authorization: Bearer $TOK")" = 401
+check "the other session still works" test "$(code GET system -H "Authorization: Bearer $TOK2")" = 200
+check "services come from the watchdog" sh -c "[ \$(curl -sk -H 'Authorization: Bearer $TOK2' $URL/services | grep -o '\"name\":\"[a-z]*\",\"state\":\"running\"' | wc -l) = 2 ]"
+check "hotpatches lists the packages" sh -c "curl -sk -H 'Authorization: Bearer $TOK2' $URL/hotpatches | grep -q '\"version\":1,\"packages\":\[\"mgmtd\",\"watchdog\"\]'"
+check "unknown endpoint: 404" test "$(code GET nosuch -H "Authorization: Bearer $TOK2")" = 404
+check "wrong method: 405" test "$(code DELETE system -H "Authorization: Bearer $TOK2")" = 405
+
+# --- idle timeout (3 s): activity keeps a session, silence ends it
+TOK3=$(login admin secret)
+for i in 1 2 3 4; do sleep 1; code GET system -H "Authorization: Bearer $TOK3" >/dev/null; done
+check "active session survives beyond the idle timeout" test "$(code GET system -H "Authorization: Bearer $TOK3")" = 200
+sleep 3.5
+check "idle session expired" test "$(code GET system -H "Authorization: Bearer $TOK3")" = 401
+
+# --- roles
+check "group member gets admin" sh -c "curl -sk -X POST $URL/login -d '{\"username\":\"alice\",\"password\":\"secret\"}' | grep -q '\"role\":\"admin\"'"
+check "root has no management role: 403" test "$(code POST login -d '{"username":"root","password":"rootpw"}')" = 403
+check "locked shadow entry never logs in" test "$(code POST login -d '{"username":"locked","password":"secret"}')" = 401
+RO=$(login operator opsecret)
+check "read-only user reads" test "$(code GET devices/communication -H "Authorization: Bearer $RO")" = 200
+check "read-only user cannot block: 403" test "$(code POST devices/communication -H "Authorization: Bearer $RO" -d '{"action":"block"}')" = 403
+check "role denial logged" grep -q "devices/communication by operator from 127.0.0.1: denied" "$T/log/mgmtd/error.log"
+
+# --- lockout: 3 failures lock for 4 s, even the right password is refused
+for i in 1 2 3; do code POST login -d '{"username":"alice","password":"bad"}' >/dev/null; done
+check "locked account refused with the right password: 403" test "$(code POST login -d '{"username":"alice","password":"secret"}')" = 403
+check "lockout says so" grep -q "account locked" "$T/body"
+check "every failure logged" test "$(grep -c 'login alice from 127.0.0.1: failed' "$T/log/mgmtd/error.log")" = 3
+check "other accounts unaffected" test "$(code POST login -d '{"username":"admin","password":"secret"}')" = 200
+sleep 4.2
+check "lock expires" test "$(code POST login -d '{"username":"alice","password":"secret"}')" = 200
+
+# --- device communication, seen by a device
+exec 3<>/dev/tcp/127.0.0.1/$DPORT
+echo "HELLO router-1" >&3
+read -r -t 3 line <&3
+check "device greeted" test "${line%$'\r'}" = "WELCOME router-1"
+AD=$(login admin secret)
+check "status lists the device" sh -c "curl -sk -H 'Authorization: Bearer $AD' $URL/devices/communication | grep -q '\"state\":\"open\".*\"name\":\"router-1\"'"
+check "admin blocks: 200" test "$(code POST devices/communication -H "Authorization: Bearer $AD" -d '{"action":"block"}')" = 200
+JOB=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$T/body")
+read -r -t 3 line <&3
+check "device told goodbye" test "$line" = "BYE blocked"
+read -r -t 3 x <&3; rc=$?
+check "device connection closed (EOF, not a timeout)" test "$rc" = 1
+exec 3>&-
+check "job record readable" sh -c "curl -sk -H 'Authorization: Bearer $AD' $URL/jobs/$JOB | grep -q '\"action\":\"block\",\"state\":\"done\"'"
+check "unknown job: 404" test "$(code GET jobs/999 -H "Authorization: Bearer $AD")" = 404
+check "new devices cannot connect while blocked" sh -c "! (exec 4<>/dev/tcp/127.0.0.1/$DPORT) 2>/dev/null"
+check "blocked state persisted" grep -q "blocked=1" "$T/var/lib/devgate/state"
+"$BIN/watchdogctl" -s "$T/run/watchdog.sock" restart devgate >/dev/null
+check "still blocked after a devgate restart" sh -c "curl -sk -H 'Authorization: Bearer $AD' $URL/devices/communication | grep -q '\"state\":\"blocked\"'"
+check "and the port stays closed" sh -c "! (exec 4<>/dev/tcp/127.0.0.1/$DPORT) 2>/dev/null"
+check "bad action: 400" test "$(code POST devices/communication -H "Authorization: Bearer $AD" -d '{"action":"explode"}')" = 400
+check "admin unblocks: 200" test "$(code POST devices/communication -H "Authorization: Bearer $AD" -d '{"action":"unblock"}')" = 200
+exec 3<>/dev/tcp/127.0.0.1/$DPORT
+echo "HELLO router-2" >&3
+read -r -t 3 line <&3
+check "devices connect again after unblock" test "$line" = "WELCOME router-2"
+exec 3>&-
+
+# --- robustness
+check "garbage request: 400" test "$(raw 'HELLO THERE\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+check "bad version: 505" test "$(raw 'GET /api/v1/system HTTP/2.0\r\n\r\n')" = "HTTP/1.1 505 HTTP Version Not Supported"
+check "chunked body: 501" test "$(raw 'POST /api/v1/login HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n')" = "HTTP/1.1 501 Not Implemented"
+BIGH=$(head -c 3000 /dev/zero | tr '\0' a)
+check "oversized head: 431" test "$(raw "GET /api/v1/system HTTP/1.1\r\nX: $BIGH\r\n\r\n")" = "HTTP/1.1 431 Request Header Fields Too Large"
+check "oversized body: 413" test "$(code POST login -d "{\"username\":\"$BIGH\"}")" = 413
+check "binary junk with NULs: 400" test "$(raw 'GET /\0\x01\xff HTTP/1.1\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
+# slow client: half a request head, then silence; request_timeout = 2 s
+( printf 'GET /api/v1/system HTTP/1.1\r\nHost: x\r\n'; sleep 8 ) | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT > "$T/slow.out" 2>/dev/null &
+SLOW=$!
+idle_t0=$(date +%s)
+( sleep 12 ) | ( timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT >/dev/null 2>&1; date +%s > "$T/idle.end" ) &
+sleep 0.5
+t0=$(date +%s%N)
+check "served while slow clients hang" test "$(code GET system -H "Authorization: Bearer $AD")" = 200
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "... promptly (${dt} ms)" test "$dt" -lt 1000
+sleep 2.5
+check "slow client got 408 and was dropped" grep -q "408 Request Timeout" "$T/slow.out"
+wait "$SLOW" 2>/dev/null
+wait_for 9 test -s "$T/idle.end"
+check "silent connection closed by the daemon (keepalive_timeout 5 s)" \
+	test -s "$T/idle.end" -a "$(( $(cat "$T/idle.end" 2>/dev/null || echo 0) - idle_t0 ))" -le 7
+AD=$(login admin secret) # the 3 s idle timeout ended the earlier session
+# 50 concurrent clients, each with its own TLS connection
+for i in $(seq 1 50); do
+	curl -sk -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AD" "$URL/system" > "$T/c.$i" &
+done
+wait_for 30 sh -c "[ \$(cat $T/c.* 2>/dev/null | wc -l) = 50 ]"
+check "50 concurrent clients, all 200" test "$(cat "$T"/c.* | grep -c '^200$')" = 50
+curl -sk -w '%{http_code} %{num_connects}\n' -H "Authorization: Bearer $AD" \
+	$(for i in $(seq 1 20); do echo "$URL/system -o /dev/null"; done) > "$T/ka"
+check "keep-alive: 20 requests, all 200" test "$(grep -c '^200 ' "$T/ka")" = 20
+check "keep-alive: over one connection" test "$(grep -c ' 1$' "$T/ka")" = 1
+check "daemon never restarted" test "$("$BIN/watchdogctl" -s "$T/run/watchdog.sock" status mgmtd | awk 'NR==2{print $5}')" = 0
+
+# --- logs
+check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
+check "access log rotated by size (log_max 4096)" test -e "$T/log/mgmtd/access.log.1"
+check "rotations kept to log_keep" test ! -e "$T/log/mgmtd/access.log.3"
+
+# --- restart of the whole node: the gate stays as it was, sessions do not
+AD=$(login admin secret)
+curl -sk -X POST -H "Authorization: Bearer $AD" "$URL/devices/communication" -d '{"action":"block"}' >/dev/null
+kill "$WD_PID"; wait "$WD_PID"; WD_PID=
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/log/watchdog.log" &
+WD_PID=$!
+wait_for 10 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status mgmtd >/dev/null 2>&1"
+AD=$(login admin secret)
+check "after a full restart the gate is still blocked" sh -c "curl -sk -H 'Authorization: Bearer $AD' $URL/devices/communication | grep -q '\"state\":\"blocked\"'"
+check "sessions do not survive a daemon restart" test "$(code GET system -H "Authorization: Bearer $TOK2")" = 401
+check "certificate kept across restarts" test "$(stat -c %a "$T/etc/mgmtd/server.key")" = 600
+
+if [ "$fails" -ne 0 ]; then
+	echo "mgmtd.sh: $fails failure(s)"; tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.out" "$T/log/watchdog.log"
+	exit 1
+fi
+echo "mgmtd.sh: all passed"

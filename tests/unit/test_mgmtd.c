@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* test_mgmtd.c - mgmtd without sockets: configuration, shadow
+ * authentication and roles, the API routing with sessions (idle timeout,
+ * logout, lockout, role denial) driven by a fake clock, and the
+ * certificate bootstrap. */
+#include <crypt.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libmgmt/http.h"
+#include "mgmtd/api.h"
+#include "mgmtd/auth.h"
+#include "mgmtd/conf.h"
+#include "mgmtd/tls.h"
+#include "tap.h"
+#include "util.h"
+
+static char dir[64];
+static struct api api;
+
+static void put(const char *name, const char *text)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	write_file_atomic(p, text, strlen(text), 0644);
+}
+
+/* Send one request; returns the status and leaves the body in *r. */
+static int req(const char *method, const char *path, const char *hdrs, const char *body, time_t now,
+	       struct api_resp *r)
+{
+	static char raw[4096];
+	struct http_limits lim = { 4096, 4096 };
+	struct http_req q;
+	int h;
+
+	snprintf(raw, sizeof(raw), "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n%s\r\n%s", method, path,
+		 body ? strlen(body) : 0, hdrs ? hdrs : "", body ? body : "");
+	h = http_parse(raw, strlen(raw), &lim, &q);
+	if (h <= 0)
+		return -1;
+	api_resp_free(r);
+	api_resp_init(r);
+	api_handle(&api, &q, raw + h, (size_t)q.content_length, "test", now, r);
+	return r->status;
+}
+
+static int token_of(struct api_resp *r, char *tok)
+{
+	const char *p = r->body.p ? strstr(r->body.p, "\"token\":\"") : NULL;
+
+	if (!p)
+		return -1;
+	memcpy(tok, p + 9, 32);
+	tok[32] = 0;
+	return 0;
+}
+
+int main(void)
+{
+	struct mgmtd_conf c;
+	struct api_resp r;
+	char err[300], path[256], tok[33], tok2[33], hdr[128];
+	struct crypt_data cd;
+	enum role role;
+
+	strcpy(dir, "/tmp/test_mgmtd.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+
+	/* configuration */
+	is_int(mgmtd_conf_defaults(&c), 0, "defaults");
+	is_int(c.port, 443, "default port 443");
+	is_int(c.idle_timeout, 900, "default idle timeout 15 min");
+	is_int(mgmtd_conf_load(&c, "pkg/mgmtd/files/etc/mgmtd.conf", err, sizeof(err)), 0,
+	       "packaged mgmtd.conf loads: %s", err);
+	is_int(c.idle_timeout, 900, "packaged idle timeout 15 min");
+	put("bad.conf", "port = 99999\n");
+	snprintf(path, sizeof(path), "%s/bad.conf", dir);
+	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), -SPACE_E_FORMAT, "port out of range");
+	ok(!strcmp(err, "line 1: port: out of range"), "names line and key: %s", err);
+	put("typo.conf", "# c\nidle_timeut = 5\n");
+	snprintf(path, sizeof(path), "%s/typo.conf", dir);
+	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), -SPACE_E_FORMAT, "unknown key");
+	ok(!strcmp(err, "line 2: idle_timeut: unknown key"), "%s", err);
+	ok(conf_list_has("a, operator ,b", "operator") && !conf_list_has("operators", "operator") &&
+		   !conf_list_has("", ""),
+	   "user lists match whole names only");
+
+	{
+		char shadow[1024], conf[1024];
+		const char *h;
+		memset(&cd, 0, sizeof(cd));
+		h = crypt_r("secret", "$6$abcdefgh", &cd);
+		snprintf(shadow, sizeof(shadow),
+			 "root:%s:1::::::\nadmin:%s:1::::::\nbob:%s:1::::::\nro:%s:1::::::\n"
+			 "md5:$1$abc$xyz:1::::::\nlk:!%s:1::::::\n",
+			 h, h, h, h, h);
+		put("shadow", shadow);
+		put("group", "wheel:x:0:root\nspaceadm:x:900:carol,bob\n");
+		snprintf(conf, sizeof(conf),
+			 "shadow = %s/shadow\ngroup = %s/group\nadmin_group = spaceadm\nreadonly_users = ro\n"
+			 "idle_timeout = 60\nsession_lifetime = 1h\nmax_sessions = 3\nlockout_failures = 2\n"
+			 "lockout_time = 5m\nrelease_file = %s/space-release\nhotpatch_dir = %s\n"
+			 "cluster_file = %s/cluster\nwatchdog_socket = %s/none.sock\ndevgate_socket = %s/none.sock\n",
+			 dir, dir, dir, dir, dir, dir, dir);
+		put("mgmtd.conf", conf);
+	}
+	snprintf(path, sizeof(path), "%s/mgmtd.conf", dir);
+	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), 0, "test configuration: %s", err);
+	is_int(c.session_lifetime, 3600, "duration units");
+
+	/* authentication and roles */
+	is_int(auth_login(&c, "admin", "secret", &role), 0, "admin logs in");
+	is_int(role, ROLE_ADMIN, "admin role for the admin account");
+	is_int(auth_login(&c, "bob", "secret", &role), 0, "group member logs in");
+	is_int(role, ROLE_ADMIN, "admin group gives admin");
+	is_int(auth_login(&c, "ro", "secret", &role), 0, "listed user logs in");
+	is_int(role, ROLE_READONLY, "read-only role");
+	is_int(auth_login(&c, "root", "secret", &role), -EPERM, "root has no management role");
+	is_int(auth_login(&c, "admin", "Secret", &role), -EACCES, "wrong password");
+	is_int(auth_login(&c, "nobody", "secret", &role), -EACCES, "unknown user: same answer");
+	is_int(auth_login(&c, "md5", "x", &role), -EACCES, "non-SHA-512 hash never matches");
+	is_int(auth_login(&c, "lk", "secret", &role), -EACCES, "locked (!) hash never matches");
+	is_int(auth_login(&c, "admin:x", "secret", &role), -EACCES, "colon in the name");
+	is_int(auth_login(&c, "", "secret", &role), -EACCES, "empty name");
+
+	/* API with a fake clock */
+	put("space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
+	put(".Space-21.3R1-Hotpatch-v2", "mgmtd\n");
+	api_init(&api, &c, 1000);
+	api_resp_init(&r);
+	is_int(req("GET", "/api/v1/system", NULL, NULL, 1000, &r), 401, "login required");
+	is_int(req("GET", "/api/v1/login", NULL, NULL, 1000, &r), 405, "login needs POST");
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\"}", 1000, &r), 400,
+	       "password missing: 400");
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 1000, &r),
+	       200, "login");
+	ok(!strncmp(r.set_cookie, "session=", 8) && strstr(r.set_cookie, "HttpOnly") &&
+		   strstr(r.set_cookie, "Secure"),
+	   "cookie: %s", r.set_cookie);
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Cookie: other=1; session=%s\r\n", tok);
+	is_int(req("GET", "/api/v1/system", hdr, NULL, 1030, &r), 200, "cookie accepted");
+	ok(strstr(r.body.p, "\"release\":\"21.3R1.3\"") && strstr(r.body.p, "\"Space-21.3R1-Hotpatch-v2\"") &&
+		   strstr(r.body.p, "\"mode\":\"standalone\""),
+	   "system: %s", r.body.p);
+	ok(!strcmp(r.user, "admin"), "user for the access log");
+	put("cluster", "nodes=2\n");
+	req("GET", "/api/v1/system", hdr, NULL, 1031, &r);
+	ok(strstr(r.body.p, "\"mode\":\"cluster\"") != NULL, "cluster mode");
+	is_int(req("GET", "/api/v1/system", hdr, NULL, 1091, &r), 401, "idle 60 s: expired");
+	is_int(req("GET", "/api/v1/system?x", "Authorization: Bearer 0123\r\n", NULL, 1091, &r), 401,
+	       "bogus bearer");
+
+	req("POST", "/api/v1/login", NULL, "{\"username\":\"ro\",\"password\":\"secret\"}", 2000, &r);
+	token_of(&r, tok2);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok2);
+	is_int(req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 2001, &r), 403,
+	       "read-only cannot block");
+	is_int(req("GET", "/api/v1/devices/communication", hdr, NULL, 2001, &r), 503,
+	       "gate down: 503, not a crash");
+	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2002, &r), 200, "hotpatches");
+	ok(strstr(r.body.p, "\"version\":2,\"packages\":[\"mgmtd\"]") != NULL, "%s", r.body.p);
+	is_int(req("GET", "/api/v1/jobs/1", hdr, NULL, 2002, &r), 404, "no job yet");
+	is_int(req("GET", "/api/v1/jobs/x", hdr, NULL, 2002, &r), 404, "non-numeric job");
+	is_int(req("GET", "/api/v1/../system", hdr, NULL, 2002, &r), 404, "no path games");
+	is_int(req("POST", "/api/v1/logout", hdr, NULL, 2003, &r), 200, "logout");
+	ok(strstr(r.set_cookie, "Max-Age=0") != NULL, "logout clears the cookie");
+	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2003, &r), 401, "dead after logout");
+
+	/* session bound: max_sessions = 3 */
+	for (int i = 0; i < 3; i++)
+		req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3000, &r);
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3000, &r),
+	       503, "session table full: refused");
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3061, &r),
+	       200, "idle sessions reclaimed");
+
+	/* lockout: 2 failures lock for 5 minutes */
+	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4000, &r);
+	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4001, &r);
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4002, &r),
+	       403, "locked");
+	is_int(r.retry_after, 299, "Retry-After");
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4301, &r),
+	       200, "unlocked after 5 minutes");
+	api_resp_free(&r);
+	api_free(&api);
+
+	/* certificate bootstrap */
+	{
+		char cert[200], key[200];
+		struct stat st;
+		SSL_CTX *ctx;
+		snprintf(cert, sizeof(cert), "%s/tls/server.crt", dir);
+		snprintf(key, sizeof(key), "%s/tls/server.key", dir);
+		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), 1, "generated: %s", err);
+		ok(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600, "key mode 0600");
+		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), 0, "kept on the next start");
+		ctx = tls_server_ctx(cert, key, err, sizeof(err));
+		ok(ctx != NULL, "context loads the pair: %s", err);
+		ok(ctx && SSL_CTX_get_min_proto_version(ctx) == TLS1_2_VERSION, "TLS 1.2 minimum");
+		SSL_CTX_free(ctx);
+		unlink(key);
+		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), -EEXIST, "lone certificate not overwritten");
+	}
+	mgmtd_conf_free(&c);
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+	run_argv(rm);
+	return done_testing();
+}
