@@ -576,6 +576,7 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 		r = prepare_member(&p, a, ae, e, err);
 		if (r < 0)
 			goto out_rollback;
+		pkg_hook("member");
 	}
 	if (ar != ARCHIVE_EOF) {
 		r = pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));

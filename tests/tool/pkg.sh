@@ -148,6 +148,13 @@ expect_rc 0 "verify accepts bin/ through the symlink" "$PKG" --root root verify 
 expect_rc 0 "remove ab" "$PKG" --root root remove ab
 check "usr/bin/ls removed, symlink kept" test ! -e root/usr/bin/ls -a -L root/bin
 
+# A second pkg process while the database is locked.
+flock root/var/lib/pkg/lock sleep 3 &
+sleep 0.5
+expect_rc 4 "database locked by another process" "$PKG" --root root install --no-chown a.pkg
+check "lock message" one_line_error "install root: .*locked by another pkg process"
+wait
+
 expect_rc 0 "remove" "$PKG" --root root remove hello
 check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
 check "locally changed config kept on remove" grep -qx 'setting=local' root/etc/hello.conf

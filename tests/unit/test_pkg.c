@@ -560,6 +560,19 @@ static void test_refusals(void)
 		free(meta);
 	}
 	{
+		/* New directories made during the prepare are removed too. */
+		static const struct mem listed[] = {
+			{ 'd', "new", NULL }, { 'd', "new/sub", NULL }, { 'f', "new/sub/x", "hello" },
+		};
+		static const struct mem mm[] = {
+			{ 'd', "new", NULL }, { 'd', "new/sub", NULL }, { 'f', "new/sub/x", "HELLO" },
+		};
+		meta = meta_of("evil", "1", false, listed, 3);
+		refused(root, "digest mismatch below new directories", meta, mm, 3, -SPACE_E_DIGEST,
+			"new/sub/x: sha256 mismatch");
+		free(meta);
+	}
+	{
 		static const struct mem listed[] = { { 'f', "etc/a", "hello" } };
 		static const struct mem mm[] = { { 'f', "etc/a", "HELLO" } };
 		meta = meta_of("evil", "1", false, listed, 1);
@@ -736,6 +749,15 @@ static void test_kill(void)
 	free(before);
 	free(after);
 	ok(version_is(root, "tool", "1"), "  database still at version 1");
+
+	/* Killed after the first member: a few temporaries, rolled back. */
+	before = snapshot(root);
+	ok(killed_install(root, p2, "member"), "install killed in the middle of extracting");
+	recover(root);
+	after = snapshot(root);
+	ok(!leftovers(root) && strcmp(before, after) == 0, "  tree exactly as before the install");
+	free(before);
+	free(after);
 
 	/* Killed after the commit point: the next run completes it. */
 	ok(killed_install(root, p2, "committed"), "install killed right after the commit point");
