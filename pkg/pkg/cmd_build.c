@@ -30,7 +30,7 @@ int cmd_build(int argc, char **argv, const struct pkg_opts *po)
 	(void)po;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n': o.name = optarg; break;
 		case 'v': o.version = optarg; break;

@@ -19,7 +19,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c != 'C')
 			return pkg_usage("install", "unknown option %s", argv[optind - 1]);
 		flags |= PKG_NO_CHOWN;

@@ -36,7 +36,7 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c != 'j')
 			return pkg_usage("list", "unknown option %s", argv[optind - 1]);
 		json = true;

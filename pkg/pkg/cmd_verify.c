@@ -24,7 +24,7 @@ int cmd_verify(int argc, char **argv, const struct pkg_opts *o)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c != 'O')
 			return pkg_usage("verify", "unknown option %s", argv[optind - 1]);
 		flags |= PKG_VERIFY_NO_OWNER;

@@ -105,7 +105,7 @@ check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name 
 
 # Refusals: one line, the right exit code, nothing changed.
 mkdir -p other/usr/bin; printf 'other\n' >other/usr/bin/hello
-expect_rc 0 "build conflicting package" "$PKG" build --name other --version 1 other other.pkg
+expect_rc 0 "build conflicting package (options after the arguments)" "$PKG" build other other.pkg --name other --version 1
 expect_rc 3 "conflict refused" "$PKG" --root root install other.pkg
 check "conflict message" one_line_error "install other.pkg: usr/bin/hello: conflicts with package hello"
 check "conflict changed nothing" grep -qx hello root/usr/bin/hello
@@ -139,7 +139,7 @@ mkdir -p bf/usr/bin; ln -s usr/bin bf/bin
 mkdir -p tool/bin; printf 'ls\n' >tool/bin/ls
 expect_rc 0 "build base-files" "$PKG" build --name base-files --version 1 --base-files bf bf.pkg
 expect_rc 0 "build a package with bin/" "$PKG" build --name ab --version 1 tool ab.pkg
-expect_rc 0 "install both" "$PKG" --root root install --no-chown bf.pkg ab.pkg
+expect_rc 0 "install both (options after the files)" "$PKG" install bf.pkg ab.pkg --no-chown --root root
 check "bin/ls landed in usr/bin" grep -qx ls root/usr/bin/ls
 check "bin is still a symlink" test -L root/bin
 expect_rc 0 "attrs" "$PKG" --root root attrs
