@@ -27,6 +27,7 @@
 
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
+#include "libmgmt/daemon.h"
 #include "libmgmt/kv.h"
 #include "util.h"
 
@@ -57,29 +58,14 @@ static struct {
 static struct dev *devs;
 static int ndevs, lfd = -1, blocked;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
 {
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s devgate: ", ts);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vstamp(stderr, "devgate", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int conf_cb(void *ctx, const char *key, const char *v, int line)
@@ -340,7 +326,7 @@ static void accept_devs(void)
 		devs[ndevs].fd = fd;
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 		snprintf(devs[ndevs].peer, sizeof(devs[ndevs].peer), "%s:%u", ip, ntohs(sa.sin_port));
-		devs[ndevs].hello_deadline = now_ms() + cf.hello_timeout * 1000;
+		devs[ndevs].hello_deadline = mono_ms() + cf.hello_timeout * 1000;
 		ndevs++;
 	}
 }
@@ -422,7 +408,7 @@ int main(int argc, char **argv)
 	logmsg("device port %lld %s", cf.port, blocked ? "blocked (persisted state)" : "open");
 	while (!stop) {
 		int n = 0, base;
-		long long now = now_ms();
+		long long now = mono_ms();
 
 		p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ cfd, POLLIN, 0 };
@@ -438,7 +424,7 @@ int main(int argc, char **argv)
 		for (int i = n - base - 1; i >= 0; i--)
 			if (p[base + i].revents & (POLLIN | POLLHUP | POLLERR))
 				dev_input(i);
-		now = now_ms();
+		now = mono_ms();
 		for (int i = ndevs - 1; i >= 0; i--)
 			if (devs[i].hello_deadline && now > devs[i].hello_deadline)
 				drop_dev(i, "no hello");

@@ -33,6 +33,7 @@
 #include "api.h"
 #include "conf.h"
 #include "libmgmt/buf.h"
+#include "libmgmt/daemon.h"
 #include "libmgmt/hk.h"
 #include "libmgmt/http.h"
 #include "libmgmt/kv.h"
@@ -74,22 +75,6 @@ static int epfd = -1;
 static struct conn **conns; /* by fd */
 static int max_fd, nconns;
 static struct logfile access_log, error_log;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* ------------------------------------------------------------ logs */
 
@@ -152,22 +137,11 @@ static void log_check(struct logfile *l)
 static void log_line(struct logfile *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void log_line(struct logfile *l, const char *fmt, ...)
 {
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
-	int n;
-	FILE *f = l->f ? l->f : stderr;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = fprintf(f, "%s ", ts);
 	va_start(ap, fmt);
-	n += vfprintf(f, fmt, ap);
+	l->size += log_vstamp(l->f ? l->f : stderr, NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', f);
-	fflush(f);
-	l->size += n + 1;
 	if (l->size > conf.log_max)
 		log_check(l);
 }
@@ -239,7 +213,7 @@ static void access_line(struct conn *c)
 {
 	log_line(&access_log, "%s %s %s %s %d %zu %lldus", c->peer, c->user[0] ? c->user : "-",
 		 c->method[0] ? c->method : "-", c->path[0] ? c->path : "-", c->status, c->out.len,
-		 now_us() - c->req_start_us);
+		 mono_us() - c->req_start_us);
 }
 
 static void printable_copy(char *dst, size_t dsz, struct http_str s)
@@ -260,8 +234,8 @@ static void try_request(struct conn *c)
 	int h = http_parse(c->in.p ? c->in.p : "", c->in.len, &lim, &req);
 
 	if (c->in.len && !c->req_start_us) {
-		c->req_start_us = now_us();
-		c->deadline = now_ms() + conf.request_timeout * 1000;
+		c->req_start_us = mono_us();
+		c->deadline = mono_ms() + conf.request_timeout * 1000;
 	}
 	if (h == 0)
 		return;
@@ -323,7 +297,7 @@ static void drive(struct conn *c)
 				return;
 			}
 			c->st = C_READ;
-			c->deadline = now_ms() + conf.keepalive_timeout * 1000;
+			c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
 			break;
 		case C_READ: {
 			char tmp[16384];
@@ -364,7 +338,7 @@ static void drive(struct conn *c)
 			c->req_start_us = 0;
 			c->method[0] = c->path[0] = c->user[0] = '\0';
 			c->st = C_READ;
-			c->deadline = now_ms() + conf.keepalive_timeout * 1000;
+			c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
 			set_events(c, 0);
 			if (c->in.len) {
 				try_request(c); /* pipelined */
@@ -419,7 +393,7 @@ static void accept_all(int lfd)
 			inet_ntop(AF_INET, &s4->sin_addr, c->peer, sizeof(c->peer));
 		}
 		c->st = C_HANDSHAKE;
-		c->deadline = now_ms() + conf.request_timeout * 1000;
+		c->deadline = mono_ms() + conf.request_timeout * 1000;
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -567,10 +541,10 @@ int main(int argc, char **argv)
 	}
 	log_line(&error_log, "mgmtd listening on %s:%d", conf.listen, conf.port);
 	{
-		long long next_sweep = now_ms() + 250;
+		long long next_sweep = mono_ms() + 250;
 		while (!stop) {
 			struct epoll_event evs[128];
-			long long now = now_ms();
+			long long now = mono_ms();
 			int n = epoll_wait(epfd, evs, 128, (int)(next_sweep > now ? next_sweep - now : 0));
 
 			if (n < 0 && errno != EINTR)
@@ -591,7 +565,7 @@ int main(int argc, char **argv)
 						drive(c);
 				}
 			}
-			now = now_ms();
+			now = mono_ms();
 			if (now >= next_sweep) {
 				sweep(now);
 				log_check(&access_log);

@@ -30,6 +30,7 @@
 
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
+#include "libmgmt/daemon.h"
 #include "libmgmt/hk.h"
 #include "libmgmt/kv.h"
 #include "svcconf.h"
@@ -78,30 +79,14 @@ static int seq_next;             /* boot sequencing: next index to start */
 static int shutting_down, shutdown_fds[MAX_WAITERS], nshutdown_fds;
 static int exit_now;
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
 {
-	char ts[32];
-	time_t t = time(NULL);
-	struct tm tm;
 	va_list ap;
 
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(logfp, "%s watchdog: ", ts);
 	va_start(ap, fmt);
-	vfprintf(logfp, fmt, ap);
+	log_vstamp(logfp, "watchdog", fmt, ap);
 	va_end(ap);
-	fputc('\n', logfp);
-	fflush(logfp);
 }
 
 static void log_hook(const char *msg)
@@ -203,7 +188,7 @@ static void reply(int fd, const char *first, const struct svc *s)
 	buf_puts(&b, first);
 	buf_puts(&b, "\n");
 	if (s)
-		put_record(&b, s, now_ms());
+		put_record(&b, s, mono_ms());
 	if (!buf_failed(&b))
 		ctl_write_all(fd, b.p, b.len);
 	buf_free(&b);
@@ -705,10 +690,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		logmsg("load %s: %s (no services)", confdir, space_strerror(r));
 	logmsg("supervising %d service(s) from %s, control socket %s", nsvcs, confdir, sock);
-	hk_next = now_ms() + 1000 * 5;
+	hk_next = mono_ms() + 1000 * 5;
 	while (!exit_now) {
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
-		long long now = now_ms();
+		long long now = mono_ms();
 		int timeout = tick(now);
 
 		if (exit_now)
@@ -727,7 +712,7 @@ int main(int argc, char **argv)
 			logmsg("poll: %s", strerror(errno));
 			break;
 		}
-		now = now_ms();
+		now = mono_ms();
 		if (p[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
