@@ -477,7 +477,8 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 	r = walk(&b, sfd, rel, 0);
 	if (r < 0)
 		goto out;
-	qsort(b.m.entries, b.m.n_entries, sizeof(*b.m.entries), cmp_entry);
+	if (b.m.n_entries)
+		qsort(b.m.entries, b.m.n_entries, sizeof(*b.m.entries), cmp_entry);
 	if (o->attrs_file) {
 		r = apply_attrs(&b, o->attrs_file);
 		if (r < 0)

@@ -114,7 +114,7 @@ static int load_target(const char *verb, const struct pkg_opts *o, const char *a
 
 int cmd_info(int argc, char **argv, const struct pkg_opts *o)
 {
-	struct pkg_meta m;
+	struct pkg_meta m = { 0 };
 	uint64_t total = 0;
 	size_t nconf = 0;
 	bool file;
@@ -146,7 +146,7 @@ int cmd_info(int argc, char **argv, const struct pkg_opts *o)
 
 int cmd_files(int argc, char **argv, const struct pkg_opts *o)
 {
-	struct pkg_meta m;
+	struct pkg_meta m = { 0 };
 	bool file;
 	int rc;
 
