@@ -41,6 +41,16 @@ struct disk_spec {
  * -SPACE_E_UNSAFE_PATH: bad rootfs or attrs; -SPACE_E_CHILD: a tool failed. */
 int disk_build(const struct disk_spec *s, struct disk_layout *layout);
 
+/* Writes the whole layout l onto target, open read-write as fd: an image
+ * file of l->disk_bytes or a block device such as /dev/sda from the
+ * installer (l from disk_layout_default() with the device's size). Old
+ * contents are overwritten or zeroed wherever the new filesystems care. Filesystems are built in place (mke2fs -E offset), so scratch
+ * space in work_dir (must exist; the caller removes it) is small: the 64 MiB
+ * ESP image, GRUB images and debugfs scripts. s->out_path is not used. The
+ * caller re-reads the partition table of a device (BLKRRPART) afterwards. */
+int disk_write(const struct disk_spec *s, const struct disk_layout *l, const char *target,
+	       int fd, const char *work_dir);
+
 int disk_fs_uuid(const char *seed, const char *partname, struct guid *out);
 int disk_esp_volume_id(const char *seed, uint32_t *out);
 

@@ -176,3 +176,72 @@ out_close:
 	close(src);
 	return r;
 }
+
+int dig_holes(int fd, uint64_t off, uint64_t len, uint64_t *punched)
+{
+	uint64_t end = off + len, done = 0;
+	unsigned char *buf;
+	int r = 0;
+
+	if ((off | len) % 4096)
+		return -EINVAL;
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	while (off < end) {
+		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+
+		if (d < 0 && errno != ENXIO) {
+			r = -errno;
+			break;
+		}
+		/* [off, d) reads as zeros but may be allocated as unwritten
+		 * extents (mke2fs zeroes with fallocate ZERO_RANGE): punch it
+		 * too, so it is a real hole. Aligned inward to 4 KiB. */
+		{
+			uint64_t hs = (off + 4095) / 4096 * 4096;
+			uint64_t he = d < 0 || (uint64_t)d > end ? end : (uint64_t)d / 4096 * 4096;
+			if (he > hs && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						 (off_t)hs, (off_t)(he - hs)) < 0) {
+				r = -errno;
+				break;
+			}
+		}
+		if (d < 0 || (uint64_t)d >= end)
+			break;
+		h = lseek(fd, d, SEEK_HOLE);
+		if (h < 0) {
+			r = -errno;
+			break;
+		}
+		/* Extents start on filesystem block boundaries (>= 4 KiB is
+		 * not guaranteed, so align down to keep chunks aligned). */
+		for (off = (uint64_t)d / 4096 * 4096; off < (uint64_t)h && off < end;) {
+			uint64_t stop = (uint64_t)h < end ? (uint64_t)h : end;
+			size_t n = stop - off < CHUNK ? (size_t)(stop - off) : CHUNK;
+
+			n = n / 4096 * 4096;
+			if (!n)
+				break;
+			r = pread_all(fd, buf, n, off);
+			if (r < 0)
+				goto out;
+			if (is_zero(buf, n)) {
+				if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+					      (off_t)n) < 0) {
+					r = -errno;
+					goto out;
+				}
+				done += n;
+			}
+			off += n;
+		}
+		if (off < (uint64_t)h)
+			off = (uint64_t)h;
+	}
+out:
+	free(buf);
+	if (punched)
+		*punched = done;
+	return r;
+}

@@ -37,4 +37,10 @@ struct copy_stats {
 int copy_sparse(int dst_fd, uint64_t dst_off, uint64_t max_len, const char *src_path,
 		unsigned flags, struct copy_stats *stats);
 
+/* Turns every all-zero 4 KiB-aligned 64 KiB chunk of [off, off+len) of a
+ * regular file into a hole (fallocate --dig-holes), visiting only data
+ * extents. Used after building a filesystem in place, since mke2fs writes
+ * its zeroed inode tables and journal as data. *punched may be NULL. */
+int dig_holes(int fd, uint64_t off, uint64_t len, uint64_t *punched);
+
 #endif

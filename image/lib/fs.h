@@ -17,7 +17,12 @@
 #include "gpt.h"
 
 struct ext4_params {
-	const char *out_path;
+	const char *out_path;   /* see offset */
+	uint64_t offset;        /* 0: out_path is the filesystem (file or partition
+				   device); else out_path is the whole disk (image
+				   or device, at least offset + size bytes) and the
+				   filesystem is built in place at this byte offset
+				   (mke2fs -E offset, debugfs "path?offset=") */
 	uint64_t size;          /* bytes, multiple of 4096 */
 	const char *tree;       /* root of the files to copy; NULL: empty fs */
 	const char *attrs_path; /* `pkg attrs` output; NULL: all root:root */

@@ -45,21 +45,27 @@ static const char mke2fs_conf[] =
 
 /* Prepare out_path: a regular file becomes a sparse file of size bytes; a
  * block device must be at least that big. */
-static int prepare_target(const char *path, uint64_t size)
+static int prepare_target(const char *path, uint64_t offset, uint64_t size)
 {
 	struct stat st;
+	uint64_t have;
 	int fd, r = 0;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* In place (offset > 0): the disk exists and holds the partition. */
+	fd = open(path, (offset ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
+	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		r = -EINVAL;
+	} else if (offset) {
+		r = disk_size_fd(fd, &have);
+		if (r == 0 && have < offset + size)
+			r = -ENOSPC;
 	} else if (S_ISREG(st.st_mode)) {
 		if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
 			r = -errno;
-	} else if (!S_ISBLK(st.st_mode)) {
-		r = -EINVAL;
 	}
 	close(fd);
 	return r;
@@ -100,7 +106,7 @@ int fs_make_ext4(const struct ext4_params *p)
 {
 	char uuid[37], size_k[32], *conf = NULL, *env_fake = NULL, *env_conf = NULL;
 	char *ls_script = NULL, *ls_out = NULL, *apply = NULL, *errf = NULL;
-	char *scr1 = NULL, *scr2 = NULL, *opts = NULL, *text = NULL;
+	char *scr1 = NULL, *scr2 = NULL, *opts = NULL, *text = NULL, *dev = NULL;
 	struct tree_list tree = { NULL, 0 };
 	struct attr_list attrs = { NULL, 0 };
 	size_t len;
@@ -108,8 +114,14 @@ int fs_make_ext4(const struct ext4_params *p)
 
 	if (p->detail && p->detail_len)
 		p->detail[0] = '\0';
-	if (!p->out_path || !p->label || !p->work_dir || p->size < (8u << 20) || p->size % 4096)
+	if (!p->out_path || !p->label || !p->work_dir || p->size < (8u << 20) || p->size % 4096 ||
+	    p->offset % 4096)
 		return -EINVAL;
+	if (p->offset && strchr(p->out_path, '?')) {
+		/* e2fsprogs reads "name?offset=N": a '?' in the name breaks it */
+		img_say(p->detail, p->detail_len, "%s: '?' in the path", p->out_path);
+		return -EINVAL;
+	}
 	guid_to_str_lower(&p->uuid, uuid);
 	snprintf(size_k, sizeof(size_k), "%lluk", (unsigned long long)(p->size / 1024));
 	conf = xasprintf("%s/mke2fs.conf", p->work_dir);
@@ -119,9 +131,12 @@ int fs_make_ext4(const struct ext4_params *p)
 	scr2 = xasprintf("%s/%s.debugfs", p->work_dir, p->label);
 	ls_out = xasprintf("%s/%s.ls.out", p->work_dir, p->label);
 	errf = xasprintf("%s/%s.err", p->work_dir, p->label);
-	opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0",
-			 uuid);
-	if (!conf || !env_fake || !env_conf || !scr1 || !scr2 || !ls_out || !errf || !opts) {
+	opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,"
+			 "offset=%llu",
+			 uuid, (unsigned long long)p->offset);
+	dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
+			: strdup(p->out_path);
+	if (!conf || !env_fake || !env_conf || !scr1 || !scr2 || !ls_out || !errf || !opts || !dev) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -154,7 +169,7 @@ int fs_make_ext4(const struct ext4_params *p)
 	r = write_file_atomic(conf, mke2fs_conf, sizeof(mke2fs_conf) - 1, 0644);
 	if (r < 0)
 		goto out;
-	r = prepare_target(p->out_path, p->size);
+	r = prepare_target(p->out_path, p->offset, p->size);
 	if (r < 0) {
 		img_say(p->detail, p->detail_len, "%s: %s", p->out_path, space_strerror(r));
 		goto out;
@@ -185,7 +200,7 @@ int fs_make_ext4(const struct ext4_params *p)
 		r = write_file_atomic(scr1, ls_script, strlen(ls_script), 0644);
 		if (r < 0)
 			goto out;
-		r = run_debugfs(p->out_path, 0, scr1, ls_out, errf, env, p->detail, p->detail_len);
+		r = run_debugfs(dev, 0, scr1, ls_out, errf, env, p->detail, p->detail_len);
 		if (r < 0)
 			goto out;
 		r = read_file(ls_out, 1u << 30, &text, &len);
@@ -201,7 +216,7 @@ int fs_make_ext4(const struct ext4_params *p)
 	r = write_file_atomic(scr2, apply, strlen(apply), 0644);
 	if (r < 0)
 		goto out;
-	r = run_debugfs(p->out_path, 1, scr2, "/dev/null", errf, env, p->detail, p->detail_len);
+	r = run_debugfs(dev, 1, scr2, "/dev/null", errf, env, p->detail, p->detail_len);
 out:
 	tree_free(&tree);
 	attrs_free(&attrs);
@@ -215,6 +230,7 @@ out:
 	free(scr1);
 	free(scr2);
 	free(opts);
+	free(dev);
 	free(text);
 	return r;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt-disk.c - `mkimage disk`: the raw GPT disk image (disk_build). */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,35 @@ static int parse_epoch(const char *s, long long *out)
 	return errno || *end || *out <= 0 ? -EINVAL : 0;
 }
 
+/* --in-place: write the layout onto an existing file or device (all of
+ * it), as the installer does, instead of creating a new image. */
+static int disk_in_place(struct disk_spec *s)
+{
+	char work[] = "/tmp/mkimage.XXXXXX";
+	struct disk_layout l;
+	int fd, r;
+
+	fd = open(s->out_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return mk_fail("disk", s->out_path, -errno, NULL);
+	r = disk_size_fd(fd, &s->sizes.disk);
+	if (r == 0)
+		r = disk_layout_default(&l, &s->sizes, s->seed);
+	if (r == -ENOSPC)
+		snprintf(s->detail, s->detail_len, "disk too small for the layout (needs at least %llu MiB)",
+			 (unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
+	if (r == 0 && !mkdtemp(work))
+		r = -errno;
+	else if (r == 0) {
+		r = disk_write(s, &l, s->out_path, fd, work);
+		remove_tree(work);
+	}
+	close(fd);
+	if (r < 0)
+		return mk_fail("disk", s->out_path, r, s->detail);
+	return MK_EXIT_OK;
+}
+
 static int run_disk(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -37,6 +68,7 @@ static int run_disk(int argc, char **argv)
 		{ "epoch", required_argument, NULL, 't' },
 		{ "grub-pc-dir", required_argument, NULL, 'g' },
 		{ "grub-efi-dir", required_argument, NULL, 'G' },
+		{ "in-place", no_argument, NULL, 'I' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -44,7 +76,7 @@ static int run_disk(int argc, char **argv)
 	char detail[512] = "";
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	uint64_t *size_dst;
-	int c, r;
+	int c, r, in_place = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -60,6 +92,7 @@ static int run_disk(int argc, char **argv)
 		case 'g': s.grub_pc_dir = optarg; break;
 		case 'G': s.grub_efi_dir = optarg; break;
 		case 'v': mk_verbose_on(); break;
+		case 'I': in_place = 1; break;
 		case 'S': case 'R': case 'E':
 			size_dst = c == 'S' ? &s.sizes.disk : c == 'R' ? &s.sizes.root : &s.sizes.esp;
 			if (mk_parse_size(optarg, size_dst) < 0 || !*size_dst)
@@ -83,6 +116,11 @@ static int run_disk(int argc, char **argv)
 		return mk_usage_error("disk", "--size must be a multiple of 512");
 	s.detail = detail;
 	s.detail_len = sizeof(detail);
+	if (in_place) {
+		if (s.sizes.disk)
+			return mk_usage_error("disk", "--in-place takes the size of --out, not --size");
+		return disk_in_place(&s);
+	}
 	r = disk_build(&s, NULL);
 	if (r < 0)
 		return mk_fail("disk", s.out_path, r, detail);
@@ -93,7 +131,9 @@ const struct mk_handler fmt_disk = {
 	"disk",
 	"--out RAW --rootfs DIR [--attrs FILE] --seed STRING --product NAME --version VER\n"
 	"        [--size 8G] [--root-size 2G] [--esp-size 64M] [--cmdline-extra \"...\"]\n"
-	"        [--epoch N] [--grub-pc-dir DIR] [--grub-efi-dir DIR] [-v]",
+	"        [--epoch N] [--grub-pc-dir DIR] [--grub-efi-dir DIR] [--in-place] [-v]\n"
+	"      --in-place: RAW is an existing file or block device, overwritten whole\n"
+	"      (its size is the disk size), as the installer does",
 	"raw GPT disk: bios boot, ESP (GRUB UEFI + grub.cfg), root-a (DIR), root-b, data",
 	run_disk,
 };

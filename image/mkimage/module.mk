@@ -5,3 +5,4 @@ mkimage_SRCS = image/mkimage/main.c image/mkimage/fmt-disk.c image/mkimage/fmt-q
 mkimage_LIBS := $(IMGLIB_LIBS)
 
 TOOL_TESTS += tests/tool/mkimage.sh
+BENCHES += tests/bench/mkimage.sh

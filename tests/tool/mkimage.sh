@@ -41,9 +41,10 @@ f 0600 1000 1000 0 0 home/user/.profile
 l 0777 0 0 0 0 bin
 A
 build() { # $1 out $2 tree [extra args]
-	local out=$1 tree=$2; shift 2
+	local out=$1 tree=$2 size=--size=600M; shift 2
+	if [ "${1:-}" = --in-place ]; then size=; fi
 	"$MK" disk --out "$out" --rootfs "$tree" --attrs "$W/attrs" --seed test-seed \
-		--product "${PRODUCT:-space}" --version 21.3R1.3 --size 600M --root-size 200M \
+		--product "${PRODUCT:-space}" --version 21.3R1.3 $size --root-size 200M \
 		--cmdline-extra "quiet" "$@"
 }
 
@@ -119,8 +120,26 @@ check "qcow2 #1" "$MK" qcow2 --in "$W/a.raw" --out "$W/a.qcow2"
 check "qcow2 #2" "$MK" qcow2 --in "$W/b.raw" --out "$W/b.qcow2"
 check "qcow2 reproducible" cmp "$W/a.qcow2" "$W/b.qcow2"
 check "qcow2 holds the raw image" qemu-img compare -q -f raw -F qcow2 "$W/a.raw" "$W/a.qcow2"
-rm -f "$W/b.raw" "$W/b.qcow2" "$W"/*.img
+rm -f "$W/b.raw" "$W/b.qcow2" "$W/a.qcow2" "$W"/*.img
 
+# --- --in-place onto a used disk (what the installer does to /dev/sda)
+truncate -s 600M "$W/used.raw"
+{ yes 'old system data' || true; } | head -c $((64 << 20)) > "$W/junk"
+for mib in 0 2 40 132 300 466 560; do # MBR/GPT, ESP, root-a, root-b, data, backup
+	dd if="$W/junk" of="$W/used.raw" bs=1M seek=$mib count=40 conv=notrunc status=none
+done
+rm -f "$W/junk"
+check "mkimage disk --in-place on a used disk" build "$W/used.raw" "$W/t1" --in-place
+check "in place: same partition table as the image" cmp <("$MK" layout "$W/a.raw") <("$MK" layout "$W/used.raw")
+for p in 135168:root-a 544768:root-b 954368:data; do
+	check "in place: e2fsck -fn ${p#*:} clean" e2fsck -fn "$W/used.raw?offset=$((${p%:*} * 512))"
+done
+dd if="$W/used.raw" of="$W/esp2.img" bs=1M skip=2 count=64 status=none
+check "in place: fsck.vfat -n esp clean" fsck.vfat -n "$W/esp2.img"
+check "in place: same grub.cfg" cmp <(mtype -i "$W/a.raw@@$((4096 * 512))" ::/grub/grub.cfg) <(mtype -i "$W/esp2.img" ::/grub/grub.cfg)
+rm -f "$W/esp2.img"
+expect_fail_tmp=$("$MK" disk --in-place --out "$W/used.raw" --rootfs "$W/t1" --seed s --product p --version 1 --size 600M 2>&1 || true)
+check "--in-place with --size is a usage error" grep -q 'in-place' <<<"$expect_fail_tmp"
 # --- refusals: exit code, one line naming the object, nothing left behind
 expect_fail() { # code what cmd...
 	local code=$1 what=$2 rc=0; shift 2
@@ -147,8 +166,9 @@ rm -f "$W/bad.raw"
 
 # --- GRUB reaches its menu under SeaBIOS and OVMF
 if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
-	for fw in bios uefi; do
-		check "GRUB menu on serial ($fw)" /usr/bin/python3 - "$W/a.raw" "$fw" <<'PY'
+	for run in a.raw:bios a.raw:uefi used.raw:bios; do
+		img=${run%:*} fw=${run#*:}
+		if /usr/bin/python3 - "$W/$img" "$fw" <<'PY'
 import pexpect, sys, time
 img, fw = sys.argv[1], sys.argv[2]
 args = ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot', '-nodefaults',
@@ -160,10 +180,11 @@ p = pexpect.spawn('qemu-system-x86_64', args, timeout=120, encoding='latin-1')
 try:
     p.expect(r'\(slot A\)')
     p.expect(r'\(slot B\)')
-    print('# %s: GRUB menu after %.1f s' % (fw, time.time() - t))
+    print('# %s %s: GRUB menu after %.1f s' % (img.split('/')[-1], fw, time.time() - t))
 finally:
     p.terminate(force=True)
 PY
+		then pass "GRUB menu on serial ($fw, $img)"; else fail "GRUB menu on serial ($fw, $img)"; fi
 	done
 fi
 

@@ -3,6 +3,7 @@
  * debugfs scripts), tree_resolve() and copy_sparse(). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,35 @@ int main(void)
 		is_int(copy_sparse(d, 4 << 20, 16 << 20, src, 0, NULL), 0, "copy over old contents");
 		pread_all(d, blk, sizeof(blk), (4 << 20) + (3 << 20));
 		ok(blk[0] == 0 && blk[65535] == 0, "old contents in a hole are zeroed");
+		/* dig_holes: zero data (written, or fallocated) becomes holes,
+		 * other data stays. */
+		{
+			struct stat sb1, sb2;
+			uint64_t punched = 0;
+			char *a1 = malloc(1 << 20), *b1 = malloc(1 << 20);
+
+			ftruncate(d, 0);
+			ftruncate(d, 8 << 20);
+			memset(blk, 0, sizeof(blk));
+			for (int i = 0; i < 16; i++)
+				pwrite_all(d, blk, sizeof(blk), (uint64_t)(1 << 20) + (uint64_t)i * sizeof(blk));
+			memset(blk, 'd', sizeof(blk));
+			pwrite_all(d, blk, 4096, (1 << 20) + 8192);
+			fallocate(d, FALLOC_FL_ZERO_RANGE, 4 << 20, 1 << 20);
+			fsync(d);
+			fstat(d, &sb1);
+			pread_all(d, a1, 1 << 20, 1 << 20);
+			is_int(dig_holes(d, 0, 8 << 20, &punched), 0, "dig_holes");
+			fstat(d, &sb2);
+			pread_all(d, b1, 1 << 20, 1 << 20);
+			ok(!memcmp(a1, b1, 1 << 20), "content unchanged");
+			ok(punched >= 15 * 65536 && sb2.st_blocks * 512 <= 65536,
+			   "zero blocks and unwritten extents punched (%lld -> %lld bytes allocated)",
+			   (long long)sb1.st_blocks * 512, (long long)sb2.st_blocks * 512);
+			is_int(dig_holes(d, 100, 4096, NULL), -EINVAL, "unaligned range refused");
+			free(a1);
+			free(b1);
+		}
 		close(s);
 		close(d);
 	}
