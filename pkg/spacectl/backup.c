@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* backup.c - `spacectl backup create` and `spacectl support-bundle`: a
+ * gzip'd pax archive of appliance trees plus a MANIFEST.sha256 member
+ * ("<sha256>  <path>" per regular file), written under a temporary name
+ * (mode 0600: a backup holds /etc/shadow), fsync'd and renamed into place.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "libmgmt/buf.h"
+#include "libmgmt/json.h"
+#include "spacectl.h"
+#include "util.h"
+
+struct arc {
+	struct archive *a;
+	struct buf manifest;
+	size_t rootlen;
+	int files;
+	char err[300];
+};
+
+/* Copy one regular file into the archive while hashing it. */
+static int add_data(struct arc *x, const char *src, const char *rel)
+{
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int fd = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
+	ssize_t n;
+
+	if (fd < 0 || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		r = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		if (archive_write_data(x->a, buf, (size_t)n) != n) {
+			snprintf(x->err, sizeof(x->err), "%s", archive_error_string(x->a));
+			r = -EIO;
+			goto out;
+		}
+	}
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	hex_encode(md, mdlen, hex);
+	buf_printf(&x->manifest, "%s  %s\n", hex, rel);
+	x->files++;
+out:
+	EVP_MD_CTX_free(ctx);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Add the tree at abs (which lies below the root) without following
+ * symlinks; sockets, fifos and devices are skipped. A missing tree is
+ * fine (nothing to save); files that vanish or cannot be read while we
+ * walk are an error, because a backup with silent holes is worse than
+ * none. */
+static int add_tree(struct arc *x, const char *abs)
+{
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e = NULL;
+	struct stat st;
+	int r = 0, ar;
+
+	if (!disk)
+		return -ENOMEM;
+	if (lstat(abs, &st) < 0) {
+		archive_read_free(disk);
+		return errno == ENOENT ? 0 : -errno;
+	}
+	archive_read_disk_set_symlink_physical(disk);
+	archive_read_disk_set_standard_lookup(disk);
+	if (archive_read_disk_open(disk, abs) != ARCHIVE_OK) {
+		snprintf(x->err, sizeof(x->err), "%s: %s", abs, archive_error_string(disk));
+		r = -EIO;
+		goto out;
+	}
+	for (;;) {
+		const char *src, *rel;
+		mode_t type;
+
+		archive_entry_free(e);
+		e = archive_entry_new();
+		ar = archive_read_next_header2(disk, e);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar < ARCHIVE_WARN) {
+			snprintf(x->err, sizeof(x->err), "%s: %s", abs, archive_error_string(disk));
+			r = -EIO;
+			goto out;
+		}
+		archive_read_disk_descend(disk);
+		src = archive_entry_sourcepath(e);
+		type = archive_entry_filetype(e);
+		if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+			continue;
+		rel = src + x->rootlen;
+		while (*rel == '/')
+			rel++;
+		archive_entry_set_pathname(e, rel);
+		if (archive_write_header(x->a, e) != ARCHIVE_OK) {
+			snprintf(x->err, sizeof(x->err), "%s: %s", src, archive_error_string(x->a));
+			r = -EIO;
+			goto out;
+		}
+		if (type == AE_IFREG && archive_entry_size(e) >= 0) {
+			r = add_data(x, src, rel);
+			if (r < 0) {
+				if (!x->err[0])
+					snprintf(x->err, sizeof(x->err), "%s: %s", src, space_strerror(r));
+				goto out;
+			}
+		}
+	}
+out:
+	archive_entry_free(e);
+	archive_read_close(disk);
+	archive_read_free(disk);
+	return r;
+}
+
+static int add_manifest(struct arc *x)
+{
+	struct archive_entry *e = archive_entry_new();
+	int r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	archive_entry_set_pathname(e, "MANIFEST.sha256");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0600);
+	archive_entry_set_size(e, (la_int64_t)x->manifest.len);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	if (archive_write_header(x->a, e) != ARCHIVE_OK ||
+	    (x->manifest.len && archive_write_data(x->a, x->manifest.p, x->manifest.len) !=
+					(la_ssize_t)x->manifest.len)) {
+		snprintf(x->err, sizeof(x->err), "manifest: %s", archive_error_string(x->a));
+		r = -EIO;
+	}
+	archive_entry_free(e);
+	return r;
+}
+
+/* Write DIR/<prefix>-<timestamp>.tar.gz from the trees (relative to the
+ * root); print where it went. */
+static int make_archive(const struct opts *o, const char *dir, const char *prefix,
+			const char *const trees[], const char *what)
+{
+	char stamp[32], hex[65];
+	time_t t = time(NULL);
+	struct tm tm;
+	char *final = NULL, *tmp = NULL;
+	struct arc x = { 0 };
+	int fd = -1, r, rc = EX_SYSTEM;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	final = xasprintf("%s/%s-%s.tar.gz", dir, prefix, stamp);
+	tmp = xasprintf("%s/.%s-%s.tar.gz.tmp.%ld", dir, prefix, stamp, (long)getpid());
+	if (!final || !tmp) {
+		rc = fail(what, -ENOMEM);
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char w[400];
+		snprintf(w, sizeof(w), "%s: %s", what, tmp);
+		rc = fail(w, -errno);
+		goto out;
+	}
+	buf_init(&x.manifest);
+	x.rootlen = strlen(o->root);
+	x.a = archive_write_new();
+	if (!x.a || archive_write_add_filter_gzip(x.a) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(x.a) != ARCHIVE_OK ||
+	    archive_write_open_fd(x.a, fd) != ARCHIVE_OK) {
+		rc = fail(what, -ENOMEM);
+		goto out_unlink;
+	}
+	for (int i = 0; trees[i]; i++) {
+		char *abs = rpath(o, trees[i]);
+		r = abs ? add_tree(&x, abs) : -ENOMEM;
+		free(abs);
+		if (r < 0)
+			goto out_err;
+	}
+	if ((r = add_manifest(&x)) < 0)
+		goto out_err;
+	if (archive_write_close(x.a) != ARCHIVE_OK) {
+		snprintf(x.err, sizeof(x.err), "%s", archive_error_string(x.a));
+		r = -EIO;
+		goto out_err;
+	}
+	if (fsync(fd) < 0 || rename(tmp, final) < 0) {
+		r = -errno;
+		goto out_err;
+	}
+	fsync_parent(final);
+	sha256_file_hex(final, hex);
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "file", final);
+		jw_kint(&w, "files", x.files);
+		jw_kstr(&w, "sha256", hex);
+		jw_obj_end(&w);
+		printf("%s\n", b.p ? b.p : "null");
+		buf_free(&b);
+	} else {
+		printf("%s: %d files, sha256 %s\n", final, x.files, hex);
+	}
+	rc = EX_OK;
+	goto out_free;
+out_err: {
+		char w[400];
+		snprintf(w, sizeof(w), "%s%s%s", what, x.err[0] ? ": " : "", x.err);
+		rc = fail(w, r);
+	}
+out_unlink:
+	unlink(tmp);
+out_free:
+	if (x.a)
+		archive_write_free(x.a);
+	buf_free(&x.manifest);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(final);
+	free(tmp);
+	return rc;
+}
+
+int cmd_backup(const struct opts *o)
+{
+	static const char *const trees[] = { "/etc", "/var/lib", NULL };
+	char *var = rpath(o, "/var"), *def = rpath(o, "/var/backups");
+	const char *dir = o->to ? o->to : def;
+	struct stat sv, sd;
+	int rc;
+
+	if (!var || !def) {
+		rc = fail("backup create", -ENOMEM);
+		goto out;
+	}
+	if (stat(dir, &sd) < 0 || !S_ISDIR(sd.st_mode)) {
+		char w[300];
+		snprintf(w, sizeof(w), "backup create: %s", dir);
+		rc = fail(w, errno ? -errno : -ENOTDIR);
+		goto out;
+	}
+	/* A backup on the node's own /var filesystem dies with the node. */
+	if (!o->force && stat(var, &sv) == 0 && sv.st_dev == sd.st_dev) {
+		fprintf(stderr,
+			"spacectl: backup create: %s: on the same filesystem as /var; "
+			"use --to DIR on other storage, or --force\n",
+			dir);
+		rc = EX_NEGATIVE;
+		goto out;
+	}
+	rc = make_archive(o, dir, "space-backup", trees, "backup create");
+out:
+	free(var);
+	free(def);
+	return rc;
+}
+
+int cmd_support_bundle(const struct opts *o)
+{
+	static const char *const trees[] = { "/var/log", "/etc/space-release", NULL };
+	char *def = rpath(o, "/var/tmp");
+	const char *dir = o->to ? o->to : def;
+	struct stat sd;
+	int rc;
+
+	if (!def)
+		return fail("support-bundle", -ENOMEM);
+	if (stat(dir, &sd) < 0 || !S_ISDIR(sd.st_mode)) {
+		char w[300];
+		snprintf(w, sizeof(w), "support-bundle: %s", dir);
+		rc = fail(w, errno ? -errno : -ENOTDIR);
+	} else {
+		rc = make_archive(o, dir, "space-support", trees, "support-bundle");
+	}
+	free(def);
+	return rc;
+}

@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* spacectl - the appliance's admin CLI. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libmgmt/buf.h"
+#include "libmgmt/ctl.h"
+#include "libmgmt/hk.h"
+#include "libmgmt/json.h"
+#include "libmgmt/kv.h"
+#include "libmgmt/records.h"
+#include "libmgmt/release.h"
+#include "spacectl.h"
+#include "util.h"
+
+#define USAGE                                                                                \
+	"usage: spacectl [--json] [--root DIR] COMMAND\n"                                     \
+	"  show version          product, release, build\n"                                   \
+	"  show status           release, uptime, mode, services, device communication\n"     \
+	"  show services         the watchdog's services (pid, state, uptime, restarts)\n"    \
+	"  show hotpatches       installed hot patches and their packages\n"                  \
+	"  devices status        device communication state and connected devices\n"          \
+	"  devices block         close the device port, drop devices (persisted)\n"           \
+	"  devices unblock       reopen the device port\n"                                    \
+	"  backup create [--to DIR] [--force]\n"                                              \
+	"                        tar.gz of /etc and /var/lib with a sha256 manifest; DIR must\n" \
+	"                        be on another filesystem than /var unless --force\n"          \
+	"  support-bundle [--to DIR]\n"                                                       \
+	"                        tar.gz of /var/log (hot-patch and upgrade logs included)\n"  \
+	"  logs purge            rotate, purge old logs and stale /tmp files now\n"          \
+	"Options: --json machine-readable output; --root DIR prefix for appliance paths\n"    \
+	"  (env SPACE_ROOT); env WATCHDOG_SOCKET, DEVGATE_SOCKET override the sockets.\n"     \
+	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"        \
+	"      99 timeout; 100 usage; 111 system or I/O failure.\n"
+
+#define CTL_TIMEOUT_MS 10000
+
+char *rpath(const struct opts *o, const char *path)
+{
+	return xasprintf("%s%s", o->root, path);
+}
+
+int fail(const char *what, int err)
+{
+	fprintf(stderr, "spacectl: %s: %s\n", what, space_strerror(err));
+	return err == -ETIMEDOUT ? EX_TIMEOUT : EX_SYSTEM;
+}
+
+static void print_json(struct buf *b)
+{
+	printf("%s\n", b->p ? b->p : "null");
+	buf_free(b);
+}
+
+/* Ask a daemon; on failure print one line and return its exit code. */
+static int ask(const char *sock, const char *req, const char *what, char **rep)
+{
+	int r = ctl_request(sock, req, CTL_TIMEOUT_MS, rep);
+
+	if (r == -SPACE_E_CHILD) {
+		const char *nl = strchr(*rep, '\n');
+		fprintf(stderr, "spacectl: %s: %.*s\n", what, (int)(nl ? nl - *rep - 6 : (long)strlen(*rep) - 6),
+			*rep + 6);
+		return EX_NEGATIVE;
+	}
+	if (r < 0) {
+		char w[160];
+		snprintf(w, sizeof(w), "%s: %s", what, sock);
+		return fail(w, r);
+	}
+	return EX_OK;
+}
+
+/* Field of the n-th record line (0-based) of a reply, "" if absent. */
+static void rec_field(const char *rep, int n, const char *key, char *out, size_t outsz)
+{
+	const char *line = strchr(rep, '\n');
+	char *k, *v;
+	size_t pos = 0;
+
+	out[0] = '\0';
+	while (line && n-- > 0)
+		line = strchr(line + 1, '\n');
+	if (!line || !line[1])
+		return;
+	line++;
+	{
+		const char *nl = strchr(line, '\n');
+		char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+		while (one && kv_field_next(one, &pos, &k, &v) == 1) {
+			if (!strcmp(k, key))
+				snprintf(out, outsz, "%s", v);
+			free(k);
+			free(v);
+		}
+		free(one);
+	}
+}
+
+static int count_records(const char *rep)
+{
+	int n = 0;
+
+	for (const char *p = strchr(rep, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
+}
+
+/* ------------------------------------------------------------ show */
+
+static int show_version(const struct opts *o)
+{
+	char *p = rpath(o, "/etc/space-release");
+	struct release rel;
+	int r = p ? release_read(p, &rel) : -ENOMEM;
+
+	if (r < 0) {
+		char w[300];
+		snprintf(w, sizeof(w), "show version: %s", p ? p : "release file");
+		free(p);
+		return fail(w, r);
+	}
+	free(p);
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "product", rel.product);
+		jw_kstr(&w, "release", rel.version);
+		jw_kstr(&w, "build", rel.build_id);
+		jw_obj_end(&w);
+		print_json(&b);
+	} else {
+		printf("%s %s (build %s)\n", rel.product, rel.version, rel.build_id[0] ? rel.build_id : "-");
+	}
+	return EX_OK;
+}
+
+static int show_hotpatches(const struct opts *o)
+{
+	char *dir = rpath(o, "/etc");
+	struct hotpatch *hp = NULL;
+	int n = dir ? hotpatch_list(dir, &hp) : -ENOMEM;
+
+	free(dir);
+	if (n < 0)
+		return fail("show hotpatches", n);
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_arr_begin(&w);
+		for (int i = 0; i < n; i++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "name", hp[i].name);
+			jw_kstr(&w, "release", hp[i].release);
+			jw_kint(&w, "version", hp[i].number);
+			jw_key(&w, "packages");
+			jw_arr_begin(&w);
+			for (char **p = hp[i].packages; p && *p; p++)
+				jw_str(&w, *p);
+			jw_arr_end(&w);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		print_json(&b);
+	} else if (!n) {
+		printf("no hot patches installed\n");
+	} else {
+		for (int i = 0; i < n; i++) {
+			printf("%s:", hp[i].name);
+			for (char **p = hp[i].packages; p && *p; p++)
+				printf(" %s", *p);
+			printf("\n");
+		}
+	}
+	hotpatch_free(hp, n);
+	return EX_OK;
+}
+
+static int show_services(const struct opts *o)
+{
+	char *rep = NULL, f[7][64];
+	int rc = ask(o->wd_sock, "status", "show services", &rep);
+
+	if (rc) {
+		free(rep);
+		return rc;
+	}
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		records_to_json(rep, &w);
+		print_json(&b);
+	} else {
+		static const char *const keys[] = { "name", "state", "pid", "uptime", "restarts", "last_exit" };
+		printf("%-16s %-9s %7s %9s %8s  %s\n", "SERVICE", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT");
+		for (int i = 0; i < count_records(rep); i++) {
+			for (int k = 0; k < 6; k++)
+				rec_field(rep, i, keys[k], f[k], sizeof(f[k]));
+			printf("%-16s %-9s %7s %8ss %8s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5]);
+		}
+	}
+	/* a service that is not running is the negative answer */
+	for (int i = 0; i < count_records(rep); i++) {
+		rec_field(rep, i, "state", f[6], sizeof(f[6]));
+		if (strcmp(f[6], "running"))
+			rc = EX_NEGATIVE;
+	}
+	free(rep);
+	return rc;
+}
+
+static int show_status(const struct opts *o)
+{
+	char *relp = rpath(o, "/etc/space-release"), *etc = rpath(o, "/etc");
+	char *cl = rpath(o, "/etc/space-cluster.conf");
+	char *wrep = NULL, *drep = NULL, st[64], gate[32] = "unknown";
+	struct release rel;
+	struct hotpatch *hp = NULL;
+	struct sysinfo si;
+	struct stat sb;
+	int r, n, nsvc = 0, nrun = 0, rc = EX_OK;
+	const char *mode;
+
+	if (!relp || !etc || !cl) {
+		rc = fail("show status", -ENOMEM);
+		goto out;
+	}
+	if ((r = release_read(relp, &rel)) < 0) {
+		rc = fail(relp, r);
+		goto out;
+	}
+	n = hotpatch_list(etc, &hp);
+	mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
+	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &wrep) == 0) {
+		nsvc = count_records(wrep);
+		for (int i = 0; i < nsvc; i++) {
+			rec_field(wrep, i, "state", st, sizeof(st));
+			nrun += !strcmp(st, "running");
+		}
+	} else {
+		free(wrep);
+		wrep = NULL;
+	}
+	if (ctl_request(o->dg_sock, "status", CTL_TIMEOUT_MS, &drep) == 0)
+		rec_field(drep, 0, "state", gate, sizeof(gate));
+	if (!wrep || nrun != nsvc)
+		rc = EX_NEGATIVE;
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "product", rel.product);
+		jw_kstr(&w, "release", rel.version);
+		jw_kstr(&w, "build", rel.build_id);
+		jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
+		jw_kstr(&w, "mode", mode);
+		jw_key(&w, "hotpatches");
+		jw_arr_begin(&w);
+		for (int i = 0; i < n; i++)
+			jw_str(&w, hp[i].name);
+		jw_arr_end(&w);
+		jw_key(&w, "services");
+		if (wrep)
+			records_to_json(wrep, &w);
+		else
+			jw_null(&w);
+		jw_kstr(&w, "device_communication", gate);
+		jw_obj_end(&w);
+		print_json(&b);
+	} else {
+		long up = sysinfo(&si) == 0 ? si.uptime : 0;
+		printf("release:   %s %s (build %s)\n", rel.product, rel.version, rel.build_id);
+		printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
+		printf("mode:      %s\n", mode);
+		printf("hotpatch:  %s\n", n > 0 ? hp[n - 1].name : "none");
+		if (wrep)
+			printf("services:  %d of %d running\n", nrun, nsvc);
+		else
+			printf("services:  unknown (watchdog not reachable)\n");
+		printf("devices:   communication %s\n", gate);
+	}
+	hotpatch_free(hp, n > 0 ? n : 0);
+out:
+	free(wrep);
+	free(drep);
+	free(relp);
+	free(etc);
+	free(cl);
+	return rc;
+}
+
+/* ------------------------------------------------------------ devices */
+
+static int devices(const struct opts *o, const char *verb)
+{
+	char *rep = NULL, state[32], port[16], what[64];
+	int rc, n;
+
+	snprintf(what, sizeof(what), "devices %s", verb);
+	rc = ask(o->dg_sock, verb, what, &rep);
+	if (rc) {
+		free(rep);
+		return rc;
+	}
+	rec_field(rep, 0, "state", state, sizeof(state));
+	rec_field(rep, 0, "port", port, sizeof(port));
+	n = count_records(rep) - 1;
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		const char *second = strchr(rep, '\n');
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		record_members(rep, &w);
+		jw_key(&w, "devices");
+		second = second ? strchr(second + 1, '\n') : NULL;
+		records_to_json(second ? second : "", &w);
+		jw_obj_end(&w);
+		print_json(&b);
+	} else {
+		printf("device communication %s (port %s), %d device(s) connected\n", state, port, n);
+		for (int i = 1; i <= n; i++) {
+			char name[64], peer[64];
+			rec_field(rep, i, "name", name, sizeof(name));
+			rec_field(rep, i, "peer", peer, sizeof(peer));
+			printf("  %-24s %s\n", name, peer);
+		}
+	}
+	free(rep);
+	return EX_OK;
+}
+
+/* ------------------------------------------------------------ logs */
+
+static int logs_purge(const struct opts *o)
+{
+	char *conf = rpath(o, "/etc/housekeeping.conf"), *logd = NULL, *tmpd = NULL;
+	struct hk_policy pol;
+	struct hk_store st = { 0 };
+	struct hk_report rep = { 0 };
+	int line = 0, r, rc = EX_OK;
+
+	if (!conf)
+		return fail("logs purge", -ENOMEM);
+	hk_policy_default(&pol);
+	r = hk_policy_load(conf, &pol, &st, &line);
+	if (r < 0 && r != -ENOENT) {
+		char w[300];
+		snprintf(w, sizeof(w), "logs purge: %s line %d", conf, line);
+		rc = fail(w, r);
+		goto out;
+	}
+	/* the policy names appliance paths; with --root they live below it */
+	if (pol.log_dir)
+		pol.log_dir = logd = rpath(o, pol.log_dir);
+	if (pol.tmp_dir)
+		pol.tmp_dir = tmpd = rpath(o, pol.tmp_dir);
+	r = hk_run(&pol, time(NULL), &rep);
+	if (r < 0 && r != -ENOENT) {
+		rc = fail("logs purge", r);
+		goto out;
+	}
+	if (o->json) {
+		struct buf b;
+		struct jw w;
+		buf_init(&b);
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		jw_kint(&w, "rotated", rep.rotated);
+		jw_kint(&w, "purged_logs", rep.purged_logs);
+		jw_kint(&w, "purged_tmp", rep.purged_tmp);
+		jw_kint(&w, "guard_deleted", rep.guard_deleted);
+		jw_kint(&w, "freed_bytes", rep.freed);
+		jw_kint(&w, "warnings", rep.warnings);
+		jw_obj_end(&w);
+		print_json(&b);
+	} else {
+		printf("rotated %d log(s), purged %d old log(s) and %d stale temporary file(s), freed %lld bytes\n",
+		       rep.rotated, rep.purged_logs + rep.guard_deleted, rep.purged_tmp, rep.freed);
+		if (rep.warnings)
+			printf("warning: a log or temporary directory is still over its limit\n");
+	}
+	if (rep.warnings)
+		rc = EX_NEGATIVE;
+out:
+	hk_policy_free(&st);
+	free(conf);
+	free(logd);
+	free(tmpd);
+	return rc;
+}
+
+/* ------------------------------------------------------------ table */
+
+struct command {
+	const char *verb, *object;
+	int (*fn)(const struct opts *o);
+	const char *arg; /* passed to handlers that take a verb */
+};
+
+static int dev_status(const struct opts *o) { return devices(o, "status"); }
+static int dev_block(const struct opts *o) { return devices(o, "block"); }
+static int dev_unblock(const struct opts *o) { return devices(o, "unblock"); }
+
+static const struct command commands[] = {
+	{ "show", "version", show_version, NULL },
+	{ "show", "status", show_status, NULL },
+	{ "show", "services", show_services, NULL },
+	{ "show", "hotpatches", show_hotpatches, NULL },
+	{ "devices", "status", dev_status, NULL },
+	{ "devices", "block", dev_block, NULL },
+	{ "devices", "unblock", dev_unblock, NULL },
+	{ "backup", "create", cmd_backup, NULL },
+	{ "support-bundle", NULL, cmd_support_bundle, NULL },
+	{ "logs", "purge", logs_purge, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },   { "root", required_argument, NULL, 'r' },
+		{ "to", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },   { NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	const char *env;
+	int opt, nargs;
+	char *wd = NULL, *dg = NULL;
+	int rc;
+
+	o.root = (env = getenv("SPACE_ROOT")) ? env : "";
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'j': o.json = 1; break;
+		case 'r': o.root = optarg; break;
+		case 't': o.to = optarg; break;
+		case 'f': o.force = 1; break;
+		case 'h': fputs(USAGE, stdout); return EX_OK;
+		default: fputs(USAGE, stderr); return EX_USAGE;
+		}
+	}
+	if (!strcmp(o.root, "/"))
+		o.root = "";
+	nargs = argc - optind;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		int want = c->object ? 2 : 1;
+
+		if (nargs != want || strcmp(argv[optind], c->verb) ||
+		    (c->object && strcmp(argv[optind + 1], c->object)))
+			continue;
+		if (o.to && c->fn != cmd_backup && c->fn != cmd_support_bundle)
+			break;
+		if (o.force && c->fn != cmd_backup)
+			break;
+		o.wd_sock = getenv("WATCHDOG_SOCKET");
+		o.dg_sock = getenv("DEVGATE_SOCKET");
+		if (!o.wd_sock)
+			o.wd_sock = wd = rpath(&o, "/run/watchdog.sock");
+		if (!o.dg_sock)
+			o.dg_sock = dg = rpath(&o, "/run/devgate.sock");
+		if (!o.wd_sock || !o.dg_sock)
+			return EX_SYSTEM;
+		rc = c->fn(&o);
+		free(wd);
+		free(dg);
+		return rc;
+	}
+	fputs(USAGE, stderr);
+	return EX_USAGE;
+}

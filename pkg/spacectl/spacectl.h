@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* spacectl.h - shared state of the admin CLI's subcommands. */
+#ifndef SPACECTL_H
+#define SPACECTL_H
+
+/* Exit-code contract (documented in --help). */
+enum {
+	EX_OK = 0,
+	EX_NEGATIVE = 1,   /* a negative answer: refused, not running, ... */
+	EX_TIMEOUT = 99,
+	EX_USAGE = 100,
+	EX_SYSTEM = 111,
+};
+
+struct opts {
+	const char *root;       /* "" or a prefix for every appliance path */
+	const char *wd_sock, *dg_sock;
+	const char *to;         /* --to DIR */
+	int json, force;
+};
+
+/* root + path (malloc'd). */
+char *rpath(const struct opts *o, const char *path);
+/* Print "spacectl: what: reason" and return the exit code for err. */
+int fail(const char *what, int err);
+
+int cmd_backup(const struct opts *o);
+int cmd_support_bundle(const struct opts *o);
+
+#endif

@@ -1,0 +1,124 @@
+#!/bin/bash
+# spacectl.sh - the admin CLI against a temp root: show version / status /
+# services / hotpatches, devices block/unblock seen by a device, backup
+# (same-filesystem refusal, manifest verifies, symlinks kept as links),
+# support bundle with hot-patch and upgrade logs, logs purge, exit codes.
+set -u
+BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
+T=$(mktemp -d /tmp/spacectl-test.XXXXXX) || exit 1
+DPORT=$((20000 + RANDOM % 20000))
+fails=0
+WD_PID=
+SHM=
+cleanup() {
+	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
+	[ -n "$SHM" ] && rm -rf "$SHM"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+pass() { echo "ok - $*"; }
+fail() { echo "not ok - $*"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+wait_for() {
+	local n=$(($1 * 10)); shift
+	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+sc() { "$BIN/spacectl" --root "$T" "$@"; }
+rc_of() { "$@" >/dev/null 2>&1; echo $?; }
+
+mkdir -p "$T/etc/watchdog.d" "$T/var/lib/devgate" "$T/var/log/hotpatch" "$T/var/backups" "$T/run" "$T/tmp"
+printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+printf 'mgmtd\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
+printf 'mgmtd\nwatchdog\n' > "$T/etc/.Space-21.3R1-Hotpatch-v2"
+echo "admin:\$6\$x\$y:1::::::" > "$T/etc/shadow"
+ln -s /etc/hostname "$T/etc/evil-link"
+echo "patch v2 applied" > "$T/var/log/hotpatch/Space-21.3R1-Hotpatch-v2.log"
+echo "upgraded from 21.2R1" > "$T/var/log/upgrade.log"
+cat > "$T/etc/watchdog.d/devgate.conf" <<EOF
+exec = $BIN/devgate -c /nonexistent -p $DPORT -s $T/run/devgate.sock -S $T/var/lib/devgate
+order = 10
+ready_socket = unix:$T/run/devgate.sock
+output = $T/devgate.log
+EOF
+cat > "$T/etc/watchdog.d/sleeper.conf" <<EOF
+exec = /bin/sleep 1000
+order = 20
+EOF
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/wd.log" &
+WD_PID=$!
+wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status sleeper >/dev/null 2>&1"
+
+check "show version" test "$(sc show version)" = "space 21.3R1.3 (build 42)"
+check "show version --json" test "$(sc --json show version)" = '{"product":"space","release":"21.3R1.3","build":"42"}'
+check "show hotpatches" test "$(sc show hotpatches | tr '\n' '|')" = "Space-21.3R1-Hotpatch-v1: mgmtd|Space-21.3R1-Hotpatch-v2: mgmtd watchdog|"
+check "show hotpatches --json" sh -c "'$BIN/spacectl' --root '$T' --json show hotpatches | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[1][\"packages\"]==[\"mgmtd\",\"watchdog\"]'"
+check "show services lists both, exit 0" sh -c "'$BIN/spacectl' --root '$T' show services > '$T/out' && grep -q '^sleeper  *running' '$T/out' && grep -q '^devgate  *running' '$T/out'"
+check "show status" sh -c "'$BIN/spacectl' --root '$T' show status | grep -q 'services:  2 of 2 running'"
+check "show status --json names the hot patch and gate" sh -c "'$BIN/spacectl' --root '$T' --json show status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"hotpatches\"][-1].endswith(\"v2\") and d[\"device_communication\"]==\"open\" and d[\"mode\"]==\"standalone\"'"
+"$BIN/watchdogctl" -s "$T/run/watchdog.sock" stop sleeper >/dev/null
+check "a stopped service: show services exits 1" test "$(rc_of sc show services)" = 1
+check "... and show status too" test "$(rc_of sc show status)" = 1
+
+# devices
+exec 3<>/dev/tcp/127.0.0.1/$DPORT
+echo "HELLO switch-9" >&3
+read -r -t 3 line <&3
+check "devices status lists the device" sh -c "'$BIN/spacectl' --root '$T' devices status | grep -q 'switch-9'"
+check "devices block" sh -c "'$BIN/spacectl' --root '$T' devices block | grep -q '^device communication blocked'"
+read -r -t 3 line <&3
+check "device saw BYE" test "$line" = "BYE blocked"
+exec 3>&-
+check "devices status --json blocked" sh -c "'$BIN/spacectl' --root '$T' --json devices status | grep -q '\"state\":\"blocked\"'"
+check "devices unblock" sh -c "'$BIN/spacectl' --root '$T' devices unblock | grep -q '^device communication open'"
+
+# backup
+check "backup on the same filesystem as /var refused: exit 1" test "$(rc_of sc backup create --to "$T/var/backups")" = 1
+check "nothing half-written after the refusal" test -z "$(ls -A "$T/var/backups")"
+check "backup --force" sh -c "'$BIN/spacectl' --root '$T' backup create --to '$T/var/backups' --force > '$T/out'"
+B=$(ls "$T"/var/backups/space-backup-*.tar.gz 2>/dev/null | head -1)
+check "backup named with a timestamp" test -n "$B"
+check "backup is mode 0600 (holds /etc/shadow)" test "$(stat -c %a "$B" 2>/dev/null)" = 600
+check "backup holds /etc, /var/lib and the manifest" sh -c "tar tzf '$B' | grep -qx 'etc/shadow' && tar tzf '$B' | grep -qx 'var/lib/devgate/state' && tar tzf '$B' | grep -qx MANIFEST.sha256"
+mkdir -p "$T/x" && tar xzf "$B" -C "$T/x"
+check "manifest verifies with sha256sum" sh -c "cd '$T/x' && sha256sum --quiet -c MANIFEST.sha256"
+check "symlink stored as a link, not followed" sh -c "tar tvzf '$B' | grep -q '^l.* etc/evil-link -> /etc/hostname'"
+check "printed sha256 matches the file" grep -q "$(sha256sum "$B" | cut -d' ' -f1)" "$T/out"
+if [ -d /dev/shm ] && [ "$(stat -c %d /dev/shm)" != "$(stat -c %d "$T/var")" ]; then
+	SHM=$(mktemp -d /dev/shm/spacectl-test.XXXXXX)
+	check "backup to another filesystem without --force" sh -c "'$BIN/spacectl' --root '$T' --json backup create --to '$SHM' | grep -q '\"sha256\"'"
+fi
+check "backup to a missing directory: exit 111" test "$(rc_of sc backup create --to "$T/nope")" = 111
+
+# support bundle
+check "support-bundle" sh -c "'$BIN/spacectl' --root '$T' support-bundle --to '$T/tmp' >/dev/null"
+S=$(ls "$T"/tmp/space-support-*.tar.gz 2>/dev/null | head -1)
+check "bundle has hot-patch and upgrade logs" sh -c "tar tzf '$S' | grep -qx 'var/log/hotpatch/Space-21.3R1-Hotpatch-v2.log' && tar tzf '$S' | grep -qx 'var/log/upgrade.log' && tar tzf '$S' | grep -qx 'etc/space-release'"
+
+# logs purge
+cat > "$T/etc/housekeeping.conf" <<EOF
+log_dir = /var/log
+rotate_size = 1000
+rotate_keep = 3
+purge_age = 1d
+tmp_dir = /tmp
+tmp_age = 1h
+EOF
+head -c 3000 /dev/zero > "$T/var/log/big.log"
+echo old > "$T/var/log/old.log.4"; touch -d '3 days ago' "$T/var/log/old.log.4"
+echo stale > "$T/tmp/stale"; touch -d '2 hours ago' "$T/tmp/stale"
+check "logs purge" test "$(sc logs purge)" = "rotated 1 log(s), purged 1 old log(s) and 1 stale temporary file(s), freed 10 bytes"
+check "big log rotated" test -s "$T/var/log/big.log.1"
+check "old rotated log gone" test ! -e "$T/var/log/old.log.4"
+check "live logs kept" test -e "$T/var/log/upgrade.log"
+
+# exit codes
+check "usage: exit 100" test "$(rc_of sc show nothing)" = 100
+check "--to on a command without it: exit 100" test "$(rc_of sc show version --to /tmp)" = 100
+check "--help: exit 0" test "$(rc_of sc --help)" = 0
+kill "$WD_PID"; wait "$WD_PID"; WD_PID=
+check "watchdog down: show services exits 111" test "$(rc_of sc show services)" = 111
+check "... with one line naming the socket" sh -c "'$BIN/spacectl' --root '$T' show services 2>&1 | grep -qx 'spacectl: show services: $T/run/watchdog.sock: .*'"
+
+if [ "$fails" -ne 0 ]; then echo "spacectl.sh: $fails failure(s)"; exit 1; fi
+echo "spacectl.sh: all passed"
