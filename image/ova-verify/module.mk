@@ -10,3 +10,37 @@ OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova/manifest.c image/ova/tar.c
 PROGRAMS += ova-verify
 ova-verify_SRCS = image/ova-verify/main.c $(OVA_VERIFY_SRCS)
 ova-verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS)
+
+# `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:
+# manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header.
+# Each runs FUZZ_TIME seconds from the committed seeds in fuzz/corpus/;
+# a crash leaves its input in $(O)/fuzz/artifacts and fails the target.
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 25
+FUZZ_TARGETS := manifest cert vmdk tar
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -Ipkg/lib $(PC_CFLAGS)
+fuzz_manifest_SRCS := image/ova/manifest.c pkg/lib/util.c
+fuzz_cert_SRCS     := image/ova/manifest.c pkg/lib/util.c
+fuzz_vmdk_SRCS     := image/vmdk/vmdk.c pkg/lib/util.c
+fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c pkg/lib/util.c
+
+$(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/tar.c image/vmdk/vmdk.c pkg/lib/util.c
+	$(quiet) FUZZCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_$*_SRCS) $(CRYPTO_LIBS) $(DEFLATE_LIBS)
+
+.PHONY: fuzz
+fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
+	$(Q)mkdir -p $(O)/fuzz/artifacts
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus/$$t && cp image/ova-verify/fuzz/corpus/$$t/* $(O)/fuzz/corpus/$$t/ && \
+		echo "== fuzz $$t ($(FUZZ_TIME) s)" && \
+		if $(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=80000 -print_final_stats=1 \
+			-artifact_prefix=$(O)/fuzz/artifacts/$$t- $(O)/fuzz/corpus/$$t > $(O)/fuzz/$$t.log 2>&1; then \
+			grep -E 'stat::number_of_executed_units|stat::new_units_added' $(O)/fuzz/$$t.log; \
+		else \
+			grep -A30 -E '^==[0-9]+==ERROR|runtime error|deadly signal' $(O)/fuzz/$$t.log | head -40; \
+			echo "fuzz $$t: crash, input in $(O)/fuzz/artifacts, log $(O)/fuzz/$$t.log"; exit 1; \
+		fi; \
+	done

@@ -82,6 +82,10 @@ int vmdk_parse_header(const unsigned char blk[VMDK_SECTOR], struct vmdk_header *
 		FAIL("compressed flag without deflate");
 	if (h->desc_size > 2048 || (h->desc_size && h->desc_offset == 0))
 		FAIL("descriptor offset/size out of range");
+	/* offsets are sectors; bounding them keeps every `* 512` in range */
+	if (h->desc_offset >= (1ull << 48) || h->rgd_offset >= (1ull << 48) || h->overhead >= (1ull << 48) ||
+	    (h->gd_offset >= (1ull << 48) && h->gd_offset != VMDK_GD_AT_END))
+		FAIL("metadata offset beyond 128 PiB");
 	return 0;
 }
 
@@ -260,8 +264,7 @@ int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsign
 		r = vmdk_parse_header(tail + VMDK_SECTOR, &info->header, why);
 		if (r < 0)
 			return r;
-		if (info->header.gd_offset == VMDK_GD_AT_END ||
-		    info->header.gd_offset * VMDK_SECTOR >= file_size)
+		if (info->header.gd_offset == VMDK_GD_AT_END || info->header.gd_offset >= file_size / VMDK_SECTOR)
 			FAIL("footer does not locate the grain directory inside the file");
 		if (info->header.capacity != lead.capacity || info->header.grain_size != lead.grain_size ||
 		    info->header.flags != lead.flags)

@@ -125,6 +125,15 @@ int main(void)
 		memcpy(blk, a, 512);
 		blk[74] = '\n'; /* newline test mangled (FTP ASCII mode) */
 		is_int(vmdk_parse_header(blk, &h, &why), -SPACE_E_FORMAT, "mangled newline bytes rejected");
+		/* found by make fuzz: a huge descriptor offset overflowed `* 512` */
+		memcpy(blk, a, 512);
+		memset(blk + 28, 0xff, 7);
+		is_int(vmdk_parse_header(blk, &h, &why), -SPACE_E_FORMAT, "descriptor offset near 2^56 rejected");
+		{
+			struct vmdk_info vi;
+			is_int(vmdk_info_from_bytes(blk, 512, blk, 512, 512, &vi, &why), -SPACE_E_FORMAT,
+			       "info_from_bytes refuses it without arithmetic overflow");
+		}
 	}
 	/* descriptor parser */
 	{
