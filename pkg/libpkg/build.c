@@ -194,6 +194,8 @@ static int apply_attrs(struct builder *b, const char *file)
 				     "%s: line %zu: MAJOR MINOR are for (only) device nodes", file, lineno);
 			goto out;
 		}
+		while (f[0][0] == '/' && f[0][1])
+			f[0]++; /* "/dev/console" and "dev/console" are the same */
 		r = pkg_path_check(f[0]);
 		if (r < 0) {
 			r = pkg_fail(b->err, r, "%s: line %zu: path not allowed", file, lineno);

@@ -30,7 +30,7 @@ printf 'setting=1\n' >st/etc/hello.conf
 ln -s hello st/usr/bin/hi
 printf 'doc\n' >st/usr/share/doc/README
 head -c 9000000 /dev/urandom >st/usr/share/doc/big # several gzip members
-printf 'etc/hello.conf f 0640 0 42\nvar d 0755 0 0\nvar/spool d 1777 0 0\n' >attrs
+printf '# comment\n/etc/hello.conf f 0640 0 42\nvar d 0755 0 0\n\nvar/spool d 1777 0 0\n' >attrs
 B=(build --name hello --version 1.0 --release 1 --arch amd64 --summary "Hello world"
    --depends base,libc --config /etc/hello.conf --attrs attrs)
 
@@ -121,6 +121,14 @@ mkdir -p dev/dev; printf 'dev/dev/null c 0666 0 0 1 3\n' >devattrs
 expect_rc 3 "device without --base-files refused at build" "$PKG" build --name d --version 1 --attrs devattrs dev d.pkg
 check "device refusal message" one_line_error "build d.pkg: dev/dev/null: device file"
 check "refused build left no output" test ! -e d.pkg
+printf 'usr/bin/nothere f 0755 0 0\n' >badattrs
+expect_rc 3 "attrs cannot add a file" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+check "attrs add message" one_line_error "build x.pkg: badattrs: line 1: usr/bin/nothere: not in the staging tree"
+printf 'usr/bin/hello d 0755 0 0\n' >badattrs
+expect_rc 3 "attrs type must match the tree" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+printf 'usr/bin/hello f 0755 0\n' >badattrs
+expect_rc 3 "attrs line with a missing field" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+check "attrs syntax message" one_line_error "build x.pkg: badattrs: line 1: expected 'PATH TYPE MODE UID GID"
 mkdir -p nl; printf x >"nl/bad
 name"
 expect_rc 3 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
