@@ -89,6 +89,8 @@ struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path);
 int pkg_path_check(const char *path);
 /* Name/version/release/arch token rule: [A-Za-z0-9][A-Za-z0-9+.~_-]*. */
 bool pkg_token_ok(const char *s);
+/* Versions also allow ':' (a Debian epoch), not first or last. */
+bool pkg_version_ok(const char *s);
 
 /* ------------------------------------------------------------------ build */
 struct pkg_build_opts {

@@ -45,6 +45,21 @@ void pkg_meta_free(struct pkg_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A version may also carry a Debian epoch ("1:1.35.0-4+b3"). */
+bool pkg_version_ok(const char *s)
+{
+	char buf[129];
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n + 1);
+	for (char *p = buf; *p; p++)
+		if (*p == ':' && p > buf && p[1])
+			*p = '.';
+	return pkg_token_ok(buf);
+}
+
 bool pkg_token_ok(const char *s)
 {
 	if (!s || !*s || strlen(s) > 128)
@@ -121,7 +136,7 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 {
 	if (!pkg_token_ok(m->name))
 		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid name");
-	if (!pkg_token_ok(m->version))
+	if (!pkg_version_ok(m->version))
 		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid version");
 	if (!pkg_token_ok(m->release))
 		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid release");

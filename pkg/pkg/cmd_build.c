@@ -77,9 +77,10 @@ int cmd_build(int argc, char **argv, const struct pkg_opts *po)
 		rc = pkg_usage("build", "--name and --version are required");
 		goto out;
 	}
-	if (!pkg_token_ok(o.name) || !pkg_token_ok(o.version) ||
+	if (!pkg_token_ok(o.name) || !pkg_version_ok(o.version) ||
 	    (o.release && !pkg_token_ok(o.release)) || (o.arch && !pkg_token_ok(o.arch))) {
-		rc = pkg_usage("build", "name, version, release and arch must match [A-Za-z0-9][A-Za-z0-9+.~_-]*");
+		rc = pkg_usage("build", "name, version, release and arch must match "
+					     "[A-Za-z0-9][A-Za-z0-9+.~_-]* (version: also ':')");
 		goto out;
 	}
 	if (sde && *sde) {

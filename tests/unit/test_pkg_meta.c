@@ -12,7 +12,7 @@
 static const char good[] =
 	"pkgformat 1\n"
 	"name base-files\n"
-	"version 12.4+deb12u1\n"
+	"version 1:12.4+deb12u1\n"
 	"release 3\n"
 	"arch amd64\n"
 	"summary Debian base system, with spaces\n"
@@ -66,7 +66,7 @@ int main(void)
 	r = parse(good, &m, &err);
 	is_int(r, 0, "good metadata parses (%s)", err.msg);
 	if (r == 0) {
-		ok(!strcmp(m.name, "base-files") && !strcmp(m.version, "12.4+deb12u1") &&
+		ok(!strcmp(m.name, "base-files") && !strcmp(m.version, "1:12.4+deb12u1") &&
 		   !strcmp(m.release, "3") && !strcmp(m.arch, "amd64"), "header fields");
 		ok(!strcmp(m.summary, "Debian base system, with spaces"), "summary keeps spaces");
 		ok(m.n_depends == 2 && !strcmp(m.depends[1], "busybox"), "depends");
@@ -118,7 +118,7 @@ int main(void)
 	bad("name base-files\n", "", -SPACE_E_FORMAT, "missing name");
 	bad("name base-files\n", "name base files\n", -SPACE_E_FORMAT, "name with a space");
 	bad("name base-files\n", "name -x\n", -SPACE_E_FORMAT, "name starting with '-'");
-	bad("version 12.4+deb12u1\n", "version 1\nversion 2\n", -SPACE_E_FORMAT, "repeated key");
+	bad("version 1:12.4+deb12u1\n", "version 1\nversion 2\n", -SPACE_E_FORMAT, "repeated key");
 	bad("arch amd64\n", "arch amd64\ncolour blue\n", -SPACE_E_FORMAT, "unknown key");
 	bad("base-files 1\n", "base-files yes\n", -SPACE_E_FORMAT, "base-files not 0/1");
 	bad("base-files 1\n", "base-files 0\n", -SPACE_E_FORMAT, "device in a non-base-files package");
@@ -158,6 +158,9 @@ int main(void)
 	bad("file etc/with%20space 0644 0 0 0 " SHA "\n", "file etc/with%20space 0644 0 0 0 " SHA "",
 	    -SPACE_E_FORMAT, "no final newline");
 
+	ok(pkg_version_ok("1:1.35.0-4+b3") && !pkg_version_ok(":1") && !pkg_version_ok("1:") &&
+	   !pkg_token_ok("1:2"), "a Debian epoch is allowed in versions only");
+	bad("version 1:12.4+deb12u1\n", "version 12.4 deb12u1\n", -SPACE_E_FORMAT, "version with a space");
 	ok(parse("", &m, &err) == -SPACE_E_FORMAT, "empty input refused");
 	ok(pkg_meta_parse("pkgformat 1\n\0x\n", 14, 0, &m, &err) == -SPACE_E_FORMAT, "NUL byte refused");
 	ok(pkg_path_check("a/b c/d") == 0, "path with a space is allowed");
