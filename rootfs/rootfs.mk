@@ -30,6 +30,9 @@ PKG        := $(BIN)/pkg
 # host-only build tools say so with NAME_HOST_ONLY := 1).
 APPLIANCE_PROGRAMS = $(foreach p,$(PROGRAMS),$(if $($(p)_HOST_ONLY),,$(if $(filter pkg/%,$(firstword $($(p)_SRCS))),$(p))))
 prog_dir = $(patsubst %/,%,$(dir $(firstword $($(1)_SRCS))))
+# A folder's files/ tree (config, service definitions) belongs to the program
+# named like the folder; another program in it may have files-<name>/.
+prog_files = $(call prog_dir,$(1))/$(if $(filter $(1),$(notdir $(call prog_dir,$(1)))),files,files-$(1))
 
 DEB_PKGS  = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(DEB_NAMES)))
 PROG_PKGS = $(addprefix $(PKGDIR)/,$(addsuffix .pkg,$(APPLIANCE_PROGRAMS)))
@@ -61,10 +64,10 @@ $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs
 
 # $(call prog_pkg,NAME): the package of one appliance program.
 define prog_pkg
-$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_dir,$(1))/files 2>/dev/null)
+$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null)
 	$$(quiet) PKG $$@
 	$$(Q)rm -rf $(STAGE)/prog-$(1) && mkdir -p $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin) $$(@D)
-	$$(Q)if [ -d $(call prog_dir,$(1))/files ]; then cp -a $(call prog_dir,$(1))/files/. $(STAGE)/prog-$(1)/; fi
+	$$(Q)if [ -d $(call prog_files,$(1)) ]; then cp -a $(call prog_files,$(1))/. $(STAGE)/prog-$(1)/; fi
 	$$(Q)cp $(BIN)/$(1) $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
 	$$(Q)strip --strip-unneeded $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
 	$$(Q)$(PKG) build --name $(1) --version $(VERSION) --release 1 --arch amd64 \
