@@ -108,8 +108,8 @@ $(ASAN)/%.o: %.c | $(O)/stamp/host-deps
 # UNIT_TESTS, TOOL_TESTS and their sources.
 include $(sort $(wildcard */module.mk */*/module.mk))
 include pkg/debs.mk
-include kernel-config/kernel.mk
 include rootfs/rootfs.mk
+include kernel-config/kernel.mk
 include image/disk.mk
 include tests/tests.mk
 

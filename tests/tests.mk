@@ -27,9 +27,8 @@ bench: programs
 	done
 
 # ---------------------------------------------------------------- images
-test-image: $(DISK_RAW)
+test-image: $(DISK_RAW) check-kernel
 	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS)
-	$(Q)$(MAKE) check-kernel
 
 # ---------------------------------------------------------------- QEMU
 # The e2e image is the same build with a test-only admin password (a second
