@@ -31,4 +31,8 @@ struct hotpatch {
 int hotpatch_list(const char *dir, struct hotpatch **out);
 void hotpatch_free(struct hotpatch *v, int n);
 
+/* Write the list as a JSON array of {name, release, version, packages}. */
+struct jw;
+void hotpatch_json(struct jw *w, const struct hotpatch *v, int n);
+
 #endif

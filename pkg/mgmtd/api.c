@@ -189,20 +189,7 @@ static void hotpatches(struct api *a, struct api_resp *r)
 	}
 	r->status = 200;
 	jw_init(&w, &r->body);
-	jw_arr_begin(&w);
-	for (int i = 0; i < n; i++) {
-		jw_obj_begin(&w);
-		jw_kstr(&w, "name", hp[i].name);
-		jw_kstr(&w, "release", hp[i].release);
-		jw_kint(&w, "version", hp[i].number);
-		jw_key(&w, "packages");
-		jw_arr_begin(&w);
-		for (char **p = hp[i].packages; p && *p; p++)
-			jw_str(&w, *p);
-		jw_arr_end(&w);
-		jw_obj_end(&w);
-	}
-	jw_arr_end(&w);
+	hotpatch_json(&w, hp, n);
 	hotpatch_free(hp, n);
 }
 

@@ -159,20 +159,7 @@ static int show_hotpatches(const struct opts *o)
 		struct jw w;
 		buf_init(&b);
 		jw_init(&w, &b);
-		jw_arr_begin(&w);
-		for (int i = 0; i < n; i++) {
-			jw_obj_begin(&w);
-			jw_kstr(&w, "name", hp[i].name);
-			jw_kstr(&w, "release", hp[i].release);
-			jw_kint(&w, "version", hp[i].number);
-			jw_key(&w, "packages");
-			jw_arr_begin(&w);
-			for (char **p = hp[i].packages; p && *p; p++)
-				jw_str(&w, *p);
-			jw_arr_end(&w);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
+		hotpatch_json(&w, hp, n);
 		print_json(&b);
 	} else if (!n) {
 		printf("no hot patches installed\n");

@@ -7,7 +7,6 @@ set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/spacectl-test.XXXXXX) || exit 1
 DPORT=$((20000 + RANDOM % 20000))
-fails=0
 WD_PID=
 SHM=
 cleanup() {
@@ -16,14 +15,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-wait_for() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
+. "$(dirname "$0")/mgmt-lib.sh"
 sc() { "$BIN/spacectl" --root "$T" "$@"; }
 rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 

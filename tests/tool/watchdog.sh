@@ -6,23 +6,14 @@
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/watchdog-test.XXXXXX)
-fails=0
 WD_PID=
 cleanup() {
 	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+. "$(dirname "$0")/mgmt-lib.sh"
 ctl() { "$BIN/watchdogctl" -s "$T/wd.sock" "$@"; }
-# wait_for SECONDS COMMAND...: poll until the command succeeds
-wait_for() {
-	local n=$(($1 * 10)); shift
-	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
-	return 1
-}
 field() { ctl status "$1" | awk -v f="$2" 'NR==2 { print $f }'; }
 
 mkdir -p "$T/conf" "$T/log"
