@@ -253,6 +253,7 @@ void tree_free(struct tree_list *t)
 		free(t->v);
 		t->v = NULL;
 		t->n = 0;
+		t->bytes = 0;
 	}
 }
 
@@ -323,6 +324,7 @@ static int walk_dir(struct walk *w, int dfd, size_t self, int depth)
 			goto out;
 		}
 		idx = w->t->n;
+		w->t->bytes += (uint64_t)st.st_blocks * 512;
 		r = push(w, path, self, st.st_mode);
 		if (r < 0) {
 			free(path);
@@ -356,6 +358,7 @@ int tree_walk(const char *dir, struct tree_list *out, char *why, size_t whylen)
 
 	out->v = NULL;
 	out->n = 0;
+	out->bytes = 0;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;

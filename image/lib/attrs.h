@@ -50,6 +50,7 @@ struct tree_entry {
 struct tree_list {
 	struct tree_entry *v;
 	size_t n;
+	uint64_t bytes; /* sum of the entries' allocated sizes (st_blocks) */
 };
 
 /* Walks dir without following symlinks (children sorted by name, parents

@@ -265,14 +265,11 @@ static int put_esp(struct build *b, const char *kernel, const char *initrd)
 	if (r < 0)
 		goto out;
 
-	r = grub_mkimage("x86_64-efi", efi, p_early, p_efi);
+	r = grub_mkimage("x86_64-efi", efi, p_early, p_efi, detail, sizeof(detail));
+	if (r == 0)
+		r = grub_mkimage("i386-pc", pc, p_early, p_core, detail, sizeof(detail));
 	if (r < 0) {
-		img_say(s->detail, s->detail_len, "grub-mkimage x86_64-efi failed (modules in %s?)", efi);
-		goto out;
-	}
-	r = grub_mkimage("i386-pc", pc, p_early, p_core);
-	if (r < 0) {
-		img_say(s->detail, s->detail_len, "grub-mkimage i386-pc failed (modules in %s?)", pc);
+		img_say(s->detail, s->detail_len, "grub: %s", detail);
 		goto out;
 	}
 	ep.out_path = p_img;
@@ -352,6 +349,19 @@ int disk_write(const struct disk_spec *s, const struct disk_layout *l, const cha
 	r = resolve_boot(s, kernel, initrd);
 	if (r < 0)
 		return r;
+	if (!disk_layout_find(l, "esp") || gpt_part_bytes(disk_layout_find(l, "esp")) < FS_ESP_MIN) {
+		img_say(s->detail, s->detail_len, "the ESP needs at least %u MiB (FAT32)",
+			(unsigned)(FS_ESP_MIN >> 20));
+		return -ENOSPC;
+	}
+	for (int i = 0; i < 3; i++) {
+		static const char *const fs[] = { "root-a", "root-b", "data" };
+		const struct gpt_part *p = disk_layout_find(l, fs[i]);
+		if (!p || gpt_part_bytes(p) < 16 * MIB) {
+			img_say(s->detail, s->detail_len, "%s needs at least 16 MiB", fs[i]);
+			return -ENOSPC;
+		}
+	}
 	r = gpt_write(fd, l);
 	if (r == 0)
 		r = put_ext4(&b, "root-a", s->rootfs, s->attrs_path);

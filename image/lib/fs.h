@@ -40,9 +40,11 @@ struct ext4_params {
  * epoch. See attrs.h for the attributes format. */
 int fs_make_ext4(const struct ext4_params *p);
 
+#define FS_ESP_MIN (34u << 20) /* FAT32 needs 65525 clusters */
+
 struct esp_params {
 	const char *out_path;
-	uint64_t size;         /* bytes, >= 33 MiB (FAT32) */
+	uint64_t size;         /* bytes, >= FS_ESP_MIN */
 	const char *stage_dir; /* its contents become the ESP root */
 	uint32_t volume_id;    /* FAT serial, shown by GRUB/blkid as XXXX-XXXX */
 	const char *label;     /* <= 11 characters */

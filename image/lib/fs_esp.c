@@ -65,7 +65,7 @@ int fs_set_tree_times(const char *path, long long epoch)
 
 int fs_make_esp(const struct esp_params *p)
 {
-	char volid[16], blocks[32], *env_sde = NULL, **names = NULL;
+	char volid[16], blocks[32], *env_sde = NULL, *errf = NULL, **names = NULL;
 	const char **argv = NULL;
 	size_t n = 0;
 	struct stat st;
@@ -74,8 +74,13 @@ int fs_make_esp(const struct esp_params *p)
 
 	if (p->detail && p->detail_len)
 		p->detail[0] = '\0';
-	if (!p->out_path || !p->stage_dir || !p->label || p->size < (33u << 20))
+	if (!p->out_path || !p->stage_dir || !p->label)
 		return -EINVAL;
+	if (p->size < FS_ESP_MIN) {
+		img_say(p->detail, p->detail_len, "an ESP (FAT32) needs at least %u MiB",
+			(unsigned)(FS_ESP_MIN >> 20));
+		return -ENOSPC;
+	}
 	r = fs_set_tree_times(p->stage_dir, p->epoch);
 	if (r < 0) {
 		img_say(p->detail, p->detail_len, "%s: %s", p->stage_dir, space_strerror(r));
@@ -88,21 +93,21 @@ int fs_make_esp(const struct esp_params *p)
 	snprintf(volid, sizeof(volid), "%08X", p->volume_id);
 	snprintf(blocks, sizeof(blocks), "%llu", (unsigned long long)(p->size / 1024));
 	env_sde = xasprintf("SOURCE_DATE_EPOCH=%lld", p->epoch);
-	if (!env_sde)
-		return -ENOMEM;
+	errf = xasprintf("%s.err", p->out_path);
+	if (!env_sde || !errf) {
+		r = -ENOMEM;
+		goto out;
+	}
 	const char *const env[] = { env_sde, "MTOOLS_SKIP_CHECK=1", "LC_ALL=C", "TZ=UTC", NULL };
-	struct run_opts o = { env, "/dev/null", "/dev/null", NULL };
 	{
 		/* --invariant pins what mkfs.fat would take from the clock or
 		 * randomness; -i still sets our volume id. */
 		const char *mkfs[] = { "mkfs.vfat", "--invariant", "-F", "32", "-S", "512",
 				       "-i", volid, "-n", p->label, is_blk ? p->out_path : "-C",
 				       is_blk ? blocks : p->out_path, is_blk ? NULL : blocks, NULL };
-		r = run_argv_ex(mkfs, &o);
-		if (r < 0) {
-			img_say(p->detail, p->detail_len, "mkfs.vfat failed");
+		r = img_run(mkfs, env, NULL, errf, p->detail, p->detail_len);
+		if (r < 0)
 			goto out;
-		}
 	}
 	/* mcopy -s -m -i IMG STAGE/<each entry> ::/ (sorted: same order, same
 	 * directory layout every time). */
@@ -142,14 +147,15 @@ int fs_make_esp(const struct esp_params *p)
 		argv[a++] = "::/";
 		argv[a] = NULL;
 	}
-	r = run_argv_ex(argv, &o);
-	if (r < 0)
-		img_say(p->detail, p->detail_len, "mcopy failed (ESP too small?)");
+	r = img_run(argv, env, NULL, errf, p->detail, p->detail_len);
 out:
 	if (d)
 		closedir(d);
 	img_free_names(names, n);
 	free(argv);
 	free(env_sde);
+	if (errf)
+		unlink(errf);
+	free(errf);
 	return r;
 }

@@ -107,7 +107,7 @@ int fs_make_ext4(const struct ext4_params *p)
 	char uuid[37], size_k[32], *conf = NULL, *env_fake = NULL, *env_conf = NULL;
 	char *ls_script = NULL, *ls_out = NULL, *apply = NULL, *errf = NULL;
 	char *scr1 = NULL, *scr2 = NULL, *opts = NULL, *text = NULL, *dev = NULL;
-	struct tree_list tree = { NULL, 0 };
+	struct tree_list tree = { NULL, 0, 0 };
 	struct attr_list attrs = { NULL, 0 };
 	size_t len;
 	int r;
@@ -156,6 +156,16 @@ int fs_make_ext4(const struct ext4_params *p)
 		r = tree_walk(p->tree, &tree, p->detail, p->detail_len);
 		if (r < 0)
 			goto out;
+		/* Not exact (metadata, journal), but catches the common case
+		 * with a clear message instead of mke2fs's. */
+		if (tree.bytes > p->size) {
+			img_say(p->detail, p->detail_len,
+				"tree %s (%llu MiB) does not fit in %llu MiB", p->tree,
+				(unsigned long long)(tree.bytes >> 20),
+				(unsigned long long)(p->size >> 20));
+			r = -ENOSPC;
+			goto out;
+		}
 	}
 	/* Validate attrs against the tree now (inode numbers come later). */
 	for (size_t i = 0; i < tree.n; i++)
@@ -182,13 +192,9 @@ int fs_make_ext4(const struct ext4_params *p)
 			argv[12] = size_k;
 			argv[13] = NULL;
 		}
-		struct run_opts o = { env, "/dev/null", NULL, NULL };
-		r = run_argv_ex(argv, &o);
-		if (r < 0) {
-			img_say(p->detail, p->detail_len, "mke2fs failed (tree too big for %s?)",
-			    size_k);
+		r = img_run(argv, env, NULL, errf, p->detail, p->detail_len);
+		if (r < 0)
 			goto out;
-		}
 	}
 
 	if (tree.n) {

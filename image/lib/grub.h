@@ -47,9 +47,10 @@ int grub_install_bios(int fd, const struct disk_layout *l, const char *boot_img_
 extern const char *const grub_modules_common[];
 
 /* grub-mkimage -O FORMAT -d MODDIR -p /grub -c EARLY_CFG -o OUT modules...
- * format "i386-pc" adds biosdisk, "x86_64-efi" adds efi_gop/efi_uga. */
+ * format "i386-pc" adds biosdisk, "x86_64-efi" adds efi_gop/efi_uga. On
+ * failure why (may be NULL) gets grub-mkimage's complaint. */
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
-		 const char *out_path);
+		 const char *out_path, char *why, size_t whylen);
 
 struct grub_slot {
 	const char *id;     /* menuentry --id, e.g. "slot-a" */
@@ -83,5 +84,17 @@ int grub_cfg_render(const struct grub_menu *m, char **out);
 /* An empty 1024-byte GRUB environment block, as grub-editenv creates. */
 #define GRUBENV_SIZE 1024
 void grub_env_block(char out[GRUBENV_SIZE]);
+
+/* Sets key=value in a block (value NULL: removes key), keeping the other
+ * variables: what the upgrader does with next_entry=slot-b (one trial
+ * boot) and saved_entry once the new slot is good. -EINVAL for a key that
+ * is empty or has '=' / '\n', or a value with '\\' or '\n' (we do not
+ * write GRUB's escapes); -ENOSPC when the block would overflow;
+ * -SPACE_E_FORMAT when env is not an environment block. */
+int grub_env_set(char env[GRUBENV_SIZE], const char *key, const char *value);
+
+/* The value of key into out. -ENOENT if unset, -ENAMETOOLONG if out is too
+ * small, -SPACE_E_FORMAT when env is not an environment block. */
+int grub_env_get(const char env[GRUBENV_SIZE], const char *key, char *out, size_t outlen);
 
 #endif

@@ -12,6 +12,13 @@
 /* vsnprintf into why when why && whylen; otherwise nothing. */
 void img_say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Runs argv (run_argv_ex) with env (may be NULL), stdin from /dev/null,
+ * stdout to out_path (NULL: /dev/null) and stderr to err_path, so that a
+ * failing tool's complaint becomes one line: on failure why gets
+ * "<argv[0]>: <last line it printed on stderr>". */
+int img_run(const char *const argv[], const char *const env[], const char *out_path,
+	    const char *err_path, char *why, size_t whylen);
+
 /* qsort comparator for an array of char *. */
 int img_cmp_str(const void *a, const void *b);
 

@@ -188,5 +188,34 @@ PY
 	done
 fi
 
+# --- A/B: a one-shot next_entry=slot-b in grubenv (what the upgrader sets)
+# makes GRUB highlight slot B once and clear it (save_env on the FAT ESP).
+if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
+	grub-editenv "$W/env" create
+	grub-editenv "$W/env" set next_entry=slot-b
+	MTOOLS_SKIP_CHECK=1 mcopy -o -i "$W/a.raw@@$((4096 * 512))" "$W/env" ::/grub/grubenv
+	for want in B A; do
+		if got=$(/usr/bin/python3 - "$W/a.raw" <<'PY'
+import pexpect, sys, time
+p = pexpect.spawn('qemu-system-x86_64', ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot',
+    '-nodefaults', '-serial', 'mon:stdio', '-drive', 'file=%s,format=raw,if=ide' % sys.argv[1]],
+    timeout=120, encoding='latin-1')
+try:
+    # the highlighted entry is drawn as "*<title>"; stop at its own "(slot"
+    p.expect(r'\*[^\r\n*(]*\(slot (A|B)\)')
+    print(p.match.group(1))
+    # Quit through the monitor (Ctrl-A x), not a signal: QEMU then flushes
+    # what GRUB's save_env wrote before it drew the menu.
+    p.send('\x01x')
+    p.expect(pexpect.EOF)
+finally:
+    p.terminate(force=True)
+PY
+		) && [ "$got" = "$want" ]; then pass "grubenv next_entry: boot highlights slot $want"
+		else fail "grubenv next_entry: want slot $want, got '${got:-}'"; fi
+	done
+	check "next_entry cleared on the ESP" bash -c "MTOOLS_SKIP_CHECK=1 mtype -i '$W/a.raw@@$((4096 * 512))' ::/grub/grubenv | grep -qx 'next_entry='"
+fi
+
 echo "# $fails failure(s)"
 [ "$fails" = 0 ]
