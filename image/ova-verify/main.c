@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <libxml/parser.h>
 
 #include "../ova/tar.h"
+#include "stream.h"
 #include "util.h"
 #include "verify.h"
 
@@ -64,40 +66,21 @@
 
 static const char *prog = "ova-verify";
 
-#define CHUNK (4u << 20)
-
-/* Read up to n bytes; returns the count (short only at EOF) or -errno. */
-static ssize_t read_full(int fd, unsigned char *p, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t k = read(fd, p + got, n - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
-}
-
-/* Feed size bytes of fd to the current member (or skip them when skip).
+/* Feed size bytes of the stream to the current member (or skip them).
  * Returns bytes consumed or -errno. */
-static int64_t pump(struct ov *ov, int fd, unsigned char *buf, uint64_t size, int feed)
+static int64_t pump(struct ov *ov, struct rstream *rs, uint64_t size, int feed)
 {
 	uint64_t left = size;
 
 	while (left) {
-		ssize_t k = read_full(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
+		const unsigned char *p;
+		ssize_t k = rs_next(rs, left < SIZE_MAX ? (size_t)left : SIZE_MAX, &p);
 		if (k < 0)
 			return k;
 		if (k == 0)
 			break;
 		if (feed)
-			ov_member_data(ov, buf, (size_t)k);
+			ov_member_data(ov, p, (size_t)k);
 		left -= (uint64_t)k;
 	}
 	return (int64_t)(size - left);
@@ -106,16 +89,17 @@ static int64_t pump(struct ov *ov, int fd, unsigned char *buf, uint64_t size, in
 /* The OVA as a tar stream, read once. Returns 0, or -errno on I/O error. */
 static int read_ova(struct ov *ov, int fd)
 {
-	unsigned char *buf = malloc(CHUNK), blk[TAR_BLOCK];
+	unsigned char blk[TAR_BLOCK];
+	struct rstream *rs;
 	unsigned bad_format = 0;
-	int r = 0;
+	int r = rs_open(&rs, fd);
 
-	if (!buf)
-		return -ENOMEM;
+	if (r < 0)
+		return r;
 	for (;;) {
 		struct tar_member tm;
 		const char *why = NULL;
-		ssize_t k = read_full(fd, blk, sizeof(blk));
+		ssize_t k = rs_read(rs, blk, sizeof(blk));
 		uint64_t pad;
 		int64_t got;
 		int h;
@@ -156,7 +140,7 @@ static int read_ova(struct ov *ov, int fd)
 				break;
 			}
 		}
-		got = pump(ov, fd, buf, tm.size, tm.type == '0');
+		got = pump(ov, rs, tm.size, tm.type == '0');
 		if (tm.type == '0')
 			ov_member_end(ov);
 		if (got < 0) {
@@ -170,7 +154,7 @@ static int read_ova(struct ov *ov, int fd)
 			break;
 		}
 		pad = (TAR_BLOCK - tm.size % TAR_BLOCK) % TAR_BLOCK;
-		got = pump(ov, fd, buf, pad, 0);
+		got = pump(ov, rs, pad, 0);
 		if (got < 0) {
 			r = (int)got;
 			break;
@@ -178,7 +162,7 @@ static int read_ova(struct ov *ov, int fd)
 	}
 	if (r == 0 && !bad_format)
 		ov_check(ov, true, "tar-format", NULL, "ustar archive, %u regular members", ov->nm);
-	free(buf);
+	rs_close(rs);
 	return r;
 }
 
@@ -186,7 +170,7 @@ static int read_ova(struct ov *ov, int fd)
  * files are left to the checks to report. */
 static int read_dir_member(struct ov *ov, int dfd, const char *name)
 {
-	unsigned char *buf;
+	struct rstream *rs = NULL;
 	struct stat st;
 	int64_t got;
 	int fd, r;
@@ -201,15 +185,16 @@ static int read_dir_member(struct ov *ov, int dfd, const char *name)
 		ov_check(ov, false, "member-name", name, "not a regular file");
 		return 0;
 	}
-	buf = malloc(CHUNK);
-	r = buf ? ov_member_begin(ov, name, (uint64_t)st.st_size) : -ENOMEM;
+	r = rs_open(&rs, fd);
+	if (r == 0)
+		r = ov_member_begin(ov, name, (uint64_t)st.st_size);
 	if (r == 0) {
-		got = pump(ov, fd, buf, (uint64_t)st.st_size, 1);
+		got = pump(ov, rs, (uint64_t)st.st_size, 1);
 		ov_member_end(ov);
 		if (got < 0)
 			r = (int)got;
 	}
-	free(buf);
+	rs_close(rs);
 	close(fd);
 	return r;
 }

@@ -8,8 +8,8 @@ OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova/manifest.c image/ova/tar.c
 	image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 
 PROGRAMS += ova-verify
-ova-verify_SRCS = image/ova-verify/main.c $(OVA_VERIFY_SRCS)
-ova-verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS)
+ova-verify_SRCS = image/ova-verify/main.c image/ova-verify/stream.c $(OVA_VERIFY_SRCS)
+ova-verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) -lpthread
 
 # `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:
 # manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header.

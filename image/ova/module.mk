@@ -18,6 +18,7 @@ test_ova_tar_SRCS := tests/unit/test_ova_tar.c image/ova/tar.c image/ova/manifes
 test_ova_tar_LIBS := $(CRYPTO_LIBS)
 
 TOOL_TESTS += tests/tool/ova.sh
+BENCHES += tests/bench/ova.sh
 
 OVA_HW     ?= image/ova/esxi.hw
 OVA_PKI    ?= $(CACHE)/pki

@@ -41,6 +41,8 @@ struct writer {
 	uint64_t cur, ext_end;
 	bool iter_done;
 	uint64_t next_seq, written_seq;
+	unsigned free_waiters; /* workers blocked on a full ring */
+	bool writer_waiting; /* the writer sleeps on slot written_seq */
 	struct slot *slots;
 	unsigned nslots;
 	size_t cbound;
@@ -141,8 +143,11 @@ static void *worker(void *arg)
 		bool have;
 		int r;
 
-		while (!w->abort && !w->iter_done && w->next_seq - w->written_seq >= w->nslots)
+		while (!w->abort && !w->iter_done && w->next_seq - w->written_seq >= w->nslots) {
+			w->free_waiters++;
 			pthread_cond_wait(&w->cv_slot_free, &w->mu);
+			w->free_waiters--;
+		}
 		if (w->abort || w->iter_done)
 			break;
 		seq = w->next_seq++;
@@ -158,7 +163,10 @@ static void *worker(void *arg)
 			pthread_mutex_lock(&w->mu);
 		}
 		s->ready = true;
-		pthread_cond_broadcast(&w->cv_slot_ready);
+		/* wake the writer only for the slot it is waiting on: a wakeup per
+		 * grain costs more than the bookkeeping */
+		if (w->writer_waiting && (seq == w->written_seq || s->err || s->end))
+			pthread_cond_signal(&w->cv_slot_ready);
 	}
 	pthread_mutex_unlock(&w->mu);
 	libdeflate_free_compressor(c);
@@ -390,8 +398,11 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 		bool end;
 
 		pthread_mutex_lock(&w.mu);
-		while (!s->ready)
+		while (!s->ready) {
+			w.writer_waiting = true;
 			pthread_cond_wait(&w.cv_slot_ready, &w.mu);
+			w.writer_waiting = false;
+		}
 		pthread_mutex_unlock(&w.mu);
 		end = s->end;
 		if (s->err < 0) {
@@ -426,7 +437,8 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 		pthread_mutex_lock(&w.mu);
 		s->ready = false;
 		w.written_seq++;
-		pthread_cond_broadcast(&w.cv_slot_free);
+		if (w.free_waiters)
+			pthread_cond_broadcast(&w.cv_slot_free);
 		pthread_mutex_unlock(&w.mu);
 		if (end)
 			break;
