@@ -10,6 +10,16 @@
  *   ESP FAT serial   disk_esp_volume_id(seed)
  * The installer and the upgrader use gpt_read() and these names ("root-a",
  * "root-b", "esp", "data", "bios") to find the slots.
+ *
+ * Installer (initramfs, whole disk): disk_layout_default() with the size
+ * from disk_size_fd() and a random seed, then disk_write() on /dev/sdX,
+ * then BLKRRPART. Upgrader (running node, one slot): gpt_read() of the
+ * boot disk, fs_make_ext4() with out_path = the inactive slot's partition
+ * device (e.g. /dev/sda4, offset 0: mke2fs refuses a whole disk with
+ * mounted partitions), then grub_cfg_render() with the new slot's fs UUID,
+ * kernel and version written to the mounted ESP's grub/grub.cfg, and
+ * grub_env_set(next_entry=slot-b) in grub/grubenv for a one-shot trial
+ * boot (saved_entry=slot-b once the new system is confirmed good).
  */
 #ifndef SPACE_IMAGE_DISK_H
 #define SPACE_IMAGE_DISK_H

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* fmt-disk.c - `mkimage disk`: the raw GPT disk image (disk_build). */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <getopt.h>
@@ -11,6 +13,43 @@
 #include "../lib/disk.h"
 #include "mkimage.h"
 #include "util.h"
+
+/* On SIGINT/SIGTERM/SIGHUP, remove what disk_build() had started: the
+ * image under its temporary name and the scratch directory (names are
+ * disk_build()'s: OUT.tmp.PID and OUT.work.PID). Only async-signal-safe
+ * calls: unlink, fork/execvp of rm, waitpid. */
+static char *sig_tmp, *sig_work;
+
+static void on_signal(int sig)
+{
+	pid_t pid;
+
+	if (sig_tmp)
+		unlink(sig_tmp);
+	if (sig_work && (pid = fork()) == 0) {
+		const char *argv[] = { "rm", "-rf", "--", sig_work, NULL };
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	} else if (sig_work && pid > 0) {
+		waitpid(pid, NULL, 0);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void cleanup_on_signals(const char *out)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	sig_tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	sig_work = xasprintf("%s.work.%ld", out, (long)getpid());
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
 
 static int parse_epoch(const char *s, long long *out)
 {
@@ -121,6 +160,7 @@ static int run_disk(int argc, char **argv)
 			return mk_usage_error("disk", "--in-place takes the size of --out, not --size");
 		return disk_in_place(&s);
 	}
+	cleanup_on_signals(s.out_path);
 	r = disk_build(&s, NULL);
 	if (r < 0)
 		return mk_fail("disk", s.out_path, r, detail);

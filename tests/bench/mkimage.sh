@@ -6,6 +6,7 @@
 # (the large directory is what made per-path debugfs commands quadratic).
 # Prints "name: figure" lines. Env: BIN, O.
 set -euo pipefail
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 BIN=${BIN:-out/bin}
 W=$(mktemp -d "${O:-/tmp}/mkimage-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
@@ -37,15 +38,15 @@ truncate -s 2G "$W/base.ext4"
 mke2fs -q -F -t ext4 -d "$T" "$W/base.ext4" >/dev/null
 b1=$(date +%s.%N)
 rm -f "$W/base.ext4"
-base=$(echo "$b1 - $b0" | bc)
+base=$(sub "$b0" "$b1")
 t0=$(date +%s.%N)
 "$BIN/mkimage" disk --out "$W/disk.raw" --rootfs "$T" --attrs "$W/attrs" --seed bench \
 	--product space --version 0.0R0
 t1=$(date +%s.%N)
 "$BIN/mkimage" qcow2 --in "$W/disk.raw" --out "$W/disk.qcow2"
 t2=$(date +%s.%N)
-took=$(echo "$t1 - $t0" | bc)
-echo "mkimage disk (8 GiB, ${size} MB tree, $entries entries): $took s ($(echo "scale=2; $took / $base" | bc)x mke2fs -d alone: $base s)"
-echo "mkimage qcow2: $(echo "$t2 - $t1" | bc) s"
+took=$(sub "$t0" "$t1")
+echo "mkimage disk (8 GiB, ${size} MB tree, $entries entries): $took s ($(awk -v a="$took" -v b="$base" 'BEGIN { printf "%.2f", a / b }')x mke2fs -d alone: $base s)"
+echo "mkimage qcow2: $(sub "$t1" "$t2") s"
 echo "raw allocated: $(du -m "$W/disk.raw" | cut -f1) MB of $(($(stat -c %s "$W/disk.raw") >> 20)) MB"
 echo "qcow2 size: $(du -m "$W/disk.qcow2" | cut -f1) MB"
