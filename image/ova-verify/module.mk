@@ -44,3 +44,9 @@ fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
 			echo "fuzz $$t: crash, input in $(O)/fuzz/artifacts, log $(O)/fuzz/$$t.log"; exit 1; \
 		fi; \
 	done
+
+UNIT_TESTS += test_ova_verify
+test_ova_verify_SRCS = tests/unit/test_ova_verify.c $(OVA_VERIFY_SRCS) image/vmdk/vmdk_write.c \
+	image/ova/sign.c image/ovf/ovf.c
+test_ova_verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) -lpthread
+$(ASAN)/tests/unit/test_ova_verify.o: BASE_CFLAGS += $(XML_CFLAGS)

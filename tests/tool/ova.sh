@@ -106,6 +106,16 @@ grep -q '<vssd:VirtualSystemType>vmx-14</vssd:VirtualSystemType>' "$T/x/$OVF" &&
 	grep -q '<rasd:VirtualQuantity>8192</rasd:VirtualQuantity>' "$T/x/$OVF" || fail "descriptor hardware"
 pass "ovf:size = VMDK bytes; vmx-14, 4 E1000 NICs, 8 GiB"
 
+mkdir "$T/o512"
+"$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o512" --product "$P" \
+	--version "$V" --pki "$T/pki" --digest SHA512 > /dev/null
+mkdir "$T/x512" && tar -C "$T/x512" -xf "$T/o512/$OVA"
+grep -Eqx "SHA512\($DISK\)= [0-9a-f]{128}" <(sed -n 2p "$T/x512/$MF") || fail "SHA512 manifest: $(cat "$T/x512/$MF")"
+sed -n "1s/^SHA512($MF)= //p" "$T/x512/$CERT" | xxd -r -p > "$T/sig512.bin"
+openssl dgst -sha512 -verify "$T/pub.pem" -signature "$T/sig512.bin" "$T/x512/$MF" > /dev/null || fail "SHA512 signature"
+"$BIN/ova-verify" --ca "$ROOT" "$T/o512/$OVA" > /dev/null || fail "ova-verify on the SHA512 package"
+pass "--digest SHA512: SHA512 manifest and signature, openssl and ova-verify accept it"
+
 # --- ova-verify on the good package -----------------------------------------
 "$BIN/ova-verify" --ca "$ROOT" "$T/o1/$OVA" > "$T/v.out" || fail "ova-verify rejects the good OVA: $(cat "$T/v.out")"
 grep -q "VALID" "$T/v.out" && ! grep -q '^FAIL' "$T/v.out" || fail "report: $(cat "$T/v.out")"
