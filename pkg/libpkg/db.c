@@ -15,17 +15,35 @@
 
 #include "internal.h"
 
-/* Open (optionally create) one directory level without following links. */
-static int open_dir_at(int dfd, const char *name, bool create)
+static const char *const levels[] = { "var", "var/lib", "var/lib/pkg" };
+
+/* Open (optionally create) one directory level without following links;
+ * *made tells whether it was created. */
+static int open_dir_at(int dfd, const char *name, bool create, bool *made)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	*made = false;
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+		if (mkdirat(dfd, name, 0755) == 0)
+			*made = true;
+		else if (errno != EEXIST)
 			return -errno;
 		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	return fd < 0 ? -errno : fd;
+}
+
+void pkg_db_discard_new(struct pkg_db *db)
+{
+	if (!(db->created & 4) || db->n_pkgs || db->dbfd < 0)
+		return;
+	unlinkat(db->dbfd, "installed", AT_REMOVEDIR);
+	unlinkat(db->dbfd, "lock", 0);
+	for (int i = 2; i >= 0; i--)
+		if (db->created & (1u << i))
+			unlinkat(db->rootfd, levels[i], AT_REMOVEDIR);
+	db->created = 0;
 }
 
 int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m)
@@ -135,8 +153,8 @@ void pkg_db_close(struct pkg_db *db)
 
 int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err)
 {
-	static const char *const levels[] = { "var", "lib", "pkg" };
 	int fd, r;
+	bool made;
 
 	memset(db, 0, sizeof(*db));
 	db->rootfd = db->dbfd = db->lockfd = -1;
@@ -145,7 +163,8 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 		return pkg_fail(err, -errno, "root %s: %s", root, strerror(errno));
 	fd = db->rootfd;
 	for (size_t i = 0; i < 3; i++) {
-		int next = open_dir_at(fd, levels[i], create);
+		const char *slash = strrchr(levels[i], '/');
+		int next = open_dir_at(fd, slash ? slash + 1 : levels[i], create, &made);
 
 		if (fd != db->rootfd)
 			close(fd);
@@ -155,6 +174,8 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 			r = pkg_fail(err, next, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(next));
 			goto fail;
 		}
+		if (made)
+			db->created |= 1u << i;
 		fd = next;
 	}
 	db->dbfd = fd;
@@ -169,7 +190,7 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 		goto fail;
 	}
 	if (create) {
-		fd = open_dir_at(db->dbfd, "installed", true);
+		fd = open_dir_at(db->dbfd, "installed", true, &made);
 		if (fd < 0) {
 			r = pkg_fail(err, fd, "%s/%s/installed: %s", root, PKG_DB_DIR, space_strerror(fd));
 			goto fail;

@@ -116,6 +116,7 @@ struct pkg_db {
 	int lockfd;      /* flock()ed while the handle is open */
 	struct pkg_meta *pkgs; /* installed packages, sorted by name */
 	size_t n_pkgs;
+	unsigned created;      /* levels of var/lib/pkg this handle made */
 };
 
 /* Open the database under root (creating it when create is set), take the
@@ -123,6 +124,9 @@ struct pkg_db {
  * installed package. */
 int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err);
 void pkg_db_close(struct pkg_db *db);
+/* If this handle created the database and nothing is installed, remove it
+ * again (a refused first install then leaves the root untouched). */
+void pkg_db_discard_new(struct pkg_db *db);
 struct pkg_meta *pkg_db_find(const struct pkg_db *db, const char *name);
 
 /* ---------------------------------------------------------------- actions */

@@ -36,6 +36,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 		r = pkg_install(&db, argv[i], flags, &res, &err);
 		if (r < 0) {
 			rc = pkg_error("install", argv[i], r, err.msg);
+			pkg_db_discard_new(&db);
 			break;
 		}
 		for (size_t k = 0; k < res.n_new_configs; k++)

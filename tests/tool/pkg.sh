@@ -113,6 +113,9 @@ check "conflicting package not recorded" test ! -e root/var/lib/pkg/installed/ot
 head -c 300 a.pkg >trunc.pkg
 expect_rc 3 "truncated package refused" "$PKG" --root root install trunc.pkg
 check "truncated: one-line error" one_line_error "install trunc.pkg: "
+mkdir fresh
+expect_rc 3 "refused into a fresh root" "$PKG" --root fresh install trunc.pkg
+check "fresh root left empty" test -z "$(ls -A fresh)"
 printf 'not a package\n' >junk.pkg
 expect_rc 3 "junk refused" "$PKG" --root root install junk.pkg
 expect_rc 4 "missing file" "$PKG" --root root install nonexistent.pkg
