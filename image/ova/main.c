@@ -50,19 +50,20 @@ static int fail(const char *verb, const char *obj, int err, const char *why)
 
 static int digest_fd(int fd, const char *alg, unsigned char *md, size_t *mdlen)
 {
-	static unsigned char buf[1 << 20];
+	const size_t bufsz = 1 << 20;
+	unsigned char *buf = malloc(bufsz);
 	EVP_MD *m = EVP_MD_fetch(NULL, ova_digest_evp_name(alg), NULL);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = 0;
 	off_t off = 0;
 	int r = 0;
 
-	if (!m || !ctx || EVP_DigestInit_ex(ctx, m, NULL) != 1) {
+	if (!buf || !m || !ctx || EVP_DigestInit_ex(ctx, m, NULL) != 1) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
-		ssize_t k = pread(fd, buf, sizeof(buf), off);
+		ssize_t k = pread(fd, buf, bufsz, off);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
@@ -79,6 +80,7 @@ static int digest_fd(int fd, const char *alg, unsigned char *md, size_t *mdlen)
 out:
 	EVP_MD_CTX_free(ctx);
 	EVP_MD_free(m);
+	free(buf);
 	return r;
 }
 

@@ -2,6 +2,7 @@
 /* tar.c - ustar writer and strict header parser; see tar.h. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -166,8 +167,8 @@ int tar_add_buf(struct tar_writer *t, const char *name, const void *buf, size_t 
 
 int tar_add_fd(struct tar_writer *t, const char *name, int src_fd)
 {
-	static unsigned char buf[1 << 20];
-	unsigned char h[TAR_BLOCK];
+	const size_t bufsz = 1 << 20;
+	unsigned char h[TAR_BLOCK], *buf;
 	uint64_t left;
 	struct stat st;
 	off_t off = 0;
@@ -180,20 +181,30 @@ int tar_add_fd(struct tar_writer *t, const char *name, int src_fd)
 	r = tar_format_header(h, name, (uint64_t)st.st_size, t->mtime);
 	if (r < 0 || (r = write_all(t, h, sizeof(h))) < 0)
 		return r;
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
 	for (left = (uint64_t)st.st_size; left;) {
-		ssize_t n = pread(src_fd, buf, left < sizeof(buf) ? left : sizeof(buf), off);
+		ssize_t n = pread(src_fd, buf, left < bufsz ? left : bufsz, off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO; /* the file shrank under us */
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0) {
+			r = -EIO; /* the file shrank under us */
+			goto out;
+		}
 		if ((r = write_all(t, buf, (size_t)n)) < 0)
-			return r;
+			goto out;
 		off += n;
 		left -= (uint64_t)n;
 	}
-	return pad_block(t);
+	r = pad_block(t);
+out:
+	free(buf);
+	return r;
 }
 
 int tar_finish(struct tar_writer *t)

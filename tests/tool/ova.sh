@@ -180,7 +180,14 @@ declare -A CUT_PAT=([$OVF]="descriptor +$OVF" [$MF]="manifest +$MF" [$CERT]="cer
 declare -A GONE_PAT=([$OVF]="descriptor" [$MF]="manifest" [$CERT]="cert-format.*not signed"
 	[$CHAIN]="(chain-file|cert-chain)" [$DISK]="reference +$DISK.*missing")
 for f in "${ALL[@]}"; do
-	fresh && flip "$T/w/$f" "${FLIP_AT[$f]}" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+	if [ "$f" = "$CERT" ]; then # a different hex digit keeps the line well formed
+		fresh && c=$(dd if="$T/w/$f" bs=1 skip=40 count=1 status=none)
+		[ "$c" = 0 ] && c=1 || c=0
+		printf '%s' "$c" | dd of="$T/w/$f" bs=1 seek=40 conv=notrunc status=none
+		pack "$T/w" "$T/t.ova" "${ALL[@]}"
+	else
+		fresh && flip "$T/w/$f" "${FLIP_AT[$f]}" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
+	fi
 	expect_fail "flipped byte in $f" "${FLIP_PAT[$f]}" "$T/t.ova"
 	fresh && truncate -s $(($(stat -c %s "$T/w/$f") / 2)) "$T/w/$f" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
 	expect_fail "truncated $f" "${CUT_PAT[$f]}" "$T/t.ova"
