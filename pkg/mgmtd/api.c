@@ -39,6 +39,7 @@ int api_init(struct api *a, const struct mgmtd_conf *c, time_t now)
 
 void api_free(struct api *a)
 {
+	buf_free(&a->sys_cache);
 	sess_free(&a->sess);
 	lockout_free(&a->lock);
 }
@@ -143,11 +144,10 @@ out:
 
 /* ------------------------------------------------------------ read endpoints */
 
-static void sys_info(struct api *a, time_t now, struct api_resp *r)
+static int sys_refresh(struct api *a)
 {
 	struct release rel;
 	struct hotpatch *hp = NULL;
-	struct sysinfo si;
 	struct stat st;
 	struct jw w;
 	int n, rc;
@@ -155,12 +155,11 @@ static void sys_info(struct api *a, time_t now, struct api_resp *r)
 	rc = release_read(a->c->release_file, &rel);
 	if (rc < 0) {
 		space_log("read %s: %s", a->c->release_file, space_strerror(rc));
-		api_error(r, 500, "release information unavailable");
-		return;
+		return rc;
 	}
 	n = hotpatch_list(a->c->hotpatch_dir, &hp);
-	r->status = 200;
-	jw_init(&w, &r->body);
+	buf_reset(&a->sys_cache);
+	jw_init(&w, &a->sys_cache);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "product", rel.product);
 	jw_kstr(&w, "release", rel.version);
@@ -170,11 +169,27 @@ static void sys_info(struct api *a, time_t now, struct api_resp *r)
 	for (int i = 0; i < n; i++)
 		jw_str(&w, hp[i].name);
 	jw_arr_end(&w);
-	jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
-	jw_kint(&w, "service_uptime", (long long)(now - a->started));
 	jw_kstr(&w, "mode", stat(a->c->cluster_file, &st) == 0 ? "cluster" : "standalone");
-	jw_obj_end(&w);
 	hotpatch_free(hp, n > 0 ? n : 0);
+	return buf_failed(&a->sys_cache);
+}
+
+static void sys_info(struct api *a, time_t now, struct api_resp *r)
+{
+	struct sysinfo si;
+
+	if (!a->sys_cache.len || a->sys_cache_at != now) {
+		if (sys_refresh(a) < 0) {
+			buf_reset(&a->sys_cache);
+			api_error(r, 500, "release information unavailable");
+			return;
+		}
+		a->sys_cache_at = now;
+	}
+	r->status = 200;
+	buf_put(&r->body, a->sys_cache.p, a->sys_cache.len);
+	buf_printf(&r->body, ",\"uptime\":%lld,\"service_uptime\":%lld}",
+		   sysinfo(&si) == 0 ? (long long)si.uptime : -1LL, (long long)(now - a->started));
 }
 
 static void hotpatches(struct api *a, struct api_resp *r)

@@ -32,6 +32,11 @@ struct api {
 	struct job jobs[API_JOBS];
 	int next_job;
 	time_t started;
+	/* GET /system is the hot path: the release file, hot-patch markers and
+	 * cluster flag are re-read at most once per second (a hot patch shows
+	 * up within a second) instead of on every request. */
+	struct buf sys_cache;   /* {"product":...,"hotpatches":[...] without the closing } */
+	time_t sys_cache_at;
 };
 
 struct api_resp {

@@ -10,3 +10,4 @@ test_mgmtd_SRCS = tests/unit/test_mgmtd.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(LI
 test_mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 
 TOOL_TESTS += tests/tool/mgmtd.sh
+BENCHES += tests/bench/mgmtd.sh

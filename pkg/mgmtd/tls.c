@@ -168,6 +168,9 @@ SSL_CTX *tls_server_ctx(const char *cert, const char *key, char *err, size_t err
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 				      SSL_OP_NO_COMPRESSION);
 	/* Idle keep-alive connections give their buffers back. */
+	/* No server-side session store: it would hold memory per client for
+	 * hours; TLS 1.3 resumption works with stateless tickets anyway. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
