@@ -29,6 +29,8 @@ make_tree() { # $1: dir; a fresh tree (new inodes, new ctimes) each time
 	printf 'export PS1=x\n' > "$t/home/user/.profile"
 	for i in $(seq 1 50); do printf '%s\n' "$i" > "$t/usr/bin/tool$i"; done
 	touch -d @1234567890 "$t/etc/passwd" # odd mtime: must be normalised
+	ln "$t/etc/passwd" "$t/etc/passwd.hard"
+	: > "$t/dev/zero" # placeholder where a device node goes
 }
 cat > "$W/attrs" <<'A'
 d 0755 0 0 0 0 dev
@@ -39,6 +41,9 @@ f 4755 0 0 0 0 usr/bin/su
 d 0750 1000 1000 0 0 home/user
 f 0600 1000 1000 0 0 home/user/.profile
 l 0777 0 0 0 0 bin
+h 0640 0 42 0 0 etc/passwd.hard
+c 0666 0 0 1 5 dev/zero
+p 0600 0 0 0 0 dev/initctl
 A
 build() { # $1 out $2 tree [extra args]
 	local out=$1 tree=$2 size=--size=600M; shift 2
@@ -89,6 +94,9 @@ check "home/user mode 0750" grep -q 'Mode:  0750' <<<"$(st /home/user)"
 check "unlisted file is root:root" grep -q 'User:     0   Group:     0' <<<"$(st /usr/bin/tool7)"
 check "dev/console is c 5,1 0600 root:tty" bash -c "s=\$(debugfs -R 'stat /dev/console' '$W/root-a.img' 2>/dev/null); grep -q 'Type: character special' <<<\"\$s\" && grep -q 'Mode:  0600' <<<\"\$s\" && grep -q 'Group:     5' <<<\"\$s\" && grep -qi 'major/minor number: *05:01' <<<\"\$s\""
 check "dev/sda is b 8,0" grep -qi 'Type: block special' <<<"$(st /dev/sda)"
+check "placeholder file dev/zero replaced by c 1,5" grep -qi 'major/minor number: *01:05' <<<"$(st /dev/zero)"
+check "dev/initctl is a fifo" grep -q 'Type: FIFO' <<<"$(st /dev/initctl)"
+check "hard link kept (2 links, one inode, attrs applied)" bash -c "s=\$(debugfs -R 'stat /etc/passwd' '$W/root-a.img' 2>/dev/null); grep -q 'Links: 2' <<<\"\$s\" && grep -q 'Group:    42' <<<\"\$s\" && grep -q 'Mode:  0640' <<<\"\$s\""
 # "mknod /dev/x" in debugfs would make an entry literally named "/dev/x":
 # in `ls -p` output (/ino/mode/uid/gid/name/size/) that adds fields.
 check "no literally-named '/dev/...' entries" bash -c "! { debugfs -R 'ls -p /' '$W/root-a.img'; debugfs -R 'ls -p /dev' '$W/root-a.img'; } 2>/dev/null | awk -F/ 'NF > 8' | grep -q ."
