@@ -37,7 +37,8 @@ struct ext4_params {
 /* mke2fs -t ext4 -d TREE with pinned features (our own mke2fs.conf), UUID,
  * hash seed and E2FSPROGS_FAKE_TIME, then debugfs passes that apply the
  * attributes (owners, modes, device nodes) and set every inode's times to
- * epoch. See attrs.h for the attributes format. */
+ * epoch. See attrs.h for the attributes format. Extended attributes of the
+ * tree are not copied (they would be the build host's). */
 int fs_make_ext4(const struct ext4_params *p);
 
 #define FS_ESP_MIN (34u << 20) /* FAT32 needs 65525 clusters */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "disk.h"
 #include "fs.h"
 #include "run_ex.h"
 #include "imgutil.h"
@@ -63,14 +64,90 @@ int fs_set_tree_times(const char *path, long long epoch)
 	return set_times_at(AT_FDCWD, path, ts, 0);
 }
 
+struct esp_copy {
+	const struct esp_params *p;
+	const char *const *env;
+	const char *errf;
+	const char *skel; /* scratch: empty copies of the directories */
+	unsigned nskel;
+};
+
+/* Copies stage_dir/rel into ::/rel one entry at a time, in sorted order.
+ * Why not one `mcopy -s`: it recurses in readdir order, which differs
+ * between filesystems (tmpfs lists newest first), and the FAT directory
+ * order would follow. A directory is made by `mcopy -s -m` of an empty
+ * directory of the same name (mmd would stamp it with the clock). */
+static int esp_copy_dir(struct esp_copy *c, const char *rel, int depth)
+{
+	const struct esp_params *p = c->p;
+	char **names = NULL, *dir = NULL;
+	size_t n = 0;
+	DIR *d = NULL;
+	int r;
+
+	if (depth > 16)
+		return -ELOOP;
+	dir = *rel ? xasprintf("%s/%s", p->stage_dir, rel) : strdup(p->stage_dir);
+	if (!dir)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d) {
+		r = -errno;
+		goto out;
+	}
+	r = img_read_names(d, &names, &n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char *src = xasprintf("%s/%s", dir, names[i]);
+		char *sub = *rel ? xasprintf("%s/%s", rel, names[i]) : strdup(names[i]);
+		char *dst = NULL, *sk = NULL;
+		struct stat st;
+
+		if (!src || !sub) {
+			r = -ENOMEM;
+		} else if (lstat(src, &st) < 0) {
+			r = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			dst = xasprintf("::/%s", rel);
+			sk = xasprintf("%s/%u/%s", c->skel, c->nskel++, names[i]);
+			r = dst && sk ? mkdir_p(sk, 0755) : -ENOMEM;
+			if (r == 0)
+				r = fs_set_tree_times(sk, p->epoch);
+			if (r == 0) {
+				const char *argv[] = { "mcopy", "-s", "-m", "-i", p->out_path, sk, dst, NULL };
+				r = img_run(argv, c->env, NULL, c->errf, p->detail, p->detail_len);
+			}
+			if (r == 0)
+				r = esp_copy_dir(c, sub, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			dst = xasprintf("::/%s", sub);
+			if (!dst) {
+				r = -ENOMEM;
+			} else {
+				const char *argv[] = { "mcopy", "-m", "-i", p->out_path, src, dst, NULL };
+				r = img_run(argv, c->env, NULL, c->errf, p->detail, p->detail_len);
+			}
+		} else {
+			img_say(p->detail, p->detail_len, "%s: not a file or directory", src);
+			r = -EINVAL;
+		}
+		free(src);
+		free(sub);
+		free(dst);
+		free(sk);
+	}
+out:
+	if (d)
+		closedir(d);
+	img_free_names(names, n);
+	free(dir);
+	return r;
+}
+
 int fs_make_esp(const struct esp_params *p)
 {
-	char volid[16], blocks[32], *env_sde = NULL, *errf = NULL, **names = NULL;
-	const char **argv = NULL;
-	size_t n = 0;
+	char volid[16], blocks[32], *env_sde = NULL, *errf = NULL, *skel = NULL;
 	struct stat st;
 	int is_blk = 0, r;
-	DIR *d = NULL;
 
 	if (p->detail && p->detail_len)
 		p->detail[0] = '\0';
@@ -109,50 +186,18 @@ int fs_make_esp(const struct esp_params *p)
 		if (r < 0)
 			goto out;
 	}
-	/* mcopy -s -m -i IMG STAGE/<each entry> ::/ (sorted: same order, same
-	 * directory layout every time). */
-	d = opendir(p->stage_dir);
-	if (!d) {
-		r = -errno;
-		goto out;
-	}
-	r = img_read_names(d, &names, &n);
-	if (r < 0)
-		goto out;
-	if (!n)
-		goto out; /* nothing to copy: an empty ESP */
-	argv = calloc(n + 8, sizeof(*argv));
-	if (!argv) {
+	skel = xasprintf("%s.skel", p->out_path);
+	if (!skel) {
 		r = -ENOMEM;
 		goto out;
 	}
 	{
-		size_t a = 0;
-		argv[a++] = "mcopy";
-		argv[a++] = "-s";
-		argv[a++] = "-m";
-		argv[a++] = "-i";
-		argv[a++] = p->out_path;
-		for (size_t i = 0; i < n; i++) {
-			/* names are relative to stage_dir: make them paths */
-			char *full = xasprintf("%s/%s", p->stage_dir, names[i]);
-			if (!full) {
-				r = -ENOMEM;
-				goto out;
-			}
-			free(names[i]);
-			names[i] = full;
-			argv[a++] = names[i];
-		}
-		argv[a++] = "::/";
-		argv[a] = NULL;
+		struct esp_copy c = { p, env, errf, skel, 0 };
+		r = esp_copy_dir(&c, "", 0);
 	}
-	r = img_run(argv, env, NULL, errf, p->detail, p->detail_len);
+	remove_tree(skel);
 out:
-	if (d)
-		closedir(d);
-	img_free_names(names, n);
-	free(argv);
+	free(skel);
 	free(env_sde);
 	if (errf)
 		unlink(errf);

@@ -131,8 +131,10 @@ int fs_make_ext4(const struct ext4_params *p)
 	scr2 = xasprintf("%s/%s.debugfs", p->work_dir, p->label);
 	ls_out = xasprintf("%s/%s.ls.out", p->work_dir, p->label);
 	errf = xasprintf("%s/%s.err", p->work_dir, p->label);
+	/* no_copy_xattrs: the build host's xattrs (SELinux labels, user.*)
+	 * would make the image depend on the machine that built it. */
 	opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,"
-			 "offset=%llu",
+			 "no_copy_xattrs,offset=%llu",
 			 uuid, (unsigned long long)p->offset);
 	dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
 			: strdup(p->out_path);
