@@ -167,7 +167,7 @@ int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
 	buf_put(&b, "", 0);
 	*reply = b.p;
 	b.p = NULL;
-	if (!strncmp(*reply, "ok", 2) && ((*reply)[2] == '\n' || !(*reply)[2]))
+	if (!strncmp(*reply, "ok", 2) && ((*reply)[2] == '\n' || (*reply)[2] == ' ' || !(*reply)[2]))
 		r = 0;
 	else if (!strncmp(*reply, "error", 5))
 		r = -SPACE_E_CHILD;

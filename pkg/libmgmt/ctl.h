@@ -3,7 +3,7 @@
  *
  * A client connects to a unix stream socket, writes one request line
  * ("status", "stop mgmtd", ...) and reads the reply until EOF. The reply's
- * first line is "ok" or "error <message>"; then zero or more record lines
+ * first line is "ok", "ok <note>" or "error <message>"; then zero or more record lines
  * of kv_quote()d "key=value" fields (see kv.h).
  */
 #ifndef MGMT_CTL_H

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +46,10 @@
 	"      /etc/housekeeping.conf; defaults apply if it is missing; none = off)\n" \
 	"  -i  housekeeping interval in seconds (default 300)\n"                      \
 	"  -l  log file (default stderr)\n"                                           \
+	"  -P  hold file (env WATCHDOG_HOLD, default /run/watchdog.hold): while it\n" \
+	"      exists the watchdog starts no service (`watchdogctl shutdown --hold`\n" \
+	"      writes it so init's respawn does not restart services during a hot\n"  \
+	"      patch; `watchdogctl release` removes it and starts them in order)\n"   \
 	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure.\n"
 
 enum state { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_FAILED };
@@ -76,6 +81,8 @@ static struct svc *svcs;
 static int nsvcs;
 static FILE *logfp;
 static int seq_next;             /* boot sequencing: next index to start */
+static int held;                 /* hold file present: start nothing */
+static const char *hold_path;
 static int shutting_down, shutdown_fds[MAX_WAITERS], nshutdown_fds;
 static int exit_now;
 
@@ -489,7 +496,7 @@ static int tick(long long now)
 		}
 	}
 	/* boot sequencing: start in order, each once the previous is ready */
-	while (!shutting_down && seq_next < nsvcs) {
+	while (!shutting_down && !held && seq_next < nsvcs) {
 		struct svc *s = &svcs[seq_next];
 		if (s->state == ST_STOPPED && !s->admin_stopped && !s->started_ms) {
 			start_svc(s, now);
@@ -554,7 +561,7 @@ static void handle_client(int fd, long long now)
 			return;
 		}
 		buf_init(&b);
-		buf_puts(&b, "ok\n");
+		buf_puts(&b, held ? "ok held\n" : "ok\n");
 		for (int i = 0; i < nsvcs; i++)
 			if (!s || s == &svcs[i])
 				put_record(&b, &svcs[i], now);
@@ -564,7 +571,32 @@ static void handle_client(int fd, long long now)
 		close(fd);
 		return;
 	}
-	if (!strcmp(line, "shutdown")) {
+	if (!strcmp(line, "release")) {
+		if (held && unlink(hold_path) < 0 && errno != ENOENT) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "error remove %s: %s", hold_path, strerror(errno));
+			reply(fd, msg, NULL);
+			return;
+		}
+		if (held)
+			logmsg("released: starting services");
+		held = 0;
+		reply(fd, "ok", NULL);
+		return;
+	}
+	if (!strcmp(line, "shutdown") && arg && !strcmp(arg, "hold")) {
+		int r = write_file_atomic(hold_path, "held by watchdogctl shutdown --hold\n", 36, 0644);
+		if (r < 0) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "error write %s: %s", hold_path, space_strerror(r));
+			reply(fd, msg, NULL);
+			return;
+		}
+		logmsg("hold file %s written: services stay down until `watchdogctl release`", hold_path);
+		strcpy(line, "shutdown");
+		arg = NULL;
+	}
+	if (!strcmp(line, "shutdown") && !arg) {
 		if (nshutdown_fds < MAX_WAITERS)
 			shutdown_fds[nshutdown_fds++] = fd;
 		else
@@ -618,6 +650,7 @@ int main(int argc, char **argv)
 {
 	const char *confdir = getenv("WATCHDOG_CONFDIR"), *sock = getenv("WATCHDOG_SOCKET");
 	const char *hkconf = getenv("WATCHDOG_HOUSEKEEPING"), *logpath = NULL;
+	struct stat hst;
 	long long hk_interval = 300, hk_next;
 	struct hk_policy pol;
 	struct hk_store store = { 0 };
@@ -630,13 +663,17 @@ int main(int argc, char **argv)
 		sock = "/run/watchdog.sock";
 	if (!hkconf)
 		hkconf = "/etc/housekeeping.conf";
+	hold_path = getenv("WATCHDOG_HOLD");
+	if (!hold_path)
+		hold_path = "/run/watchdog.hold";
 	logfp = stderr;
-	while ((opt = getopt(argc, argv, "d:s:H:i:l:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:s:H:i:l:P:h")) != -1) {
 		switch (opt) {
 		case 'd': confdir = optarg; break;
 		case 's': sock = optarg; break;
 		case 'H': hkconf = optarg; break;
 		case 'l': logpath = optarg; break;
+		case 'P': hold_path = optarg; break;
 		case 'i':
 			if (kv_int(optarg, 1, 86400 * 7, 1, &hk_interval) < 0) {
 				fprintf(stderr, "watchdog: option -i %s: not a duration\n%s", optarg, USAGE);
@@ -690,6 +727,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		logmsg("load %s: %s (no services)", confdir, space_strerror(r));
 	logmsg("supervising %d service(s) from %s, control socket %s", nsvcs, confdir, sock);
+	if (lstat(hold_path, &hst) == 0) {
+		held = 1;
+		logmsg("%s exists: holding all services until `watchdogctl release`", hold_path);
+	}
 	hk_next = mono_ms() + 1000 * 5;
 	while (!exit_now) {
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };

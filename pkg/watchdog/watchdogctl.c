@@ -19,15 +19,17 @@
 	"  start NAME       start and wait until it is ready\n"                         \
 	"  stop NAME        stop (SIGTERM, then SIGKILL) and wait until it has ended\n" \
 	"  restart NAME     stop, then start\n"                                         \
-	"  shutdown         stop every service in reverse start order, then the\n"      \
-	"                   watchdog exits\n"                                           \
+	"  shutdown [--hold] stop every service in reverse start order, then the\n"     \
+	"                   watchdog exits; --hold keeps services down across init's\n" \
+	"                   respawn of the watchdog until `release` (hot patches)\n"    \
+	"  release          remove the hold and start services in order\n"            \
 	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"      \
 	"  -t  reply timeout (default 60)\n"                                            \
 	"Exit: 0 done; 1 refused (no such service, did not start, `status NAME` of a\n" \
 	"service that is not running); 99 timeout; 100 usage; 111 cannot reach the\n"   \
 	"watchdog.\n"
 
-static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown" };
+static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown", "release" };
 
 struct rec {
 	char *k[16], *v[16];
@@ -107,11 +109,12 @@ static void print_reply(const char *reply, int json)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					     { "hold", no_argument, NULL, 'H' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
 	const char *sock = getenv("WATCHDOG_SOCKET");
 	long long timeout = 60;
-	int json = 0, opt, r, known = 0, rc;
+	int json = 0, hold = 0, opt, r, known = 0, rc;
 	char *req, *rep = NULL;
 
 	if (!sock)
@@ -126,6 +129,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'j': json = 1; break;
+		case 'H': hold = 1; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: fputs(USAGE, stderr); return 100;
 		}
@@ -136,9 +140,10 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		known |= !strcmp(argv[optind], cmds[i]);
-	if (!known || argc - optind > 2 ||
-	    (argc - optind == 2 && !strcmp(argv[optind], "shutdown")) ||
-	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown"))) {
+	if (!known || argc - optind > 2 || (hold && strcmp(argv[optind], "shutdown")) ||
+	    (argc - optind == 2 && (!strcmp(argv[optind], "shutdown") || !strcmp(argv[optind], "release"))) ||
+	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown") &&
+	     strcmp(argv[optind], "release"))) {
 		fputs(USAGE, stderr);
 		return 100;
 	}
@@ -146,11 +151,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "watchdogctl: %s %s: invalid service name\n", argv[optind], argv[optind + 1]);
 		return 100;
 	}
-	req = argc - optind == 2 ? xasprintf("%s %s", argv[optind], argv[optind + 1]) : strdup(argv[optind]);
+	if (hold)
+		req = strdup("shutdown hold");
+	else
+		req = argc - optind == 2 ? xasprintf("%s %s", argv[optind], argv[optind + 1]) : strdup(argv[optind]);
 	if (!req)
 		return 111;
 	r = ctl_request(sock, req, (int)timeout * 1000, &rep);
 	if (r == 0) {
+		if (!strcmp(argv[optind], "status") && !strncmp(rep, "ok held", 7) && !json)
+			printf("watchdog: held (services stay down until `watchdogctl release`)\n");
 		if (!strcmp(argv[optind], "status") || json)
 			print_reply(rep, json);
 		rc = 0;

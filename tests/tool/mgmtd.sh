@@ -76,7 +76,7 @@ ready_socket = tcp:127.0.0.1:$PORT
 output = $T/log/mgmtd.out
 backoff_ms = 100
 EOF
-"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/log/watchdog.log" &
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -P "$T/run/watchdog.hold" -l "$T/log/watchdog.log" &
 WD_PID=$!
 check "mgmtd up under the watchdog" wait_for 10 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status mgmtd >/dev/null 2>&1"
 
@@ -210,7 +210,7 @@ check "rotations kept to log_keep" test ! -e "$T/log/mgmtd/access.log.3"
 AD=$(login admin secret)
 curl -sk -X POST -H "Authorization: Bearer $AD" "$URL/devices/communication" -d '{"action":"block"}' >/dev/null
 kill "$WD_PID"; wait "$WD_PID"; WD_PID=
-"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/log/watchdog.log" &
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -P "$T/run/watchdog.hold" -l "$T/log/watchdog.log" &
 WD_PID=$!
 wait_for 10 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status mgmtd >/dev/null 2>&1"
 AD=$(login admin secret)

@@ -37,7 +37,7 @@ cat > "$T/etc/watchdog.d/sleeper.conf" <<EOF
 exec = /bin/sleep 1000
 order = 20
 EOF
-"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -l "$T/wd.log" &
+"$BIN/watchdog" -d "$T/etc/watchdog.d" -s "$T/run/watchdog.sock" -H none -P "$T/run/watchdog.hold" -l "$T/wd.log" &
 WD_PID=$!
 wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status sleeper >/dev/null 2>&1"
 

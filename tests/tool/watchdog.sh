@@ -65,6 +65,17 @@ order = 40
 stop_timeout = 1
 EOS
 echo "exec = relative/path" > "$T/conf/broken.conf"
+# environment, working directory and user of a service
+RUNAS=$(id -un)
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then RUNAS=nobody; chmod 755 "$T"; fi
+mkdir -m 777 "$T/pub"
+cat > "$T/conf/envy.conf" <<EOS
+exec = /bin/sh -c 'echo "\$FOO|\$(pwd)|\$(id -un)" > $T/pub/envy.out; exec sleep 1000'
+env = FOO=bar baz
+cwd = $T/conf
+user = $RUNAS
+order = 50
+EOS
 cat > "$T/hk.conf" <<EOS
 log_dir = $T/log
 rotate_size = 1000
@@ -73,7 +84,7 @@ tmp_dir =
 EOS
 head -c 5000 /dev/zero > "$T/log/big.log"
 
-"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H "$T/hk.conf" -i 1 -l "$T/wd.log" &
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H "$T/hk.conf" -i 1 -l "$T/wd.log" -P "$T/hold" &
 WD_PID=$!
 
 check "control socket appears" wait_for 5 test -S "$T/wd.sock"
@@ -85,6 +96,8 @@ b_start=$(awk '$1=="start" && $2=="beta" { print $3; exit }' "$T/events")
 a_start=$(awk '$1=="start" && $2=="alpha" { print $3; exit }' "$T/events")
 check "beta started after alpha was ready (start order)" \
 	test -n "$b_start" -a -n "$a_start" -a "$((b_start - a_start))" -ge 400000000
+check "service got its environment, directory and user" \
+	wait_for 3 sh -c "[ \"\$(cat '$T/pub/envy.out' 2>/dev/null)\" = 'bar baz|$T/conf|$RUNAS' ]"
 check "broken definition logged and skipped" grep -q "broken.conf: line 1: exec: program must be an absolute path" "$T/wd.log"
 
 # a killed service comes back
@@ -148,8 +161,27 @@ check "services stopped in reverse start order" test "$(grep '^stop' "$T/events"
 check "no service process left" sh -c "! pgrep -f '$T/[cs]' >/dev/null"
 check "control socket removed" test ! -e "$T/wd.sock"
 
+# shutdown --hold: init respawns the watchdog, but services stay down
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H none -l "$T/wd2.log" -P "$T/hold" &
+WD_PID=$!
+wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status alpha >/dev/null 2>&1"
+ctl shutdown --hold >/dev/null
+wait "$WD_PID"; WD_PID=
+check "shutdown --hold leaves the hold file" test -e "$T/hold"
+: > "$T/events"
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H none -l "$T/wd2.log" -P "$T/hold" &
+WD_PID=$!
+wait_for 5 test -S "$T/wd.sock"
+sleep 1
+check "held: no service started" test ! -s "$T/events"
+check "held: status says so" sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status | head -1 | grep -q '^watchdog: held'"
+check "release answers ok" ctl release
+check "released: services start in order" wait_for 5 sh -c "[ \"\$(grep -o '^start [a-z]*' '$T/events' | tr '\n' ' ')\" = 'start alpha start beta ' ]"
+check "hold file removed" test ! -e "$T/hold"
+ctl shutdown >/dev/null; wait "$WD_PID"; WD_PID=
+
 # SIGTERM to the watchdog stops everything too
-"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H none -l "$T/wd2.log" &
+"$BIN/watchdog" -d "$T/conf" -s "$T/wd.sock" -H none -l "$T/wd2.log" -P "$T/hold" &
 WD_PID=$!
 wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/wd.sock' status beta >/dev/null 2>&1"
 kill -TERM "$WD_PID"; wait "$WD_PID"; wrc=$?; WD_PID=
