@@ -538,7 +538,6 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (close(outfd) < 0 && r == 0)
 		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
-	outfd = -1;
 	if (r == 0 && rename(tmp, out) < 0)
 		r = pkg_fail(err, -errno, "%s: %s", out, strerror(errno));
 	if (r < 0)

@@ -488,7 +488,6 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	char *text = NULL, pbuf[PATH_MAX];
 	size_t len;
 	int tfd = -1, r, ar;
-	bool prepared = false;
 
 	if (res)
 		memset(res, 0, sizeof(*res));
@@ -600,7 +599,6 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
 		goto out_rollback;
 	}
-	prepared = true;
 	pkg_hook("committed");
 
 	/* 4. + 5. From here on the transaction only goes forward: a failure
@@ -615,12 +613,11 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	goto out;
 
 out_rollback:
-	if (!prepared) {
-		int r2;
-		txn_rollback(db, tfd, &m);
-		r2 = txn_finish(db, tfd);
-		(void)r2;
-	}
+	/* Only reached before the commit point. A failure to remove the
+	 * journal is repaired by the next run's recovery. */
+	txn_rollback(db, tfd, &m);
+	if (tfd >= 0)
+		txn_finish(db, tfd);
 out:
 	pkg_walk_reset(&p.w);
 	if (p.created_fd >= 0)
