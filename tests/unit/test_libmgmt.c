@@ -447,6 +447,58 @@ static void test_release_hk(void)
 	run_argv(rm);
 }
 
+/* Mutate valid inputs at random (fixed seed, so failures reproduce): the
+ * parsers must never crash (ASan/UBSan watch) and must answer within
+ * their documented set of results. */
+static void test_mutations(void)
+{
+	static const char seed_http[] = "POST /api/v1/login HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+					"Cookie: session=0123456789abcdef0123456789abcdef\r\n\r\n";
+	static const char seed_json[] = "{\"username\":\"admin\",\"password\":\"s\\u00e9\\n\",\"x\":[1,{\"a\":null}]}";
+	unsigned int rnd = 12345;
+	int bad_http = 0, bad_json = 0, n = 20000;
+
+	for (int i = 0; i < n; i++) {
+		char buf[256];
+		size_t len;
+		struct http_req req;
+		char tok[40], *s = NULL;
+		int r, flips;
+		const char *seed = (i & 1) ? seed_json : seed_http;
+
+		len = strlen(seed);
+		memcpy(buf, seed, len);
+		rnd = rnd * 1103515245u + 12345u;
+		flips = 1 + (int)((rnd >> 16) % 4);
+		for (int f = 0; f < flips; f++) {
+			rnd = rnd * 1103515245u + 12345u;
+			size_t pos = (rnd >> 8) % len;
+			rnd = rnd * 1103515245u + 12345u;
+			buf[pos] = (char)(rnd >> 16);
+		}
+		rnd = rnd * 1103515245u + 12345u;
+		if ((rnd >> 16) % 5 == 0)
+			len = (rnd >> 4) % len; /* truncated */
+		if (i & 1) {
+			r = json_get_string(buf, len, "username", &s);
+			if (r != 0 && r != -SPACE_E_FORMAT && r != -ENOENT && r != -EINVAL)
+				bad_json++;
+			if (r == 0 && !s)
+				bad_json++;
+			free(s);
+		} else {
+			r = http_parse(buf, len, &lim, &req);
+			if (r > (int)len || (r < 0 && r != -SPACE_E_FORMAT && r != -E2BIG && r != -EMSGSIZE &&
+					    r != -ENOSYS && r != -EPROTONOSUPPORT))
+				bad_http++;
+			if (r > 0)
+				http_cookie(&req, "session", tok, sizeof(tok));
+		}
+	}
+	is_int(bad_http, 0, "%d mutated requests: only documented results", n / 2);
+	is_int(bad_json, 0, "%d mutated JSON bodies: only documented results", n / 2);
+}
+
 int main(void)
 {
 	test_http();
@@ -454,5 +506,6 @@ int main(void)
 	test_session();
 	test_kv();
 	test_release_hk();
+	test_mutations();
 	return done_testing();
 }
