@@ -138,6 +138,10 @@ check "qcow2 #1" "$MK" qcow2 --in "$W/a.raw" --out "$W/a.qcow2"
 check "qcow2 #2" "$MK" qcow2 --in "$W/b.raw" --out "$W/b.qcow2"
 check "qcow2 reproducible" cmp "$W/a.qcow2" "$W/b.qcow2"
 check "qcow2 holds the raw image" qemu-img compare -q -f raw -F qcow2 "$W/a.raw" "$W/a.qcow2"
+check "qcow2 --compress #1" "$MK" qcow2 --compress --in "$W/a.raw" --out "$W/c1.qcow2"
+check "qcow2 --compress #2" "$MK" qcow2 --compress --in "$W/a.raw" --out "$W/c2.qcow2"
+check "compressed qcow2 reproducible and holds the raw image" bash -c "cmp '$W/c1.qcow2' '$W/c2.qcow2' && qemu-img compare -q -f raw -F qcow2 '$W/a.raw' '$W/c1.qcow2'"
+rm -f "$W/c1.qcow2" "$W/c2.qcow2"
 rm -f "$W/b.raw" "$W/b.qcow2" "$W/a.qcow2" "$W"/*.img
 
 # --- --in-place onto a used disk (what the installer does to /dev/sda)
