@@ -11,7 +11,8 @@
  * and members of c->admin_group in c->group, read-only for
  * c->readonly_users. Returns 0 and *role, -EACCES (unknown user or wrong
  * password: the two are not distinguishable by time either), -EPERM
- * (right password, no management role), or a negative errno. */
+ * (right password, no management role), or the negative errno of reading
+ * the shadow file (never counted as a failed login). */
 int auth_login(const struct mgmtd_conf *c, const char *user, const char *password, enum role *role);
 
 /* Role of user from the configuration alone (ROLE_NONE if none). */

@@ -128,6 +128,13 @@ int main(void)
 	is_int(auth_login(&c, "lk", "secret", &role), -EACCES, "locked (!) hash never matches");
 	is_int(auth_login(&c, "admin:x", "secret", &role), -EACCES, "colon in the name");
 	is_int(auth_login(&c, "", "secret", &role), -EACCES, "empty name");
+	{
+		char *saved = c.shadow;
+		c.shadow = (char *)"/nonexistent/shadow";
+		is_int(auth_login(&c, "admin", "secret", &role), -ENOENT,
+		       "unreadable shadow: an error, not a wrong password");
+		c.shadow = saved;
+	}
 
 	/* API with a fake clock */
 	put("space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
