@@ -89,6 +89,9 @@ vc=$(awk -v s="$size" -v t="$cv" 'BEGIN { print s / t }')
 echo "openssl speed -evp sha256 (1 MiB blocks): $(mb "$sha") MB/s per CPU second, $(mb "$shaw") MB/s wall with -elapsed (baseline)"
 echo "ova-verify: $(mb "$size") MB OVA, best ${tv} s wall = $(mb "$vw") MB/s ($(ratio "$vw" "$shaw") of the sha256 wall limit); ${cv} s CPU = $(mb "$vc") MB/s ($(ratio "$vc" "$sha") of the sha256 CPU limit)"
 
+read -r td cdg < <(timed 10 openssl dgst -sha256 "$OVA")
+echo "openssl dgst -sha256 of the same OVA file: best ${td} s wall, ${cdg} s CPU (ova-verify takes $(ratio "$tv" "$td")x its wall time)"
+
 cat > "$T/manual.sh" <<'SH'
 set -e
 T=$1 OVA=$2
