@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -515,6 +516,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	max_fd = (int)conf.max_clients + 64;
+	{
+		/* max_clients connections need that many descriptors; the
+		 * default soft limit (1024) would cap it silently */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max_fd) {
+			rl.rlim_cur = rl.rlim_max < (rlim_t)max_fd ? rl.rlim_max : (rlim_t)max_fd;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			if (rl.rlim_cur < (rlim_t)max_fd)
+				log_line(&error_log, "open-file limit %ld caps max_clients", (long)rl.rlim_cur);
+		}
+	}
 	conns = calloc((size_t)max_fd, sizeof(*conns));
 	lfd = listen_on(conf.listen, conf.port);
 	if (!conns || lfd < 0) {

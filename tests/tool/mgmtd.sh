@@ -201,6 +201,20 @@ check "keep-alive: 20 requests, all 200" test "$(grep -c '^200 ' "$T/ka")" = 20
 check "keep-alive: over one connection" test "$(grep -c ' 1$' "$T/ka")" = 1
 check "daemon never restarted" test "$("$BIN/watchdogctl" -s "$T/run/watchdog.sock" status mgmtd | awk 'NR==2{print $5}')" = 0
 
+# bounded client count: a second instance with max_clients = 3
+P3=$((PORT + 2))
+sed -e "s/^port = .*/port = $P3/" -e "s|^log_dir = .*|log_dir = $T/log/mgmtd3|" \
+	-e "s/^keepalive_timeout = .*/keepalive_timeout = 30/" "$T/etc/mgmtd.conf" > "$T/etc/mgmtd3.conf"
+echo "max_clients = 3" >> "$T/etc/mgmtd3.conf"
+"$BIN/mgmtd" -c "$T/etc/mgmtd3.conf" 2>>"$T/log/mgmtd3.err" &
+M3=$!
+wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$P3/"
+for i in 1 2 3; do (sleep 6 | timeout 7 openssl s_client -quiet -connect 127.0.0.1:$P3 >/dev/null 2>&1 &); done
+sleep 1
+check "over max_clients: refused at once" sh -c "! curl -sk -m 3 -o /dev/null https://127.0.0.1:$P3/api/v1/system"
+check "slots free again once clients leave" wait_for 8 sh -c "[ \$(curl -sk -m 2 -o /dev/null -w '%{http_code}' https://127.0.0.1:$P3/api/v1/system) = 401 ]"
+kill "$M3"; wait "$M3"
+
 # --- logs
 check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
 check "access log rotated by size (log_max 4096)" test -e "$T/log/mgmtd/access.log.1"
