@@ -38,11 +38,12 @@ E2E_PWFILE  := $(TOP)/tests/e2e/admin-password.test
 E2E_IMAGE   := $(E2E_DIR)/$(PRODUCT)-$(VERSION)-$(TARGET).qcow2
 PYTHON      := /usr/bin/python3
 
-$(E2E_IMAGE): FORCE
+.PHONY: e2e-image
+e2e-image:
 	$(Q)$(MAKE) images VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
 
 # SeaBIOS and OVMF boots run side by side (one vCPU each).
-test-e2e: $(E2E_IMAGE)
+test-e2e: e2e-image
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q)cd tests/e2e && \
 	  { $(PYTHON) test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
