@@ -28,7 +28,7 @@ bench: programs
 
 # ---------------------------------------------------------------- images
 test-image: $(DISK_RAW) check-kernel
-	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS)
+	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS) $(ROOTFS)
 
 # ---------------------------------------------------------------- QEMU
 # The e2e image is the same build with a test-only admin password (a second
@@ -45,9 +45,8 @@ e2e-image:
 # SeaBIOS and OVMF boots run side by side (one vCPU each).
 test-e2e: e2e-image
 	$(Q)mkdir -p $(E2E_DIR)/logs
-	$(Q)cd tests/e2e && \
-	  { $(PYTHON) test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
-	  { $(PYTHON) test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
+	$(Q){ $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
+	  { $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
 	  wait
 	$(Q)cat $(E2E_DIR)/logs/bios.tap $(E2E_DIR)/logs/uefi.tap
 	$(Q)test "$$(cat $(E2E_DIR)/logs/bios.rc)" = 0 && test "$$(cat $(E2E_DIR)/logs/uefi.rc)" = 0

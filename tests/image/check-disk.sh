@@ -1,10 +1,10 @@
 #!/bin/bash
-# check-disk.sh RAW ROOTFS_ATTRS - check a built disk image the way an
+# check-disk.sh RAW ROOTFS_ATTRS [ROOTFS] - check a built disk image the way an
 # operator's tools see it: partition table (sfdisk, sgdisk), filesystems
 # (e2fsck), ownership, modes and device nodes inside the root filesystem
 # (debugfs), against what the package database says.
 set -u
-raw=$1 attrs=$2
+raw=$1 attrs=$2 tree=${3:-}
 fail=0
 ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; fail=1; }
@@ -69,4 +69,17 @@ if [ "$uid" != 0 ]; then
 fi
 n=$(grep -vc '^#' "$attrs")
 [ "$n" -gt 1000 ] && ok "package database lists $n entries" || bad "attrs has only $n entries"
+# Every program in the tree finds the shared libraries it needs in the tree.
+if [ -n "$tree" ]; then
+	missing=
+	for f in "$tree"/bin/* "$tree"/sbin/* "$tree"/usr/bin/* "$tree"/usr/sbin/*; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
+			[ -e "$tree/lib/x86_64-linux-gnu/$lib" ] || [ -e "$tree/usr/lib/x86_64-linux-gnu/$lib" ] ||
+				missing="$missing ${f#"$tree"/}:$lib"
+		done
+	done
+	[ -z "$missing" ] && ok "every program's shared libraries are in the image" ||
+		bad "missing shared libraries:$missing"
+fi
 exit $fail
