@@ -171,6 +171,9 @@ check "chunked body: 501" test "$(raw 'POST /api/v1/login HTTP/1.1\r\nTransfer-E
 BIGH=$(head -c 3000 /dev/zero | tr '\0' a)
 check "oversized head: 431" test "$(raw "GET /api/v1/system HTTP/1.1\r\nX: $BIGH\r\n\r\n")" = "HTTP/1.1 431 Request Header Fields Too Large"
 check "oversized body: 413" test "$(code POST login -d "{\"username\":\"$BIGH\"}")" = 413
+check "pipelined requests in one write: both answered" \
+	test "$(printf 'GET /api/v1/system HTTP/1.1\r\nHost: a\r\n\r\nGET /api/v1/nosuch HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT 2>/dev/null | grep -o 'HTTP/1.1 401' | wc -l)" = 2
 check "binary junk with NULs: 400" test "$(raw 'GET /\0\x01\xff HTTP/1.1\r\n\r\n')" = "HTTP/1.1 400 Bad Request"
 # slow client: half a request head, then silence; request_timeout = 2 s
 ( printf 'GET /api/v1/system HTTP/1.1\r\nHost: x\r\n'; sleep 8 ) | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT > "$T/slow.out" 2>/dev/null &
