@@ -30,10 +30,6 @@ busybox-static)
 	attrs=$staging.attrs
 	echo "bin/busybox f 4755 0 0" > "$attrs"
 	;;
-openssh-sftp-server)
-	# dropbear runs the SFTP subsystem from /usr/lib/sftp-server.
-	ln -s openssh/sftp-server "$staging/usr/lib/sftp-server"
-	;;
 linux-image-*)
 	kver=${name#linux-image-}
 	depmod -b "$staging" "$kver"
