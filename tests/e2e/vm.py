@@ -83,8 +83,12 @@ class VM:
         self.expect(marker + r"(\d+)" + marker, timeout)
         out = self.p.before
         rc = int(self.p.match.group(1))
-        # Drop the echoed command line.
-        out = out.split("\n", 1)[1] if "\n" in out else ""
+        # Drop everything up to the echoed command line (console messages
+        # may come before it).
+        echo = out.find(f"echo {marker}$?{marker}")
+        if echo >= 0:
+            nl = out.find("\n", echo)
+            out = out[nl + 1:] if nl >= 0 else ""
         self.expect(r"[$#] (?:\x1b\[6n)?$", 60)
         return rc, out.replace("\r", "")
 
