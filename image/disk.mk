@@ -8,7 +8,8 @@ MKIMAGE    := $(BIN)/mkimage
 MKIMAGE_V  := $(if $(filter 1,$(V)),-v)
 
 .PHONY: images disk qcow2
-images: $(DISK_QCOW2)
+# `make` builds the KVM qcow2 and the signed OVA (from the esxi target's disk).
+images: $(DISK_QCOW2) ova
 disk: $(DISK_RAW)
 qcow2: $(DISK_QCOW2)
 
@@ -22,3 +23,12 @@ $(DISK_RAW): $(TDIR)/rootfs.stamp $(MKIMAGE)
 $(DISK_QCOW2): $(DISK_RAW)
 	$(quiet) QCOW2 $@
 	$(Q)$(MKIMAGE) $(MKIMAGE_V) qcow2 --in $< --out $@
+
+# The OVA is made from the esxi target's disk, built by a sub-make with
+# TARGET=esxi (same packages, its own root tree and disk seed).
+ESXI_RAW := $(IMGDIR)/$(PRODUCT)-$(VERSION)-esxi.img
+ifneq ($(TARGET),esxi)
+$(ESXI_RAW): $(ALL_PKGS) $(MKIMAGE) rootfs/rootfs.mk image/disk.mk
+	$(Q)$(MAKE) disk TARGET=esxi
+endif
+$(OVA_OUT): $(ESXI_RAW)

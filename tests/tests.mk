@@ -40,7 +40,7 @@ PYTHON      := /usr/bin/python3
 
 .PHONY: e2e-image
 e2e-image:
-	$(Q)$(MAKE) images VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
+	$(Q)$(MAKE) qcow2 VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
 
 # SeaBIOS and OVMF boots run side by side (one vCPU each).
 test-e2e: e2e-image
@@ -56,7 +56,7 @@ check-repro:
 	$(Q)rm -rf $(O)/repro1 $(O)/repro2
 	$(Q)$(MAKE) images O=$(O)/repro1 CACHE=$(CACHE)
 	$(Q)$(MAKE) images O=$(O)/repro2 CACHE=$(CACHE)
-	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)); do \
+	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)); do \
 		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
 		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
 
