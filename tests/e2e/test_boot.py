@@ -3,8 +3,12 @@
 """test_boot.py IMAGE FIRMWARE PASSWORD_FILE VERSION - boot the image to the
 serial login, log in as admin and check what an operator relies on:
 release file, package list, package verification, mounts, and power-off."""
+import json
 import re
+import socket
+import subprocess
 import sys
+import time
 import traceback
 
 from vm import VM
@@ -14,6 +18,44 @@ def check(cond, what):
     print(("ok - " if cond else "not ok - ") + what, flush=True)
     if not cond:
         raise AssertionError(what)
+
+
+def api(vm, path, body=None, token=None):
+    """curl -k against the node's management API (port-forwarded 443)."""
+    argv = ["curl", "-ks", "--max-time", "30", "-w", "\n%{http_code}",
+            f"https://127.0.0.1:{vm.https_port}/api/v1/{path}"]
+    if body is not None:
+        argv += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+    if token:
+        argv += ["-H", f"Authorization: Bearer {token}"]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    text, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), text
+
+
+def check_services(vm, password, version):
+    """The watchdog started mgmtd and the device gate: log in over HTTPS,
+    read the system status, and say hello on the device port."""
+    deadline = time.monotonic() + 300
+    code, text = 0, ""
+    while time.monotonic() < deadline:
+        code, text = api(vm, "login", {"username": "admin", "password": password})
+        if code == 200:
+            break
+        time.sleep(5)
+    check(code == 200, f"mgmtd: admin logs in over HTTPS (last answer {code})")
+    token = json.loads(text)["token"]
+    code, text = api(vm, "system", token=token)
+    check(code == 200 and version in text, "mgmtd: GET /api/v1/system answers with the release")
+    code, _ = api(vm, "system")
+    check(code == 401, "mgmtd: without a session the API answers 401")
+    code, _ = api(vm, "logout", body={}, token=token)
+    code, _ = api(vm, "system", token=token)
+    check(code == 401, "mgmtd: the session ends at logout")
+    with socket.create_connection(("127.0.0.1", vm.dev_port), timeout=30) as s:
+        s.sendall(b"HELLO e2e-device\n")
+        reply = s.recv(256).decode(errors="replace")
+    check(reply.startswith("WELCOME"), f"devgate: a device is welcomed on port 7804 ({reply.strip()!r})")
 
 
 def main():
@@ -48,7 +90,11 @@ def main():
         check(rc == 0 and out.strip().isdigit() and int(out.strip()) > 0, "the copied file arrived")
         rc, out = vm.ssh("root", password, "true", timeout=120)
         check(rc != 0, "root cannot log in over SSH")
+        check_services(vm, password, version)
         vm.su(password)
+        rc, out = vm.run("watchdogctl status")
+        check(rc == 0 and "mgmtd" in out and "devgate" in out, "watchdogctl status lists the services")
+        print("# " + out.strip().replace("\n", "\n# "))
         rc, out = vm.run("pkg verify", timeout=600)
         check(rc == 0, "pkg verify is clean as root")
         if rc != 0:

@@ -34,6 +34,8 @@ class VM:
         self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
         self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
         self.ssh_port = free_port()
+        self.https_port = free_port()
+        self.dev_port = free_port()
         fmt = "qcow2" if image.endswith(".qcow2") else "raw"
         overlay = os.path.join(self.work, "disk.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt,
@@ -41,7 +43,9 @@ class VM:
         argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max",
                 "-m", str(mem), "-smp", "1", "-display", "none", "-vga", "std",
                 "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+                "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
+                f",hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
+                f",hostfwd=tcp:127.0.0.1:{self.dev_port}-:7804",
                 "-device", f"{nic},netdev=n0"]
         if disk_if == "virtio":
             argv += ["-drive", f"file={overlay},if=virtio,format=qcow2"]
