@@ -38,7 +38,8 @@ export LC_ALL := C
 unexport CFLAGS_EXTRA GREP_OPTIONS
 
 # ---------------------------------------------------------------- C toolchain
-ifeq ($(origin CC),default)
+# -R drops make's built-in CC in sub-makes too, so "undefined" counts as unset.
+ifneq ($(filter default undefined,$(origin CC)),)
 CC := gcc
 endif
 PKG_CONFIG ?= pkg-config

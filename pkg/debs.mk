@@ -6,7 +6,7 @@ STAMP := $(O)/stamp
 .PHONY: host-deps fetch update-lock
 host-deps: $(STAMP)/host-deps
 $(STAMP)/host-deps: pkg/host-packages.txt
-	$(quiet) CHECK host build tools
+	$(quiet) CHECK "host build tools"
 	$(Q)sh pkg/host-deps.sh $<
 	$(Q)mkdir -p $(@D) && touch $@
 
