@@ -79,10 +79,12 @@ $(foreach p,$(APPLIANCE_PROGRAMS),$(eval $(call prog_pkg,$(p))))
 # the same image on KVM, ESXi and the JA2500.
 INITRD_DRIVERS := virtio_blk virtio_scsi virtio_pci ahci ata_piix megaraid_sas mptspi \
 	vmw_pvscsi nvme sd_mod sr_mod ext4
+# dracut records its arguments inside the image, so they are relative to
+# $(TDIR) (it runs there) and do not depend on where O= is.
 DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force \
-	--kver $(KVER) --kmoddir $(ROOTFS).tmp/lib/modules/$(KVER) --compress=gzip \
+	--kver $(KVER) --kmoddir rootfs.tmp/lib/modules/$(KVER) --compress=gzip \
 	-m "base udev-rules kernel-modules rootfs-block fs-lib" \
-	--drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir $(O)/tmp
+	--drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir ../tmp
 
 $(TDIR)/rootfs.stamp: $(ALL_PKGS)
 	$(quiet) ROOTFS $(ROOTFS)
@@ -90,7 +92,7 @@ $(TDIR)/rootfs.stamp: $(ALL_PKGS)
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(ALL_PKGS)
 	$(quiet) DRACUT initrd.img-$(KVER)
 	$(Q)mkdir -p $(STAGE)/initramfs$(VSUFFIX)/boot
-	$(Q)dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
+	$(Q)cd $(TDIR) && dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
 	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img
 	$(Q)$(PKG) build --name initramfs --version $(VERSION) --release 1 --arch amd64 \
 		--summary "initramfs for $(KVER) (dracut)" --depends $(KERNEL_PKG) \

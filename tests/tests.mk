@@ -4,7 +4,7 @@
 #   E2E_TESTS   QEMU boot tests (tests/e2e)
 .PHONY: test test-unit test-tool test-image test-e2e bench test-full
 
-test: test-unit test-tool test-image test-e2e
+test: test-unit test-tool test-image test-e2e check-repro
 
 test-unit: $(addprefix $(O)/tests/unit/,$(UNIT_TESTS))
 	$(Q)fail=0; for t in $^; do \
@@ -59,6 +59,7 @@ check-repro:
 	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)); do \
 		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
 		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
+	$(Q)rm -rf $(O)/repro1 $(O)/repro2
 
 .PHONY: FORCE check-repro
 FORCE:
