@@ -15,7 +15,7 @@ if [ "$(id -u)" = 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	# shellcheck disable=SC2086 # one word per package
-	apt-get install -y -q --no-install-recommends $missing
+	apt-get install -y -q $missing
 else
 	echo "host-deps: missing build tools; run as root:" >&2
 	echo "  apt-get install -y$missing" >&2
