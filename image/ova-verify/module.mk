@@ -20,12 +20,12 @@ FUZZ_TIME    ?= 25
 FUZZ_TARGETS := manifest cert vmdk tar
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -Ipkg/lib $(PC_CFLAGS)
-fuzz_manifest_SRCS := image/ova/manifest.c pkg/lib/util.c
-fuzz_cert_SRCS     := image/ova/manifest.c pkg/lib/util.c
-fuzz_vmdk_SRCS     := image/vmdk/vmdk.c pkg/lib/util.c
-fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c pkg/lib/util.c
+fuzz_manifest_SRCS := image/ova/manifest.c $(LIBSPACE_SRCS)
+fuzz_cert_SRCS     := image/ova/manifest.c $(LIBSPACE_SRCS)
+fuzz_vmdk_SRCS     := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
+fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
 
-$(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/tar.c image/vmdk/vmdk.c pkg/lib/util.c
+$(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/tar.c image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 	$(quiet) FUZZCC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_$*_SRCS) $(CRYPTO_LIBS) $(DEFLATE_LIBS)

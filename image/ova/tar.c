@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "manifest.h"
 #include "tar.h"
 #include "util.h"
@@ -132,19 +133,11 @@ void tar_writer_init(struct tar_writer *t, int fd, int64_t mtime)
 
 static int write_all(struct tar_writer *t, const void *buf, size_t len)
 {
-	const unsigned char *p = buf;
+	int r = fd_write_full(t->fd, buf, len);
 
-	while (len) {
-		ssize_t n = write(t->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-		t->pos += (uint64_t)n;
-	}
-	return 0;
+	if (r == 0)
+		t->pos += len;
+	return r;
 }
 
 static int pad_block(struct tar_writer *t)

@@ -10,6 +10,7 @@
 
 #include <libdeflate.h>
 
+#include "fdio.h"
 #include "util.h"
 #include "vmdk.h"
 
@@ -192,42 +193,6 @@ int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *
 	return 0;
 }
 
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -SPACE_E_FORMAT;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsigned char *tail,
 			 size_t taillen, uint64_t file_size, struct vmdk_info *info, const char **why)
 {
@@ -290,9 +255,9 @@ int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
 	head = malloc(hl ? hl : 1);
 	if (!head)
 		return -ENOMEM;
-	r = pread_full(fd, head, hl, 0);
+	r = fd_pread_full(fd, head, hl, 0);
 	if (r == 0)
-		r = pread_full(fd, tail, tl, (uint64_t)st.st_size - tl);
+		r = fd_pread_full(fd, tail, tl, (uint64_t)st.st_size - tl);
 	if (r == 0)
 		r = vmdk_info_from_bytes(head, hl, tail, tl, (uint64_t)st.st_size, info, why);
 	free(head);
@@ -337,7 +302,7 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 		r = -ENOMEM;
 		goto out;
 	}
-	r = pread_full(in_fd, gd, ngts * 4, info.header.gd_offset * VMDK_SECTOR);
+	r = fd_pread_full(in_fd, gd, ngts * 4, info.header.gd_offset * VMDK_SECTOR);
 	if (r < 0)
 		goto out;
 	if (ftruncate(out_fd, 0) < 0 || ftruncate(out_fd, (off_t)cap_bytes) < 0) {
@@ -354,7 +319,7 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 			r = -SPACE_E_FORMAT;
 			goto out;
 		}
-		r = pread_full(in_fd, gt, VMDK_GTES_PER_GT * 4, (uint64_t)gto * VMDK_SECTOR);
+		r = fd_pread_full(in_fd, gt, VMDK_GTES_PER_GT * 4, (uint64_t)gto * VMDK_SECTOR);
 		if (r < 0)
 			goto out;
 		for (uint64_t e = 0; e < VMDK_GTES_PER_GT; e++) {
@@ -385,7 +350,7 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 					r = -SPACE_E_FORMAT;
 					goto out;
 				}
-				r = pread_full(in_fd, cbuf, rd, off);
+				r = fd_pread_full(in_fd, cbuf, rd, off);
 				if (r < 0)
 					goto out;
 				if (hdr && get64(cbuf) != g * info.header.grain_size) {
@@ -410,13 +375,13 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 					goto out;
 				}
 			} else {
-				r = pread_full(in_fd, grain, want, off);
+				r = fd_pread_full(in_fd, grain, want, off);
 				if (r < 0)
 					goto out;
 			}
 			if (all_zero(grain, want))
 				continue;
-			r = pwrite_full(out_fd, grain, want, g * grain_bytes);
+			r = fd_pwrite_full(out_fd, grain, want, g * grain_bytes);
 			if (r < 0)
 				goto out;
 		}

@@ -19,6 +19,7 @@
 
 #include <libdeflate.h>
 
+#include "fdio.h"
 #include "util.h"
 #include "vmdk.h"
 
@@ -175,18 +176,10 @@ static void *worker(void *arg)
 
 static int flush_out(struct writer *w)
 {
-	const unsigned char *p = w->obuf;
-	size_t n = w->olen;
+	int r = fd_write_full(w->out_fd, w->obuf, w->olen);
 
-	while (n) {
-		ssize_t k = write(w->out_fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		p += k;
-		n -= (size_t)k;
-	}
+	if (r < 0)
+		return r;
 	w->olen = 0;
 	return 0;
 }
@@ -293,15 +286,7 @@ static int write_head(int fd, uint64_t capacity, uint32_t cid, const struct vmdk
 		     o->adapter_type ? o->adapter_type : "lsilogic");
 	if (n < 0 || n >= (int)(VMDK_DESC_SECTORS * VMDK_SECTOR))
 		return -ENAMETOOLONG;
-	for (size_t off = 0; off < sizeof(blk);) {
-		ssize_t k = pwrite(fd, blk + off, sizeof(blk) - off, (off_t)off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		off += (size_t)k;
-	}
-	return 0;
+	return fd_pwrite_full(fd, blk, sizeof(blk), 0);
 }
 
 int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,

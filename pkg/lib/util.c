@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "fdio.h"
+#include "outfile.h"
+#include "run_ex.h"
 #include "util.h"
 
 space_log_fn_t space_log_fn;
@@ -59,57 +61,11 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-static void log_argv(const char *const argv[])
-{
-	char line[4096];
-	size_t off = 0;
-
-	for (size_t i = 0; argv[i] && off < sizeof(line) - 1; i++) {
-		int n = snprintf(line + off, sizeof(line) - off, "%s%s", i ? " " : "", argv[i]);
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	space_log("run: %s", line);
-}
-
-static int redirect(const char *path, int fd, int flags)
-{
-	int f = open(path, flags | O_CLOEXEC, 0644);
-
-	if (f < 0)
-		return -1;
-	if (dup2(f, fd) < 0)
-		return -1;
-	close(f);
-	return 0;
-}
-
 int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path)
 {
-	pid_t pid;
-	int status;
+	const struct run_opts o = { .stdin_path = stdin_path, .stdout_path = stdout_path };
 
-	log_argv(argv);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		if (stdin_path && redirect(stdin_path, 0, O_RDONLY) < 0)
-			_exit(127);
-		if (stdout_path && redirect(stdout_path, 1, O_WRONLY | O_CREAT | O_TRUNC) < 0)
-			_exit(127);
-		/* execvp's prototype predates const; argv is not modified. */
-		execvp(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return -errno;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
-	return -SPACE_E_CHILD;
+	return run_argv_ex(argv, &o);
 }
 
 int run_argv(const char *const argv[])
@@ -147,51 +103,17 @@ int fsync_parent(const char *path)
 
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = buf;
-	int fd, r = 0;
+	struct outfile of;
+	int r = outfile_open(&of, path, mode);
 
-	if (!tmp)
-		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd < 0) {
-		r = -errno;
-		goto out_free;
+	if (r < 0)
+		return r;
+	r = fd_write_full(of.fd, buf, len);
+	if (r < 0) {
+		outfile_abort(&of);
+		return r;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			goto out_close;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		r = -errno;
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		goto out_unlink;
-	}
-	r = fsync_parent(path);
-	goto out_free;
-out_close:
-	close(fd);
-out_unlink:
-	unlink(tmp);
-out_free:
-	free(tmp);
-	return r;
+	return outfile_commit(&of);
 }
 
 int mkdir_p(const char *path, mode_t mode)

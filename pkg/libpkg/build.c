@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 #include <libdeflate.h>
 
+#include "fdio.h"
 #include "internal.h"
 
 struct builder {
@@ -319,21 +320,16 @@ struct gzout {
 
 static int gz_flush(struct gzout *g)
 {
-	size_t n, off = 0;
+	size_t n;
+	int r;
 
 	if (!g->inlen)
 		return 0;
 	n = libdeflate_gzip_compress(g->c, g->in, g->inlen, g->out, g->outcap);
 	if (n == 0)
 		return -EIO;
-	while (off < n) {
-		ssize_t w = write(g->fd, g->out + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		off += (size_t)w;
-	}
+	if ((r = fd_write_full(g->fd, g->out, n)) < 0)
+		return r;
 	g->inlen = 0;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "fdio.h"
 #include "internal.h"
 
 #ifdef UNIT_TEST
@@ -281,7 +282,6 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 	const char *slash = strrchr(name, '/');
 	int dlen = slash ? (int)(slash - name) + 1 : 0;
 	char tmp[PATH_MAX];
-	const char *p = buf;
 	int fd, r = 0;
 
 	/* A dot name: readers of the directory skip it. */
@@ -290,17 +290,7 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	r = fd_write_full(fd, buf, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

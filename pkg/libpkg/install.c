@@ -29,6 +29,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "fdio.h"
 #include "internal.h"
 
 #define TXN "txn"
@@ -270,11 +271,9 @@ static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, st
 
 static int append_line(int fd, const char *s)
 {
-	size_t n = strlen(s);
+	int r = fd_write_full(fd, s, strlen(s));
 
-	if (write(fd, s, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
-		return -EIO;
-	return 0;
+	return r < 0 ? r : fd_write_full(fd, "\n", 1);
 }
 
 /* Extract one file member to fd, checking size and digest. */
@@ -290,16 +289,9 @@ static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, un
 		return r;
 	while ((n = archive_read_data(a, buf, bufsz)) > 0) {
 		pkg_hash_update(&h, buf, (size_t)n);
-		for (unsigned char *p = buf; n > 0;) {
-			ssize_t w = write(fd, p, (size_t)n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				pkg_hash_free(&h);
-				return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
-			}
-			p += w;
-			n -= w;
+		if ((r = fd_write_full(fd, buf, (size_t)n)) < 0) {
+			pkg_hash_free(&h);
+			return pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
 		}
 	}
 	if (n < 0) {
