@@ -18,6 +18,7 @@
 #include "../ovf/ovf.h"
 #include "sign.h"
 #include "tar.h"
+#include "subcmd.h"
 #include "util.h"
 #include "../vmdk/vmdk.h"
 
@@ -327,24 +328,12 @@ static int cmd_pki(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} commands[] = {
+static const struct subcmd commands[] = {
 	{ "build", cmd_build },
 	{ "pki", cmd_pki },
 };
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(USAGE, stdout);
-		return 0;
-	}
-	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	}
-	fputs(USAGE, stderr);
-	return 2;
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
 }

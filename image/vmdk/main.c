@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "subcmd.h"
 #include "util.h"
 #include "vmdk.h"
 
@@ -141,10 +142,7 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} commands[] = {
+static const struct subcmd commands[] = {
 	{ "convert", cmd_convert },
 	{ "extract", cmd_extract },
 	{ "info", cmd_info },
@@ -152,14 +150,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(USAGE, stdout);
-		return 0;
-	}
-	for (size_t i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	}
-	fputs(USAGE, stderr);
-	return 2;
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
 }
