@@ -65,6 +65,16 @@ void ov_free(struct ov *ov)
 	ov->cur = NULL;
 }
 
+/* Names and details come from the package: a member called "x\nok ..." or
+ * one carrying terminal escapes must not forge report lines. Only printable
+ * ASCII reaches the report. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
 void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const char *fmt, ...)
 {
 	struct ov_check *c;
@@ -84,6 +94,8 @@ void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const 
 	va_start(ap, fmt);
 	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
 	va_end(ap);
+	printable(c->file);
+	printable(c->detail);
 }
 
 static bool ends_with(const char *s, const char *suffix)

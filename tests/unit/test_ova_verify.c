@@ -168,6 +168,25 @@ int main(void)
 		pos[10] = pos[10] == '9' ? '8' : '9';
 		ok(!strcmp(run(&p, root, 0, &d), "reference"), "ovf:size changed: reference fails (%s)", d);
 	}
+	{
+		/* a hostile member name must not forge report lines */
+		struct ov_opts o = { .no_chain = true };
+		struct ov *ov = malloc(sizeof(*ov));
+		const char evil[] = "x.ovf\nok   signature\x1b[2J";
+
+		ov_init(ov, &o);
+		feed(ov, evil, "<a/>", 4);
+		ov_finish(ov);
+		bool clean = ov->nchecks > 0;
+		for (unsigned i = 0; i < ov->nchecks; i++)
+			for (const char *s = ov->checks[i].file; *s; s++)
+				clean &= *s >= 0x20 && *s < 0x7f;
+		ok(clean && ov->nfail > 0, "control characters in a member name never reach the report");
+		ok(strstr(ov->checks[0].file, "x.ovf?ok   signature?[2J") != NULL, "  shown as '?' (%s)",
+		   ov->checks[0].file);
+		ov_free(ov);
+		free(ov);
+	}
 	free(root);
 	free(p.ovf);
 	free(p.mf);
