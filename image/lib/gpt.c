@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -429,15 +430,24 @@ static int read_entries(int fd, const struct hdr_info *hi, uint64_t total, uint8
 
 int gpt_read(int fd, struct disk_layout *l)
 {
-	uint8_t sec[GPT_SECTOR], *ents = NULL, *bents = NULL;
-	struct hdr_info pri, bak;
-	uint64_t size, total;
-	int r, pmbr = 0;
+	uint64_t size;
+	int r;
 
 	memset(l, 0, sizeof(*l));
 	r = disk_size_fd(fd, &size);
 	if (r < 0)
 		return r;
+	return gpt_read_sized(fd, size, l);
+}
+
+int gpt_read_sized(int fd, uint64_t size, struct disk_layout *l)
+{
+	uint8_t sec[GPT_SECTOR], *ents = NULL, *bents = NULL;
+	struct hdr_info pri, bak;
+	uint64_t total;
+	int r, pmbr = 0;
+
+	memset(l, 0, sizeof(*l));
 	total = size / GPT_SECTOR;
 	if (total < 2u * (GPT_ENTRIES_LBAS + 2))
 		return -SPACE_E_FORMAT;
@@ -517,4 +527,185 @@ out:
 	free(ents);
 	free(bents);
 	return r;
+}
+
+/* ---------------------------------------------------------------- growing */
+
+int gpt_table_bytes(int fd, uint64_t *bytes)
+{
+	uint8_t sec[GPT_SECTOR];
+	struct hdr_info pri;
+	int r, pmbr = 0;
+
+	r = pread_all(fd, sec, sizeof(sec), 0);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 4; i++)
+		if (sec[446 + 16 * i + 4] == 0xEE)
+			pmbr = 1;
+	if (sec[510] != 0x55 || sec[511] != 0xAA || !pmbr)
+		return -SPACE_E_FORMAT;
+	r = pread_all(fd, sec, sizeof(sec), GPT_SECTOR);
+	if (r < 0)
+		return r;
+	r = parse_header(sec, 1, &pri);
+	if (r < 0)
+		return r;
+	if (pri.alt < 2u * (GPT_ENTRIES_LBAS + 2) || pri.alt > UINT64_MAX / GPT_SECTOR - 1)
+		return -SPACE_E_FORMAT;
+	*bytes = (pri.alt + 1) * GPT_SECTOR;
+	return 0;
+}
+
+int gpt_grow_last(struct disk_layout *l, uint64_t new_bytes, const char *last_name)
+{
+	struct gpt_part *last = NULL;
+	uint64_t total, last_usable, end;
+
+	if (new_bytes % GPT_SECTOR || new_bytes < l->disk_bytes || l->nparts == 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < l->nparts; i++)
+		if (!last || l->parts[i].last_lba > last->last_lba)
+			last = &l->parts[i];
+	if (strcmp(last->name, last_name) != 0)
+		return -EPERM;
+	total = new_bytes / GPT_SECTOR;
+	last_usable = total - 2 - GPT_ENTRIES_LBAS;
+	/* The same rule as disk_layout_default(): end on a 1 MiB boundary. */
+	end = (last_usable + 1) / GPT_ALIGN_LBA * GPT_ALIGN_LBA - 1;
+	if (new_bytes == l->disk_bytes && end <= last->last_lba)
+		return 1;
+	l->disk_bytes = new_bytes;
+	if (end > last->last_lba)
+		last->last_lba = end;
+	return 0;
+}
+
+static int write_sync(int fd, const void *buf, size_t len, uint64_t off)
+{
+	int r = pwrite_all(fd, buf, len, off);
+
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	return r;
+}
+
+int gpt_write_grown(int fd, const struct disk_layout *l, unsigned max_steps)
+{
+	uint8_t *entries = NULL, mbr[GPT_SECTOR], hdr[GPT_SECTOR];
+	const size_t elen = GPT_NUM_ENTRIES * GPT_ENTRY_SIZE;
+	uint64_t size, last;
+	int r;
+
+	r = disk_size_fd(fd, &size);
+	if (r < 0)
+		return r;
+	if (size != l->disk_bytes || size / GPT_SECTOR < 2u * (GPT_ENTRIES_LBAS + 2))
+		return -EINVAL;
+	last = last_lba(l);
+	entries = malloc(elen);
+	if (!entries)
+		return -ENOMEM;
+	r = gpt_encode_entries(l, entries);
+	if (r < 0)
+		goto out;
+	/* Why this order survives a power cut at any point (a single-sector
+	 * write is taken as atomic, as every GPT tool does):
+	 * 1. MBR size field: only informative; readers (Linux, gpt_read) do
+	 *    not reject a larger value, and the old table stays untouched.
+	 * 2. backup entries at the new end: outside the old table and the
+	 *    old partitions' extent, nothing valid refers to them yet.
+	 * 3. backup header at the new end: from now on the disk has two
+	 *    valid tables: the old primary (with its old backup, still intact
+	 *    in the middle of the disk) and the new backup at the last LBA,
+	 *    where Linux and gpt_restore_primary() look for it.
+	 * 4. primary entries: the primary header's entries CRC no longer
+	 *    matches, so the primary is invalid; the new backup at the end is
+	 *    valid and describes the same table (gpt_restore_primary()).
+	 * 5. primary header: new primary and new backup agree.
+	 * A run after 1-3 sees the old primary, re-plans and rewrites the same
+	 * bytes; after 4, growdata first restores the primary from the backup. */
+	for (unsigned step = 1; step <= max_steps && step <= GPT_GROW_STEPS && r == 0; step++) {
+		switch (step) {
+		case 1:
+			r = pread_all(fd, mbr, sizeof(mbr), 0); /* keep the boot code */
+			if (r == 0) {
+				gpt_encode_pmbr(l, mbr);
+				r = write_sync(fd, mbr, sizeof(mbr), 0);
+			}
+			break;
+		case 2:
+			r = write_sync(fd, entries, elen, (last - GPT_ENTRIES_LBAS) * GPT_SECTOR);
+			break;
+		case 3:
+			gpt_encode_header(l, entries, 1, hdr);
+			r = write_sync(fd, hdr, sizeof(hdr), last * GPT_SECTOR);
+			break;
+		case 4:
+			r = write_sync(fd, entries, elen, 2 * GPT_SECTOR);
+			break;
+		case 5:
+			gpt_encode_header(l, entries, 0, hdr);
+			r = write_sync(fd, hdr, sizeof(hdr), GPT_SECTOR);
+			break;
+		}
+	}
+out:
+	free(entries);
+	return r;
+}
+
+int gpt_restore_primary(int fd)
+{
+	uint8_t sec[GPT_SECTOR], *ents = NULL;
+	struct hdr_info pri, bak;
+	uint64_t size, total;
+	int r;
+
+	r = disk_size_fd(fd, &size);
+	if (r < 0)
+		return r;
+	total = size / GPT_SECTOR;
+	if (total < 2u * (GPT_ENTRIES_LBAS + 2))
+		return -SPACE_E_FORMAT;
+	r = pread_all(fd, sec, sizeof(sec), GPT_SECTOR);
+	if (r < 0)
+		return r;
+	if (parse_header(sec, 1, &pri) == 0) {
+		r = read_entries(fd, &pri, total, &ents);
+		free(ents);
+		ents = NULL;
+		if (r == 0)
+			return 0;
+		if (r != -SPACE_E_FORMAT)
+			return r;
+	}
+	/* The primary is damaged: take the backup at the last LBA, if it is
+	 * one of ours (standard entry array right before it). */
+	r = pread_all(fd, sec, sizeof(sec), (total - 1) * GPT_SECTOR);
+	if (r < 0)
+		return r;
+	r = parse_header(sec, total - 1, &bak);
+	if (r < 0)
+		return r;
+	if (bak.alt != 1 || bak.nentries != GPT_NUM_ENTRIES || bak.entry_size != GPT_ENTRY_SIZE ||
+	    bak.entries_lba != total - 1 - GPT_ENTRIES_LBAS ||
+	    bak.first_usable != 2 + GPT_ENTRIES_LBAS || bak.last_usable != total - 2 - GPT_ENTRIES_LBAS)
+		return -SPACE_E_FORMAT;
+	r = read_entries(fd, &bak, total, &ents);
+	if (r < 0)
+		return r;
+	/* Entries first, header last: the same reasoning as steps 4-5 of
+	 * gpt_write_grown(). */
+	r = write_sync(fd, ents, GPT_NUM_ENTRIES * GPT_ENTRY_SIZE, 2 * GPT_SECTOR);
+	if (r == 0) {
+		le_put64(sec + 24, 1);
+		le_put64(sec + 32, total - 1);
+		le_put64(sec + 72, 2);
+		le_put32(sec + 16, 0);
+		le_put32(sec + 16, crc(sec, le_get32(sec + 12)));
+		r = write_sync(fd, sec, sizeof(sec), GPT_SECTOR);
+	}
+	free(ents);
+	return r < 0 ? r : 1;
 }

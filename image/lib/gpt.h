@@ -130,4 +130,44 @@ int gpt_read(int fd, struct disk_layout *l);
 /* Size of a regular file or block device in bytes. */
 int disk_size_fd(int fd, uint64_t *bytes);
 
+/* ------------------------------------------------------ growing the disk
+ * A VM disk is often made bigger than the image (the OVA declares 250 GB,
+ * operators resize KVM disks): the table then sits inside a bigger disk
+ * with its backup header in the middle. growdata moves the backup to the
+ * real end and extends the last partition, in an order that keeps a valid
+ * table on disk after a power cut at any point (see gpt_write_grown). */
+
+/* gpt_read() as if fd were size bytes long: the table a disk of that size
+ * would carry (backup header at size/512 - 1). Same checks and errors. */
+int gpt_read_sized(int fd, uint64_t size, struct disk_layout *l);
+
+/* The disk size the table on fd was written for, from the primary header
+ * (CRC checked): (alternate LBA + 1) * 512. -SPACE_E_FORMAT when the
+ * protective MBR or the primary header is not valid. */
+int gpt_table_bytes(int fd, uint64_t *bytes);
+
+/* Plans the grow of l (read from the disk) to a disk of new_bytes: the
+ * backup table moves to the new end and the partition that ends last is
+ * extended to the last 1 MiB boundary before the backup entries (never
+ * shrunk). That partition must be named last_name: -EPERM otherwise.
+ * Returns 1 when there is nothing to do (l already describes new_bytes and
+ * the last partition cannot grow), 0 when l was changed, -EINVAL when
+ * new_bytes is smaller than l->disk_bytes or not a multiple of 512. */
+int gpt_grow_last(struct disk_layout *l, uint64_t new_bytes, const char *last_name);
+
+/* Writes the grown table l (l->disk_bytes = the size of fd) in an order
+ * safe against a power cut: protective MBR size, backup entries, backup
+ * header at the new end, primary entries, primary header; each followed by
+ * fsync. max_steps (GPT_GROW_STEPS for all) stops early: the tests use it
+ * to leave the disk as a power cut would. Returns 0 or a negative errno. */
+#define GPT_GROW_STEPS 5
+int gpt_write_grown(int fd, const struct disk_layout *l, unsigned max_steps);
+
+/* Repairs the state a power cut during the primary write of
+ * gpt_write_grown() leaves: when the primary header or its entries are not
+ * valid but the backup at the end of fd is, the primary is rewritten from
+ * the backup. Returns 1 when it repaired, 0 when the primary was valid
+ * (nothing done), -SPACE_E_FORMAT when neither is valid. */
+int gpt_restore_primary(int fd);
+
 #endif
