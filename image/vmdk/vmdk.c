@@ -166,14 +166,16 @@ int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *
 		else if (desc_value(p, le, "CID", val, sizeof(val))) {
 			char *e;
 			unsigned long v = strtoul(val, &e, 16);
-			if (*e || strlen(val) > 8)
+			/* strtoul takes a sign and spaces: "-1" would pass as ffffffff */
+			if (*e || strlen(val) > 8 || strspn(val, "0123456789abcdefABCDEF") != strlen(val))
 				FAIL("descriptor CID is not 8 hex digits");
 			d->cid = (uint32_t)v;
 			cid = true;
 		} else if (le - p > 3 && memcmp(p, "RW ", 3) == 0) {
 			char *e;
 			unsigned long long n = strtoull(p + 3, &e, 10);
-			if (e == p + 3 || e >= le || strncmp(e, " SPARSE ", 8) != 0)
+			/* digits only: strtoull would wrap "-8" to 2^64 - 8 */
+			if (e == p + 3 || p[3] < '0' || p[3] > '9' || e >= le || strncmp(e, " SPARSE ", 8) != 0)
 				FAIL("descriptor extent line is not `RW <sectors> SPARSE \"file\"`");
 			if (ext)
 				FAIL("descriptor has more than one extent");

@@ -140,6 +140,11 @@ int main(void)
 		struct vmdk_descriptor d;
 		const char *bad = "# Disk DescriptorFile\nCID=zz\ncreateType=\"streamOptimized\"\nRW 8 SPARSE \"x\"\n";
 		is_int(vmdk_parse_descriptor(bad, strlen(bad), &d, &why), -SPACE_E_FORMAT, "non-hex CID rejected");
+		const char *neg = "# Disk DescriptorFile\nCID=-1\ncreateType=\"streamOptimized\"\nRW 8 SPARSE \"x\"\n";
+		is_int(vmdk_parse_descriptor(neg, strlen(neg), &d, &why), -SPACE_E_FORMAT, "signed CID \"-1\" rejected");
+		const char *negext = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\nRW -8 SPARSE \"x\"\n";
+		is_int(vmdk_parse_descriptor(negext, strlen(negext), &d, &why), -SPACE_E_FORMAT,
+		       "negative extent size rejected (would wrap to 2^64 - 8)");
 		const char *noext = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n";
 		is_int(vmdk_parse_descriptor(noext, strlen(noext), &d, &why), -SPACE_E_FORMAT,
 		       "missing extent rejected");
