@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 	}
 	ov = malloc(sizeof(*ov));
 	if (!ov) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(ENOMEM));
+		fprintf(stderr, "%s: verify %s: %s\n", prog, path, strerror(ENOMEM));
 		return 2;
 	}
 	o.directory = strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");

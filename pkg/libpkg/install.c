@@ -385,8 +385,8 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		}
 		if (exists)
 			return pkg_fail(err, -ENOTDIR, "%s: exists and is not a directory", e->path);
-		if (append_line(p->created_fd, e->path) < 0)
-			return pkg_fail(err, -EIO, "journal: %s", strerror(errno));
+		if ((r = append_line(p->created_fd, e->path)) < 0)
+			return pkg_fail(err, r, "journal: %s", space_strerror(r));
 		if (mkdirat(dfd, base, 0700) < 0)
 			return pkg_fail(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
 		return 0;
