@@ -17,9 +17,10 @@ attrs=
 case "$name" in
 busybox-static)
 	# The applet links busybox would make with --install; the watchdog
-	# applet is left out because /usr/sbin/watchdog is ours.
+	# applet is left out because /usr/sbin/watchdog is ours, and mke2fs
+	# because e2fsprogs (resize2fs, e2fsck for growdata) ships the real one.
 	"$staging/bin/busybox" --list-full | while read -r p; do
-		case "$p" in sbin/watchdog|linuxrc) continue ;; esac
+		case "$p" in sbin/watchdog|sbin/mke2fs|linuxrc) continue ;; esac
 		[ -e "$staging/$p" ] && continue
 		mkdir -p "$staging/$(dirname "$p")"
 		rel=$(echo "$p" | sed 's|[^/]*/|../|g; s|[^/]*$||')

@@ -62,7 +62,7 @@ def main():
     image, firmware, pwfile, version = sys.argv[1:5]
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
     password = open(pwfile).read().splitlines()[0]
-    vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir)
+    vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir, disk_size="12G")
     try:
         boot = vm.login("admin", password)
         print(f"# {firmware}: login prompt after {boot:.1f} s", flush=True)
@@ -79,6 +79,9 @@ def main():
         check(re.search(r"^/dev/\S+ on / type ext4", out, re.M) is not None, "root is ext4")
         check(re.search(r" on /var type ext4", out) is not None, "/var is the data partition")
         check(re.search(r" on /tmp type tmpfs", out) is not None, "/tmp is a tmpfs")
+        rc, out = vm.run("df -k /var | tail -n 1")
+        kib = int(out.split()[1]) if rc == 0 and len(out.split()) > 1 and out.split()[1].isdigit() else 0
+        check(kib > 7 * 1024 * 1024, f"/var grew to fill the 12G disk ({kib} KiB > 7 GiB)")
         rc, out = vm.run("ps")
         check("getty" in out and "tty1" in out, "a getty runs on VGA (tty1)")
         check("syslogd" in out and "dropbear" in out, "syslogd and dropbear run")

@@ -29,7 +29,7 @@ def free_port():
 
 class VM:
     def __init__(self, image, firmware="bios", name="vm", mem=1024, logdir=None,
-                 nic="virtio-net-pci", disk_if="virtio", extra=()):
+                 nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None):
         self.name = name
         self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
         self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
@@ -39,7 +39,10 @@ class VM:
         fmt = "qcow2" if image.endswith(".qcow2") else "raw"
         overlay = os.path.join(self.work, "disk.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt,
-                        "-b", os.path.abspath(image), overlay], check=True)
+                        "-b", os.path.abspath(image), overlay]
+                       # disk_size (e.g. "12G"): a disk bigger than the image,
+                       # as operators give VMs (growdata fills it at boot)
+                       + ([disk_size] if disk_size else []), check=True)
         argv = ["qemu-system-x86_64", "-machine", "q35,accel=tcg", "-cpu", "max",
                 "-m", str(mem), "-smp", "1", "-display", "none", "-vga", "std",
                 "-serial", "stdio", "-monitor", "none", "-no-reboot",
