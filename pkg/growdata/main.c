@@ -15,7 +15,9 @@
  *      online when mounted, else after e2fsck -f -p (resize2fs wants a
  *      freshly checked filesystem when it is not mounted).
  * For a disk image file only the table is grown (--no-fs is required):
- * the filesystem sits at an offset resize2fs cannot take. */
+ * the filesystem sits at an offset resize2fs cannot take.
+ * e2fsck -p exiting 1 (it fixed something) counts as a failure: the grow
+ * is left for the next boot, when the filesystem checks clean. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
