@@ -42,14 +42,17 @@ PYTHON      := /usr/bin/python3
 e2e-image:
 	$(Q)$(MAKE) qcow2 VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
 
-# SeaBIOS and OVMF boots run side by side (one vCPU each).
-test-e2e: e2e-image
+# SeaBIOS and OVMF boots of the e2e image, and the first-boot password prompt
+# of the release image, run side by side (one vCPU each).
+E2E_RUNS := bios uefi firstboot
+test-e2e: e2e-image $(DISK_QCOW2)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q){ $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
 	  { $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
+	  { $(PYTHON) tests/e2e/test_firstboot.py $(DISK_QCOW2) $(E2E_DIR)/logs > $(E2E_DIR)/logs/firstboot.tap 2>&1; echo $$? > $(E2E_DIR)/logs/firstboot.rc; } & \
 	  wait
-	$(Q)cat $(E2E_DIR)/logs/bios.tap $(E2E_DIR)/logs/uefi.tap
-	$(Q)test "$$(cat $(E2E_DIR)/logs/bios.rc)" = 0 && test "$$(cat $(E2E_DIR)/logs/uefi.rc)" = 0
+	$(Q)fail=0; for r in $(E2E_RUNS); do cat $(E2E_DIR)/logs/$$r.tap; \
+		test "$$(cat $(E2E_DIR)/logs/$$r.rc)" = 0 || { echo "FAIL: e2e $$r"; fail=1; }; done; exit $$fail
 
 # ---------------------------------------------------------------- repro
 check-repro:

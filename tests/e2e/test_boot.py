@@ -95,6 +95,9 @@ def main():
         check(rc != 0, "root cannot log in over SSH")
         check_services(vm, password, version)
         vm.su(password)
+        # What VGA shows: the text of virtual console 1.
+        rc, out = vm.run("tr -s ' ' < /dev/vcs1")
+        check(rc == 0 and "login:" in out, "the VGA console (tty1) shows a login prompt")
         rc, out = vm.run("watchdogctl status")
         check(rc == 0 and "mgmtd" in out and "devgate" in out, "watchdogctl status lists the services")
         print("# " + out.strip().replace("\n", "\n# "))

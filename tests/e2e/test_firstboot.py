@@ -1,0 +1,54 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""test_firstboot.py IMAGE [LOGDIR] - the release image (built without
+ADMIN_PASSWORD_FILE) has no password: the first console asks for admin's,
+then admin logs in with it and root shares it (console and su only)."""
+import sys
+import traceback
+
+from vm import VM
+
+PASSWORD = "Firstboot-Pw-42"
+
+
+def check(cond, what):
+    print(("ok - " if cond else "not ok - ") + what, flush=True)
+    if not cond:
+        raise AssertionError(what)
+
+
+def main():
+    image = sys.argv[1]
+    logdir = sys.argv[2] if len(sys.argv) > 2 else None
+    vm = VM(image, firmware="bios", name="firstboot", logdir=logdir)
+    try:
+        vm.expect(r"the admin account has no password yet", 900)
+        check(True, "first boot asks for the admin password on the serial console")
+        vm.expect(r"New password: ", 60)
+        vm.p.sendline(PASSWORD)
+        vm.expect(r"Retype password: ", 60)
+        vm.p.sendline(PASSWORD + "-typo")
+        vm.expect(r"Please try again", 60)
+        check(True, "a mistyped confirmation asks again")
+        vm.expect(r"New password: ", 60)
+        vm.p.sendline(PASSWORD)
+        vm.expect(r"Retype password: ", 60)
+        vm.p.sendline(PASSWORD)
+        vm.login("admin", PASSWORD, timeout=120)
+        check(True, "admin logs in with the password set at first boot")
+        vm.su(PASSWORD)
+        rc, out = vm.run("grep -c '^admin:\\$6\\$' /etc/shadow; grep -c '^root:\\$6\\$' /etc/shadow")
+        check(out.split() == ["1", "1"], "admin and root now have SHA-512 crypt hashes")
+        vm.poweroff()
+        print("ok - firstboot: powered off", flush=True)
+    except Exception:
+        traceback.print_exc()
+        vm.dump_log()
+        return 1
+    finally:
+        vm.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
