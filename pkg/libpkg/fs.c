@@ -104,6 +104,11 @@ int pkg_resolve_dir(int rootfd, const char *rel)
 				r = -errno;
 				goto out;
 			}
+			/* a full buffer may be a truncated target: never walk a prefix */
+			if ((size_t)n >= sizeof(tgt) - 1) {
+				r = -ENAMETOOLONG;
+				goto out;
+			}
 			tgt[n] = '\0';
 			tl = (size_t)n;
 			if (tgt[0] == '/')

@@ -17,7 +17,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 
-#include "../../pkg/libpkg/libpkg.h"
+#include "../../pkg/libpkg/internal.h"
 #include "tap.h"
 
 static char T[64];
@@ -850,6 +850,34 @@ static void test_devices(void)
 	}
 }
 
+/* readlink(2) fills the whole buffer for a target it may have cut short:
+ * the resolver must refuse it, not walk the prefix (here "d" and slashes,
+ * an existing directory). */
+static void test_long_symlink(void)
+{
+	char root[128], link[192], tgt[PATH_MAX];
+	int rootfd, r;
+
+	snprintf(root, sizeof(root), "%s/longlink", T);
+	snprintf(link, sizeof(link), "%s/d", root);
+	mkdir_p(link, 0755);
+	memset(tgt, '/', sizeof(tgt));
+	tgt[0] = 'd';
+	tgt[PATH_MAX - 1] = '\0'; /* PATH_MAX - 1 bytes: the longest symlink(2) takes */
+	snprintf(link, sizeof(link), "%s/long", root);
+	ok(symlink(tgt, link) == 0, "symlink with a %d-byte target", PATH_MAX - 1);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	r = pkg_resolve_dir(rootfd, "long/sub");
+	is_int(r, -ENAMETOOLONG, "resolving through it gives ENAMETOOLONG");
+	if (r >= 0)
+		close(r);
+	r = pkg_resolve_dir(rootfd, "d");
+	ok(r >= 0, "the directory itself still resolves");
+	if (r >= 0)
+		close(r);
+	close(rootfd);
+}
+
 int main(void)
 {
 	snprintf(T, sizeof(T), "/tmp/test_pkg.XXXXXX");
@@ -860,6 +888,7 @@ int main(void)
 	test_refusals();
 	test_kill();
 	test_devices();
+	test_long_symlink();
 	if (!getenv("KEEP"))
 		run_argv((const char *const[]){ "rm", "-rf", T, NULL });
 	return done_testing();
