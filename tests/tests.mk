@@ -68,3 +68,6 @@ check-repro:
 FORCE:
 
 BENCHES += tests/bench/build.sh
+
+# The wider run: everything in `make test`, then the fuzzers for a while.
+test-full: test fuzz
