@@ -129,7 +129,9 @@ distclean: clean
 
 help:
 	@echo 'Build:'
-	@echo '  make [all]          images for TARGET=$(TARGET): raw disk + qcow2 in $(O)/'
+	@echo '  make [all]          images: $(TARGET) raw disk + qcow2, and the signed OVA, in $(O)/'
+	@echo '  make disk | qcow2   only the raw disk / qcow2 of TARGET'
+	@echo '  make ova            the signed OVA (esxi disk; SIGN_KEY= SIGN_CERT= SIGN_CHAIN= ROOT_CA=)'
 	@echo '  make programs       the C programs only ($(O)/bin)'
 	@echo '  make rootfs         the assembled root tree ($(O)/$(TARGET)/rootfs)'
 	@echo '  make fetch          download and verify the pinned Debian packages'
@@ -142,7 +144,9 @@ help:
 	@echo '  make test-tool      tool tests on the host'
 	@echo '  make test-image     image layout/filesystem checks'
 	@echo '  make test-e2e       QEMU boot tests (TCG)'
-	@echo '  make bench          benchmarks'
+	@echo '  make bench          benchmarks (figures as ratios against baselines)'
+	@echo '  make fuzz           libFuzzer runs of the parsers (clang)'
+	@echo '  make test-full      make test, then make fuzz'
 	@echo 'Knobs: PRODUCT VERSION TARGET O= V=1 WERROR=1 ADMIN_PASSWORD_FILE CACHE'
 
 # Generated header dependencies.
