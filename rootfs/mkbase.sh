@@ -12,6 +12,7 @@ cp -a "$here/skeleton/." "$staging/"
 cd "$staging"
 mkdir -p dev proc sys run tmp mnt root home/admin var/log var/lib var/tmp \
 	boot lib usr/lib usr/bin usr/sbin bin sbin etc/rc.d
+echo "$product" > etc/hostname
 cat > "etc/$product-release" <<REL
 PRODUCT=$product
 VERSION=$version
