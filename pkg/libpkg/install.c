@@ -184,6 +184,42 @@ static void remove_obsolete(struct pkg_db *db, const struct pkg_meta *old,
 	pkg_walk_reset(&w);
 }
 
+/* Owner and mode of a package directory, applied through an fd opened with
+ * O_NOFOLLOW: a path-based chmod after an lstat would follow a symlink
+ * swapped in between. A symlink (to a directory) stays as it is. */
+static int dir_apply(int dfd, const char *base, const struct pkg_entry *e, int flags,
+		     struct pkg_err *err)
+{
+	mode_t mode = (flags & PKG_NO_CHOWN) ? e->mode | 0700 : e->mode;
+	char proc[64];
+	int fd, r = 0;
+
+	fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES) {
+		/* an unreadable directory of ours (not root): chmod needs no
+		 * read access, so go through the fd's /proc entry, which names
+		 * the opened directory itself and cannot be swapped */
+		fd = openat(dfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (!(flags & PKG_NO_CHOWN) && fchownat(fd, "", e->uid, e->gid, AT_EMPTY_PATH) < 0)
+			r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+		else if (chmod(proc, mode) < 0)
+			r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (fd < 0)
+		return 0; /* gone, a symlink or not a directory: left alone as before */
+	if (!(flags & PKG_NO_CHOWN) && fchown(fd, e->uid, e->gid) < 0)
+		r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+	else if (fchmod(fd, mode) < 0)
+		r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+	close(fd);
+	return r;
+}
+
 /* Step 4: make the prepared state visible. Idempotent. */
 static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct pkg_meta *old,
 		     int flags, struct pkg_err *err)
@@ -197,7 +233,6 @@ static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct p
 	for (size_t i = 0; i < m->n_entries; i++) {
 		const struct pkg_entry *e = &m->entries[i];
 		const char *base;
-		struct stat st;
 		int dfd = pkg_walk_parent(&w, e->path, &base);
 
 		if (dfd < 0) {
@@ -205,17 +240,9 @@ static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct p
 			goto out;
 		}
 		if (e->type == PKG_DIR) {
-			if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-				continue; /* a symlink to a directory stays as it is */
-			if (!(flags & PKG_NO_CHOWN) &&
-			    fchownat(dfd, base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-				r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+			r = dir_apply(dfd, base, e, flags, err);
+			if (r < 0)
 				goto out;
-			}
-			if (fchmodat(dfd, base, (flags & PKG_NO_CHOWN) ? e->mode | 0700 : e->mode, 0) < 0) {
-				r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
-				goto out;
-			}
 			continue;
 		}
 		if (tmp_name(name, sizeof(name), PKG_TMP_PREFIX, base) < 0)

@@ -667,11 +667,17 @@ static void test_refusals(void)
 		static const struct mem mm[] = { { 'd', "bin", NULL }, { 'f', "bin/viabin", "via\n" } };
 		char file[256];
 
+		struct stat sb;
+
 		meta = meta_of("viabin", "1", false, mm, 2);
 		snprintf(file, sizeof(file), "%s/viabin.pkg", T);
 		write_pkg(file, meta, mm, 2, false);
+		snprintf(path, sizeof(path), "%s/usr/bin", root);
+		chmod(path, 0751);
 		is_int(install_one(root, file, flags_for_user(), NULL, &err), 0,
 		       "install through bin -> usr/bin (%s)", err.msg);
+		ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0751,
+		   "  the directory entry bin (a symlink on disk) left usr/bin's mode alone");
 		snprintf(path, sizeof(path), "%s/usr/bin/viabin", root);
 		ok(has_content(path, "via\n"), "  file landed in usr/bin");
 		free(meta);
