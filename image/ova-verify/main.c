@@ -79,8 +79,11 @@ static int64_t pump(struct ov *ov, struct rstream *rs, uint64_t size, int feed)
 			return k;
 		if (k == 0)
 			break;
-		if (feed)
-			ov_member_data(ov, p, (size_t)k);
+		if (feed) {
+			int r = ov_member_data(ov, p, (size_t)k);
+			if (r < 0)
+				return r;
+		}
 		left -= (uint64_t)k;
 	}
 	return (int64_t)(size - left);
@@ -141,8 +144,8 @@ static int read_ova(struct ov *ov, int fd)
 			}
 		}
 		got = pump(ov, rs, tm.size, tm.type == '0');
-		if (tm.type == '0')
-			ov_member_end(ov);
+		if (tm.type == '0' && (r = ov_member_end(ov)) < 0 && got >= 0)
+			got = r;
 		if (got < 0) {
 			r = (int)got;
 			break;
@@ -190,7 +193,7 @@ static int read_dir_member(struct ov *ov, int dfd, const char *name)
 		r = ov_member_begin(ov, name, (uint64_t)st.st_size);
 	if (r == 0) {
 		got = pump(ov, rs, (uint64_t)st.st_size, 1);
-		ov_member_end(ov);
+		r = ov_member_end(ov);
 		if (got < 0)
 			r = (int)got;
 	}

@@ -154,21 +154,21 @@ int ov_member_begin(struct ov *ov, const char *name, uint64_t size)
 	return 0;
 }
 
-void ov_member_data(struct ov *ov, const void *p, size_t n)
+int ov_member_data(struct ov *ov, const void *p, size_t n)
 {
 	struct ov_member *m = ov->cur;
 	const unsigned char *b = p;
 
 	if (!m || n == 0)
-		return;
+		return 0;
 	if (m->got + n > m->size)
 		n = (size_t)(m->size - m->got);
 	if (m->data) {
 		memcpy(m->data + m->got, b, n);
 	} else {
 		for (int i = 0; i < OV_NALG; i++)
-			if (m->md[i])
-				EVP_DigestUpdate(m->md[i], b, n);
+			if (m->md[i] && !m->md_failed && EVP_DigestUpdate(m->md[i], b, n) != 1)
+				m->md_failed = true;
 		if (m->headlen < OV_HEAD) {
 			size_t k = OV_HEAD - m->headlen < n ? OV_HEAD - m->headlen : n;
 			memcpy(m->head + m->headlen, b, k);
@@ -182,22 +182,26 @@ void ov_member_data(struct ov *ov, const void *p, size_t n)
 		}
 	}
 	m->got += n;
+	return m->md_failed ? -EIO : 0;
 }
 
-void ov_member_end(struct ov *ov)
+int ov_member_end(struct ov *ov)
 {
 	struct ov_member *m = ov->cur;
 	char err[160];
+	int r = 0;
 
 	if (!m)
-		return;
+		return 0;
 	ov->cur = NULL;
 	for (int i = 0; i < OV_NALG; i++) {
 		unsigned int len = 0;
 		if (!m->md[i])
 			continue;
-		EVP_DigestFinal_ex(m->md[i], m->digest[i], &len);
-		m->have_digest[i] = true;
+		if (!m->md_failed && EVP_DigestFinal_ex(m->md[i], m->digest[i], &len) == 1)
+			m->have_digest[i] = true;
+		else
+			r = -EIO;
 		EVP_MD_CTX_free(m->md[i]);
 		m->md[i] = NULL;
 	}
@@ -212,6 +216,7 @@ void ov_member_end(struct ov *ov)
 		for (unsigned i = 0; i < ov->mf.n; i++)
 			ov->alg_mask |= (unsigned char)(1u << alg_index(ov->mf.e[i].alg));
 	}
+	return r;
 }
 
 /* Digest of a member with alg; false if it cannot be known (streamed

@@ -33,6 +33,7 @@ struct ov_member {
 	EVP_MD_CTX *md[OV_NALG]; /* streaming digests (unbuffered members) */
 	unsigned char digest[OV_NALG][64];
 	bool have_digest[OV_NALG];
+	bool md_failed;          /* an EVP_DigestUpdate failed */
 	unsigned char head[OV_HEAD]; /* first bytes (VMDK header/descriptor) */
 	unsigned char tail[OV_TAIL]; /* ring of the last bytes (VMDK footer) */
 	size_t headlen;
@@ -70,10 +71,13 @@ void ov_free(struct ov *ov);
 void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* Stream one member. begin returns -ENOMEM/-E2BIG (too many members). */
+/* Stream one member. begin returns -ENOMEM/-E2BIG (too many members).
+ * data and end return 0, or -EIO when an OpenSSL digest step failed (the
+ * member's digests are then unknown, never a made-up value); end always
+ * files the member, so ov_free() releases it either way. */
 int ov_member_begin(struct ov *ov, const char *name, uint64_t size);
-void ov_member_data(struct ov *ov, const void *p, size_t n);
-void ov_member_end(struct ov *ov);
+int ov_member_data(struct ov *ov, const void *p, size_t n);
+int ov_member_end(struct ov *ov);
 
 /* Is name the chain file that goes with the descriptor ovf_name, i.e.
  * "<product>-certchain.pem" for "<product>-<version>.ovf"? */

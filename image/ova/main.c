@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest_fd.h"
 #include "manifest.h"
 #include "outfile.h"
 #include "../ovf/ovf.h"
@@ -51,38 +52,7 @@ static int fail(const char *verb, const char *obj, int err, const char *why)
 
 static int digest_fd(int fd, const char *alg, unsigned char *md, size_t *mdlen)
 {
-	const size_t bufsz = 1 << 20;
-	unsigned char *buf = malloc(bufsz);
-	EVP_MD *m = EVP_MD_fetch(NULL, ova_digest_evp_name(alg), NULL);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int n = 0;
-	off_t off = 0;
-	int r = 0;
-
-	if (!buf || !m || !ctx || EVP_DigestInit_ex(ctx, m, NULL) != 1) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t k = pread(fd, buf, bufsz, off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (k == 0)
-			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)k);
-		off += k;
-	}
-	EVP_DigestFinal_ex(ctx, md, &n);
-	*mdlen = n;
-out:
-	EVP_MD_CTX_free(ctx);
-	EVP_MD_free(m);
-	free(buf);
-	return r;
+	return space_digest_fd(fd, ova_digest_evp_name(alg), md, mdlen);
 }
 
 static int digest_buf(const void *p, size_t len, const char *alg, unsigned char *md, size_t *mdlen)

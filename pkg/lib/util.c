@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "digest_fd.h"
 #include "fdio.h"
 #include "outfile.h"
 #include "run_ex.h"
@@ -198,35 +199,15 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 int sha256_file_hex(const char *path, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	unsigned char buf[1 << 16];
-	EVP_MD_CTX *ctx;
-	int fd, r = 0;
+	size_t mdlen = 0;
+	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	hex_encode(md, mdlen, out);
-out:
-	EVP_MD_CTX_free(ctx);
+	r = space_digest_fd(fd, "SHA256", md, &mdlen);
+	if (r == 0)
+		hex_encode(md, mdlen, out);
 	close(fd);
 	return r;
 }

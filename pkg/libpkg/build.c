@@ -293,8 +293,9 @@ static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsi
 		goto out;
 	}
 	n = (ssize_t)(h.size == e->size);
-	pkg_hash_final(&h, hex);
-	if (!n || strcmp(hex, e->sha256) != 0)
+	if ((r = pkg_hash_final(&h, hex)) < 0)
+		r = pkg_fail(err, r, "%s: sha256: %s", e->path, space_strerror(r));
+	else if (!n || strcmp(hex, e->sha256) != 0)
 		r = pkg_fail(err, -EAGAIN, "%s: changed during the build", e->path);
 out:
 	close(fd);

@@ -198,28 +198,38 @@ int pkg_hash_init(struct pkg_hash *h)
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
 	h->size = 0;
+	h->err = 0;
 	h->ctx = ctx;
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		pkg_hash_free(h);
+	if (!ctx)
 		return -ENOMEM;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		pkg_hash_free(h);
+		return -EIO;
 	}
 	return 0;
 }
 
 void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n)
 {
-	EVP_DigestUpdate(h->ctx, buf, n);
+	if (!h->err && EVP_DigestUpdate(h->ctx, buf, n) != 1)
+		h->err = -EIO;
 	h->size += n;
 }
 
-void pkg_hash_final(struct pkg_hash *h, char hex[65])
+int pkg_hash_final(struct pkg_hash *h, char hex[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+	int r = h->err;
 
-	EVP_DigestFinal_ex(h->ctx, md, &mdlen);
-	hex_encode(md, mdlen, hex);
+	if (!r && EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1)
+		r = -EIO;
+	if (r == 0)
+		hex_encode(md, mdlen, hex);
+	else
+		hex[0] = '\0';
 	pkg_hash_free(h);
+	return r;
 }
 
 void pkg_hash_free(struct pkg_hash *h)
@@ -276,7 +286,7 @@ int pkg_sha256_fd(int fd, char hex[65], uint64_t *size)
 	}
 	if (size)
 		*size = h.size;
-	pkg_hash_final(&h, hex);
+	r = pkg_hash_final(&h, hex);
 out:
 	free(buf);
 	return r;

@@ -330,7 +330,8 @@ static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, un
 		pkg_hash_free(&h);
 		return pkg_fail(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
 	}
-	pkg_hash_final(&h, hex);
+	if ((r = pkg_hash_final(&h, hex)) < 0)
+		return pkg_fail(err, r, "%s: sha256: %s", e->path, space_strerror(r));
 	if (strcmp(hex, e->sha256) != 0)
 		return pkg_fail(err, -SPACE_E_DIGEST, "%s: sha256 mismatch", e->path);
 	return 0;

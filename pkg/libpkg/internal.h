@@ -42,15 +42,19 @@ int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base);
 /* read(2) that retries on EINTR; returns bytes or a negative errno. */
 ssize_t pkg_read_retry(int fd, void *buf, size_t n);
 
-/* Incremental SHA-256 (OpenSSL EVP) that also counts the bytes. */
+/* Incremental SHA-256 (OpenSSL EVP) that also counts the bytes. A failed
+ * OpenSSL step is remembered (so the read loops stay simple) and reported
+ * by pkg_hash_final(). */
 struct pkg_hash {
 	void *ctx; /* EVP_MD_CTX */
 	uint64_t size;
+	int err;   /* 0, or -EIO once an OpenSSL step failed */
 };
 int pkg_hash_init(struct pkg_hash *h);
 void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n);
-/* Writes the lowercase hex digest and frees the context. */
-void pkg_hash_final(struct pkg_hash *h, char hex[65]);
+/* Writes the lowercase hex digest and frees the context. Returns 0, or
+ * -EIO (hex left empty) when an OpenSSL step failed. */
+int pkg_hash_final(struct pkg_hash *h, char hex[65]);
 void pkg_hash_free(struct pkg_hash *h);
 
 /* opendir() of dfd/name (name "." for dfd itself) without following a

@@ -3,6 +3,7 @@
  * ASan/UBSan: a package assembled in memory with the real writer pieces
  * (VMDK, OVF, manifest, signature) passes every check; each tampered copy
  * fails the check that names the problem. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,28 @@ static void feed(struct ov *ov, const char *name, const void *data, size_t len)
 	ov_member_end(ov);
 }
 
+/* A failed OpenSSL step (a context without a digest fails every update
+ * and final) must be an error, never a digest. */
+static void test_digest_failure(void)
+{
+	struct ov_opts o = { 0 };
+	struct ov *ov = calloc(1, sizeof(*ov));
+	struct ov_member *m;
+
+	ov_init(ov, &o);
+	is_int(ov_member_begin(ov, "t-1-disk1.vmdk", 6), 0, "streamed member begins");
+	m = ov->cur;
+	EVP_MD_CTX_reset(m->md[OV_SHA256]);
+	is_int(ov_member_data(ov, "abcdef", 6), -EIO, "  a failed digest update is -EIO");
+	is_int(ov_member_end(ov), -EIO, "  and so is its end");
+	ok(!m->have_digest[OV_SHA256] && !m->have_digest[OV_SHA1], "  with no digest recorded");
+	is_int(ov_member_begin(ov, "t-2-disk1.vmdk", 3), 0, "a second member");
+	EVP_MD_CTX_reset(ov->cur->md[OV_SHA512]);
+	is_int(ov_member_data(ov, "abc", 3), -EIO, "  fails its update too");
+	ov_free(ov);
+	free(ov);
+}
+
 /* Run the verifier over p; return the first failed check's name ("" if none). */
 static const char *run(const struct pkg *p, const char *ca, int order_swap, const char **detail)
 {
@@ -139,6 +162,7 @@ int main(void)
 	char *root;
 	const char *d = NULL;
 
+	test_digest_failure();
 	snprintf(dir, sizeof(dir), "/tmp/tov_pkiXXXXXX");
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	is_int(pki_create(dir, 0), 0, "development PKI");

@@ -884,6 +884,24 @@ static void test_long_symlink(void)
 	close(rootfd);
 }
 
+/* A failed OpenSSL step (a context without a digest fails every update
+ * and final) is an error from pkg_hash_final, never a digest. */
+static void test_hash_failure(void)
+{
+	struct pkg_hash h;
+	char hex[65] = "x";
+
+	is_int(pkg_hash_init(&h), 0, "pkg_hash_init");
+	pkg_hash_update(&h, "abc", 3);
+	EVP_MD_CTX_reset(h.ctx);
+	is_int(pkg_hash_final(&h, hex), -EIO, "  a failed final is -EIO");
+	ok(hex[0] == '\0' && h.ctx == NULL, "  with no digest, context freed");
+	is_int(pkg_hash_init(&h), 0, "pkg_hash_init again");
+	EVP_MD_CTX_reset(h.ctx);
+	pkg_hash_update(&h, "abc", 3);
+	is_int(pkg_hash_final(&h, hex), -EIO, "  a failed update is remembered until final");
+}
+
 int main(void)
 {
 	snprintf(T, sizeof(T), "/tmp/test_pkg.XXXXXX");
@@ -895,6 +913,7 @@ int main(void)
 	test_kill();
 	test_devices();
 	test_long_symlink();
+	test_hash_failure();
 	if (!getenv("KEEP"))
 		run_argv((const char *const[]){ "rm", "-rf", T, NULL });
 	return done_testing();

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* test_util.c - tests for pkg/lib/util.c */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest_fd.h"
 #include "util.h"
 #include "tap.h"
 
@@ -32,6 +34,27 @@ int main(void)
 	is_int(sha256_file_hex(path, hex), 0, "sha256_file_hex");
 	ok(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
 	   "sha256(abc) is the FIPS 180-2 vector");
+	{
+		unsigned char md[64];
+		size_t mdlen = 0;
+		int fd = open(path, O_RDONLY | O_CLOEXEC), pfd[2];
+
+		lseek(fd, 0, SEEK_END);
+		is_int(space_digest_fd(fd, "SHA256", md, &mdlen), 0, "space_digest_fd");
+		hex_encode(md, mdlen, hex);
+		ok(mdlen == 32 && strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+		   "  digests the whole file whatever the file position");
+		is_int(space_digest_fd(fd, "NO-SUCH-DIGEST", md, &mdlen), -EINVAL,
+		       "  an unknown digest name is -EINVAL, not a digest");
+		close(fd);
+		ok(pipe(pfd) == 0 && write(pfd[1], "abc", 3) == 3, "pipe");
+		close(pfd[1]);
+		is_int(space_digest_fd(pfd[0], "SHA256", md, &mdlen), 0, "  a pipe is read as a stream");
+		hex_encode(md, mdlen, hex);
+		ok(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
+		   "  with the same digest");
+		close(pfd[0]);
+	}
 
 	const char *const t[] = {"true", NULL}, *const f[] = {"false", NULL},
 			  *const nx[] = {"/nonexistent/prog", NULL};
