@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "digest_fd.h"
@@ -179,6 +180,10 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		*len = off;
 	buf = NULL;
 out_free:
+	/* read_file() loads private keys: a part read before an error must
+	 * not stay behind in freed heap */
+	if (buf)
+		OPENSSL_cleanse(buf, off);
 	free(buf);
 out_close:
 	close(fd);
