@@ -121,9 +121,7 @@ int main(int argc, char **argv)
 			} else if (i + 1 < argc) {
 				o.root = argv[++i];
 			} else {
-				fprintf(stderr, "pkg: --root needs a directory\n");
-				free(args);
-				return EXIT_USAGE;
+				o.root = ""; /* reported once the verb is known */
 			}
 			continue;
 		}
@@ -153,8 +151,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!*o.root) {
+		/* one line, "pkg: verb object: reason" like every other error */
+		fprintf(stderr, "pkg: %s --root: no directory given\n", cmd->name);
 		free(args);
-		return pkg_usage(cmd->name, "--root needs a directory");
+		return EXIT_USAGE;
 	}
 	args[0] = argv[verb];
 	{

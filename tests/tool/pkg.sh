@@ -172,5 +172,13 @@ check "locally changed config kept on remove" grep -qx 'setting=local' root/etc/
 expect_rc 0 "list after remove" "$PKG" --root root list
 check "list shows only base-files" test "$(cat out)" = "base-files 1-1"
 
+# --root without a directory is a usage error (2), one "pkg: verb object: reason" line
+expect_rc 2 "--root with no value" "$PKG" list --root
+check "  message names the verb and --root" one_line_error "list --root: no directory given$"
+expect_rc 2 "--root with an empty value" "$PKG" --root= install a.pkg
+check "  message names the verb and --root" one_line_error "install --root: no directory given$"
+expect_rc 4 "--root that is not a directory" "$PKG" --root a.pkg list
+check "  message names the verb, the root and the reason" one_line_error "list a.pkg: root a.pkg: Not a directory$"
+
 echo "1..$n"
 exit $fail
