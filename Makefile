@@ -57,7 +57,9 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
 endif
-BASE_CFLAGS := -std=gnu11 -g $(WARNINGS) -D_GNU_SOURCE -Ipkg/lib -Itests/unit \
+# -ffile-prefix-map: binaries (and their build-ids) do not depend on where
+# the checkout lives, so images are identical whoever builds them where.
+BASE_CFLAGS := -std=gnu11 -g -ffile-prefix-map=$(TOP)=. $(WARNINGS) -D_GNU_SOURCE -Ipkg/lib -Itests/unit \
 	-DPRODUCT='"$(PRODUCT)"' $(PC_CFLAGS) -MD -MP
 CFLAGS   ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
