@@ -9,15 +9,9 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 
-from vm import VM
+from vm import VM, check, run_scenario
 
-
-def check(cond, what):
-    print(("ok - " if cond else "not ok - ") + what, flush=True)
-    if not cond:
-        raise AssertionError(what)
 
 
 def api(vm, path, body=None, token=None):
@@ -63,7 +57,8 @@ def main():
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
     password = open(pwfile).read().splitlines()[0]
     vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir, disk_size="12G")
-    try:
+
+    def scenario(vm):
         boot = vm.login("admin", password)
         print(f"# {firmware}: login prompt after {boot:.1f} s", flush=True)
         rc, out = vm.run("cat /etc/space-release")
@@ -107,15 +102,8 @@ def main():
             print(out)
         rc, out = vm.run("ls -ln /etc/shadow /bin/busybox /dev/console")
         print("# " + out.replace("\n", "\n# "))
-        vm.poweroff()
-        print(f"ok - {firmware}: powered off", flush=True)
-    except Exception:
-        traceback.print_exc()
-        vm.dump_log()
-        return 1
-    finally:
-        vm.close()
-    return 0
+
+    return run_scenario(vm, scenario)
 
 
 if __name__ == "__main__":

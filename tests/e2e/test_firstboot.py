@@ -4,24 +4,19 @@
 ADMIN_PASSWORD_FILE) has no password: the first console asks for admin's,
 then admin logs in with it and root shares it (console and su only)."""
 import sys
-import traceback
 
-from vm import VM
+from vm import VM, check, run_scenario
 
 PASSWORD = "Firstboot-Pw-42"
 
-
-def check(cond, what):
-    print(("ok - " if cond else "not ok - ") + what, flush=True)
-    if not cond:
-        raise AssertionError(what)
 
 
 def main():
     image = sys.argv[1]
     logdir = sys.argv[2] if len(sys.argv) > 2 else None
     vm = VM(image, firmware="bios", name="firstboot", logdir=logdir)
-    try:
+
+    def scenario(vm):
         vm.expect(r"the admin account has no password yet", 900)
         check(True, "first boot asks for the admin password on the serial console")
         vm.expect(r"New password: ", 60)
@@ -39,15 +34,8 @@ def main():
         vm.su(PASSWORD)
         rc, out = vm.run("grep -c '^admin:\\$6\\$' /etc/shadow; grep -c '^root:\\$6\\$' /etc/shadow")
         check(out.split() == ["1", "1"], "admin and root now have SHA-512 crypt hashes")
-        vm.poweroff()
-        print("ok - firstboot: powered off", flush=True)
-    except Exception:
-        traceback.print_exc()
-        vm.dump_log()
-        return 1
-    finally:
-        vm.close()
-    return 0
+
+    return run_scenario(vm, scenario)
 
 
 if __name__ == "__main__":

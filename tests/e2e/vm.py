@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 import pexpect
 
@@ -154,3 +155,26 @@ class VM:
             out.write(f"---- console log of {self.name} ({self.logpath}) ----\n")
             out.write(f.read()[-20000:])
             out.write("\n---- end of console log ----\n")
+
+
+def check(cond, what):
+    """One TAP line; a failed check ends the scenario."""
+    print(("ok - " if cond else "not ok - ") + what, flush=True)
+    if not cond:
+        raise AssertionError(what)
+
+
+def run_scenario(vm, scenario):
+    """Run scenario(vm), then power the VM off. Any failure prints the
+    traceback and the console log. Returns the exit status."""
+    try:
+        scenario(vm)
+        vm.poweroff()
+        print(f"ok - {vm.name}: powered off", flush=True)
+        return 0
+    except Exception:
+        traceback.print_exc()
+        vm.dump_log()
+        return 1
+    finally:
+        vm.close()
