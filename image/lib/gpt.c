@@ -440,18 +440,12 @@ int gpt_read(int fd, struct disk_layout *l)
 	return gpt_read_sized(fd, size, l);
 }
 
-int gpt_read_sized(int fd, uint64_t size, struct disk_layout *l)
+/* Check the protective MBR and parse the primary header at LBA 1 (CRC
+ * checked); shared by the strict reader and gpt_table_bytes(). */
+static int read_primary(int fd, struct hdr_info *pri)
 {
-	uint8_t sec[GPT_SECTOR], *ents = NULL, *bents = NULL;
-	struct hdr_info pri, bak;
-	uint64_t total;
+	uint8_t sec[GPT_SECTOR];
 	int r, pmbr = 0;
-
-	memset(l, 0, sizeof(*l));
-	total = size / GPT_SECTOR;
-	if (total < 2u * (GPT_ENTRIES_LBAS + 2))
-		return -SPACE_E_FORMAT;
-	l->disk_bytes = size;
 
 	r = pread_all(fd, sec, sizeof(sec), 0);
 	if (r < 0)
@@ -461,11 +455,26 @@ int gpt_read_sized(int fd, uint64_t size, struct disk_layout *l)
 			pmbr = 1;
 	if (sec[510] != 0x55 || sec[511] != 0xAA || !pmbr)
 		return -SPACE_E_FORMAT;
-
 	r = pread_all(fd, sec, sizeof(sec), GPT_SECTOR);
 	if (r < 0)
 		return r;
-	r = parse_header(sec, 1, &pri);
+	return parse_header(sec, 1, pri);
+}
+
+int gpt_read_sized(int fd, uint64_t size, struct disk_layout *l)
+{
+	uint8_t sec[GPT_SECTOR], *ents = NULL, *bents = NULL;
+	struct hdr_info pri, bak;
+	uint64_t total;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	total = size / GPT_SECTOR;
+	if (total < 2u * (GPT_ENTRIES_LBAS + 2))
+		return -SPACE_E_FORMAT;
+	l->disk_bytes = size;
+
+	r = read_primary(fd, &pri);
 	if (r < 0)
 		return r;
 	if (pri.alt != total - 1 || pri.first_usable > pri.last_usable || pri.last_usable >= total)
@@ -533,22 +542,10 @@ out:
 
 int gpt_table_bytes(int fd, uint64_t *bytes)
 {
-	uint8_t sec[GPT_SECTOR];
 	struct hdr_info pri;
-	int r, pmbr = 0;
+	int r;
 
-	r = pread_all(fd, sec, sizeof(sec), 0);
-	if (r < 0)
-		return r;
-	for (int i = 0; i < 4; i++)
-		if (sec[446 + 16 * i + 4] == 0xEE)
-			pmbr = 1;
-	if (sec[510] != 0x55 || sec[511] != 0xAA || !pmbr)
-		return -SPACE_E_FORMAT;
-	r = pread_all(fd, sec, sizeof(sec), GPT_SECTOR);
-	if (r < 0)
-		return r;
-	r = parse_header(sec, 1, &pri);
+	r = read_primary(fd, &pri);
 	if (r < 0)
 		return r;
 	if (pri.alt < 2u * (GPT_ENTRIES_LBAS + 2) || pri.alt > UINT64_MAX / GPT_SECTOR - 1)
