@@ -75,24 +75,37 @@ $(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/
 endef
 $(foreach p,$(APPLIANCE_PROGRAMS),$(eval $(call prog_pkg,$(p))))
 
-# dracut takes the storage drivers of every target, so one initramfs boots
-# the same image on KVM, ESXi and the JA2500.
+# The initramfs: dracut with our own module only (rootfs/dracut/90space-boot,
+# a busybox /init; no udev, systemd or bash) and the storage drivers of every
+# target, so one initramfs boots the same image on KVM, ESXi and the JA2500.
+# crc32c_generic: ext4's checksums (the kernel asks for crypto-crc32c).
 INITRD_DRIVERS := virtio_blk virtio_scsi virtio_pci ahci ata_piix megaraid_sas mptspi \
-	vmw_pvscsi nvme sd_mod sr_mod ext4
+	vmw_pvscsi nvme sd_mod sr_mod ext4 crc32c_generic
+# dracut looks for modules in one base directory: ours is the host's dracut
+# with modules.d holding our module alone, so no host module can slip in.
+DRACUT_BASE := $(O)/dracut
+$(DRACUT_BASE)/stamp: $(wildcard rootfs/dracut/*/*)
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)/modules.d
+	$(Q)for f in /usr/lib/dracut/*; do [ "$${f##*/}" = modules.d ] || ln -s "$$f" $(@D)/; done
+	$(Q)for m in rootfs/dracut/*/; do ln -s $(TOP)/$${m%/} $(@D)/modules.d/; done
+	$(Q)touch $@
+# SPACE_ROOTFS: where the module takes busybox from (the tree, not the
+# host). libdirs: nowhere, so dracut adds none of the host's libraries
+# (it would bring libgcc_s and libc for nothing: busybox is static).
 # dracut records its arguments inside the image, so they are relative to
 # $(TDIR) (it runs there) and do not depend on where O= is.
 DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force \
 	--kver $(KVER) --kmoddir rootfs.tmp/lib/modules/$(KVER) --compress=gzip \
-	-m "base udev-rules kernel-modules rootfs-block fs-lib" \
-	--drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir ../tmp
+	-m space-boot --include initrd-include / --drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir ../tmp
 
-$(TDIR)/rootfs.stamp: $(ALL_PKGS)
+$(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp
 	$(quiet) ROOTFS $(ROOTFS)
 	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs$(VSUFFIX) && mkdir -p $(ROOTFS).tmp $(O)/tmp
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(ALL_PKGS)
 	$(quiet) DRACUT initrd.img-$(KVER)
 	$(Q)mkdir -p $(STAGE)/initramfs$(VSUFFIX)/boot
-	$(Q)cd $(TDIR) && dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
+	$(Q)rm -rf $(TDIR)/initrd-include && install -D -m 0755 rootfs/dracut/90space-boot/init.sh $(TDIR)/initrd-include/init
+	$(Q)cd $(TDIR) && dracutbasedir=$(DRACUT_BASE) SPACE_ROOTFS=rootfs.tmp libdirs=/nonexistent dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
 	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img
 	$(Q)$(PKG) build --name initramfs --version $(VERSION) --release 1 --arch amd64 \
 		--summary "initramfs for $(KVER) (dracut)" --depends $(KERNEL_PKG) \

@@ -2,17 +2,26 @@
 #   UNIT_TESTS  C programs built with ASan+UBSan (tests/unit), TAP output
 #   TOOL_TESTS  shell scripts run on the host (tests/tool), get O and BIN
 #   E2E_TESTS   QEMU boot tests (tests/e2e)
-.PHONY: test test-unit test-tool test-image test-e2e bench test-full
+.PHONY: test test-unit test-tool test-image test-e2e bench test-full test-deps
 
 test: test-unit test-tool test-image test-e2e check-repro
 
-test-unit: $(addprefix $(O)/tests/unit/,$(UNIT_TESTS))
+# The test tools (QEMU, OVMF, pexpect, ...), installed or listed the way
+# the build tools are (pkg/host-deps.sh): every test target waits for them.
+TEST_DEPS := $(STAMP)/test-deps
+test-deps: $(TEST_DEPS)
+$(TEST_DEPS): tests/host-packages.txt | $(STAMP)/host-deps
+	$(quiet) CHECK "test tools"
+	$(Q)sh pkg/host-deps.sh $<
+	$(Q)mkdir -p $(@D) && touch $@
+
+test-unit: $(addprefix $(O)/tests/unit/,$(UNIT_TESTS)) | $(TEST_DEPS)
 	$(Q)fail=0; for t in $^; do \
 		echo "== $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; \
 	done; exit $$fail
 
-test-tool: programs
+test-tool: programs | $(TEST_DEPS)
 	$(Q)fail=0; for t in $(TOOL_TESTS); do \
 		echo "== $$t"; \
 		O=$(O) BIN=$(BIN) TOP=$(TOP) PRODUCT=$(PRODUCT) VERSION=$(VERSION) \
@@ -20,14 +29,14 @@ test-tool: programs
 	done; exit $$fail
 
 # BENCHES: scripts that print "name: figure (ratio vs baseline)" lines.
-bench: programs
+bench: programs | $(TEST_DEPS)
 	$(Q)for b in $(BENCHES); do \
 		echo "== $$b"; \
 		O=$(O) BIN=$(BIN) TOP=$(TOP) CACHE=$(CACHE) bash $$b || exit 1; \
 	done
 
 # ---------------------------------------------------------------- images
-test-image: $(DISK_RAW) check-kernel
+test-image: $(DISK_RAW) check-kernel | $(TEST_DEPS)
 	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS) $(ROOTFS)
 
 # ---------------------------------------------------------------- QEMU
@@ -45,7 +54,7 @@ e2e-image:
 # SeaBIOS and OVMF boots of the e2e image, and the first-boot password prompt
 # of the release image, run side by side (one vCPU each).
 E2E_RUNS := bios uefi firstboot
-test-e2e: e2e-image $(DISK_QCOW2)
+test-e2e: e2e-image $(DISK_QCOW2) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q){ $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
 	  { $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
@@ -67,7 +76,7 @@ check-repro:
 .PHONY: FORCE check-repro
 FORCE:
 
-BENCHES += tests/bench/build.sh
+BENCHES += tests/bench/build.sh tests/bench/boot.sh
 
 # The wider run: everything in `make test`, then the fuzzers for a while.
 test-full: test fuzz

@@ -226,7 +226,9 @@ static int put_esp(struct build *b, const char *kernel, const char *initrd)
 	m.product = s->product;
 	m.version = s->version;
 	m.cmdline_extra = s->cmdline_extra;
-	m.timeout = 5;
+	/* One second: every boot pays it (installs, upgrades, trial boots and
+	 * fallbacks), and any key stops the countdown for a slot choice. */
+	m.timeout = 1;
 	m.nslots = 2;
 	m.slots[0] = (struct grub_slot){ "slot-a", "slot A", { { 0 } }, { { 0 } }, kernel, initrd,
 					 NULL };

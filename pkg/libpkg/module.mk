@@ -12,7 +12,7 @@ test_pkg_LIBS := $(LIBPKG_LIBS)
 # `make fuzz` also runs the .PKGINFO parser under libFuzzer (FUZZ_TIME s,
 # seeds in pkg/libpkg/fuzz/corpus; a crash fails the target).
 PKG_FUZZ_TIME ?= $(or $(FUZZ_TIME),25)
-$(O)/fuzz/fuzz_pkg_meta: pkg/libpkg/fuzz/fuzz_pkg_meta.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS)
+$(O)/fuzz/fuzz_pkg_meta: pkg/libpkg/fuzz/fuzz_pkg_meta.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
 	$(quiet) FUZZCC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(or $(FUZZ_CC),clang) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
