@@ -13,6 +13,8 @@
 #include "util.h"
 
 #define GNU_SIZE_LIMIT (1ull << 33) /* 11 octal digits */
+#define TAR_PREFIX_OFF 345u /* ustar prefix field, bytes 345..499 */
+#define TAR_PREFIX_END 500u
 
 static void octal(char *dst, size_t width, uint64_t v)
 {
@@ -97,10 +99,17 @@ int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, c
 		*why = "not a ustar header (old v7 tar?)";
 		return -SPACE_E_FORMAT;
 	}
-	if (blk[345] != 0 && !m->gnu) {
-		*why = "member name uses the ustar prefix field (a path)";
-		return -SPACE_E_FORMAT;
-	}
+	/* Bytes 345..499 are the ustar prefix (a path in front of the name);
+	 * GNU headers keep atime, ctime and sparse maps there, but readers
+	 * such as Python's tarfile take them as the prefix whatever the magic
+	 * says. mkova leaves them zero in both forms and headers are not
+	 * signed, so any byte there could smuggle a path: refuse them all. */
+	for (i = TAR_PREFIX_OFF; i < TAR_PREFIX_END; i++)
+		if (blk[i]) {
+			*why = m->gnu ? "GNU header uses bytes 345-499 (read as a path prefix by some tar readers)" :
+					"member name uses the ustar prefix field (a path)";
+			return -SPACE_E_FORMAT;
+		}
 	memcpy(m->name, blk, 100);
 	m->name[100] = '\0';
 	m->type = blk[156] ? (char)blk[156] : '0';

@@ -30,7 +30,8 @@ struct tar_member {
 
 /* Parse a header block: 1 = member header, 0 = zero block (end marker),
  * -SPACE_E_FORMAT with *why on a damaged or unsupported header (bad
- * checksum, bad magic, prefix field used, non-octal numbers). */
+ * checksum, bad magic, any of bytes 345..499 - the ustar prefix, GNU
+ * atime/ctime/sparse - non-zero, non-octal numbers). */
 int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, const char **why);
 
 /* Streaming writer over a file descriptor. */

@@ -210,6 +210,37 @@ fresh && tar -C "$T/w" --format=ustar -cf "$T/t.ova" "./$OVF" "$MF" "$CERT" "$CH
 expect_fail "member with a path" "(member-name|descriptor)" "$T/t.ova"
 head -c 50000 "$T/o1/$OVA" > "$T/t.ova"
 expect_fail "truncated OVA" "tar-format.*truncated" "$T/t.ova"
+# A GNU header (members of 8 GiB or more) with a name in bytes 345..499:
+# Python's tarfile reads it as a path prefix. ova-verify must refuse the
+# header itself, before the (here missing) 9 GiB of data.
+/usr/bin/python3 - "$T/o1/$OVA" "$T/t.ova" "$DISK" <<'EOF' || fail "GNU prefix OVA"
+import sys, tarfile
+src, dst, disk = sys.argv[1:]
+with tarfile.open(src) as t:
+    first = t.getmembers()[0]
+head = open(src, 'rb').read(first.offset_data + (first.size + 511) // 512 * 512)
+h = bytearray(512)
+h[0:len(disk)] = disk.encode()
+h[100:124] = b'0000644\0' b'0000000\0' b'0000000\0'
+h[124] = 0x80
+h[128:136] = (9 << 30).to_bytes(8, 'big')
+h[136:148] = b'%011o\0' % 1700000000
+h[156:157] = b'0'
+h[257:265] = b'ustar  \0'
+h[329:345] = b'0000000\0' b'0000000\0'
+h[345:349] = b'evil'
+h[148:156] = b'%06o\0 ' % sum(bytes(h[:148]) + b' ' * 8 + bytes(h[156:]))
+open(dst, 'wb').write(head + bytes(h) + b'x' * 4096)
+with tarfile.open(dst) as t:
+    names = []
+    try:
+        for m in t:
+            names.append(m.name)
+    except tarfile.ReadError:
+        pass
+assert names[1] == 'evil/' + disk, names
+EOF
+expect_fail "GNU header with a name in bytes 345-499 (Python reads evil/$DISK)" "tar-format.*345-499" "$T/t.ova"
 fresh && sed -i 's/^SHA256(\(.*\))= /SHA2-256(\1)= /' "$T/w/$MF" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
 expect_fail "OpenSSL 3 SHA2-256 label in the manifest" "manifest +$MF" "$T/t.ova"
 

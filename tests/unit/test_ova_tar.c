@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_ova_tar.c - ustar headers written by mkova and parsed by ova-verify. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,50 @@
 #include "../../image/ova/tar.h"
 #include "tap.h"
 #include "util.h"
+
+/* Store a header checksum the way a forger would after editing a block. */
+static void reseal(unsigned char blk[TAR_BLOCK])
+{
+	unsigned sum = 0;
+
+	for (size_t i = 0; i < TAR_BLOCK; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : blk[i];
+	snprintf((char *)blk + 148, 8, "%06o", sum);
+	blk[155] = ' ';
+}
+
+/* GNU headers (members of 8 GiB or more) reuse bytes 345..499 for atime,
+ * ctime and sparse maps that mkova leaves zero. Python's tarfile reads the
+ * same bytes as the ustar prefix whatever the magic says, so a name
+ * smuggled there becomes a path. Headers are not signed: refuse any byte. */
+static void test_gnu_prefix(void)
+{
+	static const size_t at[] = { 345, 346, 400, 499 };
+	unsigned char blk[TAR_BLOCK];
+	struct tar_member m;
+	const char *why;
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		tar_format_header(blk, "big.vmdk", 9ull << 30, 0);
+		blk[at[i]] = 'x';
+		reseal(blk);
+		why = NULL;
+		is_int(tar_parse_header(blk, &m, &why), -SPACE_E_FORMAT, "GNU header with byte %zu set refused (%s)",
+		       at[i], why ? why : "accepted");
+	}
+	tar_format_header(blk, "big.vmdk", 9ull << 30, 0);
+	memcpy(blk + 345, "..", 2);
+	reseal(blk);
+	is_int(tar_parse_header(blk, &m, &why), -SPACE_E_FORMAT, "  \"..\" smuggled as a GNU prefix refused");
+	tar_format_header(blk, "big.vmdk", 9ull << 30, 0);
+	blk[500] = 'x'; /* past the prefix: unused by every reader */
+	reseal(blk);
+	is_int(tar_parse_header(blk, &m, &why), 1, "  bytes 500..511 are not the prefix");
+	tar_format_header(blk, "a.ovf", 10, 0);
+	blk[400] = 'x'; /* after the ustar prefix's first byte */
+	reseal(blk);
+	is_int(tar_parse_header(blk, &m, &why), -SPACE_E_FORMAT, "ustar header with prefix byte 400 set refused");
+}
 
 int main(void)
 {
@@ -34,6 +79,7 @@ int main(void)
 	ok(tar_format_header(blk, "../x", 1, 0) < 0 && tar_format_header(blk, "a/b", 1, 0) < 0, "unsafe names refused");
 	memset(blk, 0, sizeof(blk));
 	is_int(tar_parse_header(blk, &m, &why), 0, "zero block is the end marker");
+	test_gnu_prefix();
 
 	tar_writer_init(&tw, fd, 1700000000);
 	ok(tar_add_buf(&tw, "one.txt", "hello", 5) == 0 && tar_finish(&tw) == 0, "archive written");
