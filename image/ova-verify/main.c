@@ -180,13 +180,20 @@ static int read_dir_member(struct ov *ov, int dfd, const char *name)
 
 	if (!ova_name_is_plain(name) || ov_find(ov, name))
 		return 0;
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: open() of a FIFO without a writer would wait forever
+	 * before the type check below could refuse it (O_NOCTTY for a tty) */
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		ov_check(ov, false, "member-name", name, "not a regular file");
 		return 0;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
 	}
 	r = rs_open(&rs, fd);
 	if (r == 0)

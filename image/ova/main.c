@@ -176,9 +176,9 @@ static int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	/* 1. the disk */
-	in = open(raw, O_RDONLY | O_CLOEXEC);
+	in = vmdk_open_input(raw, 1, &why);
 	if (in < 0) {
-		rc = fail("build", raw, -errno, NULL);
+		rc = fail("build", raw, in, in == -EINVAL ? why : NULL);
 		goto out;
 	}
 	r = outfile_open(&vmdk_of, tmpvmdk, 0644);

@@ -42,7 +42,7 @@ static int cmd_convert(int argc, char **argv)
 	struct vmdk_write_opts o = { 0 };
 	struct vmdk_write_stats st;
 	struct outfile of;
-	const char *base;
+	const char *base, *why = NULL;
 	int c, in, r;
 
 	while ((c = getopt(argc, argv, "j:l:a:n:")) != -1) {
@@ -61,9 +61,9 @@ static int cmd_convert(int argc, char **argv)
 	base = strrchr(argv[optind + 1], '/');
 	if (!o.extent_name)
 		o.extent_name = base ? base + 1 : argv[optind + 1];
-	in = open(argv[optind], O_RDONLY | O_CLOEXEC);
+	in = vmdk_open_input(argv[optind], 1, &why);
 	if (in < 0)
-		return fail("convert", argv[optind], -errno, NULL);
+		return fail("convert", argv[optind], in, why);
 	r = outfile_open(&of, argv[optind + 1], 0644);
 	if (r < 0) {
 		close(in);
@@ -95,9 +95,9 @@ static int cmd_extract(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 2;
 	}
-	in = open(argv[1], O_RDONLY | O_CLOEXEC);
+	in = vmdk_open_input(argv[1], 0, &why);
 	if (in < 0)
-		return fail("extract", argv[1], -errno, NULL);
+		return fail("extract", argv[1], in, why);
 	r = outfile_open(&of, argv[2], 0644);
 	if (r < 0) {
 		close(in);
@@ -125,9 +125,9 @@ static int cmd_info(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 2;
 	}
-	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	fd = vmdk_open_input(argv[1], 0, &why);
 	if (fd < 0)
-		return fail("info", argv[1], -errno, NULL);
+		return fail("info", argv[1], fd, why);
 	r = vmdk_read_info(fd, &info, &why);
 	close(fd);
 	if (r < 0)

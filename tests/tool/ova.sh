@@ -124,6 +124,17 @@ pass "ova-verify --ca: VALID, exit 0 ($(grep -c '^ok' "$T/v.out") checks)"
 pass "ova-verify reads the OVA from a pipe (stream, no seeking)"
 "$BIN/ova-verify" --ca "$ROOT" "$T/x/$OVF" > /dev/null || fail "extracted directory"
 pass "ova-verify accepts the extracted .ovf with its files"
+# a FIFO in place of a file of the extracted package: open() of a FIFO
+# without a writer blocks forever, so the file type is checked first
+for f in "$CERT" "$DISK"; do
+	rm -rf "$T/fifo" && cp -a "$T/x" "$T/fifo" && rm "$T/fifo/$f" && mkfifo "$T/fifo/$f"
+	set +e
+	timeout 20 "$BIN/ova-verify" --ca "$ROOT" "$T/fifo/$OVF" > "$T/fifo.out" 2>&1; rc=$?
+	set -e
+	[ $rc = 1 ] && grep -q "^FAIL member-name .*$f: not a regular file" "$T/fifo.out" ||
+		fail "FIFO as $f: exit $rc (124: hung): $(cat "$T/fifo.out")"
+	pass "a FIFO as $f in the directory: FAIL, not a regular file (no hang)"
+done
 set +e
 "$BIN/ova-verify" "$T/o1/$OVA" > "$T/nc.out"; rc=$?
 "$BIN/ova-verify" --no-chain "$T/o1/$OVA" > /dev/null; rc2=$?
@@ -271,6 +282,14 @@ set +e
 set -e
 [ $rc = 1 ] && grep -q 'codeSigning' "$T/mk.err" || fail "mkova with a non-code-signing cert: exit $rc $(cat "$T/mk.err")"
 pass "mkova refuses a certificate without codeSigning: $(cat "$T/mk.err")"
+mkfifo "$T/raw.fifo"
+set +e
+timeout 20 "$BIN/mkova" build --raw "$T/raw.fifo" --hw "$TOP/image/ova/esxi.hw" --out "$T/o1" --version "$V" \
+	--pki "$T/pki" > /dev/null 2> "$T/mk.err"; rc=$?
+set -e
+[ $rc = 2 ] && grep -q 'raw.fifo: not a regular file or block device' "$T/mk.err" ||
+	fail "mkova with a FIFO as the raw disk: exit $rc (124: hung) $(cat "$T/mk.err")"
+pass "mkova refuses a FIFO as the raw disk at once: $(cat "$T/mk.err")"
 printf 'name = x\nbogus = 1\n' > "$T/bad.hw"
 set +e
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$T/bad.hw" --out "$T/o1" --version "$V" --pki "$T/pki" 2> "$T/mk.err"; rc=$?

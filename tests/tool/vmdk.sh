@@ -80,6 +80,22 @@ set -e
 [ "$rc" = 1 ] || fail "truncated: exit $rc, want 1 ($err)"
 pass "truncated stream: exit 1 ($err)"
 
+# a FIFO as the input: open() without a writer would block forever, so the
+# type is checked first (exit 2, one line, no output left)
+mkfifo "$T/fifo"
+for verb in info extract convert; do
+	set +e
+	case $verb in
+	info) err=$(timeout 20 "$BIN/vmdk" info "$T/fifo" 2>&1); rc=$? ;;
+	*) err=$(timeout 20 "$BIN/vmdk" $verb "$T/fifo" "$T/fifo.out" 2>&1); rc=$? ;;
+	esac
+	set -e
+	[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -q "^vmdk: $verb .*fifo: not a regular file" <<<"$err" ||
+		fail "$verb of a FIFO: exit $rc (124: hung): $err"
+	[ ! -e "$T/fifo.out" ] || fail "$verb of a FIFO left an output"
+	pass "$verb of a FIFO: exit 2 at once ($err)"
+done
+
 set +e
 "$BIN/vmdk" convert /nonexistent "$T/x.vmdk" 2>/dev/null; rc=$?
 "$BIN/vmdk" frobnicate 2>/dev/null; rc2=$?
