@@ -19,7 +19,7 @@ static void value(struct jw *w, const char *k, const char *v)
 		jw_str(w, v);
 }
 
-static int members(const char *line, size_t len, struct jw *w)
+static int members(const char *line, size_t len, const char *skip, struct jw *w)
 {
 	char *one = strndup(line, len), *k, *v;
 	size_t pos = 0;
@@ -28,8 +28,10 @@ static int members(const char *line, size_t len, struct jw *w)
 	if (!one)
 		return -1;
 	while ((x = kv_field_next(one, &pos, &k, &v)) == 1) {
-		jw_key(w, k);
-		value(w, k, v);
+		if (!skip || strcmp(k, skip)) {
+			jw_key(w, k);
+			value(w, k, v);
+		}
 		free(k);
 		free(v);
 	}
@@ -48,7 +50,7 @@ int records_to_json(const char *reply, struct jw *w)
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
 
 		jw_obj_begin(w);
-		if (members(line, len, w) < 0) {
+		if (members(line, len, NULL, w) < 0) {
 			jw_obj_end(w);
 			jw_arr_end(w);
 			return -SPACE_E_FORMAT;
@@ -61,7 +63,7 @@ int records_to_json(const char *reply, struct jw *w)
 	return n;
 }
 
-int record_members(const char *reply, struct jw *w)
+static int record_members_except(const char *reply, const char *skip, struct jw *w)
 {
 	const char *line = strchr(reply, '\n'), *nl;
 
@@ -69,5 +71,29 @@ int record_members(const char *reply, struct jw *w)
 		return 0;
 	line++;
 	nl = strchr(line, '\n');
-	return members(line, nl ? (size_t)(nl - line) : strlen(line), w) < 0 ? -SPACE_E_FORMAT : 1;
+	return members(line, nl ? (size_t)(nl - line) : strlen(line), skip, w) < 0 ? -SPACE_E_FORMAT : 1;
+}
+
+int record_members(const char *reply, struct jw *w)
+{
+	return record_members_except(reply, NULL, w);
+}
+
+int records_object(const char *reply, const char *list_key, struct jw *w)
+{
+	const char *second = strchr(reply, '\n');
+	int r;
+
+	jw_obj_begin(w);
+	/* the first record may hold a field named like the list (devgate's
+	 * "devices" count): a JSON object must not hold a key twice, and the
+	 * list says how many */
+	r = record_members_except(reply, list_key, w);
+	jw_key(w, list_key);
+	second = second ? strchr(second + 1, '\n') : NULL;
+	/* records_to_json skips the line before its records */
+	if (records_to_json(second ? second : "", w) < 0)
+		r = -SPACE_E_FORMAT;
+	jw_obj_end(w);
+	return r < 0 ? r : 0;
 }

@@ -11,5 +11,9 @@
 int records_to_json(const char *reply, struct jw *w);
 /* Write the fields of the first record as members of the open object. */
 int record_members(const char *reply, struct jw *w);
+/* One object: the fields of the first record, and the further records as
+ * an array under list_key (replacing a first-record field of that name).
+ * Returns 0 or -SPACE_E_FORMAT. */
+int records_object(const char *reply, const char *list_key, struct jw *w);
 
 #endif

@@ -235,16 +235,7 @@ static void from_daemon(const char *sock, const char *req, const char *what, str
 	jw_init(&w, &r->body);
 	if (as_object) {
 		/* first record: the state; further records: connected devices */
-		jw_obj_begin(&w);
-		record_members(rep, &w);
-		jw_key(&w, "devices");
-		{
-			const char *second = strchr(rep, '\n');
-			second = second ? strchr(second + 1, '\n') : NULL;
-			/* records_to_json skips the line before its records */
-			records_to_json(second ? second : "", &w);
-		}
-		jw_obj_end(&w);
+		records_object(rep, "devices", &w);
 	} else {
 		records_to_json(rep, &w);
 	}

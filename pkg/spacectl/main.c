@@ -311,15 +311,9 @@ static int devices(const struct opts *o, const char *verb)
 	if (o->json) {
 		struct buf b;
 		struct jw w;
-		const char *second = strchr(rep, '\n');
 		buf_init(&b);
 		jw_init(&w, &b);
-		jw_obj_begin(&w);
-		record_members(rep, &w);
-		jw_key(&w, "devices");
-		second = second ? strchr(second + 1, '\n') : NULL;
-		records_to_json(second ? second : "", &w);
-		jw_obj_end(&w);
+		records_object(rep, "devices", &w);
 		print_json(&b);
 	} else {
 		printf("device communication %s (port %s), %d device(s) connected\n", state, port, n);

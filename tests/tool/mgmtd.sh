@@ -21,6 +21,13 @@ trap cleanup EXIT
 # code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
 code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
 login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }
+# nodup FILE: FILE is one JSON document in which no object holds a key twice
+nodup() { python3 -c 'import json, sys
+def h(p):
+    k = [a for a, _ in p]
+    if len(k) != len(set(k)): sys.exit("duplicate key in %r" % k)
+    return dict(p)
+json.load(open(sys.argv[1]), object_pairs_hook=h)' "$1"; }
 # raw TEXT: send TEXT over TLS with s_client, print the status line
 raw() { printf '%b' "$1" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$PORT 2>/dev/null | head -1 | tr -d '\r'; }
 
@@ -142,6 +149,8 @@ read -r -t 3 line <&3
 check "device greeted" test "${line%$'\r'}" = "WELCOME router-1"
 AD=$(login admin secret)
 check "status lists the device" sh -c "curl -sk -H 'Authorization: Bearer $AD' $URL/devices/communication | grep -q '\"state\":\"open\".*\"name\":\"router-1\"'"
+curl -sk -o "$T/gate.json" -H "Authorization: Bearer $AD" "$URL/devices/communication"
+check "devices status: no key twice (issue 12 #6)" nodup "$T/gate.json"
 check "admin blocks: 200" test "$(code POST devices/communication -H "Authorization: Bearer $AD" -d '{"action":"block"}')" = 200
 JOB=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$T/body")
 read -r -t 3 line <&3

@@ -57,6 +57,7 @@ exec 3<>/dev/tcp/127.0.0.1/$DPORT
 echo "HELLO switch-9" >&3
 read -r -t 3 line <&3
 check "devices status lists the device" sh -c "'$BIN/spacectl' --root '$T' devices status | grep -q 'switch-9'"
+check "devices status --json: no key twice (issue 12 #6)" sh -c "'$BIN/spacectl' --root '$T' --json devices status | python3 -c 'import json,sys; json.load(sys.stdin, object_pairs_hook=lambda p: dict(p) if len(p) == len(dict(p)) else sys.exit(\"duplicate key\"))'"
 check "devices block" sh -c "'$BIN/spacectl' --root '$T' devices block | grep -q '^device communication blocked'"
 read -r -t 3 line <&3
 check "device saw BYE" test "$line" = "BYE blocked"
