@@ -72,8 +72,8 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 		memcpy(rel + rlen + (rlen ? 1 : 0), de->d_name, nlen + 1);
 		r = pkg_path_check(rel);
 		if (r < 0) {
-			r = pkg_fail(b->err, r, "%s: path not allowed in a package",
-				     pkg_printable(rel, pbuf, sizeof(pbuf)));
+			r = pkg_fail(b->err, r, "%s: path not allowed in a package: %s",
+				     pkg_printable(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
 			break;
 		}
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -199,7 +199,8 @@ static int apply_attrs(struct builder *b, const char *file)
 			f[0]++; /* "/dev/console" and "dev/console" are the same */
 		r = pkg_path_check(f[0]);
 		if (r < 0) {
-			r = pkg_fail(b->err, r, "%s: line %zu: path not allowed", file, lineno);
+			r = pkg_fail(b->err, r, "%s: line %zu: path not allowed: %s", file, lineno,
+				     pkg_path_reason(f[0], r));
 			goto out;
 		}
 		e = pkg_meta_find(&b->m, f[0]);

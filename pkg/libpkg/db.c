@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* db.c - the installed-package database under ROOT/var/lib/pkg:
+/* db.c - the installed-package database under ROOT/PKG_DB_DIR (var/lib/pkg):
  *   installed/NAME   metadata of each installed package (+ "previous")
  *   lock             flock()ed by every process that opens the database
  *   txn/             the journal of an unfinished transaction (install.c)
@@ -15,7 +15,24 @@
 
 #include "internal.h"
 
-static const char *const levels[] = { "var", "var/lib", "var/lib/pkg" };
+/* The levels of PKG_DB_DIR ("var", "var/lib", "var/lib/pkg"), derived from
+ * it so that the database location is named in one place: the length of
+ * level i, 0 past the last one. */
+#define DB_LEVELS_MAX 8
+static size_t level_len(unsigned i)
+{
+	const char *p = PKG_DB_DIR;
+
+	for (;;) {
+		const char *s = strchr(p, '/');
+
+		if (i-- == 0)
+			return s ? (size_t)(s - PKG_DB_DIR) : strlen(PKG_DB_DIR);
+		if (!s)
+			return 0;
+		p = s + 1;
+	}
+}
 
 /* Open (optionally create) one directory level without following links;
  * *made tells whether it was created. */
@@ -36,13 +53,18 @@ static int open_dir_at(int dfd, const char *name, bool create, bool *made)
 
 void pkg_db_discard_new(struct pkg_db *db)
 {
-	if (!(db->created & 4) || db->n_pkgs || db->dbfd < 0)
+	if (!db->created || db->n_pkgs || db->dbfd < 0)
 		return;
 	unlinkat(db->dbfd, "installed", AT_REMOVEDIR);
 	unlinkat(db->dbfd, "lock", 0);
-	for (int i = 2; i >= 0; i--)
-		if (db->created & (1u << i))
-			unlinkat(db->rootfd, levels[i], AT_REMOVEDIR);
+	for (unsigned i = DB_LEVELS_MAX; i-- > 0;) {
+		char path[sizeof(PKG_DB_DIR)];
+
+		if (!(db->created & (1u << i)))
+			continue;
+		snprintf(path, sizeof(path), "%.*s", (int)level_len(i), PKG_DB_DIR);
+		unlinkat(db->rootfd, path, AT_REMOVEDIR);
+	}
 	db->created = 0;
 }
 
@@ -162,9 +184,14 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 	if (db->rootfd < 0)
 		return pkg_fail(err, -errno, "root %s: %s", root, strerror(errno));
 	fd = db->rootfd;
-	for (size_t i = 0; i < 3; i++) {
-		const char *slash = strrchr(levels[i], '/');
-		int next = open_dir_at(fd, slash ? slash + 1 : levels[i], create, &made);
+	for (unsigned i = 0, start = 0; i < DB_LEVELS_MAX && level_len(i); i++) {
+		char name[sizeof(PKG_DB_DIR)];
+		size_t end = level_len(i);
+		int next;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(end - start), PKG_DB_DIR + start);
+		start = (unsigned)end + 1;
+		next = open_dir_at(fd, name, create, &made);
 
 		if (fd != db->rootfd)
 			close(fd);

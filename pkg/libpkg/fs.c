@@ -33,6 +33,7 @@ void pkg_walk_init(struct pkg_walk *w, int rootfd)
 	w->rootfd = rootfd;
 	w->pfd = -1;
 	w->parent[0] = '\0';
+	w->canon[0] = '\0';
 }
 
 void pkg_walk_reset(struct pkg_walk *w)
@@ -41,13 +42,43 @@ void pkg_walk_reset(struct pkg_walk *w)
 		close(w->pfd);
 	w->pfd = -1;
 	w->parent[0] = '\0';
+	w->canon[0] = '\0';
 }
 
 #define WALK_MAX_DEPTH 256
 #define WALK_MAX_HOPS 40
 
-/* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd. */
 int pkg_resolve_dir(int rootfd, const char *rel)
+{
+	return pkg_resolve_dir_canon(rootfd, rel, NULL);
+}
+
+/* Keep canon (may be NULL) the path of the directory st[depth] from the
+ * root, as the walk descends, climbs and restarts at the root. */
+static int canon_push(char *canon, const char *comp)
+{
+	size_t n = canon ? strlen(canon) : 0;
+
+	if (!canon)
+		return 0;
+	if (n + 1 + strlen(comp) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (n)
+		canon[n++] = '/';
+	strcpy(canon + n, comp);
+	return 0;
+}
+
+static void canon_pop(char *canon)
+{
+	char *s = canon ? strrchr(canon, '/') : NULL;
+
+	if (canon)
+		*(s ? s : canon) = '\0';
+}
+
+/* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd. */
+int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon)
 {
 	int st[WALK_MAX_DEPTH];
 	int depth = 0, hops = 0, r;
@@ -58,6 +89,8 @@ int pkg_resolve_dir(int rootfd, const char *rel)
 	if (!rest)
 		return -ENOMEM;
 	memcpy(rest, rel, restlen + 1);
+	if (canon)
+		canon[0] = '\0';
 	st[0] = rootfd;
 	p = rest;
 	for (;;) {
@@ -84,6 +117,7 @@ int pkg_resolve_dir(int rootfd, const char *rel)
 				goto out;
 			}
 			close(st[depth--]);
+			canon_pop(canon);
 			continue;
 		}
 		if (fstatat(st[depth], comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -111,9 +145,12 @@ int pkg_resolve_dir(int rootfd, const char *rel)
 			}
 			tgt[n] = '\0';
 			tl = (size_t)n;
-			if (tgt[0] == '/')
+			if (tgt[0] == '/') {
 				while (depth > 0)
 					close(st[depth--]);
+				if (canon)
+					canon[0] = '\0';
+			}
 			nrest = malloc(tl + left + 2);
 			if (!nrest) {
 				r = -ENOMEM;
@@ -130,7 +167,7 @@ int pkg_resolve_dir(int rootfd, const char *rel)
 			r = -ENOTDIR;
 			goto out;
 		}
-		if (depth + 1 >= WALK_MAX_DEPTH) {
+		if (depth + 1 >= WALK_MAX_DEPTH || canon_push(canon, comp) < 0) {
 			r = -ENAMETOOLONG;
 			goto out;
 		}
@@ -162,6 +199,7 @@ int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base)
 	int fd;
 
 	if (!slash) {
+		pkg_walk_reset(w); /* so that canon is the root's */
 		*base = path;
 		return w->rootfd;
 	}
@@ -174,13 +212,23 @@ int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base)
 	pkg_walk_reset(w);
 	memcpy(w->parent, path, plen);
 	w->parent[plen] = '\0';
-	fd = pkg_resolve_dir(w->rootfd, w->parent);
+	fd = pkg_resolve_dir_canon(w->rootfd, w->parent, w->canon);
 	if (fd < 0) {
 		w->parent[0] = '\0';
 		return fd;
 	}
 	w->pfd = fd;
 	return fd;
+}
+
+bool pkg_walk_in_db(const struct pkg_walk *w, const char *base)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s", w->canon, *w->canon ? "/" : "", base) >=
+	    sizeof(path))
+		return true; /* cannot tell: treat as inside, callers refuse */
+	return pkg_path_in_db(path);
 }
 
 ssize_t pkg_read_retry(int fd, void *buf, size_t n)

@@ -170,7 +170,7 @@ static void remove_obsolete(struct pkg_db *db, const struct pkg_meta *old,
 		if (pkg_db_owner(db, old->name, e->path))
 			continue;
 		dfd = pkg_walk_parent(&w, e->path, &base);
-		if (dfd < 0)
+		if (dfd < 0 || pkg_walk_in_db(&w, base))
 			continue;
 		if (e->type == PKG_DIR) {
 			/* Fails harmlessly when something else lives there. */
@@ -393,6 +393,12 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 				e->path);
 	if (dfd < 0)
 		return pkg_fail(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
+	/* The path rules keep the literal path out of the database; this
+	 * catches a way in through a symlink on disk (x -> var/lib/pkg). */
+	if (pkg_walk_in_db(&p->w, base))
+		return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+				"%s: inside the package database (" PKG_DB_DIR ") through a symlink",
+				e->path);
 	exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
 		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));

@@ -31,6 +31,8 @@ struct pkg_walk {
 	int rootfd;
 	int pfd;                 /* cached parent fd, owned, -1 if none */
 	char parent[PATH_MAX];   /* the package-relative parent it is for */
+	char canon[PATH_MAX];    /* where it really is: its path from the root
+				  * with symlinks resolved ("" for the root) */
 };
 
 void pkg_walk_init(struct pkg_walk *w, int rootfd);
@@ -38,6 +40,9 @@ void pkg_walk_reset(struct pkg_walk *w);
 /* Returns a borrowed directory fd (valid until the next call or reset) and
  * points *base at the last component of path. */
 int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base);
+/* After pkg_walk_parent(): does base in that parent lie inside the package
+ * database, once symlinks on disk are resolved (x -> var/lib/pkg)? */
+bool pkg_walk_in_db(const struct pkg_walk *w, const char *base);
 
 /* read(2) that retries on EINTR; returns bytes or a negative errno. */
 ssize_t pkg_read_retry(int fd, void *buf, size_t n);
@@ -74,8 +79,10 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len);
 int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len);
 
 /* Resolve a directory path below rootfd like pkg_walk_parent() does for
- * parents; returns an owned fd. */
+ * parents; returns an owned fd. The _canon form also writes the resolved
+ * directory's path from the root (PATH_MAX bytes; "" for the root). */
 int pkg_resolve_dir(int rootfd, const char *rel);
+int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon);
 
 /* Open a package file, read and parse its first member (the metadata).
  * On success *a is positioned after it; the caller frees *a with

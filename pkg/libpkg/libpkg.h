@@ -24,6 +24,8 @@
 
 #define PKG_META_NAME ".PKGINFO"
 #define PKG_FORMAT_VERSION 1
+/* The installed-package database below the root: the one place that names
+ * it. No package may ship a path inside it (pkg_path_check). */
 #define PKG_DB_DIR "var/lib/pkg"
 /* Upper bound for a metadata member (a kernel-module package of 4000
  * entries needs about 600 KiB). */
@@ -87,6 +89,10 @@ struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path);
 /* Check one relative path against the format's rules (0 or
  * -SPACE_E_UNSAFE_PATH / -SPACE_E_FORMAT). */
 int pkg_path_check(const char *path);
+/* Why pkg_path_check(path) gave r, for a message ("invalid path", ...). */
+const char *pkg_path_reason(const char *path, int r);
+/* Is path the database directory PKG_DB_DIR or below it? */
+bool pkg_path_in_db(const char *path);
 /* Name/version/release/arch token rule: [A-Za-z0-9][A-Za-z0-9+.~_-]*. */
 bool pkg_token_ok(const char *s);
 /* Versions also allow ':' (a Debian epoch), not first or last. */

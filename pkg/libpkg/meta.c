@@ -83,6 +83,20 @@ static bool has_ctl(const char *s)
 	return false;
 }
 
+bool pkg_path_in_db(const char *path)
+{
+	size_t n = sizeof(PKG_DB_DIR) - 1;
+
+	return strncmp(path, PKG_DB_DIR, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+const char *pkg_path_reason(const char *path, int r)
+{
+	if (r == -SPACE_E_UNSAFE_PATH && pkg_path_in_db(path))
+		return "inside the package database (" PKG_DB_DIR ")";
+	return r == -SPACE_E_UNSAFE_PATH ? "absolute path or '..' component" : "invalid path";
+}
+
 int pkg_path_check(const char *path)
 {
 	const char *c = path;
@@ -114,7 +128,9 @@ int pkg_path_check(const char *path)
 			break;
 		c = e + 1;
 	}
-	return 0;
+	/* A package that writes the database could rewrite another
+	 * package's record (and so hide a changed file from verify). */
+	return pkg_path_in_db(path) ? -SPACE_E_UNSAFE_PATH : 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -149,10 +165,8 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 		const struct pkg_entry *e = &m->entries[i];
 		int r = pkg_path_check(e->path);
 
-		if (r == -SPACE_E_UNSAFE_PATH)
-			return pkg_fail(err, r, "%s: absolute path or '..' component", e->path);
 		if (r < 0)
-			return pkg_fail(err, r, "%s: invalid path", e->path);
+			return pkg_fail(err, r, "%s: %s", e->path, pkg_path_reason(e->path, r));
 		if (i > 0 && strcmp(m->entries[i - 1].path, e->path) == 0)
 			return pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate entry", e->path);
 		if ((e->type == PKG_CHR || e->type == PKG_BLK) && !m->base_files)
@@ -406,12 +420,12 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 				const char *path = m->entries[m->n_entries - 1].path;
 				int pr = pkg_path_check(path);
 
-				if (pr == -SPACE_E_UNSAFE_PATH) {
-					r = pkg_fail(err, pr, "line %zu: absolute path or '..' component", lineno);
-					goto out;
-				}
 				if (pr < 0) {
-					r = pkg_fail(err, pr, "line %zu: invalid path", lineno);
+					char pbuf[256];
+
+					r = pkg_fail(err, pr, "line %zu: %s: %s", lineno,
+						     pkg_printable(path, pbuf, sizeof(pbuf)),
+						     pkg_path_reason(path, pr));
 					goto out;
 				}
 			}

@@ -136,6 +136,10 @@ mkdir -p nl; printf x >"nl/bad
 name"
 expect_rc 3 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
 check "newline refusal is one line" one_line_error "build nl.pkg: bad?name: path not allowed"
+# Issue 12, defect 9: the package database is not package content.
+mkdir -p dbw/var/lib/pkg/installed; printf 'pkgformat 1\n' >dbw/var/lib/pkg/installed/hello
+expect_rc 3 "a tree with files in the package database refused at build" "$PKG" build --name dbw --version 1 dbw dbw.pkg
+check "database refusal names the path" one_line_error "build dbw.pkg: var/lib/pkg: path not allowed in a package: inside the package database"
 expect_rc 2 "usage: missing --version" "$PKG" build --name x st x.pkg
 expect_rc 2 "usage: unknown verb" "$PKG" frobnicate
 expect_rc 2 "usage: unknown option" "$PKG" --root root list --bogus

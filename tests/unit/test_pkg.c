@@ -616,6 +616,37 @@ static void test_refusals(void)
 		free(meta);
 	}
 	{
+		/* Issue 12, defect 9: a package rewriting another's record. */
+		static const struct mem mm[] = {
+			{ 'f', "var/lib/pkg/installed/base", "pkgformat 1\nname base\n" },
+		};
+		meta = meta_of("evil", "1", false, mm, 1);
+		refused(root, "a file inside the package database", meta, mm, 1, -SPACE_E_UNSAFE_PATH,
+			"var/lib/pkg/installed/base: inside the package database");
+		free(meta);
+	}
+	{
+		/* ... or reaching it through a symlink another package
+		 * installed (a directory may meet a symlink). */
+		static const struct mem lnk[] = { { 'l', "dbl", "var/lib/pkg" } };
+		static const struct mem mm[] = {
+			{ 'd', "dbl", NULL }, { 'f', "dbl/installed/base", "pkgformat 1\nname base\n" },
+		};
+		char file[256];
+
+		meta = meta_of("dblink", "1", false, lnk, 1);
+		snprintf(file, sizeof(file), "%s/dblink.pkg", T);
+		write_pkg(file, meta, lnk, 1, false);
+		free(meta);
+		is_int(install_one(root, file, flags_for_user(), NULL, &err), 0,
+		       "install a package with a symlink to the database (%s)", err.msg);
+		meta = meta_of("evil", "1", false, mm, 2);
+		refused(root, "a file inside the package database through a symlink", meta, mm, 2,
+			-SPACE_E_UNSAFE_PATH, "dbl/installed/base: inside the package database");
+		free(meta);
+		ok(version_is(root, "base", "1"), "  the record of base is intact");
+	}
+	{
 		static const struct mem listed[] = { { 'l', "etc/l", "target" } };
 		static const struct mem mm[] = { { 'l', "etc/l", "/etc/shadow" } };
 		meta = meta_of("evil", "1", false, listed, 1);

@@ -165,5 +165,23 @@ int main(void)
 	ok(pkg_meta_parse("pkgformat 1\n\0x\n", 14, 0, &m, &err) == -SPACE_E_FORMAT, "NUL byte refused");
 	ok(pkg_path_check("a/b c/d") == 0, "path with a space is allowed");
 	ok(pkg_path_check("a/b\nc") < 0, "path with a newline is refused");
+
+	/* The database is not package content (issue 12, defect 9). */
+	bad("file etc/with%20space", "file var/lib/pkg/installed/login", -SPACE_E_UNSAFE_PATH,
+	    "a file inside the package database");
+	is_int(pkg_path_check(PKG_DB_DIR), -SPACE_E_UNSAFE_PATH, "the database directory itself is refused");
+	is_int(pkg_path_check(PKG_DB_DIR "/lock"), -SPACE_E_UNSAFE_PATH, "its lock file is refused");
+	is_int(pkg_path_check(PKG_DB_DIR "/installed/x"), -SPACE_E_UNSAFE_PATH, "a record is refused");
+	{
+		const char t[] = "pkgformat 1\nname a\nversion 1\nrelease 1\narch amd64\n"
+				 "file " PKG_DB_DIR "/lock 0644 0 0 0 " SHA "\n";
+		r = parse(t, &m, &err);
+		ok(r < 0 && strstr(err.msg, PKG_DB_DIR "/lock: inside the package database"),
+		   "  the reason names the path and the database (%s)", r < 0 ? err.msg : "accepted");
+		if (r == 0)
+			pkg_meta_free(&m);
+	}
+	ok(pkg_path_check("var/lib") == 0 && pkg_path_check("var/lib/pkgs") == 0 &&
+	   pkg_path_check("var/lib/pk") == 0, "its parents and lookalike names are allowed");
 	return done_testing();
 }
