@@ -143,6 +143,24 @@ static bool desc_value(const char *line, const char *end, const char *key, char 
 	return n > 0;
 }
 
+/* Decimal digits from p, never reading at or past end (the descriptor
+ * need not be NUL-terminated: strtoull would run past it, and would take a
+ * sign or wrap on overflow). Returns the first byte after the digits, or
+ * NULL when there is none or the value exceeds 64 bits. */
+static const char *parse_dec(const char *p, const char *end, uint64_t *v)
+{
+	const char *start = p;
+
+	*v = 0;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (*v > (UINT64_MAX - d) / 10)
+			return NULL;
+		*v = *v * 10 + d;
+	}
+	return p == start ? NULL : p;
+}
+
 int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *d,
 			  const char **why)
 {
@@ -173,14 +191,11 @@ int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *
 			d->cid = (uint32_t)v;
 			cid = true;
 		} else if (le - p > 3 && memcmp(p, "RW ", 3) == 0) {
-			char *e;
-			unsigned long long n = strtoull(p + 3, &e, 10);
-			/* digits only: strtoull would wrap "-8" to 2^64 - 8 */
-			if (e == p + 3 || p[3] < '0' || p[3] > '9' || e >= le || strncmp(e, " SPARSE ", 8) != 0)
+			const char *e = parse_dec(p + 3, le, &d->extent_sectors);
+			if (!e || le - e < 8 || memcmp(e, " SPARSE ", 8) != 0)
 				FAIL("descriptor extent line is not `RW <sectors> SPARSE \"file\"`");
 			if (ext)
 				FAIL("descriptor has more than one extent");
-			d->extent_sectors = n;
 			ext = true;
 		}
 		p = nl ? nl + 1 : end;

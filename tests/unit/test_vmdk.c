@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* test_vmdk.c - streamOptimized writer/reader: round trip, holes, zero
  * grains, determinism across thread counts, header/descriptor parsing. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +57,87 @@ static int make_raw(void)
 	if (pwrite(fd, "tail", 4, 40 * 1024 * 1024 + 990) != 4)
 		return -1;
 	return fd;
+}
+
+/* A descriptor that fills its buffer to the last byte, with no NUL or
+ * newline: the buffer ends at a PROT_NONE page, so any read past it
+ * faults whether or not the sanitizer intercepts the reading function. */
+static int desc_at_guard(const char *tail_line, const char **why)
+{
+	static const char head[] = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n";
+	long pg = sysconf(_SC_PAGESIZE);
+	unsigned char *map = mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *text = (char *)map + pg - 4096;
+	size_t tl = strlen(tail_line);
+	struct vmdk_descriptor d;
+	int r;
+
+	if (map == MAP_FAILED || mprotect(map + pg, (size_t)pg, PROT_NONE) < 0)
+		return -errno;
+	memset(text, '#', 4096);
+	memcpy(text, head, sizeof(head) - 1);
+	text[4096 - tl - 1] = '\n';
+	memcpy(text + 4096 - tl, tail_line, tl); /* last line ends the buffer */
+	r = vmdk_parse_descriptor(text, 4096, &d, why);
+	munmap(map, 2 * (size_t)pg);
+	return r;
+}
+
+/* The header of a VMDK whose descriptor (desc_sectors long at sector 1)
+ * holds text; gd_offset points inside the file so no footer is needed. */
+static void small_vmdk(unsigned char *buf, size_t len, uint64_t desc_sectors, const char *text)
+{
+	struct vmdk_header h = { .version = 3, .flags = VMDK_FLAG_NL_TEST, .capacity = 8,
+				 .grain_size = 128, .desc_offset = 1, .desc_size = desc_sectors,
+				 .gtes_per_gt = VMDK_GTES_PER_GT, .gd_offset = 1, .overhead = 1 + desc_sectors };
+
+	memset(buf, 0, len);
+	vmdk_format_header(&h, buf);
+	memcpy(buf + VMDK_SECTOR, text, strlen(text));
+}
+
+/* issue 12 #16: `vmdk info` read past the descriptor in strtoull */
+static void test_descriptor_bounds(void)
+{
+	static const char one[] = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\nRW 8";
+	unsigned char buf[3 * VMDK_SECTOR], *file;
+	struct vmdk_info vi;
+	const char *why = NULL;
+	char t[] = "/tmp/test_vmdk_descXXXXXX";
+	int fd;
+
+	is_int(desc_at_guard("RW 1234567890123", &why), -SPACE_E_FORMAT,
+	       "extent size running to the end of a full descriptor: refused, no read past it");
+	is_int(desc_at_guard("RW 8 SPARS", &why), -SPACE_E_FORMAT, "  nor for a cut \" SPARSE \"");
+	is_int(desc_at_guard("RW 99999999999999999999999 SPARSE \"x\"", &why), -SPACE_E_FORMAT,
+	       "  an extent size beyond 2^64 is refused");
+	is_int(desc_at_guard("RW 8 SPARSE \"x\"", &why), 0, "  a complete last line still parses");
+
+	/* the digits after the descriptor's last sector are not its own */
+	small_vmdk(buf, sizeof(buf), 1, one);
+	memset(buf + VMDK_SECTOR + strlen(one), '#', VMDK_SECTOR - strlen(one) - 1);
+	buf[VMDK_SECTOR + strlen(one) - 5] = '#'; /* keep "RW 8" at the very end */
+	memmove(buf + 2 * VMDK_SECTOR - 4, "RW 8", 4);
+	buf[2 * VMDK_SECTOR - 5] = '\n';
+	memcpy(buf + 2 * VMDK_SECTOR, "00 SPARSE \"x\"\n", 14);
+	why = NULL;
+	is_int(vmdk_info_from_bytes(buf, sizeof(buf), buf, sizeof(buf), sizeof(buf), &vi, &why), -SPACE_E_FORMAT,
+	       "an extent line cut at the descriptor's end does not borrow the next sector's digits (%s, %llu)",
+	       why ? why : "accepted", (unsigned long long)vi.desc.extent_sectors);
+
+	/* the file as `vmdk info` reads it: 4096 bytes, descriptor to the end */
+	file = calloc(1, 4096);
+	small_vmdk(file, 4096, 7, "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n");
+	memset(file + VMDK_SECTOR + 64, '#', 4096 - VMDK_SECTOR - 64);
+	file[4096 - 17] = '\n';
+	memcpy(file + 4096 - 16, "RW 1234567890123", 16);
+	fd = tmpfile_fd(t);
+	ok(fd >= 0 && pwrite(fd, file, 4096, 0) == 4096, "4096-byte VMDK written");
+	why = NULL;
+	is_int(vmdk_read_info(fd, &vi, &why), -SPACE_E_FORMAT, "vmdk_read_info refuses it (%s)",
+	       why ? why : "accepted");
+	close(fd);
+	free(file);
 }
 
 int main(void)
@@ -149,6 +232,7 @@ int main(void)
 		is_int(vmdk_parse_descriptor(noext, strlen(noext), &d, &why), -SPACE_E_FORMAT,
 		       "missing extent rejected");
 	}
+	test_descriptor_bounds();
 	free(a);
 	free(b);
 	close(raw);
