@@ -83,10 +83,14 @@ INITRD_DRIVERS := virtio_blk virtio_scsi virtio_pci ahci ata_piix megaraid_sas m
 	vmw_pvscsi nvme sd_mod sr_mod ext4 crc32c_generic
 # dracut looks for modules in one base directory: ours is the host's dracut
 # with modules.d holding our module alone, so no host module can slip in.
+# --reproducible gives every file the time of dracut-functions.sh: a copy
+# dated SOURCE_DATE_EPOCH (a link would lend its own, changing, time).
 DRACUT_BASE := $(O)/dracut
 $(DRACUT_BASE)/stamp: $(wildcard rootfs/dracut/*/*)
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/modules.d
 	$(Q)for f in /usr/lib/dracut/*; do [ "$${f##*/}" = modules.d ] || ln -s "$$f" $(@D)/; done
+	$(Q)rm $(@D)/dracut-functions.sh && cp /usr/lib/dracut/dracut-functions.sh $(@D)/ && \
+		touch -d @$(SOURCE_DATE_EPOCH) $(@D)/dracut-functions.sh
 	$(Q)for m in rootfs/dracut/*/; do ln -s $(TOP)/$${m%/} $(@D)/modules.d/; done
 	$(Q)touch $@
 # SPACE_ROOTFS: where the module takes busybox from (the tree, not the

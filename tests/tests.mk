@@ -51,15 +51,23 @@ PYTHON      := /usr/bin/python3
 e2e-image:
 	$(Q)$(MAKE) qcow2 VARIANT=e2e IMGDIR=$(E2E_DIR) ADMIN_PASSWORD_FILE=$(E2E_PWFILE)
 
-# SeaBIOS and OVMF boots of the e2e image, and the first-boot password prompt
-# of the release image, run side by side (one vCPU each).
-E2E_RUNS := bios uefi firstboot
-test-e2e: e2e-image $(DISK_QCOW2) | $(TEST_DEPS)
+# The VM tests, side by side (one vCPU each; TCG): SeaBIOS and OVMF boots of
+# the e2e image, the first-boot password prompt of the release image, the
+# OVA's disk on ESXi's hardware (PVSCSI, four E1000), and the initramfs on
+# its own (other controllers, root= forms, a missing root). Each prints TAP
+# and, when it fails, the console log.
+BOOT_DIR   = $(ROOTFS)/boot
+E2E_RUNS    := bios uefi firstboot esxi initramfs
+e2e_bios      = tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_uefi      = tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_firstboot = tests/e2e/test_firstboot.py $(DISK_QCOW2) $(E2E_DIR)/logs
+e2e_esxi      = tests/e2e/test_esxi.py $(OVA_OUT) $(E2E_DIR)/logs
+e2e_initramfs = tests/e2e/test_initramfs.py $(DISK_RAW) $(BOOT_DIR)/vmlinuz-$(KVER) \
+	$(BOOT_DIR)/initrd.img-$(KVER) $(E2E_DIR)/logs
+test-e2e: e2e-image $(DISK_QCOW2) $(OVA_OUT) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
-	$(Q){ $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/bios.tap 2>&1; echo $$? > $(E2E_DIR)/logs/bios.rc; } & \
-	  { $(PYTHON) tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs > $(E2E_DIR)/logs/uefi.tap 2>&1; echo $$? > $(E2E_DIR)/logs/uefi.rc; } & \
-	  { $(PYTHON) tests/e2e/test_firstboot.py $(DISK_QCOW2) $(E2E_DIR)/logs > $(E2E_DIR)/logs/firstboot.tap 2>&1; echo $$? > $(E2E_DIR)/logs/firstboot.rc; } & \
-	  wait
+	$(Q)$(foreach r,$(E2E_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
+		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait
 	$(Q)fail=0; for r in $(E2E_RUNS); do cat $(E2E_DIR)/logs/$$r.tap; \
 		test "$$(cat $(E2E_DIR)/logs/$$r.rc)" = 0 || { echo "FAIL: e2e $$r"; fail=1; }; done; exit $$fail
 

@@ -3,8 +3,8 @@
 #   - time to build the qcow2 from a warm package cache into a clean O=,
 #     against a baseline in the same run: just unpacking the same pinned
 #     .debs with dpkg-deb -x (the least any build from them must do);
-#   - output sizes (apparent and allocated);
-#   - boot-to-login time under TCG, SeaBIOS and OVMF.
+#   - output sizes (apparent and allocated).
+# Boot times are tests/bench/boot.sh's.
 set -eu
 : "${O:?}" "${TOP:?}"
 cd "$TOP"
@@ -32,21 +32,4 @@ for f in "$bo"/*.img "$bo"/*.qcow2; do
 done
 du -sh "$bo/kvm-e2e/rootfs" | awk '{print "size: root tree: " $1}'
 
-cd tests/e2e
-/usr/bin/python3 - "$bo"/*.qcow2 <<'PY'
-import sys
-from vm import VM
-pw = open("admin-password.test").read().splitlines()[0]
-times = {}
-for fw in ("bios", "uefi"):
-    vm = VM(sys.argv[1], firmware=fw, name=f"bench-{fw}")
-    try:
-        times[fw] = vm.login("admin", pw)
-        vm.su(pw)
-        vm.poweroff()
-    finally:
-        vm.close()
-    print(f"boot: {fw}: power-on to serial login prompt {times[fw]:.1f} s (TCG, 1 vCPU)")
-print(f"boot: OVMF/SeaBIOS ratio {times['uefi'] / times['bios']:.2f}")
-PY
 rm -rf "$bo"

@@ -52,6 +52,20 @@ def check_services(vm, password, version):
     check(reply.startswith("WELCOME"), f"devgate: a device is welcomed on port 7804 ({reply.strip()!r})")
 
 
+def check_drivers(vm):
+    """Only the drivers the appliance uses are loaded (modload.allow), and
+    the kernel never stalled (under TCG, unneeded CPU-feature modules once
+    caused RCU stalls of 25 s)."""
+    rc, out = vm.run("cut -d' ' -f1 /proc/modules | sort | tr '\\n' ' '")
+    mods = set(out.split())
+    check({"virtio_net", "virtio_blk", "ext4"} <= mods, f"the disk, NIC and filesystem drivers are loaded ({len(mods)} modules)")
+    unwanted = sorted(mods & {"parport", "parport_pc", "pcspkr", "powernow_k8", "bochs", "i2c_i801",
+                              "iTCO_wdt", "ghash_clmulni_intel", "sha256_ssse3", "kvm"})
+    check(not unwanted, f"no driver the appliance does not use is loaded ({' '.join(unwanted) or 'none'})")
+    rc, out = vm.run("dmesg | grep -ci 'rcu.*stall'")
+    check(out.strip() == "0", "the kernel logged no RCU stall")
+
+
 def main():
     image, firmware, pwfile, version = sys.argv[1:5]
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
@@ -96,6 +110,7 @@ def main():
         rc, out = vm.run("watchdogctl status")
         check(rc == 0 and "mgmtd" in out and "devgate" in out, "watchdogctl status lists the services")
         print("# " + out.strip().replace("\n", "\n# "))
+        check_drivers(vm)
         rc, out = vm.run("pkg verify", timeout=600)
         check(rc == 0, "pkg verify is clean as root")
         if rc != 0:

@@ -17,7 +17,7 @@ def main():
     vm = VM(image, firmware="bios", name="firstboot", logdir=logdir)
 
     def scenario(vm):
-        vm.expect(r"the admin account has no password yet", 900)
+        vm.expect(r"the admin account has no password yet", 240)
         check(True, "first boot asks for the admin password on the serial console")
         vm.expect(r"New password: ", 60)
         vm.p.sendline(PASSWORD)

@@ -30,14 +30,14 @@ def free_port():
 
 class VM:
     def __init__(self, image, firmware="bios", name="vm", mem=1024, logdir=None,
-                 nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None):
+                 nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None, nics=1):
         self.name = name
         self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
         self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
         self.ssh_port = free_port()
         self.https_port = free_port()
         self.dev_port = free_port()
-        fmt = "qcow2" if image.endswith(".qcow2") else "raw"
+        fmt = {"qcow2": "qcow2", "vmdk": "vmdk"}.get(image.rsplit(".", 1)[-1], "raw")
         overlay = os.path.join(self.work, "disk.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt,
                         "-b", os.path.abspath(image), overlay]
@@ -51,11 +51,16 @@ class VM:
                 f",hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
                 f",hostfwd=tcp:127.0.0.1:{self.dev_port}-:7804",
                 "-device", f"{nic},netdev=n0"]
+        # More NICs (the OVA's VM has four): unconnected, in slot order.
+        for i in range(1, nics):
+            argv += ["-netdev", f"user,id=n{i},restrict=on", "-device", f"{nic},netdev=n{i}"]
         if disk_if == "virtio":
             argv += ["-drive", f"file={overlay},if=virtio,format=qcow2"]
         else:
-            argv += ["-drive", f"file={overlay},if=none,id=d0,format=qcow2",
-                     "-device", "ahci,id=ahci", "-device", "ide-hd,drive=d0,bus=ahci.0"]
+            argv += ["-drive", f"file={overlay},if=none,id=d0,format=qcow2"]
+            argv += {"ahci": ["-device", "ahci,id=ahci", "-device", "ide-hd,drive=d0,bus=ahci.0"],
+                     "pvscsi": ["-device", "pvscsi,id=s0", "-device", "scsi-hd,drive=d0,bus=s0.0"],
+                     "nvme": ["-device", "nvme,drive=d0,serial=e2e"]}[disk_if]
         if firmware == "uefi":
             vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
             shutil.copy(OVMF_VARS, vars_copy)
@@ -72,8 +77,10 @@ class VM:
     def expect(self, pattern, timeout):
         return self.p.expect(pattern, timeout=timeout * TIMEOUT_MULT)
 
-    def login(self, user, password, timeout=900):
-        """Wait for the serial login prompt, log in; returns boot seconds."""
+    def login(self, user, password, timeout=240):
+        """Wait for the serial login prompt, log in; returns boot seconds.
+        A boot takes 11-20 s alone under TCG; the bound leaves room for
+        four VMs sharing two cores, and a hung boot fails within it."""
         self.expect(r"login: ", timeout)
         boot = time.monotonic() - self.t0
         self.p.sendline(user)

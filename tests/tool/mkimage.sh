@@ -219,6 +219,31 @@ PY
 	done
 fi
 
+# --- The countdown is one second, and a key stops it: arrow down, wait
+# past the timeout (nothing boots), Enter boots the chosen slot.
+if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
+	if /usr/bin/python3 - "$W/a.raw" <<'PY'
+import pexpect, sys, time
+p = pexpect.spawn('qemu-system-x86_64', ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot',
+    '-nodefaults', '-serial', 'stdio', '-drive', 'file=%s,format=raw,if=ide,snapshot=on' % sys.argv[1]],
+    timeout=120, encoding='latin-1')
+try:
+    p.expect(r'\(slot B\)')
+    p.send('\x1b[B')
+    # GRUB redraws with slot B highlighted, then waits for Enter
+    p.expect(r'\*[^\r\n*(]*\(slot B\)')
+    i = p.expect([r'Loading ', pexpect.TIMEOUT], timeout=4)
+    if i == 0:
+        sys.exit('booted although a key was pressed')
+    p.send('\r')
+    p.expect(r'Loading \S+ \S+ \(slot B\)')
+finally:
+    p.terminate(force=True)
+PY
+	then pass "GRUB: a key stops the 1 s countdown, Enter boots the chosen slot"
+	else fail "GRUB: a key stops the 1 s countdown, Enter boots the chosen slot"; fi
+fi
+
 # --- A/B: a one-shot next_entry=slot-b in grubenv (what the upgrader sets)
 # makes GRUB highlight slot B once and clear it (save_env on the FAT ESP).
 if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
