@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "../vmdk/vmdk.h"
+#include "strescape.h"
 #include "util.h"
 #include "verify.h"
 
@@ -65,18 +66,9 @@ void ov_free(struct ov *ov)
 	ov->cur = NULL;
 }
 
-/* Names and details come from the package: a member called "x\nok ..." or
- * one carrying terminal escapes must not forge report lines. Only printable
- * ASCII reaches the report. */
-static void printable(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-			*s = '?';
-}
-
 void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const char *fmt, ...)
 {
+	char detail[sizeof(ov->checks[0].detail)];
 	struct ov_check *c;
 	va_list ap;
 
@@ -90,12 +82,14 @@ void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const 
 	c = &ov->checks[ov->nchecks++];
 	c->ok = ok;
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	snprintf(c->file, sizeof(c->file), "%s", file ? file : "");
+	/* Names and details come from the package: a member called "x\nok ..."
+	 * or one carrying terminal escapes must not forge report lines, and two
+	 * names must not read the same (str_escape is one-to-one). */
+	str_escape(c->file, sizeof(c->file), file ? file : "", file ? strlen(file) : 0, 0);
 	va_start(ap, fmt);
-	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	printable(c->file);
-	printable(c->detail);
+	str_escape(c->detail, sizeof(c->detail), detail, strlen(detail), 0);
 }
 
 static bool ends_with(const char *s, const char *suffix)

@@ -8,6 +8,7 @@
 #include <sys/sysinfo.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "api.h"
 #include "auth.h"
@@ -16,6 +17,7 @@
 #include "libmgmt/kv.h"
 #include "libmgmt/records.h"
 #include "libmgmt/release.h"
+#include "strescape.h"
 #include "util.h"
 
 #define CTL_TIMEOUT_MS 5000
@@ -75,6 +77,22 @@ static const char *role_name(enum role role)
 
 /* ------------------------------------------------------------ login */
 
+void api_user_label(char *dst, size_t dsz, const char *user)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[17] = "?";
+	size_t n = strlen(user), tail = 56; /* "[<size_t>-bytes-sha256:<16>]" */
+
+	if (dsz <= tail * 2) /* callers pass API_USER_LABEL */
+		tail = 0;
+	if (str_escape(dst, dsz - tail, user, n, STR_ESCAPE_SPACE) == n || !tail)
+		return;
+	if (EVP_Digest(user, n, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen >= 8)
+		hex_encode(md, 8, hex);
+	snprintf(dst + strlen(dst), tail, "[%zu-bytes-sha256:%.16s]", n, hex);
+}
+
 static void login(struct api *a, const char *body, size_t len, const char *peer, time_t now,
 		  struct api_resp *r)
 {
@@ -89,7 +107,7 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 		api_error(r, 400, "expected {\"username\": ..., \"password\": ...}");
 		goto out;
 	}
-	snprintf(r->user, sizeof(r->user), "%.*s", (int)strcspn(user, " \t\r\n"), user);
+	api_user_label(r->user, sizeof(r->user), user);
 	if ((locked = lockout_check(&a->lock, user, now)) > 0) {
 		space_log("login %s from %s: refused, account locked for %ld s", r->user, peer, locked);
 		r->retry_after = (int)locked;
@@ -288,7 +306,7 @@ static void devices_post(struct api *a, const struct session *s, const char *bod
 		strcpy(j->state, "failed");
 		snprintf(j->result, sizeof(j->result), "%s", space_strerror(rc));
 	}
-	space_log("devices %s by %s: job %d %s", action, s->user, j->id, j->state);
+	space_log("devices %s by %s: job %d %s", action, r->user, j->id, j->state);
 	r->status = rc == 0 ? 200 : 503;
 	jw_init(&w, &r->body);
 	job_json(j, &w);
@@ -355,7 +373,7 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		api_error(r, 401, "login required");
 		return;
 	}
-	snprintf(r->user, sizeof(r->user), "%s", s->user);
+	api_user_label(r->user, sizeof(r->user), s->user);
 	if (!strcmp(path, "logout")) {
 		if (!post) {
 			api_error(r, 405, "use POST");
@@ -370,7 +388,7 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 	}
 	if (!strcmp(path, "devices/communication") && post) {
 		if (s->role != ROLE_ADMIN) {
-			space_log("devices/communication by %s from %s: denied (read-only)", s->user, peer);
+			space_log("devices/communication by %s from %s: denied (read-only)", r->user, peer);
 			api_error(r, 403, "admin role required");
 			return;
 		}

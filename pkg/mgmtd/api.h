@@ -15,6 +15,7 @@
 #include "libmgmt/session.h"
 
 #define API_JOBS 64
+#define API_USER_LABEL 128
 
 struct job {
 	int id;
@@ -43,7 +44,7 @@ struct api_resp {
 	int status;
 	struct buf body;        /* JSON */
 	char set_cookie[160];   /* value of a Set-Cookie header, or "" */
-	char user[SESS_USER_MAX]; /* for the access log, "-" if none */
+	char user[API_USER_LABEL]; /* for the logs (api_user_label), "-" if none */
 	int retry_after;        /* seconds, 0: no header */
 };
 
@@ -54,6 +55,11 @@ void api_resp_init(struct api_resp *r);
 void api_resp_free(struct api_resp *r);
 /* {"error": msg} with status. */
 void api_error(struct api_resp *r, int status, const char *msg);
+
+/* A user name as the logs show it: escaped (str_escape: no control
+ * bytes, no spaces, one-to-one); a name too long to show whole ends in its
+ * length and a SHA-256 prefix, so two names never log the same. */
+void api_user_label(char *dst, size_t dsz, const char *user);
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
 		const char *peer, time_t now, struct api_resp *r);

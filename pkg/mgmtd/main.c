@@ -38,6 +38,7 @@
 #include "libmgmt/hk.h"
 #include "libmgmt/http.h"
 #include "libmgmt/kv.h"
+#include "strescape.h"
 #include "tls.h"
 #include "util.h"
 
@@ -60,7 +61,7 @@ struct conn {
 	long long deadline, req_start_us;
 	int keep, want_write, status;
 	char peer[INET6_ADDRSTRLEN + 8];
-	char method[12], path[96], user[SESS_USER_MAX];
+	char method[16], path[128], user[API_USER_LABEL];
 };
 
 struct logfile {
@@ -217,15 +218,6 @@ static void access_line(struct conn *c)
 		 mono_us() - c->req_start_us);
 }
 
-static void printable_copy(char *dst, size_t dsz, struct http_str s)
-{
-	size_t n = s.n < dsz - 1 ? s.n : dsz - 1;
-
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (s.p[i] > 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?';
-	dst[n] = '\0';
-}
-
 /* Parse what we have; produce a response when a request is complete. */
 static void try_request(struct conn *c)
 {
@@ -253,8 +245,8 @@ static void try_request(struct conn *c)
 	if (c->in.len < (size_t)h + (size_t)req.content_length)
 		return; /* body still arriving */
 	c->req_len = (size_t)h + (size_t)req.content_length;
-	printable_copy(c->method, sizeof(c->method), req.method);
-	printable_copy(c->path, sizeof(c->path), req.path);
+	str_escape(c->method, sizeof(c->method), req.method.p, req.method.n, STR_ESCAPE_SPACE);
+	str_escape(c->path, sizeof(c->path), req.path.p, req.path.n, STR_ESCAPE_SPACE);
 	api_resp_init(&r);
 	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, time(NULL), &r);
 	if (buf_failed(&r.body))

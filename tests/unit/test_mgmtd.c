@@ -49,6 +49,51 @@ static int req(const char *method, const char *path, const char *hdrs, const cha
 	return r->status;
 }
 
+/* The last line the daemon logged (space_log), for the log-escaping tests. */
+static char last_log[4096];
+static void capture_log(const char *msg)
+{
+	snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Issue 12 #7: a user name reaches error.log escaped, and two different
+ * names never log the same (no cut at a space, no silent cut of long ones). */
+static void test_log_names(void)
+{
+	struct api_resp r;
+	char a[4096], b[4096], body[2200], longname[2001];
+
+	space_log_fn = capture_log;
+	api_resp_init(&r);
+	req("POST", "/api/v1/login", NULL, "{\"username\":\"ad\\u001b[2Jmin\\r\\nok\",\"password\":\"x\"}",
+	    100000, &r);
+	ok(!has_control(last_log), "no control byte from a user name reaches the log");
+	ok(strstr(last_log, "ad\\x1b[2Jmin\\x0d\\x0aok from") != NULL, "escaped, whole: %s", last_log);
+	ok(!has_control(r.user), "access-log user escaped too");
+	req("POST", "/api/v1/login", NULL, "{\"username\":\"admin x\",\"password\":\"x\"}", 100000, &r);
+	ok(strstr(last_log, "login admin\\x20x from") != NULL, "not cut at a space: %s", last_log);
+	memset(longname, 'u', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"x\"}", longname);
+	req("POST", "/api/v1/login", NULL, body, 100000, &r);
+	snprintf(a, sizeof(a), "%s", last_log);
+	longname[sizeof(longname) - 2] = 'v';
+	snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"x\"}", longname);
+	req("POST", "/api/v1/login", NULL, body, 100000, &r);
+	snprintf(b, sizeof(b), "%s", last_log);
+	ok(strcmp(a, b) && strlen(a) < 300, "two long names log differently, bounded: %s", b);
+	api_resp_free(&r);
+	space_log_fn = NULL;
+}
+
 static int token_of(struct api_resp *r, char *tok)
 {
 	const char *p = r->body.p ? strstr(r->body.p, "\"token\":\"") : NULL;
@@ -197,6 +242,10 @@ int main(void)
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4301, &r),
 	       200, "unlocked after 5 minutes");
 	api_resp_free(&r);
+	api_free(&api);
+
+	api_init(&api, &c, 1000);
+	test_log_names();
 	api_free(&api);
 
 	/* certificate bootstrap */

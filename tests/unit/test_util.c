@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "digest_fd.h"
+#include "strescape.h"
 #include "util.h"
 #include "tap.h"
 
@@ -63,6 +64,21 @@ int main(void)
 	is_int(run_argv(nx), -SPACE_E_CHILD, "run_argv of a missing program fails");
 	ok(strcmp(space_strerror(-SPACE_E_DIGEST), "digest mismatch") == 0, "space_strerror");
 	ok(strcmp(space_strerror(-ENOENT), strerror(ENOENT)) == 0, "space_strerror falls back");
+
+	{
+		char e[32];
+		is_int(str_escape(e, sizeof(e), "a\x1b[2J b\\", 8, STR_ESCAPE_SPACE), 8, "str_escape: all of it");
+		ok(!strcmp(e, "a\\x1b[2J\\x20b\\x5c"), "control, space and backslash escaped: %s", e);
+		str_escape(e, sizeof(e), "a? b", 4, 0);
+		ok(!strcmp(e, "a? b"), "printable kept, space too without STR_ESCAPE_SPACE: %s", e);
+		is_int(str_escape(e, 12, "abcdefghijklmnop", 16, STR_ESCAPE_SPACE), 7, "cut to fit");
+		ok(!strcmp(e, "abcdefg" STR_ESCAPE_CUT), "cut is marked: %s", e);
+		is_int(str_escape(e, 12, "abcdef\n\n", 8, STR_ESCAPE_SPACE), 6, "an escape is never split");
+		ok(!strcmp(e, "abcdef" STR_ESCAPE_CUT), "%s", e);
+		is_int(str_escape(e, 12, "abcdefghijk", 11, STR_ESCAPE_SPACE), 11, "exact fit is not cut");
+		is_int(str_escape(e, 12, "", 0, STR_ESCAPE_SPACE), 0, "empty");
+		ok(!e[0], "empty stays empty");
+	}
 
 	const char *const rm[] = {"rm", "-rf", dir, NULL};
 	run_argv(rm);
