@@ -316,13 +316,106 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* State of one extraction. used has one bit per sector of the input: every
+ * grain and grain table claims the sectors it is read from, and a second
+ * claim is refused. A valid VMDK never shares them, and without sharing
+ * the output is bounded by the input: at most one grain of output per
+ * input sector (deflate itself expands at most about 1032:1). With
+ * sharing, a few KiB of grain tables pointing at one grain wrote a fully
+ * allocated disk of any capacity (issue 12 #17). */
+struct extract {
+	int in_fd;
+	uint64_t file_size, grain_bytes;
+	const struct vmdk_header *h;
+	struct libdeflate_decompressor *dec;
+	unsigned char *cbuf, *grain, *used;
+	const char **why;
+};
+
+/* Claim the input sectors holding bytes [off, off + len). */
+static int claim(struct extract *x, uint64_t off, uint64_t len)
+{
+	const char **why = x->why;
+	uint64_t s = off / VMDK_SECTOR, e = (off + len + VMDK_SECTOR - 1) / VMDK_SECTOR;
+
+	if (len == 0 || off + len > x->file_size)
+		FAIL("grain or grain table outside the file");
+	for (; s < e; s++) {
+		if (x->used[s / 8] & (1u << (s % 8)))
+			FAIL("grain or grain table shares input sectors with another (refused: it would "
+				 "multiply the output)");
+		x->used[s / 8] |= (unsigned char)(1u << (s % 8));
+	}
+	return 0;
+}
+
+/* Grain g (its want bytes) at byte offset off into x->grain. */
+static int read_grain(struct extract *x, uint64_t g, uint64_t off, uint64_t want)
+{
+	const char **why = x->why;
+	uint64_t max = 2 * x->grain_bytes + VMDK_SECTOR;
+	size_t hdr = (x->h->flags & VMDK_FLAG_MARKERS) ? 12 : 0, rd, got = 0, in_used = 0;
+	uint32_t clen;
+	int r;
+
+	if (!(x->h->flags & VMDK_FLAG_COMPRESSED)) {
+		r = claim(x, off, want);
+		return r < 0 ? r : fd_pread_full(x->in_fd, x->grain, want, off);
+	}
+	if (off >= x->file_size)
+		FAIL("grain outside the file");
+	rd = x->file_size - off < max ? (size_t)(x->file_size - off) : (size_t)max;
+	if (rd < hdr + 2)
+		FAIL("grain outside the file");
+	r = fd_pread_full(x->in_fd, x->cbuf, rd, off);
+	if (r < 0)
+		return r;
+	if (hdr && get64(x->cbuf) != g * x->h->grain_size)
+		FAIL("grain marker LBA does not match its grain table entry");
+	clen = hdr ? get32(x->cbuf + 8) : (uint32_t)(rd - hdr);
+	if (clen == 0 || clen > rd - hdr)
+		FAIL("grain marker size out of range");
+	if (libdeflate_zlib_decompress_ex(x->dec, x->cbuf + hdr, clen, x->grain, x->grain_bytes, &in_used, &got) !=
+		    LIBDEFLATE_SUCCESS ||
+	    got < want)
+		FAIL("grain does not decompress (corrupted data)");
+	/* without a marker the zlib stream's own end says where the grain ends */
+	return claim(x, off, hdr + (hdr ? clen : in_used));
+}
+
+/* The grains of grain table t (at sector gto). */
+static int extract_table(struct extract *x, int out_fd, unsigned char *gt, uint64_t t, uint32_t gto,
+			 uint64_t ngrains, uint64_t cap_bytes)
+{
+	const char **why = x->why;
+	int r = claim(x, (uint64_t)gto * VMDK_SECTOR, VMDK_GTES_PER_GT * 4);
+
+	if (r == 0)
+		r = fd_pread_full(x->in_fd, gt, VMDK_GTES_PER_GT * 4, (uint64_t)gto * VMDK_SECTOR);
+	for (uint64_t e = 0; r == 0 && e < VMDK_GTES_PER_GT; e++) {
+		uint64_t g = t * VMDK_GTES_PER_GT + e, off = get32(gt + 4 * e) * (uint64_t)VMDK_SECTOR;
+		uint64_t want = x->grain_bytes;
+
+		if (off <= VMDK_SECTOR) /* 0 unallocated, 1 zeroed grain */
+			continue;
+		if (g >= ngrains)
+			FAIL("grain table entry beyond capacity");
+		if (g * x->grain_bytes + want > cap_bytes)
+			want = cap_bytes - g * x->grain_bytes;
+		r = read_grain(x, g, off, want);
+		if (r == 0 && !all_zero(x->grain, want))
+			r = fd_pwrite_full(out_fd, x->grain, want, g * x->grain_bytes);
+	}
+	return r;
+}
+
 int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **why)
 {
-	struct libdeflate_decompressor *dec = NULL;
-	unsigned char *gd = NULL, *gt = NULL, *cbuf = NULL, *grain = NULL;
+	struct extract x = { .in_fd = in_fd, .why = why };
+	unsigned char *gd = NULL, *gt = NULL;
 	struct vmdk_info info;
 	struct stat st;
-	uint64_t grain_bytes, ngrains, ngts, cap_bytes;
+	uint64_t ngrains, ngts, cap_bytes;
 	int r;
 
 	r = vmdk_read_info(in_fd, &info, why);
@@ -330,22 +423,21 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 		return r;
 	if (fstat(in_fd, &st) < 0)
 		return -errno;
-	grain_bytes = info.header.grain_size * VMDK_SECTOR;
+	x.h = &info.header;
+	x.file_size = (uint64_t)st.st_size;
+	x.grain_bytes = info.header.grain_size * VMDK_SECTOR;
 	cap_bytes = info.header.capacity * VMDK_SECTOR;
 	ngrains = (info.header.capacity + info.header.grain_size - 1) / info.header.grain_size;
 	ngts = (ngrains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
-	if (info.header.gd_offset == 0 || (info.header.gd_offset + (ngts * 4 + 511) / 512) * VMDK_SECTOR >
-						  (uint64_t)st.st_size) {
-		if (why)
-			*why = "grain directory outside the file";
-		return -SPACE_E_FORMAT;
-	}
+	if (info.header.gd_offset == 0 || (info.header.gd_offset + (ngts * 4 + 511) / 512) * VMDK_SECTOR > x.file_size)
+		FAIL("grain directory outside the file");
 	gd = malloc(ngts * 4);
 	gt = malloc(VMDK_GTES_PER_GT * 4);
-	cbuf = malloc(2 * grain_bytes + VMDK_SECTOR);
-	grain = malloc(grain_bytes);
-	dec = libdeflate_alloc_decompressor();
-	if (!gd || !gt || !cbuf || !grain || !dec) {
+	x.cbuf = malloc(2 * x.grain_bytes + VMDK_SECTOR);
+	x.grain = malloc(x.grain_bytes);
+	x.used = calloc(1, x.file_size / VMDK_SECTOR / 8 + 1);
+	x.dec = libdeflate_alloc_decompressor();
+	if (!gd || !gt || !x.cbuf || !x.grain || !x.used || !x.dec) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -356,91 +448,19 @@ int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **w
 		r = -errno;
 		goto out;
 	}
-	for (uint64_t t = 0; t < ngts; t++) {
+	for (uint64_t t = 0; r == 0 && t < ngts; t++) {
 		uint32_t gto = get32(gd + 4 * t);
-		if (gto == 0)
-			continue;
-		if (((uint64_t)gto + 4) * VMDK_SECTOR > (uint64_t)st.st_size) {
-			if (why)
-				*why = "grain table outside the file";
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		r = fd_pread_full(in_fd, gt, VMDK_GTES_PER_GT * 4, (uint64_t)gto * VMDK_SECTOR);
-		if (r < 0)
-			goto out;
-		for (uint64_t e = 0; e < VMDK_GTES_PER_GT; e++) {
-			uint64_t g = t * VMDK_GTES_PER_GT + e, off = get32(gt + 4 * e) * (uint64_t)VMDK_SECTOR;
-			uint64_t want = grain_bytes;
-			size_t got = 0;
-
-			if (off <= VMDK_SECTOR) /* 0 unallocated, 1 zeroed grain */
-				continue;
-			if (g >= ngrains) {
-				if (why)
-					*why = "grain table entry beyond capacity";
-				r = -SPACE_E_FORMAT;
-				goto out;
-			}
-			if (g * grain_bytes + want > cap_bytes)
-				want = cap_bytes - g * grain_bytes;
-			if (info.header.flags & VMDK_FLAG_COMPRESSED) {
-				uint64_t avail = (uint64_t)st.st_size - off;
-				size_t rd = avail < 2 * grain_bytes + VMDK_SECTOR ? (size_t)avail :
-										      2 * grain_bytes + VMDK_SECTOR;
-				size_t hdr = (info.header.flags & VMDK_FLAG_MARKERS) ? 12 : 0;
-				uint32_t clen;
-
-				if (off > (uint64_t)st.st_size || rd < hdr + 2) {
-					if (why)
-						*why = "grain outside the file";
-					r = -SPACE_E_FORMAT;
-					goto out;
-				}
-				r = fd_pread_full(in_fd, cbuf, rd, off);
-				if (r < 0)
-					goto out;
-				if (hdr && get64(cbuf) != g * info.header.grain_size) {
-					if (why)
-						*why = "grain marker LBA does not match its grain table entry";
-					r = -SPACE_E_FORMAT;
-					goto out;
-				}
-				clen = hdr ? get32(cbuf + 8) : (uint32_t)(rd - hdr);
-				if (clen == 0 || clen > rd - hdr) {
-					if (why)
-						*why = "grain marker size out of range";
-					r = -SPACE_E_FORMAT;
-					goto out;
-				}
-				if (libdeflate_zlib_decompress(dec, cbuf + hdr, clen, grain, grain_bytes, &got) !=
-					    LIBDEFLATE_SUCCESS ||
-				    got < want) {
-					if (why)
-						*why = "grain does not decompress (corrupted data)";
-					r = -SPACE_E_FORMAT;
-					goto out;
-				}
-			} else {
-				r = fd_pread_full(in_fd, grain, want, off);
-				if (r < 0)
-					goto out;
-			}
-			if (all_zero(grain, want))
-				continue;
-			r = fd_pwrite_full(out_fd, grain, want, g * grain_bytes);
-			if (r < 0)
-				goto out;
-		}
+		if (gto)
+			r = extract_table(&x, out_fd, gt, t, gto, ngrains, cap_bytes);
 	}
-	if (capacity_bytes)
+	if (r == 0 && capacity_bytes)
 		*capacity_bytes = cap_bytes;
-	r = 0;
 out:
-	libdeflate_free_decompressor(dec);
+	libdeflate_free_decompressor(x.dec);
 	free(gd);
 	free(gt);
-	free(cbuf);
-	free(grain);
+	free(x.cbuf);
+	free(x.grain);
+	free(x.used);
 	return r;
 }

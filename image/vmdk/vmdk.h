@@ -98,7 +98,10 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 
 /* Read a streamOptimized (or any compressed, marker-based sparse) VMDK from
  * in_fd and write the raw disk to out_fd (regular file, truncated to the
- * capacity; zero grains become holes). why as above. */
+ * capacity; zero grains become holes). why as above. Grains and grain
+ * tables that share input sectors are refused: that keeps the written data
+ * within one grain per input sector, where shared grains let a few KiB
+ * fill a disk of any capacity. */
 int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **why);
 
 /* Facts about a VMDK file for `vmdk info` and the verifier. */

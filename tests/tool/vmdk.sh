@@ -101,6 +101,33 @@ for f in "$TOP"/image/ova-verify/fuzz/corpus/vmdk/desc-*.vmdk; do
 	done
 done
 
+# issue 12 #17: 4 KiB whose grain directory names one grain table 8 times
+# and whose 512 entries all name one compressed grain would extract to a
+# fully written 256 MiB disk; shared grains and tables are refused.
+/usr/bin/python3 - "$T/amp.vmdk" <<'EOF'
+import struct, sys, zlib
+cap = 256 << 11  # sectors
+h = bytearray(512)
+# magic version flags capacity grain descOff descSize GTEs rgd gd overhead
+struct.pack_into('<IIIQQQQIQQQ', h, 0, 0x564d444b, 3, 1 | 1 << 16, cap, 128, 1, 1, 512, 0, 7, 8)
+h[73:77] = b'\n \r\n'
+h[77:79] = struct.pack('<H', 1)
+desc = b'# Disk DescriptorFile\nCID=12345678\ncreateType="streamOptimized"\nRW %d SPARSE "x"\n' % cap
+grain = zlib.compress(b'A' * 65536)
+gt = struct.pack('<512I', *[2] * 512)
+gd = struct.pack('<8I', *[3] * 8)
+pad = lambda b, n: b + bytes(n * 512 - len(b))
+open(sys.argv[1], 'wb').write(bytes(h) + pad(desc, 1) + pad(grain, 1) + gt + pad(gd, 1))
+EOF
+[ "$(stat -c %s "$T/amp.vmdk")" = 4096 ] || fail "amplification input is not 4 KiB"
+set +e
+err=$("$BIN/vmdk" extract "$T/amp.vmdk" "$T/amp.raw" 2>&1); rc=$?
+set -e
+[ "$rc" = 1 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -q 'shares input sectors' <<<"$err" ||
+	fail "shared grains: exit $rc: $err ($(du -k "$T/amp.raw" 2>/dev/null | cut -f1) KiB written)"
+[ ! -e "$T/amp.raw" ] || fail "shared grains: output left"
+pass "4 KiB VMDK with shared grains: refused, nothing written ($err)"
+
 # a FIFO as the input: open() without a writer would block forever, so the
 # type is checked first (exit 2, one line, no output left)
 mkfifo "$T/fifo"

@@ -3,11 +3,14 @@
  * grains, determinism across thread counts, header/descriptor parsing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <libdeflate.h>
 
 #include "../../image/vmdk/vmdk.h"
 #include "tap.h"
@@ -140,6 +143,84 @@ static void test_descriptor_bounds(void)
 	free(file);
 }
 
+/* issue 12 #17: a few KiB whose grain tables point many entries at the
+ * same compressed grain (and the grain directory at one table) expanded
+ * into a fully written disk of any capacity. Layout in sectors: 0 header,
+ * 1 descriptor, 2 grain, 3..6 grain table, 7 grain directory. markers: the
+ * grain carries a marker with LBA 0. Returns the fd of the crafted file. */
+static int shared_grain_vmdk(uint64_t capacity, int markers, int share_gt)
+{
+	char t[] = "/tmp/test_vmdk_ampXXXXXX";
+	int fd = tmpfile_fd(t);
+	uint64_t ngts = (capacity / 128 + 511) / 512;
+	struct vmdk_header h = { .version = 3, .flags = VMDK_FLAG_NL_TEST | VMDK_FLAG_COMPRESSED,
+				 .capacity = capacity, .grain_size = 128, .desc_offset = 1, .desc_size = 1,
+				 .gtes_per_gt = VMDK_GTES_PER_GT, .gd_offset = 7, .overhead = 8, .compress = 1 };
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+	unsigned char *raw = malloc(VMDK_GRAIN_BYTES), sec[VMDK_SECTOR], gt[4 * VMDK_SECTOR];
+	uint32_t gd[128] = { 0 };
+	size_t clen;
+	char desc[VMDK_SECTOR] = { 0 };
+
+	if (markers)
+		h.flags |= VMDK_FLAG_MARKERS;
+	vmdk_format_header(&h, sec);
+	pwrite(fd, sec, VMDK_SECTOR, 0);
+	snprintf(desc, sizeof(desc), "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n"
+		 "RW %llu SPARSE \"x\"\n", (unsigned long long)capacity);
+	pwrite(fd, desc, VMDK_SECTOR, VMDK_SECTOR);
+	memset(raw, 'A', VMDK_GRAIN_BYTES);
+	memset(sec, 0, sizeof(sec));
+	clen = libdeflate_zlib_compress(c, raw, VMDK_GRAIN_BYTES, sec + (markers ? 12 : 0),
+					VMDK_SECTOR - 12);
+	if (markers) {
+		uint32_t l = (uint32_t)clen;
+		memcpy(sec + 8, &l, 4); /* LBA 0 in bytes 0..7 */
+	}
+	pwrite(fd, sec, VMDK_SECTOR, 2 * VMDK_SECTOR);
+	for (size_t i = 0; i < VMDK_GTES_PER_GT; i++) {
+		uint32_t g = 2;
+		memcpy(gt + 4 * i, &g, 4);
+	}
+	pwrite(fd, gt, sizeof(gt), 3 * VMDK_SECTOR);
+	for (uint64_t i = 0; i < ngts && i < 128; i++)
+		gd[i] = share_gt || i == 0 ? 3 : 0;
+	pwrite(fd, gd, VMDK_SECTOR, 7 * VMDK_SECTOR);
+	libdeflate_free_compressor(c);
+	free(raw);
+	return fd;
+}
+
+static void test_amplification(void)
+{
+	char t[] = "/tmp/test_vmdk_ampoutXXXXXX";
+	int out = tmpfile_fd(t), in;
+	const char *why;
+	struct stat st;
+	uint64_t cap;
+
+	/* 64 MiB: 1024 grain table entries, all naming the grain at sector 2 */
+	in = shared_grain_vmdk(64 << 11, 0, 1);
+	fstat(in, &st);
+	why = NULL;
+	is_int(vmdk_extract(in, out, &cap, &why), -SPACE_E_FORMAT,
+	       "%lld-byte VMDK whose 1024 entries share one grain: refused (%s)", (long long)st.st_size,
+	       why ? why : "extracted");
+	fstat(out, &st);
+	ok(st.st_blocks * 512 < (1 << 20), "  and no more than one grain written (%lld KiB allocated)",
+	   (long long)st.st_blocks / 2);
+	close(in);
+	/* one table whose 512 entries share the grain */
+	in = shared_grain_vmdk(32 << 11, 0, 0);
+	is_int(vmdk_extract(in, out, &cap, &why), -SPACE_E_FORMAT, "  within one grain table too");
+	close(in);
+	/* with markers the LBA check already ties a grain to one entry */
+	in = shared_grain_vmdk(64 << 11, 1, 1);
+	is_int(vmdk_extract(in, out, &cap, &why), -SPACE_E_FORMAT, "  and with grain markers");
+	close(in);
+	close(out);
+}
+
 int main(void)
 {
 	struct vmdk_write_opts o = { .threads = 1, .extent_name = "t.vmdk" };
@@ -233,6 +314,7 @@ int main(void)
 		       "missing extent rejected");
 	}
 	test_descriptor_bounds();
+	test_amplification();
 	free(a);
 	free(b);
 	close(raw);
