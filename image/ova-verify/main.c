@@ -138,6 +138,7 @@ static int read_ova(struct ov *ov, int fd)
 			if (r < 0) {
 				if (r == -E2BIG) {
 					ov_check(ov, false, "tar-format", tm.name, "more than %d members", OV_MAX_MEMBERS);
+					bad_format++; /* no "ok tar-format" after this */
 					r = 0;
 				}
 				break;

@@ -215,6 +215,11 @@ fresh && pack "$T/w" "$T/t.ova" "$OVF" "$MF" "$CHAIN" "$CERT" "$DISK"
 expect_fail "reordered: chain before .cert" "member-order" "$T/t.ova"
 fresh && echo "extra" > "$T/w/README.txt" && pack "$T/w" "$T/t.ova" "${ALL[@]}" README.txt
 expect_fail "extra member" "unexpected-member +README.txt" "$T/t.ova"
+fresh && for i in $(seq 1 60); do echo "$i" > "$T/w/extra$i.txt"; done &&
+	pack "$T/w" "$T/t.ova" "${ALL[@]}" $(for i in $(seq 1 60); do echo "extra$i.txt"; done)
+expect_fail "65 members" "tar-format +extra60.txt: more than 64 members" "$T/t.ova"
+! grep -q '^ok   tar-format' "$T/t.out" || fail "65 members: tar-format reported both FAIL and ok"
+pass "65 members: tar-format is reported once, as FAIL"
 fresh && tar -C "$T/w" --format=pax -cf "$T/t.ova" "${ALL[@]}"
 expect_fail "PAX-format archive" "tar-format" "$T/t.ova"
 fresh && tar -C "$T/w" --format=ustar -cf "$T/t.ova" "./$OVF" "$MF" "$CERT" "$CHAIN" "$DISK"
