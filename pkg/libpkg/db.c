@@ -68,7 +68,7 @@ void pkg_db_discard_new(struct pkg_db *db)
 	db->created = 0;
 }
 
-int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m)
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_err *err)
 {
 	char path[NAME_MAX + 16], *buf = NULL;
 	size_t len;
@@ -76,16 +76,16 @@ int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m)
 
 	memset(m, 0, sizeof(*m));
 	if (!pkg_token_ok(name))
-		return -SPACE_E_FORMAT;
+		return pkg_fail(err, -SPACE_E_FORMAT, "not a package name");
 	snprintf(path, sizeof(path), "installed/%s", name);
 	r = pkg_read_at(dbfd, path, PKG_META_MAX, &buf, &len);
 	if (r < 0)
-		return r;
-	r = pkg_meta_parse(buf, len, PKG_PARSE_DB, m, NULL);
+		return pkg_fail(err, r, "%s", r == -EINVAL ? "not a regular file" : space_strerror(r));
+	r = pkg_meta_parse(buf, len, PKG_PARSE_DB, m, err);
 	free(buf);
 	if (r == 0 && strcmp(m->name, name) != 0) {
+		r = pkg_fail(err, -SPACE_E_FORMAT, "the record names package %s", m->name);
 		pkg_meta_free(m);
-		r = -SPACE_E_FORMAT;
 	}
 	return r;
 }
@@ -102,10 +102,49 @@ static void free_pkgs(struct pkg_db *db)
 	free(db->pkgs);
 	db->pkgs = NULL;
 	db->n_pkgs = 0;
+	db->n_bad = 0;
+}
+
+static int cmp_bad(const void *a, const void *b)
+{
+	return strcmp(((const struct pkg_db_bad *)a)->name, ((const struct pkg_db_bad *)b)->name);
+}
+
+/* Note a skipped record. The array keeps the PKG_DB_BAD_MAX smallest
+ * names, so what is reported does not depend on the directory's order. */
+static void add_bad(struct pkg_db *db, const char *name, const char *why)
+{
+	struct pkg_db_bad *b;
+
+	if (db->n_bad < PKG_DB_BAD_MAX) {
+		b = &db->bad[db->n_bad];
+	} else {
+		b = &db->bad[0];
+		for (size_t i = 1; i < PKG_DB_BAD_MAX; i++)
+			if (strcmp(db->bad[i].name, b->name) > 0)
+				b = &db->bad[i];
+		if (strcmp(name, b->name) > 0)
+			b = NULL;
+	}
+	if (b) {
+		/* names are tokens of at most 128 bytes; a long reason is cut */
+		snprintf(b->name, sizeof(b->name), "%.*s", (int)sizeof(b->name) - 1, name);
+		snprintf(b->why, sizeof(b->why), "%.*s", (int)sizeof(b->why) - 1, why);
+	}
+	db->n_bad++;
+}
+
+const struct pkg_db_bad *pkg_db_find_bad(const struct pkg_db *db, const char *name)
+{
+	for (size_t i = 0; i < db->n_bad && i < PKG_DB_BAD_MAX; i++)
+		if (strcmp(db->bad[i].name, name) == 0)
+			return &db->bad[i];
+	return NULL;
 }
 
 int pkg_db_load(struct pkg_db *db)
 {
+	struct pkg_err err = { "" };
 	struct dirent *de;
 	size_t cap = 0;
 	DIR *d;
@@ -130,14 +169,24 @@ int pkg_db_load(struct pkg_db *db)
 			db->pkgs = p;
 			cap = ncap;
 		}
-		r = pkg_db_load_one(db->dbfd, de->d_name, &db->pkgs[db->n_pkgs]);
-		if (r < 0)
+		r = pkg_db_load_one(db->dbfd, de->d_name, &db->pkgs[db->n_pkgs], &err);
+		if (r == -ENOMEM)
 			break;
+		if (r < 0) {
+			/* One bad record must not make every command fail:
+			 * skip it, and let the caller say so. */
+			add_bad(db, de->d_name, err.msg);
+			r = 0;
+			continue;
+		}
 		db->n_pkgs++;
 	}
 	closedir(d);
 	if (db->n_pkgs)
 		qsort(db->pkgs, db->n_pkgs, sizeof(*db->pkgs), cmp_pkg);
+	/* Reported in name order, whatever the directory's order. */
+	qsort(db->bad, db->n_bad < PKG_DB_BAD_MAX ? db->n_bad : PKG_DB_BAD_MAX, sizeof(*db->bad),
+	      cmp_bad);
 	return r;
 }
 

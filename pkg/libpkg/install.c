@@ -494,6 +494,30 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 	return 0;
 }
 
+/* A failure after the commit point: say that the transaction stands and
+ * will be completed, never that nothing was written (r is never a
+ * refusal here: those are all found in the prepare phase). */
+static void committed_fail(struct pkg_err *err, int r)
+{
+	char why[sizeof(err->msg)];
+
+	if (!err)
+		return;
+	snprintf(why, sizeof(why), "%s", *err->msg ? err->msg : space_strerror(r));
+	pkg_fail(err, r, "committed, not completed (the next pkg command completes it): %s", why);
+}
+
+/* Reload the package list after a finished transaction. Bad records are
+ * skipped by pkg_db_load(); what can fail is the system, and then the
+ * message says the action itself was done. */
+static int reload(struct pkg_db *db, const char *done, struct pkg_err *err)
+{
+	int r = pkg_db_load(db);
+
+	return r < 0 ? pkg_fail(err, r, "%s, but reading the database again failed: %s", done,
+				space_strerror(r)) : 0;
+}
+
 static int write_commit(int tfd, int flags)
 {
 	char buf[32];
@@ -630,12 +654,13 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	/* 4. + 5. From here on the transaction only goes forward: a failure
 	 * leaves the journal for the next run to complete. */
 	r = txn_apply(db, &m, old, flags, err);
-	if (r < 0)
+	if (r == 0)
+		r = txn_complete(db, tfd, &m, err);
+	if (r < 0) {
+		committed_fail(err, r);
 		goto out;
-	r = txn_complete(db, tfd, &m, err);
-	if (r < 0)
-		goto out;
-	r = pkg_db_load(db);
+	}
+	r = reload(db, "installed", err);
 	goto out;
 
 out_rollback:
@@ -672,12 +697,29 @@ static int remove_apply(struct pkg_db *db, const char *name, struct pkg_err *err
 	return 0;
 }
 
+/* A record that exists on disk but was skipped as unreadable. */
+static bool bad_record(const struct pkg_db *db, const char *name)
+{
+	char path[NAME_MAX + 16];
+
+	if (!pkg_token_ok(name))
+		return false;
+	snprintf(path, sizeof(path), "installed/%s", name);
+	return faccessat(db->dbfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
 {
 	char buf[256];
+	bool record_only;
 	int tfd, r;
 
-	if (db->dbfd < 0 || !pkg_db_find(db, name))
+	if (db->dbfd < 0)
+		return pkg_fail(err, -ENOENT, "not installed");
+	/* An unreadable record can still be removed (its files are not
+	 * known): that is how an admin clears one. */
+	record_only = !pkg_db_find(db, name);
+	if (record_only && !bad_record(db, name))
 		return pkg_fail(err, -ENOENT, "not installed");
 	tfd = txn_open(db, true);
 	if (tfd < 0)
@@ -694,10 +736,12 @@ int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
 		goto out;
 	r = txn_finish(db, tfd);
 	if (r < 0) {
-		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		r = pkg_fail(err, r, "removed, but the journal: %s", space_strerror(r));
 		goto out;
 	}
-	r = pkg_db_load(db);
+	r = reload(db, "removed", err);
+	if (r == 0 && record_only)
+		r = 1;
 out:
 	close(tfd);
 	return r;
@@ -735,7 +779,7 @@ int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err)
 	buf = NULL;
 	if (pkg_read_at(tfd, "commit", 64, &buf, &len) == 0) {
 		sscanf(buf, "flags %d", &flags);
-		have_old = pkg_db_load_one(db->dbfd, m.name, &old) == 0;
+		have_old = pkg_db_load_one(db->dbfd, m.name, &old, NULL) == 0;
 		r = txn_apply(db, &m, have_old ? &old : NULL, flags, err);
 		if (r < 0)
 			goto out;

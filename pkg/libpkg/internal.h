@@ -93,7 +93,7 @@ int pkg_archive_open(const char *file, struct archive **a, struct pkg_meta *m,
 
 /* Database internals (db.c). */
 int pkg_db_load(struct pkg_db *db);
-int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m);
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_err *err);
 const char *pkg_db_owner(const struct pkg_db *db, const char *skip, const char *path);
 /* Transactions (install.c). */
 int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err);

@@ -116,6 +116,17 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 int pkg_read_meta(const char *file, struct pkg_meta *m, struct pkg_err *err);
 
 /* --------------------------------------------------------------- database */
+/* A record that could not be read (garbage, a record naming another
+ * package, an I/O error): skipped, so that one bad record blocks neither
+ * the queries nor the install or remove that repairs it. The
+ * PKG_DB_BAD_MAX first by name are kept with their reason, sorted;
+ * n_bad counts all. */
+#define PKG_DB_BAD_MAX 16
+struct pkg_db_bad {
+	char name[129];   /* the record's file name (a valid package name) */
+	char why[200];    /* one line */
+};
+
 struct pkg_db {
 	int rootfd;      /* the target root */
 	int dbfd;        /* ROOT/var/lib/pkg */
@@ -123,17 +134,22 @@ struct pkg_db {
 	struct pkg_meta *pkgs; /* installed packages, sorted by name */
 	size_t n_pkgs;
 	unsigned created;      /* levels of var/lib/pkg this handle made */
+	struct pkg_db_bad bad[PKG_DB_BAD_MAX]; /* skipped records, by name */
+	size_t n_bad;          /* all skipped records (may exceed the array) */
 };
 
 /* Open the database under root (creating it when create is set), take the
  * lock, finish or roll back an interrupted transaction and load every
- * installed package. */
+ * installed package. Unreadable records are skipped and listed in
+ * db->bad; only a system error (memory, the directory itself) fails. */
 int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err);
 void pkg_db_close(struct pkg_db *db);
 /* If this handle created the database and nothing is installed, remove it
  * again (a refused first install then leaves the root untouched). */
 void pkg_db_discard_new(struct pkg_db *db);
 struct pkg_meta *pkg_db_find(const struct pkg_db *db, const char *name);
+/* The skipped record of that name, NULL if none (or not among those kept). */
+const struct pkg_db_bad *pkg_db_find_bad(const struct pkg_db *db, const char *name);
 
 /* ---------------------------------------------------------------- actions */
 #define PKG_NO_CHOWN 1 /* no chown, no mknod; record in the database only */
@@ -146,6 +162,8 @@ struct pkg_install_result {
 
 int pkg_install(struct pkg_db *db, const char *file, int flags,
 		struct pkg_install_result *res, struct pkg_err *err);
+/* Remove an installed package; for a skipped (unreadable) record, only
+ * the record is removed (its files are unknown) and 1 is returned. */
 int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err);
 
 /* verify: calls report(path, what, is_config_change, ctx) for every

@@ -26,9 +26,9 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 	}
 	if (optind >= argc)
 		return pkg_usage("install", "expected FILE.pkg...");
-	r = pkg_db_open(o->root, true, &db, &err);
-	if (r < 0)
-		return pkg_error("install", o->root, r, err.msg);
+	rc = pkg_open_db("install", o, true, true, &db);
+	if (rc != EXIT_OK)
+		return rc;
 	for (int i = optind; i < argc; i++) {
 		struct pkg_install_result res;
 
@@ -58,12 +58,15 @@ int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
 			return pkg_usage("remove", "unknown option %s", argv[i]);
 	if (argc < 2)
 		return pkg_usage("remove", "expected NAME...");
-	r = pkg_db_open(o->root, false, &db, &err);
-	if (r < 0)
-		return pkg_error("remove", o->root, r, err.msg);
+	rc = pkg_open_db("remove", o, false, true, &db);
+	if (rc != EXIT_OK)
+		return rc;
 	for (int i = 1; i < argc; i++) {
 		err.msg[0] = '\0';
 		r = pkg_remove(&db, argv[i], &err);
+		if (r == 1)
+			printf("pkg: remove %s: the record was unreadable: removed it; the package's "
+			       "files, unknown, stay\n", argv[i]);
 		if (r == -ENOENT && !pkg_db_find(&db, argv[i])) {
 			pkg_error("remove", argv[i], r, "not installed");
 			rc = EXIT_NEGATIVE;

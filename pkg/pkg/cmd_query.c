@@ -29,7 +29,6 @@ static void json_str(const char *s)
 int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
-	struct pkg_err err = { "" };
 	struct pkg_db db;
 	bool json = false;
 	int c, r;
@@ -43,9 +42,9 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 	}
 	if (optind != argc)
 		return pkg_usage("list", "no arguments expected");
-	r = pkg_db_open(o->root, false, &db, &err);
-	if (r < 0)
-		return pkg_error("list", o->root, r, err.msg);
+	r = pkg_open_db("list", o, false, true, &db);
+	if (r != EXIT_OK)
+		return r;
 	if (json)
 		putchar('[');
 	for (size_t i = 0; i < db.n_pkgs; i++) {
@@ -93,9 +92,9 @@ static int load_target(const char *verb, const struct pkg_opts *o, const char *a
 		r = pkg_read_meta(arg, m, &err);
 		return r < 0 ? pkg_error(verb, arg, r, err.msg) : EXIT_OK;
 	}
-	r = pkg_db_open(o->root, false, &db, &err);
-	if (r < 0)
-		return pkg_error(verb, o->root, r, err.msg);
+	r = pkg_open_db(verb, o, false, true, &db);
+	if (r != EXIT_OK)
+		return r;
 	{
 		struct pkg_meta *found = pkg_db_find(&db, arg);
 		if (!found) {
@@ -181,7 +180,6 @@ static int cmp_row(const void *a, const void *b)
 
 int cmd_attrs(int argc, char **argv, const struct pkg_opts *o)
 {
-	struct pkg_err err = { "" };
 	struct attr_row *rows;
 	struct pkg_db db;
 	size_t n = 0, k = 0;
@@ -189,9 +187,9 @@ int cmd_attrs(int argc, char **argv, const struct pkg_opts *o)
 
 	if (argc != 1)
 		return pkg_usage("attrs", "no arguments expected");
-	r = pkg_db_open(o->root, false, &db, &err);
-	if (r < 0)
-		return pkg_error("attrs", o->root, r, err.msg);
+	r = pkg_open_db("attrs", o, false, true, &db);
+	if (r != EXIT_OK)
+		return r;
 	for (size_t i = 0; i < db.n_pkgs; i++)
 		n += db.pkgs[i].n_entries;
 	rows = calloc(n + 1, sizeof(*rows));
@@ -213,6 +211,9 @@ int cmd_attrs(int argc, char **argv, const struct pkg_opts *o)
 		       (unsigned)e->gid, e->major, e->minor, e->path);
 	}
 	free(rows);
+	/* The image is built from this list: without the skipped records'
+	 * entries it is incomplete, which must fail the build. */
+	r = db.n_bad ? EXIT_SYSTEM : EXIT_OK;
 	pkg_db_close(&db);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_SYSTEM;
+	return fflush(stdout) == 0 ? r : EXIT_SYSTEM;
 }

@@ -2,6 +2,7 @@
 /* main.c - pkg: build, install and inspect space packages. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,33 @@ int pkg_error(const char *verb, const char *object, int r, const char *reason)
 	fprintf(stderr, "pkg: %s%s%s: %s\n", verb, object ? " " : "", object ? object : "",
 		reason && *reason ? reason : space_strerror(r));
 	return pkg_exit_code(r);
+}
+
+const char *pkg_record_path(const struct pkg_opts *o, const char *name, char *buf, size_t n)
+{
+	size_t len = strlen(o->root);
+	const char *sep = len && o->root[len - 1] == '/' ? "" : "/";
+
+	snprintf(buf, n, "%s%s" PKG_DB_DIR "/installed/%s", o->root, sep, name);
+	return buf;
+}
+
+int pkg_open_db(const char *verb, const struct pkg_opts *o, bool create, bool warn,
+		struct pkg_db *db)
+{
+	struct pkg_err err = { "" };
+	char path[PATH_MAX];
+	int r = pkg_db_open(o->root, create, db, &err);
+
+	if (r < 0)
+		return pkg_error(verb, o->root, r, err.msg);
+	for (size_t i = 0; warn && i < db->n_bad && i < PKG_DB_BAD_MAX; i++)
+		fprintf(stderr, "pkg: %s %s: unreadable record skipped: %s\n", verb,
+			pkg_record_path(o, db->bad[i].name, path, sizeof(path)), db->bad[i].why);
+	if (warn && db->n_bad > PKG_DB_BAD_MAX)
+		fprintf(stderr, "pkg: %s %s: %zu more unreadable records skipped\n", verb,
+			pkg_record_path(o, "", path, sizeof(path)), db->n_bad - PKG_DB_BAD_MAX);
+	return EXIT_OK;
 }
 
 int pkg_usage(const char *verb, const char *fmt, ...)

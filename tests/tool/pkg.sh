@@ -170,6 +170,24 @@ expect_rc 4 "database locked by another process" "$PKG" --root root install --no
 check "lock message" one_line_error "install root: .*locked by another pkg process"
 wait
 
+# Issue 12, defect 10: a garbage record is skipped and named, never a
+# reason for every command to fail; the install beside it succeeds.
+printf 'garbage\n' >root/var/lib/pkg/installed/junk
+expect_rc 0 "list with a garbage record" "$PKG" --root root list
+check "  lists the good packages" grep -qx 'hello 1.1-1' out
+check "  names the skipped record on stderr" one_line_error "list root/var/lib/pkg/installed/junk: unreadable record skipped: line 1: not 'pkgformat 1'"
+expect_rc 1 "verify reports the garbage record as a difference" "$PKG" --root root verify --no-owner
+check "  on its own line" grep -qx "junk: root/var/lib/pkg/installed/junk: unreadable record: line 1: not 'pkgformat 1'" out
+expect_rc 1 "verify NAME of the garbage record" "$PKG" --root root verify junk
+expect_rc 4 "attrs with a garbage record fails (its list is incomplete)" "$PKG" --root root attrs
+expect_rc 0 "install beside a garbage record" "$PKG" --root root install --no-chown c.pkg
+check "  says nothing failed" bash -c "! grep -q 'malformed input' '$T/err'"
+expect_rc 0 "remove of the garbage record" "$PKG" --root root remove junk
+check "  says only the record went" grep -q 'remove junk: the record was unreadable' out
+check "  the record is gone" test ! -e root/var/lib/pkg/installed/junk
+expect_rc 0 "list after clearing it" "$PKG" --root root list
+check "  without a warning" test ! -s err
+
 expect_rc 0 "remove" "$PKG" --root root remove hello
 check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
 check "locally changed config kept on remove" grep -qx 'setting=local' root/etc/hello.conf

@@ -887,6 +887,111 @@ static void test_devices(void)
 	}
 }
 
+static char garbage_path[256];
+
+static void plant_garbage(const char *point)
+{
+	if (strcmp(point, "committed") == 0)
+		put(garbage_path, "garbage\n", 0644);
+}
+
+/* Issue 12, defect 10: unreadable records in the database are skipped and
+ * listed, never a reason to fail every command; the install that finds
+ * them succeeds and says so; remove clears one. */
+static void test_bad_records(void)
+{
+	static const struct mem a_mm[] = { { 'f', "a", "a\n" } };
+	static const struct mem b_mm[] = { { 'f', "b", "b\n" } };
+	char root[128], file[256], path[256], *meta;
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+	int r;
+
+	snprintf(root, sizeof(root), "%s/badrec", T);
+	mkdir(root, 0755);
+	snprintf(file, sizeof(file), "%s/a.pkg", T);
+	meta = meta_of("a", "1", false, a_mm, 1);
+	write_pkg(file, meta, a_mm, 1, false);
+	free(meta);
+	is_int(install_one(root, file, flags_for_user(), NULL, &err), 0, "install a (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk", root);
+	put(path, "garbage\n", 0644);
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/liar", root);
+	meta = meta_of("other", "1", false, b_mm, 1);
+	put(path, meta, 0644);
+	free(meta);
+
+	r = pkg_db_open(root, false, &db, &err);
+	is_int(r, 0, "the database opens with two bad records (%s)", err.msg);
+	if (r == 0) {
+		ok(db.n_pkgs == 1 && !strcmp(db.pkgs[0].name, "a"), "  the good record is loaded");
+		ok(db.n_bad == 2 && !strcmp(db.bad[0].name, "junk") && !strcmp(db.bad[1].name, "liar"),
+		   "  both bad records are listed, by name");
+		ok(db.n_bad == 2 && strstr(db.bad[0].why, "line 1") &&
+		   strstr(db.bad[1].why, "names package other"), "  with their reasons (%s; %s)",
+		   db.bad[0].why, db.bad[1].why);
+		pkg_db_close(&db);
+	}
+	snprintf(file, sizeof(file), "%s/b.pkg", T);
+	meta = meta_of("b", "1", false, b_mm, 1);
+	write_pkg(file, meta, b_mm, 1, false);
+	free(meta);
+	is_int(install_one(root, file, flags_for_user(), NULL, &err), 0,
+	       "an install beside bad records succeeds and says so (%s)", err.msg);
+	ok(version_is(root, "b", "1"), "  and is recorded");
+	{
+		struct vrec v;
+		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  verify of the good packages works");
+	}
+	r = pkg_db_open(root, false, &db, &err);
+	is_int(r, 0, "open for remove (%s)", err.msg);
+	if (r == 0) {
+		is_int(pkg_remove(&db, "junk", &err), 1, "remove of a bad record removes the record (%s)",
+		       err.msg);
+		ok(db.n_bad == 1 && db.n_pkgs == 2, "  one bad record left, both packages still there");
+		is_int(pkg_remove(&db, "nothere", &err), -ENOENT, "  a name with no record is not installed");
+		pkg_db_close(&db);
+	}
+	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk", root);
+	ok(access(path, F_OK) < 0, "  the record file is gone");
+
+	/* A bad record that appears during an install (as when a package
+	 * could still ship one) does not turn the finished install into
+	 * "malformed input, nothing written". */
+	{
+		static const struct mem c_mm[] = { { 'f', "c", "c\n" } };
+		char root2[128];
+
+		snprintf(root2, sizeof(root2), "%s/badrec2", T);
+		mkdir(root2, 0755);
+		snprintf(garbage_path, sizeof(garbage_path), "%s/var/lib/pkg/installed/junk", root2);
+		snprintf(file, sizeof(file), "%s/c.pkg", T);
+		meta = meta_of("c", "1", false, c_mm, 1);
+		write_pkg(file, meta, c_mm, 1, false);
+		free(meta);
+		pkg_test_hook = plant_garbage;
+		is_int(install_one(root2, file, flags_for_user(), NULL, &err), 0,
+		       "a bad record written during an install: the install succeeds (%s)", err.msg);
+		pkg_test_hook = NULL;
+		ok(version_is(root2, "c", "1"), "  and is recorded");
+	}
+
+	/* The list of bad records is bounded; the count is not. */
+	for (int i = 0; i < PKG_DB_BAD_MAX + 4; i++) {
+		snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk%02d", root, i);
+		put(path, "", 0644);
+	}
+	r = pkg_db_open(root, false, &db, &err);
+	is_int(r, 0, "the database opens with %d bad records (%s)", PKG_DB_BAD_MAX + 5, err.msg);
+	if (r == 0) {
+		is_int((int)db.n_bad, PKG_DB_BAD_MAX + 5, "  all are counted");
+		ok(pkg_db_find_bad(&db, "junk00") && pkg_db_find_bad(&db, "junk15") &&
+		   !pkg_db_find_bad(&db, "junk16") && !pkg_db_find_bad(&db, "liar") && db.n_pkgs == 2,
+		   "  the first %d by name are kept", PKG_DB_BAD_MAX);
+		pkg_db_close(&db);
+	}
+}
+
 /* readlink(2) fills the whole buffer for a target it may have cut short:
  * the resolver must refuse it, not walk the prefix (here "d" and slashes,
  * an existing directory). */
@@ -943,6 +1048,7 @@ int main(void)
 	test_refusals();
 	test_kill();
 	test_devices();
+	test_bad_records();
 	test_long_symlink();
 	test_hash_failure();
 	if (!getenv("KEEP"))
