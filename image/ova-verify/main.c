@@ -57,6 +57,7 @@
 "  cert-dates         signer certificate is within its validity period\n" \
 "  chain-file         the chain member holds PEM certificates\n" \
 "  cert-chain         signer -> chain -> --ca root verifies (OpenSSL)\n" \
+"  report             more checks than one report holds (then INVALID)\n" \
 "\n" \
 "Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n" \
 "The last line says VALID or INVALID. Do not import an INVALID package: the\n" \

@@ -74,9 +74,17 @@ void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const 
 
 	if (!ok)
 		ov->nfail++;
-	if (ov->nchecks >= OV_MAX_CHECKS) {
-		/* keep the verdict right even when the report is cut */
-		ov->checks[OV_MAX_CHECKS - 1].ok = false;
+	if (ov->nchecks >= OV_MAX_CHECKS)
+		return;
+	if (ov->nchecks == OV_MAX_CHECKS - 1) {
+		/* the last line says the report is cut, and the verdict is
+		 * INVALID: a reader cannot check what is not listed (relabelling
+		 * the last check as FAIL printed an ok reason on a FAIL line) */
+		c = &ov->checks[ov->nchecks++];
+		*c = (struct ov_check){ .ok = false, .name = "report" };
+		snprintf(c->detail, sizeof(c->detail), "more than %d checks: the rest are not listed",
+			 OV_MAX_CHECKS - 1);
+		ov->nfail++;
 		return;
 	}
 	c = &ov->checks[ov->nchecks++];
@@ -594,7 +602,10 @@ void ov_finish(struct ov *ov)
 		ov_check(ov, false, "internal", NULL, "out of memory");
 		return;
 	}
-	/* member names */
+	/* member names; directory mode may already have refused a file that
+	 * is not regular: then no "ok member-names" either */
+	for (unsigned i = 0; i < ov->nchecks; i++)
+		bad += !ov->checks[i].ok && !strcmp(ov->checks[i].name, "member-name");
 	for (unsigned i = 0; i < ov->nm; i++) {
 		if (!ova_name_is_plain(ov->m[i]->name)) {
 			ov_check(ov, false, "member-name", ov->m[i]->name, "not a plain file name (path, space or control character)");
@@ -602,8 +613,10 @@ void ov_finish(struct ov *ov)
 		}
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(ov->m[i]->name, ov->m[j]->name)) {
+				/* once per copy, not once per earlier copy */
 				ov_check(ov, false, "member-name", ov->m[i]->name, "appears twice");
 				bad++;
+				break;
 			}
 		if (ends_with(ov->m[i]->name, ".ovf")) {
 			novf++;
@@ -636,7 +649,7 @@ void ov_finish(struct ov *ov)
 		ov_check(ov, false, "descriptor", ovf->name, "%s", why);
 		desc_ok = false;
 		memset(d, 0, sizeof(*d));
-	} else {
+	} else if (novf == 1) { /* else already FAIL: one verdict per check */
 		ov_check(ov, true, "descriptor", ovf->name, "OVF 1.x envelope, %u file reference(s), %u disk(s)",
 			 d->nrefs, d->ndisks);
 	}

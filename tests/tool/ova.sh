@@ -133,6 +133,7 @@ for f in "$CERT" "$DISK"; do
 	set -e
 	[ $rc = 1 ] && grep -q "^FAIL member-name .*$f: not a regular file" "$T/fifo.out" ||
 		fail "FIFO as $f: exit $rc (124: hung): $(cat "$T/fifo.out")"
+	! grep -q '^ok   member-names' "$T/fifo.out" || fail "FIFO as $f: member-names reported ok as well"
 	pass "a FIFO as $f in the directory: FAIL, not a regular file (no hang)"
 done
 set +e

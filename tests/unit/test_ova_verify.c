@@ -156,6 +156,51 @@ static const char *run(const struct pkg *p, const char *ca, int order_swap, cons
 	return first;
 }
 
+static unsigned count(const struct ov *ov, const char *name, const char *file, bool ok_)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ov->nchecks; i++)
+		n += !strcmp(ov->checks[i].name, name) && (!file || !strcmp(ov->checks[i].file, file)) &&
+		     ov->checks[i].ok == ok_;
+	return n;
+}
+
+/* issue 12 #18 and its kind: no check reported both FAIL and ok, none
+ * reported twice, and a cut report says so instead of relabelling a line. */
+static void test_single_verdicts(const struct pkg *p)
+{
+	struct ov_opts o = { .no_chain = true };
+	struct ov *ov = malloc(sizeof(*ov));
+
+	ov_init(ov, &o);
+	feed(ov, "t-1.ovf", p->ovf, p->ovflen);
+	feed(ov, "u-1.ovf", p->ovf, p->ovflen);
+	ov_finish(ov);
+	ok(count(ov, "descriptor", NULL, false) == 1 && count(ov, "descriptor", NULL, true) == 0,
+	   "two .ovf members: descriptor FAIL only (%u FAIL, %u ok)", count(ov, "descriptor", NULL, false),
+	   count(ov, "descriptor", NULL, true));
+	ov_free(ov);
+
+	ov_init(ov, &o);
+	feed(ov, "t-1.ovf", p->ovf, p->ovflen);
+	for (int i = 0; i < 3; i++)
+		feed(ov, "x.txt", "x", 1);
+	ov_finish(ov);
+	is_int(count(ov, "member-name", "x.txt", false), 2, "a name three times: one line per extra copy");
+	ov_free(ov);
+
+	ov_init(ov, &o);
+	for (int i = 0; i < OV_MAX_CHECKS + 10; i++)
+		ov_check(ov, true, "digest", "f", "SHA256 matches");
+	is_int(ov->nchecks, OV_MAX_CHECKS, "a full report keeps %d lines", OV_MAX_CHECKS);
+	ok(count(ov, "digest", NULL, false) == 0 && count(ov, "report", NULL, false) == 1 && ov->nfail == 1,
+	   "  no ok line turned into a FAIL; the last says the report is cut (%s: %s)",
+	   ov->checks[OV_MAX_CHECKS - 1].name, ov->checks[OV_MAX_CHECKS - 1].detail);
+	ov_free(ov);
+	free(ov);
+}
+
 int main(void)
 {
 	struct pkg p = { 0 };
@@ -211,6 +256,7 @@ int main(void)
 		ov_free(ov);
 		free(ov);
 	}
+	test_single_verdicts(&p);
 	free(root);
 	free(p.ovf);
 	free(p.mf);
