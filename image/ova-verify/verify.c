@@ -268,15 +268,18 @@ static bool is_ovf(xmlNode *n, const char *name)
 	       !strcmp((const char *)n->ns->href, OVF_NS) && !strcmp((const char *)n->name, name);
 }
 
-static bool get_attr(xmlNode *n, const char *name, char *out, size_t outsz)
+/* 1 copied, 0 absent, -1 too long for out: a value that does not fit is
+ * refused by the caller, never taken as absent (an over-long ovf:size
+ * skipped the size check). */
+static int get_attr(xmlNode *n, const char *name, char *out, size_t outsz)
 {
 	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)OVF_NS);
-	bool ok = v && strlen((const char *)v) < outsz;
+	int r = !v ? 0 : strlen((const char *)v) < outsz ? 1 : -1;
 
-	if (ok)
+	if (r == 1)
 		strcpy(out, (const char *)v);
 	xmlFree(v);
-	return ok;
+	return r;
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -345,6 +348,7 @@ static const char *parse_descriptor(struct ov_member *m, struct ov_desc *d)
 			for (xmlNode *f = sec->children; f && !why; f = f->next) {
 				struct ov_ref *r;
 				char sz[32];
+				int got;
 				if (!is_ovf(f, "File"))
 					continue;
 				if (d->nrefs >= OV_MAX_REFS) {
@@ -352,13 +356,13 @@ static const char *parse_descriptor(struct ov_member *m, struct ov_desc *d)
 					break;
 				}
 				r = &d->refs[d->nrefs++];
-				if (!get_attr(f, "id", r->id, sizeof(r->id)) ||
-				    !get_attr(f, "href", r->href, sizeof(r->href)))
-					why = "References/File without ovf:id or ovf:href";
+				if (get_attr(f, "id", r->id, sizeof(r->id)) != 1 ||
+				    get_attr(f, "href", r->href, sizeof(r->href)) != 1)
+					why = "References/File without ovf:id or ovf:href (or one too long)";
 				else if (!ova_name_is_plain(r->href))
 					why = "References/File ovf:href is not a plain file name (URL or path)";
-				if (!why && get_attr(f, "size", sz, sizeof(sz))) {
-					if (!parse_u64(sz, &r->size))
+				if (!why && (got = get_attr(f, "size", sz, sizeof(sz))) != 0) {
+					if (got < 0 || !parse_u64(sz, &r->size))
 						why = "ovf:size is not a number";
 					r->has_size = true;
 				}
@@ -374,9 +378,12 @@ static const char *parse_descriptor(struct ov_member *m, struct ov_desc *d)
 					break;
 				}
 				dk = &d->disks[d->ndisks++];
-				get_attr(k, "fileRef", dk->file_ref, sizeof(dk->file_ref));
-				get_attr(k, "capacityAllocationUnits", units, sizeof(units));
-				dk->capacity_ok = get_attr(k, "capacity", cap, sizeof(cap)) &&
+				if (get_attr(k, "fileRef", dk->file_ref, sizeof(dk->file_ref)) < 0) {
+					why = "Disk ovf:fileRef too long";
+					break;
+				}
+				dk->capacity_ok = get_attr(k, "capacityAllocationUnits", units, sizeof(units)) >= 0 &&
+						  get_attr(k, "capacity", cap, sizeof(cap)) == 1 &&
 						  capacity_bytes(cap, units, &dk->capacity_bytes);
 			}
 		}

@@ -256,6 +256,16 @@ int main(void)
 		ov_free(ov);
 		free(ov);
 	}
+	{
+		/* an ovf:size too long for its buffer was ignored, not refused */
+		struct pkg q = p;
+		char *pos = strstr(p.ovf, "ovf:size=\""), *end = strchr(pos + 10, '"');
+		q.ovf = xasprintf("%.*sovf:size=\"%s\"%s", (int)(pos - p.ovf), p.ovf,
+				  "9999999999999999999999999999999999999999", end + 1);
+		q.ovflen = strlen(q.ovf);
+		ok(!strcmp(run(&q, root, 0, &d), "descriptor"), "a 40-digit ovf:size is refused, not skipped (%s)", d);
+		free(q.ovf);
+	}
 	test_single_verdicts(&p);
 	free(root);
 	free(p.ovf);
