@@ -350,7 +350,7 @@ static int set_owner_mode(int dfd, const char *name, const struct pkg_entry *e, 
 struct prep {
 	struct pkg_db *db;
 	struct pkg_walk w;
-	const struct pkg_meta *old;
+	const struct pkg_meta *m, *old;
 	int created_fd;
 	int flags;
 	unsigned char *buf;
@@ -362,6 +362,33 @@ static const mode_t ae_type[128] = {
 	[PKG_FILE] = AE_IFREG, [PKG_DIR] = AE_IFDIR, [PKG_SYMLINK] = AE_IFLNK,
 	[PKG_CHR] = AE_IFCHR,  [PKG_BLK] = AE_IFBLK, [PKG_FIFO] = AE_IFIFO,
 };
+
+/* A locally changed config file's new version goes to BASE.new, renamed
+ * there after the commit point: anything that would make that rename fail
+ * (a directory) or lose a file (one a package owns) is refused now,
+ * while nothing is committed. Like every clash with the tree on disk,
+ * it is a refusal (exit 3), not a system error. */
+static int check_new_path(const struct prep *p, int dfd, const char *base,
+			  const struct pkg_entry *e, struct pkg_err *err)
+{
+	char name[NAME_MAX + 1], path[PATH_MAX];
+	const char *owner;
+	struct stat st;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.new", base) >= sizeof(name) ||
+	    (size_t)snprintf(path, sizeof(path), "%s.new", e->path) >= sizeof(path))
+		return pkg_fail(err, -ENAMETOOLONG, "%s.new: name too long", e->path);
+	owner = pkg_meta_find(p->m, path) ? p->m->name : pkg_db_owner(p->db, p->m->name, path);
+	if (owner)
+		return pkg_fail(err, -SPACE_E_FORMAT,
+				"%s: belongs to package %s; the new version of the locally changed "
+				"%s would replace it", path, owner, e->path);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		return pkg_fail(err, -SPACE_E_FORMAT,
+				"%s: is a directory on disk; the new version of the locally changed "
+				"%s goes there", path, e->path);
+	return 0;
+}
 
 /* Step 2 for one member. */
 static int prepare_member(struct prep *p, struct archive *a, struct archive_entry *ae,
@@ -418,7 +445,8 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 						"%s: path leaves the root through a symlink", e->path);
 		}
 		if (exists)
-			return pkg_fail(err, -ENOTDIR, "%s: exists and is not a directory", e->path);
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: exists and is not a directory",
+					e->path);
 		if ((r = append_line(p->created_fd, e->path)) < 0)
 			return pkg_fail(err, r, "journal: %s", space_strerror(r));
 		if (mkdirat(dfd, base, 0700) < 0)
@@ -426,8 +454,11 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		return 0;
 	}
 	if (exists && S_ISDIR(st.st_mode))
-		return pkg_fail(err, -EISDIR, "%s: is a directory on disk", e->path);
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: is a directory on disk", e->path);
 	if (e->config && exists && config_changed(dfd, base, e, p->old ? pkg_meta_find(p->old, e->path) : NULL)) {
+		r = check_new_path(p, dfd, base, e, err);
+		if (r < 0)
+			return r;
 		prefix = PKG_NEW_PREFIX;
 		if (p->res && p->res->n_new_configs < 8)
 			snprintf(p->res->new_configs[p->res->n_new_configs++],
@@ -548,6 +579,7 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 	if (r < 0)
 		return r;
 	old = pkg_db_find(db, m.name);
+	p.m = &m;
 	p.old = old;
 	if (old) {
 		m.previous = xasprintf("%s-%s", old->version, old->release);

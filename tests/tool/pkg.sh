@@ -103,6 +103,23 @@ expect_rc 0 "verify after upgrade" "$PKG" --root root verify --no-owner
 check "no journal left" test ! -e root/var/lib/pkg/txn
 check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name '.pkgnew~*' | grep -q ."
 
+# Issue 12, defect 11: a directory where the new version of a locally
+# changed config file goes is refused before the commit point (exit 3,
+# nothing written), and the next command works.
+rm root/etc/hello.conf.new; mkdir root/etc/hello.conf.new
+expect_rc 3 "reinstall with etc/hello.conf.new a directory refused" "$PKG" --root root install --no-chown c.pkg
+check "  one line naming it" one_line_error "install c.pkg: etc/hello.conf.new: is a directory on disk"
+check "  no journal left" test ! -e root/var/lib/pkg/txn
+expect_rc 0 "  the next command works" "$PKG" --root root verify --no-owner
+rmdir root/etc/hello.conf.new
+expect_rc 0 "  reinstall once it is gone" "$PKG" --root root install --no-chown c.pkg
+check "  the new version beside the local one" grep -qx 'setting=2' root/etc/hello.conf.new
+# A file that changes into a directory across an upgrade is a refusal too.
+mkdir -p st2/usr/bin/hello; printf 'x\n' >st2/usr/bin/hello/x
+expect_rc 0 "build a package with usr/bin/hello a directory" "$PKG" build --name hello --version 3 st2 d3.pkg
+expect_rc 3 "  installing it over the file is refused" "$PKG" --root root install --no-chown d3.pkg
+check "  one line naming it" one_line_error "install d3.pkg: usr/bin/hello: exists and is not a directory"
+
 # Refusals: one line, the right exit code, nothing changed.
 mkdir -p other/usr/bin; printf 'other\n' >other/usr/bin/hello
 expect_rc 0 "build conflicting package (options after the arguments)" "$PKG" build other other.pkg --name other --version 1

@@ -887,6 +887,60 @@ static void test_devices(void)
 	}
 }
 
+/* Issue 12, defect 11: where a locally changed config file's new version
+ * goes (BASE.new) is checked before the commit point: a directory there
+ * made the upgrade fail after it, and every later command with it. */
+static void test_config_new_path(void)
+{
+	static const struct mem o_mm[] = { { 'f', "etc/tool.conf.new", "other's\n" } };
+	char root[128], p1[128], p2[128], po[128], conf[256], newp[256], *before, *after, *meta;
+	struct pkg_err err = { "" };
+	struct pkg_db db;
+	int r;
+
+	snprintf(root, sizeof(root), "%s/cfgnew", T);
+	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
+	snprintf(p2, sizeof(p2), "%s/tool-2.pkg", T);
+	snprintf(conf, sizeof(conf), "%s/etc/tool.conf", root);
+	snprintf(newp, sizeof(newp), "%s/etc/tool.conf.new", root);
+	mkdir(root, 0755);
+	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "install version 1 (%s)", err.msg);
+	put(conf, "a=local\n", 0644);
+	ok(mkdir(newp, 0755) == 0, "etc/tool.conf changed locally, etc/tool.conf.new a directory");
+	before = snapshot(root);
+	r = install_one(root, p2, flags_for_user(), NULL, &err);
+	is_int(r, -SPACE_E_FORMAT, "the upgrade is refused before the commit point (%s)", err.msg);
+	ok(strstr(err.msg, "etc/tool.conf.new: is a directory on disk") != NULL, "  the reason names it");
+	after = snapshot(root);
+	ok(before && after && strcmp(before, after) == 0, "  nothing written");
+	free(before);
+	free(after);
+	ok(!leftovers(root) && version_is(root, "tool", "1"), "  no journal left, version 1 recorded");
+	r = pkg_db_open(root, false, &db, &err);
+	is_int(r, 0, "  the next command opens the database (%s)", err.msg);
+	if (r == 0)
+		pkg_db_close(&db);
+	rmdir(newp);
+	is_int(install_one(root, p2, flags_for_user(), NULL, &err), 0, "without it the upgrade works (%s)",
+	       err.msg);
+	ok(has_content(newp, "a=2\n") && has_content(conf, "a=local\n"), "  new version beside the local one");
+
+	/* BASE.new owned by another package: it would be replaced silently. */
+	unlink(newp);
+	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "back to version 1 (%s)", err.msg);
+	snprintf(po, sizeof(po), "%s/other.pkg", T);
+	meta = meta_of("other", "1", false, o_mm, 1);
+	write_pkg(po, meta, o_mm, 1, false);
+	free(meta);
+	is_int(install_one(root, po, flags_for_user(), NULL, &err), 0,
+	       "another package owns etc/tool.conf.new (%s)", err.msg);
+	put(conf, "a=local\n", 0644);
+	r = install_one(root, p2, flags_for_user(), NULL, &err);
+	is_int(r, -SPACE_E_FORMAT, "the upgrade is refused (%s)", err.msg);
+	ok(strstr(err.msg, "etc/tool.conf.new: belongs to package other") != NULL, "  the reason names it");
+	ok(has_content(newp, "other's\n") && version_is(root, "tool", "1 prev 2-1"), "  the other file is intact");
+}
+
 static char garbage_path[256];
 
 static void plant_garbage(const char *point)
@@ -1049,6 +1103,7 @@ int main(void)
 	test_kill();
 	test_devices();
 	test_bad_records();
+	test_config_new_path();
 	test_long_symlink();
 	test_hash_failure();
 	if (!getenv("KEEP"))
