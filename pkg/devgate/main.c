@@ -9,9 +9,26 @@
  * (atomically) to STATE_DIR/state before the listener closes, so a restart
  * of the daemon or the node during a hot patch keeps the gate blocked.
  * Controlled over a root-only unix socket (ctl.h): status, block, unblock.
+ *
+ * Limits, so that a flood of connections cannot take the gate down:
+ * - at most max_devices connections (default 1024), counting those that
+ *   have not said HELLO yet; one more is told "ERROR too many devices" and
+ *   closed at once;
+ * - max_devices must fit below the open-file limit with FD_RESERVE fds to
+ *   spare: devgate raises its soft RLIMIT_NOFILE to max_devices+FD_RESERVE
+ *   when the hard limit allows, and otherwise lowers max_devices (logged);
+ * - should accept() still fail for lack of fds or memory (EMFILE, ENFILE:
+ *   another process, a lowered limit), the listener is not polled for
+ *   ACCEPT_PAUSE_MS instead of spinning on it; the control socket keeps
+ *   SPARE_FDS fds in reserve, released while it serves a request, so status
+ *   and block still work;
+ * - a device must say HELLO within hello_timeout (default 10 s) and then
+ *   send a line (PING) at least every idle_timeout (default 300 s), or it
+ *   gets "BYE idle" and is closed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,34 +47,45 @@
 #include "libmgmt/ctl.h"
 #include "libmgmt/daemon.h"
 #include "libmgmt/kv.h"
+#include "proto.h"
 #include "util.h"
 
 #define USAGE                                                                        \
 	"usage: devgate [-c CONF] [-p PORT] [-s SOCKET] [-S STATE_DIR]\n"             \
 	"  -c  configuration (env DEVGATE_CONF, default /etc/devgate.conf; keys:\n"   \
-	"      listen, port, socket, state_dir, max_devices, hello_timeout)\n"        \
+	"      listen, port, socket, state_dir, max_devices (default 1024, lowered\n" \
+	"      to fit the open-file limit), hello_timeout (10s), idle_timeout (300s))\n" \
 	"  -p  device port (default 7804)\n"                                           \
 	"  -s  control socket (default /run/devgate.sock)\n"                           \
 	"  -S  state directory (default /var/lib/devgate)\n"                           \
 	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start.\n"
 
+/* fds besides the devices': stdio, signalfd, the two listeners, the
+ * spares, a control client, the state file and its directory while it is
+ * written, with room to spare. */
+#define FD_RESERVE 16
+#define SPARE_FDS 3            /* a control client + the state file + its directory */
+#define ACCEPT_BATCH 64        /* connections accepted per poll round */
+#define ACCEPT_PAUSE_MS 1000   /* listener not polled after EMFILE & co */
+
 struct dev {
 	int fd;
-	char name[64];
 	char peer[64];
-	char line[256];
-	size_t len;
+	struct dg_in in;
 	time_t since;
-	long long hello_deadline; /* 0 once the hello arrived */
+	long long deadline; /* mono ms: the HELLO, then the next line, is due */
 };
 
 static struct {
 	char *listen, *sock, *state_dir;
-	long long port, max_devices, hello_timeout;
+	long long port, max_devices, hello_timeout, idle_timeout;
 } cf;
 
 static struct dev *devs;
 static int ndevs, lfd = -1, blocked;
+static int spare[SPARE_FDS] = { -1, -1, -1 };
+static long long accept_paused_until; /* mono ms; 0: not paused */
+static int accept_failing;            /* since the last accept that worked */
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
@@ -89,6 +118,8 @@ static int conf_cb(void *ctx, const char *key, const char *v, int line)
 		return kv_int(v, 1, 60000, 0, &cf.max_devices);
 	if (!strcmp(key, "hello_timeout"))
 		return kv_int(v, 1, 3600, 1, &cf.hello_timeout);
+	if (!strcmp(key, "idle_timeout"))
+		return kv_int(v, 1, 86400, 1, &cf.idle_timeout);
 	return -SPACE_E_FORMAT;
 }
 
@@ -159,8 +190,8 @@ static void send_line(int fd, const char *s)
 
 static void drop_dev(int i, const char *why)
 {
-	if (devs[i].hello_deadline == 0)
-		logmsg("device %s (%s) disconnected: %s", devs[i].name, devs[i].peer, why);
+	if (devs[i].in.greeted)
+		logmsg("device %s (%s) disconnected: %s", devs[i].in.name, devs[i].peer, why);
 	close(devs[i].fd);
 	devs[i] = devs[--ndevs];
 }
@@ -205,10 +236,10 @@ static void status_reply(int fd, const char *first)
 	buf_printf(&b, "%s\nstate=%s port=%lld devices=%d\n", first, blocked ? "blocked" : "open", cf.port,
 		   ndevs);
 	for (int i = 0; i < ndevs; i++) {
-		if (devs[i].hello_deadline)
+		if (!devs[i].in.greeted)
 			continue;
 		buf_puts(&b, "name=");
-		kv_quote(&b, devs[i].name);
+		kv_quote(&b, devs[i].in.name);
 		buf_printf(&b, " peer=%s since=%lld\n", devs[i].peer, (long long)devs[i].since);
 	}
 	if (!buf_failed(&b))
@@ -245,23 +276,24 @@ static void handle_ctl(int fd)
 	close(fd);
 }
 
-static int valid_name(const char *s)
+static void welcome(struct dev *d)
 {
-	if (!*s || strlen(s) > 63)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-' || *s == '_' || *s == '.'))
-			return 0;
-	return 1;
+	char w[16 + DG_NAME_MAX];
+
+	d->since = time(NULL);
+	snprintf(w, sizeof(w), "WELCOME %s\n", d->in.name);
+	send_line(d->fd, w);
+	logmsg("device %s connected from %s", d->in.name, d->peer);
 }
 
 /* Returns 0 to keep the device, -1 when it was dropped. */
 static int dev_input(int i)
 {
 	struct dev *d = &devs[i];
-	ssize_t n = recv(d->fd, d->line + d->len, sizeof(d->line) - 1 - d->len, MSG_DONTWAIT);
-	char *nl;
+	size_t room;
+	char *at = dg_space(&d->in, &room);
+	ssize_t n = recv(d->fd, at, room, MSG_DONTWAIT);
+	enum dg_event ev;
 
 	if (n <= 0) {
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -269,66 +301,154 @@ static int dev_input(int i)
 		drop_dev(i, "closed by device");
 		return -1;
 	}
-	d->len += (size_t)n;
-	d->line[d->len] = '\0';
-	while ((nl = memchr(d->line, '\n', d->len))) {
-		*nl = '\0';
-		if (nl > d->line && nl[-1] == '\r')
-			nl[-1] = '\0';
-		if (d->hello_deadline) {
-			if (strncmp(d->line, "HELLO ", 6) || !valid_name(d->line + 6)) {
-				send_line(d->fd, "ERROR expected HELLO <name>\n");
-				drop_dev(i, "bad hello");
-				return -1;
-			}
-			snprintf(d->name, sizeof(d->name), "%s", d->line + 6);
-			d->hello_deadline = 0;
-			d->since = time(NULL);
-			{
-				char w[96];
-				snprintf(w, sizeof(w), "WELCOME %s\n", d->name);
-				send_line(d->fd, w);
-			}
-			logmsg("device %s connected from %s", d->name, d->peer);
-		} else if (!strcmp(d->line, "PING")) {
+	dg_filled(&d->in, (size_t)n);
+	while ((ev = dg_next(&d->in)) != DG_MORE) {
+		switch (ev) {
+		case DG_HELLO:
+			welcome(d);
+			break;
+		case DG_PING:
 			send_line(d->fd, "PONG\n");
-		} else if (!strcmp(d->line, "QUIT")) {
+			break;
+		case DG_QUIT:
 			drop_dev(i, "quit");
 			return -1;
+		case DG_BAD_HELLO:
+			send_line(d->fd, "ERROR expected HELLO <name>\n");
+			drop_dev(i, "bad hello");
+			return -1;
+		case DG_TOO_LONG:
+			drop_dev(i, "line too long");
+			return -1;
+		default:
+			break;
 		}
-		d->len -= (size_t)(nl + 1 - d->line);
-		memmove(d->line, nl + 1, d->len);
-		d->line[d->len] = '\0';
-	}
-	if (d->len >= sizeof(d->line) - 1) {
-		drop_dev(i, "line too long");
-		return -1;
+		/* any line, PING included, shows the device is alive */
+		d->deadline = mono_ms() + cf.idle_timeout * 1000;
 	}
 	return 0;
 }
 
+/* Devices that missed their HELLO or fell silent. */
+static void expire_devs(long long now)
+{
+	for (int i = ndevs - 1; i >= 0; i--) {
+		char why[48];
+
+		if (now <= devs[i].deadline)
+			continue;
+		if (!devs[i].in.greeted) {
+			drop_dev(i, "no hello");
+			continue;
+		}
+		send_line(devs[i].fd, "BYE idle\n");
+		shutdown(devs[i].fd, SHUT_WR);
+		snprintf(why, sizeof(why), "idle for %lld s", cf.idle_timeout);
+		drop_dev(i, why);
+	}
+}
+
+/* Out of fds or memory: leave the pending connections in the listen queue
+ * for a while rather than retrying at once (a busy loop that starved
+ * everything else). Logged once per episode. */
+static void accept_failed(int err)
+{
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return;
+	if (!accept_failing)
+		logmsg("accept: %s: new devices wait (retried every %d ms)", strerror(err),
+		       ACCEPT_PAUSE_MS);
+	accept_failing = 1;
+	accept_paused_until = mono_ms() + ACCEPT_PAUSE_MS;
+}
+
 static void accept_devs(void)
 {
-	for (;;) {
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
 		struct sockaddr_in sa;
 		socklen_t sl = sizeof(sa);
 		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		char ip[INET_ADDRSTRLEN];
+		struct dev *d;
 
-		if (fd < 0)
+		if (fd < 0) {
+			accept_failed(errno);
 			return;
+		}
+		if (accept_failing) {
+			logmsg("accept: accepting devices again");
+			accept_failing = 0;
+		}
 		if (ndevs >= cf.max_devices) {
 			send_line(fd, "ERROR too many devices\n");
 			close(fd);
 			continue;
 		}
-		memset(&devs[ndevs], 0, sizeof(devs[ndevs]));
-		devs[ndevs].fd = fd;
+		d = &devs[ndevs++];
+		memset(d, 0, sizeof(*d));
+		d->fd = fd;
 		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
-		snprintf(devs[ndevs].peer, sizeof(devs[ndevs].peer), "%s:%u", ip, ntohs(sa.sin_port));
-		devs[ndevs].hello_deadline = mono_ms() + cf.hello_timeout * 1000;
-		ndevs++;
+		snprintf(d->peer, sizeof(d->peer), "%s:%u", ip, ntohs(sa.sin_port));
+		d->deadline = mono_ms() + cf.hello_timeout * 1000;
 	}
+}
+
+static void spares_release(void)
+{
+	for (int i = 0; i < SPARE_FDS; i++) {
+		if (spare[i] >= 0)
+			close(spare[i]);
+		spare[i] = -1;
+	}
+}
+
+static void spares_take(void)
+{
+	for (int i = 0; i < SPARE_FDS; i++)
+		if (spare[i] < 0)
+			spare[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Serve the pending control clients. Out of fds, the spares make room for
+ * one request at a time, so status and block work under a flood. */
+static void serve_ctl(int cfd)
+{
+	for (;;) {
+		int fd = ctl_accept(cfd, 1000);
+
+		if (fd == -EMFILE || fd == -ENFILE) {
+			spares_release();
+			fd = ctl_accept(cfd, 1000);
+		}
+		if (fd >= 0)
+			handle_ctl(fd);
+		spares_take();
+		if (fd < 0 && fd != -EPERM)
+			return;
+	}
+}
+
+/* Make room for max_devices connections below RLIMIT_NOFILE. */
+static int fit_fd_limit(void)
+{
+	rlim_t want = (rlim_t)cf.max_devices + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return -errno;
+	}
+	if (rl.rlim_cur >= want)
+		return 0;
+	if (rl.rlim_cur <= FD_RESERVE)
+		return -EMFILE;
+	logmsg("max_devices lowered to %llu (open-file limit %llu)",
+	       (unsigned long long)(rl.rlim_cur - FD_RESERVE), (unsigned long long)rl.rlim_cur);
+	cf.max_devices = (long long)(rl.rlim_cur - FD_RESERVE);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -367,6 +487,7 @@ int main(int argc, char **argv)
 	cf.port = 7804;
 	cf.max_devices = 1024;
 	cf.hello_timeout = 10;
+	cf.idle_timeout = 300;
 	r = kv_parse_file(cpath, 65536, conf_cb, NULL, &line);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "devgate: load %s: line %d: %s\n", cpath, line, space_strerror(r));
@@ -383,6 +504,11 @@ int main(int argc, char **argv)
 	}
 	if (port)
 		cf.port = port;
+	if ((r = fit_fd_limit()) < 0) {
+		fprintf(stderr, "devgate: open-file limit for %lld devices: %s\n", cf.max_devices,
+			space_strerror(r));
+		goto out;
+	}
 	devs = calloc((size_t)cf.max_devices, sizeof(*devs));
 	p = calloc((size_t)cf.max_devices + 3, sizeof(*p));
 	if (!devs || !p || !cf.sock || !cf.state_dir || !cf.listen)
@@ -405,6 +531,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	spares_take();
 	logmsg("device port %lld %s", cf.port, blocked ? "blocked (persisted state)" : "open");
 	while (!stop) {
 		int n = 0, base;
@@ -412,7 +539,10 @@ int main(int argc, char **argv)
 
 		p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
 		p[n++] = (struct pollfd){ cfd, POLLIN, 0 };
-		p[n++] = (struct pollfd){ lfd, POLLIN, 0 }; /* -1 when blocked: ignored */
+		if (accept_paused_until && now >= accept_paused_until)
+			accept_paused_until = 0;
+		/* -1 (ignored) when blocked or paused */
+		p[n++] = (struct pollfd){ accept_paused_until ? -1 : lfd, POLLIN, 0 };
 		base = n;
 		for (int i = 0; i < ndevs; i++)
 			p[n++] = (struct pollfd){ devs[i].fd, POLLIN, 0 };
@@ -424,19 +554,9 @@ int main(int argc, char **argv)
 		for (int i = n - base - 1; i >= 0; i--)
 			if (p[base + i].revents & (POLLIN | POLLHUP | POLLERR))
 				dev_input(i);
-		now = mono_ms();
-		for (int i = ndevs - 1; i >= 0; i--)
-			if (devs[i].hello_deadline && now > devs[i].hello_deadline)
-				drop_dev(i, "no hello");
-		if (p[1].revents & POLLIN) {
-			int fd;
-			while ((fd = ctl_accept(cfd, 1000)) != -EAGAIN) {
-				if (fd >= 0)
-					handle_ctl(fd);
-				else if (fd != -EPERM)
-					break;
-			}
-		}
+		expire_devs(mono_ms());
+		if (p[1].revents & POLLIN)
+			serve_ctl(cfd);
 		if (lfd >= 0 && (p[2].revents & POLLIN))
 			accept_devs();
 	}
@@ -453,6 +573,7 @@ out:
 	}
 	if (sfd >= 0)
 		close(sfd);
+	spares_release();
 	free(p);
 	free(devs);
 	free(cf.listen);

@@ -1,6 +1,14 @@
 # pkg/devgate: the device communication gate (TCP 7804), blocked and
 # unblocked through mgmtd and spacectl; started by the watchdog.
 PROGRAMS += devgate
-devgate_SRCS = pkg/devgate/main.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+devgate_SRCS = pkg/devgate/main.c pkg/devgate/proto.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
 devgate_LIBS := $(CRYPTO_LIBS)
 devgate_INSTALL_DIR := /usr/sbin
+
+UNIT_TESTS += test_devgate
+test_devgate_SRCS := tests/unit/test_devgate.c pkg/devgate/proto.c
+$(ASAN)/tests/unit/test_devgate.o: BASE_CFLAGS += -Ipkg
+
+# Connection floods, fd exhaustion, hello and idle timeouts.
+TOOL_TESTS += tests/tool/devgate.sh
+
