@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* session.c - session table and lockout table. */
+/* session.c - session table. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,83 +115,4 @@ int sess_remove(struct sess_table *t, const char *token)
 		return -ENOENT;
 	drop(t, s);
 	return 0;
-}
-
-int lockout_init(struct lockout *l, size_t max, int max_fails, long window, long lock_secs)
-{
-	memset(l, 0, sizeof(*l));
-	l->v = calloc(max ? max : 1, sizeof(*l->v));
-	if (!l->v)
-		return -ENOMEM;
-	l->max = max ? max : 1;
-	l->max_fails = max_fails;
-	l->window = window;
-	l->lock_secs = lock_secs;
-	return 0;
-}
-
-void lockout_free(struct lockout *l)
-{
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static struct lock_entry *lk_find(struct lockout *l, const char *user)
-{
-	for (size_t i = 0; i < l->count; i++)
-		if (!strcmp(l->v[i].user, user))
-			return &l->v[i];
-	return NULL;
-}
-
-long lockout_check(struct lockout *l, const char *user, time_t now)
-{
-	struct lock_entry *e = lk_find(l, user);
-
-	if (!e || e->locked_until <= now)
-		return 0;
-	return (long)(e->locked_until - now);
-}
-
-int lockout_fail(struct lockout *l, const char *user, time_t now)
-{
-	struct lock_entry *e = lk_find(l, user);
-
-	if (!e) {
-		if (l->count < l->max) {
-			e = &l->v[l->count++];
-		} else {
-			/* Full: reuse the least recently touched entry that is not locked. */
-			for (size_t i = 0; i < l->count; i++)
-				if (l->v[i].locked_until <= now && (!e || l->v[i].touched < e->touched))
-					e = &l->v[i];
-			if (!e)
-				return 0;
-		}
-		memset(e, 0, sizeof(*e));
-		snprintf(e->user, sizeof(e->user), "%s", user);
-	}
-	e->touched = now;
-	if (e->locked_until && e->locked_until <= now) {
-		e->fails = 0;
-		e->locked_until = 0;
-	}
-	if (!e->fails || now - e->first_fail > l->window) {
-		e->fails = 0;
-		e->first_fail = now;
-	}
-	e->fails++;
-	if (e->fails >= l->max_fails && e->locked_until <= now) {
-		e->locked_until = now + l->lock_secs;
-		return 1;
-	}
-	return 0;
-}
-
-void lockout_success(struct lockout *l, const char *user)
-{
-	struct lock_entry *e = lk_find(l, user);
-
-	if (e)
-		*e = l->v[--l->count];
 }

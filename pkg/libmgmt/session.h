@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* session.h - login sessions and failed-login lockout for mgmtd.
+/* session.h - login sessions for mgmtd (failed logins: pkg/mgmtd/throttle.h).
  *
  * A session is named by a random 128-bit token (32 lowercase hex chars,
  * OpenSSL RAND_bytes). Every lookup enforces both the idle timeout (since
@@ -47,26 +47,5 @@ const struct session *sess_lookup(struct sess_table *t, const char *token, time_
 int sess_remove(struct sess_table *t, const char *token);
 /* Drop every expired session; returns how many. */
 size_t sess_expire(struct sess_table *t, time_t now);
-
-struct lock_entry {
-	char user[SESS_USER_MAX];
-	int fails;
-	time_t first_fail, locked_until, touched;
-};
-
-struct lockout {
-	struct lock_entry *v;
-	size_t max, count;
-	int max_fails;          /* failures within window that lock */
-	long window, lock_secs;
-};
-
-int lockout_init(struct lockout *l, size_t max, int max_fails, long window, long lock_secs);
-void lockout_free(struct lockout *l);
-/* Seconds the user stays locked (> 0), 0 when not locked. */
-long lockout_check(struct lockout *l, const char *user, time_t now);
-/* Record a failed login; returns 1 if this failure locked the account. */
-int lockout_fail(struct lockout *l, const char *user, time_t now);
-void lockout_success(struct lockout *l, const char *user);
 
 #endif

@@ -21,6 +21,9 @@
 #include "util.h"
 
 #define CTL_TIMEOUT_MS 5000
+/* First delay after lockout_failures failed logins from one address (s);
+ * it doubles with each further failure up to lockout_time. */
+#define THROTTLE_BASE 5
 
 int api_init(struct api *a, const struct mgmtd_conf *c, time_t now)
 {
@@ -33,7 +36,8 @@ int api_init(struct api *a, const struct mgmtd_conf *c, time_t now)
 	r = sess_init(&a->sess, (size_t)c->max_sessions, c->idle_timeout, c->session_lifetime);
 	if (r < 0)
 		return r;
-	r = lockout_init(&a->lock, 4096, (int)c->lockout_failures, c->lockout_window, c->lockout_time);
+	r = throttle_init(&a->thr, (size_t)c->lockout_sources, (unsigned)c->lockout_failures,
+			  THROTTLE_BASE, c->lockout_time, c->lockout_window);
 	if (r < 0)
 		sess_free(&a->sess);
 	return r;
@@ -43,7 +47,7 @@ void api_free(struct api *a)
 {
 	buf_free(&a->sys_cache);
 	sess_free(&a->sess);
-	lockout_free(&a->lock);
+	throttle_free(&a->thr);
 }
 
 void api_resp_init(struct api_resp *r)
@@ -96,9 +100,9 @@ void api_user_label(char *dst, size_t dsz, const char *user)
 static void login(struct api *a, const char *body, size_t len, const char *peer, time_t now,
 		  struct api_resp *r)
 {
-	char *user = NULL, *pass = NULL, token[SESS_TOKEN_LEN + 1];
+	char *user = NULL, *pass = NULL, token[SESS_TOKEN_LEN + 1], src[THROTTLE_SRC_MAX];
 	enum role role;
-	long locked;
+	long wait;
 	int rc;
 	struct jw w;
 
@@ -108,17 +112,23 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 		goto out;
 	}
 	api_user_label(r->user, sizeof(r->user), user);
-	if ((locked = lockout_check(&a->lock, user, now)) > 0) {
-		space_log("login %s from %s: refused, account locked for %ld s", r->user, peer, locked);
-		r->retry_after = (int)locked;
-		api_error(r, 403, "account locked");
+	throttle_source(peer, src);
+	if ((wait = throttle_check(&a->thr, src, now)) > 0) {
+		/* refused before the password is looked at: no guess is made */
+		space_log("login %s from %s: refused: too many failed logins from %s, %ld s left", r->user,
+			  peer, src, wait);
+		r->retry_after = (int)wait;
+		api_error(r, 429, "too many failed logins from this address; retry later");
 		goto out;
 	}
 	rc = auth_login(a->c, user, pass, &role);
 	if (rc == -EACCES) {
-		int now_locked = lockout_fail(&a->lock, user, now);
-		space_log("login %s from %s: failed: wrong user name or password%s", r->user, peer,
-			  now_locked ? "; account now locked" : "");
+		long delay = throttle_fail(&a->thr, src, now);
+		if (delay)
+			space_log("login %s from %s: failed: wrong user name or password; logins from %s wait %ld s",
+				  r->user, peer, src, delay);
+		else
+			space_log("login %s from %s: failed: wrong user name or password", r->user, peer);
 		api_error(r, 401, "wrong user name or password");
 		goto out;
 	}
@@ -132,7 +142,6 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 		api_error(r, 500, "authentication unavailable");
 		goto out;
 	}
-	lockout_success(&a->lock, user);
 	rc = sess_create(&a->sess, user, role, now, token);
 	if (rc < 0) {
 		space_log("login %s from %s: refused: %s", r->user, peer,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* api.h - the /api/v1 REST endpoints of mgmtd, independent of transport:
  * a parsed request in, a status, JSON body and headers out. Owns the
- * session, lockout and job tables. Security events (failed logins,
+ * session, login-throttle (throttle.h) and job tables. Security events (failed logins,
  * lockouts, role denials) go to space_log(), which mgmtd points at its
  * error log. */
 #ifndef MGMTD_API_H
@@ -13,6 +13,7 @@
 #include "libmgmt/buf.h"
 #include "libmgmt/http.h"
 #include "libmgmt/session.h"
+#include "throttle.h"
 
 #define API_JOBS 64
 #define API_USER_LABEL 128
@@ -29,7 +30,7 @@ struct job {
 struct api {
 	const struct mgmtd_conf *c;     /* not owned */
 	struct sess_table sess;
-	struct lockout lock;
+	struct throttle thr;    /* failed logins, per source address */
 	struct job jobs[API_JOBS];
 	int next_job;
 	time_t started;

@@ -32,7 +32,8 @@ static const struct nkey nkeys[] = {
 	N(idle_timeout, 1, 86400 * 7, 1),     N(session_lifetime, 1, 86400 * 30, 1),
 	N(max_sessions, 1, 100000, 0),        N(lockout_failures, 1, 1000, 0),
 	N(lockout_time, 1, 86400, 1),         N(lockout_window, 1, 86400, 1),
-	N(max_clients, 1, 60000, 0),          N(max_header, 512, 1 << 20, 0),
+	N(lockout_sources, 1, 1000000, 0),    N(max_clients, 1, 60000, 0),
+	N(max_header, 512, 1 << 20, 0),
 	N(max_body, 0, 16 << 20, 0),          N(request_timeout, 1, 3600, 1),
 	N(keepalive_timeout, 1, 3600, 1),     N(log_keep, 1, 100, 0),
 	{ "log_max", offsetof(struct mgmtd_conf, log_max), 1024, 1LL << 40, 0, 1 },
@@ -72,6 +73,7 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 	c->lockout_failures = 5;
 	c->lockout_time = 900;
 	c->lockout_window = 900;
+	c->lockout_sources = 4096;
 	c->max_clients = 1024;
 	c->max_header = 8192;
 	c->max_body = 16384;

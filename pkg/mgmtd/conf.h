@@ -17,9 +17,11 @@ struct mgmtd_conf {
 	long idle_timeout;      /* s, default 900 */
 	long session_lifetime;  /* s, default 28800 */
 	long max_sessions;
-	long lockout_failures;  /* default 5 */
-	long lockout_time;      /* s, default 900 */
-	long lockout_window;    /* s, failures counted within, default 900 */
+	/* failed logins slow down their source address (throttle.h) */
+	long lockout_failures;  /* failures before the first delay, default 5 */
+	long lockout_time;      /* s, longest delay, default 900 */
+	long lockout_window;    /* s, a source without failures for this long is forgotten, default 900 */
+	long lockout_sources;   /* addresses remembered at once, default 4096 */
 	long max_clients;
 	long max_header, max_body;
 	long request_timeout;   /* s: whole request incl. handshake */

@@ -1,6 +1,6 @@
 # pkg/mgmtd: the management API daemon (HTTPS, JSON REST under /api/v1).
 PROGRAMS += mgmtd
-MGMTD_LIB_SRCS := pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/tls.c
+MGMTD_LIB_SRCS := pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/throttle.c pkg/mgmtd/tls.c
 mgmtd_SRCS = pkg/mgmtd/main.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
 mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 mgmtd_INSTALL_DIR := /usr/sbin

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_libmgmt.c - unit tests for pkg/libmgmt: HTTP parser, JSON writer
- * and reader, session and lockout tables, KEY=VALUE parser, argv
+ * and reader, session table, KEY=VALUE parser, argv
  * splitter, hot-patch inventory, housekeeping. */
 #include <errno.h>
 #include <fcntl.h>
@@ -201,24 +201,6 @@ static void test_session(void)
 	ok(sess_lookup(&t, c, 1130) == NULL, "absolute lifetime ends an active session");
 	is_int(t.count, 0, "count back to zero");
 	sess_free(&t);
-
-	struct lockout l;
-	lockout_init(&l, 2, 3, 60, 300);
-	is_int(lockout_fail(&l, "admin", 100), 0, "1st failure");
-	is_int(lockout_fail(&l, "admin", 101), 0, "2nd failure");
-	is_int(lockout_check(&l, "admin", 101), 0, "not yet locked");
-	is_int(lockout_fail(&l, "admin", 102), 1, "3rd failure locks");
-	is_int(lockout_check(&l, "admin", 103), 299, "locked for the rest of 5 minutes");
-	is_int(lockout_check(&l, "other", 103), 0, "other users unaffected");
-	is_int(lockout_check(&l, "admin", 402), 0, "lock expires");
-	is_int(lockout_fail(&l, "admin", 403), 0, "counter restarts after the lock");
-	lockout_success(&l, "admin");
-	is_int(lockout_fail(&l, "x", 500), 0, "failures spread over the window");
-	is_int(lockout_fail(&l, "x", 600), 0, "old failure outside the window forgotten");
-	lockout_fail(&l, "y", 600);
-	lockout_fail(&l, "z", 601);
-	is_int(l.count, 2, "lockout table bounded");
-	lockout_free(&l);
 }
 
 struct kvc {

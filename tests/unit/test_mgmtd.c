@@ -29,9 +29,9 @@ static void put(const char *name, const char *text)
 	write_file_atomic(p, text, strlen(text), 0644);
 }
 
-/* Send one request; returns the status and leaves the body in *r. */
-static int req(const char *method, const char *path, const char *hdrs, const char *body, time_t now,
-	       struct api_resp *r)
+/* Send one request from peer; returns the status and leaves the body in *r. */
+static int req_from(const char *peer, const char *method, const char *path, const char *hdrs,
+		    const char *body, time_t now, struct api_resp *r)
 {
 	static char raw[4096];
 	struct http_limits lim = { 4096, 4096 };
@@ -45,9 +45,17 @@ static int req(const char *method, const char *path, const char *hdrs, const cha
 		return -1;
 	api_resp_free(r);
 	api_resp_init(r);
-	api_handle(&api, &q, raw + h, (size_t)q.content_length, "test", now, r);
+	api_handle(&api, &q, raw + h, (size_t)q.content_length, peer, now, r);
 	return r->status;
 }
+
+static int req(const char *method, const char *path, const char *hdrs, const char *body, time_t now,
+	       struct api_resp *r)
+{
+	return req_from("test", method, path, hdrs, body, now, r);
+}
+
+#define LOGIN(u, p) "{\"username\":\"" u "\",\"password\":\"" p "\"}"
 
 /* The last line the daemon logged (space_log), for the log-escaping tests. */
 static char last_log[4096];
@@ -103,6 +111,96 @@ static int token_of(struct api_resp *r, char *tok)
 	memcpy(tok, p + 9, 32);
 	tok[32] = 0;
 	return 0;
+}
+
+/* Log in as admin from peer and log out again; 1 when both worked. */
+static int admin_in_out(const char *peer, time_t now, struct api_resp *r)
+{
+	char tok[33], hdr[80];
+
+	if (req_from(peer, "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), now, r) != 200 ||
+	    token_of(r, tok) < 0)
+		return 0;
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	return req_from(peer, "POST", "/api/v1/logout", hdr, NULL, now, r) == 200;
+}
+
+/* Issue 12 #1: wrong logins under made-up names (4096 names failing twice
+ * each filled the old per-name table, after which nothing was counted) do
+ * not open the way to guessing admin's password from that address. */
+static void test_made_up_names(void)
+{
+	struct api_resp r;
+	char body[128];
+	int checked = 0;
+
+	api_resp_init(&r);
+	for (int i = 0; i < 8192; i++) {
+		snprintf(body, sizeof(body), "{\"username\":\"u%d\",\"password\":\"x\"}", i / 2);
+		checked += req_from("192.0.2.7", "POST", "/api/v1/login", NULL, body, 10000, &r) == 401;
+	}
+	ok(checked <= 2, "8192 wrong logins under 4096 names: %d reached a password check", checked);
+	for (int i = 0; i < 3; i++)
+		req_from("192.0.2.7", "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 10001, &r);
+	is_int(req_from("192.0.2.7", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 10002, &r), 429,
+	       "then even admin's right password from there is refused");
+	ok(r.retry_after > 0, "with Retry-After (%d)", r.retry_after);
+	ok(admin_in_out("192.0.2.8", 10002, &r), "admin from another address logs in");
+	api_resp_free(&r);
+}
+
+/* Issue 12 #2, both sides: a wrong admin password every 5 s for 10 minutes
+ * (it kept admin locked) never keeps the admin out from elsewhere, and the
+ * guessing address gets exponentially few password checks. */
+static void test_guessing_no_dos(void)
+{
+	struct api_resp r;
+	int checked = 0, admin_ok = 1, st;
+
+	api_resp_init(&r);
+	for (time_t t = 20000; t <= 20600; t += 5) {
+		st = req_from("198.51.100.9", "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), t, &r);
+		checked += st == 401;
+		ok(st == 401 || st == 429, "guess at %ld: %d", (long)(t - 20000), st);
+		if ((t - 20000) % 60 == 30)
+			admin_ok &= admin_in_out("203.0.113.5", t, &r);
+	}
+	ok(admin_ok, "admin logged in from its own address every minute throughout");
+	ok(checked <= 9, "121 guesses in 10 minutes, %d checked (delays 5, 10, 20 ... s)", checked);
+	is_int(req_from("198.51.100.9", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 20601, &r),
+	       429, "the right password from the guessing address waits out its delay");
+	/* IPv6: one host owns a /64 and can pick any address in it */
+	req_from("2001:db8:1:2::1", "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 30000, &r);
+	req_from("2001:db8:1:2::2", "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 30000, &r);
+	is_int(req_from("2001:db8:1:2::3", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 30000, &r),
+	       429, "IPv6: counted per /64");
+	ok(admin_in_out("2001:db8:1:3::1", 30000, &r), "the next /64 is not affected");
+	api_resp_free(&r);
+}
+
+/* The throttle table is bounded; filled with addresses still being
+ * counted, further addresses share one entry, so no failure goes
+ * uncounted. */
+static void test_throttle_full(struct mgmtd_conf *c)
+{
+	struct api_resp r;
+	char peer[32];
+
+	c->lockout_sources = 4;
+	api_init(&api, c, 1000);
+	api_resp_init(&r);
+	for (int i = 1; i <= 6; i++) {
+		snprintf(peer, sizeof(peer), "10.0.0.%d", i);
+		req_from(peer, "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 1000, &r);
+		req_from(peer, "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 1000, &r);
+	}
+	is_int(api.thr.count, 4, "throttle table bounded (lockout_sources = 4)");
+	is_int(req_from("10.0.0.9", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 1001, &r), 429,
+	       "full: new addresses share the overflow entry, which counted the failures");
+	ok(admin_in_out("10.0.0.9", 1000 + c->lockout_time + c->lockout_window + 1, &r),
+	   "entries expire after lockout_window");
+	api_resp_free(&r);
+	api_free(&api);
 }
 
 int main(void)
@@ -233,16 +331,19 @@ int main(void)
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3061, &r),
 	       200, "idle sessions reclaimed");
 
-	/* lockout: 2 failures lock for 5 minutes */
+	/* throttle: after 2 failures from an address it waits 5 s */
 	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4000, &r);
 	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4001, &r);
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4002, &r),
-	       403, "locked");
-	is_int(r.retry_after, 299, "Retry-After");
-	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4301, &r),
-	       200, "unlocked after 5 minutes");
+	       429, "throttled");
+	is_int(r.retry_after, 4, "Retry-After");
+	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4006, &r),
+	       200, "let in after the delay");
 	api_resp_free(&r);
+	test_made_up_names();
+	test_guessing_no_dos();
 	api_free(&api);
+	test_throttle_full(&c);
 
 	api_init(&api, &c, 1000);
 	test_log_names();

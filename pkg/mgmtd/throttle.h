@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* throttle.h - failed logins slow down the address they come from.
+ *
+ * Why per source and not per account (issue 12 #1, #2): a lock on the
+ * account lets anyone keep the real admin out with one wrong password every
+ * few minutes, and a table keyed by the names an attacker types can be
+ * filled with made-up names until failures are no longer counted. Keyed by
+ * the source address (IPv6 by its /64, which one host usually owns), the
+ * names typed do not matter, an attacker's guesses get exponentially slower,
+ * and the admin logs in at once from any other address.
+ *
+ * A source has free_fails failures without delay; failure k >= free_fails
+ * then refuses every login from it for base * 2^(k - free_fails) seconds,
+ * at most max_delay, without checking the password. A source with no
+ * failure for forget seconds (and no delay left) starts afresh. A success
+ * clears nothing: logging in to one's own account between guesses must not
+ * buy more guesses at another.
+ *
+ * The table is bounded (max entries). A source that finds it full of
+ * entries still in use is counted in one shared overflow entry, so failures
+ * are never dropped: an attack from more than max addresses at once slows
+ * every new address down, not just one, which is the price of a bounded
+ * table and shows in the log.
+ */
+#ifndef MGMTD_THROTTLE_H
+#define MGMTD_THROTTLE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define THROTTLE_SRC_MAX 56 /* INET6_ADDRSTRLEN + "/64" */
+
+struct throttle_entry {
+	char src[THROTTLE_SRC_MAX];
+	unsigned fails;
+	time_t last_fail, until;
+};
+
+struct throttle {
+	struct throttle_entry *v;
+	size_t max, count;
+	struct throttle_entry overflow;
+	unsigned free_fails;
+	long base, max_delay, forget; /* seconds */
+};
+
+int throttle_init(struct throttle *t, size_t max, unsigned free_fails, long base, long max_delay,
+		  long forget);
+void throttle_free(struct throttle *t);
+
+/* The key of a peer address: itself, or its /64 for IPv6 (not for an
+ * IPv4-mapped one). out has THROTTLE_SRC_MAX bytes. */
+void throttle_source(const char *peer, char *out);
+
+/* Seconds logins from src must still wait (> 0), or 0. */
+long throttle_check(struct throttle *t, const char *src, time_t now);
+
+/* Count a failed login from src; returns the delay it now imposes (0:
+ * none yet). */
+long throttle_fail(struct throttle *t, const char *src, time_t now);
+
+#endif
