@@ -54,6 +54,16 @@ size_t sess_expire(struct sess_table *t, time_t now)
 	return n;
 }
 
+size_t sess_count(const struct sess_table *t, const char *user, time_t now)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->max; i++)
+		if (t->v[i].used && !expired(t, &t->v[i], now) && (!user || !strcmp(t->v[i].user, user)))
+			n++;
+	return n;
+}
+
 int sess_create(struct sess_table *t, const char *user, enum role role, time_t now,
 		char token_out[SESS_TOKEN_LEN + 1])
 {

@@ -45,6 +45,8 @@ int sess_create(struct sess_table *t, const char *user, enum role role, time_t n
 const struct session *sess_lookup(struct sess_table *t, const char *token, time_t now);
 /* End a session; returns 0 or -ENOENT. */
 int sess_remove(struct sess_table *t, const char *token);
+/* Live sessions of user (all sessions when user is NULL). */
+size_t sess_count(const struct sess_table *t, const char *user, time_t now);
 /* Drop every expired session; returns how many. */
 size_t sess_expire(struct sess_table *t, time_t now);
 

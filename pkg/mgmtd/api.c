@@ -97,10 +97,30 @@ void api_user_label(char *dst, size_t dsz, const char *user)
 	snprintf(dst + strlen(dst), tail, "[%zu-bytes-sha256:%.16s]", n, hex);
 }
 
+/* Why user may not open one more session (issue 12 #3), or NULL: one user
+ * never holds more than max_sessions_per_user, and the last admin_sessions
+ * slots (at most half the table) are kept for admins, so a read-only
+ * account cannot fill the table. *status: the answer's status. */
+static const char *no_session_room(struct api *a, const char *user, enum role role, time_t now,
+				   int *status)
+{
+	const struct mgmtd_conf *c = a->c;
+	long keep = c->admin_sessions < c->max_sessions / 2 ? c->admin_sessions : c->max_sessions / 2;
+
+	*status = 429;
+	if ((long)sess_count(&a->sess, user, now) >= c->max_sessions_per_user)
+		return "too many sessions for this user; log out of one";
+	*status = 503;
+	if (role != ROLE_ADMIN && (long)sess_count(&a->sess, NULL, now) >= c->max_sessions - keep)
+		return "too many sessions";
+	return NULL;
+}
+
 static void login(struct api *a, const char *body, size_t len, const char *peer, time_t now,
 		  struct api_resp *r)
 {
 	char *user = NULL, *pass = NULL, token[SESS_TOKEN_LEN + 1], src[THROTTLE_SRC_MAX];
+	const char *why;
 	enum role role;
 	long wait;
 	int rc;
@@ -140,6 +160,11 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 	if (rc < 0) {
 		space_log("login %s from %s: error: %s", r->user, peer, space_strerror(rc));
 		api_error(r, 500, "authentication unavailable");
+		goto out;
+	}
+	if ((why = no_session_room(a, user, role, now, &rc))) {
+		space_log("login %s from %s: refused: %s", r->user, peer, why);
+		api_error(r, rc, why);
 		goto out;
 	}
 	rc = sess_create(&a->sess, user, role, now, token);

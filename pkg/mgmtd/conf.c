@@ -33,7 +33,8 @@ static const struct nkey nkeys[] = {
 	N(max_sessions, 1, 100000, 0),        N(lockout_failures, 1, 1000, 0),
 	N(lockout_time, 1, 86400, 1),         N(lockout_window, 1, 86400, 1),
 	N(lockout_sources, 1, 1000000, 0),    N(max_clients, 1, 60000, 0),
-	N(max_header, 512, 1 << 20, 0),
+	N(max_header, 512, 1 << 20, 0),      N(max_sessions_per_user, 1, 100000, 0),
+	N(admin_sessions, 0, 100000, 0),
 	N(max_body, 0, 16 << 20, 0),          N(request_timeout, 1, 3600, 1),
 	N(keepalive_timeout, 1, 3600, 1),     N(log_keep, 1, 100, 0),
 	{ "log_max", offsetof(struct mgmtd_conf, log_max), 1024, 1LL << 40, 0, 1 },
@@ -70,6 +71,8 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 	c->idle_timeout = 900;
 	c->session_lifetime = 8 * 3600;
 	c->max_sessions = 256;
+	c->max_sessions_per_user = 8;
+	c->admin_sessions = 8;
 	c->lockout_failures = 5;
 	c->lockout_time = 900;
 	c->lockout_window = 900;

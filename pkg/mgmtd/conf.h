@@ -17,6 +17,8 @@ struct mgmtd_conf {
 	long idle_timeout;      /* s, default 900 */
 	long session_lifetime;  /* s, default 28800 */
 	long max_sessions;
+	long max_sessions_per_user;  /* default 8 */
+	long admin_sessions;    /* kept for admin logins, at most max_sessions / 2, default 8 */
 	/* failed logins slow down their source address (throttle.h) */
 	long lockout_failures;  /* failures before the first delay, default 5 */
 	long lockout_time;      /* s, longest delay, default 900 */

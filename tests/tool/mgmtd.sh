@@ -131,6 +131,9 @@ check "locked shadow entry never logs in" test "$(code POST login -d '{"username
 RO=$(login operator opsecret)
 check "read-only user reads" test "$(code GET devices/communication -H "Authorization: Bearer $RO")" = 200
 check "read-only user cannot block: 403" test "$(code POST devices/communication -H "Authorization: Bearer $RO" -d '{"action":"block"}')" = 403
+for i in $(seq 1 10); do st=$(code POST login -d '{"username":"operator","password":"opsecret"}'); done
+check "one user's sessions capped (max_sessions_per_user 8): 429" test "$st" = 429
+check "admin still logs in" test "$(code POST login -d '{"username":"admin","password":"secret"}')" = 200
 check "role denial logged" grep -q "devices/communication by operator from 127.0.0.1: denied" "$T/log/mgmtd/error.log"
 
 # --- throttle: after 3 failures an address waits 4 s (lockout_time), even

@@ -203,6 +203,28 @@ static void test_throttle_full(struct mgmtd_conf *c)
 	api_free(&api);
 }
 
+/* Issue 12 #3: a read-only user logging in a few hundred times filled the
+ * session table, and admin's login got 503. */
+static void test_session_hog(struct mgmtd_conf *c)
+{
+	struct api_resp r;
+	int ok200 = 0;
+	long saved = c->max_sessions;
+
+	c->max_sessions = 20;
+	api_init(&api, c, 1000);
+	api_resp_init(&r);
+	for (int i = 0; i < 300; i++)
+		ok200 += req("POST", "/api/v1/login", NULL, LOGIN("ro", "secret"), 5000, &r) == 200;
+	ok(ok200 >= 1 && ok200 <= 8, "300 logins by one read-only user: %d sessions", ok200);
+	is_int(r.status, 429, "then refused: per-user cap");
+	ok(strstr(r.body.p, "too many sessions for this user") != NULL, "%s", r.body.p);
+	ok(admin_in_out("192.0.2.1", 5001, &r), "admin still logs in");
+	api_resp_free(&r);
+	api_free(&api);
+	c->max_sessions = saved;
+}
+
 int main(void)
 {
 	struct mgmtd_conf c;
@@ -344,6 +366,7 @@ int main(void)
 	test_guessing_no_dos();
 	api_free(&api);
 	test_throttle_full(&c);
+	test_session_hog(&c);
 
 	api_init(&api, &c, 1000);
 	test_log_names();
