@@ -557,9 +557,27 @@ static int write_commit(int tfd, int flags)
 	return pkg_write_at(tfd, "commit", buf, (size_t)n);
 }
 
-int pkg_install(struct pkg_db *db, const char *file, int flags,
+/* Device nodes (/dev/mem, /dev/sda) are raw access to the machine: the
+ * permission comes from the installer's list of names, never from the
+ * package's own metadata, which whoever built it wrote. */
+static int check_devices(const struct pkg_meta *m, const struct pkg_install_opts *o,
+			 struct pkg_err *err)
+{
+	for (size_t i = 0; i < o->n_allow_devices; i++)
+		if (strcmp(o->allow_devices[i], m->name) == 0)
+			return 0;
+	for (size_t i = 0; i < m->n_entries; i++)
+		if (m->entries[i].type == PKG_CHR || m->entries[i].type == PKG_BLK)
+			return pkg_fail(err, -SPACE_E_FORMAT,
+					"%s: device node in package %s, which this install does not "
+					"allow (--allow-devices)", m->entries[i].path, m->name);
+	return 0;
+}
+
+int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
 		struct pkg_install_result *res, struct pkg_err *err)
 {
+	int flags = o->flags;
 	struct prep p = { .db = db, .flags = flags, .res = res, .created_fd = -1, .bufsz = 1 << 17 };
 	struct archive *a = NULL;
 	struct archive_entry *ae;
@@ -590,7 +608,9 @@ int pkg_install(struct pkg_db *db, const char *file, int flags,
 		if (res)
 			res->upgraded = true;
 	}
-	r = check_conflicts(db, &m, err);
+	r = check_devices(&m, o, err);
+	if (r == 0)
+		r = check_conflicts(db, &m, err);
 	if (r < 0)
 		goto out;
 	p.buf = malloc(p.bufsz);

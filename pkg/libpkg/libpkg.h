@@ -160,7 +160,16 @@ struct pkg_install_result {
 	bool upgraded;
 };
 
-int pkg_install(struct pkg_db *db, const char *file, int flags,
+/* What the installer (not the package) decides. */
+struct pkg_install_opts {
+	int flags;                        /* PKG_NO_CHOWN */
+	/* Names of the packages that may carry device nodes; any other
+	 * package with one is refused, whatever its metadata claims. */
+	const char *const *allow_devices;
+	size_t n_allow_devices;
+};
+
+int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
 		struct pkg_install_result *res, struct pkg_err *err);
 /* Remove an installed package; for a skipped (unreadable) record, only
  * the record is removed (its files are unknown) and 1 is returned. */

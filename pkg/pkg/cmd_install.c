@@ -7,22 +7,34 @@
 
 #include "cmd.h"
 
+#define MAX_ALLOW 16
+
 int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 {
 	static const struct option lo[] = {
 		{ "no-chown", no_argument, NULL, 'C' },
+		{ "allow-devices", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *allow[MAX_ALLOW];
+	struct pkg_install_opts io = { .allow_devices = allow };
 	struct pkg_err err = { "" };
 	struct pkg_db db;
-	int c, r, flags = 0, rc = EXIT_OK;
+	int c, r, rc = EXIT_OK;
 
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (c != 'C')
+		if (c == 'C') {
+			io.flags |= PKG_NO_CHOWN;
+		} else if (c == 'D' && pkg_token_ok(optarg) && io.n_allow_devices < MAX_ALLOW) {
+			allow[io.n_allow_devices++] = optarg;
+		} else if (c == 'D') {
+			return pkg_usage("install", "--allow-devices: a package name, at most %d times",
+					 MAX_ALLOW);
+		} else {
 			return pkg_usage("install", "unknown option %s", argv[optind - 1]);
-		flags |= PKG_NO_CHOWN;
+		}
 	}
 	if (optind >= argc)
 		return pkg_usage("install", "expected FILE.pkg...");
@@ -33,7 +45,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 		struct pkg_install_result res;
 
 		err.msg[0] = '\0';
-		r = pkg_install(&db, argv[i], flags, &res, &err);
+		r = pkg_install(&db, argv[i], &io, &res, &err);
 		if (r < 0) {
 			rc = pkg_error("install", argv[i], r, err.msg);
 			pkg_db_discard_new(&db);

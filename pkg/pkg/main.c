@@ -17,8 +17,9 @@ static const struct command {
 	{ "build", "build --name N --version V [--release R] [--arch A] [--summary S] "
 		   "[--depends a,b] [--config PATH]... [--attrs FILE] [--base-files] STAGING OUT.pkg",
 	  "package a staging tree (owners 0:0 unless --attrs says otherwise)", cmd_build },
-	{ "install", "install [--no-chown] FILE.pkg...",
-	  "install or upgrade packages (--no-chown: no chown, no device nodes)", cmd_install },
+	{ "install", "install [--no-chown] [--allow-devices NAME]... FILE.pkg...",
+	  "install or upgrade packages (--no-chown: no chown, no device nodes; "
+	  "--allow-devices: package NAME may carry device nodes)", cmd_install },
 	{ "remove", "remove NAME...", "remove installed packages", cmd_remove },
 	{ "list", "list [--json]", "installed packages: NAME VERSION-RELEASE", cmd_list },
 	{ "info", "info NAME|FILE.pkg", "package metadata", cmd_info },
@@ -109,7 +110,7 @@ int pkg_usage(const char *verb, const char *fmt, ...)
  * options come before it. */
 static const char *const value_opts[] = { "--root", "--name", "--version", "--release",
 					  "--arch", "--summary", "--depends", "--config",
-					  "--attrs", NULL };
+					  "--attrs", "--allow-devices", NULL };
 
 static bool takes_value(const char *arg)
 {

@@ -141,6 +141,21 @@ mkdir -p dev/dev; printf 'dev/dev/null c 0666 0 0 1 3\n' >devattrs
 expect_rc 3 "device without --base-files refused at build" "$PKG" build --name d --version 1 --attrs devattrs dev d.pkg
 check "device refusal message" one_line_error "build d.pkg: dev/dev/null: device file"
 check "refused build left no output" test ! -e d.pkg
+# Issue 12, defect 12: device nodes need the installer's permission by
+# name (--allow-devices); the package's own base-files flag is not enough.
+printf 'dev d 0755 0 0\ndev/mem c 0640 0 15 1 1\n' >memattrs
+mkdir -p memst
+expect_rc 0 "build a package that claims base-files, with dev/mem" "$PKG" build --name evil --version 1 --base-files --attrs memattrs memst evil.pkg
+expect_rc 0 "build base-files with dev/mem" "$PKG" build --name base-files --version 1 --base-files --attrs memattrs memst bfdev.pkg
+mkdir droot
+expect_rc 3 "device nodes refused without --allow-devices" "$PKG" --root droot install --no-chown bfdev.pkg
+check "  one line naming the node and the option" one_line_error "install bfdev.pkg: dev/mem: device node in package base-files, which this install does not allow (--allow-devices)"
+check "  nothing written" test -z "$(ls -A droot)"
+expect_rc 3 "a package claiming base-files refused when only base-files is allowed" "$PKG" --root droot install --no-chown --allow-devices base-files evil.pkg
+expect_rc 0 "base-files installed with --allow-devices base-files" "$PKG" --root droot install --no-chown --allow-devices base-files bfdev.pkg
+expect_rc 0 "  attrs" "$PKG" --root droot attrs
+check "  attrs lists the node" grep -qx 'c 0640 0 15 1 1 dev/mem' out
+expect_rc 2 "--allow-devices without a package name" "$PKG" --root droot install --allow-devices '../x' bfdev.pkg
 printf 'usr/bin/nothere f 0755 0 0\n' >badattrs
 expect_rc 3 "attrs cannot add a file" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
 check "attrs add message" one_line_error "build x.pkg: badattrs: line 1: usr/bin/nothere: not in the staging tree"

@@ -200,17 +200,29 @@ static void write_pkg(const char *file, const char *meta, const struct mem *mm, 
 	archive_entry_free(ae);
 }
 
-static int install_one(const char *root, const char *file, int flags, struct pkg_install_result *res,
-		       struct pkg_err *err)
+/* Install with the device-node permission for the package named allow
+ * (NULL: for none). */
+static int install_allowing(const char *root, const char *file, int flags, const char *allow,
+			    struct pkg_install_result *res, struct pkg_err *err)
 {
+	struct pkg_install_opts o = { .flags = flags, .allow_devices = &allow,
+				      .n_allow_devices = allow ? 1 : 0 };
 	struct pkg_db db;
 	int r = pkg_db_open(root, true, &db, err);
 
 	if (r < 0)
 		return r;
-	r = pkg_install(&db, file, flags, res, err);
+	r = pkg_install(&db, file, &o, res, err);
+	if (r < 0)
+		pkg_db_discard_new(&db); /* as the tool does */
 	pkg_db_close(&db);
 	return r;
+}
+
+static int install_one(const char *root, const char *file, int flags, struct pkg_install_result *res,
+		       struct pkg_err *err)
+{
+	return install_allowing(root, file, flags, NULL, res, err);
 }
 
 static int flags_for_user(void)
@@ -609,6 +621,15 @@ static void test_refusals(void)
 		free(meta);
 	}
 	{
+		/* Issue 12, defect 12: claiming base-files in the metadata
+		 * is not the permission. */
+		static const struct mem mm[] = { { 'c', "dev/mem", NULL } };
+		meta = meta_of("evil", "1", true, mm, 1);
+		refused(root, "device node in a package that claims base-files", meta, mm, 1,
+			-SPACE_E_FORMAT, "dev/mem: device node in package evil, which this install does not allow");
+		free(meta);
+	}
+	{
 		static const struct mem mm[] = { { 'f', "usr/bin/owned", "mine\n" } };
 		meta = meta_of("evil", "1", false, mm, 1);
 		refused(root, "conflict with another package's file", meta, mm, 1, -SPACE_E_FORMAT,
@@ -864,7 +885,18 @@ static void test_devices(void)
 	ok(build(s, file, "base-files", "1", attrs, false) == -SPACE_E_FORMAT,
 	   "device nodes need --base-files at build");
 	is_int(build(s, file, "base-files", "1", attrs, true), 0, "build base-files with device nodes");
-	is_int(install_one(root, file, PKG_NO_CHOWN, NULL, &err), 0, "install --no-chown (%s)", err.msg);
+	{
+		char *before = snapshot(root), *after;
+
+		is_int(install_allowing(root, file, PKG_NO_CHOWN, "other", NULL, &err), -SPACE_E_FORMAT,
+		       "base-files refused unless the install allows it devices (%s)", err.msg);
+		after = snapshot(root);
+		ok(before && after && strcmp(before, after) == 0, "  nothing written");
+		free(before);
+		free(after);
+	}
+	is_int(install_allowing(root, file, PKG_NO_CHOWN, "base-files", NULL, &err), 0,
+	       "install --no-chown --allow-devices base-files (%s)", err.msg);
 	snprintf(path, sizeof(path), "%s/dev/console", root);
 	ok(lstat(path, &st) < 0, "  no device node created");
 	ok(pkg_db_open(root, false, &db, &err) == 0 && db.n_pkgs == 1 &&
@@ -879,7 +911,8 @@ static void test_devices(void)
 		char root2[128];
 		snprintf(root2, sizeof(root2), "%s/r5", T);
 		mkdir(root2, 0755);
-		is_int(install_one(root2, file, 0, NULL, &err), 0, "install as root (%s)", err.msg);
+		is_int(install_allowing(root2, file, 0, "base-files", NULL, &err), 0, "install as root (%s)",
+		       err.msg);
 		snprintf(path, sizeof(path), "%s/dev/console", root2);
 		ok(lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 &&
 		   minor(st.st_rdev) == 1 && st.st_gid == 5 && (st.st_mode & 07777) == 0600,
