@@ -520,6 +520,16 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 			    !(oe->type == PKG_SYMLINK && e->type == PKG_DIR))
 				return pkg_fail(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
 						e->path, o->name);
+			/* A shared directory has one mode and owner on disk:
+			 * different ones would make the last install win and
+			 * verify blame the other package. */
+			if (oe && oe->type == PKG_DIR && e->type == PKG_DIR &&
+			    (oe->mode != e->mode || oe->uid != e->uid || oe->gid != e->gid))
+				return pkg_fail(err, -SPACE_E_FORMAT,
+						"%s: directory %04o %u:%u, package %s has it %04o %u:%u",
+						e->path, (unsigned)e->mode, (unsigned)e->uid,
+						(unsigned)e->gid, o->name, (unsigned)oe->mode,
+						(unsigned)oe->uid, (unsigned)oe->gid);
 		}
 	}
 	return 0;

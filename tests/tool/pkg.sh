@@ -195,6 +195,24 @@ expect_rc 0 "verify accepts bin/ through the symlink" "$PKG" --root root verify 
 expect_rc 0 "remove ab" "$PKG" --root root remove ab
 check "usr/bin/ls removed, symlink kept" test ! -e root/usr/bin/ls -a -L root/bin
 
+# Issue 12, defect 13: two packages with one directory: same mode and
+# owner, or the second is refused (before, the last one won silently and
+# verify blamed the first).
+mkdir -p sh1/opt/shared sh2/opt/shared sh3/opt/shared
+printf '1\n' >sh1/opt/shared/one; printf '2\n' >sh2/opt/shared/two; printf '3\n' >sh3/opt/shared/three
+chmod 0755 sh1/opt/shared sh2/opt/shared sh3/opt/shared
+printf 'opt/shared d 0700 0 0\n' >shattrs
+expect_rc 0 "build sh1" "$PKG" build --name sh1 --version 1 sh1 sh1.pkg
+expect_rc 0 "build sh2 (opt/shared 0700)" "$PKG" build --name sh2 --version 1 --attrs shattrs sh2 sh2.pkg
+expect_rc 0 "build sh3 (opt/shared 0755, as sh1)" "$PKG" build --name sh3 --version 1 sh3 sh3.pkg
+expect_rc 0 "install sh1" "$PKG" --root root install --no-chown sh1.pkg
+expect_rc 3 "a shared directory with another mode is refused" "$PKG" --root root install --no-chown sh2.pkg
+check "  one line naming both" one_line_error "install sh2.pkg: opt/shared: directory 0700 0:0, package sh1 has it 0755 0:0"
+check "  the directory keeps its mode" test "$(stat -c %a root/opt/shared)" = 755
+expect_rc 0 "the same directory with the same mode is shared" "$PKG" --root root install --no-chown sh3.pkg
+expect_rc 0 "  verify blames nobody" "$PKG" --root root verify --no-owner sh1 sh3
+expect_rc 0 "  remove sh1 sh3" "$PKG" --root root remove sh1 sh3
+
 # A second pkg process while the database is locked.
 flock root/var/lib/pkg/lock sleep 3 &
 sleep 0.5

@@ -621,6 +621,21 @@ static void test_refusals(void)
 		free(meta);
 	}
 	{
+		/* Issue 12, defect 13: a shared directory with another mode
+		 * or owner than the package that has it already. */
+		static const struct mem mm[] = { { 'd', "etc", NULL }, { 'f', "etc/mine", "mine\n" } };
+		char *m2, *d;
+
+		meta = meta_of("evil", "1", false, mm, 2);
+		m2 = strdup(meta);
+		d = strstr(m2, "dir etc 0755 0 0");
+		memcpy(d, "dir etc 0700 0 5", 16);
+		refused(root, "a shared directory with another mode and owner", m2, mm, 2, -SPACE_E_FORMAT,
+			"etc: directory 0700 0:5, package base has it 0755 0:0");
+		free(m2);
+		free(meta);
+	}
+	{
 		/* Issue 12, defect 12: claiming base-files in the metadata
 		 * is not the permission. */
 		static const struct mem mm[] = { { 'c', "dev/mem", NULL } };
