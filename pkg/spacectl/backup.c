@@ -3,11 +3,16 @@
  * gzip'd pax archive of appliance trees plus a MANIFEST.sha256 member
  * ("<sha256>  <path>" per regular file), written under a temporary name
  * (mode 0600: a backup holds /etc/shadow), fsync'd and renamed into place.
+ * On any failure the temporary file is removed. Writes to the target go
+ * through our own callback so that its errno (ENOSPC, EFBIG, EIO) reaches
+ * the message: libarchive's own fd writer reports every one of them as
+ * "Write error".
  */
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "fdio.h"
 #include "libmgmt/buf.h"
 #include "libmgmt/json.h"
 #include "spacectl.h"
@@ -27,8 +33,37 @@ struct arc {
 	struct buf manifest;
 	size_t rootlen;
 	int files;
+	int fd;            /* the target (temporary name) */
+	const char *final; /* its final name, for messages */
+	int werr;          /* negative errno of the failed write to fd */
 	char err[300];
 };
+
+static la_ssize_t out_write(struct archive *a, void *ctx, const void *data, size_t n)
+{
+	struct arc *x = ctx;
+	int r = fd_write_full(x->fd, data, n);
+
+	if (r < 0) {
+		x->werr = r;
+		archive_set_error(a, -r, "%s", space_strerror(r));
+		return -1;
+	}
+	return (la_ssize_t)n;
+}
+
+/* A libarchive call on the output failed while handling obj: when writing
+ * the target was the cause, name the archive and return that errno, else
+ * keep libarchive's message. */
+static int arc_fail(struct arc *x, const char *obj)
+{
+	if (x->werr) {
+		snprintf(x->err, sizeof(x->err), "%s", x->final);
+		return x->werr;
+	}
+	snprintf(x->err, sizeof(x->err), "%s: %s", obj, archive_error_string(x->a));
+	return -EIO;
+}
 
 /* Copy one regular file into the archive while hashing it. */
 static int add_data(struct arc *x, const char *src, const char *rel)
@@ -47,8 +82,7 @@ static int add_data(struct arc *x, const char *src, const char *rel)
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		if (archive_write_data(x->a, buf, (size_t)n) != n) {
-			snprintf(x->err, sizeof(x->err), "%s", archive_error_string(x->a));
-			r = -EIO;
+			r = arc_fail(x, src);
 			goto out;
 		}
 	}
@@ -116,8 +150,7 @@ static int add_tree(struct arc *x, const char *abs)
 			rel++;
 		archive_entry_set_pathname(e, rel);
 		if (archive_write_header(x->a, e) != ARCHIVE_OK) {
-			snprintf(x->err, sizeof(x->err), "%s: %s", src, archive_error_string(x->a));
-			r = -EIO;
+			r = arc_fail(x, src);
 			goto out;
 		}
 		if (type == AE_IFREG && archive_entry_size(e) >= 0) {
@@ -150,12 +183,30 @@ static int add_manifest(struct arc *x)
 	archive_entry_set_mtime(e, time(NULL), 0);
 	if (archive_write_header(x->a, e) != ARCHIVE_OK ||
 	    (x->manifest.len && archive_write_data(x->a, x->manifest.p, x->manifest.len) !=
-					(la_ssize_t)x->manifest.len)) {
-		snprintf(x->err, sizeof(x->err), "manifest: %s", archive_error_string(x->a));
-		r = -EIO;
-	}
+					(la_ssize_t)x->manifest.len))
+		r = arc_fail(x, "manifest");
 	archive_entry_free(e);
 	return r;
+}
+
+/* A gzip'd pax archive written to x->fd by out_write, set up as libarchive's
+ * archive_write_open_fd() would for a regular file: the file itself is
+ * never archived, the last block is not padded. */
+static int arc_open(struct arc *x)
+{
+	struct stat st;
+
+	if (fstat(x->fd, &st) < 0)
+		return -errno;
+	x->a = archive_write_new();
+	if (!x->a || archive_write_add_filter_gzip(x->a) != ARCHIVE_OK ||
+	    archive_write_set_format_pax_restricted(x->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(x->a, 1) != ARCHIVE_OK)
+		return -ENOMEM;
+	archive_write_set_skip_file(x->a, st.st_dev, st.st_ino);
+	if (archive_write_open2(x->a, x, NULL, out_write, NULL, NULL) != ARCHIVE_OK)
+		return arc_fail(x, x->final);
+	return 0;
 }
 
 /* Write DIR/<prefix>-<timestamp>.tar.gz from the trees (relative to the
@@ -178,6 +229,9 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 		rc = fail(what, -ENOMEM);
 		goto out;
 	}
+	/* Over a file-size limit, write() must fail with EFBIG (reported, the
+	 * temporary file removed) instead of SIGXFSZ killing us half-way. */
+	signal(SIGXFSZ, SIG_IGN);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		char w[400];
@@ -187,13 +241,10 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	}
 	buf_init(&x.manifest);
 	x.rootlen = strlen(o->root);
-	x.a = archive_write_new();
-	if (!x.a || archive_write_add_filter_gzip(x.a) != ARCHIVE_OK ||
-	    archive_write_set_format_pax_restricted(x.a) != ARCHIVE_OK ||
-	    archive_write_open_fd(x.a, fd) != ARCHIVE_OK) {
-		rc = fail(what, -ENOMEM);
-		goto out_unlink;
-	}
+	x.fd = fd;
+	x.final = final;
+	if ((r = arc_open(&x)) < 0)
+		goto out_err;
 	for (int i = 0; trees[i]; i++) {
 		char *abs = rpath(o, trees[i]);
 		r = abs ? add_tree(&x, abs) : -ENOMEM;
@@ -204,12 +255,12 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	if ((r = add_manifest(&x)) < 0)
 		goto out_err;
 	if (archive_write_close(x.a) != ARCHIVE_OK) {
-		snprintf(x.err, sizeof(x.err), "%s", archive_error_string(x.a));
-		r = -EIO;
+		r = arc_fail(&x, final);
 		goto out_err;
 	}
 	if (fsync(fd) < 0 || rename(tmp, final) < 0) {
 		r = -errno;
+		snprintf(x.err, sizeof(x.err), "%s", final);
 		goto out_err;
 	}
 	fsync_parent(final);
@@ -236,7 +287,6 @@ out_err: {
 		snprintf(w, sizeof(w), "%s%s%s", what, x.err[0] ? ": " : "", x.err);
 		rc = fail(w, r);
 	}
-out_unlink:
 	unlink(tmp);
 out_free:
 	if (x.a)

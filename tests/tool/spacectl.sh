@@ -88,6 +88,46 @@ check "support-bundle" sh -c "'$BIN/spacectl' --root '$T' support-bundle --to '$
 S=$(ls "$T"/tmp/space-support-*.tar.gz 2>/dev/null | head -1)
 check "bundle has hot-patch and upgrade logs" sh -c "tar tzf '$S' | grep -qx 'var/log/hotpatch/Space-21.3R1-Hotpatch-v2.log' && tar tzf '$S' | grep -qx 'var/log/upgrade.log' && tar tzf '$S' | grep -qx 'etc/space-release'"
 
+# A target that fills up (issue 12 #19): the real errno on one line naming
+# the archive, exit 111, nothing left behind. 300 KB of random data cannot
+# fit in a 64 KiB tmpfs (ENOSPC), mounted in a private mount namespace (as
+# root, else in a user namespace); nor under a 64 KiB file-size limit
+# (EFBIG, which must not kill spacectl with SIGXFSZ and leave the temp file).
+head -c 300000 /dev/urandom > "$T/etc/random.bin"
+head -c 300000 /dev/urandom > "$T/var/log/random.log"
+mkdir -p "$T/full" "$T/fsize"
+# on_full VERB...: spacectl on a fresh 64 KiB tmpfs at $T/full; the exit code,
+# stderr and what is left there go to $T/full.{rc,err,left}.
+on_full() {
+	local ns
+	for ns in -m -rm; do
+		unshare $ns true 2>/dev/null || continue
+		unshare $ns sh -c 'T=$1; shift; mount -t tmpfs -o size=64k spacectl-full "$T/full" || exit 1
+			"$@" 2>"$T/full.err"; echo $? >"$T/full.rc"; ls -A "$T/full" >"$T/full.left"' \
+			sh "$T" "$BIN/spacectl" --root "$T" "$@"
+		return
+	done
+	return 1
+}
+if on_full backup create --to "$T/full"; then
+	check "full target: backup create exits 111" test "$(cat "$T/full.rc")" = 111
+	check "... saying 'No space left on device' about the archive" \
+		grep -qx "spacectl: backup create: $T/full/space-backup-[0-9]*T[0-9]*Z.tar.gz: No space left on device" "$T/full.err"
+	check "... on one line" test "$(wc -l < "$T/full.err")" = 1
+	check "... and leaves no partial archive" test ! -s "$T/full.left"
+	on_full support-bundle --to "$T/full"
+	check "full target: support-bundle exits 111 with ENOSPC" sh -c "test \"\$(cat '$T/full.rc')\" = 111 && grep -qx 'spacectl: support-bundle: $T/full/space-support-[0-9]*T[0-9]*Z.tar.gz: No space left on device' '$T/full.err'"
+	check "... and leaves no partial archive" test ! -s "$T/full.left"
+else
+	echo "# skipped the ENOSPC case: no mount namespace (unshare -m / -rm) here; EFBIG below still runs"
+fi
+(ulimit -f 64; exec "$BIN/spacectl" --root "$T" backup create --force --to "$T/fsize") 2>"$T/fsize.err"
+check "file-size limit: exit 111, not killed by SIGXFSZ" test $? = 111
+check "... saying 'File too large' about the archive" \
+	grep -qx "spacectl: backup create: $T/fsize/space-backup-[0-9]*T[0-9]*Z.tar.gz: File too large" "$T/fsize.err"
+check "... and leaves no partial archive" test -z "$(ls -A "$T/fsize")"
+rm -f "$T/etc/random.bin" "$T/var/log/random.log"
+
 # logs purge
 cat > "$T/etc/housekeeping.conf" <<EOF
 log_dir = /var/log
@@ -104,7 +144,6 @@ check "logs purge" test "$(sc logs purge)" = "rotated 1 log(s), purged 1 old log
 check "big log rotated" test -s "$T/var/log/big.log.1"
 check "old rotated log gone" test ! -e "$T/var/log/old.log.4"
 check "live logs kept" test -e "$T/var/log/upgrade.log"
-
 # exit codes
 check "usage: exit 100" test "$(rc_of sc show nothing)" = 100
 check "--to on a command without it: exit 100" test "$(rc_of sc show version --to /tmp)" = 100
