@@ -455,6 +455,12 @@ static int guard_dir(const char *dir, int is_log, long long budget, int high_pct
 				r = unlink_beneath(dir, l.v[i].rel);
 			if (r == 0) {
 				rep->guard_deleted++;
+				if (!is_log)
+					rep->guard_tmp++;
+				else if (l.v[i].rotated)
+					rep->guard_logs++;
+				else
+					rep->guard_truncated++;
 				rep->freed += l.v[i].size;
 				sum -= l.v[i].size;
 				space_log("housekeeping: guard %s %s/%s",

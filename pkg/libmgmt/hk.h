@@ -28,7 +28,10 @@ struct hk_report {
 	int rotated;               /* logs rotated */
 	int purged_logs;           /* rotated logs deleted by age */
 	int purged_tmp;            /* stale tmp files deleted */
-	int guard_deleted;         /* files deleted or truncated by the guard */
+	int guard_deleted;         /* files deleted or truncated by the guard, */
+	int guard_logs;            /* of which: rotated logs deleted for size, */
+	int guard_truncated;       /* live logs truncated for size, */
+	int guard_tmp;             /* tmp files deleted for size */
 	int warnings;              /* guard conditions that remain after purging */
 	long long freed;           /* bytes */
 };

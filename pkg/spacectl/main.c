@@ -367,14 +367,24 @@ static int logs_purge(const struct opts *o)
 		jw_kint(&w, "rotated", rep.rotated);
 		jw_kint(&w, "purged_logs", rep.purged_logs);
 		jw_kint(&w, "purged_tmp", rep.purged_tmp);
+		jw_kint(&w, "purged_logs_for_size", rep.guard_logs);
+		jw_kint(&w, "truncated_logs_for_size", rep.guard_truncated);
+		jw_kint(&w, "purged_tmp_for_size", rep.guard_tmp);
 		jw_kint(&w, "guard_deleted", rep.guard_deleted);
 		jw_kint(&w, "freed_bytes", rep.freed);
 		jw_kint(&w, "warnings", rep.warnings);
 		jw_obj_end(&w);
 		print_json(&b);
 	} else {
-		printf("rotated %d log(s), purged %d old log(s) and %d stale temporary file(s), freed %lld bytes\n",
-		       rep.rotated, rep.purged_logs + rep.guard_deleted, rep.purged_tmp, rep.freed);
+		/* by age and for size apart: the guard deletes young logs too */
+		printf("rotated %d log(s), purged %d old log(s) and %d stale temporary file(s)", rep.rotated,
+		       rep.purged_logs, rep.purged_tmp);
+		if (rep.guard_logs || rep.guard_tmp)
+			printf(", purged %d log(s) and %d temporary file(s) for size", rep.guard_logs,
+			       rep.guard_tmp);
+		if (rep.guard_truncated)
+			printf(", truncated %d live log(s) for size", rep.guard_truncated);
+		printf(", freed %lld bytes\n", rep.freed);
 		if (rep.warnings)
 			printf("warning: a log or temporary directory is still over its limit\n");
 	}

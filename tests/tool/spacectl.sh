@@ -144,6 +144,22 @@ check "logs purge" test "$(sc logs purge)" = "rotated 1 log(s), purged 1 old log
 check "big log rotated" test -s "$T/var/log/big.log.1"
 check "old rotated log gone" test ! -e "$T/var/log/old.log.4"
 check "live logs kept" test -e "$T/var/log/upgrade.log"
+# The size guard (issue 12 #20): a young rotated log deleted to meet log_max
+# is reported as purged for size, not as an old log.
+cat > "$T/etc/housekeeping.conf" <<EOF
+log_dir = /var/log
+rotate_size = 1000000
+purge_age = 30d
+log_max = 20000
+EOF
+rm -f "$T"/var/log/*.log.*
+head -c 30000 /dev/zero > "$T/var/log/app.log.1"
+check "logs purge: a log deleted for log_max is reported as purged for size" \
+	test "$(sc logs purge)" = "rotated 0 log(s), purged 0 old log(s) and 0 stale temporary file(s), purged 1 log(s) and 0 temporary file(s) for size, freed 30000 bytes"
+check "... and it is gone" test ! -e "$T/var/log/app.log.1"
+head -c 30000 /dev/zero > "$T/var/log/app.log.1"
+check "logs purge --json counts it apart from the purge by age" sh -c "'$BIN/spacectl' --root '$T' --json logs purge | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"purged_logs\"]==0 and d[\"purged_logs_for_size\"]==1 and d[\"purged_tmp_for_size\"]==0, d'"
+
 # exit codes
 check "usage: exit 100" test "$(rc_of sc show nothing)" = 100
 check "--to on a command without it: exit 100" test "$(rc_of sc show version --to /tmp)" = 100

@@ -395,6 +395,8 @@ static void test_release_hk(void)
 	memset(&rep, 0, sizeof(rep));
 	is_int(hk_guard(&pol, now, &rep), 0, "guard");
 	ok(rep.guard_deleted >= 2, "guard deleted the oldest rotated logs (%d)", rep.guard_deleted);
+	ok(rep.guard_logs == rep.guard_deleted && !rep.purged_logs && !rep.guard_tmp && !rep.guard_truncated,
+	   "counted as logs deleted for size, not by age (issue 12 #20)");
 	snprintf(p, sizeof(p), "%s/fill.log.4", logd);
 	ok(!exists(p), "oldest went first");
 	snprintf(p, sizeof(p), "%s/fill.log.1", logd);
@@ -407,11 +409,14 @@ static void test_release_hk(void)
 	{
 		struct stat st;
 		ok(lstat(p, &st) == 0 && st.st_size == 0, "live log truncated as a last resort");
+		ok(rep.guard_truncated >= 1 && rep.guard_deleted == rep.guard_logs + rep.guard_truncated,
+		   "truncations counted apart (%d)", rep.guard_truncated);
 	}
 	pol.tmp_max = 1;
 	memset(&rep, 0, sizeof(rep));
 	hk_guard(&pol, now, &rep);
 	is_int(rep.warnings, 1, "warns when files in use keep tmp over its budget");
+	is_int(rep.guard_tmp, rep.guard_deleted, "tmp files deleted for size counted as such");
 	snprintf(p, sizeof(p), "%s/fresh", tmpd);
 	ok(exists(p), "a file written in the last minute is not deleted by the guard");
 
