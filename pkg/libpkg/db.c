@@ -238,7 +238,7 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 		size_t end = level_len(i);
 		int next;
 
-		snprintf(name, sizeof(name), "%.*s", (int)(end - start), PKG_DB_DIR + start);
+		snprintf(name, sizeof(name), "%.*s", (int)(end - start), &PKG_DB_DIR[start]);
 		start = (unsigned)end + 1;
 		next = open_dir_at(fd, name, create, &made);
 
