@@ -12,3 +12,12 @@ $(ASAN)/tests/unit/test_devgate.o: BASE_CFLAGS += -Ipkg
 # Connection floods, fd exhaustion, hello and idle timeouts.
 TOOL_TESTS += tests/tool/devgate.sh
 
+# `make fuzz` runs the device line protocol parser (proto.c) from the kept
+# seeds in pkg/devgate/fuzz/corpus (recipes: pkg/libmgmt/module.mk).
+.PHONY: fuzz fuzz-devgate_proto
+fuzz: fuzz-devgate_proto
+$(O)/fuzz/fuzz_devgate_proto: pkg/devgate/fuzz/fuzz_devgate_proto.c pkg/devgate/proto.c \
+		| $(O)/stamp/test-deps
+	$(mgmt_fuzz_build)
+fuzz-devgate_proto: $(O)/fuzz/fuzz_devgate_proto
+	$(call mgmt_fuzz_run,devgate_proto,pkg/devgate/fuzz/corpus,4096)
