@@ -51,6 +51,8 @@
 	"      111 cannot start (configuration, certificate, listen).\n"
 
 enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN };
+/* what epoll watches for a connection */
+enum cwant { W_READ, W_WRITE, W_NONE };
 
 struct conn {
 	int fd;
@@ -59,7 +61,10 @@ struct conn {
 	struct buf in, out;
 	size_t out_off, req_len;
 	long long deadline, req_start_us;
-	int keep, want_write, status;
+	int keep, status;
+	enum cwant want;
+	struct conn *rprev, *rnext; /* on the ready list: a pipelined request waits */
+	int ready;
 	char peer[INET6_ADDRSTRLEN + 8];
 	char method[16], path[128], user[API_USER_LABEL];
 };
@@ -77,6 +82,11 @@ static int epfd = -1;
 static struct conn **conns; /* by fd */
 static int max_fd, nconns;
 static struct logfile access_log, error_log;
+/* Connections with a complete pipelined request buffered, in arrival
+ * order. Each gets one request per turn of the event loop, so one client
+ * that pipelines thousands of requests (a password hash each for logins)
+ * cannot hold every other client up (issue 12 #5). */
+static struct conn *ready_head, *ready_tail;
 
 /* ------------------------------------------------------------ logs */
 
@@ -155,8 +165,39 @@ static void error_hook(const char *msg)
 
 /* ------------------------------------------------------------ connections */
 
+static void ready_remove(struct conn *c)
+{
+	if (!c->ready)
+		return;
+	if (c->rprev)
+		c->rprev->rnext = c->rnext;
+	else
+		ready_head = c->rnext;
+	if (c->rnext)
+		c->rnext->rprev = c->rprev;
+	else
+		ready_tail = c->rprev;
+	c->rprev = c->rnext = NULL;
+	c->ready = 0;
+}
+
+static void ready_push(struct conn *c)
+{
+	if (c->ready)
+		return;
+	c->rprev = ready_tail;
+	c->rnext = NULL;
+	if (ready_tail)
+		ready_tail->rnext = c;
+	else
+		ready_head = c;
+	ready_tail = c;
+	c->ready = 1;
+}
+
 static void conn_close(struct conn *c)
 {
+	ready_remove(c);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conns[c->fd] = NULL;
 	close(c->fd);
@@ -167,13 +208,14 @@ static void conn_close(struct conn *c)
 	nconns--;
 }
 
-static void set_events(struct conn *c, int want_write)
+static void set_events(struct conn *c, enum cwant want)
 {
-	struct epoll_event ev = { .events = want_write ? EPOLLOUT : EPOLLIN, .data.ptr = c };
+	struct epoll_event ev = { .events = want == W_WRITE ? EPOLLOUT : want == W_READ ? EPOLLIN : 0,
+				  .data.ptr = c };
 
-	if (want_write != c->want_write) {
+	if (want != c->want) {
 		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-		c->want_write = want_write;
+		c->want = want;
 	}
 }
 
@@ -260,11 +302,11 @@ static int ssl_want(struct conn *c, int ret)
 	int e = SSL_get_error(c->ssl, ret);
 
 	if (e == SSL_ERROR_WANT_READ) {
-		set_events(c, 0);
+		set_events(c, W_READ);
 		return 0;
 	}
 	if (e == SSL_ERROR_WANT_WRITE) {
-		set_events(c, 1);
+		set_events(c, W_WRITE);
 		return 0;
 	}
 	if (e == SSL_ERROR_SSL && c->st == C_HANDSHAKE) {
@@ -286,7 +328,7 @@ static int idle_wait(struct conn *c)
 {
 	if (SSL_has_pending(c->ssl))
 		return 0;
-	set_events(c, 0);
+	set_events(c, W_READ);
 	return 1;
 }
 
@@ -350,14 +392,15 @@ static void drive(struct conn *c)
 			c->method[0] = c->path[0] = c->user[0] = '\0';
 			c->st = C_READ;
 			c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
-			set_events(c, 0);
 			if (c->in.len) {
-				try_request(c); /* pipelined */
-				if (c->st == C_WRITE)
-					break;
+				/* pipelined: wait for this connection's next turn, reading
+				 * nothing more meanwhile, so what one client can queue is
+				 * bounded by one buffered request */
+				set_events(c, W_NONE);
+				ready_push(c);
+				return;
 			}
-			if (c->in.len == 0)
-				buf_free(&c->in); /* idle: keep nothing per connection */
+			buf_free(&c->in); /* idle: keep nothing per connection */
 			if (idle_wait(c))
 				return;
 			break;
@@ -365,6 +408,26 @@ static void drive(struct conn *c)
 			conn_close(c);
 			return;
 		}
+	}
+}
+
+/* One turn for every connection that was waiting with a pipelined
+ * request when the turn began (later arrivals wait for the next one). */
+static void ready_run(void)
+{
+	struct conn *last = ready_tail, *c;
+
+	while ((c = ready_head)) {
+		int was_last = c == last;
+
+		ready_remove(c);
+		if (c->st == C_READ) { /* else the sweep answered it meanwhile */
+			try_request(c);
+			if (c->st == C_WRITE || !idle_wait(c))
+				drive(c);
+		}
+		if (was_last)
+			break;
 	}
 }
 
@@ -567,7 +630,8 @@ int main(int argc, char **argv)
 		while (!stop) {
 			struct epoll_event evs[128];
 			long long now = mono_ms();
-			int n = epoll_wait(epfd, evs, 128, (int)(next_sweep > now ? next_sweep - now : 0));
+			int n = epoll_wait(epfd, evs, 128,
+					   ready_head ? 0 : (int)(next_sweep > now ? next_sweep - now : 0));
 
 			if (n < 0 && errno != EINTR)
 				break;
@@ -587,6 +651,7 @@ int main(int argc, char **argv)
 						drive(c);
 				}
 			}
+			ready_run();
 			now = mono_ms();
 			if (now >= next_sweep) {
 				sweep(now);

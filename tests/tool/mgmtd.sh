@@ -206,6 +206,26 @@ wait_for 9 test -s "$T/idle.end"
 check "silent connection closed by the daemon (keepalive_timeout 5 s)" \
 	test -s "$T/idle.end" -a "$(( $(cat "$T/idle.end" 2>/dev/null || echo 0) - idle_t0 ))" -le 7
 AD=$(login admin secret) # the 3 s idle timeout ended the earlier session
+# head-of-line blocking (issue 12 #5): one connection pipelines 6000 logins
+# (a password hash each) in one write; other clients are still answered
+LOAD="python3 $(dirname "$0")/mgmtd-load.py"
+LB='{"username":"operator","password":"opsecret"}'
+for i in $(seq 1 6000); do
+	printf 'POST /api/v1/login HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s' ${#LB} "$LB"
+done > "$T/flood.req"
+printf 'GET /api/v1/nosuch HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >> "$T/flood.req"
+AD=$(login admin secret)
+$LOAD pipeline $PORT "$T/flood.req" > "$T/flood.n" &
+FLOOD=$!
+sleep 1
+t0=$(date +%s%N)
+for i in 1 2 3 4 5; do code GET system -H "Authorization: Bearer $AD"; echo; done > "$T/hol"
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "5 requests answered while one connection pipelines 6000 logins" test "$(grep -c '^200$' "$T/hol")" = 5
+check "... within a generous bound (${dt} ms < 3000)" test "$dt" -lt 3000
+wait "$FLOOD"
+check "the pipelining connection got all 6001 answers, in turn" test "$(cat "$T/flood.n")" = 6001
+AD=$(login admin secret)
 # 50 concurrent clients, each with its own TLS connection
 for i in $(seq 1 50); do
 	curl -sk -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AD" "$URL/system" > "$T/c.$i" &

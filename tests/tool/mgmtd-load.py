@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+# mgmtd-load.py - load clients for tests/tool/mgmtd.sh (no wrk/ab on the
+# build host; curl and s_client cannot hold a thousand connections or write a
+# whole pipeline before reading).
+#   pipeline PORT FILE        send FILE on one TLS connection in one go, then
+#                             read to EOF; print the number of responses
+#   hold PORT N SECONDS       open N TLS connections, print "ready K" (K made
+#                             it), hold them SECONDS, print how many were open
+import resource, select, socket, ssl, sys, time
+
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+
+
+def tls(port, src="127.0.0.1"):
+    return CTX.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(src, 0)))
+
+
+def pipeline(port, path):
+    s = tls(port)
+    s.sendall(open(path, "rb").read())  # all of it before reading anything
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    print(got.count(b"HTTP/1.1 "))
+
+
+def hold(port, n, secs):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
+    conns = []
+    for _ in range(n):
+        try:
+            conns.append(tls(port))
+        except OSError:
+            break
+    print("ready", len(conns), flush=True)
+    time.sleep(secs)
+    alive = 0
+    for s in conns:
+        s.setblocking(False)
+        try:
+            alive += s.recv(1) != b""
+        except ssl.SSLWantReadError:
+            alive += 1
+        except OSError:
+            pass
+    print("open", alive, flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "pipeline":
+        pipeline(int(sys.argv[2]), sys.argv[3])
+    elif sys.argv[1] == "hold":
+        hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
