@@ -65,6 +65,19 @@ CFLAGS   ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  ?=
 
+# ------------------------------------------------------------------- knobs
+# A knob that shapes an output (PRODUCT, VERSION, the password file, the
+# signing keys, the disk sizes, the compiler and its flags) is recorded in a
+# file under $(O)/knobs, rewritten only when its value changes: outputs list
+# the file as a prerequisite, so changing a knob rebuilds what it shapes and
+# nothing else (Kbuild's if_changed, with one file per knob). Files named by
+# a knob are prerequisites too, so their content counts through their time.
+KNOBS := $(O)/knobs
+knob_differs = $(subst $(2),,$(1))$(subst $(1),,$(2))
+# $(call knob,NAME,VALUE) -> $(KNOBS)/NAME, (re)written at parse time when
+# it does not hold VALUE.
+knob = $(if $(call knob_differs,$(file < $(KNOBS)/$(1)),$(2))$(if $(wildcard $(KNOBS)/$(1)),,new),$(shell mkdir -p $(KNOBS))$(file > $(KNOBS)/$(1),$(2)))$(KNOBS)/$(1)
+
 BUILD := $(O)/build
 ASAN  := $(O)/asan
 BIN   := $(O)/bin
@@ -95,13 +108,16 @@ $(O)/tests/unit/$(1): $$(patsubst %.c,$(ASAN)/%.o,$$($(1)_SRCS))
 	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
 endef
 
-# Objects wait for the host build tools (installed or listed on first use).
-$(BUILD)/%.o: %.c | $(O)/stamp/host-deps
+# Objects wait for the host build tools (installed or listed on first use),
+# and are rebuilt when the compiler or its flags change (-Werror aside: it
+# changes no output).
+KNOB_CC := $(call knob,cc,$(CC) $(filter-out -Werror,$(BASE_CFLAGS)) $(CFLAGS) $(LDFLAGS))
+$(BUILD)/%.o: %.c $(KNOB_CC) | $(O)/stamp/host-deps
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(ASAN)/%.o: %.c | $(O)/stamp/host-deps
+$(ASAN)/%.o: %.c $(KNOB_CC) | $(O)/stamp/host-deps
 	$(quiet) CC-ASAN $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -DUNIT_TEST -c -o $@ $<
@@ -148,7 +164,8 @@ help:
 	@echo '  make test-e2e       QEMU boot tests (TCG)'
 	@echo '  make bench          benchmarks (figures as ratios against baselines)'
 	@echo '  make fuzz           libFuzzer runs of the parsers (clang)'
-	@echo '  make test-full      make test, then make fuzz'
+	@echo '  make test-full      make test, check-knobs, then make fuzz'
+	@echo '  make check-knobs    each build knob rebuilds what it shapes, and only that'
 	@echo 'Knobs: PRODUCT VERSION TARGET O= V=1 WERROR=1 ADMIN_PASSWORD_FILE CACHE'
 
 # Generated header dependencies.

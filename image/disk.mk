@@ -13,7 +13,9 @@ images: $(DISK_QCOW2) ova
 disk: $(DISK_RAW)
 qcow2: $(DISK_QCOW2)
 
-$(DISK_RAW): $(TDIR)/rootfs.stamp $(MKIMAGE)
+# The disk sizes are knobs of each target's disk (and variant).
+KNOB_DISK = $(call knob,disk-$(1)$(VSUFFIX),$(DISK_SIZE) $(ROOT_SIZE))
+$(DISK_RAW): $(TDIR)/rootfs.stamp $(MKIMAGE) $(call KNOB_DISK,$(TARGET))
 	$(quiet) DISK $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(MKIMAGE) $(MKIMAGE_V) disk --out $@ --rootfs $(ROOTFS) --attrs $(ROOTFS_ATTRS) \
@@ -28,7 +30,7 @@ $(DISK_QCOW2): $(DISK_RAW)
 # TARGET=esxi (same packages, its own root tree and disk seed).
 ESXI_RAW := $(IMGDIR)/$(PRODUCT)-$(VERSION)-esxi.img
 ifneq ($(TARGET),esxi)
-$(ESXI_RAW): $(ALL_PKGS) $(MKIMAGE) rootfs/rootfs.mk image/disk.mk
+$(ESXI_RAW): $(ALL_PKGS) $(MKIMAGE) rootfs/rootfs.mk image/disk.mk $(call KNOB_DISK,esxi)
 	$(Q)$(MAKE) disk TARGET=esxi
 endif
 $(OVA_OUT): $(ESXI_RAW)

@@ -50,9 +50,13 @@ $(DEB_PKGS): $(PKGDIR)/%.pkg: $(STAMP)/fetch $(PKG) rootfs/deb2pkg.sh
 		$* '$(call deb_version,$*)' $@ $(STAGE)/deb-$*
 	$(Q)rm -rf $(STAGE)/deb-$*
 
-# base-files depends on the password file's content, not just its name.
+# Knobs (see the Makefile): every package records the product and release;
+# base-files also the build id (its release file) and which password file,
+# per variant, whose content counts through the file's time.
+KNOB_RELEASE := $(call knob,release,$(PRODUCT) $(VERSION))
+KNOB_BASE    := $(call knob,base-files$(VSUFFIX),$(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE))
 ADMIN_PW_DEP := $(if $(ADMIN_PASSWORD_FILE),$(ADMIN_PASSWORD_FILE))
-$(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs/skeleton) $(ADMIN_PW_DEP) VERSION
+$(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs/skeleton) $(ADMIN_PW_DEP) $(KNOB_BASE)
 	$(quiet) PKG $@
 	$(Q)mkdir -p $(@D)
 	$(Q)sh rootfs/mkbase.sh $(STAGE)/base-files$(VSUFFIX) $(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE)
@@ -64,7 +68,7 @@ $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs
 
 # $(call prog_pkg,NAME): the package of one appliance program.
 define prog_pkg
-$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null)
+$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null) $(KNOB_RELEASE)
 	$$(quiet) PKG $$@
 	$$(Q)rm -rf $(STAGE)/prog-$(1) && mkdir -p $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin) $$(@D)
 	$$(Q)if [ -d $(call prog_files,$(1)) ]; then cp -a $(call prog_files,$(1))/. $(STAGE)/prog-$(1)/; fi
@@ -102,10 +106,10 @@ DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force
 	--kver $(KVER) --kmoddir rootfs.tmp/lib/modules/$(KVER) --compress=gzip \
 	-m space-boot --include initrd-include / --drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir ../tmp
 
-$(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp
+$(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp $(KNOB_RELEASE)
 	$(quiet) ROOTFS $(ROOTFS)
 	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs$(VSUFFIX) && mkdir -p $(ROOTFS).tmp $(O)/tmp
-	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(ALL_PKGS)
+	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown --allow-devices base-files $(ALL_PKGS)
 	$(quiet) DRACUT initrd.img-$(KVER)
 	$(Q)mkdir -p $(STAGE)/initramfs$(VSUFFIX)/boot
 	$(Q)rm -rf $(TDIR)/initrd-include && install -D -m 0755 rootfs/dracut/90space-boot/init.sh $(TDIR)/initrd-include/init

@@ -86,5 +86,16 @@ FORCE:
 
 BENCHES += tests/bench/build.sh tests/bench/boot.sh
 
-# The wider run: everything in `make test`, then the fuzzers for a while.
-test-full: test fuzz
+# Knobs: each knob that shapes an output rebuilds what it shapes and nothing
+# else, and set back gives the old bytes (tests/image/check-knobs.sh; real
+# rebuilds in a scratch O=, about 2 minutes a knob, hence test-full).
+KNOB_CASES ?= password disk sign cflags version
+.PHONY: check-knobs
+check-knobs:
+	$(Q)rm -rf $(O)/knobs-check
+	$(Q)$(MAKE) -s images O=$(O)/knobs-check CACHE=$(CACHE)
+	$(Q)TOP=$(TOP) bash tests/image/check-knobs.sh $(O)/knobs-check $(KNOB_CASES)
+	$(Q)rm -rf $(O)/knobs-check
+
+# The wider run: everything in `make test`, the knobs, then the fuzzers.
+test-full: test check-knobs fuzz

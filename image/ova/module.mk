@@ -43,7 +43,11 @@ endif
 .PHONY: ova
 ova: $(OVA_OUT)
 
-$(OVA_OUT): $(BIN)/mkova $(BIN)/ova-verify $(ESXI_RAW) $(OVA_HW) image/ova/eula.txt
+# The signing knobs: which key, certificate, chain and root (their content
+# counts through the files' times).
+KNOB_SIGN := $(call knob,sign,$(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
+$(OVA_OUT): $(BIN)/mkova $(BIN)/ova-verify $(ESXI_RAW) $(OVA_HW) image/ova/eula.txt $(KNOB_SIGN) \
+	$(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
 	$(if $(ESXI_RAW),,$(error ova: ESXI_RAW is empty: set it to the esxi raw disk image, e.g. make ova ESXI_RAW=$(O)/esxi/$(PRODUCT)-$(VERSION).raw))
 	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error ova: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
 	$(quiet) OVA $@
