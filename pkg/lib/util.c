@@ -14,6 +14,7 @@
 
 #include "digest_fd.h"
 #include "fdio.h"
+#include "openreg.h"
 #include "outfile.h"
 #include "run_ex.h"
 #include "util.h"
@@ -27,6 +28,8 @@ static const char *const space_errors[] = {
 	[SPACE_E_SIGNATURE - SPACE_E_FIRST] = "signature does not verify",
 	[SPACE_E_UNTRUSTED - SPACE_E_FIRST] = "certificate not trusted",
 	[SPACE_E_CHILD - SPACE_E_FIRST] = "command failed",
+	[SPACE_E_NOT_REG - SPACE_E_FIRST] = "not a regular file",
+	[SPACE_E_NOT_REG_BLK - SPACE_E_FIRST] = "not a regular file or block device",
 };
 
 const char *space_strerror(int err)
@@ -146,9 +149,9 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	size_t off = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(AT_FDCWD, path, O_RDONLY, 0, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out_close;
@@ -207,9 +210,9 @@ int sha256_file_hex(const char *path, char out[65])
 	size_t mdlen = 0;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(AT_FDCWD, path, O_RDONLY, 0, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = space_digest_fd(fd, "SHA256", md, &mdlen);
 	if (r == 0)
 		hex_encode(md, mdlen, out);

@@ -23,6 +23,8 @@ enum {
 	SPACE_E_SIGNATURE,              /* signature does not verify */
 	SPACE_E_UNTRUSTED,              /* certificate chain not trusted */
 	SPACE_E_CHILD,                  /* a command exited non-zero */
+	SPACE_E_NOT_REG,                /* not a regular file (a FIFO, device ...) */
+	SPACE_E_NOT_REG_BLK,            /* neither a regular file nor a block device */
 	SPACE_E_LAST,
 };
 
@@ -54,13 +56,14 @@ int fsync_parent(const char *path);
 int mkdir_p(const char *path, mode_t mode);
 
 /* Read a whole file into a NUL-terminated malloc'd buffer (caller frees).
- * Refuses files larger than max bytes with -EFBIG. */
+ * Refuses files larger than max bytes with -EFBIG, and anything but a
+ * regular file with -SPACE_E_NOT_REG (a FIFO would block). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated, lowercase). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
-/* SHA-256 of a file as lowercase hex (out: 65 bytes). OpenSSL EVP. */
+/* SHA-256 of a regular file as lowercase hex (out: 65 bytes). OpenSSL EVP. */
 int sha256_file_hex(const char *path, char out[65]);
 
 /* asprintf that returns NULL on failure instead of leaving out undefined. */

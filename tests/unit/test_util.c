@@ -4,13 +4,91 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "digest_fd.h"
+#include "openreg.h"
 #include "strescape.h"
 #include "util.h"
 #include "tap.h"
+
+/* open_regular(): every non-regular type is refused at once; a hang (the
+ * bug: open() of a FIFO waits for a writer) is ended by the alarm set in
+ * main, which fails the test. */
+static void test_open_regular(const char *dir)
+{
+	char f[256], fifo[256], sock[100], lnk[256], nf[256], *buf = NULL;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	size_t len;
+	int fd, s;
+
+	snprintf(f, sizeof(f), "%s/reg", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	snprintf(lnk, sizeof(lnk), "%s/lnk", dir);
+	snprintf(nf, sizeof(nf), "%s/new", dir);
+	ok(write_file_atomic(f, "abc", 3, 0600) == 0 && mkfifo(fifo, 0600) == 0 && symlink("reg", lnk) == 0,
+	   "open_regular: a file, a FIFO and a symlink");
+
+	fd = open_regular(AT_FDCWD, f, O_RDONLY, 0, 0);
+	ok(fd >= 0, "a regular file opens (%d)", fd);
+	ok(fd >= 0 && !(fcntl(fd, F_GETFL) & O_NONBLOCK), "  blocking again: O_NONBLOCK cleared");
+	ok(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "  close-on-exec");
+	if (fd >= 0)
+		close(fd);
+	fd = open_regular(AT_FDCWD, f, O_RDONLY | O_NONBLOCK, 0, 0);
+	ok(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK), "  O_NONBLOCK kept when the caller asks for it");
+	if (fd >= 0)
+		close(fd);
+
+	is_int(open_regular(AT_FDCWD, fifo, O_RDONLY, 0, 0), -SPACE_E_NOT_REG, "a FIFO to read: refused, no wait");
+	is_int(open_regular(AT_FDCWD, fifo, O_WRONLY | O_CREAT | O_TRUNC, 0644, OPEN_REG_BLOCK),
+	       -SPACE_E_NOT_REG_BLK, "a FIFO to write, blocks allowed: refused");
+	is_int(open_regular(AT_FDCWD, fifo, O_RDWR, 0, 0), -SPACE_E_NOT_REG, "a FIFO O_RDWR: refused");
+	is_int(open_regular(AT_FDCWD, dir, O_RDONLY, 0, 0), -SPACE_E_NOT_REG, "a directory: refused");
+	is_int(open_regular(AT_FDCWD, "/dev/null", O_RDONLY, 0, OPEN_REG_BLOCK), -SPACE_E_NOT_REG_BLK,
+	       "a character device: refused, also where blocks are allowed");
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	ok(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0, "a bound unix socket");
+	is_int(open_regular(AT_FDCWD, sock, O_RDONLY, 0, 0), -SPACE_E_NOT_REG, "a socket: refused");
+	if (s >= 0)
+		close(s);
+	is_int(open_regular(AT_FDCWD, lnk, O_RDONLY | O_NOFOLLOW, 0, 0), -SPACE_E_NOT_REG,
+	       "a symlink with O_NOFOLLOW: refused");
+	fd = open_regular(AT_FDCWD, lnk, O_RDONLY, 0, 0);
+	ok(fd >= 0, "a symlink to a regular file without O_NOFOLLOW: opens");
+	if (fd >= 0)
+		close(fd);
+	is_int(open_regular(AT_FDCWD, nf, O_RDONLY, 0, 0), -ENOENT, "a missing file: -ENOENT");
+	fd = open_regular(AT_FDCWD, nf, O_WRONLY | O_CREAT, 0640, 0);
+	ok(fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode), "O_CREAT creates a missing file");
+	if (fd >= 0)
+		close(fd);
+	s = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_regular(s, "reg", O_RDONLY | O_NOFOLLOW, 0, 0);
+	ok(fd >= 0, "relative to a directory fd");
+	if (fd >= 0)
+		close(fd);
+	is_int(open_regular(s, "fifo", O_RDONLY | O_NOFOLLOW, 0, 0), -SPACE_E_NOT_REG,
+	       "  a FIFO there: refused");
+	close(s);
+
+	/* read_file() loads keys, hardware files and records: it hung */
+	is_int(read_file(fifo, 100, &buf, &len), -SPACE_E_NOT_REG, "read_file of a FIFO: refused, no hang");
+	is_int(read_file(dir, 100, &buf, &len), -SPACE_E_NOT_REG, "read_file of a directory: refused");
+	{
+		char hex[65];
+		is_int(sha256_file_hex(fifo, hex), -SPACE_E_NOT_REG, "sha256_file_hex of a FIFO: refused");
+	}
+	ok(!strcmp(space_strerror(-SPACE_E_NOT_REG), "not a regular file") &&
+	   !strcmp(space_strerror(-SPACE_E_NOT_REG_BLK), "not a regular file or block device"),
+	   "the reasons read as such");
+}
 
 int main(void)
 {
@@ -79,6 +157,10 @@ int main(void)
 		is_int(str_escape(e, 12, "", 0, STR_ESCAPE_SPACE), 0, "empty");
 		ok(!e[0], "empty stays empty");
 	}
+
+	alarm(30);
+	test_open_regular(dir);
+	alarm(0);
 
 	const char *const rm[] = {"rm", "-rf", dir, NULL};
 	run_argv(rm);
