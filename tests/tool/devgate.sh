@@ -13,7 +13,8 @@
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/devgate-test.XXXXXX) || exit 1
-PORT=$((20000 + RANDOM % 20000))
+# below the ephemeral range (32768-60999): no client socket holds it
+PORT=$((20000 + RANDOM % 12000))
 GATE=
 HOLDERS=
 cleanup() {
@@ -24,13 +25,16 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/mgmt-lib.sh"
 
-# hold PORT N TAG OUT: open N connections that each say HELLO, write
+# hold PORT N TAG OUT WAIT: open N connections that each say HELLO, write
 # "welcome=W error=E none=X" to OUT once every one has a reply (or after
-# WAIT seconds), then keep them open until killed. poll(), not select():
-# the fds go past FD_SETSIZE. Several holders of at most 520 connections
-# each keep every process below the usual 1024 open-file limit.
+# WAIT seconds), then keep them open. On SIGTERM the devices say QUIT and
+# wait for the gate to close first, so that the TIME_WAIT states stay on
+# the gate's port instead of on 1,000 ephemeral ports (where they made
+# other tests' random listening ports fail with EADDRINUSE). poll(), not
+# select(): the fds go past FD_SETSIZE. Several holders of at most 520
+# connections each keep every process below the usual 1024 open-file limit.
 cat > "$T/hold.py" <<'EOF'
-import os, select, socket, sys, time
+import os, select, signal, socket, sys, time
 port, n, tag, out, wait = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], float(sys.argv[5])
 socks = {}
 for i in range(n):
@@ -51,8 +55,27 @@ while left and time.time() < end:
 with open(out + ".tmp", "w") as f:
     f.write("welcome=%d error=%d none=%d\n" % (count["welcome"], count["error"], left))
 os.rename(out + ".tmp", out)
-while True:
-    time.sleep(3600)
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+while not stop:
+    signal.pause()
+p = select.poll()
+for fd, s in socks.items():
+    try:
+        s.sendall(b"QUIT\n")
+        p.register(fd, select.POLLIN)
+    except OSError:
+        pass
+left, end = len(socks), time.time() + 10
+while left and time.time() < end:
+    for fd, ev in p.poll(500):
+        try:
+            data = socks[fd].recv(256)
+        except OSError:
+            data = b""
+        if not data:
+            p.unregister(fd)
+            left -= 1
 EOF
 
 start_gate() { # CONF ULIMIT-ARGS...
@@ -62,11 +85,12 @@ start_gate() { # CONF ULIMIT-ARGS...
 	GATE=$!
 	wait_for 5 test -S "$T/ctl.sock"
 }
+# The gate first: its side closes first, as above.
 stop_gate() {
-	for p in $HOLDERS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	HOLDERS=
 	kill "$GATE" 2>/dev/null; wait "$GATE" 2>/dev/null
 	GATE=
+	for p in $HOLDERS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	HOLDERS=
 }
 hold() { # N TAG WAIT
 	python3 "$T/hold.py" $PORT "$1" "$2" "$T/$2.out" "$3" &
@@ -125,6 +149,9 @@ if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1040 ]; then
 		test "$(sum_of welcome "$T"/a.out "$T"/b.out) $(sum_of error "$T"/a.out "$T"/b.out) $(sum_of none "$T"/a.out "$T"/b.out)" = "1024 6 0"
 	check "the control socket answers" sh -c "$(declare -f ctl_status); T='$T' BIN='$BIN' ctl_status | grep -q '1024 device(s) connected'"
 	check "no busy loop" idle_cpu
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GATE/status")
+	echo "# devgate peak RSS (VmHWM) holding 1024 devices after 1,030 HELLOs: $hwm kB"
+	check "peak RSS stays under 32 MiB" test "${hwm:-999999}" -lt 32768
 	stop_gate
 else
 	echo "# 2. skipped: hard open-file limit $(ulimit -Hn) < 1040"
