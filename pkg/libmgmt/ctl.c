@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -156,7 +157,7 @@ int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
 		}
 		if (k == 0)
 			break;
-		if (b.len + (size_t)k > (1u << 20)) {
+		if (b.len + (size_t)k > CTL_REPLY_MAX) {
 			r = -EFBIG;
 			goto out;
 		}
@@ -167,14 +168,76 @@ int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
 	buf_put(&b, "", 0);
 	*reply = b.p;
 	b.p = NULL;
-	if (!strncmp(*reply, "ok", 2) && ((*reply)[2] == '\n' || (*reply)[2] == ' ' || !(*reply)[2]))
-		r = 0;
-	else if (!strncmp(*reply, "error", 5))
-		r = -SPACE_E_CHILD;
-	else
-		r = -SPACE_E_FORMAT;
+	r = ctl_reply_status(*reply);
 out:
 	buf_free(&b);
 	close(fd);
 	return r;
+}
+
+int ctl_reply_status(const char *reply)
+{
+	if (!strncmp(reply, "ok", 2) && (reply[2] == '\n' || reply[2] == ' ' || !reply[2]))
+		return 0;
+	if (!strncmp(reply, "error", 5))
+		return -SPACE_E_CHILD;
+	return -SPACE_E_FORMAT;
+}
+
+int ctl_start(const char *path, const char *req)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	if ((r = fill_addr(&sa, path)) < 0)
+		return r;
+	if (strlen(req) + 1 > CTL_START_MAX)
+		return -E2BIG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* A unix stream connect does not wait for the server's accept(): it
+	 * succeeds at once or fails (EAGAIN: backlog full), and the short
+	 * request fits the empty socket buffer, so neither blocks. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	{
+		char line[CTL_START_MAX + 1];
+		size_t n = (size_t)snprintf(line, sizeof(line), "%s\n", req);
+		ssize_t k = send(fd, line, n, MSG_NOSIGNAL);
+		if (k < 0 || (size_t)k != n) {
+			r = k < 0 ? -errno : -EAGAIN;
+			goto fail;
+		}
+	}
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+int ctl_recv(int fd, struct buf *b)
+{
+	char tmp[4096];
+
+	for (;;) {
+		ssize_t k = read(fd, tmp, sizeof(tmp));
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		if (k == 0)
+			break;
+		if (b->len + (size_t)k > CTL_REPLY_MAX)
+			return -EFBIG;
+		buf_put(b, tmp, (size_t)k);
+	}
+	if (buf_failed(b))
+		return buf_failed(b);
+	buf_put(b, "", 0); /* NUL-terminate */
+	return 1;
 }

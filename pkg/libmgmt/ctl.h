@@ -12,6 +12,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
+#define CTL_REPLY_MAX (1u << 20) /* replies larger than this are refused */
+#define CTL_START_MAX 256        /* longest request line of ctl_start() */
+
 /* Listen on path: replaces a stale socket (never another file type),
  * mode 0600 so only root (the owner) can connect. Returns the non-blocking
  * close-on-exec fd or a negative errno. */
@@ -35,5 +40,19 @@ int ctl_write_all(int fd, const void *data, size_t len);
  * -SPACE_E_CHILD when it starts with "error" (*reply still set), or a
  * negative errno (-ETIMEDOUT, -ECONNREFUSED, -ENOENT...). */
 int ctl_request(const char *path, const char *req, int timeout_ms, char **reply);
+
+/* The same without ever blocking, for an event loop (mgmtd): ctl_start()
+ * connects and sends req, returning the non-blocking fd to wait on for
+ * input (or a negative errno: -ENOENT/-ECONNREFUSED daemon down, -EAGAIN
+ * its backlog is full). ctl_recv() appends what has arrived to b and
+ * returns 1 once the daemon closed (b holds the NUL-terminated reply), 0
+ * while more is to come, or a negative errno (-EFBIG over CTL_REPLY_MAX).
+ * The caller owns the timeout and closes fd. */
+int ctl_start(const char *path, const char *req);
+int ctl_recv(int fd, struct buf *b);
+
+/* A complete reply's verdict: 0 for "ok", -SPACE_E_CHILD for "error ...",
+ * -SPACE_E_FORMAT otherwise. */
+int ctl_reply_status(const char *reply);
 
 #endif

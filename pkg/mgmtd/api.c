@@ -20,7 +20,6 @@
 #include "strescape.h"
 #include "util.h"
 
-#define CTL_TIMEOUT_MS 5000
 /* First delay after lockout_failures failed logins from one address (s);
  * it doubles with each further failure up to lockout_time. */
 #define THROTTLE_BASE 5
@@ -260,38 +259,50 @@ static void hotpatches(struct api *a, struct api_resp *r)
 	hotpatch_free(hp, n);
 }
 
-/* Ask a local daemon; on success the reply is handed to fill(). */
-static void from_daemon(const char *sock, const char *req, const char *what, struct api_resp *r,
-			int as_object)
+/* Ask a local daemon: the transport makes the call (api_call_done). */
+static void call_daemon(enum api_call_kind kind, const char *sock, const char *req, const char *what,
+			struct api_resp *r)
 {
-	char *rep = NULL;
+	r->status = 0;
+	r->call.kind = kind;
+	r->call.sock = sock;
+	snprintf(r->call.req, sizeof(r->call.req), "%s", req);
+	snprintf(r->call.what, sizeof(r->call.what), "%s", what);
+}
+
+/* The message of an "error <message>" reply, up to its first newline. */
+static void reply_error(const char *rep, char *out, size_t outsz)
+{
+	const char *m = rep && !strncmp(rep, "error", 5) ? rep + 5 + (rep[5] == ' ') : "";
+
+	snprintf(out, outsz, "%.*s", (int)strcspn(m, "\n"), m);
+}
+
+static void daemon_reply(const struct api_call *call, int rc, const char *rep, struct api_resp *r)
+{
+	char msg[160], why[120];
 	struct jw w;
-	int rc = ctl_request(sock, req, CTL_TIMEOUT_MS, &rep);
 
 	if (rc < 0) {
-		char msg[160];
-		space_log("%s: %s %s: %s", what, sock, req, space_strerror(rc));
-		if (rc == -SPACE_E_CHILD && rep) {
-			const char *nl = strchr(rep, '\n');
-			snprintf(msg, sizeof(msg), "%s: %.*s", what,
-				 (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6), rep + 6);
+		space_log("%s: %s %s: %s", call->what, call->sock, call->req, space_strerror(rc));
+		if (rc == -SPACE_E_CHILD) {
+			reply_error(rep, why, sizeof(why));
+			snprintf(msg, sizeof(msg), "%s: %s", call->what, why);
 			api_error(r, 409, msg);
 		} else {
-			snprintf(msg, sizeof(msg), "%s unavailable", what);
+			snprintf(msg, sizeof(msg), "%s unavailable", call->what);
 			api_error(r, 503, msg);
 		}
-		free(rep);
 		return;
 	}
 	r->status = 200;
+	buf_reset(&r->body);
 	jw_init(&w, &r->body);
-	if (as_object) {
+	if (call->kind == CALL_GATE)
 		/* first record: the state; further records: connected devices */
 		records_object(rep, "devices", &w);
-	} else {
+	else
 		records_to_json(rep, &w);
-	}
-	free(rep);
 }
 
 static void job_json(const struct job *j, struct jw *w)
@@ -308,15 +319,30 @@ static void job_json(const struct job *j, struct jw *w)
 	jw_obj_end(w);
 }
 
-/* Block/unblock run through the device gate at once; the job record lets
- * scripts poll the outcome the same way for longer actions later. */
-static void devices_post(struct api *a, const struct session *s, const char *body, size_t len,
-			 time_t now, struct api_resp *r)
+static struct job *job_by_id(struct api *a, long long id)
 {
-	char *action = NULL, *rep = NULL;
-	struct job *j;
+	struct job *j = &a->jobs[(id - 1) % API_JOBS];
+
+	return id >= 1 && j->id == id ? j : NULL;
+}
+
+static void job_reply(const struct job *j, int status, struct api_resp *r)
+{
 	struct jw w;
-	int rc;
+
+	r->status = status;
+	buf_reset(&r->body);
+	jw_init(&w, &r->body);
+	job_json(j, &w);
+}
+
+/* Block/unblock: a job that runs while the device gate answers. The client
+ * gets the outcome when it comes within API_CALL_WAIT_MS, else 202 and the
+ * running job, whose record shows the outcome once it is known. */
+static void devices_post(struct api *a, const char *body, size_t len, time_t now, struct api_resp *r)
+{
+	char *action = NULL;
+	struct job *j;
 
 	if (json_get_string(body, len, "action", &action) < 0 ||
 	    (strcmp(action, "block") && strcmp(action, "unblock"))) {
@@ -328,24 +354,77 @@ static void devices_post(struct api *a, const struct session *s, const char *bod
 	memset(j, 0, sizeof(*j));
 	j->id = a->next_job++;
 	snprintf(j->action, sizeof(j->action), "%s", action);
-	snprintf(j->user, sizeof(j->user), "%s", s->user);
+	snprintf(j->user, sizeof(j->user), "%s", r->user);
+	strcpy(j->state, "running");
 	j->created = now;
-	rc = ctl_request(a->c->devgate_socket, action, CTL_TIMEOUT_MS, &rep);
-	j->finished = time(NULL);
+	space_log("devices %s by %s: job %d started", action, r->user, j->id);
+	call_daemon(CALL_JOB, a->c->devgate_socket, action, "device gate", r);
+	r->call.job = j->id;
+	free(action);
+}
+
+/* Record a job's outcome. A request that never reached the gate failed; one
+ * that did and got no answer may still take effect, so it is "unknown",
+ * never "failed" (issue 12 #4: a block reported failed was applied). */
+static int job_finish(struct job *j, const struct api_call *call, int rc, const char *rep, time_t now)
+{
+	char why[120];
+
+	j->finished = now;
 	if (rc == 0) {
 		strcpy(j->state, "done");
 		snprintf(j->result, sizeof(j->result), "device communication %sed",
-			 !strcmp(action, "block") ? "block" : "unblock");
-	} else {
-		strcpy(j->state, "failed");
-		snprintf(j->result, sizeof(j->result), "%s", space_strerror(rc));
+			 !strcmp(j->action, "block") ? "block" : "unblock");
+		return 200;
 	}
-	space_log("devices %s by %s: job %d %s", action, r->user, j->id, j->state);
-	r->status = rc == 0 ? 200 : 503;
-	jw_init(&w, &r->body);
-	job_json(j, &w);
-	free(action);
-	free(rep);
+	if (rc == -SPACE_E_CHILD) {
+		strcpy(j->state, "failed");
+		reply_error(rep, why, sizeof(why));
+		snprintf(j->result, sizeof(j->result), "device gate: %s", why);
+		return 409;
+	}
+	if (!call->sent) {
+		strcpy(j->state, "failed");
+		snprintf(j->result, sizeof(j->result), "device gate unavailable: %s", space_strerror(rc));
+		return 503;
+	}
+	strcpy(j->state, "unknown");
+	snprintf(j->result, sizeof(j->result),
+		 "no answer from the device gate (%s): it may have been applied; see GET devices/communication",
+		 space_strerror(rc));
+	return 504;
+}
+
+void api_call_done(struct api *a, const struct api_call *call, int rc, const char *reply, time_t now,
+		   struct api_resp *r)
+{
+	struct job *j;
+	int status;
+
+	if (call->kind != CALL_JOB) {
+		if (r)
+			daemon_reply(call, rc, reply, r);
+		return;
+	}
+	j = job_by_id(a, call->job);
+	if (!j) {
+		space_log("device gate: %s: answer for job %d, which is gone", call->req, call->job);
+		return;
+	}
+	status = job_finish(j, call, rc, reply, now);
+	space_log("devices %s by %s: job %d %s: %s", j->action, j->user, j->id, j->state, j->result);
+	if (r)
+		job_reply(j, status, r);
+}
+
+void api_call_pending(struct api *a, const struct api_call *call, struct api_resp *r)
+{
+	struct job *j = job_by_id(a, call->job);
+
+	if (j)
+		job_reply(j, 202, r);
+	else
+		api_error(r, 500, "job lost");
 }
 
 static void job_get(struct api *a, const char *idstr, struct api_resp *r)
@@ -358,8 +437,8 @@ static void job_get(struct api *a, const char *idstr, struct api_resp *r)
 		api_error(r, 404, "no such job");
 		return;
 	}
-	j = &a->jobs[(id - 1) % API_JOBS];
-	if (j->id != id) {
+	j = job_by_id(a, id);
+	if (!j) {
 		api_error(r, 404, "no such job");
 		return;
 	}
@@ -426,7 +505,7 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 			api_error(r, 403, "admin role required");
 			return;
 		}
-		devices_post(a, s, body, bodylen, now, r);
+		devices_post(a, body, bodylen, now, r);
 		return;
 	}
 	if (!get) {
@@ -436,11 +515,11 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 	if (!strcmp(path, "system"))
 		sys_info(a, now, r);
 	else if (!strcmp(path, "services"))
-		from_daemon(a->c->watchdog_socket, "status", "watchdog", r, 0);
+		call_daemon(CALL_LIST, a->c->watchdog_socket, "status", "watchdog", r);
 	else if (!strcmp(path, "hotpatches"))
 		hotpatches(a, r);
 	else if (!strcmp(path, "devices/communication"))
-		from_daemon(a->c->devgate_socket, "status", "device gate", r, 1);
+		call_daemon(CALL_GATE, a->c->devgate_socket, "status", "device gate", r);
 	else if (!strncmp(path, "jobs/", 5))
 		job_get(a, path + 5, r);
 	else

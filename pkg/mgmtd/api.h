@@ -21,8 +21,8 @@
 struct job {
 	int id;
 	char action[16];
-	char state[16];         /* running, done, failed */
-	char user[SESS_USER_MAX];
+	char state[16];         /* running, done, failed, unknown */
+	char user[API_USER_LABEL];
 	time_t created, finished;
 	char result[160];
 };
@@ -41,12 +41,28 @@ struct api {
 	time_t sys_cache_at;
 };
 
+/* A request to a local daemon (watchdog, devgate) that api_handle() leaves
+ * to the transport, which must not wait for it (issue 12 #4): it sends
+ * call.req to call.sock without blocking, and hands the outcome to
+ * api_call_done(). */
+enum api_call_kind { CALL_NONE, CALL_LIST, CALL_GATE, CALL_JOB };
+
+struct api_call {
+	enum api_call_kind kind;
+	const char *sock;       /* not owned: the configuration's */
+	char req[16];
+	char what[16];          /* "watchdog", "device gate" */
+	int job;                /* CALL_JOB: the job's id */
+	int sent;               /* set by the transport once the request is out */
+};
+
 struct api_resp {
 	int status;
 	struct buf body;        /* JSON */
 	char set_cookie[160];   /* value of a Set-Cookie header, or "" */
 	char user[API_USER_LABEL]; /* for the logs (api_user_label), "-" if none */
 	int retry_after;        /* seconds, 0: no header */
+	struct api_call call;   /* kind != CALL_NONE: status 0, answer after the call */
 };
 
 int api_init(struct api *a, const struct mgmtd_conf *c, time_t now);
@@ -61,6 +77,20 @@ void api_error(struct api_resp *r, int status, const char *msg);
  * bytes, no spaces, one-to-one); a name too long to show whole ends in its
  * length and a SHA-256 prefix, so two names never log the same. */
 void api_user_label(char *dst, size_t dsz, const char *user);
+
+/* How long a client waits for a backend answer (ms); a job's call goes on
+ * until API_JOB_WAIT_MS, and its outcome is recorded in the job. */
+#define API_CALL_WAIT_MS 5000
+#define API_JOB_WAIT_MS 60000
+
+/* The outcome of call: rc 0, -SPACE_E_CHILD (reply holds "error ..."), or
+ * a negative errno (-ETIMEDOUT: no answer in time). Records a job's
+ * result; fills r when a client still waits (r may be NULL). */
+void api_call_done(struct api *a, const struct api_call *call, int rc, const char *reply, time_t now,
+		   struct api_resp *r);
+/* The client of a job's call waited API_CALL_WAIT_MS: answer 202 with the
+ * running job; api_call_done() records the outcome later. */
+void api_call_pending(struct api *a, const struct api_call *call, struct api_resp *r);
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
 		const char *peer, time_t now, struct api_resp *r);

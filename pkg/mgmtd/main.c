@@ -34,6 +34,7 @@
 #include "api.h"
 #include "conf.h"
 #include "libmgmt/buf.h"
+#include "libmgmt/ctl.h"
 #include "libmgmt/daemon.h"
 #include "libmgmt/hk.h"
 #include "libmgmt/http.h"
@@ -50,23 +51,43 @@
 	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"      \
 	"      111 cannot start (configuration, certificate, listen).\n"
 
-enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN };
+/* C_BACKEND: the request waits for a watchdog/devgate answer (struct call) */
+enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_BACKEND, C_SHUTDOWN };
+/* first member of what epoll reports: a client or a backend call */
+enum tag { TAG_CONN = 1, TAG_CALL };
 /* what epoll watches for a connection */
 enum cwant { W_READ, W_WRITE, W_NONE };
 
 struct conn {
+	enum tag tag;
 	int fd;
 	SSL *ssl;
 	enum cstate st;
 	struct buf in, out;
 	size_t out_off, req_len;
 	long long deadline, req_start_us;
-	int keep, status;
+	int keep, status, keep_next;
+	struct call *call;          /* C_BACKEND */
 	enum cwant want;
 	struct conn *rprev, *rnext; /* on the ready list: a pipelined request waits */
 	int ready;
 	char peer[INET6_ADDRSTRLEN + 8];
 	char method[16], path[128], user[API_USER_LABEL];
+};
+
+/* A call to a local daemon made for a client (issue 12 #4): never waited
+ * for, so one slow daemon holds up no other client. The client gets an
+ * answer within API_CALL_WAIT_MS; a job's call goes on until
+ * API_JOB_WAIT_MS, so its outcome is recorded even when the client has
+ * had its 202 or has gone. */
+#define MAX_CALLS 32 /* in flight; more are answered 503 at once */
+struct call {
+	enum tag tag;
+	int fd;
+	struct api_call ac;
+	struct buf reply;
+	struct conn *c;             /* the client still waiting, or NULL */
+	long long answer_at, give_up_at; /* mono ms */
 };
 
 struct logfile {
@@ -87,6 +108,8 @@ static struct logfile access_log, error_log;
  * that pipelines thousands of requests (a password hash each for logins)
  * cannot hold every other client up (issue 12 #5). */
 static struct conn *ready_head, *ready_tail;
+static struct call *calls[MAX_CALLS];
+static int ncalls;
 
 /* ------------------------------------------------------------ logs */
 
@@ -198,6 +221,8 @@ static void ready_push(struct conn *c)
 static void conn_close(struct conn *c)
 {
 	ready_remove(c);
+	if (c->call)
+		c->call->c = NULL; /* the call still records a job's outcome */
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conns[c->fd] = NULL;
 	close(c->fd);
@@ -260,6 +285,131 @@ static void access_line(struct conn *c)
 		 mono_us() - c->req_start_us);
 }
 
+/* ------------------------------------------------------------ backend calls */
+
+static void drive(struct conn *c);
+
+/* The answer to a client whose request waited for a call. */
+static void call_answer(struct conn *c, struct api_resp *r)
+{
+	c->call = NULL;
+	snprintf(r->user, sizeof(r->user), "%s", c->user);
+	if (buf_failed(&r->body))
+		api_error(r, 500, "out of memory");
+	respond(c, r->status, r, c->keep_next);
+	c->deadline = mono_ms() + conf.request_timeout * 1000;
+}
+
+static void call_free(struct call *k)
+{
+	for (int i = 0; i < ncalls; i++)
+		if (calls[i] == k)
+			calls[i] = calls[--ncalls];
+	if (k->c)
+		k->c->call = NULL;
+	epoll_ctl(epfd, EPOLL_CTL_DEL, k->fd, NULL);
+	close(k->fd);
+	buf_free(&k->reply);
+	free(k);
+}
+
+/* The call is over (rc: 0, -SPACE_E_CHILD, or why there is no answer). */
+static void call_finish(struct call *k, int rc)
+{
+	struct conn *c = k->c;
+	struct api_resp r;
+
+	api_resp_init(&r);
+	api_call_done(&api, &k->ac, rc, k->reply.p, time(NULL), c ? &r : NULL);
+	k->c = NULL;
+	call_free(k);
+	if (c) {
+		call_answer(c, &r);
+		drive(c);
+	}
+	api_resp_free(&r);
+}
+
+static void call_input(struct call *k)
+{
+	int rc = ctl_recv(k->fd, &k->reply);
+
+	if (rc == 0)
+		return;
+	call_finish(k, rc < 0 ? rc : ctl_reply_status(k->reply.p));
+}
+
+/* Start the call c's request needs; c waits in C_BACKEND (or is answered
+ * at once when the call cannot be made). */
+static void call_start(struct conn *c, struct api_call *ac)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	long long now = mono_ms();
+	struct call *k = NULL;
+	struct api_resp r;
+	int fd = ncalls >= MAX_CALLS ? -EBUSY : ctl_start(ac->sock, ac->req);
+
+	if (fd >= 0 && !(k = calloc(1, sizeof(*k)))) {
+		close(fd);
+		fd = -ENOMEM;
+	}
+	if (fd >= 0) {
+		ev.data.ptr = k;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			int e = -errno;
+			close(fd);
+			free(k);
+			fd = e;
+		}
+	}
+	if (fd < 0) {
+		api_resp_init(&r);
+		api_call_done(&api, ac, fd, NULL, time(NULL), &r);
+		call_answer(c, &r);
+		api_resp_free(&r);
+		return;
+	}
+	k->tag = TAG_CALL;
+	k->fd = fd;
+	k->ac = *ac;
+	k->ac.sent = 1;
+	buf_init(&k->reply);
+	k->c = c;
+	k->answer_at = now + API_CALL_WAIT_MS;
+	k->give_up_at = now + (ac->kind == CALL_JOB ? API_JOB_WAIT_MS : API_CALL_WAIT_MS);
+	calls[ncalls++] = k;
+	c->call = k;
+	c->st = C_BACKEND;
+	set_events(c, W_NONE);
+}
+
+/* Calls past their time: a waiting client is answered (a job's with 202,
+ * the call goes on), a call nobody waits for any more is given up. */
+static void calls_sweep(long long now)
+{
+	for (int i = 0; i < ncalls;) {
+		struct call *k = calls[i];
+
+		if (k->c && now >= k->answer_at && now < k->give_up_at) {
+			struct api_resp r;
+			struct conn *c = k->c;
+
+			k->c = NULL;
+			api_resp_init(&r);
+			api_call_pending(&api, &k->ac, &r);
+			call_answer(c, &r);
+			api_resp_free(&r);
+			drive(c);
+		} else if (now >= k->give_up_at) {
+			call_finish(k, -ETIMEDOUT);
+			continue; /* calls[i] is another call now */
+		}
+		i++;
+	}
+}
+
+/* ------------------------------------------------------------ requests */
+
 /* Parse what we have; produce a response when a request is complete. */
 static void try_request(struct conn *c)
 {
@@ -291,9 +441,15 @@ static void try_request(struct conn *c)
 	str_escape(c->path, sizeof(c->path), req.path.p, req.path.n, STR_ESCAPE_SPACE);
 	api_resp_init(&r);
 	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, time(NULL), &r);
-	if (buf_failed(&r.body))
-		api_error(&r, 500, "out of memory");
-	respond(c, r.status, &r, req.keep_alive);
+	if (r.call.kind != CALL_NONE) {
+		c->keep_next = req.keep_alive;
+		snprintf(c->user, sizeof(c->user), "%s", r.user);
+		call_start(c, &r.call);
+	} else {
+		if (buf_failed(&r.body))
+			api_error(&r, 500, "out of memory");
+		respond(c, r.status, &r, req.keep_alive);
+	}
 	api_resp_free(&r);
 }
 
@@ -404,6 +560,8 @@ static void drive(struct conn *c)
 			if (idle_wait(c))
 				return;
 			break;
+		case C_BACKEND:
+			return; /* call_finish() or calls_sweep() answers */
 		case C_SHUTDOWN:
 			conn_close(c);
 			return;
@@ -457,6 +615,7 @@ static void accept_all(int lfd)
 			close(fd);
 			continue;
 		}
+		c->tag = TAG_CONN;
 		c->fd = fd;
 		SSL_set_fd(c->ssl, fd);
 		if (sa.ss_family == AF_INET6) {
@@ -486,7 +645,7 @@ static void sweep(long long now)
 {
 	for (int fd = 0; fd < max_fd; fd++) {
 		struct conn *c = conns[fd];
-		if (!c || now < c->deadline)
+		if (!c || now < c->deadline || c->st == C_BACKEND)
 			continue;
 		if (c->st == C_READ && c->in.len) {
 			/* a request started but did not finish in time: say so, once */
@@ -499,6 +658,7 @@ static void sweep(long long now)
 			conn_close(c);
 		}
 	}
+	calls_sweep(now);
 	sess_expire(&api.sess, time(NULL));
 }
 
@@ -643,6 +803,8 @@ int main(int argc, char **argv)
 					while (read(sfd, &si, sizeof(si)) == sizeof(si))
 						if (si.ssi_signo != SIGHUP)
 							stop = 1;
+				} else if (*(enum tag *)evs[i].data.ptr == TAG_CALL) {
+					call_input(evs[i].data.ptr);
 				} else {
 					struct conn *c = evs[i].data.ptr;
 					if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
@@ -664,6 +826,8 @@ int main(int argc, char **argv)
 	log_line(&error_log, "mgmtd stopping");
 	rc = 0;
 out_api:
+	while (ncalls)
+		call_free(calls[0]);
 	for (int fd = 0; conns && fd < max_fd; fd++)
 		if (conns[fd])
 			conn_close(conns[fd]);

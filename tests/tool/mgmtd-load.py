@@ -6,7 +6,9 @@
 #                             read to EOF; print the number of responses
 #   hold PORT N SECONDS       open N TLS connections, print "ready K" (K made
 #                             it), hold them SECONDS, print how many were open
-import resource, select, socket, ssl, sys, time
+#   slowgate SOCK DELAY LOG   a device gate that answers each request after
+#                             DELAY seconds, and then appends it to LOG
+import os, resource, socket, ssl, sys, time
 
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
@@ -52,8 +54,28 @@ def hold(port, n, secs):
     print("open", alive, flush=True)
 
 
+def slowgate(path, delay, log):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(16)
+    while True:
+        c, _ = srv.accept()
+        line = c.makefile("rb").readline().decode().strip()
+        time.sleep(delay)
+        with open(log, "a") as f:
+            f.write(line + "\n")
+        state = "blocked" if line == "block" else "open"
+        try:
+            c.sendall(("ok\nstate=%s port=1 devices=0\n" % state).encode())
+        except OSError:
+            pass  # the client gave up
+        c.close()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "pipeline":
         pipeline(int(sys.argv[2]), sys.argv[3])
     elif sys.argv[1] == "hold":
         hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    elif sys.argv[1] == "slowgate":
+        slowgate(sys.argv[2], float(sys.argv[3]), sys.argv[4])

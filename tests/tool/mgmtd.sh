@@ -252,6 +252,38 @@ check "over max_clients: refused at once" sh -c "! curl -sk -m 3 -o /dev/null ht
 check "slots free again once clients leave" wait_for 8 sh -c "[ \$(curl -sk -m 2 -o /dev/null -w '%{http_code}' https://127.0.0.1:$P3/api/v1/system) = 401 ]"
 kill "$M3"; wait "$M3"
 
+# --- a slow device gate (issue 12 #4): a block that takes 7 s holds no other
+# client up, is answered 202 "running" after 5 s, and its job then shows
+# what the gate did
+P4=$((PORT + 3)); U4=https://127.0.0.1:$P4/api/v1
+sed -e "s/^port = .*/port = $P4/" -e "s|^log_dir = .*|log_dir = $T/log/mgmtd4|" \
+	-e "s|^devgate_socket = .*|devgate_socket = $T/run/slowgate.sock|" \
+	-e "s/^idle_timeout = .*/idle_timeout = 60/" "$T/etc/mgmtd.conf" > "$T/etc/mgmtd4.conf"
+$LOAD slowgate "$T/run/slowgate.sock" 7 "$T/slowgate.log" &
+SG=$!
+"$BIN/mgmtd" -c "$T/etc/mgmtd4.conf" 2>>"$T/log/mgmtd4.err" &
+M4=$!
+wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$P4/"
+wait_for 5 test -S "$T/run/slowgate.sock"
+AD4=$(curl -sk -X POST "$U4/login" -d '{"username":"admin","password":"secret"}' | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+curl -sk -o "$T/slow.body" -w '%{http_code}' -H "Authorization: Bearer $AD4" -X POST "$U4/devices/communication" \
+	-d '{"action":"block"}' > "$T/slow.code" &
+SB=$!
+sleep 1
+t0=$(date +%s%N)
+st=$(curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $AD4" "$U4/system")
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "served while the gate is slow" test "$st" = 200
+check "... within a generous bound (${dt} ms < 2000)" test "$dt" -lt 2000
+wait "$SB"
+check "slow block: 202 after the wait, not reported failed" test "$(cat "$T/slow.code")" = 202
+check "... with the job running" grep -q '"action":"block","state":"running"' "$T/slow.body"
+SJ=$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$T/slow.body")
+check "the gate applied it" wait_for 8 grep -qsx block "$T/slowgate.log"
+check "and the job says so" wait_for 3 sh -c "curl -sk -H 'Authorization: Bearer $AD4' $U4/jobs/$SJ | grep -q '\"state\":\"done\"'"
+check "the outcome is logged" grep -q "devices block by admin: job $SJ done" "$T/log/mgmtd4/error.log"
+kill "$M4" "$SG"; wait "$M4" "$SG" 2>/dev/null
+
 # --- logs
 check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
 check "access log rotated by size (log_max 4096)" test -e "$T/log/mgmtd/access.log.1"

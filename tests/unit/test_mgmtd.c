@@ -225,6 +225,67 @@ static void test_session_hog(struct mgmtd_conf *c)
 	c->max_sessions = saved;
 }
 
+/* Issue 12 #4: backend calls are made by the transport without waiting
+ * (api_call_done); a block whose answer is late is "running", then shows
+ * its real outcome, and one without an answer is "unknown", never
+ * "failed" (a block reported failed had been applied). */
+static void test_backend_calls(void)
+{
+	struct api_resp r, late;
+	char tok[33], hdr[80], path[32];
+	struct api_call call;
+
+	api_resp_init(&r);
+	api_resp_init(&late);
+	req_from("192.0.2.50", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 50000, &r);
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	is_int(req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 50000, &r), 0,
+	       "block: left to the transport");
+	ok(r.call.kind == CALL_JOB && !strcmp(r.call.req, "block") && r.call.job > 0, "a job call");
+	call = r.call;
+	call.sent = 1;
+	snprintf(path, sizeof(path), "/api/v1/jobs/%d", call.job);
+	req("GET", path, hdr, NULL, 50001, &r);
+	ok(strstr(r.body.p, "\"state\":\"running\"") != NULL, "job running meanwhile: %s", r.body.p);
+	api_call_pending(&api, &call, &late);
+	is_int(late.status, 202, "no answer within the wait: 202");
+	ok(strstr(late.body.p, "\"state\":\"running\"") != NULL, "with the running job");
+	api_call_done(&api, &call, 0, "ok\nstate=blocked port=7804 devices=0\n", 50008, NULL);
+	req("GET", path, hdr, NULL, 50009, &r);
+	ok(strstr(r.body.p, "\"state\":\"done\"") && strstr(r.body.p, "\"finished\":50008"),
+	   "the late answer is recorded: %s", r.body.p);
+
+	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"unblock\"}", 50010, &r);
+	call = r.call;
+	call.sent = 1;
+	api_call_done(&api, &call, -ETIMEDOUT, NULL, 50040, &late);
+	ok(late.status == 504 && strstr(late.body.p, "\"state\":\"unknown\""),
+	   "sent, never answered: unknown, not failed: %d %s", late.status, late.body.p);
+	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 50041, &r);
+	call = r.call;
+	api_call_done(&api, &call, -ECONNREFUSED, NULL, 50041, &late);
+	ok(late.status == 503 && strstr(late.body.p, "\"state\":\"failed\""), "never sent: failed: %s",
+	   late.body.p);
+	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 50042, &r);
+	call = r.call;
+	call.sent = 1;
+	api_call_done(&api, &call, -SPACE_E_CHILD, "error block: Read-only file system\n", 50042, &late);
+	ok(late.status == 409 && strstr(late.body.p, "device gate: block: Read-only file system"),
+	   "refused by the gate: failed with its reason: %s", late.body.p);
+
+	/* issue 12 #6: the gate's status object holds "devices" once */
+	req("GET", "/api/v1/devices/communication", hdr, NULL, 50043, &r);
+	call = r.call;
+	api_call_done(&api, &call, 0, "ok\nstate=open port=7804 devices=1\nname=r1 peer=10.0.0.1 since=5\n",
+		      50043, &r);
+	ok(r.status == 200 && !strcmp(r.body.p, "{\"state\":\"open\",\"port\":7804,\"devices\":"
+						 "[{\"name\":\"r1\",\"peer\":\"10.0.0.1\",\"since\":5}]}"),
+	   "gate status: %s", r.body.p);
+	api_resp_free(&r);
+	api_resp_free(&late);
+}
+
 int main(void)
 {
 	struct mgmtd_conf c;
@@ -334,8 +395,11 @@ int main(void)
 	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok2);
 	is_int(req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 2001, &r), 403,
 	       "read-only cannot block");
-	is_int(req("GET", "/api/v1/devices/communication", hdr, NULL, 2001, &r), 503,
-	       "gate down: 503, not a crash");
+	is_int(req("GET", "/api/v1/devices/communication", hdr, NULL, 2001, &r), 0,
+	       "gate status: left to the transport");
+	ok(r.call.kind == CALL_GATE && !strcmp(r.call.req, "status"), "a status call to the gate");
+	api_call_done(&api, &r.call, -ECONNREFUSED, NULL, 2001, &r);
+	is_int(r.status, 503, "gate down: 503, not a crash");
 	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2002, &r), 200, "hotpatches");
 	ok(strstr(r.body.p, "\"version\":2,\"packages\":[\"mgmtd\"]") != NULL, "%s", r.body.p);
 	is_int(req("GET", "/api/v1/jobs/1", hdr, NULL, 2002, &r), 404, "no job yet");
@@ -363,6 +427,7 @@ int main(void)
 	       200, "let in after the delay");
 	api_resp_free(&r);
 	test_made_up_names();
+	test_backend_calls();
 	test_guessing_no_dos();
 	api_free(&api);
 	test_throttle_full(&c);
