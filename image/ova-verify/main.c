@@ -15,6 +15,7 @@
 #include <libxml/parser.h>
 
 #include "../ova/tar.h"
+#include "openreg.h"
 #include "stream.h"
 #include "util.h"
 #include "verify.h"
@@ -182,17 +183,13 @@ static int read_dir_member(struct ov *ov, int dfd, const char *name)
 
 	if (!ova_name_is_plain(name) || ov_find(ov, name))
 		return 0;
-	/* O_NONBLOCK: open() of a FIFO without a writer would wait forever
-	 * before the type check below could refuse it (O_NOCTTY for a tty) */
-	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	/* a FIFO would block open(), a symlink could lead out of the package */
+	fd = open_regular(dfd, name, O_RDONLY | O_NOFOLLOW, 0, 0);
+	if (fd == -SPACE_E_NOT_REG)
+		ov_check(ov, false, "member-name", name, "%s", space_strerror(fd));
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		ov_check(ov, false, "member-name", name, "not a regular file");
-		return 0;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		return fd == -ENOENT || fd == -SPACE_E_NOT_REG ? 0 : fd;
+	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
 		return r;

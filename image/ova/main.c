@@ -15,6 +15,7 @@
 
 #include "digest_fd.h"
 #include "manifest.h"
+#include "openreg.h"
 #include "outfile.h"
 #include "../ovf/ovf.h"
 #include "sign.h"
@@ -106,6 +107,7 @@ static int cmd_build(int argc, char **argv)
 	};
 	const char *raw = NULL, *hwpath = NULL, *outdir = NULL, *product = PRODUCT, *version = NULL;
 	const char *pki = NULL, *key = NULL, *cert = NULL, *chain = NULL, *alg = "SHA256", *why = NULL;
+	const char *bad = NULL;
 	struct vmdk_write_opts vo = { 0 };
 	struct vmdk_write_stats vs;
 	struct ovf_hw hw = { 0 };
@@ -170,15 +172,15 @@ static int cmd_build(int argc, char **argv)
 	if ((rc = load_hw(hwpath, &hw)) != 0)
 		goto out;
 	rc = 2;
-	r = signer_load(&sg, key, cert, chain, &why);
+	r = signer_load(&sg, key, cert, chain, &why, &bad);
 	if (r < 0) {
-		rc = fail("build", cert, r, why);
+		rc = fail("build", bad, r, why);
 		goto out;
 	}
 	/* 1. the disk */
-	in = vmdk_open_input(raw, 1, &why);
+	in = open_regular(AT_FDCWD, raw, O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (in < 0) {
-		rc = fail("build", raw, in, in == -EINVAL ? why : NULL);
+		rc = fail("build", raw, in, NULL);
 		goto out;
 	}
 	r = outfile_open(&vmdk_of, tmpvmdk, 0644);

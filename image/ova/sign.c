@@ -207,7 +207,7 @@ void signer_free(struct signer *s)
 }
 
 int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
-		const char **why)
+		const char **why, const char **file)
 {
 	struct signer *s = calloc(1, sizeof(*s));
 	char *buf = NULL;
@@ -216,6 +216,7 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 	int r = 0;
 
 	*why = NULL;
+	*file = key;
 	if (!s)
 		return -ENOMEM;
 	b = bio_of_file(key, &buf, &len, &r);
@@ -235,6 +236,7 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 		r = -SPACE_E_FORMAT;
 		goto fail;
 	}
+	*file = cert;
 	b = bio_of_file(cert, &buf, &len, &r);
 	if (b) {
 		s->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
@@ -273,6 +275,7 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 	}
 	if (chain && *chain) {
 		X509 *x;
+		*file = chain;
 		b = bio_of_file(chain, &buf, &len, &r);
 		if (!b)
 			goto fail;

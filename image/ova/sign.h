@@ -32,9 +32,11 @@ struct signer;
  * Fails with -SPACE_E_SIGNATURE if key and certificate do not match, and
  * -SPACE_E_UNTRUSTED if the certificate lacks the codeSigning EKU or is
  * outside its validity period (mkova refuses to make an OVA that every
- * verifier would reject). why receives a static explanation. */
+ * verifier would reject). why receives a static explanation (NULL for a
+ * read error, told by the return value), file the one of key, cert and
+ * chain the failure is about. */
 int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
-		const char **why);
+		const char **why, const char **file);
 void signer_free(struct signer *s);
 
 /* Build the .cert text: "ALG(mf_name)= <hex sig over mf>\n" + signer PEM.

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "openreg.h"
 #include "outfile.h"
 #include "subcmd.h"
 #include "util.h"
@@ -42,7 +43,7 @@ static int cmd_convert(int argc, char **argv)
 	struct vmdk_write_opts o = { 0 };
 	struct vmdk_write_stats st;
 	struct outfile of;
-	const char *base, *why = NULL;
+	const char *base;
 	int c, in, r;
 
 	while ((c = getopt(argc, argv, "j:l:a:n:")) != -1) {
@@ -61,9 +62,9 @@ static int cmd_convert(int argc, char **argv)
 	base = strrchr(argv[optind + 1], '/');
 	if (!o.extent_name)
 		o.extent_name = base ? base + 1 : argv[optind + 1];
-	in = vmdk_open_input(argv[optind], 1, &why);
+	in = open_regular(AT_FDCWD, argv[optind], O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (in < 0)
-		return fail("convert", argv[optind], in, why);
+		return fail("convert", argv[optind], in, NULL);
 	r = outfile_open(&of, argv[optind + 1], 0644);
 	if (r < 0) {
 		close(in);
@@ -95,9 +96,9 @@ static int cmd_extract(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 2;
 	}
-	in = vmdk_open_input(argv[1], 0, &why);
+	in = open_regular(AT_FDCWD, argv[1], O_RDONLY, 0, 0);
 	if (in < 0)
-		return fail("extract", argv[1], in, why);
+		return fail("extract", argv[1], in, NULL);
 	r = outfile_open(&of, argv[2], 0644);
 	if (r < 0) {
 		close(in);
@@ -125,9 +126,9 @@ static int cmd_info(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 2;
 	}
-	fd = vmdk_open_input(argv[1], 0, &why);
+	fd = open_regular(AT_FDCWD, argv[1], O_RDONLY, 0, 0);
 	if (fd < 0)
-		return fail("info", argv[1], fd, why);
+		return fail("info", argv[1], fd, NULL);
 	r = vmdk_read_info(fd, &info, &why);
 	close(fd);
 	if (r < 0)

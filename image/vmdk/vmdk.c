@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* vmdk.c - VMDK header/descriptor parsing and the stream -> raw reader. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,35 +278,6 @@ int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
 	if (r == 0)
 		r = vmdk_info_from_bytes(head, hl, tail, tl, (uint64_t)st.st_size, info, why);
 	free(head);
-	return r;
-}
-
-int vmdk_open_input(const char *path, int allow_blk, const char **why)
-{
-	struct stat st;
-	/* O_NONBLOCK: open() of a FIFO without a writer waits forever,
-	 * before fstat could refuse it */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	if (!S_ISREG(st.st_mode) && !(allow_blk && S_ISBLK(st.st_mode))) {
-		if (why)
-			*why = allow_blk ? "not a regular file or block device" : "not a regular file";
-		r = -EINVAL;
-		goto out_close;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		r = -errno;
-		goto out_close;
-	}
-	return fd;
-out_close:
-	close(fd);
 	return r;
 }
 

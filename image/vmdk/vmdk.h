@@ -120,11 +120,4 @@ int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsign
 /* Read header, descriptor and (when present) footer of the VMDK on fd. */
 int vmdk_read_info(int fd, struct vmdk_info *info, const char **why);
 
-/* Open an input disk (a raw image, or a VMDK when allow_blk is 0)
- * read-only, checking its type before any read: a FIFO or a device would
- * otherwise block in open() or read(). Returns the fd, or -EINVAL with
- * *why set when it is neither a regular file nor (allow_blk) a block
- * device, or another negative errno. */
-int vmdk_open_input(const char *path, int allow_blk, const char **why);
-
 #endif

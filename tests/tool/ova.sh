@@ -288,14 +288,26 @@ set +e
 set -e
 [ $rc = 1 ] && grep -q 'codeSigning' "$T/mk.err" || fail "mkova with a non-code-signing cert: exit $rc $(cat "$T/mk.err")"
 pass "mkova refuses a certificate without codeSigning: $(cat "$T/mk.err")"
-mkfifo "$T/raw.fifo"
-set +e
-timeout 20 "$BIN/mkova" build --raw "$T/raw.fifo" --hw "$TOP/image/ova/esxi.hw" --out "$T/o1" --version "$V" \
-	--pki "$T/pki" > /dev/null 2> "$T/mk.err"; rc=$?
-set -e
-[ $rc = 2 ] && grep -q 'raw.fifo: not a regular file or block device' "$T/mk.err" ||
-	fail "mkova with a FIFO as the raw disk: exit $rc (124: hung) $(cat "$T/mk.err")"
-pass "mkova refuses a FIFO as the raw disk at once: $(cat "$T/mk.err")"
+# a FIFO in place of each input file: open() of a FIFO without a writer
+# blocks for ever, so each is refused by its type first (exit 1: invalid input)
+mkfifo "$T/raw.fifo" "$T/hw.fifo"
+mkdir -p "$T/hwdir" "$T/pkifo"
+sed 's/^eula_file = .*/eula_file = eula.fifo/' "$TOP/image/ova/esxi.hw" > "$T/hwdir/esxi.hw"
+mkfifo "$T/hwdir/eula.fifo"
+cp "$T/pki/"* "$T/pkifo/" && rm "$T/pkifo/dev-signing.key" && mkfifo "$T/pkifo/dev-signing.key"
+mkova_fifo() { # what, want in stderr, then --raw/--hw/--pki values
+	set +e
+	timeout 10 "$BIN/mkova" build --raw "$3" --hw "$4" --out "$T/o1" --version "$V" \
+		--pki "$5" > /dev/null 2> "$T/mk.err"; rc=$?
+	set -e
+	[ $rc = 1 ] && grep -q "$2" "$T/mk.err" ||
+		fail "mkova with a FIFO as $1: exit $rc (124: hung) $(cat "$T/mk.err")"
+	pass "mkova refuses a FIFO as $1 at once: $(cat "$T/mk.err")"
+}
+mkova_fifo "the raw disk" 'raw.fifo: not a regular file or block device' "$T/raw.fifo" "$TOP/image/ova/esxi.hw" "$T/pki"
+mkova_fifo "--hw" 'hw.fifo: not a regular file$' "$T/disk.raw" "$T/hw.fifo" "$T/pki"
+mkova_fifo "the EULA" 'eula.fifo: not a regular file$' "$T/disk.raw" "$T/hwdir/esxi.hw" "$T/pki"
+mkova_fifo "the signing key" 'dev-signing.key: not a regular file$' "$T/disk.raw" "$TOP/image/ova/esxi.hw" "$T/pkifo"
 printf 'name = x\nbogus = 1\n' > "$T/bad.hw"
 set +e
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$T/bad.hw" --out "$T/o1" --version "$V" --pki "$T/pki" 2> "$T/mk.err"; rc=$?

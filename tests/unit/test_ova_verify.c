@@ -39,7 +39,7 @@ static int build(struct pkg *p)
 	char err[160], *k, *c, *ch, line[256];
 	unsigned char md[64];
 	unsigned int mdlen;
-	const char *why;
+	const char *why, *bad;
 	int raw, out, r;
 	char rawp[] = "/tmp/tov_rawXXXXXX", outp[] = "/tmp/tov_vmdkXXXXXX";
 
@@ -76,7 +76,7 @@ static int build(struct pkg *p)
 	k = xasprintf("%s/dev-signing.key", dir);
 	c = xasprintf("%s/dev-signing.pem", dir);
 	ch = xasprintf("%s/dev-intermediate-ca.pem", dir);
-	r = signer_load(&sg, k, c, ch, &why);
+	r = signer_load(&sg, k, c, ch, &why, &bad);
 	if (r == 0)
 		r = signer_cert_file(sg, "SHA256", "t-1.mf", p->mf, p->mflen, &p->cert, &p->certlen);
 	if (r == 0)
