@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "diskio.h"
+#include "openreg.h"
 
 int pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -118,9 +119,11 @@ int copy_sparse(int dst_fd, uint64_t dst_off, uint64_t max_len, const char *src_
 	uint64_t size, off = 0;
 	int src, r = 0;
 
-	src = open(src_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* a regular file only: a FIFO would block, a block device's
+	 * st_size of 0 would copy nothing */
+	src = open_regular(AT_FDCWD, src_path, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (src < 0)
-		return -errno;
+		return src;
 	if (fstat(src, &sb) < 0) {
 		r = -errno;
 		goto out_close;

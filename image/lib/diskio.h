@@ -33,7 +33,8 @@ struct copy_stats {
 /* Copies the file at src_path (a filesystem image) to dst_fd at dst_off,
  * at most max_len bytes (-EFBIG if the source is longer). Uses
  * SEEK_DATA/SEEK_HOLE to visit only the data extents and never writes an
- * all-zero 64 KiB block. stats may be NULL. */
+ * all-zero 64 KiB block. stats may be NULL. A source that is not a
+ * regular file (a symlink neither) is -SPACE_E_NOT_REG. */
 int copy_sparse(int dst_fd, uint64_t dst_off, uint64_t max_len, const char *src_path,
 		unsigned flags, struct copy_stats *stats);
 

@@ -19,6 +19,7 @@
 #include "fs.h"
 #include "run_ex.h"
 #include "imgutil.h"
+#include "openreg.h"
 #include "util.h"
 
 /* Features pinned here rather than taken from the host's /etc/mke2fs.conf,
@@ -52,13 +53,12 @@ static int prepare_target(const char *path, uint64_t offset, uint64_t size)
 	int fd, r = 0;
 
 	/* In place (offset > 0): the disk exists and holds the partition. */
-	fd = open(path, (offset ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = open_regular(AT_FDCWD, path, (offset ? O_RDWR : O_WRONLY | O_CREAT) | O_NOFOLLOW, 0644,
+			  OPEN_REG_BLOCK);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		r = -EINVAL;
 	} else if (offset) {
 		r = disk_size_fd(fd, &have);
 		if (r == 0 && have < offset + size)

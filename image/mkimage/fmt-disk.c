@@ -12,6 +12,7 @@
 
 #include "../lib/disk.h"
 #include "mkimage.h"
+#include "openreg.h"
 #include "util.h"
 
 /* On SIGINT/SIGTERM/SIGHUP, remove what disk_build() had started: the
@@ -70,9 +71,10 @@ static int disk_in_place(struct disk_spec *s)
 	struct disk_layout l;
 	int fd, r;
 
-	fd = open(s->out_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	/* A character device is never opened (a watchdog would arm) */
+	fd = open_regular(AT_FDCWD, s->out_path, O_RDWR | O_NOFOLLOW, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("disk", s->out_path, -errno, NULL);
+		return mk_fail("disk", s->out_path, fd, NULL);
 	r = disk_size_fd(fd, &s->sizes.disk);
 	if (r == 0)
 		r = disk_layout_default(&l, &s->sizes, s->seed);

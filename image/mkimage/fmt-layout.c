@@ -9,6 +9,7 @@
 
 #include "../lib/gpt.h"
 #include "mkimage.h"
+#include "openreg.h"
 #include "util.h"
 
 static int run_layout(int argc, char **argv)
@@ -23,9 +24,9 @@ static int run_layout(int argc, char **argv)
 	}
 	if (argc != i + 1 || argv[i][0] == '-')
 		return mk_usage_error("layout", "expects one disk image or device");
-	fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+	fd = open_regular(AT_FDCWD, argv[i], O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("layout", argv[i], -errno, NULL);
+		return mk_fail("layout", argv[i], fd, NULL);
 	r = gpt_read(fd, &l);
 	close(fd);
 	if (r < 0)

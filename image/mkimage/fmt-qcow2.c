@@ -11,6 +11,7 @@
 
 #include "../lib/gpt.h"
 #include "mkimage.h"
+#include "openreg.h"
 #include "util.h"
 
 static int run_qcow2(int argc, char **argv)
@@ -39,10 +40,11 @@ static int run_qcow2(int argc, char **argv)
 	}
 	if (optind != argc || !in || !out)
 		return mk_usage_error("qcow2", "--in RAW and --out FILE are required");
-	/* Refuse to convert something that is not a disk image we can read. */
-	fd = open(in, O_RDONLY | O_CLOEXEC);
+	/* Refuse to convert something that is not a disk image we can read
+	 * (a FIFO would block open() for ever). */
+	fd = open_regular(AT_FDCWD, in, O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("qcow2", in, -errno, NULL);
+		return mk_fail("qcow2", in, fd, NULL);
 	r = gpt_read(fd, &l);
 	close(fd);
 	if (r < 0)

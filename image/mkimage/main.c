@@ -51,6 +51,8 @@ int mk_fail(const char *verb, const char *object, int err, const char *detail)
 	switch (-err) {
 	case SPACE_E_FORMAT:
 	case SPACE_E_UNSAFE_PATH:
+	case SPACE_E_NOT_REG:
+	case SPACE_E_NOT_REG_BLK:
 	case ENOSPC:
 	case ENOENT:
 	case ENOTDIR:

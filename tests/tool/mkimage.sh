@@ -194,6 +194,18 @@ printf 'X' | dd of="$W/bad.raw" bs=1 seek=$((1024 + 2 * 128 + 60)) conv=notrunc 
 expect_fail 1 "layout refuses a corrupted entry array" "$MK" layout "$W/bad.raw"
 expect_fail 1 "qcow2 refuses an image without a valid GPT" "$MK" qcow2 --in "$W/bad.raw" --out "$W/bad.qcow2"
 rm -f "$W/bad.raw"
+# a FIFO in place of each input: open() of a FIFO without a writer blocks
+# for ever, so the type is looked at first (timeout: a hang fails, 124)
+mkfifo "$W/fifo"
+expect_fail 1 "layout refuses a FIFO at once" timeout 10 "$MK" layout "$W/fifo"
+expect_fail 1 "qcow2 refuses a FIFO as --in at once" timeout 10 "$MK" qcow2 --in "$W/fifo" --out "$W/f.qcow2"
+expect_fail 1 "disk refuses a FIFO as --attrs at once" timeout 10 "$MK" disk --out "$W/f.raw" --rootfs "$W/t1" \
+	--attrs "$W/fifo" --seed s --product p --version 1 --size 600M --root-size 200M
+expect_fail 1 "disk --in-place refuses a FIFO as --out" timeout 10 "$MK" disk --in-place --out "$W/fifo" \
+	--rootfs "$W/t1" --seed s --product p --version 1
+grep -q 'fifo: not a regular file or block device$' "$W/err" || fail "in-place FIFO: reason $(cat "$W/err")"
+check "nothing left after the FIFO refusals" test -z "$(ls "$W" | grep -E '^f\.' || true)"
+rm -f "$W/fifo"
 
 # --- GRUB reaches its menu under SeaBIOS and OVMF
 if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
