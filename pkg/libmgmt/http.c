@@ -111,7 +111,11 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim, struc
 	/* Tolerate empty lines before the request line (RFC 9112 2.2). */
 	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n') && pos < 4)
 		pos++;
-	end = head_end(buf, len);
+	/* the head ends after them: a blank line among them is not its end
+	 * (that left pos past end, and next_line read past the buffer) */
+	end = head_end(buf + pos, len - pos);
+	if (end)
+		end += pos;
 	if (!end || end > lim->max_head) {
 		if (len > lim->max_head || (end && end > lim->max_head))
 			return -E2BIG;

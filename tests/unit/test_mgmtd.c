@@ -286,6 +286,27 @@ static void test_backend_calls(void)
 	api_resp_free(&late);
 }
 
+/* Found by fuzz_http: four leading empty lines put the parser's position
+ * past the end of the head it found, and it read far past the buffer
+ * (memchr with a wrapped length). */
+static void test_http_leading_blank_lines(void)
+{
+	static const char text[] = "\n\n\n\non: \ra\rb";
+	struct http_limits lim = { 2048, 1024 };
+	struct http_req q;
+	char *b = malloc(sizeof(text) - 1); /* exact size: ASan sees any overread */
+
+	memcpy(b, text, sizeof(text) - 1);
+	is_int(http_parse(b, sizeof(text) - 1, &lim, &q), 0, "leading blank lines: no overread, needs more");
+	free(b);
+	b = strdup("\r\n\r\nGET / HTTP/1.1\n\n");
+	ok(b && http_parse(b, 20, &lim, &q) == 20 && http_str_eq(q.method, "GET"), "two leading CRLFs tolerated");
+	free(b);
+	b = strdup("\n\n\n\n\n\nGET / HTTP/1.1\n\n");
+	is_int(http_parse(b, strlen(b), &lim, &q), -SPACE_E_FORMAT, "more blank lines than tolerated: 400");
+	free(b);
+}
+
 int main(void)
 {
 	struct mgmtd_conf c;
@@ -297,6 +318,8 @@ int main(void)
 	strcpy(dir, "/tmp/test_mgmtd.XXXXXX");
 	if (!mkdtemp(dir))
 		return 1;
+
+	test_http_leading_blank_lines();
 
 	/* configuration */
 	is_int(mgmtd_conf_defaults(&c), 0, "defaults");
