@@ -2,9 +2,11 @@
 # mgmtd.sh - the management API end to end on the host: watchdog starts
 # devgate and mgmtd in a temp root on loopback ports; clients are curl and
 # openssl s_client. Covers certificate bootstrap, TLS versions, login,
-# logout, sessions, idle timeout, lockout, roles, robustness (malformed,
-# oversized, slow clients, 50 concurrent clients), device block/unblock
-# seen by a device, blocked state across a restart, log rotation.
+# logout, sessions (per-user cap), idle timeout, per-address login
+# throttle, roles, robustness (malformed, oversized, slow clients, 50
+# concurrent clients, a pipelined flood), a slow device gate, device
+# block/unblock seen by a device, blocked state across a restart, a load
+# run (1100 connections, full tables, flood) with the peak RSS, log rotation.
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/mgmtd-test.XXXXXX) || exit 1
@@ -283,6 +285,46 @@ check "the gate applied it" wait_for 8 grep -qsx block "$T/slowgate.log"
 check "and the job says so" wait_for 3 sh -c "curl -sk -H 'Authorization: Bearer $AD4' $U4/jobs/$SJ | grep -q '\"state\":\"done\"'"
 check "the outcome is logged" grep -q "devices block by admin: job $SJ done" "$T/log/mgmtd4/error.log"
 kill "$M4" "$SG"; wait "$M4" "$SG" 2>/dev/null
+
+# --- load (issue 12): 1100 TLS connections held open, the failed-login table
+# filled from 24 addresses, one user's sessions at the cap and 6000
+# pipelined logins on one connection, all at once; an admin session is
+# still answered within a generous bound, and memory stays bounded
+P5=$((PORT + 4)); U5=https://127.0.0.1:$P5/api/v1
+sed -e "s/^port = .*/port = $P5/" -e "s|^log_dir = .*|log_dir = $T/log/mgmtd5|" \
+	-e "s/^idle_timeout = .*/idle_timeout = 120/" -e "s/^keepalive_timeout = .*/keepalive_timeout = 60/" \
+	-e "s/^request_timeout = .*/request_timeout = 20/" "$T/etc/mgmtd.conf" > "$T/etc/mgmtd5.conf"
+printf 'max_clients = 1200\nlockout_sources = 16\nlog_max = 1048576\n' >> "$T/etc/mgmtd5.conf"
+"$BIN/mgmtd" -c "$T/etc/mgmtd5.conf" 2>>"$T/log/mgmtd5.err" &
+M5=$!
+wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$P5/"
+AD5=$(curl -sk -X POST "$U5/login" -d '{"username":"admin","password":"secret"}' | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+$LOAD hold $P5 1100 40 > "$T/hold.out" &
+HOLD=$!
+wait_for 60 grep -q ready "$T/hold.out"
+check "1100 connections held open ($(cat "$T/hold.out"))" grep -qx "ready 1100" "$T/hold.out"
+for a in $(seq 1 24); do for i in 1 2 3; do
+	curl -sk -o /dev/null --interface 127.0.2.$a -X POST "$U5/login" -d '{"username":"x'$a'","password":"bad"}'
+done; done
+check "failed-login table filled: later addresses counted together" \
+	test "$(curl -sk -o /dev/null -w '%{http_code}' --interface 127.0.3.1 -X POST "$U5/login" -d '{"username":"admin","password":"secret"}')" = 429
+for i in $(seq 1 10); do curl -sk -o /dev/null -X POST "$U5/login" -d '{"username":"operator","password":"opsecret"}'; done
+$LOAD pipeline $P5 "$T/flood.req" > "$T/flood5.n" &
+FLOOD=$!
+sleep 1
+t0=$(date +%s%N)
+for i in 1 2 3 4 5; do curl -sk -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $AD5" "$U5/system"; done > "$T/load5"
+dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "under all of it, 5 admin requests answered" test "$(grep -c '^200$' "$T/load5")" = 5
+check "... within a generous bound (${dt} ms < 3000)" test "$dt" -lt 3000
+wait "$FLOOD"
+check "the flood was answered in full" test "$(cat "$T/flood5.n")" = 6001
+RSS=$(awk '/^VmHWM/{print $2}' /proc/$M5/status)
+echo "# mgmtd peak RSS (VmHWM) under load: $RSS kB"
+check "memory bounded: peak RSS ${RSS} kB < 64 MiB" test "$RSS" -lt 65536
+kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
+check "daemon alive after the load" kill -0 "$M5"
+kill "$M5"; wait "$M5"
 
 # --- logs
 check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
