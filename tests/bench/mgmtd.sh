@@ -41,6 +41,8 @@ release_file = $T/etc/space-release
 hotpatch_dir = $T/etc
 cluster_file = $T/etc/cluster
 max_sessions = 1024
+# 200 logins by admin below measure the session table
+max_sessions_per_user = 1024
 EOF
 "$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2>"$T/mgmtd.err" &
 MG=$!
