@@ -21,7 +21,8 @@ STAGE      := $(O)/staging
 # conversions (the e2e tests build one with a test-only admin password).
 VARIANT    ?=
 VSUFFIX    := $(if $(VARIANT),-$(VARIANT))
-TDIR       := $(O)/$(TARGET)$(VSUFFIX)
+# One root tree serves every target (their drivers are all in it).
+TDIR       := $(O)/system$(VSUFFIX)
 ROOTFS     := $(TDIR)/rootfs
 ROOTFS_ATTRS := $(TDIR)/rootfs.attrs
 PKG        := $(BIN)/pkg

@@ -15,9 +15,9 @@ make -s images >/dev/null
 ver=$(cat VERSION)
 product=${PRODUCT:-space}
 qcow=$O/$product-$ver-kvm.qcow2
-esxi=$O/$product-$ver-esxi.img
-kernel=$(ls "$O"/kvm/rootfs/boot/vmlinuz-* | head -n1)
-busybox=$O/kvm/rootfs/bin/busybox
+esxi=$O/$product-$ver-esxi.raw
+kernel=$(ls "$O"/system/rootfs/boot/vmlinuz-* | head -n1)
+busybox=$O/system/rootfs/bin/busybox
 logs=$O/bench-boot
 mkdir -p "$logs"
 bt() { /usr/bin/python3 tests/bench/boottime.py "$@"; }

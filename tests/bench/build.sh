@@ -26,10 +26,10 @@ rm -rf "$ux"
 printf 'build: qcow2 from warm cache, clean O=: %.1f s (baseline dpkg-deb -x of the pins: %.1f s, ratio %.1fx)\n' \
 	"$build" "$unpack" "$(awk -v a="$build" -v b="$unpack" 'BEGIN{print a/b}')"
 
-for f in "$bo"/*.img "$bo"/*.qcow2; do
+for f in "$bo"/*.raw "$bo"/*.qcow2 "$bo"/*.ova; do
 	printf 'size: %s: %s apparent, %s allocated\n' "$(basename "$f")" \
 		"$(du -h --apparent-size "$f" | cut -f1)" "$(du -h "$f" | cut -f1)"
 done
-du -sh "$bo/kvm-e2e/rootfs" | awk '{print "size: root tree: " $1}'
+du -sh "$bo/system-e2e/rootfs" | awk '{print "size: root tree: " $1}'
 
 rm -rf "$bo"

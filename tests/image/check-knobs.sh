@@ -23,7 +23,7 @@ snapshot() {
 	{
 		find "$O/build" "$O/packages" -type f \( -name '*.o' -o -name '*.pkg' \)
 		find "$O/bin" -type f
-		ls "$O"/*/rootfs.stamp "$O"/*.img "$O"/*.qcow2 "$O"/*.ova
+		ls "$O"/*/rootfs.stamp "$O"/*/disk.raw "$O"/*.raw "$O"/*.qcow2 "$O"/*.ova
 	} 2>/dev/null | while read -r f; do printf '%s %s\n' "${f#"$O"/}" "$(stat -c %y "$f")"; done | sort
 }
 # The images of this version (another version's are other files).
@@ -70,15 +70,15 @@ for c in "$@"; do
 	case $c in
 	password)
 		echo "Knob-Test-Pw-1" > "$tmp/pw"
-		check password 'base-files|\.img|\.qcow2|\.ova' '\.o$|^bin/|packages/(mgmtd|pkg|linux-image|busybox)' \
+		check password 'base-files|\.raw|\.qcow2|\.ova' '\.o$|^bin/|packages/(mgmtd|pkg|linux-image|busybox)' \
 			ADMIN_PASSWORD_FILE="$tmp/pw"
 		;;
 	disk)
-		check disk '\.img|\.qcow2|\.ova' '\.o$|^bin/|\.pkg$|rootfs' DISK_SIZE=9G
+		check disk '\.raw|\.qcow2|\.ova' '\.o$|^bin/|\.pkg$|rootfs' DISK_SIZE=9G
 		;;
 	sign)
 		"$O/bin/mkova" pki --dir "$tmp/pki" >/dev/null
-		check sign '\.ova$' '\.o$|^bin/|\.pkg$|rootfs|\.img$|\.qcow2$' \
+		check sign '\.ova$' '\.o$|^bin/|\.pkg$|rootfs|\.raw$|\.qcow2$' \
 			SIGN_KEY="$tmp/pki/dev-signing.key" SIGN_CERT="$tmp/pki/dev-signing.pem" \
 			SIGN_CHAIN="$tmp/pki/dev-intermediate-ca.pem" ROOT_CA="$tmp/pki/dev-root-ca.pem"
 		;;
