@@ -16,12 +16,14 @@
 
 #include "../ova/tar.h"
 #include "openreg.h"
+#include "archive.h"
 #include "stream.h"
 #include "util.h"
 #include "verify.h"
 
 #define USAGE \
 "usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n" \
+"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--release [--name NAME]] RELEASE.img|-\n" \
 "\n" \
 "Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n" \
 "in one pass over the file (read as a stream; nothing is written to disk).\n" \
@@ -37,6 +39,11 @@
 "                 certificate purpose/dates are still checked). Without --ca\n" \
 "                 and without --no-chain the chain check FAILs.\n" \
 "  --json         one JSON object instead of the text report.\n" \
+"  --release      the file is a release image (<product>-<ver>.img; implied by\n" \
+"                 the .img suffix): manifest, manifest.cert, certchain.pem and\n" \
+"                 rootfs.ext4.zst, checked in one pass, the slot image unpacked\n" \
+"                 and hashed as it streams (memory bounded by the manifest).\n" \
+"  --name NAME    the release image's file name when it is read from `-`.\n" \
 "  -h, --help     this text.\n" \
 "\n" \
 "Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n" \
@@ -59,6 +66,12 @@
 "  chain-file         the chain member holds PEM certificates\n" \
 "  cert-chain         signer -> chain -> --ca root verifies (OpenSSL)\n" \
 "  report             more checks than one report holds (then INVALID)\n" \
+"Release images (the certificate checks above apply to manifest.cert):\n" \
+"  manifest           the signed release manifest parses (format 1)\n" \
+"  name-binding       the file has the name the manifest was signed for\n" \
+"  member-order       manifest, manifest.cert, certchain.pem, rootfs.ext4.zst\n" \
+"  digest             rootfs.ext4.zst has the manifest's size and SHA-256\n" \
+"  slot-image         it unpacks to the manifest's slot size and SHA-256\n" \
 "\n" \
 "Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n" \
 "The last line says VALID or INVALID. Do not import an INVALID package: the\n" \
@@ -67,110 +80,6 @@
 "Exit status: 0 valid, 1 invalid (at least one FAIL), 2 usage or I/O error.\n"
 
 static const char *prog = "ova-verify";
-
-/* Feed size bytes of the stream to the current member (or skip them).
- * Returns bytes consumed or -errno. */
-static int64_t pump(struct ov *ov, struct rstream *rs, uint64_t size, int feed)
-{
-	uint64_t left = size;
-
-	while (left) {
-		const unsigned char *p;
-		ssize_t k = rs_next(rs, left < SIZE_MAX ? (size_t)left : SIZE_MAX, &p);
-		if (k < 0)
-			return k;
-		if (k == 0)
-			break;
-		if (feed) {
-			int r = ov_member_data(ov, p, (size_t)k);
-			if (r < 0)
-				return r;
-		}
-		left -= (uint64_t)k;
-	}
-	return (int64_t)(size - left);
-}
-
-/* The OVA as a tar stream, read once. Returns 0, or -errno on I/O error. */
-static int read_ova(struct ov *ov, int fd)
-{
-	unsigned char blk[TAR_BLOCK];
-	struct rstream *rs;
-	unsigned bad_format = 0;
-	int r = rs_open(&rs, fd);
-
-	if (r < 0)
-		return r;
-	for (;;) {
-		struct tar_member tm;
-		const char *why = NULL;
-		ssize_t k = rs_read(rs, blk, sizeof(blk));
-		uint64_t pad;
-		int64_t got;
-		int h;
-
-		if (k < 0) {
-			r = (int)k;
-			break;
-		}
-		if (k < (ssize_t)sizeof(blk)) {
-			ov_check(ov, false, "tar-format", NULL, ov->nm ? "archive truncated: no end-of-archive blocks" : "empty or not a tar archive");
-			bad_format++;
-			break;
-		}
-		h = tar_parse_header(blk, &tm, &why);
-		if (h == 0)
-			break; /* end of archive; trailing zero padding is not read */
-		if (h < 0) {
-			ov_check(ov, false, "tar-format", NULL, "after %u member(s): %s", ov->nm, why);
-			bad_format++;
-			break;
-		}
-		if (tm.type != '0') {
-			ov_check(ov, false, "tar-format", tm.name,
-				 "member type '%c' (PAX/GNU extension header, link or directory) is not allowed in an OVA",
-				 tm.type >= 0x20 && tm.type < 0x7f ? tm.type : '?');
-			bad_format++;
-		} else if (tm.gnu && tm.size < (1ull << 33)) {
-			ov_check(ov, false, "tar-format", tm.name, "GNU header for a member under 8 GiB (want POSIX ustar)");
-			bad_format++;
-		}
-		if (tm.type == '0') {
-			r = ov_member_begin(ov, tm.name, tm.size);
-			if (r < 0) {
-				if (r == -E2BIG) {
-					ov_check(ov, false, "tar-format", tm.name, "more than %d members", OV_MAX_MEMBERS);
-					bad_format++; /* no "ok tar-format" after this */
-					r = 0;
-				}
-				break;
-			}
-		}
-		got = pump(ov, rs, tm.size, tm.type == '0');
-		if (tm.type == '0' && (r = ov_member_end(ov)) < 0 && got >= 0)
-			got = r;
-		if (got < 0) {
-			r = (int)got;
-			break;
-		}
-		if ((uint64_t)got < tm.size) {
-			ov_check(ov, false, "tar-format", tm.name, "archive truncated inside this member (%lld of %llu bytes)",
-				 (long long)got, (unsigned long long)tm.size);
-			bad_format++;
-			break;
-		}
-		pad = (TAR_BLOCK - tm.size % TAR_BLOCK) % TAR_BLOCK;
-		got = pump(ov, rs, pad, 0);
-		if (got < 0) {
-			r = (int)got;
-			break;
-		}
-	}
-	if (r == 0 && !bad_format)
-		ov_check(ov, true, "tar-format", NULL, "ustar archive, %u regular members", ov->nm);
-	rs_close(rs);
-	return r;
-}
 
 /* One file of an extracted package, never following a symlink. Missing
  * files are left to the checks to report. */
@@ -198,7 +107,7 @@ static int read_dir_member(struct ov *ov, int dfd, const char *name)
 	if (r == 0)
 		r = ov_member_begin(ov, name, (uint64_t)st.st_size);
 	if (r == 0) {
-		got = pump(ov, rs, (uint64_t)st.st_size, 1);
+		got = ov_pump(ov, rs, (uint64_t)st.st_size, 1);
 		r = ov_member_end(ov);
 		if (got < 0)
 			r = (int)got;
@@ -298,6 +207,8 @@ int main(int argc, char **argv)
 		{ "ca", required_argument, NULL, 'c' },
 		{ "no-chain", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "release", no_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -311,11 +222,13 @@ int main(int argc, char **argv)
 		case 'c': o.ca_file = optarg; break;
 		case 'n': o.no_chain = true; break;
 		case 'j': json = 1; break;
+		case 'r': o.release = true; break;
+		case 'N': o.file_name = optarg; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: fputs(USAGE, stderr); return 2;
 		}
 	}
-	if (argc - optind != 1 || (o.ca_file && o.no_chain)) {
+	if (argc - optind != 1 || (o.ca_file && o.no_chain) || (o.file_name && (!o.release || strcmp(argv[optind], "-")))) {
 		fputs(USAGE, stderr);
 		return 2;
 	}
@@ -329,7 +242,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: verify %s: %s\n", prog, path, strerror(ENOMEM));
 		return 2;
 	}
-	o.directory = strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
+	o.release |= strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
+	o.directory = !o.release && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
+	if (strcmp(path, "-"))
+		o.file_name = path;
 	ov_init(ov, &o);
 	xmlInitParser();
 	if (o.directory) {
@@ -340,7 +256,7 @@ int main(int argc, char **argv)
 			r = -errno;
 		} else {
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-			r = read_ova(ov, fd);
+			r = ov_read_archive(ov, fd);
 			if (fd)
 				close(fd);
 		}

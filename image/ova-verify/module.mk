@@ -4,12 +4,13 @@ XML_LIBS   := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || echo -lxml2
 $(BUILD)/image/ova-verify/%.o: BASE_CFLAGS += $(XML_CFLAGS)
 $(ASAN)/image/ova-verify/%.o: BASE_CFLAGS += $(XML_CFLAGS)
 
-OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova/manifest.c image/ova/tar.c \
-	image/vmdk/vmdk.c $(LIBSPACE_SRCS)
+OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova-verify/verify_release.c image/ova-verify/archive.c \
+	image/ova-verify/stream.c image/ova/manifest.c image/ova/tar.c \
+	image/vmdk/vmdk.c $(RELEASE_LIB_SRCS) $(LIBSPACE_SRCS)
 
 PROGRAMS += ova-verify
-ova-verify_SRCS = image/ova-verify/main.c image/ova-verify/stream.c $(OVA_VERIFY_SRCS)
-ova-verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) -lpthread
+ova-verify_SRCS = image/ova-verify/main.c $(OVA_VERIFY_SRCS)
+ova-verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lpthread
 
 # `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:
 # manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header.
@@ -48,5 +49,5 @@ fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
 UNIT_TESTS += test_ova_verify
 test_ova_verify_SRCS = tests/unit/test_ova_verify.c $(OVA_VERIFY_SRCS) image/vmdk/vmdk_write.c \
 	image/ova/sign.c image/ovf/ovf.c
-test_ova_verify_LIBS := $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) -lpthread
+test_ova_verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lpthread
 $(ASAN)/tests/unit/test_ova_verify.o: BASE_CFLAGS += $(XML_CFLAGS)

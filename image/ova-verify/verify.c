@@ -38,7 +38,8 @@ void ov_init(struct ov *ov, const struct ov_opts *opts)
 {
 	memset(ov, 0, sizeof(*ov));
 	ov->opts = *opts;
-	ov->alg_mask = (1u << OV_NALG) - 1; /* until the manifest says otherwise */
+	/* an OVA's .mf may use any of them; a release manifest says SHA-256 */
+	ov->alg_mask = opts->release ? 1u << OV_SHA256 : (1u << OV_NALG) - 1;
 }
 
 static void member_free(struct ov_member *m)
@@ -47,6 +48,7 @@ static void member_free(struct ov_member *m)
 		return;
 	for (int i = 0; i < OV_NALG; i++)
 		EVP_MD_CTX_free(m->md[i]);
+	rel_unpack_free(m->unpack);
 	free(m->data);
 	free(m);
 }
@@ -64,6 +66,8 @@ void ov_free(struct ov *ov)
 	}
 	ov->nm = 0;
 	ov->cur = NULL;
+	free(ov->rm);
+	ov->rm = NULL;
 }
 
 void ov_check(struct ov *ov, bool ok, const char *name, const char *file, const char *fmt, ...)
@@ -135,7 +139,9 @@ int ov_member_begin(struct ov *ov, const char *name, uint64_t size)
 		return -ENOMEM;
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->size = size;
-	if (size <= OV_BUFFER_LIMIT && !ends_with(name, ".vmdk")) {
+	/* the release image's slot is streamed whatever its size */
+	if (size <= OV_BUFFER_LIMIT && !ends_with(name, ".vmdk") &&
+	    !(ov->opts.release && !strcmp(name, REL_MEMBER_SLOT))) {
 		m->data = malloc(size + 1);
 		if (!m->data) {
 			free(m);
@@ -153,6 +159,8 @@ int ov_member_begin(struct ov *ov, const char *name, uint64_t size)
 		}
 	}
 	ov->cur = m;
+	if (ov->opts.release && !m->data && !strcmp(name, REL_MEMBER_SLOT))
+		return ov_release_member_begin(ov, m);
 	return 0;
 }
 
@@ -171,6 +179,15 @@ int ov_member_data(struct ov *ov, const void *p, size_t n)
 		for (int i = 0; i < OV_NALG; i++)
 			if (m->md[i] && !m->md_failed && EVP_DigestUpdate(m->md[i], b, n) != 1)
 				m->md_failed = true;
+		if (m->unpack && !m->unpack_err) {
+			int r = rel_unpack_feed(m->unpack, b, n);
+			/* a damaged frame is a FAIL of the package; anything else
+			 * (the sink could not write) stops the reading */
+			if (r < 0 && r != -SPACE_E_FORMAT && r != -EFBIG)
+				return r;
+			m->unpack_err = r;
+			m->unpack_why = r < 0 ? rel_unpack_why(m->unpack) : NULL;
+		}
 		if (m->headlen < OV_HEAD) {
 			size_t k = OV_HEAD - m->headlen < n ? OV_HEAD - m->headlen : n;
 			memcpy(m->head + m->headlen, b, k);
@@ -209,7 +226,18 @@ int ov_member_end(struct ov *ov)
 	}
 	if (m->data)
 		m->data[m->got] = '\0';
+	if (m->unpack && !m->unpack_err) {
+		m->unpack_err = rel_unpack_end(m->unpack, m->unpacked_sha256, &m->unpacked);
+		m->unpack_done = m->unpack_err == 0;
+		m->unpack_why = m->unpack_err ? rel_unpack_why(m->unpack) : NULL;
+	}
+	rel_unpack_free(m->unpack);
+	m->unpack = NULL;
 	ov->m[ov->nm++] = m;
+	if (ov->opts.release) {
+		ov_release_manifest_end(ov, m);
+		return r;
+	}
 	/* the manifest decides which digests the members after it need */
 	if (!ov->mf_parsed && m->data && ends_with(m->name, ".mf") &&
 	    ova_manifest_parse((char *)m->data, (size_t)m->got, &ov->mf, err, sizeof(err)) == 0) {
@@ -488,8 +516,8 @@ static const char *ossl_err(void)
 	return buf;
 }
 
-static void check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
-			       struct ov_member *chm)
+void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
+			   struct ov_member *chm)
 {
 	struct ova_cert_file cf;
 	X509 *leaf = NULL;
@@ -596,21 +624,12 @@ out:
 	X509_free(leaf);
 }
 
-void ov_finish(struct ov *ov)
+unsigned ov_check_member_names(struct ov *ov)
 {
-	struct ov_member *ovf = NULL, *mfm = NULL, *cm = NULL, *chm = NULL;
-	struct ov_desc *d = calloc(1, sizeof(*d));
-	char base[OVA_NAME_MAX + 1], want[OVA_NAME_MAX + 8], err[160];
-	const char *why;
-	unsigned novf = 0, bad = 0;
-	bool desc_ok = true;
+	unsigned bad = 0;
 
-	if (!d) {
-		ov_check(ov, false, "internal", NULL, "out of memory");
-		return;
-	}
-	/* member names; directory mode may already have refused a file that
-	 * is not regular: then no "ok member-names" either */
+	/* directory mode may already have refused a file that is not
+	 * regular: then no "ok member-names" either */
 	for (unsigned i = 0; i < ov->nchecks; i++)
 		bad += !ov->checks[i].ok && !strcmp(ov->checks[i].name, "member-name");
 	for (unsigned i = 0; i < ov->nm; i++) {
@@ -625,14 +644,38 @@ void ov_finish(struct ov *ov)
 				bad++;
 				break;
 			}
+	}
+	if (!bad)
+		ov_check(ov, true, "member-names", NULL, "%u members, plain and unique", ov->nm);
+	return bad;
+}
+
+void ov_finish(struct ov *ov)
+{
+	struct ov_member *ovf = NULL, *mfm = NULL, *cm = NULL, *chm = NULL;
+	struct ov_desc *d = calloc(1, sizeof(*d));
+	char base[OVA_NAME_MAX + 1], want[OVA_NAME_MAX + 8], err[160];
+	const char *why;
+	unsigned novf = 0;
+	bool desc_ok = true;
+
+	if (ov->opts.release) {
+		free(d);
+		ov_release_finish(ov);
+		return;
+	}
+	if (!d) {
+		ov_check(ov, false, "internal", NULL, "out of memory");
+		return;
+	}
+	ov_check_member_names(ov);
+	for (unsigned i = 0; i < ov->nm; i++) {
 		if (ends_with(ov->m[i]->name, ".ovf")) {
 			novf++;
 			if (!ovf)
 				ovf = ov->m[i];
 		}
 	}
-	if (!bad)
-		ov_check(ov, true, "member-names", NULL, "%u members, plain and unique", ov->nm);
 	if (!ovf) {
 		ov_check(ov, false, "descriptor", NULL, "no .ovf descriptor in the package");
 		goto out;
@@ -791,7 +834,7 @@ void ov_finish(struct ov *ov)
 	else if (!mfm)
 		ov_check(ov, false, "signature", cm->name, "nothing to verify without a valid manifest");
 	else
-		check_certificates(ov, mfm, cm, chm);
+		ov_check_certificates(ov, mfm, cm, chm);
 	if (!chm && cm)
 		ov_check(ov, false, "chain-file", base, "no <product>-certchain.pem with the intermediate certificates");
 out:

@@ -17,6 +17,8 @@
 #include <openssl/evp.h>
 
 #include "../ova/manifest.h"
+#include "../release/release.h"
+#include "../release/slot.h"
 
 #define OV_MAX_MEMBERS 64
 #define OV_MAX_CHECKS 256
@@ -37,6 +39,13 @@ struct ov_member {
 	unsigned char head[OV_HEAD]; /* first bytes (VMDK header/descriptor) */
 	unsigned char tail[OV_TAIL]; /* ring of the last bytes (VMDK footer) */
 	size_t headlen;
+	/* the release image's slot member: unpacked as it streams */
+	struct rel_unpack *unpack;
+	bool unpack_done;        /* rel_unpack_end() succeeded */
+	const char *unpack_why;  /* why unpacking failed (static), else NULL */
+	int unpack_err;
+	uint64_t unpacked;
+	unsigned char unpacked_sha256[32];
 };
 
 struct ov_check {
@@ -50,6 +59,15 @@ struct ov_opts {
 	const char *ca_file; /* trusted root(s); NULL: chain not verified */
 	bool no_chain; /* an unverified chain is not a failure */
 	bool directory; /* members come from an extracted .ovf directory */
+	/* A release image (image/release) instead of an OVA. */
+	bool release;
+	const char *file_name; /* its name, for the name binding (NULL: unknown) */
+	/* The unpacked slot image goes to slot_sink (the upgrader's slot
+	 * writer), and only once the manifest, its signature and chain, the
+	 * name binding and the member order have passed (no FAIL so far): a
+	 * package that fails them never reaches the sink. */
+	rel_sink_fn slot_sink;
+	void *slot_ctx;
 };
 
 struct ov {
@@ -62,6 +80,10 @@ struct ov {
 	unsigned char alg_mask; /* digests to compute for streamed members */
 	struct ov_check checks[OV_MAX_CHECKS];
 	unsigned nchecks, nfail;
+	/* release mode */
+	struct rel_manifest *rm; /* parsed from the manifest member, or NULL */
+	bool head_checked;       /* ov_release_head() ran */
+	bool sink_attached;      /* the slot member reached opts.slot_sink */
 };
 
 void ov_init(struct ov *ov, const struct ov_opts *opts);
@@ -89,6 +111,25 @@ struct ov_member *ov_find(struct ov *ov, const char *name);
 /* After the last member: parse the descriptor, manifest, certificate; run
  * every cross check. */
 void ov_finish(struct ov *ov);
+
+/* The signature checks shared by both package kinds: mfm is the signed
+ * manifest member, cm the .cert member (signature line + signer
+ * certificate), chm the chain member or NULL. */
+void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
+			   struct ov_member *chm);
+
+/* member-name checks (plain, unique); the number of bad names. */
+unsigned ov_check_member_names(struct ov *ov);
+
+/* Release mode (verify_release.c). ov_release_member_begin() sets up the
+ * slot member's unpacking, after ov_release_head() has checked everything
+ * that precedes it (manifest, name, signature, chain, order): the checks
+ * before any slot byte is used. ov_finish() calls ov_release_finish(). */
+int ov_release_member_begin(struct ov *ov, struct ov_member *m);
+void ov_release_head(struct ov *ov);
+void ov_release_finish(struct ov *ov);
+/* After ov_member_end() of the manifest member: parse it into ov->rm. */
+void ov_release_manifest_end(struct ov *ov, struct ov_member *m);
 
 /* For directory mode: the file names the descriptor references (after the
  * descriptor member has been fed). Returns the count, names copied to out. */

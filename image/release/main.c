@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - `mkrelease`: write the signed release image space-<ver>.img from
+ * the root slot A of a raw disk, and answer upgrade-path questions from the
+ * matrix data file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../ova/manifest.h"
+#include "../ova/sign.h"
+#include "../ova/tar.h"
+#include "openreg.h"
+#include "outfile.h"
+#include "release.h"
+#include "slot.h"
+#include "subcmd.h"
+#include "util.h"
+
+#define USAGE                                                                                      \
+	"usage: mkrelease build --raw DISK.raw --out DIR [--product NAME] --version VER --build ID\n" \
+	"                       --kernel KVER --targets 'kvm esxi ja2500' --paths PATHS.conf\n"      \
+	"                       [--apps APPS.conf]\n"                                                 \
+	"                       (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"   \
+	"                       [-l LEVEL] [-j THREADS]\n"                                           \
+	"       mkrelease path --paths PATHS.conf FROM TO\n"                                         \
+	"       mkrelease compare VERSION VERSION\n"                                                 \
+	"\n"                                                                                        \
+	"build    writes DIR/<product>-<ver>.img, a ustar archive holding, in this order:\n"       \
+	"         manifest (signed; names the file, release, targets, slot image size and\n"      \
+	"         SHA-256, upgrade paths, application table), manifest.cert (signature +\n"       \
+	"         signer certificate), certchain.pem (intermediate CAs) and rootfs.ext4.zst\n"    \
+	"         (the partition labelled root-a of DISK.raw, one zstd frame; holes are not\n"   \
+	"         read). Members carry mtime $SOURCE_DATE_EPOCH (else 0): the same inputs\n"      \
+	"         and keys give the same bytes, whatever -j. --pki DIR signs with the\n"         \
+	"         development PKI made by `mkova pki --dir DIR`. Check it with\n"                 \
+	"         `ova-verify --ca ROOT.pem <product>-<ver>.img`.\n"                              \
+	"path     exit 0 when a node on release FROM may install release TO by the matrix\n"      \
+	"         (or TO is a later build of FROM's train), else 1 naming the supported paths.\n" \
+	"compare  prints <, = or > (release order: 21.3R1 < 21.3R1.3 < 21.3R2 < 21.4R1).\n"       \
+	"\n"                                                                                        \
+	"Exit status: 0 success, 1 invalid input (disk, keys, data files), 2 usage or I/O.\n"
+
+static const char *prog = "mkrelease";
+
+/* The one message of a failed run, `prog: verb object: reason`. */
+static int fail(const char *verb, const char *obj, int err, const char *why)
+{
+	fprintf(stderr, "%s: %s %s: %s\n", prog, verb, obj, why && *why ? why : space_strerror(err));
+	return (err <= -SPACE_E_FIRST || err == -ENOENT || err == -EPERM) ? 1 : 2;
+}
+
+struct build_args {
+	const char *raw, *outdir, *product, *version, *build, *kernel, *targets, *paths, *apps;
+	const char *pki, *key, *cert, *chain;
+	struct rel_pack_opts po;
+};
+
+static int parse_build_args(int argc, char **argv, struct build_args *a)
+{
+	static const struct option lo[] = {
+		{ "raw", required_argument, NULL, 'r' },     { "out", required_argument, NULL, 'o' },
+		{ "product", required_argument, NULL, 'p' }, { "version", required_argument, NULL, 'v' },
+		{ "build", required_argument, NULL, 'b' },   { "kernel", required_argument, NULL, 'K' },
+		{ "targets", required_argument, NULL, 't' }, { "paths", required_argument, NULL, 'm' },
+		{ "apps", required_argument, NULL, 'a' },    { "pki", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },     { "cert", required_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },   { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	a->product = PRODUCT;
+	while ((c = getopt_long(argc, argv, "j:l:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': a->raw = optarg; break;
+		case 'o': a->outdir = optarg; break;
+		case 'p': a->product = optarg; break;
+		case 'v': a->version = optarg; break;
+		case 'b': a->build = optarg; break;
+		case 'K': a->kernel = optarg; break;
+		case 't': a->targets = optarg; break;
+		case 'm': a->paths = optarg; break;
+		case 'a': a->apps = optarg; break;
+		case 'P': a->pki = optarg; break;
+		case 'k': a->key = optarg; break;
+		case 'c': a->cert = optarg; break;
+		case 'C': a->chain = optarg; break;
+		case 'j': a->po.threads = atoi(optarg); break;
+		case 'l': a->po.level = atoi(optarg); break;
+		default: return -1;
+		}
+	}
+	if (optind != argc || !a->raw || !a->outdir || !a->version || !a->build || !a->kernel || !a->targets ||
+	    !a->paths || (!a->pki == !a->key) || (a->key && !a->cert) || a->po.threads < 0 || a->po.threads > 64 ||
+	    a->po.level < 0 || a->po.level > 19)
+		return -1;
+	return 0;
+}
+
+/* The manifest fields that come from the command line and the data files.
+ * why gets the object and reason of a failure. */
+static int fill_manifest(const struct build_args *a, struct rel_manifest *m, char *obj, size_t objlen,
+			 char *why, size_t whylen)
+{
+	struct rel_paths *paths = malloc(sizeof(*paths));
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	if (!paths)
+		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
+	snprintf(obj, objlen, "%s", a->version);
+	if (rel_version_parse(a->version, &m->version) < 0 || m->version.n < 3) {
+		snprintf(why, whylen, "not a release version such as 21.3R1");
+		r = -SPACE_E_FORMAT;
+		goto out;
+	}
+	snprintf(m->release, sizeof(m->release), "%s", a->version);
+	for (unsigned i = 0; i < 3; i++) {
+		const char *v[] = { a->product, a->build, a->kernel }, *name[] = { "--product", "--build", "--kernel" };
+		snprintf(obj, objlen, "%s", name[i]);
+		if (!ova_name_is_plain(v[i]) || strlen(v[i]) >= REL_NAME_MAX) {
+			snprintf(why, whylen, "%s is not a plain name of at most %d bytes", v[i], REL_NAME_MAX - 1);
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+	}
+	snprintf(m->product, sizeof(m->product), "%s", a->product);
+	snprintf(m->build, sizeof(m->build), "%s", a->build);
+	snprintf(m->kernel, sizeof(m->kernel), "%s", a->kernel);
+	snprintf(m->file, sizeof(m->file), "%s-%s.img", a->product, a->version);
+	snprintf(m->slot_member, sizeof(m->slot_member), "%s", REL_MEMBER_SLOT);
+	m->window_log = REL_ZSTD_WINDOW_LOG;
+	snprintf(obj, objlen, "--targets");
+	if (rel_targets_parse(a->targets, m) < 0) {
+		snprintf(why, whylen, "want 1 to %d distinct plain names", REL_MAX_TARGETS);
+		r = -SPACE_E_FORMAT;
+		goto out;
+	}
+	snprintf(obj, objlen, "%s", a->paths);
+	r = rel_paths_load(a->paths, paths, why, whylen);
+	if (r < 0)
+		goto out;
+	m->paths_revision = paths->revision;
+	m->nfrom = rel_paths_sources(paths, &m->version, m->from, REL_MAX_FROM);
+	if (!m->nfrom) {
+		snprintf(why, whylen, "no release train may go to %s", a->version);
+		r = -SPACE_E_FORMAT;
+		goto out;
+	}
+	if (a->apps) {
+		snprintf(obj, objlen, "%s", a->apps);
+		r = read_file(a->apps, 1 << 16, &text, &len);
+		if (r == 0)
+			r = rel_apps_parse(text, len, m, why, whylen);
+		if (r < 0)
+			goto out;
+	}
+	r = 0;
+out:
+	free(text);
+	free(paths);
+	return r;
+}
+
+/* The slot image: root-a of the raw disk, packed into tmp. */
+static int pack_slot(const struct build_args *a, int tmp_fd, struct rel_manifest *m, char *why, size_t whylen)
+{
+	struct rel_pack_result res;
+	uint64_t off, len;
+	int fd = open_regular(AT_FDCWD, a->raw, O_RDONLY, 0, OPEN_REG_BLOCK), r;
+
+	if (fd < 0)
+		return fd;
+	r = rel_find_slot(fd, &off, &len);
+	if (r == -ENOENT)
+		snprintf(why, whylen, "no GPT partition labelled %s", REL_SLOT_PART);
+	else if (r == -SPACE_E_FORMAT)
+		snprintf(why, whylen, "not a raw disk with a valid GPT");
+	if (r == 0)
+		r = rel_pack(fd, off, len, tmp_fd, &a->po, &res);
+	close(fd);
+	if (r < 0)
+		return r;
+	m->slot_size = res.in_bytes;
+	/* the slot image is the whole partition: a slot must hold all of it */
+	m->slot_min_size = res.in_bytes;
+	memcpy(m->slot_sha256, res.in_sha256, 32);
+	m->zst_size = res.out_bytes;
+	memcpy(m->zst_sha256, res.out_sha256, 32);
+	return 0;
+}
+
+static int write_image(const char *path, int64_t mtime, const char *mf, size_t mflen, const char *cert,
+		       size_t certlen, const char *chain, size_t chainlen, int slot_fd)
+{
+	struct tar_writer tw;
+	struct outfile of;
+	int r = outfile_open(&of, path, 0644);
+
+	if (r < 0)
+		return r;
+	tar_writer_init(&tw, of.fd, mtime);
+	if ((r = tar_add_buf(&tw, REL_MEMBER_MANIFEST, mf, mflen)) < 0 ||
+	    (r = tar_add_buf(&tw, REL_MEMBER_CERT, cert, certlen)) < 0 ||
+	    (r = tar_add_buf(&tw, REL_MEMBER_CHAIN, chain, chainlen)) < 0 ||
+	    (r = tar_add_fd(&tw, REL_MEMBER_SLOT, slot_fd)) < 0 || (r = tar_finish(&tw)) < 0) {
+		outfile_abort(&of);
+		return r;
+	}
+	return outfile_commit(&of);
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	struct build_args a = { 0 };
+	struct rel_manifest *m = NULL;
+	struct signer *sg = NULL;
+	struct outfile slot = { .fd = -1 };
+	char obj[4096], why[256] = "", *pk = NULL, *pc = NULL, *pch = NULL, *img = NULL, *tmp = NULL;
+	char *mf = NULL, *cert = NULL, *chain = NULL;
+	size_t mflen = 0, certlen = 0, chainlen = 0;
+	const char *sde = getenv("SOURCE_DATE_EPOCH"), *swhy = NULL, *sfile = NULL;
+	int64_t mtime = sde ? strtoll(sde, NULL, 10) : 0;
+	int rc, r;
+
+	if (parse_build_args(argc, argv, &a) < 0) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	if (a.pki) {
+		a.key = pk = xasprintf("%s/dev-signing.key", a.pki);
+		a.cert = pc = xasprintf("%s/dev-signing.pem", a.pki);
+		a.chain = pch = xasprintf("%s/dev-intermediate-ca.pem", a.pki);
+	}
+	m = malloc(sizeof(*m));
+	if (!m || !a.key || !a.cert) {
+		rc = fail("build", "release", -ENOMEM, NULL);
+		goto out;
+	}
+	if (mtime < 0 || mtime >= (1ll << 33)) {
+		rc = fail("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
+		goto out;
+	}
+	r = fill_manifest(&a, m, obj, sizeof(obj), why, sizeof(why));
+	if (r < 0) {
+		rc = fail("build", obj, r, why);
+		goto out;
+	}
+	img = xasprintf("%s/%s", a.outdir, m->file);
+	tmp = xasprintf("%s/.%s.zst", a.outdir, m->file);
+	if (!img || !tmp) {
+		rc = fail("build", "release", -ENOMEM, NULL);
+		goto out;
+	}
+	if (!ova_name_is_plain(m->file)) {
+		rc = fail("build", m->file, -SPACE_E_FORMAT, "product and version make an unsafe file name");
+		goto out;
+	}
+	/* keys first: a wrong key must not cost a compression run */
+	r = signer_load(&sg, a.key, a.cert, a.chain, &swhy, &sfile);
+	if (r < 0) {
+		rc = fail("build", sfile ? sfile : a.cert, r, swhy);
+		goto out;
+	}
+	r = outfile_open(&slot, tmp, 0600);
+	if (r < 0) {
+		rc = fail("build", tmp, r, NULL);
+		goto out;
+	}
+	r = pack_slot(&a, slot.fd, m, why, sizeof(why));
+	if (r < 0) {
+		rc = fail("build", a.raw, r, why);
+		goto out;
+	}
+	if ((r = rel_manifest_format(m, &mf, &mflen)) < 0 ||
+	    (r = signer_cert_file(sg, "SHA256", REL_MEMBER_MANIFEST, mf, mflen, &cert, &certlen)) < 0 ||
+	    (r = signer_chain_pem(sg, &chain, &chainlen)) < 0) {
+		rc = fail("build", REL_MEMBER_MANIFEST, r, NULL);
+		goto out;
+	}
+	r = write_image(img, mtime, mf, mflen, cert, certlen, chain, chainlen, slot.fd);
+	if (r < 0) {
+		rc = fail("build", img, r, NULL);
+		goto out;
+	}
+	printf("%s: %s (slot %llu bytes, packed %llu)\n", prog, img, (unsigned long long)m->slot_size,
+	       (unsigned long long)m->zst_size);
+	rc = 0;
+out:
+	/* the packed slot only ever lives inside the image */
+	if (slot.fd >= 0)
+		outfile_abort(&slot);
+	signer_free(sg);
+	free(m);
+	free(mf);
+	free(cert);
+	free(chain);
+	free(img);
+	free(tmp);
+	free(pk);
+	free(pc);
+	free(pch);
+	return rc;
+}
+
+static int cmd_path(int argc, char **argv)
+{
+	static const struct option lo[] = { { "paths", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 } };
+	struct rel_paths *paths = NULL;
+	struct rel_manifest *m = NULL;
+	const char *file = NULL;
+	char why[512];
+	int c, r, rc;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c != 'm') {
+			fputs(USAGE, stderr);
+			return 2;
+		}
+		file = optarg;
+	}
+	if (!file || argc - optind != 2) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	paths = malloc(sizeof(*paths));
+	m = calloc(1, sizeof(*m));
+	if (!paths || !m) {
+		rc = fail("path", file, -ENOMEM, NULL);
+		goto out;
+	}
+	r = rel_paths_load(file, paths, why, sizeof(why));
+	if (r < 0) {
+		rc = fail("path", file, r, why);
+		goto out;
+	}
+	/* the upgrader's question, asked of the manifest this table makes */
+	if (rel_version_parse(argv[optind + 1], &m->version) < 0) {
+		rc = fail("path", argv[optind + 1], -SPACE_E_FORMAT, "not a release version");
+		goto out;
+	}
+	snprintf(m->release, sizeof(m->release), "%s", argv[optind + 1]);
+	m->nfrom = rel_paths_sources(paths, &m->version, m->from, REL_MAX_FROM);
+	r = rel_check_upgrade(m, argv[optind], why, sizeof(why));
+	if (r < 0) {
+		rc = fail("path", argv[optind], r, why);
+		goto out;
+	}
+	printf("%s -> %s: supported\n", argv[optind], argv[optind + 1]);
+	rc = 0;
+out:
+	free(paths);
+	free(m);
+	return rc;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+	struct rel_version a, b;
+	int c;
+
+	if (argc != 3) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	if (rel_version_parse(argv[1], &a) < 0)
+		return fail("compare", argv[1], -SPACE_E_FORMAT, "not a release version");
+	if (rel_version_parse(argv[2], &b) < 0)
+		return fail("compare", argv[2], -SPACE_E_FORMAT, "not a release version");
+	c = rel_version_cmp(&a, &b);
+	printf("%s\n", c < 0 ? "<" : c > 0 ? ">" : "=");
+	return 0;
+}
+
+static const struct subcmd commands[] = {
+	{ "build", cmd_build },
+	{ "path", cmd_path },
+	{ "compare", cmd_compare },
+};
+
+int main(int argc, char **argv)
+{
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
+}
