@@ -25,7 +25,7 @@
 	"                       --kernel KVER --targets 'kvm esxi ja2500' --paths PATHS.conf\n"      \
 	"                       [--apps APPS.conf]\n"                                                 \
 	"                       (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"   \
-	"                       [-l LEVEL] [-j THREADS]\n"                                           \
+	"                       [-l LEVEL (1-19, default 6)] [-j THREADS]\n"                             \
 	"       mkrelease path --paths PATHS.conf FROM TO\n"                                         \
 	"       mkrelease compare VERSION VERSION\n"                                                 \
 	"\n"                                                                                        \

@@ -25,6 +25,12 @@ UNIT_TESTS += test_release
 test_release_SRCS = tests/unit/test_release.c $(RELEASE_LIB_SRCS) $(LIBSPACE_SRCS)
 test_release_LIBS = $(RELEASE_LIBS)
 
+# ova-verify's release mode as the upgrader drives it (a slot sink)
+UNIT_TESTS += test_release_verify
+test_release_verify_SRCS = tests/unit/test_release_verify.c $(OVA_VERIFY_SRCS) image/ova/sign.c
+test_release_verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lpthread
+$(ASAN)/tests/unit/test_release_verify.o: BASE_CFLAGS += $(XML_CFLAGS)
+
 TOOL_TESTS += tests/tool/release.sh
 
 # `make fuzz`: the manifest parser (ova-verify and the upgrader parse the
