@@ -8,7 +8,10 @@
  * restart_window, then it is marked failed. Services run in their own
  * session (process group) so stop signals reach their children too; the
  * watchdog is a child subreaper, so it reaps everything they leave behind.
- * Housekeeping (hk.h) runs every interval.
+ * Housekeeping (hk.h) runs every interval. Every state change of a
+ * service goes through the transition table of sup.h. Control clients are
+ * read without blocking, bounded (CTL_MAX_CONNS), and survive running out
+ * of fds (README: "control connections, fd exhaustion").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -34,6 +38,8 @@
 #include "libmgmt/daemon.h"
 #include "libmgmt/hk.h"
 #include "libmgmt/kv.h"
+#include "spare_fds.h"
+#include "sup.h"
 #include "svcconf.h"
 #include "util.h"
 
@@ -52,29 +58,34 @@
 	"      patch; `watchdogctl release` removes it and starts them in order)\n"   \
 	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure.\n"
 
-enum state { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_FAILED };
-static const char *const state_name[] = { "stopped", "starting", "running",
-					  "stopping", "backoff", "failed" };
+/* Control connections at once: clients still sending their request line
+ * plus clients waiting for a service to start or stop, or for the
+ * shutdown. While all are taken the listener is not polled, and further
+ * clients wait in its listen queue. At most CTL_MAX_WAITING of them may
+ * wait for a service (one more is told "error too many waiting clients"),
+ * so CTL_MAX_CONNS - CTL_MAX_WAITING slots always turn over within
+ * CTL_REQUEST_MS and `status` is answered however many clients wait. The
+ * appliance's clients (mgmtd, spacectl, scripts) hold a few at most; 32
+ * fds are nothing against the open-file limit. */
+#define CTL_MAX_CONNS 32
+#define CTL_MAX_WAITING 24
+#define CTL_REQUEST_MS 1000  /* a client has this long to send its line */
+#define ACCEPT_PAUSE_MS 1000 /* listener not polled after EMFILE & co */
+#define ACCEPT_QUIET_MS 10000 /* an episode of accept failures ends after this without one */
+/* fds in reserve (spare_fds.h): a control client + the hold file + its directory */
+#define SPARE_FDS 3
 
-enum wait_op { W_STOP, W_START, W_RESTART };
-#define MAX_WAITERS 8
+enum wait_op { W_STOP, W_START, W_RESTART, W_SHUTDOWN };
+enum conn_kind { C_FREE, C_READING, C_WAITING };
 
-struct waiter {
+struct conn {
+	enum conn_kind kind;
 	int fd;
+	long long deadline; /* C_READING: mono ms by which the line must be in */
+	size_t n;
+	char line[256];
+	struct svc *s;      /* C_WAITING: the service waited for (NULL: shutdown) */
 	enum wait_op op;
-};
-
-struct svc {
-	struct svc_conf c;
-	enum state state;
-	pid_t pid, check_pid;
-	long long started_ms, deadline_ms, next_check_ms;
-	int restarts, consecutive, ready, admin_stopped, killed;
-	long long *window;          /* restart times within restart_window (ms) */
-	int nwindow;
-	char last_exit[48];
-	struct waiter w[MAX_WAITERS];
-	int nw;
 };
 
 static struct svc *svcs;
@@ -83,8 +94,11 @@ static FILE *logfp;
 static int seq_next;             /* boot sequencing: next index to start */
 static int held;                 /* hold file present: start nothing */
 static const char *hold_path;
-static int shutting_down, shutdown_fds[MAX_WAITERS], nshutdown_fds;
 static int exit_now;
+static struct conn conns[CTL_MAX_CONNS];
+static int spare[SPARE_FDS] = { -1, -1, -1 };
+static long long accept_paused_until; /* mono ms; 0: not paused */
+static long long accept_failed_at;    /* mono ms of the last failure of an episode; 0: none */
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logmsg(const char *fmt, ...)
@@ -112,6 +126,40 @@ static int svc_cmp(const void *a, const void *b)
 	return strcmp(x->c.name, y->c.name);
 }
 
+/* Add one definition; returns 0, or -1 when it is skipped (logged). */
+static int add_service(const char *dir, const char *file)
+{
+	char *path = xasprintf("%s/%s", dir, file), err[300];
+	struct svc_conf c;
+	struct svc *nv;
+
+	if (!path)
+		return -1;
+	if (svc_conf_load(path, &c, err, sizeof(err)) < 0) {
+		logmsg("load %s: %s (service skipped)", path, err);
+		free(path);
+		return -1;
+	}
+	free(path);
+	for (int i = 0; i < nsvcs; i++) {
+		if (!strcmp(svcs[i].c.name, c.name)) {
+			logmsg("load %s/%s: service %s defined twice (skipped)", dir, file, c.name);
+			svc_conf_free(&c);
+			return -1;
+		}
+	}
+	nv = realloc(svcs, (size_t)(nsvcs + 1) * sizeof(*nv));
+	if (nv)
+		svcs = nv;
+	if (!nv || svc_init(&svcs[nsvcs], &c) < 0) {
+		logmsg("load %s/%s: %s (service skipped)", dir, file, strerror(ENOMEM));
+		svc_conf_free(&c);
+		return -1;
+	}
+	nsvcs++;
+	return 0;
+}
+
 /* Load every NAME.conf. A broken file is logged and skipped so one bad
  * definition cannot keep the rest of the appliance from starting. */
 static int load_services(const char *dir)
@@ -123,40 +171,10 @@ static int load_services(const char *dir)
 		return -errno;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		char *path, err[300];
-		struct svc *nv;
-		struct svc_conf c;
-		int dup = 0;
 
 		if (n < 6 || strcmp(e->d_name + n - 5, ".conf") || e->d_name[0] == '.')
 			continue;
-		path = xasprintf("%s/%s", dir, e->d_name);
-		if (!path)
-			continue;
-		if (svc_conf_load(path, &c, err, sizeof(err)) < 0) {
-			logmsg("load %s: %s (service skipped)", path, err);
-			free(path);
-			continue;
-		}
-		free(path);
-		for (int i = 0; i < nsvcs; i++)
-			dup |= !strcmp(svcs[i].c.name, c.name);
-		if (dup) {
-			logmsg("load %s/%s: service %s defined twice (skipped)", dir, e->d_name, c.name);
-			svc_conf_free(&c);
-			continue;
-		}
-		nv = realloc(svcs, (size_t)(nsvcs + 1) * sizeof(*nv));
-		if (!nv) {
-			svc_conf_free(&c);
-			break;
-		}
-		svcs = nv;
-		memset(&svcs[nsvcs], 0, sizeof(svcs[nsvcs]));
-		svcs[nsvcs].c = c;
-		svcs[nsvcs].window = calloc((size_t)c.max_restarts + 1, sizeof(long long));
-		strcpy(svcs[nsvcs].last_exit, "-");
-		nsvcs++;
+		add_service(dir, e->d_name);
 	}
 	closedir(d);
 	if (nsvcs)
@@ -176,18 +194,28 @@ static struct svc *find_svc(const char *name)
 
 static void put_record(struct buf *b, const struct svc *s, long long now)
 {
+	int alive = s->state == ST_RUNNING || s->state == ST_STARTING;
+
 	buf_puts(b, "name=");
 	kv_quote(b, s->c.name);
 	buf_printf(b, " state=%s pid=%d uptime=%lld restarts=%d ready=%s order=%d last_exit=",
-		   state_name[s->state], (s->state == ST_RUNNING || s->state == ST_STARTING ||
-					  s->state == ST_STOPPING) ? (int)s->pid : 0,
-		   (s->state == ST_RUNNING || s->state == ST_STARTING) ? (now - s->started_ms) / 1000 : 0,
-		   s->restarts, s->ready ? "yes" : "no", s->c.order);
+		   svc_state_name(s->state), (alive || s->state == ST_STOPPING) ? (int)s->pid : 0,
+		   alive ? (now - s->started_ms) / 1000 : 0, s->restarts, s->ready ? "yes" : "no",
+		   s->c.order);
 	kv_quote(b, s->last_exit);
 	buf_puts(b, "\n");
 }
 
-static void reply(int fd, const char *first, const struct svc *s)
+static void conn_close(struct conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->kind = C_FREE;
+	spare_fds_take(spare, SPARE_FDS);
+}
+
+/* Answer c with the first line (and the record of s), then close it. */
+static void reply(struct conn *c, const char *first, const struct svc *s)
 {
 	struct buf b;
 
@@ -197,29 +225,287 @@ static void reply(int fd, const char *first, const struct svc *s)
 	if (s)
 		put_record(&b, s, mono_ms());
 	if (!buf_failed(&b))
-		ctl_write_all(fd, b.p, b.len);
+		ctl_write_all(c->fd, b.p, b.len);
 	buf_free(&b);
-	close(fd);
+	conn_close(c);
 }
 
 static void notify(struct svc *s, int stopped)
 {
-	int keep = 0;
+	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+		struct conn *c = &conns[i];
 
-	for (int i = 0; i < s->nw; i++) {
-		struct waiter w = s->w[i];
-		if (stopped && w.op == W_STOP) {
-			reply(w.fd, "ok", s);
-		} else if (!stopped && (w.op == W_START || w.op == W_RESTART)) {
-			if (s->state == ST_RUNNING)
-				reply(w.fd, "ok", s);
-			else
-				reply(w.fd, "error service did not start", s);
-		} else {
-			s->w[keep++] = w;
-		}
+		if (c->kind != C_WAITING || c->s != s)
+			continue;
+		if (stopped && c->op == W_STOP)
+			reply(c, "ok", s);
+		else if (!stopped && (c->op == W_START || c->op == W_RESTART))
+			reply(c, s->state == ST_RUNNING ? "ok" : "error service did not start", s);
 	}
-	s->nw = keep;
+}
+
+static int restart_waiting(const struct svc *s)
+{
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].kind == C_WAITING && conns[i].s == s && conns[i].op == W_RESTART)
+			return 1;
+	return 0;
+}
+
+static int waiters_full(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		n += conns[i].kind == C_WAITING;
+	return n >= CTL_MAX_WAITING;
+}
+
+/* c waits for s (op); refused when CTL_MAX_WAITING clients wait already.
+ * Returns 0 or -1 (c answered and closed). */
+static int add_waiter(struct conn *c, struct svc *s, enum wait_op op)
+{
+	if (waiters_full()) {
+		reply(c, "error too many waiting clients", NULL);
+		return -1;
+	}
+	c->kind = C_WAITING;
+	c->s = s;
+	c->op = op;
+	return 0;
+}
+
+/* ------------------------------------------------------------ control verbs */
+
+static void do_status(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	struct buf b;
+
+	if (arg && !s) {
+		reply(c, "error no such service", NULL);
+		return;
+	}
+	buf_init(&b);
+	buf_puts(&b, held ? "ok held\n" : "ok\n");
+	for (int i = 0; i < nsvcs; i++)
+		if (!s || s == &svcs[i])
+			put_record(&b, &svcs[i], now);
+	if (!buf_failed(&b))
+		ctl_write_all(c->fd, b.p, b.len);
+	buf_free(&b);
+	conn_close(c);
+}
+
+static void do_release(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	(void)s, (void)arg, (void)now;
+	if (held && unlink(hold_path) < 0 && errno != ENOENT) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "error remove %s: %s", hold_path, strerror(errno));
+		reply(c, msg, NULL);
+		return;
+	}
+	if (held)
+		logmsg("released: starting services");
+	held = 0;
+	reply(c, "ok", NULL);
+}
+
+/* `shutdown` or `shutdown hold`; the answer comes once all are stopped. */
+static void do_shutdown(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	static const char note[] = "held by watchdogctl shutdown --hold\n";
+
+	(void)s, (void)now;
+	if (arg && strcmp(arg, "hold")) {
+		reply(c, "error unknown command", NULL);
+		return;
+	}
+	if (waiters_full()) {
+		reply(c, "error too many waiting clients", NULL);
+		return;
+	}
+	if (arg) {
+		int r = write_file_atomic(hold_path, note, sizeof(note) - 1, 0644);
+		if (r < 0) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "error write %s: %s", hold_path, space_strerror(r));
+			reply(c, msg, NULL);
+			return;
+		}
+		logmsg("hold file %s written: services stay down until `watchdogctl release`", hold_path);
+	}
+	add_waiter(c, NULL, W_SHUTDOWN);
+	if (!sup_host.shutting_down)
+		logmsg("shutdown requested: stopping all services");
+	sup_host.shutting_down = 1;
+}
+
+static void do_start(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	(void)arg;
+	if (s->state == ST_RUNNING) {
+		reply(c, "ok", s);
+		return;
+	}
+	add_waiter(c, s, W_START);
+	svc_event(s, EV_START, now);
+}
+
+static void do_stop(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	(void)arg;
+	add_waiter(c, s, W_STOP);
+	svc_event(s, EV_STOP, now);
+}
+
+static void do_restart(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	int up = s->state == ST_RUNNING || s->state == ST_STARTING || s->state == ST_STOPPING;
+
+	(void)arg;
+	add_waiter(c, s, W_RESTART);
+	svc_event(s, up ? EV_STOP : EV_START, now);
+}
+
+/* The control verbs. subcmd.h's table does not fit here: its handlers
+ * take a command line's argc/argv and it prints usage to stdout/stderr,
+ * where a daemon verb needs the client to answer and the service named. */
+static const struct verb {
+	const char *name;
+	int needs_svc; /* NAME must name a service, and not during shutdown */
+	void (*fn)(struct conn *c, struct svc *s, const char *arg, long long now);
+} verbs[] = {
+	{ "status", 0, do_status },   { "release", 0, do_release }, { "shutdown", 0, do_shutdown },
+	{ "start", 1, do_start },     { "stop", 1, do_stop },       { "restart", 1, do_restart },
+};
+
+/* One request line "VERB [ARG]" of c. */
+static void handle_request(struct conn *c, char *line, long long now)
+{
+	char *arg = strchr(line, ' ');
+	struct svc *s = NULL;
+	const struct verb *v = NULL;
+
+	if (arg) {
+		*arg++ = '\0';
+		s = find_svc(arg);
+	}
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]) && !v; i++)
+		if (!strcmp(line, verbs[i].name))
+			v = &verbs[i];
+	if (!v) {
+		reply(c, "error unknown command", NULL);
+		return;
+	}
+	if (v->needs_svc && !s) {
+		reply(c, arg ? "error no such service" : "error service name missing", NULL);
+		return;
+	}
+	if (v->needs_svc && sup_host.shutting_down) {
+		reply(c, "error shutting down", s);
+		return;
+	}
+	v->fn(c, s, arg, now);
+}
+
+/* ------------------------------------------------------------ control connections */
+
+/* Out of fds or memory: leave the clients in the listen queue for a while
+ * rather than retrying at once (a busy loop that starved everything else,
+ * issue 12). Logged once per episode: failures less than ACCEPT_QUIET_MS
+ * apart (a queue of clients served one by one from the spares fails again
+ * and again). */
+static void accept_failed(int err, long long now)
+{
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return;
+	if (!accept_failed_at)
+		logmsg("accept: %s: control clients wait (retried every %d ms)", strerror(err),
+		       ACCEPT_PAUSE_MS);
+	accept_failed_at = now;
+	accept_paused_until = now + ACCEPT_PAUSE_MS;
+}
+
+static void accept_episode_end(long long now)
+{
+	if (accept_failed_at && now - accept_failed_at > ACCEPT_QUIET_MS) {
+		logmsg("accept: no failure for %d s, control clients served again",
+		       ACCEPT_QUIET_MS / 1000);
+		accept_failed_at = 0;
+	}
+}
+
+static struct conn *free_conn(void)
+{
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].kind == C_FREE)
+			return &conns[i];
+	return NULL;
+}
+
+/* Accept the pending clients while there is a free slot, each to be read
+ * when its line comes (never waiting for it here: a silent client must
+ * not stall the supervisor). Out of fds, the spares make room for one
+ * client per round, and the rest of them for its request (the hold file). */
+static void accept_clients(int lfd, long long now)
+{
+	struct conn *c;
+
+	while ((c = free_conn())) {
+		int fd = ctl_accept(lfd, 1000), spared = 0;
+
+		if (fd == -EMFILE || fd == -ENFILE) {
+			spare_fds_release(spare, SPARE_FDS);
+			fd = ctl_accept(lfd, 1000);
+			spared = 1;
+		}
+		if (fd == -EPERM)
+			continue;
+		if (fd < 0) {
+			accept_failed(-fd, now);
+			return;
+		}
+		*c = (struct conn){ .kind = C_READING, .fd = fd, .deadline = now + CTL_REQUEST_MS };
+		if (spared)
+			return;
+	}
+}
+
+/* Read what c sent; handle the line once it is complete (a newline, or
+ * the end of the stream). Over-long lines and NULs are refused, as by
+ * ctl_read_line(). */
+static void read_client(struct conn *c, long long now)
+{
+	ssize_t k = read(c->fd, c->line + c->n, sizeof(c->line) - 1 - c->n);
+	size_t len;
+	char *nl;
+
+	if (k < 0) {
+		if (errno != EINTR && errno != EAGAIN)
+			conn_close(c);
+		return;
+	}
+	c->n += (size_t)k;
+	c->line[c->n] = '\0';
+	nl = memchr(c->line, '\n', c->n);
+	if (!nl && k > 0 && c->n < sizeof(c->line) - 1)
+		return; /* more to come */
+	len = nl ? (size_t)(nl - c->line) : c->n;
+	if ((!nl && k > 0) || memchr(c->line, '\0', len)) {
+		reply(c, "error bad request", NULL);
+		return;
+	}
+	c->line[len] = '\0';
+	handle_request(c, c->line, now);
+}
+
+/* Clients that did not send their line within CTL_REQUEST_MS. */
+static void expire_clients(long long now)
+{
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].kind == C_READING && now >= conns[i].deadline)
+			reply(&conns[i], "error bad request", NULL);
 }
 
 /* ------------------------------------------------------------ process control */
@@ -258,9 +544,8 @@ static void child_exec(struct svc *s, uid_t uid, gid_t gid, int have_user)
 	_exit(127);
 }
 
-static void schedule_restart(struct svc *s, long long now);
-
-static void start_svc(struct svc *s, long long now)
+/* sup_host.spawn */
+static pid_t spawn(struct svc *s)
 {
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -269,137 +554,24 @@ static void start_svc(struct svc *s, long long now)
 
 	if (s->c.user) {
 		struct passwd *pw = getpwnam(s->c.user);
-		if (!pw) {
-			logmsg("start %s: user %s: no such user", s->c.name, s->c.user);
-			snprintf(s->last_exit, sizeof(s->last_exit), "no user %s", s->c.user);
-			s->state = ST_FAILED;
-			notify(s, 0);
-			return;
-		}
+		if (!pw)
+			return -ENOENT;
 		uid = pw->pw_uid, gid = pw->pw_gid, have_user = 1;
 	}
 	pid = fork();
-	if (pid < 0) {
-		logmsg("start %s: fork: %s", s->c.name, strerror(errno));
-		s->pid = 0;
-		schedule_restart(s, now);
-		return;
-	}
+	if (pid < 0)
+		return -errno;
 	if (pid == 0)
 		child_exec(s, uid, gid, have_user);
-	s->pid = pid;
-	s->started_ms = now;
-	s->killed = 0;
-	s->admin_stopped = 0;
-	s->ready = 0;
-	if (s->c.ready_socket || s->c.ready_argv) {
-		s->state = ST_STARTING;
-		s->next_check_ms = now + 50;
-		s->deadline_ms = now + s->c.ready_timeout_ms;
-	} else {
-		s->state = ST_RUNNING;
-		s->ready = 1;
-		notify(s, 0);
-	}
-	logmsg("started %s (pid %d)", s->c.name, (int)pid);
+	return pid;
 }
 
-static void stop_svc(struct svc *s, long long now)
+/* sup_host.kill: services run in their own session, so the group too */
+static void kill_pid(pid_t pid, int sig, int group)
 {
-	s->admin_stopped = 1;
-	switch (s->state) {
-	case ST_STARTING:
-	case ST_RUNNING:
-		logmsg("stopping %s (pid %d)", s->c.name, (int)s->pid);
-		kill(-s->pid, SIGTERM);
-		kill(s->pid, SIGTERM);
-		if (s->check_pid)
-			kill(s->check_pid, SIGKILL);
-		s->state = ST_STOPPING;
-		s->deadline_ms = now + s->c.stop_timeout_ms;
-		break;
-	case ST_BACKOFF:
-	case ST_FAILED:
-		s->state = ST_STOPPED;
-		notify(s, 1);
-		break;
-	case ST_STOPPED:
-		notify(s, 1);
-		break;
-	case ST_STOPPING:
-		break;
-	}
-}
-
-static void schedule_restart(struct svc *s, long long now)
-{
-	long long win = (long long)s->c.restart_window * 1000, delay;
-	int k = 0;
-
-	/* keep only the restarts inside the window */
-	for (int i = 0; i < s->nwindow; i++)
-		if (now - s->window[i] < win)
-			s->window[k++] = s->window[i];
-	s->nwindow = k;
-	if (s->nwindow >= s->c.max_restarts) {
-		logmsg("%s exited %d times within %lds: giving up (failed)", s->c.name, s->nwindow,
-		       s->c.restart_window);
-		s->state = ST_FAILED;
-		notify(s, 0);
-		return;
-	}
-	/* A run that lasted longer than the back-off ceiling was a healthy one. */
-	if (s->started_ms && now - s->started_ms > s->c.backoff_max_ms)
-		s->consecutive = 0;
-	delay = s->c.backoff_ms;
-	for (int i = 0; i < s->consecutive && delay < s->c.backoff_max_ms; i++)
-		delay *= 2;
-	if (delay > s->c.backoff_max_ms)
-		delay = s->c.backoff_max_ms;
-	s->consecutive++;
-	s->window[s->nwindow++] = now;
-	s->state = ST_BACKOFF;
-	s->deadline_ms = now + delay;
-	logmsg("%s: restart in %lld ms", s->c.name, delay);
-}
-
-static void on_exit_status(struct svc *s, int status, long long now)
-{
-	int failed;
-
-	if (WIFEXITED(status))
-		snprintf(s->last_exit, sizeof(s->last_exit), "exit %d", WEXITSTATUS(status));
-	else
-		snprintf(s->last_exit, sizeof(s->last_exit), "signal %d", WTERMSIG(status));
-	logmsg("%s (pid %d) ended: %s", s->c.name, (int)s->pid, s->last_exit);
-	failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	s->pid = 0;
-	s->ready = 0;
-	if (s->check_pid)
-		kill(s->check_pid, SIGKILL);
-	if (s->state == ST_STOPPING || s->admin_stopped || shutting_down) {
-		s->state = ST_STOPPED;
-		notify(s, 1);
-		/* restart: the waiter is still there, start again */
-		for (int i = 0; i < s->nw; i++)
-			if (s->w[i].op == W_RESTART && !shutting_down) {
-				s->window[0] = 0, s->nwindow = 0, s->consecutive = 0;
-				start_svc(s, now);
-				break;
-			}
-		return;
-	}
-	if (s->c.restart == RESTART_NEVER || (s->c.restart == RESTART_ON_FAILURE && !failed)) {
-		s->state = ST_STOPPED;
-		notify(s, 0);
-		return;
-	}
-	s->restarts++;
-	schedule_restart(s, now);
-	if (s->state == ST_FAILED)
-		return;
-	if (s->nw)
-		notify(s, 0);
+	if (group)
+		kill(-pid, sig);
+	kill(pid, sig);
 }
 
 static void reap(long long now)
@@ -414,14 +586,10 @@ static void reap(long long now)
 			struct svc *s = &svcs[i];
 			if (pid == s->check_pid) {
 				s->check_pid = 0;
-				if (s->state == ST_STARTING && WIFEXITED(status) && !WEXITSTATUS(status)) {
-					s->state = ST_RUNNING;
-					s->ready = 1;
-					logmsg("%s is ready", s->c.name);
-					notify(s, 0);
-				}
+				if (WIFEXITED(status) && !WEXITSTATUS(status))
+					svc_event(s, EV_READY, now);
 			} else if (pid == s->pid) {
-				on_exit_status(s, status, now);
+				svc_exited(s, status, now);
 			}
 		}
 		/* anything else: an orphan we adopted as subreaper, now reaped */
@@ -432,10 +600,7 @@ static void check_ready(struct svc *s, long long now)
 {
 	if (s->c.ready_socket) {
 		if (svc_ready_socket(s->c.ready_socket) == 0) {
-			s->state = ST_RUNNING;
-			s->ready = 1;
-			logmsg("%s is ready", s->c.name);
-			notify(s, 0);
+			svc_event(s, EV_READY, now);
 			return;
 		}
 	} else if (s->c.ready_argv && !s->check_pid) {
@@ -453,53 +618,45 @@ static void check_ready(struct svc *s, long long now)
 	s->next_check_ms = now + 100;
 }
 
-/* Advance every timer; returns the poll timeout in ms. */
-static int tick(long long now)
+/* The timers of s: events when they are due; returns the next due time. */
+static long long svc_timers(struct svc *s, long long now, long long next)
 {
-	long long next = now + 1000;
-
-	for (int i = 0; i < nsvcs; i++) {
-		struct svc *s = &svcs[i];
-
-		switch (s->state) {
-		case ST_STARTING:
-			if (now >= s->deadline_ms) {
-				logmsg("%s: not ready after %ld s, considered running", s->c.name,
-				       s->c.ready_timeout_ms / 1000);
-				s->state = ST_RUNNING;
-				notify(s, 0);
-				break;
-			}
-			if (now >= s->next_check_ms)
-				check_ready(s, now);
-			if (s->next_check_ms < next)
-				next = s->next_check_ms;
-			break;
-		case ST_STOPPING:
-			if (now >= s->deadline_ms && !s->killed) {
-				logmsg("%s did not stop in %ld ms: SIGKILL", s->c.name, s->c.stop_timeout_ms);
-				kill(-s->pid, SIGKILL);
-				kill(s->pid, SIGKILL);
-				s->killed = 1;
-			}
-			if (!s->killed && s->deadline_ms < next)
-				next = s->deadline_ms;
-			break;
-		case ST_BACKOFF:
-			if (now >= s->deadline_ms && !shutting_down)
-				start_svc(s, now);
-			else if (s->deadline_ms < next)
-				next = s->deadline_ms;
-			break;
-		default:
+	switch (s->state) {
+	case ST_STARTING:
+		if (now >= s->deadline_ms) {
+			svc_event(s, EV_READY_TIMEOUT, now);
 			break;
 		}
+		if (now >= s->next_check_ms)
+			check_ready(s, now);
+		if (s->state == ST_STARTING && s->next_check_ms < next)
+			next = s->next_check_ms;
+		break;
+	case ST_STOPPING:
+		if (now >= s->deadline_ms)
+			svc_event(s, EV_STOP_TIMEOUT, now);
+		if (!s->killed && s->deadline_ms < next)
+			next = s->deadline_ms;
+		break;
+	case ST_BACKOFF:
+		if (now >= s->deadline_ms && !sup_host.shutting_down)
+			svc_event(s, EV_RETRY, now);
+		else if (s->deadline_ms < next)
+			next = s->deadline_ms;
+		break;
+	default:
+		break;
 	}
-	/* boot sequencing: start in order, each once the previous is ready */
-	while (!shutting_down && !held && seq_next < nsvcs) {
+	return next;
+}
+
+/* Boot sequencing: start in order, each once the previous is ready. */
+static void start_in_order(long long now)
+{
+	while (!sup_host.shutting_down && !held && seq_next < nsvcs) {
 		struct svc *s = &svcs[seq_next];
 		if (s->state == ST_STOPPED && !s->admin_stopped && !s->started_ms) {
-			start_svc(s, now);
+			svc_event(s, EV_START, now);
 			if (s->state == ST_STARTING)
 				break;
 		} else if (s->state == ST_STARTING) {
@@ -507,175 +664,83 @@ static int tick(long long now)
 		}
 		seq_next++;
 	}
-	/* shutdown: stop in reverse order, one at a time */
-	if (shutting_down) {
-		int i;
-		for (i = nsvcs - 1; i >= 0; i--) {
-			struct svc *s = &svcs[i];
+}
+
+/* Shutdown: stop in reverse order, one at a time; exit once all are down. */
+static void stop_in_order(long long now)
+{
+	int i;
+
+	for (i = nsvcs - 1; i >= 0; i--) {
+		struct svc *s = &svcs[i];
+		if (s->state == ST_STOPPING)
+			break;
+		if (s->state != ST_STOPPED && s->state != ST_FAILED) {
+			svc_event(s, EV_STOP, now);
 			if (s->state == ST_STOPPING)
 				break;
-			if (s->state != ST_STOPPED && s->state != ST_FAILED) {
-				stop_svc(s, now);
-				if (s->state == ST_STOPPING)
-					break;
-			}
 		}
-		if (i < 0)
-			exit_now = 1;
 	}
+	if (i < 0)
+		exit_now = 1;
+}
+
+/* Advance every timer; returns the poll timeout in ms. */
+static int tick(long long now)
+{
+	long long next = now + 1000;
+
+	for (int i = 0; i < nsvcs; i++)
+		next = svc_timers(&svcs[i], now, next);
+	start_in_order(now);
+	if (sup_host.shutting_down)
+		stop_in_order(now);
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].kind == C_READING && conns[i].deadline < next)
+			next = conns[i].deadline;
+	if (accept_paused_until && accept_paused_until < next)
+		next = accept_paused_until;
 	next -= now;
 	return next < 0 ? 0 : next > 1000 ? 1000 : (int)next;
 }
 
-/* ------------------------------------------------------------ control */
-
-static void add_waiter(struct svc *s, int fd, enum wait_op op)
-{
-	if (s->nw >= MAX_WAITERS) {
-		reply(fd, "error too many waiting clients", NULL);
-		return;
-	}
-	s->w[s->nw].fd = fd;
-	s->w[s->nw].op = op;
-	s->nw++;
-}
-
-static void handle_client(int fd, long long now)
-{
-	char line[256], *arg;
-	struct svc *s = NULL;
-
-	if (ctl_read_line(fd, line, sizeof(line)) < 0) {
-		reply(fd, "error bad request", NULL);
-		return;
-	}
-	arg = strchr(line, ' ');
-	if (arg) {
-		*arg++ = '\0';
-		s = find_svc(arg);
-	}
-	if (!strcmp(line, "status")) {
-		struct buf b;
-		if (arg && !s) {
-			reply(fd, "error no such service", NULL);
-			return;
-		}
-		buf_init(&b);
-		buf_puts(&b, held ? "ok held\n" : "ok\n");
-		for (int i = 0; i < nsvcs; i++)
-			if (!s || s == &svcs[i])
-				put_record(&b, &svcs[i], now);
-		if (!buf_failed(&b))
-			ctl_write_all(fd, b.p, b.len);
-		buf_free(&b);
-		close(fd);
-		return;
-	}
-	if (!strcmp(line, "release")) {
-		if (held && unlink(hold_path) < 0 && errno != ENOENT) {
-			char msg[300];
-			snprintf(msg, sizeof(msg), "error remove %s: %s", hold_path, strerror(errno));
-			reply(fd, msg, NULL);
-			return;
-		}
-		if (held)
-			logmsg("released: starting services");
-		held = 0;
-		reply(fd, "ok", NULL);
-		return;
-	}
-	if (!strcmp(line, "shutdown") && arg && !strcmp(arg, "hold")) {
-		int r = write_file_atomic(hold_path, "held by watchdogctl shutdown --hold\n", 36, 0644);
-		if (r < 0) {
-			char msg[300];
-			snprintf(msg, sizeof(msg), "error write %s: %s", hold_path, space_strerror(r));
-			reply(fd, msg, NULL);
-			return;
-		}
-		logmsg("hold file %s written: services stay down until `watchdogctl release`", hold_path);
-		strcpy(line, "shutdown");
-		arg = NULL;
-	}
-	if (!strcmp(line, "shutdown") && !arg) {
-		if (nshutdown_fds < MAX_WAITERS)
-			shutdown_fds[nshutdown_fds++] = fd;
-		else
-			close(fd);
-		if (!shutting_down)
-			logmsg("shutdown requested: stopping all services");
-		shutting_down = 1;
-		return;
-	}
-	if (strcmp(line, "start") && strcmp(line, "stop") && strcmp(line, "restart")) {
-		reply(fd, "error unknown command", NULL);
-		return;
-	}
-	if (!s) {
-		reply(fd, arg ? "error no such service" : "error service name missing", NULL);
-		return;
-	}
-	if (shutting_down) {
-		reply(fd, "error shutting down", s);
-		return;
-	}
-	if (!strcmp(line, "stop")) {
-		add_waiter(s, fd, W_STOP);
-		stop_svc(s, now);
-	} else if (!strcmp(line, "start")) {
-		if (s->state == ST_RUNNING) {
-			reply(fd, "ok", s);
-			return;
-		}
-		add_waiter(s, fd, W_START);
-		if (s->state == ST_STOPPED || s->state == ST_FAILED || s->state == ST_BACKOFF) {
-			s->nwindow = 0;
-			s->consecutive = 0;
-			start_svc(s, now);
-		}
-	} else {
-		add_waiter(s, fd, W_RESTART);
-		if (s->state == ST_RUNNING || s->state == ST_STARTING || s->state == ST_STOPPING) {
-			stop_svc(s, now);
-		} else {
-			s->nwindow = 0;
-			s->consecutive = 0;
-			start_svc(s, now);
-		}
-	}
-}
-
 /* ------------------------------------------------------------ main */
 
-int main(int argc, char **argv)
-{
-	const char *confdir = getenv("WATCHDOG_CONFDIR"), *sock = getenv("WATCHDOG_SOCKET");
-	const char *hkconf = getenv("WATCHDOG_HOUSEKEEPING"), *logpath = NULL;
-	struct stat hst;
-	long long hk_interval = 300, hk_next;
-	struct hk_policy pol;
-	struct hk_store store = { 0 };
-	int use_hk = 1, sfd = -1, lfd = -1, rc = 111, opt, r;
-	sigset_t mask;
+struct opts {
+	const char *confdir, *sock, *hkconf, *logpath;
+	long long hk_interval;
+};
 
-	if (!confdir)
-		confdir = "/etc/watchdog.d";
-	if (!sock)
-		sock = "/run/watchdog.sock";
-	if (!hkconf)
-		hkconf = "/etc/housekeeping.conf";
+struct sup_host sup_host = {
+	.spawn = spawn, .kill = kill_pid, .notify = notify, .restart_waiting = restart_waiting,
+	.log = logmsg,
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int opt;
+
+	*o = (struct opts){ getenv("WATCHDOG_CONFDIR"), getenv("WATCHDOG_SOCKET"),
+			    getenv("WATCHDOG_HOUSEKEEPING"), NULL, 300 };
+	if (!o->confdir)
+		o->confdir = "/etc/watchdog.d";
+	if (!o->sock)
+		o->sock = "/run/watchdog.sock";
+	if (!o->hkconf)
+		o->hkconf = "/etc/housekeeping.conf";
 	hold_path = getenv("WATCHDOG_HOLD");
 	if (!hold_path)
 		hold_path = "/run/watchdog.hold";
-	logfp = stderr;
 	while ((opt = getopt(argc, argv, "d:s:H:i:l:P:h")) != -1) {
 		switch (opt) {
-		case 'd': confdir = optarg; break;
-		case 's': sock = optarg; break;
-		case 'H': hkconf = optarg; break;
-		case 'l': logpath = optarg; break;
+		case 'd': o->confdir = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'H': o->hkconf = optarg; break;
+		case 'l': o->logpath = optarg; break;
 		case 'P': hold_path = optarg; break;
 		case 'i':
-			if (kv_int(optarg, 1, 86400 * 7, 1, &hk_interval) < 0) {
+			if (kv_int(optarg, 1, 86400 * 7, 1, &o->hk_interval) < 0) {
 				fprintf(stderr, "watchdog: option -i %s: not a duration\n%s", optarg, USAGE);
 				return 100;
 			}
@@ -688,22 +753,56 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 100;
 	}
-	if (logpath && !(logfp = fopen(logpath, "ae"))) {
-		fprintf(stderr, "watchdog: open log %s: %s\n", logpath, strerror(errno));
-		return 111;
-	}
-	space_log_fn = log_hook;
-	hk_policy_default(&pol);
-	if (!strcmp(hkconf, "none")) {
-		use_hk = 0;
-	} else {
-		int line = 0;
-		r = hk_policy_load(hkconf, &pol, &store, &line);
-		if (r < 0 && r != -ENOENT) {
-			fprintf(stderr, "watchdog: load %s: line %d: %s\n", hkconf, line, space_strerror(r));
-			goto out;
+	return -1;
+}
+
+static void handle_signals(int sfd, long long now)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(now);
+		else if (si.ssi_signo == SIGHUP)
+			logmsg("SIGHUP: reload is not supported; use restart");
+		else if (!sup_host.shutting_down) {
+			logmsg("signal %d: stopping all services", (int)si.ssi_signo);
+			sup_host.shutting_down = 1;
 		}
 	}
+}
+
+static void housekeeping(const struct hk_policy *pol)
+{
+	struct hk_report rep = { 0 };
+
+	hk_run(pol, time(NULL), &rep);
+	if (rep.rotated || rep.purged_logs || rep.purged_tmp || rep.guard_deleted)
+		logmsg("housekeeping: rotated %d, purged %d logs and %d tmp files, guard %d, freed %lld bytes",
+		       rep.rotated, rep.purged_logs, rep.purged_tmp, rep.guard_deleted, rep.freed);
+}
+
+/* On the way out: the shutdown clients hear "ok" once all is stopped
+ * (done), every other client is closed, services and spares freed. */
+static void close_all(int done)
+{
+	for (int i = 0; i < CTL_MAX_CONNS; i++) {
+		if (done && conns[i].kind == C_WAITING && conns[i].op == W_SHUTDOWN)
+			reply(&conns[i], "ok", NULL);
+		else if (conns[i].kind != C_FREE)
+			conn_close(&conns[i]);
+	}
+	spare_fds_release(spare, SPARE_FDS);
+	for (int i = 0; i < nsvcs; i++)
+		svc_free(&svcs[i]);
+	free(svcs);
+}
+
+/* SIGCHLD, SIGTERM, SIGINT and SIGHUP arrive on the returned signalfd. */
+static int open_signals(void)
+{
+	sigset_t mask;
+
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -711,90 +810,119 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* One turn of the event loop: timers, housekeeping, poll, then signals,
+ * client lines and new clients. Returns 0, or -1 when poll() failed. */
+static int loop_once(int sfd, int lfd, const struct hk_policy *pol, long long hk_interval,
+		     long long *hk_next)
+{
+	struct pollfd p[2 + CTL_MAX_CONNS];
+	struct conn *pc[2 + CTL_MAX_CONNS];
+	long long now = mono_ms();
+	int timeout = tick(now), n = 2;
+
+	if (exit_now)
+		return 0;
+	if (pol && now >= *hk_next) {
+		housekeeping(pol);
+		*hk_next = now + hk_interval * 1000;
+	}
+	if (pol && *hk_next - now < timeout)
+		timeout = (int)(*hk_next - now > 0 ? *hk_next - now : 0);
+	if (accept_paused_until && now >= accept_paused_until)
+		accept_paused_until = 0;
+	accept_episode_end(now);
+	p[0] = (struct pollfd){ sfd, POLLIN, 0 };
+	/* -1 (ignored): resting after EMFILE, or every slot taken (then new
+	 * clients wait in the listen queue) */
+	p[1] = (struct pollfd){ accept_paused_until || !free_conn() ? -1 : lfd, POLLIN, 0 };
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		if (conns[i].kind == C_READING)
+			pc[n] = &conns[i], p[n++] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+	if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR) {
+		logmsg("poll: %s", strerror(errno));
+		return -1;
+	}
+	now = mono_ms();
+	if (p[0].revents & POLLIN)
+		handle_signals(sfd, now);
+	for (int i = 2; i < n; i++)
+		if (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+			read_client(pc[i], now);
+	expire_clients(now);
+	if (p[1].revents & POLLIN)
+		accept_clients(lfd, now);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct stat hst;
+	long long hk_next;
+	struct hk_policy pol;
+	struct hk_store store = { 0 };
+	int use_hk = 1, sfd = -1, lfd = -1, rc, r;
+
+	if ((rc = parse_opts(argc, argv, &o)) >= 0)
+		return rc;
+	rc = 111;
+	logfp = stderr;
+	if (o.logpath && !(logfp = fopen(o.logpath, "ae"))) {
+		fprintf(stderr, "watchdog: open log %s: %s\n", o.logpath, strerror(errno));
+		return 111;
+	}
+	space_log_fn = log_hook;
+	for (int i = 0; i < CTL_MAX_CONNS; i++)
+		conns[i].fd = -1;
+	hk_policy_default(&pol);
+	if (!strcmp(o.hkconf, "none")) {
+		use_hk = 0;
+	} else {
+		int line = 0;
+		r = hk_policy_load(o.hkconf, &pol, &store, &line);
+		if (r < 0 && r != -ENOENT) {
+			fprintf(stderr, "watchdog: load %s: line %d: %s\n", o.hkconf, line, space_strerror(r));
+			goto out;
+		}
+	}
+	sfd = open_signals();
 	if (sfd < 0) {
 		fprintf(stderr, "watchdog: signalfd: %s\n", strerror(errno));
 		goto out;
 	}
 	/* Daemons that double-fork are re-parented to us, not to init. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	lfd = ctl_listen(sock);
+	lfd = ctl_listen(o.sock);
 	if (lfd < 0) {
-		fprintf(stderr, "watchdog: listen %s: %s\n", sock, space_strerror(lfd));
+		fprintf(stderr, "watchdog: listen %s: %s\n", o.sock, space_strerror(lfd));
 		goto out;
 	}
-	r = load_services(confdir);
+	r = load_services(o.confdir);
 	if (r < 0)
-		logmsg("load %s: %s (no services)", confdir, space_strerror(r));
-	logmsg("supervising %d service(s) from %s, control socket %s", nsvcs, confdir, sock);
+		logmsg("load %s: %s (no services)", o.confdir, space_strerror(r));
+	logmsg("supervising %d service(s) from %s, control socket %s", nsvcs, o.confdir, o.sock);
 	if (lstat(hold_path, &hst) == 0) {
 		held = 1;
 		logmsg("%s exists: holding all services until `watchdogctl release`", hold_path);
 	}
+	spare_fds_take(spare, SPARE_FDS);
 	hk_next = mono_ms() + 1000 * 5;
-	while (!exit_now) {
-		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { lfd, POLLIN, 0 } };
-		long long now = mono_ms();
-		int timeout = tick(now);
-
-		if (exit_now)
+	while (!exit_now)
+		if (loop_once(sfd, lfd, use_hk ? &pol : NULL, o.hk_interval, &hk_next) < 0)
 			break;
-		if (use_hk && now >= hk_next) {
-			struct hk_report rep = { 0 };
-			hk_run(&pol, time(NULL), &rep);
-			if (rep.rotated || rep.purged_logs || rep.purged_tmp || rep.guard_deleted)
-				logmsg("housekeeping: rotated %d, purged %d logs and %d tmp files, guard %d, freed %lld bytes",
-				       rep.rotated, rep.purged_logs, rep.purged_tmp, rep.guard_deleted, rep.freed);
-			hk_next = now + hk_interval * 1000;
-		}
-		if (use_hk && hk_next - now < timeout)
-			timeout = (int)(hk_next - now > 0 ? hk_next - now : 0);
-		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
-			logmsg("poll: %s", strerror(errno));
-			break;
-		}
-		now = mono_ms();
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD)
-					reap(now);
-				else if (si.ssi_signo == SIGHUP)
-					logmsg("SIGHUP: reload is not supported; use restart");
-				else if (!shutting_down) {
-					logmsg("signal %d: stopping all services", (int)si.ssi_signo);
-					shutting_down = 1;
-				}
-			}
-		}
-		if (p[1].revents & POLLIN) {
-			int cfd;
-			while ((cfd = ctl_accept(lfd, 1000)) != -EAGAIN) {
-				if (cfd >= 0)
-					handle_client(cfd, now);
-				else if (cfd != -EPERM)
-					break;
-			}
-		}
-	}
 	logmsg("all services stopped; exiting");
-	for (int i = 0; i < nshutdown_fds; i++)
-		reply(shutdown_fds[i], "ok", NULL);
 	rc = 0;
 out:
 	if (lfd >= 0) {
 		close(lfd);
-		unlink(sock);
+		unlink(o.sock);
 	}
 	if (sfd >= 0)
 		close(sfd);
-	for (int i = 0; i < nsvcs; i++) {
-		for (int k = 0; k < svcs[i].nw; k++)
-			close(svcs[i].w[k].fd);
-		svc_conf_free(&svcs[i].c);
-		free(svcs[i].window);
-	}
-	free(svcs);
+	close_all(rc == 0);
 	hk_policy_free(&store);
 	if (logfp != stderr)
 		fclose(logfp);

@@ -1,7 +1,7 @@
 # pkg/watchdog: the service supervisor (watchdog, started by init) and its
 # control tool (watchdogctl).
 PROGRAMS += watchdog watchdogctl
-watchdog_SRCS = pkg/watchdog/main.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+watchdog_SRCS = pkg/watchdog/main.c pkg/watchdog/sup.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
 watchdog_LIBS := $(CRYPTO_LIBS)
 watchdog_INSTALL_DIR := /usr/sbin
 watchdogctl_SRCS = pkg/watchdog/watchdogctl.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
@@ -9,7 +9,8 @@ watchdogctl_LIBS := $(CRYPTO_LIBS)
 watchdogctl_INSTALL_DIR := /usr/sbin
 
 UNIT_TESTS += test_watchdog
-test_watchdog_SRCS = tests/unit/test_watchdog.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
-test_watchdog_LIBS := $(CRYPTO_LIBS)
+test_watchdog_SRCS = tests/unit/test_watchdog.c pkg/watchdog/sup.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+# --wrap=calloc: the test makes calloc() fail on demand
+test_watchdog_LIBS := $(CRYPTO_LIBS) -Wl,--wrap=calloc
 
 TOOL_TESTS += tests/tool/watchdog.sh
