@@ -17,6 +17,7 @@
 
 #include "fdio.h"
 #include "internal.h"
+#include "openreg.h"
 
 struct builder {
 	struct pkg_meta m;
@@ -272,9 +273,10 @@ static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsi
 	ssize_t n;
 	int fd, r;
 
-	fd = openat(sfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* still a regular file: the scan saw one, a FIFO since would block */
+	fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (fd < 0)
-		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+		return pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
 	r = pkg_hash_init(&h);
 	if (r < 0)
 		goto out;
@@ -508,9 +510,9 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 
 		if (e->type != PKG_FILE)
 			continue;
-		fd = openat(sfd, e->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
 		if (fd < 0) {
-			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			r = pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
 			goto out;
 		}
 		r = pkg_sha256_fd(fd, e->sha256, &size);

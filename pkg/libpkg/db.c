@@ -80,7 +80,7 @@ int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_e
 	snprintf(path, sizeof(path), "installed/%s", name);
 	r = pkg_read_at(dbfd, path, PKG_META_MAX, &buf, &len);
 	if (r < 0)
-		return pkg_fail(err, r, "%s", r == -EINVAL ? "not a regular file" : space_strerror(r));
+		return pkg_fail(err, r, "%s", space_strerror(r));
 	r = pkg_meta_parse(buf, len, PKG_PARSE_DB, m, err);
 	free(buf);
 	if (r == 0 && strcmp(m->name, name) != 0) {

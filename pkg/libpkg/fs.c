@@ -13,6 +13,7 @@
 
 #include "fdio.h"
 #include "internal.h"
+#include "openreg.h"
 
 #ifdef UNIT_TEST
 void (*pkg_test_hook)(const char *point);
@@ -380,33 +381,43 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len)
 {
 	struct stat st;
+	char *buf = NULL;
 	FILE *f;
-	char *buf;
 	size_t n;
-	int fd;
+	int fd, r = 0;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* a FIFO among the records would block open() for ever */
+	fd = open_regular(dirfd, name, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);
 		return -ENOMEM;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		fclose(f);
-		return !S_ISREG(st.st_mode) ? -EINVAL : -EFBIG;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = -EFBIG;
+		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
-	n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	if (!buf || ferror(f)) {
-		free(buf);
-		fclose(f);
-		return buf ? -EIO : -ENOMEM;
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
 	}
-	fclose(f);
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		free(buf);
+		r = -EIO;
+		goto out;
+	}
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;
-	return 0;
+out:
+	fclose(f);
+	return r;
 }

@@ -31,6 +31,7 @@
 
 #include "fdio.h"
 #include "internal.h"
+#include "openreg.h"
 
 #define TXN "txn"
 
@@ -78,16 +79,11 @@ static bool config_changed(int dfd, const char *base, const struct pkg_entry *ne
 			   const struct pkg_entry *oe)
 {
 	char hex[65];
-	struct stat st;
 	int fd, r;
 
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = open_regular(dfd, base, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (fd < 0)
-		return errno != ENOENT;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return true;
-	}
+		return fd != -ENOENT; /* not a regular file: changed */
 	r = pkg_sha256_fd(fd, hex, NULL);
 	close(fd);
 	if (r < 0)

@@ -75,7 +75,8 @@ int pkg_sha256_fd(int fd, char hex[65], uint64_t *size);
 /* Write buf to dirfd/name atomically (temp, fsync, rename, fsync dir). */
 int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len);
 
-/* Read dirfd/name into a NUL-terminated malloc'd buffer. */
+/* Read dirfd/name into a NUL-terminated malloc'd buffer: a regular file
+ * (-SPACE_E_NOT_REG, never followed), at most max bytes (-EFBIG). */
 int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len);
 
 /* Resolve a directory path below rootfd like pkg_walk_parent() does for

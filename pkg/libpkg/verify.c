@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "openreg.h"
 
 static mode_t type_bits(char t)
 {
@@ -97,10 +98,12 @@ static int verify_entry(struct vctx *v, struct pkg_walk *w, int rootfd,
 	case PKG_FILE: {
 		char hex[65];
 		uint64_t size;
-		int fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), r;
+		/* a FIFO or device swapped in since the fstatat above would
+		 * block open() or never end (/dev/zero) */
+		int fd = open_regular(dfd, base, O_RDONLY | O_NOFOLLOW, 0, 0), r;
 
 		if (fd < 0) {
-			report(v, e, false, "cannot check: %s", strerror(errno));
+			report(v, e, false, "cannot check: %s", space_strerror(fd));
 			break;
 		}
 		r = pkg_sha256_fd(fd, hex, &size);

@@ -237,6 +237,15 @@ check "  says only the record went" grep -q 'remove junk: the record was unreada
 check "  the record is gone" test ! -e root/var/lib/pkg/installed/junk
 expect_rc 0 "list after clearing it" "$PKG" --root root list
 check "  without a warning" test ! -s err
+# A FIFO among the records: open() of it blocked for ever (issue 12 #15,
+# same class); now skipped and named like any unreadable record.
+mkfifo root/var/lib/pkg/installed/fifo
+expect_rc 0 "list with a FIFO as a record (no hang: 124)" timeout 10 "$PKG" --root root list
+check "  names it" one_line_error "list root/var/lib/pkg/installed/fifo: unreadable record skipped: not a regular file"
+expect_rc 1 "verify with a FIFO as a record (no hang: 124)" timeout 10 "$PKG" --root root verify --no-owner
+expect_rc 0 "remove of the FIFO record" timeout 10 "$PKG" --root root remove fifo
+check "  it is gone" test ! -e root/var/lib/pkg/installed/fifo
+rm -f root/var/lib/pkg/installed/fifo # a regression must not hang the rest
 
 expect_rc 0 "remove" "$PKG" --root root remove hello
 check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
