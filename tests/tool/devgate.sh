@@ -14,7 +14,6 @@ set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/devgate-test.XXXXXX) || exit 1
 # below the ephemeral range (32768-60999): no client socket holds it
-PORT=$((20000 + RANDOM % 12000))
 GATE=
 HOLDERS=
 cleanup() {
@@ -24,6 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/mgmt-lib.sh"
+PORT=$(free_ports 1) || exit 1
 
 # hold PORT N TAG OUT WAIT: open N connections that each say HELLO, write
 # "welcome=W error=E none=X" to OUT once every one has a reply (or after
@@ -114,13 +114,6 @@ genuine() {
 eof_on() { local x rc; read -r -t 5 x <&"$1"; rc=$?; [ $rc = 1 ]; }
 ctl_status() { DEVGATE_SOCKET="$T/ctl.sock" timeout 15 "$BIN/spacectl" devices status 2>&1; }
 # Not spinning: less than 0.5 s of CPU time over 2 s of wall time.
-idle_cpu() {
-	local a b
-	a=$(awk '{print $14 + $15}' "/proc/$GATE/stat")
-	sleep 2
-	b=$(awk '{print $14 + $15}' "/proc/$GATE/stat")
-	[ $((b - a)) -lt $(($(getconf CLK_TCK) / 2)) ]
-}
 
 echo "# 1. hard open-file limit 1024: max_devices 1024 is lowered to fit"
 start_gate /nonexistent -n 1024
@@ -131,7 +124,7 @@ check "1,030 HELLOs: 1008 welcomed, 22 refused, none left hanging" \
 	test "$(sum_of welcome "$T"/a.out "$T"/b.out) $(sum_of error "$T"/a.out "$T"/b.out) $(sum_of none "$T"/a.out "$T"/b.out)" = "1008 22 0"
 check "table full: the control socket answers" sh -c "$(declare -f ctl_status); T='$T' BIN='$BIN' ctl_status | grep -q '1008 device(s) connected'"
 check "table full: a genuine device is refused at once" test "$(genuine real-1)" = "ERROR too many devices"
-check "table full: no busy loop" idle_cpu
+check "table full: no busy loop" idle_cpu "$GATE"
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GATE/status")
 echo "# devgate peak RSS (VmHWM) holding 1008 devices after 1,030 HELLOs: $hwm kB"
 check "peak RSS stays under 32 MiB" test "${hwm:-999999}" -lt 32768
@@ -148,7 +141,7 @@ if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1040 ]; then
 	check "1,030 HELLOs: 1024 welcomed, 6 refused, none left hanging" \
 		test "$(sum_of welcome "$T"/a.out "$T"/b.out) $(sum_of error "$T"/a.out "$T"/b.out) $(sum_of none "$T"/a.out "$T"/b.out)" = "1024 6 0"
 	check "the control socket answers" sh -c "$(declare -f ctl_status); T='$T' BIN='$BIN' ctl_status | grep -q '1024 device(s) connected'"
-	check "no busy loop" idle_cpu
+	check "no busy loop" idle_cpu "$GATE"
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$GATE/status")
 	echo "# devgate peak RSS (VmHWM) holding 1024 devices after 1,030 HELLOs: $hwm kB"
 	check "peak RSS stays under 32 MiB" test "${hwm:-999999}" -lt 32768
@@ -163,7 +156,7 @@ start_gate /nonexistent -Sn 1024
 prlimit --pid "$GATE" --nofile=48:48
 hold 100 c 5
 check "EMFILE: some devices welcomed, the rest wait" sh -c "grep -q 'none=[1-9]' '$T/c.out' && ! grep -q 'welcome=0 ' '$T/c.out'"
-check "EMFILE: no busy loop" idle_cpu
+check "EMFILE: no busy loop" idle_cpu "$GATE"
 check "EMFILE: the control socket answers" sh -c "$(declare -f ctl_status); T='$T' BIN='$BIN' ctl_status | grep -q '^device communication open'"
 check "EMFILE: logged once, not per attempt" test "$(grep -c 'accept: Too many open files' "$T/gate.log")" = 1
 check "EMFILE: block still works (the state file is written)" sh -c "DEVGATE_SOCKET='$T/ctl.sock' '$BIN/spacectl' devices block | grep -q '^device communication blocked (port [0-9]*), 0 device' && grep -q blocked=1 '$T/state/state'"

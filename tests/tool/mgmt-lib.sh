@@ -10,3 +10,38 @@ wait_for() {
 	while [ $n -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
 	return 1
 }
+# free_ports N: the first of N consecutive TCP ports on 127.0.0.1 that are
+# free now, below the kernel's ephemeral range (32768 up), so that no
+# client connection of this or another test takes one meanwhile.
+free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(200):
+    base = random.randrange(10000, 32768 - n)
+    try:
+        socks = []
+        for p in range(base, base + n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+        print(base)
+        sys.exit(0)
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+sys.exit("free_ports: no free block of %d ports" % n)
+PY
+}
+# idle_cpu PID: the process used under half a second of CPU in the next
+# two seconds (a daemon under load must not spin; CPU time, not wall time,
+# so a busy machine does not make it fail).
+idle_cpu() {
+	local a b
+	a=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	sleep 2
+	b=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	[ $((b - a)) -lt $(($(getconf CLK_TCK) / 2)) ]
+}

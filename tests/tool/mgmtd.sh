@@ -10,8 +10,6 @@
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/mgmtd-test.XXXXXX) || exit 1
-PORT=$((20000 + RANDOM % 20000)); DPORT=$((PORT + 1))
-URL=https://127.0.0.1:$PORT/api/v1
 WD_PID=
 cleanup() {
 	[ -n "$WD_PID" ] && kill "$WD_PID" 2>/dev/null && wait "$WD_PID" 2>/dev/null
@@ -20,6 +18,9 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/mgmt-lib.sh"
+PORT=$(free_ports 5) || exit 1
+DPORT=$((PORT + 1))
+URL=https://127.0.0.1:$PORT/api/v1
 # code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
 code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
 login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }

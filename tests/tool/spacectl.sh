@@ -6,7 +6,6 @@
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/spacectl-test.XXXXXX) || exit 1
-DPORT=$((20000 + RANDOM % 20000))
 WD_PID=
 SHM=
 cleanup() {
@@ -16,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/mgmt-lib.sh"
+DPORT=$(free_ports 1) || exit 1
 sc() { "$BIN/spacectl" --root "$T" "$@"; }
 rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 
