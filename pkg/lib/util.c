@@ -144,12 +144,17 @@ int mkdir_p(const char *path, mode_t mode)
 
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
+	return read_file_at(AT_FDCWD, path, 0, max, out, len);
+}
+
+int read_file_at(int dfd, const char *path, int flags, size_t max, char **out, size_t *len)
+{
 	struct stat st;
 	char *buf = NULL;
 	size_t off = 0;
 	int fd, r = 0;
 
-	fd = open_regular(AT_FDCWD, path, O_RDONLY, 0, 0);
+	fd = open_regular(dfd, path, O_RDONLY | flags, 0, 0);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0) {

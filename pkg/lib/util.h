@@ -59,6 +59,9 @@ int mkdir_p(const char *path, mode_t mode);
  * Refuses files larger than max bytes with -EFBIG, and anything but a
  * regular file with -SPACE_E_NOT_REG (a FIFO would block). */
 int read_file(const char *path, size_t max, char **out, size_t *len);
+/* The same relative to the directory fd dfd (or AT_FDCWD), with extra open
+ * flags (O_NOFOLLOW). */
+int read_file_at(int dfd, const char *path, int flags, size_t max, char **out, size_t *len);
 
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated, lowercase). */
 void hex_encode(const unsigned char *in, size_t n, char *out);

@@ -13,7 +13,6 @@
 
 #include "fdio.h"
 #include "internal.h"
-#include "openreg.h"
 
 #ifdef UNIT_TEST
 void (*pkg_test_hook)(const char *point);
@@ -380,44 +379,6 @@ int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len)
 
 int pkg_read_at(int dirfd, const char *name, size_t max, char **out, size_t *len)
 {
-	struct stat st;
-	char *buf = NULL;
-	FILE *f;
-	size_t n;
-	int fd, r = 0;
-
-	/* a FIFO among the records would block open() for ever */
-	fd = open_regular(dirfd, name, O_RDONLY | O_NOFOLLOW, 0, 0);
-	if (fd < 0)
-		return fd;
-	f = fdopen(fd, "r");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	n = fread(buf, 1, (size_t)st.st_size, f);
-	if (ferror(f)) {
-		free(buf);
-		r = -EIO;
-		goto out;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
-out:
-	fclose(f);
-	return r;
+	/* never following a link; a FIFO among the records must not block */
+	return read_file_at(dirfd, name, O_NOFOLLOW, max, out, len);
 }

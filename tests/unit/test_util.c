@@ -81,6 +81,11 @@ static void test_open_regular(const char *dir)
 	/* read_file() loads keys, hardware files and records: it hung */
 	is_int(read_file(fifo, 100, &buf, &len), -SPACE_E_NOT_REG, "read_file of a FIFO: refused, no hang");
 	is_int(read_file(dir, 100, &buf, &len), -SPACE_E_NOT_REG, "read_file of a directory: refused");
+	is_int(read_file_at(AT_FDCWD, lnk, O_NOFOLLOW, 100, &buf, &len), -SPACE_E_NOT_REG,
+	       "read_file_at O_NOFOLLOW: a symlink refused");
+	is_int(read_file_at(AT_FDCWD, lnk, 0, 100, &buf, &len), 0, "read_file_at: followed without it");
+	ok(len == 3 && !strcmp(buf, "abc"), "  the target's content");
+	free(buf);
 	{
 		char hex[65];
 		is_int(sha256_file_hex(fifo, hex), -SPACE_E_NOT_REG, "sha256_file_hex of a FIFO: refused");
