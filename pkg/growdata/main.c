@@ -36,6 +36,7 @@
 #include "../../image/lib/diskio.h"
 #include "../../image/lib/gpt.h"
 #include "../../image/lib/imgutil.h"
+#include "openreg.h"
 #include "run_ex.h"
 #include "util.h"
 
@@ -84,6 +85,7 @@ static int fail(int err, const char *fmt, ...)
 	fputc('\n', stderr);
 	switch (-err) {
 	case SPACE_E_FORMAT:
+	case SPACE_E_NOT_REG_BLK:
 	case EPERM:
 	case EINVAL:
 	case ENOSPC:
@@ -183,9 +185,9 @@ static int grow_fs(const char *part, int dry_run, uint64_t *old_bytes, uint64_t 
 	int fd, r, mounted;
 
 	*old_bytes = *new_bytes = 0;
-	fd = open(part, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_regular(AT_FDCWD, part, O_RDONLY | O_NOFOLLOW, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return fail(-errno, "%s: %s", part, strerror(errno));
+		return fail(fd, "%s: %s", part, space_strerror(fd));
 	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode)) {
 		close(fd);
 		return fail(-EINVAL, "%s: not a block device", part);
@@ -265,15 +267,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	disk_path = argv[optind];
-	fd = open(disk_path, (dry_run ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+	/* the type first: a FIFO would block open() (--dry-run) for ever */
+	fd = open_regular(AT_FDCWD, disk_path, (dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW, 0,
+			  OPEN_REG_BLOCK);
 	if (fd < 0)
-		return fail(-errno, NULL);
+		return fail(fd, fd == -SPACE_E_NOT_REG_BLK ? "not a disk or a disk image file" : NULL);
 	if (fstat(fd, &st) < 0) {
 		rc = fail(-errno, NULL);
-		goto out;
-	}
-	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)) {
-		rc = fail(-EINVAL, "not a disk or a disk image file");
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && !no_fs) {

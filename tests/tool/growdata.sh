@@ -89,6 +89,12 @@ truncate -s 1000M "$W/small.raw"
 expect_rc "refused: disk smaller than its table" 1 "$GD" --no-fs "$W/small.raw"
 expect_rc "usage: no disk" 100 "$GD"
 expect_rc "missing disk: system error" 111 "$GD" --no-fs "$W/nope.raw"
+# a FIFO as the disk: open() for reading (--dry-run) blocked for ever
+mkfifo "$W/fifo"
+expect_rc "refused at once: a FIFO, --dry-run (124: hung)" 1 timeout 10 "$GD" --dry-run --no-fs "$W/fifo"
+check "  naming it" grep -qx "growdata: grow $W/fifo: not a disk or a disk image file" "$W/out"
+expect_rc "refused: a FIFO" 1 timeout 10 "$GD" --no-fs "$W/fifo"
+rm -f "$W/fifo"
 
 # Block device: the whole path (table, BLKPG, e2fsck, resize2fs).
 # Needs partition scanning (no loopNpM in some containers).
