@@ -13,18 +13,20 @@ ova-verify_SRCS = image/ova-verify/main.c $(OVA_VERIFY_SRCS)
 ova-verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lpthread
 
 # `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:
-# manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header.
+# manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header,
+# and the grain directory/table walk of `vmdk extract` (vmdk_extract).
 # Each runs FUZZ_TIME seconds from the committed seeds in fuzz/corpus/;
 # a crash leaves its input in $(O)/fuzz/artifacts and fails the target.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 25
-FUZZ_TARGETS := manifest cert vmdk tar
+FUZZ_TARGETS := manifest cert vmdk tar vmdk_extract
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -Ipkg/lib $(PC_CFLAGS)
 fuzz_manifest_SRCS := image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_cert_SRCS     := image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_vmdk_SRCS     := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
+fuzz_vmdk_extract_SRCS := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 
 $(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/tar.c image/vmdk/vmdk.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
 	$(quiet) FUZZCC $@
