@@ -136,6 +136,15 @@ for f in "$CERT" "$DISK"; do
 	! grep -q '^ok   member-names' "$T/fifo.out" || fail "FIFO as $f: member-names reported ok as well"
 	pass "a FIFO as $f in the directory: FAIL, not a regular file (no hang)"
 done
+# a symlink in its place is refused the same way (was exit 2, "Too many
+# levels of symbolic links", for the whole run)
+rm -rf "$T/lnk" && cp -a "$T/x" "$T/lnk" && mv "$T/lnk/$CERT" "$T/real.cert" && ln -s ../real.cert "$T/lnk/$CERT"
+set +e
+timeout 10 "$BIN/ova-verify" --ca "$ROOT" "$T/lnk/$OVF" > "$T/lnk.out" 2>&1; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "^FAIL member-name .*$CERT: not a regular file" "$T/lnk.out" ||
+	fail "symlink as $CERT: exit $rc: $(cat "$T/lnk.out")"
+pass "a symlink as $CERT in the directory: FAIL, not a regular file"
 set +e
 "$BIN/ova-verify" "$T/o1/$OVA" > "$T/nc.out"; rc=$?
 "$BIN/ova-verify" --no-chain "$T/o1/$OVA" > /dev/null; rc2=$?
