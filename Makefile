@@ -147,11 +147,12 @@ distclean: clean
 
 help:
 	@echo 'Build:'
-	@echo '  make [all]          images: $(TARGET) raw disk + qcow2, and the signed OVA, in $(O)/'
+	@echo '  make [all]          images: $(TARGET) raw disk + qcow2, the signed OVA and release image, in $(O)/'
 	@echo '  make disk | qcow2   only the raw disk / qcow2 of TARGET'
 	@echo '  make ova            the signed OVA (esxi disk; SIGN_KEY= SIGN_CERT= SIGN_CHAIN= ROOT_CA=)'
+	@echo '  make img            the signed release image $(PRODUCT)-$(VERSION).img (same SIGN_* knobs)'
 	@echo '  make programs       the C programs only ($(O)/bin)'
-	@echo '  make rootfs         the assembled root tree ($(O)/$(TARGET)/rootfs)'
+	@echo '  make rootfs         the one assembled root tree of every target ($(ROOTFS))'
 	@echo '  make fetch          download and verify the pinned Debian packages'
 	@echo '  make update-lock    refresh pkg/debs.lock from the Debian archive'
 	@echo '  make check-kernel   check the pinned kernel against kernel-config/'

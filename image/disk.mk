@@ -10,8 +10,9 @@ MKIMAGE    := $(BIN)/mkimage
 MKIMAGE_V  := $(if $(filter 1,$(V)),-v)
 
 .PHONY: images disk qcow2
-# `make` builds the KVM qcow2 and the signed OVA (from the esxi target's disk).
-images: $(DISK_QCOW2) ova
+# `make` builds the KVM qcow2, the signed OVA (from the esxi target's disk)
+# and the signed release image.
+images: $(DISK_QCOW2) ova img
 disk: $(DISK_RAW)
 qcow2: $(DISK_QCOW2)
 
@@ -29,6 +30,24 @@ $(IMGDIR)/$(PRODUCT)-$(VERSION)-%.raw: $(TDIR)/disk.raw
 	$(quiet) RAW $@
 	$(Q)mkdir -p $(@D)
 	$(Q)cp --sparse=always --reflink=auto $< $@.tmp && mv $@.tmp $@
+
+# The signed release image: root slot A of the disk (the same bytes in every
+# target's disk), zstd, behind a signed manifest (image/release). It is the
+# payload of upgrades and of the installer; ova-verify checks it before the
+# build succeeds, as it does the OVA.
+RELEASE_IMG := $(O)/$(PRODUCT)-$(VERSION).img
+.PHONY: img
+img: $(RELEASE_IMG)
+$(RELEASE_IMG): $(TDIR)/disk.raw $(BIN)/mkrelease $(BIN)/ova-verify $(RELEASE_PATHS) $(RELEASE_APPS) \
+		$(KNOB_SIGN) $(KNOB_BASE) $(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
+	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error img: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
+	$(quiet) IMG $@
+	$(Q)$(if $(SIGN_KEY),,$(BIN)/mkova pki --dir $(OVA_PKI))
+	$(Q)$(BIN)/mkrelease build --raw $(TDIR)/disk.raw --out $(O) --product $(PRODUCT) --version $(VERSION) \
+		--build $(BUILD_ID) --kernel $(KVER) --targets 'kvm esxi ja2500' \
+		--paths $(RELEASE_PATHS) --apps $(RELEASE_APPS) $(OVA_SIGN_ARGS) -j2 >/dev/null
+	$(Q)$(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@ >/dev/null || \
+		{ $(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@; rm -f $@; exit 1; }
 
 $(DISK_QCOW2): $(DISK_RAW)
 	$(quiet) QCOW2 $@

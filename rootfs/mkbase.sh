@@ -18,6 +18,18 @@ PRODUCT=$product
 VERSION=$version
 BUILD_ID=$build_id
 REL
+# os-release(5), for inventory and inspection tools: VERSION_ID is the
+# release in the lower case the format asks for.
+cat > etc/os-release <<REL
+NAME="$product"
+ID=$product
+VERSION="$version"
+VERSION_ID=$(printf '%s' "$version" | tr 'A-Z' 'a-z')
+PRETTY_NAME="$product $version"
+BUILD_ID=$build_id
+VARIANT="network-management appliance"
+VARIANT_ID=appliance
+REL
 if [ -n "$pwfile" ]; then
 	[ -r "$pwfile" ] || { echo "mkbase: $pwfile: cannot read ADMIN_PASSWORD_FILE" >&2; exit 1; }
 	salt=$(printf '%s' "$product-$version" | sha256sum | cut -c1-16)

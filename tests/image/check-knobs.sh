@@ -23,7 +23,7 @@ snapshot() {
 	{
 		find "$O/build" "$O/packages" -type f \( -name '*.o' -o -name '*.pkg' \)
 		find "$O/bin" -type f
-		ls "$O"/*/rootfs.stamp "$O"/*/disk.raw "$O"/*.raw "$O"/*.qcow2 "$O"/*.ova
+		ls "$O"/*/rootfs.stamp "$O"/*/disk.raw "$O"/*.raw "$O"/*.qcow2 "$O"/*.ova "$O"/*.img
 	} 2>/dev/null | while read -r f; do printf '%s %s\n' "${f#"$O"/}" "$(stat -c %y "$f")"; done | sort
 }
 # The images of this version (another version's are other files).
