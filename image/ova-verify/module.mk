@@ -14,12 +14,14 @@ ova-verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lp
 
 # `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:
 # manifest, .cert file (+ PEM), VMDK header/descriptor/footer, tar header,
-# and the grain directory/table walk of `vmdk extract` (vmdk_extract).
+# the grain directory/table walk of `vmdk extract` (vmdk_extract), and the
+# OVF descriptor check (ovf: libxml2, our References/DiskSection walk and
+# the cross checks of ov_finish() against the members it names).
 # Each runs FUZZ_TIME seconds from the committed seeds in fuzz/corpus/;
 # a crash leaves its input in $(O)/fuzz/artifacts and fails the target.
 FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 25
-FUZZ_TARGETS := manifest cert vmdk tar vmdk_extract
+FUZZ_TARGETS := manifest cert vmdk tar vmdk_extract ovf
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -Ipkg/lib $(PC_CFLAGS)
 fuzz_manifest_SRCS := image/ova/manifest.c $(LIBSPACE_SRCS)
@@ -27,11 +29,17 @@ fuzz_cert_SRCS     := image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_vmdk_SRCS     := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_vmdk_extract_SRCS := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
+# recursive (=): RELEASE_LIB_SRCS comes from image/release, included later
+fuzz_ovf_SRCS       = $(sort $(OVA_VERIFY_SRCS))
+fuzz_ovf_CFLAGS     = $(XML_CFLAGS) -Ipkg
+fuzz_ovf_LIBS       = $(XML_LIBS) $(RELEASE_LIBS) -lpthread
+$(O)/fuzz/fuzz_ovf: $(wildcard image/ova-verify/*.[ch] image/release/*.[ch])
 
 $(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/tar.c image/vmdk/vmdk.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
 	$(quiet) FUZZCC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(fuzz_$*_SRCS) $(CRYPTO_LIBS) $(DEFLATE_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(fuzz_$*_CFLAGS) -o $@ $< $(fuzz_$*_SRCS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) \
+		$(fuzz_$*_LIBS)
 
 .PHONY: fuzz
 fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
