@@ -122,6 +122,41 @@ $(ASAN)/%.o: %.c $(KNOB_CC) | $(O)/stamp/host-deps
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(BASE_CFLAGS) -O1 $(SAN_FLAGS) -DUNIT_TEST -c -o $@ $<
 
+# -------------------------------------------------------------------- fuzz
+# `make fuzz` runs every libFuzzer target (clang) FUZZ_TIME seconds from its
+# kept seeds, copied to $(O)/fuzz/corpus/NAME so the kept ones do not grow;
+# `make fuzz-NAME` runs one. A crash leaves its input in $(O)/fuzz/artifacts
+# and fails. A module adds a target with a build rule using $(fuzz_build)
+# (sources in $^, libraries in $(fuzz_LIBS) set per target) and
+#   fuzz: fuzz-NAME
+#   fuzz-NAME: $(O)/fuzz/fuzz_NAME ; $(call fuzz_run,NAME,SEED_DIR,MAX_LEN)
+# Both are expanded in recipes, so every module.mk may use them.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 25
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-D_GNU_SOURCE -Ipkg/lib -Ipkg $(PC_CFLAGS)
+define fuzz_build
+	$(quiet) FUZZCC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(fuzz_CFLAGS) -o $@ $(filter %.c,$^) $(fuzz_LIBS) $(CRYPTO_LIBS)
+endef
+# $(call fuzz_run,NAME,SEED_DIR,MAX_LEN)
+define fuzz_run
+	$(Q)mkdir -p $(O)/fuzz/artifacts $(O)/fuzz/corpus/$(1)
+	$(Q)cp $(2)/* $(O)/fuzz/corpus/$(1)/
+	@echo "== fuzz $(1) ($(FUZZ_TIME) s)"
+	$(Q)if $(O)/fuzz/fuzz_$(1) -max_total_time=$(FUZZ_TIME) -max_len=$(3) -print_final_stats=1 \
+		-artifact_prefix=$(O)/fuzz/artifacts/$(1)- $(O)/fuzz/corpus/$(1) > $(O)/fuzz/$(1).log 2>&1; then \
+		grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added' \
+			$(O)/fuzz/$(1).log; \
+	else \
+		grep -A30 -E '^==[0-9]+==ERROR|runtime error|deadly signal' $(O)/fuzz/$(1).log | head -40; \
+		echo "fuzz $(1): crash, input in $(O)/fuzz/artifacts, log $(O)/fuzz/$(1).log"; exit 1; \
+	fi
+endef
+.PHONY: fuzz
+$(if $(filter 0,$(FUZZ_TIME)),$(error FUZZ_TIME=0 would fuzz forever; give seconds))
+
 # ------------------------------------------------------------------ fragments
 # Every program or library folder has a module.mk declaring PROGRAMS,
 # UNIT_TESTS, TOOL_TESTS and their sources.
@@ -164,7 +199,7 @@ help:
 	@echo '  make test-image     image layout/filesystem checks'
 	@echo '  make test-e2e       QEMU boot tests (TCG)'
 	@echo '  make bench          benchmarks (figures as ratios against baselines)'
-	@echo '  make fuzz           libFuzzer runs of the parsers (clang)'
+	@echo '  make fuzz           libFuzzer runs of every parser of outside input, FUZZ_TIME s each (fuzz-NAME: one)'
 	@echo '  make test-full      make test, check-knobs, then make fuzz'
 	@echo '  make check-knobs    each build knob rebuilds what it shapes, and only that'
 	@echo 'Knobs: PRODUCT VERSION TARGET O= V=1 WERROR=1 ADMIN_PASSWORD_FILE CACHE'

@@ -17,13 +17,8 @@ ova-verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lp
 # the grain directory/table walk of `vmdk extract` (vmdk_extract), and the
 # OVF descriptor check (ovf: libxml2, our References/DiskSection walk and
 # the cross checks of ov_finish() against the members it names).
-# Each runs FUZZ_TIME seconds from the committed seeds in fuzz/corpus/;
-# a crash leaves its input in $(O)/fuzz/artifacts and fails the target.
-FUZZ_CC      ?= clang
-FUZZ_TIME    ?= 25
-FUZZ_TARGETS := manifest cert vmdk tar vmdk_extract ovf
-FUZZ_CFLAGS  := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -Ipkg/lib $(PC_CFLAGS)
+# Each is `make fuzz-NAME` (recipes in the Makefile), seeds in fuzz/corpus/NAME.
+OVA_FUZZ_TARGETS := manifest cert vmdk tar vmdk_extract ovf
 fuzz_manifest_SRCS := image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_cert_SRCS     := image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_vmdk_SRCS     := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
@@ -41,20 +36,13 @@ $(O)/fuzz/fuzz_%: image/ova-verify/fuzz/fuzz_%.c image/ova/manifest.c image/ova/
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(fuzz_$*_CFLAGS) -o $@ $< $(fuzz_$*_SRCS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) \
 		$(fuzz_$*_LIBS)
 
-.PHONY: fuzz
-fuzz: $(addprefix $(O)/fuzz/fuzz_,$(FUZZ_TARGETS))
-	$(Q)mkdir -p $(O)/fuzz/artifacts
-	$(Q)for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(O)/fuzz/corpus/$$t && cp image/ova-verify/fuzz/corpus/$$t/* $(O)/fuzz/corpus/$$t/ && \
-		echo "== fuzz $$t ($(FUZZ_TIME) s)" && \
-		if $(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=80000 -print_final_stats=1 \
-			-artifact_prefix=$(O)/fuzz/artifacts/$$t- $(O)/fuzz/corpus/$$t > $(O)/fuzz/$$t.log 2>&1; then \
-			grep -E 'stat::number_of_executed_units|stat::new_units_added' $(O)/fuzz/$$t.log; \
-		else \
-			grep -A30 -E '^==[0-9]+==ERROR|runtime error|deadly signal' $(O)/fuzz/$$t.log | head -40; \
-			echo "fuzz $$t: crash, input in $(O)/fuzz/artifacts, log $(O)/fuzz/$$t.log"; exit 1; \
-		fi; \
-	done
+define ova_fuzz_target
+.PHONY: fuzz-$(1)
+fuzz: fuzz-$(1)
+fuzz-$(1): $(O)/fuzz/fuzz_$(1)
+	$$(call fuzz_run,$(1),image/ova-verify/fuzz/corpus/$(1),80000)
+endef
+$(foreach t,$(OVA_FUZZ_TARGETS),$(eval $(call ova_fuzz_target,$(t))))
 
 UNIT_TESTS += test_ova_verify
 test_ova_verify_SRCS = tests/unit/test_ova_verify.c $(OVA_VERIFY_SRCS) image/vmdk/vmdk_write.c \

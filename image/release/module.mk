@@ -40,6 +40,6 @@ TOOL_TESTS += tests/tool/release.sh
 fuzz: fuzz-release-manifest
 $(O)/fuzz/fuzz_release_manifest: image/release/fuzz/fuzz_manifest.c image/release/release.c \
 		image/ova/manifest.c pkg/libmgmt/kv.c pkg/libmgmt/buf.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
-	$(mgmt_fuzz_build)
+	$(fuzz_build)
 fuzz-release-manifest: $(O)/fuzz/fuzz_release_manifest
-	$(call mgmt_fuzz_run,release_manifest,image/release/fuzz/corpus/release-manifest,65536)
+	$(call fuzz_run,release_manifest,image/release/fuzz/corpus/release-manifest,65536)

@@ -13,11 +13,11 @@ $(ASAN)/tests/unit/test_devgate.o: BASE_CFLAGS += -Ipkg
 TOOL_TESTS += tests/tool/devgate.sh
 
 # `make fuzz` runs the device line protocol parser (proto.c) from the kept
-# seeds in pkg/devgate/fuzz/corpus (recipes: pkg/libmgmt/module.mk).
+# seeds in pkg/devgate/fuzz/corpus (recipes in the Makefile).
 .PHONY: fuzz fuzz-devgate_proto
 fuzz: fuzz-devgate_proto
 $(O)/fuzz/fuzz_devgate_proto: pkg/devgate/fuzz/fuzz_devgate_proto.c pkg/devgate/proto.c \
 		| $(O)/stamp/test-deps
-	$(mgmt_fuzz_build)
+	$(fuzz_build)
 fuzz-devgate_proto: $(O)/fuzz/fuzz_devgate_proto
-	$(call mgmt_fuzz_run,devgate_proto,pkg/devgate/fuzz/corpus,4096)
+	$(call fuzz_run,devgate_proto,pkg/devgate/fuzz/corpus,4096)
