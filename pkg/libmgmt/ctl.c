@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "util.h"
 
 static int fill_addr(struct sockaddr_un *sa, const char *path)
@@ -240,4 +241,53 @@ int ctl_recv(int fd, struct buf *b)
 		return buf_failed(b);
 	buf_put(b, "", 0); /* NUL-terminate */
 	return 1;
+}
+
+/* ctl_start(), retried while the daemon's backlog is full (-EAGAIN: not
+ * sent) until deadline. */
+static int start_until(const char *path, const char *req, long long deadline)
+{
+	int fd;
+
+	while ((fd = ctl_start(path, req)) == -EAGAIN && mono_ms() < deadline)
+		poll(NULL, 0, 50);
+	return fd;
+}
+
+int ctl_call(const char *path, const char *req, int timeout_ms, char **reply, bool *sent)
+{
+	long long deadline = mono_ms() + timeout_ms;
+	struct buf b;
+	int fd, r = 0;
+
+	*reply = NULL;
+	*sent = false;
+	fd = start_until(path, req, deadline);
+	if (fd < 0)
+		return fd;
+	*sent = true;
+	buf_init(&b);
+	while (r == 0) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - mono_ms();
+		int n;
+
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		n = poll(&p, 1, (int)left);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n > 0)
+			r = ctl_recv(fd, &b);
+	}
+	/* the reply is kept for "ok" and "error ..." only */
+	if (r == 1 && (r = ctl_reply_status(b.p)) != -SPACE_E_FORMAT) {
+		*reply = b.p;
+		b.p = NULL;
+	}
+	buf_free(&b);
+	close(fd);
+	return r;
 }

@@ -9,6 +9,7 @@
 #ifndef MGMT_CTL_H
 #define MGMT_CTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -16,6 +17,10 @@
 
 #define CTL_REPLY_MAX (1u << 20) /* replies larger than this are refused */
 #define CTL_START_MAX 256        /* longest request line of ctl_start() */
+/* How long a client waits for the answer to a request that changes a
+ * daemon's state (devgate's block/unblock): past it the outcome is
+ * unknown, never failed. mgmtd's jobs and spacectl wait the same. */
+#define CTL_CHANGE_WAIT_MS 60000
 
 /* Listen on path: replaces a stale socket (never another file type),
  * mode 0600 so only root (the owner) can connect. Returns the non-blocking
@@ -50,6 +55,17 @@ int ctl_request(const char *path, const char *req, int timeout_ms, char **reply)
  * The caller owns the timeout and closes fd. */
 int ctl_start(const char *path, const char *req);
 int ctl_recv(int fd, struct buf *b);
+
+/* ctl_request() for a request that changes the daemon's state, whose caller
+ * must tell "not done" from "not known": built on ctl_start()/ctl_recv(),
+ * timeout_ms bounds the whole call (a full backlog is retried within it),
+ * and *sent says whether the request reached the daemon. Returns as
+ * ctl_request(). An error with *sent false: nothing was asked, nothing
+ * changed. Any error but -SPACE_E_CHILD with *sent true (-ETIMEDOUT, the
+ * daemon closed or reset without a whole reply): the outcome is unknown,
+ * the daemon may have carried it out or still will. *reply is set (caller
+ * frees) for 0 and -SPACE_E_CHILD only. */
+int ctl_call(const char *path, const char *req, int timeout_ms, char **reply, bool *sent);
 
 /* A complete reply's verdict: 0 for "ok", -SPACE_E_CHILD for "error ...",
  * -SPACE_E_FORMAT otherwise. */

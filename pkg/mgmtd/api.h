@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "libmgmt/buf.h"
+#include "libmgmt/ctl.h"
 #include "libmgmt/http.h"
 #include "libmgmt/session.h"
 #include "throttle.h"
@@ -81,7 +82,7 @@ void api_user_label(char *dst, size_t dsz, const char *user);
 /* How long a client waits for a backend answer (ms); a job's call goes on
  * until API_JOB_WAIT_MS, and its outcome is recorded in the job. */
 #define API_CALL_WAIT_MS 5000
-#define API_JOB_WAIT_MS 60000
+#define API_JOB_WAIT_MS CTL_CHANGE_WAIT_MS
 
 /* The outcome of call: rc 0, -SPACE_E_CHILD (reply holds "error ..."), or
  * a negative errno (-ETIMEDOUT: no answer in time). Records a job's

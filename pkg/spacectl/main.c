@@ -38,7 +38,9 @@
 	"Options: --json machine-readable output; --root DIR prefix for appliance paths\n"    \
 	"  (env SPACE_ROOT); env WATCHDOG_SOCKET, DEVGATE_SOCKET override the sockets.\n"     \
 	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"        \
-	"      99 timeout; 100 usage; 111 system or I/O failure.\n"
+	"      99 timeout: no answer in time (devices block/unblock: sent but not answered,\n"  \
+	"      the outcome is unknown: see devices status); 100 usage; 111 system or I/O\n"    \
+	"      failure.\n"
 
 #define CTL_TIMEOUT_MS 10000
 
@@ -59,15 +61,14 @@ static void print_json(struct buf *b)
 	buf_free(b);
 }
 
-/* Ask a daemon; on failure print one line and return its exit code. */
-static int ask(const char *sock, const char *req, const char *what, char **rep)
+/* A daemon's answer r (rep: its reply) as an exit code; on failure one
+ * line on stderr. */
+static int report(const char *sock, const char *what, int r, const char *rep)
 {
-	int r = ctl_request(sock, req, CTL_TIMEOUT_MS, rep);
-
 	if (r == -SPACE_E_CHILD) {
-		const char *nl = strchr(*rep, '\n');
-		fprintf(stderr, "spacectl: %s: %.*s\n", what, (int)(nl ? nl - *rep - 6 : (long)strlen(*rep) - 6),
-			*rep + 6);
+		const char *nl = strchr(rep, '\n');
+		fprintf(stderr, "spacectl: %s: %.*s\n", what, (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6),
+			rep + 6);
 		return EX_NEGATIVE;
 	}
 	if (r < 0) {
@@ -76,6 +77,34 @@ static int ask(const char *sock, const char *req, const char *what, char **rep)
 		return fail(w, r);
 	}
 	return EX_OK;
+}
+
+/* Ask a daemon; on failure print one line and return its exit code. */
+static int ask(const char *sock, const char *req, const char *what, char **rep)
+{
+	int r = ctl_request(sock, req, CTL_TIMEOUT_MS, rep);
+
+	return report(sock, what, r, *rep);
+}
+
+/* Ask devgate for a change (block/unblock): wait for its answer up to
+ * CTL_CHANGE_WAIT_MS, as mgmtd does. A request that was sent and not
+ * answered is not a failure: devgate may have applied it or still will
+ * (issue 12 #4, same class), so the outcome is reported unknown, exit 99,
+ * with where to see the real state. */
+static int ask_change(const char *sock, const char *req, const char *what, char **rep)
+{
+	bool sent;
+	int r = ctl_call(sock, req, CTL_CHANGE_WAIT_MS, rep, &sent);
+
+	/* answered, refused, or never sent (nothing changed) */
+	if (r == 0 || r == -SPACE_E_CHILD || !sent)
+		return report(sock, what, r, *rep);
+	fprintf(stderr,
+		"spacectl: %s: %s: sent, no answer from devgate (%s; waited up to %d s): the outcome "
+		"is unknown, it may be applied; see 'spacectl devices status'\n",
+		what, sock, space_strerror(r), CTL_CHANGE_WAIT_MS / 1000);
+	return EX_TIMEOUT;
 }
 
 /* Field of the n-th record line (0-based) of a reply, "" if absent. */
@@ -300,7 +329,7 @@ static int devices(const struct opts *o, const char *verb)
 	int rc, n;
 
 	snprintf(what, sizeof(what), "devices %s", verb);
-	rc = ask(o->dg_sock, verb, what, &rep);
+	rc = strcmp(verb, "status") ? ask_change(o->dg_sock, verb, what, &rep) : ask(o->dg_sock, verb, what, &rep);
 	if (rc) {
 		free(rep);
 		return rc;

@@ -8,6 +8,8 @@
 #                             it), hold them SECONDS, print how many were open
 #   slowgate SOCK DELAY LOG   a device gate that answers each request after
 #                             DELAY seconds, and then appends it to LOG
+#   mutegate SOCK LOG         a device gate that appends each request to LOG
+#                             (carries it out) and closes without an answer
 import os, resource, socket, ssl, sys, time
 
 CTX = ssl.create_default_context()
@@ -54,7 +56,7 @@ def hold(port, n, secs):
     print("open", alive, flush=True)
 
 
-def slowgate(path, delay, log):
+def slowgate(path, delay, log, answer=True):
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(16)
@@ -66,7 +68,8 @@ def slowgate(path, delay, log):
             f.write(line + "\n")
         state = "blocked" if line == "block" else "open"
         try:
-            c.sendall(("ok\nstate=%s port=1 devices=0\n" % state).encode())
+            if answer:  # else carried out, then gone before answering
+                c.sendall(("ok\nstate=%s port=1 devices=0\n" % state).encode())
         except OSError:
             pass  # the client gave up
         c.close()
@@ -79,3 +82,5 @@ if __name__ == "__main__":
         hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
     elif sys.argv[1] == "slowgate":
         slowgate(sys.argv[2], float(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "mutegate":
+        slowgate(sys.argv[2], 0, sys.argv[3], answer=False)

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* test_libmgmt.c - unit tests for pkg/libmgmt: HTTP parser, JSON writer
  * and reader, session table, KEY=VALUE parser, argv
- * splitter, hot-patch inventory, housekeeping. */
+ * splitter, hot-patch inventory, housekeeping, ctl_call()'s outcomes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libmgmt/buf.h"
+#include "libmgmt/ctl.h"
 #include "libmgmt/hk.h"
 #include "libmgmt/http.h"
 #include "libmgmt/json.h"
@@ -486,6 +488,62 @@ static void test_mutations(void)
 	is_int(bad_json, 0, "%d mutated JSON bodies: only documented results", n / 2);
 }
 
+/* A one-shot daemon on lfd in a child: reads the request line, answers
+ * ans (NULL: closes unanswered, as a daemon that dies mid-request). */
+static pid_t one_shot(int lfd, const char *ans)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char line[64];
+		int fd, tries = 0;
+		while ((fd = ctl_accept(lfd, 2000)) == -EAGAIN && tries++ < 5000)
+			usleep(1000);
+		if (fd >= 0 && ctl_read_line(fd, line, sizeof(line)) >= 0 && ans)
+			ctl_write_all(fd, ans, strlen(ans));
+		_exit(0);
+	}
+	return pid;
+}
+
+/* sent tells "nothing changed" from "outcome unknown" (spacectl devices
+ * block/unblock, issue 12 #4 same class) */
+static void test_ctl_call(void)
+{
+	char dir[] = "/tmp/test-ctl.XXXXXX", path[64], *rep = NULL;
+	bool sent = true;
+	pid_t pid;
+	int lfd, r;
+
+	if (!mkdtemp(dir))
+		return;
+	snprintf(path, sizeof(path), "%s/s.sock", dir);
+	r = ctl_call(path, "block", 1000, &rep, &sent);
+	ok(r == -ENOENT && !sent && !rep, "no daemon: -ENOENT, not sent (%d)", r);
+	lfd = ctl_listen(path);
+	ok(lfd >= 0, "listen");
+	pid = one_shot(lfd, "ok\nstate=blocked\n");
+	r = ctl_call(path, "block", 5000, &rep, &sent);
+	waitpid(pid, NULL, 0);
+	ok(r == 0 && sent && rep && !strcmp(rep, "ok\nstate=blocked\n"), "answered: 0, sent, the reply (%d)", r);
+	free(rep);
+	pid = one_shot(lfd, "error refused\n");
+	r = ctl_call(path, "block", 5000, &rep, &sent);
+	waitpid(pid, NULL, 0);
+	ok(r == -SPACE_E_CHILD && sent && rep && !strncmp(rep, "error", 5), "refused: -SPACE_E_CHILD, reply kept (%d)", r);
+	free(rep);
+	pid = one_shot(lfd, NULL);
+	r = ctl_call(path, "block", 5000, &rep, &sent);
+	waitpid(pid, NULL, 0);
+	ok(r < 0 && r != -SPACE_E_CHILD && sent && !rep, "closed unanswered: an error with sent (unknown) (%d)", r);
+	/* nobody accepts: the request waits in the backlog until the bound */
+	r = ctl_call(path, "block", 200, &rep, &sent);
+	ok(r == -ETIMEDOUT && sent && !rep, "no answer within the bound: -ETIMEDOUT, sent (%d)", r);
+	close(lfd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_http();
@@ -494,5 +552,6 @@ int main(void)
 	test_kv();
 	test_release_hk();
 	test_mutations();
+	test_ctl_call();
 	return done_testing();
 }
