@@ -28,7 +28,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -48,6 +47,7 @@
 #include "libmgmt/daemon.h"
 #include "libmgmt/kv.h"
 #include "proto.h"
+#include "spare_fds.h"
 #include "util.h"
 
 #define USAGE                                                                        \
@@ -64,7 +64,7 @@
  * spares, a control client, the state file and its directory while it is
  * written, with room to spare. */
 #define FD_RESERVE 16
-#define SPARE_FDS 3            /* a control client + the state file + its directory */
+#define SPARE_FDS 3            /* (spare_fds.h) a control client + the state file + its directory */
 #define ACCEPT_BATCH 64        /* connections accepted per poll round */
 #define ACCEPT_PAUSE_MS 1000   /* listener not polled after EMFILE & co */
 
@@ -393,22 +393,6 @@ static void accept_devs(void)
 	}
 }
 
-static void spares_release(void)
-{
-	for (int i = 0; i < SPARE_FDS; i++) {
-		if (spare[i] >= 0)
-			close(spare[i]);
-		spare[i] = -1;
-	}
-}
-
-static void spares_take(void)
-{
-	for (int i = 0; i < SPARE_FDS; i++)
-		if (spare[i] < 0)
-			spare[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
 /* Serve the pending control clients. Out of fds, the spares make room for
  * one request at a time, so status and block work under a flood. */
 static void serve_ctl(int cfd)
@@ -417,12 +401,12 @@ static void serve_ctl(int cfd)
 		int fd = ctl_accept(cfd, 1000);
 
 		if (fd == -EMFILE || fd == -ENFILE) {
-			spares_release();
+			spare_fds_release(spare, SPARE_FDS);
 			fd = ctl_accept(cfd, 1000);
 		}
 		if (fd >= 0)
 			handle_ctl(fd);
-		spares_take();
+		spare_fds_take(spare, SPARE_FDS);
 		if (fd < 0 && fd != -EPERM)
 			return;
 	}
@@ -531,7 +515,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	spares_take();
+	spare_fds_take(spare, SPARE_FDS);
 	logmsg("device port %lld %s", cf.port, blocked ? "blocked (persisted state)" : "open");
 	while (!stop) {
 		int n = 0, base;
@@ -573,7 +557,7 @@ out:
 	}
 	if (sfd >= 0)
 		close(sfd);
-	spares_release();
+	spare_fds_release(spare, SPARE_FDS);
 	free(p);
 	free(devs);
 	free(cf.listen);
