@@ -71,6 +71,8 @@ struct conn {
 	enum cwant want;
 	struct conn *rprev, *rnext; /* on the ready list: a pipelined request waits */
 	int ready;
+	int dead;                   /* closed, freed after this epoll batch */
+	struct conn *dnext;         /* on the dead list */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char method[16], path[128], user[API_USER_LABEL];
 };
@@ -110,6 +112,11 @@ static struct logfile access_log, error_log;
 static struct conn *ready_head, *ready_tail;
 static struct call *calls[MAX_CALLS];
 static int ncalls;
+/* Connections closed during an epoll batch. A backend answer drives its
+ * client, which may close it, while that client's own event is still
+ * later in the same batch: its memory must stay valid (and not be reused
+ * by an accept) until the batch is over. */
+static struct conn *dead_head;
 
 /* ------------------------------------------------------------ logs */
 
@@ -226,11 +233,26 @@ static void conn_close(struct conn *c)
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	conns[c->fd] = NULL;
 	close(c->fd);
+	c->fd = -1;
 	SSL_free(c->ssl);
+	c->ssl = NULL;
 	buf_free(&c->in);
 	buf_free(&c->out);
-	free(c);
+	c->dead = 1;
+	c->dnext = dead_head;
+	dead_head = c;
 	nconns--;
+}
+
+/* Free what conn_close() left for after the epoll batch. */
+static void conns_reap(void)
+{
+	while (dead_head) {
+		struct conn *c = dead_head;
+
+		dead_head = c->dnext;
+		free(c);
+	}
 }
 
 static void set_events(struct conn *c, enum cwant want)
@@ -807,12 +829,15 @@ int main(int argc, char **argv)
 					call_input(evs[i].data.ptr);
 				} else {
 					struct conn *c = evs[i].data.ptr;
+					if (c->dead) /* closed earlier in this batch */
+						continue;
 					if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
 						conn_close(c);
 					else
 						drive(c);
 				}
 			}
+			conns_reap();
 			ready_run();
 			now = mono_ms();
 			if (now >= next_sweep) {
@@ -821,6 +846,7 @@ int main(int argc, char **argv)
 				log_check(&error_log);
 				next_sweep = now + 250;
 			}
+			conns_reap();
 		}
 	}
 	log_line(&error_log, "mgmtd stopping");
@@ -831,6 +857,7 @@ out_api:
 	for (int fd = 0; conns && fd < max_fd; fd++)
 		if (conns[fd])
 			conn_close(conns[fd]);
+	conns_reap();
 	free(conns);
 	api_free(&api);
 out:

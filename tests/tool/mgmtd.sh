@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/mgmt-lib.sh"
-PORT=$(free_ports 5) || exit 1
+PORT=$(free_ports 6) || exit 1
 DPORT=$((PORT + 1))
 URL=https://127.0.0.1:$PORT/api/v1
 # code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
@@ -326,6 +326,23 @@ check "memory bounded: peak RSS ${RSS} kB < 64 MiB" test "$RSS" -lt 65536
 kill "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
 check "daemon alive after the load" kill -0 "$M5"
 kill "$M5"; wait "$M5"
+
+# --- event-loop races, against a fake watchdog this test serves
+# (mgmtd-race.py): a backend answer and its client's reset in one epoll
+# batch must not touch the freed connection
+P6=$((PORT + 5)); U6=https://127.0.0.1:$P6/api/v1
+sed -e "s/^port = .*/port = $P6/" -e "s|^log_dir = .*|log_dir = $T/log/mgmtd6|" \
+	-e "s|^watchdog_socket = .*|watchdog_socket = $T/run/fakewd.sock|" \
+	-e "s/^idle_timeout = .*/idle_timeout = 60/" "$T/etc/mgmtd.conf" > "$T/etc/mgmtd6.conf"
+"$BIN/mgmtd" -c "$T/etc/mgmtd6.conf" 2>>"$T/log/mgmtd6.err" &
+M6=$!
+wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$P6/"
+OP6=$(curl -sk -X POST "$U6/login" -d '{"username":"operator","password":"opsecret"}' | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p')
+RACE="python3 $(dirname "$0")/mgmtd-race.py"
+R=$($RACE reset $P6 "$T/run/fakewd.sock" $M6 "$OP6" 20)
+check "backend answer and client reset in one batch: no crash ($R)" test "$R" = "alive 20"
+kill "$M6" 2>/dev/null; wait "$M6"; rc=$?
+check "... and a clean exit on SIGTERM (exit $rc)" test "$rc" = 0
 
 # --- logs
 check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
