@@ -603,7 +603,12 @@ static void ready_run(void)
 		ready_remove(c);
 		if (c->st == C_READ) { /* else the sweep answered it meanwhile */
 			try_request(c);
-			if (c->st == C_WRITE || !idle_wait(c))
+			/* a request now waiting for a call (C_BACKEND) must not
+			 * watch for input: drive() reads nothing then, and
+			 * level-triggered epoll would spin on the socket */
+			if (c->st == C_WRITE)
+				drive(c);
+			else if (c->st == C_READ && !idle_wait(c))
 				drive(c);
 		}
 		if (was_last)

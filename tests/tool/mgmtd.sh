@@ -329,7 +329,8 @@ kill "$M5"; wait "$M5"
 
 # --- event-loop races, against a fake watchdog this test serves
 # (mgmtd-race.py): a backend answer and its client's reset in one epoll
-# batch must not touch the freed connection
+# batch must not touch the freed connection; a pipelined request waiting
+# for a call must not make the loop spin
 P6=$((PORT + 5)); U6=https://127.0.0.1:$P6/api/v1
 sed -e "s/^port = .*/port = $P6/" -e "s|^log_dir = .*|log_dir = $T/log/mgmtd6|" \
 	-e "s|^watchdog_socket = .*|watchdog_socket = $T/run/fakewd.sock|" \
@@ -341,8 +342,15 @@ OP6=$(curl -sk -X POST "$U6/login" -d '{"username":"operator","password":"opsecr
 RACE="python3 $(dirname "$0")/mgmtd-race.py"
 R=$($RACE reset $P6 "$T/run/fakewd.sock" $M6 "$OP6" 20)
 check "backend answer and client reset in one batch: no crash ($R)" test "$R" = "alive 20"
+# a pipelined request that waits for a call, then one more byte: no
+# busy loop on the readable socket while the call goes on
+$RACE spin $P6 "$T/run/fakewd.sock" $M6 "$OP6" > "$T/spin.out"
+TICKS=$(sed -n 's/^ticks //p' "$T/spin.out")
+check "pipelined request waiting for a call: idle, ${TICKS:-?} CPU ticks in 2 s" \
+	test "${TICKS:-999}" -lt $(($(getconf CLK_TCK) / 2))
+check "... and both requests answered once the call ends" grep -qx "answers 2" "$T/spin.out"
 kill "$M6" 2>/dev/null; wait "$M6"; rc=$?
-check "... and a clean exit on SIGTERM (exit $rc)" test "$rc" = 0
+check "clean exit on SIGTERM after the races (exit $rc)" test "$rc" = 0
 
 # --- logs
 check "access log has one line per request" grep -q "127.0.0.1 admin GET /api/v1/system 200" "$T/log/mgmtd/access.log"
