@@ -44,10 +44,15 @@ void throttle_source(const char *peer, char *out)
 	snprintf(out, THROTTLE_SRC_MAX, "%s", peer);
 }
 
-/* Nothing left to remember: no delay running, last failure long ago. */
+/* Nothing left to remember: no delay running, and forget seconds since
+ * the later of the last failure and the end of its delay. Counted from the
+ * failure alone, a delay as long as forget (the defaults: 900 s each) would
+ * be forgotten one second after it ended, and the count with it. */
 static int stale(const struct throttle *t, const struct throttle_entry *e, time_t now)
 {
-	return e->until <= now && now - e->last_fail > t->forget;
+	time_t since = e->until > e->last_fail ? e->until : e->last_fail;
+
+	return e->until <= now && now - since > t->forget;
 }
 
 static struct throttle_entry *find(struct throttle *t, const char *src)

@@ -11,10 +11,10 @@
  *
  * A source has free_fails failures without delay; failure k >= free_fails
  * then refuses every login from it for base * 2^(k - free_fails) seconds,
- * at most max_delay, without checking the password. A source with no
- * failure for forget seconds (and no delay left) starts afresh. A success
- * clears nothing: logging in to one's own account between guesses must not
- * buy more guesses at another.
+ * at most max_delay, without checking the password. A source starts
+ * afresh forget seconds after both its last failure and the end of its
+ * delay. A success clears nothing: logging in to one's own account between
+ * guesses must not buy more guesses at another.
  *
  * The table is bounded (max entries). A source that finds it full of
  * entries still in use is counted in one shared overflow entry, so failures

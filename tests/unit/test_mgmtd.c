@@ -307,6 +307,41 @@ static void test_http_leading_blank_lines(void)
 	free(b);
 }
 
+/* With the defaults the delay reaches its cap (lockout_time 900 s) and
+ * lockout_window (900 s) is counted from the end of the delay, not from the
+ * failure that set it: waiting out the delay plus one second must not buy
+ * free guesses again. */
+static void test_throttle_forget(void)
+{
+	struct mgmtd_conf d;
+	struct api a;
+	time_t t = 10000;
+	long delay = 0;
+
+	mgmtd_conf_defaults(&d);
+	is_int(api_init(&a, &d, t), 0, "api with the default lockout settings");
+	while (delay < d.lockout_time) {
+		t += delay;
+		delay = throttle_fail(&a.thr, "10.9.9.9", t);
+	}
+	is_int(delay, d.lockout_time, "delay capped at lockout_time (%ld s)", d.lockout_time);
+	t += delay + 1;
+	is_int(throttle_check(&a.thr, "10.9.9.9", t), 0, "delay over");
+	is_int(throttle_fail(&a.thr, "10.9.9.9", t), d.lockout_time,
+	       "a guess just after the capped delay is delayed again, not free");
+	t += delay + d.lockout_window;
+	is_int(throttle_check(&a.thr, "10.9.9.9", t), 0, "lockout_window after the delay's end");
+	is_int(throttle_fail(&a.thr, "10.9.9.9", t + 1), 0, "... then it is forgotten: a free guess");
+	is_int(throttle_fail(&a.thr, "10.9.9.8", t), 0, "below the threshold, no delay");
+	is_int(throttle_fail(&a.thr, "10.9.9.8", t + d.lockout_window), 0, "second failure a window later, no delay");
+	for (int i = 2; i < (int)d.lockout_failures; i++)
+		throttle_fail(&a.thr, "10.9.9.8", t + d.lockout_window);
+	ok(throttle_check(&a.thr, "10.9.9.8", t + d.lockout_window) > 0,
+	   "failures below the threshold still remembered for lockout_window");
+	api_free(&a);
+	mgmtd_conf_free(&d);
+}
+
 int main(void)
 {
 	struct mgmtd_conf c;
@@ -320,6 +355,7 @@ int main(void)
 		return 1;
 
 	test_http_leading_blank_lines();
+	test_throttle_forget();
 
 	/* configuration */
 	is_int(mgmtd_conf_defaults(&c), 0, "defaults");
