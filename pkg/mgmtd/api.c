@@ -321,9 +321,25 @@ static void job_json(const struct job *j, struct jw *w)
 
 static struct job *job_by_id(struct api *a, long long id)
 {
-	struct job *j = &a->jobs[(id - 1) % API_JOBS];
+	for (int i = 0; i < API_JOBS; i++)
+		if (id >= 1 && a->jobs[i].id == id)
+			return &a->jobs[i];
+	return NULL;
+}
 
-	return id >= 1 && j->id == id ? j : NULL;
+/* The slot for a new job: a free one, else the oldest finished one; never
+ * a running job's, whose outcome would have nowhere to go. NULL: all run. */
+static struct job *job_slot(struct api *a)
+{
+	struct job *j = NULL;
+
+	for (int i = 0; i < API_JOBS; i++) {
+		if (!a->jobs[i].id)
+			return &a->jobs[i];
+		if (strcmp(a->jobs[i].state, "running") && (!j || a->jobs[i].id < j->id))
+			j = &a->jobs[i];
+	}
+	return j;
 }
 
 static void job_reply(const struct job *j, int status, struct api_resp *r)
@@ -338,7 +354,9 @@ static void job_reply(const struct job *j, int status, struct api_resp *r)
 
 /* Block/unblock: a job that runs while the device gate answers. The client
  * gets the outcome when it comes within API_CALL_WAIT_MS, else 202 and the
- * running job, whose record shows the outcome once it is known. */
+ * running job, whose record shows the outcome once it is known. Refused
+ * (503) while API_JOBS jobs run: taking over a running job's slot would
+ * lose its outcome. */
 static void devices_post(struct api *a, const char *body, size_t len, time_t now, struct api_resp *r)
 {
 	char *action = NULL;
@@ -350,23 +368,29 @@ static void devices_post(struct api *a, const char *body, size_t len, time_t now
 		free(action);
 		return;
 	}
-	j = &a->jobs[(a->next_job - 1) % API_JOBS];
+	if (!job_slot(a)) {
+		space_log("devices %s by %s: refused: %d jobs still running", action, r->user, API_JOBS);
+		api_error(r, 503, "too many device jobs running; retry when one has finished");
+		free(action);
+		return;
+	}
+	j = &a->pending;
 	memset(j, 0, sizeof(*j));
-	j->id = a->next_job++;
+	j->id = a->next_job;
 	snprintf(j->action, sizeof(j->action), "%s", action);
 	snprintf(j->user, sizeof(j->user), "%s", r->user);
 	strcpy(j->state, "running");
 	j->created = now;
-	space_log("devices %s by %s: job %d started", action, r->user, j->id);
 	call_daemon(CALL_JOB, a->c->devgate_socket, action, "device gate", r);
 	r->call.job = j->id;
 	free(action);
 }
 
-/* Record a job's outcome. A request that never reached the gate failed; one
- * that did and got no answer may still take effect, so it is "unknown",
- * never "failed" (issue 12 #4: a block reported failed was applied). */
-static int job_finish(struct job *j, const struct api_call *call, int rc, const char *rep, time_t now)
+/* Record a job's outcome (its request reached the gate: one never sent is
+ * no job, job_not_sent()). One without an answer may still take effect, so
+ * it is "unknown", never "failed" (issue 12 #4: a block reported failed was
+ * applied). */
+static int job_finish(struct job *j, int rc, const char *rep, time_t now)
 {
 	char why[120];
 
@@ -383,16 +407,42 @@ static int job_finish(struct job *j, const struct api_call *call, int rc, const 
 		snprintf(j->result, sizeof(j->result), "device gate: %s", why);
 		return 409;
 	}
-	if (!call->sent) {
-		strcpy(j->state, "failed");
-		snprintf(j->result, sizeof(j->result), "device gate unavailable: %s", space_strerror(rc));
-		return 503;
-	}
 	strcpy(j->state, "unknown");
 	snprintf(j->result, sizeof(j->result),
 		 "no answer from the device gate (%s): it may have been applied; see GET devices/communication",
 		 space_strerror(rc));
 	return 504;
+}
+
+void api_call_sent(struct api *a, struct api_call *call)
+{
+	struct job *j;
+
+	call->sent = 1;
+	if (call->kind != CALL_JOB || a->pending.id != call->job)
+		return;
+	/* devices_post() found a slot and nothing ran since: one is free */
+	j = job_slot(a);
+	if (j) {
+		*j = a->pending;
+		a->next_job++;
+		space_log("devices %s by %s: job %d started", j->action, j->user, j->id);
+	}
+	a->pending.id = 0;
+}
+
+/* A job whose request could not be sent never started: no id, no slot,
+ * and the client learns why at once. */
+static void job_not_sent(struct api *a, const struct api_call *call, int rc, struct api_resp *r)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "device gate unavailable: %s", space_strerror(rc));
+	space_log("devices %s by %s: not started: %s", call->req,
+		  a->pending.id == call->job ? a->pending.user : "-", msg);
+	a->pending.id = 0;
+	if (r)
+		api_error(r, 503, msg);
 }
 
 void api_call_done(struct api *a, const struct api_call *call, int rc, const char *reply, time_t now,
@@ -406,12 +456,20 @@ void api_call_done(struct api *a, const struct api_call *call, int rc, const cha
 			daemon_reply(call, rc, reply, r);
 		return;
 	}
-	j = job_by_id(a, call->job);
-	if (!j) {
-		space_log("device gate: %s: answer for job %d, which is gone", call->req, call->job);
+	if (!call->sent) {
+		job_not_sent(a, call, rc, r);
 		return;
 	}
-	status = job_finish(j, call, rc, reply, now);
+	j = job_by_id(a, call->job);
+	if (!j) {
+		/* should not happen (a running job keeps its slot), but a
+		 * waiting client must never get a status 0 */
+		space_log("device gate: %s: answer for job %d, which is gone", call->req, call->job);
+		if (r)
+			api_error(r, 500, "the job's record is gone; see GET devices/communication");
+		return;
+	}
+	status = job_finish(j, rc, reply, now);
 	space_log("devices %s by %s: job %d %s: %s", j->action, j->user, j->id, j->state, j->result);
 	if (r)
 		job_reply(j, status, r);

@@ -32,7 +32,13 @@ struct api {
 	const struct mgmtd_conf *c;     /* not owned */
 	struct sess_table sess;
 	struct throttle thr;    /* failed logins, per source address */
+	/* The jobs, newest API_JOBS kept. A running job keeps its slot: a new
+	 * job takes a free or the oldest finished one, or is refused (503). */
 	struct job jobs[API_JOBS];
+	/* A job devices_post() accepted whose request is not out yet: it gets
+	 * its id and slot in api_call_sent(), so a job the transport cannot
+	 * even send spends neither. */
+	struct job pending;
 	int next_job;
 	time_t started;
 	/* GET /system is the hot path: the release file, hot-patch markers and
@@ -54,7 +60,7 @@ struct api_call {
 	char req[16];
 	char what[16];          /* "watchdog", "device gate" */
 	int job;                /* CALL_JOB: the job's id */
-	int sent;               /* set by the transport once the request is out */
+	int sent;               /* set by api_call_sent() once the request is out */
 };
 
 struct api_resp {
@@ -83,6 +89,10 @@ void api_user_label(char *dst, size_t dsz, const char *user);
  * until API_JOB_WAIT_MS, and its outcome is recorded in the job. */
 #define API_CALL_WAIT_MS 5000
 #define API_JOB_WAIT_MS CTL_CHANGE_WAIT_MS
+
+/* The transport sent call's request: a job's now runs (takes its id and
+ * slot). Call before any api_call_pending() or api_call_done() of it. */
+void api_call_sent(struct api *a, struct api_call *call);
 
 /* The outcome of call: rc 0, -SPACE_E_CHILD (reply holds "error ..."), or
  * a negative errno (-ETIMEDOUT: no answer in time). Records a job's

@@ -394,7 +394,7 @@ static void call_start(struct conn *c, struct api_call *ac)
 	k->tag = TAG_CALL;
 	k->fd = fd;
 	k->ac = *ac;
-	k->ac.sent = 1;
+	api_call_sent(&api, &k->ac);
 	buf_init(&k->reply);
 	k->c = c;
 	k->answer_at = now + API_CALL_WAIT_MS;

@@ -9,8 +9,9 @@
  * names typed do not matter, an attacker's guesses get exponentially slower,
  * and the admin logs in at once from any other address.
  *
- * A source has free_fails failures without delay; failure k >= free_fails
- * then refuses every login from it for base * 2^(k - free_fails) seconds,
+ * A source's first free_fails - 1 failures cost nothing; failure number
+ * k >= free_fails (the free_fails-th already) then refuses every login
+ * from it for base * 2^(k - free_fails) seconds,
  * at most max_delay, without checking the password. A source starts
  * afresh forget seconds after both its last failure and the end of its
  * delay. A success clears nothing: logging in to one's own account between

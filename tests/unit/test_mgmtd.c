@@ -244,7 +244,7 @@ static void test_backend_calls(void)
 	       "block: left to the transport");
 	ok(r.call.kind == CALL_JOB && !strcmp(r.call.req, "block") && r.call.job > 0, "a job call");
 	call = r.call;
-	call.sent = 1;
+	api_call_sent(&api, &call);
 	snprintf(path, sizeof(path), "/api/v1/jobs/%d", call.job);
 	req("GET", path, hdr, NULL, 50001, &r);
 	ok(strstr(r.body.p, "\"state\":\"running\"") != NULL, "job running meanwhile: %s", r.body.p);
@@ -258,18 +258,18 @@ static void test_backend_calls(void)
 
 	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"unblock\"}", 50010, &r);
 	call = r.call;
-	call.sent = 1;
+	api_call_sent(&api, &call);
 	api_call_done(&api, &call, -ETIMEDOUT, NULL, 50040, &late);
 	ok(late.status == 504 && strstr(late.body.p, "\"state\":\"unknown\""),
 	   "sent, never answered: unknown, not failed: %d %s", late.status, late.body.p);
 	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 50041, &r);
 	call = r.call;
 	api_call_done(&api, &call, -ECONNREFUSED, NULL, 50041, &late);
-	ok(late.status == 503 && strstr(late.body.p, "\"state\":\"failed\""), "never sent: failed: %s",
-	   late.body.p);
+	ok(late.status == 503 && !strcmp(late.body.p, "{\"error\":\"device gate unavailable: Connection refused\"}"),
+	   "never sent: 503 with the reason: %s", late.body.p);
 	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 50042, &r);
 	call = r.call;
-	call.sent = 1;
+	api_call_sent(&api, &call);
 	api_call_done(&api, &call, -SPACE_E_CHILD, "error block: Read-only file system\n", 50042, &late);
 	ok(late.status == 409 && strstr(late.body.p, "device gate: block: Read-only file system"),
 	   "refused by the gate: failed with its reason: %s", late.body.p);
@@ -282,6 +282,80 @@ static void test_backend_calls(void)
 	ok(r.status == 200 && !strcmp(r.body.p, "{\"state\":\"open\",\"port\":7804,\"devices\":"
 						 "[{\"name\":\"r1\",\"peer\":\"10.0.0.1\",\"since\":5}]}"),
 	   "gate status: %s", r.body.p);
+	api_resp_free(&r);
+	api_resp_free(&late);
+}
+
+/* Jobs POSTed by hdr's session at now: started (sent) and, if done, answered. */
+static struct api_call job_run(const char *hdr, time_t now, int done)
+{
+	struct api_resp r;
+	struct api_call call;
+
+	api_resp_init(&r);
+	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", now, &r);
+	call = r.call;
+	if (call.kind == CALL_JOB) {
+		api_call_sent(&api, &call);
+		if (done)
+			api_call_done(&api, &call, 0, "ok\n", now, NULL);
+	}
+	api_resp_free(&r);
+	return call;
+}
+
+/* The job table (API_JOBS): a running job kept its slot only until
+ * API_JOBS newer jobs, and its late answer then left the waiting client
+ * with status 0 ("HTTP/1.1 0", no body); a job the transport could not
+ * even send spent an id and a slot. */
+static void test_job_ring(void)
+{
+	struct api_resp r, late;
+	char tok[33], hdr[80];
+	struct api_call a, b, run[API_JOBS];
+	int st;
+
+	api_resp_init(&r);
+	api_resp_init(&late);
+	req_from("192.0.2.51", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 60000, &r);
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	a = job_run(hdr, 60000, 0);
+	for (int i = 0; i < API_JOBS; i++)
+		job_run(hdr, 60001, 1);
+	api_call_done(&api, &a, 0, "ok\n", 60002, &late);
+	ok(late.status == 200 && strstr(late.body.p, "\"state\":\"done\""),
+	   "a running job outlives %d newer ones: %d %s", API_JOBS, late.status, late.body.p);
+
+	/* refused at once: no id spent */
+	a = job_run(hdr, 60003, 1);
+	req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 60003, &r);
+	b = r.call;
+	api_call_done(&api, &b, -EBUSY, NULL, 60003, &late);
+	is_int(late.status, 503, "not sent: 503");
+	b = job_run(hdr, 60003, 1);
+	is_int(b.job, a.job + 1, "a job not sent spends no id");
+
+	/* all slots running: refused, none taken over */
+	for (int i = 0; i < API_JOBS; i++)
+		run[i] = job_run(hdr, 60004, 0);
+	st = req("POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", 60004, &r);
+	ok(st == 503 && r.call.kind == CALL_NONE &&
+		   !strcmp(r.body.p, "{\"error\":\"too many device jobs running; retry when one has finished\"}"),
+	   "%d jobs running: the next is refused: %d %s", API_JOBS, st, r.body.p);
+	for (int i = 0; i < API_JOBS; i++) {
+		api_call_done(&api, &run[i], 0, "ok\n", 60005, &late);
+		st += late.status == 200;
+	}
+	is_int(st, 503 + API_JOBS, "every running job got its answer");
+
+	/* a job gone (never, now) still gets an answer with a reason */
+	b.job = 1 << 20;
+	api_resp_free(&late);
+	api_resp_init(&late);
+	api_call_done(&api, &b, 0, "ok\n", 60006, &late);
+	ok(late.status == 500 && strstr(late.body.p, "\"error\"") != NULL, "job gone: 500 with a reason: %d %s",
+	   late.status, late.body.p ? late.body.p : "");
 	api_resp_free(&r);
 	api_resp_free(&late);
 }
@@ -487,6 +561,7 @@ int main(void)
 	api_resp_free(&r);
 	test_made_up_names();
 	test_backend_calls();
+	test_job_ring();
 	test_guessing_no_dos();
 	api_free(&api);
 	test_throttle_full(&c);
