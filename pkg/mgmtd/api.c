@@ -24,13 +24,13 @@
  * it doubles with each further failure up to lockout_time. */
 #define THROTTLE_BASE 5
 
-int api_init(struct api *a, const struct mgmtd_conf *c, time_t now)
+int api_init(struct api *a, const struct mgmtd_conf *c, time_t mono)
 {
 	int r;
 
 	memset(a, 0, sizeof(*a));
 	a->c = c;
-	a->started = now;
+	a->started = mono;
 	a->next_job = 1;
 	r = sess_init(&a->sess, (size_t)c->max_sessions, c->idle_timeout, c->session_lifetime);
 	if (r < 0)
@@ -100,22 +100,22 @@ void api_user_label(char *dst, size_t dsz, const char *user)
  * never holds more than max_sessions_per_user, and the last admin_sessions
  * slots (at most half the table) are kept for admins, so a read-only
  * account cannot fill the table. *status: the answer's status. */
-static const char *no_session_room(struct api *a, const char *user, enum role role, time_t now,
+static const char *no_session_room(struct api *a, const char *user, enum role role, time_t mono,
 				   int *status)
 {
 	const struct mgmtd_conf *c = a->c;
 	long keep = c->admin_sessions < c->max_sessions / 2 ? c->admin_sessions : c->max_sessions / 2;
 
 	*status = 429;
-	if ((long)sess_count(&a->sess, user, now) >= c->max_sessions_per_user)
+	if ((long)sess_count(&a->sess, user, mono) >= c->max_sessions_per_user)
 		return "too many sessions for this user; log out of one";
 	*status = 503;
-	if (role != ROLE_ADMIN && (long)sess_count(&a->sess, NULL, now) >= c->max_sessions - keep)
+	if (role != ROLE_ADMIN && (long)sess_count(&a->sess, NULL, mono) >= c->max_sessions - keep)
 		return "too many sessions";
 	return NULL;
 }
 
-static void login(struct api *a, const char *body, size_t len, const char *peer, time_t now,
+static void login(struct api *a, const char *body, size_t len, const char *peer, time_t mono,
 		  struct api_resp *r)
 {
 	char *user = NULL, *pass = NULL, token[SESS_TOKEN_LEN + 1], src[THROTTLE_SRC_MAX];
@@ -132,7 +132,7 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 	}
 	api_user_label(r->user, sizeof(r->user), user);
 	throttle_source(peer, src);
-	if ((wait = throttle_check(&a->thr, src, now)) > 0) {
+	if ((wait = throttle_check(&a->thr, src, mono)) > 0) {
 		/* refused before the password is looked at: no guess is made */
 		space_log("login %s from %s: refused: too many failed logins from %s, %ld s left", r->user,
 			  peer, src, wait);
@@ -142,7 +142,7 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 	}
 	rc = auth_login(a->c, user, pass, &role);
 	if (rc == -EACCES) {
-		long delay = throttle_fail(&a->thr, src, now);
+		long delay = throttle_fail(&a->thr, src, mono);
 		if (delay)
 			space_log("login %s from %s: failed: wrong user name or password; logins from %s wait %ld s",
 				  r->user, peer, src, delay);
@@ -161,12 +161,12 @@ static void login(struct api *a, const char *body, size_t len, const char *peer,
 		api_error(r, 500, "authentication unavailable");
 		goto out;
 	}
-	if ((why = no_session_room(a, user, role, now, &rc))) {
+	if ((why = no_session_room(a, user, role, mono, &rc))) {
 		space_log("login %s from %s: refused: %s", r->user, peer, why);
 		api_error(r, rc, why);
 		goto out;
 	}
-	rc = sess_create(&a->sess, user, role, now, token);
+	rc = sess_create(&a->sess, user, role, mono, token);
 	if (rc < 0) {
 		space_log("login %s from %s: refused: %s", r->user, peer,
 			  rc == -EBUSY ? "session table full" : space_strerror(rc));
@@ -517,7 +517,7 @@ static const struct session *authenticate(struct api *a, const struct http_req *
 }
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
-		const char *peer, time_t now, struct api_resp *r)
+		const char *peer, struct api_now now, struct api_resp *r)
 {
 	static const char prefix[] = "/api/v1/";
 	char path[128], token[SESS_TOKEN_LEN + 1] = "";
@@ -536,10 +536,10 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		if (!post)
 			api_error(r, 405, "use POST");
 		else
-			login(a, body, bodylen, peer, now, r);
+			login(a, body, bodylen, peer, now.mono, r);
 		return;
 	}
-	s = authenticate(a, req, now, token);
+	s = authenticate(a, req, now.mono, token);
 	if (!s) {
 		api_error(r, 401, "login required");
 		return;
@@ -563,7 +563,7 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 			api_error(r, 403, "admin role required");
 			return;
 		}
-		devices_post(a, body, bodylen, now, r);
+		devices_post(a, body, bodylen, now.wall, r);
 		return;
 	}
 	if (!get) {
@@ -571,7 +571,7 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		return;
 	}
 	if (!strcmp(path, "system"))
-		sys_info(a, now, r);
+		sys_info(a, now.mono, r);
 	else if (!strcmp(path, "services"))
 		call_daemon(CALL_LIST, a->c->watchdog_socket, "status", "watchdog", r);
 	else if (!strcmp(path, "hotpatches"))

@@ -40,12 +40,12 @@ struct api {
 	 * even send spends neither. */
 	struct job pending;
 	int next_job;
-	time_t started;
+	time_t started;         /* api_now.mono */
 	/* GET /system is the hot path: the release file, hot-patch markers and
 	 * cluster flag are re-read at most once per second (a hot patch shows
 	 * up within a second) instead of on every request. */
 	struct buf sys_cache;   /* {"product":...,"hotpatches":[...] without the closing } */
-	time_t sys_cache_at;
+	time_t sys_cache_at;    /* api_now.mono */
 };
 
 /* A request to a local daemon (watchdog, devgate) that api_handle() leaves
@@ -72,7 +72,19 @@ struct api_resp {
 	struct api_call call;   /* kind != CALL_NONE: status 0, answer after the call */
 };
 
-int api_init(struct api *a, const struct mgmtd_conf *c, time_t now);
+/* The two clocks of a request. A stepped wall clock (the first NTP sync,
+ * date -s) must not lengthen or cancel a login delay or a session timeout,
+ * so every interval (login throttle, session idle time and lifetime,
+ * service uptime) is measured on mono, seconds of CLOCK_BOOTTIME (which,
+ * unlike CLOCK_MONOTONIC, goes on while the machine is suspended: an idle
+ * session expires across a suspend). wall is only for the timestamps shown
+ * (a job's created and finished). */
+struct api_now {
+	time_t wall, mono;
+};
+
+/* mono: as api_now.mono. */
+int api_init(struct api *a, const struct mgmtd_conf *c, time_t mono);
 void api_free(struct api *a);
 
 void api_resp_init(struct api_resp *r);
@@ -104,6 +116,6 @@ void api_call_done(struct api *a, const struct api_call *call, int rc, const cha
 void api_call_pending(struct api *a, const struct api_call *call, struct api_resp *r);
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
-		const char *peer, time_t now, struct api_resp *r);
+		const char *peer, struct api_now now, struct api_resp *r);
 
 #endif

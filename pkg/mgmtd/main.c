@@ -118,6 +118,20 @@ static int ncalls;
  * by an accept) until the batch is over. */
 static struct conn *dead_head;
 
+/* api_now.mono: CLOCK_BOOTTIME seconds (see api.h why not the wall clock). */
+static time_t boot_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec;
+}
+
+static struct api_now clocks_now(void)
+{
+	return (struct api_now){ .wall = time(NULL), .mono = boot_s() };
+}
+
 /* ------------------------------------------------------------ logs */
 
 static int log_open(struct logfile *l, const char *dir, const char *name)
@@ -462,7 +476,7 @@ static void try_request(struct conn *c)
 	str_escape(c->method, sizeof(c->method), req.method.p, req.method.n, STR_ESCAPE_SPACE);
 	str_escape(c->path, sizeof(c->path), req.path.p, req.path.n, STR_ESCAPE_SPACE);
 	api_resp_init(&r);
-	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, time(NULL), &r);
+	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, clocks_now(), &r);
 	if (r.call.kind != CALL_NONE) {
 		c->keep_next = req.keep_alive;
 		snprintf(c->user, sizeof(c->user), "%s", r.user);
@@ -686,7 +700,7 @@ static void sweep(long long now)
 		}
 	}
 	calls_sweep(now);
-	sess_expire(&api.sess, time(NULL));
+	sess_expire(&api.sess, boot_s());
 }
 
 static int listen_on(const char *addr, int port)
@@ -771,7 +785,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	space_log_fn = error_hook;
-	if ((r = api_init(&api, &conf, time(NULL))) < 0) {
+	if ((r = api_init(&api, &conf, boot_s())) < 0) {
 		fprintf(stderr, "mgmtd: init: %s\n", space_strerror(r));
 		goto out;
 	}

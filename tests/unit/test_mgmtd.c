@@ -29,9 +29,10 @@ static void put(const char *name, const char *text)
 	write_file_atomic(p, text, strlen(text), 0644);
 }
 
-/* Send one request from peer; returns the status and leaves the body in *r. */
-static int req_from(const char *peer, const char *method, const char *path, const char *hdrs,
-		    const char *body, time_t now, struct api_resp *r)
+/* Send one request from peer at the clocks now; returns the status and
+ * leaves the body in *r. */
+static int req_clk(const char *peer, const char *method, const char *path, const char *hdrs,
+		   const char *body, struct api_now now, struct api_resp *r)
 {
 	static char raw[4096];
 	struct http_limits lim = { 4096, 4096 };
@@ -47,6 +48,13 @@ static int req_from(const char *peer, const char *method, const char *path, cons
 	api_resp_init(r);
 	api_handle(&api, &q, raw + h, (size_t)q.content_length, peer, now, r);
 	return r->status;
+}
+
+/* The same, with a wall clock that never steps. */
+static int req_from(const char *peer, const char *method, const char *path, const char *hdrs,
+		    const char *body, time_t now, struct api_resp *r)
+{
+	return req_clk(peer, method, path, hdrs, body, (struct api_now){ now, now }, r);
 }
 
 static int req(const char *method, const char *path, const char *hdrs, const char *body, time_t now,
@@ -360,6 +368,48 @@ static void test_job_ring(void)
 	api_resp_free(&late);
 }
 
+/* The wall clock steps (first NTP sync, date -s): the login delay and the
+ * session idle timeout went by it, so a step back lengthened them by the
+ * step and a step forward cancelled them. They follow the monotonic
+ * clock now; the wall clock only stamps jobs. */
+static void test_clock_steps(void)
+{
+	const char *p = "192.0.2.77";
+	struct api_resp r;
+	char tok[33], hdr[80];
+	time_t w = 1800000000, m = 70000;
+
+#define AT(dw, dm) ((struct api_now){ w + (dw), m + (dm) })
+	api_resp_init(&r);
+	/* lockout_failures = 2: the second failure imposes 5 s */
+	req_clk(p, "POST", "/api/v1/login", NULL, LOGIN("admin", "x"), AT(0, 0), &r);
+	req_clk(p, "POST", "/api/v1/login", NULL, LOGIN("admin", "x"), AT(0, 0), &r);
+	is_int(req_clk(p, "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), AT(3600, 1), &r), 429,
+	       "wall clock 1 h ahead: the delay still runs");
+	is_int(req_clk(p, "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), AT(-3600, 6), &r), 200,
+	       "wall clock 1 h back: the delay is over all the same");
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	is_int(req_clk(p, "GET", "/api/v1/system", hdr, NULL, AT(7200, 36), &r), 200,
+	       "wall clock 2 h ahead: the session is not idle");
+	is_int(req_clk(p, "GET", "/api/v1/system", hdr, NULL, AT(-7200, 36 + 61), &r), 401,
+	       "wall clock 2 h back: idle 61 s is still expired");
+	/* a job's timestamps are the wall clock's */
+	req_clk(p, "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), AT(0, 100), &r);
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	req_clk(p, "POST", "/api/v1/devices/communication", hdr, "{\"action\":\"block\"}", AT(5, 100), &r);
+	{
+		struct api_call call = r.call;
+		api_call_sent(&api, &call);
+		api_call_done(&api, &call, 0, "ok\n", w + 6, &r);
+	}
+	ok(strstr(r.body.p, "\"created\":1800000005,") && strstr(r.body.p, "\"finished\":1800000006,"),
+	   "job stamped by the wall clock: %s", r.body.p);
+#undef AT
+	api_resp_free(&r);
+}
+
 /* Found by fuzz_http: four leading empty lines put the parser's position
  * past the end of the head it found, and it read far past the buffer
  * (memchr with a wrapped length). */
@@ -562,6 +612,7 @@ int main(void)
 	test_made_up_names();
 	test_backend_calls();
 	test_job_ring();
+	test_clock_steps();
 	test_guessing_no_dos();
 	api_free(&api);
 	test_throttle_full(&c);
