@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "throttle.h"
 
@@ -20,7 +21,11 @@ int throttle_init(struct throttle *t, size_t max, unsigned free_fails, long base
 	t->base = base > 0 ? base : 1;
 	t->max_delay = max_delay > 0 ? max_delay : 1;
 	t->forget = forget;
-	strcpy(t->overflow.src, "*");
+	if (getrandom(&t->key, sizeof(t->key), 0) != (ssize_t)sizeof(t->key)) {
+		int e = errno ? -errno : -EIO;
+		throttle_free(t);
+		return e;
+	}
 	return 0;
 }
 
@@ -87,6 +92,51 @@ static int table_full(struct throttle *t, time_t now)
 	return 1;
 }
 
+/* The neighbourhood of a source key (throttle_source()): its IPv4 /24 or
+ * IPv6 /48 prefix; a key that is no address, whole. Returns its length. */
+static size_t neighbourhood(const char *src, unsigned char *out)
+{
+	static const unsigned char v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char a[THROTTLE_SRC_MAX];
+	unsigned char b[16];
+
+	snprintf(a, sizeof(a), "%.*s", (int)strcspn(src, "/"), src);
+	if (inet_pton(AF_INET, a, b) == 1) {
+		memcpy(out, b, 3);
+		return 3;
+	}
+	if (inet_pton(AF_INET6, a, b) == 1) {
+		if (!memcmp(b, v4mapped, sizeof(v4mapped))) {
+			memcpy(out, b + 12, 3);
+			return 3;
+		}
+		memcpy(out, b, 6);
+		return 6;
+	}
+	memcpy(out, src, strnlen(src, THROTTLE_SRC_MAX));
+	return strnlen(src, THROTTLE_SRC_MAX);
+}
+
+/* splitmix64's finalizer: every input bit moves about half the output */
+static uint64_t mix(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* The overflow entry of src: a keyed hash of its neighbourhood. */
+static struct throttle_entry *overflow_of(struct throttle *t, const char *src)
+{
+	unsigned char p[THROTTLE_SRC_MAX];
+	size_t n = neighbourhood(src, p);
+	uint64_t h = mix(t->key ^ n);
+
+	for (size_t i = 0; i < n; i++)
+		h = mix(h ^ p[i]);
+	return &t->overflow[h % THROTTLE_OVERFLOW];
+}
+
 static long wait_of(const struct throttle_entry *e, time_t now)
 {
 	return e->until > now ? (long)(e->until - now) : 0;
@@ -98,8 +148,8 @@ long throttle_check(struct throttle *t, const char *src, time_t now)
 
 	if (e)
 		return wait_of(e, now);
-	/* a new source would land in the overflow entry */
-	return table_full(t, now) ? wait_of(&t->overflow, now) : 0;
+	/* a new source would land in its overflow entry */
+	return table_full(t, now) ? wait_of(overflow_of(t, src), now) : 0;
 }
 
 long throttle_fail(struct throttle *t, const char *src, time_t now)
@@ -113,7 +163,7 @@ long throttle_fail(struct throttle *t, const char *src, time_t now)
 		snprintf(e->src, sizeof(e->src), "%s", src);
 	}
 	if (!e)
-		e = &t->overflow;
+		e = overflow_of(t, src);
 	if (stale(t, e, now))
 		e->fails = 0;
 	e->fails++;

@@ -18,18 +18,24 @@
  * guesses must not buy more guesses at another.
  *
  * The table is bounded (max entries). A source that finds it full of
- * entries still in use is counted in one shared overflow entry, so failures
- * are never dropped: an attack from more than max addresses at once slows
- * every new address down, not just one, which is the price of a bounded
- * table and shows in the log.
+ * entries still in use is counted in one of THROTTLE_OVERFLOW overflow
+ * entries, chosen by a keyed hash of its neighbourhood (IPv4 /24, IPv6
+ * /48: what one attacker most easily holds whole), so failures are never
+ * dropped and an attack from more than max addresses slows down its own
+ * neighbourhood and the few that share its bucket, not every new address
+ * (one shared entry let 4096 addresses keep the admin out from anywhere).
+ * The key is random per process, so which neighbourhoods share a bucket
+ * cannot be worked out beforehand.
  */
 #ifndef MGMTD_THROTTLE_H
 #define MGMTD_THROTTLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define THROTTLE_SRC_MAX 56 /* INET6_ADDRSTRLEN + "/64" */
+#define THROTTLE_OVERFLOW 64 /* overflow buckets: 64 * ~80 bytes */
 
 struct throttle_entry {
 	char src[THROTTLE_SRC_MAX];
@@ -40,11 +46,13 @@ struct throttle_entry {
 struct throttle {
 	struct throttle_entry *v;
 	size_t max, count;
-	struct throttle_entry overflow;
+	struct throttle_entry overflow[THROTTLE_OVERFLOW];
+	uint64_t key;           /* of the overflow hash; random */
 	unsigned free_fails;
 	long base, max_delay, forget; /* seconds */
 };
 
+/* 0, -ENOMEM, or why no random key (getrandom). */
 int throttle_init(struct throttle *t, size_t max, unsigned free_fails, long base, long max_delay,
 		  long forget);
 void throttle_free(struct throttle *t);

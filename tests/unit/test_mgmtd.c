@@ -187,15 +187,18 @@ static void test_guessing_no_dos(void)
 }
 
 /* The throttle table is bounded; filled with addresses still being
- * counted, further addresses share one entry, so no failure goes
- * uncounted. */
+ * counted, further addresses are counted in overflow buckets by
+ * neighbourhood (IPv4 /24, IPv6 /48), so no failure goes uncounted and an
+ * attacker's overflow blocks its own neighbourhood, not every new address
+ * (one shared entry did: 4096 addresses kept admin out from anywhere). */
 static void test_throttle_full(struct mgmtd_conf *c)
 {
 	struct api_resp r;
-	char peer[32];
+	char peer[48];
 
 	c->lockout_sources = 4;
 	api_init(&api, c, 1000);
+	api.thr.key = 1; /* fixed: which neighbourhoods share a bucket is known */
 	api_resp_init(&r);
 	for (int i = 1; i <= 6; i++) {
 		snprintf(peer, sizeof(peer), "10.0.0.%d", i);
@@ -204,8 +207,26 @@ static void test_throttle_full(struct mgmtd_conf *c)
 	}
 	is_int(api.thr.count, 4, "throttle table bounded (lockout_sources = 4)");
 	is_int(req_from("10.0.0.9", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 1001, &r), 429,
-	       "full: new addresses share the overflow entry, which counted the failures");
-	ok(admin_in_out("10.0.0.9", 1000 + c->lockout_time + c->lockout_window + 1, &r),
+	       "full: a new address in the attackers' /24 shares their overflow bucket, which counted the failures");
+	ok(admin_in_out("10.0.1.9", 1001, &r), "the next /24 is not affected");
+	ok(admin_in_out("::ffff:10.0.1.10", 1001, &r), "nor its IPv4-mapped form");
+	is_int(req_from("::ffff:10.0.0.10", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 1001, &r),
+	       429, "the attackers' /24 IPv4-mapped: the same bucket");
+	for (int i = 1; i <= 3; i++) {
+		snprintf(peer, sizeof(peer), "2001:db8:aa:%d::1", i);
+		req_from(peer, "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 1000, &r);
+	}
+	is_int(req_from("2001:db8:aa:ff::1", "POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 1001, &r),
+	       429, "IPv6: a new /64 in the attackers' /48 waits");
+	ok(admin_in_out("2001:db8:bb::1", 1001, &r), "another /48 is not affected");
+	/* many neighbourhoods: the buckets, not the table, take them */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(peer, sizeof(peer), "172.%d.%d.1", 16 + i / 256, i % 256);
+		req_from(peer, "POST", "/api/v1/login", NULL, LOGIN("admin", "guess"), 1002, &r);
+	}
+	is_int(api.thr.count, 4, "1000 more /24s: the table stays at 4 entries (and %d buckets)",
+	       THROTTLE_OVERFLOW);
+	ok(admin_in_out("10.0.1.9", 1000 + c->lockout_time + c->lockout_window + 1, &r),
 	   "entries expire after lockout_window");
 	api_resp_free(&r);
 	api_free(&api);
