@@ -34,6 +34,7 @@ void pkg_walk_init(struct pkg_walk *w, int rootfd)
 	w->pfd = -1;
 	w->parent[0] = '\0';
 	w->canon[0] = '\0';
+	w->link[0] = '\0';
 }
 
 void pkg_walk_reset(struct pkg_walk *w)
@@ -43,6 +44,7 @@ void pkg_walk_reset(struct pkg_walk *w)
 	w->pfd = -1;
 	w->parent[0] = '\0';
 	w->canon[0] = '\0';
+	w->link[0] = '\0';
 }
 
 #define WALK_MAX_DEPTH 256
@@ -51,6 +53,13 @@ void pkg_walk_reset(struct pkg_walk *w)
 int pkg_resolve_dir(int rootfd, const char *rel)
 {
 	return pkg_resolve_dir_canon(rootfd, rel, NULL);
+}
+
+static int resolve_dir(int rootfd, const char *rel, char *canon, char *link);
+
+int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon)
+{
+	return resolve_dir(rootfd, rel, canon, NULL);
 }
 
 /* Keep canon (may be NULL) the path of the directory st[depth] from the
@@ -77,8 +86,10 @@ static void canon_pop(char *canon)
 		*(s ? s : canon) = '\0';
 }
 
-/* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd. */
-int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon)
+/* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd.
+ * link (PATH_MAX bytes, may be NULL) gets the prefix of rel that is the
+ * first symlink followed, "" if none. */
+static int resolve_dir(int rootfd, const char *rel, char *canon, char *link)
 {
 	int st[WALK_MAX_DEPTH];
 	int depth = 0, hops = 0, r;
@@ -91,6 +102,8 @@ int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon)
 	memcpy(rest, rel, restlen + 1);
 	if (canon)
 		canon[0] = '\0';
+	if (link)
+		link[0] = '\0';
 	st[0] = rootfd;
 	p = rest;
 	for (;;) {
@@ -129,6 +142,9 @@ int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon)
 			size_t left = strlen(p), tl;
 			char *nrest;
 
+			/* rest is still rel itself until the first link */
+			if (link && hops == 0)
+				snprintf(link, PATH_MAX, "%.*s", (int)(comp - rest + strlen(comp)), rel);
 			if (++hops > WALK_MAX_HOPS) {
 				r = -ELOOP;
 				goto out;
@@ -212,7 +228,7 @@ int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base)
 	pkg_walk_reset(w);
 	memcpy(w->parent, path, plen);
 	w->parent[plen] = '\0';
-	fd = pkg_resolve_dir_canon(w->rootfd, w->parent, w->canon);
+	fd = resolve_dir(w->rootfd, w->parent, w->canon, w->link);
 	if (fd < 0) {
 		w->parent[0] = '\0';
 		return fd;

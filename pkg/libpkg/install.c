@@ -411,13 +411,19 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		return pkg_fail(err, -SPACE_E_FORMAT, "%s: device number differs from the metadata", e->path);
 
 	dfd = pkg_walk_parent(&p->w, e->path, &base);
-	if (dfd == -SPACE_E_UNSAFE_PATH || dfd == -ELOOP)
-		return pkg_fail(err, -SPACE_E_UNSAFE_PATH, "%s: path leaves the root through a symlink",
-				e->path);
+	/* The apply phase, after the commit point, resolves each parent
+	 * again, and by then this package's own symlinks are in place: a
+	 * path through a symlink could lead elsewhere (into the database)
+	 * or fail and leave a journal no run can complete. No real package
+	 * needs one, so none is allowed: prepare and apply then always
+	 * resolve the same directories. */
+	if (p->w.link[0])
+		return pkg_fail(err, -SPACE_E_UNSAFE_PATH, "%s: reached through the symlink %s",
+				e->path, p->w.link);
 	if (dfd < 0)
 		return pkg_fail(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
-	/* The path rules keep the literal path out of the database; this
-	 * catches a way in through a symlink on disk (x -> var/lib/pkg). */
+	/* The path rules keep the literal path out of the database, and no
+	 * symlink is followed: a second line of defence. */
 	if (pkg_walk_in_db(&p->w, base))
 		return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
 				"%s: inside the package database (" PKG_DB_DIR ") through a symlink",
@@ -510,7 +516,8 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 
 			/* Directories may be shared, and a directory may meet a
 			 * symlink (bin/ of a package, bin -> usr/bin of
-			 * base-files); anything else has one owner. */
+			 * another; nothing goes below it: prepare_member());
+			 * anything else has one owner. */
 			if (oe && !(oe->type == PKG_DIR && e->type == PKG_DIR) &&
 			    !(oe->type == PKG_DIR && e->type == PKG_SYMLINK) &&
 			    !(oe->type == PKG_SYMLINK && e->type == PKG_DIR))

@@ -33,6 +33,8 @@ struct pkg_walk {
 	char parent[PATH_MAX];   /* the package-relative parent it is for */
 	char canon[PATH_MAX];    /* where it really is: its path from the root
 				  * with symlinks resolved ("" for the root) */
+	char link[PATH_MAX];     /* the first symlink on the way to it, as a
+				  * prefix of parent; "" if none */
 };
 
 void pkg_walk_init(struct pkg_walk *w, int rootfd);

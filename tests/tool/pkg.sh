@@ -180,20 +180,68 @@ expect_rc 1 "remove of a package not installed" "$PKG" --root root remove nother
 expect_rc 0 "--help" "$PKG" --help
 check "--help documents exit codes" grep -q '3  refused' out
 
-# usrmerge: base-files ships bin -> usr/bin; a package with a bin/
-# directory installs through it, and attrs keeps the symlink.
+# No entry is reached through a symlink (pkg/FORMAT.md, section 5): the
+# apply phase after the commit point resolves each parent again, and the
+# package's own symlinks, renamed into place by then, could send it
+# elsewhere (into the database), or make it fail and wedge pkg. Refused
+# in prepare: exit 3, one line naming the entry and the symlink.
 mkdir -p bf/usr/bin; ln -s usr/bin bf/bin
 mkdir -p tool/bin; printf 'ls\n' >tool/bin/ls
-expect_rc 0 "build base-files" "$PKG" build --name base-files --version 1 --base-files bf bf.pkg
-expect_rc 0 "build a package with bin/" "$PKG" build --name ab --version 1 tool ab.pkg
-expect_rc 0 "install both (options after the files)" "$PKG" install bf.pkg ab.pkg --no-chown --root root
-check "bin/ls landed in usr/bin" grep -qx ls root/usr/bin/ls
+expect_rc 0 "build base-files with bin -> usr/bin" "$PKG" build --name base-files --version 1 --base-files bf bf.pkg
+expect_rc 0 "build a package with bin/ls" "$PKG" build --name ab --version 1 tool ab.pkg
+expect_rc 0 "install base-files (options after the files)" "$PKG" install bf.pkg --no-chown --root root
+expect_rc 3 "bin/ls through bin -> usr/bin refused" "$PKG" install ab.pkg --no-chown --root root
+check "  one line naming the entry and the symlink" one_line_error "install ab.pkg: bin/ls: reached through the symlink bin"
+check "  nothing written" test ! -e root/usr/bin/ls -a ! -e root/var/lib/pkg/txn -a ! -e root/var/lib/pkg/installed/ab
 check "bin is still a symlink" test -L root/bin
 expect_rc 0 "attrs" "$PKG" --root root attrs
 check "attrs lists bin as the symlink" grep -qx 'l 0777 0 0 0 0 bin' out
-expect_rc 0 "verify accepts bin/ through the symlink" "$PKG" --root root verify --no-owner
-expect_rc 0 "remove ab" "$PKG" --root root remove ab
-check "usr/bin/ls removed, symlink kept" test ! -e root/usr/bin/ls -a -L root/bin
+# Reviewer's 2a: file bin/tool and directory usr/bin/tool/ (EISDIR after
+# the commit point before, then exit 4 for every command).
+mkdir -p tool2/bin tool2/usr/bin/tool; printf 't\n' >tool2/bin/tool
+expect_rc 0 "build bin/tool + usr/bin/tool/" "$PKG" build --name t2 --version 1 tool2 t2.pkg
+expect_rc 3 "  refused" "$PKG" --root root install --no-chown t2.pkg
+check "  one line naming it" one_line_error "install t2.pkg: bin/tool: reached through the symlink bin"
+expect_rc 0 "  the next command works" "$PKG" --root root list
+# Reviewer's 2c: a config file through a symlink (its PATH.new was checked
+# only literally).
+mkdir -p cfg/cf; printf 'c=1\n' >cfg/cf/x.conf; ln -s etc root/cf
+expect_rc 0 "build a package with config cf/x.conf" "$PKG" build --name cfg --version 1 --config /cf/x.conf cfg cfg.pkg
+expect_rc 3 "  cf/x.conf through cf -> etc refused" "$PKG" --root root install --no-chown cfg.pkg
+check "  one line naming it" one_line_error "install cfg.pkg: cf/x.conf: reached through the symlink cf"
+rm root/cf
+# Reviewer's 1 and 2b: v1 ships a -> safe, z -> a, safe/installed/; v2
+# ships a -> var/lib/pkg (or a -> nowhere), z/ and z/installed/ 0777. In
+# prepare z/installed was safe/installed; at apply, after a was renamed,
+# var/lib/pkg/installed got mode 0777 (or ENOENT wedged pkg).
+mkdir -p ln1/safe/installed; ln -s safe ln1/a; ln -s a ln1/z
+mkdir -p ln2/z/installed; ln -s var/lib/pkg ln2/a; printf 'z/installed d 0777 0 0\n' >lnattrs
+mkdir -p ln3/z/installed; ln -s nowhere ln3/a
+expect_rc 0 "build ln 1" "$PKG" build --name ln --version 1 ln1 ln1.pkg
+expect_rc 0 "build ln 2 (a -> var/lib/pkg)" "$PKG" build --name ln --version 2 --attrs lnattrs ln2 ln2.pkg
+expect_rc 0 "build ln 3 (a -> nowhere)" "$PKG" build --name ln --version 3 --attrs lnattrs ln3 ln3.pkg
+mkdir lnroot
+expect_rc 0 "install ln 1" "$PKG" --root lnroot install --no-chown ln1.pkg
+dbmode=$(stat -c %a lnroot/var/lib/pkg/installed)
+expect_rc 3 "upgrade to a -> var/lib/pkg refused" "$PKG" --root lnroot install --no-chown ln2.pkg
+check "  one line naming z/installed and z" one_line_error "install ln2.pkg: z/installed: reached through the symlink z"
+check "  the database keeps its mode" test "$(stat -c %a lnroot/var/lib/pkg/installed)" = "$dbmode"
+check "  a still leads to safe" test "$(readlink lnroot/a)" = safe
+expect_rc 3 "upgrade to a -> nowhere refused" "$PKG" --root lnroot install --no-chown ln3.pkg
+expect_rc 0 "  the next command works" "$PKG" --root lnroot verify --no-owner
+check "  still version 1" grep -qx 'ln 1-1' <("$PKG" --root lnroot list)
+# Reviewer's 3: base-files ships var/lib 0755, q ships l -> var, p ships
+# l/ and l/lib/ 0777: conflicts were checked on literal paths only.
+mkdir -p bf3/var/lib q3 p3/l/lib; ln -s var q3/l; printf 'l/lib d 0777 0 0\n' >p3attrs
+expect_rc 0 "build base-files with var/lib" "$PKG" build --name base-files --version 1 --base-files bf3 bf3.pkg
+expect_rc 0 "build q (l -> var)" "$PKG" build --name q --version 1 q3 q3.pkg
+expect_rc 0 "build p (l/lib 0777)" "$PKG" build --name p --version 1 --attrs p3attrs p3 p3.pkg
+mkdir r3
+expect_rc 0 "install base-files and q" "$PKG" --root r3 install --no-chown bf3.pkg q3.pkg
+expect_rc 3 "p through l -> var refused" "$PKG" --root r3 install --no-chown p3.pkg
+check "  one line naming it" one_line_error "install p3.pkg: l/lib: reached through the symlink l"
+check "  var/lib keeps its mode" test "$(stat -c %a r3/var/lib)" = 755
+expect_rc 0 "  verify blames nobody" "$PKG" --root r3 verify --no-owner
 
 # Issue 12, defect 13: two packages with one directory: same mode and
 # owner, or the second is refused (before, the last one won silently and
