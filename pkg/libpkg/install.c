@@ -587,6 +587,32 @@ static int check_devices(const struct pkg_meta *m, const struct pkg_install_opts
 	return 0;
 }
 
+/* A record that is a directory: the rename of a new record over it and
+ * its unlink both fail, which after the commit point would leave a
+ * journal no run completes. Checked before anything is written; a
+ * non-empty one is refused for remove too (an empty one is rmdir'ed). */
+static int check_record_dir(const struct pkg_db *db, const char *name, bool empty_ok,
+			    struct pkg_err *err)
+{
+	char path[NAME_MAX + 16];
+	struct stat st;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "installed/%s", name);
+	if (fstatat(db->dbfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	if (empty_ok && (d = pkg_opendir_at(db->dbfd, path))) {
+		while (readdir(d))
+			n++;
+		closedir(d);
+		if (n <= 2)
+			return 0; /* . and .. */
+	}
+	return pkg_fail(err, -SPACE_E_FORMAT, PKG_DB_DIR "/%s: the record is a directory%s", path,
+			empty_ok ? " that is not empty" : "; remove it first");
+}
+
 int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
 		struct pkg_install_result *res, struct pkg_err *err)
 {
@@ -609,6 +635,9 @@ int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_op
 	r = pkg_archive_open(file, &a, &m, err);
 	if (r < 0)
 		return r;
+	r = check_record_dir(db, m.name, false, err);
+	if (r < 0)
+		goto out;
 	old = pkg_db_find(db, m.name);
 	p.m = &m;
 	p.old = old;
@@ -747,18 +776,35 @@ out:
 	return r;
 }
 
-static int remove_apply(struct pkg_db *db, const char *name, struct pkg_err *err)
+/* Delete installed/NAME, whatever it is (an unreadable record may be a
+ * FIFO or an empty directory). */
+static int remove_record(struct pkg_db *db, const char *name)
+{
+	char path[NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "installed/%s", name);
+	if (unlinkat(db->dbfd, path, 0) == 0 ||
+	    (errno == EISDIR && unlinkat(db->dbfd, path, AT_REMOVEDIR) == 0) || errno == ENOENT)
+		return 0;
+	return -errno;
+}
+
+/* recovering: a record that cannot be removed is left (skipped as
+ * unreadable and named by every command) rather than failing every
+ * command; pkg_remove() refuses such a record before its journal. */
+static int remove_apply(struct pkg_db *db, const char *name, bool recovering,
+			struct pkg_err *err)
 {
 	struct pkg_meta *m = pkg_db_find(db, name);
-	char path[NAME_MAX + 16];
+	int r;
 
 	if (m)
 		remove_obsolete(db, m, NULL);
-	snprintf(path, sizeof(path), "installed/%s", name);
 	if (syncfs(db->rootfd) < 0)
 		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
-	if (unlinkat(db->dbfd, path, 0) < 0 && errno != ENOENT)
-		return pkg_fail(err, -errno, "database: %s", strerror(errno));
+	r = remove_record(db, name);
+	if (r < 0 && !recovering)
+		return pkg_fail(err, r, "database: %s", space_strerror(r));
 	return 0;
 }
 
@@ -786,6 +832,9 @@ int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
 	record_only = !pkg_db_find(db, name);
 	if (record_only && !bad_record(db, name))
 		return pkg_fail(err, -ENOENT, "not installed");
+	r = check_record_dir(db, name, true, err);
+	if (r < 0)
+		return r;
 	tfd = txn_open(db, true);
 	if (tfd < 0)
 		return pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
@@ -796,7 +845,7 @@ int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
 		goto out;
 	}
 	pkg_hook("remove-journalled");
-	r = remove_apply(db, name, err);
+	r = remove_apply(db, name, false, err);
 	if (r < 0)
 		goto out;
 	r = txn_finish(db, tfd);
@@ -830,7 +879,7 @@ int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err)
 
 	if (pkg_read_at(tfd, "remove", 4096, &buf, &len) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
-		r = pkg_token_ok(buf) ? remove_apply(db, buf, err) : 0;
+		r = pkg_token_ok(buf) ? remove_apply(db, buf, true, err) : 0;
 		goto finish;
 	}
 	if (pkg_read_at(tfd, "meta", PKG_META_MAX, &buf, &len) < 0 ||

@@ -294,6 +294,30 @@ expect_rc 1 "verify with a FIFO as a record (no hang: 124)" timeout 10 "$PKG" --
 expect_rc 0 "remove of the FIFO record" timeout 10 "$PKG" --root root remove fifo
 check "  it is gone" test ! -e root/var/lib/pkg/installed/fifo
 rm -f root/var/lib/pkg/installed/fifo # a regression must not hang the rest
+# A directory as a record: the rename of the new record over it, or its
+# unlink, failed after the commit point (EISDIR), and every later command
+# failed at exit 4. Now refused before anything is written; an empty one
+# is removed by `pkg remove`.
+mkdir root/var/lib/pkg/installed/junkd
+expect_rc 0 "remove of an empty directory record" "$PKG" --root root remove junkd
+check "  says only the record went" grep -q 'remove junkd: the record was unreadable' out
+check "  it is gone" test ! -e root/var/lib/pkg/installed/junkd
+mkdir -p root/var/lib/pkg/installed/junkd/sub jd/opt; printf 'j\n' >jd/opt/junkd
+expect_rc 3 "remove of a non-empty directory record refused" "$PKG" --root root remove junkd
+check "  a line naming it (after the skipped-record warning)" grep -qx "pkg: remove junkd: var/lib/pkg/installed/junkd: the record is a directory that is not empty" err
+check "  no journal" test ! -e root/var/lib/pkg/txn
+expect_rc 0 "build junkd" "$PKG" build --name junkd --version 1 jd junkd.pkg
+expect_rc 3 "install over a directory record refused" "$PKG" --root root install --no-chown junkd.pkg
+check "  a line naming it (after the skipped-record warning)" grep -q "^pkg: install junkd.pkg: var/lib/pkg/installed/junkd: the record is a directory" err
+check "  nothing written" test ! -e root/opt/junkd -a ! -e root/var/lib/pkg/txn
+expect_rc 0 "  the next command works" "$PKG" --root root list
+# A remove journal for it (an older pkg, or a crash): recovery is not fatal.
+mkdir root/var/lib/pkg/txn; printf 'junkd\n' >root/var/lib/pkg/txn/remove
+expect_rc 0 "recovery of a remove journal with a directory record" "$PKG" --root root list
+check "  journal gone" test ! -e root/var/lib/pkg/txn
+rm -rf root/var/lib/pkg/installed/junkd
+expect_rc 0 "  installs once it is gone" "$PKG" --root root install --no-chown junkd.pkg
+expect_rc 0 "  remove junkd" "$PKG" --root root remove junkd
 
 expect_rc 0 "remove" "$PKG" --root root remove hello
 check "files removed" test ! -e root/usr/bin/hello -a ! -e root/usr/bin/new -a ! -L root/usr/bin/hi
