@@ -29,10 +29,7 @@ def main():
                 nic="e1000", disk_if="pvscsi", nics=4)
 
         def scenario(vm):
-            vm.expect(r"New password: ", 240)
-            vm.p.sendline(PASSWORD)
-            vm.expect(r"Retype password: ", 60)
-            vm.p.sendline(PASSWORD)
+            vm.first_password(PASSWORD, timeout=240)
             vm.login("admin", PASSWORD, timeout=120)
             check(True, "the OVA's disk boots behind PVSCSI to the first-boot prompt")
             rc, out = vm.run("grep ' / ' /proc/mounts")

@@ -91,6 +91,14 @@ class VM:
         self.run("stty columns 1000 2>/dev/null; dmesg -n 1 2>/dev/null; true")
         return boot
 
+    def first_password(self, password, confirm=None, timeout=60):
+        """Answer the first-boot prompt pair (space-getty, busybox passwd):
+        PASSWORD, then CONFIRM (default: the same) when asked to retype."""
+        self.expect(r"New password: ", timeout)
+        self.p.sendline(password)
+        self.expect(r"Retype password: ", 60)
+        self.p.sendline(password if confirm is None else confirm)
+
     def run(self, cmd, timeout=300):
         """Run cmd in the logged-in shell; returns (exit status, output)."""
         marker = f"__RC{int(time.monotonic() * 1000) % 100000}__"

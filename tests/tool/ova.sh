@@ -12,9 +12,7 @@ P=${PRODUCT:-space}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
-n=0
-fail() { echo "not ok - $*"; exit 1; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
+. "$TOP/tests/tool/tamper-lib.sh"
 
 OVF=$P-$V.ovf MF=$P-$V.mf CERT=$P-$V.cert CHAIN=$P-certchain.pem DISK=$P-$V-disk1.vmdk
 OVA=$P-$V.ova
@@ -176,7 +174,6 @@ expect_fail() {
 	pass "$name: $(grep -E "^FAIL $pat" "$T/t.out" | head -1 | cut -c1-110)"
 }
 # pack, flip, resign: an OVA as an attacker would make it, with GNU tar
-. "$TOP/tests/tool/tamper-lib.sh"
 fresh() { rm -rf "$T/w" && cp -a "$T/x" "$T/w"; }
 ALL=("$OVF" "$MF" "$CERT" "$CHAIN" "$DISK")
 

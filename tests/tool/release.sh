@@ -15,9 +15,7 @@ V=21.3R1.3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
-n=0
-fail() { echo "not ok - $*"; exit 1; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
+. "$TOP/tests/tool/tamper-lib.sh"
 
 IMG=$P-$V.img
 MF=manifest CERT=manifest.cert CHAIN=certchain.pem SLOT=rootfs.ext4.zst
@@ -123,7 +121,6 @@ expect_fail() { # NAME PATTERN IMAGE [ARGS]: exit 1 and a FAIL line matching PAT
 	pass "$name: $(grep -E "^FAIL $pat" "$T/t.out" | head -1 | cut -c1-120)"
 }
 # pack, flip, resign: an image as an attacker would make it, with GNU tar
-. "$TOP/tests/tool/tamper-lib.sh"
 fresh() { rm -rf "$T/w" && cp -a "$T/x" "$T/w" && mkdir -p "$T/t"; }
 OUT=$T/t/$IMG
 fresh && pack "$T/w" "$OUT" "${ALL[@]}"

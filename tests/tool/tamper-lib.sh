@@ -1,7 +1,12 @@
 # tests/tool/tamper-lib.sh - helpers of the tamper matrices of ova.sh and
-# release.sh (sourced): repack members as an attacker would, flip a byte,
+# release.sh (sourced first): TAP lines, repack members as an attacker would, flip a byte,
 # re-sign a manifest with a given PKI. Uses SOURCE_DATE_EPOCH, and for
 # resign $T/w holding the members named $MF, $CERT and $CHAIN.
+
+# TAP lines, numbered; the first failure ends the script.
+n=0
+fail() { echo "not ok - $*"; exit 1; }
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
 
 # pack DIR OUT FILES...: an archive of DIR's FILES made with GNU tar
 pack() {
