@@ -38,16 +38,13 @@ $(IMGDIR)/$(PRODUCT)-$(VERSION)-%.raw: $(TDIR)/disk.raw
 RELEASE_IMG := $(O)/$(PRODUCT)-$(VERSION).img
 .PHONY: img
 img: $(RELEASE_IMG)
-$(RELEASE_IMG): $(TDIR)/disk.raw $(BIN)/mkrelease $(BIN)/ova-verify $(RELEASE_PATHS) $(RELEASE_APPS) \
-		$(KNOB_SIGN) $(KNOB_BASE) $(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
-	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error img: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
+$(RELEASE_IMG): $(TDIR)/disk.raw $(BIN)/mkrelease $(BIN)/ova-verify $(RELEASE_PATHS) $(RELEASE_APPS) $(SIGN_DEPS)
 	$(quiet) IMG $@
-	$(Q)$(if $(SIGN_KEY),,$(BIN)/mkova pki --dir $(OVA_PKI))
+	$(sign_setup)
 	$(Q)$(BIN)/mkrelease build --raw $(TDIR)/disk.raw --out $(O) --product $(PRODUCT) --version $(VERSION) \
 		--build $(BUILD_ID) --kernel $(KVER) --targets 'kvm esxi ja2500' \
 		--paths $(RELEASE_PATHS) --apps $(RELEASE_APPS) $(OVA_SIGN_ARGS) -j2 >/dev/null
-	$(Q)$(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@ >/dev/null || \
-		{ $(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@; rm -f $@; exit 1; }
+	$(verify_signed)
 
 $(DISK_QCOW2): $(DISK_RAW)
 	$(quiet) QCOW2 $@

@@ -43,16 +43,28 @@ endif
 .PHONY: ova
 ova: $(OVA_OUT)
 
-# The signing knobs: which key, certificate, chain and root (their content
-# counts through the files' times).
+# What every signed output (this OVA, the release image in image/disk.mk)
+# shares: the signing knobs and key files as prerequisites (their content
+# counts through the files' times), the setup before signing (a key needs
+# its certificate; the development PKI is made on first use), and ova-verify
+# checking the output before the build succeeds (a failing one is shown and
+# removed).
 KNOB_SIGN := $(call knob,sign,$(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
-$(OVA_OUT): $(BIN)/mkova $(BIN)/ova-verify $(ESXI_RAW) $(OVA_HW) image/ova/eula.txt $(KNOB_SIGN) \
-	$(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
-	$(if $(ESXI_RAW),,$(error ova: ESXI_RAW is empty: set it to the esxi raw disk image, e.g. make ova ESXI_RAW=$(O)/esxi/$(PRODUCT)-$(VERSION).raw))
-	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error ova: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
-	$(quiet) OVA $@
+SIGN_DEPS := $(KNOB_SIGN) $(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
+define sign_setup
+	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error $@: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
 	$(Q)$(if $(SIGN_KEY),,$(BIN)/mkova pki --dir $(OVA_PKI))
+endef
+OVA_VERIFY_CA = $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain)
+define verify_signed
+	$(Q)$(BIN)/ova-verify $(OVA_VERIFY_CA) $@ >/dev/null || \
+		{ $(BIN)/ova-verify $(OVA_VERIFY_CA) $@; rm -f $@; exit 1; }
+endef
+
+$(OVA_OUT): $(BIN)/mkova $(BIN)/ova-verify $(ESXI_RAW) $(OVA_HW) image/ova/eula.txt $(SIGN_DEPS)
+	$(if $(ESXI_RAW),,$(error ova: ESXI_RAW is empty: set it to the esxi raw disk image, e.g. make ova ESXI_RAW=$(O)/esxi/$(PRODUCT)-$(VERSION).raw))
+	$(quiet) OVA $@
+	$(sign_setup)
 	$(Q)$(BIN)/mkova build --raw $(ESXI_RAW) --hw $(OVA_HW) --out $(O) \
 		--product $(PRODUCT) --version $(VERSION) $(OVA_SIGN_ARGS) >/dev/null
-	$(Q)$(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@ >/dev/null || \
-		{ $(BIN)/ova-verify $(if $(OVA_ROOT_CA),--ca $(OVA_ROOT_CA),--no-chain) $@; rm -f $@; exit 1; }
+	$(verify_signed)
