@@ -724,29 +724,99 @@ static int listen_on(const char *addr, int port)
 	return fd;
 }
 
-int main(int argc, char **argv)
+/* max_clients connections need that many descriptors; the default soft
+ * limit (1024) would cap it silently. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max_fd) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)max_fd ? rl.rlim_max : (rlim_t)max_fd;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur < (rlim_t)max_fd)
+			log_line(&error_log, "open-file limit %ld caps max_clients", (long)rl.rlim_cur);
+	}
+}
+
+/* One event of a batch. The listener and the signalfd are told apart by
+ * the address of their descriptor variable (serve()'s parameters). */
+static void dispatch(const struct epoll_event *ev, const int *lfd, const int *sfd, int *stop)
+{
+	if (ev->data.ptr == lfd) {
+		accept_all(*lfd);
+	} else if (ev->data.ptr == sfd) {
+		struct signalfd_siginfo si;
+		while (read(*sfd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGHUP)
+				*stop = 1;
+	} else if (*(enum tag *)ev->data.ptr == TAG_CALL) {
+		call_input(ev->data.ptr);
+	} else {
+		struct conn *c = ev->data.ptr;
+		if (c->dead) /* closed earlier in this batch */
+			return;
+		if (ev->events & (EPOLLERR | EPOLLHUP) && !(ev->events & EPOLLIN))
+			conn_close(c);
+		else
+			drive(c);
+	}
+}
+
+/* The event loop, until SIGTERM or SIGINT: a batch of events, then the
+ * connections freed in it, the ready queue, and every 250 ms the sweep of
+ * timeouts and the log rotation check. */
+static int serve(int lfd, int sfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lfd };
+	struct epoll_event es = { .events = EPOLLIN, .data.ptr = &sfd };
+	long long next_sweep = mono_ms() + 250;
+	int stop = 0;
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &es) < 0)
+		return -errno;
+	log_line(&error_log, "mgmtd listening on %s:%d", conf.listen, conf.port);
+	while (!stop) {
+		struct epoll_event evs[128];
+		long long now = mono_ms();
+		int n = epoll_wait(epfd, evs, 128, ready_head ? 0 : (int)(next_sweep > now ? next_sweep - now : 0));
+
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++)
+			dispatch(&evs[i], &lfd, &sfd, &stop);
+		conns_reap();
+		ready_run();
+		now = mono_ms();
+		if (now >= next_sweep) {
+			sweep(now);
+			log_check(&access_log);
+			log_check(&error_log);
+			next_sweep = now + 250;
+		}
+		conns_reap();
+	}
+	log_line(&error_log, "mgmtd stopping");
+	return 0;
+}
+
+/* Options: returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, const char **cpath, long long *port, int *check)
 {
 	static const struct option lo[] = { { "check", no_argument, NULL, 'C' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
-	const char *cpath = getenv("MGMTD_CONF");
-	long long port = 0;
-	int check = 0, opt, r, lfd = -1, sfd = -1, rc = 111, stop = 0;
-	char err[300];
-	sigset_t mask;
+	int opt;
 
-	if (!cpath)
-		cpath = "/etc/mgmtd.conf";
 	while ((opt = getopt_long(argc, argv, "c:p:h", lo, NULL)) != -1) {
 		switch (opt) {
-		case 'c': cpath = optarg; break;
+		case 'c': *cpath = optarg; break;
 		case 'p':
-			if (kv_int(optarg, 1, 65535, 0, &port) < 0) {
+			if (kv_int(optarg, 1, 65535, 0, port) < 0) {
 				fprintf(stderr, "mgmtd: option -p %s: not a port\n", optarg);
 				return 100;
 			}
 			break;
-		case 'C': check = 1; break;
+		case 'C': *check = 1; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: fputs(USAGE, stderr); return 100;
 		}
@@ -755,6 +825,21 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return 100;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cpath = getenv("MGMTD_CONF");
+	long long port = 0;
+	int check = 0, r, lfd = -1, sfd = -1, rc = 111;
+	char err[300];
+	sigset_t mask;
+
+	if (!cpath)
+		cpath = "/etc/mgmtd.conf";
+	if ((r = parse_args(argc, argv, &cpath, &port, &check)) >= 0)
+		return r;
 	if (mgmtd_conf_defaults(&conf) < 0)
 		return 111;
 	if (mgmtd_conf_load(&conf, cpath, err, sizeof(err)) < 0) {
@@ -790,17 +875,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	max_fd = (int)conf.max_clients + 64;
-	{
-		/* max_clients connections need that many descriptors; the
-		 * default soft limit (1024) would cap it silently */
-		struct rlimit rl;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)max_fd) {
-			rl.rlim_cur = rl.rlim_max < (rlim_t)max_fd ? rl.rlim_max : (rlim_t)max_fd;
-			setrlimit(RLIMIT_NOFILE, &rl);
-			if (rl.rlim_cur < (rlim_t)max_fd)
-				log_line(&error_log, "open-file limit %ld caps max_clients", (long)rl.rlim_cur);
-		}
-	}
+	raise_fd_limit();
 	conns = calloc((size_t)max_fd, sizeof(*conns));
 	lfd = listen_on(conf.listen, conf.port);
 	if (!conns || lfd < 0) {
@@ -819,56 +894,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mgmtd: %s\n", strerror(errno));
 		goto out_api;
 	}
-	{
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &lfd };
-		struct epoll_event es = { .events = EPOLLIN, .data.ptr = &sfd };
-		epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
-		epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &es);
+	if ((r = serve(lfd, sfd)) < 0) {
+		fprintf(stderr, "mgmtd: epoll: %s\n", strerror(-r));
+		goto out_api;
 	}
-	log_line(&error_log, "mgmtd listening on %s:%d", conf.listen, conf.port);
-	{
-		long long next_sweep = mono_ms() + 250;
-		while (!stop) {
-			struct epoll_event evs[128];
-			long long now = mono_ms();
-			int n = epoll_wait(epfd, evs, 128,
-					   ready_head ? 0 : (int)(next_sweep > now ? next_sweep - now : 0));
-
-			if (n < 0 && errno != EINTR)
-				break;
-			for (int i = 0; i < n; i++) {
-				if (evs[i].data.ptr == &lfd) {
-					accept_all(lfd);
-				} else if (evs[i].data.ptr == &sfd) {
-					struct signalfd_siginfo si;
-					while (read(sfd, &si, sizeof(si)) == sizeof(si))
-						if (si.ssi_signo != SIGHUP)
-							stop = 1;
-				} else if (*(enum tag *)evs[i].data.ptr == TAG_CALL) {
-					call_input(evs[i].data.ptr);
-				} else {
-					struct conn *c = evs[i].data.ptr;
-					if (c->dead) /* closed earlier in this batch */
-						continue;
-					if (evs[i].events & (EPOLLERR | EPOLLHUP) && !(evs[i].events & EPOLLIN))
-						conn_close(c);
-					else
-						drive(c);
-				}
-			}
-			conns_reap();
-			ready_run();
-			now = mono_ms();
-			if (now >= next_sweep) {
-				sweep(now);
-				log_check(&access_log);
-				log_check(&error_log);
-				next_sweep = now + 250;
-			}
-			conns_reap();
-		}
-	}
-	log_line(&error_log, "mgmtd stopping");
 	rc = 0;
 out_api:
 	while (ncalls)
