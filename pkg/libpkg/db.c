@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* db.c - the installed-package database under ROOT/PKG_DB_DIR (var/lib/pkg):
+/* db.c - the installed-package database under ROOT/PKG_DB_DIR (usr/lib/pkg):
  *   installed/NAME   metadata of each installed package (+ "previous")
  *   lock             flock()ed by every process that opens the database
  *   txn/             the journal of an unfinished transaction (install.c)
@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-/* The levels of PKG_DB_DIR ("var", "var/lib", "var/lib/pkg"), derived from
+/* The levels of PKG_DB_DIR ("usr", "usr/lib", "usr/lib/pkg"), derived from
  * it so that the database location is named in one place: the length of
  * level i, 0 past the last one. */
 #define DB_LEVELS_MAX 8

@@ -43,7 +43,7 @@ void pkg_walk_reset(struct pkg_walk *w);
  * points *base at the last component of path. */
 int pkg_walk_parent(struct pkg_walk *w, const char *path, const char **base);
 /* After pkg_walk_parent(): does base in that parent lie inside the package
- * database, once symlinks on disk are resolved (x -> var/lib/pkg)? */
+ * database, once symlinks on disk are resolved (x -> usr/lib/pkg)? */
 bool pkg_walk_in_db(const struct pkg_walk *w, const char *base);
 
 /* read(2) that retries on EINTR; returns bytes or a negative errno. */

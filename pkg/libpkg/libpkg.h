@@ -25,8 +25,10 @@
 #define PKG_META_NAME ".PKGINFO"
 #define PKG_FORMAT_VERSION 1
 /* The installed-package database below the root: the one place that names
- * it. No package may ship a path inside it (pkg_path_check). */
-#define PKG_DB_DIR "var/lib/pkg"
+ * it. It lives in the root slot, not on /var, because it describes the
+ * slot's files (an A/B upgrade brings its own). No package may ship a path
+ * inside it (pkg_path_check). */
+#define PKG_DB_DIR "usr/lib/pkg"
 /* Upper bound for a metadata member (a kernel-module package of 4000
  * entries needs about 600 KiB). */
 #define PKG_META_MAX (64u << 20)
@@ -129,11 +131,11 @@ struct pkg_db_bad {
 
 struct pkg_db {
 	int rootfd;      /* the target root */
-	int dbfd;        /* ROOT/var/lib/pkg */
+	int dbfd;        /* ROOT/PKG_DB_DIR */
 	int lockfd;      /* flock()ed while the handle is open */
 	struct pkg_meta *pkgs; /* installed packages, sorted by name */
 	size_t n_pkgs;
-	unsigned created;      /* levels of var/lib/pkg this handle made */
+	unsigned created;      /* levels of PKG_DB_DIR this handle made */
 	struct pkg_db_bad bad[PKG_DB_BAD_MAX]; /* skipped records, by name */
 	size_t n_bad;          /* all skipped records (may exceed the array) */
 };

@@ -34,7 +34,7 @@ int cmd_attrs(int argc, char **argv, const struct pkg_opts *o);
  * set, print one line per record that was skipped as unreadable. */
 int pkg_open_db(const char *verb, const struct pkg_opts *o, bool create, bool warn,
 		struct pkg_db *db);
-/* The path of a record for messages: ROOT/var/lib/pkg/installed/NAME. */
+/* The path of a record for messages: ROOT/usr/lib/pkg/installed/NAME. */
 const char *pkg_record_path(const struct pkg_opts *o, const char *name, char *buf, size_t n);
 /* Print "pkg: VERB OBJECT: REASON" and return the exit code for r. */
 int pkg_error(const char *verb, const char *object, int r, const char *reason);

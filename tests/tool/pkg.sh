@@ -100,7 +100,7 @@ expect_rc 0 "list after upgrade" "$PKG" --root root list
 check "list shows 1.1" test "$(cat out)" = "hello 1.1-1"
 check "previous version recorded" bash -c "'$PKG' --root root info hello | grep -qx 'Previous: 1.0-1'"
 expect_rc 0 "verify after upgrade" "$PKG" --root root verify --no-owner
-check "no journal left" test ! -e root/var/lib/pkg/txn
+check "no journal left" test ! -e root/usr/lib/pkg/txn
 check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name '.pkgnew~*' | grep -q ."
 
 # Issue 12, defect 11: a directory where the new version of a locally
@@ -109,7 +109,7 @@ check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name 
 rm root/etc/hello.conf.new; mkdir root/etc/hello.conf.new
 expect_rc 3 "reinstall with etc/hello.conf.new a directory refused" "$PKG" --root root install --no-chown c.pkg
 check "  one line naming it" one_line_error "install c.pkg: etc/hello.conf.new: is a directory on disk"
-check "  no journal left" test ! -e root/var/lib/pkg/txn
+check "  no journal left" test ! -e root/usr/lib/pkg/txn
 expect_rc 0 "  the next command works" "$PKG" --root root verify --no-owner
 rmdir root/etc/hello.conf.new
 expect_rc 0 "  reinstall once it is gone" "$PKG" --root root install --no-chown c.pkg
@@ -126,7 +126,7 @@ expect_rc 0 "build conflicting package (options after the arguments)" "$PKG" bui
 expect_rc 3 "conflict refused" "$PKG" --root root install other.pkg
 check "conflict message" one_line_error "install other.pkg: usr/bin/hello: conflicts with package hello"
 check "conflict changed nothing" grep -qx hello root/usr/bin/hello
-check "conflicting package not recorded" test ! -e root/var/lib/pkg/installed/other
+check "conflicting package not recorded" test ! -e root/usr/lib/pkg/installed/other
 head -c 300 a.pkg >trunc.pkg
 expect_rc 3 "truncated package refused" "$PKG" --root root install trunc.pkg
 check "truncated: one-line error" one_line_error "install trunc.pkg: "
@@ -169,9 +169,9 @@ name"
 expect_rc 3 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
 check "newline refusal is one line" one_line_error "build nl.pkg: bad?name: path not allowed"
 # Issue 12, defect 9: the package database is not package content.
-mkdir -p dbw/var/lib/pkg/installed; printf 'pkgformat 1\n' >dbw/var/lib/pkg/installed/hello
+mkdir -p dbw/usr/lib/pkg/installed; printf 'pkgformat 1\n' >dbw/usr/lib/pkg/installed/hello
 expect_rc 3 "a tree with files in the package database refused at build" "$PKG" build --name dbw --version 1 dbw dbw.pkg
-check "database refusal names the path" one_line_error "build dbw.pkg: var/lib/pkg: path not allowed in a package: inside the package database"
+check "database refusal names the path" one_line_error "build dbw.pkg: usr/lib/pkg: path not allowed in a package: inside the package database"
 expect_rc 2 "usage: missing --version" "$PKG" build --name x st x.pkg
 expect_rc 2 "usage: unknown verb" "$PKG" frobnicate
 expect_rc 2 "usage: unknown option" "$PKG" --root root list --bogus
@@ -192,7 +192,7 @@ expect_rc 0 "build a package with bin/ls" "$PKG" build --name ab --version 1 too
 expect_rc 0 "install base-files (options after the files)" "$PKG" install bf.pkg --no-chown --root root
 expect_rc 3 "bin/ls through bin -> usr/bin refused" "$PKG" install ab.pkg --no-chown --root root
 check "  one line naming the entry and the symlink" one_line_error "install ab.pkg: bin/ls: reached through the symlink bin"
-check "  nothing written" test ! -e root/usr/bin/ls -a ! -e root/var/lib/pkg/txn -a ! -e root/var/lib/pkg/installed/ab
+check "  nothing written" test ! -e root/usr/bin/ls -a ! -e root/usr/lib/pkg/txn -a ! -e root/usr/lib/pkg/installed/ab
 check "bin is still a symlink" test -L root/bin
 expect_rc 0 "attrs" "$PKG" --root root attrs
 check "attrs lists bin as the symlink" grep -qx 'l 0777 0 0 0 0 bin' out
@@ -211,21 +211,21 @@ expect_rc 3 "  cf/x.conf through cf -> etc refused" "$PKG" --root root install -
 check "  one line naming it" one_line_error "install cfg.pkg: cf/x.conf: reached through the symlink cf"
 rm root/cf
 # Reviewer's 1 and 2b: v1 ships a -> safe, z -> a, safe/installed/; v2
-# ships a -> var/lib/pkg (or a -> nowhere), z/ and z/installed/ 0777. In
+# ships a -> usr/lib/pkg (or a -> nowhere), z/ and z/installed/ 0777. In
 # prepare z/installed was safe/installed; at apply, after a was renamed,
-# var/lib/pkg/installed got mode 0777 (or ENOENT wedged pkg).
+# usr/lib/pkg/installed got mode 0777 (or ENOENT wedged pkg).
 mkdir -p ln1/safe/installed; ln -s safe ln1/a; ln -s a ln1/z
-mkdir -p ln2/z/installed; ln -s var/lib/pkg ln2/a; printf 'z/installed d 0777 0 0\n' >lnattrs
+mkdir -p ln2/z/installed; ln -s usr/lib/pkg ln2/a; printf 'z/installed d 0777 0 0\n' >lnattrs
 mkdir -p ln3/z/installed; ln -s nowhere ln3/a
 expect_rc 0 "build ln 1" "$PKG" build --name ln --version 1 ln1 ln1.pkg
-expect_rc 0 "build ln 2 (a -> var/lib/pkg)" "$PKG" build --name ln --version 2 --attrs lnattrs ln2 ln2.pkg
+expect_rc 0 "build ln 2 (a -> usr/lib/pkg)" "$PKG" build --name ln --version 2 --attrs lnattrs ln2 ln2.pkg
 expect_rc 0 "build ln 3 (a -> nowhere)" "$PKG" build --name ln --version 3 --attrs lnattrs ln3 ln3.pkg
 mkdir lnroot
 expect_rc 0 "install ln 1" "$PKG" --root lnroot install --no-chown ln1.pkg
-dbmode=$(stat -c %a lnroot/var/lib/pkg/installed)
-expect_rc 3 "upgrade to a -> var/lib/pkg refused" "$PKG" --root lnroot install --no-chown ln2.pkg
+dbmode=$(stat -c %a lnroot/usr/lib/pkg/installed)
+expect_rc 3 "upgrade to a -> usr/lib/pkg refused" "$PKG" --root lnroot install --no-chown ln2.pkg
 check "  one line naming z/installed and z" one_line_error "install ln2.pkg: z/installed: reached through the symlink z"
-check "  the database keeps its mode" test "$(stat -c %a lnroot/var/lib/pkg/installed)" = "$dbmode"
+check "  the database keeps its mode" test "$(stat -c %a lnroot/usr/lib/pkg/installed)" = "$dbmode"
 check "  a still leads to safe" test "$(readlink lnroot/a)" = safe
 expect_rc 3 "upgrade to a -> nowhere refused" "$PKG" --root lnroot install --no-chown ln3.pkg
 expect_rc 0 "  the next command works" "$PKG" --root lnroot verify --no-owner
@@ -262,7 +262,7 @@ expect_rc 0 "  verify blames nobody" "$PKG" --root root verify --no-owner sh1 sh
 expect_rc 0 "  remove sh1 sh3" "$PKG" --root root remove sh1 sh3
 
 # A second pkg process while the database is locked.
-flock root/var/lib/pkg/lock sleep 3 &
+flock root/usr/lib/pkg/lock sleep 3 &
 sleep 0.5
 expect_rc 4 "database locked by another process" "$PKG" --root root install --no-chown a.pkg
 check "lock message" one_line_error "install root: .*locked by another pkg process"
@@ -270,52 +270,52 @@ wait
 
 # Issue 12, defect 10: a garbage record is skipped and named, never a
 # reason for every command to fail; the install beside it succeeds.
-printf 'garbage\n' >root/var/lib/pkg/installed/junk
+printf 'garbage\n' >root/usr/lib/pkg/installed/junk
 expect_rc 0 "list with a garbage record" "$PKG" --root root list
 check "  lists the good packages" grep -qx 'hello 1.1-1' out
-check "  names the skipped record on stderr" one_line_error "list root/var/lib/pkg/installed/junk: unreadable record skipped: line 1: not 'pkgformat 1'"
+check "  names the skipped record on stderr" one_line_error "list root/usr/lib/pkg/installed/junk: unreadable record skipped: line 1: not 'pkgformat 1'"
 expect_rc 1 "verify reports the garbage record as a difference" "$PKG" --root root verify --no-owner
-check "  on its own line" grep -qx "junk: root/var/lib/pkg/installed/junk: unreadable record: line 1: not 'pkgformat 1'" out
+check "  on its own line" grep -qx "junk: root/usr/lib/pkg/installed/junk: unreadable record: line 1: not 'pkgformat 1'" out
 expect_rc 1 "verify NAME of the garbage record" "$PKG" --root root verify junk
 expect_rc 4 "attrs with a garbage record fails (its list is incomplete)" "$PKG" --root root attrs
 expect_rc 0 "install beside a garbage record" "$PKG" --root root install --no-chown c.pkg
 check "  says nothing failed" bash -c "! grep -q 'malformed input' '$T/err'"
 expect_rc 0 "remove of the garbage record" "$PKG" --root root remove junk
 check "  says only the record went" grep -q 'remove junk: the record was unreadable' out
-check "  the record is gone" test ! -e root/var/lib/pkg/installed/junk
+check "  the record is gone" test ! -e root/usr/lib/pkg/installed/junk
 expect_rc 0 "list after clearing it" "$PKG" --root root list
 check "  without a warning" test ! -s err
 # A FIFO among the records: open() of it blocked for ever (issue 12 #15,
 # same class); now skipped and named like any unreadable record.
-mkfifo root/var/lib/pkg/installed/fifo
+mkfifo root/usr/lib/pkg/installed/fifo
 expect_rc 0 "list with a FIFO as a record (no hang: 124)" timeout 10 "$PKG" --root root list
-check "  names it" one_line_error "list root/var/lib/pkg/installed/fifo: unreadable record skipped: not a regular file"
+check "  names it" one_line_error "list root/usr/lib/pkg/installed/fifo: unreadable record skipped: not a regular file"
 expect_rc 1 "verify with a FIFO as a record (no hang: 124)" timeout 10 "$PKG" --root root verify --no-owner
 expect_rc 0 "remove of the FIFO record" timeout 10 "$PKG" --root root remove fifo
-check "  it is gone" test ! -e root/var/lib/pkg/installed/fifo
-rm -f root/var/lib/pkg/installed/fifo # a regression must not hang the rest
+check "  it is gone" test ! -e root/usr/lib/pkg/installed/fifo
+rm -f root/usr/lib/pkg/installed/fifo # a regression must not hang the rest
 # A directory as a record: the rename of the new record over it, or its
 # unlink, failed after the commit point (EISDIR), and every later command
 # failed at exit 4. Now refused before anything is written; an empty one
 # is removed by `pkg remove`.
-mkdir root/var/lib/pkg/installed/junkd
+mkdir root/usr/lib/pkg/installed/junkd
 expect_rc 0 "remove of an empty directory record" "$PKG" --root root remove junkd
 check "  says only the record went" grep -q 'remove junkd: the record was unreadable' out
-check "  it is gone" test ! -e root/var/lib/pkg/installed/junkd
-mkdir -p root/var/lib/pkg/installed/junkd/sub jd/opt; printf 'j\n' >jd/opt/junkd
+check "  it is gone" test ! -e root/usr/lib/pkg/installed/junkd
+mkdir -p root/usr/lib/pkg/installed/junkd/sub jd/opt; printf 'j\n' >jd/opt/junkd
 expect_rc 3 "remove of a non-empty directory record refused" "$PKG" --root root remove junkd
-check "  a line naming it (after the skipped-record warning)" grep -qx "pkg: remove junkd: var/lib/pkg/installed/junkd: the record is a directory that is not empty" err
-check "  no journal" test ! -e root/var/lib/pkg/txn
+check "  a line naming it (after the skipped-record warning)" grep -qx "pkg: remove junkd: usr/lib/pkg/installed/junkd: the record is a directory that is not empty" err
+check "  no journal" test ! -e root/usr/lib/pkg/txn
 expect_rc 0 "build junkd" "$PKG" build --name junkd --version 1 jd junkd.pkg
 expect_rc 3 "install over a directory record refused" "$PKG" --root root install --no-chown junkd.pkg
-check "  a line naming it (after the skipped-record warning)" grep -q "^pkg: install junkd.pkg: var/lib/pkg/installed/junkd: the record is a directory" err
-check "  nothing written" test ! -e root/opt/junkd -a ! -e root/var/lib/pkg/txn
+check "  a line naming it (after the skipped-record warning)" grep -q "^pkg: install junkd.pkg: usr/lib/pkg/installed/junkd: the record is a directory" err
+check "  nothing written" test ! -e root/opt/junkd -a ! -e root/usr/lib/pkg/txn
 expect_rc 0 "  the next command works" "$PKG" --root root list
 # A remove journal for it (an older pkg, or a crash): recovery is not fatal.
-mkdir root/var/lib/pkg/txn; printf 'junkd\n' >root/var/lib/pkg/txn/remove
+mkdir root/usr/lib/pkg/txn; printf 'junkd\n' >root/usr/lib/pkg/txn/remove
 expect_rc 0 "recovery of a remove journal with a directory record" "$PKG" --root root list
-check "  journal gone" test ! -e root/var/lib/pkg/txn
-rm -rf root/var/lib/pkg/installed/junkd
+check "  journal gone" test ! -e root/usr/lib/pkg/txn
+rm -rf root/usr/lib/pkg/installed/junkd
 expect_rc 0 "  installs once it is gone" "$PKG" --root root install --no-chown junkd.pkg
 expect_rc 0 "  remove junkd" "$PKG" --root root remove junkd
 

@@ -66,7 +66,7 @@ static int snap_cb(const char *path, const struct stat *st, int flag, struct FTW
 
 	(void)flag;
 	(void)ftw;
-	if (strlen(path) <= snap_skip || strstr(path, "var/lib/pkg/lock"))
+	if (strlen(path) <= snap_skip || strstr(path, "usr/lib/pkg/lock"))
 		return 0;
 	if (S_ISREG(st->st_mode))
 		sha256_file_hex(path, hex);
@@ -498,8 +498,11 @@ static void test_round_trip(void)
 		ok(db.n_pkgs == 0, "database empty after remove");
 		pkg_db_close(&db);
 	}
-	snprintf(path, sizeof(path), "%s/usr", root);
+	/* usr/lib stays: it holds the database (PKG_DB_DIR). */
+	snprintf(path, sizeof(path), "%s/usr/bin", root);
 	ok(access(path, F_OK) < 0, "package directories removed");
+	snprintf(path, sizeof(path), "%s/var", root);
+	ok(access(path, F_OK) < 0, "  up to the top (var/log/tool, var/log, var)");
 	ok(version_is(root, "tool", NULL), "not installed any more");
 }
 
@@ -654,17 +657,17 @@ static void test_refusals(void)
 	{
 		/* Issue 12, defect 9: a package rewriting another's record. */
 		static const struct mem mm[] = {
-			{ 'f', "var/lib/pkg/installed/base", "pkgformat 1\nname base\n" },
+			{ 'f', "usr/lib/pkg/installed/base", "pkgformat 1\nname base\n" },
 		};
 		meta = meta_of("evil", "1", false, mm, 1);
 		refused(root, "a file inside the package database", meta, mm, 1, -SPACE_E_UNSAFE_PATH,
-			"var/lib/pkg/installed/base: inside the package database");
+			"usr/lib/pkg/installed/base: inside the package database");
 		free(meta);
 	}
 	{
 		/* ... or reaching it through a symlink another package
 		 * installed (a directory may meet a symlink). */
-		static const struct mem lnk[] = { { 'l', "dbl", "var/lib/pkg" } };
+		static const struct mem lnk[] = { { 'l', "dbl", "usr/lib/pkg" } };
 		static const struct mem mm[] = {
 			{ 'd', "dbl", NULL }, { 'f', "dbl/installed/base", "pkgformat 1\nname base\n" },
 		};
@@ -772,7 +775,7 @@ static bool killed_install(const char *root, const char *file, const char *point
 static bool leftovers(const char *root)
 {
 	char *s = snapshot(root);
-	bool r = s && (strstr(s, ".pkgtmp~") || strstr(s, ".pkgnew~") || strstr(s, "var/lib/pkg/txn"));
+	bool r = s && (strstr(s, ".pkgtmp~") || strstr(s, ".pkgnew~") || strstr(s, "usr/lib/pkg/txn"));
 
 	free(s);
 	return r;
@@ -844,11 +847,11 @@ static void test_kill(void)
 	}
 
 	/* Leftovers of a journal or database write killed half-way. */
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/txn", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn", root);
 	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/txn/.meta.tmp", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn/.meta.tmp", root);
 	put(path, "pkgformat 1\nname tr", 0644);
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/.tool.tmp", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/.tool.tmp", root);
 	put(path, "pkgformat 1\nname tr", 0644);
 	recover(root);
 	ok(!leftovers(root) && version_is(root, "tool", "2 prev 1-1"),
@@ -1009,9 +1012,9 @@ static void test_bad_records(void)
 	write_pkg(file, meta, a_mm, 1, false);
 	free(meta);
 	is_int(install_one(root, file, flags_for_user(), NULL, &err), 0, "install a (%s)", err.msg);
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk", root);
 	put(path, "garbage\n", 0644);
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/liar", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/liar", root);
 	meta = meta_of("other", "1", false, b_mm, 1);
 	put(path, meta, 0644);
 	free(meta);
@@ -1047,7 +1050,7 @@ static void test_bad_records(void)
 		is_int(pkg_remove(&db, "nothere", &err), -ENOENT, "  a name with no record is not installed");
 		pkg_db_close(&db);
 	}
-	snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk", root);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk", root);
 	ok(access(path, F_OK) < 0, "  the record file is gone");
 
 	/* A bad record that appears during an install (as when a package
@@ -1059,7 +1062,7 @@ static void test_bad_records(void)
 
 		snprintf(root2, sizeof(root2), "%s/badrec2", T);
 		mkdir(root2, 0755);
-		snprintf(garbage_path, sizeof(garbage_path), "%s/var/lib/pkg/installed/junk", root2);
+		snprintf(garbage_path, sizeof(garbage_path), "%s/usr/lib/pkg/installed/junk", root2);
 		snprintf(file, sizeof(file), "%s/c.pkg", T);
 		meta = meta_of("c", "1", false, c_mm, 1);
 		write_pkg(file, meta, c_mm, 1, false);
@@ -1073,7 +1076,7 @@ static void test_bad_records(void)
 
 	/* The list of bad records is bounded; the count is not. */
 	for (int i = 0; i < PKG_DB_BAD_MAX + 4; i++) {
-		snprintf(path, sizeof(path), "%s/var/lib/pkg/installed/junk%02d", root, i);
+		snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk%02d", root, i);
 		put(path, "", 0644);
 	}
 	r = pkg_db_open(root, false, &db, &err);

@@ -167,7 +167,7 @@ int main(void)
 	ok(pkg_path_check("a/b\nc") < 0, "path with a newline is refused");
 
 	/* The database is not package content (issue 12, defect 9). */
-	bad("file etc/with%20space", "file var/lib/pkg/installed/login", -SPACE_E_UNSAFE_PATH,
+	bad("file etc/with%20space", "file usr/lib/pkg/installed/login", -SPACE_E_UNSAFE_PATH,
 	    "a file inside the package database");
 	is_int(pkg_path_check(PKG_DB_DIR), -SPACE_E_UNSAFE_PATH, "the database directory itself is refused");
 	is_int(pkg_path_check(PKG_DB_DIR "/lock"), -SPACE_E_UNSAFE_PATH, "its lock file is refused");
@@ -181,7 +181,8 @@ int main(void)
 		if (r == 0)
 			pkg_meta_free(&m);
 	}
-	ok(pkg_path_check("var/lib") == 0 && pkg_path_check("var/lib/pkgs") == 0 &&
-	   pkg_path_check("var/lib/pk") == 0, "its parents and lookalike names are allowed");
+	ok(pkg_path_check("usr/lib") == 0 && pkg_path_check("usr/lib/pkgs") == 0 &&
+	   pkg_path_check("usr/lib/pk") == 0, "its parents and lookalike names are allowed");
+	ok(pkg_path_check("var/lib/pkg/x") == 0, "the old place on /var is ordinary content (issue 7)");
 	return done_testing();
 }
