@@ -74,7 +74,7 @@ void rel_train_str(const struct rel_version *v, char out[REL_VERSION_MAX])
 	snprintf(out, REL_VERSION_MAX, "%u.%u", v->part[0], v->part[1]);
 }
 
-static void version_str(const struct rel_version *v, char out[REL_VERSION_MAX])
+void rel_version_str(const struct rel_version *v, char out[REL_VERSION_MAX])
 {
 	int n = snprintf(out, REL_VERSION_MAX, "%u.%u", v->part[0], v->part[1]);
 
@@ -521,9 +521,9 @@ int rel_manifest_format(const struct rel_manifest *m, char **out, size_t *outlen
 	put_list_versions(&b, m->from, m->nfrom);
 	buf_put(&b, "\n", 1);
 	for (unsigned i = 0; i < m->napps; i++) {
-		version_str(&m->app[i].min, lo);
+		rel_version_str(&m->app[i].min, lo);
 		if (m->app[i].has_max)
-			version_str(&m->app[i].max, hi);
+			rel_version_str(&m->app[i].max, hi);
 		buf_printf(&b, "app.%s = %s %s\n", m->app[i].name, lo, m->app[i].has_max ? hi : "-");
 	}
 	if (buf_failed(&b) < 0) {

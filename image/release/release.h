@@ -80,6 +80,8 @@ int rel_version_parse(const char *s, struct rel_version *v);
 int rel_version_cmp(const struct rel_version *a, const struct rel_version *b);
 /* The two versions' trains (MAJOR.MINOR) are the same. */
 bool rel_same_train(const struct rel_version *a, const struct rel_version *b);
+/* The text of v ("21.3R1.3"); out needs REL_VERSION_MAX bytes. */
+void rel_version_str(const struct rel_version *v, char out[REL_VERSION_MAX]);
 /* "21.3" of any 21.3... version; out needs REL_VERSION_MAX bytes. */
 void rel_train_str(const struct rel_version *v, char out[REL_VERSION_MAX]);
 
