@@ -302,7 +302,9 @@ out:
 
 int cmd_backup(const struct opts *o)
 {
-	static const char *const trees[] = { "/etc", "/var/lib", NULL };
+	/* /var/etc: what the read-only slot links to (shadow, SSH host keys,
+	 * TLS key and certificate; README.md, "What lives where"). */
+	static const char *const trees[] = { "/etc", "/var/etc", "/var/lib", NULL };
 	char *var = rpath(o, "/var"), *def = rpath(o, "/var/backups");
 	const char *dir = o->to ? o->to : def;
 	struct stat sv, sd;

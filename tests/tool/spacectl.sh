@@ -21,11 +21,16 @@ DPORT=$(free_ports 1) || exit 1
 sc() { "$BIN/spacectl" --root "$T" "$@"; }
 rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 
-mkdir -p "$T/etc/watchdog.d" "$T/var/lib/devgate" "$T/var/log/hotpatch" "$T/var/backups" "$T/run" "$T/tmp"
+mkdir -p "$T/etc/watchdog.d" "$T/var/lib/devgate" "$T/var/log/hotpatch" "$T/var/backups" "$T/run" "$T/tmp" \
+	"$T/var/etc/dropbear"
 printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
 printf 'mgmtd\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
 printf 'mgmtd\nwatchdog\n' > "$T/etc/.Space-21.3R1-Hotpatch-v2"
-echo "admin:\$6\$x\$y:1::::::" > "$T/etc/shadow"
+# As on the appliance: the read-only slot links to the data partition.
+echo "admin:\$6\$x\$y:1::::::" > "$T/var/etc/shadow"
+ln -s ../var/etc/shadow "$T/etc/shadow"
+echo key > "$T/var/etc/dropbear/dropbear_ed25519_host_key"
+ln -s ../var/etc/dropbear "$T/etc/dropbear"
 ln -s /etc/hostname "$T/etc/evil-link"
 echo "patch v2 applied" > "$T/var/log/hotpatch/Space-21.3R1-Hotpatch-v2.log"
 echo "upgraded from 21.2R1" > "$T/var/log/upgrade.log"
@@ -102,6 +107,7 @@ B=$(ls "$T"/var/backups/space-backup-*.tar.gz 2>/dev/null | head -1)
 check "backup named with a timestamp" test -n "$B"
 check "backup is mode 0600 (holds /etc/shadow)" test "$(stat -c %a "$B" 2>/dev/null)" = 600
 check "backup holds /etc, /var/lib and the manifest" sh -c "tar tzf '$B' | grep -qx 'etc/shadow' && tar tzf '$B' | grep -qx 'var/lib/devgate/state' && tar tzf '$B' | grep -qx MANIFEST.sha256"
+check "backup holds what /etc links to on /var: the password hashes and SSH host keys" sh -c "tar xzOf '$B' var/etc/shadow | grep -q '^admin:' && tar tzf '$B' | grep -qx 'var/etc/dropbear/dropbear_ed25519_host_key'"
 mkdir -p "$T/x" && tar xzf "$B" -C "$T/x"
 check "manifest verifies with sha256sum" sh -c "cd '$T/x' && sha256sum --quiet -c MANIFEST.sha256"
 check "symlink stored as a link, not followed" sh -c "tar tvzf '$B' | grep -q '^l.* etc/evil-link -> /etc/hostname'"
