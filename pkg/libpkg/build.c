@@ -460,6 +460,12 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 	b.m.arch = strdup(o->arch ? o->arch : "amd64");
 	b.m.summary = strdup(o->summary ? o->summary : "");
 	b.m.base_files = o->base_files;
+	if ((o->app && !(b.m.app = strdup(o->app))) ||
+	    (o->platform_min && !(b.m.platform_min = strdup(o->platform_min))) ||
+	    (o->platform_max && !(b.m.platform_max = strdup(o->platform_max)))) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (b.m.summary && strpbrk(b.m.summary, "\n\r\t")) {
 		r = pkg_fail(err, -SPACE_E_FORMAT, "summary: control character");
 		goto out;

@@ -32,6 +32,10 @@
 /* Upper bound for a metadata member (a kernel-module package of 4000
  * entries needs about 600 KiB). */
 #define PKG_META_MAX (64u << 20)
+/* Longest application name and platform version (the release table's
+ * REL_NAME_MAX and REL_VERSION_MAX, NUL excluded). */
+#define PKG_APP_NAME_MAX 63
+#define PKG_PLATFORM_MAX 31
 
 struct pkg_err {
 	char msg[512];
@@ -65,6 +69,11 @@ struct pkg_meta {
 	size_t n_depends;
 	bool base_files;
 	char *previous;   /* database only: "VERSION-RELEASE" this replaced */
+	/* An application (FORMAT.md section 9): the name the release's
+	 * application table knows it by, and the platform releases it runs on
+	 * (platform_max "-": no upper bound). NULL when not an application /
+	 * no platform range. */
+	char *app, *platform_min, *platform_max;
 	struct pkg_entry *entries; /* sorted by path (strcmp), unique */
 	size_t n_entries;
 };
@@ -107,6 +116,8 @@ struct pkg_build_opts {
 	const char *const *config;  size_t n_config;  /* paths marked config */
 	const char *attrs_file;     /* may be NULL */
 	bool base_files;
+	const char *app;            /* application name, or NULL */
+	const char *platform_min, *platform_max; /* NULL, or with app ("-": no max) */
 	long long mtime;            /* member mtime (SOURCE_DATE_EPOCH or 0) */
 };
 

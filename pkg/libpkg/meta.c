@@ -34,6 +34,9 @@ void pkg_meta_free(struct pkg_meta *m)
 	free(m->arch);
 	free(m->summary);
 	free(m->previous);
+	free(m->app);
+	free(m->platform_min);
+	free(m->platform_max);
 	for (size_t i = 0; i < m->n_depends; i++)
 		free(m->depends[i]);
 	free(m->depends);
@@ -147,9 +150,35 @@ struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path)
 	return bsearch(&key, m->entries, m->n_entries, sizeof(key), cmp_entry);
 }
 
+static bool short_token(const char *s, size_t max)
+{
+	return pkg_token_ok(s) && strlen(s) <= max;
+}
+
+/* The application fields: syntax only. Whether the versions follow the
+ * release grammar is for the consumer (pkg/libmgmt/apps.c, pkg build):
+ * libpkg does not know the release version order. */
+static int app_validate(const struct pkg_meta *m, struct pkg_err *err)
+{
+	if (m->app && !short_token(m->app, PKG_APP_NAME_MAX))
+		return pkg_fail(err, -SPACE_E_FORMAT, "invalid app name");
+	if (!m->platform_min != !m->platform_max)
+		return pkg_fail(err, -SPACE_E_FORMAT, "platform needs a minimum and a maximum (or -)");
+	if (!m->platform_min)
+		return 0;
+	if (!m->app)
+		return pkg_fail(err, -SPACE_E_FORMAT, "platform without app");
+	if (!short_token(m->platform_min, PKG_PLATFORM_MAX) ||
+	    (strcmp(m->platform_max, "-") && !short_token(m->platform_max, PKG_PLATFORM_MAX)))
+		return pkg_fail(err, -SPACE_E_FORMAT, "invalid platform range");
+	return 0;
+}
+
 /* Checks shared by the parser and the builder; entries already sorted. */
 static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 {
+	int ar;
+
 	if (!pkg_token_ok(m->name))
 		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid name");
 	if (!pkg_version_ok(m->version))
@@ -161,6 +190,8 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 	for (size_t i = 0; i < m->n_depends; i++)
 		if (!pkg_token_ok(m->depends[i]))
 			return pkg_fail(err, -SPACE_E_FORMAT, "invalid dependency name");
+	if ((ar = app_validate(m, err)) < 0)
+		return ar;
 	for (size_t i = 0; i < m->n_entries; i++) {
 		const struct pkg_entry *e = &m->entries[i];
 		int r = pkg_path_check(e->path);
@@ -445,6 +476,12 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 			}
 			goto check;
 		}
+		if (strcmp(line, "platform") == 0 && nf == 2) {
+			r = set_str(&m->platform_min, f[0]);
+			if (r == 0)
+				r = set_str(&m->platform_max, f[1]);
+			goto check;
+		}
 		if (nf != 1)
 			goto check;
 		if (strcmp(line, "name") == 0)
@@ -455,6 +492,8 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 			r = set_str(&m->release, f[0]);
 		else if (strcmp(line, "arch") == 0)
 			r = set_str(&m->arch, f[0]);
+		else if (strcmp(line, "app") == 0)
+			r = set_str(&m->app, f[0]);
 		else if (strcmp(line, "previous") == 0 && (flags & PKG_PARSE_DB))
 			r = set_str(&m->previous, f[0]);
 		else if (strcmp(line, "base-files") == 0 && !have_base &&
@@ -521,6 +560,10 @@ int pkg_meta_write(const struct pkg_meta *m, char **out, size_t *len)
 	for (size_t i = 0; i < m->n_depends; i++)
 		fprintf(f, "depend %s\n", m->depends[i]);
 	fprintf(f, "base-files %d\n", m->base_files ? 1 : 0);
+	if (m->app)
+		fprintf(f, "app %s\n", m->app);
+	if (m->platform_min)
+		fprintf(f, "platform %s %s\n", m->platform_min, m->platform_max);
 	if (m->previous)
 		fprintf(f, "previous %s\n", m->previous);
 	for (size_t i = 0; i < m->n_entries; i++) {

@@ -26,6 +26,16 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* ,"key":"value" or ,"key":null */
+static void json_opt(const char *key, const char *s)
+{
+	printf(",\"%s\":", key);
+	if (s)
+		json_str(s);
+	else
+		printf("null");
+}
+
 int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' }, { NULL, 0, NULL, 0 } };
@@ -51,7 +61,12 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 		const struct pkg_meta *m = &db.pkgs[i];
 
 		if (!json) {
-			printf("%s %s-%s\n", m->name, m->version, m->release);
+			printf("%s %s-%s", m->name, m->version, m->release);
+			if (m->app)
+				printf(" app %s platform %s %s", m->app,
+				       m->platform_min ? m->platform_min : "-",
+				       m->platform_max ? m->platform_max : "-");
+			putchar('\n');
 			continue;
 		}
 		printf("%s{\"name\":", i ? "," : "");
@@ -64,11 +79,10 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 		json_str(m->arch);
 		printf(",\"summary\":");
 		json_str(m->summary);
-		printf(",\"previous\":");
-		if (m->previous)
-			json_str(m->previous);
-		else
-			printf("null");
+		json_opt("previous", m->previous);
+		json_opt("app", m->app);
+		json_opt("platform_min", m->platform_min);
+		json_opt("platform_max", m->platform_max);
 		putchar('}');
 	}
 	if (json)
@@ -137,6 +151,9 @@ int cmd_info(int argc, char **argv, const struct pkg_opts *o)
 	       m.base_files ? "yes" : "no", m.n_entries, nconf, total);
 	if (m.previous)
 		printf("Previous: %s\n", m.previous);
+	if (m.app)
+		printf("App: %s\nPlatform: %s %s\n", m.app, m.platform_min ? m.platform_min : "-",
+		       m.platform_max ? m.platform_max : "-");
 	if (!file)
 		printf("Status: installed\n");
 	pkg_meta_free(&m);

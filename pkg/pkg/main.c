@@ -15,7 +15,8 @@ static const struct command {
 	cmd_fn fn;
 } commands[] = {
 	{ "build", "build --name N --version V [--release R] [--arch A] [--summary S] "
-		   "[--depends a,b] [--config PATH]... [--attrs FILE] [--base-files] STAGING OUT.pkg",
+		   "[--depends a,b] [--config PATH]... [--attrs FILE] [--base-files] "
+		   "[--app NAME [--platform 'MIN MAX|-']] STAGING OUT.pkg",
 	  "package a staging tree (owners 0:0 unless --attrs says otherwise)", cmd_build },
 	{ "install", "install [--no-chown] [--allow-devices NAME]... FILE.pkg...",
 	  "install or upgrade packages (--no-chown: no chown, no device nodes; "

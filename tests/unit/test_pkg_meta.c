@@ -183,6 +183,37 @@ int main(void)
 	}
 	ok(pkg_path_check("usr/lib") == 0 && pkg_path_check("usr/lib/pkgs") == 0 &&
 	   pkg_path_check("usr/lib/pk") == 0, "its parents and lookalike names are allowed");
+	/* Application fields (issue 7): round trip, and what is refused. */
+	{
+		const char app[] = "pkgformat 1\nname foo\nversion 2.4\nrelease 1\narch amd64\n"
+				   "base-files 0\napp foo\nplatform 21.1 -\n";
+		r = parse(app, &m, &err);
+		is_int(r, 0, "an application's metadata parses (%s)", err.msg);
+		if (r == 0) {
+			ok(!strcmp(m.app, "foo") && !strcmp(m.platform_min, "21.1") && !strcmp(m.platform_max, "-"),
+			   "app and platform fields");
+			ok(pkg_meta_write(&m, &out, &len) == 0 && len == strlen(app) && !memcmp(out, app, len),
+			   "an application's metadata is written back byte for byte");
+			free(out);
+			pkg_meta_free(&m);
+		}
+	}
+	bad("base-files 1\n", "base-files 1\nplatform 21.1 21.2\n", -SPACE_E_FORMAT, "platform without app");
+	bad("base-files 1\n", "base-files 1\napp a b\n", -SPACE_E_FORMAT, "app with two words");
+	bad("base-files 1\n", "base-files 1\napp -a\n", -SPACE_E_FORMAT, "app name not a token");
+	bad("base-files 1\n", "base-files 1\napp a\napp b\n", -SPACE_E_FORMAT, "app twice");
+	bad("base-files 1\n", "base-files 1\napp a\nplatform 21.1\n", -SPACE_E_FORMAT, "platform without maximum");
+	bad("base-files 1\n", "base-files 1\napp a\nplatform 21.1 21.2 21.3\n", -SPACE_E_FORMAT,
+	    "platform with three fields");
+	bad("base-files 1\n", "base-files 1\napp a\nplatform 21.1 -\nplatform 21.1 -\n", -SPACE_E_FORMAT,
+	    "platform twice");
+	bad("base-files 1\n", "base-files 1\napp a\nplatform 21.1 *\n", -SPACE_E_FORMAT, "platform maximum not a token");
+	bad("base-files 1\n",
+	    "base-files 1\napp a\nplatform 21.1 12345678901234567890123456789012\n", -SPACE_E_FORMAT,
+	    "platform version over 31 bytes");
+	bad("base-files 1\n",
+	    "base-files 1\napp a123456789012345678901234567890123456789012345678901234567890123\n", -SPACE_E_FORMAT,
+	    "app name over 63 bytes");
 	ok(pkg_path_check("var/lib/pkg/x") == 0, "the old place on /var is ordinary content (issue 7)");
 	return done_testing();
 }
