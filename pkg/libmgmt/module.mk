@@ -2,7 +2,18 @@
 # buffer, JSON writer/reader, HTTP request parser, session and lockout
 # tables, KEY=VALUE config parser, control socket, release inventory,
 # housekeeping). Linked into those programs; no program of its own.
-LIBMGMT_SRCS := $(wildcard pkg/libmgmt/*.c)
+LIBMGMT_SRCS := $(filter-out pkg/libmgmt/apps.c,$(wildcard pkg/libmgmt/*.c))
+
+# The application check (apps.h) reads package records and the release's
+# application table, so it needs the metadata parser and the release
+# library: a program that calls it adds $(APPS_SRCS) to its sources
+# (duplicates with other lists are harmless: the link takes $^).
+APPS_SRCS = pkg/libmgmt/apps.c pkg/libpkg/meta.c pkg/libpkg/fs.c image/release/release.c \
+	image/ova/manifest.c
+
+UNIT_TESTS += test_apps
+test_apps_SRCS = tests/unit/test_apps.c $(APPS_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+test_apps_LIBS := $(CRYPTO_LIBS)
 
 UNIT_TESTS += test_libmgmt
 test_libmgmt_SRCS := tests/unit/test_libmgmt.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
@@ -12,7 +23,7 @@ test_libmgmt_LIBS := $(CRYPTO_LIBS)
 # only to their own objects so no other folder's include path changes.
 MGMT_USER_DIRS := pkg/watchdog pkg/mgmtd pkg/spacectl pkg/devgate
 $(foreach d,$(MGMT_USER_DIRS),$(BUILD)/$(d)/%.o $(ASAN)/$(d)/%.o) \
-$(ASAN)/tests/unit/test_libmgmt.o $(ASAN)/tests/unit/test_watchdog.o \
+$(ASAN)/tests/unit/test_libmgmt.o $(ASAN)/tests/unit/test_watchdog.o $(ASAN)/tests/unit/test_apps.o \
 $(ASAN)/tests/unit/test_mgmtd.o: BASE_CFLAGS += -Ipkg
 
 # `make fuzz` (recipes in the Makefile) also runs the parsers of the

@@ -2,7 +2,9 @@
 /* watchdog - the appliance's service supervisor, started by init.
  *
  * One event loop (poll) over a signalfd and a root-only control socket.
- * Services come from CONFDIR/NAME.conf (see svcconf.h), start in `order`,
+ * Services come from CONFDIR/NAME.conf (see svcconf.h) and from the
+ * enabled applications' APPROOT/etc/watchdog.d/NAME.conf (libmgmt/apps.h:
+ * a disabled application's services are not loaded), start in `order`,
  * each after the previous one is ready; a service that exits is restarted
  * with exponential back-off until it exits max_restarts times within
  * restart_window, then it is marked failed. Services run in their own
@@ -33,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libmgmt/apps.h"
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
 #include "libmgmt/daemon.h"
@@ -52,6 +55,12 @@
 	"      /etc/housekeeping.conf; defaults apply if it is missing; none = off)\n" \
 	"  -i  housekeeping interval in seconds (default 300)\n"                      \
 	"  -l  log file (default stderr)\n"                                           \
+	"  -a  application root (env WATCHDOG_APPS, default /var/apps; none = no\n"   \
+	"      applications): the services of its enabled applications are\n"        \
+	"      APPROOT/etc/watchdog.d/NAME.conf (pkg/FORMAT.md, Applications)\n"      \
+	"  -r  running release file (env WATCHDOG_RELEASE, default /etc/space-release)\n" \
+	"  -C  the release's application table (env WATCHDOG_APP_COMPAT, default\n"  \
+	"      /usr/share/space/app-compat.conf)\n"                                    \
 	"  -P  hold file (env WATCHDOG_HOLD, default /run/watchdog.hold): while it\n" \
 	"      exists the watchdog starts no service (`watchdogctl shutdown --hold`\n" \
 	"      writes it so init's respawn does not restart services during a hot\n"  \
@@ -90,6 +99,7 @@ struct conn {
 
 static struct svc *svcs;
 static int nsvcs;
+static struct apps_list apps;    /* decided once, at start (answer of `apps`) */
 static FILE *logfp;
 static int seq_next;             /* boot sequencing: next index to start */
 static int held;                 /* hold file present: start nothing */
@@ -160,9 +170,24 @@ static int add_service(const char *dir, const char *file)
 	return 0;
 }
 
-/* Load every NAME.conf. A broken file is logged and skipped so one bad
+/* May the application service definition `file` be loaded? Only when an
+ * enabled application's package ships it (logged when not). */
+static int app_service_ok(const char *dir, const char *file)
+{
+	const struct app *a = apps_service_owner(&apps, file);
+
+	if (!a)
+		logmsg("load %s/%s: not part of an installed application (skipped)", dir, file);
+	else if (!a->enabled)
+		logmsg("load %s/%s: application %s %s is disabled: %s (not started)", dir, file, a->name,
+		       a->version, a->reason);
+	return a && a->enabled;
+}
+
+/* Load every NAME.conf of dir (an application root's: only those of
+ * enabled applications). A broken file is logged and skipped so one bad
  * definition cannot keep the rest of the appliance from starting. */
-static int load_services(const char *dir)
+static int load_services(const char *dir, int app_dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -174,12 +199,39 @@ static int load_services(const char *dir)
 
 		if (n < 6 || strcmp(e->d_name + n - 5, ".conf") || e->d_name[0] == '.')
 			continue;
-		add_service(dir, e->d_name);
+		if (!app_dir || app_service_ok(dir, e->d_name))
+			add_service(dir, e->d_name);
 	}
 	closedir(d);
-	if (nsvcs)
-		qsort(svcs, (size_t)nsvcs, sizeof(*svcs), svc_cmp);
 	return 0;
+}
+
+/* Decide which applications may run on this release (apps.h) and load
+ * the services of those that may. A failure leaves no application
+ * service loaded. */
+static void load_apps(const struct apps_env *env)
+{
+	char why[300], *dir;
+	int r;
+
+	if (apps_scan(env, &apps, why, sizeof(why)) < 0) {
+		logmsg("applications: %s (none started)", why);
+		memset(&apps, 0, sizeof(apps));
+		return;
+	}
+	for (unsigned i = 0; i < apps.n; i++)
+		if (!apps.app[i].enabled)
+			logmsg("application %s (package %s %s) disabled: %s", apps.app[i].name, apps.app[i].pkg,
+			       apps.app[i].version, apps.app[i].reason);
+	if (apps.n_over)
+		logmsg("applications: %u over the limit of %d are not started", apps.n_over, APPS_MAX);
+	dir = xasprintf("%s/%s", env->root, APPS_SVC_DIR);
+	if (!dir)
+		return;
+	r = load_services(dir, 1);
+	if (r < 0 && r != -ENOENT)
+		logmsg("load %s: %s (no application services)", dir, space_strerror(r));
+	free(dir);
 }
 
 static struct svc *find_svc(const char *name)
@@ -296,6 +348,20 @@ static void do_status(struct conn *c, struct svc *s, const char *arg, long long 
 	conn_close(c);
 }
 
+/* `apps`: the applications and whether each may run (decided at start). */
+static void do_apps(struct conn *c, struct svc *s, const char *arg, long long now)
+{
+	struct buf b;
+
+	(void)s, (void)arg, (void)now;
+	buf_init(&b);
+	apps_reply(&b, &apps);
+	if (!buf_failed(&b))
+		ctl_write_all(c->fd, b.p, b.len);
+	buf_free(&b);
+	conn_close(c);
+}
+
 static void do_release(struct conn *c, struct svc *s, const char *arg, long long now)
 {
 	(void)s, (void)arg, (void)now;
@@ -378,6 +444,7 @@ static const struct verb {
 } verbs[] = {
 	{ "status", 0, do_status },   { "release", 0, do_release }, { "shutdown", 0, do_shutdown },
 	{ "start", 1, do_start },     { "stop", 1, do_stop },       { "restart", 1, do_restart },
+	{ "apps", 0, do_apps },
 };
 
 /* One request line "VERB [ARG]" of c. */
@@ -709,6 +776,7 @@ static int tick(long long now)
 struct opts {
 	const char *confdir, *sock, *hkconf, *logpath;
 	long long hk_interval;
+	struct apps_env apps; /* root NULL: no applications */
 };
 
 struct sup_host sup_host = {
@@ -722,7 +790,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int opt;
 
 	*o = (struct opts){ getenv("WATCHDOG_CONFDIR"), getenv("WATCHDOG_SOCKET"),
-			    getenv("WATCHDOG_HOUSEKEEPING"), NULL, 300 };
+			    getenv("WATCHDOG_HOUSEKEEPING"), NULL, 300,
+			    { getenv("WATCHDOG_APPS"), getenv("WATCHDOG_RELEASE"), getenv("WATCHDOG_APP_COMPAT") } };
 	if (!o->confdir)
 		o->confdir = "/etc/watchdog.d";
 	if (!o->sock)
@@ -732,8 +801,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	hold_path = getenv("WATCHDOG_HOLD");
 	if (!hold_path)
 		hold_path = "/run/watchdog.hold";
-	while ((opt = getopt(argc, argv, "d:s:H:i:l:P:h")) != -1) {
+	if (!o->apps.root)
+		o->apps.root = APPS_ROOT;
+	while ((opt = getopt(argc, argv, "d:s:H:i:l:P:a:r:C:h")) != -1) {
 		switch (opt) {
+		case 'a': o->apps.root = optarg; break;
+		case 'r': o->apps.release_file = optarg; break;
+		case 'C': o->apps.compat_file = optarg; break;
 		case 'd': o->confdir = optarg; break;
 		case 's': o->sock = optarg; break;
 		case 'H': o->hkconf = optarg; break;
@@ -753,6 +827,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fputs(USAGE, stderr);
 		return 100;
 	}
+	if (!strcmp(o->apps.root, "none"))
+		o->apps.root = NULL;
 	return -1;
 }
 
@@ -900,10 +976,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "watchdog: listen %s: %s\n", o.sock, space_strerror(lfd));
 		goto out;
 	}
-	r = load_services(o.confdir);
+	r = load_services(o.confdir, 0);
 	if (r < 0)
 		logmsg("load %s: %s (no services)", o.confdir, space_strerror(r));
-	logmsg("supervising %d service(s) from %s, control socket %s", nsvcs, o.confdir, o.sock);
+	if (o.apps.root)
+		load_apps(&o.apps);
+	if (nsvcs)
+		qsort(svcs, (size_t)nsvcs, sizeof(*svcs), svc_cmp);
+	logmsg("supervising %d service(s) from %s%s%s, control socket %s", nsvcs, o.confdir,
+	       o.apps.root ? " and the applications in " : "", o.apps.root ? o.apps.root : "", o.sock);
 	if (lstat(hold_path, &hst) == 0) {
 		held = 1;
 		logmsg("%s exists: holding all services until `watchdogctl release`", hold_path);

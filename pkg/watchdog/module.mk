@@ -1,10 +1,12 @@
 # pkg/watchdog: the service supervisor (watchdog, started by init) and its
 # control tool (watchdogctl).
 PROGRAMS += watchdog watchdogctl
-watchdog_SRCS = pkg/watchdog/main.c pkg/watchdog/sup.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+# $(APPS_SRCS): which applications may run (pkg/libmgmt/apps.h)
+watchdog_SRCS = pkg/watchdog/main.c pkg/watchdog/sup.c pkg/watchdog/svcconf.c $(LIBMGMT_SRCS) $(APPS_SRCS) \
+	$(LIBSPACE_SRCS)
 watchdog_LIBS := $(CRYPTO_LIBS)
 watchdog_INSTALL_DIR := /usr/sbin
-watchdogctl_SRCS = pkg/watchdog/watchdogctl.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+watchdogctl_SRCS = pkg/watchdog/watchdogctl.c $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 watchdogctl_LIBS := $(CRYPTO_LIBS)
 watchdogctl_INSTALL_DIR := /usr/sbin
 
@@ -14,3 +16,4 @@ test_watchdog_SRCS = tests/unit/test_watchdog.c pkg/watchdog/sup.c pkg/watchdog/
 test_watchdog_LIBS := $(CRYPTO_LIBS) -Wl,--wrap=calloc
 
 TOOL_TESTS += tests/tool/watchdog.sh
+TOOL_TESTS += tests/tool/apps.sh

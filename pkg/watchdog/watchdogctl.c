@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libmgmt/apps.h"
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
 #include "libmgmt/json.h"
@@ -23,13 +24,15 @@
 	"                   watchdog exits; --hold keeps services down across init's\n" \
 	"                   respawn of the watchdog until `release` (hot patches)\n"    \
 	"  release          remove the hold and start services in order\n"            \
+	"  apps             installed applications: enabled, or disabled and why\n"   \
+	"                   (as decided when the watchdog started)\n"                 \
 	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"      \
 	"  -t  reply timeout (default 60)\n"                                            \
 	"Exit: 0 done; 1 refused (no such service, did not start, `status NAME` of a\n" \
 	"service that is not running); 99 timeout; 100 usage; 111 cannot reach the\n"   \
 	"watchdog.\n"
 
-static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown", "release" };
+static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown", "release", "apps" };
 
 struct rec {
 	char *k[16], *v[16];
@@ -106,6 +109,42 @@ static void print_reply(const char *reply, int json)
 	buf_free(&b);
 }
 
+/* `apps`: the text or JSON view of libmgmt/apps.h; 1 when any
+ * application is disabled (the negative answer, as for `status NAME`). */
+static int print_apps(const char *reply, int json)
+{
+	static struct apps_list l;
+	struct buf b;
+	struct jw w;
+	int r = apps_from_reply(reply, &l), disabled = l.n_over > 0;
+
+	if (r < 0) {
+		fprintf(stderr, "watchdogctl: apps: %s\n", space_strerror(r));
+		return 111;
+	}
+	buf_init(&b);
+	if (json) {
+		jw_init(&w, &b);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "running", l.running);
+		apps_json(&w, &l);
+		jw_obj_end(&w);
+		buf_puts(&b, "\n");
+	} else {
+		apps_text(&b, &l);
+	}
+	if (buf_failed(&b) < 0) {
+		buf_free(&b);
+		fprintf(stderr, "watchdogctl: apps: %s\n", strerror(ENOMEM));
+		return 111;
+	}
+	fputs(b.p, stdout);
+	buf_free(&b);
+	for (unsigned i = 0; i < l.n; i++)
+		disabled |= !l.app[i].enabled;
+	return disabled;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
@@ -141,9 +180,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		known |= !strcmp(argv[optind], cmds[i]);
 	if (!known || argc - optind > 2 || (hold && strcmp(argv[optind], "shutdown")) ||
-	    (argc - optind == 2 && (!strcmp(argv[optind], "shutdown") || !strcmp(argv[optind], "release"))) ||
+	    (argc - optind == 2 && (!strcmp(argv[optind], "shutdown") || !strcmp(argv[optind], "release") ||
+				    !strcmp(argv[optind], "apps"))) ||
 	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown") &&
-	     strcmp(argv[optind], "release"))) {
+	     strcmp(argv[optind], "release") && strcmp(argv[optind], "apps"))) {
 		fputs(USAGE, stderr);
 		return 100;
 	}
@@ -161,9 +201,11 @@ int main(int argc, char **argv)
 	if (r == 0) {
 		if (!strcmp(argv[optind], "status") && !strncmp(rep, "ok held", 7) && !json)
 			printf("watchdog: held (services stay down until `watchdogctl release`)\n");
-		if (!strcmp(argv[optind], "status") || json)
-			print_reply(rep, json);
 		rc = 0;
+		if (!strcmp(argv[optind], "apps"))
+			rc = print_apps(rep, json);
+		else if (!strcmp(argv[optind], "status") || json)
+			print_reply(rep, json);
 		/* `status NAME` answers the question "is it running?" */
 		if (argc - optind == 2 && !strcmp(argv[optind], "status") && !strstr(rep, " state=running "))
 			rc = 1;

@@ -6,6 +6,8 @@
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/watchdog-test.XXXXXX)
+# no applications root of the host (apps.sh tests applications)
+export WATCHDOG_APPS=none
 WD_PID=
 silent=
 cleanup() {
