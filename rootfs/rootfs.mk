@@ -67,12 +67,17 @@ $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs
 		--config etc/fstab --config etc/hosts --config etc/profile \
 		--attrs rootfs/base-files.attrs $(STAGE)/base-files$(VSUFFIX) $@
 
-# $(call prog_pkg,NAME): the package of one appliance program.
+# $(call prog_pkg,NAME): the package of one appliance program. NAME_EXTRA_FILES
+# (set in its module.mk) lists SRC:DEST pairs: further files from elsewhere in
+# the tree that it ships at DEST (relative to the root; mode 0644, new
+# directories 0755 whatever the umask, as the other packages have them).
 define prog_pkg
-$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null) $(KNOB_RELEASE)
+$(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null) $(KNOB_RELEASE) \
+		$(foreach f,$($(1)_EXTRA_FILES),$(firstword $(subst :, ,$(f))))
 	$$(quiet) PKG $$@
 	$$(Q)rm -rf $(STAGE)/prog-$(1) && mkdir -p $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin) $$(@D)
 	$$(Q)if [ -d $(call prog_files,$(1)) ]; then cp -a $(call prog_files,$(1))/. $(STAGE)/prog-$(1)/; fi
+	$$(Q)umask 022 && $(foreach f,$($(1)_EXTRA_FILES),install -D -m 0644 $(firstword $(subst :, ,$(f))) $(STAGE)/prog-$(1)/$(lastword $(subst :, ,$(f))) &&) true
 	$$(Q)cp $(BIN)/$(1) $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
 	$$(Q)strip --strip-unneeded $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
 	$$(Q)$(PKG) build --name $(1) --version $(VERSION) --release 1 --arch amd64 \

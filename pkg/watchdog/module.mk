@@ -17,3 +17,7 @@ test_watchdog_LIBS := $(CRYPTO_LIBS) -Wl,--wrap=calloc
 
 TOOL_TESTS += tests/tool/watchdog.sh
 TOOL_TESTS += tests/tool/apps.sh
+
+# The running release's application table (libmgmt/apps.h reads it there):
+# the data file the release manifest's app.* lines are made from.
+watchdog_EXTRA_FILES = $(RELEASE_APPS):usr/share/space/app-compat.conf
