@@ -250,6 +250,7 @@ int http_bearer(const struct http_req *req, char *out, size_t outsz)
 const char *http_reason(int status)
 {
 	switch (status) {
+	case 100: return "Continue";
 	case 200: return "OK";
 	case 201: return "Created";
 	case 202: return "Accepted";
@@ -272,6 +273,7 @@ const char *http_reason(int status)
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	case 505: return "HTTP Version Not Supported";
+	case 507: return "Insufficient Storage";
 	default: return "Unknown";
 	}
 }

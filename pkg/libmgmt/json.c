@@ -385,67 +385,86 @@ static int jr_value(struct jr *r, int depth)
 	}
 }
 
+/* Validate text as one JSON object and leave r at the value of its first
+ * member named key. Returns 0, -SPACE_E_FORMAT or -ENOENT. */
+static int json_member(const char *text, size_t len, const char *key, struct jr *r)
+{
+	struct buf k;
+	int rc;
+
+	*r = (struct jr){ text, len, 0 };
+	jr_ws(r);
+	/* Validate the whole document first so a bad tail is never half-accepted. */
+	if (r->i >= r->n || r->s[r->i] != '{' || jr_value(r, 0) < 0)
+		return -SPACE_E_FORMAT;
+	jr_ws(r);
+	if (r->i != r->n)
+		return -SPACE_E_FORMAT;
+	buf_init(&k);
+	r->i = 0;
+	jr_ws(r);
+	r->i++;
+	for (;;) {
+		jr_ws(r);
+		if (r->s[r->i] == '}') {
+			rc = -ENOENT;
+			break;
+		}
+		buf_reset(&k);
+		if ((rc = jr_string(r, &k)) < 0)
+			break;
+		jr_ws(r);
+		r->i++; /* ':' */
+		jr_ws(r);
+		if (k.len == strlen(key) && !memcmp(k.p, key, k.len)) {
+			rc = 0;
+			break;
+		}
+		if ((rc = jr_value(r, 1)) < 0)
+			break;
+		jr_ws(r);
+		if (r->s[r->i] == ',')
+			r->i++;
+	}
+	buf_free(&k);
+	return rc;
+}
+
 int json_get_string(const char *text, size_t len, const char *key, char **out)
 {
-	struct jr r = { text, len, 0 };
-	struct buf k, v;
-	int found = 0, rc;
+	struct jr r;
+	struct buf v;
+	int rc;
 
 	*out = NULL;
-	buf_init(&k);
+	if ((rc = json_member(text, len, key, &r)) < 0)
+		return rc;
+	if (r.s[r.i] != '"')
+		return -EINVAL;
 	buf_init(&v);
-	jr_ws(&r);
-	/* Validate the whole document first so a bad tail is never half-accepted. */
-	if (r.i >= r.n || r.s[r.i] != '{' || (rc = jr_value(&r, 0)) < 0) {
-		rc = -SPACE_E_FORMAT;
-		goto out;
-	}
-	jr_ws(&r);
-	if (r.i != r.n) {
-		rc = -SPACE_E_FORMAT;
-		goto out;
-	}
-	r.i = 0;
-	jr_ws(&r);
-	r.i++;
-	for (;;) {
-		jr_ws(&r);
-		if (r.s[r.i] == '}')
-			break;
-		buf_reset(&k);
-		if ((rc = jr_string(&r, &k)) < 0)
-			goto out;
-		jr_ws(&r);
-		r.i++; /* ':' */
-		jr_ws(&r);
-		if (!found && k.len == strlen(key) && !memcmp(k.p, key, k.len)) {
-			found = 1;
-			if (r.s[r.i] != '"') {
-				rc = -EINVAL;
-				goto out;
-			}
-			buf_reset(&v);
-			buf_put(&v, "", 0);
-			if ((rc = jr_string(&r, &v)) < 0)
-				goto out;
-		} else if ((rc = jr_value(&r, 1)) < 0) {
-			goto out;
-		}
-		jr_ws(&r);
-		if (r.s[r.i] == ',')
-			r.i++;
-	}
-	if (!found) {
-		rc = -ENOENT;
-		goto out;
+	buf_put(&v, "", 0);
+	if ((rc = jr_string(&r, &v)) < 0) {
+		if (v.p && v.len)
+			explicit_bzero(v.p, v.len);
+		buf_free(&v);
+		return rc;
 	}
 	*out = v.p;
-	v.p = NULL;
-	rc = 0;
-out:
-	buf_free(&k);
-	if (v.p && v.len)
-		explicit_bzero(v.p, v.len);
-	buf_free(&v);
-	return rc;
+	return 0;
+}
+
+int json_get_bool(const char *text, size_t len, const char *key, int *out)
+{
+	struct jr r;
+	int rc = json_member(text, len, key, &r);
+
+	if (rc < 0)
+		return rc;
+	if (jr_literal(&r, "true") == 0)
+		*out = 1;
+	else if (jr_literal(&r, "false") == 0)
+		*out = 0;
+	else
+		return -EINVAL;
+	return 0;
 }

@@ -47,5 +47,8 @@ void json_put_string(struct buf *b, const char *s, size_t n);
  * U+0000, -ENOENT when the key is absent, -EINVAL when it is not a string,
  * -ENOMEM. Nesting deeper than JW_MAX_DEPTH is malformed. */
 int json_get_string(const char *text, size_t len, const char *key, char **out);
+/* The same for a boolean member: *out 1 (true) or 0 (false); -EINVAL when
+ * it is not a boolean. */
+int json_get_bool(const char *text, size_t len, const char *key, int *out);
 
 #endif

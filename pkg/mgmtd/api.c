@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
+#include <sys/wait.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -44,6 +45,7 @@ int api_init(struct api *a, const struct mgmtd_conf *c, time_t mono)
 
 void api_free(struct api *a)
 {
+	upload_abort(&a->upload);
 	buf_free(&a->sys_cache);
 	sess_free(&a->sess);
 	throttle_free(&a->thr);
@@ -76,6 +78,16 @@ void api_error(struct api_resp *r, int status, const char *msg)
 static const char *role_name(enum role role)
 {
 	return role == ROLE_ADMIN ? "admin" : role == ROLE_READONLY ? "read-only" : "none";
+}
+
+/* 0 for an admin; else r is the 403 and the denial is logged. */
+static int need_admin(const struct session *s, const char *what, const char *peer, struct api_resp *r)
+{
+	if (s->role == ROLE_ADMIN)
+		return 0;
+	space_log("%s by %s from %s: denied (read-only)", what, r->user, peer);
+	api_error(r, 403, "admin role required");
+	return -1;
 }
 
 /* ------------------------------------------------------------ login */
@@ -221,6 +233,10 @@ static int sys_refresh(struct api *a)
 		jw_str(&w, hp[i].name);
 	jw_arr_end(&w);
 	jw_kstr(&w, "mode", stat(a->c->cluster_file, &st) == 0 ? "cluster" : "standalone");
+	jw_key(&w, "upgrade");
+	jw_obj_begin(&w);
+	upgrade_status_members(&w, a->c->upgrade_status);
+	jw_obj_end(&w);
 	hotpatch_free(hp, n > 0 ? n : 0);
 	return buf_failed(&a->sys_cache);
 }
@@ -505,7 +521,7 @@ static void job_get(struct api *a, const char *idstr, struct api_resp *r)
 	job_json(j, &w);
 }
 
-/* ------------------------------------------------------------ routing */
+/* ------------------------------------------------------------ upgrade */
 
 static const struct session *authenticate(struct api *a, const struct http_req *req, time_t now,
 					  char *token)
@@ -515,6 +531,214 @@ static const struct session *authenticate(struct api *a, const struct http_req *
 		return NULL;
 	return sess_lookup(&a->sess, token, now);
 }
+
+
+static const char upload_prefix[] = "/api/v1/upgrade/image/";
+
+/* The upgrade's state (status file), the job and the upload. */
+static void upgrade_get(struct api *a, int status, struct api_resp *r)
+{
+	struct jw w;
+
+	r->status = status;
+	buf_reset(&r->body);
+	jw_init(&w, &r->body);
+	jw_obj_begin(&w);
+	upgrade_status_members(&w, a->c->upgrade_status);
+	jw_key(&w, "job");
+	upgrade_job_json(&w, &a->job);
+	jw_key(&w, "upload");
+	upload_json(&w, &a->upload);
+	jw_obj_end(&w);
+}
+
+static int upload_status(int rc)
+{
+	switch (rc) {
+	case -EBUSY: return 409;
+	case -EFBIG: return 413;
+	case -ENOSPC: return 507;
+	case -EINVAL: return 400;
+	default: return 500;
+	}
+}
+
+/* The name of PUT upgrade/image/NAME into name; -1 (r: 400) if too long. */
+static int upload_name(const struct http_req *req, char name[UPG_NAME_MAX], struct api_resp *r)
+{
+	size_t n = req->path.n - (sizeof(upload_prefix) - 1);
+
+	if (n >= UPG_NAME_MAX) {
+		api_error(r, 400, "image name too long (at most 100 bytes)");
+		return -1;
+	}
+	memcpy(name, req->path.p + sizeof(upload_prefix) - 1, n);
+	name[n] = '\0';
+	return 0;
+}
+
+int api_upload_begin(struct api *a, const struct http_req *req, const char *peer, struct api_now now,
+		     struct api_resp *r)
+{
+	char name[UPG_NAME_MAX], token[SESS_TOKEN_LEN + 1] = "", why[320];
+	const struct session *s;
+	int rc;
+
+	if (!http_str_eq(req->method, "PUT") || req->path.n < sizeof(upload_prefix) - 1 ||
+	    memcmp(req->path.p, upload_prefix, sizeof(upload_prefix) - 1))
+		return 0;
+	s = authenticate(a, req, now.mono, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (!s) {
+		api_error(r, 401, "login required");
+		return 1;
+	}
+	api_user_label(r->user, sizeof(r->user), s->user);
+	if (need_admin(s, "upgrade/image", peer, r) < 0 || upload_name(req, name, r) < 0)
+		return 1;
+	if (!http_header(req, "content-length")) {
+		api_error(r, 411, "Content-Length required (the image's size)");
+		return 1;
+	}
+	rc = upload_begin(&a->upload, a->c, name, req->content_length, r->user, now.wall, why, sizeof(why));
+	if (rc < 0) {
+		space_log("upload %s by %s from %s: refused: %s", name, r->user, peer, why);
+		api_error(r, upload_status(rc), why);
+		return 1;
+	}
+	space_log("upload %s by %s from %s: started, %lld bytes", name, r->user, peer, req->content_length);
+	r->status = 0;
+	return 1;
+}
+
+int api_upload_data(struct api *a, const void *p, size_t n, struct api_resp *r)
+{
+	char msg[200];
+	int rc = upload_write(&a->upload, p, n);
+
+	if (rc == 0)
+		return 0;
+	snprintf(msg, sizeof(msg), "writing %s/%s: %s", a->c->upload_dir, a->upload.name, space_strerror(rc));
+	api_upload_abort(a, msg);
+	api_error(r, rc == -ENOSPC || rc == -EDQUOT ? 507 : 500, msg);
+	return rc;
+}
+
+void api_upload_end(struct api *a, struct api_resp *r)
+{
+	struct upload u = a->upload; /* upload_commit() clears it */
+	char sha[65], msg[200];
+	struct jw w;
+	int rc = upload_commit(&a->upload, sha);
+
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "saving %s/%s: %s", a->c->upload_dir, u.name, space_strerror(rc));
+		space_log("upload %s by %s: failed: %s", u.name, u.user, msg);
+		api_error(r, rc == -ENOSPC || rc == -EDQUOT ? 507 : 500, msg);
+		return;
+	}
+	space_log("upload %s by %s: done, %lld bytes, sha256 %s", u.name, u.user, u.size, sha);
+	r->status = 201;
+	buf_reset(&r->body);
+	jw_init(&w, &r->body);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "file", u.name);
+	jw_kint(&w, "size", u.size);
+	jw_kstr(&w, "sha256", sha);
+	jw_obj_end(&w);
+}
+
+void api_upload_abort(struct api *a, const char *why)
+{
+	struct upload *u = &a->upload;
+
+	if (!u->active)
+		return;
+	space_log("upload %s by %s: aborted after %lld of %lld bytes: %s", u->name, u->user, u->received,
+		  u->size, why);
+	upload_abort(u);
+}
+
+void api_reap(struct api *a, time_t wall)
+{
+	struct upgrade_job *j = &a->job;
+
+	if (!upgrade_reap(j, wall))
+		return;
+	if (WIFEXITED(j->wstatus))
+		space_log("upgrade %s by %s: spacectl exited %d", j->file, j->user, WEXITSTATUS(j->wstatus));
+	else
+		space_log("upgrade %s by %s: spacectl killed by signal %d", j->file, j->user, WTERMSIG(j->wstatus));
+}
+
+/* Why upgrade_image() refused file, as an answer. */
+static void image_refused(struct api *a, int rc, const char *file, struct api_resp *r)
+{
+	char msg[400];
+	int status = 400;
+
+	if (rc == -EINVAL) {
+		snprintf(msg, sizeof(msg), "image name must be <product>-<version>.img: %s", file);
+	} else if (rc == -ENOENT) {
+		status = 404;
+		snprintf(msg, sizeof(msg), "no image %s in %s; upload it first (PUT /api/v1/upgrade/image/%s)", file,
+			 a->c->upload_dir, file);
+	} else {
+		status = rc == -SPACE_E_NOT_REG ? 400 : 500;
+		snprintf(msg, sizeof(msg), "%s/%s: %s", a->c->upload_dir, file, space_strerror(rc));
+	}
+	space_log("upgrade %s by %s: refused: %s", file, r->user, msg);
+	api_error(r, status, msg);
+}
+
+/* Start spacectl upgrade on path; r: 202 and the state, or why not. */
+static void upgrade_run(struct api *a, const char *path, const char *file, int reboot, time_t now,
+			struct api_resp *r)
+{
+	char msg[400], *output = xasprintf("%s/upgrade.log", a->c->log_dir);
+	int rc = output ? upgrade_start(&a->job, a->c, path, file, reboot, r->user, output, now) : -ENOMEM;
+
+	free(output);
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot start %s: %s", a->c->spacectl, space_strerror(rc));
+		space_log("upgrade %s by %s: %s", file, r->user, msg);
+		api_error(r, 500, msg);
+		return;
+	}
+	space_log("upgrade %s by %s: started %s upgrade%s (pid %ld)", file, r->user, a->c->spacectl,
+		  reboot ? " --reboot" : "", (long)a->job.pid);
+	upgrade_get(a, 202, r);
+}
+
+/* POST upgrade {"file": NAME, "reboot": bool}: spacectl upgrade runs on
+ * its own, one at a time; GET upgrade shows how it goes. */
+static void upgrade_post(struct api *a, const char *body, size_t len, time_t now, struct api_resp *r)
+{
+	char *file = NULL, *path = NULL, msg[300];
+	int reboot = 0, rc;
+
+	if (json_get_string(body, len, "file", &file) < 0 ||
+	    ((rc = json_get_bool(body, len, "reboot", &reboot)) < 0 && rc != -ENOENT)) {
+		api_error(r, 400, "expected {\"file\": \"<product>-<version>.img\", \"reboot\": true | false}");
+		goto out;
+	}
+	if (a->job.pid) {
+		snprintf(msg, sizeof(msg), "an upgrade is running (%s, started by %s); one at a time", a->job.file,
+			 a->job.user);
+		space_log("upgrade %s by %s: refused: %s", file, r->user, msg);
+		api_error(r, 409, msg);
+		goto out;
+	}
+	if ((rc = upgrade_image(a->c, file, &path)) < 0)
+		image_refused(a, rc, file, r);
+	else
+		upgrade_run(a, path, file, reboot, now, r);
+out:
+	free(file);
+	free(path);
+}
+
+/* ------------------------------------------------------------ routing */
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
 		const char *peer, struct api_now now, struct api_resp *r)
@@ -558,12 +782,13 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		return;
 	}
 	if (!strcmp(path, "devices/communication") && post) {
-		if (s->role != ROLE_ADMIN) {
-			space_log("devices/communication by %s from %s: denied (read-only)", r->user, peer);
-			api_error(r, 403, "admin role required");
-			return;
-		}
-		devices_post(a, body, bodylen, now.wall, r);
+		if (need_admin(s, path, peer, r) == 0)
+			devices_post(a, body, bodylen, now.wall, r);
+		return;
+	}
+	if (!strcmp(path, "upgrade") && post) {
+		if (need_admin(s, path, peer, r) == 0)
+			upgrade_post(a, body, bodylen, now.wall, r);
 		return;
 	}
 	if (!get) {
@@ -576,6 +801,8 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		call_daemon(CALL_LIST, a->c->watchdog_socket, "status", "watchdog", r);
 	else if (!strcmp(path, "hotpatches"))
 		hotpatches(a, r);
+	else if (!strcmp(path, "upgrade"))
+		upgrade_get(a, 200, r);
 	else if (!strcmp(path, "devices/communication"))
 		call_daemon(CALL_GATE, a->c->devgate_socket, "status", "device gate", r);
 	else if (!strncmp(path, "jobs/", 5))

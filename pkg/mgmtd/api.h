@@ -15,6 +15,7 @@
 #include "libmgmt/http.h"
 #include "libmgmt/session.h"
 #include "throttle.h"
+#include "upgrade.h"
 
 #define API_JOBS 64
 #define API_USER_LABEL 128
@@ -46,6 +47,8 @@ struct api {
 	 * up within a second) instead of on every request. */
 	struct buf sys_cache;   /* {"product":...,"hotpatches":[...] without the closing } */
 	time_t sys_cache_at;    /* api_now.mono */
+	struct upload upload;   /* PUT upgrade/image/NAME, one at a time */
+	struct upgrade_job job; /* POST upgrade: spacectl upgrade, one at a time */
 };
 
 /* A request to a local daemon (watchdog, devgate) that api_handle() leaves
@@ -114,6 +117,26 @@ void api_call_done(struct api *a, const struct api_call *call, int rc, const cha
 /* The client of a job's call waited API_CALL_WAIT_MS: answer 202 with the
  * running job; api_call_done() records the outcome later. */
 void api_call_pending(struct api *a, const struct api_call *call, struct api_resp *r);
+
+/* PUT /api/v1/upgrade/image/NAME, a release image of hundreds of MB: the
+ * transport streams its body to the file (api_upload_data) instead of
+ * buffering it, so it asks before it reads the body. Returns 0 when req is
+ * not one (r untouched: it goes to api_handle() as usual), else 1 with r
+ * filled: status 0 when the upload is open, else the refusal (401, 403,
+ * 400 bad name, 411, 413 over upload_max, 409 another upload runs, 507
+ * too little space). */
+int api_upload_begin(struct api *a, const struct http_req *req, const char *peer, struct api_now now,
+		     struct api_resp *r);
+/* n more bytes of the open upload's body. On a write error the upload is
+ * dropped, r holds the answer and it returns the negative errno. */
+int api_upload_data(struct api *a, const void *p, size_t n, struct api_resp *r);
+/* The whole body is in: the image gets its final name; r: 201 with its
+ * name, size and SHA-256, or why not (nothing is left under either name). */
+void api_upload_end(struct api *a, struct api_resp *r);
+/* The client went or stalled: the upload is dropped (no file remains). */
+void api_upload_abort(struct api *a, const char *why);
+/* Reap the upgrade's child if it ended (SIGCHLD, and every sweep). */
+void api_reap(struct api *a, time_t wall);
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
 		const char *peer, struct api_now now, struct api_resp *r);

@@ -24,7 +24,7 @@ struct nkey {
 static const struct skey skeys[] = {
 	S(listen), S(cert), S(key), S(shadow), S(group), S(admin_group), S(readonly_users),
 	S(log_dir), S(release_file), S(hotpatch_dir), S(cluster_file), S(watchdog_socket),
-	S(devgate_socket),
+	S(devgate_socket), S(upload_dir), S(spacectl), S(upgrade_status),
 };
 #undef S
 #define N(k, mn, mx, u) { #k, offsetof(struct mgmtd_conf, k), mn, mx, u, 0 }
@@ -38,6 +38,8 @@ static const struct nkey nkeys[] = {
 	N(max_body, 0, 16 << 20, 0),          N(request_timeout, 1, 3600, 1),
 	N(keepalive_timeout, 1, 3600, 1),     N(log_keep, 1, 100, 0),
 	{ "log_max", offsetof(struct mgmtd_conf, log_max), 1024, 1LL << 40, 0, 1 },
+	{ "upload_max", offsetof(struct mgmtd_conf, upload_max), 1024, 1LL << 40, 0, 1 },
+	{ "upload_keep_free", offsetof(struct mgmtd_conf, upload_keep_free), 0, 1LL << 50, 0, 1 },
 };
 #undef N
 
@@ -57,6 +59,9 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 		{ "cluster_file", "/etc/space-cluster.conf" },
 		{ "watchdog_socket", "/run/watchdog.sock" },
 		{ "devgate_socket", "/run/devgate.sock" },
+		{ "upload_dir", "/var/tmp/upgrade" },
+		{ "spacectl", "/usr/bin/spacectl" },
+		{ "upgrade_status", "/var/lib/upgrade/status" },
 	};
 
 	memset(c, 0, sizeof(*c));
@@ -84,6 +89,8 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 	c->keepalive_timeout = 60;
 	c->log_max = 1024 * 1024;
 	c->log_keep = 5;
+	c->upload_max = 2LL << 30;
+	c->upload_keep_free = 64LL << 20;
 	return 0;
 }
 

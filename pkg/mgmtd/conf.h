@@ -33,6 +33,12 @@ struct mgmtd_conf {
 	long log_keep;
 	char *release_file, *hotpatch_dir, *cluster_file;
 	char *watchdog_socket, *devgate_socket;
+	/* upgrades through the API (upgrade.h) */
+	char *upload_dir;       /* PUT upgrade/image/NAME lands here, default /var/tmp/upgrade */
+	long long upload_max;   /* bytes of one image, default 2 GiB */
+	long long upload_keep_free; /* bytes an upload must leave free there, default 64 MiB */
+	char *spacectl;         /* what POST upgrade runs, default /usr/bin/spacectl */
+	char *upgrade_status;   /* written by spacectl upgrade, default /var/lib/upgrade/status */
 };
 
 /* Defaults for the appliance. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -51,8 +53,12 @@
 	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"      \
 	"      111 cannot start (configuration, certificate, listen).\n"
 
-/* C_BACKEND: the request waits for a watchdog/devgate answer (struct call) */
-enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_BACKEND, C_SHUTDOWN };
+/* C_BACKEND: the request waits for a watchdog/devgate answer (struct call);
+ * C_UPLOAD: an upgrade image's body goes to its file as it comes;
+ * C_DRAIN: a refusal was sent before the body: what the client still sends
+ * is read and dropped until it stops or the deadline, so that closing
+ * with unread bytes (a TCP reset) does not destroy the answer */
+enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_BACKEND, C_SHUTDOWN, C_UPLOAD, C_DRAIN };
 /* first member of what epoll reports: a client or a backend call */
 enum tag { TAG_CONN = 1, TAG_CALL };
 /* what epoll watches for a connection */
@@ -71,6 +77,9 @@ struct conn {
 	enum cwant want;
 	struct conn *rprev, *rnext; /* on the ready list: a pipelined request waits */
 	int ready;
+	long long up_left;          /* C_UPLOAD: body bytes still to come */
+	int cont;                   /* writing "100 Continue": C_UPLOAD after it */
+	int drain;                  /* C_DRAIN after the answer is out */
 	int dead;                   /* closed, freed after this epoll batch */
 	struct conn *dnext;         /* on the dead list */
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -83,6 +92,11 @@ struct conn {
  * API_JOB_WAIT_MS, so its outcome is recorded even when the client has
  * had its 202 or has gone. */
 #define MAX_CALLS 32 /* in flight; more are answered 503 at once */
+/* An upload reads at most this much per turn of the event loop, then the
+ * other clients have theirs. */
+#define UPLOAD_TURN (1 << 20)
+/* A refused upload's client is read and ignored this long at most. */
+#define DRAIN_MS 2000
 struct call {
 	enum tag tag;
 	int fd;
@@ -242,6 +256,8 @@ static void ready_push(struct conn *c)
 static void conn_close(struct conn *c)
 {
 	ready_remove(c);
+	if (c->st == C_UPLOAD || c->cont)
+		api_upload_abort(&api, "the connection closed");
 	if (c->call)
 		c->call->c = NULL; /* the call still records a job's outcome */
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -444,12 +460,86 @@ static void calls_sweep(long long now)
 	}
 }
 
+/* ------------------------------------------------------------ uploads */
+
+/* Up to n bytes of an upload's body (the rest is the next request's):
+ * returns how many it took. Each arrival gives the client request_timeout
+ * more, so a stalled upload is dropped and a slow but steady one is not. */
+static size_t upload_feed(struct conn *c, const char *p, size_t n)
+{
+	size_t take = (long long)n > c->up_left ? (size_t)c->up_left : n;
+	struct api_resp r;
+
+	api_resp_init(&r);
+	snprintf(r.user, sizeof(r.user), "%s", c->user);
+	if (take && api_upload_data(&api, p, take, &r) < 0) {
+		c->drain = 1;
+		respond(c, r.status, &r, 0);
+		api_resp_free(&r);
+		return n;
+	}
+	c->up_left -= (long long)take;
+	c->deadline = mono_ms() + conf.request_timeout * 1000;
+	if (!c->up_left) {
+		api_upload_end(&api, &r);
+		if (buf_failed(&r.body))
+			api_error(&r, 500, "out of memory");
+		respond(c, r.status, &r, r.status == 201 && c->keep_next);
+	}
+	api_resp_free(&r);
+	return take;
+}
+
+/* api_upload_begin() answered r for the head at c->in (h bytes): a
+ * refusal goes out at once, without reading the body (the client learns
+ * it before it sends 700 MB, at once if it asked with Expect:
+ * 100-continue); an accepted upload gets what is buffered, then C_UPLOAD. */
+static void upload_start(struct conn *c, const struct http_req *req, size_t h, struct api_resp *r)
+{
+	const struct http_str *expect = http_header(req, "expect");
+	size_t take;
+
+	snprintf(c->user, sizeof(c->user), "%s", r->user);
+	if (r->status) {
+		c->drain = c->in.len < h + (size_t)req->content_length;
+		respond(c, r->status, r, 0);
+		return;
+	}
+	c->keep_next = req->keep_alive;
+	c->up_left = req->content_length;
+	c->req_len = 0;
+	buf_consume(&c->in, h);
+	c->st = C_UPLOAD;
+	take = upload_feed(c, c->in.p, c->in.len);
+	buf_consume(&c->in, take);
+	if (c->st == C_UPLOAD && !take && expect && expect->n == 12 && !strncasecmp(expect->p, "100-continue", 12)) {
+		buf_reset(&c->out);
+		buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+		c->out_off = 0;
+		c->cont = 1;
+		c->st = C_WRITE;
+	}
+}
+
+/* After a refusal sent before the body: no more TLS, read and drop. */
+static void drain_start(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	buf_free(&c->in);
+	c->st = C_DRAIN;
+	c->deadline = mono_ms() + DRAIN_MS;
+	set_events(c, W_READ);
+}
+
 /* ------------------------------------------------------------ requests */
 
 /* Parse what we have; produce a response when a request is complete. */
 static void try_request(struct conn *c)
 {
-	struct http_limits lim = { (size_t)conf.max_header, (size_t)conf.max_body };
+	/* the body's limit depends on the request: an upload's is not buffered
+	 * (upload_start) and upload_max applies (api_upload_begin); every
+	 * other body must fit max_body (below) */
+	struct http_limits lim = { (size_t)conf.max_header, (size_t)LLONG_MAX };
 	struct http_req req;
 	struct api_resp r;
 	int h = http_parse(c->in.p ? c->in.p : "", c->in.len, &lim, &req);
@@ -470,12 +560,24 @@ static void try_request(struct conn *c)
 		}
 		return;
 	}
-	if (c->in.len < (size_t)h + (size_t)req.content_length)
-		return; /* body still arriving */
-	c->req_len = (size_t)h + (size_t)req.content_length;
 	str_escape(c->method, sizeof(c->method), req.method.p, req.method.n, STR_ESCAPE_SPACE);
 	str_escape(c->path, sizeof(c->path), req.path.p, req.path.n, STR_ESCAPE_SPACE);
 	api_resp_init(&r);
+	if (api_upload_begin(&api, &req, c->peer, clocks_now(), &r)) {
+		upload_start(c, &req, (size_t)h, &r);
+		api_resp_free(&r);
+		return;
+	}
+	if (req.content_length > conf.max_body) {
+		api_resp_free(&r);
+		respond_error(c, 413, "request body too large");
+		return;
+	}
+	if (c->in.len < (size_t)h + (size_t)req.content_length) {
+		api_resp_free(&r);
+		return; /* body still arriving */
+	}
+	c->req_len = (size_t)h + (size_t)req.content_length;
 	api_handle(&api, &req, c->in.p + h, (size_t)req.content_length, c->peer, clocks_now(), &r);
 	if (r.call.kind != CALL_NONE) {
 		c->keep_next = req.keep_alive;
@@ -524,8 +626,56 @@ static int idle_wait(struct conn *c)
 	return 1;
 }
 
+/* C_UPLOAD: one read of the body. Returns 1 to go on, 0 when drive()
+ * must return. turn: bytes read in this turn of the loop. */
+static int upload_read(struct conn *c, size_t *turn)
+{
+	char tmp[16384];
+	size_t take;
+	int n;
+
+	if (*turn >= UPLOAD_TURN) {
+		/* the others' turn; bytes inside OpenSSL wake no epoll */
+		if (SSL_has_pending(c->ssl))
+			ready_push(c);
+		return 0;
+	}
+	n = SSL_read(c->ssl, tmp, sizeof(tmp));
+	if (n <= 0) {
+		if (ssl_want(c, n) < 0)
+			conn_close(c); /* aborts the upload */
+		return 0;
+	}
+	*turn += (size_t)n;
+	take = upload_feed(c, tmp, (size_t)n);
+	if (take < (size_t)n && c->keep)
+		buf_put(&c->in, tmp + take, (size_t)n - take); /* pipelined */
+	return 1;
+}
+
+/* C_DRAIN: read and drop; closed at EOF, error or the deadline. */
+static int drain_read(struct conn *c, size_t *turn)
+{
+	char tmp[16384];
+	ssize_t n;
+
+	if (*turn >= UPLOAD_TURN)
+		return 0;
+	n = recv(c->fd, tmp, sizeof(tmp), 0);
+	if (n > 0) {
+		*turn += (size_t)n;
+		return 1;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	conn_close(c);
+	return 0;
+}
+
 static void drive(struct conn *c)
 {
+	size_t turn = 0;
+
 	for (;;) {
 		int n;
 
@@ -572,10 +722,19 @@ static void drive(struct conn *c)
 			c->out_off += (size_t)n;
 			if (c->out_off < c->out.len)
 				break;
+			if (c->cont) { /* "100 Continue" is out: now the body */
+				c->cont = 0;
+				c->st = C_UPLOAD;
+				set_events(c, W_READ);
+				break;
+			}
 			access_line(c);
 			if (!c->keep) {
 				SSL_shutdown(c->ssl);
-				conn_close(c);
+				if (c->drain)
+					drain_start(c);
+				else
+					conn_close(c);
 				return;
 			}
 			buf_consume(&c->in, c->req_len);
@@ -598,6 +757,14 @@ static void drive(struct conn *c)
 			break;
 		case C_BACKEND:
 			return; /* call_finish() or calls_sweep() answers */
+		case C_UPLOAD:
+			if (!upload_read(c, &turn))
+				return;
+			break;
+		case C_DRAIN:
+			if (!drain_read(c, &turn))
+				return;
+			break;
 		case C_SHUTDOWN:
 			conn_close(c);
 			return;
@@ -620,10 +787,12 @@ static void ready_run(void)
 			/* a request now waiting for a call (C_BACKEND) must not
 			 * watch for input: drive() reads nothing then, and
 			 * level-triggered epoll would spin on the socket */
-			if (c->st == C_WRITE)
+			if (c->st == C_WRITE || c->st == C_UPLOAD)
 				drive(c);
 			else if (c->st == C_READ && !idle_wait(c))
 				drive(c);
+		} else if (c->st == C_UPLOAD) { /* its next UPLOAD_TURN bytes */
+			drive(c);
 		}
 		if (was_last)
 			break;
@@ -688,7 +857,13 @@ static void sweep(long long now)
 		struct conn *c = conns[fd];
 		if (!c || now < c->deadline || c->st == C_BACKEND)
 			continue;
-		if (c->st == C_READ && c->in.len) {
+		if (c->st == C_UPLOAD) {
+			log_line(&error_log, "%s: upload stalled for %ld s", c->peer, conf.request_timeout);
+			api_upload_abort(&api, "no data within request_timeout");
+			c->deadline = now + 1000;
+			respond_error(c, 408, "request timeout");
+			drive(c);
+		} else if (c->st == C_READ && c->in.len) {
 			/* a request started but did not finish in time: say so, once */
 			log_line(&error_log, "%s: request timeout after %ld s", c->peer, conf.request_timeout);
 			c->deadline = now + 1000;
@@ -701,6 +876,7 @@ static void sweep(long long now)
 	}
 	calls_sweep(now);
 	sess_expire(&api.sess, boot_s());
+	api_reap(&api, time(NULL)); /* SIGCHLD does it; this in case */
 }
 
 static int listen_on(const char *addr, int port)
@@ -747,7 +923,9 @@ static void dispatch(const struct epoll_event *ev, const int *lfd, const int *sf
 	} else if (ev->data.ptr == sfd) {
 		struct signalfd_siginfo si;
 		while (read(*sfd, &si, sizeof(si)) == sizeof(si))
-			if (si.ssi_signo != SIGHUP)
+			if (si.ssi_signo == SIGCHLD)
+				api_reap(&api, time(NULL));
+			else if (si.ssi_signo != SIGHUP)
 				*stop = 1;
 	} else if (*(enum tag *)ev->data.ptr == TAG_CALL) {
 		call_input(ev->data.ptr);
@@ -874,6 +1052,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mgmtd: init: %s\n", space_strerror(r));
 		goto out;
 	}
+	upload_clean(conf.upload_dir);
 	max_fd = (int)conf.max_clients + 64;
 	raise_fd_limit();
 	conns = calloc((size_t)max_fd, sizeof(*conns));
@@ -886,6 +1065,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD); /* the upgrade's child: reaped in the loop */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -147,6 +147,18 @@ static void test_json(void)
 	is_int(json_get_string(b.p, b.len, "n", &s), -EINVAL, "reader: non-string member");
 	is_int(json_get_string(b.p, b.len, "zz", &s), -ENOENT, "reader: absent member");
 	buf_free(&b);
+	{
+		const char *in = "{\"file\":\"x\",\"reboot\" : true,\"n\":false,\"s\":\"true\",\"reboot\":false}";
+		int v = -1;
+		is_int(json_get_bool(in, strlen(in), "reboot", &v), 0, "bool member");
+		is_int(v, 1, "true (the first of two, as json_get_string)");
+		is_int(json_get_bool(in, strlen(in), "n", &v), 0, "false member");
+		is_int(v, 0, "false");
+		is_int(json_get_bool(in, strlen(in), "s", &v), -EINVAL, "a string is not a boolean");
+		is_int(json_get_bool(in, strlen(in), "file", &v), -EINVAL, "nor any string");
+		is_int(json_get_bool(in, strlen(in), "zz", &v), -ENOENT, "absent");
+		is_int(json_get_bool("{\"reboot\":true", 14, "reboot", &v), -SPACE_E_FORMAT, "malformed document");
+	}
 
 	{
 		const char *in = " {\"username\" : \"adm\\u00e9\\n\", \"password\":\"p\\\"w\\ud83d\\ude00\"} ";

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "libmgmt/http.h"
@@ -15,6 +16,7 @@
 #include "mgmtd/auth.h"
 #include "mgmtd/conf.h"
 #include "mgmtd/tls.h"
+#include "mgmtd/upgrade.h"
 #include "tap.h"
 #include "util.h"
 
@@ -487,6 +489,194 @@ static void test_throttle_forget(void)
 	mgmtd_conf_free(&d);
 }
 
+/* ------------------------------------------------------------ upgrade (issue 7) */
+
+static void test_upgrade_names(void)
+{
+	static const char *const good[] = { "space-21.3R2.img", "space-21.3R1.3.img", "a_b2-1.img" };
+	static const char *const bad[] = { "../space-21.3R2.img", "x/space-1.img", ".img",         "space-1.tar",
+					   "space-1..2.img",      "Space-1.img",   "space-.img",   "space1.img",
+					   "space-1.img.",        "space-1.img/",  "-1.img",       "space-1.2.img\n",
+					   "space-a1.img",        "space-1..img",  "space-1 2.img", "" };
+	char longname[120];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(upgrade_name_ok(good[i]), "image name %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!upgrade_name_ok(bad[i]), "not an image name: %s", bad[i]);
+	memset(longname, '1', sizeof(longname));
+	memcpy(longname, "space-", 6);
+	strcpy(longname + 96, ".img"); /* 100 bytes */
+	ok(upgrade_name_ok(longname), "100 bytes: fits the manifest's file =");
+	memset(longname + 96, '1', 1);
+	strcpy(longname + 97, ".img");
+	ok(!upgrade_name_ok(longname), "101 bytes: too long");
+}
+
+/* The test's upgrade settings in c: everything below dir. */
+static void upgrade_conf(struct mgmtd_conf *c)
+{
+	free(c->upload_dir);
+	free(c->upgrade_status);
+	free(c->spacectl);
+	c->upload_dir = xasprintf("%s/up", dir);
+	c->upgrade_status = xasprintf("%s/status", dir);
+	c->spacectl = xasprintf("%s/fake-spacectl", dir);
+	c->upload_max = 1024;
+	c->upload_keep_free = 0;
+}
+
+static int exists(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/up/%s", dir, name);
+	return access(p, F_OK) == 0;
+}
+
+static void test_upload(struct mgmtd_conf *c)
+{
+	struct upload u = { 0 };
+	char why[320], sha[65], path[256];
+	int r;
+
+	is_int(upload_begin(&u, c, "space-1.2.img", 1025, "admin", 1, why, sizeof(why)), -EFBIG,
+	       "over upload_max: %s", why);
+	is_int(upload_begin(&u, c, "../x-1.img", 3, "admin", 1, why, sizeof(why)), -EINVAL, "bad name: %s", why);
+	snprintf(path, sizeof(path), "%s/up/space-1.2.img.tmp.%ld", dir, (long)getpid());
+	is_int(upload_begin(&u, c, "space-1.2.img", 6, "admin", 1, why, sizeof(why)), 0, "upload begins");
+	ok(access(path, F_OK) == 0 && !exists("space-1.2.img"), "a temporary file, nothing under the final name");
+	is_int(upload_begin(&u, c, "space-1.3.img", 3, "bob", 1, why, sizeof(why)), -EBUSY,
+	       "one at a time: %s", why);
+	is_int(upload_write(&u, "abc", 3), 0, "part 1");
+	is_int(upload_write(&u, "defg", 4), -EINVAL, "never more than announced");
+	is_int(upload_write(&u, "def", 3), 0, "part 2");
+	is_int(upload_commit(&u, sha), 0, "committed");
+	ok(!strcmp(sha, "bef57ec7f53a6d40beb640a780a639c83bc29ac8a9816f1fc6c5c6dcd93c4721"), "SHA-256: %s", sha);
+	ok(exists("space-1.2.img") && !u.active, "final name, upload closed");
+	ok(access(path, F_OK) < 0, "no temporary file");
+	snprintf(path, sizeof(path), "%s/up/space-1.4.img.tmp.%ld", dir, (long)getpid());
+
+	is_int(upload_begin(&u, c, "space-1.4.img", 6, "admin", 1, why, sizeof(why)), 0, "another");
+	is_int(upload_write(&u, "abc", 3), 0, "half of it");
+	upload_abort(&u);
+	ok(!exists("space-1.4.img") && access(path, F_OK) < 0 && !u.active, "aborted: nothing remains");
+	is_int(upload_begin(&u, c, "space-1.5.img", 6, "admin", 1, why, sizeof(why)), 0, "one more");
+	is_int(upload_write(&u, "abc", 3), 0, "half of it");
+	is_int(upload_commit(&u, sha), -EIO, "commit of a short upload fails");
+	ok(!exists("space-1.5.img") && !u.active, "... and leaves nothing");
+
+	c->upload_keep_free = 1LL << 50;
+	r = upload_begin(&u, c, "space-1.6.img", 6, "admin", 1, why, sizeof(why));
+	is_int(r, -ENOSPC, "filesystem without the room to keep free: %s", why);
+	ok(strstr(why, "not enough space in") && !exists("space-1.6.img") && !u.active, "nothing created");
+	c->upload_keep_free = 0;
+
+	put("up/space-1.7.img.tmp.99", "");
+	put("up/notes.tmp.99", "");
+	upload_clean(c->upload_dir);
+	ok(!exists("space-1.7.img.tmp.99") && exists("notes.tmp.99"), "leftovers of a crash removed, only those");
+}
+
+static const char *status_json(const char *path)
+{
+	static struct buf b;
+	struct jw w;
+
+	buf_free(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	upgrade_status_members(&w, path);
+	jw_obj_end(&w);
+	return b.p;
+}
+
+static void test_upgrade_status(struct mgmtd_conf *c)
+{
+	const char *j;
+
+	unlink(c->upgrade_status);
+	j = status_json(c->upgrade_status);
+	ok(!strcmp(j, "{\"state\":\"idle\",\"release\":\"\",\"from\":\"\",\"slot\":\"\",\"progress\":null,"
+		      "\"started\":null,\"finished\":null,\"reason\":\"\",\"log\":\"\"}"),
+	   "absent: idle: %s", j);
+	put("status", "state = writing\nrelease = 21.3R2\nfrom = 21.3R1.1\nslot = b\nprogress = 42\n"
+		      "started = 1764441600\nlog = /var/log/upgrade/u.log\nnewer_key = x\n");
+	j = status_json(c->upgrade_status);
+	ok(!strcmp(j, "{\"state\":\"writing\",\"release\":\"21.3R2\",\"from\":\"21.3R1.1\",\"slot\":\"b\","
+		      "\"progress\":42,\"started\":1764441600,\"finished\":null,\"reason\":\"\","
+		      "\"log\":\"/var/log/upgrade/u.log\"}"),
+	   "the contract's fields, unknown keys ignored: %s", j);
+	put("status", "state = failed\nreason = \"trial failed: mgmtd not ready\"\nprogress = -3\n");
+	j = status_json(c->upgrade_status);
+	ok(strstr(j, "\"state\":\"failed\"") && strstr(j, "\"reason\":\"trial failed: mgmtd not ready\"") &&
+		   strstr(j, "\"progress\":null"),
+	   "failed with its reason; a bad number is null: %s", j);
+	put("status", "progress = 1\n");
+	j = status_json(c->upgrade_status);
+	ok(strstr(j, "\"state\":\"unknown\"") && strstr(j, "no state"), "no state: unknown: %s", j);
+	put("status", "state writing\n");
+	j = status_json(c->upgrade_status);
+	ok(strstr(j, "\"state\":\"unknown\"") && strstr(j, "line 1"), "malformed: unknown, the line: %s", j);
+	{
+		char big[5000];
+		memset(big, '#', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		put("status", big);
+		j = status_json(c->upgrade_status);
+		ok(strstr(j, "\"state\":\"unknown\"") != NULL, "over 4 KiB: not read: %s", j);
+	}
+	unlink(c->upgrade_status);
+}
+
+static void test_upgrade_job(struct mgmtd_conf *c)
+{
+	struct upgrade_job j = { 0 };
+	char out[256], *path = NULL, script[512];
+	int reaped = 0;
+
+	snprintf(out, sizeof(out), "%s/upgrade.out", dir);
+	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$*\" > %s/args\nexit 3\n", dir);
+	put("fake-spacectl", script);
+	chmod(c->spacectl, 0755);
+	is_int(upgrade_image(c, "space-9.9.img", &path), -ENOENT, "no such image");
+	is_int(upgrade_image(c, "../status.img", &path), -EINVAL, "not an image name");
+	is_int(upgrade_image(c, "space-1.2.img", &path), 0, "an uploaded image");
+	is_int(upgrade_start(&j, c, path, "space-1.2.img", 1, "admin", out, 100), 0, "started");
+	ok(j.pid > 0 && j.ran, "running");
+	is_int(upgrade_start(&j, c, path, "space-1.2.img", 0, "admin", out, 100), -EBUSY, "one at a time");
+	for (int i = 0; i < 500 && !reaped; i++) {
+		reaped = upgrade_reap(&j, 101);
+		if (!reaped)
+			usleep(10000);
+	}
+	ok(reaped && !j.pid && WIFEXITED(j.wstatus) && WEXITSTATUS(j.wstatus) == 3, "reaped, exit 3");
+	{
+		char p[256], *txt = NULL, want[300];
+		size_t n;
+		snprintf(p, sizeof(p), "%s/args", dir);
+		snprintf(want, sizeof(want), "upgrade --reboot %s\n", path);
+		ok(read_file(p, 4096, &txt, &n) == 0 && !strcmp(txt, want), "argv: %s", txt ? txt : "-");
+		free(txt);
+	}
+	free(c->spacectl);
+	c->spacectl = xasprintf("%s/nonexistent", dir);
+	is_int(upgrade_start(&j, c, path, "space-1.2.img", 0, "admin", out, 102), -ENOENT,
+	       "a spacectl that is not there: its errno");
+	ok(!j.pid && j.finished == 101, "the last job stays as it was");
+	free(path);
+}
+
+static void test_upgrade(struct mgmtd_conf *c)
+{
+	upgrade_conf(c);
+	test_upgrade_names();
+	mkdir_p(c->upload_dir, 0750);
+	test_upload(c);
+	test_upgrade_status(c);
+	test_upgrade_job(c);
+}
+
 int main(void)
 {
 	struct mgmtd_conf c;
@@ -638,6 +828,7 @@ int main(void)
 	api_free(&api);
 	test_throttle_full(&c);
 	test_session_hog(&c);
+	test_upgrade(&c);
 
 	api_init(&api, &c, 1000);
 	test_log_names();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_json.c - libFuzzer target: the JSON reader (json_get_string), which
- * parses the login body before any authentication. Beyond not crashing: a
+/* fuzz_json.c - libFuzzer target: the JSON reader (json_get_string,
+ * json_get_bool), which parses the login body before any authentication
+ * and the bodies of admin requests. Beyond not crashing: a
  * string it returns holds no NUL and no invalid UTF-8, so the writer
  * (json_put_string) writes it back unchanged and the reader reads the
  * writer's output back to the same bytes. */
@@ -46,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		free(v);
+	}
+	/* POST /upgrade's "reboot" (an admin's body, after authentication) */
+	{
+		int b = -1, r = json_get_bool((const char *)data, size, "reboot", &b);
+
+		if (r == 0 ? (b != 0 && b != 1) : (b != -1 || (r != -SPACE_E_FORMAT && r != -ENOENT && r != -EINVAL)))
+			abort();
 	}
 	return 0;
 }
