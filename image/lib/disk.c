@@ -190,7 +190,7 @@ static int put_ext4(struct build *b, const char *name, const char *tree, const c
 	return r;
 }
 
-static int put_esp(struct build *b, const char *kernel, const char *initrd)
+static int put_esp(struct build *b)
 {
 	const struct disk_spec *s = b->s;
 	const struct gpt_part *esp = disk_layout_find(&b->l, "esp");
@@ -230,19 +230,15 @@ static int put_esp(struct build *b, const char *kernel, const char *initrd)
 	 * fallbacks), and any key stops the countdown for a slot choice. */
 	m.timeout = 1;
 	m.nslots = 2;
-	m.slots[0] = (struct grub_slot){ "slot-a", "slot A", { { 0 } }, { { 0 } }, kernel, initrd,
-					 NULL };
-	/* Slot B is empty until the upgrader fills it; its entry names the
-	 * generic paths, which the upgrader keeps (or rewrites grub.cfg). */
-	m.slots[1] = (struct grub_slot){ "slot-b", "slot B", { { 0 } }, { { 0 } }, "/boot/vmlinuz",
-					 "/boot/initrd.img", NULL };
-	r = disk_fs_uuid(s->seed, "root-a", &m.slots[0].fs_uuid);
-	if (r == 0)
-		r = disk_fs_uuid(s->seed, "root-b", &m.slots[1].fs_uuid);
-	if (r < 0)
-		goto out;
-	m.slots[0].part_uuid = disk_layout_find(&b->l, "root-a")->uuid;
-	m.slots[1].part_uuid = disk_layout_find(&b->l, "root-b")->uuid;
+	/* Both entries name the generic paths (symlinks in the root tree), so
+	 * an upgrade to a release with another kernel needs no new grub.cfg. */
+	for (unsigned i = 0; i < 2; i++) {
+		const char *name = i ? "root-b" : "root-a";
+		const struct gpt_part *p = disk_layout_find(&b->l, name);
+
+		m.slots[i] = (struct grub_slot){ (char)('a' + i), p->index, p->uuid,
+						 "/boot/vmlinuz", "/boot/initrd.img" };
+	}
 	r = grub_cfg_render(&m, &cfg);
 	if (r < 0) {
 		img_say(s->detail, s->detail_len,
@@ -263,7 +259,11 @@ static int put_esp(struct build *b, const char *kernel, const char *initrd)
 	if (r < 0)
 		goto out;
 	grub_env_block(env);
-	r = write_text(stage, "grub/grubenv", env, sizeof(env));
+	r = grub_env_set(env, GRUBENV_SLOT_GOOD, "a");
+	if (r == 0)
+		r = grub_env_set(env, GRUBENV_VER_PREFIX "a", s->version);
+	if (r == 0)
+		r = write_text(stage, "grub/grubenv", env, sizeof(env));
 	if (r < 0)
 		goto out;
 
@@ -372,7 +372,7 @@ int disk_write(const struct disk_spec *s, const struct disk_layout *l, const cha
 	if (r == 0)
 		r = put_ext4(&b, "data", NULL, NULL);
 	if (r == 0)
-		r = put_esp(&b, kernel, initrd);
+		r = put_esp(&b);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	return r;

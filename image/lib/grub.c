@@ -92,7 +92,7 @@ const char *const grub_modules_common[] = {
 	"part_gpt", "part_msdos", "fat", "ext2", "normal", "configfile", "search",
 	"search_label", "search_fs_uuid", "search_fs_file", "serial", "terminal",
 	"echo", "test", "linux", "ls", "cat", "halt", "reboot", "loadenv", "sleep",
-	"gzio", "minicmd", NULL,
+	"gzio", "minicmd", "regexp", NULL,
 };
 
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
@@ -164,6 +164,78 @@ static int safe_text(const char *s, const char *extra)
 	return 1;
 }
 
+/* The A/B state machine, run by GRUB at every boot (variables: grub.h).
+ * It needs no arithmetic: try_left is 1 (trial pending) or 0. The one
+ * write is save_env of try_left, a single-sector rewrite of grubenv. */
+static const char boot_script[] =
+	"if [ -s ($esp)/grub/grubenv ]; then\n"
+	"\tload_env -f ($esp)/grub/grubenv\n"
+	"fi\n"
+	"# the disk GRUB booted from: the ESP's (\"hd0,gpt2\" -> \"hd0\")\n"
+	"regexp --set=1:bootdisk '^(.*),[^,]*$' \"$esp\"\n"
+	"set space_trial=\n"
+	"set default=slot-a\n"
+	"if [ \"$slot_good\" = b ]; then\n"
+	"\tset default=slot-b\n"
+	"fi\n"
+	"# an entry that does not boot (an empty slot) falls back to the good one\n"
+	"set fallback=$default\n"
+	"if [ -n \"$slot_try\" ]; then\n"
+	"\tif [ \"$try_left\" = 1 ]; then\n"
+	"\t\tset try_left=0\n"
+	"\t\tsave_env -f ($esp)/grub/grubenv try_left\n"
+	"\t\tset default=slot-$slot_try\n"
+	"\t\tset space_trial=space.trial=1\n"
+	"\tfi\n"
+	"fi\n"
+	"if [ -n \"$next_entry\" ]; then\n"
+	"\tset default=\"$next_entry\"\n"
+	"\tset next_entry=\n"
+	"\tsave_env -f ($esp)/grub/grubenv next_entry\n"
+	"fi\n"
+	"export bootdisk space_trial ver_a ver_b\n\n";
+
+/* The kernel and initrd lines of slot s (one tab-indented block). */
+static char *boot_lines(const struct grub_menu *m, const struct grub_slot *s, const char *ind)
+{
+	char part[37], up = (char)(s->letter - 'a' + 'A');
+
+	guid_to_str_lower(&s->part_uuid, part);
+	return xasprintf("%sset root=($bootdisk,gpt%u)\n"
+			 "%secho \"Loading %s $ver_%c (slot %c) ...\"\n"
+			 "%slinux %s root=PARTUUID=%s ro rootwait panic=10 space.slot=%c $space_trial "
+			 "console=tty0 console=ttyS0,115200n8%s%s\n"
+			 "%sinitrd %s\n",
+			 ind, s->partno, ind, m->product, s->letter, up, ind, s->kernel, part, s->letter,
+			 m->cmdline_extra && *m->cmdline_extra ? " " : "",
+			 m->cmdline_extra ? m->cmdline_extra : "", ind, s->initrd);
+}
+
+/* An entry boots its slot; when grubenv marks the slot empty (ver_x=""),
+ * it says so and boots the other slot instead: GRUB would otherwise stop
+ * at the menu, and a trial of an empty slot must still come up. The other
+ * slot does not get space.trial. */
+static char *slot_entry(const struct grub_menu *m, const struct grub_slot *s, const struct grub_slot *o)
+{
+	char up = (char)(s->letter - 'a' + 'A');
+	char *self = boot_lines(m, s, "\t\t"), *other = o ? boot_lines(m, o, "\t\t") : NULL, *e = NULL;
+
+	if (self && (other || !o))
+		e = xasprintf("menuentry \"%s ${ver_%c} (slot %c)\" --id slot-%c {\n"
+			      "\tif [ -z \"$ver_%c\" ]; then\n"
+			      "\t\techo \"Slot %c holds no release (empty, or being written).\"\n"
+			      "%s%s"
+			      "\telse\n"
+			      "%s"
+			      "\tfi\n"
+			      "}\n\n",
+			      m->product, s->letter, up, s->letter, s->letter, up,
+			      o ? "\t\tset space_trial=\n" : "\t\tsleep 3\n", o ? other : "", self);
+	free(self);
+	free(other);
+	return e;
+}
+
 int grub_cfg_render(const struct grub_menu *m, char **out)
 {
 	char *cfg = NULL, *entries = NULL;
@@ -173,59 +245,44 @@ int grub_cfg_render(const struct grub_menu *m, char **out)
 	    !safe_text(m->version, "._+-") || !*m->product || !*m->version ||
 	    !safe_text(m->cmdline_extra, " ._+-=,:/@%"))
 		return -EINVAL;
+	for (unsigned i = 0; i < m->nslots; i++) {
+		const struct grub_slot *s = &m->slots[i];
+
+		if (s->letter != (char)('a' + i) || !s->partno || s->partno > 128 || !s->kernel ||
+		    !s->initrd || !safe_text(s->kernel, "._+-/") || !safe_text(s->initrd, "._+-/") ||
+		    s->kernel[0] != '/' || s->initrd[0] != '/')
+			return -EINVAL;
+	}
 	entries = strdup("");
 	for (unsigned i = 0; entries && i < m->nslots; i++) {
-		const struct grub_slot *s = &m->slots[i];
-		const char *ver = s->version ? s->version : m->version;
-		char fs[37], part[37], *e, *n;
+		char *e = slot_entry(m, &m->slots[i], m->nslots == 2 ? &m->slots[1 - i] : NULL);
+		char *n = e ? xasprintf("%s%s", entries, e) : NULL;
 
-		if (!s->id || !s->label || !s->kernel || !s->initrd || !*s->id ||
-		    !safe_text(s->id, "-_") || !safe_text(s->label, " -_") ||
-		    !safe_text(s->kernel, "._+-/") || !safe_text(s->initrd, "._+-/") ||
-		    !safe_text(ver, "._+-") || s->kernel[0] != '/' || s->initrd[0] != '/') {
-			free(entries);
-			return -EINVAL;
-		}
-		guid_to_str_lower(&s->fs_uuid, fs);
-		guid_to_str_lower(&s->part_uuid, part);
-		e = xasprintf("menuentry \"%s %s (%s)\" --id %s {\n"
-			      "\tsearch --no-floppy --fs-uuid --set=root %s\n"
-			      "\techo \"Loading %s %s (%s) ...\"\n"
-			      "\tlinux %s root=PARTUUID=%s ro rootwait console=tty0 "
-			      "console=ttyS0,115200n8%s%s\n"
-			      "\tinitrd %s\n"
-			      "}\n\n",
-			      m->product, ver, s->label, s->id, fs, m->product, ver, s->label,
-			      s->kernel, part, m->cmdline_extra && *m->cmdline_extra ? " " : "",
-			      m->cmdline_extra ? m->cmdline_extra : "", s->initrd);
-		n = e ? xasprintf("%s%s", entries, e) : NULL;
 		free(e);
 		free(entries);
 		entries = n;
 	}
 	if (!entries)
 		return -ENOMEM;
+	/* The defaults hold when grubenv is missing or unreadable: slot A,
+	 * with the release the image was built with. */
 	cfg = xasprintf(
-		"# grub.cfg of %s, written by mkimage (the upgrader rewrites it).\n"
-		"# grubenv next to this file: next_entry (one boot, then cleared) or\n"
-		"# saved_entry chooses the slot; the default is %s.\n"
+		"# grub.cfg of %s, written by mkimage and never rewritten: the boot\n"
+		"# state is in grubenv next to it (image/lib/grub.h). slot_try boots once\n"
+		"# on trial (try_left 1 -> 0), then slot_good; the new system sets\n"
+		"# slot_good when its services are up (spacectl upgrade confirm).\n"
 		"serial --unit=0 --speed=115200\n"
 		"terminal_input serial console\n"
 		"terminal_output serial console\n"
 		"set timeout=%u\n"
 		"set timeout_style=menu\n"
-		"set default=%s\n"
-		"if [ -s ($esp)/grub/grubenv ]; then\n"
-		"\tload_env -f ($esp)/grub/grubenv\n"
-		"\tif [ -n \"${next_entry}\" ]; then\n"
-		"\t\tset default=\"${next_entry}\"\n"
-		"\t\tset next_entry=\n"
-		"\t\tsave_env -f ($esp)/grub/grubenv next_entry\n"
-		"\telif [ -n \"${saved_entry}\" ]; then\n"
-		"\t\tset default=\"${saved_entry}\"\n"
-		"\tfi\n"
-		"fi\n\n%s",
-		m->product, m->slots[0].id, m->timeout, m->slots[0].id, entries);
+		"set slot_good=a\n"
+		"set slot_try=\n"
+		"set try_left=0\n"
+		"set ver_a=%s\n"
+		"set ver_b=\n"
+		"%s%s",
+		m->product, m->timeout, m->version, boot_script, entries);
 	free(entries);
 	if (!cfg)
 		return -ENOMEM;

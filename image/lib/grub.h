@@ -52,19 +52,21 @@ extern const char *const grub_modules_common[];
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
 		 const char *out_path, char *why, size_t whylen);
 
+/* A root slot's menu entry. The slot is found by its GPT partition number
+ * on the disk GRUB booted from (the ESP's disk), never by filesystem UUID:
+ * both slots hold the same filesystem after the same release is installed
+ * twice. The kernel gets root=PARTUUID= (unique per partition) and
+ * space.slot=<letter>, so the running system knows which slot it is. */
 struct grub_slot {
-	const char *id;     /* menuentry --id, e.g. "slot-a" */
-	const char *label;  /* "slot A" */
-	struct guid fs_uuid;   /* the slot's ext4 UUID: search --fs-uuid */
+	char letter;        /* 'a' or 'b': entry id "slot-a", env var ver_a */
+	unsigned partno;    /* GPT partition number (1-based): ($bootdisk,gptN) */
 	struct guid part_uuid; /* root=PARTUUID= */
 	const char *kernel; /* path inside the slot, e.g. /boot/vmlinuz */
 	const char *initrd;
-	const char *version; /* NULL: the menu's version (the upgrader sets
-				 the version each slot holds) */
 };
 
 struct grub_menu {
-	const char *product, *version;
+	const char *product, *version; /* version: slot A's release by default */
 	const char *cmdline_extra; /* may be NULL */
 	unsigned timeout;
 	struct grub_slot slots[2];
@@ -76,18 +78,38 @@ struct grub_menu {
 int grub_early_cfg(uint32_t esp_volume_id, char **out);
 
 /* grub.cfg: serial (115200, unit 0) and VGA console, timeout, one entry
- * per slot, the first the default unless grubenv on the ESP says
- * next_entry (one-shot, cleared when used) or saved_entry. Rejects titles
- * or command lines with characters GRUB would interpret (-EINVAL). */
+ * per slot, and the A/B boot state machine driven by the environment block
+ * (see grub.c: boot_script). grub.cfg never changes after it is written;
+ * the upgrader only rewrites grubenv. Rejects titles or command lines with
+ * characters GRUB would interpret (-EINVAL). */
 int grub_cfg_render(const struct grub_menu *m, char **out);
 
-/* An empty 1024-byte GRUB environment block, as grub-editenv creates. */
-#define GRUBENV_SIZE 1024
+/* The boot-state variables of grubenv (all optional; grub.cfg has the
+ * defaults):
+ *   slot_good  a|b   the slot that boots by default (default a)
+ *   slot_try   a|b   a slot to boot once on trial ("" none)
+ *   try_left   1|0   1: the trial has not been started; GRUB sets 0 and
+ *                    saves before booting it, so a trial that never
+ *                    confirms falls back at the next boot
+ *   ver_a, ver_b     the release each slot holds (menu titles); "" marks a
+ *                    slot that holds nothing bootable (empty or being
+ *                    written): its entry refuses to boot
+ *   next_entry       slot-a|slot-b: one boot of that entry (manual)
+ */
+#define GRUBENV_SLOT_GOOD "slot_good"
+#define GRUBENV_SLOT_TRY "slot_try"
+#define GRUBENV_TRY_LEFT "try_left"
+#define GRUBENV_VER_PREFIX "ver_"
+
+/* An empty GRUB environment block. Ours is one 512-byte sector, not
+ * grub-editenv's 1024 bytes (GRUB reads a block of any size), so that every
+ * rewrite - GRUB's save_env and the upgrader's - is a single-sector write,
+ * which a power cut cannot tear. */
+#define GRUBENV_SIZE 512
 void grub_env_block(char out[GRUBENV_SIZE]);
 
 /* Sets key=value in a block (value NULL: removes key), keeping the other
- * variables: what the upgrader does with next_entry=slot-b (one trial
- * boot) and saved_entry once the new slot is good. -EINVAL for a key that
+ * variables: what the upgrader does with the boot-state variables above. -EINVAL for a key that
  * is empty or has '=' / '\n', or a value with '\\' or '\n' (we do not
  * write GRUB's escapes); -ENOSPC when the block would overflow;
  * -SPACE_E_FORMAT when env is not an environment block. */

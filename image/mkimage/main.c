@@ -17,6 +17,7 @@ static const struct mk_handler *const handlers[] = {
 	&fmt_disk,
 	&fmt_qcow2,
 	&fmt_layout,
+	&fmt_bootenv,
 };
 
 #define NHANDLERS (sizeof(handlers) / sizeof(handlers[0]))

@@ -21,7 +21,7 @@ struct mk_handler {
 	int (*run)(int argc, char **argv); /* argv[0] is the verb; returns an exit code */
 };
 
-extern const struct mk_handler fmt_disk, fmt_qcow2, fmt_layout;
+extern const struct mk_handler fmt_disk, fmt_qcow2, fmt_layout, fmt_bootenv;
 
 extern int mk_verbose;
 void mk_verbose_on(void); /* -v: space_log() lines go to stderr */

@@ -4,7 +4,7 @@ XML_LIBS   := $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null || echo -lxml2
 $(BUILD)/image/ova-verify/%.o: BASE_CFLAGS += $(XML_CFLAGS)
 $(ASAN)/image/ova-verify/%.o: BASE_CFLAGS += $(XML_CFLAGS)
 
-OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova-verify/verify_release.c image/ova-verify/archive.c \
+OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova-verify/verify_ova.c image/ova-verify/verify_release.c image/ova-verify/archive.c \
 	image/ova-verify/stream.c image/ova/manifest.c image/ova/tar.c \
 	image/vmdk/vmdk.c $(RELEASE_LIB_SRCS) $(LIBSPACE_SRCS)
 

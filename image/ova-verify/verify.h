@@ -68,6 +68,12 @@ struct ov_opts {
 	 * package that fails them never reaches the sink. */
 	rel_sink_fn slot_sink;
 	void *slot_ctx;
+	/* Called once, with the verified manifest, just before the sink is
+	 * attached: the caller's own checks (the upgrader's product, target,
+	 * path and space). A negative return refuses the image: it is recorded
+	 * as a FAIL check "policy" with why, the sink never sees a byte and
+	 * reading stops with -ECANCELED. */
+	int (*slot_begin)(void *ctx, const struct rel_manifest *m, char *why, size_t whylen);
 };
 
 struct ov {
@@ -101,6 +107,13 @@ int ov_member_begin(struct ov *ov, const char *name, uint64_t size);
 int ov_member_data(struct ov *ov, const void *p, size_t n);
 int ov_member_end(struct ov *ov);
 
+/* Shared by verify.c and verify_ova.c: the digest names of the .mf
+ * ("SHA1", "SHA256", "SHA512") by OV_SHA*, their index (-1 if unknown), and
+ * a name suffix test. */
+extern const char *const ov_alg_tokens[OV_NALG];
+int ov_alg_index(const char *token);
+bool ov_ends_with(const char *s, const char *suffix);
+
 /* Is name the chain file that goes with the descriptor ovf_name, i.e.
  * "<product>-certchain.pem" for "<product>-<version>.ovf"? */
 bool ov_is_chain_name(const char *name, const char *ovf_name);
@@ -109,7 +122,7 @@ bool ov_is_chain_name(const char *name, const char *ovf_name);
 struct ov_member *ov_find(struct ov *ov, const char *name);
 
 /* After the last member: parse the descriptor, manifest, certificate; run
- * every cross check. */
+ * every cross check (verify_ova.c; a release image: ov_release_finish()). */
 void ov_finish(struct ov *ov);
 
 /* The signature checks shared by both package kinds: mfm is the signed

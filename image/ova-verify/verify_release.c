@@ -7,9 +7,11 @@
  * signature, chain) is checked when the slot member begins, so that a
  * reader with a sink (the upgrader writing a slot) hands it nothing from an
  * image that has already failed. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "verify.h"
 
 static const char *const order[] = { REL_MEMBER_MANIFEST, REL_MEMBER_CERT, REL_MEMBER_CHAIN, REL_MEMBER_SLOT };
@@ -119,6 +121,15 @@ int ov_release_member_begin(struct ov *ov, struct ov_member *m)
 	if (!ov->rm)
 		return 0; /* nothing says what it should unpack to: digest FAILs */
 	gate = ov->nfail == 0 && head_in_order(ov) && ov->opts.slot_sink;
+	if (gate && ov->opts.slot_begin) {
+		char why[300] = "";
+
+		r = ov->opts.slot_begin(ov->opts.slot_ctx, ov->rm, why, sizeof(why));
+		if (r < 0) {
+			ov_check(ov, false, "policy", m->name, "%s", *why ? why : space_strerror(r));
+			return -ECANCELED;
+		}
+	}
 	r = rel_unpack_new(&m->unpack, ov->rm->window_log, ov->rm->slot_size, gate ? ov->opts.slot_sink : NULL,
 			   ov->opts.slot_ctx);
 	if (r < 0)

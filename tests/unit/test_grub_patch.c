@@ -127,24 +127,36 @@ int main(void)
 	m.cmdline_extra = "quiet net.ifnames=0";
 	m.timeout = 5;
 	m.nslots = 2;
-	m.slots[0] = (struct grub_slot){ "slot-a", "slot A", { { 0 } }, { { 0 } }, "/boot/vmlinuz-6.1", "/boot/initrd.img-6.1", NULL };
-	m.slots[1] = (struct grub_slot){ "slot-b", "slot B", { { 0 } }, { { 0 } }, "/boot/vmlinuz", "/boot/initrd.img", NULL };
-	guid_from_str("11111111-2222-4333-8444-555555555555", &m.slots[0].fs_uuid);
+	m.slots[0] = (struct grub_slot){ 'a', 3, { { 0 } }, "/boot/vmlinuz-6.1", "/boot/initrd.img-6.1" };
+	m.slots[1] = (struct grub_slot){ 'b', 4, { { 0 } }, "/boot/vmlinuz", "/boot/initrd.img" };
 	guid_from_str("AAAAAAAA-2222-4333-8444-555555555555", &m.slots[0].part_uuid);
 	is_int(grub_cfg_render(&m, &cfg), 0, "grub_cfg_render");
 	ok(cfg && contains(cfg, "serial --unit=0 --speed=115200\nterminal_input serial console\nterminal_output serial console\n"),
 	   "serial and console terminals");
-	ok(cfg && contains(cfg, "set timeout=5\n") && contains(cfg, "set default=slot-a\n"), "timeout 5, slot A default");
-	ok(cfg && contains(cfg, "menuentry \"Space 21.3R1.3 (slot A)\" --id slot-a {") &&
-		   contains(cfg, "menuentry \"Space 21.3R1.3 (slot B)\" --id slot-b {"),
-	   "one entry per slot");
-	ok(cfg && contains(cfg, "search --no-floppy --fs-uuid --set=root 11111111-2222-4333-8444-555555555555\n"),
-	   "entry finds its slot by ext4 UUID");
-	ok(cfg && contains(cfg, "linux /boot/vmlinuz-6.1 root=PARTUUID=aaaaaaaa-2222-4333-8444-555555555555 ro rootwait console=tty0 console=ttyS0,115200n8 quiet net.ifnames=0\n"),
-	   "kernel line");
+	ok(cfg && contains(cfg, "set timeout=5\n") && contains(cfg, "set default=slot-a\n") &&
+		   contains(cfg, "set slot_good=a\n") && contains(cfg, "set ver_a=21.3R1.3\nset ver_b=\n"),
+	   "timeout 5; without grubenv: slot A, holding the built release");
+	ok(cfg && contains(cfg, "menuentry \"Space ${ver_a} (slot A)\" --id slot-a {") &&
+		   contains(cfg, "menuentry \"Space ${ver_b} (slot B)\" --id slot-b {"),
+	   "one entry per slot, titled with the release grubenv says it holds");
+	ok(cfg && contains(cfg, "\t\tset root=($bootdisk,gpt3)\n") && contains(cfg, "\t\tset root=($bootdisk,gpt4)\n") &&
+		   !contains(cfg, "fs-uuid --set=root"),
+	   "entry finds its slot by partition number on the boot disk, not by filesystem UUID");
+	ok(cfg && contains(cfg, "regexp --set=1:bootdisk '^(.*),[^,]*$' \"$esp\"\n"), "boot disk taken from the ESP");
+	ok(cfg && contains(cfg, "linux /boot/vmlinuz-6.1 root=PARTUUID=aaaaaaaa-2222-4333-8444-555555555555 ro rootwait "
+				"panic=10 space.slot=a $space_trial console=tty0 console=ttyS0,115200n8 quiet net.ifnames=0\n"),
+	   "kernel line: PARTUUID, panic reboots, the slot letter, the trial flag");
 	ok(cfg && contains(cfg, "initrd /boot/initrd.img-6.1\n"), "initrd line");
+	ok(cfg && contains(cfg, "if [ -z \"$ver_b\" ]; then\n\t\techo \"Slot B holds no release"),
+	   "a slot marked empty (ver_b=\"\") refuses to boot");
+	ok(cfg && contains(cfg, "\tif [ \"$try_left\" = 1 ]; then\n\t\tset try_left=0\n"
+				"\t\tsave_env -f ($esp)/grub/grubenv try_left\n\t\tset default=slot-$slot_try\n"),
+	   "trial: try_left 1 -> 0 saved before the trial slot boots");
 	ok(cfg && contains(cfg, "load_env -f ($esp)/grub/grubenv") && contains(cfg, "save_env -f ($esp)/grub/grubenv next_entry"),
 	   "grubenv: next_entry one-shot");
+	m.slots[1].letter = 'a';
+	is_int(grub_cfg_render(&m, &cfg), -EINVAL, "slots out of order refused");
+	m.slots[1].letter = 'b';
 	free(cfg);
 	m.product = "Sp\"ace";
 	is_int(grub_cfg_render(&m, &cfg), -EINVAL, "quote in product refused");
@@ -160,10 +172,10 @@ int main(void)
 		char env[GRUBENV_SIZE];
 		grub_env_block(env);
 		ok(!memcmp(env, "# GRUB Environment Block\n#", 26) && env[GRUBENV_SIZE - 1] == '#',
-		   "grubenv block: header and # padding to 1024 bytes");
+		   "grubenv block: header and # padding to 512 bytes");
 	}
 	{
-		char env[GRUBENV_SIZE], v[64], big[1100];
+		char env[GRUBENV_SIZE], v[64], big[600];
 		grub_env_block(env);
 		is_int(grub_env_get(env, "next_entry", v, sizeof(v)), -ENOENT, "empty block: unset");
 		is_int(grub_env_set(env, "next_entry", "slot-b"), 0, "grub_env_set next_entry");
@@ -180,7 +192,7 @@ int main(void)
 		is_int(grub_env_set(env, "k", "x\ny"), -EINVAL, "newline in a value refused");
 		memset(big, 'x', sizeof(big) - 1);
 		big[sizeof(big) - 1] = 0;
-		is_int(grub_env_set(env, "k", big), -ENOSPC, "overflowing the 1024 bytes refused");
+		is_int(grub_env_set(env, "k", big), -ENOSPC, "overflowing the 512 bytes refused");
 		ok(grub_env_get(env, "saved_entry", v, sizeof(v)) == 0, "block intact after a refusal");
 		{
 			/* grub-editenv's own layout: a WARNING comment line */

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* bootenv.c - the GRUB environment block on the raw ESP; see bootenv.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bootenv.h"
+#include "diskio.h"
+#include "gpt.h"
+#include "imgutil.h"
+#include "util.h"
+
+#define FAT_SECTOR 512
+#define FAT_EOC 0x0FFFFFF8u
+#define DIRENT_SIZE 32
+
+struct fat {
+	bootenv_read_fn rd;
+	void *ctx;
+	uint64_t len;
+	uint32_t spc;        /* sectors per cluster */
+	uint64_t fat_off;    /* first FAT */
+	uint64_t data_off;   /* cluster 2 */
+	uint32_t nclusters;  /* data clusters */
+};
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static int fat_open(struct fat *f, char *why, size_t whylen)
+{
+	uint8_t bs[FAT_SECTOR];
+	uint32_t rsvd, nfats, fatsz, total;
+	int r = f->rd(f->ctx, bs, sizeof(bs), 0);
+
+	if (r < 0)
+		return r;
+	rsvd = le16(bs + 14);
+	nfats = bs[16];
+	fatsz = le32(bs + 36);
+	total = le32(bs + 32);
+	f->spc = bs[13];
+	if (bs[510] != 0x55 || bs[511] != 0xAA || le16(bs + 11) != FAT_SECTOR || le16(bs + 22) != 0 ||
+	    !f->spc || (f->spc & (f->spc - 1)) || !rsvd || !nfats || nfats > 2 || !fatsz) {
+		img_say(why, whylen, "the ESP is not FAT32 with 512-byte sectors");
+		return -SPACE_E_FORMAT;
+	}
+	f->fat_off = (uint64_t)rsvd * FAT_SECTOR;
+	f->data_off = f->fat_off + (uint64_t)nfats * fatsz * FAT_SECTOR;
+	if ((uint64_t)total * FAT_SECTOR > f->len || f->data_off >= (uint64_t)total * FAT_SECTOR ||
+	    (uint64_t)fatsz * FAT_SECTOR / 4 < 2) {
+		img_say(why, whylen, "the ESP's FAT32 geometry does not fit the partition");
+		return -SPACE_E_FORMAT;
+	}
+	f->nclusters = (uint32_t)(((uint64_t)total * FAT_SECTOR - f->data_off) / FAT_SECTOR / f->spc);
+	if ((uint64_t)f->nclusters + 2 > (uint64_t)fatsz * FAT_SECTOR / 4)
+		f->nclusters = (uint32_t)((uint64_t)fatsz * FAT_SECTOR / 4 - 2);
+	return 0;
+}
+
+static bool cluster_ok(const struct fat *f, uint32_t c)
+{
+	return c >= 2 && c - 2 < f->nclusters;
+}
+
+static uint64_t cluster_off(const struct fat *f, uint32_t c)
+{
+	return f->data_off + (uint64_t)(c - 2) * f->spc * FAT_SECTOR;
+}
+
+/* The entry named name83 (11 bytes, space padded) in the directory starting
+ * at cluster dir: its first cluster and size. 0, -ENOENT, or -errno. */
+static int dir_find(const struct fat *f, uint32_t dir, const char name83[11], uint8_t want_dir,
+		    uint32_t *first, uint32_t *size)
+{
+	uint8_t sec[FAT_SECTOR];
+
+	for (unsigned n = 0; n < BOOTENV_MAX_CLUSTERS && cluster_ok(f, dir); n++) {
+		uint8_t next[4];
+		int r;
+
+		for (uint32_t s = 0; s < f->spc; s++) {
+			r = f->rd(f->ctx, sec, sizeof(sec), cluster_off(f, dir) + (uint64_t)s * FAT_SECTOR);
+			if (r < 0)
+				return r;
+			for (unsigned i = 0; i < FAT_SECTOR; i += DIRENT_SIZE) {
+				const uint8_t *d = sec + i;
+				uint8_t attr = d[11];
+
+				if (d[0] == 0)
+					return -ENOENT; /* end of directory */
+				if (d[0] == 0xE5 || attr == 0x0F || (attr & 0x08))
+					continue; /* deleted, long-name part, volume label */
+				if (memcmp(d, name83, 11) || !!(attr & 0x10) != want_dir)
+					continue;
+				*first = (uint32_t)le16(d + 20) << 16 | le16(d + 26);
+				*size = le32(d + 28);
+				return 0;
+			}
+		}
+		r = f->rd(f->ctx, next, 4, f->fat_off + (uint64_t)dir * 4);
+		if (r < 0)
+			return r;
+		dir = le32(next) & 0x0FFFFFFF;
+		if (dir >= FAT_EOC)
+			break;
+	}
+	return -ENOENT;
+}
+
+int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *env_off, char *why,
+		   size_t whylen)
+{
+	struct fat f = { .rd = rd, .ctx = ctx, .len = esp_len };
+	uint8_t bs[FAT_SECTOR];
+	uint32_t grub, env, size;
+	int r;
+
+	r = fat_open(&f, why, whylen);
+	if (r < 0)
+		return r;
+	r = f.rd(f.ctx, bs, sizeof(bs), 0);
+	if (r < 0)
+		return r;
+	r = dir_find(&f, le32(bs + 44), "GRUB       ", 1, &grub, &size);
+	if (r == 0)
+		r = dir_find(&f, grub, "GRUBENV    ", 0, &env, &size);
+	if (r == -ENOENT) {
+		img_say(why, whylen, "no /grub/grubenv on the ESP");
+		return -SPACE_E_FORMAT;
+	}
+	if (r < 0)
+		return r;
+	if (size != GRUBENV_SIZE || !cluster_ok(&f, env)) {
+		img_say(why, whylen, "/grub/grubenv is %u bytes, want one %u-byte sector", (unsigned)size,
+			GRUBENV_SIZE);
+		return -SPACE_E_FORMAT;
+	}
+	*env_off = cluster_off(&f, env);
+	return 0;
+}
+
+struct fd_ctx {
+	int fd;
+	uint64_t base;
+};
+
+static int fd_read(void *ctx, void *buf, size_t n, uint64_t off)
+{
+	const struct fd_ctx *c = ctx;
+
+	return pread_all(c->fd, buf, n, c->base + off);
+}
+
+static int check_block(const char *b, char *why, size_t whylen)
+{
+	char v[8];
+	int r = grub_env_get(b, GRUBENV_SLOT_GOOD, v, sizeof(v));
+
+	if (r == -SPACE_E_FORMAT)
+		img_say(why, whylen, "/grub/grubenv is not a GRUB environment block");
+	return r == -SPACE_E_FORMAT ? r : 0;
+}
+
+int bootenv_load(struct bootenv *e, int fd, uint64_t esp_off, uint64_t esp_len, char *why, size_t whylen)
+{
+	struct fd_ctx c = { fd, esp_off };
+	uint64_t off;
+	int r = bootenv_locate(fd_read, &c, esp_len, &off, why, whylen);
+
+	if (r < 0)
+		return r;
+	e->fd = fd;
+	e->off = esp_off + off;
+	r = pread_all(fd, e->block, sizeof(e->block), e->off);
+	if (r < 0) {
+		img_say(why, whylen, "read /grub/grubenv: %s", space_strerror(r));
+		return r;
+	}
+	return check_block(e->block, why, whylen);
+}
+
+int bootenv_load_disk(struct bootenv *e, int fd, char *why, size_t whylen)
+{
+	struct disk_layout l;
+	const struct gpt_part *esp;
+	int r = gpt_read(fd, &l);
+
+	if (r < 0) {
+		img_say(why, whylen, "partition table: %s", space_strerror(r));
+		return r;
+	}
+	esp = disk_layout_find(&l, "esp");
+	if (!esp) {
+		img_say(why, whylen, "no partition named esp");
+		return -SPACE_E_FORMAT;
+	}
+	return bootenv_load(e, fd, gpt_part_offset(esp), gpt_part_bytes(esp), why, whylen);
+}
+
+int bootenv_commit(struct bootenv *e)
+{
+	char back[GRUBENV_SIZE];
+	int r = pwrite_all(e->fd, e->block, sizeof(e->block), e->off);
+
+	if (r < 0)
+		return r;
+	if (fdatasync(e->fd) < 0)
+		return -errno;
+	/* drop the cached page, so the read comes from the disk */
+	(void)posix_fadvise(e->fd, (off_t)(e->off & ~(uint64_t)4095), 4096, POSIX_FADV_DONTNEED);
+	r = pread_all(e->fd, back, sizeof(back), e->off);
+	if (r < 0)
+		return r;
+	return memcmp(back, e->block, sizeof(back)) ? -EIO : 0;
+}

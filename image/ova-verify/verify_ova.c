@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/* verify_ova.c - the OVA's own checks (see verify.h): the OVF descriptor,
+ * parsed by libxml2 without network access or entity expansion, the VMDK
+ * header and footer (image/vmdk), and the cross checks of ov_finish()
+ * between descriptor, manifest, certificate and members. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+
+#include "../vmdk/vmdk.h"
+#include "strescape.h"
+#include "util.h"
+#include "verify.h"
+
+#define OVF_NS "http://schemas.dmtf.org/ovf/envelope/1"
+#define OV_MAX_REFS 32
+
+/* Digest of a member with alg; false if it cannot be known (streamed
+ * before the manifest named that algorithm - impossible in a well-ordered
+ * OVA). */
+static bool member_digest(struct ov_member *m, int alg, unsigned char *out, size_t *len)
+{
+	unsigned int l = 0;
+
+	if (m->data) {
+		if (EVP_Digest(m->data, (size_t)m->got, out, &l, EVP_get_digestbyname(ov_alg_tokens[alg]), NULL) != 1)
+			return false;
+		*len = l;
+		return true;
+	}
+	if (!m->have_digest[alg])
+		return false;
+	*len = (size_t)EVP_MD_get_size(EVP_get_digestbyname(ov_alg_tokens[alg]));
+	memcpy(out, m->digest[alg], *len);
+	return true;
+}
+
+/* ---------------------------------------------------------------- descriptor */
+
+struct ov_ref {
+	char id[64], href[OVA_NAME_MAX + 1];
+	uint64_t size;
+	bool has_size;
+};
+
+struct ov_disk {
+	char file_ref[64];
+	uint64_t capacity_bytes;
+	bool capacity_ok;
+};
+
+struct ov_desc {
+	struct ov_ref refs[OV_MAX_REFS];
+	unsigned nrefs;
+	struct ov_disk disks[OV_MAX_REFS];
+	unsigned ndisks;
+};
+
+static bool is_ovf(xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	       !strcmp((const char *)n->ns->href, OVF_NS) && !strcmp((const char *)n->name, name);
+}
+
+/* 1 copied, 0 absent, -1 too long for out: a value that does not fit is
+ * refused by the caller, never taken as absent (an over-long ovf:size
+ * skipped the size check). */
+static int get_attr(xmlNode *n, const char *name, char *out, size_t outsz)
+{
+	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)OVF_NS);
+	int r = !v ? 0 : strlen((const char *)v) < outsz ? 1 : -1;
+
+	if (r == 1)
+		strcpy(out, (const char *)v);
+	xmlFree(v);
+	return r;
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+	char *e;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(s, &e, 10);
+	return !errno && !*e;
+}
+
+/* ovf:capacity x capacityAllocationUnits ("byte", "byte * 2^N", "byte * 10^N"). */
+static bool capacity_bytes(const char *cap, const char *units, uint64_t *out)
+{
+	unsigned base = 2, exp = 0;
+	uint64_t v, mul = 1;
+
+	if (!parse_u64(cap, &v))
+		return false;
+	if (units && *units && strcmp(units, "byte") != 0) {
+		if (sscanf(units, "byte * 2^%u", &exp) == 1)
+			base = 2;
+		else if (sscanf(units, "byte * 10^%u", &exp) == 1)
+			base = 10;
+		else
+			return false;
+	}
+	for (unsigned i = 0; i < exp; i++) {
+		if (mul > UINT64_MAX / base)
+			return false;
+		mul *= base;
+	}
+	if (v && mul > UINT64_MAX / v)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+static const char *parse_descriptor(struct ov_member *m, struct ov_desc *d)
+{
+	xmlDoc *doc;
+	xmlNode *root, *sec;
+	const char *why = NULL;
+
+	memset(d, 0, sizeof(*d));
+	if (m->got > INT32_MAX)
+		return "descriptor too large";
+	/* no network, no entity substitution, no DTD loading */
+	doc = xmlReadMemory((const char *)m->data, (int)m->got, m->name, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (!doc)
+		return "not well-formed XML";
+	if (doc->intSubset || doc->extSubset) {
+		why = "descriptor carries a DTD (refused: entity expansion)";
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (!root || !is_ovf(root, "Envelope")) {
+		why = "root is not an OVF 1.x Envelope";
+		goto out;
+	}
+	for (sec = root->children; sec && !why; sec = sec->next) {
+		if (is_ovf(sec, "References")) {
+			for (xmlNode *f = sec->children; f && !why; f = f->next) {
+				struct ov_ref *r;
+				char sz[32];
+				int got;
+				if (!is_ovf(f, "File"))
+					continue;
+				if (d->nrefs >= OV_MAX_REFS) {
+					why = "too many References";
+					break;
+				}
+				r = &d->refs[d->nrefs++];
+				if (get_attr(f, "id", r->id, sizeof(r->id)) != 1 ||
+				    get_attr(f, "href", r->href, sizeof(r->href)) != 1)
+					why = "References/File without ovf:id or ovf:href (or one too long)";
+				else if (!ova_name_is_plain(r->href))
+					why = "References/File ovf:href is not a plain file name (URL or path)";
+				if (!why && (got = get_attr(f, "size", sz, sizeof(sz))) != 0) {
+					if (got < 0 || !parse_u64(sz, &r->size))
+						why = "ovf:size is not a number";
+					r->has_size = true;
+				}
+			}
+		} else if (is_ovf(sec, "DiskSection")) {
+			for (xmlNode *k = sec->children; k && !why; k = k->next) {
+				struct ov_disk *dk;
+				char cap[32], units[64] = "";
+				if (!is_ovf(k, "Disk"))
+					continue;
+				if (d->ndisks >= OV_MAX_REFS) {
+					why = "too many disks";
+					break;
+				}
+				dk = &d->disks[d->ndisks++];
+				if (get_attr(k, "fileRef", dk->file_ref, sizeof(dk->file_ref)) < 0) {
+					why = "Disk ovf:fileRef too long";
+					break;
+				}
+				dk->capacity_ok = get_attr(k, "capacityAllocationUnits", units, sizeof(units)) >= 0 &&
+						  get_attr(k, "capacity", cap, sizeof(cap)) == 1 &&
+						  capacity_bytes(cap, units, &dk->capacity_bytes);
+			}
+		}
+	}
+	if (!why && d->nrefs == 0)
+		why = "no References/File";
+	for (unsigned i = 0; !why && i < d->nrefs; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(d->refs[i].href, d->refs[j].href) || !strcmp(d->refs[i].id, d->refs[j].id))
+				why = "two References/File with the same href or id";
+out:
+	xmlFreeDoc(doc);
+	return why;
+}
+
+unsigned ov_referenced_files(struct ov *ov, char out[][OVA_NAME_MAX + 1], unsigned max)
+{
+	struct ov_desc *d = malloc(sizeof(*d));
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	for (unsigned i = 0; i < ov->nm; i++) {
+		if (!ov_ends_with(ov->m[i]->name, ".ovf") || !ov->m[i]->data)
+			continue;
+		if (!parse_descriptor(ov->m[i], d))
+			for (unsigned k = 0; k < d->nrefs && n < max; k++)
+				strcpy(out[n++], d->refs[k].href);
+		break;
+	}
+	free(d);
+	return n;
+}
+
+/* ---------------------------------------------------------------- the checks */
+
+static void check_vmdk(struct ov *ov, struct ov_member *m, const struct ov_disk *dk)
+{
+	unsigned char tail[OV_TAIL];
+	struct vmdk_info vi;
+	const char *why = NULL;
+	const unsigned char *head;
+	size_t hl, tl;
+	int r;
+
+	if (m->data) {
+		head = m->data;
+		hl = m->got < OV_HEAD ? (size_t)m->got : OV_HEAD;
+		tl = m->got < OV_TAIL ? (size_t)m->got : OV_TAIL;
+		memcpy(tail, m->data + m->got - tl, tl);
+	} else {
+		head = m->head;
+		hl = m->headlen;
+		tl = m->got < OV_TAIL ? (size_t)m->got : OV_TAIL;
+		for (size_t i = 0; i < tl; i++)
+			tail[i] = m->tail[(m->got - tl + i) % OV_TAIL];
+	}
+	r = vmdk_info_from_bytes(head, hl, tail, tl, m->got, &vi, &why);
+	if (r < 0) {
+		ov_check(ov, false, "vmdk-header", m->name, "%s", why ? why : space_strerror(r));
+		return;
+	}
+	if (vi.header.version != 3)
+		ov_check(ov, false, "vmdk-header", m->name, "version %u: ESXi needs a version 3 stream", vi.header.version);
+	else if ((vi.header.flags & (VMDK_FLAG_COMPRESSED | VMDK_FLAG_MARKERS)) !=
+			 (VMDK_FLAG_COMPRESSED | VMDK_FLAG_MARKERS) ||
+		 vi.header.compress != 1)
+		ov_check(ov, false, "vmdk-header", m->name, "not compressed with markers (flags 0x%x)", vi.header.flags);
+	else if (strcmp(vi.desc.create_type, "streamOptimized") != 0)
+		ov_check(ov, false, "vmdk-header", m->name, "createType \"%s\", want streamOptimized", vi.desc.create_type);
+	else if (vi.desc.extent_sectors != vi.header.capacity)
+		ov_check(ov, false, "vmdk-header", m->name, "descriptor extent %llu sectors, header capacity %llu",
+			 (unsigned long long)vi.desc.extent_sectors, (unsigned long long)vi.header.capacity);
+	else
+		ov_check(ov, true, "vmdk-header", m->name, "streamOptimized v3, %llu bytes, adapter %s%s",
+			 (unsigned long long)vi.header.capacity * VMDK_SECTOR,
+			 vi.desc.adapter_type[0] ? vi.desc.adapter_type : "(unset)",
+			 vi.has_footer ? ", footer + end-of-stream" : "");
+	if (!dk)
+		return;
+	if (!dk->capacity_ok)
+		ov_check(ov, false, "disk-capacity", m->name, "ovf:capacity or its units unreadable");
+	else if (dk->capacity_bytes < vi.header.capacity * VMDK_SECTOR)
+		ov_check(ov, false, "disk-capacity", m->name, "ovf:capacity %llu bytes is less than the VMDK's %llu",
+			 (unsigned long long)dk->capacity_bytes,
+			 (unsigned long long)vi.header.capacity * VMDK_SECTOR);
+	else
+		ov_check(ov, true, "disk-capacity", m->name, "ovf:capacity %llu bytes covers the VMDK's %llu",
+			 (unsigned long long)dk->capacity_bytes,
+			 (unsigned long long)vi.header.capacity * VMDK_SECTOR);
+}
+
+void ov_finish(struct ov *ov)
+{
+	struct ov_member *ovf = NULL, *mfm = NULL, *cm = NULL, *chm = NULL;
+	struct ov_desc *d = calloc(1, sizeof(*d));
+	char base[OVA_NAME_MAX + 1], want[OVA_NAME_MAX + 8], err[160];
+	const char *why;
+	unsigned novf = 0;
+	bool desc_ok = true;
+
+	if (ov->opts.release) {
+		free(d);
+		ov_release_finish(ov);
+		return;
+	}
+	if (!d) {
+		ov_check(ov, false, "internal", NULL, "out of memory");
+		return;
+	}
+	ov_check_member_names(ov);
+	for (unsigned i = 0; i < ov->nm; i++) {
+		if (ov_ends_with(ov->m[i]->name, ".ovf")) {
+			novf++;
+			if (!ovf)
+				ovf = ov->m[i];
+		}
+	}
+	if (!ovf) {
+		ov_check(ov, false, "descriptor", NULL, "no .ovf descriptor in the package");
+		goto out;
+	}
+	if (!ov->opts.directory) {
+		if (ov->m[0] == ovf)
+			ov_check(ov, true, "ovf-first", ovf->name, "descriptor is the first member");
+		else
+			ov_check(ov, false, "ovf-first", ovf->name, "descriptor is not the first member (first is %s)", ov->m[0]->name);
+	}
+	if (novf > 1)
+		ov_check(ov, false, "descriptor", ovf->name, "%u .ovf members", novf);
+	if (!ovf->data) {
+		ov_check(ov, false, "descriptor", ovf->name, "larger than %u bytes", OV_BUFFER_LIMIT);
+		goto out;
+	}
+	why = parse_descriptor(ovf, d);
+	if (why) {
+		/* without References only the manifest and signature can still be
+		 * checked; they usually name the modified file */
+		ov_check(ov, false, "descriptor", ovf->name, "%s", why);
+		desc_ok = false;
+		memset(d, 0, sizeof(*d));
+	} else if (novf == 1) { /* else already FAIL: one verdict per check */
+		ov_check(ov, true, "descriptor", ovf->name, "OVF 1.x envelope, %u file reference(s), %u disk(s)",
+			 d->nrefs, d->ndisks);
+	}
+
+	snprintf(base, sizeof(base), "%.*s", (int)(strlen(ovf->name) - 4), ovf->name);
+	snprintf(want, sizeof(want), "%s.mf", base);
+	mfm = ov_find(ov, want);
+	snprintf(want, sizeof(want), "%s.cert", base);
+	cm = ov_find(ov, want);
+	for (unsigned i = 0; i < ov->nm; i++)
+		if (ov_is_chain_name(ov->m[i]->name, ovf->name))
+			chm = ov->m[i];
+
+	/* every member is expected; every reference is present with its size */
+	for (unsigned i = 0; desc_ok && i < ov->nm; i++) {
+		struct ov_member *m = ov->m[i];
+		bool known = m == ovf || m == mfm || m == cm || m == chm;
+		for (unsigned k = 0; k < d->nrefs; k++)
+			known |= !strcmp(d->refs[k].href, m->name);
+		if (!known)
+			ov_check(ov, false, "unexpected-member", m->name, "neither referenced by the descriptor nor part of the signature");
+	}
+	for (unsigned k = 0; k < d->nrefs; k++) {
+		struct ov_ref *r = &d->refs[k];
+		struct ov_member *m = ov_find(ov, r->href);
+		if (!m)
+			ov_check(ov, false, "reference", r->href, "referenced by the descriptor but missing from the package");
+		else if (r->has_size && r->size != m->got)
+			ov_check(ov, false, "reference", r->href, "ovf:size %llu but the member has %llu bytes",
+				 (unsigned long long)r->size, (unsigned long long)m->got);
+		else
+			ov_check(ov, true, "reference", r->href, "present, %llu bytes%s", (unsigned long long)m->got,
+				 r->has_size ? " = ovf:size" : "");
+	}
+
+	/* archive order: ovf, mf, cert, chain, then References order */
+	if (!ov->opts.directory && desc_ok) {
+		struct ov_member *order[OV_MAX_MEMBERS];
+		unsigned n = 0;
+		bool same = true;
+		order[n++] = ovf;
+		if (mfm)
+			order[n++] = mfm;
+		if (cm)
+			order[n++] = cm;
+		if (chm)
+			order[n++] = chm;
+		for (unsigned k = 0; k < d->nrefs && n < OV_MAX_MEMBERS; k++) {
+			struct ov_member *m = ov_find(ov, d->refs[k].href);
+			if (m)
+				order[n++] = m;
+		}
+		for (unsigned i = 0, j = 0; i < ov->nm; i++) {
+			/* members already reported as unexpected are left out */
+			bool listed = false;
+			for (unsigned k = 0; k < n; k++)
+				listed |= order[k] == ov->m[i];
+			if (!listed)
+				continue;
+			if (j >= n || order[j++] != ov->m[i])
+				same = false;
+		}
+		if (same)
+			ov_check(ov, true, "member-order", NULL, "descriptor, manifest, certificate, chain, then files in References order");
+		else
+			ov_check(ov, false, "member-order", NULL, "members out of order: want descriptor, manifest, certificate, chain, References order");
+	}
+
+	/* manifest */
+	if (!mfm) {
+		ov_check(ov, false, "manifest", base, "no %s.mf in the package", base);
+	} else if (!mfm->data || ova_manifest_parse((char *)mfm->data, (size_t)mfm->got, &ov->mf, err, sizeof(err)) < 0) {
+		ov_check(ov, false, "manifest", mfm->name, "%s", mfm->data ? err : "too large");
+		mfm = NULL;
+	} else {
+		bool cover = desc_ok;
+		ov_check(ov, true, "manifest", mfm->name, "%u well-formed entries", ov->mf.n);
+		for (unsigned k = 0; desc_ok && k <= d->nrefs; k++) {
+			const char *name = k < d->nrefs ? d->refs[k].href : ovf->name;
+			bool found = false;
+			for (unsigned i = 0; i < ov->mf.n; i++)
+				found |= !strcmp(ov->mf.e[i].name, name);
+			if (!found) {
+				ov_check(ov, false, "manifest-coverage", name, "not listed in %s", mfm->name);
+				cover = false;
+			}
+		}
+		for (unsigned i = 0; desc_ok && i < ov->mf.n; i++) {
+			const char *name = ov->mf.e[i].name;
+			bool expected = !strcmp(name, ovf->name);
+			for (unsigned k = 0; k < d->nrefs; k++)
+				expected |= !strcmp(d->refs[k].href, name);
+			if (!expected) {
+				ov_check(ov, false, "manifest-coverage", name, "listed in %s but not the descriptor or a reference", mfm->name);
+				cover = false;
+			}
+		}
+		if (cover)
+			ov_check(ov, true, "manifest-coverage", mfm->name, "covers the descriptor and every referenced file, nothing else");
+		for (unsigned i = 0; i < ov->mf.n; i++) {
+			struct ova_mf_entry *e = &ov->mf.e[i];
+			struct ov_member *m = ov_find(ov, e->name);
+			unsigned char dg[64];
+			size_t dl = 0;
+			if (!m)
+				ov_check(ov, false, "digest", e->name, "listed in the manifest but not in the package");
+			else if (!member_digest(m, ov_alg_index(e->alg), dg, &dl))
+				ov_check(ov, false, "digest", e->name, "cannot compute %s (member precedes the manifest)", e->alg);
+			else if (dl != e->dlen || memcmp(dg, e->digest, dl) != 0)
+				ov_check(ov, false, "digest", e->name, "%s does not match the manifest: file modified", e->alg);
+			else
+				ov_check(ov, true, "digest", e->name, "%s matches", e->alg);
+		}
+	}
+
+	/* disks */
+	for (unsigned k = 0; k < d->nrefs; k++) {
+		struct ov_member *m = ov_find(ov, d->refs[k].href);
+		const struct ov_disk *dk = NULL;
+		for (unsigned j = 0; j < d->ndisks; j++)
+			if (!strcmp(d->disks[j].file_ref, d->refs[k].id))
+				dk = &d->disks[j];
+		if (m && (dk || ov_ends_with(m->name, ".vmdk")))
+			check_vmdk(ov, m, dk);
+	}
+
+	/* signature and certificates */
+	if (!cm)
+		ov_check(ov, false, "cert-format", base, "no %s.cert: the package is not signed", base);
+	else if (!cm->data)
+		ov_check(ov, false, "cert-format", cm->name, "too large");
+	else if (!mfm)
+		ov_check(ov, false, "signature", cm->name, "nothing to verify without a valid manifest");
+	else
+		ov_check_certificates(ov, mfm, cm, chm);
+	if (!chm && cm)
+		ov_check(ov, false, "chain-file", base, "no <product>-certchain.pem with the intermediate certificates");
+out:
+	free(d);
+}
