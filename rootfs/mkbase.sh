@@ -10,8 +10,24 @@ rm -rf "$staging"
 mkdir -p "$staging"
 cp -a "$here/skeleton/." "$staging/"
 cd "$staging"
-mkdir -p dev proc sys run tmp mnt root home/admin var/log var/lib var/tmp \
+mkdir -p dev proc sys run tmp mnt var/log var/lib var/tmp \
 	boot lib usr/lib usr/bin usr/sbin bin sbin etc/rc.d
+# The root slot is read-only (README.md, "What lives where"): what the node
+# changes is reached through these links on the data partition (/var) or
+# /run. Relative, so that tools reading the build tree stay inside it.
+# Their factory defaults are in usr/share/factory (same layout as /var;
+# passwd and group come from the skeleton), which rcS copies to /var when
+# /var lacks them.
+ln -s ../var/etc/passwd etc/passwd
+ln -s ../var/etc/group etc/group
+ln -s ../var/etc/shadow etc/shadow
+ln -s ../var/etc/dropbear etc/dropbear
+ln -s ../var/etc/space-cluster.conf etc/space-cluster.conf
+ln -s ../run/resolv.conf etc/resolv.conf
+ln -s var/home home
+ln -s var/root root
+factory=usr/share/factory
+mkdir -p $factory/etc/dropbear $factory/home/admin $factory/root
 echo "$product" > etc/hostname
 cat > "etc/$product-release" <<REL
 PRODUCT=$product
@@ -45,5 +61,5 @@ fi
 	echo "admin:$hash:19000:0:99999:7:::"
 	echo "sshd:*:19000:0:99999:7:::"
 	echo "nobody:*:19000:0:99999:7:::"
-} > etc/shadow
-chmod 600 etc/shadow
+} > $factory/etc/shadow
+chmod 600 $factory/etc/shadow

@@ -63,7 +63,7 @@ $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs
 	$(Q)sh rootfs/mkbase.sh $(STAGE)/base-files$(VSUFFIX) $(PRODUCT) $(VERSION) $(BUILD_ID) $(ADMIN_PASSWORD_FILE)
 	$(Q)$(PKG) build --name base-files --version $(VERSION) --release 1 --arch amd64 \
 		--summary "$(PRODUCT) base system: init, rc scripts, accounts" --base-files \
-		--config etc/passwd --config etc/group --config etc/shadow --config etc/hostname \
+		--config etc/hostname \
 		--config etc/fstab --config etc/hosts --config etc/profile \
 		--attrs rootfs/base-files.attrs $(STAGE)/base-files$(VSUFFIX) $@
 

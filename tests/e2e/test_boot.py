@@ -66,6 +66,33 @@ def check_drivers(vm):
     check(out.strip() == "0", "the kernel logged no RCU stall")
 
 
+def check_state_on_var(vm):
+    """What the node changes lives on the data partition (README.md, "What
+    lives where"), and nothing tried to write the read-only slot at boot."""
+    # The console first: later commands echo the words themselves.
+    console = open(vm.logpath, encoding="utf-8", errors="replace").read()
+    bad = [l.strip() for l in console.splitlines() if re.search(r"read-only file system|EROFS", l, re.I)]
+    check(not bad, f"no 'Read-only file system' on the console during boot ({bad[:3]})")
+    rc, out = vm.run("dmesg | grep -ci 'read-only file system'; grep -ci 'read-only file system' /var/log/messages")
+    check(out.split() == ["0", "0"], f"none in the kernel log or /var/log/messages ({out.split()})")
+    rc, out = vm.run("touch /etc/x /usr/x /x 2>&1; true")
+    check(out.count("Read-only file system") == 3, "/, /etc and /usr cannot be written")
+    links = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/dropbear", "/home/admin", "/root", "/etc/resolv.conf"]
+    rc, out = vm.run(f"for f in {' '.join(links)}; do readlink -f $f; done")
+    check(out.split() == ["/var/etc/passwd", "/var/etc/group", "/var/etc/shadow", "/var/etc/dropbear",
+                          "/var/home/admin", "/var/root", "/run/resolv.conf"],
+          f"accounts, SSH host keys, the homes and resolv.conf resolve off the slot ({out.split()})")
+    rc, out = vm.run("ls /var/etc/dropbear/")
+    check(rc == 0 and "dropbear_ed25519_host_key" in out, "the SSH host keys were made on /var")
+    rc, out = vm.run("stat -c '%u %a' /var/etc/shadow /var/etc/mgmtd/server.key /var/home/admin")
+    check(out.split() == ["0", "600", "0", "600", "1000", "750"],
+          f"/var/etc/shadow and the TLS key are root's 0600, /var/home/admin admin's 0750 ({out.split()})")
+    rc, _ = vm.run("cmp /usr/share/factory/etc/shadow /var/etc/shadow")
+    check(rc == 0, "/var/etc/shadow is the factory copy (the build's admin password)")
+    rc, out = vm.run("grep -c nameserver /etc/resolv.conf")
+    check(rc == 0 and out.strip() not in ("", "0"), "DHCP wrote the resolver through /etc/resolv.conf -> /run")
+
+
 def main():
     image, firmware, pwfile, version = sys.argv[1:5]
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
@@ -86,6 +113,8 @@ def main():
         check(any(n.startswith("linux-image-") for n in names), "pkg list shows the kernel")
         rc, out = vm.run("mount")
         check(re.search(r"^/dev/\S+ on / type ext4", out, re.M) is not None, "root is ext4")
+        check(re.search(r"^/dev/\S+ on / type ext4 \(ro[,)]", out, re.M) is not None,
+              "the root slot stays mounted read-only")
         check(re.search(r" on /var type ext4", out) is not None, "/var is the data partition")
         check(re.search(r" on /tmp type tmpfs", out) is not None, "/tmp is a tmpfs")
         rc, out = vm.run("df -k /var | tail -n 1")
@@ -115,6 +144,7 @@ def main():
         check(rc == 0, "pkg verify is clean as root")
         if rc != 0:
             print(out)
+        check_state_on_var(vm)
         rc, out = vm.run("ls -ln /etc/shadow /bin/busybox /dev/console")
         print("# " + out.replace("\n", "\n# "))
 

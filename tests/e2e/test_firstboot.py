@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """test_firstboot.py IMAGE [LOGDIR] - the release image (built without
 ADMIN_PASSWORD_FILE) has no password: the first console asks for admin's,
-then admin logs in with it and root shares it (console and su only)."""
+then admin logs in with it and root shares it (console and su only). The
+password lives on the data partition and survives a reboot."""
 import sys
 
 from vm import VM, check, run_scenario
@@ -28,6 +29,21 @@ def main():
         vm.su(PASSWORD)
         rc, out = vm.run("grep -c '^admin:\\$6\\$' /etc/shadow; grep -c '^root:\\$6\\$' /etc/shadow")
         check(out.split() == ["1", "1"], "admin and root now have SHA-512 crypt hashes")
+        # The slot is read-only: the hashes are in the /var copy, the link
+        # is intact and the factory default still says "no password".
+        rc, out = vm.run("grep -c '^admin:\\$6\\$' /var/etc/shadow; grep -c '^root:\\$6\\$' /var/etc/shadow; "
+                         "readlink /etc/shadow; stat -c '%u %a' /var/etc/shadow; "
+                         "grep -c '^admin:!' /usr/share/factory/etc/shadow")
+        check(out.split() == ["1", "1", "../var/etc/shadow", "0", "600", "1"],
+              f"they are in /var/etc/shadow (root's, 0600), /etc/shadow still links there ({out.split()})")
+        console = open(vm.logpath, encoding="utf-8", errors="replace").read()
+        bad = [l.strip() for l in console.splitlines() if "read-only file system" in l.lower()]
+        check(not bad, f"setting the password wrote nothing to the read-only slot ({bad[:3]})")
+        vm.reboot()
+        vm.login("admin", PASSWORD, timeout=120)
+        check(True, "after a reboot admin logs in with the same password, with no first-boot prompt")
+        vm.su(PASSWORD)
+        check(True, "  and root's (su)")
 
     return run_scenario(vm, scenario)
 

@@ -67,12 +67,24 @@ class VM:
             argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                      "-drive", f"if=pflash,format=raw,file={vars_copy}"]
         argv += list(extra)
+        self.argv = argv
         self.log = open(self.logpath, "w", encoding="utf-8", errors="replace")
-        self.log.write("# " + " ".join(argv) + "\n")
-        self.p = pexpect.spawn(argv[0], argv[1:], encoding="utf-8",
+        self._start()
+
+    def _start(self):
+        self.log.write("# " + " ".join(self.argv) + "\n")
+        self.p = pexpect.spawn(self.argv[0], self.argv[1:], encoding="utf-8",
                                codec_errors="replace", timeout=60, maxread=65536)
         self.p.logfile_read = self.log
         self.t0 = time.monotonic()
+
+    def reboot(self, timeout=300):
+        """Reboot from the logged-in shell: QEMU runs with -no-reboot, so it
+        exits, and is started again on the same overlay disk."""
+        self.p.sendline("reboot")
+        self.expect(pexpect.EOF, timeout)
+        self.p.close()
+        self._start()
 
     def expect(self, pattern, timeout):
         return self.p.expect(pattern, timeout=timeout * TIMEOUT_MULT)

@@ -48,13 +48,27 @@ mdir -i "$work/esp.img" ::/EFI/BOOT/BOOTX64.EFI >/dev/null 2>&1 && ok "ESP holds
 # Ownership and device nodes inside root-a, against `pkg attrs`.
 root=$work/root-a.img
 st() { debugfs -R "stat \"/$1\"" "$root" 2>/dev/null | tr -s ' \t' ' '; }
-s=$(st etc/shadow)
+s=$(st usr/share/factory/etc/shadow)
 echo "$s" | grep -q 'User: 0 Group: 0' && echo "$s" | grep -q 'Mode: 0600' &&
-	ok "/etc/shadow is root:root 0600" || bad "/etc/shadow owner/mode: $s"
+	ok "the factory shadow is root:root 0600" || bad "usr/share/factory/etc/shadow owner/mode: $s"
+# What the node changes lives on the data partition (README.md, "What lives
+# where"): the read-only slot links there.
+for l in etc/passwd:../var/etc/passwd etc/group:../var/etc/group etc/shadow:../var/etc/shadow \
+	etc/dropbear:../var/etc/dropbear home:var/home root:var/root etc/resolv.conf:../run/resolv.conf; do
+	s=$(st "${l%%:*}")
+	echo "$s" | grep -q 'Type: symlink' && echo "$s" | grep -q "Fast link dest: \"${l#*:}\"" &&
+		ok "/${l%%:*} links to ${l#*:}" || bad "/${l%%:*} is not a link to ${l#*:}: $s"
+done
+# The package database describes the slot's files: it is in the slot.
+debugfs -R "ls -l /usr/lib/pkg/installed" "$root" 2>/dev/null | grep -q ' base-files$' &&
+	ok "the package database is in the slot (/usr/lib/pkg)" || bad "no /usr/lib/pkg/installed/base-files"
+debugfs -R "stat /var/lib/pkg" "$root" 2>&1 | grep -q 'File not found' &&
+	ok "no package database under /var" || bad "/var/lib/pkg exists in the slot"
 s=$(st bin/busybox)
 echo "$s" | grep -q 'Mode: 04755' && ok "busybox is setuid root" || bad "busybox mode: $s"
-s=$(st home/admin)
-echo "$s" | grep -q 'User: 1000 Group: 1000' && ok "/home/admin is owned by admin" || bad "/home/admin: $s"
+s=$(st usr/share/factory/home/admin)
+echo "$s" | grep -q 'User: 1000 Group: 1000' && ok "the factory /home/admin is owned by admin" ||
+	bad "usr/share/factory/home/admin: $s"
 s=$(st dev/console)
 echo "$s" | grep -q 'Type: character special' && echo "$s" | grep -qi 'Device major/minor number: 05:01' &&
 	ok "/dev/console is char 5,1" || bad "/dev/console: $s"
