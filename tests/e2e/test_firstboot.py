@@ -39,11 +39,16 @@ def main():
         console = open(vm.logpath, encoding="utf-8", errors="replace").read()
         bad = [l.strip() for l in console.splitlines() if "read-only file system" in l.lower()]
         check(not bad, f"setting the password wrote nothing to the read-only slot ({bad[:3]})")
+        keys = ("for i in $(seq 60); do [ -s /var/etc/mgmtd/server.crt ] && break; sleep 1; done; "
+                "[ -s /var/etc/mgmtd/server.crt ] && cat /var/etc/dropbear/*_host_key /var/etc/mgmtd/server.crt | sha256sum")
+        rc, before = vm.run(keys)
         vm.reboot()
         vm.login("admin", PASSWORD, timeout=120)
         check(True, "after a reboot admin logs in with the same password, with no first-boot prompt")
         vm.su(PASSWORD)
         check(True, "  and root's (su)")
+        rc, after = vm.run(keys)
+        check(rc == 0 and before.split() == after.split(), "the SSH host keys and the TLS certificate are kept")
 
     return run_scenario(vm, scenario)
 
