@@ -237,6 +237,12 @@ static int sys_refresh(struct api *a)
 	jw_obj_begin(&w);
 	upgrade_status_members(&w, a->c->upgrade_status);
 	jw_obj_end(&w);
+	if (a->apps_known) {
+		apps_json(&w, &a->apps);
+	} else { /* the watchdog has not answered (yet): not "none" */
+		jw_key(&w, "applications");
+		jw_null(&w);
+	}
 	hotpatch_free(hp, n > 0 ? n : 0);
 	return buf_failed(&a->sys_cache);
 }
@@ -461,12 +467,42 @@ static void job_not_sent(struct api *a, const struct api_call *call, int rc, str
 		api_error(r, 503, msg);
 }
 
+int api_apps_due(struct api *a, time_t mono, struct api_call *call)
+{
+	if (a->apps_asking || (a->apps_at && mono - a->apps_at < API_APPS_REFRESH))
+		return 0;
+	memset(call, 0, sizeof(*call));
+	call->kind = CALL_APPS;
+	call->sock = a->c->watchdog_socket;
+	strcpy(call->req, "apps");
+	strcpy(call->what, "watchdog");
+	a->apps_asking = 1;
+	a->apps_at = mono;
+	return 1;
+}
+
+/* The watchdog's `apps` answer. Without one the last list stays (the
+ * watchdog decides once, when it starts); never one: null. */
+static void apps_done(struct api *a, int rc, const char *reply)
+{
+	a->apps_asking = 0;
+	if (rc == 0 && reply && (rc = apps_from_reply(reply, &a->apps)) == 0)
+		a->apps_known = 1;
+	else if (rc != -ENOENT && rc != -ECONNREFUSED)
+		space_log("watchdog: %s apps: %s", a->c->watchdog_socket, space_strerror(rc));
+	buf_reset(&a->sys_cache); /* GET /system shows it at once */
+}
+
 void api_call_done(struct api *a, const struct api_call *call, int rc, const char *reply, time_t now,
 		   struct api_resp *r)
 {
 	struct job *j;
 	int status;
 
+	if (call->kind == CALL_APPS) {
+		apps_done(a, rc, reply);
+		return;
+	}
 	if (call->kind != CALL_JOB) {
 		if (r)
 			daemon_reply(call, rc, reply, r);

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "libmgmt/buf.h"
+#include "libmgmt/apps.h"
 #include "libmgmt/ctl.h"
 #include "libmgmt/http.h"
 #include "libmgmt/session.h"
@@ -49,13 +50,20 @@ struct api {
 	time_t sys_cache_at;    /* api_now.mono */
 	struct upload upload;   /* PUT upgrade/image/NAME, one at a time */
 	struct upgrade_job job; /* POST upgrade: spacectl upgrade, one at a time */
+	/* The applications as the watchdog decided them when it started (its
+	 * `apps` answer, apps.h), for GET /system: asked for in the background
+	 * (api_apps_due) every API_APPS_REFRESH s, never while a client waits. */
+	struct apps_list apps;
+	int apps_known;         /* apps holds an answer */
+	int apps_asking;        /* a CALL_APPS is out */
+	time_t apps_at;         /* api_now.mono of the last ask */
 };
 
 /* A request to a local daemon (watchdog, devgate) that api_handle() leaves
  * to the transport, which must not wait for it (issue 12 #4): it sends
  * call.req to call.sock without blocking, and hands the outcome to
  * api_call_done(). */
-enum api_call_kind { CALL_NONE, CALL_LIST, CALL_GATE, CALL_JOB };
+enum api_call_kind { CALL_NONE, CALL_LIST, CALL_GATE, CALL_JOB, CALL_APPS };
 
 struct api_call {
 	enum api_call_kind kind;
@@ -135,6 +143,12 @@ int api_upload_data(struct api *a, const void *p, size_t n, struct api_resp *r);
 void api_upload_end(struct api *a, struct api_resp *r);
 /* The client went or stalled: the upload is dropped (no file remains). */
 void api_upload_abort(struct api *a, const char *why);
+/* Is it time to ask the watchdog for the applications again? Returns 1
+ * with call filled (no client waits for it: hand its outcome to
+ * api_call_done() with r NULL), else 0. */
+#define API_APPS_REFRESH 30
+int api_apps_due(struct api *a, time_t mono, struct api_call *call);
+
 /* Reap the upgrade's child if it ended (SIGCHLD, and every sweep). */
 void api_reap(struct api *a, time_t wall);
 

@@ -391,14 +391,13 @@ static void call_input(struct call *k)
 	call_finish(k, rc < 0 ? rc : ctl_reply_status(k->reply.p));
 }
 
-/* Start the call c's request needs; c waits in C_BACKEND (or is answered
- * at once when the call cannot be made). */
-static void call_start(struct conn *c, struct api_call *ac)
+/* Send ac's request and watch for the answer: the call, or NULL with
+ * *err (too many calls, the daemon is down). */
+static struct call *call_open(struct api_call *ac, int *err)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	long long now = mono_ms();
 	struct call *k = NULL;
-	struct api_resp r;
 	int fd = ncalls >= MAX_CALLS ? -EBUSY : ctl_start(ac->sock, ac->req);
 
 	if (fd >= 0 && !(k = calloc(1, sizeof(*k)))) {
@@ -415,24 +414,49 @@ static void call_start(struct conn *c, struct api_call *ac)
 		}
 	}
 	if (fd < 0) {
-		api_resp_init(&r);
-		api_call_done(&api, ac, fd, NULL, time(NULL), &r);
-		call_answer(c, &r);
-		api_resp_free(&r);
-		return;
+		*err = fd;
+		return NULL;
 	}
 	k->tag = TAG_CALL;
 	k->fd = fd;
 	k->ac = *ac;
 	api_call_sent(&api, &k->ac);
 	buf_init(&k->reply);
-	k->c = c;
 	k->answer_at = now + API_CALL_WAIT_MS;
 	k->give_up_at = now + (ac->kind == CALL_JOB ? API_JOB_WAIT_MS : API_CALL_WAIT_MS);
 	calls[ncalls++] = k;
+	return k;
+}
+
+/* Start the call c's request needs; c waits in C_BACKEND (or is answered
+ * at once when the call cannot be made). */
+static void call_start(struct conn *c, struct api_call *ac)
+{
+	struct api_resp r;
+	int err = 0;
+	struct call *k = call_open(ac, &err);
+
+	if (!k) {
+		api_resp_init(&r);
+		api_call_done(&api, ac, err, NULL, time(NULL), &r);
+		call_answer(c, &r);
+		api_resp_free(&r);
+		return;
+	}
+	k->c = c;
 	c->call = k;
 	c->st = C_BACKEND;
 	set_events(c, W_NONE);
+}
+
+/* A call no client waits for (the applications for GET /system). */
+static void call_background(void)
+{
+	struct api_call ac;
+	int err = 0;
+
+	if (api_apps_due(&api, boot_s(), &ac) && !call_open(&ac, &err))
+		api_call_done(&api, &ac, err, NULL, time(NULL), NULL);
 }
 
 /* Calls past their time: a waiting client is answered (a job's with 202,
@@ -877,6 +901,7 @@ static void sweep(long long now)
 	calls_sweep(now);
 	sess_expire(&api.sess, boot_s());
 	api_reap(&api, time(NULL)); /* SIGCHLD does it; this in case */
+	call_background();
 }
 
 static int listen_on(const char *addr, int port)

@@ -1,12 +1,12 @@
 # pkg/mgmtd: the management API daemon (HTTPS, JSON REST under /api/v1).
 PROGRAMS += mgmtd
 MGMTD_LIB_SRCS := pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/throttle.c pkg/mgmtd/tls.c pkg/mgmtd/upgrade.c
-mgmtd_SRCS = pkg/mgmtd/main.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+mgmtd_SRCS = pkg/mgmtd/main.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 mgmtd_INSTALL_DIR := /usr/sbin
 
 UNIT_TESTS += test_mgmtd
-test_mgmtd_SRCS = tests/unit/test_mgmtd.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
+test_mgmtd_SRCS = tests/unit/test_mgmtd.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 test_mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 
 TOOL_TESTS += tests/tool/mgmtd.sh tests/tool/mgmtd-upgrade.sh

@@ -130,6 +130,7 @@ check "... idle without a status file" test "$(jget "$T/body" state)" = idle
 check "... no job, no upload" test "$(jget "$T/body" job) $(jget "$T/body" upload)" = "null null"
 curl -sk -o "$T/sys" -H "Authorization: Bearer $AD" "$URL/system"
 check "system: upgrade idle" test "$(jget "$T/sys" upgrade state)" = idle
+check "system: no watchdog answered, applications null" test "$(jget "$T/sys" applications)" = null
 check "upgrade needs a login (401)" test "$(code GET upgrade)" = 401
 
 # --- upload

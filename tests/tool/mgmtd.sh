@@ -108,6 +108,9 @@ check "session cookie set (HttpOnly)" grep -q '#HttpOnly_127.0.0.1.*session[[:sp
 check "cookie session reads system" test "$(code GET system -b "$T/jar")" = 200
 check "system answers the release" grep -q '"product":"space","release":"21.3R1.3","build":"42","hotpatches":\["Space-21.3R1-Hotpatch-v1"\]' "$T/body"
 check "standalone mode" grep -q '"mode":"standalone"' "$T/body"
+# the watchdog's `apps` answer (none installed here: an empty list, not null)
+check "system lists the applications the watchdog decided" \
+	wait_for 3 sh -c "curl -sk -b '$T/jar' $URL/system | grep -q '\"applications\":\[\]'"
 TOK=$(login admin secret)
 TOK2=$(login admin secret)
 check "each login is its own session" test -n "$TOK" -a -n "$TOK2" -a "$TOK" != "$TOK2"

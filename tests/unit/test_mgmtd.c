@@ -489,6 +489,53 @@ static void test_throttle_forget(void)
 	mgmtd_conf_free(&d);
 }
 
+/* GET /system lists the applications as the watchdog's `apps` answer says
+ * (issue 7), asked for in the background: null until it answers, the last
+ * list kept when it does not. */
+static void test_system_apps(void)
+{
+	struct apps_list l;
+	struct api_resp r;
+	struct api_call call;
+	struct buf b;
+	char tok[33], hdr[80];
+
+	api_resp_init(&r);
+	req("POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 60000, &r);
+	token_of(&r, tok);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s\r\n", tok);
+	req("GET", "/api/v1/system", hdr, NULL, 60000, &r);
+	ok(strstr(r.body.p, "\"applications\":null") != NULL, "no answer yet: null: %s", r.body.p);
+	is_int(api_apps_due(&api, 60000, &call), 1, "the list is due");
+	ok(call.kind == CALL_APPS && !strcmp(call.req, "apps") && call.sock == api.c->watchdog_socket,
+	   "an apps call to the watchdog");
+	is_int(api_apps_due(&api, 60001, &call), 0, "one call at a time");
+	memset(&l, 0, sizeof(l));
+	strcpy(l.running, "21.3R1.3");
+	l.n = 1;
+	strcpy(l.app[0].pkg, "old-app");
+	strcpy(l.app[0].name, "old");
+	strcpy(l.app[0].version, "1.0");
+	strcpy(l.app[0].platform, "21.1 21.2");
+	strcpy(l.app[0].reason, "needs platform 21.1-21.2, running 21.3R1.3");
+	buf_init(&b);
+	apps_reply(&b, &l);
+	api_call_sent(&api, &call);
+	api_call_done(&api, &call, 0, b.p, 60001, NULL);
+	req("GET", "/api/v1/system", hdr, NULL, 60001, &r);
+	ok(strstr(r.body.p, "\"applications\":[{\"name\":\"old\",\"package\":\"old-app\",\"version\":\"1.0\","
+			    "\"platform\":\"21.1 21.2\",\"state\":\"disabled\","
+			    "\"reason\":\"needs platform 21.1-21.2, running 21.3R1.3\"") != NULL,
+	   "the watchdog's list, at once: %s", r.body.p);
+	is_int(api_apps_due(&api, 60000 + API_APPS_REFRESH - 1, &call), 0, "not asked again before the refresh");
+	is_int(api_apps_due(&api, 60000 + API_APPS_REFRESH, &call), 1, "asked again after it");
+	api_call_done(&api, &call, -ECONNREFUSED, NULL, 60040, NULL);
+	req("GET", "/api/v1/system", hdr, NULL, 60002 + API_APPS_REFRESH, &r);
+	ok(strstr(r.body.p, "\"name\":\"old\"") != NULL, "watchdog gone: the last list stays");
+	buf_free(&b);
+	api_resp_free(&r);
+}
+
 /* ------------------------------------------------------------ upgrade (issue 7) */
 
 static void test_upgrade_names(void)
@@ -823,6 +870,7 @@ int main(void)
 	test_made_up_names();
 	test_backend_calls();
 	test_job_ring();
+	test_system_apps();
 	test_clock_steps();
 	test_guessing_no_dos();
 	api_free(&api);
