@@ -12,6 +12,120 @@
 #include "imgutil.h"
 #include "util.h"
 
+static const char env_head[] = "# GRUB Environment Block\n";
+#define ENV_HEAD_LEN (sizeof(env_head) - 1)
+
+void grub_env_block(char out[GRUBENV_SIZE])
+{
+	memset(out, '#', GRUBENV_SIZE);
+	memcpy(out, env_head, ENV_HEAD_LEN);
+}
+
+/* Calls fn for each line after the header, "name=value" or a '#' comment
+ * (grub-editenv writes a WARNING comment); the '#' padding has no newline,
+ * which ends the walk, as in GRUB's grub_envblk_iterate(). Stops when fn
+ * returns non-zero. Lines are [p, nl). */
+static int env_lines(const char *env, int (*fn)(const char *line, size_t len, void *arg), void *arg)
+{
+	const char *p = env + ENV_HEAD_LEN, *end = env + GRUBENV_SIZE;
+
+	if (memcmp(env, env_head, ENV_HEAD_LEN) != 0)
+		return -SPACE_E_FORMAT;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int r;
+
+		if (!nl)
+			break; /* the padding */
+		r = fn(p, (size_t)(nl - p), arg);
+		if (r)
+			return r;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+struct env_get {
+	const char *key;
+	char *out;
+	size_t outlen;
+};
+
+static int env_get_fn(const char *line, size_t len, void *arg)
+{
+	struct env_get *g = arg;
+	size_t k = strlen(g->key);
+
+	if (len <= k || line[k] != '=' || memcmp(line, g->key, k) != 0)
+		return 0;
+	if (len - k - 1 >= g->outlen)
+		return -ENAMETOOLONG;
+	memcpy(g->out, line + k + 1, len - k - 1);
+	g->out[len - k - 1] = '\0';
+	return 1;
+}
+
+int grub_env_get(const char env[GRUBENV_SIZE], const char *key, char *out, size_t outlen)
+{
+	struct env_get g = { key, out, outlen };
+	int r = env_lines(env, env_get_fn, &g);
+
+	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+}
+
+struct env_set {
+	const char *key;
+	char buf[GRUBENV_SIZE];
+	size_t len;
+};
+
+static int env_keep_fn(const char *line, size_t len, void *arg)
+{
+	struct env_set *st = arg;
+	size_t k = strlen(st->key);
+
+	if (len > k && line[k] == '=' && memcmp(line, st->key, k) == 0)
+		return 0; /* replaced (or removed) */
+	if (st->len + len + 1 > GRUBENV_SIZE)
+		return -ENOSPC;
+	memcpy(st->buf + st->len, line, len);
+	st->buf[st->len + len] = '\n';
+	st->len += len + 1;
+	return 0;
+}
+
+int grub_env_set(char env[GRUBENV_SIZE], const char *key, const char *value)
+{
+	struct env_set st;
+	size_t k, v;
+	int r;
+
+	if (!key || !*key || strpbrk(key, "=\n\\") || (value && strpbrk(value, "\n\\")))
+		return -EINVAL;
+	st.key = key;
+	memcpy(st.buf, env_head, ENV_HEAD_LEN);
+	st.len = ENV_HEAD_LEN;
+	r = env_lines(env, env_keep_fn, &st);
+	if (r < 0)
+		return r;
+	if (value) {
+		k = strlen(key);
+		v = strlen(value);
+		if (st.len + k + v + 2 > GRUBENV_SIZE)
+			return -ENOSPC;
+		memcpy(st.buf + st.len, key, k);
+		st.buf[st.len + k] = '=';
+		memcpy(st.buf + st.len + k + 1, value, v);
+		st.buf[st.len + k + 1 + v] = '\n';
+		st.len += k + v + 2;
+	}
+	memset(st.buf + st.len, '#', GRUBENV_SIZE - st.len);
+	memcpy(env, st.buf, GRUBENV_SIZE);
+	return 0;
+}
+
+/* ------------------------------------------------- the block on the ESP */
+
 #define FAT_SECTOR 512
 #define FAT_EOC 0x0FFFFFF8u
 #define DIRENT_SIZE 32

@@ -16,7 +16,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "grub.h"
+
+/* The boot-state variables of grubenv (all optional; grub.cfg has the
+ * defaults):
+ *   slot_good  a|b   the slot that boots by default (default a)
+ *   slot_try   a|b   a slot to boot once on trial ("" none)
+ *   try_left   1|0   1: the trial has not been started; GRUB sets 0 and
+ *                    saves before booting it, so a trial that never
+ *                    confirms falls back at the next boot
+ *   ver_a, ver_b     the release each slot holds (menu titles); "" marks a
+ *                    slot that holds nothing bootable (empty or being
+ *                    written): its entry refuses to boot
+ *   next_entry       slot-a|slot-b: one boot of that entry (manual)
+ */
+#define GRUBENV_SLOT_GOOD "slot_good"
+#define GRUBENV_SLOT_TRY "slot_try"
+#define GRUBENV_TRY_LEFT "try_left"
+#define GRUBENV_VER_PREFIX "ver_"
+
+/* An empty GRUB environment block. Ours is one 512-byte sector, not
+ * grub-editenv's 1024 bytes (GRUB reads a block of any size), so that every
+ * rewrite - GRUB's save_env and the upgrader's - is a single-sector write,
+ * which a power cut cannot tear. */
+#define GRUBENV_SIZE 512
+void grub_env_block(char out[GRUBENV_SIZE]);
+
+/* Sets key=value in a block (value NULL: removes key), keeping the other
+ * variables: what the upgrader does with the boot-state variables above. -EINVAL for a key that
+ * is empty or has '=' / '\n', or a value with '\\' or '\n' (we do not
+ * write GRUB's escapes); -ENOSPC when the block would overflow;
+ * -SPACE_E_FORMAT when env is not an environment block. */
+int grub_env_set(char env[GRUBENV_SIZE], const char *key, const char *value);
+
+/* The value of key into out. -ENOENT if unset, -ENAMETOOLONG if out is too
+ * small, -SPACE_E_FORMAT when env is not an environment block. */
+int grub_env_get(const char env[GRUBENV_SIZE], const char *key, char *out, size_t outlen);
 
 /* Reads n bytes at off (from the ESP's first byte); 0 or -errno. */
 typedef int (*bootenv_read_fn)(void *ctx, void *buf, size_t n, uint64_t off);

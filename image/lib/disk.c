@@ -14,6 +14,7 @@
 #include "disk.h"
 #include "diskio.h"
 #include "fs.h"
+#include "bootenv.h"
 #include "grub.h"
 #include "imgutil.h"
 #include "util.h"

@@ -17,6 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +31,7 @@
 #include "libmgmt/buf.h"
 #include "libmgmt/json.h"
 #include "spacectl.h"
+#include "upgrade.h"
 #include "util.h"
 
 struct arc {
@@ -211,6 +217,29 @@ static int arc_open(struct arc *x)
 
 /* Write DIR/<prefix>-<timestamp>.tar.gz from the trees (relative to the
  * root); print where it went. */
+/* Did a backup written to dir leave the node? Not when dir is in memory
+ * (tmpfs, ramfs) or on the boot disk; yes on other storage (a USB stick,
+ * another disk, a network filesystem). */
+static bool off_node(const char *dir)
+{
+	char a[64], b[64], ra[PATH_MAX], rb[PATH_MAX];
+	struct stat sd, sr;
+	struct statfs fs;
+
+	if (statfs(dir, &fs) < 0 || fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC ||
+	    stat(dir, &sd) < 0 || stat("/", &sr) < 0)
+		return false;
+	if (major(sd.st_dev) == 0)
+		return fs.f_type == NFS_SUPER_MAGIC || fs.f_type == 0xFE534D42 /* SMB2 */ ||
+		       fs.f_type == 0xFF534D42 /* CIFS */;
+	/* the disks of both: the parent of a partition in sysfs */
+	snprintf(a, sizeof(a), "/sys/dev/block/%u:%u/..", major(sd.st_dev), minor(sd.st_dev));
+	snprintf(b, sizeof(b), "/sys/dev/block/%u:%u/..", major(sr.st_dev), minor(sr.st_dev));
+	if (!realpath(a, ra) || !realpath(b, rb))
+		return false;
+	return strcmp(ra, rb) != 0;
+}
+
 static int make_archive(const struct opts *o, const char *dir, const char *prefix,
 			const char *const trees[], const char *what)
 {
@@ -265,6 +294,11 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	}
 	fsync_parent(final);
 	sha256_file_hex(final, hex);
+	/* what `spacectl upgrade` checks: when, where, and off the node? */
+	if (!strcmp(prefix, "space-backup") && (r = upg_backup_record(o, final, off_node(dir), hex)) < 0) {
+		snprintf(x.err, sizeof(x.err), "%s written, but not recorded (%s)", final, space_strerror(r));
+		goto out_err_kept;
+	}
 	if (o->json) {
 		struct buf b;
 		struct jw w;
@@ -282,12 +316,13 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	}
 	rc = EX_OK;
 	goto out_free;
-out_err: {
+out_err:
+	unlink(tmp);
+out_err_kept: {
 		char w[400];
 		snprintf(w, sizeof(w), "%s%s%s", what, x.err[0] ? ": " : "", x.err);
 		rc = fail(w, r);
 	}
-	unlink(tmp);
 out_free:
 	if (x.a)
 		archive_write_free(x.a);

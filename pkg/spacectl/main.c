@@ -18,6 +18,7 @@
 #include "libmgmt/records.h"
 #include "libmgmt/release.h"
 #include "spacectl.h"
+#include "upgrade.h"
 #include "util.h"
 
 #define USAGE                                                                                \
@@ -35,6 +36,18 @@
 	"  support-bundle [--to DIR]\n"                                                       \
 	"                        tar.gz of /var/log (hot-patch and upgrade logs included)\n"  \
 	"  logs purge            rotate, purge old logs and stale /tmp files now\n"          \
+	"  upgrade [--reboot] FILE\n"                                                         \
+	"                        check the signed release image FILE (signature, name, product,\n" \
+	"                        target, upgrade path, an off-node backup, the clock, space),\n" \
+	"                        write it into the inactive root slot, read it back, and arm\n" \
+	"                        one trial boot of it (--reboot: now)\n"                        \
+	"  upgrade status        the last upgrade (state, release, progress, reason, log) and\n" \
+	"                        what each root slot holds\n"                                  \
+	"  upgrade rollback [--reboot]\n"                                                     \
+	"                        boot the other slot's release once on trial\n"                \
+	"  upgrade confirm [--no-reboot]\n"                                                   \
+	"                        at boot: keep a trial slot once every service is ready (else\n" \
+	"                        reboot into the old one), or record why a trial fell back\n"  \
 	"Options: --json machine-readable output; --root DIR prefix for appliance paths\n"    \
 	"  (env SPACE_ROOT); env WATCHDOG_SOCKET, DEVGATE_SOCKET override the sockets.\n"     \
 	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"        \
@@ -55,7 +68,7 @@ int fail(const char *what, int err)
 	return err == -ETIMEDOUT ? EX_TIMEOUT : EX_SYSTEM;
 }
 
-static void print_json(struct buf *b)
+void print_json(struct buf *b)
 {
 	printf("%s\n", b->p ? b->p : "null");
 	buf_free(b);
@@ -108,7 +121,7 @@ static int ask_change(const char *sock, const char *req, const char *what, char 
 }
 
 /* Field of the n-th record line (0-based) of a reply, "" if absent. */
-static void rec_field(const char *rep, int n, const char *key, char *out, size_t outsz)
+void records_field(const char *rep, int n, const char *key, char *out, size_t outsz)
 {
 	const char *line = strchr(rep, '\n');
 	char *k, *v;
@@ -133,7 +146,7 @@ static void rec_field(const char *rep, int n, const char *key, char *out, size_t
 	}
 }
 
-static int count_records(const char *rep)
+int records_count(const char *rep)
 {
 	int n = 0;
 
@@ -223,15 +236,15 @@ static int show_services(const struct opts *o)
 	} else {
 		static const char *const keys[] = { "name", "state", "pid", "uptime", "restarts", "last_exit" };
 		printf("%-16s %-9s %7s %9s %8s  %s\n", "SERVICE", "STATE", "PID", "UPTIME", "RESTARTS", "LAST-EXIT");
-		for (int i = 0; i < count_records(rep); i++) {
+		for (int i = 0; i < records_count(rep); i++) {
 			for (int k = 0; k < 6; k++)
-				rec_field(rep, i, keys[k], f[k], sizeof(f[k]));
+				records_field(rep, i, keys[k], f[k], sizeof(f[k]));
 			printf("%-16s %-9s %7s %8ss %8s  %s\n", f[0], f[1], f[2], f[3], f[4], f[5]);
 		}
 	}
 	/* a service that is not running is the negative answer */
-	for (int i = 0; i < count_records(rep); i++) {
-		rec_field(rep, i, "state", f[6], sizeof(f[6]));
+	for (int i = 0; i < records_count(rep); i++) {
+		records_field(rep, i, "state", f[6], sizeof(f[6]));
 		if (strcmp(f[6], "running"))
 			rc = EX_NEGATIVE;
 	}
@@ -262,9 +275,9 @@ static int show_status(const struct opts *o)
 	n = hotpatch_list(etc, &hp);
 	mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
 	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &wrep) == 0) {
-		nsvc = count_records(wrep);
+		nsvc = records_count(wrep);
 		for (int i = 0; i < nsvc; i++) {
-			rec_field(wrep, i, "state", st, sizeof(st));
+			records_field(wrep, i, "state", st, sizeof(st));
 			nrun += !strcmp(st, "running");
 		}
 	} else {
@@ -272,7 +285,7 @@ static int show_status(const struct opts *o)
 		wrep = NULL;
 	}
 	if (ctl_request(o->dg_sock, "status", CTL_TIMEOUT_MS, &drep) == 0)
-		rec_field(drep, 0, "state", gate, sizeof(gate));
+		records_field(drep, 0, "state", gate, sizeof(gate));
 	if (!wrep || nrun != nsvc)
 		rc = EX_NEGATIVE;
 	if (o->json) {
@@ -334,9 +347,9 @@ static int devices(const struct opts *o, const char *verb)
 		free(rep);
 		return rc;
 	}
-	rec_field(rep, 0, "state", state, sizeof(state));
-	rec_field(rep, 0, "port", port, sizeof(port));
-	n = count_records(rep) - 1;
+	records_field(rep, 0, "state", state, sizeof(state));
+	records_field(rep, 0, "port", port, sizeof(port));
+	n = records_count(rep) - 1;
 	if (o->json) {
 		struct buf b;
 		struct jw w;
@@ -348,8 +361,8 @@ static int devices(const struct opts *o, const char *verb)
 		printf("device communication %s (port %s), %d device(s) connected\n", state, port, n);
 		for (int i = 1; i <= n; i++) {
 			char name[64], peer[64];
-			rec_field(rep, i, "name", name, sizeof(name));
-			rec_field(rep, i, "peer", peer, sizeof(peer));
+			records_field(rep, i, "name", name, sizeof(name));
+			records_field(rep, i, "peer", peer, sizeof(peer));
 			printf("  %-24s %s\n", name, peer);
 		}
 	}
@@ -450,6 +463,10 @@ static const struct command commands[] = {
 	{ "backup", "create", cmd_backup, NULL },
 	{ "support-bundle", NULL, cmd_support_bundle, NULL },
 	{ "logs", "purge", logs_purge, NULL },
+	{ "upgrade", "status", cmd_upgrade_status, NULL },
+	{ "upgrade", "rollback", cmd_upgrade_rollback, NULL },
+	{ "upgrade", "confirm", cmd_upgrade_confirm, NULL },
+	{ "upgrade", "", cmd_upgrade, NULL }, /* upgrade FILE */
 };
 
 int main(int argc, char **argv)
@@ -457,7 +474,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "json", no_argument, NULL, 'j' },   { "root", required_argument, NULL, 'r' },
 		{ "to", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },   { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },   { "reboot", no_argument, NULL, 'R' },
+		{ "no-reboot", no_argument, NULL, 'N' }, { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
 	const char *env;
@@ -472,6 +490,8 @@ int main(int argc, char **argv)
 		case 'r': o.root = optarg; break;
 		case 't': o.to = optarg; break;
 		case 'f': o.force = 1; break;
+		case 'R': o.reboot = 1; break;
+		case 'N': o.no_reboot = 1; break;
 		case 'h': fputs(USAGE, stdout); return EX_OK;
 		default: fputs(USAGE, stderr); return EX_USAGE;
 		}
@@ -484,8 +504,14 @@ int main(int argc, char **argv)
 		int want = c->object ? 2 : 1;
 
 		if (nargs != want || strcmp(argv[optind], c->verb) ||
-		    (c->object && strcmp(argv[optind + 1], c->object)))
+		    (c->object && *c->object && strcmp(argv[optind + 1], c->object)))
 			continue;
+		if (c->object && !*c->object)
+			o.file = argv[optind + 1];
+		if (o.reboot && c->fn != cmd_upgrade && c->fn != cmd_upgrade_rollback)
+			break;
+		if (o.no_reboot && c->fn != cmd_upgrade_confirm)
+			break;
 		if (o.to && c->fn != cmd_backup && c->fn != cmd_support_bundle)
 			break;
 		if (o.force && c->fn != cmd_backup)

@@ -1,6 +1,15 @@
 # pkg/spacectl: the admin CLI.
 PROGRAMS += spacectl
-spacectl_SRCS = pkg/spacectl/main.c pkg/spacectl/backup.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
-spacectl_LIBS := $(ARCHIVE_LIBS) $(CRYPTO_LIBS)
+# upgrade: the release verifier (no libxml2: verify_ova.c is the OVA's
+# part), the slot writer and the boot state (image/). Recursive (=):
+# RELEASE_LIB_SRCS comes from image/release, included later.
+SPACECTL_UPGRADE_SRCS = image/ova-verify/verify.c image/ova-verify/verify_release.c \
+	image/ova-verify/archive.c image/ova-verify/stream.c image/ova/tar.c image/release/slotwrite.c \
+	image/lib/bootenv.c $(RELEASE_LIB_SRCS)
+spacectl_SRCS = $(sort pkg/spacectl/main.c pkg/spacectl/backup.c pkg/spacectl/node.c pkg/spacectl/upgrade.c \
+	$(SPACECTL_UPGRADE_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
+spacectl_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm
+$(BUILD)/pkg/spacectl/%.o: BASE_CFLAGS += -Ipkg
 
 TOOL_TESTS += tests/tool/spacectl.sh
+TOOL_TESTS += tests/tool/upgrade.sh

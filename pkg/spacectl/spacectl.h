@@ -3,6 +3,8 @@
 #ifndef SPACECTL_H
 #define SPACECTL_H
 
+#include <stddef.h>
+
 /* Exit-code contract (documented in --help). */
 enum {
 	EX_OK = 0,
@@ -16,13 +18,23 @@ struct opts {
 	const char *root;       /* "" or a prefix for every appliance path */
 	const char *wd_sock, *dg_sock;
 	const char *to;         /* --to DIR */
-	int json, force;
+	const char *file;       /* upgrade FILE */
+	int json, force, reboot, no_reboot;
 };
 
 /* root + path (malloc'd). */
 char *rpath(const struct opts *o, const char *path);
 /* Print "spacectl: what: reason" and return the exit code for err. */
 int fail(const char *what, int err);
+
+/* The n-th record line (0-based, after the header line) of a daemon's
+ * reply: its field key into out ("" if absent); the number of records. */
+void records_field(const char *rep, int n, const char *key, char *out, size_t outsz);
+int records_count(const char *rep);
+
+/* Print a JSON document built in b, one line, and free b. */
+struct buf;
+void print_json(struct buf *b);
 
 int cmd_backup(const struct opts *o);
 int cmd_support_bundle(const struct opts *o);

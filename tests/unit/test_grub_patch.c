@@ -10,6 +10,7 @@
 
 #include "../../image/lib/diskio.h"
 #include "../../image/lib/gpt.h"
+#include "../../image/lib/bootenv.h"
 #include "../../image/lib/grub.h"
 #include "tap.h"
 #include "util.h"
