@@ -43,6 +43,17 @@ endif
 .PHONY: ova
 ova: $(OVA_OUT)
 
+# The root CA is also the node's trust anchor for upgrades: the root tree
+# carries it (/etc/space/root-ca.pem, in the spacectl package). Without
+# ROOT_CA, real keys would give nodes nothing to check upgrades against.
+ifeq ($(OVA_ROOT_CA),)
+$(error SIGN_KEY needs ROOT_CA: the root tree carries it, nodes verify upgrades with it)
+endif
+ifeq ($(SIGN_KEY),)
+$(OVA_ROOT_CA): | $(BIN)/mkova
+	$(Q)$(BIN)/mkova pki --dir $(OVA_PKI)
+endif
+
 # What every signed output (this OVA, the release image in image/disk.mk)
 # shares: the signing knobs and key files as prerequisites (their content
 # counts through the files' times), the setup before signing (a key needs
@@ -50,7 +61,8 @@ ova: $(OVA_OUT)
 # checking the output before the build succeeds (a failing one is shown and
 # removed).
 KNOB_SIGN := $(call knob,sign,$(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
-SIGN_DEPS := $(KNOB_SIGN) $(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA))
+SIGN_DEPS := $(KNOB_SIGN) $(wildcard $(SIGN_KEY) $(SIGN_CERT) $(SIGN_CHAIN) $(ROOT_CA)) \
+	$(if $(SIGN_KEY),,$(BIN)/mkova)
 define sign_setup
 	$(if $(SIGN_KEY),$(if $(SIGN_CERT),,$(error $@: SIGN_KEY needs SIGN_CERT (and SIGN_CHAIN, ROOT_CA))))
 	$(Q)$(if $(SIGN_KEY),,$(BIN)/mkova pki --dir $(OVA_PKI))

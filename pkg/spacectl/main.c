@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libmgmt/apps.h"
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
 #include "libmgmt/hk.h"
@@ -256,7 +257,9 @@ static int show_status(const struct opts *o)
 {
 	char *relp = rpath(o, "/etc/space-release"), *etc = rpath(o, "/etc");
 	char *cl = rpath(o, "/etc/space-cluster.conf");
-	char *wrep = NULL, *drep = NULL, st[64], gate[32] = "unknown";
+	char *wrep = NULL, *drep = NULL, *arep = NULL, st[64], gate[32] = "unknown";
+	struct apps_list *apps = calloc(1, sizeof(*apps));
+	struct upg_status ug = { 0 };
 	struct release rel;
 	struct hotpatch *hp = NULL;
 	struct sysinfo si;
@@ -286,6 +289,13 @@ static int show_status(const struct opts *o)
 	}
 	if (ctl_request(o->dg_sock, "status", CTL_TIMEOUT_MS, &drep) == 0)
 		records_field(drep, 0, "state", gate, sizeof(gate));
+	upg_status_read(o, &ug);
+	/* the applications as the watchdog decided them; unknown without it */
+	if (!apps || ctl_request(o->wd_sock, "apps", CTL_TIMEOUT_MS, &arep) < 0 ||
+	    apps_from_reply(arep, apps) < 0) {
+		free(apps);
+		apps = NULL;
+	}
 	if (!wrep || nrun != nsvc)
 		rc = EX_NEGATIVE;
 	if (o->json) {
@@ -310,6 +320,16 @@ static int show_status(const struct opts *o)
 		else
 			jw_null(&w);
 		jw_kstr(&w, "device_communication", gate);
+		jw_key(&w, "upgrade");
+		jw_obj_begin(&w);
+		jw_kstr(&w, "state", ug.state);
+		jw_kstr(&w, "release", ug.release);
+		jw_kstr(&w, "from", ug.from);
+		jw_kstr(&w, "reason", ug.reason);
+		jw_kint(&w, "finished", ug.finished);
+		jw_obj_end(&w);
+		if (apps)
+			apps_json(&w, apps);
 		jw_obj_end(&w);
 		print_json(&b);
 	} else {
@@ -323,11 +343,25 @@ static int show_status(const struct opts *o)
 		else
 			printf("services:  unknown (watchdog not reachable)\n");
 		printf("devices:   communication %s\n", gate);
+		if (strcmp(ug.state, "idle"))
+			printf("upgrade:   %s %s%s%s%s\n", ug.state, ug.release, ug.from[0] ? " (from " : "", ug.from,
+			       ug.from[0] ? ")" : "");
+		if (ug.reason[0])
+			printf("           %s\n", ug.reason);
+		if (apps) {
+			struct buf b;
+			buf_init(&b);
+			apps_text(&b, apps);
+			printf("%s", b.p ? b.p : "");
+			buf_free(&b);
+		}
 	}
 	hotpatch_free(hp, n > 0 ? n : 0);
 out:
 	free(wrep);
 	free(drep);
+	free(arep);
+	free(apps);
 	free(relp);
 	free(etc);
 	free(cl);

@@ -6,10 +6,14 @@ PROGRAMS += spacectl
 SPACECTL_UPGRADE_SRCS = image/ova-verify/verify.c image/ova-verify/verify_release.c \
 	image/ova-verify/archive.c image/ova-verify/stream.c image/ova/tar.c image/release/slotwrite.c \
 	image/lib/bootenv.c $(RELEASE_LIB_SRCS)
-spacectl_SRCS = $(sort pkg/spacectl/main.c pkg/spacectl/backup.c pkg/spacectl/node.c pkg/spacectl/upgrade.c \
-	$(SPACECTL_UPGRADE_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
+# (main.c first: rootfs.mk packages the programs whose first source is in pkg/)
+spacectl_SRCS = pkg/spacectl/main.c $(sort pkg/spacectl/backup.c pkg/spacectl/node.c pkg/spacectl/upgrade.c \
+	$(SPACECTL_UPGRADE_SRCS) $(APPS_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
 spacectl_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm
 $(BUILD)/pkg/spacectl/%.o: BASE_CFLAGS += -Ipkg
 
 TOOL_TESTS += tests/tool/spacectl.sh
 TOOL_TESTS += tests/tool/upgrade.sh
+
+# the trust anchor of `spacectl upgrade`: the root CA the images are signed under
+spacectl_EXTRA_FILES = $(OVA_ROOT_CA):etc/space/root-ca.pem

@@ -96,12 +96,28 @@ static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
 	return 0;
 }
 
+/* A small kernel file into buf: /proc files say size 0, so read_file()'s
+ * st_size-based read would return nothing. */
+static int read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t off = 0;
+	ssize_t k;
+
+	if (fd < 0)
+		return -errno;
+	while (off + 1 < size && (k = read(fd, buf + off, size - 1 - off)) > 0)
+		off += (size_t)k;
+	buf[off] = '\0';
+	close(fd);
+	return 0;
+}
+
 static void read_cmdline(const struct opts *o, struct node *n)
 {
-	char *p = rpath(o, "/proc/cmdline"), *text = NULL, *save = NULL;
-	size_t len;
+	char *p = rpath(o, "/proc/cmdline"), text[4096], *save = NULL;
 
-	if (p && read_file(p, 8192, &text, &len) == 0) {
+	if (p && read_small(p, text, sizeof(text)) == 0) {
 		for (char *t = strtok_r(text, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
 			if (!strncmp(t, "space.slot=", 11) && (t[11] == 'a' || t[11] == 'b') && !t[12])
 				n->booted = t[11];
@@ -109,20 +125,18 @@ static void read_cmdline(const struct opts *o, struct node *n)
 				n->trial = true;
 		}
 	}
-	free(text);
 	free(p);
 }
 
-/* First line of a DMI file, "" if missing. */
+/* First line of a DMI file, "" if missing (/sys/class/dmi/id is a
+ * symlink, which open_regular() would refuse). */
 static void dmi(const struct opts *o, const char *name, char *out, size_t outlen)
 {
-	char *rel = xasprintf("/sys/class/dmi/id/%s", name), *p = rel ? rpath(o, rel) : NULL, *text = NULL;
-	size_t len;
+	char *rel = xasprintf("/sys/class/dmi/id/%s", name), *p = rel ? rpath(o, rel) : NULL, text[256];
 
 	out[0] = '\0';
-	if (p && read_file(p, 256, &text, &len) == 0)
+	if (p && read_small(p, text, sizeof(text)) == 0)
 		snprintf(out, outlen, "%.*s", (int)strcspn(text, "\n"), text);
-	free(text);
 	free(p);
 	free(rel);
 }
@@ -221,13 +235,11 @@ static int part_device(const char *disk, unsigned idx, char *out, size_t outlen)
 	int r = -ENOENT;
 
 	while (d && r == -ENOENT && (de = readdir(d))) {
-		char *pf = xasprintf("%s/%s/partition", dir, de->d_name), *text = NULL;
-		size_t len;
+		char *pf = xasprintf("%s/%s/partition", dir, de->d_name), text[32];
 
-		if (pf && read_file(pf, 32, &text, &len) == 0 && (unsigned)atoi(text) == idx &&
+		if (pf && read_small(pf, text, sizeof(text)) == 0 && (unsigned)atoi(text) == idx &&
 		    strncmp(de->d_name, base, strlen(base)) == 0)
 			r = (size_t)snprintf(out, outlen, "/dev/%s", de->d_name) < outlen ? 0 : -ENAMETOOLONG;
-		free(text);
 		free(pf);
 	}
 	if (d)

@@ -548,6 +548,9 @@ int cmd_upgrade_confirm(const struct opts *o)
 	if (r == 0)
 		r = node_open(o, &u->n, u->why, sizeof(u->why));
 	if (r < 0) {
+		/* nothing pending: a node that cannot upgrade has nothing to confirm */
+		if (!strcmp(u->st.state, "idle") || !strcmp(u->st.state, "good"))
+			goto out;
 		fprintf(stderr, "spacectl: upgrade confirm: %s\n", u->why);
 		rc = EX_SYSTEM;
 		goto out;

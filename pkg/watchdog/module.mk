@@ -21,3 +21,9 @@ TOOL_TESTS += tests/tool/apps.sh
 # The running release's application table (libmgmt/apps.h reads it there):
 # the data file the release manifest's app.* lines are made from.
 watchdog_EXTRA_FILES = $(RELEASE_APPS):usr/share/space/app-compat.conf
+
+# TEST_NEVER_READY=1 (tests only): one more service that never becomes
+# ready, so the image's trial boot after an upgrade is never confirmed.
+ifeq ($(TEST_NEVER_READY),1)
+watchdog_EXTRA_FILES += tests/e2e/files/never-ready.conf:etc/watchdog.d/never-ready.conf
+endif

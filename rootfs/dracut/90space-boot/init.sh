@@ -16,7 +16,7 @@ mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 # Drivers requested by the kernel itself (crypto-crc32c for ext4) too.
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 
-root= fstype=ext4 mode=ro init=/sbin/init wait=60 brk=
+root= fstype=ext4 mode=ro init=/sbin/init wait=60 brk= trial=
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	root=*) root=${arg#root=} ;;
@@ -26,11 +26,19 @@ for arg in $(cat /proc/cmdline); do
 	ro) mode=ro ;;
 	rw) mode=rw ;;
 	rd.break) brk=1 ;;
+	space.trial=1) trial=1 ;;
 	esac
 done
 
 shell() {
 	echo "initramfs: $*" >&2
+	# A trial boot of an upgrade that cannot find or mount its root must
+	# not wait at a shell: GRUB boots the good slot after a reset.
+	if [ -n "$trial" ] && [ -z "$brk" ]; then
+		echo "initramfs: trial boot failed; rebooting into the previous release" >&2
+		sleep 5
+		reboot -f
+	fi
 	echo "initramfs: starting a shell; leave it to try again" >&2
 	setsid -c sh </dev/console >/dev/console 2>&1
 }
