@@ -64,7 +64,24 @@ e2e_firstboot = tests/e2e/test_firstboot.py $(DISK_QCOW2) $(E2E_DIR)/logs
 e2e_esxi      = tests/e2e/test_esxi.py $(OVA_OUT) $(E2E_DIR)/logs
 e2e_initramfs = tests/e2e/test_initramfs.py $(DISK_RAW) $(BOOT_DIR)/vmlinuz-$(KVER) \
 	$(BOOT_DIR)/initrd.img-$(KVER) $(E2E_DIR)/logs
-test-e2e: e2e-image $(DISK_QCOW2) $(OVA_OUT) | $(TEST_DEPS)
+# A/B upgrades (tests/e2e/test_upgrade.py): the e2e image is upgraded to a
+# second release, built like the first with another VERSION, and (fallback)
+# to the same release built with TEST_NEVER_READY=1. Both share this build's
+# programs (BIN, BUILD): only packages, root tree, disk and image are made.
+E2E_NEXT_VERSION ?= 21.3R2
+E2E_NEXT     := $(O)/upgrade-next/$(PRODUCT)-$(E2E_NEXT_VERSION).img
+E2E_BROKEN   := $(O)/upgrade-broken/$(PRODUCT)-$(E2E_NEXT_VERSION).img
+.PHONY: e2e-upgrade-images
+e2e-upgrade-images: programs
+	$(Q)$(MAKE) img O=$(O)/upgrade-next BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) VERSION=$(E2E_NEXT_VERSION)
+	$(Q)$(MAKE) img O=$(O)/upgrade-broken BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) VERSION=$(E2E_NEXT_VERSION) \
+		TEST_NEVER_READY=1
+E2E_RUNS    += upgrade fallback powercut
+e2e_upgrade  = tests/e2e/test_upgrade.py upgrade $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_fallback = tests/e2e/test_upgrade.py fallback $(E2E_IMAGE) $(E2E_BROKEN) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+
+test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q)$(foreach r,$(E2E_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
 		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait

@@ -82,6 +82,11 @@ class VM:
         """Reboot from the logged-in shell: QEMU runs with -no-reboot, so it
         exits, and is started again on the same overlay disk."""
         self.p.sendline("reboot")
+        self.rebooted(timeout)
+
+    def rebooted(self, timeout=300):
+        """The guest rebooted by itself (or is about to): wait for QEMU to
+        exit, then start it again on the same disks."""
         self.expect(pexpect.EOF, timeout)
         self.p.close()
         self._start()
