@@ -19,18 +19,23 @@ UNIT_TESTS += test_libmgmt
 test_libmgmt_SRCS := tests/unit/test_libmgmt.c $(LIBMGMT_SRCS) $(LIBSPACE_SRCS)
 test_libmgmt_LIBS := $(CRYPTO_LIBS)
 
+UNIT_TESTS += test_sntp
+test_sntp_SRCS := tests/unit/test_sntp.c pkg/libmgmt/sntp.c $(LIBSPACE_SRCS)
+test_sntp_LIBS := $(CRYPTO_LIBS)
+
 # The users of this library include "libmgmt/<module>.h"; -Ipkg is added
 # only to their own objects so no other folder's include path changes.
 MGMT_USER_DIRS := pkg/watchdog pkg/mgmtd pkg/spacectl pkg/devgate
 $(foreach d,$(MGMT_USER_DIRS),$(BUILD)/$(d)/%.o $(ASAN)/$(d)/%.o) \
 $(ASAN)/tests/unit/test_libmgmt.o $(ASAN)/tests/unit/test_watchdog.o $(ASAN)/tests/unit/test_apps.o \
+$(ASAN)/tests/unit/test_sntp.o \
 $(ASAN)/tests/unit/test_mgmtd.o: BASE_CFLAGS += -Ipkg
 
 # `make fuzz` (recipes in the Makefile) also runs the parsers of the
 # management services that see outside input: the JSON reader (the login
 # body is parsed before authentication) and the kv configuration parser.
-.PHONY: fuzz fuzz-json fuzz-kv
-fuzz: fuzz-json fuzz-kv
+.PHONY: fuzz fuzz-json fuzz-kv fuzz-sntp
+fuzz: fuzz-json fuzz-kv fuzz-sntp
 $(O)/fuzz/fuzz_json: pkg/libmgmt/fuzz/fuzz_json.c pkg/libmgmt/json.c pkg/libmgmt/buf.c \
 		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
 	$(fuzz_build)
@@ -41,3 +46,9 @@ $(O)/fuzz/fuzz_kv: pkg/libmgmt/fuzz/fuzz_kv.c pkg/libmgmt/kv.c pkg/libmgmt/buf.c
 	$(fuzz_build)
 fuzz-kv: $(O)/fuzz/fuzz_kv
 	$(call fuzz_run,kv,pkg/libmgmt/fuzz/corpus/kv,65536)
+# The SNTP answer check (spacectl upgrade asks a time server before an
+# upgrade): a UDP datagram from the network, parsed before it is trusted.
+$(O)/fuzz/fuzz_sntp: pkg/libmgmt/fuzz/fuzz_sntp.c pkg/libmgmt/sntp.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-sntp: $(O)/fuzz/fuzz_sntp
+	$(call fuzz_run,sntp,pkg/libmgmt/fuzz/corpus/sntp,128)
