@@ -13,3 +13,18 @@ test_grub_patch_SRCS = tests/unit/test_grub_patch.c $(IMGLIB_SRCS) $(LIBSPACE_SR
 test_grub_patch_LIBS = $(IMGLIB_LIBS)
 test_attrs_SRCS = tests/unit/test_attrs.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
 test_attrs_LIBS = $(IMGLIB_LIBS)
+# the FAT32 ESPs it reads are made by mkfs.vfat and mtools (host tools of the build)
+UNIT_TESTS += test_bootenv
+test_bootenv_SRCS = tests/unit/test_bootenv.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
+test_bootenv_LIBS = $(IMGLIB_LIBS)
+
+# `make fuzz`: the FAT32 walk to /grub/grubenv and the environment block
+# parser (the upgrader and `mkimage bootenv` read both from the disk), from
+# the kept seeds in fuzz/corpus/bootenv (made by fuzz/make-seeds.sh).
+.PHONY: fuzz-bootenv
+fuzz: fuzz-bootenv
+$(O)/fuzz/fuzz_bootenv: fuzz_LIBS = $(ZLIB_LIBS)
+$(O)/fuzz/fuzz_bootenv: image/lib/fuzz/fuzz_bootenv.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-bootenv: $(O)/fuzz/fuzz_bootenv
+	$(call fuzz_run,bootenv,image/lib/fuzz/corpus/bootenv,65536)
