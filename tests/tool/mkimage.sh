@@ -235,8 +235,10 @@ PY
 fi
 
 # --- The countdown is one second, and a key stops it: arrow down, wait
-# past the timeout (nothing boots), Enter boots the chosen slot.
+# past the timeout (nothing boots), Enter boots the chosen slot (B, given a
+# release in grubenv as an upgrade does: an empty slot boots the other).
 if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
+	"$BIN/mkimage" bootenv "$W/a.raw" ver_b=21.3R1.3 > /dev/null
 	if /usr/bin/python3 - "$W/a.raw" <<'PY'
 import pexpect, sys, time
 p = pexpect.spawn('qemu-system-x86_64', ['-accel', 'tcg', '-m', '256', '-nographic', '-no-reboot',

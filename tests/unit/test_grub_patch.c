@@ -155,6 +155,7 @@ int main(void)
 	   "trial: try_left 1 -> 0 saved before the trial slot boots");
 	ok(cfg && contains(cfg, "load_env -f ($esp)/grub/grubenv") && contains(cfg, "save_env -f ($esp)/grub/grubenv next_entry"),
 	   "grubenv: next_entry one-shot");
+	free(cfg);
 	m.slots[1].letter = 'a';
 	is_int(grub_cfg_render(&m, &cfg), -EINVAL, "slots out of order refused");
 	m.slots[1].letter = 'b';
