@@ -275,35 +275,35 @@ static void check_vmdk(struct ov *ov, struct ov_member *m, const struct ov_disk 
 			 (unsigned long long)vi.header.capacity * VMDK_SECTOR);
 }
 
-void ov_finish(struct ov *ov)
-{
-	struct ov_member *ovf = NULL, *mfm = NULL, *cm = NULL, *chm = NULL;
-	struct ov_desc *d = calloc(1, sizeof(*d));
-	char base[OVA_NAME_MAX + 1], want[OVA_NAME_MAX + 8], err[160];
-	const char *why;
-	unsigned novf = 0;
-	bool desc_ok = true;
+/* ---------------------------------------------------------------- cross checks */
 
-	if (ov->opts.release) {
-		free(d);
-		ov_release_finish(ov);
-		return;
-	}
-	if (!d) {
-		ov_check(ov, false, "internal", NULL, "out of memory");
-		return;
-	}
-	ov_check_member_names(ov);
+/* What ov_finish()'s phases share: the descriptor and the members that
+ * travel with it (manifest, certificate, chain), found by its base name. */
+struct ov_set {
+	struct ov_desc *d;
+	struct ov_member *ovf, *mfm, *cm, *chm;
+	char base[OVA_NAME_MAX + 1];
+	unsigned novf;
+	bool desc_ok;
+};
+
+/* The descriptor: one .ovf member, first in the archive. NULL if there is
+ * none (already reported). */
+static struct ov_member *find_descriptor(struct ov *ov, unsigned *novf)
+{
+	struct ov_member *ovf = NULL;
+
+	*novf = 0;
 	for (unsigned i = 0; i < ov->nm; i++) {
 		if (ov_ends_with(ov->m[i]->name, ".ovf")) {
-			novf++;
+			(*novf)++;
 			if (!ovf)
 				ovf = ov->m[i];
 		}
 	}
 	if (!ovf) {
 		ov_check(ov, false, "descriptor", NULL, "no .ovf descriptor in the package");
-		goto out;
+		return NULL;
 	}
 	if (!ov->opts.directory) {
 		if (ov->m[0] == ovf)
@@ -311,44 +311,58 @@ void ov_finish(struct ov *ov)
 		else
 			ov_check(ov, false, "ovf-first", ovf->name, "descriptor is not the first member (first is %s)", ov->m[0]->name);
 	}
-	if (novf > 1)
-		ov_check(ov, false, "descriptor", ovf->name, "%u .ovf members", novf);
-	if (!ovf->data) {
-		ov_check(ov, false, "descriptor", ovf->name, "larger than %u bytes", OV_BUFFER_LIMIT);
-		goto out;
-	}
-	why = parse_descriptor(ovf, d);
+	if (*novf > 1)
+		ov_check(ov, false, "descriptor", ovf->name, "%u .ovf members", *novf);
+	return ovf;
+}
+
+/* Parse the descriptor into s->d; s->desc_ok says whether it parsed. */
+static void check_descriptor(struct ov *ov, struct ov_set *s)
+{
+	const char *why = parse_descriptor(s->ovf, s->d);
+
+	s->desc_ok = !why;
 	if (why) {
 		/* without References only the manifest and signature can still be
 		 * checked; they usually name the modified file */
-		ov_check(ov, false, "descriptor", ovf->name, "%s", why);
-		desc_ok = false;
-		memset(d, 0, sizeof(*d));
-	} else if (novf == 1) { /* else already FAIL: one verdict per check */
-		ov_check(ov, true, "descriptor", ovf->name, "OVF 1.x envelope, %u file reference(s), %u disk(s)",
-			 d->nrefs, d->ndisks);
+		ov_check(ov, false, "descriptor", s->ovf->name, "%s", why);
+		memset(s->d, 0, sizeof(*s->d));
+	} else if (s->novf == 1) { /* else already FAIL: one verdict per check */
+		ov_check(ov, true, "descriptor", s->ovf->name, "OVF 1.x envelope, %u file reference(s), %u disk(s)",
+			 s->d->nrefs, s->d->ndisks);
 	}
+}
 
-	snprintf(base, sizeof(base), "%.*s", (int)(strlen(ovf->name) - 4), ovf->name);
-	snprintf(want, sizeof(want), "%s.mf", base);
-	mfm = ov_find(ov, want);
-	snprintf(want, sizeof(want), "%s.cert", base);
-	cm = ov_find(ov, want);
+/* The manifest, certificate and chain named after the descriptor. */
+static void find_signature_members(struct ov *ov, struct ov_set *s)
+{
+	char want[OVA_NAME_MAX + 8];
+
+	snprintf(s->base, sizeof(s->base), "%.*s", (int)(strlen(s->ovf->name) - 4), s->ovf->name);
+	snprintf(want, sizeof(want), "%s.mf", s->base);
+	s->mfm = ov_find(ov, want);
+	snprintf(want, sizeof(want), "%s.cert", s->base);
+	s->cm = ov_find(ov, want);
 	for (unsigned i = 0; i < ov->nm; i++)
-		if (ov_is_chain_name(ov->m[i]->name, ovf->name))
-			chm = ov->m[i];
+		if (ov_is_chain_name(ov->m[i]->name, s->ovf->name))
+			s->chm = ov->m[i];
+}
 
-	/* every member is expected; every reference is present with its size */
-	for (unsigned i = 0; desc_ok && i < ov->nm; i++) {
+/* Every member is expected; every reference is present with its size. */
+static void check_members(struct ov *ov, const struct ov_set *s)
+{
+	const struct ov_desc *d = s->d;
+
+	for (unsigned i = 0; s->desc_ok && i < ov->nm; i++) {
 		struct ov_member *m = ov->m[i];
-		bool known = m == ovf || m == mfm || m == cm || m == chm;
+		bool known = m == s->ovf || m == s->mfm || m == s->cm || m == s->chm;
 		for (unsigned k = 0; k < d->nrefs; k++)
 			known |= !strcmp(d->refs[k].href, m->name);
 		if (!known)
 			ov_check(ov, false, "unexpected-member", m->name, "neither referenced by the descriptor nor part of the signature");
 	}
 	for (unsigned k = 0; k < d->nrefs; k++) {
-		struct ov_ref *r = &d->refs[k];
+		const struct ov_ref *r = &d->refs[k];
 		struct ov_member *m = ov_find(ov, r->href);
 		if (!m)
 			ov_check(ov, false, "reference", r->href, "referenced by the descriptor but missing from the package");
@@ -359,88 +373,120 @@ void ov_finish(struct ov *ov)
 			ov_check(ov, true, "reference", r->href, "present, %llu bytes%s", (unsigned long long)m->got,
 				 r->has_size ? " = ovf:size" : "");
 	}
+}
 
-	/* archive order: ovf, mf, cert, chain, then References order */
-	if (!ov->opts.directory && desc_ok) {
-		struct ov_member *order[OV_MAX_MEMBERS];
-		unsigned n = 0;
-		bool same = true;
-		order[n++] = ovf;
-		if (mfm)
-			order[n++] = mfm;
-		if (cm)
-			order[n++] = cm;
-		if (chm)
-			order[n++] = chm;
-		for (unsigned k = 0; k < d->nrefs && n < OV_MAX_MEMBERS; k++) {
-			struct ov_member *m = ov_find(ov, d->refs[k].href);
-			if (m)
-				order[n++] = m;
+/* Archive order: ovf, mf, cert, chain, then References order. */
+static void check_member_order(struct ov *ov, const struct ov_set *s)
+{
+	struct ov_member *order[OV_MAX_MEMBERS];
+	unsigned n = 0;
+	bool same = true;
+
+	if (ov->opts.directory || !s->desc_ok)
+		return;
+	order[n++] = s->ovf;
+	if (s->mfm)
+		order[n++] = s->mfm;
+	if (s->cm)
+		order[n++] = s->cm;
+	if (s->chm)
+		order[n++] = s->chm;
+	for (unsigned k = 0; k < s->d->nrefs && n < OV_MAX_MEMBERS; k++) {
+		struct ov_member *m = ov_find(ov, s->d->refs[k].href);
+		if (m)
+			order[n++] = m;
+	}
+	for (unsigned i = 0, j = 0; i < ov->nm; i++) {
+		/* members already reported as unexpected are left out */
+		bool listed = false;
+		for (unsigned k = 0; k < n; k++)
+			listed |= order[k] == ov->m[i];
+		if (!listed)
+			continue;
+		if (j >= n || order[j++] != ov->m[i])
+			same = false;
+	}
+	if (same)
+		ov_check(ov, true, "member-order", NULL, "descriptor, manifest, certificate, chain, then files in References order");
+	else
+		ov_check(ov, false, "member-order", NULL, "members out of order: want descriptor, manifest, certificate, chain, References order");
+}
+
+/* The manifest lists the descriptor and every referenced file, nothing else. */
+static void check_manifest_coverage(struct ov *ov, const struct ov_set *s)
+{
+	const struct ov_desc *d = s->d;
+	bool cover = s->desc_ok;
+
+	for (unsigned k = 0; s->desc_ok && k <= d->nrefs; k++) {
+		const char *name = k < d->nrefs ? d->refs[k].href : s->ovf->name;
+		bool found = false;
+		for (unsigned i = 0; i < ov->mf.n; i++)
+			found |= !strcmp(ov->mf.e[i].name, name);
+		if (!found) {
+			ov_check(ov, false, "manifest-coverage", name, "not listed in %s", s->mfm->name);
+			cover = false;
 		}
-		for (unsigned i = 0, j = 0; i < ov->nm; i++) {
-			/* members already reported as unexpected are left out */
-			bool listed = false;
-			for (unsigned k = 0; k < n; k++)
-				listed |= order[k] == ov->m[i];
-			if (!listed)
-				continue;
-			if (j >= n || order[j++] != ov->m[i])
-				same = false;
+	}
+	for (unsigned i = 0; s->desc_ok && i < ov->mf.n; i++) {
+		const char *name = ov->mf.e[i].name;
+		bool expected = !strcmp(name, s->ovf->name);
+		for (unsigned k = 0; k < d->nrefs; k++)
+			expected |= !strcmp(d->refs[k].href, name);
+		if (!expected) {
+			ov_check(ov, false, "manifest-coverage", name, "listed in %s but not the descriptor or a reference", s->mfm->name);
+			cover = false;
 		}
-		if (same)
-			ov_check(ov, true, "member-order", NULL, "descriptor, manifest, certificate, chain, then files in References order");
+	}
+	if (cover)
+		ov_check(ov, true, "manifest-coverage", s->mfm->name, "covers the descriptor and every referenced file, nothing else");
+}
+
+/* Each manifest entry's digest matches its member. */
+static void check_manifest_digests(struct ov *ov)
+{
+	for (unsigned i = 0; i < ov->mf.n; i++) {
+		struct ova_mf_entry *e = &ov->mf.e[i];
+		struct ov_member *m = ov_find(ov, e->name);
+		unsigned char dg[64];
+		size_t dl = 0;
+		if (!m)
+			ov_check(ov, false, "digest", e->name, "listed in the manifest but not in the package");
+		else if (!member_digest(m, ov_alg_index(e->alg), dg, &dl))
+			ov_check(ov, false, "digest", e->name, "cannot compute %s (member precedes the manifest)", e->alg);
+		else if (dl != e->dlen || memcmp(dg, e->digest, dl) != 0)
+			ov_check(ov, false, "digest", e->name, "%s does not match the manifest: file modified", e->alg);
 		else
-			ov_check(ov, false, "member-order", NULL, "members out of order: want descriptor, manifest, certificate, chain, References order");
+			ov_check(ov, true, "digest", e->name, "%s matches", e->alg);
 	}
+}
 
-	/* manifest */
-	if (!mfm) {
-		ov_check(ov, false, "manifest", base, "no %s.mf in the package", base);
-	} else if (!mfm->data || ova_manifest_parse((char *)mfm->data, (size_t)mfm->got, &ov->mf, err, sizeof(err)) < 0) {
-		ov_check(ov, false, "manifest", mfm->name, "%s", mfm->data ? err : "too large");
-		mfm = NULL;
-	} else {
-		bool cover = desc_ok;
-		ov_check(ov, true, "manifest", mfm->name, "%u well-formed entries", ov->mf.n);
-		for (unsigned k = 0; desc_ok && k <= d->nrefs; k++) {
-			const char *name = k < d->nrefs ? d->refs[k].href : ovf->name;
-			bool found = false;
-			for (unsigned i = 0; i < ov->mf.n; i++)
-				found |= !strcmp(ov->mf.e[i].name, name);
-			if (!found) {
-				ov_check(ov, false, "manifest-coverage", name, "not listed in %s", mfm->name);
-				cover = false;
-			}
-		}
-		for (unsigned i = 0; desc_ok && i < ov->mf.n; i++) {
-			const char *name = ov->mf.e[i].name;
-			bool expected = !strcmp(name, ovf->name);
-			for (unsigned k = 0; k < d->nrefs; k++)
-				expected |= !strcmp(d->refs[k].href, name);
-			if (!expected) {
-				ov_check(ov, false, "manifest-coverage", name, "listed in %s but not the descriptor or a reference", mfm->name);
-				cover = false;
-			}
-		}
-		if (cover)
-			ov_check(ov, true, "manifest-coverage", mfm->name, "covers the descriptor and every referenced file, nothing else");
-		for (unsigned i = 0; i < ov->mf.n; i++) {
-			struct ova_mf_entry *e = &ov->mf.e[i];
-			struct ov_member *m = ov_find(ov, e->name);
-			unsigned char dg[64];
-			size_t dl = 0;
-			if (!m)
-				ov_check(ov, false, "digest", e->name, "listed in the manifest but not in the package");
-			else if (!member_digest(m, ov_alg_index(e->alg), dg, &dl))
-				ov_check(ov, false, "digest", e->name, "cannot compute %s (member precedes the manifest)", e->alg);
-			else if (dl != e->dlen || memcmp(dg, e->digest, dl) != 0)
-				ov_check(ov, false, "digest", e->name, "%s does not match the manifest: file modified", e->alg);
-			else
-				ov_check(ov, true, "digest", e->name, "%s matches", e->alg);
-		}
+/* The manifest parses, covers the package and matches it. A manifest that
+ * does not parse is dropped (s->mfm = NULL): nothing to verify the
+ * signature over. */
+static void check_manifest(struct ov *ov, struct ov_set *s)
+{
+	char err[160];
+
+	if (!s->mfm) {
+		ov_check(ov, false, "manifest", s->base, "no %s.mf in the package", s->base);
+		return;
 	}
+	if (!s->mfm->data || ova_manifest_parse((char *)s->mfm->data, (size_t)s->mfm->got, &ov->mf, err, sizeof(err)) < 0) {
+		ov_check(ov, false, "manifest", s->mfm->name, "%s", s->mfm->data ? err : "too large");
+		s->mfm = NULL;
+		return;
+	}
+	ov_check(ov, true, "manifest", s->mfm->name, "%u well-formed entries", ov->mf.n);
+	check_manifest_coverage(ov, s);
+	check_manifest_digests(ov);
+}
 
-	/* disks */
+/* Each referenced disk (by a Disk's fileRef, or a .vmdk name) is a VMDK. */
+static void check_disks(struct ov *ov, const struct ov_set *s)
+{
+	const struct ov_desc *d = s->d;
+
 	for (unsigned k = 0; k < d->nrefs; k++) {
 		struct ov_member *m = ov_find(ov, d->refs[k].href);
 		const struct ov_disk *dk = NULL;
@@ -450,18 +496,51 @@ void ov_finish(struct ov *ov)
 		if (m && (dk || ov_ends_with(m->name, ".vmdk")))
 			check_vmdk(ov, m, dk);
 	}
+}
 
-	/* signature and certificates */
-	if (!cm)
-		ov_check(ov, false, "cert-format", base, "no %s.cert: the package is not signed", base);
-	else if (!cm->data)
-		ov_check(ov, false, "cert-format", cm->name, "too large");
-	else if (!mfm)
-		ov_check(ov, false, "signature", cm->name, "nothing to verify without a valid manifest");
+/* The certificate's signature over the manifest, and its chain. */
+static void check_signature(struct ov *ov, const struct ov_set *s)
+{
+	if (!s->cm)
+		ov_check(ov, false, "cert-format", s->base, "no %s.cert: the package is not signed", s->base);
+	else if (!s->cm->data)
+		ov_check(ov, false, "cert-format", s->cm->name, "too large");
+	else if (!s->mfm)
+		ov_check(ov, false, "signature", s->cm->name, "nothing to verify without a valid manifest");
 	else
-		ov_check_certificates(ov, mfm, cm, chm);
-	if (!chm && cm)
-		ov_check(ov, false, "chain-file", base, "no <product>-certchain.pem with the intermediate certificates");
+		ov_check_certificates(ov, s->mfm, s->cm, s->chm);
+	if (!s->chm && s->cm)
+		ov_check(ov, false, "chain-file", s->base, "no <product>-certchain.pem with the intermediate certificates");
+}
+
+void ov_finish(struct ov *ov)
+{
+	struct ov_set s = { 0 };
+
+	if (ov->opts.release) {
+		ov_release_finish(ov);
+		return;
+	}
+	s.d = calloc(1, sizeof(*s.d));
+	if (!s.d) {
+		ov_check(ov, false, "internal", NULL, "out of memory");
+		return;
+	}
+	ov_check_member_names(ov);
+	s.ovf = find_descriptor(ov, &s.novf);
+	if (!s.ovf)
+		goto out;
+	if (!s.ovf->data) {
+		ov_check(ov, false, "descriptor", s.ovf->name, "larger than %u bytes", OV_BUFFER_LIMIT);
+		goto out;
+	}
+	check_descriptor(ov, &s);
+	find_signature_members(ov, &s);
+	check_members(ov, &s);
+	check_member_order(ov, &s);
+	check_manifest(ov, &s);
+	check_disks(ov, &s);
+	check_signature(ov, &s);
 out:
-	free(d);
+	free(s.d);
 }
