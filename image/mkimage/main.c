@@ -36,7 +36,8 @@ static void help(FILE *f)
 	fprintf(f, "\n  -v, --verbose   log every command run to stderr\n"
 		   "\nSOURCE_DATE_EPOCH (or --epoch) sets every timestamp in the image.\n"
 		   "\nExit codes: 0 success; 1 input rejected (rootfs, attrs, sizes, not a\n"
-		   "valid GPT); 100 usage error; 111 system call or external command failed.\n");
+		   "valid GPT); 100 usage error; 111 system call or external command failed\n"
+		   "(the contract of every space tool: README.md, Exit codes).\n");
 }
 
 void mk_verbose_on(void)
@@ -45,10 +46,14 @@ void mk_verbose_on(void)
 	space_log_fn = log_stderr;
 }
 
+/* The shared contract (die_code), plus the errnos that in mkimage come
+ * from checks of its input (the rootfs tree, --attrs, the sizes: a missing
+ * kernel is ENOENT, a tree too large for the slot ENOSPC): those are
+ * refused input, 1, not a failure of the machine. */
 int mk_fail(const char *verb, const char *object, int err, const char *detail)
 {
-	fprintf(stderr, "mkimage: %s %s: %s\n", verb, object,
-		detail && *detail ? detail : space_strerror(err));
+	int code = die_code(err);
+
 	switch (-err) {
 	case SPACE_E_FORMAT:
 	case SPACE_E_UNSAFE_PATH:
@@ -60,17 +65,17 @@ int mk_fail(const char *verb, const char *object, int err, const char *detail)
 	case ELOOP:
 	case EINVAL:
 	case EFBIG:
-		return MK_EXIT_REJECTED;
-	default:
-		return MK_EXIT_SYSTEM;
+		code = MK_EXIT_REJECTED;
+		break;
 	}
+	return die_msg(code, verb, object, detail && *detail ? detail : space_strerror(err));
 }
 
 int mk_usage_error(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "mkimage: %s: ", verb);
+	fprintf(stderr, "%s: %s: ", space_prog, verb);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -109,6 +114,7 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
+	space_prog = "mkimage";
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
 			mk_verbose = 1;

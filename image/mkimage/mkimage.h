@@ -6,12 +6,14 @@
 
 #include <stdint.h>
 
-/* Exit codes (also in --help). */
+#include "exitcode.h"
+
+/* Exit codes: the shared contract (pkg/lib/exitcode.h, also in --help). */
 enum {
-	MK_EXIT_OK = 0,
-	MK_EXIT_REJECTED = 1, /* bad input: tree, attrs, sizes, not a valid GPT */
-	MK_EXIT_USAGE = 100,
-	MK_EXIT_SYSTEM = 111, /* system call or external command failed */
+	MK_EXIT_OK = EXIT_OK,
+	MK_EXIT_REJECTED = EXIT_REFUSED, /* bad input: tree, attrs, sizes, not a valid GPT */
+	MK_EXIT_USAGE = EXIT_USAGE,
+	MK_EXIT_SYSTEM = EXIT_SYSTEM,    /* system call or external command failed */
 };
 
 struct mk_handler {

@@ -54,7 +54,7 @@
 	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"        \
 	"      99 timeout: no answer in time (devices block/unblock: sent but not answered,\n"  \
 	"      the outcome is unknown: see devices status); 100 usage; 111 system or I/O\n"    \
-	"      failure.\n"
+	"      failure (the contract of every space tool: README.md, Exit codes).\n"
 
 #define CTL_TIMEOUT_MS 10000
 
@@ -63,10 +63,13 @@ char *rpath(const struct opts *o, const char *path)
 	return xasprintf("%s%s", o->root, path);
 }
 
+/* What spacectl's own calls fail with is the node's failure (a garbled
+ * daemon reply included), never the admin's input: 111, or 99 when a
+ * timeout leaves the outcome unknown. A refusal reaches the admin as a
+ * daemon's negative answer (report()). */
 int fail(const char *what, int err)
 {
-	fprintf(stderr, "spacectl: %s: %s\n", what, space_strerror(err));
-	return err == -ETIMEDOUT ? EX_TIMEOUT : EX_SYSTEM;
+	return die_msg(err == -ETIMEDOUT ? EX_TIMEOUT : EX_SYSTEM, what, NULL, space_strerror(err));
 }
 
 void print_json(struct buf *b)
@@ -517,6 +520,7 @@ int main(int argc, char **argv)
 	char *wd = NULL, *dg = NULL;
 	int rc;
 
+	space_prog = "spacectl";
 	o.root = (env = getenv("SPACE_ROOT")) ? env : "";
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {

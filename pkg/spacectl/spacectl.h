@@ -5,13 +5,16 @@
 
 #include <stddef.h>
 
-/* Exit-code contract (documented in --help). */
+#include "exitcode.h"
+
+/* The exit-code contract is pkg/lib/exitcode.h (README "Exit codes");
+ * spacectl's short names for it. */
 enum {
-	EX_OK = 0,
-	EX_NEGATIVE = 1,   /* a negative answer: refused, not running, ... */
-	EX_TIMEOUT = 99,
-	EX_USAGE = 100,
-	EX_SYSTEM = 111,
+	EX_OK = EXIT_OK,
+	EX_NEGATIVE = EXIT_NEGATIVE, /* a negative answer: refused, not running, ... */
+	EX_TIMEOUT = EXIT_TIMEOUT,
+	EX_USAGE = EXIT_USAGE,
+	EX_SYSTEM = EXIT_SYSTEM,
 };
 
 struct opts {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "digest_fd.h"
+#include "exitcode.h"
 #include "openreg.h"
 #include "strescape.h"
 #include "util.h"
@@ -95,6 +96,52 @@ static void test_open_regular(const char *dir)
 	   "the reasons read as such");
 }
 
+/* The exit-code contract (README "Exit codes"): refusals of the input are
+ * 1, failures of the machine 111, a timeout 99; die_err() prints one line
+ * "prog: verb object: reason" and returns the code. */
+static void test_exitcode(const char *dir)
+{
+	char path[256], line[256] = "";
+	FILE *f;
+	int save = dup(2), fd;
+
+	is_int(die_code(0), EXIT_OK, "die_code: 0 is success");
+	is_int(die_code(-SPACE_E_FORMAT), 1, "die_code: malformed input is refused (1)");
+	is_int(die_code(-SPACE_E_SIGNATURE), 1, "die_code: a bad signature is refused (1)");
+	is_int(die_code(-SPACE_E_NOT_REG), 1, "die_code: not a regular file is refused (1)");
+	is_int(die_code(-EFBIG), 111, "die_code: an errno is the system's (EFBIG: a write over RLIMIT_FSIZE)");
+	is_int(die_code(-SPACE_E_CHILD), 111, "die_code: a failed command is a system failure (111)");
+	is_int(die_code(-ENOENT), 111, "die_code: a file that cannot be opened is 111");
+	is_int(die_code(-EIO), 111, "die_code: an I/O error is 111");
+	is_int(die_code(-ENOMEM), 111, "die_code: no memory is 111");
+	is_int(die_code(-ETIMEDOUT), 99, "die_code: a timeout is 99 (outcome unknown)");
+	is_int(die_code(-SPACE_E_LAST), 111, "die_code: an unknown code is not taken for a refusal");
+
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	space_prog = "tool";
+	fflush(stderr);
+	dup2(fd, 2);
+	is_int(die_err("read", "/x", -ENOENT, NULL), 111, "die_err returns the code of the error");
+	is_int(die_err("check", NULL, -SPACE_E_FORMAT, "bad line 3"), 1, "die_err with a reason");
+	is_int(die_msg(EXIT_NEGATIVE, "verify", "a.ova", ""), 1, "die_msg returns its code");
+	is_int(die_usage("usage: tool\n"), 100, "die_usage returns 100");
+	fflush(stderr);
+	dup2(save, 2);
+	close(save);
+	close(fd);
+	f = fopen(path, "r");
+	ok(f && fgets(line, sizeof(line), f) && !strcmp(line, "tool: read /x: No such file or directory\n"),
+	   "  one line: prog: verb object: reason (%s)", line);
+	ok(f && fgets(line, sizeof(line), f) && !strcmp(line, "tool: check: bad line 3\n"),
+	   "  no object: prog: verb: reason (%s)", line);
+	ok(f && fgets(line, sizeof(line), f) && !strcmp(line, "tool: verify a.ova: failed\n"),
+	   "  no reason: 'failed' (%s)", line);
+	ok(f && fgets(line, sizeof(line), f) && !strcmp(line, "usage: tool\n"), "  the usage text");
+	if (f)
+		fclose(f);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_util.XXXXXX";
@@ -106,6 +153,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p creates nested directories");
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p on an existing directory");
+	test_exitcode(dir);
 
 	snprintf(path, sizeof(path), "%s/f", dir);
 	is_int(write_file_atomic(path, "abc", 3, 0600), 0, "write_file_atomic");
