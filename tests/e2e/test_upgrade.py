@@ -79,7 +79,19 @@ def status(vm):
         return {"state": "unparsable: " + out}
 
 
-def api_system(vm, password):
+def api_system(vm, password, timeout=180):
+    """GET /api/v1/system as admin, waiting for mgmtd to come up."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            return _api_system(vm, password)
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(3)
+
+
+def _api_system(vm, password):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -158,7 +170,8 @@ def scenario_fallback(vm, new, password, old):
     check(st.get("state") == "failed" and "never-ready" in st.get("reason", "") and st.get("booted") == "a"
           and st.get("trial") == "", f"spacectl upgrade status: failed, with the reason: {st}")
     rc, out = vm.run("spacectl show status")
-    check("failed" in out and "never-ready" in out, f"spacectl show status reports it: {out.strip()}")
+    line = next((l.strip() for l in out.splitlines() if l.startswith("upgrade:")), "")
+    check("failed" in line and "never-ready" in out, f"spacectl show status reports it: {line}")
     sysinfo = api_system(vm, password)
     up = sysinfo.get("upgrade", {})
     check(sysinfo.get("release") == old and up.get("state") == "failed" and "never-ready" in up.get("reason", ""),
