@@ -613,19 +613,137 @@ static int check_record_dir(const struct pkg_db *db, const char *name, bool empt
 			empty_ok ? " that is not empty" : "; remove it first");
 }
 
+/* Refusals before anything is written: the record, the previous version,
+ * device nodes and conflicts with other packages. */
+static int install_checks(struct prep *p, struct pkg_meta *m, const struct pkg_install_opts *o,
+			  struct pkg_err *err)
+{
+	int r = check_record_dir(p->db, m->name, false, err);
+
+	if (r < 0)
+		return r;
+	p->old = pkg_db_find(p->db, m->name);
+	if (p->old) {
+		m->previous = xasprintf("%s-%s", p->old->version, p->old->release);
+		if (!m->previous)
+			return -ENOMEM;
+		if (p->res)
+			p->res->upgraded = true;
+	}
+	r = check_devices(m, o, err);
+	if (r == 0)
+		r = check_conflicts(p->db, m, err);
+	return r;
+}
+
+/* 1. The journal: the new metadata and the list of created paths. *tfd is
+ * set once the journal exists; a failure after that needs a rollback. */
+static int journal_begin(struct prep *p, const struct pkg_meta *m, int *tfd, struct pkg_err *err)
+{
+	char *text = NULL;
+	size_t len;
+	int r = pkg_meta_write(m, &text, &len);
+
+	if (r < 0)
+		return r;
+	*tfd = txn_open(p->db, true);
+	if (*tfd < 0) {
+		r = pkg_fail(err, *tfd, "journal: %s", space_strerror(*tfd));
+		goto out;
+	}
+	r = pkg_write_at(*tfd, "meta", text, len);
+	if (r < 0) {
+		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		goto out;
+	}
+	p->created_fd = openat(*tfd, "created", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (p->created_fd < 0)
+		r = pkg_fail(err, -errno, "journal: %s", strerror(errno));
+out:
+	free(text);
+	return r;
+}
+
+/* The metadata entry of an archive member, or NULL; pbuf holds the name
+ * without the trailing slash tar gives directories. */
+static struct pkg_entry *member_entry(struct pkg_meta *m, struct archive_entry *ae, const char **pathp,
+				      char *pbuf, size_t pbufsz)
+{
+	const char *path = archive_entry_pathname(ae);
+	size_t n;
+
+	*pathp = path;
+	if (!path)
+		return NULL;
+	n = strlen(path);
+	if (n > 1 && path[n - 1] == '/' && archive_entry_filetype(ae) == AE_IFDIR && n - 1 < pbufsz) {
+		memcpy(pbuf, path, n - 1);
+		pbuf[n - 1] = '\0';
+		*pathp = path = pbuf;
+	}
+	return pkg_meta_find(m, path);
+}
+
+/* 2. Prepare: every member, in metadata order, written beside its final
+ * name; the archive holds exactly the listed entries. */
+static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m, struct pkg_err *err)
+{
+	struct archive_entry *ae;
+	char pbuf[PATH_MAX];
+	size_t next = 0;
+	int r, ar;
+
+	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *path;
+		struct pkg_entry *e = member_entry(m, ae, &path, pbuf, sizeof(pbuf));
+
+		if (!e)
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
+					path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
+		/* Members come in metadata order: that creates parents
+		 * before children and makes every error precise. */
+		if ((size_t)(e - m->entries) > next)
+			return pkg_fail(err, -SPACE_E_FORMAT,
+					"%s: listed in the metadata but missing from the archive",
+					m->entries[next].path);
+		if ((size_t)(e - m->entries) < next)
+			return pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
+		next++;
+		r = prepare_member(p, a, ae, e, err);
+		if (r < 0)
+			return r;
+		pkg_hook("member");
+	}
+	if (ar != ARCHIVE_EOF)
+		return pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
+	if (next < m->n_entries)
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
+				m->entries[next].path);
+	return 0;
+}
+
+/* 3. The commit point: everything prepared is on disk before the journal
+ * says "commit". */
+static int commit_point(struct pkg_db *db, int tfd, int flags, struct pkg_err *err)
+{
+	int r;
+
+	if (syncfs(db->rootfd) < 0)
+		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+	r = write_commit(tfd, flags);
+	if (r < 0)
+		return pkg_fail(err, r, "journal: %s", space_strerror(r));
+	return 0;
+}
+
 int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
 		struct pkg_install_result *res, struct pkg_err *err)
 {
 	int flags = o->flags;
 	struct prep p = { .db = db, .flags = flags, .res = res, .created_fd = -1, .bufsz = 1 << 17 };
 	struct archive *a = NULL;
-	struct archive_entry *ae;
 	struct pkg_meta m;
-	const struct pkg_meta *old;
-	size_t next = 0;
-	char *text = NULL, pbuf[PATH_MAX];
-	size_t len;
-	int tfd = -1, r, ar;
+	int tfd = -1, r;
 
 	if (res)
 		memset(res, 0, sizeof(*res));
@@ -635,24 +753,8 @@ int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_op
 	r = pkg_archive_open(file, &a, &m, err);
 	if (r < 0)
 		return r;
-	r = check_record_dir(db, m.name, false, err);
-	if (r < 0)
-		goto out;
-	old = pkg_db_find(db, m.name);
 	p.m = &m;
-	p.old = old;
-	if (old) {
-		m.previous = xasprintf("%s-%s", old->version, old->release);
-		if (!m.previous) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (res)
-			res->upgraded = true;
-	}
-	r = check_devices(&m, o, err);
-	if (r == 0)
-		r = check_conflicts(db, &m, err);
+	r = install_checks(&p, &m, o, err);
 	if (r < 0)
 		goto out;
 	p.buf = malloc(p.bufsz);
@@ -661,93 +763,23 @@ int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_op
 		goto out;
 	}
 
-	/* 1. journal */
-	r = pkg_meta_write(&m, &text, &len);
+	r = journal_begin(&p, &m, &tfd, err);
+	if (r < 0 && tfd < 0)
+		goto out;
+	if (r == 0)
+		r = prepare_members(&p, a, &m, err);
 	if (r < 0)
-		goto out;
-	tfd = txn_open(db, true);
-	if (tfd < 0) {
-		r = pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
-		goto out;
-	}
-	r = pkg_write_at(tfd, "meta", text, len);
-	if (r < 0) {
-		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
 		goto out_rollback;
-	}
-	p.created_fd = openat(tfd, "created", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (p.created_fd < 0) {
-		r = pkg_fail(err, -errno, "journal: %s", strerror(errno));
-		goto out_rollback;
-	}
-
-	/* 2. prepare */
-	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
-		const char *path = archive_entry_pathname(ae);
-		struct pkg_entry *e = NULL;
-
-		if (path) {
-			/* tar writes directory names with a trailing slash. */
-			size_t n = strlen(path);
-			if (n > 1 && path[n - 1] == '/' && archive_entry_filetype(ae) == AE_IFDIR &&
-			    n - 1 < sizeof(pbuf)) {
-				memcpy(pbuf, path, n - 1);
-				pbuf[n - 1] = '\0';
-				path = pbuf;
-			}
-			e = pkg_meta_find(&m, path);
-		}
-
-		if (!e) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
-				     path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
-			goto out_rollback;
-		}
-		/* Members come in metadata order: that creates parents
-		 * before children and makes every error precise. */
-		if ((size_t)(e - m.entries) > next) {
-			r = pkg_fail(err, -SPACE_E_FORMAT,
-				     "%s: listed in the metadata but missing from the archive",
-				     m.entries[next].path);
-			goto out_rollback;
-		}
-		if ((size_t)(e - m.entries) < next) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
-			goto out_rollback;
-		}
-		next++;
-		r = prepare_member(&p, a, ae, e, err);
-		if (r < 0)
-			goto out_rollback;
-		pkg_hook("member");
-	}
-	if (ar != ARCHIVE_EOF) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
-		goto out_rollback;
-	}
-	if (next < m.n_entries) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
-			     m.entries[next].path);
-		goto out_rollback;
-	}
 	pkg_walk_reset(&p.w);
 	pkg_hook("prepared");
-
-	/* 3. commit point */
-	if (syncfs(db->rootfd) < 0) {
-		r = pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+	r = commit_point(db, tfd, flags, err);
+	if (r < 0)
 		goto out_rollback;
-	}
-	r = write_commit(tfd, flags);
-	if (r < 0) {
-		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
-		goto out_rollback;
-	}
 	pkg_hook("committed");
 
 	/* 4. + 5. From here on the transaction only goes forward: a failure
 	 * leaves the journal for the next run to complete. */
-	r = txn_apply(db, &m, old, flags, err);
+	r = txn_apply(db, &m, p.old, flags, err);
 	if (r == 0)
 		r = txn_complete(db, tfd, &m, err);
 	if (r < 0) {
@@ -769,7 +801,6 @@ out:
 		close(p.created_fd);
 	if (tfd >= 0)
 		close(tfd);
-	free(text);
 	free(p.buf);
 	archive_read_free(a);
 	pkg_meta_free(&m);
