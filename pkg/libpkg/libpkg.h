@@ -7,7 +7,7 @@
  * fill err->msg with one line naming the object and the reason (without a
  * program prefix); the caller prints it. A refused package (bad input) is
  * reported with -SPACE_E_FORMAT, -SPACE_E_DIGEST or -SPACE_E_UNSAFE_PATH
- * (pkg_err_is_refusal()); anything else is a system or I/O error.
+ * (exit code 1 by die_code()); anything else is a system or I/O error.
  *
  * Ownership: a struct pkg_meta owns all its strings and arrays;
  * pkg_meta_free() releases them (and is safe on a zeroed struct).
@@ -80,11 +80,6 @@ struct pkg_meta {
 
 /* Parse flags. */
 #define PKG_PARSE_DB 1 /* accept database-only keys ("previous") */
-
-static inline bool pkg_err_is_refusal(int r)
-{
-	return r == -SPACE_E_FORMAT || r == -SPACE_E_DIGEST || r == -SPACE_E_UNSAFE_PATH;
-}
 
 void pkg_meta_free(struct pkg_meta *m);
 /* Parse metadata text (buf need not be NUL-terminated). Validates every

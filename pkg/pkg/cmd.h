@@ -4,14 +4,11 @@
 #define SPACE_PKG_CMD_H
 
 #include "../libpkg/libpkg.h"
+#include "exitcode.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_NEGATIVE = 1, /* verify found differences; package not installed */
-	EXIT_USAGE = 2,
-	EXIT_REFUSED = 3,  /* bad package or input, nothing written */
-	EXIT_SYSTEM = 4,   /* I/O or system error */
-};
+/* Exit codes: the shared contract (pkg/lib/exitcode.h). EXIT_NEGATIVE:
+ * verify found differences, package not installed; EXIT_REFUSED (the same
+ * 1): a bad package or input, nothing written; EXIT_SYSTEM: I/O. */
 
 struct pkg_opts {
 	const char *root;
@@ -30,16 +27,12 @@ int cmd_verify(int argc, char **argv, const struct pkg_opts *o);
 int cmd_attrs(int argc, char **argv, const struct pkg_opts *o);
 
 /* Open the database under o->root for verb. On failure print the error
- * and return its exit code; on success return EXIT_OK and, when warn is
+ * (die_err) and return its exit code; on success return EXIT_OK and, when warn is
  * set, print one line per record that was skipped as unreadable. */
 int pkg_open_db(const char *verb, const struct pkg_opts *o, bool create, bool warn,
 		struct pkg_db *db);
 /* The path of a record for messages: ROOT/usr/lib/pkg/installed/NAME. */
 const char *pkg_record_path(const struct pkg_opts *o, const char *name, char *buf, size_t n);
-/* Print "pkg: VERB OBJECT: REASON" and return the exit code for r. */
-int pkg_error(const char *verb, const char *object, int r, const char *reason);
-/* Exit code for a library error. */
-int pkg_exit_code(int r);
 /* Usage error for verb: prints the message and the verb's usage line. */
 int pkg_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

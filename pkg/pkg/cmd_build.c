@@ -137,7 +137,7 @@ int cmd_build(int argc, char **argv, const struct pkg_opts *po)
 		}
 	}
 	r = pkg_build(&o, argv[optind], argv[optind + 1], &err);
-	rc = r < 0 ? pkg_error("build", argv[optind + 1], r, err.msg) : EXIT_OK;
+	rc = r < 0 ? die_err("build", argv[optind + 1], r, err.msg) : EXIT_OK;
 out:
 	for (size_t i = 0; i < n_deplist; i++)
 		free(deplist[i]);

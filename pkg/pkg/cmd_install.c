@@ -47,7 +47,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 		err.msg[0] = '\0';
 		r = pkg_install(&db, argv[i], &io, &res, &err);
 		if (r < 0) {
-			rc = pkg_error("install", argv[i], r, err.msg);
+			rc = die_err("install", argv[i], r, err.msg);
 			pkg_db_discard_new(&db);
 			break;
 		}
@@ -80,12 +80,11 @@ int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
 			printf("pkg: remove %s: the record was unreadable: removed it; the package's "
 			       "files, unknown, stay\n", argv[i]);
 		if (r == -ENOENT && !pkg_db_find(&db, argv[i])) {
-			pkg_error("remove", argv[i], r, "not installed");
-			rc = EXIT_NEGATIVE;
+			rc = die_msg(EXIT_NEGATIVE, "remove", argv[i], "not installed");
 			break;
 		}
 		if (r < 0) {
-			rc = pkg_error("remove", argv[i], r, err.msg);
+			rc = die_err("remove", argv[i], r, err.msg);
 			break;
 		}
 	}

@@ -104,7 +104,7 @@ static int load_target(const char *verb, const struct pkg_opts *o, const char *a
 	*file = strchr(arg, '/') || (n > 4 && strcmp(arg + n - 4, ".pkg") == 0 && access(arg, F_OK) == 0);
 	if (*file) {
 		r = pkg_read_meta(arg, m, &err);
-		return r < 0 ? pkg_error(verb, arg, r, err.msg) : EXIT_OK;
+		return r < 0 ? die_err(verb, arg, r, err.msg) : EXIT_OK;
 	}
 	r = pkg_open_db(verb, o, false, true, &db);
 	if (r != EXIT_OK)
@@ -113,7 +113,7 @@ static int load_target(const char *verb, const struct pkg_opts *o, const char *a
 		struct pkg_meta *found = pkg_db_find(&db, arg);
 		if (!found) {
 			pkg_db_close(&db);
-			pkg_error(verb, arg, -ENOENT, "not installed");
+			die_err(verb, arg, -ENOENT, "not installed");
 			return EXIT_NEGATIVE;
 		}
 		/* Move it out of the handle before closing. */
@@ -212,7 +212,7 @@ int cmd_attrs(int argc, char **argv, const struct pkg_opts *o)
 	rows = calloc(n + 1, sizeof(*rows));
 	if (!rows) {
 		pkg_db_close(&db);
-		return pkg_error("attrs", o->root, -ENOMEM, NULL);
+		return die_err("attrs", o->root, -ENOMEM, NULL);
 	}
 	for (size_t i = 0; i < db.n_pkgs; i++)
 		for (size_t j = 0; j < db.pkgs[i].n_entries; j++)

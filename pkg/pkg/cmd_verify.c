@@ -60,7 +60,7 @@ int cmd_verify(int argc, char **argv, const struct pkg_opts *o)
 		return rc;
 	for (int i = optind; i < argc; i++) {
 		if (!pkg_db_find(&db, argv[i]) && !pkg_db_find_bad(&db, argv[i])) {
-			pkg_error("verify", argv[i], -ENOENT, "not installed");
+			die_err("verify", argv[i], -ENOENT, "not installed");
 			pkg_db_close(&db);
 			return EXIT_NEGATIVE;
 		}
@@ -74,7 +74,7 @@ int cmd_verify(int argc, char **argv, const struct pkg_opts *o)
 			continue;
 		r = pkg_verify(&db, &db.pkgs[i], flags, print_diff, NULL);
 		if (r < 0) {
-			rc = pkg_error("verify", db.pkgs[i].name, r, NULL);
+			rc = die_err("verify", db.pkgs[i].name, r, NULL);
 			goto out;
 		}
 		bad += r;

@@ -40,29 +40,13 @@ static void help(FILE *f)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-8s %s\n           pkg %s\n", commands[i].name, commands[i].summary,
 			commands[i].usage);
-	fprintf(f, "\nexit codes:\n"
-		   "  0  success\n"
-		   "  1  negative answer: verify found differences, package not installed\n"
-		   "  2  usage error\n"
-		   "  3  refused: bad package or input (nothing was changed)\n"
-		   "  4  I/O or system error\n"
+	fprintf(f, "\nexit codes (the contract of every space tool: README.md, Exit codes):\n"
+		   "  0    success\n"
+		   "  1    negative answer (verify found differences, package not installed)\n"
+		   "       or refused: bad package or input (nothing was changed)\n"
+		   "  100  usage error\n"
+		   "  111  I/O or system error\n"
 		   "Format and transaction guarantees: pkg/FORMAT.md\n");
-}
-
-int pkg_exit_code(int r)
-{
-	if (r == 0)
-		return EXIT_OK;
-	if (pkg_err_is_refusal(r))
-		return EXIT_REFUSED;
-	return EXIT_SYSTEM;
-}
-
-int pkg_error(const char *verb, const char *object, int r, const char *reason)
-{
-	fprintf(stderr, "pkg: %s%s%s: %s\n", verb, object ? " " : "", object ? object : "",
-		reason && *reason ? reason : space_strerror(r));
-	return pkg_exit_code(r);
 }
 
 const char *pkg_record_path(const struct pkg_opts *o, const char *name, char *buf, size_t n)
@@ -82,7 +66,7 @@ int pkg_open_db(const char *verb, const struct pkg_opts *o, bool create, bool wa
 	int r = pkg_db_open(o->root, create, db, &err);
 
 	if (r < 0)
-		return pkg_error(verb, o->root, r, err.msg);
+		return die_err(verb, o->root, r, err.msg);
 	for (size_t i = 0; warn && i < db->n_bad && i < PKG_DB_BAD_MAX; i++)
 		fprintf(stderr, "pkg: %s %s: unreadable record skipped: %s\n", verb,
 			pkg_record_path(o, db->bad[i].name, path, sizeof(path)), db->bad[i].why);
@@ -96,7 +80,7 @@ int pkg_usage(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pkg: %s: ", verb);
+	fprintf(stderr, "%s: %s: ", space_prog, verb);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -128,6 +112,7 @@ int main(int argc, char **argv)
 	char **args;
 	int nargs = 1, verb = -1;
 
+	space_prog = "pkg";
 	/* Find the verb; take --root and --help out of the argument list. */
 	args = calloc((size_t)argc + 1, sizeof(char *));
 	if (!args)
@@ -176,13 +161,13 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[verb]) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "pkg: %s: unknown verb (pkg --help lists them)\n", argv[verb]);
+		die_msg(EXIT_USAGE, argv[verb], NULL, "unknown verb (pkg --help lists them)");
 		free(args);
 		return EXIT_USAGE;
 	}
 	if (!*o.root) {
 		/* one line, "pkg: verb object: reason" like every other error */
-		fprintf(stderr, "pkg: %s --root: no directory given\n", cmd->name);
+		die_msg(EXIT_USAGE, cmd->name, "--root", "no directory given");
 		free(args);
 		return EXIT_USAGE;
 	}

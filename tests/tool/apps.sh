@@ -123,11 +123,11 @@ stop_wd
 
 # pkg build refuses what the release order cannot compare
 check "pkg build: an application version outside the release grammar is refused" \
-	sh -c "'$BIN/pkg' build --name x --version 1.4.1 --app x '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 2 ]"
+	sh -c "'$BIN/pkg' build --name x --version 1.4.1 --app x '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 100 ]"
 check "pkg build: a platform that is not release versions is refused" \
-	sh -c "'$BIN/pkg' build --name x --version 1.4 --app x --platform '21.x -' '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 2 ]"
+	sh -c "'$BIN/pkg' build --name x --version 1.4 --app x --platform '21.x -' '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 100 ]"
 check "pkg build: --platform without --app is refused" \
-	sh -c "'$BIN/pkg' build --name x --version 1.4 --platform '21.1 -' '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 2 ]"
+	sh -c "'$BIN/pkg' build --name x --version 1.4 --platform '21.1 -' '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 100 ]"
 check "nothing was written" test ! -e "$T/x.pkg"
 
 if [ "$fails" -ne 0 ]; then

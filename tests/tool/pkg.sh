@@ -104,10 +104,10 @@ check "no journal left" test ! -e root/usr/lib/pkg/txn
 check "no temporary names left" bash -c "! find root -name '.pkgtmp~*' -o -name '.pkgnew~*' | grep -q ."
 
 # Issue 12, defect 11: a directory where the new version of a locally
-# changed config file goes is refused before the commit point (exit 3,
+# changed config file goes is refused before the commit point (exit 1,
 # nothing written), and the next command works.
 rm root/etc/hello.conf.new; mkdir root/etc/hello.conf.new
-expect_rc 3 "reinstall with etc/hello.conf.new a directory refused" "$PKG" --root root install --no-chown c.pkg
+expect_rc 1 "reinstall with etc/hello.conf.new a directory refused" "$PKG" --root root install --no-chown c.pkg
 check "  one line naming it" one_line_error "install c.pkg: etc/hello.conf.new: is a directory on disk"
 check "  no journal left" test ! -e root/usr/lib/pkg/txn
 expect_rc 0 "  the next command works" "$PKG" --root root verify --no-owner
@@ -117,28 +117,28 @@ check "  the new version beside the local one" grep -qx 'setting=2' root/etc/hel
 # A file that changes into a directory across an upgrade is a refusal too.
 mkdir -p st2/usr/bin/hello; printf 'x\n' >st2/usr/bin/hello/x
 expect_rc 0 "build a package with usr/bin/hello a directory" "$PKG" build --name hello --version 3 st2 d3.pkg
-expect_rc 3 "  installing it over the file is refused" "$PKG" --root root install --no-chown d3.pkg
+expect_rc 1 "  installing it over the file is refused" "$PKG" --root root install --no-chown d3.pkg
 check "  one line naming it" one_line_error "install d3.pkg: usr/bin/hello: exists and is not a directory"
 
 # Refusals: one line, the right exit code, nothing changed.
 mkdir -p other/usr/bin; printf 'other\n' >other/usr/bin/hello
 expect_rc 0 "build conflicting package (options after the arguments)" "$PKG" build other other.pkg --name other --version 1
-expect_rc 3 "conflict refused" "$PKG" --root root install other.pkg
+expect_rc 1 "conflict refused" "$PKG" --root root install other.pkg
 check "conflict message" one_line_error "install other.pkg: usr/bin/hello: conflicts with package hello"
 check "conflict changed nothing" grep -qx hello root/usr/bin/hello
 check "conflicting package not recorded" test ! -e root/usr/lib/pkg/installed/other
 head -c 300 a.pkg >trunc.pkg
-expect_rc 3 "truncated package refused" "$PKG" --root root install trunc.pkg
+expect_rc 1 "truncated package refused" "$PKG" --root root install trunc.pkg
 check "truncated: one-line error" one_line_error "install trunc.pkg: "
 mkdir fresh
-expect_rc 3 "refused into a fresh root" "$PKG" --root fresh install trunc.pkg
+expect_rc 1 "refused into a fresh root" "$PKG" --root fresh install trunc.pkg
 check "fresh root left empty" test -z "$(ls -A fresh)"
 printf 'not a package\n' >junk.pkg
-expect_rc 3 "junk refused" "$PKG" --root root install junk.pkg
-expect_rc 4 "missing file" "$PKG" --root root install nonexistent.pkg
+expect_rc 1 "junk refused" "$PKG" --root root install junk.pkg
+expect_rc 111 "missing file" "$PKG" --root root install nonexistent.pkg
 check "missing file: one-line error" one_line_error "install nonexistent.pkg: "
 mkdir -p dev/dev; printf 'dev/dev/null c 0666 0 0 1 3\n' >devattrs
-expect_rc 3 "device without --base-files refused at build" "$PKG" build --name d --version 1 --attrs devattrs dev d.pkg
+expect_rc 1 "device without --base-files refused at build" "$PKG" build --name d --version 1 --attrs devattrs dev d.pkg
 check "device refusal message" one_line_error "build d.pkg: dev/dev/null: device file"
 check "refused build left no output" test ! -e d.pkg
 # Issue 12, defect 12: device nodes need the installer's permission by
@@ -148,66 +148,66 @@ mkdir -p memst
 expect_rc 0 "build a package that claims base-files, with dev/mem" "$PKG" build --name evil --version 1 --base-files --attrs memattrs memst evil.pkg
 expect_rc 0 "build base-files with dev/mem" "$PKG" build --name base-files --version 1 --base-files --attrs memattrs memst bfdev.pkg
 mkdir droot
-expect_rc 3 "device nodes refused without --allow-devices" "$PKG" --root droot install --no-chown bfdev.pkg
+expect_rc 1 "device nodes refused without --allow-devices" "$PKG" --root droot install --no-chown bfdev.pkg
 check "  one line naming the node and the option" one_line_error "install bfdev.pkg: dev/mem: device node in package base-files, which this install does not allow (--allow-devices)"
 check "  nothing written" test -z "$(ls -A droot)"
-expect_rc 3 "a package claiming base-files refused when only base-files is allowed" "$PKG" --root droot install --no-chown --allow-devices base-files evil.pkg
+expect_rc 1 "a package claiming base-files refused when only base-files is allowed" "$PKG" --root droot install --no-chown --allow-devices base-files evil.pkg
 expect_rc 0 "base-files installed with --allow-devices base-files" "$PKG" --root droot install --no-chown --allow-devices base-files bfdev.pkg
 expect_rc 0 "  attrs" "$PKG" --root droot attrs
 check "  attrs lists the node" grep -qx 'c 0640 0 15 1 1 dev/mem' out
-expect_rc 2 "--allow-devices without a package name" "$PKG" --root droot install --allow-devices '../x' bfdev.pkg
+expect_rc 100 "--allow-devices without a package name" "$PKG" --root droot install --allow-devices '../x' bfdev.pkg
 printf 'usr/bin/nothere f 0755 0 0\n' >badattrs
-expect_rc 3 "attrs cannot add a file" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+expect_rc 1 "attrs cannot add a file" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
 check "attrs add message" one_line_error "build x.pkg: badattrs: line 1: usr/bin/nothere: not in the staging tree"
 printf 'usr/bin/hello d 0755 0 0\n' >badattrs
-expect_rc 3 "attrs type must match the tree" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+expect_rc 1 "attrs type must match the tree" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
 printf 'usr/bin/hello f 0755 0\n' >badattrs
-expect_rc 3 "attrs line with a missing field" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
+expect_rc 1 "attrs line with a missing field" "$PKG" build --name x --version 1 --attrs badattrs st x.pkg
 check "attrs syntax message" one_line_error "build x.pkg: badattrs: line 1: expected 'PATH TYPE MODE UID GID"
 mkdir -p nl; printf x >"nl/bad
 name"
-expect_rc 3 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
+expect_rc 1 "newline in a path refused at build" "$PKG" build --name nl --version 1 nl nl.pkg
 check "newline refusal is one line" one_line_error "build nl.pkg: bad?name: path not allowed"
 # Issue 12, defect 9: the package database is not package content.
 mkdir -p dbw/usr/lib/pkg/installed; printf 'pkgformat 1\n' >dbw/usr/lib/pkg/installed/hello
-expect_rc 3 "a tree with files in the package database refused at build" "$PKG" build --name dbw --version 1 dbw dbw.pkg
+expect_rc 1 "a tree with files in the package database refused at build" "$PKG" build --name dbw --version 1 dbw dbw.pkg
 check "database refusal names the path" one_line_error "build dbw.pkg: usr/lib/pkg: path not allowed in a package: inside the package database"
-expect_rc 2 "usage: missing --version" "$PKG" build --name x st x.pkg
-expect_rc 2 "usage: unknown verb" "$PKG" frobnicate
-expect_rc 2 "usage: unknown option" "$PKG" --root root list --bogus
+expect_rc 100 "usage: missing --version" "$PKG" build --name x st x.pkg
+expect_rc 100 "usage: unknown verb" "$PKG" frobnicate
+expect_rc 100 "usage: unknown option" "$PKG" --root root list --bogus
 expect_rc 1 "info of a package not installed" "$PKG" --root root info nothere
 expect_rc 1 "remove of a package not installed" "$PKG" --root root remove nothere
 expect_rc 0 "--help" "$PKG" --help
-check "--help documents exit codes" grep -q '3  refused' out
+check "--help documents exit codes" grep -q '111  I/O or system error' out
 
 # No entry is reached through a symlink (pkg/FORMAT.md, section 5): the
 # apply phase after the commit point resolves each parent again, and the
 # package's own symlinks, renamed into place by then, could send it
 # elsewhere (into the database), or make it fail and wedge pkg. Refused
-# in prepare: exit 3, one line naming the entry and the symlink.
+# in prepare: exit 1, one line naming the entry and the symlink.
 mkdir -p bf/usr/bin; ln -s usr/bin bf/bin
 mkdir -p tool/bin; printf 'ls\n' >tool/bin/ls
 expect_rc 0 "build base-files with bin -> usr/bin" "$PKG" build --name base-files --version 1 --base-files bf bf.pkg
 expect_rc 0 "build a package with bin/ls" "$PKG" build --name ab --version 1 tool ab.pkg
 expect_rc 0 "install base-files (options after the files)" "$PKG" install bf.pkg --no-chown --root root
-expect_rc 3 "bin/ls through bin -> usr/bin refused" "$PKG" install ab.pkg --no-chown --root root
+expect_rc 1 "bin/ls through bin -> usr/bin refused" "$PKG" install ab.pkg --no-chown --root root
 check "  one line naming the entry and the symlink" one_line_error "install ab.pkg: bin/ls: reached through the symlink bin"
 check "  nothing written" test ! -e root/usr/bin/ls -a ! -e root/usr/lib/pkg/txn -a ! -e root/usr/lib/pkg/installed/ab
 check "bin is still a symlink" test -L root/bin
 expect_rc 0 "attrs" "$PKG" --root root attrs
 check "attrs lists bin as the symlink" grep -qx 'l 0777 0 0 0 0 bin' out
 # Reviewer's 2a: file bin/tool and directory usr/bin/tool/ (EISDIR after
-# the commit point before, then exit 4 for every command).
+# the commit point before, then exit 4 (I/O error, now 111) for every command).
 mkdir -p tool2/bin tool2/usr/bin/tool; printf 't\n' >tool2/bin/tool
 expect_rc 0 "build bin/tool + usr/bin/tool/" "$PKG" build --name t2 --version 1 tool2 t2.pkg
-expect_rc 3 "  refused" "$PKG" --root root install --no-chown t2.pkg
+expect_rc 1 "  refused" "$PKG" --root root install --no-chown t2.pkg
 check "  one line naming it" one_line_error "install t2.pkg: bin/tool: reached through the symlink bin"
 expect_rc 0 "  the next command works" "$PKG" --root root list
 # Reviewer's 2c: a config file through a symlink (its PATH.new was checked
 # only literally).
 mkdir -p cfg/cf; printf 'c=1\n' >cfg/cf/x.conf; ln -s etc root/cf
 expect_rc 0 "build a package with config cf/x.conf" "$PKG" build --name cfg --version 1 --config /cf/x.conf cfg cfg.pkg
-expect_rc 3 "  cf/x.conf through cf -> etc refused" "$PKG" --root root install --no-chown cfg.pkg
+expect_rc 1 "  cf/x.conf through cf -> etc refused" "$PKG" --root root install --no-chown cfg.pkg
 check "  one line naming it" one_line_error "install cfg.pkg: cf/x.conf: reached through the symlink cf"
 rm root/cf
 # Reviewer's 1 and 2b: v1 ships a -> safe, z -> a, safe/installed/; v2
@@ -223,11 +223,11 @@ expect_rc 0 "build ln 3 (a -> nowhere)" "$PKG" build --name ln --version 3 --att
 mkdir lnroot
 expect_rc 0 "install ln 1" "$PKG" --root lnroot install --no-chown ln1.pkg
 dbmode=$(stat -c %a lnroot/usr/lib/pkg/installed)
-expect_rc 3 "upgrade to a -> usr/lib/pkg refused" "$PKG" --root lnroot install --no-chown ln2.pkg
+expect_rc 1 "upgrade to a -> usr/lib/pkg refused" "$PKG" --root lnroot install --no-chown ln2.pkg
 check "  one line naming z/installed and z" one_line_error "install ln2.pkg: z/installed: reached through the symlink z"
 check "  the database keeps its mode" test "$(stat -c %a lnroot/usr/lib/pkg/installed)" = "$dbmode"
 check "  a still leads to safe" test "$(readlink lnroot/a)" = safe
-expect_rc 3 "upgrade to a -> nowhere refused" "$PKG" --root lnroot install --no-chown ln3.pkg
+expect_rc 1 "upgrade to a -> nowhere refused" "$PKG" --root lnroot install --no-chown ln3.pkg
 expect_rc 0 "  the next command works" "$PKG" --root lnroot verify --no-owner
 check "  still version 1" grep -qx 'ln 1-1' <("$PKG" --root lnroot list)
 # Reviewer's 3: base-files ships var/lib 0755, q ships l -> var, p ships
@@ -238,7 +238,7 @@ expect_rc 0 "build q (l -> var)" "$PKG" build --name q --version 1 q3 q3.pkg
 expect_rc 0 "build p (l/lib 0777)" "$PKG" build --name p --version 1 --attrs p3attrs p3 p3.pkg
 mkdir r3
 expect_rc 0 "install base-files and q" "$PKG" --root r3 install --no-chown bf3.pkg q3.pkg
-expect_rc 3 "p through l -> var refused" "$PKG" --root r3 install --no-chown p3.pkg
+expect_rc 1 "p through l -> var refused" "$PKG" --root r3 install --no-chown p3.pkg
 check "  one line naming it" one_line_error "install p3.pkg: l/lib: reached through the symlink l"
 check "  var/lib keeps its mode" test "$(stat -c %a r3/var/lib)" = 755
 expect_rc 0 "  verify blames nobody" "$PKG" --root r3 verify --no-owner
@@ -254,7 +254,7 @@ expect_rc 0 "build sh1" "$PKG" build --name sh1 --version 1 sh1 sh1.pkg
 expect_rc 0 "build sh2 (opt/shared 0700)" "$PKG" build --name sh2 --version 1 --attrs shattrs sh2 sh2.pkg
 expect_rc 0 "build sh3 (opt/shared 0755, as sh1)" "$PKG" build --name sh3 --version 1 sh3 sh3.pkg
 expect_rc 0 "install sh1" "$PKG" --root root install --no-chown sh1.pkg
-expect_rc 3 "a shared directory with another mode is refused" "$PKG" --root root install --no-chown sh2.pkg
+expect_rc 1 "a shared directory with another mode is refused" "$PKG" --root root install --no-chown sh2.pkg
 check "  one line naming both" one_line_error "install sh2.pkg: opt/shared: directory 0700 0:0, package sh1 has it 0755 0:0"
 check "  the directory keeps its mode" test "$(stat -c %a root/opt/shared)" = 755
 expect_rc 0 "the same directory with the same mode is shared" "$PKG" --root root install --no-chown sh3.pkg
@@ -264,7 +264,7 @@ expect_rc 0 "  remove sh1 sh3" "$PKG" --root root remove sh1 sh3
 # A second pkg process while the database is locked.
 flock root/usr/lib/pkg/lock sleep 3 &
 sleep 0.5
-expect_rc 4 "database locked by another process" "$PKG" --root root install --no-chown a.pkg
+expect_rc 111 "database locked by another process" "$PKG" --root root install --no-chown a.pkg
 check "lock message" one_line_error "install root: .*locked by another pkg process"
 wait
 
@@ -277,7 +277,7 @@ check "  names the skipped record on stderr" one_line_error "list root/usr/lib/p
 expect_rc 1 "verify reports the garbage record as a difference" "$PKG" --root root verify --no-owner
 check "  on its own line" grep -qx "junk: root/usr/lib/pkg/installed/junk: unreadable record: line 1: not 'pkgformat 1'" out
 expect_rc 1 "verify NAME of the garbage record" "$PKG" --root root verify junk
-expect_rc 4 "attrs with a garbage record fails (its list is incomplete)" "$PKG" --root root attrs
+expect_rc 111 "attrs with a garbage record fails (its list is incomplete)" "$PKG" --root root attrs
 expect_rc 0 "install beside a garbage record" "$PKG" --root root install --no-chown c.pkg
 check "  says nothing failed" bash -c "! grep -q 'malformed input' '$T/err'"
 expect_rc 0 "remove of the garbage record" "$PKG" --root root remove junk
@@ -296,18 +296,18 @@ check "  it is gone" test ! -e root/usr/lib/pkg/installed/fifo
 rm -f root/usr/lib/pkg/installed/fifo # a regression must not hang the rest
 # A directory as a record: the rename of the new record over it, or its
 # unlink, failed after the commit point (EISDIR), and every later command
-# failed at exit 4. Now refused before anything is written; an empty one
+# failed at exit 4 (I/O error, now 111). Now refused before anything is written; an empty one
 # is removed by `pkg remove`.
 mkdir root/usr/lib/pkg/installed/junkd
 expect_rc 0 "remove of an empty directory record" "$PKG" --root root remove junkd
 check "  says only the record went" grep -q 'remove junkd: the record was unreadable' out
 check "  it is gone" test ! -e root/usr/lib/pkg/installed/junkd
 mkdir -p root/usr/lib/pkg/installed/junkd/sub jd/opt; printf 'j\n' >jd/opt/junkd
-expect_rc 3 "remove of a non-empty directory record refused" "$PKG" --root root remove junkd
+expect_rc 1 "remove of a non-empty directory record refused" "$PKG" --root root remove junkd
 check "  a line naming it (after the skipped-record warning)" grep -qx "pkg: remove junkd: usr/lib/pkg/installed/junkd: the record is a directory that is not empty" err
 check "  no journal" test ! -e root/usr/lib/pkg/txn
 expect_rc 0 "build junkd" "$PKG" build --name junkd --version 1 jd junkd.pkg
-expect_rc 3 "install over a directory record refused" "$PKG" --root root install --no-chown junkd.pkg
+expect_rc 1 "install over a directory record refused" "$PKG" --root root install --no-chown junkd.pkg
 check "  a line naming it (after the skipped-record warning)" grep -q "^pkg: install junkd.pkg: usr/lib/pkg/installed/junkd: the record is a directory" err
 check "  nothing written" test ! -e root/opt/junkd -a ! -e root/usr/lib/pkg/txn
 expect_rc 0 "  the next command works" "$PKG" --root root list
@@ -326,11 +326,11 @@ expect_rc 0 "list after remove" "$PKG" --root root list
 check "list shows only base-files" test "$(cat out)" = "base-files 1-1"
 
 # --root without a directory is a usage error (2), one "pkg: verb object: reason" line
-expect_rc 2 "--root with no value" "$PKG" list --root
+expect_rc 100 "--root with no value" "$PKG" list --root
 check "  message names the verb and --root" one_line_error "list --root: no directory given$"
-expect_rc 2 "--root with an empty value" "$PKG" --root= install a.pkg
+expect_rc 100 "--root with an empty value" "$PKG" --root= install a.pkg
 check "  message names the verb and --root" one_line_error "install --root: no directory given$"
-expect_rc 4 "--root that is not a directory" "$PKG" --root a.pkg list
+expect_rc 111 "--root that is not a directory" "$PKG" --root a.pkg list
 check "  message names the verb, the root and the reason" one_line_error "list a.pkg: root a.pkg: Not a directory$"
 
 echo "1..$n"
