@@ -191,38 +191,61 @@ static int put_ext4(struct build *b, const char *name, const char *tree, const c
 	return r;
 }
 
-static int put_esp(struct build *b)
+/* The ESP's work files: the staged tree, GRUB's early config and images,
+ * and the FAT image before it is copied into the partition. */
+struct esp_files {
+	const char *pc, *efi; /* GRUB module directories */
+	char *stage, *early, *core, *efi_img, *boot, *img;
+	uint32_t volid;
+};
+
+static int esp_files_init(const struct build *b, struct esp_files *f)
 {
 	const struct disk_spec *s = b->s;
-	const struct gpt_part *esp = disk_layout_find(&b->l, "esp");
-	const char *pc = s->grub_pc_dir ? s->grub_pc_dir : "/usr/lib/grub/i386-pc";
-	const char *efi = s->grub_efi_dir ? s->grub_efi_dir : "/usr/lib/grub/x86_64-efi";
-	char *stage = NULL, *early = NULL, *cfg = NULL, *p_early = NULL, *p_core = NULL;
-	char *p_efi = NULL, *p_boot = NULL, *p_img = NULL, env[GRUBENV_SIZE], detail[256] = "";
-	struct grub_menu m = { 0 };
-	struct esp_params ep = { 0 };
-	uint32_t volid;
-	int r;
 
-	r = disk_esp_volume_id(s->seed, &volid);
-	if (r < 0)
-		return r;
-	stage = xasprintf("%s/esp", b->work);
-	p_early = xasprintf("%s/early.cfg", b->work);
-	p_core = xasprintf("%s/core.img", b->work);
-	p_img = xasprintf("%s/esp.img", b->work);
-	p_boot = xasprintf("%s/boot.img", pc);
-	p_efi = stage ? xasprintf("%s/EFI/BOOT/BOOTX64.EFI", stage) : NULL;
-	if (!stage || !p_early || !p_core || !p_img || !p_boot || !p_efi) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = grub_early_cfg(volid, &early);
-	if (r < 0)
-		goto out;
-	r = write_text(b->work, "early.cfg", early, strlen(early));
-	if (r < 0)
-		goto out;
+	f->pc = s->grub_pc_dir ? s->grub_pc_dir : "/usr/lib/grub/i386-pc";
+	f->efi = s->grub_efi_dir ? s->grub_efi_dir : "/usr/lib/grub/x86_64-efi";
+	f->stage = xasprintf("%s/esp", b->work);
+	f->early = xasprintf("%s/early.cfg", b->work);
+	f->core = xasprintf("%s/core.img", b->work);
+	f->img = xasprintf("%s/esp.img", b->work);
+	f->boot = xasprintf("%s/boot.img", f->pc);
+	f->efi_img = f->stage ? xasprintf("%s/EFI/BOOT/BOOTX64.EFI", f->stage) : NULL;
+	if (!f->stage || !f->early || !f->core || !f->img || !f->boot || !f->efi_img)
+		return -ENOMEM;
+	return 0;
+}
+
+static void esp_files_free(struct esp_files *f)
+{
+	if (f->img)
+		unlink(f->img);
+	free(f->stage);
+	free(f->early);
+	free(f->core);
+	free(f->efi_img);
+	free(f->boot);
+	free(f->img);
+}
+
+/* The early config built into GRUB's images: find the ESP by volume id. */
+static int write_early_cfg(const struct build *b, const struct esp_files *f)
+{
+	char *early = NULL;
+	int r = grub_early_cfg(f->volid, &early);
+
+	if (r == 0)
+		r = write_text(b->work, "early.cfg", early, strlen(early));
+	free(early);
+	return r;
+}
+
+/* grub.cfg, rendered once for both slots. */
+static int render_grub_cfg(const struct build *b, char **cfg)
+{
+	const struct disk_spec *s = b->s;
+	struct grub_menu m = { 0 };
+	int r;
 
 	m.product = s->product;
 	m.version = s->version;
@@ -240,73 +263,107 @@ static int put_esp(struct build *b)
 		m.slots[i] = (struct grub_slot){ (char)('a' + i), p->index, p->uuid,
 						 "/boot/vmlinuz", "/boot/initrd.img" };
 	}
-	r = grub_cfg_render(&m, &cfg);
-	if (r < 0) {
+	r = grub_cfg_render(&m, cfg);
+	if (r < 0)
 		img_say(s->detail, s->detail_len,
 		    "product, version or command line has characters GRUB would interpret");
-		goto out;
-	}
-	{
-		char *d1 = xasprintf("%s/EFI/BOOT", stage), *d2 = xasprintf("%s/grub", stage);
+	return r;
+}
+
+/* The staged ESP tree: EFI/BOOT/, grub/grub.cfg and grub/grubenv (slot a
+ * good, holding this version). */
+static int stage_esp_tree(const struct build *b, const struct esp_files *f)
+{
+	const struct disk_spec *s = b->s;
+	char *cfg = NULL, env[GRUBENV_SIZE];
+	char *d1 = xasprintf("%s/EFI/BOOT", f->stage), *d2 = xasprintf("%s/grub", f->stage);
+	int r = render_grub_cfg(b, &cfg);
+
+	if (r == 0)
 		r = d1 && d2 ? mkdir_p(d1, 0755) : -ENOMEM;
-		if (r == 0)
-			r = mkdir_p(d2, 0755);
-		free(d1);
-		free(d2);
-	}
+	if (r == 0)
+		r = mkdir_p(d2, 0755);
+	free(d1);
+	free(d2);
+	if (r == 0)
+		r = write_text(f->stage, "grub/grub.cfg", cfg, strlen(cfg));
+	free(cfg);
 	if (r < 0)
-		goto out;
-	r = write_text(stage, "grub/grub.cfg", cfg, strlen(cfg));
-	if (r < 0)
-		goto out;
+		return r;
 	grub_env_block(env);
 	r = grub_env_set(env, GRUBENV_SLOT_GOOD, "a");
 	if (r == 0)
 		r = grub_env_set(env, GRUBENV_VER_PREFIX "a", s->version);
 	if (r == 0)
-		r = write_text(stage, "grub/grubenv", env, sizeof(env));
-	if (r < 0)
-		goto out;
+		r = write_text(f->stage, "grub/grubenv", env, sizeof(env));
+	return r;
+}
 
-	r = grub_mkimage("x86_64-efi", efi, p_early, p_efi, detail, sizeof(detail));
+/* GRUB's EFI image (into the staged tree) and BIOS core.img. */
+static int make_grub_images(const struct build *b, const struct esp_files *f)
+{
+	char detail[256] = "";
+	int r = grub_mkimage("x86_64-efi", f->efi, f->early, f->efi_img, detail, sizeof(detail));
+
 	if (r == 0)
-		r = grub_mkimage("i386-pc", pc, p_early, p_core, detail, sizeof(detail));
-	if (r < 0) {
-		img_say(s->detail, s->detail_len, "grub: %s", detail);
-		goto out;
-	}
-	ep.out_path = p_img;
+		r = grub_mkimage("i386-pc", f->pc, f->early, f->core, detail, sizeof(detail));
+	if (r < 0)
+		img_say(b->s->detail, b->s->detail_len, "grub: %s", detail);
+	return r;
+}
+
+/* The FAT filesystem of the staged tree, copied into the ESP partition. */
+static int write_esp_fs(const struct build *b, const struct esp_files *f)
+{
+	const struct gpt_part *esp = disk_layout_find(&b->l, "esp");
+	struct esp_params ep = { 0 };
+	char detail[256] = "";
+	int r;
+
+	ep.out_path = f->img;
 	ep.size = gpt_part_bytes(esp);
-	ep.stage_dir = stage;
-	ep.volume_id = volid;
+	ep.stage_dir = f->stage;
+	ep.volume_id = f->volid;
 	ep.label = "ESP";
-	ep.epoch = s->epoch;
+	ep.epoch = b->s->epoch;
 	ep.detail = detail;
 	ep.detail_len = sizeof(detail);
 	r = fs_make_esp(&ep);
 	if (r == 0)
 		/* Not COPY_DST_ZEROED: the target may hold an old system; on a
 		 * file the zeroing is a cheap hole punch. */
-		r = copy_sparse(b->fd, gpt_part_offset(esp), gpt_part_bytes(esp), p_img, 0, NULL);
-	if (r < 0) {
-		img_say(s->detail, s->detail_len, "esp: %s", *detail ? detail : space_strerror(r));
+		r = copy_sparse(b->fd, gpt_part_offset(esp), gpt_part_bytes(esp), f->img, 0, NULL);
+	if (r < 0)
+		img_say(b->s->detail, b->s->detail_len, "esp: %s", *detail ? detail : space_strerror(r));
+	return r;
+}
+
+static int put_esp(struct build *b)
+{
+	const struct disk_spec *s = b->s;
+	struct esp_files f = { 0 };
+	int r;
+
+	r = disk_esp_volume_id(s->seed, &f.volid);
+	if (r < 0)
+		return r;
+	r = esp_files_init(b, &f);
+	if (r == 0)
+		r = write_early_cfg(b, &f);
+	if (r == 0)
+		r = stage_esp_tree(b, &f);
+	if (r == 0)
+		r = make_grub_images(b, &f);
+	if (r == 0)
+		r = write_esp_fs(b, &f);
+	if (r < 0)
 		goto out;
-	}
-	r = grub_install_bios(b->fd, &b->l, p_boot, p_core);
+	r = grub_install_bios(b->fd, &b->l, f.boot, f.core);
 	if (r < 0)
 		img_say(s->detail, s->detail_len, "grub bios install: %s%s", space_strerror(r),
 		    r == -ENOSPC ? " (core.img larger than the bios partition)" : "");
 out:
-	if (p_img)
-		unlink(p_img);
-	free(stage);
-	free(early);
-	free(cfg);
-	free(p_early);
-	free(p_core);
-	free(p_efi);
-	free(p_boot);
-	free(p_img);
+	esp_files_free(&f);
 	return r;
 }
 
