@@ -10,6 +10,7 @@
 
 #include "openreg.h"
 #include "outfile.h"
+#include "exitcode.h"
 #include "subcmd.h"
 #include "util.h"
 #include "vmdk.h"
@@ -28,15 +29,8 @@
 	"info     header and descriptor facts, one `key: value` per line.\n"                \
 	"\n"                                                                                 \
 	"Outputs appear under their final name only when complete.\n"                        \
-	"Exit status: 0 success, 1 the input is not a valid image, 2 usage or I/O error.\n"
-
-static const char *prog = "vmdk";
-
-static int fail(const char *verb, const char *obj, int err, const char *why)
-{
-	fprintf(stderr, "%s: %s %s: %s\n", prog, verb, obj, why ? why : space_strerror(err));
-	return err == -SPACE_E_FORMAT ? 1 : 2;
-}
+	"Exit status: 0 success, 1 the input is not a valid image, 100 usage, 111 I/O or\n"   \
+	"system error (the contract of every space tool: README.md, Exit codes).\n"
 
 static int cmd_convert(int argc, char **argv)
 {
@@ -52,33 +46,32 @@ static int cmd_convert(int argc, char **argv)
 		case 'l': o.level = atoi(optarg); break;
 		case 'a': o.adapter_type = optarg; break;
 		case 'n': o.extent_name = optarg; break;
-		default: fputs(USAGE, stderr); return 2;
+		default: return die_usage(USAGE);
 		}
 	}
 	if (argc - optind != 2 || o.level < 0 || o.level > 12) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	base = strrchr(argv[optind + 1], '/');
 	if (!o.extent_name)
 		o.extent_name = base ? base + 1 : argv[optind + 1];
 	in = open_regular(AT_FDCWD, argv[optind], O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (in < 0)
-		return fail("convert", argv[optind], in, NULL);
+		return die_err("convert", argv[optind], in, NULL);
 	r = outfile_open(&of, argv[optind + 1], 0644);
 	if (r < 0) {
 		close(in);
-		return fail("convert", argv[optind + 1], r, NULL);
+		return die_err("convert", argv[optind + 1], r, NULL);
 	}
 	r = vmdk_write_stream(in, of.fd, &o, &st);
 	close(in);
 	if (r < 0) {
 		outfile_abort(&of);
-		return fail("convert", argv[optind], r, r == -SPACE_E_FORMAT ? "empty input" : NULL);
+		return die_err("convert", argv[optind], r, r == -SPACE_E_FORMAT ? "empty input" : NULL);
 	}
 	r = outfile_commit(&of);
 	if (r < 0)
-		return fail("convert", argv[optind + 1], r, NULL);
+		return die_err("convert", argv[optind + 1], r, NULL);
 	printf("capacity: %llu\ndata-grains: %llu\nzero-grains: %llu\nsize: %llu\ncid: %08x\n",
 	       (unsigned long long)st.capacity_bytes, (unsigned long long)st.data_grains,
 	       (unsigned long long)st.zero_grains, (unsigned long long)st.out_bytes, st.cid);
@@ -93,26 +86,25 @@ static int cmd_extract(int argc, char **argv)
 	int in, r;
 
 	if (argc != 3) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	in = open_regular(AT_FDCWD, argv[1], O_RDONLY, 0, 0);
 	if (in < 0)
-		return fail("extract", argv[1], in, NULL);
+		return die_err("extract", argv[1], in, NULL);
 	r = outfile_open(&of, argv[2], 0644);
 	if (r < 0) {
 		close(in);
-		return fail("extract", argv[2], r, NULL);
+		return die_err("extract", argv[2], r, NULL);
 	}
 	r = vmdk_extract(in, of.fd, &cap, &why);
 	close(in);
 	if (r < 0) {
 		outfile_abort(&of);
-		return fail("extract", argv[1], r, why);
+		return die_err("extract", argv[1], r, why);
 	}
 	r = outfile_commit(&of);
 	if (r < 0)
-		return fail("extract", argv[2], r, NULL);
+		return die_err("extract", argv[2], r, NULL);
 	return 0;
 }
 
@@ -123,16 +115,15 @@ static int cmd_info(int argc, char **argv)
 	int fd, r;
 
 	if (argc != 2) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	fd = open_regular(AT_FDCWD, argv[1], O_RDONLY, 0, 0);
 	if (fd < 0)
-		return fail("info", argv[1], fd, NULL);
+		return die_err("info", argv[1], fd, NULL);
 	r = vmdk_read_info(fd, &info, &why);
 	close(fd);
 	if (r < 0)
-		return fail("info", argv[1], r, why);
+		return die_err("info", argv[1], r, why);
 	printf("version: %u\nflags: 0x%x\ncapacity: %llu\ngrain-sectors: %llu\n"
 	       "compression: %s\nfooter: %s\ncreate-type: %s\nadapter-type: %s\ncid: %08x\n",
 	       info.header.version, info.header.flags,
@@ -151,5 +142,6 @@ static const struct subcmd commands[] = {
 
 int main(int argc, char **argv)
 {
-	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
+	space_prog = "vmdk";
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, EXIT_USAGE, argc, argv);
 }
