@@ -18,6 +18,7 @@
 #include "openreg.h"
 #include "archive.h"
 #include "stream.h"
+#include "exitcode.h"
 #include "util.h"
 #include "verify.h"
 
@@ -77,9 +78,9 @@
 "The last line says VALID or INVALID. Do not import an INVALID package: the\n" \
 "FAIL lines name the file that was modified, is missing or is not trusted.\n" \
 "\n" \
-"Exit status: 0 valid, 1 invalid (at least one FAIL), 2 usage or I/O error.\n"
-
-static const char *prog = "ova-verify";
+"Exit status: 0 valid, 1 invalid (at least one FAIL, or not an OVA/release at all),\n" \
+"100 usage, 111 the package could not be read (I/O): the contract of every space\n" \
+"tool (README.md, Exit codes).\n"
 
 /* One file of an extracted package, never following a symlink. Missing
  * files are left to the checks to report. */
@@ -196,9 +197,9 @@ static void report(const struct ov *ov, const char *path, int json)
 		       c->detail);
 	}
 	if (ov->nfail)
-		printf("%s: %s: INVALID: %u of %u checks failed\n", prog, path, ov->nfail, ov->nchecks);
+		printf("%s: %s: INVALID: %u of %u checks failed\n", space_prog, path, ov->nfail, ov->nchecks);
 	else
-		printf("%s: %s: VALID (%u checks ok)\n", prog, path, ov->nchecks);
+		printf("%s: %s: VALID (%u checks ok)\n", space_prog, path, ov->nchecks);
 }
 
 int main(int argc, char **argv)
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
 	const char *path;
 	int c, json = 0, fd, r, rc;
 
+	space_prog = "ova-verify";
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': o.ca_file = optarg; break;
@@ -225,22 +227,19 @@ int main(int argc, char **argv)
 		case 'r': o.release = true; break;
 		case 'N': o.file_name = optarg; break;
 		case 'h': fputs(USAGE, stdout); return 0;
-		default: fputs(USAGE, stderr); return 2;
+		default: return die_usage(USAGE);
 		}
 	}
 	if (argc - optind != 1 || (o.ca_file && o.no_chain) || (o.file_name && (!o.release || strcmp(argv[optind], "-")))) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	path = argv[optind];
 	if (o.ca_file && access(o.ca_file, R_OK) < 0) {
-		fprintf(stderr, "%s: read %s: %s\n", prog, o.ca_file, strerror(errno));
-		return 2;
+		return die_err("read", o.ca_file, -errno, NULL);
 	}
 	ov = malloc(sizeof(*ov));
 	if (!ov) {
-		fprintf(stderr, "%s: verify %s: %s\n", prog, path, strerror(ENOMEM));
-		return 2;
+		return die_err("verify", path, -ENOMEM, NULL);
 	}
 	o.release |= strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
 	o.directory = !o.release && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
@@ -262,12 +261,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (r < 0) {
-		fprintf(stderr, "%s: read %s: %s\n", prog, path, space_strerror(r));
-		rc = 2;
+		/* Unreadable (111), or not an archive at all (1, refused). */
+		rc = die_err("read", path, r, NULL);
 	} else {
 		ov_finish(ov);
 		report(ov, path, json);
-		rc = ov->nfail ? 1 : 0;
+		rc = ov->nfail ? EXIT_NEGATIVE : EXIT_OK;
 	}
 	ov_free(ov);
 	free(ov);

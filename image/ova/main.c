@@ -20,6 +20,7 @@
 #include "../ovf/ovf.h"
 #include "sign.h"
 #include "tar.h"
+#include "exitcode.h"
 #include "subcmd.h"
 #include "util.h"
 #include "../vmdk/vmdk.h"
@@ -41,15 +42,9 @@
 	"       unless DIR/dev-signing.pem exists. --expired and --no-codesign make a leaf\n" \
 	"       that verifiers must reject (for tests).\n"                                    \
 	"\n"                                                                                     \
-	"Exit status: 0 success, 1 invalid input (hardware file, keys, image), 2 usage or I/O.\n"
+	"Exit status: 0 success, 1 invalid input (hardware file, keys, image), 100 usage,\n"  \
+	"111 I/O or system error (the contract of every space tool: README.md, Exit codes).\n"
 
-static const char *prog = "mkova";
-
-static int fail(const char *verb, const char *obj, int err, const char *why)
-{
-	fprintf(stderr, "%s: %s %s: %s\n", prog, verb, obj, why ? why : space_strerror(err));
-	return (err <= -SPACE_E_FIRST) ? 1 : 2;
-}
 
 static int digest_fd(int fd, const char *alg, unsigned char *md, size_t *mdlen)
 {
@@ -75,19 +70,19 @@ static int load_hw(const char *path, struct ovf_hw *hw)
 	int r = read_file(path, 1 << 16, &text, NULL);
 
 	if (r < 0)
-		return fail("build", path, r, NULL);
+		return die_err("build", path, r, NULL);
 	r = ovf_hw_parse(text, hw, err, sizeof(err));
 	free(text);
 	if (r < 0)
-		return fail("build", path, r, err);
+		return die_err("build", path, r, err);
 	if (hw->eula_file[0] == '/' || strstr(hw->eula_file, ".."))
-		return fail("build", path, -SPACE_E_UNSAFE_PATH, "eula_file must be relative, without ..");
+		return die_err("build", path, -SPACE_E_UNSAFE_PATH, "eula_file must be relative, without ..");
 	eula_path = xasprintf("%.*s%s", slash ? (int)(slash - path + 1) : 0, path, hw->eula_file);
 	if (!eula_path)
-		return fail("build", path, -ENOMEM, NULL);
+		return die_err("build", path, -ENOMEM, NULL);
 	r = read_file(eula_path, 1 << 20, &hw->eula, &len);
 	if (r < 0) {
-		r = fail("build", eula_path, r, NULL);
+		r = die_err("build", eula_path, r, NULL);
 		free(eula_path);
 		return r;
 	}
@@ -121,7 +116,7 @@ static int cmd_build(int argc, char **argv)
 	size_t ovflen = 0, certlen = 0, chainlen = 0, mdlen = 0, mflen = 0;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	int64_t mtime = sde ? strtoll(sde, NULL, 10) : 0;
-	int c, in = -1, rc = 2, r;
+	int c, in = -1, rc = EXIT_SYSTEM, r;
 
 	while ((c = getopt_long(argc, argv, "j:l:", lo, NULL)) != -1) {
 		switch (c) {
@@ -137,13 +132,12 @@ static int cmd_build(int argc, char **argv)
 		case 'd': alg = optarg; break;
 		case 'j': vo.threads = atoi(optarg); break;
 		case 'l': vo.level = atoi(optarg); break;
-		default: fputs(USAGE, stderr); return 2;
+		default: return die_usage(USAGE);
 		}
 	}
 	if (optind != argc || !raw || !hwpath || !outdir || !version || (!pki == !key) ||
 	    (key && !cert) || !ova_digest_evp_name(alg)) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	if (pki) {
 		key = pk = xasprintf("%s/dev-signing.key", pki);
@@ -158,40 +152,40 @@ static int cmd_build(int argc, char **argv)
 	n_disk = xasprintf("%s-%s-disk1.vmdk", product, version);
 	tmpvmdk = xasprintf("%s/.%s-%s-disk1.vmdk", outdir, product, version);
 	if (!n_ova || !n_ovf || !n_mf || !n_cert || !n_chain || !n_disk || !tmpvmdk || !key || !cert) {
-		rc = fail("build", "names", -ENOMEM, NULL);
+		rc = die_err("build", "names", -ENOMEM, NULL);
 		goto out;
 	}
 	if (!ova_name_is_plain(n_ovf) || !ova_name_is_plain(n_disk) || strlen(n_disk) >= 100) {
-		rc = fail("build", n_disk, -SPACE_E_FORMAT, "product/version make an unsafe member name");
+		rc = die_err("build", n_disk, -SPACE_E_FORMAT, "product/version make an unsafe member name");
 		goto out;
 	}
 	if (mtime < 0 || mtime >= (1ll << 33)) {
-		rc = fail("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
+		rc = die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
 		goto out;
 	}
 	if ((rc = load_hw(hwpath, &hw)) != 0)
 		goto out;
-	rc = 2;
+	rc = EXIT_SYSTEM;
 	r = signer_load(&sg, key, cert, chain, &why, &bad);
 	if (r < 0) {
-		rc = fail("build", bad, r, why);
+		rc = die_err("build", bad, r, why);
 		goto out;
 	}
 	/* 1. the disk */
 	in = open_regular(AT_FDCWD, raw, O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (in < 0) {
-		rc = fail("build", raw, in, NULL);
+		rc = die_err("build", raw, in, NULL);
 		goto out;
 	}
 	r = outfile_open(&vmdk_of, tmpvmdk, 0644);
 	if (r < 0) {
-		rc = fail("build", tmpvmdk, r, NULL);
+		rc = die_err("build", tmpvmdk, r, NULL);
 		goto out;
 	}
 	vo.extent_name = n_disk;
 	r = vmdk_write_stream(in, vmdk_of.fd, &vo, &vs);
 	if (r < 0) {
-		rc = fail("build", raw, r, NULL);
+		rc = die_err("build", raw, r, NULL);
 		goto out;
 	}
 	/* 2. the descriptor, which needs the exact VMDK size */
@@ -200,32 +194,32 @@ static int cmd_build(int argc, char **argv)
 				      vs.data_grains * VMDK_GRAIN_BYTES };
 		r = ovf_generate(&hw, version, &d, &ovf, &ovflen);
 		if (r < 0) {
-			rc = fail("build", n_ovf, r, NULL);
+			rc = die_err("build", n_ovf, r, NULL);
 			goto out;
 		}
 	}
 	/* 3. manifest and signature */
 	if ((r = digest_buf(ovf, ovflen, alg, md, &mdlen)) < 0 ||
 	    (r = ova_manifest_line(mf, sizeof(mf), alg, n_ovf, md, mdlen)) < 0) {
-		rc = fail("build", n_mf, r, NULL);
+		rc = die_err("build", n_mf, r, NULL);
 		goto out;
 	}
 	mflen = (size_t)r;
 	if ((r = digest_fd(vmdk_of.fd, alg, md, &mdlen)) < 0 ||
 	    (r = ova_manifest_line(mf + mflen, sizeof(mf) - mflen, alg, n_disk, md, mdlen)) < 0) {
-		rc = fail("build", n_mf, r, NULL);
+		rc = die_err("build", n_mf, r, NULL);
 		goto out;
 	}
 	mflen += (size_t)r;
 	if ((r = signer_cert_file(sg, alg, n_mf, mf, mflen, &certtxt, &certlen)) < 0 ||
 	    (r = signer_chain_pem(sg, &chaintxt, &chainlen)) < 0) {
-		rc = fail("build", n_cert, r, NULL);
+		rc = die_err("build", n_cert, r, NULL);
 		goto out;
 	}
 	/* 4. the archive, in the order the OVF spec and ovftool want */
 	r = outfile_open(&ova_of, n_ova, 0644);
 	if (r < 0) {
-		rc = fail("build", n_ova, r, NULL);
+		rc = die_err("build", n_ova, r, NULL);
 		goto out;
 	}
 	tar_writer_init(&tw, ova_of.fd, mtime);
@@ -234,15 +228,15 @@ static int cmd_build(int argc, char **argv)
 	    (r = tar_add_buf(&tw, n_chain, chaintxt, chainlen)) < 0 ||
 	    (r = tar_add_fd(&tw, n_disk, vmdk_of.fd)) < 0 || (r = tar_finish(&tw)) < 0) {
 		outfile_abort(&ova_of);
-		rc = fail("build", n_ova, r, NULL);
+		rc = die_err("build", n_ova, r, NULL);
 		goto out;
 	}
 	r = outfile_commit(&ova_of);
 	if (r < 0) {
-		rc = fail("build", n_ova, r, NULL);
+		rc = die_err("build", n_ova, r, NULL);
 		goto out;
 	}
-	printf("%s: %s (disk %llu bytes, %llu data grains, capacity %llu)\n", prog, n_ova,
+	printf("%s: %s (disk %llu bytes, %llu data grains, capacity %llu)\n", space_prog, n_ova,
 	       (unsigned long long)vs.out_bytes, (unsigned long long)vs.data_grains,
 	       (unsigned long long)vs.capacity_bytes);
 	rc = 0;
@@ -287,16 +281,15 @@ static int cmd_pki(int argc, char **argv)
 		case 'd': dir = optarg; break;
 		case 'e': flags |= PKI_EXPIRED_LEAF; break;
 		case 'n': flags |= PKI_NO_CODESIGN; break;
-		default: fputs(USAGE, stderr); return 2;
+		default: return die_usage(USAGE);
 		}
 	}
 	if (!dir || optind != argc) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	r = pki_create(dir, flags);
 	if (r < 0)
-		return fail("pki", dir, r, NULL);
+		return die_err("pki", dir, r, NULL);
 	return 0;
 }
 
@@ -307,5 +300,6 @@ static const struct subcmd commands[] = {
 
 int main(int argc, char **argv)
 {
-	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
+	space_prog = "mkova";
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, EXIT_USAGE, argc, argv);
 }

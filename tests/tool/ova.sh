@@ -156,7 +156,7 @@ pass "without --ca the chain is reported unverified (exit 1); --no-chain exits 0
 [ $rc3 = 0 ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] and all(c["ok"] for c in d["checks"])' "$T/v.json" ||
 	fail "--json"
 pass "--json: valid JSON, every check ok"
-[ $rc4 = 2 ] && [ $rc5 = 2 ] || fail "usage/I/O exit codes: $rc4 $rc5"
+[ $rc4 = 100 ] && [ $rc5 = 111 ] || fail "usage/I/O exit codes: $rc4 $rc5"
 pass "usage error and unreadable file exit 2"
 "$BIN/ova-verify" --help | grep -q 'Exit status: 0 valid, 1 invalid' || fail "--help"
 pass "--help documents the checks and exit codes"

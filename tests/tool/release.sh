@@ -106,7 +106,7 @@ pass "from a pipe without --name the name binding FAILs (exit 1)"
 [ $rc2 = 0 ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] and all(c["ok"] for c in d["checks"]) and any(c["check"] == "slot-image" for c in d["checks"])' "$T/v.json" ||
 	fail "--json"
 pass "--json: valid JSON, every check ok, slot-image among them"
-[ $rc3 = 2 ] || fail "--name with a file: exit $rc3"
+[ $rc3 = 100 ] || fail "--name with a file: exit $rc3"
 pass "--name with a file argument is a usage error (exit 2)"
 
 # --- tamper matrix ----------------------------------------------------------
