@@ -17,6 +17,7 @@
 #include "outfile.h"
 #include "release.h"
 #include "slot.h"
+#include "exitcode.h"
 #include "subcmd.h"
 #include "util.h"
 
@@ -42,16 +43,9 @@
 	"         (or TO is a later build of FROM's train), else 1 naming the supported paths.\n" \
 	"compare  prints <, = or > (release order: 21.3R1 < 21.3R1.3 < 21.3R2 < 21.4R1).\n"       \
 	"\n"                                                                                        \
-	"Exit status: 0 success, 1 invalid input (disk, keys, data files), 2 usage or I/O.\n"
+	"Exit status: 0 success, 1 invalid input (disk, keys, data files), 100 usage,\n"     \
+	"111 I/O or system error (the contract of every space tool: README.md, Exit codes).\n"
 
-static const char *prog = "mkrelease";
-
-/* The one message of a failed run, `prog: verb object: reason`. */
-static int fail(const char *verb, const char *obj, int err, const char *why)
-{
-	fprintf(stderr, "%s: %s %s: %s\n", prog, verb, obj, why && *why ? why : space_strerror(err));
-	return (err <= -SPACE_E_FIRST || err == -ENOENT || err == -EPERM) ? 1 : 2;
-}
 
 struct build_args {
 	const char *raw, *outdir, *product, *version, *build, *kernel, *targets, *paths, *apps;
@@ -177,9 +171,11 @@ static int pack_slot(const struct build_args *a, int tmp_fd, struct rel_manifest
 	if (fd < 0)
 		return fd;
 	r = rel_find_slot(fd, &off, &len);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		/* the disk lacks the slot: refused input (exit 1), not a missing file */
 		snprintf(why, whylen, "no GPT partition labelled %s", REL_SLOT_PART);
-	else if (r == -SPACE_E_FORMAT)
+		r = -SPACE_E_FORMAT;
+	} else if (r == -SPACE_E_FORMAT)
 		snprintf(why, whylen, "not a raw disk with a valid GPT");
 	if (r == 0)
 		r = rel_pack(fd, off, len, tmp_fd, &a->po, &res);
@@ -229,8 +225,7 @@ static int cmd_build(int argc, char **argv)
 	int rc, r;
 
 	if (parse_build_args(argc, argv, &a) < 0) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	if (a.pki) {
 		a.key = pk = xasprintf("%s/dev-signing.key", a.pki);
@@ -239,56 +234,56 @@ static int cmd_build(int argc, char **argv)
 	}
 	m = malloc(sizeof(*m));
 	if (!m || !a.key || !a.cert) {
-		rc = fail("build", "release", -ENOMEM, NULL);
+		rc = die_err("build", "release", -ENOMEM, NULL);
 		goto out;
 	}
 	if (mtime < 0 || mtime >= (1ll << 33)) {
-		rc = fail("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
+		rc = die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
 		goto out;
 	}
 	r = fill_manifest(&a, m, obj, sizeof(obj), why, sizeof(why));
 	if (r < 0) {
-		rc = fail("build", obj, r, why);
+		rc = die_err("build", obj, r, why);
 		goto out;
 	}
 	img = xasprintf("%s/%s", a.outdir, m->file);
 	tmp = xasprintf("%s/.%s.zst", a.outdir, m->file);
 	if (!img || !tmp) {
-		rc = fail("build", "release", -ENOMEM, NULL);
+		rc = die_err("build", "release", -ENOMEM, NULL);
 		goto out;
 	}
 	if (!ova_name_is_plain(m->file)) {
-		rc = fail("build", m->file, -SPACE_E_FORMAT, "product and version make an unsafe file name");
+		rc = die_err("build", m->file, -SPACE_E_FORMAT, "product and version make an unsafe file name");
 		goto out;
 	}
 	/* keys first: a wrong key must not cost a compression run */
 	r = signer_load(&sg, a.key, a.cert, a.chain, &swhy, &sfile);
 	if (r < 0) {
-		rc = fail("build", sfile ? sfile : a.cert, r, swhy);
+		rc = die_err("build", sfile ? sfile : a.cert, r, swhy);
 		goto out;
 	}
 	r = outfile_open(&slot, tmp, 0600);
 	if (r < 0) {
-		rc = fail("build", tmp, r, NULL);
+		rc = die_err("build", tmp, r, NULL);
 		goto out;
 	}
 	r = pack_slot(&a, slot.fd, m, why, sizeof(why));
 	if (r < 0) {
-		rc = fail("build", a.raw, r, why);
+		rc = die_err("build", a.raw, r, why);
 		goto out;
 	}
 	if ((r = rel_manifest_format(m, &mf, &mflen)) < 0 ||
 	    (r = signer_cert_file(sg, "SHA256", REL_MEMBER_MANIFEST, mf, mflen, &cert, &certlen)) < 0 ||
 	    (r = signer_chain_pem(sg, &chain, &chainlen)) < 0) {
-		rc = fail("build", REL_MEMBER_MANIFEST, r, NULL);
+		rc = die_err("build", REL_MEMBER_MANIFEST, r, NULL);
 		goto out;
 	}
 	r = write_image(img, mtime, mf, mflen, cert, certlen, chain, chainlen, slot.fd);
 	if (r < 0) {
-		rc = fail("build", img, r, NULL);
+		rc = die_err("build", img, r, NULL);
 		goto out;
 	}
-	printf("%s: %s (slot %llu bytes, packed %llu)\n", prog, img, (unsigned long long)m->slot_size,
+	printf("%s: %s (slot %llu bytes, packed %llu)\n", space_prog, img, (unsigned long long)m->slot_size,
 	       (unsigned long long)m->zst_size);
 	rc = 0;
 out:
@@ -319,36 +314,36 @@ static int cmd_path(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c != 'm') {
-			fputs(USAGE, stderr);
-			return 2;
+			return die_usage(USAGE);
 		}
 		file = optarg;
 	}
 	if (!file || argc - optind != 2) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	paths = malloc(sizeof(*paths));
 	m = calloc(1, sizeof(*m));
 	if (!paths || !m) {
-		rc = fail("path", file, -ENOMEM, NULL);
+		rc = die_err("path", file, -ENOMEM, NULL);
 		goto out;
 	}
 	r = rel_paths_load(file, paths, why, sizeof(why));
 	if (r < 0) {
-		rc = fail("path", file, r, why);
+		rc = die_err("path", file, r, why);
 		goto out;
 	}
 	/* the upgrader's question, asked of the manifest this table makes */
 	if (rel_version_parse(argv[optind + 1], &m->version) < 0) {
-		rc = fail("path", argv[optind + 1], -SPACE_E_FORMAT, "not a release version");
+		rc = die_err("path", argv[optind + 1], -SPACE_E_FORMAT, "not a release version");
 		goto out;
 	}
 	snprintf(m->release, sizeof(m->release), "%s", argv[optind + 1]);
 	m->nfrom = rel_paths_sources(paths, &m->version, m->from, REL_MAX_FROM);
 	r = rel_check_upgrade(m, argv[optind], why, sizeof(why));
 	if (r < 0) {
-		rc = fail("path", argv[optind], r, why);
+		/* -EPERM: the matrix says no, the answer asked for (1) */
+		rc = r == -EPERM ? die_msg(EXIT_NEGATIVE, "path", argv[optind], why)
+				 : die_err("path", argv[optind], r, why);
 		goto out;
 	}
 	printf("%s -> %s: supported\n", argv[optind], argv[optind + 1]);
@@ -365,13 +360,12 @@ static int cmd_compare(int argc, char **argv)
 	int c;
 
 	if (argc != 3) {
-		fputs(USAGE, stderr);
-		return 2;
+		return die_usage(USAGE);
 	}
 	if (rel_version_parse(argv[1], &a) < 0)
-		return fail("compare", argv[1], -SPACE_E_FORMAT, "not a release version");
+		return die_err("compare", argv[1], -SPACE_E_FORMAT, "not a release version");
 	if (rel_version_parse(argv[2], &b) < 0)
-		return fail("compare", argv[2], -SPACE_E_FORMAT, "not a release version");
+		return die_err("compare", argv[2], -SPACE_E_FORMAT, "not a release version");
 	c = rel_version_cmp(&a, &b);
 	printf("%s\n", c < 0 ? "<" : c > 0 ? ">" : "=");
 	return 0;
@@ -385,5 +379,6 @@ static const struct subcmd commands[] = {
 
 int main(int argc, char **argv)
 {
-	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, 2, argc, argv);
+	space_prog = "mkrelease";
+	return subcmd_run(commands, sizeof(commands) / sizeof(commands[0]), USAGE, EXIT_USAGE, argc, argv);
 }
