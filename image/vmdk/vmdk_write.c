@@ -289,22 +289,18 @@ static int write_head(int fd, uint64_t capacity, uint32_t cid, const struct vmdk
 	return fd_pwrite_full(fd, blk, sizeof(blk), 0);
 }
 
-int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
-		      struct vmdk_write_stats *st)
-{
-	struct vmdk_write_opts o = *opts;
-	struct writer w;
-	pthread_t *tids = NULL;
-	uint32_t *gd = NULL, gt[VMDK_GTES_PER_GT];
-	uint64_t capacity, ngts, cur_gt = UINT64_MAX, gd_sectors;
-	uint32_t cid = 0;
-	struct stat sb;
-	int nthreads = 0, r = 0;
-	long ncpu;
+/* The calling thread's side: grain tables and directory, the content id. */
+struct gtables {
+	uint32_t *gd, gt[VMDK_GTES_PER_GT];
+	uint64_t capacity, ngts, cur_gt, gd_sectors;
+	uint32_t cid;
+};
 
-	memset(&w, 0, sizeof(w));
-	memset(gt, 0, sizeof(gt));
-	memset(st, 0, sizeof(*st));
+/* The input's size: a regular file or a block device, not empty. */
+static int input_size(int in_fd, uint64_t *size)
+{
+	struct stat sb;
+
 	if (fstat(in_fd, &sb) < 0)
 		return -errno;
 	if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode))
@@ -317,52 +313,208 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 	}
 	if (sb.st_size <= 0)
 		return -SPACE_E_FORMAT;
-	if (o.threads <= 0) {
-		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		o.threads = ncpu > 0 ? (int)ncpu : 1;
+	*size = (uint64_t)sb.st_size;
+	return 0;
+}
+
+/* Defaults for threads (one per CPU, at most 64) and level (5). */
+static int resolve_opts(struct vmdk_write_opts *o)
+{
+	if (o->threads <= 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		o->threads = ncpu > 0 ? (int)ncpu : 1;
 	}
-	if (o.threads > 64)
-		o.threads = 64;
-	if (o.level <= 0)
-		o.level = 5;
-	if (o.level > 12)
-		return -EINVAL;
+	if (o->threads > 64)
+		o->threads = 64;
+	if (o->level <= 0)
+		o->level = 5;
+	return o->level > 12 ? -EINVAL : 0;
+}
+
+/* The slot ring, grain directory, output buffer and thread ids. */
+static int writer_alloc(struct writer *w, struct gtables *g, int threads, pthread_t **tids)
+{
+	struct libdeflate_compressor *probe = libdeflate_alloc_compressor(w->level);
+
+	if (!probe)
+		return -ENOMEM;
+	w->cbound = libdeflate_zlib_compress_bound(probe, VMDK_GRAIN_BYTES);
+	libdeflate_free_compressor(probe);
+	w->slots = calloc(w->nslots, sizeof(*w->slots));
+	g->gd = calloc(g->ngts ? g->ngts : 1, sizeof(*g->gd));
+	w->obuf = malloc(OUTBUF_BYTES);
+	*tids = calloc((size_t)threads, sizeof(**tids));
+	if (!w->slots || !g->gd || !w->obuf || !*tids)
+		return -ENOMEM;
+	for (unsigned i = 0; i < w->nslots; i++) {
+		/* room for the 12-byte grain marker in front of the zlib data */
+		w->slots[i].raw = malloc(VMDK_GRAIN_BYTES);
+		w->slots[i].comp = malloc(w->cbound + 12);
+		if (!w->slots[i].raw || !w->slots[i].comp)
+			return -ENOMEM;
+		w->slots[i].comp += 12;
+	}
+	return 0;
+}
+
+static void writer_free(struct writer *w, struct gtables *g, pthread_t *tids)
+{
+	if (w->slots) {
+		for (unsigned i = 0; i < w->nslots; i++) {
+			free(w->slots[i].raw);
+			if (w->slots[i].comp)
+				free(w->slots[i].comp - 12);
+		}
+	}
+	free(w->slots);
+	free(g->gd);
+	free(w->obuf);
+	free(tids);
+}
+
+/* Start up to threads workers; the number started. */
+static int start_workers(struct writer *w, pthread_t *tids, int threads)
+{
+	int n;
+
+	for (n = 0; n < threads; n++) {
+		/* fewer workers than asked only costs time, never changes bytes */
+		if (pthread_create(&tids[n], NULL, worker, w) != 0)
+			break;
+	}
+	return n;
+}
+
+/* Stop the workers (finished or not) and wait for them. */
+static void stop_workers(struct writer *w, pthread_t *tids, int n)
+{
+	pthread_mutex_lock(&w->mu);
+	w->abort = true;
+	pthread_cond_broadcast(&w->cv_slot_free);
+	pthread_mutex_unlock(&w->mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+}
+
+/* One compressed grain: its grain table entry, marker and data; the
+ * content id takes its LBA and CRC. */
+static int put_grain(struct writer *w, struct gtables *g, struct slot *s)
+{
+	uint64_t gti = s->grain / VMDK_GTES_PER_GT;
+	uint64_t lba = s->grain * VMDK_GRAIN_SECTORS;
+	uint32_t sz = (uint32_t)s->clen;
+	unsigned char pair[8];
+	int r;
+
+	if (g->cur_gt != UINT64_MAX && gti != g->cur_gt && (r = emit_gt(w, g->gt, g->gd, g->cur_gt)) < 0)
+		return r;
+	g->cur_gt = gti;
+	if (w->opos / VMDK_SECTOR > UINT32_MAX)
+		return -EFBIG;
+	g->gt[s->grain % VMDK_GTES_PER_GT] = (uint32_t)(w->opos / VMDK_SECTOR);
+	memcpy(s->comp - 12, &lba, 8);
+	memcpy(s->comp - 4, &sz, 4);
+	if ((r = emit(w, s->comp - 12, s->clen + 12)) < 0)
+		return r;
+	memcpy(pair, &lba, 4);
+	memcpy(pair + 4, &s->crc, 4);
+	g->cid = libdeflate_crc32(g->cid, pair, sizeof(pair));
+	return 0;
+}
+
+/* Write the slots strictly in sequence order until the end slot. */
+static int write_grains(struct writer *w, struct gtables *g, struct vmdk_write_stats *st)
+{
+	for (;;) {
+		struct slot *s = &w->slots[w->written_seq % w->nslots];
+		bool end;
+		int r;
+
+		pthread_mutex_lock(&w->mu);
+		while (!s->ready) {
+			w->writer_waiting = true;
+			pthread_cond_wait(&w->cv_slot_ready, &w->mu);
+			w->writer_waiting = false;
+		}
+		pthread_mutex_unlock(&w->mu);
+		end = s->end;
+		if (s->err < 0)
+			return s->err;
+		if (!end && s->zero) {
+			st->zero_grains++;
+		} else if (!end) {
+			if ((r = put_grain(w, g, s)) < 0)
+				return r;
+			st->data_grains++;
+		}
+		pthread_mutex_lock(&w->mu);
+		s->ready = false;
+		w->written_seq++;
+		if (w->free_waiters)
+			pthread_cond_broadcast(&w->cv_slot_free);
+		pthread_mutex_unlock(&w->mu);
+		if (end)
+			return 0;
+	}
+}
+
+/* The last grain table, the grain directory, the footer and the
+ * end-of-stream marker. */
+static int write_tail(struct writer *w, struct gtables *g)
+{
+	struct vmdk_header h;
+	unsigned char blk[VMDK_SECTOR];
+	uint64_t gd_off;
+	int r;
+
+	if (g->cur_gt != UINT64_MAX && (r = emit_gt(w, g->gt, g->gd, g->cur_gt)) < 0)
+		return r;
+	if ((r = emit_marker(w, g->gd_sectors, VMDK_MARKER_GD)) < 0)
+		return r;
+	gd_off = w->opos / VMDK_SECTOR;
+	if ((r = emit(w, g->gd, g->ngts * 4)) < 0)
+		return r;
+	if ((r = emit_marker(w, 1, VMDK_MARKER_FOOTER)) < 0)
+		return r;
+	make_header(&h, g->capacity, gd_off);
+	vmdk_format_header(&h, blk);
+	if ((r = emit(w, blk, sizeof(blk))) < 0)
+		return r;
+	memset(blk, 0, sizeof(blk)); /* end-of-stream marker */
+	if ((r = emit(w, blk, sizeof(blk))) < 0)
+		return r;
+	return flush_out(w);
+}
+
+int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
+		      struct vmdk_write_stats *st)
+{
+	struct vmdk_write_opts o = *opts;
+	struct writer w;
+	struct gtables g = { .cur_gt = UINT64_MAX };
+	pthread_t *tids = NULL;
+	int nthreads = 0, r;
+
+	memset(&w, 0, sizeof(w));
+	memset(st, 0, sizeof(*st));
+	r = input_size(in_fd, &w.size);
+	if (r == 0)
+		r = resolve_opts(&o);
+	if (r < 0)
+		return r;
 	w.in_fd = in_fd;
 	w.out_fd = out_fd;
 	w.level = o.level;
-	w.size = (uint64_t)sb.st_size;
-	capacity = (w.size + VMDK_SECTOR - 1) / VMDK_SECTOR;
-	w.ngrains = (capacity + VMDK_GRAIN_SECTORS - 1) / VMDK_GRAIN_SECTORS;
-	ngts = (w.ngrains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
-	gd_sectors = (ngts * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR;
-	if (capacity > (1ull << 32) * 64) /* 32-bit sector offsets in GTEs */
+	g.capacity = (w.size + VMDK_SECTOR - 1) / VMDK_SECTOR;
+	w.ngrains = (g.capacity + VMDK_GRAIN_SECTORS - 1) / VMDK_GRAIN_SECTORS;
+	g.ngts = (w.ngrains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
+	g.gd_sectors = (g.ngts * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR;
+	if (g.capacity > (1ull << 32) * 64) /* 32-bit sector offsets in GTEs */
 		return -EFBIG;
 	w.nslots = (unsigned)o.threads * NSLOTS_PER_THREAD;
-	{
-		struct libdeflate_compressor *probe = libdeflate_alloc_compressor(o.level);
-		if (!probe)
-			return -ENOMEM;
-		w.cbound = libdeflate_zlib_compress_bound(probe, VMDK_GRAIN_BYTES);
-		libdeflate_free_compressor(probe);
-	}
-	w.slots = calloc(w.nslots, sizeof(*w.slots));
-	gd = calloc(ngts ? ngts : 1, sizeof(*gd));
-	w.obuf = malloc(OUTBUF_BYTES);
-	tids = calloc((size_t)o.threads, sizeof(*tids));
-	if (!w.slots || !gd || !w.obuf || !tids) {
-		r = -ENOMEM;
+	r = writer_alloc(&w, &g, o.threads, &tids);
+	if (r < 0)
 		goto out_free;
-	}
-	for (unsigned i = 0; i < w.nslots; i++) {
-		/* room for the 12-byte grain marker in front of the zlib data */
-		w.slots[i].raw = malloc(VMDK_GRAIN_BYTES);
-		w.slots[i].comp = malloc(w.cbound + 12);
-		if (!w.slots[i].raw || !w.slots[i].comp) {
-			r = -ENOMEM;
-			goto out_free;
-		}
-		w.slots[i].comp += 12;
-	}
 	if (ftruncate(out_fd, 0) < 0 || lseek(out_fd, 128 * VMDK_SECTOR, SEEK_SET) < 0) {
 		r = -errno;
 		goto out_free;
@@ -371,122 +523,32 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv_slot_free, NULL);
 	pthread_cond_init(&w.cv_slot_ready, NULL);
-	for (nthreads = 0; nthreads < o.threads; nthreads++) {
-		/* fewer workers than asked only costs time, never changes bytes */
-		if (pthread_create(&tids[nthreads], NULL, worker, &w) != 0)
-			break;
-	}
-	if (nthreads == 0)
-		goto out_sync;
-	for (;;) {
-		struct slot *s = &w.slots[w.written_seq % w.nslots];
-		bool end;
-
-		pthread_mutex_lock(&w.mu);
-		while (!s->ready) {
-			w.writer_waiting = true;
-			pthread_cond_wait(&w.cv_slot_ready, &w.mu);
-			w.writer_waiting = false;
-		}
-		pthread_mutex_unlock(&w.mu);
-		end = s->end;
-		if (s->err < 0) {
-			r = s->err;
-			break;
-		}
-		if (!end && s->zero) {
-			st->zero_grains++;
-		} else if (!end) {
-			uint64_t gti = s->grain / VMDK_GTES_PER_GT;
-			uint64_t lba = s->grain * VMDK_GRAIN_SECTORS;
-			uint32_t sz = (uint32_t)s->clen;
-			unsigned char pair[8];
-
-			if (cur_gt != UINT64_MAX && gti != cur_gt && (r = emit_gt(&w, gt, gd, cur_gt)) < 0)
-				break;
-			cur_gt = gti;
-			if (w.opos / VMDK_SECTOR > UINT32_MAX) {
-				r = -EFBIG;
-				break;
-			}
-			gt[s->grain % VMDK_GTES_PER_GT] = (uint32_t)(w.opos / VMDK_SECTOR);
-			memcpy(s->comp - 12, &lba, 8);
-			memcpy(s->comp - 4, &sz, 4);
-			if ((r = emit(&w, s->comp - 12, s->clen + 12)) < 0)
-				break;
-			memcpy(pair, &lba, 4);
-			memcpy(pair + 4, &s->crc, 4);
-			cid = libdeflate_crc32(cid, pair, sizeof(pair));
-			st->data_grains++;
-		}
-		pthread_mutex_lock(&w.mu);
-		s->ready = false;
-		w.written_seq++;
-		if (w.free_waiters)
-			pthread_cond_broadcast(&w.cv_slot_free);
-		pthread_mutex_unlock(&w.mu);
-		if (end)
-			break;
-	}
-out_sync:
-	pthread_mutex_lock(&w.mu);
-	w.abort = true;
-	pthread_cond_broadcast(&w.cv_slot_free);
-	pthread_mutex_unlock(&w.mu);
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(tids[i], NULL);
+	nthreads = start_workers(&w, tids, o.threads);
+	if (nthreads > 0)
+		r = write_grains(&w, &g, st);
+	stop_workers(&w, tids, nthreads);
 	if (nthreads == 0 && r == 0)
 		r = -EAGAIN;
+	if (r == 0)
+		r = write_tail(&w, &g);
 	if (r < 0)
 		goto out_destroy;
-	if (cur_gt != UINT64_MAX && (r = emit_gt(&w, gt, gd, cur_gt)) < 0)
-		goto out_destroy;
-	{
-		struct vmdk_header h;
-		unsigned char blk[VMDK_SECTOR];
-		uint64_t gd_off;
-
-		if ((r = emit_marker(&w, gd_sectors, VMDK_MARKER_GD)) < 0)
-			goto out_destroy;
-		gd_off = w.opos / VMDK_SECTOR;
-		if ((r = emit(&w, gd, ngts * 4)) < 0)
-			goto out_destroy;
-		if ((r = emit_marker(&w, 1, VMDK_MARKER_FOOTER)) < 0)
-			goto out_destroy;
-		make_header(&h, capacity, gd_off);
-		vmdk_format_header(&h, blk);
-		if ((r = emit(&w, blk, sizeof(blk))) < 0)
-			goto out_destroy;
-		memset(blk, 0, sizeof(blk)); /* end-of-stream marker */
-		if ((r = emit(&w, blk, sizeof(blk))) < 0 || (r = flush_out(&w)) < 0)
-			goto out_destroy;
-	}
 	/* The CID names the content: derived from every data grain's CRC and
 	 * LBA and the capacity, never random, never the reserved ffffffff. */
-	cid = libdeflate_crc32(cid, &capacity, sizeof(capacity));
-	if (cid >= 0xfffffffeu)
-		cid ^= 0x10u;
-	r = write_head(out_fd, capacity, cid, &o, st->data_grains);
+	g.cid = libdeflate_crc32(g.cid, &g.capacity, sizeof(g.capacity));
+	if (g.cid >= 0xfffffffeu)
+		g.cid ^= 0x10u;
+	r = write_head(out_fd, g.capacity, g.cid, &o, st->data_grains);
 	if (r < 0)
 		goto out_destroy;
-	st->capacity_bytes = capacity * VMDK_SECTOR;
+	st->capacity_bytes = g.capacity * VMDK_SECTOR;
 	st->out_bytes = w.opos;
-	st->cid = cid;
+	st->cid = g.cid;
 out_destroy:
 	pthread_cond_destroy(&w.cv_slot_ready);
 	pthread_cond_destroy(&w.cv_slot_free);
 	pthread_mutex_destroy(&w.mu);
 out_free:
-	if (w.slots) {
-		for (unsigned i = 0; i < w.nslots; i++) {
-			free(w.slots[i].raw);
-			if (w.slots[i].comp)
-				free(w.slots[i].comp - 12);
-		}
-	}
-	free(w.slots);
-	free(gd);
-	free(w.obuf);
-	free(tids);
+	writer_free(&w, &g, tids);
 	return r;
 }
