@@ -374,12 +374,147 @@ static int parse_entry(struct pkg_meta *m, size_t *cap, char type, char **f, int
 	return 0;
 }
 
+/* The state of one pkg_meta_parse() run. */
+struct meta_parser {
+	struct pkg_meta *m;
+	struct pkg_err *err;
+	size_t cap, lineno;
+	int flags;
+	bool have_base;
+};
+
+/* A line whose value is wrong: "invalid 'KEY' line" (out of memory is
+ * passed on as is). */
+static int line_error(struct meta_parser *p, int r, const char *key)
+{
+	if (r >= 0 || r == -ENOMEM)
+		return r;
+	return pkg_fail(p->err, r, "line %zu: invalid '%s' line", p->lineno, key);
+}
+
+/* Split single-space separated tokens into f[8]: their number, or 99 for
+ * too many or an empty token. */
+static int split_fields(char *t, char *f[8])
+{
+	int nf = 0;
+
+	for (;;) {
+		char *e = strchr(t, ' ');
+
+		if (nf == 8 || !*t)
+			return 99;
+		f[nf++] = t;
+		if (!e)
+			return nf;
+		*e = '\0';
+		t = e + 1;
+	}
+}
+
+/* An entry line (file, dir, ...): a safe path, after the previous one. */
+static int entry_line(struct meta_parser *p, const char *key, char type, char **f, int nf, int want)
+{
+	struct pkg_meta *m = p->m;
+	const char *path;
+	int r = parse_entry(m, &p->cap, type, f, nf, want);
+	int pr, c;
+
+	if (r < 0)
+		return line_error(p, r, key);
+	path = m->entries[m->n_entries - 1].path;
+	pr = pkg_path_check(path);
+	if (pr < 0) {
+		char pbuf[256];
+
+		return pkg_fail(p->err, pr, "line %zu: %s: %s", p->lineno,
+				pkg_printable(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
+	}
+	if (m->n_entries < 2)
+		return 0;
+	c = strcmp(m->entries[m->n_entries - 2].path, path);
+	if (c == 0)
+		return pkg_fail(p->err, -SPACE_E_FORMAT, "%s: duplicate entry", path);
+	if (c > 0)
+		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: entries not sorted by path", p->lineno);
+	return 0;
+}
+
+/* A header line (name, version, platform, depend, ...); -SPACE_E_FORMAT
+ * for an unknown key, a repeated one or a wrong number of fields. */
+static int header_line(struct meta_parser *p, const char *key, char **f, int nf)
+{
+	struct pkg_meta *m = p->m;
+	char **d;
+	int r;
+
+	if (strcmp(key, "platform") == 0 && nf == 2) {
+		r = set_str(&m->platform_min, f[0]);
+		return r == 0 ? set_str(&m->platform_max, f[1]) : r;
+	}
+	if (nf != 1)
+		return -SPACE_E_FORMAT;
+	if (strcmp(key, "name") == 0)
+		return set_str(&m->name, f[0]);
+	if (strcmp(key, "version") == 0)
+		return set_str(&m->version, f[0]);
+	if (strcmp(key, "release") == 0)
+		return set_str(&m->release, f[0]);
+	if (strcmp(key, "arch") == 0)
+		return set_str(&m->arch, f[0]);
+	if (strcmp(key, "app") == 0)
+		return set_str(&m->app, f[0]);
+	if (strcmp(key, "previous") == 0 && (p->flags & PKG_PARSE_DB))
+		return set_str(&m->previous, f[0]);
+	if (strcmp(key, "base-files") == 0 && !p->have_base && (!strcmp(f[0], "0") || !strcmp(f[0], "1"))) {
+		m->base_files = f[0][0] == '1';
+		p->have_base = true;
+		return 0;
+	}
+	if (strcmp(key, "depend") != 0)
+		return -SPACE_E_FORMAT;
+	d = realloc(m->depends, (m->n_depends + 1) * sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	m->depends = d;
+	d[m->n_depends] = strdup(f[0]);
+	if (!d[m->n_depends])
+		return -ENOMEM;
+	m->n_depends++;
+	return 0;
+}
+
+/* One line (without its newline), p->lineno counting from 1. */
+static int parse_line(struct meta_parser *p, char *line)
+{
+	char *f[9], *sp;
+	int nf;
+
+	if (has_ctl(line))
+		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: control character", p->lineno);
+	if (p->lineno == 1)
+		return strcmp(line, "pkgformat 1") == 0 ? 0 :
+			pkg_fail(p->err, -SPACE_E_FORMAT, "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
+	sp = strchr(line, ' ');
+	if (!sp || sp == line)
+		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", p->lineno);
+	*sp = '\0';
+	if (strcmp(line, "summary") == 0)
+		return line_error(p, set_str(&p->m->summary, sp + 1), line);
+	/* Every other line is single-space separated tokens. */
+	nf = split_fields(sp + 1, f);
+	if (nf > 8)
+		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: malformed fields", p->lineno);
+	for (size_t k = 0; k < sizeof(entry_kinds) / sizeof(entry_kinds[0]); k++)
+		if (strcmp(line, entry_kinds[k].word) == 0)
+			return entry_line(p, line, entry_kinds[k].type, f, nf, entry_kinds[k].nfields);
+	return line_error(p, header_line(p, line, f, nf), line);
+}
+
 int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 		   struct pkg_err *err)
 {
+	struct meta_parser p = { .m = m, .err = err, .flags = flags };
 	char *text, *line, *next;
-	size_t cap = 0, lineno = 0;
-	bool have_base = false;
 	int r = 0;
 
 	memset(m, 0, sizeof(*m));
@@ -396,132 +531,14 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 	text[len] = '\0';
 
 	for (line = text; *line; line = next) {
-		char *f[9], *sp;
-		int nf = 0;
-
 		next = strchr(line, '\n');
 		*next++ = '\0';
-		lineno++;
-		if (has_ctl(line)) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: control character", lineno);
+		p.lineno++;
+		r = parse_line(&p, line);
+		if (r < 0)
 			goto out;
-		}
-		if (lineno == 1) {
-			if (strcmp(line, "pkgformat 1") != 0) {
-				r = pkg_fail(err, -SPACE_E_FORMAT,
-					     "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
-				goto out;
-			}
-			continue;
-		}
-		sp = strchr(line, ' ');
-		if (!sp || sp == line) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", lineno);
-			goto out;
-		}
-		*sp = '\0';
-		if (strcmp(line, "summary") == 0) {
-			r = set_str(&m->summary, sp + 1);
-			goto check;
-		}
-		/* Every other line is single-space separated tokens. */
-		for (char *t = sp + 1;;) {
-			char *e = strchr(t, ' ');
-
-			if (nf == 8 || !*t) {
-				nf = 99; /* too many, or an empty token */
-				break;
-			}
-			f[nf++] = t;
-			if (!e)
-				break;
-			*e = '\0';
-			t = e + 1;
-		}
-		if (nf > 8) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "line %zu: malformed fields", lineno);
-			goto out;
-		}
-		r = -SPACE_E_FORMAT;
-		for (size_t k = 0; k < sizeof(entry_kinds) / sizeof(entry_kinds[0]); k++) {
-			if (strcmp(line, entry_kinds[k].word) != 0)
-				continue;
-			r = parse_entry(m, &cap, entry_kinds[k].type, f, nf, entry_kinds[k].nfields);
-			if (r == 0) {
-				const char *path = m->entries[m->n_entries - 1].path;
-				int pr = pkg_path_check(path);
-
-				if (pr < 0) {
-					char pbuf[256];
-
-					r = pkg_fail(err, pr, "line %zu: %s: %s", lineno,
-						     pkg_printable(path, pbuf, sizeof(pbuf)),
-						     pkg_path_reason(path, pr));
-					goto out;
-				}
-			}
-			if (r == 0 && m->n_entries > 1) {
-				int c = strcmp(m->entries[m->n_entries - 2].path,
-					       m->entries[m->n_entries - 1].path);
-				if (c == 0) {
-					r = pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate entry",
-						     m->entries[m->n_entries - 1].path);
-					goto out;
-				}
-				if (c > 0) {
-					r = pkg_fail(err, -SPACE_E_FORMAT,
-						     "line %zu: entries not sorted by path", lineno);
-					goto out;
-				}
-			}
-			goto check;
-		}
-		if (strcmp(line, "platform") == 0 && nf == 2) {
-			r = set_str(&m->platform_min, f[0]);
-			if (r == 0)
-				r = set_str(&m->platform_max, f[1]);
-			goto check;
-		}
-		if (nf != 1)
-			goto check;
-		if (strcmp(line, "name") == 0)
-			r = set_str(&m->name, f[0]);
-		else if (strcmp(line, "version") == 0)
-			r = set_str(&m->version, f[0]);
-		else if (strcmp(line, "release") == 0)
-			r = set_str(&m->release, f[0]);
-		else if (strcmp(line, "arch") == 0)
-			r = set_str(&m->arch, f[0]);
-		else if (strcmp(line, "app") == 0)
-			r = set_str(&m->app, f[0]);
-		else if (strcmp(line, "previous") == 0 && (flags & PKG_PARSE_DB))
-			r = set_str(&m->previous, f[0]);
-		else if (strcmp(line, "base-files") == 0 && !have_base &&
-			 (!strcmp(f[0], "0") || !strcmp(f[0], "1"))) {
-			m->base_files = f[0][0] == '1';
-			have_base = true;
-			r = 0;
-		} else if (strcmp(line, "depend") == 0) {
-			char **p = realloc(m->depends, (m->n_depends + 1) * sizeof(*p));
-			if (!p) {
-				r = -ENOMEM;
-				goto out;
-			}
-			m->depends = p;
-			p[m->n_depends] = strdup(f[0]);
-			r = p[m->n_depends] ? 0 : -ENOMEM;
-			if (r == 0)
-				m->n_depends++;
-		}
-check:
-		if (r == -ENOMEM)
-			goto out;
-		if (r < 0) {
-			r = pkg_fail(err, r, "line %zu: invalid '%s' line", lineno, line);
-			goto out;
-		}
 	}
-	if (lineno == 0) {
+	if (p.lineno == 0) {
 		r = pkg_fail(err, -SPACE_E_FORMAT, "empty metadata");
 		goto out;
 	}
