@@ -386,16 +386,10 @@ static int check_new_path(const struct prep *p, int dfd, const char *base,
 	return 0;
 }
 
-/* Step 2 for one member. */
-static int prepare_member(struct prep *p, struct archive *a, struct archive_entry *ae,
-			  const struct pkg_entry *e, struct pkg_err *err)
+/* The archive member agrees with its metadata entry: type, size, symlink
+ * target, device number; no hardlinks. */
+static int check_member_header(struct archive_entry *ae, const struct pkg_entry *e, struct pkg_err *err)
 {
-	char name[NAME_MAX + 1];
-	const char *base, *prefix = PKG_TMP_PREFIX;
-	struct stat st;
-	bool exists;
-	int dfd, fd, r;
-
 	if (archive_entry_hardlink(ae))
 		return pkg_fail(err, -SPACE_E_FORMAT, "%s: hardlink members are not supported", e->path);
 	if (archive_entry_filetype(ae) != ae_type[(unsigned char)e->type & 127])
@@ -409,8 +403,16 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 	if ((e->type == PKG_CHR || e->type == PKG_BLK) &&
 	    (archive_entry_rdevmajor(ae) != e->major || archive_entry_rdevminor(ae) != e->minor))
 		return pkg_fail(err, -SPACE_E_FORMAT, "%s: device number differs from the metadata", e->path);
+	return 0;
+}
 
-	dfd = pkg_walk_parent(&p->w, e->path, &base);
+/* The member's parent directory (owned by p->w), reached without a
+ * symlink and outside the database; *base is the last component. */
+static int member_parent(struct prep *p, const struct pkg_entry *e, const char **base,
+			 struct pkg_err *err)
+{
+	int dfd = pkg_walk_parent(&p->w, e->path, base);
+
 	/* The apply phase, after the commit point, resolves each parent
 	 * again, and by then this package's own symlinks are in place: a
 	 * path through a symlink could lead elsewhere (into the database)
@@ -424,53 +426,48 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		return pkg_fail(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
 	/* The path rules keep the literal path out of the database, and no
 	 * symlink is followed: a second line of defence. */
-	if (pkg_walk_in_db(&p->w, base))
+	if (pkg_walk_in_db(&p->w, *base))
 		return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
 				"%s: inside the package database (" PKG_DB_DIR ") through a symlink",
 				e->path);
-	exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	if (!exists && errno != ENOENT)
-		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+	return dfd;
+}
 
-	if (e->type == PKG_DIR) {
-		if (exists && S_ISDIR(st.st_mode))
-			return 0;
-		if (exists && S_ISLNK(st.st_mode)) {
-			/* e.g. bin -> usr/bin: fine while it stays inside the root. */
-			fd = pkg_resolve_dir(p->db->rootfd, e->path);
-			if (fd >= 0) {
-				close(fd);
-				return 0;
-			}
-			if (fd == -SPACE_E_UNSAFE_PATH || fd == -ELOOP)
-				return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
-						"%s: path leaves the root through a symlink", e->path);
-		}
-		if (exists)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: exists and is not a directory",
-					e->path);
-		if ((r = append_line(p->created_fd, e->path)) < 0)
-			return pkg_fail(err, r, "journal: %s", space_strerror(r));
-		if (mkdirat(dfd, base, 0700) < 0)
-			return pkg_fail(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
+/* A directory entry: kept if there (or a symlink to one inside the root),
+ * else created now, recorded in the journal first. */
+static int prepare_dir(struct prep *p, int dfd, const char *base, const struct pkg_entry *e,
+		       const struct stat *st, bool exists, struct pkg_err *err)
+{
+	int fd, r;
+
+	if (exists && S_ISDIR(st->st_mode))
 		return 0;
+	if (exists && S_ISLNK(st->st_mode)) {
+		/* e.g. bin -> usr/bin: fine while it stays inside the root. */
+		fd = pkg_resolve_dir(p->db->rootfd, e->path);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (fd == -SPACE_E_UNSAFE_PATH || fd == -ELOOP)
+			return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+					"%s: path leaves the root through a symlink", e->path);
 	}
-	if (exists && S_ISDIR(st.st_mode))
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: is a directory on disk", e->path);
-	if (e->config && exists && config_changed(dfd, base, e, p->old ? pkg_meta_find(p->old, e->path) : NULL)) {
-		r = check_new_path(p, dfd, base, e, err);
-		if (r < 0)
-			return r;
-		prefix = PKG_NEW_PREFIX;
-		if (p->res && p->res->n_new_configs < 8)
-			snprintf(p->res->new_configs[p->res->n_new_configs++],
-				 sizeof(p->res->new_configs[0]), "%s.new", e->path);
-	}
-	r = tmp_name(name, sizeof(name), prefix, base);
-	if (r < 0)
-		return pkg_fail(err, r, "%s: name too long", e->path);
-	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+	if (exists)
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: exists and is not a directory", e->path);
+	if ((r = append_line(p->created_fd, e->path)) < 0)
+		return pkg_fail(err, r, "journal: %s", space_strerror(r));
+	if (mkdirat(dfd, base, 0700) < 0)
+		return pkg_fail(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
+	return 0;
+}
+
+/* Create a non-directory member under its temporary name, then set its
+ * owner and mode. */
+static int create_member(struct prep *p, struct archive *a, int dfd, const char *name,
+			 const struct pkg_entry *e, struct pkg_err *err)
+{
+	int fd, r;
 
 	switch (e->type) {
 	case PKG_FILE:
@@ -501,6 +498,47 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		break;
 	}
 	return set_owner_mode(dfd, name, e, p->flags, err);
+}
+
+/* Step 2 for one member. */
+static int prepare_member(struct prep *p, struct archive *a, struct archive_entry *ae,
+			  const struct pkg_entry *e, struct pkg_err *err)
+{
+	char name[NAME_MAX + 1];
+	const char *base, *prefix = PKG_TMP_PREFIX;
+	struct stat st;
+	bool exists;
+	int dfd, r;
+
+	r = check_member_header(ae, e, err);
+	if (r < 0)
+		return r;
+	dfd = member_parent(p, e, &base, err);
+	if (dfd < 0)
+		return dfd;
+	exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!exists && errno != ENOENT)
+		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+
+	if (e->type == PKG_DIR)
+		return prepare_dir(p, dfd, base, e, &st, exists, err);
+	if (exists && S_ISDIR(st.st_mode))
+		return pkg_fail(err, -SPACE_E_FORMAT, "%s: is a directory on disk", e->path);
+	if (e->config && exists && config_changed(dfd, base, e, p->old ? pkg_meta_find(p->old, e->path) : NULL)) {
+		r = check_new_path(p, dfd, base, e, err);
+		if (r < 0)
+			return r;
+		prefix = PKG_NEW_PREFIX;
+		if (p->res && p->res->n_new_configs < 8)
+			snprintf(p->res->new_configs[p->res->n_new_configs++],
+				 sizeof(p->res->new_configs[0]), "%s.new", e->path);
+	}
+	r = tmp_name(name, sizeof(name), prefix, base);
+	if (r < 0)
+		return pkg_fail(err, r, "%s: name too long", e->path);
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+	return create_member(p, a, dfd, name, e, err);
 }
 
 static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, struct pkg_err *err)
