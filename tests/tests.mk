@@ -79,9 +79,10 @@ e2e-upgrade-images: programs
 E2E_RUNS    += upgrade fallback powercut
 e2e_upgrade  = tests/e2e/test_upgrade.py upgrade $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
 e2e_fallback = tests/e2e/test_upgrade.py fallback $(E2E_IMAGE) $(E2E_BROKEN) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
-e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs \
+	$(RELEASE_IMG)
 
-test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) | $(TEST_DEPS)
+test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q)$(foreach r,$(E2E_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
 		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""test_upgrade.py SCENARIO OLD.qcow2 NEW.img PASSWORD-FILE OLD-VERSION [LOGDIR]
+"""test_upgrade.py SCENARIO OLD.qcow2 NEW.img PASSWORD-FILE OLD-VERSION [LOGDIR [SAME.img]]
 
 A node running OLD (the e2e image) is upgraded with the signed release
 image NEW by `spacectl upgrade`, as an operator does it (pkg/spacectl/
@@ -17,7 +17,10 @@ fallback and power-cut scenarios the image comes from it.
             ready): the trial is not confirmed, the node reboots into OLD
             by itself and reports the failed upgrade and why
   powercut  QEMU is killed while the slot is written: the node boots OLD,
-            reports the interrupted upgrade, and slot B is marked empty
+            reports the interrupted upgrade, and slot B is marked empty;
+            then SAME (the release image of OLD's own release) is
+            installed again: both slots now hold the same filesystem (same
+            UUID), and the node boots the intended one, slot B
 """
 import hashlib
 import json
@@ -38,13 +41,14 @@ from vm import VM, check, run_scenario
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def usb_disk(work, image):
-    """An ext4 disk image holding the release image (made without root)."""
+def usb_disk(work, images):
+    """An ext4 disk image holding the release images (made without root)."""
     src = os.path.join(work, "usb")
     os.makedirs(src)
-    shutil.copy(image, src)
+    for image in images:
+        shutil.copy(image, src)
     disk = os.path.join(work, "usb.raw")
-    size_mb = os.path.getsize(image) // (1 << 20) + 96
+    size_mb = sum(os.path.getsize(i) for i in images) // (1 << 20) + 96
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "usb", "-d", src, disk, f"{size_mb}M"], check=True,
                    env=dict(os.environ, E2FSPROGS_FAKE_TIME=str(int(time.time()))))
     return disk
@@ -178,7 +182,7 @@ def scenario_fallback(vm, new, password, old):
           f"the API reports {old} and the failed upgrade: {up}")
 
 
-def scenario_powercut(vm, new, password, old):
+def scenario_powercut(vm, new, password, old, same=None):
     vm.run(f"spacectl upgrade /mnt/usb/{os.path.basename(new)} >/var/tmp/upgrade.out 2>&1 & sleep 0")
     st = wait_state(vm, ("writing",), 600)
     check(st.get("state") == "writing", f"the slot write is under way: {st}")
@@ -194,23 +198,45 @@ def scenario_powercut(vm, new, password, old):
     st = wait_state(vm, ("failed",), 120)
     check(st.get("state") == "failed" and "interrupted while writing" in st.get("reason", "")
           and st.get("slot_b") == "", f"the interrupted upgrade is reported, slot B is marked empty: {st}")
+    if not same:
+        return
+    # The same release again, after the cut: slot B gets the filesystem
+    # slot A has (same UUID); GRUB and the initramfs must still pick B.
+    vm.run("mkdir -p /mnt/usb && mount /dev/vdb /mnt/usb")  # not mounted since the cut
+    vm.p.sendline(f"spacectl upgrade --reboot /mnt/usb/{os.path.basename(same)}")
+    i = vm.expect([r"slot B now holds space " + re.escape(old), r"spacectl: upgrade [^\r\n]*"], 1200)
+    check(i == 0, f"the same release installed again after the cut: {vm.p.match.group(0)}")
+    vm.rebooted(400)
+    vm.expect(r"Loading space " + re.escape(old) + r" \(slot B\)", 120)
+    root_shell(vm, password)
+    st = wait_state(vm, ("good", "failed"), 600)
+    rc, out = vm.run("for p in /dev/vda3 /dev/vda4; do dumpe2fs -h $p 2>/dev/null | sed -n 's/^Filesystem UUID: *//p'; "
+                     "done; awk '$2 == \"/\" {print $1}' /proc/mounts")
+    uu = out.split()
+    check(st.get("state") == "good" and st.get("good") == "b" and len(uu) == 3 and uu[0] == uu[1]
+          and uu[2] == "/dev/vda4", f"both slots hold the same filesystem ({uu[:2]}); the node runs slot B "
+          f"(/dev/vda4) and confirmed it: {st.get('state')}")
 
 
 def main():
     scenario, old_img, new, pwfile, old = sys.argv[1:6]
     logdir = sys.argv[6] if len(sys.argv) > 6 else None
+    same = sys.argv[7] if len(sys.argv) > 7 else None
     password = open(pwfile).readline().strip()
     work = tempfile.mkdtemp(prefix=f"e2e-upgrade-{scenario}-")
     ntp, port = sntp_server()
     try:
-        usb = usb_disk(work, new)
+        usb = usb_disk(work, [new] + ([same] if same else []))
         vm = VM(old_img, firmware="bios", name=f"upgrade-{scenario}", logdir=logdir,
                 extra=["-drive", f"file={usb},if=virtio,format=raw"])
         fn = {"upgrade": scenario_upgrade, "fallback": scenario_fallback, "powercut": scenario_powercut}[scenario]
 
         def run(vm):
             prepare(vm, password, port)
-            fn(vm, new, password, old)
+            if scenario == "powercut":
+                scenario_powercut(vm, new, password, old, same)
+            else:
+                fn(vm, new, password, old)
         return run_scenario(vm, run)
     finally:
         ntp.kill()
