@@ -5,30 +5,27 @@
  *   debs path  --lock FILE --cache DIR NAME    verify one pin, print its path
  *   debs list  --lock FILE                     print "NAME VERSION" per pin
  *
- * Exit codes: 0 ok, 1 a digest mismatch or a missing package, 2 usage,
- * 4 I/O or download failure.
+ * Exit codes (pkg/lib/exitcode.h): 0 ok, 1 a digest mismatch, a missing
+ * package or a malformed lock, 100 usage, 111 I/O or download failure.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "lock.h"
 #include "util.h"
 
-#define EXIT_NEGATIVE 1
-#define EXIT_USAGE 2
-#define EXIT_IO 4
-
-static const char *prog = "debs";
 static const char *lock_path, *cache_dir;
 
 static void log_stderr(const char *msg)
 {
-	fprintf(stderr, "%s: %s\n", prog, msg);
+	fprintf(stderr, "%s: %s\n", space_prog, msg);
 }
 
 static int load_lock(struct deb_lock *lock)
@@ -37,16 +34,15 @@ static int load_lock(struct deb_lock *lock)
 	int line = 0, r;
 
 	r = read_file(lock_path, 1 << 20, &text, NULL);
-	if (r < 0) {
-		fprintf(stderr, "%s: read %s: %s\n", prog, lock_path, space_strerror(r));
-		return EXIT_IO;
-	}
+	if (r < 0)
+		return die_err("read", lock_path, r, NULL);
 	r = lock_parse(text, lock, &line);
 	free(text);
 	if (r < 0) {
-		fprintf(stderr, "%s: parse %s: line %d: %s\n", prog, lock_path, line,
-			space_strerror(r));
-		return EXIT_IO;
+		char why[160];
+
+		snprintf(why, sizeof(why), "line %d: %s", line, space_strerror(r));
+		return die_err("parse", lock_path, r, why);
 	}
 	return 0;
 }
@@ -123,6 +119,18 @@ out:
 	return r;
 }
 
+/* "debs VERB NAME VERSION: reason" (reason NULL: err's); returns code,
+ * or die_code(err) when code is -1. */
+static int fail_pin(const char *verb, const struct deb_pin *pin, int code, int err,
+		    const char *reason)
+{
+	char obj[256];
+
+	snprintf(obj, sizeof(obj), "%s %s", pin->name, pin->version);
+	return die_msg(code < 0 ? die_code(err) : code, verb, obj,
+		       reason ? reason : space_strerror(err));
+}
+
 static int cmd_fetch(int argc, char **argv)
 {
 	struct deb_lock lock;
@@ -132,8 +140,7 @@ static int cmd_fetch(int argc, char **argv)
 		return rc;
 	r = mkdir_p(cache_dir, 0755);
 	if (r < 0) {
-		fprintf(stderr, "%s: fetch %s: %s\n", prog, cache_dir, space_strerror(r));
-		rc = EXIT_IO;
+		rc = die_err("fetch", cache_dir, r, NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < lock.n && !rc; i++) {
@@ -144,16 +151,10 @@ static int cmd_fetch(int argc, char **argv)
 			space_log("fetch %s %s", pin->name, pin->version);
 			r = download_pin(pin);
 		}
-		if (r == -SPACE_E_DIGEST) {
-			fprintf(stderr, "%s: fetch %s %s: sha256 does not match the lock "
-				"(remove the cached file to fetch it again)\n",
-				prog, pin->name, pin->version);
-			rc = EXIT_NEGATIVE;
-		} else if (r < 0) {
-			fprintf(stderr, "%s: fetch %s %s: %s\n", prog, pin->name, pin->version,
-				space_strerror(r));
-			rc = EXIT_IO;
-		}
+		if (r < 0)
+			rc = fail_pin("fetch", pin, -1, r,
+				      r == -SPACE_E_DIGEST ? "sha256 does not match the lock (remove "
+							     "the cached file to fetch it again)" : NULL);
 	}
 out:
 	lock_free(&lock);
@@ -167,25 +168,27 @@ static int cmd_path(int argc, char **argv)
 	char *path = NULL;
 	int rc, r;
 
-	if (argc != 1) {
-		fprintf(stderr, "%s: path: exactly one package name expected\n", prog);
-		return EXIT_USAGE;
-	}
+	if (argc != 1)
+		return die_msg(EXIT_USAGE, "path", NULL, "exactly one package name expected");
 	rc = load_lock(&lock);
 	if (rc)
 		return rc;
 	pin = lock_find(&lock, argv[0]);
 	if (!pin) {
-		fprintf(stderr, "%s: path %s: not in %s\n", prog, argv[0], lock_path);
-		rc = EXIT_NEGATIVE;
+		char why[PATH_MAX + 16];
+
+		snprintf(why, sizeof(why), "not in %s", lock_path);
+		rc = die_msg(EXIT_NEGATIVE, "path", argv[0], why);
 		goto out;
 	}
 	r = check_pin(pin, &path);
+	if (r == -ENOENT) {
+		/* a pin not fetched yet is the answer "not there" (1), not an I/O error */
+		rc = fail_pin("path", pin, EXIT_NEGATIVE, r, "not fetched (run make fetch)");
+		goto out;
+	}
 	if (r < 0) {
-		fprintf(stderr, "%s: path %s %s: %s\n", prog, pin->name, pin->version,
-			r == -SPACE_E_DIGEST ? "sha256 does not match the lock" :
-			r == -ENOENT ? "not fetched (run make fetch)" : space_strerror(r));
-		rc = r == -SPACE_E_DIGEST || r == -ENOENT ? EXIT_NEGATIVE : EXIT_IO;
+		rc = fail_pin("path", pin, -1, r, r == -SPACE_E_DIGEST ? "sha256 does not match the lock" : NULL);
 		goto out;
 	}
 	printf("%s\n", path);
@@ -225,7 +228,8 @@ static void usage(FILE *f)
 		   "       debs list  --lock FILE\n"
 		   "Fetches the pinned Debian packages with apt-get download and checks\n"
 		   "each one's sha256 against the lock before it is used.\n"
-		   "Exit: 0 ok, 1 digest mismatch or unknown/missing package, 2 usage, 4 I/O.\n");
+		   "Exit: 0 ok, 1 digest mismatch, unknown/missing package or bad lock, 100 usage,\n"
+		   "111 I/O (the contract of every space tool: README.md, Exit codes).\n");
 }
 
 int main(int argc, char **argv)
@@ -240,6 +244,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	int c;
 
+	space_prog = "debs";
 	space_log_fn = log_stderr;
 	while ((c = getopt_long(argc, argv, "+l:c:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -257,10 +262,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "%s: %s: unknown command\n", prog, argv[optind]);
-		return EXIT_USAGE;
-	}
+	if (!cmd)
+		return die_msg(EXIT_USAGE, argv[optind], NULL, "unknown command");
 	optind++;
 	/* options may also follow the verb */
 	while ((c = getopt_long(argc, argv, "+l:c:v", opts, NULL)) != -1) {
@@ -272,9 +275,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!lock_path || (cmd->needs_cache && !cache_dir)) {
-		fprintf(stderr, "%s: %s: --lock%s required\n", prog, cmd->name,
-			cmd->needs_cache ? " and --cache are" : " is");
-		return EXIT_USAGE;
+		return die_msg(EXIT_USAGE, cmd->name, NULL,
+			       cmd->needs_cache ? "--lock and --cache are required" : "--lock is required");
 	}
 	return cmd->run(argc - optind, argv + optind);
 }
