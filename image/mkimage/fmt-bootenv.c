@@ -40,7 +40,7 @@ static int run_bootenv(int argc, char **argv)
 			return mk_usage_error("bootenv", "'%s' is not KEY=VALUE", argv[k]);
 	fd = open_regular(AT_FDCWD, argv[i], argc > 2 ? O_RDWR : O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("bootenv", argv[i], fd, NULL);
+		return die_err("bootenv", argv[i], fd, NULL);
 	r = bootenv_load_disk(&e, fd, why, sizeof(why));
 	for (int k = 2; r == 0 && k < argc; k++) {
 		char *eq = strchr(argv[k], '=');

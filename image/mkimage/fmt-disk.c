@@ -74,7 +74,7 @@ static int disk_in_place(struct disk_spec *s)
 	/* A character device is never opened (a watchdog would arm) */
 	fd = open_regular(AT_FDCWD, s->out_path, O_RDWR | O_NOFOLLOW, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("disk", s->out_path, fd, NULL);
+		return die_err("disk", s->out_path, fd, NULL);
 	r = disk_size_fd(fd, &s->sizes.disk);
 	if (r == 0)
 		r = disk_layout_default(&l, &s->sizes, s->seed);

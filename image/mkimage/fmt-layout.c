@@ -26,7 +26,7 @@ static int run_layout(int argc, char **argv)
 		return mk_usage_error("layout", "expects one disk image or device");
 	fd = open_regular(AT_FDCWD, argv[i], O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("layout", argv[i], fd, NULL);
+		return die_err("layout", argv[i], fd, NULL);
 	r = gpt_read(fd, &l);
 	close(fd);
 	if (r < 0)

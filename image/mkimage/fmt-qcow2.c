@@ -44,14 +44,14 @@ static int run_qcow2(int argc, char **argv)
 	 * (a FIFO would block open() for ever). */
 	fd = open_regular(AT_FDCWD, in, O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
-		return mk_fail("qcow2", in, fd, NULL);
+		return die_err("qcow2", in, fd, NULL);
 	r = gpt_read(fd, &l);
 	close(fd);
 	if (r < 0)
 		return mk_fail("qcow2", in, r, r == -SPACE_E_FORMAT ? "no valid GPT" : NULL);
 	tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
 	if (!tmp)
-		return mk_fail("qcow2", out, -ENOMEM, NULL);
+		return die_err("qcow2", out, -ENOMEM, NULL);
 	{
 		const char *argv_c[] = { "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2",
 					 compress ? "-c" : in, compress ? in : tmp,

@@ -46,10 +46,11 @@ void mk_verbose_on(void)
 	space_log_fn = log_stderr;
 }
 
-/* The shared contract (die_code), plus the errnos that in mkimage come
- * from checks of its input (the rootfs tree, --attrs, the sizes: a missing
- * kernel is ENOENT, a tree too large for the slot ENOSPC): those are
- * refused input, 1, not a failure of the machine. */
+/* The shared contract (die_code), plus the errnos that in mkimage's work
+ * on an opened input come from checks of it (the rootfs tree, --attrs, the
+ * sizes: a missing kernel is ENOENT, a tree too large for the slot ENOSPC):
+ * those are refused input, 1, not a failure of the machine. An input that
+ * cannot be opened is reported with die_err (111). */
 int mk_fail(const char *verb, const char *object, int err, const char *detail)
 {
 	int code = die_code(err);

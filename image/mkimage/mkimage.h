@@ -29,7 +29,9 @@ extern int mk_verbose;
 void mk_verbose_on(void); /* -v: space_log() lines go to stderr */
 
 /* Prints "mkimage: VERB OBJECT: reason" to stderr once; returns the exit
- * code matching err (a negative errno / SPACE_E code). */
+ * code matching err (a negative errno / SPACE_E code) for the result of
+ * work on an opened input, where ENOENT, ENOSPC, EINVAL ... mean the input
+ * is wrong (1). A failed open is die_err's (111). */
 int mk_fail(const char *verb, const char *object, int err, const char *detail);
 int mk_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
