@@ -48,6 +48,7 @@
 #include "libmgmt/kv.h"
 #include "proto.h"
 #include "spare_fds.h"
+#include "exitcode.h"
 #include "util.h"
 
 #define USAGE                                                                        \
@@ -58,7 +59,8 @@
 	"  -p  device port (default 7804)\n"                                           \
 	"  -s  control socket (default /run/devgate.sock)\n"                           \
 	"  -S  state directory (default /var/lib/devgate)\n"                           \
-	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start.\n"
+	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start\n"             \
+	"      (the contract of every space tool: README.md, Exit codes).\n"
 
 /* fds besides the devices': stdio, signalfd, the two listeners, the
  * spares, a control client, the state file and its directory while it is
@@ -440,7 +442,7 @@ int main(int argc, char **argv)
 	const char *cpath = getenv("DEVGATE_CONF");
 	long long port = 0;
 	char *o_sock = NULL, *o_state = NULL;
-	int opt, r, cfd = -1, sfd = -1, rc = 111, stop = 0, line = 0;
+	int opt, r, cfd = -1, sfd = -1, rc = EXIT_SYSTEM, stop = 0, line = 0;
 	struct pollfd *p = NULL;
 	sigset_t mask;
 
@@ -452,18 +454,18 @@ int main(int argc, char **argv)
 		case 'p':
 			if (kv_int(optarg, 1, 65535, 0, &port) < 0) {
 				fprintf(stderr, "devgate: option -p %s: not a port\n", optarg);
-				return 100;
+				return EXIT_USAGE;
 			}
 			break;
 		case 's': o_sock = optarg; break;
 		case 'S': o_state = optarg; break;
 		case 'h': fputs(USAGE, stdout); return 0;
-		default: fputs(USAGE, stderr); return 100;
+		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fputs(USAGE, stderr);
-		return 100;
+		return EXIT_USAGE;
 	}
 	cf.listen = strdup("0.0.0.0");
 	cf.sock = strdup(o_sock ? o_sock : "/run/devgate.sock");

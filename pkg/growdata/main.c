@@ -36,13 +36,10 @@
 #include "../../image/lib/diskio.h"
 #include "../../image/lib/gpt.h"
 #include "../../image/lib/imgutil.h"
+#include "exitcode.h"
 #include "openreg.h"
 #include "run_ex.h"
 #include "util.h"
-
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 100
-#define EXIT_SYSTEM 111
 
 #define DATA_NAME "data"
 
@@ -66,33 +63,28 @@ static void help(FILE *f)
 		   "  -v, --verbose   log the commands run to stderr\n\n"
 		   "Exit codes: 0 grown, or nothing to do; 1 refused (not a valid GPT, the last\n"
 		   "partition is not \"data\", the disk is smaller than its table, not ext4);\n"
-		   "100 usage error; 111 system call or external command failed.\n");
+		   "100 usage error; 111 system call or external command failed (the contract\n"
+		   "of every space tool: README.md, Exit codes).\n");
 }
 
 static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The shared contract (die_code), plus the errnos growdata's own checks
+ * of the disk return for a refusal (EINVAL: smaller than its table, not a
+ * block device; ENOSPC, EPERM from the GPT checks): 1, not 111. */
 static int fail(int err, const char *fmt, ...)
 {
+	char why[512];
 	va_list ap;
+	int code = die_code(err);
 
-	fprintf(stderr, "growdata: grow %s: ", disk_path);
 	if (fmt) {
 		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
+		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-	} else {
-		fputs(space_strerror(err), stderr);
 	}
-	fputc('\n', stderr);
-	switch (-err) {
-	case SPACE_E_FORMAT:
-	case SPACE_E_NOT_REG_BLK:
-	case EPERM:
-	case EINVAL:
-	case ENOSPC:
-		return EXIT_REFUSED;
-	default:
-		return EXIT_SYSTEM;
-	}
+	if (err == -EPERM || err == -EINVAL || err == -ENOSPC)
+		code = EXIT_REFUSED;
+	return die_msg(code, "grow", disk_path, fmt ? why : space_strerror(err));
 }
 
 /* /dev/vda + 5 -> /dev/vda5; /dev/nvme0n1 + 5 -> /dev/nvme0n1p5 (the
@@ -243,6 +235,7 @@ int main(int argc, char **argv)
 	int c, dry_run = 0, no_fs = 0, fd = -1, rc = 0, r, restored = 0, table = 0;
 	struct stat st;
 
+	space_prog = "growdata";
 	while ((c = getopt_long(argc, argv, "nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

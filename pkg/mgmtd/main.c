@@ -43,6 +43,7 @@
 #include "libmgmt/kv.h"
 #include "strescape.h"
 #include "tls.h"
+#include "exitcode.h"
 #include "util.h"
 
 #define USAGE                                                                     \
@@ -51,7 +52,8 @@
 	"  -p  port, overrides the configuration\n"                                \
 	"  --check  load the configuration and certificate, then exit\n"           \
 	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"      \
-	"      111 cannot start (configuration, certificate, listen).\n"
+	"      111 cannot start (configuration, certificate, listen): the contract of\n" \
+	"      every space tool (README.md, Exit codes).\n"
 
 /* C_BACKEND: the request waits for a watchdog/devgate answer (struct call);
  * C_UPLOAD: an upgrade image's body goes to its file as it comes;
@@ -1016,17 +1018,17 @@ static int parse_args(int argc, char **argv, const char **cpath, long long *port
 		case 'p':
 			if (kv_int(optarg, 1, 65535, 0, port) < 0) {
 				fprintf(stderr, "mgmtd: option -p %s: not a port\n", optarg);
-				return 100;
+				return EXIT_USAGE;
 			}
 			break;
 		case 'C': *check = 1; break;
 		case 'h': fputs(USAGE, stdout); return 0;
-		default: fputs(USAGE, stderr); return 100;
+		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fputs(USAGE, stderr);
-		return 100;
+		return EXIT_USAGE;
 	}
 	return -1;
 }
@@ -1035,7 +1037,7 @@ int main(int argc, char **argv)
 {
 	const char *cpath = getenv("MGMTD_CONF");
 	long long port = 0;
-	int check = 0, r, lfd = -1, sfd = -1, rc = 111;
+	int check = 0, r, lfd = -1, sfd = -1, rc = EXIT_SYSTEM;
 	char err[300];
 	sigset_t mask;
 
@@ -1044,7 +1046,7 @@ int main(int argc, char **argv)
 	if ((r = parse_args(argc, argv, &cpath, &port, &check)) >= 0)
 		return r;
 	if (mgmtd_conf_defaults(&conf) < 0)
-		return 111;
+		return EXIT_SYSTEM;
 	if (mgmtd_conf_load(&conf, cpath, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mgmtd: load %s: %s\n", cpath, err);
 		goto out;

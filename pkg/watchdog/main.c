@@ -44,6 +44,7 @@
 #include "spare_fds.h"
 #include "sup.h"
 #include "svcconf.h"
+#include "exitcode.h"
 #include "util.h"
 
 #define USAGE                                                                        \
@@ -65,7 +66,8 @@
 	"      exists the watchdog starts no service (`watchdogctl shutdown --hold`\n" \
 	"      writes it so init's respawn does not restart services during a hot\n"  \
 	"      patch; `watchdogctl release` removes it and starts them in order)\n"   \
-	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure.\n"
+	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure\n"    \
+	"      (the contract of every space tool: README.md, Exit codes).\n"
 
 /* Control connections at once: clients still sending their request line
  * plus clients waiting for a service to start or stop, or for the
@@ -816,16 +818,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'i':
 			if (kv_int(optarg, 1, 86400 * 7, 1, &o->hk_interval) < 0) {
 				fprintf(stderr, "watchdog: option -i %s: not a duration\n%s", optarg, USAGE);
-				return 100;
+				return EXIT_USAGE;
 			}
 			break;
 		case 'h': fputs(USAGE, stdout); return 0;
-		default: fputs(USAGE, stderr); return 100;
+		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fputs(USAGE, stderr);
-		return 100;
+		return EXIT_USAGE;
 	}
 	if (!strcmp(o->apps.root, "none"))
 		o->apps.root = NULL;
@@ -944,11 +946,11 @@ int main(int argc, char **argv)
 
 	if ((rc = parse_opts(argc, argv, &o)) >= 0)
 		return rc;
-	rc = 111;
+	rc = EXIT_SYSTEM;
 	logfp = stderr;
 	if (o.logpath && !(logfp = fopen(o.logpath, "ae"))) {
 		fprintf(stderr, "watchdog: open log %s: %s\n", o.logpath, strerror(errno));
-		return 111;
+		return EXIT_SYSTEM;
 	}
 	space_log_fn = log_hook;
 	for (int i = 0; i < CTL_MAX_CONNS; i++)

@@ -12,6 +12,7 @@
 #include "libmgmt/json.h"
 #include "libmgmt/kv.h"
 #include "libmgmt/records.h"
+#include "exitcode.h"
 #include "util.h"
 
 #define USAGE                                                                          \
@@ -30,7 +31,7 @@
 	"  -t  reply timeout (default 60)\n"                                            \
 	"Exit: 0 done; 1 refused (no such service, did not start, `status NAME` of a\n" \
 	"service that is not running); 99 timeout; 100 usage; 111 cannot reach the\n"   \
-	"watchdog.\n"
+	"watchdog (the contract of every space tool: README.md, Exit codes).\n"
 
 static const char *const cmds[] = { "status", "start", "stop", "restart", "shutdown", "release", "apps" };
 
@@ -120,7 +121,7 @@ static int print_apps(const char *reply, int json)
 
 	if (r < 0) {
 		fprintf(stderr, "watchdogctl: apps: %s\n", space_strerror(r));
-		return 111;
+		return EXIT_SYSTEM;
 	}
 	buf_init(&b);
 	if (json) {
@@ -136,7 +137,7 @@ static int print_apps(const char *reply, int json)
 	if (buf_failed(&b) < 0) {
 		buf_free(&b);
 		fprintf(stderr, "watchdogctl: apps: %s\n", strerror(ENOMEM));
-		return 111;
+		return EXIT_SYSTEM;
 	}
 	fputs(b.p, stdout);
 	buf_free(&b);
@@ -164,18 +165,18 @@ int main(int argc, char **argv)
 		case 't':
 			if (kv_int(optarg, 1, 3600, 0, &timeout) < 0) {
 				fprintf(stderr, "watchdogctl: option -t %s: not a number of seconds\n", optarg);
-				return 100;
+				return EXIT_USAGE;
 			}
 			break;
 		case 'j': json = 1; break;
 		case 'H': hold = 1; break;
 		case 'h': fputs(USAGE, stdout); return 0;
-		default: fputs(USAGE, stderr); return 100;
+		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fputs(USAGE, stderr);
-		return 100;
+		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		known |= !strcmp(argv[optind], cmds[i]);
@@ -185,18 +186,18 @@ int main(int argc, char **argv)
 	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown") &&
 	     strcmp(argv[optind], "release") && strcmp(argv[optind], "apps"))) {
 		fputs(USAGE, stderr);
-		return 100;
+		return EXIT_USAGE;
 	}
 	if (argc - optind == 2 && (strchr(argv[optind + 1], '\n') || strchr(argv[optind + 1], ' '))) {
 		fprintf(stderr, "watchdogctl: %s %s: invalid service name\n", argv[optind], argv[optind + 1]);
-		return 100;
+		return EXIT_USAGE;
 	}
 	if (hold)
 		req = strdup("shutdown hold");
 	else
 		req = argc - optind == 2 ? xasprintf("%s %s", argv[optind], argv[optind + 1]) : strdup(argv[optind]);
 	if (!req)
-		return 111;
+		return EXIT_SYSTEM;
 	r = ctl_request(sock, req, (int)timeout * 1000, &rep);
 	if (r == 0) {
 		if (!strcmp(argv[optind], "status") && !strncmp(rep, "ok held", 7) && !json)
@@ -208,20 +209,20 @@ int main(int argc, char **argv)
 			print_reply(rep, json);
 		/* `status NAME` answers the question "is it running?" */
 		if (argc - optind == 2 && !strcmp(argv[optind], "status") && !strstr(rep, " state=running "))
-			rc = 1;
+			rc = EXIT_NEGATIVE;
 	} else if (r == -SPACE_E_CHILD) {
 		const char *nl = strchr(rep, '\n');
 		fprintf(stderr, "watchdogctl: %s: %.*s\n", req, (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6),
 			rep + 6);
 		if (json)
 			print_reply(rep, 1);
-		rc = 1;
+		rc = EXIT_NEGATIVE;
 	} else if (r == -ETIMEDOUT) {
 		fprintf(stderr, "watchdogctl: %s: no answer within %lld s\n", req, timeout);
-		rc = 99;
+		rc = EXIT_TIMEOUT;
 	} else {
 		fprintf(stderr, "watchdogctl: %s: %s: %s\n", req, sock, space_strerror(r));
-		rc = 111;
+		rc = EXIT_SYSTEM;
 	}
 	free(rep);
 	free(req);
