@@ -1,0 +1,131 @@
+#!/bin/bash
+# tests/tool/exitcodes.sh - every tool keeps the one exit-code contract
+# (README.md "Exit codes", pkg/lib/exitcode.h): 100 for a usage error,
+# 1 for refused input, 111 for a file that cannot be read, each failure
+# one line "prog: verb object: reason" on stderr; and each --help says so.
+set -u
+BIN=${BIN:-out/bin}
+TOP=${TOP:-.}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+# want CODE NAME CMD...: CMD exits CODE; unless CODE is 100 (usage text),
+# stderr is one line starting with the tool's name.
+want() {
+	local code=$1 name=$2 rc prog a
+	shift 2
+	for a in "$@"; do # the tool: the first argument under $BIN
+		case $a in "$BIN"/*) prog=${a##*/}; break ;; esac
+	done
+	n=$((n + 1))
+	"$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	if [ "$rc" != "$code" ]; then
+		echo "not ok $n - $name: exit $rc, want $code: $(head -3 "$T/err")"
+		failed=$((failed + 1))
+	elif [ "$code" != 100 ] && ! { [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^$prog: " "$T/err"; }; then
+		echo "not ok $n - $name: exit $rc, but stderr is not one '$prog: ...' line: $(cat "$T/err")"
+		failed=$((failed + 1))
+	else
+		echo "ok $n - $name (exit $rc${code:+: $(head -1 "$T/err")})"
+	fi
+}
+
+# help NAME CMD...: the help text (stdout or stderr) points at the README.
+help() {
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@" 2>&1 | tr '\n' ' ' | grep -q 'README.md, Exit codes'; then
+		echo "ok $n - $name --help points at README.md, Exit codes"
+	else
+		echo "not ok $n - $name --help does not point at README.md, Exit codes"
+		failed=$((failed + 1))
+	fi
+}
+
+head -c 65536 /dev/urandom >"$T/junk"
+printf 'junk\n' >"$T/bad.hw"
+printf 'garbage\n' >"$T/bad.lock"
+NX=$T/nonexistent
+
+# --- pkg
+want 100 "pkg: unknown verb" "$BIN/pkg" frobnicate
+mkdir -p "$T/root"
+want 1 "pkg: a package that is not one is refused" "$BIN/pkg" --root "$T/root" install "$T/junk"
+want 111 "pkg: a package that cannot be read" "$BIN/pkg" --root "$T/root" install "$NX.pkg"
+help pkg "$BIN/pkg" --help
+
+# --- mkova
+want 100 "mkova: build without arguments" "$BIN/mkova" build
+want 1 "mkova: a malformed hardware file is refused" \
+	"$BIN/mkova" build --raw "$T/junk" --hw "$T/bad.hw" --out "$T/o" --version 21.3R1 --key k --cert c
+want 111 "mkova: a hardware file that cannot be read" \
+	"$BIN/mkova" build --raw "$T/junk" --hw "$NX.hw" --out "$T/o" --version 21.3R1 --key k --cert c
+help mkova "$BIN/mkova" --help
+
+# --- ova-verify
+want 100 "ova-verify: unknown option" "$BIN/ova-verify" --bogus
+# INVALID is the report on stdout, not an error line
+n=$((n + 1))
+"$BIN/ova-verify" --no-chain "$T/junk" >"$T/out" 2>&1
+rc=$?
+if [ "$rc" = 1 ] && grep -q 'INVALID' "$T/out"; then echo "ok $n - ova-verify: random bytes are INVALID (exit 1)"
+else echo "not ok $n - ova-verify: random bytes: exit $rc, want 1 and INVALID: $(cat "$T/out")"; failed=$((failed + 1)); fi
+want 111 "ova-verify: a package that cannot be read" "$BIN/ova-verify" --no-chain "$NX.ova"
+help ova-verify "$BIN/ova-verify" --help
+
+# --- vmdk
+want 100 "vmdk: unknown verb" "$BIN/vmdk" frobnicate
+want 1 "vmdk: random bytes are not a VMDK" "$BIN/vmdk" info "$T/junk"
+want 111 "vmdk: a VMDK that cannot be read" "$BIN/vmdk" info "$NX.vmdk"
+help vmdk "$BIN/vmdk" --help
+
+# --- mkrelease
+want 100 "mkrelease: unknown verb" "$BIN/mkrelease" frobnicate
+want 1 "mkrelease: not a release version" "$BIN/mkrelease" compare x 21.3R1
+want 1 "mkrelease: path answers no (a negative answer)" \
+	"$BIN/mkrelease" path --paths "$TOP/image/release/upgrade-paths.conf" 21.3R2 21.3R1
+want 111 "mkrelease: a path matrix that cannot be read" "$BIN/mkrelease" path --paths "$NX.conf" 21.1R1 21.3R1
+help mkrelease "$BIN/mkrelease" --help
+
+# --- debs
+want 100 "debs: unknown command" "$BIN/debs" frobnicate
+want 1 "debs: a malformed lock is refused" "$BIN/debs" list --lock "$T/bad.lock"
+want 111 "debs: a lock that cannot be read" "$BIN/debs" list --lock "$NX.lock"
+help debs "$BIN/debs" --help
+
+# --- mkimage
+want 100 "mkimage: unknown verb" "$BIN/mkimage" frobnicate
+want 1 "mkimage: random bytes have no valid GPT" "$BIN/mkimage" layout "$T/junk"
+want 111 "mkimage: a disk that cannot be read" "$BIN/mkimage" layout "$NX.raw"
+help mkimage "$BIN/mkimage" --help
+
+# --- growdata
+want 100 "growdata: no disk" "$BIN/growdata"
+want 1 "growdata: random bytes have no valid GPT" "$BIN/growdata" --no-fs "$T/junk"
+want 111 "growdata: a disk that cannot be opened" "$BIN/growdata" --no-fs "$NX.raw"
+help growdata "$BIN/growdata" --help
+
+# --- spacectl, watchdogctl: a daemon that cannot be reached is 111
+want 100 "spacectl: unknown command" "$BIN/spacectl" frobnicate
+want 111 "spacectl: the watchdog cannot be reached" env WATCHDOG_SOCKET="$NX.sock" "$BIN/spacectl" --root "$T" show services
+help spacectl "$BIN/spacectl" --help
+want 100 "watchdogctl: unknown command" "$BIN/watchdogctl" frobnicate
+want 111 "watchdogctl: the watchdog cannot be reached" "$BIN/watchdogctl" -s "$NX.sock" status
+help watchdogctl "$BIN/watchdogctl" -h
+
+# --- the daemons: usage only (started with a bad configuration they would
+# run, or write to /etc; their 111 "cannot start" is in their own tests)
+want 100 "watchdog: unknown option" "$BIN/watchdog" -Z
+help watchdog "$BIN/watchdog" -h
+want 100 "devgate: unknown option" "$BIN/devgate" -Z
+want 100 "devgate: a port that is not one" "$BIN/devgate" -p 0
+help devgate "$BIN/devgate" -h
+want 100 "mgmtd: unknown option" "$BIN/mgmtd" --bogus
+help mgmtd "$BIN/mgmtd" --help
+
+echo "1..$n"
+[ "$failed" = 0 ] && echo "exitcodes.sh: all passed" || echo "exitcodes.sh: $failed failure(s)"
+[ "$failed" = 0 ]
