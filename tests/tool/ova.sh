@@ -157,7 +157,7 @@ pass "without --ca the chain is reported unverified (exit 1); --no-chain exits 0
 	fail "--json"
 pass "--json: valid JSON, every check ok"
 [ $rc4 = 100 ] && [ $rc5 = 111 ] || fail "usage/I/O exit codes: $rc4 $rc5"
-pass "usage error and unreadable file exit 2"
+pass "usage error and unreadable file exit 100 and 111"
 "$BIN/ova-verify" --help | grep -q 'Exit status: 0 valid, 1 invalid' || fail "--help"
 pass "--help documents the checks and exit codes"
 

@@ -107,7 +107,7 @@ pass "from a pipe without --name the name binding FAILs (exit 1)"
 	fail "--json"
 pass "--json: valid JSON, every check ok, slot-image among them"
 [ $rc3 = 100 ] || fail "--name with a file: exit $rc3"
-pass "--name with a file argument is a usage error (exit 2)"
+pass "--name with a file argument is a usage error (exit 100)"
 
 # --- tamper matrix ----------------------------------------------------------
 expect_fail() { # NAME PATTERN IMAGE [ARGS]: exit 1 and a FAIL line matching PATTERN
