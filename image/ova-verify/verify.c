@@ -264,48 +264,56 @@ static const char *ossl_err(void)
 	return buf;
 }
 
-void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
-			   struct ov_member *chm)
+/* The .cert file: its signature line names the manifest, and the signer
+ * certificate decodes. NULL if not (already reported). */
+static X509 *read_signer(struct ov *ov, const struct ov_member *mfm, const struct ov_member *cm,
+			 struct ova_cert_file *cf)
 {
-	struct ova_cert_file cf;
-	X509 *leaf = NULL;
-	STACK_OF(X509) *untrusted = NULL;
-	X509_STORE *store = NULL;
-	X509_STORE_CTX *sctx = NULL;
-	EVP_MD_CTX *vctx = NULL;
-	BIO *b = NULL;
 	char err[160];
-	uint32_t xku;
+	X509 *leaf;
+	BIO *b;
 
-	if (ova_cert_parse((char *)cm->data, (size_t)cm->got, &cf, err, sizeof(err)) < 0) {
+	if (ova_cert_parse((char *)cm->data, (size_t)cm->got, cf, err, sizeof(err)) < 0) {
 		ov_check(ov, false, "cert-format", cm->name, "%s", err);
-		return;
+		return NULL;
 	}
-	if (strcmp(cf.name, mfm->name) != 0) {
-		ov_check(ov, false, "cert-format", cm->name, "signs \"%s\", not the manifest %s", cf.name, mfm->name);
-		return;
+	if (strcmp(cf->name, mfm->name) != 0) {
+		ov_check(ov, false, "cert-format", cm->name, "signs \"%s\", not the manifest %s", cf->name, mfm->name);
+		return NULL;
 	}
-	b = BIO_new_mem_buf(cm->data + cf.pem_offset, (int)(cm->got - cf.pem_offset));
+	b = BIO_new_mem_buf(cm->data + cf->pem_offset, (int)(cm->got - cf->pem_offset));
 	leaf = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
 	BIO_free(b);
-	b = NULL;
 	if (!leaf) {
 		ov_check(ov, false, "cert-format", cm->name, "signer certificate does not decode: %s", ossl_err());
-		return;
+		return NULL;
 	}
-	ov_check(ov, true, "cert-format", cm->name, "%s signature line + signer certificate", cf.alg);
+	ov_check(ov, true, "cert-format", cm->name, "%s signature line + signer certificate", cf->alg);
+	return leaf;
+}
 
-	vctx = EVP_MD_CTX_new();
+/* The signature line verifies over the manifest with the signer's key. */
+static void check_manifest_signature(struct ov *ov, const struct ov_member *mfm, const struct ov_member *cm,
+				     const struct ova_cert_file *cf, X509 *leaf)
+{
+	EVP_MD_CTX *vctx = EVP_MD_CTX_new();
+
 	if (vctx &&
-	    EVP_DigestVerifyInit_ex(vctx, NULL, cf.alg, NULL, NULL, X509_get0_pubkey(leaf), NULL) == 1 &&
-	    EVP_DigestVerify(vctx, cf.sig, cf.siglen, mfm->data, (size_t)mfm->got) == 1)
-		ov_check(ov, true, "signature", mfm->name, "%s signature by the .cert certificate verifies", cf.alg);
+	    EVP_DigestVerifyInit_ex(vctx, NULL, cf->alg, NULL, NULL, X509_get0_pubkey(leaf), NULL) == 1 &&
+	    EVP_DigestVerify(vctx, cf->sig, cf->siglen, mfm->data, (size_t)mfm->got) == 1)
+		ov_check(ov, true, "signature", mfm->name, "%s signature by the .cert certificate verifies", cf->alg);
 	else
 		ov_check(ov, false, "signature", mfm->name,
 			 "signature in %s does not verify over the manifest (modified manifest or wrong key)", cm->name);
 	ERR_clear_error();
+	EVP_MD_CTX_free(vctx);
+}
 
-	xku = (X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) ? X509_get_extended_key_usage(leaf) : 0;
+/* The signer certificate is for code signing, not a CA, and valid now. */
+static void check_signer_use(struct ov *ov, const struct ov_member *cm, X509 *leaf)
+{
+	uint32_t xku = (X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) ? X509_get_extended_key_usage(leaf) : 0;
+
 	if (!(xku & XKU_CODE_SIGN))
 		ov_check(ov, false, "cert-purpose", cm->name, "signer certificate lacks extendedKeyUsage codeSigning");
 	else if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) &&
@@ -321,29 +329,46 @@ void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_membe
 		ov_check(ov, false, "cert-dates", cm->name, "signer certificate has expired");
 	else
 		ov_check(ov, true, "cert-dates", cm->name, "within the validity period");
+}
 
-	untrusted = sk_X509_new_null();
-	if (chm && untrusted) {
-		X509 *x;
-		int n = 0;
-		b = BIO_new_mem_buf(chm->data, (int)chm->got);
-		while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
-			sk_X509_push(untrusted, x);
-			n++;
-		}
-		ERR_clear_error();
-		BIO_free(b);
-		if (n > 0)
-			ov_check(ov, true, "chain-file", chm->name, "%d certificate(s)", n);
-		else
-			ov_check(ov, false, "chain-file", chm->name, "no PEM certificate in it");
+/* The intermediate certificates of the chain file (none without one);
+ * NULL only if out of memory. */
+static STACK_OF(X509) *read_chain(struct ov *ov, const struct ov_member *chm)
+{
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509 *x;
+	BIO *b;
+	int n = 0;
+
+	if (!chm || !untrusted)
+		return untrusted;
+	b = BIO_new_mem_buf(chm->data, (int)chm->got);
+	while (b && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		sk_X509_push(untrusted, x);
+		n++;
 	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (n > 0)
+		ov_check(ov, true, "chain-file", chm->name, "%d certificate(s)", n);
+	else
+		ov_check(ov, false, "chain-file", chm->name, "no PEM certificate in it");
+	return untrusted;
+}
+
+/* The signer chains to the root given with --ca through the chain file. */
+static void check_chain(struct ov *ov, const struct ov_member *cm, const struct ov_member *chm, X509 *leaf,
+			STACK_OF(X509) *untrusted)
+{
+	X509_STORE *store = NULL;
+	X509_STORE_CTX *sctx = NULL;
+
 	if (!ov->opts.ca_file) {
 		if (ov->opts.no_chain)
 			ov_check(ov, true, "cert-chain", cm->name, "not verified (--no-chain: no trusted root given)");
 		else
 			ov_check(ov, false, "cert-chain", cm->name, "not verified: give the root CA with --ca ROOT.pem (or --no-chain)");
-		goto out;
+		return;
 	}
 	store = X509_STORE_new();
 	sctx = X509_STORE_CTX_new();
@@ -367,8 +392,22 @@ void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_membe
 out:
 	X509_STORE_CTX_free(sctx);
 	X509_STORE_free(store);
+}
+
+void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
+			   struct ov_member *chm)
+{
+	struct ova_cert_file cf;
+	STACK_OF(X509) *untrusted;
+	X509 *leaf = read_signer(ov, mfm, cm, &cf);
+
+	if (!leaf)
+		return;
+	check_manifest_signature(ov, mfm, cm, &cf, leaf);
+	check_signer_use(ov, cm, leaf);
+	untrusted = read_chain(ov, chm);
+	check_chain(ov, cm, chm, leaf, untrusted);
 	sk_X509_pop_free(untrusted, X509_free);
-	EVP_MD_CTX_free(vctx);
 	X509_free(leaf);
 }
 
