@@ -443,103 +443,88 @@ out:
 	return r;
 }
 
-int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
-	      struct pkg_err *err)
+/* The metadata header from the options: name, version, release, arch,
+ * summary (one line), app, platform range, dependencies. */
+static int header_from_opts(struct pkg_meta *m, const struct pkg_build_opts *o, struct pkg_err *err)
 {
-	struct builder b = { .err = err };
-	char rel[PATH_MAX] = "";
-	char *tmp = NULL;
-	int sfd, outfd = -1, r;
+	m->name = o->name ? strdup(o->name) : NULL;
+	m->version = o->version ? strdup(o->version) : NULL;
+	m->release = strdup(o->release ? o->release : "1");
+	m->arch = strdup(o->arch ? o->arch : "amd64");
+	m->summary = strdup(o->summary ? o->summary : "");
+	m->base_files = o->base_files;
+	if ((o->app && !(m->app = strdup(o->app))) ||
+	    (o->platform_min && !(m->platform_min = strdup(o->platform_min))) ||
+	    (o->platform_max && !(m->platform_max = strdup(o->platform_max))))
+		return -ENOMEM;
+	if (m->summary && strpbrk(m->summary, "\n\r\t"))
+		return pkg_fail(err, -SPACE_E_FORMAT, "summary: control character");
+	if (!o->n_depends)
+		return 0;
+	m->depends = calloc(o->n_depends, sizeof(char *));
+	if (!m->depends)
+		return -ENOMEM;
+	for (; m->n_depends < o->n_depends; m->n_depends++)
+		if (!(m->depends[m->n_depends] = strdup(o->depends[m->n_depends])))
+			return -ENOMEM;
+	return 0;
+}
 
-	sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0)
-		return pkg_fail(err, -errno, "%s: %s", staging, strerror(errno));
-	b.m.name = o->name ? strdup(o->name) : NULL;
-	b.m.version = o->version ? strdup(o->version) : NULL;
-	b.m.release = strdup(o->release ? o->release : "1");
-	b.m.arch = strdup(o->arch ? o->arch : "amd64");
-	b.m.summary = strdup(o->summary ? o->summary : "");
-	b.m.base_files = o->base_files;
-	if ((o->app && !(b.m.app = strdup(o->app))) ||
-	    (o->platform_min && !(b.m.platform_min = strdup(o->platform_min))) ||
-	    (o->platform_max && !(b.m.platform_max = strdup(o->platform_max)))) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if (b.m.summary && strpbrk(b.m.summary, "\n\r\t")) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "summary: control character");
-		goto out;
-	}
-	if (o->n_depends) {
-		b.m.depends = calloc(o->n_depends, sizeof(char *));
-		if (!b.m.depends) {
-			r = -ENOMEM;
-			goto out;
-		}
-		for (; b.m.n_depends < o->n_depends; b.m.n_depends++)
-			if (!(b.m.depends[b.m.n_depends] = strdup(o->depends[b.m.n_depends]))) {
-				r = -ENOMEM;
-				goto out;
-			}
-	}
-	r = walk(&b, sfd, rel, 0);
-	if (r < 0)
-		goto out;
-	if (b.m.n_entries)
-		qsort(b.m.entries, b.m.n_entries, sizeof(*b.m.entries), cmp_entry);
-	if (o->attrs_file) {
-		r = apply_attrs(&b, o->attrs_file);
-		if (r < 0)
-			goto out;
-	}
+/* --config: each names a regular file of the staging tree. */
+static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struct pkg_err *err)
+{
 	for (size_t i = 0; i < o->n_config; i++) {
 		const char *p = o->config[i];
 		struct pkg_entry *e;
 
 		while (*p == '/')
 			p++;
-		e = pkg_meta_find(&b.m, p);
-		if (!e || e->type != PKG_FILE) {
-			r = pkg_fail(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
-				     o->config[i]);
-			goto out;
-		}
+		e = pkg_meta_find(m, p);
+		if (!e || e->type != PKG_FILE)
+			return pkg_fail(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
+					o->config[i]);
 		e->config = true;
 	}
-	r = pkg_meta_finish(&b.m, err);
-	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < b.m.n_entries; i++) {
-		struct pkg_entry *e = &b.m.entries[i];
+	return 0;
+}
+
+/* The size and SHA-256 of every regular file. */
+static int hash_files(struct pkg_meta *m, int sfd, struct pkg_err *err)
+{
+	for (size_t i = 0; i < m->n_entries; i++) {
+		struct pkg_entry *e = &m->entries[i];
 		uint64_t size;
-		int fd;
+		int fd, r;
 
 		if (e->type != PKG_FILE)
 			continue;
 		fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
-		if (fd < 0) {
-			r = pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
-			goto out;
-		}
+		if (fd < 0)
+			return pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
 		r = pkg_sha256_fd(fd, e->sha256, &size);
 		close(fd);
-		if (r < 0) {
-			r = pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
-			goto out;
-		}
+		if (r < 0)
+			return pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
 		e->size = size;
 	}
-	tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-	if (!tmp) {
-		r = -ENOMEM;
-		goto out;
-	}
+	return 0;
+}
+
+/* The archive under a temporary name, synced, then renamed to out. */
+static int write_package(const struct pkg_build_opts *o, const struct pkg_meta *m, int sfd,
+			 const char *out, struct pkg_err *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	int outfd, r;
+
+	if (!tmp)
+		return -ENOMEM;
 	outfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (outfd < 0) {
 		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	r = write_archive(o, &b.m, sfd, outfd, err);
+	r = write_archive(o, m, sfd, outfd, err);
 	if (r == 0 && fsync(outfd) < 0)
 		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (close(outfd) < 0 && r == 0)
@@ -552,6 +537,37 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 		r = fsync_parent(out);
 out:
 	free(tmp);
+	return r;
+}
+
+int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
+	      struct pkg_err *err)
+{
+	struct builder b = { .err = err };
+	char rel[PATH_MAX] = "";
+	int sfd, r;
+
+	sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0)
+		return pkg_fail(err, -errno, "%s: %s", staging, strerror(errno));
+	r = header_from_opts(&b.m, o, err);
+	if (r >= 0)
+		r = walk(&b, sfd, rel, 0);
+	if (r < 0)
+		goto out;
+	if (b.m.n_entries)
+		qsort(b.m.entries, b.m.n_entries, sizeof(*b.m.entries), cmp_entry);
+	if (o->attrs_file)
+		r = apply_attrs(&b, o->attrs_file);
+	if (r >= 0)
+		r = mark_config(&b.m, o, err);
+	if (r >= 0)
+		r = pkg_meta_finish(&b.m, err);
+	if (r >= 0)
+		r = hash_files(&b.m, sfd, err);
+	if (r >= 0)
+		r = write_package(o, &b.m, sfd, out, err);
+out:
 	close(sfd);
 	pkg_meta_free(&b.m);
 	return r;
