@@ -86,125 +86,139 @@ static void canon_pop(char *canon)
 		*(s ? s : canon) = '\0';
 }
 
+/* The state of one resolve_dir() walk: the open directories from the root
+ * (st[0] is rootfd, not owned), and what is left of the path to walk. */
+struct resolver {
+	int st[WALK_MAX_DEPTH];
+	int depth, hops;
+	const char *rel;
+	char *rest, *p; /* rest: the path buffer; p: the next component in it */
+	char *canon, *link;
+};
+
+/* The next path component (NUL-terminated in place), NULL at the end. */
+static char *next_comp(struct resolver *w)
+{
+	char *comp, *slash;
+
+	while (*w->p == '/')
+		w->p++;
+	if (!*w->p)
+		return NULL;
+	comp = w->p;
+	slash = strchr(w->p, '/');
+	if (slash) {
+		*slash = '\0';
+		w->p = slash + 1;
+	} else {
+		w->p += strlen(w->p);
+	}
+	return comp;
+}
+
+/* comp is a symlink: the rest of the walk becomes its target followed by
+ * what was left; an absolute target restarts at the root. */
+static int follow_link(struct resolver *w, const char *comp)
+{
+	char tgt[PATH_MAX], *nrest;
+	size_t left = strlen(w->p), tl;
+	ssize_t n;
+
+	/* rest is still rel itself until the first link */
+	if (w->link && w->hops == 0)
+		snprintf(w->link, PATH_MAX, "%.*s", (int)(comp - w->rest + strlen(comp)), w->rel);
+	if (++w->hops > WALK_MAX_HOPS)
+		return -ELOOP;
+	n = readlinkat(w->st[w->depth], comp, tgt, sizeof(tgt) - 1);
+	if (n < 0)
+		return -errno;
+	/* a full buffer may be a truncated target: never walk a prefix */
+	if ((size_t)n >= sizeof(tgt) - 1)
+		return -ENAMETOOLONG;
+	tgt[n] = '\0';
+	tl = (size_t)n;
+	if (tgt[0] == '/') {
+		while (w->depth > 0)
+			close(w->st[w->depth--]);
+		if (w->canon)
+			w->canon[0] = '\0';
+	}
+	nrest = malloc(tl + left + 2);
+	if (!nrest)
+		return -ENOMEM;
+	memcpy(nrest, tgt, tl);
+	nrest[tl] = '/';
+	memcpy(nrest + tl + 1, w->p, left + 1);
+	free(w->rest);
+	w->rest = w->p = nrest;
+	return 0;
+}
+
+/* One component: ".", "..", a symlink to follow or a directory to enter. */
+static int walk_comp(struct resolver *w, const char *comp)
+{
+	struct stat sb;
+	int fd;
+
+	if (strcmp(comp, ".") == 0)
+		return 0;
+	if (strcmp(comp, "..") == 0) {
+		if (w->depth == 0)
+			return -SPACE_E_UNSAFE_PATH;
+		close(w->st[w->depth--]);
+		canon_pop(w->canon);
+		return 0;
+	}
+	if (fstatat(w->st[w->depth], comp, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISLNK(sb.st_mode))
+		return follow_link(w, comp);
+	if (!S_ISDIR(sb.st_mode))
+		return -ENOTDIR;
+	if (w->depth + 1 >= WALK_MAX_DEPTH || canon_push(w->canon, comp) < 0)
+		return -ENAMETOOLONG;
+	fd = openat(w->st[w->depth], comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	w->st[++w->depth] = fd;
+	return 0;
+}
+
 /* Resolve rel (a directory) below rootfd; returns an owned O_PATH fd.
  * link (PATH_MAX bytes, may be NULL) gets the prefix of rel that is the
  * first symlink followed, "" if none. */
 static int resolve_dir(int rootfd, const char *rel, char *canon, char *link)
 {
-	int st[WALK_MAX_DEPTH];
-	int depth = 0, hops = 0, r;
+	struct resolver w = { .rel = rel, .canon = canon, .link = link };
 	size_t restlen = strlen(rel);
-	char *rest = malloc(restlen + 1), *p;
-	char tgt[PATH_MAX];
+	char *comp;
+	int r = 0;
 
-	if (!rest)
+	w.rest = malloc(restlen + 1);
+	if (!w.rest)
 		return -ENOMEM;
-	memcpy(rest, rel, restlen + 1);
+	memcpy(w.rest, rel, restlen + 1);
 	if (canon)
 		canon[0] = '\0';
 	if (link)
 		link[0] = '\0';
-	st[0] = rootfd;
-	p = rest;
-	for (;;) {
-		struct stat sb;
-		char *comp, *slash;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		comp = p;
-		slash = strchr(p, '/');
-		if (slash) {
-			*slash = '\0';
-			p = slash + 1;
-		} else {
-			p += strlen(p);
-		}
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			if (depth == 0) {
-				r = -SPACE_E_UNSAFE_PATH;
-				goto out;
-			}
-			close(st[depth--]);
-			canon_pop(canon);
-			continue;
-		}
-		if (fstatat(st[depth], comp, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (S_ISLNK(sb.st_mode)) {
-			ssize_t n;
-			size_t left = strlen(p), tl;
-			char *nrest;
-
-			/* rest is still rel itself until the first link */
-			if (link && hops == 0)
-				snprintf(link, PATH_MAX, "%.*s", (int)(comp - rest + strlen(comp)), rel);
-			if (++hops > WALK_MAX_HOPS) {
-				r = -ELOOP;
-				goto out;
-			}
-			n = readlinkat(st[depth], comp, tgt, sizeof(tgt) - 1);
-			if (n < 0) {
-				r = -errno;
-				goto out;
-			}
-			/* a full buffer may be a truncated target: never walk a prefix */
-			if ((size_t)n >= sizeof(tgt) - 1) {
-				r = -ENAMETOOLONG;
-				goto out;
-			}
-			tgt[n] = '\0';
-			tl = (size_t)n;
-			if (tgt[0] == '/') {
-				while (depth > 0)
-					close(st[depth--]);
-				if (canon)
-					canon[0] = '\0';
-			}
-			nrest = malloc(tl + left + 2);
-			if (!nrest) {
-				r = -ENOMEM;
-				goto out;
-			}
-			memcpy(nrest, tgt, tl);
-			nrest[tl] = '/';
-			memcpy(nrest + tl + 1, p, left + 1);
-			free(rest);
-			rest = p = nrest;
-			continue;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			r = -ENOTDIR;
-			goto out;
-		}
-		if (depth + 1 >= WALK_MAX_DEPTH || canon_push(canon, comp) < 0) {
-			r = -ENAMETOOLONG;
-			goto out;
-		}
-		r = openat(st[depth], comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (r < 0) {
-			r = -errno;
-			goto out;
-		}
-		st[++depth] = r;
-	}
-	if (depth == 0) {
+	w.st[0] = rootfd;
+	w.p = w.rest;
+	while (r == 0 && (comp = next_comp(&w)))
+		r = walk_comp(&w, comp);
+	if (r < 0)
+		goto out;
+	if (w.depth == 0) {
 		r = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
 		if (r < 0)
 			r = -errno;
 		goto out;
 	}
-	r = st[depth--];
+	r = w.st[w.depth--];
 out:
-	while (depth > 0)
-		close(st[depth--]);
-	free(rest);
+	while (w.depth > 0)
+		close(w.st[w.depth--]);
+	free(w.rest);
 	return r;
 }
 
