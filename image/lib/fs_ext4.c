@@ -102,14 +102,167 @@ static int run_debugfs(const char *img, int writable, const char *script_path,
 	return r;
 }
 
+/* What fs_make_ext4()'s phases share: the parameters, the work files and
+ * the environment of e2fsprogs, the tree and its attributes. */
+struct ext4_job {
+	const struct ext4_params *p;
+	char uuid[37], size_k[32];
+	char *conf, *env_fake, *env_conf, *scr1, *scr2, *ls_out, *errf, *opts, *dev;
+	const char *env[5];
+	struct tree_list tree;
+	struct attr_list attrs;
+};
+
+static int job_init(struct ext4_job *j, const struct ext4_params *p)
+{
+	j->p = p;
+	guid_to_str_lower(&p->uuid, j->uuid);
+	snprintf(j->size_k, sizeof(j->size_k), "%lluk", (unsigned long long)(p->size / 1024));
+	j->conf = xasprintf("%s/mke2fs.conf", p->work_dir);
+	j->env_fake = xasprintf("E2FSPROGS_FAKE_TIME=%lld", p->epoch);
+	j->env_conf = xasprintf("MKE2FS_CONFIG=%s", j->conf ? j->conf : "");
+	j->scr1 = xasprintf("%s/%s.ls", p->work_dir, p->label);
+	j->scr2 = xasprintf("%s/%s.debugfs", p->work_dir, p->label);
+	j->ls_out = xasprintf("%s/%s.ls.out", p->work_dir, p->label);
+	j->errf = xasprintf("%s/%s.err", p->work_dir, p->label);
+	/* no_copy_xattrs: the build host's xattrs (SELinux labels, user.*)
+	 * would make the image depend on the machine that built it. */
+	j->opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,"
+			    "no_copy_xattrs,offset=%llu",
+			    j->uuid, (unsigned long long)p->offset);
+	j->dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
+			   : strdup(p->out_path);
+	j->env[0] = j->env_fake;
+	j->env[1] = j->env_conf;
+	j->env[2] = "LC_ALL=C";
+	j->env[3] = "TZ=UTC";
+	j->env[4] = NULL;
+	if (!j->conf || !j->env_fake || !j->env_conf || !j->scr1 || !j->scr2 || !j->ls_out || !j->errf ||
+	    !j->opts || !j->dev)
+		return -ENOMEM;
+	return 0;
+}
+
+static void job_free(struct ext4_job *j)
+{
+	tree_free(&j->tree);
+	attrs_free(&j->attrs);
+	free(j->conf);
+	free(j->env_fake);
+	free(j->env_conf);
+	free(j->ls_out);
+	free(j->errf);
+	free(j->scr1);
+	free(j->scr2);
+	free(j->opts);
+	free(j->dev);
+}
+
+/* Check the inputs before spending time on mke2fs: the attributes load,
+ * the tree fits, and the attributes name only what the tree holds. */
+static int check_inputs(struct ext4_job *j)
+{
+	const struct ext4_params *p = j->p;
+	char *apply = NULL;
+	int r;
+
+	if (p->attrs_path) {
+		r = attrs_load(p->attrs_path, &j->attrs, p->detail, p->detail_len);
+		if (r < 0) {
+			char tmp[256];
+			snprintf(tmp, sizeof(tmp), "%s", p->detail ? p->detail : "");
+			img_say(p->detail, p->detail_len, "attrs %s: %s", p->attrs_path, tmp);
+			return r;
+		}
+	}
+	if (p->tree) {
+		r = tree_walk(p->tree, &j->tree, p->detail, p->detail_len);
+		if (r < 0)
+			return r;
+		/* Not exact (metadata, journal), but catches the common case
+		 * with a clear message instead of mke2fs's. */
+		if (j->tree.bytes > p->size) {
+			img_say(p->detail, p->detail_len,
+				"tree %s (%llu MiB) does not fit in %llu MiB", p->tree,
+				(unsigned long long)(j->tree.bytes >> 20),
+				(unsigned long long)(p->size >> 20));
+			return -ENOSPC;
+		}
+	}
+	/* Validate attrs against the tree now (inode numbers come later). */
+	for (size_t i = 0; i < j->tree.n; i++)
+		j->tree.v[i].ino = 1;
+	r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, p->detail, p->detail_len);
+	free(apply);
+	return r;
+}
+
+/* mke2fs with the pinned configuration, filled from the tree. */
+static int run_mke2fs(struct ext4_job *j)
+{
+	const struct ext4_params *p = j->p;
+	const char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-U", j->uuid, "-E", j->opts,
+			       "-L", p->label, "-d", p->tree, p->out_path, j->size_k, NULL };
+	int r = write_file_atomic(j->conf, mke2fs_conf, sizeof(mke2fs_conf) - 1, 0644);
+
+	if (r < 0)
+		return r;
+	r = prepare_target(p->out_path, p->offset, p->size);
+	if (r < 0) {
+		img_say(p->detail, p->detail_len, "%s: %s", p->out_path, space_strerror(r));
+		return r;
+	}
+	if (!p->tree) { /* drop "-d TREE" */
+		argv[11] = p->out_path;
+		argv[12] = j->size_k;
+		argv[13] = NULL;
+	}
+	return img_run(argv, j->env, NULL, j->errf, p->detail, p->detail_len);
+}
+
+/* The inode numbers mke2fs gave the tree's files, listed by debugfs. */
+static int read_inodes(struct ext4_job *j)
+{
+	const struct ext4_params *p = j->p;
+	char *ls_script, *text = NULL;
+	size_t len;
+	int r;
+
+	if (!j->tree.n)
+		return 0;
+	ls_script = attrs_script_lsdirs(&j->tree);
+	if (!ls_script)
+		return -ENOMEM;
+	r = write_file_atomic(j->scr1, ls_script, strlen(ls_script), 0644);
+	if (r >= 0)
+		r = run_debugfs(j->dev, 0, j->scr1, j->ls_out, j->errf, j->env, p->detail, p->detail_len);
+	if (r >= 0)
+		r = read_file(j->ls_out, 1u << 30, &text, &len);
+	if (r >= 0)
+		r = attrs_parse_lsdirs(&j->tree, text, p->detail, p->detail_len);
+	free(ls_script);
+	free(text);
+	return r;
+}
+
+/* Owners, modes, device nodes and fixed times, set by debugfs. */
+static int apply_attrs(struct ext4_job *j)
+{
+	const struct ext4_params *p = j->p;
+	char *apply = NULL;
+	int r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, p->detail, p->detail_len);
+
+	if (r >= 0)
+		r = write_file_atomic(j->scr2, apply, strlen(apply), 0644);
+	if (r >= 0)
+		r = run_debugfs(j->dev, 1, j->scr2, "/dev/null", j->errf, j->env, p->detail, p->detail_len);
+	free(apply);
+	return r;
+}
+
 int fs_make_ext4(const struct ext4_params *p)
 {
-	char uuid[37], size_k[32], *conf = NULL, *env_fake = NULL, *env_conf = NULL;
-	char *ls_script = NULL, *ls_out = NULL, *apply = NULL, *errf = NULL;
-	char *scr1 = NULL, *scr2 = NULL, *opts = NULL, *text = NULL, *dev = NULL;
-	struct tree_list tree = { NULL, 0, 0 };
-	struct attr_list attrs = { NULL, 0 };
-	size_t len;
+	struct ext4_job j = { .tree = { NULL, 0, 0 }, .attrs = { NULL, 0 } };
 	int r;
 
 	if (p->detail && p->detail_len)
@@ -122,123 +275,15 @@ int fs_make_ext4(const struct ext4_params *p)
 		img_say(p->detail, p->detail_len, "%s: '?' in the path", p->out_path);
 		return -EINVAL;
 	}
-	guid_to_str_lower(&p->uuid, uuid);
-	snprintf(size_k, sizeof(size_k), "%lluk", (unsigned long long)(p->size / 1024));
-	conf = xasprintf("%s/mke2fs.conf", p->work_dir);
-	env_fake = xasprintf("E2FSPROGS_FAKE_TIME=%lld", p->epoch);
-	env_conf = xasprintf("MKE2FS_CONFIG=%s", conf ? conf : "");
-	scr1 = xasprintf("%s/%s.ls", p->work_dir, p->label);
-	scr2 = xasprintf("%s/%s.debugfs", p->work_dir, p->label);
-	ls_out = xasprintf("%s/%s.ls.out", p->work_dir, p->label);
-	errf = xasprintf("%s/%s.err", p->work_dir, p->label);
-	/* no_copy_xattrs: the build host's xattrs (SELinux labels, user.*)
-	 * would make the image depend on the machine that built it. */
-	opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,"
-			 "no_copy_xattrs,offset=%llu",
-			 uuid, (unsigned long long)p->offset);
-	dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
-			: strdup(p->out_path);
-	if (!conf || !env_fake || !env_conf || !scr1 || !scr2 || !ls_out || !errf || !opts || !dev) {
-		r = -ENOMEM;
-		goto out;
-	}
-	const char *const env[] = { env_fake, env_conf, "LC_ALL=C", "TZ=UTC", NULL };
-
-	/* Check the inputs before spending time on mke2fs. */
-	if (p->attrs_path) {
-		r = attrs_load(p->attrs_path, &attrs, p->detail, p->detail_len);
-		if (r < 0) {
-			char tmp[256];
-			snprintf(tmp, sizeof(tmp), "%s", p->detail ? p->detail : "");
-			img_say(p->detail, p->detail_len, "attrs %s: %s", p->attrs_path, tmp);
-			goto out;
-		}
-	}
-	if (p->tree) {
-		r = tree_walk(p->tree, &tree, p->detail, p->detail_len);
-		if (r < 0)
-			goto out;
-		/* Not exact (metadata, journal), but catches the common case
-		 * with a clear message instead of mke2fs's. */
-		if (tree.bytes > p->size) {
-			img_say(p->detail, p->detail_len,
-				"tree %s (%llu MiB) does not fit in %llu MiB", p->tree,
-				(unsigned long long)(tree.bytes >> 20),
-				(unsigned long long)(p->size >> 20));
-			r = -ENOSPC;
-			goto out;
-		}
-	}
-	/* Validate attrs against the tree now (inode numbers come later). */
-	for (size_t i = 0; i < tree.n; i++)
-		tree.v[i].ino = 1;
-	r = attrs_script_apply(&tree, &attrs, p->epoch, &apply, p->detail, p->detail_len);
-	free(apply);
-	apply = NULL;
-	if (r < 0)
-		goto out;
-
-	r = write_file_atomic(conf, mke2fs_conf, sizeof(mke2fs_conf) - 1, 0644);
-	if (r < 0)
-		goto out;
-	r = prepare_target(p->out_path, p->offset, p->size);
-	if (r < 0) {
-		img_say(p->detail, p->detail_len, "%s: %s", p->out_path, space_strerror(r));
-		goto out;
-	}
-	{
-		const char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-U", uuid, "-E", opts,
-				       "-L", p->label, "-d", p->tree, p->out_path, size_k, NULL };
-		if (!p->tree) { /* drop "-d TREE" */
-			argv[11] = p->out_path;
-			argv[12] = size_k;
-			argv[13] = NULL;
-		}
-		r = img_run(argv, env, NULL, errf, p->detail, p->detail_len);
-		if (r < 0)
-			goto out;
-	}
-
-	if (tree.n) {
-		ls_script = attrs_script_lsdirs(&tree);
-		if (!ls_script) {
-			r = -ENOMEM;
-			goto out;
-		}
-		r = write_file_atomic(scr1, ls_script, strlen(ls_script), 0644);
-		if (r < 0)
-			goto out;
-		r = run_debugfs(dev, 0, scr1, ls_out, errf, env, p->detail, p->detail_len);
-		if (r < 0)
-			goto out;
-		r = read_file(ls_out, 1u << 30, &text, &len);
-		if (r < 0)
-			goto out;
-		r = attrs_parse_lsdirs(&tree, text, p->detail, p->detail_len);
-		if (r < 0)
-			goto out;
-	}
-	r = attrs_script_apply(&tree, &attrs, p->epoch, &apply, p->detail, p->detail_len);
-	if (r < 0)
-		goto out;
-	r = write_file_atomic(scr2, apply, strlen(apply), 0644);
-	if (r < 0)
-		goto out;
-	r = run_debugfs(dev, 1, scr2, "/dev/null", errf, env, p->detail, p->detail_len);
-out:
-	tree_free(&tree);
-	attrs_free(&attrs);
-	free(conf);
-	free(env_fake);
-	free(env_conf);
-	free(ls_script);
-	free(ls_out);
-	free(apply);
-	free(errf);
-	free(scr1);
-	free(scr2);
-	free(opts);
-	free(dev);
-	free(text);
+	r = job_init(&j, p);
+	if (r >= 0)
+		r = check_inputs(&j);
+	if (r >= 0)
+		r = run_mke2fs(&j);
+	if (r >= 0)
+		r = read_inodes(&j);
+	if (r >= 0)
+		r = apply_attrs(&j);
+	job_free(&j);
 	return r;
 }
