@@ -537,120 +537,157 @@ static long find_tree(const struct tree_list *t, const size_t *sorted, const cha
 	return -1;
 }
 
+/* What attrs_script_apply()'s phases share. */
+struct apply_ctx {
+	const struct tree_list *t;
+	const size_t *sorted; /* indexes of t->v by path */
+	char *skip; /* tree entries replaced by a created node */
+	struct sb *b;
+	long long epoch;
+	char *why;
+	size_t whylen;
+};
+
+/* The directory of e->path in the tree (strdup'ed, "" for the root), or
+ * NULL with r set. */
+static char *node_parent(struct apply_ctx *c, const struct attr_entry *e, const char *slash, int *r)
+{
+	char *parent = slash ? strndup(e->path, (size_t)(slash - e->path)) : strdup("");
+	long pi;
+
+	*r = -ENOMEM;
+	if (!parent)
+		return NULL;
+	pi = find_tree(c->t, c->sorted, parent);
+	if (pi < 0 || !S_ISDIR(c->t->v[pi].mode)) {
+		img_say(c->why, c->whylen, "attrs: '%s': parent directory not in the tree", e->path);
+		free(parent);
+		*r = -SPACE_E_FORMAT;
+		return NULL;
+	}
+	*r = 0;
+	return parent;
+}
+
+/* A node the tree cannot hold (built without root): a device or FIFO,
+ * created by debugfs in its parent, over a placeholder file if one is
+ * there (tree index ti, or -1). */
+static int create_node(struct apply_ctx *c, const struct attr_entry *e, long ti)
+{
+	const char *slash = strrchr(e->path, '/');
+	const char *name = slash ? slash + 1 : e->path;
+	char *parent, *who;
+	unsigned ftype;
+	int r;
+
+	if (!strchr("cbp", e->type) || !*e->path) {
+		img_say(c->why, c->whylen, "attrs: '%s': %s", e->path,
+		    ti < 0 ? "not in the tree" : "type differs from the tree");
+		return -SPACE_E_FORMAT;
+	}
+	if (ti >= 0 && !S_ISREG(c->t->v[ti].mode)) {
+		img_say(c->why, c->whylen, "attrs: '%s': type differs from the tree", e->path);
+		return -SPACE_E_FORMAT;
+	}
+	parent = node_parent(c, e, slash, &r);
+	if (!parent)
+		return r;
+	/* debugfs mknod takes a name in the current directory: with a
+	 * path it would create an entry literally named "a/b". */
+	sb_add(c->b, "cd \"/%s\"\n", parent);
+	free(parent);
+	if (ti >= 0) { /* a placeholder file stands where the node goes */
+		sb_add(c->b, "rm \"%s\"\n", name);
+		c->skip[ti] = 1;
+	}
+	if (e->type == 'p') {
+		sb_add(c->b, "mknod \"%s\" p\n", name);
+		ftype = S_IFIFO;
+	} else {
+		sb_add(c->b, "mknod \"%s\" %c %u %u\n", name, e->type, e->major, e->minor);
+		ftype = e->type == 'c' ? S_IFCHR : S_IFBLK;
+	}
+	/* mknod leaves mode 0000 and the debugfs user's ids. */
+	sb_add(c->b, "sif \"%s\" mode 0%o\n", name, ftype | e->mode);
+	sb_add(c->b, "sif \"%s\" uid %u\nsif \"%s\" gid %u\n", name, e->uid, name, e->gid);
+	who = xasprintf("\"%s\"", name);
+	if (!who)
+		return -ENOMEM;
+	add_times(c->b, who, c->epoch);
+	free(who);
+	sb_add(c->b, "cd /\n");
+	return 0;
+}
+
+/* Every tree entry, by inode number: owner, mode from attrs (else root
+ * and the tree's mode), fixed times; then the root of an empty
+ * filesystem and lost+found. */
+static int set_tree_attrs(struct apply_ctx *c, const struct attr_list *a)
+{
+	const struct tree_list *t = c->t;
+	int have_lf = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct tree_entry *te = &t->v[i];
+		const struct attr_entry *e = attrs_find(a, te->path);
+		char who[16];
+
+		if (c->skip[i])
+			continue;
+		if (!te->ino) {
+			img_say(c->why, c->whylen, "'%s': inode number unknown", te->path);
+			return -EINVAL;
+		}
+		if (te->ino == 11)
+			have_lf = 1;
+		snprintf(who, sizeof(who), "<%u>", te->ino);
+		sb_add(c->b, "sif %s uid %u\nsif %s gid %u\n", who, e ? e->uid : 0, who, e ? e->gid : 0);
+		if (e)
+			sb_add(c->b, "sif %s mode 0%o\n", who, (unsigned)(te->mode & S_IFMT) | e->mode);
+		add_times(c->b, who, c->epoch);
+	}
+	if (!t->n) { /* empty filesystem: the root is still there */
+		sb_add(c->b, "sif <2> uid 0\nsif <2> gid 0\n");
+		add_times(c->b, "<2>", c->epoch);
+	}
+	if (!have_lf) /* lost+found, made by mke2fs as inode 11 */
+		add_times(c->b, "<11>", c->epoch);
+	return 0;
+}
+
 int attrs_script_apply(const struct tree_list *t, const struct attr_list *a, long long epoch,
 		       char **script, char *why, size_t whylen)
 {
 	static const struct attr_list none;
 	size_t *sorted = NULL;
-	char *skip = NULL; /* tree entries replaced by a created node */
 	struct sb b = { 0 };
-	int r = 0, have_lf = 0;
+	struct apply_ctx c = { .t = t, .b = &b, .epoch = epoch, .why = why, .whylen = whylen };
+	int r = 0;
 
 	if (!a)
 		a = &none;
 	sorted = malloc((t->n ? t->n : 1) * sizeof(*sorted));
-	skip = calloc(t->n ? t->n : 1, 1);
-	if (!sorted || !skip) {
+	c.skip = calloc(t->n ? t->n : 1, 1);
+	if (!sorted || !c.skip) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < t->n; i++)
 		sorted[i] = i;
 	qsort_r(sorted, t->n, sizeof(*sorted), cmp_idx_path, (void *)t);
+	c.sorted = sorted;
 
 	sb_add(&b, "set_current_time @%lld\n", epoch);
-	/* Nodes the tree cannot hold (built without root): create them. */
-	for (size_t i = 0; i < a->n; i++) {
-		const struct attr_entry *e = &a->v[i];
-		long ti = find_tree(t, sorted, e->path);
-		const char *slash, *name;
-		unsigned ftype;
-		long pi;
-		char *parent;
+	for (size_t i = 0; i < a->n && r == 0; i++) {
+		long ti = find_tree(t, sorted, a->v[i].path);
 
-		if (ti >= 0 && type_matches(e->type, t->v[ti].mode))
-			continue;
-		if (!strchr("cbp", e->type) || !*e->path) {
-			img_say(why, whylen, "attrs: '%s': %s", e->path,
-			    ti < 0 ? "not in the tree" : "type differs from the tree");
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		if (ti >= 0 && !S_ISREG(t->v[ti].mode)) {
-			img_say(why, whylen, "attrs: '%s': type differs from the tree", e->path);
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		slash = strrchr(e->path, '/');
-		name = slash ? slash + 1 : e->path;
-		parent = slash ? strndup(e->path, (size_t)(slash - e->path)) : strdup("");
-		if (!parent) {
-			r = -ENOMEM;
-			goto out;
-		}
-		pi = find_tree(t, sorted, parent);
-		if (pi < 0 || !S_ISDIR(t->v[pi].mode)) {
-			img_say(why, whylen, "attrs: '%s': parent directory not in the tree", e->path);
-			free(parent);
-			r = -SPACE_E_FORMAT;
-			goto out;
-		}
-		/* debugfs mknod takes a name in the current directory: with a
-		 * path it would create an entry literally named "a/b". */
-		sb_add(&b, "cd \"/%s\"\n", parent);
-		free(parent);
-		if (ti >= 0) { /* a placeholder file stands where the node goes */
-			sb_add(&b, "rm \"%s\"\n", name);
-			skip[ti] = 1;
-		}
-		if (e->type == 'p') {
-			sb_add(&b, "mknod \"%s\" p\n", name);
-			ftype = S_IFIFO;
-		} else {
-			sb_add(&b, "mknod \"%s\" %c %u %u\n", name, e->type, e->major, e->minor);
-			ftype = e->type == 'c' ? S_IFCHR : S_IFBLK;
-		}
-		/* mknod leaves mode 0000 and the debugfs user's ids. */
-		sb_add(&b, "sif \"%s\" mode 0%o\n", name, ftype | e->mode);
-		sb_add(&b, "sif \"%s\" uid %u\nsif \"%s\" gid %u\n", name, e->uid, name, e->gid);
-		{
-			char *who = xasprintf("\"%s\"", name);
-			if (!who) {
-				r = -ENOMEM;
-				goto out;
-			}
-			add_times(&b, who, epoch);
-			free(who);
-		}
-		sb_add(&b, "cd /\n");
+		if (ti < 0 || !type_matches(a->v[i].type, t->v[ti].mode))
+			r = create_node(&c, &a->v[i], ti);
 	}
-	/* Every tree entry, by inode number. */
-	for (size_t i = 0; i < t->n; i++) {
-		const struct tree_entry *te = &t->v[i];
-		const struct attr_entry *e = attrs_find(a, te->path);
-		char who[16];
-
-		if (skip[i])
-			continue;
-		if (!te->ino) {
-			img_say(why, whylen, "'%s': inode number unknown", te->path);
-			r = -EINVAL;
-			goto out;
-		}
-		if (te->ino == 11)
-			have_lf = 1;
-		snprintf(who, sizeof(who), "<%u>", te->ino);
-		sb_add(&b, "sif %s uid %u\nsif %s gid %u\n", who, e ? e->uid : 0, who, e ? e->gid : 0);
-		if (e)
-			sb_add(&b, "sif %s mode 0%o\n", who, (unsigned)(te->mode & S_IFMT) | e->mode);
-		add_times(&b, who, epoch);
-	}
-	if (!t->n) { /* empty filesystem: the root is still there */
-		sb_add(&b, "sif <2> uid 0\nsif <2> gid 0\n");
-		add_times(&b, "<2>", epoch);
-	}
-	if (!have_lf) /* lost+found, made by mke2fs as inode 11 */
-		add_times(&b, "<11>", epoch);
+	if (r == 0)
+		r = set_tree_attrs(&c, a);
+	if (r < 0)
+		goto out;
 	*script = sb_finish(&b);
 	if (!*script)
 		r = -ENOMEM;
@@ -659,6 +696,6 @@ out:
 	if (r < 0)
 		free(b.p);
 	free(sorted);
-	free(skip);
+	free(c.skip);
 	return r;
 }
