@@ -14,6 +14,7 @@ $(BUILD)/pkg/spacectl/%.o: BASE_CFLAGS += -Ipkg
 
 TOOL_TESTS += tests/tool/spacectl.sh
 TOOL_TESTS += tests/tool/upgrade.sh
+BENCHES += tests/bench/upgrade.sh
 
 # the trust anchor of `spacectl upgrade`: the root CA the images are signed under
 spacectl_EXTRA_FILES = $(OVA_ROOT_CA):etc/space/root-ca.pem
