@@ -72,10 +72,12 @@ E2E_NEXT_VERSION ?= 21.3R2
 E2E_NEXT     := $(O)/upgrade-next/$(PRODUCT)-$(E2E_NEXT_VERSION).img
 E2E_BROKEN   := $(O)/upgrade-broken/$(PRODUCT)-$(E2E_NEXT_VERSION).img
 .PHONY: e2e-upgrade-images
+# (KNOB_CC too: the compiler knob of a new O= would be new, and every object
+# would be compiled again)
+E2E_SHARED := BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) KNOB_CC=$(KNOB_CC)
 e2e-upgrade-images: programs
-	$(Q)$(MAKE) img O=$(O)/upgrade-next BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) VERSION=$(E2E_NEXT_VERSION)
-	$(Q)$(MAKE) img O=$(O)/upgrade-broken BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) VERSION=$(E2E_NEXT_VERSION) \
-		TEST_NEVER_READY=1
+	$(Q)$(MAKE) img O=$(O)/upgrade-next $(E2E_SHARED) VERSION=$(E2E_NEXT_VERSION)
+	$(Q)$(MAKE) img O=$(O)/upgrade-broken $(E2E_SHARED) VERSION=$(E2E_NEXT_VERSION) TEST_NEVER_READY=1
 E2E_RUNS    += upgrade fallback powercut
 e2e_upgrade  = tests/e2e/test_upgrade.py upgrade $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
 e2e_fallback = tests/e2e/test_upgrade.py fallback $(E2E_IMAGE) $(E2E_BROKEN) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs

@@ -66,10 +66,12 @@ def root_shell(vm, password):
 
 
 def prepare(vm, password, ntp_port):
-    """Time server, the USB stick mounted, an off-node backup."""
+    """Time server, the USB stick mounted, an off-node backup. The setting
+    is synced: the power-cut scenario must not lose it to ext4's delayed
+    allocation (an operator's echo is not fsync'd either)."""
     root_shell(vm, password)
     rc, _ = vm.run(f"mkdir -p /var/lib/upgrade && echo 'ntp_server = 10.0.2.2:{ntp_port}' "
-                   "> /var/lib/upgrade/upgrade.conf && mkdir -p /mnt/usb && mount /dev/vdb /mnt/usb")
+                   "> /var/lib/upgrade/upgrade.conf && sync && mkdir -p /mnt/usb && mount /dev/vdb /mnt/usb")
     check(rc == 0, "node set up: time server 10.0.2.2, the USB stick mounted on /mnt/usb")
     rc, out = vm.run("spacectl backup create --to /mnt/usb")
     check(rc == 0 and "/mnt/usb/space-backup-" in out, f"backup taken onto the USB stick: {out.strip()}")
