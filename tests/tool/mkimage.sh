@@ -113,7 +113,7 @@ check "grub.cfg passes grub-script-check" grub-script-check <(printf '%s\n' "$CF
 check "grub.cfg: slot A entry" grep -q "menuentry \"${PRODUCT:-space} \${ver_a} (slot A)\" --id slot-a" <<<"$CFG"
 check "grub.cfg: slot B entry" grep -q "(slot B)\" --id slot-b" <<<"$CFG"
 check "grub.cfg: generic kernel path, PARTUUID of root-a, slot letter" \
-	grep -q "linux /boot/vmlinuz root=PARTUUID=$puuid_a ro rootwait panic=10 space.slot=a \$space_trial console=tty0 console=ttyS0,115200n8 quiet" <<<"$CFG"
+	grep -q "linux /boot/vmlinuz root=PARTUUID=$puuid_a ro rootwait panic=10 no_timer_check space.slot=a \$space_trial console=tty0 console=ttyS0,115200n8 quiet" <<<"$CFG"
 check "grub.cfg: generic initrd path" grep -q 'initrd /boot/initrd.img$' <<<"$CFG"
 check "grub.cfg: root-a found by partition number" grep -q 'set root=($bootdisk,gpt3)' <<<"$CFG"
 check "grub.cfg: no slot found by filesystem UUID (same release in both slots)" test -z "$(grep 'fs-uuid --set=root' <<<"$CFG")"

@@ -145,7 +145,7 @@ int main(void)
 	   "entry finds its slot by partition number on the boot disk, not by filesystem UUID");
 	ok(cfg && contains(cfg, "regexp --set=1:bootdisk '^(.*),[^,]*$' \"$esp\"\n"), "boot disk taken from the ESP");
 	ok(cfg && contains(cfg, "linux /boot/vmlinuz-6.1 root=PARTUUID=aaaaaaaa-2222-4333-8444-555555555555 ro rootwait "
-				"panic=10 space.slot=a $space_trial console=tty0 console=ttyS0,115200n8 quiet net.ifnames=0\n"),
+				"panic=10 no_timer_check space.slot=a $space_trial console=tty0 console=ttyS0,115200n8 quiet net.ifnames=0\n"),
 	   "kernel line: PARTUUID, panic reboots, the slot letter, the trial flag");
 	ok(cfg && contains(cfg, "initrd /boot/initrd.img-6.1\n"), "initrd line");
 	ok(cfg && contains(cfg, "if [ -z \"$ver_b\" ]; then\n\t\techo \"Slot B holds no release"),
