@@ -62,6 +62,11 @@ struct ov_opts {
 	/* A release image (image/release) instead of an OVA. */
 	bool release;
 	const char *file_name; /* its name, for the name binding (NULL: unknown) */
+	/* Check the slot member by its digest only, without unpacking it: the
+	 * upgrader's first pass, so that a damaged image is refused before
+	 * anything is written (unpacking and its checks come in the pass that
+	 * writes). */
+	bool digest_only;
 	/* The unpacked slot image goes to slot_sink (the upgrader's slot
 	 * writer), and only once the manifest, its signature and chain, the
 	 * name binding and the member order have passed (no FAIL so far): a

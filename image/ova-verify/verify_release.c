@@ -118,7 +118,7 @@ int ov_release_member_begin(struct ov *ov, struct ov_member *m)
 	int r;
 
 	ov_release_head(ov);
-	if (!ov->rm)
+	if (!ov->rm || ov->opts.digest_only)
 		return 0; /* nothing says what it should unpack to: digest FAILs */
 	gate = ov->nfail == 0 && head_in_order(ov) && ov->opts.slot_sink;
 	if (gate && ov->opts.slot_begin) {
@@ -187,6 +187,8 @@ static void check_slot(struct ov *ov)
 	else
 		ov_check(ov, true, "digest", m->name, "SHA256 matches");
 
+	if (ov->opts.digest_only)
+		return; /* not unpacked in this pass */
 	if (!m->unpack_done)
 		ov_check(ov, false, "slot-image", m->name, "%s",
 			 m->unpack_why ? m->unpack_why : "not unpacked (a member before it failed, or no manifest)");

@@ -7,9 +7,10 @@
  *      a trial boot
  *   2. the node's checks: an off-node backup recent enough, the clock
  *      within clock_max_offset of the time server, free space on /var
- *   3. the image, streamed once: manifest, name binding, signature and
- *      chain against the root CA the running release carries, then the
- *      policy (product, target, upgrade path, slot size)
+ *   3. the image, read once without unpacking: manifest, name binding,
+ *      signature and chain against the root CA the running release
+ *      carries, member order, the slot member's SHA-256; then, read again,
+ *      the policy (product, target, upgrade path, slot size)
  *   4. the inactive slot is marked empty in grubenv (ver_x=""), then the
  *      slot image streams into it while it is hashed; the digests of the
  *      member and of the unpacked image must match the manifest
@@ -274,13 +275,19 @@ static int sink(void *ctx, const void *p, size_t n, uint64_t off)
 	return slot_writer_sink(&u->w, p, n, off);
 }
 
-/* Stream and verify the image; the slot gets its bytes once policy()
- * has accepted it. */
-static int stream_image(struct upg *u, int fd, const char *name)
+/* One pass over the image through the release verifier. The first
+ * (write false) checks everything it can without unpacking: manifest,
+ * name, signature and chain, member order, and the slot member's SHA-256
+ * against the manifest; a damaged or forged image is refused before
+ * anything is written. The second unpacks the slot image into the slot
+ * once policy() has accepted it, and checks the unpacked SHA-256 as well
+ * (the file is read again: a swap in between is caught there, after the
+ * slot was marked empty). */
+static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 {
 	char *ca = rpath(u->o, UPG_CA);
-	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .slot_sink = sink,
-			      .slot_ctx = u, .slot_begin = policy };
+	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .digest_only = !write,
+			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL };
 	struct ov *ov = calloc(1, sizeof(*ov));
 	int r, rc = 0;
 
@@ -292,7 +299,7 @@ static int stream_image(struct upg *u, int fd, const char *name)
 	u->w.progress = progress;
 	u->w.pctx = u;
 	ov_init(ov, &oo);
-	r = ov_read_archive(ov, fd);
+	r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : ov_read_archive(ov, fd);
 	if (r == 0 || r == -ECANCELED)
 		ov_release_finish(ov);
 	for (unsigned i = 0; i < ov->nchecks && !rc; i++)
@@ -301,8 +308,10 @@ static int stream_image(struct upg *u, int fd, const char *name)
 				    ov->checks[i].file, ov->checks[i].detail);
 	if (!rc && r < 0)
 		rc = refuse(u, EX_SYSTEM, "%s", space_strerror(r));
-	if (!rc && !ov->sink_attached)
+	if (!rc && write && !ov->sink_attached)
 		rc = refuse(u, EX_SYSTEM, "the slot image was not written");
+	if (!rc && !write)
+		upg_log(u->log, "image verified: signature, chain, name, members and the slot member's SHA-256");
 	ov_free(ov);
 	free(ov);
 	free(ca);
@@ -394,7 +403,9 @@ int cmd_upgrade(const struct opts *o)
 		goto out;
 	}
 	name = strrchr(o->file, '/') ? strrchr(o->file, '/') + 1 : o->file;
-	rc = stream_image(u, fd, name);
+	rc = verify_pass(u, fd, name, false);
+	if (rc == 0)
+		rc = verify_pass(u, fd, name, true);
 	if (rc)
 		goto out;
 	snprintf(u->st.state, sizeof(u->st.state), "verifying");
