@@ -24,6 +24,8 @@ watchdog_EXTRA_FILES = $(RELEASE_APPS):usr/share/space/app-compat.conf
 
 # TEST_NEVER_READY=1 (tests only): one more service that never becomes
 # ready, so the image's trial boot after an upgrade is never confirmed.
+# A knob: switching it back rebuilds the package (no stale test service).
 ifeq ($(TEST_NEVER_READY),1)
 watchdog_EXTRA_FILES += tests/e2e/files/never-ready.conf:etc/watchdog.d/never-ready.conf
 endif
+$(O)/packages/watchdog.pkg: $(call knob,test-never-ready,$(TEST_NEVER_READY))
