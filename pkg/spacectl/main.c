@@ -256,115 +256,140 @@ static int show_services(const struct opts *o)
 	return rc;
 }
 
+/* What `show status` reports, gathered once for both views. */
+struct status {
+	struct release rel;
+	struct hotpatch *hp;
+	int nhp;
+	const char *mode;
+	char *wrep;             /* the watchdog's status reply, NULL if unreachable */
+	int nsvc, nrun;
+	char gate[32];
+	struct upg_status ug;   /* the last upgrade */
+	struct apps_list *apps; /* as the watchdog decided them, NULL if unknown */
+};
+
+/* The applications as the watchdog decided them; NULL when unknown. */
+static struct apps_list *watchdog_apps(const struct opts *o)
+{
+	struct apps_list *apps = calloc(1, sizeof(*apps));
+	char *rep = NULL;
+
+	if (apps && (ctl_request(o->wd_sock, "apps", CTL_TIMEOUT_MS, &rep) < 0 || apps_from_reply(rep, apps) < 0)) {
+		free(apps);
+		apps = NULL;
+	}
+	free(rep);
+	return apps;
+}
+
+static void status_json(const struct status *s)
+{
+	struct sysinfo si;
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "product", s->rel.product);
+	jw_kstr(&w, "release", s->rel.version);
+	jw_kstr(&w, "build", s->rel.build_id);
+	jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
+	jw_kstr(&w, "mode", s->mode);
+	jw_key(&w, "hotpatches");
+	jw_arr_begin(&w);
+	for (int i = 0; i < s->nhp; i++)
+		jw_str(&w, s->hp[i].name);
+	jw_arr_end(&w);
+	jw_key(&w, "services");
+	if (s->wrep)
+		records_to_json(s->wrep, &w);
+	else
+		jw_null(&w);
+	jw_kstr(&w, "device_communication", s->gate);
+	jw_key(&w, "upgrade");
+	jw_obj_begin(&w);
+	upg_status_json(&w, &s->ug);
+	jw_obj_end(&w);
+	if (s->apps)
+		apps_json(&w, s->apps);
+	jw_obj_end(&w);
+	print_json(&b);
+}
+
+static void status_text(const struct status *s)
+{
+	const struct upg_status *ug = &s->ug;
+	struct sysinfo si;
+	long up = sysinfo(&si) == 0 ? si.uptime : 0;
+
+	printf("release:   %s %s (build %s)\n", s->rel.product, s->rel.version, s->rel.build_id);
+	printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
+	printf("mode:      %s\n", s->mode);
+	printf("hotpatch:  %s\n", s->nhp > 0 ? s->hp[s->nhp - 1].name : "none");
+	if (s->wrep)
+		printf("services:  %d of %d running\n", s->nrun, s->nsvc);
+	else
+		printf("services:  unknown (watchdog not reachable)\n");
+	printf("devices:   communication %s\n", s->gate);
+	if (strcmp(ug->state, "idle"))
+		printf("upgrade:   %s %s%s%s%s\n", ug->state, ug->release, ug->from[0] ? " (from " : "", ug->from,
+		       ug->from[0] ? ")" : "");
+	if (ug->reason[0])
+		printf("           %s\n", ug->reason);
+	if (s->apps) {
+		struct buf b;
+		buf_init(&b);
+		apps_text(&b, s->apps);
+		printf("%s", b.p ? b.p : "");
+		buf_free(&b);
+	}
+}
+
 static int show_status(const struct opts *o)
 {
 	char *relp = rpath(o, "/etc/space-release"), *etc = rpath(o, "/etc");
-	char *cl = rpath(o, "/etc/space-cluster.conf");
-	char *wrep = NULL, *drep = NULL, *arep = NULL, st[64], gate[32] = "unknown";
-	struct apps_list *apps = calloc(1, sizeof(*apps));
-	struct upg_status ug = { 0 };
-	struct release rel;
-	struct hotpatch *hp = NULL;
-	struct sysinfo si;
+	char *cl = rpath(o, "/etc/space-cluster.conf"), *drep = NULL, st[64];
+	struct status s = { .gate = "unknown" };
 	struct stat sb;
-	int r, n, nsvc = 0, nrun = 0, rc = EX_OK;
-	const char *mode;
+	int r, rc = EX_OK;
 
 	if (!relp || !etc || !cl) {
 		rc = fail("show status", -ENOMEM);
 		goto out;
 	}
-	if ((r = release_read(relp, &rel)) < 0) {
+	if ((r = release_read(relp, &s.rel)) < 0) {
 		rc = fail(relp, r);
 		goto out;
 	}
-	n = hotpatch_list(etc, &hp);
-	mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
-	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &wrep) == 0) {
-		nsvc = records_count(wrep);
-		for (int i = 0; i < nsvc; i++) {
-			records_field(wrep, i, "state", st, sizeof(st));
-			nrun += !strcmp(st, "running");
+	s.nhp = hotpatch_list(etc, &s.hp);
+	s.mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
+	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &s.wrep) == 0) {
+		s.nsvc = records_count(s.wrep);
+		for (int i = 0; i < s.nsvc; i++) {
+			records_field(s.wrep, i, "state", st, sizeof(st));
+			s.nrun += !strcmp(st, "running");
 		}
 	} else {
-		free(wrep);
-		wrep = NULL;
+		free(s.wrep);
+		s.wrep = NULL;
 	}
 	if (ctl_request(o->dg_sock, "status", CTL_TIMEOUT_MS, &drep) == 0)
-		records_field(drep, 0, "state", gate, sizeof(gate));
-	upg_status_read(o, &ug);
-	/* the applications as the watchdog decided them; unknown without it */
-	if (!apps || ctl_request(o->wd_sock, "apps", CTL_TIMEOUT_MS, &arep) < 0 ||
-	    apps_from_reply(arep, apps) < 0) {
-		free(apps);
-		apps = NULL;
-	}
-	if (!wrep || nrun != nsvc)
+		records_field(drep, 0, "state", s.gate, sizeof(s.gate));
+	upg_status_read(o, &s.ug);
+	s.apps = watchdog_apps(o);
+	if (!s.wrep || s.nrun != s.nsvc)
 		rc = EX_NEGATIVE;
-	if (o->json) {
-		struct buf b;
-		struct jw w;
-		buf_init(&b);
-		jw_init(&w, &b);
-		jw_obj_begin(&w);
-		jw_kstr(&w, "product", rel.product);
-		jw_kstr(&w, "release", rel.version);
-		jw_kstr(&w, "build", rel.build_id);
-		jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
-		jw_kstr(&w, "mode", mode);
-		jw_key(&w, "hotpatches");
-		jw_arr_begin(&w);
-		for (int i = 0; i < n; i++)
-			jw_str(&w, hp[i].name);
-		jw_arr_end(&w);
-		jw_key(&w, "services");
-		if (wrep)
-			records_to_json(wrep, &w);
-		else
-			jw_null(&w);
-		jw_kstr(&w, "device_communication", gate);
-		jw_key(&w, "upgrade");
-		jw_obj_begin(&w);
-		jw_kstr(&w, "state", ug.state);
-		jw_kstr(&w, "release", ug.release);
-		jw_kstr(&w, "from", ug.from);
-		jw_kstr(&w, "reason", ug.reason);
-		jw_kint(&w, "finished", ug.finished);
-		jw_obj_end(&w);
-		if (apps)
-			apps_json(&w, apps);
-		jw_obj_end(&w);
-		print_json(&b);
-	} else {
-		long up = sysinfo(&si) == 0 ? si.uptime : 0;
-		printf("release:   %s %s (build %s)\n", rel.product, rel.version, rel.build_id);
-		printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
-		printf("mode:      %s\n", mode);
-		printf("hotpatch:  %s\n", n > 0 ? hp[n - 1].name : "none");
-		if (wrep)
-			printf("services:  %d of %d running\n", nrun, nsvc);
-		else
-			printf("services:  unknown (watchdog not reachable)\n");
-		printf("devices:   communication %s\n", gate);
-		if (strcmp(ug.state, "idle"))
-			printf("upgrade:   %s %s%s%s%s\n", ug.state, ug.release, ug.from[0] ? " (from " : "", ug.from,
-			       ug.from[0] ? ")" : "");
-		if (ug.reason[0])
-			printf("           %s\n", ug.reason);
-		if (apps) {
-			struct buf b;
-			buf_init(&b);
-			apps_text(&b, apps);
-			printf("%s", b.p ? b.p : "");
-			buf_free(&b);
-		}
-	}
-	hotpatch_free(hp, n > 0 ? n : 0);
+	if (o->json)
+		status_json(&s);
+	else
+		status_text(&s);
+	hotpatch_free(s.hp, s.nhp > 0 ? s.nhp : 0);
 out:
-	free(wrep);
+	free(s.wrep);
 	free(drep);
-	free(arep);
-	free(apps);
+	free(s.apps);
 	free(relp);
 	free(etc);
 	free(cl);

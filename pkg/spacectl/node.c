@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "libmgmt/buf.h"
+#include "libmgmt/json.h"
 #include "libmgmt/kv.h"
 #include "upgrade.h"
 #include "util.h"
@@ -326,6 +327,19 @@ int upg_status_read(const struct opts *o, struct upg_status *s)
 	if (r == -ENOENT || !s->state[0])
 		snprintf(s->state, sizeof(s->state), "idle");
 	return r == -ENOENT ? 0 : r;
+}
+
+void upg_status_json(struct jw *w, const struct upg_status *s)
+{
+	jw_kstr(w, "state", s->state);
+	jw_kstr(w, "release", s->release);
+	jw_kstr(w, "from", s->from);
+	jw_kstr(w, "slot", s->slot);
+	jw_kint(w, "progress", s->progress);
+	jw_kint(w, "started", s->started);
+	jw_kint(w, "finished", s->finished);
+	jw_kstr(w, "reason", s->reason);
+	jw_kstr(w, "log", s->log);
 }
 
 /* One line, no quotes or control characters: the kv format has no escapes. */

@@ -616,15 +616,7 @@ int cmd_upgrade_status(const struct opts *o)
 		buf_init(&b);
 		jw_init(&w, &b);
 		jw_obj_begin(&w);
-		jw_kstr(&w, "state", st.state);
-		jw_kstr(&w, "release", st.release);
-		jw_kstr(&w, "from", st.from);
-		jw_kstr(&w, "slot", st.slot);
-		jw_kint(&w, "progress", st.progress);
-		jw_kint(&w, "started", st.started);
-		jw_kint(&w, "finished", st.finished);
-		jw_kstr(&w, "reason", st.reason);
-		jw_kstr(&w, "log", st.log);
+		upg_status_json(&w, &st);
 		if (nr == 0) {
 			char b1[2] = { n.booted, 0 };
 			jw_kstr(&w, "booted", b1);

@@ -73,6 +73,9 @@ struct upg_status {
 };
 int upg_status_read(const struct opts *o, struct upg_status *s);
 int upg_status_write(const struct opts *o, const struct upg_status *s);
+/* Its members into an open JSON object (upgrade status, show status). */
+struct jw;
+void upg_status_json(struct jw *w, const struct upg_status *s);
 
 /* The upgrade log: /var/log/upgrade/upgrade-<UTC time>.log, appended one
  * time-stamped line at a time (upg_log NULL-safe). */
