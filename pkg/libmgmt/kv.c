@@ -303,3 +303,11 @@ void kv_quote(struct buf *b, const char *value)
 	}
 	buf_put(b, "\"", 1);
 }
+
+void kv_line(struct buf *b, const char *key, const char *value)
+{
+	buf_printf(b, "%s = ", key);
+	for (const char *p = value; *p; p++)
+		buf_printf(b, "%c", (unsigned char)*p < 0x20 || *p == '"' || *p == 0x7f ? '\'' : *p);
+	buf_puts(b, "\n");
+}

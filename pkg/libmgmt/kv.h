@@ -49,5 +49,9 @@ int kv_field_next(const char *line, size_t *pos, char **key, char **value);
 /* Append value, quoted if needed, to b. */
 struct buf;
 void kv_quote(struct buf *b, const char *value);
+/* Append a "key = value" line for a KEY = VALUE file: the value made one
+ * line without quotes or control characters (each becomes '), since the
+ * file format has no escapes. */
+void kv_line(struct buf *b, const char *key, const char *value);
 
 #endif

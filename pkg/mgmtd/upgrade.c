@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "libmgmt/kv.h"
+#include "libmgmt/upgstatus.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -23,9 +23,6 @@ extern char **environ;
 /* Writeback is started for every UPLOAD_FLUSH bytes received, see
  * upload_flush(). */
 #define UPLOAD_FLUSH (4LL << 20)
-/* The status file is a dozen short lines. */
-#define STATUS_MAX 4096
-
 static int lower_or_digit(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
@@ -329,50 +326,15 @@ int upgrade_reap(struct upgrade_job *j, time_t now)
 
 /* ------------------------------------------------------------ JSON */
 
-struct ustatus {
-	char state[16], release[64], from[64], slot[8], reason[256], log[256];
-	long long progress, started, finished; /* -1: not given */
-};
-
-static int status_cb(void *ctx, const char *key, const char *v, int line)
-{
-	static const char *const skeys[] = { "state", "release", "from", "slot", "reason", "log" };
-	static const char *const nkeys[] = { "progress", "started", "finished" };
-	struct ustatus *s = ctx;
-	char *sv[] = { s->state, s->release, s->from, s->slot, s->reason, s->log };
-	size_t sz[] = { sizeof(s->state), sizeof(s->release), sizeof(s->from),
-			sizeof(s->slot),  sizeof(s->reason),  sizeof(s->log) };
-	long long *nv[] = { &s->progress, &s->started, &s->finished };
-
-	(void)line;
-	for (size_t i = 0; i < sizeof(skeys) / sizeof(skeys[0]); i++)
-		if (!strcmp(key, skeys[i]))
-			snprintf(sv[i], sz[i], "%s", v);
-	for (size_t i = 0; i < sizeof(nkeys) / sizeof(nkeys[0]); i++)
-		if (!strcmp(key, nkeys[i]) && kv_int(v, 0, 1LL << 40, 0, nv[i]) < 0)
-			*nv[i] = -1;
-	return 0; /* keys of a later contract are not an error */
-}
-
-static void knum(struct jw *w, const char *key, long long v)
-{
-	jw_key(w, key);
-	if (v < 0)
-		jw_null(w);
-	else
-		jw_int(w, v);
-}
-
 void upgrade_status_members(struct jw *w, const char *path)
 {
-	struct ustatus s = { .progress = -1, .started = -1, .finished = -1 };
-	int line = 0, r = kv_parse_file(path, STATUS_MAX, status_cb, &s, &line);
+	struct upg_status s;
+	int line, r;
 
-	if (r == -ENOENT) {
-		strcpy(s.state, "idle");
-	} else if (r < 0) {
-		memset(&s, 0, sizeof(s));
-		s.progress = s.started = s.finished = -1;
+	upg_status_init(&s);
+	r = upg_status_load(path, &s, &line);
+	if (r < 0) {
+		upg_status_init(&s);
 		strcpy(s.state, "unknown");
 		if (line)
 			snprintf(s.reason, sizeof(s.reason), "%s: line %d: %s", path, line, space_strerror(r));
@@ -382,15 +344,7 @@ void upgrade_status_members(struct jw *w, const char *path)
 		strcpy(s.state, "unknown");
 		snprintf(s.reason, sizeof(s.reason), "%s: no state", path);
 	}
-	jw_kstr(w, "state", s.state);
-	jw_kstr(w, "release", s.release);
-	jw_kstr(w, "from", s.from);
-	jw_kstr(w, "slot", s.slot);
-	knum(w, "progress", s.progress);
-	knum(w, "started", s.started);
-	knum(w, "finished", s.finished);
-	jw_kstr(w, "reason", s.reason);
-	jw_kstr(w, "log", s.log);
+	upg_status_json(w, &s);
 }
 
 void upgrade_job_json(struct jw *w, const struct upgrade_job *j)

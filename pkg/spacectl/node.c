@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +14,6 @@
 #include <unistd.h>
 
 #include "libmgmt/buf.h"
-#include "libmgmt/json.h"
 #include "libmgmt/kv.h"
 #include "upgrade.h"
 #include "util.h"
@@ -280,77 +278,6 @@ int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_
 
 /* --------------------------------------------------------- status file */
 
-struct st_field {
-	const char *key;
-	size_t off, len; /* a char array in struct upg_status, or len 0: number */
-};
-#define SF_STR(k, f) { k, offsetof(struct upg_status, f), sizeof(((struct upg_status *)0)->f) }
-static const struct st_field st_fields[] = {
-	SF_STR("state", state), SF_STR("release", release), SF_STR("from", from), SF_STR("slot", slot),
-	{ "progress", 0, 0 }, { "started", 0, 0 }, { "finished", 0, 0 }, SF_STR("reason", reason),
-	SF_STR("log", log),
-};
-
-static long long *st_num(struct upg_status *s, const char *k)
-{
-	return !strcmp(k, "started") ? &s->started : !strcmp(k, "finished") ? &s->finished : NULL;
-}
-
-static int st_cb(void *ctx, const char *k, const char *v, int line)
-{
-	struct upg_status *s = ctx;
-	long long x;
-
-	(void)line;
-	for (size_t i = 0; i < sizeof(st_fields) / sizeof(st_fields[0]); i++) {
-		const struct st_field *f = &st_fields[i];
-		if (strcmp(k, f->key))
-			continue;
-		if (f->len) {
-			snprintf((char *)s + f->off, f->len, "%s", v);
-		} else if (kv_int(v, 0, 1LL << 40, 0, &x) == 0) {
-			if (!strcmp(k, "progress"))
-				s->progress = (int)(x > 100 ? 100 : x);
-			else
-				*st_num(s, k) = x;
-		}
-	}
-	return 0; /* unknown keys: a newer writer; ignored */
-}
-
-int upg_status_read(const struct opts *o, struct upg_status *s)
-{
-	char *p = rpath(o, UPG_DIR "/status");
-	int r = p ? kv_parse_file(p, 16 << 10, st_cb, s, NULL) : -ENOMEM;
-
-	free(p);
-	if (r == -ENOENT || !s->state[0])
-		snprintf(s->state, sizeof(s->state), "idle");
-	return r == -ENOENT ? 0 : r;
-}
-
-void upg_status_json(struct jw *w, const struct upg_status *s)
-{
-	jw_kstr(w, "state", s->state);
-	jw_kstr(w, "release", s->release);
-	jw_kstr(w, "from", s->from);
-	jw_kstr(w, "slot", s->slot);
-	jw_kint(w, "progress", s->progress);
-	jw_kint(w, "started", s->started);
-	jw_kint(w, "finished", s->finished);
-	jw_kstr(w, "reason", s->reason);
-	jw_kstr(w, "log", s->log);
-}
-
-/* One line, no quotes or control characters: the kv format has no escapes. */
-static void put_line(struct buf *b, const char *k, const char *v)
-{
-	buf_printf(b, "%s = ", k);
-	for (; *v; v++)
-		buf_printf(b, "%c", (unsigned char)*v < 0x20 || *v == '"' || *v == 0x7f ? '\'' : *v);
-	buf_puts(b, "\n");
-}
-
 /* Publish b as UPG_DIR/name (temporary name, fsync, rename); frees b. */
 static int put_file(const struct opts *o, const char *name, struct buf *b)
 {
@@ -366,19 +293,25 @@ static int put_file(const struct opts *o, const char *name, struct buf *b)
 	return r;
 }
 
+int upg_status_read(const struct opts *o, struct upg_status *s)
+{
+	char *p = rpath(o, UPG_DIR "/status");
+	int line, r;
+
+	upg_status_init(s);
+	r = p ? upg_status_load(p, s, &line) : -ENOMEM;
+	free(p);
+	if (!s->state[0])
+		snprintf(s->state, sizeof(s->state), "idle");
+	return r;
+}
+
 int upg_status_write(const struct opts *o, const struct upg_status *s)
 {
 	struct buf b;
 
 	buf_init(&b);
-	buf_puts(&b, "# spacectl upgrade: the state of the last upgrade (pkg/spacectl/UPGRADE.md)\n");
-	put_line(&b, "state", s->state);
-	put_line(&b, "release", s->release);
-	put_line(&b, "from", s->from);
-	put_line(&b, "slot", s->slot);
-	buf_printf(&b, "progress = %d\nstarted = %lld\nfinished = %lld\n", s->progress, s->started, s->finished);
-	put_line(&b, "reason", s->reason);
-	put_line(&b, "log", s->log);
+	upg_status_format(&b, s);
 	return put_file(o, "status", &b);
 }
 
@@ -435,8 +368,8 @@ int upg_backup_record(const struct opts *o, const char *where, bool offnode, con
 	buf_init(&b);
 	buf_printf(&b, "# spacectl backup create: the last backup (spacectl upgrade checks it)\ntime = %lld\n",
 		   (long long)time(NULL));
-	put_line(&b, "where", where);
+	kv_line(&b, "where", where);
 	buf_printf(&b, "offnode = %s\n", offnode ? "yes" : "no");
-	put_line(&b, "sha256", sha256 ? sha256 : "");
+	kv_line(&b, "sha256", sha256 ? sha256 : "");
 	return put_file(o, "backup", &b);
 }

@@ -389,7 +389,7 @@ int cmd_upgrade(const struct opts *o)
 	if (!u)
 		return fail("upgrade", -ENOMEM);
 	/* a new upgrade: nothing of the last one's record carries over */
-	memset(&u->st, 0, sizeof(u->st));
+	upg_status_init(&u->st);
 	u->tty = isatty(STDERR_FILENO);
 	u->st.started = (long long)time(NULL);
 	snprintf(u->st.state, sizeof(u->st.state), "checking");
@@ -591,7 +591,7 @@ out:
 
 int cmd_upgrade_status(const struct opts *o)
 {
-	struct upg_status st = { 0 };
+	struct upg_status st;
 	struct node n;
 	char why[300] = "", ver[2][40], good[4], tried[4];
 	int r = upg_status_read(o, &st), nr = node_open(o, &n, why, sizeof(why));
@@ -631,7 +631,7 @@ int cmd_upgrade_status(const struct opts *o)
 		printf("upgrade:   %s%s%s%s%s\n", st.state, st.release[0] ? " " : "", st.release,
 		       st.slot[0] ? " (slot " : "", st.slot[0] ? (char[]){ up(st.slot[0]), ')', 0 } : "");
 		if (!strcmp(st.state, "writing") || !strcmp(st.state, "verifying"))
-			printf("progress:  %d%%\n", st.progress);
+			printf("progress:  %lld%%\n", st.progress);
 		if (st.reason[0])
 			printf("reason:    %s\n", st.reason);
 		if (st.log[0])

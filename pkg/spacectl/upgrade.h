@@ -19,6 +19,7 @@
 #include "../../image/lib/bootenv.h"
 #include "../../image/lib/gpt.h"
 #include "libmgmt/release.h"
+#include "libmgmt/upgstatus.h"
 #include "spacectl.h"
 
 #define UPG_DIR "/var/lib/upgrade"
@@ -65,17 +66,10 @@ int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_
 /* grubenv variable (empty string when unset). */
 void node_env_get(const struct node *n, const char *key, char *out, size_t outlen);
 
-/* The status file (UPGRADE.md). Unset strings are "". */
-struct upg_status {
-	char state[16], release[64], from[64], slot[4], reason[512], log[256];
-	int progress;
-	long long started, finished;
-};
+/* The status file (libmgmt/upgstatus.h), below --root. read: an absent
+ * file is "idle". */
 int upg_status_read(const struct opts *o, struct upg_status *s);
 int upg_status_write(const struct opts *o, const struct upg_status *s);
-/* Its members into an open JSON object (upgrade status, show status). */
-struct jw;
-void upg_status_json(struct jw *w, const struct upg_status *s);
 
 /* The upgrade log: /var/log/upgrade/upgrade-<UTC time>.log, appended one
  * time-stamped line at a time (upg_log NULL-safe). */
