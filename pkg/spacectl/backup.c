@@ -222,7 +222,7 @@ static int arc_open(struct arc *x)
  * another disk, a network filesystem). */
 static bool off_node(const char *dir)
 {
-	char a[64], b[64], ra[PATH_MAX], rb[PATH_MAX];
+	char ra[PATH_MAX], rb[PATH_MAX];
 	struct stat sd, sr;
 	struct statfs fs;
 
@@ -232,10 +232,8 @@ static bool off_node(const char *dir)
 	if (major(sd.st_dev) == 0)
 		return fs.f_type == NFS_SUPER_MAGIC || fs.f_type == 0xFE534D42 /* SMB2 */ ||
 		       fs.f_type == 0xFF534D42 /* CIFS */;
-	/* the disks of both: the parent of a partition in sysfs */
-	snprintf(a, sizeof(a), "/sys/dev/block/%u:%u/..", major(sd.st_dev), minor(sd.st_dev));
-	snprintf(b, sizeof(b), "/sys/dev/block/%u:%u/..", major(sr.st_dev), minor(sr.st_dev));
-	if (!realpath(a, ra) || !realpath(b, rb))
+	/* on another disk than the root slot's */
+	if (node_dev_disk(sd.st_dev, ra, sizeof(ra)) < 0 || node_dev_disk(sr.st_dev, rb, sizeof(rb)) < 0)
 		return false;
 	return strcmp(ra, rb) != 0;
 }

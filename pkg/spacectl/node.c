@@ -72,27 +72,36 @@ int upg_conf_load(const struct opts *o, struct upg_conf *c, char *why, size_t wh
 /* ------------------------------------------------------------ the node */
 
 /* The whole disk holding the filesystem of "/": /dev/<disk>. */
-static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
+int node_dev_disk(dev_t dev, char *out, size_t outlen)
 {
 	char link[64], real[PATH_MAX], *slash;
-	struct stat st;
 
-	if (stat("/", &st) < 0)
-		return -errno;
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(st.st_dev), minor(st.st_dev));
-	if (!realpath(link, real)) {
-		snprintf(why, whylen, "the root filesystem is not on a block device (%s)", link);
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev), minor(dev));
+	if (!realpath(link, real))
 		return -ENODEV;
-	}
-	/* .../block/vda/vda3 -> vda */
+	/* .../block/vda/vda3 -> .../block/vda */
 	slash = strrchr(real, '/');
 	if (!slash)
 		return -ENODEV;
 	*slash = '\0';
-	slash = strrchr(real, '/');
-	if (!slash || (size_t)snprintf(out, outlen, "/dev/%s", slash + 1) >= outlen)
-		return -ENAMETOOLONG;
-	return 0;
+	return (size_t)snprintf(out, outlen, "%s", real) < outlen ? 0 : -ENAMETOOLONG;
+}
+
+static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
+{
+	char disk[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (stat("/", &st) < 0)
+		return -errno;
+	r = node_dev_disk(st.st_dev, disk, sizeof(disk));
+	if (r < 0) {
+		snprintf(why, whylen, "the root filesystem is not on a block device (%u:%u)", major(st.st_dev),
+			 minor(st.st_dev));
+		return r;
+	}
+	return (size_t)snprintf(out, outlen, "/dev/%s", strrchr(disk, '/') + 1) < outlen ? 0 : -ENAMETOOLONG;
 }
 
 /* A small kernel file into buf: /proc files say size 0, so read_file()'s

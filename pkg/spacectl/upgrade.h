@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "../../image/lib/bootenv.h"
 #include "../../image/lib/gpt.h"
@@ -50,6 +51,9 @@ struct node {
 	char target[32];       /* kvm, esxi, ja2500 (from DMI) */
 };
 int node_open(const struct opts *o, struct node *n, char *why, size_t whylen);
+/* The sysfs directory of the disk holding block device dev (a
+ * partition's parent); -ENODEV when dev is not a block device. */
+int node_dev_disk(dev_t dev, char *out, size_t outlen);
 void node_close(struct node *n);
 /* The other slot's letter. */
 static inline char node_other(const struct node *n)
