@@ -10,6 +10,7 @@
 
 #include "diskio.h"
 #include "openreg.h"
+#include "util.h"
 
 int pread_all(int fd, void *buf, size_t len, uint64_t off)
 {
@@ -51,16 +52,23 @@ int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 
 #define CHUNK (64u * 1024u)
 
-int zero_range(int fd, uint64_t off, uint64_t len)
+int zero_range_fast(int fd, uint64_t off, uint64_t len)
 {
-	static const char zeros[CHUNK];
-	int r;
-
 	if (!len)
 		return 0;
 	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
 		return 0;
 	if (fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+		return 0;
+	return -EOPNOTSUPP;
+}
+
+int zero_range(int fd, uint64_t off, uint64_t len)
+{
+	static const char zeros[CHUNK];
+	int r;
+
+	if (zero_range_fast(fd, off, len) == 0)
 		return 0;
 	while (len) {
 		size_t n = len < CHUNK ? (size_t)len : CHUNK;
@@ -71,13 +79,6 @@ int zero_range(int fd, uint64_t off, uint64_t len)
 		len -= n;
 	}
 	return 0;
-}
-
-static int is_zero(const unsigned char *p, size_t n)
-{
-	/* memcmp against itself shifted by one: zero iff first byte is 0 and
-	 * all bytes are equal. */
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
 /* Copy [off, end) of src (a data extent) to dst, skipping zero chunks when
@@ -92,7 +93,7 @@ static int copy_extent(int src, int dst, uint64_t dst_off, uint64_t off, uint64_
 		r = pread_all(src, buf, n, off);
 		if (r < 0)
 			return r;
-		if (is_zero(buf, n)) {
+		if (mem_is_zero(buf, n)) {
 			st->skipped_bytes += n;
 			if (!(flags & COPY_DST_ZEROED)) {
 				r = zero_range(dst, dst_off + off, n);
@@ -229,7 +230,7 @@ int dig_holes(int fd, uint64_t off, uint64_t len, uint64_t *punched)
 			r = pread_all(fd, buf, n, off);
 			if (r < 0)
 				goto out;
-			if (is_zero(buf, n)) {
+			if (mem_is_zero(buf, n)) {
 				if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 					      (off_t)n) < 0) {
 					r = -errno;

@@ -18,6 +18,9 @@ int pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 /* Make [off, off+len) of fd read back as zeros: punches a hole or zeroes
  * the range with fallocate (files and block devices), else writes zeros. */
 int zero_range(int fd, uint64_t off, uint64_t len);
+/* The same without writing: fallocate only, else -EOPNOTSUPP (callers that
+ * would write the range anyway then skip nothing). */
+int zero_range_fast(int fd, uint64_t off, uint64_t len);
 
 /* Set in flags when the destination range is known to read as zeros (a new
  * sparse image file): holes and all-zero blocks of the source are then

@@ -2,59 +2,18 @@
 /* slotwrite.c - write and read back a root slot; see slotwrite.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "../lib/diskio.h"
 #include "fdio.h"
 #include "slotwrite.h"
 #include "util.h"
 
 #define READBACK_CHUNK (1u << 20)
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	/* word at a time: this runs over every byte of the slot image */
-	while (n && ((uintptr_t)p & 7)) {
-		if (*p++)
-			return false;
-		n--;
-	}
-	for (; n >= 8; p += 8, n -= 8) {
-		uint64_t v;
-		memcpy(&v, p, 8);
-		if (v)
-			return false;
-	}
-	while (n--)
-		if (*p++)
-			return false;
-	return true;
-}
-
-/* Zero [off, off + n) the cheap way, or say it cannot (-EOPNOTSUPP). */
-static int zero_range_fast(int fd, uint64_t off, uint64_t n)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISBLK(st.st_mode)) {
-		uint64_t range[2] = { off, n };
-		return ioctl(fd, BLKZEROOUT, range) < 0 ? -errno : 0;
-	}
-	if (S_ISREG(st.st_mode)) {
-		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)n) < 0)
-			return -errno;
-		return 0;
-	}
-	return -EOPNOTSUPP;
-}
 
 int slot_writer_open(struct slot_writer *w, int fd, uint64_t off, uint64_t len, uint64_t size)
 {
@@ -90,14 +49,14 @@ int slot_writer_sink(void *ctx, const void *p, size_t n, uint64_t soff)
 
 		if (run > n - i)
 			run = n - i;
-		if (w->zeroed && all_zero(b + i, run)) {
+		if (w->zeroed && mem_is_zero(b + i, run)) {
 			w->skipped += run;
 		} else {
 			/* extend over following non-zero blocks: fewer syscalls */
 			size_t end = i + run;
 			while (end < n) {
 				size_t k = n - end < SLOTW_BLOCK ? n - end : SLOTW_BLOCK;
-				if (w->zeroed && all_zero(b + end, k))
+				if (w->zeroed && mem_is_zero(b + end, k))
 					break;
 				end += k;
 			}

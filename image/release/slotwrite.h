@@ -7,7 +7,7 @@
  * SHA-256.
  *
  * Zero blocks are not written when the range could be zeroed first
- * (BLKZEROOUT on a device, a hole punch in a file): a slot image is mostly
+ * (zero_range_fast(): fallocate on a file or device): a slot image is mostly
  * empty filesystem. The caller owns fd; return 0 or a negative errno, never
  * print.
  */
@@ -32,8 +32,8 @@ struct slot_writer {
 };
 
 /* Prepare to write size bytes into [off, off + len) of fd: -ENOSPC when
- * size > len. Zeroes [off, off + size) when fd can do it cheaply (a block
- * device's BLKZEROOUT, a file's hole punch); w->zeroed says whether. */
+ * size > len. Zeroes [off, off + size) when fd can do it cheaply
+ * (zero_range_fast(), image/lib/diskio.h); w->zeroed says whether. */
 int slot_writer_open(struct slot_writer *w, int fd, uint64_t off, uint64_t len, uint64_t size);
 
 /* The rel_sink_fn: writes p at slot offset soff; -EFBIG past size. */

@@ -281,11 +281,6 @@ int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
 	return r;
 }
 
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
-}
-
 /* State of one extraction. used has one bit per sector of the input: every
  * grain and grain table claims the sectors it is read from, and a second
  * claim is refused. A valid VMDK never shares them, and without sharing
@@ -373,7 +368,7 @@ static int extract_table(struct extract *x, int out_fd, unsigned char *gt, uint6
 		if (g * x->grain_bytes + want > cap_bytes)
 			want = cap_bytes - g * x->grain_bytes;
 		r = read_grain(x, g, off, want);
-		if (r == 0 && !all_zero(x->grain, want))
+		if (r == 0 && !mem_is_zero(x->grain, want))
 			r = fd_pwrite_full(out_fd, x->grain, want, g * x->grain_bytes);
 	}
 	return r;

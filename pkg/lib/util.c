@@ -224,3 +224,12 @@ int sha256_file_hex(const char *path, char out[65])
 	close(fd);
 	return r;
 }
+
+int mem_is_zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	/* memcmp against itself shifted by one: zero iff the first byte is 0
+	 * and all bytes are equal (libc's memcmp is the fast loop) */
+	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}

@@ -66,6 +66,9 @@ int read_file_at(int dfd, const char *path, int flags, size_t max, char **out, s
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated, lowercase). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* Are the n bytes at p all zero? (n == 0: yes) */
+int mem_is_zero(const void *p, size_t n);
+
 /* SHA-256 of a regular file as lowercase hex (out: 65 bytes). OpenSSL EVP. */
 int sha256_file_hex(const char *path, char out[65]);
 
