@@ -19,12 +19,18 @@ qcow2: $(DISK_QCOW2)
 # One disk is written from the one root tree, seeded by product and release
 # only, so root slot A (and the whole disk) is the same bytes for every
 # target; each target's raw disk is a sparse copy named for it.
+# The installer's boot kit (image/lib/bootkit.h: GRUB's images and the ESP
+# of this very disk) is written with it, into $(KIT_DIR).
 KNOB_DISK := $(call knob,disk$(VSUFFIX),$(DISK_SIZE) $(ROOT_SIZE))
+KIT_DIR   := $(TDIR)/kit
 $(TDIR)/disk.raw: $(TDIR)/rootfs.stamp $(MKIMAGE) $(KNOB_DISK)
 	$(quiet) DISK $@
+	$(Q)rm -rf $(KIT_DIR)
 	$(Q)$(MKIMAGE) $(MKIMAGE_V) disk --out $@ --rootfs $(ROOTFS) --attrs $(ROOTFS_ATTRS) \
 		--seed "$(PRODUCT)-$(VERSION)" --product $(PRODUCT) --version $(VERSION) \
-		--size $(DISK_SIZE) --root-size $(ROOT_SIZE)
+		--size $(DISK_SIZE) --root-size $(ROOT_SIZE) --kit $(KIT_DIR)
+$(KIT_DIR)/kit.conf: $(TDIR)/disk.raw
+	$(Q)test -f $@ && touch $@
 
 $(IMGDIR)/$(PRODUCT)-$(VERSION)-%.raw: $(TDIR)/disk.raw
 	$(quiet) RAW $@

@@ -15,6 +15,7 @@
 #include "diskio.h"
 #include "fs.h"
 #include "bootenv.h"
+#include "bootkit.h"
 #include "grub.h"
 #include "imgutil.h"
 #include "util.h"
@@ -260,7 +261,7 @@ static int render_grub_cfg(const struct build *b, char **cfg)
 		const char *name = i ? "root-b" : "root-a";
 		const struct gpt_part *p = disk_layout_find(&b->l, name);
 
-		m.slots[i] = (struct grub_slot){ (char)('a' + i), p->index, p->uuid,
+		m.slots[i] = (struct grub_slot){ (char)('a' + i), p->index,
 						 "/boot/vmlinuz", "/boot/initrd.img" };
 	}
 	r = grub_cfg_render(&m, cfg);
@@ -338,6 +339,20 @@ static int write_esp_fs(const struct build *b, const struct esp_files *f)
 	return r;
 }
 
+/* The installer's boot kit: these very GRUB images and ESP. */
+static int save_kit(const struct build *b, const struct esp_files *f)
+{
+	const struct disk_spec *s = b->s;
+	struct bootkit k = { 0 };
+
+	snprintf(k.product, sizeof(k.product), "%s", s->product);
+	snprintf(k.release, sizeof(k.release), "%s", s->version);
+	k.sizes.bios = gpt_part_bytes(disk_layout_find(&b->l, "bios"));
+	k.sizes.esp = gpt_part_bytes(disk_layout_find(&b->l, "esp"));
+	k.sizes.root = gpt_part_bytes(disk_layout_find(&b->l, "root-a"));
+	return kit_save(s->kit_dir, &k, f->boot, f->core, f->img, s->detail, s->detail_len);
+}
+
 static int put_esp(struct build *b)
 {
 	const struct disk_spec *s = b->s;
@@ -362,6 +377,8 @@ static int put_esp(struct build *b)
 	if (r < 0)
 		img_say(s->detail, s->detail_len, "grub bios install: %s%s", space_strerror(r),
 		    r == -ENOSPC ? " (core.img larger than the bios partition)" : "");
+	if (r == 0 && s->kit_dir)
+		r = save_kit(b, &f);
 out:
 	esp_files_free(&f);
 	return r;

@@ -42,6 +42,8 @@ struct disk_spec {
 	long long epoch;           /* SOURCE_DATE_EPOCH */
 	const char *grub_pc_dir;   /* NULL: /usr/lib/grub/i386-pc */
 	const char *grub_efi_dir;  /* NULL: /usr/lib/grub/x86_64-efi */
+	const char *kit_dir;       /* NULL, or where the installer's boot kit
+				      (bootkit.h) of this disk is written */
 	char *detail;              /* optional: one-line reason on failure */
 	size_t detail_len;
 };

@@ -11,6 +11,7 @@
 #ifndef SPACE_IMAGE_FS_H
 #define SPACE_IMAGE_FS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ struct ext4_params {
 	struct guid uuid;       /* filesystem UUID and directory hash seed */
 	long long epoch;        /* SOURCE_DATE_EPOCH: every timestamp */
 	const char *work_dir;
+	/* Leave the inode tables for the kernel to zero after the first
+	 * mount (lazy_itable_init=1): the installer's /var on a large disk,
+	 * where writing GBs of empty tables would only delay the install. An
+	 * image is never lazy (it would not be fully initialised). */
+	bool lazy_itable;
 	char *detail;
 	size_t detail_len;
 };
@@ -40,6 +46,13 @@ struct ext4_params {
  * epoch. See attrs.h for the attributes format. Extended attributes of the
  * tree are not copied (they would be the build host's). */
 int fs_make_ext4(const struct ext4_params *p);
+
+/* Writes the file src into the ext4 on dev (at byte offset, 0: dev is
+ * the filesystem) as /dir/name, creating dir (one level) if needed; owner
+ * root, mode 0640 (debugfs -w, no mount); dir must not exist yet (a
+ * filesystem just made). Names with whitespace are -EINVAL. Scratch files go to work_dir. */
+int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const char *dir, const char *name,
+		     const char *work_dir, char *why, size_t whylen);
 
 #define FS_ESP_MIN (34u << 20) /* FAT32 needs 65525 clusters */
 

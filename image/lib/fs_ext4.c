@@ -127,9 +127,9 @@ static int job_init(struct ext4_job *j, const struct ext4_params *p)
 	j->errf = xasprintf("%s/%s.err", p->work_dir, p->label);
 	/* no_copy_xattrs: the build host's xattrs (SELinux labels, user.*)
 	 * would make the image depend on the machine that built it. */
-	j->opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=0,lazy_journal_init=0,"
+	j->opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=%d,lazy_journal_init=0,"
 			    "no_copy_xattrs,offset=%llu",
-			    j->uuid, (unsigned long long)p->offset);
+			    j->uuid, p->lazy_itable ? 1 : 0, (unsigned long long)p->offset);
 	j->dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
 			   : strdup(p->out_path);
 	j->env[0] = j->env_fake;
@@ -285,5 +285,35 @@ int fs_make_ext4(const struct ext4_params *p)
 	if (r >= 0)
 		r = apply_attrs(&j);
 	job_free(&j);
+	return r;
+}
+
+/* Any debugfs complaint fails it, "mkdir" of an existing directory too:
+ * it is meant for a filesystem just made. */
+int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const char *dir, const char *name,
+		     const char *work_dir, char *why, size_t whylen)
+{
+	char *img = offset ? xasprintf("%s?offset=%llu", dev, (unsigned long long)offset) : strdup(dev);
+	char *scr = xasprintf("%s/add-file.debugfs", work_dir), *err = xasprintf("%s/add-file.err", work_dir);
+	char *text = xasprintf("mkdir %s\nwrite %s %s/%s\nsif %s/%s mode 0100640\nsif %s/%s uid 0\nsif %s/%s gid 0\n",
+			       dir, src, dir, name, dir, name, dir, name, dir, name);
+	const char *env[] = { "LC_ALL=C", NULL };
+	int r = img && scr && err && text ? 0 : -ENOMEM;
+
+	/* debugfs reads names up to whitespace: refuse what it would split */
+	if (r == 0 && (strpbrk(src, " \t\n") || strpbrk(dir, " \t\n/") || strpbrk(name, " \t\n/")))
+		r = -EINVAL;
+	if (r == 0)
+		r = write_file_atomic(scr, text, strlen(text), 0644);
+	if (r == 0)
+		r = run_debugfs(img, 1, scr, "/dev/null", err, env, why, whylen);
+	if (scr)
+		unlink(scr);
+	if (err)
+		unlink(err);
+	free(img);
+	free(scr);
+	free(err);
+	free(text);
 	return r;
 }

@@ -92,7 +92,7 @@ const char *const grub_modules_common[] = {
 	"part_gpt", "part_msdos", "fat", "ext2", "normal", "configfile", "search",
 	"search_label", "search_fs_uuid", "search_fs_file", "serial", "terminal",
 	"echo", "test", "linux", "ls", "cat", "halt", "reboot", "loadenv", "sleep",
-	"gzio", "minicmd", "regexp", NULL,
+	"gzio", "minicmd", "regexp", "probe", NULL,
 };
 
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
@@ -203,15 +203,18 @@ static const char boot_script[] =
  * cores); cloud images pass it for the same reason. */
 static char *boot_lines(const struct grub_menu *m, const struct grub_slot *s, const char *ind)
 {
-	char part[37], up = (char)(s->letter - 'a' + 'A');
+	char up = (char)(s->letter - 'a' + 'A');
 
-	guid_to_str_lower(&s->part_uuid, part);
+	/* The PARTUUID is probed, not written here: grub.cfg (and the whole
+	 * ESP) is then the same for every disk, whatever GUIDs its table
+	 * has (the installer's are random). */
 	return xasprintf("%sset root=($bootdisk,gpt%u)\n"
+			 "%sprobe --set=partuuid --part-uuid ($bootdisk,gpt%u)\n"
 			 "%secho \"Loading %s $ver_%c (slot %c) ...\"\n"
-			 "%slinux %s root=PARTUUID=%s ro rootwait panic=10 no_timer_check space.slot=%c $space_trial "
+			 "%slinux %s root=PARTUUID=$partuuid ro rootwait panic=10 no_timer_check space.slot=%c $space_trial "
 			 "console=tty0 console=ttyS0,115200n8%s%s\n"
 			 "%sinitrd %s\n",
-			 ind, s->partno, ind, m->product, s->letter, up, ind, s->kernel, part, s->letter,
+			 ind, s->partno, ind, s->partno, ind, m->product, s->letter, up, ind, s->kernel, s->letter,
 			 m->cmdline_extra && *m->cmdline_extra ? " " : "",
 			 m->cmdline_extra ? m->cmdline_extra : "", ind, s->initrd);
 }

@@ -55,12 +55,13 @@ int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
 /* A root slot's menu entry. The slot is found by its GPT partition number
  * on the disk GRUB booted from (the ESP's disk), never by filesystem UUID:
  * both slots hold the same filesystem after the same release is installed
- * twice. The kernel gets root=PARTUUID= (unique per partition) and
+ * twice. The kernel gets root=PARTUUID= (unique per partition, probed by
+ * GRUB at boot so that grub.cfg fits any disk) and
  * space.slot=<letter>, so the running system knows which slot it is. */
 struct grub_slot {
 	char letter;        /* 'a' or 'b': entry id "slot-a", env var ver_a */
-	unsigned partno;    /* GPT partition number (1-based): ($bootdisk,gptN) */
-	struct guid part_uuid; /* root=PARTUUID= */
+	unsigned partno;    /* GPT partition number (1-based): ($bootdisk,gptN),
+			       whose PARTUUID GRUB probes for root=PARTUUID= */
 	const char *kernel; /* path inside the slot, e.g. /boot/vmlinuz */
 	const char *initrd;
 };

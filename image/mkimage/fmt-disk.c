@@ -110,6 +110,7 @@ static int run_disk(int argc, char **argv)
 		{ "grub-pc-dir", required_argument, NULL, 'g' },
 		{ "grub-efi-dir", required_argument, NULL, 'G' },
 		{ "in-place", no_argument, NULL, 'I' },
+		{ "kit", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,6 +133,7 @@ static int run_disk(int argc, char **argv)
 		case 't': epoch_s = optarg; break;
 		case 'g': s.grub_pc_dir = optarg; break;
 		case 'G': s.grub_efi_dir = optarg; break;
+		case 'k': s.kit_dir = optarg; break;
 		case 'v': mk_verbose_on(); break;
 		case 'I': in_place = 1; break;
 		case 'S': case 'R': case 'E':
@@ -173,9 +175,11 @@ const struct mk_handler fmt_disk = {
 	"disk",
 	"--out RAW --rootfs DIR [--attrs FILE] --seed STRING --product NAME --version VER\n"
 	"        [--size 8G] [--root-size 2G] [--esp-size 64M] [--cmdline-extra \"...\"]\n"
-	"        [--epoch N] [--grub-pc-dir DIR] [--grub-efi-dir DIR] [--in-place] [-v]\n"
+	"        [--epoch N] [--grub-pc-dir DIR] [--grub-efi-dir DIR] [--in-place] [--kit DIR] [-v]\n"
 	"      --in-place: RAW is an existing file or block device, overwritten whole\n"
-	"      (its size is the disk size), as the installer does",
+	"      (its size is the disk size)\n"
+	"      --kit: also write the installer's boot kit of this disk into DIR\n"
+	"      (GRUB's images and the ESP: image/lib/bootkit.h)",
 	"raw GPT disk: bios boot, ESP (GRUB UEFI + grub.cfg), root-a (DIR), root-b, data",
 	run_disk,
 };

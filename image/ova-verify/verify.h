@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "../ova/manifest.h"
 #include "../release/release.h"
@@ -136,6 +137,21 @@ void ov_finish(struct ov *ov);
 void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
 			   struct ov_member *chm);
 
+/* A detached signature: digest alg ("SHA256"), the signature bytes. */
+struct ov_signature {
+	const char *alg;
+	const unsigned char *sig;
+	size_t siglen;
+};
+
+/* The same checks for any signed member sm once its signer certificate
+ * leaf is decoded (sig from the file sig_file, leaf from cert_file; the
+ * names are for the report): the signature over sm, the signer's purpose
+ * and dates, the chain file chm (may be NULL) and the chain to --ca. The
+ * caller keeps leaf. The checksum list (verify_sums.c) uses it. */
+void ov_check_signed(struct ov *ov, const struct ov_member *sm, const char *sig_file, const struct ov_signature *sig,
+		     const char *cert_file, X509 *leaf, const struct ov_member *chm);
+
 /* member-name checks (plain, unique); the number of bad names. */
 unsigned ov_check_member_names(struct ov *ov);
 
@@ -146,6 +162,13 @@ unsigned ov_check_member_names(struct ov *ov);
 int ov_release_member_begin(struct ov *ov, struct ov_member *m);
 void ov_release_head(struct ov *ov);
 void ov_release_finish(struct ov *ov);
+/* One whole pass over the release image on fd (read from its start) with
+ * opts, as the upgrader and the installer run it: 0 when every check
+ * passed (and, with a slot_sink, the slot image reached it; m, if not
+ * NULL, gets the verified manifest); -SPACE_E_FORMAT with why = "<check>
+ * <file>: <detail>" of the first failed check (a policy refusal too); a
+ * negative errno when the file could not be read. */
+int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, char *why, size_t whylen);
 /* After ov_member_end() of the manifest member: parse it into ov->rm. */
 void ov_release_manifest_end(struct ov *ov, struct ov_member *m);
 

@@ -8,9 +8,12 @@
  * reader with a sink (the upgrader writing a slot) hands it nothing from an
  * image that has already failed. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "archive.h"
 #include "util.h"
 #include "verify.h"
 
@@ -208,4 +211,41 @@ void ov_release_finish(struct ov *ov)
 	ov_check_member_names(ov);
 	check_order(ov);
 	check_slot(ov);
+}
+
+int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, char *why, size_t whylen)
+{
+	struct ov *ov = calloc(1, sizeof(*ov));
+	int r;
+
+	if (!ov) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	ov_init(ov, opts);
+	r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : ov_read_archive(ov, fd);
+	if (r == 0 || r == -ECANCELED)
+		ov_release_finish(ov);
+	for (unsigned i = 0; i < ov->nchecks; i++)
+		if (!ov->checks[i].ok) {
+			snprintf(why, whylen, "%s%s%s: %s", ov->checks[i].name, ov->checks[i].file[0] ? " " : "",
+				 ov->checks[i].file, ov->checks[i].detail);
+			r = -SPACE_E_FORMAT;
+			goto out;
+		}
+	if (r < 0) {
+		snprintf(why, whylen, "%s", space_strerror(r));
+		goto out;
+	}
+	if (opts->slot_sink && !ov->sink_attached) {
+		snprintf(why, whylen, "the slot image was not written");
+		r = -EPIPE;
+		goto out;
+	}
+	if (m && ov->rm)
+		*m = *ov->rm;
+out:
+	ov_free(ov);
+	free(ov);
+	return r;
 }

@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../image/ova-verify/archive.h"
 #include "../../image/ova-verify/verify.h"
 #include "../../image/release/slotwrite.h"
 #include "libmgmt/buf.h"
@@ -285,37 +284,22 @@ static int sink(void *ctx, const void *p, size_t n, uint64_t off)
  * slot was marked empty). */
 static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 {
-	char *ca = rpath(u->o, UPG_CA);
+	char *ca = rpath(u->o, UPG_CA), why[512] = "";
 	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .digest_only = !write,
 			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL };
-	struct ov *ov = calloc(1, sizeof(*ov));
-	int r, rc = 0;
+	int r;
 
-	if (!ca || !ov) {
-		free(ca);
-		free(ov);
+	if (!ca)
 		return refuse(u, EX_SYSTEM, "out of memory");
-	}
 	u->w.progress = progress;
 	u->w.pctx = u;
-	ov_init(ov, &oo);
-	r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : ov_read_archive(ov, fd);
-	if (r == 0 || r == -ECANCELED)
-		ov_release_finish(ov);
-	for (unsigned i = 0; i < ov->nchecks && !rc; i++)
-		if (!ov->checks[i].ok)
-			rc = refuse(u, EX_NEGATIVE, "%s%s%s: %s", ov->checks[i].name, ov->checks[i].file[0] ? " " : "",
-				    ov->checks[i].file, ov->checks[i].detail);
-	if (!rc && r < 0)
-		rc = refuse(u, EX_SYSTEM, "%s", space_strerror(r));
-	if (!rc && write && !ov->sink_attached)
-		rc = refuse(u, EX_SYSTEM, "the slot image was not written");
-	if (!rc && !write)
-		upg_log(u->log, "image verified: signature, chain, name, members and the slot member's SHA-256");
-	ov_free(ov);
-	free(ov);
+	r = ov_release_run(&oo, fd, NULL, why, sizeof(why));
 	free(ca);
-	return rc;
+	if (r < 0)
+		return refuse(u, r == -SPACE_E_FORMAT ? EX_NEGATIVE : EX_SYSTEM, "%s", why);
+	if (!write)
+		upg_log(u->log, "image verified: signature, chain, name, members and the slot member's SHA-256");
+	return 0;
 }
 
 /* Written and verified: make it the slot to try once at the next boot. */

@@ -112,8 +112,9 @@ check "grubenv: slot A good, holding 21.3R1.3" bash -c "mtype -i '$W/esp.img' ::
 check "grub.cfg passes grub-script-check" grub-script-check <(printf '%s\n' "$CFG")
 check "grub.cfg: slot A entry" grep -q "menuentry \"${PRODUCT:-space} \${ver_a} (slot A)\" --id slot-a" <<<"$CFG"
 check "grub.cfg: slot B entry" grep -q "(slot B)\" --id slot-b" <<<"$CFG"
-check "grub.cfg: generic kernel path, PARTUUID of root-a, slot letter" \
-	grep -q "linux /boot/vmlinuz root=PARTUUID=$puuid_a ro rootwait panic=10 no_timer_check space.slot=a \$space_trial console=tty0 console=ttyS0,115200n8 quiet" <<<"$CFG"
+check "grub.cfg: generic kernel path, PARTUUID of root-a probed at boot, slot letter" \
+	bash -c "grep -q 'probe --set=partuuid --part-uuid (\$bootdisk,gpt3)' <<<\"\$1\" && grep -q 'linux /boot/vmlinuz root=PARTUUID=\$partuuid ro rootwait panic=10 no_timer_check space.slot=a \$space_trial console=tty0 console=ttyS0,115200n8 quiet' <<<\"\$1\"" _ "$CFG"
+check "grub.cfg names no partition GUID (one ESP fits every disk)" test -z "$(grep -i "$puuid_a" <<<"$CFG")"
 check "grub.cfg: generic initrd path" grep -q 'initrd /boot/initrd.img$' <<<"$CFG"
 check "grub.cfg: root-a found by partition number" grep -q 'set root=($bootdisk,gpt3)' <<<"$CFG"
 check "grub.cfg: no slot found by filesystem UUID (same release in both slots)" test -z "$(grep 'fs-uuid --set=root' <<<"$CFG")"

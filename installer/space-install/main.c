@@ -1,0 +1,650 @@
+/* SPDX-License-Identifier: MIT */
+/* space-install - the text installer of the installation medium.
+ *
+ * The front end of install.c: a menu that takes a number or a word
+ * (case-insensitive, unique prefixes), line by line, so that it works on a
+ * serial line without cursor addressing as on VGA; or, with space.action=
+ * on the kernel command line, the same steps with no question at all.
+ * It reboots or powers off by itself; it returns only for the rescue
+ * shell (0) or on a failure it cannot go on from (init then starts a
+ * shell).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../pkg/libmgmt/kv.h"
+#include "disks.h"
+#include "exitcode.h"
+#include "install.h"
+#include "util.h"
+
+
+
+#define MEDIUM_CONF ".space-medium"
+
+struct ui {
+	const char *root, *medium, *kit_dir, *ca, *cmdline, *work;
+	bool no_reboot; /* tests: say what would happen and exit */
+	bool tty;
+	struct bootkit kit;
+	char image[600];   /* the release image on the medium */
+	char product[64], release[64];
+	dev_t medium_dev;
+	bool checked;      /* the image passed the first verification */
+	struct rel_manifest m;
+	int last_pct;
+	const char *last_what;
+};
+
+/* ------------------------------------------------------------ the medium */
+struct medium_parse {
+	struct ui *ui;
+	char image[128];
+};
+
+static int medium_kv(void *ctx, const char *key, const char *value, int line)
+{
+	struct medium_parse *p = ctx;
+
+	(void)line;
+	if (!strcmp(key, "image"))
+		snprintf(p->image, sizeof(p->image), "%s", value);
+	else if (!strcmp(key, "product"))
+		snprintf(p->ui->product, sizeof(p->ui->product), "%s", value);
+	else if (!strcmp(key, "release"))
+		snprintf(p->ui->release, sizeof(p->ui->release), "%s", value);
+	return 0; /* other keys: a later medium format, not ours to judge */
+}
+
+static int load_medium(struct ui *ui)
+{
+	struct medium_parse p = { ui, "" };
+	char path[600], why[256] = "";
+	struct stat st;
+	int line = 0, r;
+
+	snprintf(path, sizeof(path), "%s/%s", ui->medium, MEDIUM_CONF);
+	r = kv_parse_file(path, 4096, medium_kv, &p, &line);
+	if (r < 0)
+		return die_err("medium", path, r, NULL);
+	if (!p.image[0] || strchr(p.image, '/') || p.image[0] == '.')
+		return die_err("medium", path, -SPACE_E_FORMAT, "no plain 'image' file name");
+	snprintf(ui->image, sizeof(ui->image), "%s/%s", ui->medium, p.image);
+	if (stat(ui->medium, &st) < 0)
+		return die_err("medium", ui->medium, -errno, NULL);
+	ui->medium_dev = st.st_dev;
+	r = kit_load(ui->kit_dir, &ui->kit, why, sizeof(why));
+	if (r < 0)
+		return die_err("kit", ui->kit_dir, r, why);
+	return 0;
+}
+
+/* --------------------------------------------------------- input, output */
+static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* One line of input, trimmed; -1 at end of input. */
+static int ask(const char *prompt, char *buf, size_t len)
+{
+	size_t n;
+
+	out("%s", prompt);
+	if (!fgets(buf, (int)len, stdin))
+		return -1;
+	n = strlen(buf);
+	if (n && buf[n - 1] != '\n') { /* too long: drop the rest of the line */
+		int c;
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+	}
+	while (n && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	memmove(buf, buf + strspn(buf, " \t"), strlen(buf + strspn(buf, " \t")) + 1);
+	for (char *p = buf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+enum choice { C_NONE = -1, C_INSTALL, C_REINSTALL, C_RESCUE, C_DISKS, C_REBOOT, C_POWEROFF, C_N };
+
+static const struct {
+	const char *word, *help;
+} choices[C_N] = {
+	{ "install", "install onto a disk" },
+	{ "reinstall", "wipe a disk that holds a system and install again; reboots by itself" },
+	{ "rescue", "a shell" },
+	{ "disks", "show the disks" },
+	{ "reboot", "restart the machine" },
+	{ "poweroff", "power the machine off" },
+};
+
+/* A number or a unique prefix of a word; C_NONE with why otherwise. */
+static enum choice match(const char *in, char *why, size_t whylen)
+{
+	int found = C_NONE, n = 0;
+	char *end;
+	long v;
+
+	if (!*in) {
+		snprintf(why, whylen, "please choose one");
+		return C_NONE;
+	}
+	v = strtol(in, &end, 10);
+	if (isdigit((unsigned char)*in) && !*end) {
+		if (v >= 1 && v <= C_N)
+			return (enum choice)(v - 1);
+		snprintf(why, whylen, "'%s' is not a choice", in);
+		return C_NONE;
+	}
+	for (int i = 0; i < C_N; i++)
+		if (!strncmp(choices[i].word, in, strlen(in))) {
+			found = i;
+			n++;
+		}
+	if (n == 1)
+		return (enum choice)found;
+	if (n == 0)
+		snprintf(why, whylen, "'%s' is not a choice", in);
+	else
+		snprintf(why, whylen, "'%s' could be more than one choice: type more of the word", in);
+	return C_NONE;
+}
+
+static void show_menu(const struct ui *ui)
+{
+	out("\n%s %s installer\n\n", ui->product, ui->release);
+	for (int i = 0; i < C_N; i++)
+		out("  %d  %-10s %s\n", i + 1, choices[i].word, choices[i].help);
+}
+
+static void show_disks(const struct ui *ui, const struct disk_list *l)
+{
+	uint64_t min = inst_min_disk(&ui->kit);
+	char size[16], need[16];
+	unsigned k = 0;
+
+	disks_size_str(min, need);
+	out("\n  #  disk        size        model                    id\n");
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct disk *d = &l->d[i];
+
+		disks_size_str(d->bytes, size);
+		if (d->medium) {
+			out("     %-10s  %-10s  the installation medium (not a target)\n", d->name, size);
+			continue;
+		}
+		out("  %u  %-10s  %-10s  %-23.23s  %s\n", ++k, d->name, size, d->model, d->id[0] ? d->id : "-");
+		out("                holds %s%s%s\n", d->what, d->bytes < min ? "; too small, needs " : "",
+		    d->bytes < min ? need : "");
+	}
+	if (!k)
+		out("  no disk found other than the installation medium\n");
+	if (l->dropped)
+		out("  (%u more disks not listed)\n", l->dropped);
+}
+
+/* The n-th offered disk (1-based, the medium skipped), or NULL. */
+static const struct disk *offered(const struct disk_list *l, unsigned n)
+{
+	for (unsigned i = 0, k = 0; i < l->n; i++)
+		if (!l->d[i].medium && ++k == n)
+			return &l->d[i];
+	return NULL;
+}
+
+/* Why d cannot take this install, or NULL when it can. */
+static const char *unfit(const struct ui *ui, const struct disk *d, char *why, size_t whylen)
+{
+	char size[16], need[16];
+
+	if (d->medium)
+		snprintf(why, whylen, "%s is the installation medium", d->name);
+	else if (d->readonly)
+		snprintf(why, whylen, "%s is read-only", d->name);
+	else if (d->bytes < inst_min_disk(&ui->kit)) {
+		disks_size_str(d->bytes, size);
+		disks_size_str(inst_min_disk(&ui->kit), need);
+		snprintf(why, whylen, "%s is too small: %s, %s %s needs at least %s", d->name, size, ui->product,
+			 ui->release, need);
+	} else
+		return NULL;
+	return why;
+}
+
+/* ------------------------------------------------------------ the job */
+static void on_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct ui *ui = ctx;
+	int pct = total ? (int)(done * 100 / total) : 100;
+
+	if (what == ui->last_what && pct == ui->last_pct)
+		return;
+	/* a line per 10% on a serial log that is not a terminal; \r updates otherwise */
+	if (!ui->tty && pct % 10 && what == ui->last_what) {
+		ui->last_pct = pct;
+		return;
+	}
+	if (ui->tty)
+		out("\r  %s: %3d%%%s", what, pct, pct == 100 ? "\n" : "");
+	else
+		out("  %s: %3d%%\n", what, pct);
+	ui->last_what = what;
+	ui->last_pct = pct;
+}
+
+static void on_say(void *ctx, const char *line)
+{
+	(void)ctx;
+	out("  %s\n", line);
+}
+
+static void job_init(struct ui *ui, struct inst_job *j, const char *target, const char *log)
+{
+	memset(j, 0, sizeof(*j));
+	j->image = ui->image;
+	j->ca_file = ui->ca;
+	j->kit = &ui->kit;
+	j->target = target;
+	j->work_dir = ui->work;
+	j->log_path = log;
+	j->progress = on_progress;
+	j->say = on_say;
+	j->ctx = ui;
+}
+
+/* The first verification, once: a damaged or renamed image is refused
+ * before a disk is even chosen. */
+static int check_image(struct ui *ui)
+{
+	struct inst_job j;
+	char log[600];
+	int r;
+
+	if (ui->checked)
+		return 0;
+	snprintf(log, sizeof(log), "%s/install.log", ui->work);
+	job_init(ui, &j, NULL, log);
+	out("Checking %s ...\n", strrchr(ui->image, '/') + 1);
+	r = inst_check_image(&j);
+	if (r < 0) {
+		out("The installation image is refused: %s\nNothing was written.\n", j.why);
+		return r;
+	}
+	ui->m = j.m;
+	ui->checked = true;
+	return 0;
+}
+
+static int finish(const struct ui *ui, enum choice after, int delay)
+{
+	const char *what = after == C_POWEROFF ? "Powering off" : "Rebooting";
+
+	if (ui->no_reboot) {
+		out("%s (not: --no-reboot).\n", what);
+		return EXIT_OK;
+	}
+	if (delay) {
+		out("%s in %d seconds.\n", what, delay);
+		sleep((unsigned)delay);
+	}
+	out("%s.\n", what);
+	sync();
+	reboot(after == C_POWEROFF ? RB_POWER_OFF : RB_AUTOBOOT);
+	return die_err(after == C_POWEROFF ? "poweroff" : "reboot", NULL, -errno, NULL);
+}
+
+/* The install proper, once the disk is chosen and the user agreed. */
+static int install_onto(struct ui *ui, const struct disk *d)
+{
+	struct inst_job j;
+	char log[600], size[16];
+	int r;
+
+	snprintf(log, sizeof(log), "%s/install.log", ui->work);
+	job_init(ui, &j, d->dev, log);
+	disks_size_str(d->bytes, size);
+	out("\nInstalling %s %s onto %s (%s, %s).\n", ui->product, ui->release, d->name, size, d->model);
+	ui->last_what = NULL;
+	r = inst_run(&j);
+	if (r < 0) {
+		out("\nInstall failed: %s\n", j.why);
+		out("%s was left without a partition table: it boots nothing, and this medium boots again.\n",
+		    d->name);
+		return r;
+	}
+	out("\nInstalled %s %s on %s. The log is in /var/log/install.log of the installed system.\n",
+	    ui->product, ui->release, d->name);
+	return 0;
+}
+
+/* ----------------------------------------------------------- interactive */
+static const struct disk *choose_disk(struct ui *ui, const struct disk_list *l, bool reinstall)
+{
+	char in[64], why[200], prompt[256], def[48] = "";
+	const struct disk *only = NULL;
+	unsigned n = 0, fit = 0;
+
+	for (unsigned i = 0; i < l->n; i++)
+		if (!l->d[i].medium) {
+			n++;
+			if (!unfit(ui, &l->d[i], why, sizeof(why)) && (!reinstall || l->d[i].holds != HOLDS_NOTHING)) {
+				fit++;
+				only = &l->d[i];
+			}
+		}
+	show_disks(ui, l);
+	if (!n)
+		return NULL;
+	/* A default only when there is exactly one disk it could be; the
+	 * wipe confirmation (default no) still follows. */
+	if (fit == 1)
+		snprintf(def, sizeof(def), ", Enter for %s", only->name);
+	snprintf(prompt, sizeof(prompt), "\nDisk [1-%u or a name%s, 'back' for the menu]: ", n, def);
+	for (;;) {
+		const struct disk *d;
+		char *end;
+		unsigned long v;
+
+		if (ask(prompt, in, sizeof(in)) < 0 || !strcmp(in, "back") || !strcmp(in, "b"))
+			return NULL;
+		if (!*in && fit == 1)
+			return only;
+		v = strtoul(in, &end, 10);
+		d = *in && !*end ? offered(l, (unsigned)v) : disks_find(l, in);
+		if (!d) {
+			out("'%s' is not one of the disks listed.\n", in);
+			continue;
+		}
+		if (unfit(ui, d, why, sizeof(why))) {
+			out("%s.\n", why);
+			continue;
+		}
+		return d;
+	}
+}
+
+static bool confirm(const struct ui *ui, const struct disk *d, bool reinstall)
+{
+	char in[64], size[16], prompt[800];
+
+	disks_size_str(d->bytes, size);
+	if (!reinstall && d->holds != HOLDS_NOTHING) {
+		/* install is for blank disks: erasing one that holds something
+		 * takes its name typed out (or the reinstall choice) */
+		out("\n%s holds %s.\n", d->name, d->what);
+		snprintf(prompt, sizeof(prompt), "Type the disk's name (%s) to erase it anyway, or Enter to go back: ",
+			 d->name);
+		return ask(prompt, in, sizeof(in)) == 0 && !strcmp(in, d->name);
+	}
+	snprintf(prompt, sizeof(prompt), "\nErase ALL data on %s (%s, %s, holds %s) and install %s %s? [y/N]: ",
+		 d->name, size, d->model, d->what, ui->product, ui->release);
+	return ask(prompt, in, sizeof(in)) == 0 && (!strcmp(in, "y") || !strcmp(in, "yes"));
+}
+
+static int menu_install(struct ui *ui, bool reinstall)
+{
+	struct disk_list *l = calloc(1, sizeof(*l));
+	const struct disk *d;
+	int r = l ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = check_image(ui);
+	if (r == 0)
+		r = disks_scan(ui->root, ui->medium_dev, l);
+	if (r < 0) {
+		free(l);
+		return r;
+	}
+	d = choose_disk(ui, l, reinstall);
+	if (!d || !confirm(ui, d, reinstall)) {
+		out("Nothing was written.\n");
+		free(l);
+		return 1;
+	}
+	r = install_onto(ui, d);
+	free(l);
+	if (r < 0)
+		return r;
+	return finish(ui, C_REBOOT, 5) ? -EIO : 0;
+}
+
+static int menu(struct ui *ui)
+{
+	char in[64], why[160];
+
+	show_menu(ui);
+	for (;;) {
+		enum choice c;
+		struct disk_list *l;
+
+		if (ask("\nChoice [1-6 or a word]: ", in, sizeof(in)) < 0)
+			return die_err(NULL, "console", -EPIPE, "end of input");
+		c = match(in, why, sizeof(why));
+		switch (c) {
+		case C_NONE:
+			out("%s.\n", why);
+			show_menu(ui);
+			continue;
+		case C_INSTALL:
+		case C_REINSTALL:
+			menu_install(ui, c == C_REINSTALL);
+			show_menu(ui);
+			continue;
+		case C_RESCUE:
+			out("Starting a shell; leave it (exit) to come back to this menu.\n");
+			return EXIT_OK;
+		case C_DISKS:
+			l = calloc(1, sizeof(*l));
+			if (l && disks_scan(ui->root, ui->medium_dev, l) == 0)
+				show_disks(ui, l);
+			free(l);
+			continue;
+		case C_REBOOT:
+		case C_POWEROFF:
+			return finish(ui, c, 0);
+		case C_N:
+			break;
+		}
+	}
+}
+
+/* ------------------------------------------------------------ unattended */
+struct unattended {
+	enum choice action, after;
+	char disk[64];
+};
+
+/* space.action= space.disk= space.after= from the kernel command line.
+ * 1 when space.action is given, 0 when not, -SPACE_E_FORMAT with why. */
+static int read_cmdline(const struct ui *ui, struct unattended *u, char *why, size_t whylen)
+{
+	char buf[4096], *save = NULL;
+	ssize_t k;
+	int fd = open(ui->cmdline, O_RDONLY | O_CLOEXEC), found = 0;
+
+	u->action = C_NONE;
+	u->after = C_REBOOT;
+	snprintf(u->disk, sizeof(u->disk), "first");
+	if (fd < 0)
+		return 0;
+	k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[k > 0 ? k : 0] = '\0';
+	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
+		if (!strncmp(t, "space.action=", 13)) {
+			t += 13;
+			u->action = !strcmp(t, "install") ? C_INSTALL : !strcmp(t, "reinstall") ? C_REINSTALL
+				  : !strcmp(t, "rescue") ? C_RESCUE : C_NONE;
+			found = 1;
+			if (u->action == C_NONE) {
+				snprintf(why, whylen, "space.action=%s: not install, reinstall or rescue", t);
+				return -SPACE_E_FORMAT;
+			}
+		} else if (!strncmp(t, "space.after=", 12)) {
+			t += 12;
+			u->after = !strcmp(t, "reboot") ? C_REBOOT : !strcmp(t, "poweroff") ? C_POWEROFF : C_NONE;
+			if (u->after == C_NONE) {
+				snprintf(why, whylen, "space.after=%s: not reboot or poweroff", t);
+				return -SPACE_E_FORMAT;
+			}
+		} else if (!strncmp(t, "space.disk=", 11)) {
+			if (snprintf(u->disk, sizeof(u->disk), "%s", t + 11) >= (int)sizeof(u->disk) || !u->disk[11 - 11]) {
+				snprintf(why, whylen, "space.disk: too long or empty");
+				return -SPACE_E_FORMAT;
+			}
+		}
+	}
+	return found;
+}
+
+/* space.disk=first: the first disk by name that fits and, for install,
+ * is blank; for reinstall, that holds a system. */
+static const struct disk *pick(const struct ui *ui, const struct disk_list *l, const struct unattended *u,
+			       char *why, size_t whylen)
+{
+	const struct disk *d;
+
+	if (strcmp(u->disk, "first")) {
+		d = disks_find(l, u->disk);
+		if (!d) {
+			snprintf(why, whylen, "space.disk=%s: no such disk", u->disk);
+			return NULL;
+		}
+		if (unfit(ui, d, why, whylen))
+			return NULL;
+		if (u->action == C_INSTALL && d->holds != HOLDS_NOTHING) {
+			snprintf(why, whylen, "%s holds %s: install erases only blank disks (space.action=reinstall does)",
+				 d->name, d->what);
+			return NULL;
+		}
+		return d;
+	}
+	for (unsigned i = 0; i < l->n; i++) {
+		d = &l->d[i];
+		if (unfit(ui, d, why, whylen))
+			continue;
+		if (u->action == C_INSTALL ? d->holds == HOLDS_NOTHING : d->holds == HOLDS_SYSTEM)
+			return d;
+	}
+	snprintf(why, whylen, "space.disk=first: no %s disk of at least %llu MiB",
+		 u->action == C_INSTALL ? "blank" : "installed", (unsigned long long)(inst_min_disk(&ui->kit) >> 20));
+	return NULL;
+}
+
+static int unattended(struct ui *ui, const struct unattended *u)
+{
+	struct disk_list *l = calloc(1, sizeof(*l));
+	const struct disk *d;
+	char why[300];
+	int r = l ? 0 : -ENOMEM;
+
+	out("\n%s %s installer: unattended %s (space.disk=%s, then %s)\n", ui->product, ui->release,
+	    choices[u->action].word, u->disk, choices[u->after].word);
+	if (r == 0)
+		r = check_image(ui);
+	if (r == 0)
+		r = disks_scan(ui->root, ui->medium_dev, l);
+	if (r == 0) {
+		show_disks(ui, l);
+		d = pick(ui, l, u, why, sizeof(why));
+		if (!d) {
+			out("Unattended %s refused: %s.\nNothing was written.\n", choices[u->action].word, why);
+			r = -SPACE_E_FORMAT;
+		} else {
+			r = install_onto(ui, d);
+		}
+	}
+	free(l);
+	if (r < 0)
+		return r;
+	return finish(ui, u->after, 0);
+}
+
+/* ------------------------------------------------------------------ main */
+static int usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+		"usage: space-install [--medium DIR] [--kit DIR] [--ca FILE] [--root DIR] [--cmdline FILE]\n"
+		"                     [--work DIR] [--no-reboot]\n"
+		"  The installer menu; space.action=install|reinstall|rescue, space.disk=first|/dev/X and\n"
+		"  space.after=reboot|poweroff on the kernel command line run it unattended.\n"
+		"  Exit codes: 0 rescue shell asked for, 1 refused, 100 usage, 111 system failure.\n");
+	return code;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "medium", required_argument, NULL, 'm' }, { "kit", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, 'c' },     { "root", required_argument, NULL, 'r' },
+		{ "cmdline", required_argument, NULL, 'C' }, { "work", required_argument, NULL, 'w' },
+		{ "no-reboot", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ui ui = { .root = "", .medium = "/run/medium", .kit_dir = "/usr/share/space-install/kit",
+			 .ca = "/etc/space/root-ca.pem", .work = "/run/space-install", .last_pct = -1 };
+	struct unattended u;
+	char cmdline[600], why[300];
+	int c, r;
+
+	space_prog = "space-install";
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm': ui.medium = optarg; break;
+		case 'k': ui.kit_dir = optarg; break;
+		case 'c': ui.ca = optarg; break;
+		case 'r': ui.root = optarg; break;
+		case 'C': ui.cmdline = optarg; break;
+		case 'w': ui.work = optarg; break;
+		case 'n': ui.no_reboot = true; break;
+		case 'h': return usage(EXIT_OK);
+		default: return usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		return usage(EXIT_USAGE);
+	if (!ui.cmdline) {
+		snprintf(cmdline, sizeof(cmdline), "%s/proc/cmdline", ui.root);
+		ui.cmdline = cmdline;
+	}
+	ui.tty = isatty(STDOUT_FILENO);
+	r = mkdir_p(ui.work, 0700);
+	if (r < 0)
+		return die_err(NULL, ui.work, r, NULL);
+	r = load_medium(&ui);
+	if (r)
+		return r;
+	if (!ui.product[0] || !ui.release[0]) {
+		snprintf(ui.product, sizeof(ui.product), "%s", ui.kit.product);
+		snprintf(ui.release, sizeof(ui.release), "%s", ui.kit.release);
+	}
+	r = read_cmdline(&ui, &u, why, sizeof(why));
+	if (r < 0)
+		out("Kernel command line: %s; starting the menu.\n", why);
+	if (r > 0 && u.action == C_RESCUE)
+		return EXIT_OK;
+	if (r > 0) {
+		r = unattended(&ui, &u);
+		if (r == 0)
+			return EXIT_OK;
+		out("The unattended %s did not complete; starting the menu.\n", choices[u.action].word);
+	}
+	return menu(&ui);
+}
