@@ -56,15 +56,6 @@ int ova_name_is_plain(const char *name)
 	return plain_name_n(name, strnlen(name, OVA_NAME_MAX + 1));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* upper case is not what VMware writes: refuse it */
-}
-
 /* Parse `ALG(name)= hex` in [p, e). maxbytes bounds the decoded hex. */
 static const char *parse_sigline(const char *p, const char *e, char alg[8], char name[OVA_NAME_MAX + 1],
 				 unsigned char *out, size_t maxbytes, size_t *outlen)
@@ -96,12 +87,9 @@ static const char *parse_sigline(const char *p, const char *e, char alg[8], char
 	hl = (size_t)(e - h);
 	if (hl == 0 || hl % 2 || hl / 2 > maxbytes)
 		return "hex value has a wrong length";
-	for (size_t i = 0; i < hl / 2; i++) {
-		int a = hexval(h[2 * i]), b = hexval(h[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return "value is not lowercase hex";
-		out[i] = (unsigned char)(a << 4 | b);
-	}
+	/* upper case is not what VMware writes: refuse it */
+	if (hex_decode(h, hl / 2, out) < 0)
+		return "value is not lowercase hex";
 	*outlen = hl / 2;
 	return NULL;
 }

@@ -121,25 +121,10 @@ static int parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static int parse_sha256(const char *s, unsigned char out[32])
 {
-	if (strlen(s) != 64)
+	if (strlen(s) != 64 || hex_decode(s, 32, out) < 0)
 		return -1;
-	for (size_t i = 0; i < 32; i++) {
-		int a = hexval(s[2 * i]), b = hexval(s[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return -1;
-		out[i] = (unsigned char)(a << 4 | b);
-	}
 	return 0;
 }
 

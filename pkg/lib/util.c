@@ -225,6 +225,26 @@ int sha256_file_hex(const char *path, char out[65])
 	return r;
 }
 
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int hex_decode(const char *in, size_t n, unsigned char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(in[2 * i]), lo = hex_nibble(in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -SPACE_E_FORMAT;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 int mem_is_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;

@@ -66,6 +66,11 @@ int read_file_at(int dfd, const char *path, int flags, size_t max, char **out, s
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated, lowercase). */
 void hex_encode(const unsigned char *in, size_t n, char *out);
 
+/* Decode 2n lowercase hex characters at in into n bytes at out. Returns 0,
+ * or -SPACE_E_FORMAT when a character is not [0-9a-f] (upper case is
+ * refused: our formats write lowercase, so anything else was altered). */
+int hex_decode(const char *in, size_t n, unsigned char *out);
+
 /* Are the n bytes at p all zero? (n == 0: yes) */
 int mem_is_zero(const void *p, size_t n);
 

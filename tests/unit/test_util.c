@@ -188,6 +188,15 @@ int main(void)
 		close(pfd[0]);
 	}
 
+	{
+		unsigned char b[4];
+		is_int(hex_decode("00ff7a1b", 4, b), 0, "hex_decode");
+		ok(b[0] == 0 && b[1] == 0xff && b[2] == 0x7a && b[3] == 0x1b, "  decodes each byte");
+		is_int(hex_decode("00FF", 2, b), -SPACE_E_FORMAT, "  upper case is refused");
+		is_int(hex_decode("0g", 1, b), -SPACE_E_FORMAT, "  a non-hex character is refused");
+		is_int(hex_decode("", 0, b), 0, "  nothing to decode");
+	}
+
 	const char *const t[] = {"true", NULL}, *const f[] = {"false", NULL},
 			  *const nx[] = {"/nonexistent/prog", NULL};
 	is_int(run_argv(t), 0, "run_argv true");
