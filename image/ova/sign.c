@@ -296,77 +296,112 @@ fail:
 	return r;
 }
 
-int signer_cert_file(struct signer *s, const char *alg, const char *mf_name, const void *mf,
-		     size_t mflen, char **out, size_t *outlen)
+int signer_sign(struct signer *s, const char *alg, const void *data, size_t len, unsigned char **sig,
+		size_t *siglen)
 {
 	const char *evp = ova_digest_evp_name(alg);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char *sig = NULL;
-	char *hex = NULL, *pem = NULL;
-	size_t siglen = 0;
-	BIO *b = BIO_new(BIO_s_mem());
-	long pemlen;
 	int r = -ENOMEM;
 
+	*sig = NULL;
 	if (!evp) {
 		r = -EINVAL;
 		goto out;
 	}
-	if (!ctx || !b)
+	if (!ctx)
 		goto out;
 	/* RSA keys default to PKCS#1 v1.5 padding, which is deterministic: the
-	 * same manifest and key give the same .cert bytes on every build. */
+	 * same data and key give the same signature on every build. */
 	if (EVP_DigestSignInit_ex(ctx, NULL, evp, NULL, NULL, s->key, NULL) != 1 ||
-	    EVP_DigestSign(ctx, NULL, &siglen, mf, mflen) != 1) {
+	    EVP_DigestSign(ctx, NULL, siglen, data, len) != 1) {
 		r = -SPACE_E_SIGNATURE;
 		goto out;
 	}
-	sig = malloc(siglen);
+	*sig = malloc(*siglen);
+	if (!*sig)
+		goto out;
+	if (EVP_DigestSign(ctx, *sig, siglen, data, len) != 1) {
+		free(*sig);
+		*sig = NULL;
+		r = -SPACE_E_SIGNATURE;
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+/* PEM text of the certificates, malloc'd and NUL-terminated. */
+static int pem_of_certs(X509 *const *certs, int n, char **out, size_t *outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long len;
+	int r = -ENOMEM;
+
+	if (!b)
+		return r;
+	for (int i = 0; i < n; i++)
+		if (!PEM_write_bio_X509(b, certs[i]))
+			goto out;
+	len = BIO_get_mem_data(b, &data);
+	*out = malloc((size_t)len + 1);
+	if (!*out)
+		goto out;
+	memcpy(*out, data, (size_t)len);
+	(*out)[len] = '\0';
+	*outlen = (size_t)len;
+	r = 0;
+out:
+	BIO_free(b);
+	return r;
+}
+
+int signer_cert_pem(struct signer *s, char **out, size_t *outlen)
+{
+	return pem_of_certs(&s->cert, 1, out, outlen);
+}
+
+int signer_cert_file(struct signer *s, const char *alg, const char *mf_name, const void *mf,
+		     size_t mflen, char **out, size_t *outlen)
+{
+	unsigned char *sig = NULL;
+	char *hex = NULL, *pem = NULL;
+	size_t siglen = 0, pemlen = 0;
+	int r;
+
+	if ((r = signer_sign(s, alg, mf, mflen, &sig, &siglen)) < 0 ||
+	    (r = signer_cert_pem(s, &pem, &pemlen)) < 0)
+		goto out;
+	r = -ENOMEM;
 	hex = malloc(2 * siglen + 1);
-	if (!sig || !hex)
+	if (!hex)
 		goto out;
-	if (EVP_DigestSign(ctx, sig, &siglen, mf, mflen) != 1) {
-		r = -SPACE_E_SIGNATURE;
-		goto out;
-	}
 	hex_encode(sig, siglen, hex);
-	if (!PEM_write_bio_X509(b, s->cert))
-		goto out;
-	pemlen = BIO_get_mem_data(b, &pem);
-	*out = xasprintf("%s(%s)= %s\n%.*s", alg, mf_name, hex, (int)pemlen, pem);
+	*out = xasprintf("%s(%s)= %s\n%s", alg, mf_name, hex, pem);
 	if (!*out)
 		goto out;
 	*outlen = strlen(*out);
 	r = 0;
 out:
-	EVP_MD_CTX_free(ctx);
-	BIO_free(b);
 	free(sig);
 	free(hex);
+	free(pem);
 	return r;
 }
 
 int signer_chain_pem(struct signer *s, char **out, size_t *outlen)
 {
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long n;
-	int r = -ENOMEM;
+	X509 **certs = NULL;
+	int n = sk_X509_num(s->chain), r;
 
-	if (!b)
-		return r;
-	for (int i = 0; i < sk_X509_num(s->chain); i++)
-		if (!PEM_write_bio_X509(b, sk_X509_value(s->chain, i)))
-			goto out;
-	n = BIO_get_mem_data(b, &data);
-	*out = malloc((size_t)n + 1);
-	if (!*out)
-		goto out;
-	memcpy(*out, data, (size_t)n);
-	(*out)[n] = '\0';
-	*outlen = (size_t)n;
-	r = 0;
-out:
-	BIO_free(b);
+	/* an empty chain is the empty string */
+	if (n > 0 && !(certs = calloc((size_t)n, sizeof(*certs))))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		certs[i] = sk_X509_value(s->chain, i);
+	r = pem_of_certs(certs, n, out, outlen);
+	free(certs);
 	return r;
 }

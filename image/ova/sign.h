@@ -39,6 +39,15 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 		const char **why, const char **file);
 void signer_free(struct signer *s);
 
+/* Sign data with the signer's key: a detached signature (RSA PKCS#1 v1.5,
+ * what `openssl dgst -ALG -sign` makes, deterministic) over data, digest alg
+ * SHA1/SHA256/SHA512. *sig malloc'd. -EINVAL for an unknown alg. */
+int signer_sign(struct signer *s, const char *alg, const void *data, size_t len, unsigned char **sig,
+		size_t *siglen);
+
+/* The signer certificate as PEM text. *out malloc'd, NUL-terminated. */
+int signer_cert_pem(struct signer *s, char **out, size_t *outlen);
+
 /* Build the .cert text: "ALG(mf_name)= <hex sig over mf>\n" + signer PEM.
  * alg is SHA1/SHA256/SHA512. *out malloc'd, NUL-terminated. */
 int signer_cert_file(struct signer *s, const char *alg, const char *mf_name, const void *mf,
