@@ -292,43 +292,44 @@ static X509 *read_signer(struct ov *ov, const struct ov_member *mfm, const struc
 	return leaf;
 }
 
-/* The signature line verifies over the manifest with the signer's key. */
-static void check_manifest_signature(struct ov *ov, const struct ov_member *mfm, const struct ov_member *cm,
-				     const struct ova_cert_file *cf, X509 *leaf)
+/* The signature (sig_file's) verifies over the signed member with the
+ * signer's key. */
+static void check_signature(struct ov *ov, const struct ov_member *sm, const char *sig_file,
+			    const struct ov_signature *sig, X509 *leaf)
 {
 	EVP_MD_CTX *vctx = EVP_MD_CTX_new();
 
 	if (vctx &&
-	    EVP_DigestVerifyInit_ex(vctx, NULL, cf->alg, NULL, NULL, X509_get0_pubkey(leaf), NULL) == 1 &&
-	    EVP_DigestVerify(vctx, cf->sig, cf->siglen, mfm->data, (size_t)mfm->got) == 1)
-		ov_check(ov, true, "signature", mfm->name, "%s signature by the .cert certificate verifies", cf->alg);
+	    EVP_DigestVerifyInit_ex(vctx, NULL, sig->alg, NULL, NULL, X509_get0_pubkey(leaf), NULL) == 1 &&
+	    EVP_DigestVerify(vctx, sig->sig, sig->siglen, sm->data, (size_t)sm->got) == 1)
+		ov_check(ov, true, "signature", sm->name, "%s signature by the signer certificate verifies", sig->alg);
 	else
-		ov_check(ov, false, "signature", mfm->name,
-			 "signature in %s does not verify over the manifest (modified manifest or wrong key)", cm->name);
+		ov_check(ov, false, "signature", sm->name,
+			 "signature in %s does not verify over %s (modified file or wrong key)", sig_file, sm->name);
 	ERR_clear_error();
 	EVP_MD_CTX_free(vctx);
 }
 
 /* The signer certificate is for code signing, not a CA, and valid now. */
-static void check_signer_use(struct ov *ov, const struct ov_member *cm, X509 *leaf)
+static void check_signer_use(struct ov *ov, const char *cert_file, X509 *leaf)
 {
 	uint32_t xku = (X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) ? X509_get_extended_key_usage(leaf) : 0;
 
 	if (!(xku & XKU_CODE_SIGN))
-		ov_check(ov, false, "cert-purpose", cm->name, "signer certificate lacks extendedKeyUsage codeSigning");
+		ov_check(ov, false, "cert-purpose", cert_file, "signer certificate lacks extendedKeyUsage codeSigning");
 	else if ((X509_get_extension_flags(leaf) & EXFLAG_KUSAGE) &&
 		 !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE))
-		ov_check(ov, false, "cert-purpose", cm->name, "signer certificate keyUsage lacks digitalSignature");
+		ov_check(ov, false, "cert-purpose", cert_file, "signer certificate keyUsage lacks digitalSignature");
 	else if (X509_check_ca(leaf))
-		ov_check(ov, false, "cert-purpose", cm->name, "signer certificate is a CA certificate");
+		ov_check(ov, false, "cert-purpose", cert_file, "signer certificate is a CA certificate");
 	else
-		ov_check(ov, true, "cert-purpose", cm->name, "code signing");
+		ov_check(ov, true, "cert-purpose", cert_file, "code signing");
 	if (X509_cmp_current_time(X509_get0_notBefore(leaf)) >= 0)
-		ov_check(ov, false, "cert-dates", cm->name, "signer certificate is not yet valid");
+		ov_check(ov, false, "cert-dates", cert_file, "signer certificate is not yet valid");
 	else if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0)
-		ov_check(ov, false, "cert-dates", cm->name, "signer certificate has expired");
+		ov_check(ov, false, "cert-dates", cert_file, "signer certificate has expired");
 	else
-		ov_check(ov, true, "cert-dates", cm->name, "within the validity period");
+		ov_check(ov, true, "cert-dates", cert_file, "within the validity period");
 }
 
 /* The intermediate certificates of the chain file (none without one);
@@ -357,7 +358,7 @@ static STACK_OF(X509) *read_chain(struct ov *ov, const struct ov_member *chm)
 }
 
 /* The signer chains to the root given with --ca through the chain file. */
-static void check_chain(struct ov *ov, const struct ov_member *cm, const struct ov_member *chm, X509 *leaf,
+static void check_chain(struct ov *ov, const char *cert_file, const struct ov_member *chm, X509 *leaf,
 			STACK_OF(X509) *untrusted)
 {
 	X509_STORE *store = NULL;
@@ -365,27 +366,27 @@ static void check_chain(struct ov *ov, const struct ov_member *cm, const struct 
 
 	if (!ov->opts.ca_file) {
 		if (ov->opts.no_chain)
-			ov_check(ov, true, "cert-chain", cm->name, "not verified (--no-chain: no trusted root given)");
+			ov_check(ov, true, "cert-chain", cert_file, "not verified (--no-chain: no trusted root given)");
 		else
-			ov_check(ov, false, "cert-chain", cm->name, "not verified: give the root CA with --ca ROOT.pem (or --no-chain)");
+			ov_check(ov, false, "cert-chain", cert_file, "not verified: give the root CA with --ca ROOT.pem (or --no-chain)");
 		return;
 	}
 	store = X509_STORE_new();
 	sctx = X509_STORE_CTX_new();
 	if (!store || !sctx || X509_STORE_load_file(store, ov->opts.ca_file) != 1) {
-		ov_check(ov, false, "cert-chain", cm->name, "cannot load --ca %s: %s", ov->opts.ca_file, ossl_err());
+		ov_check(ov, false, "cert-chain", cert_file, "cannot load --ca %s: %s", ov->opts.ca_file, ossl_err());
 		goto out;
 	}
 	if (X509_STORE_CTX_init(sctx, store, leaf, untrusted) != 1) {
-		ov_check(ov, false, "cert-chain", cm->name, "%s", ossl_err());
+		ov_check(ov, false, "cert-chain", cert_file, "%s", ossl_err());
 		goto out;
 	}
 	if (X509_verify_cert(sctx) == 1) {
-		ov_check(ov, true, "cert-chain", cm->name, "chains to the trusted root through %s",
+		ov_check(ov, true, "cert-chain", cert_file, "chains to the trusted root through %s",
 			 chm ? chm->name : "(no chain file)");
 	} else {
 		int e = X509_STORE_CTX_get_error(sctx);
-		ov_check(ov, false, "cert-chain", cm->name, "%s (depth %d)", X509_verify_cert_error_string(e),
+		ov_check(ov, false, "cert-chain", cert_file, "%s (depth %d)", X509_verify_cert_error_string(e),
 			 X509_STORE_CTX_get_error_depth(sctx));
 	}
 	ERR_clear_error();
@@ -394,20 +395,29 @@ out:
 	X509_STORE_free(store);
 }
 
+void ov_check_signed(struct ov *ov, const struct ov_member *sm, const char *sig_file, const struct ov_signature *sig,
+		     const char *cert_file, X509 *leaf, const struct ov_member *chm)
+{
+	STACK_OF(X509) *untrusted;
+
+	check_signature(ov, sm, sig_file, sig, leaf);
+	check_signer_use(ov, cert_file, leaf);
+	untrusted = read_chain(ov, chm);
+	check_chain(ov, cert_file, chm, leaf, untrusted);
+	sk_X509_pop_free(untrusted, X509_free);
+}
+
 void ov_check_certificates(struct ov *ov, struct ov_member *mfm, struct ov_member *cm,
 			   struct ov_member *chm)
 {
 	struct ova_cert_file cf;
-	STACK_OF(X509) *untrusted;
+	struct ov_signature sig;
 	X509 *leaf = read_signer(ov, mfm, cm, &cf);
 
 	if (!leaf)
 		return;
-	check_manifest_signature(ov, mfm, cm, &cf, leaf);
-	check_signer_use(ov, cm, leaf);
-	untrusted = read_chain(ov, chm);
-	check_chain(ov, cm, chm, leaf, untrusted);
-	sk_X509_pop_free(untrusted, X509_free);
+	sig = (struct ov_signature){ .alg = cf.alg, .sig = cf.sig, .siglen = cf.siglen };
+	ov_check_signed(ov, mfm, cm->name, &sig, cm->name, leaf, chm);
 	X509_free(leaf);
 }
 
