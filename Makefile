@@ -166,6 +166,8 @@ include rootfs/rootfs.mk
 include kernel-config/kernel.mk
 include image/disk.mk
 include tests/tests.mk
+# last: the checksum list of every output the fragments above define
+include image/sums.mk
 
 $(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
@@ -182,10 +184,12 @@ distclean: clean
 
 help:
 	@echo 'Build:'
-	@echo '  make [all]          images: $(TARGET) raw disk + qcow2, the signed OVA and release image, in $(O)/'
+	@echo '  make [all]          images: $(TARGET) raw disk + qcow2, the signed OVA and release image, in $(O)/,'
+	@echo '                      and their signed checksum list'
 	@echo '  make disk | qcow2   only the raw disk / qcow2 of TARGET'
 	@echo '  make ova            the signed OVA (esxi disk; SIGN_KEY= SIGN_CERT= SIGN_CHAIN= ROOT_CA=)'
 	@echo '  make img            the signed release image $(PRODUCT)-$(VERSION).img (same SIGN_* knobs)'
+	@echo '  make sums           the signed checksum list $(PRODUCT)-$(VERSION).sha256sums of every output'
 	@echo '  make programs       the C programs only ($(O)/bin)'
 	@echo '  make rootfs         the one assembled root tree of every target ($(ROOTFS))'
 	@echo '  make fetch          download and verify the pinned Debian packages'

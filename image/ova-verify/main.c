@@ -21,10 +21,12 @@
 #include "exitcode.h"
 #include "util.h"
 #include "verify.h"
+#include "verify_sums.h"
 
 #define USAGE \
 "usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n" \
 "       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--release [--name NAME]] RELEASE.img|-\n" \
+"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--sums] LIST.sha256sums [FILE...]\n" \
 "\n" \
 "Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n" \
 "in one pass over the file (read as a stream; nothing is written to disk).\n" \
@@ -45,6 +47,11 @@
 "                 rootfs.ext4.zst, checked in one pass, the slot image unpacked\n" \
 "                 and hashed as it streams (memory bounded by the manifest).\n" \
 "  --name NAME    the release image's file name when it is read from `-`.\n" \
+"  --sums         the file is the signed checksum list of a release's downloads\n" \
+"                 (implied by the .sha256sums suffix): LIST.sig, LIST.cert.pem and\n" \
+"                 LIST.chain.pem beside it are checked, then every listed file\n" \
+"                 next to it is hashed (README.md, Check a download). FILE...:\n" \
+"                 only these file names, each of which must be listed.\n" \
 "  -h, --help     this text.\n" \
 "\n" \
 "Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n" \
@@ -73,6 +80,10 @@
 "  member-order       manifest, manifest.cert, certchain.pem, rootfs.ext4.zst\n" \
 "  digest             rootfs.ext4.zst has the manifest's size and SHA-256\n" \
 "  slot-image         it unpacks to the manifest's slot size and SHA-256\n" \
+"Checksum lists (the certificate checks above apply to LIST.cert.pem):\n" \
+"  signature-file     LIST.sig is there (a detached signature over LIST)\n" \
+"  list-format        `<sha256>  <name>` lines, plain unique names, at most 64\n" \
+"  digest             each listed file is next to the list with that SHA-256\n" \
 "\n" \
 "Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n" \
 "The last line says VALID or INVALID. Do not import an INVALID package: the\n" \
@@ -202,6 +213,14 @@ static void report(const struct ov *ov, const char *path, int json)
 		printf("%s: %s: VALID (%u checks ok)\n", space_prog, path, ov->nchecks);
 }
 
+/* Files hashed at once in --sums mode: one per CPU, at most 4 (past
+ * that the disk, not SHA-256, is the limit). */
+static unsigned sums_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -210,12 +229,16 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "release", no_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'N' },
+		{ "sums", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ov_opts o = { 0 };
+	struct ov_sums_opts so = { 0 };
 	struct ov *ov;
 	const char *path;
+	char what[4096];
+	bool sums = false;
 	int c, json = 0, fd, r, rc;
 
 	space_prog = "ova-verify";
@@ -226,14 +249,21 @@ int main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'r': o.release = true; break;
 		case 'N': o.file_name = optarg; break;
+		case 's': sums = true; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: return die_usage(USAGE);
 		}
 	}
-	if (argc - optind != 1 || (o.ca_file && o.no_chain) || (o.file_name && (!o.release || strcmp(argv[optind], "-")))) {
+	if (argc - optind < 1 || (o.ca_file && o.no_chain) || (o.file_name && (!o.release || strcmp(argv[optind], "-")))) {
 		return die_usage(USAGE);
 	}
 	path = argv[optind];
+	sums |= ov_ends_with(path, ".sha256sums");
+	if ((!sums && argc - optind != 1) || (sums && (o.release || !strcmp(path, "-"))))
+		return die_usage(USAGE);
+	so.only = (const char *const *)argv + optind + 1;
+	so.nonly = (unsigned)(argc - optind - 1);
+	so.threads = sums_threads();
 	if (o.ca_file && access(o.ca_file, R_OK) < 0) {
 		return die_err("read", o.ca_file, -errno, NULL);
 	}
@@ -241,13 +271,16 @@ int main(int argc, char **argv)
 	if (!ov) {
 		return die_err("verify", path, -ENOMEM, NULL);
 	}
-	o.release |= strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
-	o.directory = !o.release && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
+	o.release |= !sums && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
+	o.directory = !o.release && !sums && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
 	if (strcmp(path, "-"))
 		o.file_name = path;
 	ov_init(ov, &o);
 	xmlInitParser();
-	if (o.directory) {
+	snprintf(what, sizeof(what), "%s", path);
+	if (sums) {
+		r = ov_sums_verify(ov, path, &so, what, sizeof(what));
+	} else if (o.directory) {
 		r = read_dir(ov, path);
 	} else {
 		fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
@@ -262,9 +295,10 @@ int main(int argc, char **argv)
 	}
 	if (r < 0) {
 		/* Unreadable (111), or not an archive at all (1, refused). */
-		rc = die_err("read", path, r, NULL);
+		rc = die_err("read", what, r, NULL);
 	} else {
-		ov_finish(ov);
+		if (!sums)
+			ov_finish(ov);
 		report(ov, path, json);
 		rc = ov->nfail ? EXIT_NEGATIVE : EXIT_OK;
 	}

@@ -9,7 +9,8 @@ OVA_VERIFY_SRCS = image/ova-verify/verify.c image/ova-verify/verify_ova.c image/
 	image/vmdk/vmdk.c $(RELEASE_LIB_SRCS) $(LIBSPACE_SRCS)
 
 PROGRAMS += ova-verify
-ova-verify_SRCS = image/ova-verify/main.c $(OVA_VERIFY_SRCS)
+# --sums (verify_sums.c): the signed checksum list of image/sums
+ova-verify_SRCS = image/ova-verify/main.c image/ova-verify/verify_sums.c $(SUMS_LIB_SRCS) $(OVA_VERIFY_SRCS)
 ova-verify_LIBS = $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(XML_LIBS) $(RELEASE_LIBS) -lpthread
 
 # `make fuzz`: libFuzzer (clang) on the parsers that see untrusted OVA bytes:

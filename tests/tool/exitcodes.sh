@@ -65,6 +65,14 @@ want 111 "mkova: a hardware file that cannot be read" \
 	"$BIN/mkova" build --raw "$T/junk" --hw "$NX.hw" --out "$T/o" --version 21.3R1 --key k --cert c
 help mkova "$BIN/mkova" --help
 
+# --- mksums
+want 100 "mksums: no file to list" "$BIN/mksums" --out "$T/l.sha256sums" --key k --cert c
+want 1 "mksums: a signing key that is not one is refused" \
+	"$BIN/mksums" --out "$T/l.sha256sums" --key "$T/junk" --cert "$T/junk" "$T/junk"
+want 111 "mksums: a signing key that cannot be read" \
+	"$BIN/mksums" --out "$T/l.sha256sums" --key "$NX.key" --cert c "$T/junk"
+help mksums "$BIN/mksums" --help
+
 # --- ova-verify
 want 100 "ova-verify: unknown option" "$BIN/ova-verify" --bogus
 # INVALID is the report on stdout, not an error line
