@@ -344,7 +344,9 @@ static const struct disk *choose_disk(struct ui *ui, const struct disk_list *l, 
 	for (unsigned i = 0; i < l->n; i++)
 		if (!l->d[i].medium) {
 			n++;
-			if (!unfit(ui, &l->d[i], why, sizeof(why)) && (!reinstall || l->d[i].holds != HOLDS_NOTHING)) {
+			/* install is for blank disks, reinstall for used ones */
+			if (!unfit(ui, &l->d[i], why, sizeof(why)) &&
+			    (reinstall ? l->d[i].holds != HOLDS_NOTHING : l->d[i].holds == HOLDS_NOTHING)) {
 				fit++;
 				only = &l->d[i];
 			}
@@ -444,7 +446,9 @@ static int menu(struct ui *ui)
 			continue;
 		case C_INSTALL:
 		case C_REINSTALL:
-			menu_install(ui, c == C_REINSTALL);
+			/* 0: installed, and the reboot did not happen (--no-reboot) */
+			if (menu_install(ui, c == C_REINSTALL) == 0)
+				return EXIT_OK;
 			show_menu(ui);
 			continue;
 		case C_RESCUE:

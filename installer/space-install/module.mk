@@ -8,3 +8,4 @@ space-install_SRCS = installer/space-install/main.c $(sort installer/space-insta
 space-install_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm
 $(BUILD)/installer/space-install/%.o: BASE_CFLAGS += -Ipkg
 
+TOOL_TESTS += tests/tool/install.sh

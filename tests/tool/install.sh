@@ -1,0 +1,228 @@
+#!/bin/bash
+# tests/tool/install.sh - space-install on a machine simulated with --root
+# (ROOT/sys/block/NAME for sysfs, ROOT/dev/NAME sparse files for disks) and
+# a medium directory holding a small signed release image and its boot kit
+# (mkimage disk --kit): an unattended install makes a disk whose GPT,
+# slot A (the manifest's SHA-256), slot B, /var (with the install log), ESP
+# and BIOS boot code are right; the interactive menu takes numbers, words
+# and prefixes, re-prompts on bad input, refuses a too-small disk and the
+# medium, and writes nothing without the confirmation; every tampered,
+# renamed or foreign image and every unfit disk is refused with nothing
+# written; reinstall replaces an installed system.
+# Env: BIN, TOP, PRODUCT.
+set -eu
+BIN=${BIN:-out/bin}
+TOP=${TOP:-.}
+P=${PRODUCT:-space}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export SOURCE_DATE_EPOCH=1700000000
+. "$TOP/tests/tool/tamper-lib.sh"
+MF=manifest CERT=manifest.cert CHAIN=certchain.pem SLOT=rootfs.ext4.zst
+ALL=("$MF" "$CERT" "$CHAIN" "$SLOT")
+V=21.3R1
+
+# --- a small release (48 MiB slots) with its kit ----------------------------
+mkdir -p "$T/tree/boot" "$T/tree/etc" "$T/tree/usr/bin"
+printf 'not a kernel\n' > "$T/tree/boot/vmlinuz-6.1.0-test"
+printf 'not an initrd\n' > "$T/tree/boot/initrd.img-6.1.0-test"
+ln -s vmlinuz-6.1.0-test "$T/tree/boot/vmlinuz"
+ln -s initrd.img-6.1.0-test "$T/tree/boot/initrd.img"
+printf 'PRODUCT=%s\nVERSION=%s\n' "$P" "$V" > "$T/tree/etc/$P-release"
+head -c 3000000 /dev/urandom > "$T/tree/usr/bin/random.bin"
+"$BIN/mkimage" disk --out "$T/rel.raw" --rootfs "$T/tree" --seed install-test --product "$P" --version "$V" \
+	--size 200M --root-size 48M --kit "$T/kit" > /dev/null
+"$BIN/mkova" pki --dir "$T/pki"
+"$BIN/mkova" pki --dir "$T/other"
+mkdir -p "$T/medium"
+"$BIN/mkrelease" build --raw "$T/rel.raw" --out "$T/medium" --product "$P" --version "$V" --build 0123abcd4567 \
+	--kernel 6.1.0-test --targets 'kvm esxi ja2500' --paths "$TOP/image/release/upgrade-paths.conf" \
+	--pki "$T/pki" > /dev/null
+IMG=$T/medium/$P-$V.img
+printf 'format = 1\nproduct = %s\nrelease = %s\nimage = %s-%s.img\n' "$P" "$V" "$P" "$V" > "$T/medium/.space-medium"
+SLOT_SHA=$(sed -n 's/^slot.sha256 = //p' <(tar -xOf "$IMG" manifest))
+SLOT_SIZE=$(sed -n 's/^slot.size = //p' <(tar -xOf "$IMG" manifest))
+grep -qx "esp.image.size = $(stat -c %s "$T/kit/esp.img")" "$T/kit/kit.conf" || fail "kit.conf: esp.image.size"
+pass "inputs: a signed $P-$V.img on the medium, its boot kit ($(stat -c %s "$T/kit/esp.img") bytes of ESP)"
+
+# --- the simulated machine ---------------------------------------------------
+R=$T/root
+disk() { # disk NAME SIZE SERIAL: a blank virtio disk
+	mkdir -p "$R/sys/block/$1" "$R/dev"
+	echo $(($2 / 512)) > "$R/sys/block/$1/size"
+	echo "$3" > "$R/sys/block/$1/serial"
+	echo 0 > "$R/sys/block/$1/ro"
+	rm -f "$R/dev/$1" && truncate -s "$2" "$R/dev/$1"
+}
+disk vda $((2048 * 1024 * 1024)) target
+disk vdb $((1024 * 1024 * 1024)) small
+disk loop0 $((4096 * 1024 * 1024)) loop
+# the medium: its directory's device number points at disk sdz
+disk sdz $((300 * 1024 * 1024)) medium
+mkdir -p "$R/sys/dev/block"
+ln -s ../../block/sdz "$R/sys/dev/block/$(stat -c '%Hd:%Ld' "$T/medium")"
+mkdir -p "$R/proc"
+: > "$R/proc/cmdline"
+
+si() { "$BIN/space-install" --root "$R" --medium "$T/medium" --kit "$T/kit" --ca "$T/pki/dev-root-ca.pem" \
+	--work "$T/work" --no-reboot "$@"; }
+blocks() { stat -c %b "$R/dev/$1"; } # allocated blocks: 0 for a disk never written
+sum_head() { head -c 1048576 "$R/dev/$1" | sha256sum | cut -d' ' -f1; }
+part() { "$BIN/mkimage" layout "$R/dev/$1" | grep " name=$2 "; }
+p_first() { sed 's/.* first=\([0-9]*\) .*/\1/' <<<"$(part "$1" "$2")"; }
+p_bytes() { sed 's/.* bytes=\([0-9]*\) .*/\1/' <<<"$(part "$1" "$2")"; }
+
+# --- unattended install --------------------------------------------------------
+echo "quiet space.action=install space.disk=first space.after=poweroff" > "$R/proc/cmdline"
+out=$(si < /dev/null 2>&1) || fail "unattended install: exit $?: $out"
+grep -q "Installed $P $V on vda" <<<"$out" || fail "unattended install: $out"
+grep -q "Powering off" <<<"$out" || fail "space.after=poweroff not followed: $out"
+pass "unattended install onto the first blank disk (vda), then poweroff"
+grep -q 'sdz .*the installation medium (not a target)' <<<"$out" || fail "medium not marked: $out"
+! grep -q 'loop0' <<<"$out" || fail "loop device listed: $out"
+grep -q 'vdb .*virtio-small' <<<"$out" && grep -q 'too small, needs' <<<"$out" || fail "vdb not shown too small: $out"
+pass "disks listed with size, model, by-id; the medium not offered; loop devices left out"
+[ "$(blocks vdb)" = 0 ] && [ "$(blocks sdz)" = 0 ] || fail "another disk was written"
+pass "nothing written to the too-small disk or the medium"
+
+sgdisk -v "$R/dev/vda" | grep -q 'No problems found' || fail "GPT: $(sgdisk -v "$R/dev/vda")"
+for p in bios esp root-a root-b data; do part vda "$p" > /dev/null || fail "no $p partition"; done
+[ "$(p_first vda data)" -gt "$(p_first vda root-b)" ] && [ "$(p_bytes vda data)" -gt $((1000 * 1024 * 1024)) ] ||
+	fail "data partition not sized to the disk: $(part vda data)"
+pass "GPT valid (sgdisk -v), five partitions, /var sized to the disk"
+got=$(dd if="$R/dev/vda" bs=512 skip="$(p_first vda root-a)" count=$((SLOT_SIZE / 512)) status=none | sha256sum | cut -d' ' -f1)
+[ "$got" = "$SLOT_SHA" ] || fail "slot A: $got, manifest says $SLOT_SHA"
+pass "slot A hashes to the manifest's slot.sha256"
+for p in root-b data; do
+	dd if="$R/dev/vda" bs=512 skip="$(p_first vda "$p")" count=$(($(p_bytes vda "$p") / 512)) of="$T/fs.img" \
+		conv=sparse status=none
+	e2fsck -fn "$T/fs.img" > /dev/null 2>&1 || fail "$p: e2fsck: $(e2fsck -fn "$T/fs.img" 2>&1 | tail -3)"
+	rm -f "$T/fs.img"
+done
+DATA="$R/dev/vda?offset=$(($(p_first vda data) * 512))"
+debugfs -R 'stat log/install.log' "$DATA" 2>/dev/null | grep -q 'User: *0 *Group: *0' || fail "no root-owned log/install.log"
+debugfs -R 'cat log/install.log' "$DATA" 2>/dev/null > "$T/install.log"
+grep -q "slot A read back: SHA-256 matches" "$T/install.log" && grep -q "installed $P $V" "$T/install.log" ||
+	fail "install log: $(cat "$T/install.log")"
+debugfs -R 'stats' "$DATA" 2>/dev/null | grep -q 'Filesystem volume name: *data' || fail "data label"
+pass "slot B and /var are clean ext4 (labels root-b, data); /var/log/install.log records the checks"
+dd if="$R/dev/vda" bs=512 skip="$(p_first vda esp)" count=$(($(stat -c %s "$T/kit/esp.img") / 512)) status=none |
+	cmp -s - "$T/kit/esp.img" || fail "ESP is not the kit's"
+mtype -i "$R/dev/vda@@$(($(p_first vda esp) * 512))" ::/grub/grubenv | grep -qx "ver_a=$V" || fail "grubenv"
+[ "$(dd if="$R/dev/vda" bs=1 skip=$((0x5c)) count=8 status=none | od -An -tu8 | tr -d ' ')" = 2048 ] || fail "boot code"
+pass "ESP is the kit's (grubenv: slot A holds $V); MBR boot code points at core.img"
+G1=$(sgdisk -p "$R/dev/vda" | sed -n 's/^Disk identifier (GUID): //p')
+[ "$G1" != "$(sgdisk -p "$T/rel.raw" | sed -n 's/^Disk identifier (GUID): //p')" ] || fail "disk GUID not random"
+pass "the installed disk has its own GUIDs (not the build's)"
+
+# --- refusals: nothing written ---------------------------------------------------
+# expect_refused WHAT PATTERN DISK: the unattended run is refused naming the
+# reason, the disk keeps its first MiB, and the menu follows (end of input: 111)
+expect_refused() {
+	local what=$1 pat=$2 d=$3 before out rc=0
+	before=$(sum_head "$d")
+	out=$(si < /dev/null 2>&1) || rc=$?
+	[ "$rc" = 111 ] || fail "$what: exit $rc: $out"
+	grep -Eq "$pat" <<<"$out" || fail "$what: output lacks /$pat/: $out"
+	grep -q 'Nothing was written' <<<"$out" || fail "$what: no 'Nothing was written': $out"
+	[ "$(sum_head "$d")" = "$before" ] || fail "$what: $d was written"
+	pass "refused, nothing written: $what"
+}
+echo "space.action=install space.disk=/dev/vdb" > "$R/proc/cmdline"
+expect_refused "a too-small disk" "vdb is too small: 1.0 GiB, $P $V needs at least" vdb
+echo "space.action=install space.disk=/dev/sdz" > "$R/proc/cmdline"
+expect_refused "the installation medium" "sdz is the installation medium" sdz
+echo "space.action=install space.disk=/dev/vda" > "$R/proc/cmdline"
+expect_refused "install over an installed system" "vda holds $P $V: install erases only blank disks" vda
+echo "space.action=install space.disk=first" > "$R/proc/cmdline"
+expect_refused "no blank disk left" "no blank disk of at least" vda
+
+# tampered images: the first verification refuses them before a disk is chosen
+disk vdc $((2048 * 1024 * 1024)) fresh
+echo "space.action=install space.disk=/dev/vdc" > "$R/proc/cmdline"
+cp "$IMG" "$T/good.img"
+expect_fail() { # for tamper_members: the image file given replaces the medium's
+	cp "$3" "$IMG"
+	expect_refused "$1" "refused.*($2)" vdc
+	[ "$(blocks vdc)" = 0 ] || fail "$1: vdc was written"
+	cp "$T/good.img" "$IMG"
+}
+mkdir -p "$T/w" "$T/tw"
+fresh() { rm -rf "$T/w"/* && tar -C "$T/w" -xf "$T/good.img"; }
+declare -A FLIP_AT=([$MF]=10 [$CERT]=0 [$CHAIN]=100 [$SLOT]=200)
+declare -A FLIP_PAT=([$MF]='signature|manifest' [$CERT]='signature|cert' [$CHAIN]='chain|signature|certificate' [$SLOT]='digest|slot-image')
+declare -A CUT_PAT=([$MF]='manifest|signature' [$CERT]='cert|signature' [$CHAIN]='chain|certificate' [$SLOT]='digest|slot-image|truncated')
+declare -A GONE_PAT=([$MF]='manifest' [$CERT]='not signed|cert' [$CHAIN]='chain' [$SLOT]='slot image|slot-image|order')
+tamper_members "$T/tw/x.img" "unexpected-member|manifest|cert|chain|slot|order"
+fresh && (cd "$T" && resign "$T/other") && pack "$T/w" "$T/tw/x.img" "${ALL[@]}"
+expect_fail "signed by another PKI" "chain|certificate|verify" "$T/tw/x.img"
+cp "$IMG" "$T/medium/$P-21.3R9.img"
+sed -i "s/^image = .*/image = $P-21.3R9.img/" "$T/medium/.space-medium"
+expect_refused "a renamed image" "renamed: the file is $P-21.3R9.img but the signed manifest names $P-$V.img" vdc
+sed -i "s/^image = .*/image = $P-$V.img/" "$T/medium/.space-medium"
+rm "$T/medium/$P-21.3R9.img"
+[ "$(blocks vdc)" = 0 ] || fail "vdc written"
+
+# --- the menu ---------------------------------------------------------------------
+: > "$R/proc/cmdline"
+menu() { printf "$1" | si 2>&1; }
+out=$(menu 'bogus\nr\nINSTALL\n2\n9\nvdc\nn\nquit\n') && fail "menu: exit 0 at end of input"
+grep -q "'bogus' is not a choice" <<<"$out" || fail "bad input not named: $out"
+[ "$(grep -c '1  install' <<<"$out")" -ge 3 ] || fail "menu not shown again after bad input: $out"
+grep -q "'r' could be more than one choice" <<<"$out" || fail "ambiguous prefix: $out"
+grep -q "vdb is too small" <<<"$out" || fail "too-small disk chosen by number not refused: $out"
+grep -q "'9' is not one of the disks listed" <<<"$out" || fail "bad disk number: $out"
+grep -q "Erase ALL data on vdc (2.0 GiB, virtio disk, holds blank) and install $P $V? \[y/N\]" <<<"$out" ||
+	fail "no confirmation: $out"
+grep -q "Nothing was written" <<<"$out" && [ "$(blocks vdc)" = 0 ] || fail "answer n: vdc written: $out"
+pass "menu: bad input and an ambiguous prefix re-prompt with the list; a too-small disk refused; 'n' writes nothing"
+out=$(menu '1\nvdc\n\n') || true
+[ "$(blocks vdc)" = 0 ] || fail "empty answer to the confirmation wrote vdc"
+pass "the wipe confirmation defaults to no"
+out=$(menu 'inst\n\ny\n') || fail "install by word: exit $?: $out"
+grep -q "Disk \[1-3 or a name, Enter for vdc" <<<"$out" || fail "no default with one fitting disk: $out"
+grep -q "Installed $P $V on vdc" <<<"$out" && grep -q "Rebooting" <<<"$out" || fail "install by word: $out"
+"$BIN/mkimage" layout "$R/dev/vdc" | grep -q " name=root-a " || fail "vdc GPT"
+pass "install chosen by a prefix of the word, the one fitting disk by Enter, 'y': installed, reboots"
+out=$(menu '1\nvda\n\n') || true
+grep -q "vda holds $P $V" <<<"$out" && grep -q "Type the disk's name (vda) to erase it anyway" <<<"$out" ||
+	fail "install over a system: $out"
+[ "$(sgdisk -p "$R/dev/vda" | sed -n 's/^Disk identifier (GUID): //p')" = "$G1" ] || fail "vda changed"
+pass "install onto a disk holding a system wants the disk's name typed out"
+out=$(menu '6\n') || fail "poweroff: $out"
+grep -q "Powering off" <<<"$out" || fail "6 is not poweroff: $out"
+out=$(menu 'RESCUE\n') || fail "rescue: exit $?"
+grep -q "Starting a shell" <<<"$out" || fail "rescue: $out"
+pass "choices by number (6 poweroff) and by word in capitals (RESCUE: exit 0 for the shell)"
+
+# --- reinstall ------------------------------------------------------------------------
+out=$(menu 'reinstall\nvda\ny\n') || fail "reinstall: $out"
+grep -q "Installed $P $V on vda" <<<"$out" || fail "reinstall: $out"
+G2=$(sgdisk -p "$R/dev/vda" | sed -n 's/^Disk identifier (GUID): //p')
+[ "$G2" != "$G1" ] && "$BIN/mkimage" layout "$R/dev/vda" | grep -q " name=root-a " || fail "vda not reinstalled"
+pass "reinstall over an installed system: a new table, reboots"
+echo "space.action=reinstall space.disk=first space.after=reboot" > "$R/proc/cmdline"
+out=$(si < /dev/null 2>&1) || fail "unattended reinstall: $out"
+grep -q "Installed $P $V on vda" <<<"$out" && grep -q Rebooting <<<"$out" || fail "unattended reinstall: $out"
+pass "unattended reinstall picks the first installed disk and reboots"
+
+# --- a write error half way: one message, the disk left without a table ----------
+cp --sparse=always "$R/dev/vdc" "$T/vdd" && disk vdd $((2048 * 1024 * 1024)) broken && mv "$T/vdd" "$R/dev/vdd"
+echo "space.action=reinstall space.disk=/dev/vdd" > "$R/proc/cmdline"
+# writes past 80 MiB fail (EFBIG; SIGXFSZ ignored): slot A or slot B
+out=$(trap '' XFSZ; ulimit -f $((80 * 1024)); si < /dev/null 2>&1) && fail "write error: exit 0: $out"
+grep -Eq "Install failed: .*(too large|File too large)" <<<"$out" || fail "write error not named: $(grep -i -B2 -A3 failed <<<"$out")"
+grep -q "vdd was left without a partition table: it boots nothing, and this medium boots again" <<<"$out" ||
+	fail "write error: state not said: $out"
+! "$BIN/mkimage" layout "$R/dev/vdd" > /dev/null 2>&1 || fail "write error: vdd still has a table"
+[ "$(head -c 512 "$R/dev/vdd" | od -An -tx1 -j510 | tr -d ' ')" != 55aa ] || fail "write error: MBR signature left"
+pass "a write error half way: one message, the disk left with no partition table (unbootable)"
+
+# --- usage -------------------------------------------------------------------------------
+rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
+[ "$rc" = 100 ] || fail "bad option: exit $rc"
+rc=0; "$BIN/space-install" --medium "$T/nowhere" --work "$T/work" > "$T/err" 2>&1 || rc=$?
+[ "$rc" = 111 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -q '^space-install: medium .*/.space-medium: ' "$T/err" ||
+	fail "missing medium: exit $rc: $(cat "$T/err")"
+pass "usage error 100; a missing medium is one line, 111"
+echo "1..$n"
