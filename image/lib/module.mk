@@ -29,3 +29,14 @@ $(O)/fuzz/fuzz_bootenv: image/lib/fuzz/fuzz_bootenv.c $(IMGLIB_SRCS) $(LIBSPACE_
 	$(fuzz_build)
 fuzz-bootenv: $(O)/fuzz/fuzz_bootenv
 	$(call fuzz_run,bootenv,image/lib/fuzz/corpus/bootenv,65536)
+
+# `make fuzz`: the GPT reader and the boot-state lookup on a whole disk
+# (the installer inspects every disk of the machine; growdata and the
+# upgrader read the boot disk's table), from small tables made by sgdisk.
+.PHONY: fuzz-gpt
+fuzz: fuzz-gpt
+$(O)/fuzz/fuzz_gpt: fuzz_LIBS = $(ZLIB_LIBS)
+$(O)/fuzz/fuzz_gpt: image/lib/fuzz/fuzz_gpt.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-gpt: $(O)/fuzz/fuzz_gpt
+	$(call fuzz_run,gpt,image/lib/fuzz/corpus/gpt,131072)
