@@ -142,6 +142,14 @@ static int ph_verify(struct inst *in)
 	r = disk_layout_default(&in->l, &sz, in->seed);
 	if (r < 0)
 		return fail(in, r, "layout for %s: %s", j->target, space_strerror(r));
+	{
+		char g[37];
+		guid_to_str(&in->l.disk_guid, g);
+		say(in, "layout: bios %llu MiB, esp %llu MiB, root-a and root-b %llu MiB, data %llu MiB; disk GUID %s",
+		    (unsigned long long)(sz.bios >> 20), (unsigned long long)(sz.esp >> 20),
+		    (unsigned long long)(sz.root >> 20),
+		    (unsigned long long)(gpt_part_bytes(disk_layout_find(&in->l, "data")) >> 20), g);
+	}
 	return 0;
 }
 
@@ -359,7 +367,8 @@ int inst_run(struct inst_job *j)
 	r = inst_open_log(&in);
 	if (r < 0)
 		return r;
-	say(&in, "install of %s onto %s", j->image, j->target);
+	say(&in, "install of %s onto %s%s%s%s", j->image, j->target, j->target_desc ? " (" : "",
+	    j->target_desc ? j->target_desc : "", j->target_desc ? ")" : "");
 	r = run_phases(&in, 0, sizeof(phases) / sizeof(phases[0]) - 1);
 	if (in.fd >= 0)
 		close(in.fd);

@@ -45,6 +45,7 @@ struct inst_job {
 	const char *ca_file; /* trusted root CA */
 	const struct bootkit *kit;
 	const char *target;  /* block device, or an image file (tests) */
+	const char *target_desc; /* for the log: size, model, by-id (may be NULL) */
 	const char *work_dir; /* scratch (mke2fs configuration, log copy) */
 	const char *log_path; /* the log as it is written (copied at the end) */
 	/* callbacks (any may be NULL) */

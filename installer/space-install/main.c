@@ -314,12 +314,14 @@ static int finish(const struct ui *ui, enum choice after, int delay)
 static int install_onto(struct ui *ui, const struct disk *d)
 {
 	struct inst_job j;
-	char log[600], size[16];
+	char log[600], size[16], desc[480];
 	int r;
 
 	snprintf(log, sizeof(log), "%s/install.log", ui->work);
 	job_init(ui, &j, d->dev, log);
 	disks_size_str(d->bytes, size);
+	snprintf(desc, sizeof(desc), "%s, %s, %s, held %s", size, d->model, d->id[0] ? d->id : "no id", d->what);
+	j.target_desc = desc;
 	out("\nInstalling %s %s onto %s (%s, %s).\n", ui->product, ui->release, d->name, size, d->model);
 	ui->last_what = NULL;
 	r = inst_run(&j);
