@@ -13,6 +13,8 @@ test_sums_SRCS = tests/unit/test_sums.c $(SUMS_LIB_SRCS) image/ova/manifest.c $(
 test_sums_LIBS = $(CRYPTO_LIBS) -lpthread
 
 TOOL_TESTS += tests/tool/sums.sh
+# the make step (mksums -j2 + ova-verify --sums) against sha256sum
+BENCHES += tests/bench/sums.sh
 
 # `make fuzz`: the list parser (ova-verify --sums parses a downloaded list),
 # from the kept seeds in fuzz/corpus/sums.
