@@ -15,6 +15,7 @@
 
 #include "libmgmt/buf.h"
 #include "libmgmt/kv.h"
+#include "platform.h"
 #include "upgrade.h"
 #include "util.h"
 
@@ -104,28 +105,11 @@ static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
 	return (size_t)snprintf(out, outlen, "/dev/%s", strrchr(disk, '/') + 1) < outlen ? 0 : -ENAMETOOLONG;
 }
 
-/* A small kernel file into buf: /proc files say size 0, so read_file()'s
- * st_size-based read would return nothing. */
-static int read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t off = 0;
-	ssize_t k;
-
-	if (fd < 0)
-		return -errno;
-	while (off + 1 < size && (k = read(fd, buf + off, size - 1 - off)) > 0)
-		off += (size_t)k;
-	buf[off] = '\0';
-	close(fd);
-	return 0;
-}
-
 static void read_cmdline(const struct opts *o, struct node *n)
 {
 	char *p = rpath(o, "/proc/cmdline"), text[4096], *save = NULL;
 
-	if (p && read_small(p, text, sizeof(text)) == 0) {
+	if (p && read_kernel_text(p, text, sizeof(text)) == 0) {
 		for (char *t = strtok_r(text, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
 			if (!strncmp(t, "space.slot=", 11) && (t[11] == 'a' || t[11] == 'b') && !t[12])
 				n->booted = t[11];
@@ -136,37 +120,20 @@ static void read_cmdline(const struct opts *o, struct node *n)
 	free(p);
 }
 
-/* First line of a DMI file, "" if missing (/sys/class/dmi/id is a
- * symlink, which open_regular() would refuse). */
-static void dmi(const struct opts *o, const char *name, char *out, size_t outlen)
-{
-	char *rel = xasprintf("/sys/class/dmi/id/%s", name), *p = rel ? rpath(o, rel) : NULL, text[256];
-
-	out[0] = '\0';
-	if (p && read_small(p, text, sizeof(text)) == 0)
-		snprintf(out, outlen, "%.*s", (int)strcspn(text, "\n"), text);
-	free(p);
-	free(rel);
-}
-
-/* The target this node is, from what the firmware says it is. */
+/* The target this node is, from what the firmware says it is (the rule
+ * nicname shares: pkg/lib/platform.h). */
 static int node_target(const struct opts *o, struct node *n, char *why, size_t whylen)
 {
-	char vendor[128], product[128];
+	char *sys = rpath(o, "/sys");
+	struct platform p;
+	int r = sys ? platform_detect(sys, &p) : -ENOMEM;
 
-	dmi(o, "sys_vendor", vendor, sizeof(vendor));
-	dmi(o, "product_name", product, sizeof(product));
-	if (strstr(product, "JA2500"))
-		snprintf(n->target, sizeof(n->target), "ja2500");
-	else if (strstr(vendor, "VMware"))
-		snprintf(n->target, sizeof(n->target), "esxi");
-	else if (strstr(vendor, "QEMU") || strstr(product, "KVM") || strstr(product, "Standard PC"))
-		snprintf(n->target, sizeof(n->target), "kvm");
-	else {
-		snprintf(why, whylen, "unknown platform (DMI vendor '%s', product '%s')", vendor, product);
-		return -ENODEV;
-	}
-	return 0;
+	free(sys);
+	if (r == -ENODEV)
+		snprintf(why, whylen, "unknown platform (DMI vendor '%s', product '%s')", p.vendor, p.product);
+	else if (r == 0)
+		snprintf(n->target, sizeof(n->target), "%s", p.target);
+	return r;
 }
 
 int node_open(const struct opts *o, struct node *n, char *why, size_t whylen)
@@ -245,7 +212,7 @@ static int part_device(const char *disk, unsigned idx, char *out, size_t outlen)
 	while (d && r == -ENOENT && (de = readdir(d))) {
 		char *pf = xasprintf("%s/%s/partition", dir, de->d_name), text[32];
 
-		if (pf && read_small(pf, text, sizeof(text)) == 0 && (unsigned)atoi(text) == idx &&
+		if (pf && read_kernel_text(pf, text, sizeof(text)) == 0 && (unsigned)atoi(text) == idx &&
 		    strncmp(de->d_name, base, strlen(base)) == 0)
 			r = (size_t)snprintf(out, outlen, "/dev/%s", de->d_name) < outlen ? 0 : -ENAMETOOLONG;
 		free(pf);

@@ -116,6 +116,13 @@ want 1 "growdata: random bytes have no valid GPT" "$BIN/growdata" --no-fs "$T/ju
 want 111 "growdata: a disk that cannot be opened" "$BIN/growdata" --no-fs "$NX.raw"
 help growdata "$BIN/growdata" --help
 
+# --- nicname
+want 100 "nicname: unknown option" "$BIN/nicname" --bogus
+printf 'ja2500 eth0\n' > "$T/nicname.conf"
+want 1 "nicname: a table line without a path" "$BIN/nicname" --dry-run -c "$T/nicname.conf"
+want 111 "nicname: a table that cannot be read" "$BIN/nicname" --dry-run -c "$NX.conf"
+help nicname "$BIN/nicname" --help
+
 # --- spacectl, watchdogctl: a daemon that cannot be reached is 111
 want 100 "spacectl: unknown command" "$BIN/spacectl" frobnicate
 want 111 "spacectl: the watchdog cannot be reached" env WATCHDOG_SOCKET="$NX.sock" "$BIN/spacectl" --root "$T" show services

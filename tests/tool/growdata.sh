@@ -16,16 +16,7 @@ LOOP=
 cleanup() { [ -z "$LOOP" ] || losetup -d "$LOOP" 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=1700000000
-fails=0
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >"$W/check.out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' "$W/check.out"; fi; }
-# expect_rc WHAT RC CMD...: CMD exits RC
-expect_rc() {
-	local what=$1 want=$2 rc=0; shift 2
-	"$@" >"$W/out" 2>&1 || rc=$?
-	if [ "$rc" = "$want" ]; then pass "$what"; else fail "$what (exit $rc, want $want)"; sed 's/^/#   /' "$W/out"; fi
-}
+. "$(dirname "$0")/check-lib.sh"
 
 t=$W/tree
 mkdir -p "$t/boot" "$t/etc" "$t/var/log"
