@@ -55,11 +55,14 @@ e2e-image:
 # the e2e image, the first-boot password prompt of the release image, the
 # OVA's disk on ESXi's hardware (PVSCSI, four E1000), and the initramfs on
 # its own (other controllers, root= forms, a missing root). Each prints TAP
-# and, when it fails, the console log.
+# and, when it fails, the console log. The OVMF boot is on a JA2500-like
+# machine (tests/e2e/ja2500.py: DMI JA2500, AHCI, four onboard NICs whose
+# probe order is not their PCI order, an add-in NIC): nicname's names, DHCP
+# on eth0 and the board's drivers are checked in that VM, at no extra boot.
 BOOT_DIR   = $(ROOTFS)/boot
 E2E_RUNS    := bios uefi firstboot esxi initramfs
 e2e_bios      = tests/e2e/test_boot.py $(E2E_IMAGE) bios $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
-e2e_uefi      = tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
+e2e_uefi      = tests/e2e/test_boot.py $(E2E_IMAGE) uefi $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs ja2500
 e2e_firstboot = tests/e2e/test_firstboot.py $(DISK_QCOW2) $(E2E_DIR)/logs
 e2e_esxi      = tests/e2e/test_esxi.py $(OVA_OUT) $(E2E_DIR)/logs
 e2e_initramfs = tests/e2e/test_initramfs.py $(DISK_RAW) $(BOOT_DIR)/vmlinuz-$(KVER) \

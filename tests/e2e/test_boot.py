@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""test_boot.py IMAGE FIRMWARE PASSWORD_FILE VERSION - boot the image to the
-serial login, log in as admin and check what an operator relies on:
-release file, package list, package verification, mounts, and power-off."""
+"""test_boot.py IMAGE FIRMWARE PASSWORD_FILE VERSION [LOGDIR [HARDWARE]] - boot
+the image to the serial login, log in as admin and check what an operator
+relies on: release file, package list, package verification, mounts, and
+power-off. HARDWARE is kvm (virtio disk and NIC, the default) or ja2500:
+a JA2500-like machine (tests/e2e/ja2500.py: AHCI, four onboard NICs whose
+probe order is not their PCI order, an add-in NIC, DMI product JA2500),
+where the NIC names and the board's drivers are checked too."""
 import json
 import re
 import socket
@@ -10,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import ja2500
 from vm import VM, check, run_scenario
 
 
@@ -52,13 +57,14 @@ def check_services(vm, password, version):
     check(reply.startswith("WELCOME"), f"devgate: a device is welcomed on port 7804 ({reply.strip()!r})")
 
 
-def check_drivers(vm):
+def check_drivers(vm, hardware):
     """Only the drivers the appliance uses are loaded (modload.allow), and
     the kernel never stalled (under TCG, unneeded CPU-feature modules once
     caused RCU stalls of 25 s)."""
     rc, out = vm.run("cut -d' ' -f1 /proc/modules | sort | tr '\\n' ' '")
     mods = set(out.split())
-    check({"virtio_net", "virtio_blk", "ext4"} <= mods, f"the disk, NIC and filesystem drivers are loaded ({len(mods)} modules)")
+    need = {"ahci", "e1000e", "e1000", "ext4"} if hardware == "ja2500" else {"virtio_net", "virtio_blk", "ext4"}
+    check(need <= mods, f"the disk, NIC and filesystem drivers are loaded ({len(mods)} modules)")
     unwanted = sorted(mods & {"parport", "parport_pc", "pcspkr", "powernow_k8", "bochs", "i2c_i801",
                               "iTCO_wdt", "ghash_clmulni_intel", "sha256_ssse3", "kvm"})
     check(not unwanted, f"no driver the appliance does not use is loaded ({' '.join(unwanted) or 'none'})")
@@ -96,8 +102,10 @@ def check_state_on_var(vm):
 def main():
     image, firmware, pwfile, version = sys.argv[1:5]
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
+    hardware = sys.argv[6] if len(sys.argv) > 6 else "kvm"
     password = open(pwfile).read().splitlines()[0]
-    vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir, disk_size="12G")
+    machine = ja2500.vm_args() if hardware == "ja2500" else {}
+    vm = VM(image, firmware=firmware, name=f"boot-{firmware}", logdir=logdir, disk_size="12G", **machine)
 
     def scenario(vm):
         boot = vm.login("admin", password)
@@ -139,7 +147,10 @@ def main():
         rc, out = vm.run("watchdogctl status")
         check(rc == 0 and "mgmtd" in out and "devgate" in out, "watchdogctl status lists the services")
         print("# " + out.strip().replace("\n", "\n# "))
-        check_drivers(vm)
+        check_drivers(vm, hardware)
+        if hardware == "ja2500":
+            ja2500.check_nic_names(vm)
+            ja2500.check_drivers(vm)
         rc, out = vm.run("pkg verify", timeout=600)
         check(rc == 0, "pkg verify is clean as root")
         if rc != 0:

@@ -30,7 +30,8 @@ def free_port():
 
 class VM:
     def __init__(self, image, firmware="bios", name="vm", mem=1024, logdir=None,
-                 nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None, nics=1):
+                 nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None, nics=1,
+                 net_devices=None, buses=()):
         self.name = name
         self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
         self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
@@ -49,11 +50,20 @@ class VM:
                 "-serial", "stdio", "-monitor", "none", "-no-reboot",
                 "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22"
                 f",hostfwd=tcp:127.0.0.1:{self.https_port}-:443"
-                f",hostfwd=tcp:127.0.0.1:{self.dev_port}-:7804",
-                "-device", f"{nic},netdev=n0"]
-        # More NICs (the OVA's VM has four): unconnected, in slot order.
-        for i in range(1, nics):
-            argv += ["-netdev", f"user,id=n{i},restrict=on", "-device", f"{nic},netdev=n{i}"]
+                f",hostfwd=tcp:127.0.0.1:{self.dev_port}-:7804"]
+        # net_devices: the NICs as -device specs without netdev (a board
+        # with its PCI addresses, tests/e2e/ja2500.py); else nics of type
+        # nic in slot order. The first is the forwarded one; the others
+        # are unconnected, each in its own subnet (10.0.<2+i>.0/24), so an
+        # address tells which NIC's network it came from.
+        # buses: -device specs of the bridges (root ports) those NICs sit
+        # on, which QEMU must create first.
+        for bus in buses:
+            argv += ["-device", bus]
+        devices = list(net_devices) if net_devices else [nic] * nics
+        argv += ["-device", f"{devices[0]},netdev=n0"]
+        for i, dev in enumerate(devices[1:], 1):
+            argv += ["-netdev", f"user,id=n{i},restrict=on,net=10.0.{2 + i}.0/24", "-device", f"{dev},netdev=n{i}"]
         if disk_if == "virtio":
             argv += ["-drive", f"file={overlay},if=virtio,format=qcow2"]
         else:
