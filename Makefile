@@ -165,6 +165,7 @@ include pkg/debs.mk
 include rootfs/rootfs.mk
 include kernel-config/kernel.mk
 include image/disk.mk
+include installer/iso.mk
 include tests/tests.mk
 # last: the checksum list of every output the fragments above define
 include image/sums.mk
@@ -173,7 +174,7 @@ $(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
 
 .PHONY: all programs clean distclean help
-all: images
+all: images iso
 programs: $(addprefix $(BIN)/,$(PROGRAMS))
 
 clean:
@@ -189,6 +190,7 @@ help:
 	@echo '  make disk | qcow2   only the raw disk / qcow2 of TARGET'
 	@echo '  make ova            the signed OVA (esxi disk; SIGN_KEY= SIGN_CERT= SIGN_CHAIN= ROOT_CA=)'
 	@echo '  make img            the signed release image $(PRODUCT)-$(VERSION).img (same SIGN_* knobs)'
+	@echo '  make iso            the installer ISO $(PRODUCT)-$(VERSION).iso (CD or USB stick, BIOS or UEFI)'
 	@echo '  make sums           the signed checksum list $(PRODUCT)-$(VERSION).sha256sums of every output'
 	@echo '  make programs       the C programs only ($(O)/bin)'
 	@echo '  make rootfs         the one assembled root tree of every target ($(ROOTFS))'
