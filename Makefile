@@ -35,6 +35,9 @@ SOURCE_DATE_EPOCH ?= $(shell git -C $(TOP) log -1 --format=%ct 2>/dev/null || ec
 export SOURCE_DATE_EPOCH
 export TZ := UTC
 export LC_ALL := C
+# mke2fs, debugfs, mkfs.vfat live in /usr/sbin, which an ordinary user's
+# PATH lacks on Debian: the build runs them by name (no root needed).
+export PATH := $(PATH):/usr/sbin:/sbin
 unexport CFLAGS_EXTRA GREP_OPTIONS
 
 # ---------------------------------------------------------------- C toolchain

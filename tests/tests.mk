@@ -87,7 +87,23 @@ e2e_fallback = tests/e2e/test_upgrade.py fallback $(E2E_IMAGE) $(E2E_BROKEN) $(E
 e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs \
 	$(RELEASE_IMG)
 
-test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) | $(TEST_DEPS)
+# The installer ISO (tests/e2e/test_install.py): under SeaBIOS as a CD,
+# install chosen by number onto a blank virtio disk beside a too-small one,
+# then the disk boots alone; under OVMF as a USB stick, an unattended
+# reinstall (typed at GRUB's prompt) over an installed e2e image, after
+# which GRUB's default boots the local disk. test-full adds a target on
+# AHCI chosen by word, and one behind a MegaRAID controller (unattended,
+# poweroff). Each installed disk is checked booted: release, services,
+# install log, slot A's digest.
+E2E_RUNS     += install-cd install-usb
+E2E_FULL_RUNS := install-ahci install-megasas
+e2e_install  = tests/e2e/test_install.py $(1) $(ISO) $(RELEASE_IMG) $(VERSION) $(E2E_DIR)/logs
+e2e_install-cd      = $(call e2e_install,cd)
+e2e_install-usb     = $(call e2e_install,usb) $(E2E_IMAGE)
+e2e_install-ahci    = $(call e2e_install,ahci)
+e2e_install-megasas = $(call e2e_install,megasas)
+
+test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) $(ISO) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q)$(foreach r,$(E2E_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
 		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait
@@ -120,5 +136,13 @@ check-knobs:
 	$(Q)TOP=$(TOP) bash tests/image/check-knobs.sh $(O)/knobs-check $(KNOB_CASES)
 	$(Q)rm -rf $(O)/knobs-check
 
-# The wider run: everything in `make test`, the knobs, then the fuzzers.
-test-full: test check-knobs fuzz
+# The wider run: everything in `make test`, the installer's other targets,
+# the knobs, then the fuzzers.
+.PHONY: test-e2e-full
+test-e2e-full: $(ISO) $(RELEASE_IMG) | $(TEST_DEPS)
+	$(Q)mkdir -p $(E2E_DIR)/logs
+	$(Q)$(foreach r,$(E2E_FULL_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
+		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait
+	$(Q)fail=0; for r in $(E2E_FULL_RUNS); do cat $(E2E_DIR)/logs/$$r.tap; \
+		test "$$(cat $(E2E_DIR)/logs/$$r.rc)" = 0 || { echo "FAIL: e2e $$r"; fail=1; }; done; exit $$fail
+test-full: test test-e2e-full check-knobs fuzz

@@ -31,7 +31,7 @@ def free_port():
 class VM:
     def __init__(self, image, firmware="bios", name="vm", mem=1024, logdir=None,
                  nic="virtio-net-pci", disk_if="virtio", extra=(), disk_size=None, nics=1,
-                 net_devices=None, buses=()):
+                 net_devices=None, buses=(), disk_bootindex=None):
         self.name = name
         self.work = tempfile.mkdtemp(prefix=f"e2e-{name}-")
         self.logpath = os.path.join(logdir or self.work, f"{name}.console.log")
@@ -64,13 +64,19 @@ class VM:
         argv += ["-device", f"{devices[0]},netdev=n0"]
         for i, dev in enumerate(devices[1:], 1):
             argv += ["-netdev", f"user,id=n{i},restrict=on,net=10.0.{2 + i}.0/24", "-device", f"{dev},netdev=n{i}"]
-        if disk_if == "virtio":
+        # disk_bootindex: the disk's place in the firmware's boot order (an
+        # installer test puts the installation medium first)
+        boot = f",bootindex={disk_bootindex}" if disk_bootindex is not None else ""
+        if disk_if == "virtio" and not boot:
             argv += ["-drive", f"file={overlay},if=virtio,format=qcow2"]
         else:
             argv += ["-drive", f"file={overlay},if=none,id=d0,format=qcow2"]
-            argv += {"ahci": ["-device", "ahci,id=ahci", "-device", "ide-hd,drive=d0,bus=ahci.0"],
-                     "pvscsi": ["-device", "pvscsi,id=s0", "-device", "scsi-hd,drive=d0,bus=s0.0"],
-                     "nvme": ["-device", "nvme,drive=d0,serial=e2e"]}[disk_if]
+            argv += {"virtio": ["-device", f"virtio-blk-pci,drive=d0{boot}"],
+                     "ahci": ["-device", "ahci,id=ahci", "-device", f"ide-hd,drive=d0,bus=ahci.0{boot}"],
+                     "pvscsi": ["-device", "pvscsi,id=s0", "-device", f"scsi-hd,drive=d0,bus=s0.0{boot}"],
+                     "nvme": ["-device", f"nvme,drive=d0,serial=e2e{boot}"],
+                     "megasas": ["-device", "megasas-gen2,id=raid",
+                                 "-device", f"scsi-hd,drive=d0,bus=raid.0{boot}"]}[disk_if]
         if firmware == "uefi":
             vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
             shutil.copy(OVMF_VARS, vars_copy)

@@ -100,7 +100,16 @@ install() {
 		space_tree_file "$p"
 		space_elf "$SPACE_ROOTFS$SPACE_REAL"
 	done
+	# busybox's own mke2fs (space-boot links every applet into /bin, which
+	# comes first in PATH) knows none of the options image/lib passes: the
+	# e2fsprogs one must be the only mke2fs.
+	for p in mke2fs mkfs.ext2; do
+		[[ -L $initdir/bin/$p ]] && rm -f "$initdir/bin/$p"
+	done
 	for f in "$SPACE_STAGE"/kit/*; do
 		inst_simple "$f" "/usr/share/space-install/kit/${f##*/}" || space_die "cannot install $f"
 	done
+	# The trust anchor of the release image's signature: the tree's, the
+	# one the installed system's upgrader checks against too.
+	space_tree_file /etc/space/root-ca.pem
 }
