@@ -591,7 +591,8 @@ static int usage(int code)
 		"                     [--work DIR] [--no-reboot]\n"
 		"  The installer menu; space.action=install|reinstall|rescue, space.disk=first|/dev/X and\n"
 		"  space.after=reboot|poweroff on the kernel command line run it unattended.\n"
-		"  Exit codes: 0 rescue shell asked for, 1 refused, 100 usage, 111 system failure.\n");
+		"  It reboots or powers off by itself. Exit: 0 the rescue shell was asked for; 1 refused\n"
+		"  (a bad medium); 100 usage; 111 system failure (README.md, Exit codes).\n");
 	return code;
 }
 

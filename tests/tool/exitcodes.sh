@@ -57,6 +57,13 @@ want 1 "pkg: a package that is not one is refused" "$BIN/pkg" --root "$T/root" i
 want 111 "pkg: a package that cannot be read" "$BIN/pkg" --root "$T/root" install "$NX.pkg"
 help pkg "$BIN/pkg" --help
 
+# --- space-install
+want 100 "space-install: unknown option" "$BIN/space-install" --frobnicate
+want 111 "space-install: a medium that cannot be read" "$BIN/space-install" --medium "$NX" --work "$T/si"
+mkdir -p "$T/medium" && printf 'format = 1\nimage = ../etc/passwd\n' >"$T/medium/.space-medium"
+want 1 "space-install: a medium naming no plain image" "$BIN/space-install" --medium "$T/medium" --work "$T/si"
+help space-install "$BIN/space-install" --help
+
 # --- mkova
 want 100 "mkova: build without arguments" "$BIN/mkova" build
 want 1 "mkova: a malformed hardware file is refused" \
