@@ -106,6 +106,7 @@ def wait_installed(vm, disk):
     vm.expect(rf"Installed \S+ \S+ on {disk}\.", 1500)
     check(True, f"installed onto {disk}: written, read back and verified")
     vm.expect(r"Rebooting|Powering off", 60)
+    return vm.p.match.group(0)
 
 
 def check_installed(vm, version, slot_sha, disk, slot_part):
@@ -206,11 +207,9 @@ def scenario_megasas(vm, a):
                            "space.disk=first space.after=poweroff", "initrd /boot/initrd.img", "boot"))
     vm.expect(r"Installing \S+ \S+ onto (\w+) ", 900)
     disk = vm.p.match.group(1)
-    wait_installed(vm, disk)
-    vm.expect(r"Powering off", 60)
+    check(wait_installed(vm, disk) == "Powering off", "space.after=poweroff: the machine powers off")
     drop(vm.argv, a["iso_args"])
     vm.rebooted(120)
-    check(True, "space.after=poweroff: the machine powered off")
     check_installed(vm, a["version"], a["slot_sha"], disk, 3)
 
 
