@@ -153,9 +153,9 @@ static int ph_verify(struct inst *in)
 	return 0;
 }
 
-/* Both partition tables (and the boot code) go first: an install that
- * stops half way leaves a disk no firmware boots. */
-static int ph_wipe(struct inst *in)
+/* Zeros the first and the last MiB: both partition tables, the boot
+ * code and its signature. */
+static int wipe_tables(struct inst *in)
 {
 	uint64_t end = in->j->disk_bytes;
 	int r = zero_range(in->fd, 0, MIB);
@@ -164,6 +164,17 @@ static int ph_wipe(struct inst *in)
 		r = zero_range(in->fd, end - MIB, MIB);
 	if (r == 0 && fsync(in->fd) < 0)
 		r = -errno;
+	return r;
+}
+
+/* Both partition tables (and the boot code) go first: an install that
+ * stops half way leaves a disk no firmware boots. */
+static int ph_wipe(struct inst *in)
+{
+	int r;
+
+	in->j->state = INST_NO_TABLE; /* from the first write on */
+	r = wipe_tables(in);
 	if (r < 0)
 		return fail(in, r, "%s: wiping the partition tables: %s", in->j->target, space_strerror(r));
 	say(in, "partition tables wiped: the disk boots nothing until the install completes");
@@ -282,34 +293,17 @@ static int ph_boot(struct inst *in)
 	return 0;
 }
 
-/* The table, last; then it is read back and checked against the plan. */
-static int ph_table(struct inst *in)
-{
-	struct disk_layout back;
-	int r = gpt_write(in->fd, &in->l);
-
-	if (r == 0 && fsync(in->fd) < 0)
-		r = -errno;
-	if (r == 0)
-		r = gpt_read(in->fd, &back);
-	if (r == 0 && (back.nparts != in->l.nparts || !guid_eq(&back.disk_guid, &in->l.disk_guid)))
-		r = -EIO;
-	if (r < 0)
-		return fail(in, r, "%s: partition table: %s", in->j->target, space_strerror(r));
-	if (in->blockdev && ioctl(in->fd, BLKRRPART) < 0)
-		say(in, "note: the kernel did not re-read the partition table (%s); it will at the next boot",
-		    strerror(errno));
-	say(in, "partition table written and read back (%u partitions)", back.nparts);
-	return 0;
-}
-
+/* The log goes in before the table: the table is the last write, so no
+ * failure (or power cut) leaves a disk that boots an install the log does
+ * not record as complete. */
 static int ph_log(struct inst *in)
 {
 	const struct gpt_part *p = disk_layout_find(&in->l, "data");
 	char why[256] = "";
 	int r;
 
-	say(in, "installed %s %s on %s", in->j->m.product, in->j->m.release, in->j->target);
+	say(in, "installed %s %s on %s; the partition table (%u partitions) is written last", in->j->m.product,
+	    in->j->m.release, in->j->target, in->l.nparts);
 	if (in->log)
 		fflush(in->log);
 	r = fs_ext4_add_file(in->j->target, gpt_part_offset(p), in->j->log_path, "log", "install.log",
@@ -319,12 +313,41 @@ static int ph_log(struct inst *in)
 	return 0;
 }
 
+/* The table, last; then it is read back and checked against the plan.
+ * Any failure here wipes both tables again: a table that was written (in
+ * part or whole) but not read back must not boot. */
+static int ph_table(struct inst *in)
+{
+	struct disk_layout back;
+	int r = gpt_write(in->fd, &in->l), r2;
+
+	if (r == 0 && fsync(in->fd) < 0)
+		r = -errno;
+	if (r == 0)
+		r = gpt_read(in->fd, &back);
+	if (r == 0 && (back.nparts != in->l.nparts || !guid_eq(&back.disk_guid, &in->l.disk_guid)))
+		r = -EIO;
+	if (r < 0) {
+		r2 = wipe_tables(in);
+		if (r2 < 0)
+			in->j->state = INST_UNKNOWN;
+		return fail(in, r, "%s: partition table: %s%s%s", in->j->target, space_strerror(r),
+			    r2 < 0 ? "; wiping it again failed: " : "", r2 < 0 ? space_strerror(r2) : "");
+	}
+	in->j->state = INST_DONE;
+	if (in->blockdev && ioctl(in->fd, BLKRRPART) < 0)
+		say(in, "note: the kernel did not re-read the partition table (%s); it will at the next boot",
+		    strerror(errno));
+	say(in, "partition table written and read back (%u partitions)", back.nparts);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct inst *in);
 } phases[] = {
 	{ "open", ph_open }, { "verify", ph_verify }, { "wipe", ph_wipe }, { "slot", ph_slot },
-	{ "fs", ph_fs },     { "boot", ph_boot },     { "table", ph_table }, { "log", ph_log },
+	{ "fs", ph_fs },     { "boot", ph_boot },     { "log", ph_log },     { "table", ph_table },
 };
 
 static int run_phases(struct inst *in, size_t first, size_t last)
@@ -364,6 +387,7 @@ int inst_run(struct inst_job *j)
 	int r;
 
 	j->why[0] = '\0';
+	j->state = INST_UNTOUCHED;
 	r = inst_open_log(&in);
 	if (r < 0)
 		return r;

@@ -18,10 +18,12 @@
  *   fs       root slot B (empty ext4, marked empty in grubenv) and the
  *            data filesystem (/var)
  *   boot     the kit's ESP and GRUB for BIOS (image/lib/bootkit.h)
- *   table    the GPT (a random seed: every installed disk has its own
- *            GUIDs), written last, and the kernel told to re-read it
  *   log      the install log into the data filesystem: /var/log/install.log
- * A failure stops there; before "table" the disk has no partition table.
+ *   table    the GPT (a random seed: every installed disk has its own
+ *            GUIDs), the last write, and the kernel told to re-read it
+ * A failure stops there. From "wipe" on, the disk has no partition table
+ * until "table" has written and read it back; a failure in "table" wipes
+ * both tables again (j->state says which of these the disk was left in).
  *
  * The library never prints: lines for the log and progress go through the
  * callbacks; a failure returns a negative errno / -SPACE_E_* with one
@@ -40,6 +42,14 @@
  * images (/var/tmp), backups. */
 #define INST_MIN_DATA (1024ull * MIB)
 
+/* What a run left on the target. */
+enum inst_state {
+	INST_UNTOUCHED, /* nothing written (a failure before "wipe") */
+	INST_NO_TABLE,  /* written, but without a partition table: boots nothing */
+	INST_DONE,      /* installed */
+	INST_UNKNOWN,   /* "table" failed and wiping it again failed too */
+};
+
 struct inst_job {
 	const char *image;   /* the release image (path; its name is bound) */
 	const char *ca_file; /* trusted root CA */
@@ -55,6 +65,7 @@ struct inst_job {
 	/* results */
 	struct rel_manifest m; /* the verified manifest */
 	uint64_t disk_bytes;
+	enum inst_state state;
 	char why[512];
 };
 

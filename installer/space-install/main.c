@@ -327,8 +327,14 @@ static int install_onto(struct ui *ui, const struct disk *d)
 	r = inst_run(&j);
 	if (r < 0) {
 		out("\nInstall failed: %s\n", j.why);
-		out("%s was left without a partition table: it boots nothing, and this medium boots again.\n",
-		    d->name);
+		if (j.state == INST_UNTOUCHED)
+			out("Nothing was written to %s.\n", d->name);
+		else if (j.state == INST_UNKNOWN)
+			out("%s may still hold the new partition table: erase it (reinstall) before it boots.\n",
+			    d->name);
+		else
+			out("%s was left without a partition table: it boots nothing, and this medium boots again.\n",
+			    d->name);
 		return r;
 	}
 	out("\nInstalled %s %s on %s. The log is in /var/log/install.log of the installed system.\n",

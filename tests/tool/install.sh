@@ -218,6 +218,32 @@ grep -q "vdd was left without a partition table: it boots nothing, and this medi
 [ "$(head -c 512 "$R/dev/vdd" | od -An -tx1 -j510 | tr -d ' ')" != 55aa ] || fail "write error: MBR signature left"
 pass "a write error half way: one message, the disk left with no partition table (unbootable)"
 
+# --- a failure after the last write but one: still no partition table ------------
+# The install log is the last thing written before the table: a debugfs that
+# fails on it (as a full or broken /var would) must leave no table behind.
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\ncase "$*" in *add-file.debugfs*) echo "simulated: cannot write the log" >&2; exit 1 ;; esac\nexec %s "$@"\n' \
+	"$(command -v debugfs)" > "$T/fakebin/debugfs"
+chmod +x "$T/fakebin/debugfs"
+echo "space.action=reinstall space.disk=/dev/vdd" > "$R/proc/cmdline"
+out=$(PATH="$T/fakebin:$PATH" si < /dev/null 2>&1) && fail "log failure: exit 0: $out"
+grep -q "Install failed: install log: .*simulated: cannot write the log" <<<"$out" || fail "log failure not named: $out"
+! "$BIN/mkimage" layout "$R/dev/vdd" > /dev/null 2>&1 || fail "log failure: vdd has a partition table (boots half an install)"
+[ "$(head -c 512 "$R/dev/vdd" | od -An -tx1 -j510 | tr -d ' ')" != 55aa ] || fail "log failure: MBR signature left"
+grep -q "vdd was left without a partition table" <<<"$out" || fail "log failure: state not said: $out"
+pass "a failure writing the install log leaves no partition table (the table is the last write)"
+
+# --- a disk gone between listing and install: nothing written, and said so --------
+disk vde $((2048 * 1024 * 1024)) gone
+rm "$R/dev/vde"
+echo "space.action=reinstall space.disk=/dev/vde" > "$R/proc/cmdline"
+out=$(si < /dev/null 2>&1) && fail "disk gone: exit 0: $out"
+grep -q "Install failed: .*vde: No such file" <<<"$out" || fail "disk gone: not named: $out"
+grep -q "Nothing was written to vde" <<<"$out" || fail "disk gone: 'Nothing was written' missing: $out"
+! grep -q "vde was left without a partition table" <<<"$out" || fail "disk gone: claims vde was wiped: $out"
+rm -rf "$R/sys/block/vde"
+pass "a disk gone before the install: the failure says nothing was written"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
