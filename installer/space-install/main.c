@@ -100,26 +100,37 @@ static void out(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* One line of input, trimmed; -1 at end of input. */
+/* One line of input, trimmed and in lower case; -1 at end of input. A
+ * line that does not fit, or holds control characters (a NUL ends a C
+ * string), is refused whole and asked again: cut short, "y" followed by
+ * anything would read as "y". */
 static int ask(const char *prompt, char *buf, size_t len)
 {
-	size_t n;
-
-	out("%s", prompt);
-	if (!fgets(buf, (int)len, stdin))
-		return -1;
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n') { /* too long: drop the rest of the line */
+	for (;;) {
+		size_t n = 0;
+		bool over = false, ctl = false;
 		int c;
-		while ((c = getchar()) != EOF && c != '\n')
-			;
+
+		out("%s", prompt);
+		while ((c = getchar()) != EOF && c != '\n') {
+			ctl |= iscntrl(c) && c != '\t' && c != '\r';
+			if (n + 1 < len)
+				buf[n++] = (char)tolower(c);
+			else
+				over = true;
+		}
+		if (c == EOF && !n && !over)
+			return -1;
+		buf[n] = '\0';
+		if (over || ctl) {
+			out("That line is %s; type it again.\n", over ? "too long" : "not plain text");
+			continue;
+		}
+		while (n && isspace((unsigned char)buf[n - 1]))
+			buf[--n] = '\0';
+		memmove(buf, buf + strspn(buf, " \t"), strlen(buf + strspn(buf, " \t")) + 1);
+		return 0;
 	}
-	while (n && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	memmove(buf, buf + strspn(buf, " \t"), strlen(buf + strspn(buf, " \t")) + 1);
-	for (char *p = buf; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return 0;
 }
 
 enum choice { C_NONE = -1, C_INSTALL, C_REINSTALL, C_RESCUE, C_DISKS, C_REBOOT, C_POWEROFF, C_N };
@@ -369,15 +380,19 @@ static const struct disk *choose_disk(struct ui *ui, const struct disk_list *l, 
 	snprintf(prompt, sizeof(prompt), "\nDisk [1-%u or a name%s, 'back' for the menu]: ", n, def);
 	for (;;) {
 		const struct disk *d;
-		char *end;
 		unsigned long v;
 
 		if (ask(prompt, in, sizeof(in)) < 0 || !strcmp(in, "back") || !strcmp(in, "b"))
 			return NULL;
 		if (!*in && fit == 1)
 			return only;
-		v = strtoul(in, &end, 10);
-		d = *in && !*end ? offered(l, (unsigned)v) : disks_find(l, in);
+		/* a number within the list (strtoul wraps: 2^32 + 1 is not 1) */
+		if (*in && strspn(in, "0123456789") == strlen(in)) {
+			v = strtoul(in, NULL, 10);
+			d = v <= n ? offered(l, (unsigned)v) : NULL;
+		} else {
+			d = disks_find(l, in);
+		}
 		if (!d) {
 			out("'%s' is not one of the disks listed.\n", in);
 			continue;

@@ -244,6 +244,21 @@ grep -q "Nothing was written to vde" <<<"$out" || fail "disk gone: 'Nothing was 
 rm -rf "$R/sys/block/vde"
 pass "a disk gone before the install: the failure says nothing was written"
 
+# --- menu input: a long line is refused whole, a disk number does not wrap --------
+disk vdf $((2048 * 1024 * 1024)) fresh2
+: > "$R/proc/cmdline"
+out=$(menu "install\nvdf\ny$(printf '%*s' 100 '')no, not this one\n") || true
+grep -q "too long" <<<"$out" || fail "long line: not refused: $out"
+[ "$(blocks vdf)" = 0 ] || fail "long line: 'y' followed by 100 spaces and 'no...' taken as yes: vdf written"
+pass "a line longer than the answer buffer is refused whole, not cut to its start ('y')"
+out=$(menu 'install\nvdf\ny\0 no\n') || true
+grep -q "not plain text" <<<"$out" || fail "NUL in a line: not refused: $out"
+[ "$(blocks vdf)" = 0 ] || fail "NUL in a line: 'y', NUL, ' no' taken as yes: vdf written"
+pass "a line with a NUL byte is refused whole, not read up to the NUL ('y')"
+out=$(menu 'install\n4294967297\nback\n') || true
+grep -q "'4294967297' is not one of the disks listed" <<<"$out" || fail "disk number 2^32+1 taken as 1: $out"
+pass "a disk number past 2^32 is not taken modulo 2^32"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
