@@ -363,9 +363,11 @@ static const struct disk *choose_disk(struct ui *ui, const struct disk_list *l, 
 	for (unsigned i = 0; i < l->n; i++)
 		if (!l->d[i].medium) {
 			n++;
-			/* install is for blank disks, reinstall for used ones */
+			/* the Enter default: for install a blank disk, for
+			 * reinstall one that holds a system (as space.disk=first),
+			 * never another system's or unknown data */
 			if (!unfit(ui, &l->d[i], why, sizeof(why)) &&
-			    (reinstall ? l->d[i].holds != HOLDS_NOTHING : l->d[i].holds == HOLDS_NOTHING)) {
+			    l->d[i].holds == (reinstall ? HOLDS_SYSTEM : HOLDS_NOTHING)) {
 				fit++;
 				only = &l->d[i];
 			}

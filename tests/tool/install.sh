@@ -259,6 +259,22 @@ out=$(menu 'install\n4294967297\nback\n') || true
 grep -q "'4294967297' is not one of the disks listed" <<<"$out" || fail "disk number 2^32+1 taken as 1: $out"
 pass "a disk number past 2^32 is not taken modulo 2^32"
 
+# --- reinstall: Enter picks a disk only when it holds a system ----------------------
+R2=$T/root2
+mkdir -p "$R2/proc" "$R2/sys/dev/block"
+ln -s ../../block/sdz "$R2/sys/dev/block/$(stat -c '%Hd:%Ld' "$T/medium")"
+: > "$R2/proc/cmdline"
+(R=$R2 && disk sdz $((300 * 1024 * 1024)) medium && disk vda $((2048 * 1024 * 1024)) foreign)
+head -c 4096 /dev/urandom | dd of="$R2/dev/vda" conv=notrunc status=none
+out=$(printf 'reinstall\n\n' | R=$R2 si 2>&1) || true
+grep -q "vda .*virtio-foreign" <<<"$out" && grep -q "holds data" <<<"$out" || fail "foreign disk: $out"
+! grep -q "Enter for vda" <<<"$out" || fail "reinstall: Enter offered for a disk that holds no system: $out"
+! grep -q "Erase ALL data on vda" <<<"$out" || fail "reinstall: Enter picked a disk that holds no system: $out"
+(R=$R2 && disk vdb $((2048 * 1024 * 1024)) installed) && cp --sparse=always "$R/dev/vda" "$R2/dev/vdb"
+out=$(printf 'reinstall\n\nn\n' | R=$R2 si 2>&1) || true
+grep -q "Enter for vdb" <<<"$out" && grep -q "Erase ALL data on vdb" <<<"$out" || fail "reinstall: no Enter default for the one installed disk: $out"
+pass "reinstall: Enter picks the one disk that holds a system, never one holding other data"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
