@@ -16,6 +16,7 @@
 #include "../../image/lib/diskio.h"
 #include "../../image/lib/gpt.h"
 #include "disks.h"
+#include "strescape.h"
 #include "util.h"
 
 /* One line of a small sysfs file, trimmed; "" when absent. */
@@ -135,7 +136,7 @@ static void inspect(struct disk *d)
 	unsigned char *head = malloc(MIB);
 	struct disk_layout l;
 	struct bootenv e;
-	char why[128], ver[40] = "";
+	char why[128], ver[40] = "", shown[64];
 	int fd = open(d->dev, O_RDONLY | O_CLOEXEC);
 	int r = fd < 0 ? -errno : 0;
 
@@ -157,7 +158,9 @@ static void inspect(struct disk *d)
 				key[4] = good[0] == 'b' ? 'b' : 'a';
 				grub_env_get(e.block, key, ver, sizeof(ver));
 			}
-			snprintf(d->what, sizeof(d->what), "%s%s%s", PRODUCT, *ver ? " " : " system", ver);
+			/* the disk's bytes go to the console: no terminal escapes */
+			str_escape(shown, sizeof(shown), ver, strlen(ver), STR_ESCAPE_SPACE);
+			snprintf(d->what, sizeof(d->what), "%s%s%s", PRODUCT, *shown ? " " : " system", shown);
 		} else {
 			d->holds = HOLDS_TABLE;
 			snprintf(d->what, sizeof(d->what), "a GPT partition table (%u partitions)", l.nparts);

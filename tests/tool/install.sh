@@ -275,6 +275,25 @@ out=$(printf 'reinstall\n\nn\n' | R=$R2 si 2>&1) || true
 grep -q "Enter for vdb" <<<"$out" && grep -q "Erase ALL data on vdb" <<<"$out" || fail "reinstall: no Enter default for the one installed disk: $out"
 pass "reinstall: Enter picks the one disk that holds a system, never one holding other data"
 
+# --- what a disk holds is shown as printable text only ------------------------------
+cp --sparse=always "$R/dev/vda" "$T/vdh" && disk vdh $((2048 * 1024 * 1024)) evil && mv "$T/vdh" "$R/dev/vdh"
+ESPOFF=$(($(p_first vdh esp) * 512))
+mtype -i "$R/dev/vdh@@$ESPOFF" ::/grub/grubenv > "$T/grubenv"
+python3 - "$T/grubenv" <<'PY'
+import sys
+p = sys.argv[1]
+b = open(p, 'rb').read()
+n = len(b)
+b = b.replace(b'ver_a=21.3R1\n', b'ver_a=\x1b[2K\rblank\x07\n', 1)
+open(p, 'wb').write(b[:n].ljust(n, b'#'))
+PY
+mcopy -o -i "$R/dev/vdh@@$ESPOFF" "$T/grubenv" ::/grub/grubenv
+out=$(menu 'disks\n') || true
+grep -qF "holds $P \x1b[2K\x0dblank\x07" <<<"$out" || fail "vdh's grubenv not shown escaped: $out"
+! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$out" || fail "a disk's grubenv put control characters on the console: $(grep -a vdh -A1 <<<"$out" | od -c | head)"
+rm -f "$R/dev/vdh" && rm -rf "$R/sys/block/vdh"
+pass "a disk's grubenv with control characters is shown without them"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
