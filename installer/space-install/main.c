@@ -321,13 +321,47 @@ static int finish(const struct ui *ui, enum choice after, int delay)
 	return die_err(after == C_POWEROFF ? "poweroff" : "reboot", NULL, -errno, NULL);
 }
 
+/* The disk of that name now is the one listed (the confirmation named its
+ * size, model and id): one pulled and another plugged in under the same
+ * name while the menu waited must not be erased. */
+static int still_listed(const struct ui *ui, const struct disk *d, char *why, size_t whylen)
+{
+	struct disk_list *l = calloc(1, sizeof(*l));
+	const struct disk *now = NULL;
+	char was[16], is[16];
+	int r = l ? disks_scan(ui->root, ui->medium_dev, l) : -ENOMEM;
+
+	if (r < 0)
+		snprintf(why, whylen, "listing the disks again: %s", space_strerror(r));
+	else if (!(now = disks_find(l, d->name)))
+		r = -ENODEV;
+	else if (now->bytes != d->bytes || strcmp(now->model, d->model) || strcmp(now->id, d->id))
+		r = -ESTALE;
+	if (r == -ENODEV)
+		snprintf(why, whylen, "%s is gone", d->name);
+	if (r == -ESTALE) {
+		disks_size_str(d->bytes, was);
+		disks_size_str(now->bytes, is);
+		snprintf(why, whylen, "%s is not the disk listed: it is %s, %s, %s now, it was %s, %s, %s (replaced?)",
+			 d->name, is, now->model, now->id[0] ? now->id : "no id", was, d->model,
+			 d->id[0] ? d->id : "no id");
+	}
+	free(l);
+	return r;
+}
+
 /* The install proper, once the disk is chosen and the user agreed. */
 static int install_onto(struct ui *ui, const struct disk *d)
 {
 	struct inst_job j;
-	char log[600], size[16], desc[480];
+	char log[600], size[16], desc[480], why[1024];
 	int r;
 
+	r = still_listed(ui, d, why, sizeof(why));
+	if (r < 0) {
+		out("\nNot installed: %s.\nNothing was written.\n", why);
+		return r;
+	}
 	snprintf(log, sizeof(log), "%s/install.log", ui->work);
 	job_init(ui, &j, d->dev, log);
 	disks_size_str(d->bytes, size);

@@ -294,6 +294,23 @@ grep -qF "holds $P \x1b[2K\x0dblank\x07" <<<"$out" || fail "vdh's grubenv not sh
 rm -f "$R/dev/vdh" && rm -rf "$R/sys/block/vdh"
 pass "a disk's grubenv with control characters is shown without them"
 
+# --- a disk replaced between the confirmation and the install -----------------------
+rm -f "$T/in" && mkfifo "$T/in"
+(
+	exec 3> "$T/in"
+	printf 'install\nvdf\n' >&3
+	for _ in $(seq 600); do grep -q "Erase ALL data on vdf" "$T/out" 2> /dev/null && break; sleep 0.1; done
+	disk vdf $((3072 * 1024 * 1024)) another
+	printf 'y\n' >&3
+) &
+si < "$T/in" > "$T/out" 2>&1 || true
+wait
+out=$(cat "$T/out")
+grep -q "Erase ALL data on vdf (2.0 GiB" <<<"$out" || fail "replaced disk: no confirmation: $out"
+grep -q "vdf is not the disk listed" <<<"$out" || fail "replaced disk: installed onto another disk: $out"
+[ "$(blocks vdf)" = 0 ] || fail "replaced disk: the new vdf was written"
+pass "a disk replaced under the same name after the confirmation is refused, nothing written"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
