@@ -207,9 +207,27 @@ static int skip_name(const char *n)
 	return n[0] == '.';
 }
 
-static int by_name(const void *a, const void *b)
+/* Keeps the name in the table of the first DISKS_MAX names, in order; a
+ * name past them (or the one it pushes out) is counted in dropped. Which
+ * disks are listed, and which is "first", must not depend on the order of
+ * readdir. */
+static void keep_first(struct disk_list *out, const char *name, uint64_t bytes)
 {
-	return strcmp(((const struct disk *)a)->name, ((const struct disk *)b)->name);
+	unsigned i = out->n;
+
+	if (out->n == DISKS_MAX) {
+		out->dropped++;
+		if (strcmp(name, out->d[DISKS_MAX - 1].name) >= 0)
+			return;
+		i = DISKS_MAX - 1; /* the last one makes room */
+	} else {
+		out->n++;
+	}
+	for (; i > 0 && strcmp(name, out->d[i - 1].name) < 0; i--)
+		out->d[i] = out->d[i - 1];
+	memset(&out->d[i], 0, sizeof(out->d[i]));
+	snprintf(out->d[i].name, sizeof(out->d[i].name), "%s", name);
+	out->d[i].bytes = bytes;
 }
 
 int disks_scan(const char *root, dev_t medium, struct disk_list *out)
@@ -226,30 +244,27 @@ int disks_scan(const char *root, dev_t medium, struct disk_list *out)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		struct disk *d;
+		uint64_t sectors;
 
-		if (skip_name(de->d_name) || strlen(de->d_name) >= sizeof(d->name))
+		if (skip_name(de->d_name) || strlen(de->d_name) >= sizeof(out->d[0].name))
 			continue;
 		sys_read(root, de->d_name, "size", buf, sizeof(buf));
-		if (strtoull(buf, NULL, 10) == 0)
+		sectors = strtoull(buf, NULL, 10);
+		if (sectors == 0 || sectors > UINT64_MAX / 512)
 			continue; /* an empty card reader, a detached device */
-		if (out->n == DISKS_MAX) {
-			out->dropped++;
-			continue;
-		}
-		d = &out->d[out->n++];
-		snprintf(d->name, sizeof(d->name), "%s", de->d_name);
-		snprintf(d->dev, sizeof(d->dev), "%s/dev/%s", root, de->d_name);
-		d->bytes = strtoull(buf, NULL, 10) * 512;
+		keep_first(out, de->d_name, sectors * 512);
+	}
+	closedir(dir);
+	for (unsigned i = 0; i < out->n; i++) {
+		struct disk *d = &out->d[i];
+
+		snprintf(d->dev, sizeof(d->dev), "%s/dev/%s", root, d->name);
 		sys_read(root, d->name, "ro", buf, sizeof(buf));
 		d->readonly = !strcmp(buf, "1");
 		d->medium = *med && !strcmp(med, d->name);
 		describe(root, d);
+		inspect(d);
 	}
-	closedir(dir);
-	qsort(out->d, out->n, sizeof(out->d[0]), by_name);
-	for (unsigned i = 0; i < out->n; i++)
-		inspect(&out->d[i]);
 	return 0;
 }
 

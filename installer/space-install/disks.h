@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DISKS_MAX 32 /* disks listed; more are ignored (and counted) */
+#define DISKS_MAX 32 /* disks listed: the first by name; more are counted */
 
 enum disk_holds {
 	HOLDS_NOTHING, /* the first MiB and the GPT backup are zeros */
@@ -43,10 +43,11 @@ struct disk_list {
 };
 
 /* Every whole disk in ROOT/sys/block except loop, ram, zram, CD-ROMs and
- * floppies, sorted by name. medium is the st_dev of a file on the
- * installation medium (0: none); the disk it lives on is marked. What a
- * disk holds is read from its first MiB and GPT (a disk that cannot be
- * read says so in what). */
+ * floppies, sorted by name: the first DISKS_MAX names, whatever order
+ * readdir gives. medium is the st_dev of a file on the installation
+ * medium (0: none); the disk it lives on is marked. What a disk holds is
+ * read from its first MiB and GPT (a disk that cannot be read says so in
+ * what). */
 int disks_scan(const char *root, dev_t medium, struct disk_list *out);
 
 /* "8.0 GiB" style size into out (16 bytes). */

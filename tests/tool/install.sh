@@ -311,6 +311,21 @@ grep -q "vdf is not the disk listed" <<<"$out" || fail "replaced disk: installed
 [ "$(blocks vdf)" = 0 ] || fail "replaced disk: the new vdf was written"
 pass "a disk replaced under the same name after the confirmation is refused, nothing written"
 
+# --- the disk table, filled: the first disks by name are listed -----------------------
+R3=$T/root3
+mkdir -p "$R3/proc" "$R3/sys/dev/block"
+: > "$R3/proc/cmdline"
+names=()
+for a in a b c d e f g h i j k l m n o p q r s t u v w x y z; do names+=("vd$a"); done
+for a in a b c d e f g h i j k l m n; do names+=("vdb$a"); done
+(R=$R3 && for d in "${names[@]}"; do disk "$d" $((2048 * 1024 * 1024)) "s$d"; done)
+out=$(printf 'disks\n' | R=$R3 si 2>&1) || true
+grep -q "(8 more disks not listed)" <<<"$out" || fail "40 disks: no '8 more' line: $out"
+listed=$(grep -Eo '^  [0-9]+  vd[a-z]+' <<<"$out" | awk '{print $2}' | tr '\n' ' ')
+want=$(printf '%s\n' "${names[@]}" | LC_ALL=C sort | head -32 | tr '\n' ' ')
+[ "$listed" = "$want" ] || fail "40 disks: listed '$listed', want the first 32 by name '$want'"
+pass "40 disks: the table holds the first 32 by name, the rest counted"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
