@@ -9,3 +9,4 @@ space-install_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -l
 $(BUILD)/installer/space-install/%.o: BASE_CFLAGS += -Ipkg
 
 TOOL_TESTS += tests/tool/install.sh
+BENCHES += tests/bench/install.sh
