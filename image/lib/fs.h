@@ -50,7 +50,9 @@ int fs_make_ext4(const struct ext4_params *p);
 /* Writes the file src into the ext4 on dev (at byte offset, 0: dev is
  * the filesystem) as /dir/name, creating dir (one level) if needed; owner
  * root, mode 0640 (debugfs -w, no mount); dir must not exist yet (a
- * filesystem just made). Names with whitespace are -EINVAL. Scratch files go to work_dir. */
+ * filesystem just made). Names debugfs would not read as they are (empty,
+ * whitespace, control characters, '"'; a '/' in dir or name; a '?' in dev
+ * with an offset) are -EINVAL. Scratch files go to work_dir. */
 int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const char *dir, const char *name,
 		     const char *work_dir, char *why, size_t whylen);
 

@@ -6,9 +6,11 @@
  * different times gave different images: debugfs rewrites every inode's
  * times afterwards. debugfs -f exits 0 even when a command fails, so its
  * stderr is captured and any line but the version banner is an error. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +262,24 @@ static int apply_attrs(struct ext4_job *j)
 	return r;
 }
 
+/* e2fsprogs reads "name?offset=N": a '?' in the name breaks it. */
+static bool offset_path_ok(const char *path, uint64_t offset)
+{
+	return !offset || !strchr(path, '?');
+}
+
+/* A name debugfs reads as one word, unchanged: it splits at whitespace,
+ * takes '"' as quoting (a"b"c is abc) and reads its script line by line. */
+static bool debugfs_word(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s == '"' || *s == ' ' || iscntrl((unsigned char)*s))
+			return false;
+	return true;
+}
+
 int fs_make_ext4(const struct ext4_params *p)
 {
 	struct ext4_job j = { .tree = { NULL, 0, 0 }, .attrs = { NULL, 0 } };
@@ -270,8 +290,7 @@ int fs_make_ext4(const struct ext4_params *p)
 	if (!p->out_path || !p->label || !p->work_dir || p->size < (8u << 20) || p->size % 4096 ||
 	    p->offset % 4096)
 		return -EINVAL;
-	if (p->offset && strchr(p->out_path, '?')) {
-		/* e2fsprogs reads "name?offset=N": a '?' in the name breaks it */
+	if (!offset_path_ok(p->out_path, p->offset)) {
 		img_say(p->detail, p->detail_len, "%s: '?' in the path", p->out_path);
 		return -EINVAL;
 	}
@@ -300,9 +319,12 @@ int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const ch
 	const char *env[] = { "LC_ALL=C", NULL };
 	int r = img && scr && err && text ? 0 : -ENOMEM;
 
-	/* debugfs reads names up to whitespace: refuse what it would split */
-	if (r == 0 && (strpbrk(src, " \t\n") || strpbrk(dir, " \t\n/") || strpbrk(name, " \t\n/")))
+	/* what debugfs would split or unquote would name another file */
+	if (r == 0 && (!debugfs_word(src) || !debugfs_word(dir) || !debugfs_word(name) || strchr(dir, '/') ||
+		       strchr(name, '/') || !offset_path_ok(dev, offset))) {
+		img_say(why, whylen, "%s, %s/%s: a name debugfs would not read as it is", src, dir, name);
 		r = -EINVAL;
+	}
 	if (r == 0)
 		r = write_file_atomic(scr, text, strlen(text), 0644);
 	if (r == 0)

@@ -268,6 +268,59 @@ int main(void)
 		alarm(0);
 		close(d);
 	}
+	/* fs_ext4_add_file builds a debugfs script from its names: debugfs
+	 * takes '"' as quoting, so a name with '"' became another name (the
+	 * source dir/"a"b was read as dir/ab) and the call succeeded. */
+	{
+		char img[600], src[600], plain[600], why2[256] = "", cmd[1400], got[64] = "";
+		struct ext4_params ep = { 0 };
+		FILE *f;
+
+		snprintf(img, sizeof(img), "%s/fs.img", dir);
+		snprintf(src, sizeof(src), "%s/\"a\"b", dir);
+		snprintf(plain, sizeof(plain), "%s/ab", dir);
+		mk(dir, "\"a\"b", "QUOTED\n");
+		mk(dir, "ab", "PLAIN\n");
+		ep.out_path = img;
+		ep.size = 8 << 20;
+		ep.label = "data";
+		ep.work_dir = dir;
+		is_int(fs_make_ext4(&ep), 0, "an ext4 to add files to");
+		is_int(fs_ext4_add_file(img, 0, src, "log", "a", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: a source with '\"' refused (debugfs would read another file)");
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "i\"n\"stall.log", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: a name with '\"' refused");
+		is_int(fs_ext4_add_file(img, 0, plain, "l\"o\"g", "a", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: a directory with '\"' refused");
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "a\x1b", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: a name with a control character refused");
+		is_int(fs_ext4_add_file(img, 0, plain, "", "a", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: an empty directory name refused");
+		is_int(fs_ext4_add_file("/x?offset=0", 4096, plain, "log", "a", dir, why2, sizeof(why2)), -EINVAL,
+		       "add_file: '?' in a device at an offset refused");
+		why2[0] = '\0';
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "install.log", dir, why2, sizeof(why2)), 0,
+		       "add_file: plain names (%s)", why2);
+		snprintf(cmd, sizeof(cmd), "debugfs -R 'cat log/install.log' '%s' 2>/dev/null", img);
+		f = popen(cmd, "r");
+		if (f) {
+			if (!fgets(got, sizeof(got), f))
+				got[0] = '\0';
+			pclose(f);
+		}
+		ok(!strcmp(got, "PLAIN\n"), "  /log/install.log holds the source's bytes");
+		snprintf(cmd, sizeof(cmd), "debugfs -R 'ls -p log' '%s' 2>/dev/null", img);
+		f = popen(cmd, "r");
+		{
+			char line[256];
+			int n = 0;
+			while (f && fgets(line, sizeof(line), f))
+				n += strstr(line, "/install.log/") != NULL || strstr(line, "/a/") != NULL;
+			if (f)
+				pclose(f);
+			is_int(n, 1, "  /log holds install.log only (nothing under another name)");
+		}
+	}
 	remove_tree(dir);
 	return done_testing();
 }
