@@ -80,6 +80,12 @@ struct ov_opts {
 	 * as a FAIL check "policy" with why, the sink never sees a byte and
 	 * reading stops with -ECANCELED. */
 	int (*slot_begin)(void *ctx, const struct rel_manifest *m, char *why, size_t whylen);
+	/* The sink reads the slot back after the pass and compares it with
+	 * the manifest's slot.sha256 (slot_writer_verify): the unpacked bytes
+	 * are then not hashed here too, and the check records only their
+	 * count. The member's own digest is checked as always. Only with a
+	 * slot_sink, and the caller MUST do that read-back. */
+	bool sink_checks_digest;
 };
 
 struct ov {

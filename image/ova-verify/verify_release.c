@@ -137,6 +137,8 @@ int ov_release_member_begin(struct ov *ov, struct ov_member *m)
 			   ov->opts.slot_ctx);
 	if (r < 0)
 		return r;
+	if (gate && ov->opts.sink_checks_digest)
+		rel_unpack_no_digest(m->unpack);
 	ov->sink_attached = gate;
 	return 0;
 }
@@ -198,6 +200,10 @@ static void check_slot(struct ov *ov)
 	else if (m->unpacked != rm->slot_size)
 		ov_check(ov, false, "slot-image", m->name, "unpacks to %llu bytes, the manifest says %llu",
 			 (unsigned long long)m->unpacked, (unsigned long long)rm->slot_size);
+	else if (ov->sink_attached && ov->opts.sink_checks_digest)
+		ov_check(ov, true, "slot-image", m->name,
+			 "unpacks to %llu bytes (their SHA-256 is checked by the read-back of the slot)",
+			 (unsigned long long)m->unpacked);
 	else if (memcmp(m->unpacked_sha256, rm->slot_sha256, 32))
 		ov_check(ov, false, "slot-image", m->name, "unpacked SHA-256 does not match the manifest");
 	else

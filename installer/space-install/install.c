@@ -217,7 +217,9 @@ static int verify_pass(struct inst *in, bool write)
 	const char *base = strrchr(j->image, '/');
 	struct ov_opts oo = { .ca_file = j->ca_file, .release = true, .file_name = base ? base + 1 : j->image,
 			      .digest_only = !write, .slot_sink = write ? sink : NULL, .slot_ctx = in,
-			      .slot_begin = write ? slot_begin : NULL };
+			      .slot_begin = write ? slot_begin : NULL,
+			      /* ph_slot reads the slot back against the digest */
+			      .sink_checks_digest = true };
 	char why[512] = "";
 	int fd = open_regular(AT_FDCWD, j->image, O_RDONLY, 0, 0), r;
 

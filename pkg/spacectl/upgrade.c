@@ -286,7 +286,9 @@ static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 {
 	char *ca = rpath(u->o, UPG_CA), why[512] = "";
 	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .digest_only = !write,
-			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL };
+			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL,
+			      /* the slot is read back against the digest after this pass */
+			      .sink_checks_digest = true };
 	int r;
 
 	if (!ca)

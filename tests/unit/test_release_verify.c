@@ -100,10 +100,14 @@ done:
 
 /* Verify dir/name as the file named as_name; returns ov_read_archive's
  * result, *nfail the FAIL count. */
+static bool sink_checks; /* ov_opts.sink_checks_digest of the next verify() */
+static char slot_detail[256]; /* the slot-image check's detail */
+
 static int verify(const char *name, const char *as_name, struct sink *s, unsigned *nfail, bool *attached)
 {
 	char *path = xasprintf("%s/%s", dir, name), *ca = xasprintf("%s/dev-root-ca.pem", dir);
-	struct ov_opts o = { .ca_file = ca, .release = true, .file_name = as_name, .slot_sink = sink_fn, .slot_ctx = s };
+	struct ov_opts o = { .ca_file = ca, .release = true, .file_name = as_name, .slot_sink = sink_fn, .slot_ctx = s,
+			     .sink_checks_digest = sink_checks };
 	struct ov *ov = malloc(sizeof(*ov));
 	int fd = open(path, O_RDONLY), r;
 
@@ -111,9 +115,13 @@ static int verify(const char *name, const char *as_name, struct sink *s, unsigne
 	r = ov_read_archive(ov, fd);
 	if (r == 0)
 		ov_finish(ov);
-	for (unsigned i = 0; i < ov->nchecks; i++)
+	slot_detail[0] = '\0';
+	for (unsigned i = 0; i < ov->nchecks; i++) {
 		if (!ov->checks[i].ok)
 			printf("#   FAIL %s %s: %s\n", ov->checks[i].name, ov->checks[i].file, ov->checks[i].detail);
+		if (!strcmp(ov->checks[i].name, "slot-image"))
+			snprintf(slot_detail, sizeof(slot_detail), "%s", ov->checks[i].detail);
+	}
 	*nfail = ov->nfail;
 	*attached = ov->sink_attached;
 	ov_free(ov);
@@ -151,6 +159,17 @@ int main(void)
 	s.got = 0;
 	is_int(verify("bad.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "tampered: read");
 	ok(nfail > 0 && !att && s.got == 0, "tampered: invalid, and the sink got nothing (%llu)", (unsigned long long)s.got);
+
+	ok(strstr(slot_detail, "SHA-256 matches the manifest") != NULL, "the unpacked SHA-256 is checked (%s)", slot_detail);
+	s = (struct sink){ 0 };
+	sink_checks = true;
+	is_int(verify("good.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "sink_checks_digest: read");
+	ok(nfail == 0 && att && s.got == 8u << 20 && strstr(slot_detail, "checked by the read-back"),
+	   "sink_checks_digest: valid, the whole slot reached the sink, its digest left to the read-back (%s)", slot_detail);
+	s.got = 0;
+	is_int(verify("bad.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "sink_checks_digest, tampered: read");
+	ok(nfail > 0 && !att && s.got == 0, "sink_checks_digest: a tampered image still never reaches the sink");
+	sink_checks = false;
 
 	s = (struct sink){ .fail_with = -ENOSPC };
 	is_int(verify("good.img", "space-21.3R1.1.img", &s, &nfail, &att), -ENOSPC, "a sink error stops the reading");
