@@ -25,6 +25,7 @@
 #include "disks.h"
 #include "exitcode.h"
 #include "install.h"
+#include "strescape.h"
 #include "util.h"
 
 
@@ -47,9 +48,17 @@ struct ui {
 
 /* ------------------------------------------------------------ the medium */
 struct medium_parse {
-	struct ui *ui;
-	char image[128];
+	char image[128], product[KIT_NAME_MAX], release[KIT_NAME_MAX];
+	bool long_value;
 };
+
+/* Keeps a value, or notes that it does not fit (a cut name would be
+ * another name). */
+static void keep(struct medium_parse *p, char *dst, size_t len, const char *value)
+{
+	if (snprintf(dst, len, "%s", value) >= (int)len)
+		p->long_value = true;
+}
 
 static int medium_kv(void *ctx, const char *key, const char *value, int line)
 {
@@ -57,17 +66,31 @@ static int medium_kv(void *ctx, const char *key, const char *value, int line)
 
 	(void)line;
 	if (!strcmp(key, "image"))
-		snprintf(p->image, sizeof(p->image), "%s", value);
+		keep(p, p->image, sizeof(p->image), value);
 	else if (!strcmp(key, "product"))
-		snprintf(p->ui->product, sizeof(p->ui->product), "%s", value);
+		keep(p, p->product, sizeof(p->product), value);
 	else if (!strcmp(key, "release"))
-		snprintf(p->ui->release, sizeof(p->ui->release), "%s", value);
+		keep(p, p->release, sizeof(p->release), value);
 	return 0; /* other keys: a later medium format, not ours to judge */
 }
 
+/* A file name in the medium's top directory, printable, as it was given. */
+static bool plain_name(const char *s, bool long_value)
+{
+	if (long_value || !*s || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || !isgraph((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* .space-medium names the image, and the product and release it is for:
+ * they must be the boot kit's (init.sh checks that too, to pick the
+ * medium); what the menu shows is the kit's. */
 static int load_medium(struct ui *ui)
 {
-	struct medium_parse p = { ui, "" };
+	struct medium_parse p = { "", "", "", false };
 	char path[600], why[256] = "";
 	struct stat st;
 	int line = 0, r;
@@ -76,15 +99,26 @@ static int load_medium(struct ui *ui)
 	r = kv_parse_file(path, 4096, medium_kv, &p, &line);
 	if (r < 0)
 		return die_err("medium", path, r, NULL);
-	if (!p.image[0] || strchr(p.image, '/') || p.image[0] == '.')
-		return die_err("medium", path, -SPACE_E_FORMAT, "no plain 'image' file name");
+	if (!plain_name(p.image, p.long_value))
+		return die_err("medium", path, -SPACE_E_FORMAT, "'image' is not a plain file name");
+	r = kit_load(ui->kit_dir, &ui->kit, why, sizeof(why));
+	if (r < 0)
+		return die_err("kit", ui->kit_dir, r, why);
+	if (strcmp(p.product, ui->kit.product) || strcmp(p.release, ui->kit.release)) {
+		char prod[80], rel[80], msg[400];
+
+		str_escape(prod, sizeof(prod), p.product, strlen(p.product), 0);
+		str_escape(rel, sizeof(rel), p.release, strlen(p.release), 0);
+		snprintf(msg, sizeof(msg), "it is for %s %s, this installer is %s %s", prod, rel, ui->kit.product,
+			 ui->kit.release);
+		return die_err("medium", path, -SPACE_E_FORMAT, msg);
+	}
+	snprintf(ui->product, sizeof(ui->product), "%s", ui->kit.product);
+	snprintf(ui->release, sizeof(ui->release), "%s", ui->kit.release);
 	snprintf(ui->image, sizeof(ui->image), "%s/%s", ui->medium, p.image);
 	if (stat(ui->medium, &st) < 0)
 		return die_err("medium", ui->medium, -errno, NULL);
 	ui->medium_dev = st.st_dev;
-	r = kit_load(ui->kit_dir, &ui->kit, why, sizeof(why));
-	if (r < 0)
-		return die_err("kit", ui->kit_dir, r, why);
 	return 0;
 }
 
@@ -695,10 +729,6 @@ int main(int argc, char **argv)
 	r = load_medium(&ui);
 	if (r)
 		return r;
-	if (!ui.product[0] || !ui.release[0]) {
-		snprintf(ui.product, sizeof(ui.product), "%s", ui.kit.product);
-		snprintf(ui.release, sizeof(ui.release), "%s", ui.kit.release);
-	}
 	r = read_cmdline(&ui, &u, why, sizeof(why));
 	if (r < 0)
 		out("Kernel command line: %s; starting the menu.\n", why);

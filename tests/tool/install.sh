@@ -326,6 +326,25 @@ want=$(printf '%s\n' "${names[@]}" | LC_ALL=C sort | head -32 | tr '\n' ' ')
 [ "$listed" = "$want" ] || fail "40 disks: listed '$listed', want the first 32 by name '$want'"
 pass "40 disks: the table holds the first 32 by name, the rest counted"
 
+# --- the medium's .space-medium: outside input, checked -------------------------------
+cp "$T/medium/.space-medium" "$T/medium.good"
+bad_medium() { # bad_medium WHAT PATTERN: one line, exit 1, nothing written
+	local rc=0
+	echo "space.action=install space.disk=/dev/vdf" > "$R/proc/cmdline"
+	si < /dev/null > "$T/err" 2>&1 || rc=$?
+	[ "$rc" = 1 ] && [ "$(wc -l < "$T/err")" = 1 ] && grep -Eq "^space-install: medium .*/.space-medium: $2" "$T/err" ||
+		fail "$1: exit $rc: $(cat "$T/err")"
+	[ "$(blocks vdf)" = 0 ] || fail "$1: vdf written"
+	cp "$T/medium.good" "$T/medium/.space-medium"
+	pass "medium refused, one line, exit 1: $1"
+}
+sed -i "s/^image = .*/image = $(printf 'x%.0s' $(seq 200))/" "$T/medium/.space-medium"
+bad_medium "an image name of 200 bytes" "'image' is not a plain file name"
+sed -i "s/^image = .*/image = $(printf '\033')[2J$P-$V.img/" "$T/medium/.space-medium"
+bad_medium "an image name with an escape" "'image' is not a plain file name"
+sed -i "s/^release = .*/release = 99.1R1/" "$T/medium/.space-medium"
+bad_medium "another release than the installer's" "it is for $P 99.1R1, this installer is $P $V"
+
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
 [ "$rc" = 100 ] || fail "bad option: exit $rc"
