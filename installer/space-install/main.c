@@ -674,6 +674,24 @@ static int unattended(struct ui *ui, const struct unattended *u)
 	return finish(ui, u->after, 0);
 }
 
+/* 1 the first time this boot (the work directory is on /run), 0 after:
+ * init.sh starts the installer again after the rescue shell or a failure,
+ * with the same command line. space.action= is done once; after it the
+ * menu asks (an unattended install that failed must not run again by
+ * itself, and the rescue shell's exit comes back to the menu). */
+static int first_start(const struct ui *ui)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/unattended.started", ui->work);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	close(fd);
+	return 1;
+}
+
 /* ------------------------------------------------------------------ main */
 static int usage(int code)
 {
@@ -681,7 +699,8 @@ static int usage(int code)
 		"usage: space-install [--medium DIR] [--kit DIR] [--ca FILE] [--root DIR] [--cmdline FILE]\n"
 		"                     [--work DIR] [--no-reboot]\n"
 		"  The installer menu; space.action=install|reinstall|rescue, space.disk=first|/dev/X and\n"
-		"  space.after=reboot|poweroff on the kernel command line run it unattended.\n"
+		"  space.after=reboot|poweroff on the kernel command line run it unattended, once a boot\n"
+		"  (a second start, after the rescue shell or a failure, is the menu).\n"
 		"  It reboots or powers off by itself. Exit: 0 the rescue shell was asked for; 1 refused\n"
 		"  (a bad medium); 100 usage; 111 system failure (README.md, Exit codes).\n");
 	return code;
@@ -732,6 +751,14 @@ int main(int argc, char **argv)
 	r = read_cmdline(&ui, &u, why, sizeof(why));
 	if (r < 0)
 		out("Kernel command line: %s; starting the menu.\n", why);
+	if (r > 0) {
+		r = first_start(&ui);
+		if (r < 0)
+			return die_err(NULL, ui.work, r, NULL);
+		if (!r)
+			out("Kernel command line: space.action=%s was run already; starting the menu.\n",
+			    choices[u.action].word);
+	}
 	if (r > 0 && u.action == C_RESCUE)
 		return EXIT_OK;
 	if (r > 0) {

@@ -65,7 +65,7 @@ mkdir -p "$R/proc"
 : > "$R/proc/cmdline"
 
 si() { "$BIN/space-install" --root "$R" --medium "$T/medium" --kit "$T/kit" --ca "$T/pki/dev-root-ca.pem" \
-	--work "$T/work" --no-reboot "$@"; }
+	--work "${WORK:-$(mktemp -d "$T/work.XXXXXX")}" --no-reboot "$@"; } # WORK: one boot's /run/space-install
 blocks() { stat -c %b "$R/dev/$1"; } # allocated blocks: 0 for a disk never written
 sum_head() { head -c 1048576 "$R/dev/$1" | sha256sum | cut -d' ' -f1; }
 part() { "$BIN/mkimage" layout "$R/dev/$1" | grep " name=$2 "; }
@@ -344,6 +344,30 @@ sed -i "s/^image = .*/image = $(printf '\033')[2J$P-$V.img/" "$T/medium/.space-m
 bad_medium "an image name with an escape" "'image' is not a plain file name"
 sed -i "s/^release = .*/release = 99.1R1/" "$T/medium/.space-medium"
 bad_medium "another release than the installer's" "it is for $P 99.1R1, this installer is $P $V"
+
+# --- space.action= runs once a boot: the rescue shell's exit comes back to the menu ---
+# init.sh starts space-install again after the rescue shell (or any failure):
+# the kernel command line is the same, its work directory (/run) too.
+WORK=$T/boot1
+mkdir -p "$WORK"
+echo "space.action=rescue" > "$R/proc/cmdline"
+rc=0; out=$(WORK=$WORK si < /dev/null 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "space.action=rescue: exit $rc: $out"
+rc=0; out=$(WORK=$WORK si < /dev/null 2>&1) || rc=$?
+[ "$rc" = 111 ] && grep -q "1  install" <<<"$out" || fail "space.action=rescue, again: no menu (exit $rc): $out"
+pass "space.action=rescue: a shell, and after it the menu"
+WORK=$T/boot2
+mkdir -p "$WORK"
+echo "space.action=install space.disk=/dev/vdb" > "$R/proc/cmdline"
+out=$(WORK=$WORK si < /dev/null 2>&1) || true
+grep -q "Unattended install refused" <<<"$out" || fail "unattended refusal: $out"
+out=$(WORK=$WORK si < /dev/null 2>&1) || true
+! grep -q "unattended install" <<<"$out" && grep -q "1  install" <<<"$out" ||
+	fail "space.action=install ran again after the menu's rescue shell: $out"
+grep -q "space.action=install was run already" <<<"$out" || fail "the second start does not say why it asks: $out"
+pass "space.action=install: after a refusal and a rescue shell, the installer asks instead of running it again"
+unset WORK
+: > "$R/proc/cmdline"
 
 # --- usage -------------------------------------------------------------------------------
 rc=0; "$BIN/space-install" --bogus > /dev/null 2>&1 || rc=$?
