@@ -676,9 +676,10 @@ static int unattended(struct ui *ui, const struct unattended *u)
 
 /* 1 the first time this boot (the work directory is on /run), 0 after:
  * init.sh starts the installer again after the rescue shell or a failure,
- * with the same command line. space.action= is done once; after it the
- * menu asks (an unattended install that failed must not run again by
- * itself, and the rescue shell's exit comes back to the menu). */
+ * with the same kernel command line. Its space.action= is done once;
+ * after it the menu asks (an unattended install that failed must not run
+ * again by itself, and the rescue shell's exit comes back to the menu).
+ * A --cmdline FILE given by hand is not the kernel's: it runs each time. */
 static int first_start(const struct ui *ui)
 {
 	char path[600];
@@ -700,7 +701,7 @@ static int usage(int code)
 		"                     [--work DIR] [--no-reboot]\n"
 		"  The installer menu; space.action=install|reinstall|rescue, space.disk=first|/dev/X and\n"
 		"  space.after=reboot|poweroff on the kernel command line run it unattended, once a boot\n"
-		"  (a second start, after the rescue shell or a failure, is the menu).\n"
+		"  (a second start, after the rescue shell or a failure, is the menu; not with --cmdline).\n"
 		"  It reboots or powers off by itself. Exit: 0 the rescue shell was asked for; 1 refused\n"
 		"  (a bad medium); 100 usage; 111 system failure (README.md, Exit codes).\n");
 	return code;
@@ -719,6 +720,7 @@ int main(int argc, char **argv)
 			 .ca = "/etc/space/root-ca.pem", .work = "/run/space-install", .last_pct = -1 };
 	struct unattended u;
 	char cmdline[600], why[300];
+	bool cmdline_given;
 	int c, r;
 
 	space_prog = "space-install";
@@ -737,6 +739,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage(EXIT_USAGE);
+	cmdline_given = ui.cmdline != NULL;
 	if (!ui.cmdline) {
 		snprintf(cmdline, sizeof(cmdline), "%s/proc/cmdline", ui.root);
 		ui.cmdline = cmdline;
@@ -751,7 +754,7 @@ int main(int argc, char **argv)
 	r = read_cmdline(&ui, &u, why, sizeof(why));
 	if (r < 0)
 		out("Kernel command line: %s; starting the menu.\n", why);
-	if (r > 0) {
+	if (r > 0 && !cmdline_given) { /* --cmdline FILE: asked for by hand, each time */
 		r = first_start(&ui);
 		if (r < 0)
 			return die_err(NULL, ui.work, r, NULL);

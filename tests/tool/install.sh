@@ -355,7 +355,10 @@ rc=0; out=$(WORK=$WORK si < /dev/null 2>&1) || rc=$?
 [ "$rc" = 0 ] || fail "space.action=rescue: exit $rc: $out"
 rc=0; out=$(WORK=$WORK si < /dev/null 2>&1) || rc=$?
 [ "$rc" = 111 ] && grep -q "1  install" <<<"$out" || fail "space.action=rescue, again: no menu (exit $rc): $out"
-pass "space.action=rescue: a shell, and after it the menu"
+echo "space.action=rescue" > "$T/by-hand.cmdline"
+rc=0; out=$(WORK=$WORK si --cmdline "$T/by-hand.cmdline" < /dev/null 2>&1) || rc=$?
+[ "$rc" = 0 ] || fail "space-install --cmdline FILE by hand, same boot: not run (exit $rc): $out"
+pass "space.action=rescue: a shell, and after it the menu; --cmdline FILE given by hand runs each time"
 WORK=$T/boot2
 mkdir -p "$WORK"
 echo "space.action=install space.disk=/dev/vdb" > "$R/proc/cmdline"
