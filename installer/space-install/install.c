@@ -31,6 +31,7 @@ struct inst {
 	char seed[33];
 	struct slot_writer w;
 	const char *what; /* the progress label of the slot writer */
+	bool table_tried; /* the table phase began: a failure wipes it again */
 	FILE *log;
 };
 
@@ -295,17 +296,38 @@ static int ph_boot(struct inst *in)
 	return 0;
 }
 
-/* The log goes in before the table: the table is the last write, so no
- * failure (or power cut) leaves a disk that boots an install the log does
- * not record as complete. */
+/* The table; then it is read back and checked against the plan. */
+static int ph_table(struct inst *in)
+{
+	struct disk_layout back;
+	int r;
+
+	in->table_tried = true; /* from here a failure wipes it again */
+	r = gpt_write(in->fd, &in->l);
+	if (r == 0 && fsync(in->fd) < 0)
+		r = -errno;
+	if (r == 0)
+		r = gpt_read(in->fd, &back);
+	if (r == 0 && (back.nparts != in->l.nparts || !guid_eq(&back.disk_guid, &in->l.disk_guid)))
+		r = -EIO;
+	if (r < 0)
+		return fail(in, r, "%s: partition table: %s", in->j->target, space_strerror(r));
+	if (in->blockdev && ioctl(in->fd, BLKRRPART) < 0)
+		say(in, "note: the kernel did not re-read the partition table (%s); it will at the next boot",
+		    strerror(errno));
+	say(in, "partition table written and read back (%u partitions)", back.nparts);
+	return 0;
+}
+
+/* The log, after the table so that it records it. A failure here wipes
+ * the table again (inst_run): an install is complete with its log. */
 static int ph_log(struct inst *in)
 {
 	const struct gpt_part *p = disk_layout_find(&in->l, "data");
 	char why[256] = "";
 	int r;
 
-	say(in, "installed %s %s on %s; the partition table (%u partitions) is written last", in->j->m.product,
-	    in->j->m.release, in->j->target, in->l.nparts);
+	say(in, "installed %s %s on %s", in->j->m.product, in->j->m.release, in->j->target);
 	if (in->log)
 		fflush(in->log);
 	r = fs_ext4_add_file(in->j->target, gpt_part_offset(p), in->j->log_path, "log", "install.log",
@@ -315,33 +337,21 @@ static int ph_log(struct inst *in)
 	return 0;
 }
 
-/* The table, last; then it is read back and checked against the plan.
- * Any failure here wipes both tables again: a table that was written (in
- * part or whole) but not read back must not boot. */
-static int ph_table(struct inst *in)
+/* A failure once the table was (being) written: wipe both tables again,
+ * so that the disk boots nothing rather than an install that did not
+ * complete. */
+static void undo_table(struct inst *in)
 {
-	struct disk_layout back;
-	int r = gpt_write(in->fd, &in->l), r2;
+	int r = wipe_tables(in);
+	size_t n = strlen(in->j->why);
 
-	if (r == 0 && fsync(in->fd) < 0)
-		r = -errno;
-	if (r == 0)
-		r = gpt_read(in->fd, &back);
-	if (r == 0 && (back.nparts != in->l.nparts || !guid_eq(&back.disk_guid, &in->l.disk_guid)))
-		r = -EIO;
 	if (r < 0) {
-		r2 = wipe_tables(in);
-		if (r2 < 0)
-			in->j->state = INST_UNKNOWN;
-		return fail(in, r, "%s: partition table: %s%s%s", in->j->target, space_strerror(r),
-			    r2 < 0 ? "; wiping it again failed: " : "", r2 < 0 ? space_strerror(r2) : "");
+		in->j->state = INST_UNKNOWN;
+		snprintf(in->j->why + n, sizeof(in->j->why) - n, "; wiping the partition table again failed: %s",
+			 space_strerror(r));
+		return;
 	}
-	in->j->state = INST_DONE;
-	if (in->blockdev && ioctl(in->fd, BLKRRPART) < 0)
-		say(in, "note: the kernel did not re-read the partition table (%s); it will at the next boot",
-		    strerror(errno));
-	say(in, "partition table written and read back (%u partitions)", back.nparts);
-	return 0;
+	say(in, "partition tables wiped again: the disk boots nothing");
 }
 
 static const struct {
@@ -349,7 +359,7 @@ static const struct {
 	int (*run)(struct inst *in);
 } phases[] = {
 	{ "open", ph_open }, { "verify", ph_verify }, { "wipe", ph_wipe }, { "slot", ph_slot },
-	{ "fs", ph_fs },     { "boot", ph_boot },     { "log", ph_log },     { "table", ph_table },
+	{ "fs", ph_fs },     { "boot", ph_boot },     { "table", ph_table }, { "log", ph_log },
 };
 
 static int run_phases(struct inst *in, size_t first, size_t last)
@@ -396,6 +406,10 @@ int inst_run(struct inst_job *j)
 	say(&in, "install of %s onto %s%s%s%s", j->image, j->target, j->target_desc ? " (" : "",
 	    j->target_desc ? j->target_desc : "", j->target_desc ? ")" : "");
 	r = run_phases(&in, 0, sizeof(phases) / sizeof(phases[0]) - 1);
+	if (r < 0 && in.table_tried)
+		undo_table(&in);
+	if (r == 0)
+		j->state = INST_DONE;
 	if (in.fd >= 0)
 		close(in.fd);
 	if (in.log)

@@ -18,12 +18,12 @@
  *   fs       root slot B (empty ext4, marked empty in grubenv) and the
  *            data filesystem (/var)
  *   boot     the kit's ESP and GRUB for BIOS (image/lib/bootkit.h)
- *   log      the install log into the data filesystem: /var/log/install.log
  *   table    the GPT (a random seed: every installed disk has its own
- *            GUIDs), the last write, and the kernel told to re-read it
+ *            GUIDs), read back, and the kernel told to re-read it
+ *   log      the install log into the data filesystem: /var/log/install.log
  * A failure stops there. From "wipe" on, the disk has no partition table
- * until "table" has written and read it back; a failure in "table" wipes
- * both tables again (j->state says which of these the disk was left in).
+ * until "table"; a failure in "table" or "log" wipes both tables again, so
+ * a disk boots only a complete install (j->state says what it was left in).
  *
  * The library never prints: lines for the log and progress go through the
  * callbacks; a failure returns a negative errno / -SPACE_E_* with one
@@ -47,7 +47,7 @@ enum inst_state {
 	INST_UNTOUCHED, /* nothing written (a failure before "wipe") */
 	INST_NO_TABLE,  /* written, but without a partition table: boots nothing */
 	INST_DONE,      /* installed */
-	INST_UNKNOWN,   /* "table" failed and wiping it again failed too */
+	INST_UNKNOWN,   /* "table" or "log" failed, and wiping the table again too */
 };
 
 struct inst_job {

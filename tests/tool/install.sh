@@ -102,7 +102,8 @@ done
 DATA="$R/dev/vda?offset=$(($(p_first vda data) * 512))"
 debugfs -R 'stat log/install.log' "$DATA" 2>/dev/null | grep -q 'User: *0 *Group: *0' || fail "no root-owned log/install.log"
 debugfs -R 'cat log/install.log' "$DATA" 2>/dev/null > "$T/install.log"
-grep -q "slot A read back: SHA-256 matches" "$T/install.log" && grep -q "installed $P $V" "$T/install.log" ||
+grep -q "slot A read back: SHA-256 matches" "$T/install.log" && grep -q "partition table written and read back" \
+	"$T/install.log" && grep -q "installed $P $V" "$T/install.log" ||
 	fail "install log: $(cat "$T/install.log")"
 debugfs -R 'stats' "$DATA" 2>/dev/null | grep -q 'Filesystem volume name: *data' || fail "data label"
 pass "slot B and /var are clean ext4 (labels root-b, data); /var/log/install.log records the checks"
@@ -218,8 +219,8 @@ grep -q "vdd was left without a partition table: it boots nothing, and this medi
 [ "$(head -c 512 "$R/dev/vdd" | od -An -tx1 -j510 | tr -d ' ')" != 55aa ] || fail "write error: MBR signature left"
 pass "a write error half way: one message, the disk left with no partition table (unbootable)"
 
-# --- a failure after the last write but one: still no partition table ------------
-# The install log is the last thing written before the table: a debugfs that
+# --- a failure after the table was written: the table is wiped again -------------
+# The install log is written after the table (it records it): a debugfs that
 # fails on it (as a full or broken /var would) must leave no table behind.
 mkdir -p "$T/fakebin"
 printf '#!/bin/sh\ncase "$*" in *add-file.debugfs*) echo "simulated: cannot write the log" >&2; exit 1 ;; esac\nexec %s "$@"\n' \
@@ -230,8 +231,9 @@ out=$(PATH="$T/fakebin:$PATH" si < /dev/null 2>&1) && fail "log failure: exit 0:
 grep -q "Install failed: install log: .*simulated: cannot write the log" <<<"$out" || fail "log failure not named: $out"
 ! "$BIN/mkimage" layout "$R/dev/vdd" > /dev/null 2>&1 || fail "log failure: vdd has a partition table (boots half an install)"
 [ "$(head -c 512 "$R/dev/vdd" | od -An -tx1 -j510 | tr -d ' ')" != 55aa ] || fail "log failure: MBR signature left"
-grep -q "vdd was left without a partition table" <<<"$out" || fail "log failure: state not said: $out"
-pass "a failure writing the install log leaves no partition table (the table is the last write)"
+grep -q "partition tables wiped again" <<<"$out" && grep -q "vdd was left without a partition table" <<<"$out" ||
+	fail "log failure: state not said: $out"
+pass "a failure writing the install log (after the table) wipes the table again: no partition table"
 
 # --- a disk gone between listing and install: nothing written, and said so --------
 disk vde $((2048 * 1024 * 1024)) gone
