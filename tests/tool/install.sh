@@ -8,7 +8,11 @@
 # and prefixes, re-prompts on bad input, refuses a too-small disk and the
 # medium, and writes nothing without the confirmation; every tampered,
 # renamed or foreign image and every unfit disk is refused with nothing
-# written; reinstall replaces an installed system.
+# written; reinstall replaces an installed system. Attacks on it: a failure
+# after the table (wiped again), a disk gone or replaced under its name, long
+# or NUL-holding answers, a disk number past 2^32, escapes in a disk's grubenv,
+# 40 disks (the table filled), a bad .space-medium, the medium mounted from a
+# partition, a read-only disk, space.action= started again after a shell.
 # Env: BIN, TOP, PRODUCT.
 set -eu
 BIN=${BIN:-out/bin}
@@ -276,6 +280,25 @@ grep -q "vda .*virtio-foreign" <<<"$out" && grep -q "holds data" <<<"$out" || fa
 out=$(printf 'reinstall\n\nn\n' | R=$R2 si 2>&1) || true
 grep -q "Enter for vdb" <<<"$out" && grep -q "Erase ALL data on vdb" <<<"$out" || fail "reinstall: no Enter default for the one installed disk: $out"
 pass "reinstall: Enter picks the one disk that holds a system, never one holding other data"
+
+# --- the medium mounted from a partition (sdz1 of a stick): its whole disk is the medium
+mkdir -p "$R2/sys/block/sdz/sdz1" && echo 1 > "$R2/sys/block/sdz/sdz1/partition"
+ln -sfn ../../block/sdz/sdz1 "$R2/sys/dev/block/$(stat -c '%Hd:%Ld' "$T/medium")"
+echo "space.action=reinstall space.disk=/dev/sdz" > "$R2/proc/cmdline"
+out=$(R=$R2 si < /dev/null 2>&1) || true
+grep -q 'sdz .*the installation medium (not a target)' <<<"$out" && grep -q "sdz is the installation medium" <<<"$out" ||
+	fail "medium on sdz1: sdz not taken for the medium: $out"
+: > "$R2/proc/cmdline"
+pass "the medium mounted from a partition (sdz1): the whole disk sdz is never a target"
+(R=$R2 && disk vdc $((2048 * 1024 * 1024)) ro) && echo 1 > "$R2/sys/block/vdc/ro"
+echo "space.action=install space.disk=first" > "$R2/proc/cmdline"
+out=$(R=$R2 si < /dev/null 2>&1) || true
+grep -q "no blank disk of at least" <<<"$out" && [ "$(stat -c %b "$R2/dev/vdc")" = 0 ] ||
+	fail "read-only vdc taken by space.disk=first: $out"
+out=$(printf 'install\nvdc\n' | R=$R2 si 2>&1) || true
+grep -q "vdc is read-only" <<<"$out" || fail "read-only vdc chosen by name not refused: $out"
+: > "$R2/proc/cmdline"
+pass "a read-only disk is neither 'first' nor taken by name"
 
 # --- what a disk holds is shown as printable text only ------------------------------
 cp --sparse=always "$R/dev/vda" "$T/vdh" && disk vdh $((2048 * 1024 * 1024)) evil && mv "$T/vdh" "$R/dev/vdh"
