@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../pkg/libmgmt/kv.h"
+#include "cmdline.h"
 #include "disks.h"
 #include "exitcode.h"
 #include "install.h"
@@ -568,47 +569,27 @@ struct unattended {
 	char disk[64];
 };
 
-/* space.action= space.disk= space.after= from the kernel command line.
- * 1 when space.action is given, 0 when not, -SPACE_E_FORMAT with why. */
+/* space.action= space.disk= space.after= from the kernel command line
+ * (cmdline.c). 1 when space.action is given, 0 when not, -SPACE_E_FORMAT
+ * with why. */
 static int read_cmdline(const struct ui *ui, struct unattended *u, char *why, size_t whylen)
 {
-	char buf[4096], *save = NULL;
-	ssize_t k;
-	int fd = open(ui->cmdline, O_RDONLY | O_CLOEXEC), found = 0;
+	static const enum choice action[] = { [ACT_NONE] = C_NONE, [ACT_INSTALL] = C_INSTALL,
+					      [ACT_REINSTALL] = C_REINSTALL, [ACT_RESCUE] = C_RESCUE };
+	struct inst_cmdline c;
+	char buf[CMDLINE_MAX];
+	ssize_t k = 0;
+	int fd = open(ui->cmdline, O_RDONLY | O_CLOEXEC), r;
 
-	u->action = C_NONE;
-	u->after = C_REBOOT;
-	snprintf(u->disk, sizeof(u->disk), "first");
-	if (fd < 0)
-		return 0;
-	k = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[k > 0 ? k : 0] = '\0';
-	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
-		if (!strncmp(t, "space.action=", 13)) {
-			t += 13;
-			u->action = !strcmp(t, "install") ? C_INSTALL : !strcmp(t, "reinstall") ? C_REINSTALL
-				  : !strcmp(t, "rescue") ? C_RESCUE : C_NONE;
-			found = 1;
-			if (u->action == C_NONE) {
-				snprintf(why, whylen, "space.action=%s: not install, reinstall or rescue", t);
-				return -SPACE_E_FORMAT;
-			}
-		} else if (!strncmp(t, "space.after=", 12)) {
-			t += 12;
-			u->after = !strcmp(t, "reboot") ? C_REBOOT : !strcmp(t, "poweroff") ? C_POWEROFF : C_NONE;
-			if (u->after == C_NONE) {
-				snprintf(why, whylen, "space.after=%s: not reboot or poweroff", t);
-				return -SPACE_E_FORMAT;
-			}
-		} else if (!strncmp(t, "space.disk=", 11)) {
-			if (snprintf(u->disk, sizeof(u->disk), "%s", t + 11) >= (int)sizeof(u->disk) || !u->disk[11 - 11]) {
-				snprintf(why, whylen, "space.disk: too long or empty");
-				return -SPACE_E_FORMAT;
-			}
-		}
+	if (fd >= 0) {
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
 	}
-	return found;
+	r = inst_cmdline_parse(buf, k > 0 ? (size_t)k : 0, &c, why, whylen);
+	u->action = action[c.action];
+	u->after = c.after == AFTER_POWEROFF ? C_POWEROFF : C_REBOOT;
+	snprintf(u->disk, sizeof(u->disk), "%s", c.disk);
+	return r < 0 ? r : c.action != ACT_NONE;
 }
 
 /* space.disk=first: the first disk by name that fits and, for install,

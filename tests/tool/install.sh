@@ -370,6 +370,25 @@ bad_medium "an image name with an escape" "'image' is not a plain file name"
 sed -i "s/^release = .*/release = 99.1R1/" "$T/medium/.space-medium"
 bad_medium "another release than the installer's" "it is for $P 99.1R1, this installer is $P $V"
 
+# --- the kernel command line: odd values refused, named printably ----------------------
+cmdline_refused() { # WHAT CMDLINE PATTERN: the menu instead, nothing written, no control character out
+	local out
+	printf '%s\n' "$2" > "$R/proc/cmdline"
+	out=$(si < /dev/null 2>&1) || true
+	grep -qF "Kernel command line: $3; starting the menu." <<<"$out" || fail "$1: $out"
+	! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' <<<"$out" || fail "$1: control characters on the console"
+	[ "$(blocks vdf)" = 0 ] || fail "$1: vdf written"
+	pass "kernel command line refused, menu instead: $1"
+}
+cmdline_refused "an unknown action" "space.action=wipe space.disk=/dev/vdf" "space.action=wipe: not install, reinstall or rescue"
+cmdline_refused "an empty disk" "space.action=install space.disk=" "space.disk=: empty or too long"
+cmdline_refused "a disk name of 100 bytes" "space.action=install space.disk=/dev/$(printf 'v%.0s' $(seq 95))" \
+	"space.disk=/dev/$(printf 'v%.0s' $(seq 95)): empty or too long"
+cmdline_refused "an escape in the disk name" "space.action=install space.disk=vd$(printf '\033')[2Jf" \
+	'space.disk=vd\x1b[2Jf: not a disk name'
+cmdline_refused "an unknown after" "space.action=install space.after=halt" "space.after=halt: not reboot or poweroff"
+: > "$R/proc/cmdline"
+
 # --- space.action= runs once a boot: the rescue shell's exit comes back to the menu ---
 # init.sh starts space-install again after the rescue shell (or any failure):
 # the kernel command line is the same, its work directory (/run) too.
