@@ -209,7 +209,7 @@ help:
 	@echo '  make test-e2e       QEMU boot tests (TCG)'
 	@echo '  make bench          benchmarks (figures as ratios against baselines)'
 	@echo '  make fuzz           libFuzzer runs of every parser of outside input, FUZZ_TIME s each (fuzz-NAME: one)'
-	@echo '  make test-full      make test, check-knobs, then make fuzz'
+	@echo '  make test-full      make test, the installer AHCI and MegaRAID runs, check-knobs, make fuzz'
 	@echo '  make check-knobs    each build knob rebuilds what it shapes, and only that'
 	@echo 'Knobs: PRODUCT VERSION TARGET O= V=1 WERROR=1 ADMIN_PASSWORD_FILE CACHE'
 
