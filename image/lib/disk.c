@@ -2,7 +2,6 @@
 /* disk.c - disk_build() and friends; see disk.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,25 +115,6 @@ int tree_resolve(const char *tree, const char *path, char *out, size_t outlen)
 	if (snprintf(out, outlen, "%s", *cur ? cur : "/") >= (int)outlen)
 		return -ENAMETOOLONG;
 	return 0;
-}
-
-/* ------------------------------------------------------------ remove_tree */
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-int remove_tree(const char *path)
-{
-	int r = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (r < 0 && errno == ENOENT)
-		return 0;
-	return r > 0 ? -r : (r < 0 ? -errno : 0);
 }
 
 /* ------------------------------------------------------------- disk_build */

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #include "gpt.h"
 
 struct disk_spec {
@@ -72,8 +74,5 @@ int disk_esp_volume_id(const char *seed, uint32_t *out);
  * regular file) is written to out as an absolute in-tree path.
  * -ENOENT, -ELOOP, -ENAMETOOLONG, -EINVAL (not a regular file). */
 int tree_resolve(const char *tree, const char *path, char *out, size_t outlen);
-
-/* rm -r of a directory this library created (no symlinks followed). */
-int remove_tree(const char *path);
 
 #endif

@@ -197,21 +197,30 @@ int ov_sums_verify(struct ov *ov, const char *path, const struct ov_sums_opts *s
 
 	snprintf(what, whatlen, "%s", path);
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
-	if (!sums_list_name_ok(list)) {
-		ov_check(ov, false, "list-format", list, "not a plain file name, or too long for its %s beside it",
-			 SUMS_CHAIN_SUFFIX);
-		return 0;
-	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-	r = read_member(ov, dfd, list, SUMS_MAX_BYTES, "list-format", false, &lm);
-	if (r == 0 && lm)
-		r = check_signed_list(ov, dfd, lm);
+	r = ov_signed_file(ov, dfd, list, SUMS_MAX_BYTES, &lm);
 	if (r == 0 && lm && ov->nfail)
 		ov_check(ov, false, "digest", lm->name, "files not hashed: the list is not trusted (the FAIL lines above)");
 	else if (r == 0 && lm)
 		r = check_files(ov, dfd, lm, so, what, whatlen);
 	close(dfd);
+	return r;
+}
+
+int ov_signed_file(struct ov *ov, int dfd, const char *name, size_t max, struct ov_member **m)
+{
+	int r;
+
+	*m = NULL;
+	if (!sums_list_name_ok(name)) {
+		ov_check(ov, false, "list-format", name, "not a plain file name, or too long for its %s beside it",
+			 SUMS_CHAIN_SUFFIX);
+		return 0;
+	}
+	r = read_member(ov, dfd, name, max, "list-format", false, m);
+	if (r == 0 && *m)
+		r = check_signed_list(ov, dfd, *m);
 	return r;
 }

@@ -26,4 +26,12 @@ struct ov_sums_opts {
  * could not be read (I/O), what then naming it. */
 int ov_sums_verify(struct ov *ov, const char *path, const struct ov_sums_opts *so, char *what, size_t whatlen);
 
+/* Any file signed the way the list is (a hot-patch manifest): read name
+ * (at most max bytes) from dfd with its .sig, .cert.pem and .chain.pem and
+ * run the signature, signer and chain checks. *m is the file's member (its
+ * bytes in (*m)->data) or NULL when it could not be read (a FAIL says
+ * why); the file is trusted only when ov->nfail is 0 afterwards. Returns 0
+ * or a negative errno for I/O. */
+int ov_signed_file(struct ov *ov, int dfd, const char *name, size_t max, struct ov_member **m);
+
 #endif

@@ -2,6 +2,7 @@
 /* util.c - shared helpers; see util.h for the contract. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,4 +253,21 @@ int mem_is_zero(const void *p, size_t n)
 	/* memcmp against itself shifted by one: zero iff the first byte is 0
 	 * and all bytes are equal (libc's memcmp is the fast loop) */
 	return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int remove_tree(const char *path)
+{
+	int r = nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (r < 0 && errno == ENOENT)
+		return 0;
+	return r > 0 ? -r : (r < 0 ? -errno : 0);
 }

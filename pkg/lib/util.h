@@ -55,6 +55,10 @@ int fsync_parent(const char *path);
 /* mkdir -p; existing directories are fine. */
 int mkdir_p(const char *path, mode_t mode);
 
+/* rm -rf path without following symlinks: 0 (also when it does not
+ * exist) or a negative errno. */
+int remove_tree(const char *path);
+
 /* Read a whole file into a NUL-terminated malloc'd buffer (caller frees).
  * Refuses files larger than max bytes with -EFBIG, and anything but a
  * regular file with -SPACE_E_NOT_REG (a FIFO would block). */
