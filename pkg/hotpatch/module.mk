@@ -1,0 +1,45 @@
+# pkg/hotpatch: hot patches (issue 9): Space-<release>-Hotpatch-vN.tgz.
+
+# ---------------------------------------------------------------- library
+# The bundle manifest (manifest.h: parser, formatter, name and level
+# helpers), shared by the node tool `hotpatch` and the host tool
+# `mkhotpatch` (image/hotpatch). Users add $(HOTPATCH_LIB_SRCS) to their
+# sources and $(HOTPATCH_LIB_LIBS) to their libraries (duplicates with
+# other lists are harmless: the link takes $^). What manifest.c needs:
+# the release version grammar (image/release), the kv parser and buffer
+# (pkg/libmgmt), the package token and path rules (pkg/libpkg meta.c, with
+# fs.c for the helpers meta.c calls).
+HOTPATCH_LIB_SRCS := pkg/hotpatch/manifest.c image/release/release.c image/ova/manifest.c \
+	pkg/libmgmt/kv.c pkg/libmgmt/buf.c pkg/libpkg/meta.c pkg/libpkg/fs.c
+HOTPATCH_LIB_LIBS := $(CRYPTO_LIBS)
+# manifest.c includes "libmgmt/kv.h" and "libpkg/libpkg.h"
+$(BUILD)/pkg/hotpatch/%.o $(ASAN)/pkg/hotpatch/%.o $(ASAN)/tests/unit/test_hotpatch_manifest.o: BASE_CFLAGS += -Ipkg
+
+UNIT_TESTS += test_hotpatch_manifest
+test_hotpatch_manifest_SRCS = tests/unit/test_hotpatch_manifest.c $(HOTPATCH_LIB_SRCS) $(LIBSPACE_SRCS)
+test_hotpatch_manifest_LIBS = $(HOTPATCH_LIB_LIBS)
+
+# `make fuzz`: the manifest parser (the node parses a bundle's manifest
+# before its signature is checked, to learn what to check), from the kept
+# seeds in fuzz/corpus. -max_len past HP_MANIFEST_MAX to reach its refusal.
+.PHONY: fuzz-hotpatch_manifest
+fuzz: fuzz-hotpatch_manifest
+$(O)/fuzz/fuzz_hotpatch_manifest: pkg/hotpatch/fuzz/fuzz_hotpatch_manifest.c $(HOTPATCH_LIB_SRCS) \
+		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-hotpatch_manifest: $(O)/fuzz/fuzz_hotpatch_manifest
+	$(call fuzz_run,hotpatch_manifest,pkg/hotpatch/fuzz/corpus,70000)
+
+# ---------------------------------------------------------------- program
+# (the node tool `hotpatch`: below this line)
+PROGRAMS += hotpatch
+hotpatch_INSTALL_DIR := /usr/sbin
+# The signature checks are ova-verify's (verify.c, and verify_sums.c for a
+# file signed like the checksum list); packages go in through libpkg.
+# Recursive (=): the lists come from modules included later.
+hotpatch_SRCS = pkg/hotpatch/main.c $(sort pkg/hotpatch/apply.c pkg/hotpatch/backup.c pkg/hotpatch/bundle.c \
+	pkg/hotpatch/fault.c pkg/hotpatch/state.c $(HOTPATCH_LIB_SRCS) $(SPACECTL_UPGRADE_SRCS) \
+	image/ova-verify/verify_sums.c $(SUMS_LIB_SRCS) $(LIBPKG_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
+hotpatch_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(LIBPKG_LIBS) -lpthread -lm
+
+TOOL_TESTS += tests/tool/hotpatch.sh
