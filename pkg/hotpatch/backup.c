@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* backup.c - save and restore the paths a hot patch touches (backup.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backup.h"
+#include "fault.h"
+#include "fdio.h"
+#include "util.h"
+
+#define RESTORE_TMP ".hprestore~"
+
+int hp_paths_add(struct hp_paths *ps, const char *path)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 64;
+		char **np;
+		if (cap > HP_BACKUP_MAX_PATHS)
+			return -E2BIG;
+		if (!(np = realloc(ps->p, cap * sizeof(*np))))
+			return -ENOMEM;
+		ps->p = np;
+		ps->cap = cap;
+	}
+	if (!(ps->p[ps->n] = strdup(path)))
+		return -ENOMEM;
+	ps->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void hp_paths_finish(struct hp_paths *ps)
+{
+	size_t j = 0;
+
+	if (!ps->n)
+		return;
+	qsort(ps->p, ps->n, sizeof(*ps->p), cmp_str);
+	for (size_t i = 1; i < ps->n; i++) {
+		if (!strcmp(ps->p[i], ps->p[j]))
+			free(ps->p[i]);
+		else
+			ps->p[++j] = ps->p[i];
+	}
+	ps->n = j + 1;
+}
+
+void hp_paths_free(struct hp_paths *ps)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		free(ps->p[i]);
+	free(ps->p);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* root + "/" + rel, with root "/" giving "/rel". */
+static int join(char out[PATH_MAX], const char *root, const char *rel)
+{
+	size_t rl = strlen(root);
+	int n = snprintf(out, PATH_MAX, "%s%s%s", root, rl && root[rl - 1] == '/' ? "" : "/", rel);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	*bytes = 0;
+	for (size_t i = 0; i < ps->n; i++) {
+		if (join(p, root, ps->p[i]) < 0)
+			return -ENAMETOOLONG;
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Copy the regular file src to dst (created, mode), neither followed if a
+ * symlink. */
+static int copy_file(const char *src, const char *dst, mode_t mode)
+{
+	char buf[1 << 16];
+	ssize_t n;
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, r = 0;
+
+	if (in < 0)
+		return -errno;
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if ((r = fd_write_full(out, buf, (size_t)n)) < 0)
+			goto out;
+	if (n < 0)
+		r = -errno;
+out:
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = -errno;
+	close(in);
+	return r;
+}
+
+/* mkdir -p of the parent of path (below a directory this tool owns). */
+static int make_parent(const char *path)
+{
+	char d[PATH_MAX];
+	char *slash;
+
+	snprintf(d, sizeof(d), "%s", path);
+	if (!(slash = strrchr(d, '/')) || slash == d)
+		return 0;
+	*slash = 0;
+	return mkdir_p(d, 0700);
+}
+
+/* One path's state: its index line, and its content into files/. */
+static int save_one(const char *root, const char *rel, const char *files, FILE *idx, unsigned *nfiles)
+{
+	char src[PATH_MAX], dst[PATH_MAX], target[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	if ((r = join(src, root, rel)) < 0 || (r = join(dst, files, rel)) < 0)
+		return r;
+	if (lstat(src, &st) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		fprintf(idx, "- 0 0 0 %s\n", rel);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(idx, "d %04o %u %u %s\n", (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+			(unsigned)st.st_gid, rel);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return -SPACE_E_NOT_REG;
+	if ((r = make_parent(dst)) < 0)
+		return r;
+	if (S_ISLNK(st.st_mode)) {
+		if ((n = readlink(src, target, sizeof(target) - 1)) < 0)
+			return -errno;
+		target[n] = 0;
+		if (symlink(target, dst) < 0)
+			return -errno;
+	} else {
+		/* a failure injected after the first file: a backup cut short
+		 * by a full /var, with part of it written */
+		if (++*nfiles == 2 && (r = hp_fault("backup-copy")) < 0)
+			return r;
+		if ((r = copy_file(src, dst, 0600)) < 0)
+			return r;
+	}
+	fprintf(idx, "%c %04o %u %u %s\n", S_ISLNK(st.st_mode) ? 'l' : 'f', (unsigned)(st.st_mode & 07777),
+		(unsigned)st.st_uid, (unsigned)st.st_gid, rel);
+	return 0;
+}
+
+/* fsync the file at path (an index, a backup's directory). */
+static int sync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (syncfs(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, char *why, size_t whylen)
+{
+	char files[PATH_MAX], index[PATH_MAX], *text = NULL;
+	size_t len = 0;
+	unsigned nfiles = 0;
+	FILE *idx = open_memstream(&text, &len);
+	int r;
+
+	*why = 0;
+	if (!idx)
+		return -ENOMEM;
+	if (mkdir(dir, 0700) < 0) {
+		r = -errno;
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	snprintf(files, sizeof(files), "%s/" HP_BACKUP_FILES, dir);
+	snprintf(index, sizeof(index), "%s/" HP_BACKUP_INDEX, dir);
+	if (mkdir(files, 0700) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < ps->n; i++)
+		if ((r = save_one(root, ps->p[i], files, idx, &nfiles)) < 0) {
+			snprintf(why, whylen, "%s: %s", ps->p[i], space_strerror(r));
+			goto out;
+		}
+	if (fclose(idx) != 0) {
+		idx = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+	idx = NULL;
+	/* the files first, then the index that makes the backup whole */
+	if ((r = sync_path(dir, O_DIRECTORY)) < 0 || (r = write_file_atomic(index, text, len, 0600)) < 0)
+		snprintf(why, whylen, "%s: %s", dir, space_strerror(r));
+out:
+	if (idx)
+		fclose(idx);
+	free(text);
+	return r;
+}
+
+/* ------------------------------------------------------------ restore */
+
+struct ent {
+	char type;
+	unsigned mode, uid, gid;
+	const char *path;
+};
+
+/* Parse the index text in place into *ents. */
+static int parse_index(char *text, struct ent **ents, size_t *n)
+{
+	size_t cap = 0;
+	char *line, *save = NULL;
+
+	*ents = NULL;
+	*n = 0;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct ent e;
+		int off = 0;
+		if (sscanf(line, "%c %o %u %u %n", &e.type, &e.mode, &e.uid, &e.gid, &off) != 4 || !off ||
+		    !strchr("fld-", e.type) || !line[off] || line[off] == '/' || strstr(line + off, ".."))
+			return -SPACE_E_FORMAT;
+		e.path = line + off;
+		if (*n == cap) {
+			struct ent *ne;
+			cap = cap ? cap * 2 : 64;
+			if (cap > HP_BACKUP_MAX_PATHS || !(ne = realloc(*ents, cap * sizeof(*ne))))
+				return -ENOMEM;
+			*ents = ne;
+		}
+		(*ents)[(*n)++] = e;
+	}
+	return 0;
+}
+
+static int restore_dir(const char *p, const struct ent *e, bool do_chown)
+{
+	struct stat st;
+
+	if (mkdir(p, e->mode) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(p, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (do_chown && lchown(p, e->uid, e->gid) < 0)
+		return -errno;
+	return chmod(p, e->mode) < 0 ? -errno : 0;
+}
+
+/* A file or symlink: beside its path under a temporary name, then renamed
+ * over it (each path is either the patch's or the backup's, never torn). */
+static int restore_file(const char *p, const char *saved, const struct ent *e, bool do_chown)
+{
+	char tmp[PATH_MAX], target[PATH_MAX];
+	const char *slash = strrchr(p, '/');
+	ssize_t n;
+	int r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%.*s/" RESTORE_TMP "%s", (int)(slash - p), p, slash + 1) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (e->type == 'l') {
+		if ((n = readlink(saved, target, sizeof(target) - 1)) < 0)
+			return -errno;
+		target[n] = 0;
+		if (symlink(target, tmp) < 0)
+			return -errno;
+	} else if ((r = copy_file(saved, tmp, 0600)) < 0) {
+		goto fail;
+	}
+	if (do_chown && lchown(tmp, e->uid, e->gid) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (e->type == 'f' && chmod(tmp, e->mode) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (rename(tmp, p) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	unlink(tmp);
+	return r;
+}
+
+static int restore_absent(const char *p)
+{
+	struct stat st;
+
+	if (lstat(p, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (S_ISDIR(st.st_mode))
+		/* a directory the patch made that holds something else now
+		 * stays: the files in it are not the patch's */
+		return rmdir(p) < 0 && errno != ENOTEMPTY && errno != EEXIST ? -errno : 0;
+	return unlink(p) < 0 ? -errno : 0;
+}
+
+int hp_backup_restore(const char *root, const char *dir, bool do_chown, char *why, size_t whylen)
+{
+	char index[PATH_MAX], p[PATH_MAX], saved[PATH_MAX], files[PATH_MAX], *text = NULL;
+	struct ent *e = NULL;
+	size_t len, n = 0;
+	int r;
+
+	*why = 0;
+	snprintf(index, sizeof(index), "%s/" HP_BACKUP_INDEX, dir);
+	snprintf(files, sizeof(files), "%s/" HP_BACKUP_FILES, dir);
+	if ((r = read_file(index, 64u << 20, &text, &len)) < 0 || (r = parse_index(text, &e, &n)) < 0) {
+		snprintf(why, whylen, "%s: %s", index, r == -SPACE_E_FORMAT ? "damaged backup index" : space_strerror(r));
+		goto out;
+	}
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t k = 0; k < n; k++) {
+			/* directories in path order (parents first); files; the
+			 * absent ones in reverse order (children first) */
+			const struct ent *x = &e[pass == 2 ? n - 1 - k : k];
+			if ((pass == 0) != (x->type == 'd') || (pass == 2) != (x->type == '-') ||
+			    (pass == 1 && x->type != 'f' && x->type != 'l'))
+				continue;
+			if ((r = join(p, root, x->path)) < 0 || (r = join(saved, files, x->path)) < 0)
+				goto fail;
+			r = pass == 0 ? restore_dir(p, x, do_chown)
+			    : pass == 1 ? restore_file(p, saved, x, do_chown) : restore_absent(p);
+			if (r < 0)
+				goto fail;
+			continue;
+fail:
+			snprintf(why, whylen, "%s: %s", x->path, space_strerror(r));
+			goto out;
+		}
+	}
+	r = sync_path(root, O_DIRECTORY);
+	if (r < 0)
+		snprintf(why, whylen, "%s: %s", root, space_strerror(r));
+out:
+	free(e);
+	free(text);
+	return r;
+}

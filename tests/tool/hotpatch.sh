@@ -1,0 +1,260 @@
+#!/bin/bash
+# tests/tool/hotpatch.sh - the hot-patch tool on an offline root (`hotpatch
+# --root`, issue 9): bundles made here exactly as manifest.h describes them
+# (the manifest signed with openssl under the development PKI, so the tool
+# is checked against the format, not against its own writer), then:
+#   - apply v1, v2; the files, the package database, the marker, status;
+#   - every refusal leaves the root byte for byte as it was: a bad
+#     signature, another release, an older patch, the same level without
+#     --reinstall, a renamed bundle, a tampered package, a member outside
+#     the bundle directory or a symlink in the tgz, a fabric node;
+#   - a failure injected at every step (and ENOSPC in the middle of the
+#     backup, a failure after the first package) is rolled back: the root is
+#     as before; past the point where the root is complete, it is completed;
+#   - a kill (SIGKILL) at every step and between two packages, then
+#     `hotpatch recover`: the root is at the old level or the new one,
+#     exactly, never between; the same for a rollback cut in its restore;
+#   - rollback returns to the exact previous tree.
+set -eu
+BIN=${BIN:-out/bin}
+TOP=${TOP:-.}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0
+fail() { echo "not ok - $*"; exit 1; }
+pass() { n=$((n + 1)); echo "ok $n - $*"; }
+
+REL=21.3R1 VER=21.3R1.1 BUILD=0123abcd4567
+"$BIN/mkova" pki --dir "$T/pki" > /dev/null
+"$BIN/mkova" pki --dir "$T/other" > /dev/null
+
+# --- packages: two programs, each in three releases -------------------------
+# mkpkg NAME RELEASE: usr/sbin/NAME says which release it is; devgate ships a
+# config file, and from release 2 a data file the first lacks.
+mkpkg() {
+	local s=$T/stage-$1-$2
+	mkdir -p "$s/usr/sbin" "$s/etc"
+	printf '#!/bin/sh\necho %s %s\n' "$1" "$2" > "$s/usr/sbin/$1"
+	chmod 755 "$s/usr/sbin/$1"
+	if [ "$1" = devgate ]; then
+		printf 'port = 7804\n# release %s\n' "$2" > "$s/etc/devgate.conf"
+		[ "$2" = 1 ] || { mkdir -p "$s/usr/share/devgate"; echo "fix $2" > "$s/usr/share/devgate/fixes"; }
+	fi
+	"$BIN/pkg" build --name "$1" --version $VER --release "$2" $([ "$1" = devgate ] && echo --config etc/devgate.conf) \
+		"$s" "$T/pkgs/$1-$VER-$2.pkg" > /dev/null
+}
+mkdir -p "$T/pkgs"
+for r in 1 2 3; do mkpkg devgate $r; mkpkg mgmtd $r; done
+
+# A node's root at level 0: the release file, the root CA, both programs.
+mkroot() {
+	rm -rf "$1" && mkdir -p "$1/etc/space" "$1/var"
+	printf 'PRODUCT=space\nVERSION=%s\nBUILD_ID=%s\n' $VER $BUILD > "$1/etc/space-release"
+	cp "$T/pki/dev-root-ca.pem" "$1/etc/space/root-ca.pem"
+	"$BIN/pkg" --root "$1" install --no-chown "$T/pkgs/devgate-$VER-1.pkg" "$T/pkgs/mgmtd-$VER-1.pkg" > /dev/null
+}
+
+# mkbundle N "FIXES" PKG... -> $T/b/Space-$REL-Hotpatch-vN{,.tgz}; env KEY
+# (signing key dir), MREL (release in the manifest) override.
+mkbundle() {
+	local lvl=$1 fixes=$2 name=Space-${MREL:-$REL}-Hotpatch-v$1 d k=${KEY:-$T/pki}
+	shift 2
+	d=$T/b/$name
+	rm -rf "$d" "$d.tgz" && mkdir -p "$d/packages"
+	printf '#!/bin/sh\nexec /usr/sbin/hotpatch apply "$@" "$(cd "$(dirname "$0")" && pwd)"\n' > "$d/patchme.sh"
+	{
+		printf 'format = 1\nproduct = space\nrelease = %s\npatch = %s\nname = %s\n' "${MREL:-$REL}" "$lvl" "$name"
+		printf 'patchme.sha256 = %s\n' "$(sha256sum < "$d/patchme.sh" | cut -c1-64)"
+		printf '%s' "$fixes"
+		for p in "$@"; do
+			cp "$T/pkgs/$p.pkg" "$d/packages/"
+			set -- $(echo "$p" | sed 's/-\([0-9.R]*\)-\([0-9]*\)$/ \1 \2/')
+			printf 'package = %s %s %s %s %s\n' "$1" "$2" "$3" "$(stat -c %s "$T/pkgs/$p.pkg")" \
+				"$(sha256sum < "$T/pkgs/$p.pkg" | cut -c1-64)"
+		done
+		printf 'service = devgate\n'
+		printf 'backup = etc/devgate.conf\n'
+	} > "$d/manifest"
+	openssl dgst -sha256 -sign "$k/dev-signing.key" -out "$d/manifest.sig" "$d/manifest"
+	cp "$k/dev-signing.pem" "$d/manifest.cert.pem"
+	cp "$k/dev-intermediate-ca.pem" "$d/manifest.chain.pem"
+	(cd "$T/b" && tar --sort=name --owner=0 --group=0 -czf "$name.tgz" "$name")
+}
+F1='fix = 1 SPC-101 devgate: a second HELLO is answered, not dropped
+'
+F2=$F1'fix = 2 SPC-202 mgmtd: the idle timeout counts from the last request
+'
+mkdir -p "$T/b"
+mkbundle 1 "$F1" devgate-$VER-2
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+ls "$T/pki" | grep -q dev-intermediate-ca.pem || fail "PKI file names: $(ls "$T/pki")"
+
+R=$T/root
+HP() { "$BIN/hotpatch" "$1" --root "$R" "${@:2}"; }
+# snap: the root as it is, less the tool's own state on /var
+snap() {
+	(cd "$R" && find . -path ./var -prune -o -printf '%p %y %m %s %l\n' | sort &&
+		find . -path ./var -prune -o -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+level() { HP status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["level"])'; }
+
+# --- verify and apply -------------------------------------------------------
+mkroot "$R"
+snap > "$T/l0"
+"$BIN/hotpatch" verify --ca "$T/pki/dev-root-ca.pem" "$T/b/Space-$REL-Hotpatch-v2.tgz" > "$T/out" ||
+	fail "verify v2: $(cat "$T/out")"
+grep -q "verified: release $REL, level v2, 2 fixes, 2 packages" "$T/out" || fail "verify said: $(cat "$T/out")"
+pass "verify: a signed bundle (tgz) passes and names its level, fixes and packages"
+
+HP apply "$T/b/Space-$REL-Hotpatch-v1.tgz" > "$T/out" 2>&1 || fail "apply v1: $(cat "$T/out")"
+grep -q "Space-$REL-Hotpatch-v1 installed: level v1 (was v0)" "$T/out" || fail "apply v1 said: $(cat "$T/out")"
+[ "$("$R/usr/sbin/devgate")" = "devgate 2" ] && [ -f "$R/usr/share/devgate/fixes" ] || fail "devgate not at release 2"
+[ "$(cat "$R/etc/.Space-$REL-Hotpatch-v1")" = "devgate $VER-2" ] || fail "marker: $(cat "$R/etc/.Space-$REL-Hotpatch-v1")"
+"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after v1: $(cat "$T/out")"
+[ "$(level)" = 1 ] || fail "status level $(level)"
+for s in verify block stop backup install start unblock finish; do
+	grep -q "\] $s" "$R/var/log/hotpatch/hotpatch.log" || fail "log lacks step $s"
+done
+pass "apply v1 (tgz): the package at its new release, the marker lists it, pkg verify is clean, every step logged"
+snap > "$T/l1"
+
+# refuse CASE BUNDLE WANT [OPTS]: exit 1, message has WANT, root unchanged
+refuse() {
+	local rc=0
+	HP apply "${@:4}" "$2" > "$T/out" 2>&1 || rc=$?
+	[ $rc = 1 ] || fail "$1: exit $rc, want 1: $(cat "$T/out")"
+	grep -q -- "$3" "$T/out" || fail "$1: message lacks '$3': $(tail -2 "$T/out")"
+	[ "$(tail -1 "$T/out" | grep -c '^hotpatch: ')" = 1 ] || fail "$1: last line is not the tool's one-line error: $(tail -1 "$T/out")"
+	snap | cmp -s - "$T/${SNAP:-l1}" || fail "$1: the root changed"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] || fail "$1: journal left"
+}
+refuse "same level" "$T/b/Space-$REL-Hotpatch-v1.tgz" "installed already (use --reinstall"
+B=$T/b/Space-$REL-Hotpatch-v2
+cp -r "$B" "$T/bad" && mv "$T/bad" "$T/b/Space-$REL-Hotpatch-v3"
+refuse "renamed directory" "$T/b/Space-$REL-Hotpatch-v3" "renamed"
+rm -rf "$T/b/Space-$REL-Hotpatch-v3"
+cp "$B.tgz" "$T/b/Space-$REL-Hotpatch-v3.tgz"
+refuse "renamed tgz" "$T/b/Space-$REL-Hotpatch-v3.tgz" "renamed"
+KEY=$T/other mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+refuse "signed under another root" "$B.tgz" "chain"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+sed -i 's/^patch = 2/patch = 2 /' "$B/manifest"
+refuse "manifest changed after signing" "$B" "signature"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+printf 'X' | dd of="$B/packages/mgmtd-$VER-2.pkg" bs=1 seek=100 conv=notrunc 2> /dev/null
+refuse "tampered package" "$B" "tampered"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+echo 'echo evil' >> "$B/patchme.sh"
+refuse "modified patchme.sh" "$B" "patchme.sh"
+MREL=21.2R1 mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+refuse "another release" "$T/b/Space-21.2R1-Hotpatch-v2.tgz" "21.2R1.*$VER\|$VER.*21.2R1"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+(cd "$T/b" && mkdir -p evil/Space-$REL-Hotpatch-v2 && cp -r "$B/." evil/Space-$REL-Hotpatch-v2/ &&
+	ln -s /etc/passwd evil/Space-$REL-Hotpatch-v2/link && tar -C evil -czf Space-$REL-Hotpatch-v2.tgz Space-$REL-Hotpatch-v2)
+refuse "symlink in the tgz" "$B.tgz" "symlink"
+(cd "$T/b" && rm -rf evil && mkdir -p evil/x && echo hi > evil/x/y &&
+	tar -C evil -czf Space-$REL-Hotpatch-v2.tgz x/y --transform 's,^x/y,Space-'$REL'-Hotpatch-v2/../../escape,')
+refuse "a member out of the bundle" "$B.tgz" "not a plain relative path"
+[ ! -e "$R/var/lib/escape" ] && [ ! -e "$R/var/lib/hotpatch/escape" ] || fail "the member escaped"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+: > "$R/etc/space-cluster.conf"
+snap > "$T/l1c"
+SNAP=l1c refuse "fabric node" "$B.tgz" "fabric"
+rm "$R/etc/space-cluster.conf"
+pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node"
+
+HP apply "$B" > "$T/out" 2>&1 || fail "apply v2: $(cat "$T/out")"
+[ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || fail "v2 packages"
+[ -e "$R/etc/.Space-$REL-Hotpatch-v1" ] && [ -e "$R/etc/.Space-$REL-Hotpatch-v2" ] || fail "markers"
+[ "$(level)" = 2 ] || fail "level after v2"
+HP status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert [f["id"] for f in s["fixes"]] == ["SPC-101", "SPC-202"], s["fixes"]
+assert s["history"][-1]["action"] == "apply" and s["history"][-1]["result"] == "ok", s["history"]
+' || fail "status --json after v2"
+pass "apply v2 (directory) over v1: both packages new, markers v1 and v2, status lists the cumulative fixes"
+snap > "$T/l2"
+SNAP=l2 refuse "older patch" "$T/b/Space-$REL-Hotpatch-v1.tgz" "older than the installed level v2"
+
+HP rollback > "$T/out" 2>&1 || fail "rollback: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || fail "rollback: the root is not the v1 tree: $(snap | diff - "$T/l1" | head -5)"
+[ "$(level)" = 1 ] || fail "level after rollback"
+rc=0
+HP rollback > "$T/out" 2>&1 || rc=$?
+[ $rc = 1 ] && grep -q "no backup of the state before v1" "$T/out" || fail "second rollback: $rc $(cat "$T/out")"
+pass "rollback returns to the exact v1 tree (files, modes, database, markers); a second one is refused"
+
+# --- failures injected at every step ---------------------------------------
+for f in block stop backup backup-copy:ENOSPC install install-pkg start; do
+	rc=0
+	HOTPATCH_FAULT=$f HP apply "$B" > "$T/out" 2>&1 || rc=$?
+	[ $rc != 0 ] || fail "fault $f: exit 0"
+	grep -q "the node is as it was, at level v1" "$T/out" || fail "fault $f: $(tail -1 "$T/out")"
+	snap | cmp -s - "$T/l1" || fail "fault $f: the root is not v1: $(snap | diff - "$T/l1" | head -5)"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || fail "fault $f: state left"
+	[ $f != backup-copy:ENOSPC ] || grep -q "No space left" "$T/out" || fail "ENOSPC not named: $(tail -1 "$T/out")"
+done
+HP status --json | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["history"]
+assert h[-1]["result"] == "rolled-back" and h[-1]["from"] == 1 and h[-1]["to"] == 2, h[-1]
+' || fail "history of a failure"
+pass "a failure at block, stop, backup, in the backup (ENOSPC), at install, after the first package, at start: rolled back to the exact v1 tree, history says so"
+for f in unblock finish; do
+	rc=0
+	HOTPATCH_FAULT=$f HP apply "$B" > "$T/out" 2>&1 || rc=$?
+	[ $rc = 111 ] && grep -q "next hotpatch run or boot completes it" "$T/out" || fail "fault $f: $rc $(tail -1 "$T/out")"
+	HP recover > "$T/out" 2>&1 || fail "recover after $f: $(cat "$T/out")"
+	snap | cmp -s - "$T/l2" || fail "fault $f then recover: not the v2 tree"
+	[ "$(level)" = 2 ] || fail "fault $f: level"
+	HP rollback > /dev/null 2>&1 || fail "rollback after $f"
+	snap | cmp -s - "$T/l1" || fail "rollback after $f: not v1"
+done
+pass "a failure at unblock or finish (the root complete at v2) is completed by recover, and rolls back cleanly after"
+
+# --- kills at every step ----------------------------------------------------
+for k in block stop backup install install-pkg start unblock finish; do
+	rc=0
+	HOTPATCH_CRASH=$k HP apply "$B" > "$T/out" 2>&1 || rc=$?
+	[ $rc = 137 ] || fail "crash $k: exit $rc (not killed): $(tail -1 "$T/out")"
+	[ -e "$R/var/lib/hotpatch/journal" ] || fail "crash $k: no journal"
+	HP recover > "$T/rec" 2>&1 || fail "recover after crash at $k: $(cat "$T/rec")"
+	case $k in
+	block | stop | backup | install | install-pkg) want=l1 lv=1 ;;
+	*) want=l2 lv=2 ;;
+	esac
+	snap | cmp -s - "$T/$want" || fail "crash at $k: the root is neither exactly v1 nor v2: $(snap | diff - "$T/$want" | head -5)"
+	[ "$(level)" = $lv ] || fail "crash at $k: level $(level), want $lv"
+	grep -q "recovered: level v$lv" "$T/rec" || fail "crash at $k: recover said $(cat "$T/rec")"
+	[ $lv = 1 ] || HP rollback > /dev/null 2>&1 || fail "rollback after crash at $k"
+	snap | cmp -s - "$T/l1" || fail "after crash at $k: not back at v1"
+done
+pass "killed at every step and between two packages: recover leaves exactly v1 (before start) or exactly v2 (from start), and says which"
+
+HP apply "$B" > /dev/null 2>&1 || fail "apply v2 again"
+rc=0
+HOTPATCH_CRASH=restore-done HP rollback > "$T/out" 2>&1 || rc=$?
+[ $rc = 137 ] || fail "rollback crash: exit $rc"
+HP recover > "$T/rec" 2>&1 || fail "recover of a rollback: $(cat "$T/rec")"
+snap | cmp -s - "$T/l1" || fail "recovered rollback: not v1"
+grep -q "recovered: level v1" "$T/rec" || fail "recover said $(cat "$T/rec")"
+pass "a rollback killed after its restore is completed by recover: exactly v1"
+
+rc=0
+HP apply "$B" > /dev/null 2>&1 || fail "apply v2"
+HP apply --reinstall "$B" > "$T/out" 2>&1 || fail "reinstall v2: $(cat "$T/out")"
+# the database records what each install replaced (previous): that changes
+snap | grep -v usr/lib/pkg/installed | cmp -s - <(grep -v usr/lib/pkg/installed "$T/l2") || fail "reinstall: not the v2 tree: $(snap | diff - "$T/l2")"
+"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after reinstall: $(cat "$T/out")"
+HP recover > "$T/out" 2>&1 && [ ! -s "$T/out" ] || fail "recover with nothing to do printed: $(cat "$T/out")"
+pass "--reinstall of the installed level gives the same tree; recover with nothing to do is silent"
+
+rc=0
+"$BIN/hotpatch" apply > /dev/null 2>&1 || rc=$?
+[ $rc = 100 ] || fail "usage: exit $rc"
+rc=0
+"$BIN/hotpatch" apply --root "$T/nonexistent" "$B" > "$T/out" 2>&1 || rc=$?
+[ $rc = 111 ] || fail "missing root: exit $rc $(cat "$T/out")"
+pass "usage errors exit 100, a root that is not there 111"
+echo "1..$n"
