@@ -107,9 +107,8 @@ struct ctx {
 };
 
 /* "<level> <id> <text>" */
-static const char *add_fix(struct ctx *c, const char *v, int line)
+static const char *add_fix(struct hp_manifest *m, const char *v)
 {
-	struct hp_manifest *m = c->m;
 	struct hp_fix *f;
 	const char *field;
 	uint64_t level;
@@ -134,7 +133,7 @@ static const char *add_fix(struct ctx *c, const char *v, int line)
 	for (unsigned i = 0; i < m->nfix; i++)
 		if (!strcmp(m->fix[i].id, f->id))
 			return "fix: id listed twice";
-	c->fix_line[m->nfix++] = line;
+	m->nfix++;
 	return NULL;
 }
 
@@ -249,20 +248,44 @@ static const char *set_single(struct ctx *c, enum key_id k, const char *v, int l
 	return "unknown key";
 }
 
-static const char *one_entry(struct ctx *c, const char *key, const char *v, int line)
-{
-	int k;
+static const char *const list_keys[] = { "fix", "package", "service", "backup" };
 
-	if (!printable(v))
+static bool is_list_key(const char *key)
+{
+	for (size_t i = 0; i < sizeof(list_keys) / sizeof(list_keys[0]); i++)
+		if (!strcmp(key, list_keys[i]))
+			return true;
+	return false;
+}
+
+const char *hp_manifest_add(struct hp_manifest *m, const char *key, const char *value)
+{
+	if (!printable(value))
 		return "control or non-ASCII character in the value";
 	if (!strcmp(key, "fix"))
-		return add_fix(c, v, line);
+		return add_fix(m, value);
 	if (!strcmp(key, "package"))
-		return add_package(c->m, v);
+		return add_package(m, value);
 	if (!strcmp(key, "service"))
-		return add_service(c->m, v);
+		return add_service(m, value);
 	if (!strcmp(key, "backup"))
-		return add_backup(c->m, v);
+		return add_backup(m, value);
+	return "unknown key";
+}
+
+static const char *one_entry(struct ctx *c, const char *key, const char *v, int line)
+{
+	const char *why;
+	int k;
+
+	if (is_list_key(key)) {
+		why = hp_manifest_add(c->m, key, v);
+		if (!why && !strcmp(key, "fix"))
+			c->fix_line[c->m->nfix - 1] = line;
+		return why;
+	}
+	if (!printable(v))
+		return "control or non-ASCII character in the value";
 	for (k = 0; k < K_NSINGLE && strcmp(key, single_keys[k]); k++)
 		;
 	if (k == K_NSINGLE)

@@ -108,6 +108,12 @@ struct hp_manifest {
  * NUL-terminated). Returns 0 or -SPACE_E_FORMAT with err filled. */
 int hp_manifest_parse(const char *text, size_t len, struct hp_manifest *m, char *err, size_t errlen);
 
+/* Append one value of a repeatable key ("fix", "package", "service",
+ * "backup") to m, checked as the parser checks it (grammar, bounds, order,
+ * duplicates). NULL, or why not (static text). For a tool that makes a
+ * manifest from other input: mkhotpatch reads the patch definitions so. */
+const char *hp_manifest_add(struct hp_manifest *m, const char *key, const char *value);
+
 /* The text for m in the order above; the same m gives the same bytes.
  * *out malloc'd, NUL-terminated. -EINVAL (with nothing allocated) when m
  * would not parse back. */

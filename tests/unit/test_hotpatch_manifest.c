@@ -116,6 +116,22 @@ static void test_round_trip(void)
 	ok(hp_manifest_format(&m, &t1, &l1) == -EINVAL && !t1, "format: no package: -EINVAL");
 }
 
+static void test_add(void)
+{
+	const char *why;
+
+	memset(&m, 0, sizeof(m));
+	ok(!hp_manifest_add(&m, "fix", "1 a-fix its text") && m.nfix == 1 && !strcmp(m.fix[0].text, "its text"),
+	   "hp_manifest_add: a fix");
+	why = hp_manifest_add(&m, "fix", "1 a-fix again");
+	ok(why && strstr(why, "listed twice") && m.nfix == 1, "hp_manifest_add: the same id again: %s", why);
+	why = hp_manifest_add(&m, "service", "a\tb");
+	ok(why && strstr(why, "control") && m.nservice == 0, "hp_manifest_add: a control character: %s", why);
+	why = hp_manifest_add(&m, "patch", "2");
+	ok(why && !strcmp(why, "unknown key"), "hp_manifest_add: only the repeatable keys: %s", why);
+	ok(!hp_manifest_add(&m, "package", "a 1 1 1 " HB) && m.npkg == 1, "hp_manifest_add: a package");
+}
+
 static void test_refusals(void)
 {
 	char big[HP_MANIFEST_MAX + 2];
@@ -378,6 +394,7 @@ static void test_levels(void)
 int main(void)
 {
 	test_round_trip();
+	test_add();
 	test_refusals();
 	test_tables();
 	test_names();
