@@ -676,12 +676,23 @@ static int st_check(struct op *o)
 
 static int restore_from(struct op *o, const char *name)
 {
+	struct pkg_db db = { 0 };
+	struct pkg_err err;
 	char dir[PATH_MAX], why[400];
 	int r;
 
 	spath(o, dir, name);
 	if ((r = slot_rw(o)) < 0)
 		return r;
+	/* pkg's own journal first: a package transaction cut by a kill is
+	 * finished or undone now, so that no later pkg command renames its
+	 * temporaries over what the backup puts back */
+	if ((r = pkg_db_open(o->c->root, false, &db, &err)) < 0) {
+		set_why(o, "%s", err.msg);
+		slot_ro(o);
+		return r;
+	}
+	pkg_db_close(&db);
 	if ((r = hp_backup_restore(o->c->root, dir, geteuid() == 0, why, sizeof(why))) < 0)
 		set_why(o, "restore %s", why);
 	slot_ro(o);

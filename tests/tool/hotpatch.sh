@@ -232,6 +232,32 @@ for k in block stop backup install install-pkg start unblock finish; do
 done
 pass "killed at every step and between two packages: recover leaves exactly v1 (before start) or exactly v2 (from start), and says which"
 
+# kills at random moments (inside package transactions too): 20 of them
+# spread over the whole apply, timed from a run measured here
+t0=$(date +%s%N)
+HP apply "$B" > /dev/null 2>&1 || fail "timing run"
+span=$((($(date +%s%N) - t0) / 1000))
+HP rollback > /dev/null 2>&1 || fail "timing run rollback"
+seen1=0 seen2=0
+for i in $(seq 20); do
+	"$BIN/hotpatch" apply --root "$R" "$B" > /dev/null 2>&1 &
+	pid=$!
+	sleep "$(awk -v s=$span -v i=$i 'BEGIN { printf "%.6f", s * i / 21 / 1e6 }')"
+	kill -9 $pid 2> /dev/null || true
+	wait $pid 2> /dev/null || true
+	HP recover > "$T/rec" 2>&1 || fail "recover after a kill at $i/21 of the apply: $(cat "$T/rec")"
+	if snap | cmp -s - "$T/l1"; then
+		seen1=$((seen1 + 1))
+	elif snap | cmp -s - "$T/l2"; then
+		seen2=$((seen2 + 1))
+		HP rollback > /dev/null 2>&1 || fail "rollback after random kill $i"
+	else
+		fail "killed at $i/21 of the apply: neither v1 nor v2: $(snap | diff - "$T/l1" | head -5)"
+	fi
+	"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after random kill $i: $(cat "$T/out")"
+done
+pass "20 kills spread over the apply ($((span / 1000)) ms): each time exactly v1 ($seen1) or exactly v2 ($seen2) after recover, pkg verify clean"
+
 HP apply "$B" > /dev/null 2>&1 || fail "apply v2 again"
 rc=0
 HOTPATCH_CRASH=restore-done HP rollback > "$T/out" 2>&1 || rc=$?
