@@ -827,6 +827,9 @@ static int failed(struct op *o, int err)
 			 why, space_strerror(r), strcmp(o->j.action, "rollback") ? "undo" : "rollback");
 		return err;
 	}
+	/* the outcome is known (undone): 99 would say it is not */
+	if (err == -ETIMEDOUT)
+		err = -EIO;
 	progress(o, "rolled-back", why);
 	history(o, at >= STEP_CHANGE(o->steps, o->nsteps) ? "rolled-back" : "failed", why);
 	set_why(o, "%s; the node is as it was, at level v%u", why, o->j.from);

@@ -267,6 +267,68 @@ snap | cmp -s - "$T/l1" || fail "recovered rollback: not v1"
 grep -q "recovered: level v1" "$T/rec" || fail "recover said $(cat "$T/rec")"
 pass "a rollback killed after its restore is completed by recover: exactly v1"
 
+# --- driven like a node: the real watchdog and device gate ----------------
+# init's respawn of the watchdog (rootfs/skeleton/sbin/space-watchdog):
+# waits while the hold file exists. Services: the device gate, and "app",
+# which is ready only while the root's usr/sbin/mgmtd is not release 3 (a
+# patch whose service never comes up).
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$T/wd.d" "$T/gate"
+printf 'listen = 127.0.0.1\nport = %s\nsocket = %s\nstate_dir = %s\n' $PORT "$T/dg.sock" "$T/gate" > "$T/devgate.conf"
+printf 'exec = %s -c %s\norder = 10\nready_socket = unix:%s\noutput = %s\n' "$BIN/devgate" "$T/devgate.conf" \
+	"$T/dg.sock" "$T/gate.log" > "$T/wd.d/devgate.conf"
+printf '#!/bin/sh\ncase "$(%s)" in *" 3") ;; *) touch %s ;; esac\nexec sleep 100000\n' "$R/usr/sbin/mgmtd" "$T/app.ready" > "$T/app.sh"
+printf 'exec = /bin/sh %s\norder = 20\nready_command = /usr/bin/test -e %s\nready_timeout = 60\n' "$T/app.sh" \
+	"$T/app.ready" > "$T/wd.d/app.conf"
+(
+	while [ ! -e "$T/init.stop" ]; do
+		while [ -e "$T/hold" ]; do sleep 0.1; done
+		rm -f "$T/app.ready"
+		WATCHDOG_APPS=none "$BIN/watchdog" -d "$T/wd.d" -s "$T/wd.sock" -H none -P "$T/hold" -l "$T/wd.log" \
+			-r "$R/etc/space-release" 2> /dev/null
+		sleep 0.2
+	done
+) &
+INIT=$!
+trap 'touch "$T/init.stop"; "$BIN/watchdogctl" -s "$T/wd.sock" shutdown > /dev/null 2>&1; wait $INIT; rm -rf "$T"' EXIT
+ready() { "$BIN/watchdogctl" -s "$T/wd.sock" --json status 2> /dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+sys.exit(0 if len(s) == 2 and all(x["state"] == "running" and x["ready"] == "yes" for x in s) else 1)' 2> /dev/null; }
+welcomed() { python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(b"HELLO t\n")
+sys.exit(0 if s.recv(64).startswith(b"WELCOME") else 1)' $PORT 2> /dev/null; }
+for i in $(seq 100); do ready && break; sleep 0.1; done
+ready && welcomed || fail "the watchdog and its services do not come up: $(cat "$T/wd.log")"
+LIVE="--live --devgate-socket $T/dg.sock --devgate-state $T/gate/state --watchdog-socket $T/wd.sock --watchdog-hold $T/hold"
+HP apply $LIVE "$B" > "$T/out" 2>&1 || fail "live apply: $(cat "$T/out")"
+ready && welcomed || fail "after the live apply: services $("$BIN/watchdogctl" -s "$T/wd.sock" status 2>&1), gate"
+grep -q "device communication blocked" "$T/gate.log" && grep -q "device communication unblocked" "$T/gate.log" ||
+	fail "the gate was not blocked and unblocked: $(cat "$T/gate.log")"
+grep -q "blocked=0" "$T/gate/state" || fail "gate state: $(cat "$T/gate/state")"
+snap | cmp -s - "$T/l2" || fail "live apply: not the v2 tree"
+pass "live: the real device gate blocked and reopened, the real watchdog stopped and started again with every service ready"
+
+mkbundle 3 "$F2"'fix = 3 SPC-303 app: never ready (a broken patch)
+' devgate-$VER-3 mgmtd-$VER-3
+rc=0
+HP apply --services-timeout 5 $LIVE "$T/b/Space-$REL-Hotpatch-v3.tgz" > "$T/out" 2>&1 || rc=$?
+[ $rc = 111 ] && grep -q "services not ready within 5 s: app; the node is as it was, at level v2" "$T/out" ||
+	fail "a patch whose service never gets ready: $rc $(tail -3 "$T/out")"
+snap | cmp -s - "$T/l2" || fail "never-ready patch: not back at the v2 tree"
+for i in $(seq 100); do ready && break; sleep 0.1; done
+ready && welcomed || fail "after the rolled-back v3: services or gate"
+pass "live: a patch whose service never gets ready is rolled back: the v2 tree, services ready, gate open"
+
+DEVGATE_SOCKET=$T/dg.sock "$BIN/spacectl" devices block > /dev/null || fail "operator block"
+HP rollback $LIVE > "$T/out" 2>&1 || fail "live rollback: $(cat "$T/out")"
+grep -q "blocked=1" "$T/gate/state" && ! welcomed || fail "a gate the operator blocked was opened by the patch tool"
+grep -q "stays blocked" "$T/out" || fail "rollback did not say the gate stays blocked: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || fail "live rollback: not the v1 tree"
+pass "live: a gate the operator had blocked stays blocked through a rollback, which says so"
+
 rc=0
 HP apply "$B" > /dev/null 2>&1 || fail "apply v2"
 HP apply --reinstall "$B" > "$T/out" 2>&1 || fail "reinstall v2: $(cat "$T/out")"
