@@ -169,6 +169,7 @@ include rootfs/rootfs.mk
 include kernel-config/kernel.mk
 include image/disk.mk
 include installer/iso.mk
+include image/hotpatch/hotpatch.mk
 include tests/tests.mk
 # last: the checksum list of every output the fragments above define
 include image/sums.mk
@@ -195,6 +196,7 @@ help:
 	@echo '  make img            the signed release image $(PRODUCT)-$(VERSION).img (same SIGN_* knobs)'
 	@echo '  make iso            the installer ISO $(PRODUCT)-$(VERSION).iso (CD or USB stick, BIOS or UEFI)'
 	@echo '  make sums           the signed checksum list $(PRODUCT)-$(VERSION).sha256sums of every output'
+	@echo '  make hotpatches     the signed hot-patch bundles of pkg/hotpatches (make hotpatch HOTPATCH=N: one)'
 	@echo '  make programs       the C programs only ($(O)/bin)'
 	@echo '  make rootfs         the one assembled root tree of every target ($(ROOTFS))'
 	@echo '  make fetch          download and verify the pinned Debian packages'

@@ -71,8 +71,12 @@ $(BASE_PKG): $(PKG) rootfs/mkbase.sh rootfs/base-files.attrs $(shell find rootfs
 # (set in its module.mk) lists SRC:DEST pairs: further files from elsewhere in
 # the tree that it ships at DEST (relative to the root; mode 0644, new
 # directories 0755 whatever the umask, as the other packages have them).
+# PKG_RELEASE_NAME (default 1, a knob) is its package release: a hot patch
+# (image/hotpatch) rebuilds it from patched sources with a higher one.
+prog_release = $(or $(PKG_RELEASE_$(1)),1)
 define prog_pkg
 $(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/dev/null) $(KNOB_RELEASE) \
+		$(call knob,pkg-release-$(1),$(call prog_release,$(1))) \
 		$(foreach f,$($(1)_EXTRA_FILES),$(firstword $(subst :, ,$(f))))
 	$$(quiet) PKG $$@
 	$$(Q)rm -rf $(STAGE)/prog-$(1) && mkdir -p $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin) $$(@D)
@@ -80,7 +84,7 @@ $(PKGDIR)/$(1).pkg: $(BIN)/$(1) $(PKG) $$(shell find $(call prog_files,$(1)) 2>/
 	$$(Q)umask 022 && $(foreach f,$($(1)_EXTRA_FILES),install -D -m 0644 $(firstword $(subst :, ,$(f))) $(STAGE)/prog-$(1)/$(lastword $(subst :, ,$(f))) &&) true
 	$$(Q)cp $(BIN)/$(1) $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
 	$$(Q)strip --strip-unneeded $(STAGE)/prog-$(1)$$(or $$($(1)_INSTALL_DIR),/usr/bin)/$(1)
-	$$(Q)$(PKG) build --name $(1) --version $(VERSION) --release 1 --arch amd64 \
+	$$(Q)$(PKG) build --name $(1) --version $(VERSION) --release $(call prog_release,$(1)) --arch amd64 \
 		--summary "$(PRODUCT) $(1)" $(STAGE)/prog-$(1) $$@
 endef
 $(foreach p,$(APPLIANCE_PROGRAMS),$(eval $(call prog_pkg,$(p))))

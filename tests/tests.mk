@@ -117,9 +117,10 @@ test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) $
 # ---------------------------------------------------------------- repro
 check-repro:
 	$(Q)rm -rf $(O)/repro1 $(O)/repro2
-	$(Q)$(MAKE) images iso O=$(O)/repro1 CACHE=$(CACHE)
-	$(Q)$(MAKE) images iso O=$(O)/repro2 CACHE=$(CACHE)
-	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)) $(notdir $(RELEASE_IMG)) $(notdir $(ISO)); do \
+	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro1 CACHE=$(CACHE)
+	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro2 CACHE=$(CACHE)
+	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)) $(notdir $(RELEASE_IMG)) $(notdir $(ISO)) \
+		$(notdir $(HOTPATCH_TGZS)); do \
 		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
 		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
 	$(Q)rm -rf $(O)/repro1 $(O)/repro2
