@@ -9,3 +9,6 @@ mkhotpatch_SRCS = image/hotpatch/main.c image/hotpatch/def.c image/hotpatch/tgz.
 mkhotpatch_LIBS = $(LIBPKG_LIBS) $(HOTPATCH_LIB_LIBS)
 $(BUILD)/image/hotpatch/%.o: BASE_CFLAGS += -Ipkg
 
+
+# layout, openssl checks, reproducibility, refusals; the tree's definitions apply
+TOOL_TESTS += tests/tool/mkhotpatch.sh
