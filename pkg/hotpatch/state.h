@@ -59,7 +59,8 @@
 /* progress keys */
 #define HP_P_ACTION "action"
 #define HP_P_NAME "name"
-#define HP_P_STATE "state"     /* running | ok | failed | rolled-back */
+#define HP_P_STATE "state"     /* running | ok | failed | rolled-back; the reader
+                                  shows "interrupted" for a running one whose pid is gone */
 #define HP_P_STEP "step"       /* "<n>/<total> <step name>" */
 #define HP_P_MESSAGE "message" /* the last line printed */
 #define HP_P_STARTED "started" /* epoch */

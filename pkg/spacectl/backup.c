@@ -371,7 +371,12 @@ out:
 
 int cmd_support_bundle(const struct opts *o)
 {
-	static const char *const trees[] = { "/var/log", "/etc/space-release", NULL };
+	/* /var/log holds /var/log/hotpatch; the hot-patch state files say
+	 * what was applied, what failed and what is half done (state.h), but
+	 * not the backup: it holds copies of /etc. */
+	static const char *const trees[] = { "/var/log", "/etc/space-release", "/var/lib/hotpatch/history",
+					     "/var/lib/hotpatch/journal", "/var/lib/hotpatch/progress",
+					     "/var/lib/hotpatch/applied", NULL };
 	char *def = rpath(o, "/var/tmp");
 	const char *dir = o->to ? o->to : def;
 	struct stat sd;

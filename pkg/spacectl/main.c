@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../hotpatch/state.h"
 #include "libmgmt/apps.h"
 #include "libmgmt/buf.h"
 #include "libmgmt/ctl.h"
@@ -27,7 +28,8 @@
 	"  show version          product, release, build\n"                                   \
 	"  show status           release, uptime, mode, services, device communication\n"     \
 	"  show services         the watchdog's services (pid, state, uptime, restarts)\n"    \
-	"  show hotpatches       installed hot patches and their packages\n"                  \
+	"  show hotpatches       the installed hot-patch level, its fixes and packages, an\n"  \
+	"                        operation in progress, the last job and the history\n"      \
 	"  devices status        device communication state and connected devices\n"          \
 	"  devices block         close the device port, drop devices (persisted)\n"           \
 	"  devices unblock       reopen the device port\n"                                    \
@@ -35,7 +37,8 @@
 	"                        tar.gz of /etc and /var/lib with a sha256 manifest; DIR must\n" \
 	"                        be on another filesystem than /var unless --force\n"          \
 	"  support-bundle [--to DIR]\n"                                                       \
-	"                        tar.gz of /var/log (hot-patch and upgrade logs included)\n"  \
+	"                        tar.gz of /var/log (hot-patch and upgrade logs included) and\n" \
+	"                        the hot-patch state (/var/lib/hotpatch: history, journal, ...)\n" \
 	"  logs purge            rotate, purge old logs and stale /tmp files now\n"          \
 	"  upgrade [--reboot] FILE\n"                                                         \
 	"                        check the signed release image FILE (signature, name, product,\n" \
@@ -191,36 +194,6 @@ static int show_version(const struct opts *o)
 	return EX_OK;
 }
 
-static int show_hotpatches(const struct opts *o)
-{
-	char *dir = rpath(o, "/etc");
-	struct hotpatch *hp = NULL;
-	int n = dir ? hotpatch_list(dir, &hp) : -ENOMEM;
-
-	free(dir);
-	if (n < 0)
-		return fail("show hotpatches", n);
-	if (o->json) {
-		struct buf b;
-		struct jw w;
-		buf_init(&b);
-		jw_init(&w, &b);
-		hotpatch_json(&w, hp, n);
-		print_json(&b);
-	} else if (!n) {
-		printf("no hot patches installed\n");
-	} else {
-		for (int i = 0; i < n; i++) {
-			printf("%s:", hp[i].name);
-			for (char **p = hp[i].packages; p && *p; p++)
-				printf(" %s", *p);
-			printf("\n");
-		}
-	}
-	hotpatch_free(hp, n);
-	return EX_OK;
-}
-
 static int show_services(const struct opts *o)
 {
 	char *rep = NULL, f[7][64];
@@ -261,6 +234,8 @@ struct status {
 	struct release rel;
 	struct hotpatch *hp;
 	int nhp;
+	unsigned hp_level;      /* installed level of the running release */
+	char hp_name[HP_NAME_MAX]; /* its bundle name, "" at level 0 */
 	const char *mode;
 	char *wrep;             /* the watchdog's status reply, NULL if unreachable */
 	int nsvc, nrun;
@@ -283,6 +258,19 @@ static struct apps_list *watchdog_apps(const struct opts *o)
 	return apps;
 }
 
+/* The installed hot-patch level of the running release, as `show
+ * hotpatches` and GET /api/v1/system count it (the markers of other
+ * releases do not count). */
+static void installed_patch(const struct opts *o, struct status *s)
+{
+	char prel[REL_VERSION_MAX];
+	int n = hp_installed_level(o->root, s->rel.version);
+
+	if (n > 0 && hp_patch_release(s->rel.version, prel) == 0 &&
+	    hp_bundle_name(s->hp_name, s->rel.product, prel, (unsigned)n) == 0)
+		s->hp_level = (unsigned)n;
+}
+
 static void status_json(const struct status *s)
 {
 	struct sysinfo si;
@@ -302,6 +290,7 @@ static void status_json(const struct status *s)
 	for (int i = 0; i < s->nhp; i++)
 		jw_str(&w, s->hp[i].name);
 	jw_arr_end(&w);
+	jw_kint(&w, "hotpatch_level", s->hp_level);
 	jw_key(&w, "services");
 	if (s->wrep)
 		records_to_json(s->wrep, &w);
@@ -327,7 +316,10 @@ static void status_text(const struct status *s)
 	printf("release:   %s %s (build %s)\n", s->rel.product, s->rel.version, s->rel.build_id);
 	printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
 	printf("mode:      %s\n", s->mode);
-	printf("hotpatch:  %s\n", s->nhp > 0 ? s->hp[s->nhp - 1].name : "none");
+	if (s->hp_level)
+		printf("hotpatch:  level %u (%s)\n", s->hp_level, s->hp_name);
+	else
+		printf("hotpatch:  none\n");
 	if (s->wrep)
 		printf("services:  %d of %d running\n", s->nrun, s->nsvc);
 	else
@@ -364,6 +356,7 @@ static int show_status(const struct opts *o)
 		goto out;
 	}
 	s.nhp = hotpatch_list(etc, &s.hp);
+	installed_patch(o, &s);
 	s.mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
 	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &s.wrep) == 0) {
 		s.nsvc = records_count(s.wrep);
@@ -518,7 +511,7 @@ static const struct command commands[] = {
 	{ "show", "version", show_version, NULL },
 	{ "show", "status", show_status, NULL },
 	{ "show", "services", show_services, NULL },
-	{ "show", "hotpatches", show_hotpatches, NULL },
+	{ "show", "hotpatches", cmd_show_hotpatches, NULL },
 	{ "devices", "status", dev_status, NULL },
 	{ "devices", "block", dev_block, NULL },
 	{ "devices", "unblock", dev_unblock, NULL },

@@ -41,5 +41,6 @@ void print_json(struct buf *b);
 
 int cmd_backup(const struct opts *o);
 int cmd_support_bundle(const struct opts *o);
+int cmd_show_hotpatches(const struct opts *o);
 
 #endif

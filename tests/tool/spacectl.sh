@@ -1,8 +1,10 @@
 #!/bin/bash
 # spacectl.sh - the admin CLI against a temp root: show version / status /
-# services / hotpatches, devices block/unblock seen by a device, backup
+# services / hotpatches (level, fixes, packages, job, history, an operation
+# in progress), devices block/unblock seen by a device, backup
 # (same-filesystem refusal, manifest verifies, symlinks kept as links),
-# support bundle with hot-patch and upgrade logs, logs purge, exit codes.
+# support bundle with hot-patch logs and state and upgrade logs, logs purge,
+# exit codes.
 set -u
 BIN=${BIN:-$(cd "$(dirname "$0")/../.." && pwd)/out/bin}
 T=$(mktemp -d /tmp/spacectl-test.XXXXXX) || exit 1
@@ -24,8 +26,32 @@ rc_of() { "$@" >/dev/null 2>&1; echo $?; }
 mkdir -p "$T/etc/watchdog.d" "$T/var/lib/devgate" "$T/var/log/hotpatch" "$T/var/backups" "$T/run" "$T/tmp" \
 	"$T/var/etc/dropbear"
 printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
-printf 'mgmtd\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
-printf 'mgmtd\nwatchdog\n' > "$T/etc/.Space-21.3R1-Hotpatch-v2"
+# hot patches as the hotpatch tool leaves them (pkg/hotpatch/state.h): the
+# markers in the slot, the applied manifest, history and last job on /var
+mkdir -p "$T/var/lib/hotpatch/backup"
+printf 'mgmtd 1.0-2\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
+printf 'mgmtd 1.0-3\nwatchdog 1.0-2\n' > "$T/etc/.Space-21.3R1-Hotpatch-v2"
+printf 'mgmtd 0.9-7\n' > "$T/etc/.Space-21.2R1-Hotpatch-v7" # another release's: does not count
+Z=0000000000000000000000000000000000000000000000000000000000000000
+cat > "$T/var/lib/hotpatch/applied" <<EOF
+format = 1
+product = space
+release = 21.3R1
+patch = 2
+name = Space-21.3R1-Hotpatch-v2
+patchme.sha256 = $Z
+fix = 1 SP-1001 mgmtd answers 503 while the watchdog restarts
+fix = 2 SP-1002 watchdog: a hold survives a restart
+package = mgmtd 1.0 3 1000 $Z
+package = watchdog 1.0 2 2000 $Z
+service = mgmtd
+service = watchdog
+EOF
+printf '1700000000 apply 0 1 ok applied\nnot a history line\n1700000100 apply 1 2 ok applied\n' \
+	> "$T/var/lib/hotpatch/history"
+printf 'action = apply\nname = Space-21.3R1-Hotpatch-v2\nstate = ok\nstep = 8/8 done\nmessage = level 2\nstarted = 1700000090\nfinished = 1700000100\n' \
+	> "$T/var/lib/hotpatch/progress"
+echo "a copy of /etc/shadow" > "$T/var/lib/hotpatch/backup/secret"
 # As on the appliance: the read-only slot links to the data partition.
 echo "admin:\$6\$x\$y:1::::::" > "$T/var/etc/shadow"
 ln -s ../var/etc/shadow "$T/etc/shadow"
@@ -50,11 +76,33 @@ wait_for 5 sh -c "'$BIN/watchdogctl' -s '$T/run/watchdog.sock' status sleeper >/
 
 check "show version" test "$(sc show version)" = "space 21.3R1.3 (build 42)"
 check "show version --json" test "$(sc --json show version)" = '{"product":"space","release":"21.3R1.3","build":"42"}'
-check "show hotpatches" test "$(sc show hotpatches | tr '\n' '|')" = "Space-21.3R1-Hotpatch-v1: mgmtd|Space-21.3R1-Hotpatch-v2: mgmtd watchdog|"
-check "show hotpatches --json" sh -c "'$BIN/spacectl' --root '$T' --json show hotpatches | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[1][\"packages\"]==[\"mgmtd\",\"watchdog\"]'"
+sc show hotpatches > "$T/hp.out"
+check "show hotpatches: the level of the running release" test "$(head -1 "$T/hp.out")" = "release 21.3R1.3: hot patch level 2 (Space-21.3R1-Hotpatch-v2)"
+check "... its fixes" sh -c "grep -qx '  v1    SP-1001          mgmtd answers 503 while the watchdog restarts' '$T/hp.out' && grep -qx '  v2    SP-1002          watchdog: a hold survives a restart' '$T/hp.out'"
+check "... its packages" sh -c "grep -qx '  mgmtd                1.0-3' '$T/hp.out' && grep -qx '  watchdog             1.0-2' '$T/hp.out'"
+check "... the last job" grep -qx 'last job: apply Space-21.3R1-Hotpatch-v2 started 2023-11-14 22:14:50Z: ok, step 8/8 done: level 2' "$T/hp.out"
+check "... the history, the malformed line skipped" sh -c "test \$(grep -c '^  2023-11-14 .* apply .* ok  *applied$' '$T/hp.out') = 2"
+check "... nothing in progress" sh -c "! grep -q '^in progress' '$T/hp.out'"
+check "show hotpatches --json (the API's document)" sh -c "'$BIN/spacectl' --root '$T' show hotpatches --json | python3 -c '
+import json,sys; d=json.load(sys.stdin)
+assert d[\"release\"]==\"21.3R1.3\" and d[\"level\"]==2 and d[\"name\"]==\"Space-21.3R1-Hotpatch-v2\", d
+assert [f[\"id\"] for f in d[\"fixes\"]]==[\"SP-1001\",\"SP-1002\"], d
+assert d[\"packages\"]==[{\"name\":\"mgmtd\",\"version\":\"1.0-3\"},{\"name\":\"watchdog\",\"version\":\"1.0-2\"}], d
+assert d[\"in_progress\"] is None and len(d[\"history\"])==2 and d[\"history\"][1][\"to\"]==2, d
+assert d[\"job\"][\"state\"]==\"ok\" and d[\"job\"][\"finished\"]==1700000100, d'"
+printf 'action = apply\nbuild = 42\nfrom = 2\nto = 3\nstep = install\n' > "$T/var/lib/hotpatch/journal"
+check "an interrupted apply shows as in progress" sh -c "'$BIN/spacectl' --root '$T' show hotpatches | grep -qx 'in progress: apply, level 2 -> 3, step install (the next hotpatch run or boot completes or undoes it)'"
+mkdir -p "$T/bare/etc"
+printf 'PRODUCT=space\nVERSION=21.4R1.1\nBUILD_ID=7\n' > "$T/bare/etc/space-release"
+check "a node never patched" test "$("$BIN/spacectl" --root "$T/bare" show hotpatches | tr '\n' '|')" = "release 21.4R1.1: no hot patch installed|history: none|"
+rm "$T/bare/etc/space-release"
+"$BIN/spacectl" --root "$T/bare" show hotpatches > /dev/null 2> "$T/bare.err"
+check "no release file: exit 111" test $? = 111
+check "... one line naming it" grep -qx "spacectl: show hotpatches: $T/bare/etc/space-release: No such file or directory" "$T/bare.err"
 check "show services lists both, exit 0" sh -c "'$BIN/spacectl' --root '$T' show services > '$T/out' && grep -q '^sleeper  *running' '$T/out' && grep -q '^devgate  *running' '$T/out'"
 check "show status" sh -c "'$BIN/spacectl' --root '$T' show status | grep -q 'services:  2 of 2 running'"
-check "show status --json names the hot patch and gate" sh -c "'$BIN/spacectl' --root '$T' --json show status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"hotpatches\"][-1].endswith(\"v2\") and d[\"device_communication\"]==\"open\" and d[\"mode\"]==\"standalone\"'"
+check "show status --json names the hot patch and gate" sh -c "'$BIN/spacectl' --root '$T' --json show status | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"hotpatches\"][-1].endswith(\"v2\") and d[\"hotpatch_level\"]==2 and d[\"device_communication\"]==\"open\" and d[\"mode\"]==\"standalone\"'"
+check "show status: the installed level of the running release" sh -c "'$BIN/spacectl' --root '$T' show status | grep -qx 'hotpatch:  level 2 (Space-21.3R1-Hotpatch-v2)'"
 "$BIN/watchdogctl" -s "$T/run/watchdog.sock" stop sleeper >/dev/null
 check "a stopped service: show services exits 1" test "$(rc_of sc show services)" = 1
 check "... and show status too" test "$(rc_of sc show status)" = 1
@@ -122,6 +170,9 @@ check "backup to a missing directory: exit 111" test "$(rc_of sc backup create -
 check "support-bundle" sh -c "'$BIN/spacectl' --root '$T' support-bundle --to '$T/tmp' >/dev/null"
 S=$(ls "$T"/tmp/space-support-*.tar.gz 2>/dev/null | head -1)
 check "bundle has hot-patch and upgrade logs" sh -c "tar tzf '$S' | grep -qx 'var/log/hotpatch/Space-21.3R1-Hotpatch-v2.log' && tar tzf '$S' | grep -qx 'var/log/upgrade.log' && tar tzf '$S' | grep -qx 'etc/space-release'"
+check "bundle has the hot-patch state: history, journal, progress, applied manifest" sh -c "for f in history journal progress applied; do tar tzf '$S' | grep -qx var/lib/hotpatch/\$f || exit 1; done"
+check "... but not the hot-patch backup (copies of /etc)" sh -c "! tar tzf '$S' | grep -q 'var/lib/hotpatch/backup'"
+rm "$T/var/lib/hotpatch/journal"
 
 # A target that fills up (issue 12 #19): the real errno on one line naming
 # the archive, exit 111, nothing left behind. 300 KB of random data cannot
