@@ -11,7 +11,8 @@
 # applied in order (patch -p1, no fuzz), by a sub-make in that copy
 # (O=$(O)/hotpatch/vN/o) that builds only the packages the definition
 # lists, at their package release (PKG_RELEASE_<name>, rootfs/rootfs.mk),
-# then mkhotpatch signs it like the other outputs (OVA_SIGN_ARGS). The
+# then mkhotpatch signs it like the other outputs (OVA_SIGN_ARGS) and the
+# node's own tool verifies it (`hotpatch verify`, a failing one is removed). The
 # sub-make uses this build's pkg tool and compiler knob, and CACHE (the
 # pinned Debian packages are not needed: only program packages are made).
 # A patched file keeps the newer of its own time and its fix's, so a second
@@ -30,7 +31,7 @@ hotpatch_tgz      = $(O)/$(HOTPATCH_PRODUCT)-$(HOTPATCH_RELEASE)-Hotpatch-v$(1).
 # $(call hotpatch_rule,N)
 define hotpatch_rule
 HOTPATCH_TGZ_v$(1) := $(call hotpatch_tgz,$(1))
-$(call hotpatch_tgz,$(1)): $(HOTPATCH_INPUTS) $(BIN)/mkhotpatch $(PKG) $(KNOB_RELEASE) $(KNOB_CC) $(SIGN_DEPS) \
+$(call hotpatch_tgz,$(1)): $(HOTPATCH_INPUTS) $(BIN)/mkhotpatch $(BIN)/hotpatch $(PKG) $(KNOB_RELEASE) $(KNOB_CC) $(SIGN_DEPS) \
 		| $(STAMP)/host-deps
 	$$(quiet) HOTPATCH $$@
 	$$(sign_setup)
@@ -51,6 +52,8 @@ $(call hotpatch_tgz,$(1)): $(HOTPATCH_INPUTS) $(BIN)/mkhotpatch $(PKG) $(KNOB_RE
 		--script image/hotpatch/patchme.sh --out $(O) $$(OVA_SIGN_ARGS) \
 		$$$$(awk '$$$$1 == "package" { print "$(call hotpatch_dir,$(1))/o/packages/" $$$$2 ".pkg" }' \
 			$(call hotpatch_dir,$(1)).plan) >/dev/null
+	$$(Q)$(if $(OVA_ROOT_CA),$(BIN)/hotpatch verify --ca $(OVA_ROOT_CA) $$@ >/dev/null || \
+		{ $(BIN)/hotpatch verify --ca $(OVA_ROOT_CA) $$@; rm -f $$@ $$@.md5 $$@.sha256; exit 1; })
 endef
 
 ifneq ($(HOTPATCH_RELEASE),)
