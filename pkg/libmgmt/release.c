@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "kv.h"
 #include "release.h"
 #include "util.h"
@@ -154,22 +153,4 @@ fail:
 	closedir(d);
 	hotpatch_free(v, n);
 	return r;
-}
-
-void hotpatch_json(struct jw *w, const struct hotpatch *v, int n)
-{
-	jw_arr_begin(w);
-	for (int i = 0; i < n; i++) {
-		jw_obj_begin(w);
-		jw_kstr(w, "name", v[i].name);
-		jw_kstr(w, "release", v[i].release);
-		jw_kint(w, "version", v[i].number);
-		jw_key(w, "packages");
-		jw_arr_begin(w);
-		for (char **p = v[i].packages; p && *p; p++)
-			jw_str(w, *p);
-		jw_arr_end(w);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* release.h - what is installed: /etc/space-release and the hot-patch
- * markers /etc/.Space-<release>-Hotpatch-vN (one package name a line).
- * Shared by mgmtd (GET /system, /hotpatches) and spacectl (show ...).
+ * markers /etc/.Space-<release>-Hotpatch-vN (one package a line,
+ * "<name> <version>-<release>", pkg/hotpatch/state.h). Shared by mgmtd
+ * (GET /system), spacectl (show ...) and the hot-patch state reader.
  */
 #ifndef MGMT_RELEASE_H
 #define MGMT_RELEASE_H
@@ -30,9 +31,5 @@ struct hotpatch {
  * the count (*out malloc'd, free with hotpatch_free) or a negative errno. */
 int hotpatch_list(const char *dir, struct hotpatch **out);
 void hotpatch_free(struct hotpatch *v, int n);
-
-/* Write the list as a JSON array of {name, release, version, packages}. */
-struct jw;
-void hotpatch_json(struct jw *w, const struct hotpatch *v, int n);
 
 #endif

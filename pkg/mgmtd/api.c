@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "hotpatch.h"
 #include "libmgmt/ctl.h"
 #include "libmgmt/json.h"
 #include "libmgmt/kv.h"
@@ -213,14 +214,20 @@ static int sys_refresh(struct api *a)
 	struct hotpatch *hp = NULL;
 	struct stat st;
 	struct jw w;
-	int n, rc;
+	char *etc;
+	int n, rc, level;
 
 	rc = release_read(a->c->release_file, &rel);
 	if (rc < 0) {
 		space_log("read %s: %s", a->c->release_file, space_strerror(rc));
 		return rc;
 	}
-	n = hotpatch_list(a->c->hotpatch_dir, &hp);
+	if (!(etc = xasprintf("%s/" HP_MARKER_DIR, a->c->hotpatch_root)))
+		return -ENOMEM;
+	n = hotpatch_list(etc, &hp);
+	free(etc);
+	/* the level GET hotpatches and spacectl report: the running release's */
+	level = hp_installed_level(a->c->hotpatch_root, rel.version);
 	buf_reset(&a->sys_cache);
 	jw_init(&w, &a->sys_cache);
 	jw_obj_begin(&w);
@@ -232,6 +239,7 @@ static int sys_refresh(struct api *a)
 	for (int i = 0; i < n; i++)
 		jw_str(&w, hp[i].name);
 	jw_arr_end(&w);
+	jw_kint(&w, "hotpatch_level", level > 0 ? level : 0);
 	jw_kstr(&w, "mode", stat(a->c->cluster_file, &st) == 0 ? "cluster" : "standalone");
 	jw_key(&w, "upgrade");
 	jw_obj_begin(&w);
@@ -265,20 +273,23 @@ static void sys_info(struct api *a, time_t now, struct api_resp *r)
 		   sysinfo(&si) == 0 ? (long long)si.uptime : -1LL, (long long)(now - a->started));
 }
 
+/* GET hotpatches: the installed level, its fixes and packages, an
+ * operation in progress, the history and the last job (state.h). */
 static void hotpatches(struct api *a, struct api_resp *r)
 {
-	struct hotpatch *hp = NULL;
+	struct hp_status st;
+	char why[300];
 	struct jw w;
-	int n = hotpatch_list(a->c->hotpatch_dir, &hp);
 
-	if (n < 0) {
-		api_error(r, 500, "cannot read the hot-patch inventory");
-		return;
+	if (hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why)) < 0) {
+		space_log("hotpatches: %s", why);
+		api_error(r, 500, why);
+	} else {
+		r->status = 200;
+		jw_init(&w, &r->body);
+		hp_status_json(&w, &st);
 	}
-	r->status = 200;
-	jw_init(&w, &r->body);
-	hotpatch_json(&w, hp, n);
-	hotpatch_free(hp, n);
+	hp_status_free(&st);
 }
 
 /* Ask a local daemon: the transport makes the call (api_call_done). */
@@ -569,7 +580,24 @@ static const struct session *authenticate(struct api *a, const struct http_req *
 }
 
 
-static const char upload_prefix[] = "/api/v1/upgrade/image/";
+/* The PUT routes that stream a file (api_upload_begin). */
+static const struct upload_route {
+	const char *prefix;     /* "/api/v1/.../": NAME follows */
+	const char *what;       /* for the log */
+	const struct upload_kind *kind;
+} upload_routes[] = {
+	{ "/api/v1/upgrade/image/", "upgrade/image", &upload_image },
+	{ "/api/v1/hotpatch/bundle/", "hotpatch/bundle", &upload_bundle },
+};
+
+static const struct upload_route *route_of(const struct upload_kind *k)
+{
+	size_t i = 0;
+
+	while (i + 1 < sizeof(upload_routes) / sizeof(upload_routes[0]) && upload_routes[i].kind != k)
+		i++;
+	return &upload_routes[i];
+}
 
 /* The upgrade's state (status file), the job and the upload. */
 static void upgrade_get(struct api *a, int status, struct api_resp *r)
@@ -582,7 +610,7 @@ static void upgrade_get(struct api *a, int status, struct api_resp *r)
 	jw_obj_begin(&w);
 	upgrade_status_members(&w, a->c->upgrade_status);
 	jw_key(&w, "job");
-	upgrade_job_json(&w, &a->job);
+	child_job_json(&w, &a->job, "reboot");
 	jw_key(&w, "upload");
 	upload_json(&w, &a->upload);
 	jw_obj_end(&w);
@@ -599,29 +627,45 @@ static int upload_status(int rc)
 	}
 }
 
-/* The name of PUT upgrade/image/NAME into name; -1 (r: 400) if too long. */
-static int upload_name(const struct http_req *req, char name[UPG_NAME_MAX], struct api_resp *r)
+/* The name of PUT <route>NAME into name; -1 (r: 400) if too long. */
+static int upload_name(const struct http_req *req, const struct upload_route *u, char name[UPG_NAME_MAX],
+		       struct api_resp *r)
 {
-	size_t n = req->path.n - (sizeof(upload_prefix) - 1);
+	size_t n = req->path.n - strlen(u->prefix);
+	char msg[80];
 
 	if (n >= UPG_NAME_MAX) {
-		api_error(r, 400, "image name too long (at most 100 bytes)");
+		snprintf(msg, sizeof(msg), "%s name too long (at most %d bytes)", u->kind->what, UPG_NAME_MAX - 1);
+		api_error(r, 400, msg);
 		return -1;
 	}
-	memcpy(name, req->path.p + sizeof(upload_prefix) - 1, n);
+	memcpy(name, req->path.p + strlen(u->prefix), n);
 	name[n] = '\0';
 	return 0;
+}
+
+/* The upload route req is for, or NULL. */
+static const struct upload_route *upload_route(const struct http_req *req)
+{
+	if (!http_str_eq(req->method, "PUT"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(upload_routes) / sizeof(upload_routes[0]); i++) {
+		size_t n = strlen(upload_routes[i].prefix);
+		if (req->path.n >= n && !memcmp(req->path.p, upload_routes[i].prefix, n))
+			return &upload_routes[i];
+	}
+	return NULL;
 }
 
 int api_upload_begin(struct api *a, const struct http_req *req, const char *peer, struct api_now now,
 		     struct api_resp *r)
 {
 	char name[UPG_NAME_MAX], token[SESS_TOKEN_LEN + 1] = "", why[320];
+	const struct upload_route *u = upload_route(req);
 	const struct session *s;
 	int rc;
 
-	if (!http_str_eq(req->method, "PUT") || req->path.n < sizeof(upload_prefix) - 1 ||
-	    memcmp(req->path.p, upload_prefix, sizeof(upload_prefix) - 1))
+	if (!u)
 		return 0;
 	s = authenticate(a, req, now.mono, token);
 	OPENSSL_cleanse(token, sizeof(token));
@@ -630,13 +674,15 @@ int api_upload_begin(struct api *a, const struct http_req *req, const char *peer
 		return 1;
 	}
 	api_user_label(r->user, sizeof(r->user), s->user);
-	if (need_admin(s, "upgrade/image", peer, r) < 0 || upload_name(req, name, r) < 0)
+	if (need_admin(s, u->what, peer, r) < 0 || upload_name(req, u, name, r) < 0)
 		return 1;
 	if (!http_header(req, "content-length")) {
-		api_error(r, 411, "Content-Length required (the image's size)");
+		snprintf(why, sizeof(why), "Content-Length required (the %s's size)", u->kind->what);
+		api_error(r, 411, why);
 		return 1;
 	}
-	rc = upload_begin(&a->upload, a->c, name, req->content_length, r->user, now.wall, why, sizeof(why));
+	rc = upload_begin(&a->upload, u->kind, a->c, name, req->content_length, r->user, now.wall, why,
+			  sizeof(why));
 	if (rc < 0) {
 		space_log("upload %s by %s from %s: refused: %s", name, r->user, peer, why);
 		api_error(r, upload_status(rc), why);
@@ -695,35 +741,43 @@ void api_upload_abort(struct api *a, const char *why)
 	upload_abort(u);
 }
 
-void api_reap(struct api *a, time_t wall)
+/* Log how the child of job (verb: "upgrade") ended, if it did. */
+static void reap_one(struct child_job *j, const char *verb, const char *prog, time_t wall)
 {
-	struct upgrade_job *j = &a->job;
-
-	if (!upgrade_reap(j, wall))
+	if (!child_reap(j, wall))
 		return;
 	if (WIFEXITED(j->wstatus))
-		space_log("upgrade %s by %s: spacectl exited %d", j->file, j->user, WEXITSTATUS(j->wstatus));
+		space_log("%s %s by %s: %s exited %d", verb, j->file, j->user, prog, WEXITSTATUS(j->wstatus));
 	else
-		space_log("upgrade %s by %s: spacectl killed by signal %d", j->file, j->user, WTERMSIG(j->wstatus));
+		space_log("%s %s by %s: %s killed by signal %d", verb, j->file, j->user, prog, WTERMSIG(j->wstatus));
 }
 
-/* Why upgrade_image() refused file, as an answer. */
-static void image_refused(struct api *a, int rc, const char *file, struct api_resp *r)
+void api_reap(struct api *a, time_t wall)
 {
+	reap_one(&a->job, "upgrade", "spacectl", wall);
+	reap_one(&a->hp_job, "hotpatch", "hotpatch", wall);
+}
+
+/* Why upload_path() refused file (of kind k), as an answer; verb names
+ * the job in the log. */
+static void upload_refused(struct api *a, const struct upload_kind *k, const char *verb, int rc,
+			   const char *file, struct api_resp *r)
+{
+	const struct upload_route *u = route_of(k);
 	char msg[400];
 	int status = 400;
 
 	if (rc == -EINVAL) {
-		snprintf(msg, sizeof(msg), "image name must be <product>-<version>.img: %s", file);
+		snprintf(msg, sizeof(msg), "%s name must be %s: %s", k->what, k->rule, file);
 	} else if (rc == -ENOENT) {
 		status = 404;
-		snprintf(msg, sizeof(msg), "no image %s in %s; upload it first (PUT /api/v1/upgrade/image/%s)", file,
-			 a->c->upload_dir, file);
+		snprintf(msg, sizeof(msg), "no %s %s in %s; upload it first (PUT %s%s)", k->what, file,
+			 a->c->upload_dir, u->prefix, file);
 	} else {
 		status = rc == -SPACE_E_NOT_REG ? 400 : 500;
 		snprintf(msg, sizeof(msg), "%s/%s: %s", a->c->upload_dir, file, space_strerror(rc));
 	}
-	space_log("upgrade %s by %s: refused: %s", file, r->user, msg);
+	space_log("%s %s by %s: refused: %s", verb, file, r->user, msg);
 	api_error(r, status, msg);
 }
 
@@ -765,13 +819,110 @@ static void upgrade_post(struct api *a, const char *body, size_t len, time_t now
 		api_error(r, 409, msg);
 		goto out;
 	}
-	if ((rc = upgrade_image(a->c, file, &path)) < 0)
-		image_refused(a, rc, file, r);
+	if ((rc = upload_path(a->c, &upload_image, file, &path)) < 0)
+		upload_refused(a, &upload_image, "upgrade", rc, file, r);
 	else
 		upgrade_run(a, path, file, reboot, now, r);
 out:
 	free(file);
 	free(path);
+}
+
+/* ------------------------------------------------------------ hot patch */
+
+/* GET hotpatch: the document of GET hotpatches (whose "job" is the
+ * progress file's: it outlives the mgmtd the patch restarts), plus the
+ * process this mgmtd started ("process", null when it started none) and
+ * the upload in progress. */
+static void hotpatch_get(struct api *a, int status, struct api_resp *r)
+{
+	struct hp_status st;
+	char why[300];
+	struct jw w;
+
+	buf_reset(&r->body);
+	if (hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why)) < 0) {
+		hp_status_free(&st);
+		space_log("hotpatch: %s", why);
+		api_error(r, 500, why);
+		return;
+	}
+	r->status = status;
+	jw_init(&w, &r->body);
+	hp_status_json(&w, &st);
+	hp_status_free(&st);
+	/* reopen the object hp_status_json closed; each member a fresh writer */
+	if (r->body.len && r->body.p[r->body.len - 1] == '}')
+		r->body.len--;
+	buf_puts(&r->body, ",\"process\":");
+	jw_init(&w, &r->body);
+	child_job_json(&w, &a->hp_job, "reinstall");
+	buf_puts(&r->body, ",\"upload\":");
+	jw_init(&w, &r->body);
+	upload_json(&w, &a->upload);
+	buf_puts(&r->body, "}");
+}
+
+/* Refuse a start while a hot patch runs: this mgmtd's child, or one the
+ * progress file shows running (hp_status_read: its process is alive;
+ * started before mgmtd restarted, or from the shell). The tool's lock refuses a second run anyway; this answers 409
+ * at once instead of a job that fails. */
+static int hotpatch_busy(struct api *a, const char *file, struct api_resp *r)
+{
+	struct hp_status st;
+	char why[300], msg[400];
+	int busy;
+
+	hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why));
+	busy = a->hp_job.pid || (st.progress.present && !strcmp(st.progress.state, "running"));
+	if (a->hp_job.pid)
+		snprintf(msg, sizeof(msg), "a hot patch is running (%s, started by %s); one at a time",
+			 a->hp_job.file, a->hp_job.user);
+	else if (busy)
+		snprintf(msg, sizeof(msg), "a hot patch is running (%s %s, pid %ld, step %s); one at a time",
+			 st.progress.action, st.progress.name, st.progress.pid, st.progress.step);
+	hp_status_free(&st);
+	if (busy) {
+		space_log("hotpatch %s by %s: refused: %s", file, r->user, msg);
+		api_error(r, 409, msg);
+	}
+	return busy;
+}
+
+/* POST hotpatch {"file": NAME, "reinstall": bool}: `hotpatch apply` runs on
+ * its own (it stops and restarts mgmtd), one at a time; GET hotpatch shows
+ * how it goes. */
+static void hotpatch_post(struct api *a, const char *body, size_t len, time_t now, struct api_resp *r)
+{
+	char *file = NULL, *path = NULL, *output = NULL, msg[400];
+	int reinstall = 0, rc;
+
+	if (json_get_string(body, len, "file", &file) < 0 ||
+	    ((rc = json_get_bool(body, len, "reinstall", &reinstall)) < 0 && rc != -ENOENT)) {
+		api_error(r, 400, "expected {\"file\": \"Space-<release>-Hotpatch-v<N>.tgz\", \"reinstall\": true | false}");
+		goto out;
+	}
+	if (hotpatch_busy(a, file, r))
+		goto out;
+	if ((rc = upload_path(a->c, &upload_bundle, file, &path)) < 0) {
+		upload_refused(a, &upload_bundle, "hotpatch", rc, file, r);
+		goto out;
+	}
+	output = xasprintf("%s/hotpatch.log", a->c->log_dir);
+	rc = output ? hotpatch_start(&a->hp_job, a->c, path, file, reinstall, r->user, output, now) : -ENOMEM;
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "cannot start %s: %s", a->c->hotpatch, space_strerror(rc));
+		space_log("hotpatch %s by %s: %s", file, r->user, msg);
+		api_error(r, 500, msg);
+		goto out;
+	}
+	space_log("hotpatch %s by %s: started %s apply%s (pid %ld)", file, r->user, a->c->hotpatch,
+		  reinstall ? " --reinstall" : "", (long)a->hp_job.pid);
+	hotpatch_get(a, 202, r);
+out:
+	free(file);
+	free(path);
+	free(output);
 }
 
 /* ------------------------------------------------------------ routing */
@@ -827,6 +978,11 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 			upgrade_post(a, body, bodylen, now.wall, r);
 		return;
 	}
+	if (!strcmp(path, "hotpatch") && post) {
+		if (need_admin(s, path, peer, r) == 0)
+			hotpatch_post(a, body, bodylen, now.wall, r);
+		return;
+	}
 	if (!get) {
 		api_error(r, 405, "method not allowed");
 		return;
@@ -839,6 +995,8 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		hotpatches(a, r);
 	else if (!strcmp(path, "upgrade"))
 		upgrade_get(a, 200, r);
+	else if (!strcmp(path, "hotpatch"))
+		hotpatch_get(a, 200, r);
 	else if (!strcmp(path, "devices/communication"))
 		call_daemon(CALL_GATE, a->c->devgate_socket, "status", "device gate", r);
 	else if (!strncmp(path, "jobs/", 5))

@@ -46,10 +46,11 @@ struct api {
 	/* GET /system is the hot path: the release file, hot-patch markers and
 	 * cluster flag are re-read at most once per second (a hot patch shows
 	 * up within a second) instead of on every request. */
-	struct buf sys_cache;   /* {"product":...,"hotpatches":[...] without the closing } */
+	struct buf sys_cache;   /* {"product":...,"hotpatches":[...],... without the closing } */
 	time_t sys_cache_at;    /* api_now.mono */
-	struct upload upload;   /* PUT upgrade/image/NAME, one at a time */
-	struct upgrade_job job; /* POST upgrade: spacectl upgrade, one at a time */
+	struct upload upload;   /* PUT upgrade/image/NAME or hotpatch/bundle/NAME, one at a time */
+	struct child_job job;   /* POST upgrade: spacectl upgrade, one at a time */
+	struct child_job hp_job; /* POST hotpatch: hotpatch apply, one at a time */
 	/* The applications as the watchdog decided them when it started (its
 	 * `apps` answer, apps.h), for GET /system: asked for in the background
 	 * (api_apps_due) every API_APPS_REFRESH s, never while a client waits. */
@@ -126,13 +127,14 @@ void api_call_done(struct api *a, const struct api_call *call, int rc, const cha
  * running job; api_call_done() records the outcome later. */
 void api_call_pending(struct api *a, const struct api_call *call, struct api_resp *r);
 
-/* PUT /api/v1/upgrade/image/NAME, a release image of hundreds of MB: the
- * transport streams its body to the file (api_upload_data) instead of
- * buffering it, so it asks before it reads the body. Returns 0 when req is
- * not one (r untouched: it goes to api_handle() as usual), else 1 with r
- * filled: status 0 when the upload is open, else the refusal (401, 403,
- * 400 bad name, 411, 413 over upload_max, 409 another upload runs, 507
- * too little space). */
+/* PUT /api/v1/upgrade/image/NAME, a release image of hundreds of MB, or
+ * PUT /api/v1/hotpatch/bundle/NAME, a hot-patch bundle: the transport
+ * streams its body to the file (api_upload_data) instead of buffering it,
+ * so it asks before it reads the body. Returns 0 when req is not one (r
+ * untouched: it goes to api_handle() as usual), else 1 with r filled:
+ * status 0 when the upload is open, else the refusal (401, 403, 400 bad
+ * name, 411, 413 over upload_max, 409 another upload runs, 507 too little
+ * space). */
 int api_upload_begin(struct api *a, const struct http_req *req, const char *peer, struct api_now now,
 		     struct api_resp *r);
 /* n more bytes of the open upload's body. On a write error the upload is
@@ -149,7 +151,8 @@ void api_upload_abort(struct api *a, const char *why);
 #define API_APPS_REFRESH 30
 int api_apps_due(struct api *a, time_t mono, struct api_call *call);
 
-/* Reap the upgrade's child if it ended (SIGCHLD, and every sweep). */
+/* Reap the upgrade's and the hot patch's child if they ended (SIGCHLD,
+ * and every sweep). */
 void api_reap(struct api *a, time_t wall);
 
 void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,

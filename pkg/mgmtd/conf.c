@@ -23,8 +23,8 @@ struct nkey {
 #define S(k) { #k, offsetof(struct mgmtd_conf, k) }
 static const struct skey skeys[] = {
 	S(listen), S(cert), S(key), S(shadow), S(group), S(admin_group), S(readonly_users),
-	S(log_dir), S(release_file), S(hotpatch_dir), S(cluster_file), S(watchdog_socket),
-	S(devgate_socket), S(upload_dir), S(spacectl), S(upgrade_status),
+	S(log_dir), S(release_file), S(cluster_file), S(watchdog_socket),
+	S(devgate_socket), S(upload_dir), S(spacectl), S(upgrade_status), S(hotpatch), S(hotpatch_root),
 };
 #undef S
 #define N(k, mn, mx, u) { #k, offsetof(struct mgmtd_conf, k), mn, mx, u, 0 }
@@ -55,13 +55,14 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 		{ "readonly_users", "" },
 		{ "log_dir", "/var/log/mgmtd" },
 		{ "release_file", "/etc/space-release" },
-		{ "hotpatch_dir", "/etc" },
 		{ "cluster_file", "/etc/space-cluster.conf" },
 		{ "watchdog_socket", "/run/watchdog.sock" },
 		{ "devgate_socket", "/run/devgate.sock" },
 		{ "upload_dir", "/var/tmp/upgrade" },
 		{ "spacectl", "/usr/bin/spacectl" },
 		{ "upgrade_status", "/var/lib/upgrade/status" },
+		{ "hotpatch", "/usr/sbin/hotpatch" },
+		{ "hotpatch_root", "/" },
 	};
 
 	memset(c, 0, sizeof(*c));

@@ -31,7 +31,7 @@ struct mgmtd_conf {
 	char *log_dir;          /* access.log, error.log */
 	long long log_max;      /* rotate above this size */
 	long log_keep;
-	char *release_file, *hotpatch_dir, *cluster_file;
+	char *release_file, *cluster_file;
 	char *watchdog_socket, *devgate_socket;
 	/* upgrades through the API (upgrade.h) */
 	char *upload_dir;       /* PUT upgrade/image/NAME lands here, default /var/tmp/upgrade */
@@ -39,6 +39,10 @@ struct mgmtd_conf {
 	long long upload_keep_free; /* bytes an upload must leave free there, default 64 MiB */
 	char *spacectl;         /* what POST upgrade runs, default /usr/bin/spacectl */
 	char *upgrade_status;   /* written by spacectl upgrade, default /var/lib/upgrade/status */
+	/* hot patches (hotpatch.h): the markers in ROOT/etc, the tool's state in
+	 * ROOT/var/lib/hotpatch (pkg/hotpatch/state.h) */
+	char *hotpatch;         /* what POST hotpatch runs, default /usr/sbin/hotpatch */
+	char *hotpatch_root;    /* default /; another root: `hotpatch apply --root` (tests) */
 };
 
 /* Defaults for the appliance. */

@@ -1,6 +1,9 @@
 # pkg/mgmtd: the management API daemon (HTTPS, JSON REST under /api/v1).
 PROGRAMS += mgmtd
-MGMTD_LIB_SRCS := pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/throttle.c pkg/mgmtd/tls.c pkg/mgmtd/upgrade.c
+# (recursive: HOTPATCH_STATE_SRCS is spacectl's module.mk's, the hot-patch
+# state reader GET hotpatches answers with)
+MGMTD_LIB_SRCS = pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/hotpatch.c pkg/mgmtd/throttle.c \
+	pkg/mgmtd/tls.c pkg/mgmtd/upgrade.c $(HOTPATCH_STATE_SRCS)
 mgmtd_SRCS = pkg/mgmtd/main.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 mgmtd_INSTALL_DIR := /usr/sbin
@@ -9,7 +12,7 @@ UNIT_TESTS += test_mgmtd
 test_mgmtd_SRCS = tests/unit/test_mgmtd.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 test_mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 
-TOOL_TESTS += tests/tool/mgmtd.sh tests/tool/mgmtd-upgrade.sh
+TOOL_TESTS += tests/tool/mgmtd.sh tests/tool/mgmtd-upgrade.sh tests/tool/mgmtd-hotpatch.sh
 BENCHES += tests/bench/mgmtd.sh
 
 # `make fuzz` also runs mgmtd's HTTP request-head parser (libmgmt/http.c;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* upgrade.c - the API job of spacectl upgrade: upload, start, status. */
+/* upgrade.c - the API job of spacectl upgrade: upload, start, status; the
+ * upload and the detached child serve the hot-patch job too. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +50,8 @@ int upgrade_name_ok(const char *name)
 	return name[n - 5] != '.';
 }
 
+const struct upload_kind upload_image = { "image", "<product>-<version>.img", upgrade_name_ok };
+
 /* ------------------------------------------------------------ upload */
 
 /* Free bytes for an unprivileged writer, as df shows them. */
@@ -72,7 +75,7 @@ static int upload_room(const struct mgmtd_conf *c, long long size, char *why, si
 		return r;
 	}
 	if (avail - size < c->upload_keep_free) {
-		snprintf(why, whysz, "not enough space in %s: %lld bytes free, %lld needed (%lld for the image, %lld kept free)",
+		snprintf(why, whysz, "not enough space in %s: %lld bytes free, %lld needed (%lld for the upload, %lld kept free)",
 			 c->upload_dir, avail, size + c->upload_keep_free, size, c->upload_keep_free);
 		return -ENOSPC;
 	}
@@ -95,8 +98,8 @@ static int upload_digest(struct upload *u)
 	return 0;
 }
 
-int upload_begin(struct upload *u, const struct mgmtd_conf *c, const char *name, long long size,
-		 const char *user, time_t now, char *why, size_t whysz)
+int upload_begin(struct upload *u, const struct upload_kind *k, const struct mgmtd_conf *c, const char *name,
+		 long long size, const char *user, time_t now, char *why, size_t whysz)
 {
 	char *path;
 	int r;
@@ -105,13 +108,13 @@ int upload_begin(struct upload *u, const struct mgmtd_conf *c, const char *name,
 		snprintf(why, whysz, "an upload is in progress (%s); one at a time", u->name);
 		return -EBUSY;
 	}
-	if (!upgrade_name_ok(name)) {
-		snprintf(why, whysz, "image name must be <product>-<version>.img (a plain name, at most 100 bytes): %s",
-			 name);
+	if (!k->name_ok(name)) {
+		snprintf(why, whysz, "%s name must be %s (a plain name, at most %d bytes): %s", k->what, k->rule,
+			 UPG_NAME_MAX - 1, name);
 		return -EINVAL;
 	}
 	if (size > c->upload_max) {
-		snprintf(why, whysz, "image of %lld bytes is over upload_max (%lld)", size, c->upload_max);
+		snprintf(why, whysz, "%s of %lld bytes is over upload_max (%lld)", k->what, size, c->upload_max);
 		return -EFBIG;
 	}
 	if ((r = mkdir_p(c->upload_dir, 0750)) < 0 || (r = upload_room(c, size, why, whysz)) < 0) {
@@ -141,6 +144,7 @@ int upload_begin(struct upload *u, const struct mgmtd_conf *c, const char *name,
 	}
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	snprintf(u->user, sizeof(u->user), "%s", user);
+	u->kind = k;
 	u->started = now;
 	u->active = 1;
 	return 0;
@@ -212,33 +216,41 @@ void upload_abort(struct upload *u)
 
 void upload_clean(const char *dir)
 {
+	static const struct upload_kind *const kinds[] = { &upload_image, &upload_bundle };
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		char *t = strstr(e->d_name, ".img.tmp.");
-		char name[UPG_NAME_MAX];
+		char *t = NULL, name[UPG_NAME_MAX];
 
-		if (!t || (size_t)(t - e->d_name) + 4 >= sizeof(name) || !t[9] ||
-		    strspn(t + 9, "0123456789") != strlen(t + 9))
+		/* outfile's NAME.tmp.<pid>: the last ".tmp." (NAME may hold one) */
+		for (char *f = strstr(e->d_name, ".tmp."); f; f = strstr(f + 1, ".tmp."))
+			t = f;
+
+		if (!t || (size_t)(t - e->d_name) >= sizeof(name) || !t[5] ||
+		    strspn(t + 5, "0123456789") != strlen(t + 5))
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(t - e->d_name) + 4, e->d_name);
-		if (upgrade_name_ok(name))
-			unlinkat(dirfd(d), e->d_name, 0);
+		snprintf(name, sizeof(name), "%.*s", (int)(t - e->d_name), e->d_name);
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (kinds[i]->name_ok(name)) {
+				unlinkat(dirfd(d), e->d_name, 0);
+				break;
+			}
 	}
 	closedir(d);
 }
 
 /* ------------------------------------------------------------ the job */
 
-int upgrade_image(const struct mgmtd_conf *c, const char *file, char **path)
+int upload_path(const struct mgmtd_conf *c, const struct upload_kind *k, const char *file, char **path)
 {
 	struct stat st;
 	int r;
 
-	if (!upgrade_name_ok(file))
+	*path = NULL;
+	if (!k->name_ok(file))
 		return -EINVAL;
 	if (!(*path = xasprintf("%s/%s", c->upload_dir, file)))
 		return -ENOMEM;
@@ -254,8 +266,10 @@ int upgrade_image(const struct mgmtd_conf *c, const char *file, char **path)
 }
 
 /* The child is detached from mgmtd: its own session (a restart of mgmtd
- * by the watchdog does not stop a slot write), and not mgmtd's blocked
- * signals or ignored SIGPIPE, which it would inherit. */
+ * by the watchdog, which signals mgmtd's process group, does not stop a
+ * slot write or a hot patch; once mgmtd is gone the watchdog, a
+ * subreaper, or init reaps it), and not mgmtd's blocked signals or
+ * ignored SIGPIPE, which it would inherit. */
 static int spawn_detached(pid_t *pid, const char *prog, char *const argv[], int out)
 {
 	posix_spawn_file_actions_t fa;
@@ -280,11 +294,10 @@ static int spawn_detached(pid_t *pid, const char *prog, char *const argv[], int 
 	return -r;
 }
 
-int upgrade_start(struct upgrade_job *j, const struct mgmtd_conf *c, const char *path, const char *file,
-		  int reboot, const char *user, const char *output, time_t now)
+int child_start(struct child_job *j, char *const argv[], const char *file, int flag, const char *user,
+		const char *output, time_t now)
 {
-	char *argv[5];
-	int r, out, n = 0;
+	int r, out;
 	pid_t pid;
 
 	if (j->pid)
@@ -292,27 +305,36 @@ int upgrade_start(struct upgrade_job *j, const struct mgmtd_conf *c, const char 
 	out = open(output, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (out < 0)
 		return -errno;
-	argv[n++] = c->spacectl;
-	argv[n++] = (char *)"upgrade";
-	if (reboot)
-		argv[n++] = (char *)"--reboot";
-	argv[n++] = (char *)path;
-	argv[n] = NULL;
-	if ((r = spawn_detached(&pid, c->spacectl, argv, out)) == 0) {
+	if ((r = spawn_detached(&pid, argv[0], argv, out)) == 0) {
 		memset(j, 0, sizeof(*j));
 		j->pid = pid;
 		j->ran = 1;
 		snprintf(j->file, sizeof(j->file), "%s", file);
 		snprintf(j->user, sizeof(j->user), "%s", user);
 		snprintf(j->output, sizeof(j->output), "%s", output);
-		j->reboot = reboot;
+		j->flag = flag;
 		j->started = now;
 	}
 	close(out);
 	return r;
 }
 
-int upgrade_reap(struct upgrade_job *j, time_t now)
+int upgrade_start(struct child_job *j, const struct mgmtd_conf *c, const char *path, const char *file,
+		  int reboot, const char *user, const char *output, time_t now)
+{
+	char *argv[5];
+	int n = 0;
+
+	argv[n++] = c->spacectl;
+	argv[n++] = (char *)"upgrade";
+	if (reboot)
+		argv[n++] = (char *)"--reboot";
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	return child_start(j, argv, file, reboot, user, output, now);
+}
+
+int child_reap(struct child_job *j, time_t now)
 {
 	int st;
 
@@ -347,7 +369,7 @@ void upgrade_status_members(struct jw *w, const char *path)
 	upg_status_json(w, &s);
 }
 
-void upgrade_job_json(struct jw *w, const struct upgrade_job *j)
+void child_job_json(struct jw *w, const struct child_job *j, const char *flag_name)
 {
 	if (!j->ran) {
 		jw_null(w);
@@ -355,7 +377,7 @@ void upgrade_job_json(struct jw *w, const struct upgrade_job *j)
 	}
 	jw_obj_begin(w);
 	jw_kstr(w, "file", j->file);
-	jw_kbool(w, "reboot", j->reboot);
+	jw_kbool(w, flag_name, j->flag);
 	jw_kstr(w, "user", j->user);
 	jw_kint(w, "started", (long long)j->started);
 	jw_kbool(w, "running", j->pid != 0);
@@ -378,6 +400,7 @@ void upload_json(struct jw *w, const struct upload *u)
 	}
 	jw_obj_begin(w);
 	jw_kstr(w, "file", u->name);
+	jw_kstr(w, "kind", u->kind->what);
 	jw_kstr(w, "user", u->user);
 	jw_kint(w, "size", u->size);
 	jw_kint(w, "received", u->received);

@@ -38,7 +38,7 @@ group = $T/etc/group
 log_dir = $T/log
 log_max = 104857600
 release_file = $T/etc/space-release
-hotpatch_dir = $T/etc
+hotpatch_root = $T
 cluster_file = $T/etc/cluster
 max_sessions = 1024
 # 200 logins by admin below measure the session table

@@ -1,5 +1,6 @@
 # mgmt-lib.sh - helpers sourced by the management-service tool tests
-# (watchdog.sh, mgmtd.sh, spacectl.sh): TAP-ish reporting and polling.
+# (watchdog.sh, mgmtd*.sh, spacectl.sh): TAP-ish reporting and polling, and
+# the client and settings of a test mgmtd.
 fails=0
 pass() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; fails=$((fails + 1)); }
@@ -34,6 +35,36 @@ for _ in range(200):
             s.close()
 sys.exit("free_ports: no free block of %d ports" % n)
 PY
+}
+# A test mgmtd runs in the root $T on 127.0.0.1:$PORT, its API at $URL.
+# code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
+code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
+login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }
+# jget FILE KEY...: a member of the JSON in FILE (nested keys), as Python prints it
+jget() { python3 -c 'import json, sys
+v = json.load(open(sys.argv[1]))
+for k in sys.argv[2:]: v = v[k]
+print(json.dumps(v) if not isinstance(v, str) else v)' "$@"; }
+# mgmtd_conf: the settings every test mgmtd shares (users in $T/etc/shadow
+# and group, "operator" read-only, logs in $T/log/mgmtd, the release and
+# hot patches of $T, no daemons unless the test starts them); a test
+# appends its own (a key given again wins)
+mgmtd_conf() {
+	cat <<EOF
+listen = 127.0.0.1
+port = $PORT
+cert = $T/etc/mgmtd/server.crt
+key = $T/etc/mgmtd/server.key
+shadow = $T/etc/shadow
+group = $T/etc/group
+readonly_users = operator
+log_dir = $T/log/mgmtd
+release_file = $T/etc/space-release
+hotpatch_root = $T
+cluster_file = $T/etc/space-cluster.conf
+watchdog_socket = $T/run/watchdog.sock
+devgate_socket = $T/run/devgate.sock
+EOF
 }
 # idle_cpu PID: the process used under half a second of CPU in the next
 # two seconds (a daemon under load must not spin; CPU time, not wall time,

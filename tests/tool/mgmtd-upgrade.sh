@@ -23,16 +23,8 @@ URL=https://127.0.0.1:$PORT/api/v1
 UP=$T/var/tmp/upgrade
 ST=$T/var/lib/upgrade/status
 IMG=space-21.3R2.img
-# code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
-code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
-login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }
 # put FILE NAME [curl args...]: upload FILE as NAME, print the status
 put() { local f=$1 n=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -T "$f" -H "Authorization: Bearer $AD" "$@" "$URL/upgrade/image/$n"; }
-# jget FILE KEY...: a member of the JSON in FILE (nested keys), as Python prints it
-jget() { python3 -c 'import json, sys
-v = json.load(open(sys.argv[1]))
-for k in sys.argv[2:]: v = v[k]
-print(json.dumps(v) if not isinstance(v, str) else v)' "$@"; }
 # leftovers: no temporary upload file
 no_tmp() { ! ls "$UP" 2>/dev/null | grep -q '\.tmp\.'; }
 # pyput PORT TOKEN NAME SIZE SEND SLEEP: a TLS client that announces SIZE
@@ -89,22 +81,9 @@ w "state = ready" "release = 21.3R2" "from = 21.3R1.3" "slot = b" "progress = 10
 echo "spacectl upgrade: ready; reboot to try 21.3R2"
 EOF
 chmod +x "$T/spacectl"
-cat > "$T/etc/mgmtd.conf" <<EOF
-listen = 127.0.0.1
-port = $PORT
-cert = $T/etc/mgmtd/server.crt
-key = $T/etc/mgmtd/server.key
-shadow = $T/etc/shadow
-group = $T/etc/group
-readonly_users = operator
+{ mgmtd_conf; cat <<EOF; } > "$T/etc/mgmtd.conf"
 request_timeout = 2
 max_body = 1024
-log_dir = $T/log/mgmtd
-release_file = $T/etc/space-release
-hotpatch_dir = $T/etc
-cluster_file = $T/etc/space-cluster.conf
-watchdog_socket = $T/run/watchdog.sock
-devgate_socket = $T/run/devgate.sock
 upload_dir = $UP
 upload_max = 8388608
 upload_keep_free = 0

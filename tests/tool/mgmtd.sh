@@ -21,9 +21,6 @@ trap cleanup EXIT
 PORT=$(free_ports 6) || exit 1
 DPORT=$((PORT + 1))
 URL=https://127.0.0.1:$PORT/api/v1
-# code METHOD PATH [curl args...]: print the HTTP status; body in $T/body
-code() { local m=$1 p=$2; shift 2; curl -sk -o "$T/body" -w '%{http_code}' -X "$m" "$URL/$p" "$@"; }
-login() { curl -sk -X POST "$URL/login" -d "{\"username\":\"$1\",\"password\":\"$2\"}" | sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p'; }
 # nodup FILE: FILE is one JSON document in which no object holds a key twice
 nodup() { python3 -c 'import json, sys
 def h(p):
@@ -47,16 +44,9 @@ HR=$(openssl passwd -6 -salt s4ltS4lt rootpw)
 } > "$T/etc/shadow"
 echo "spaceadm:x:900:alice" > "$T/etc/group"
 printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
-printf 'mgmtd\nwatchdog\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
-cat > "$T/etc/mgmtd.conf" <<EOF
-listen = 127.0.0.1
-port = $PORT
-cert = $T/etc/mgmtd/server.crt
-key = $T/etc/mgmtd/server.key
-shadow = $T/etc/shadow
-group = $T/etc/group
+printf 'mgmtd 1.0-2\nwatchdog 1.0-2\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
+{ mgmtd_conf; cat <<EOF; } > "$T/etc/mgmtd.conf"
 admin_group = spaceadm
-readonly_users = operator
 idle_timeout = 3
 lockout_failures = 3
 lockout_time = 4
@@ -64,14 +54,8 @@ request_timeout = 2
 keepalive_timeout = 5
 max_header = 2048
 max_body = 1024
-log_dir = $T/log/mgmtd
 log_max = 4096
 log_keep = 2
-release_file = $T/etc/space-release
-hotpatch_dir = $T/etc
-cluster_file = $T/etc/space-cluster.conf
-watchdog_socket = $T/run/watchdog.sock
-devgate_socket = $T/run/devgate.sock
 EOF
 cat > "$T/etc/watchdog.d/devgate.conf" <<EOF
 exec = $BIN/devgate -c /nonexistent -p $DPORT -s $T/run/devgate.sock -S $T/var/lib/devgate
@@ -106,7 +90,7 @@ check "login as admin: 200" test "$(code POST login -c "$T/jar" -d '{"username":
 check "login answers a 128-bit token" grep -Eq '"token":"[0-9a-f]{32}"' "$T/body"
 check "session cookie set (HttpOnly)" grep -q '#HttpOnly_127.0.0.1.*session[[:space:]][0-9a-f]\{32\}' "$T/jar"
 check "cookie session reads system" test "$(code GET system -b "$T/jar")" = 200
-check "system answers the release" grep -q '"product":"space","release":"21.3R1.3","build":"42","hotpatches":\["Space-21.3R1-Hotpatch-v1"\]' "$T/body"
+check "system answers the release" grep -q '"product":"space","release":"21.3R1.3","build":"42","hotpatches":\["Space-21.3R1-Hotpatch-v1"\],"hotpatch_level":1,' "$T/body"
 check "standalone mode" grep -q '"mode":"standalone"' "$T/body"
 # the watchdog's `apps` answer (none installed here: an empty list, not null)
 check "system lists the applications the watchdog decided" \
@@ -119,7 +103,7 @@ check "logout: 200" test "$(code POST logout -H "Authorization: Bearer $TOK")" =
 check "logged-out token refused at once" test "$(code GET system -H "Authorization: Bearer $TOK")" = 401
 check "the other session still works" test "$(code GET system -H "Authorization: Bearer $TOK2")" = 200
 check "services come from the watchdog" sh -c "[ \$(curl -sk -H 'Authorization: Bearer $TOK2' $URL/services | grep -o '\"name\":\"[a-z]*\",\"state\":\"running\"' | wc -l) = 2 ]"
-check "hotpatches lists the packages" sh -c "curl -sk -H 'Authorization: Bearer $TOK2' $URL/hotpatches | grep -q '\"version\":1,\"packages\":\[\"mgmtd\",\"watchdog\"\]'"
+check "hotpatches: the installed level (the API job: mgmtd-hotpatch.sh)" sh -c "curl -sk -H 'Authorization: Bearer $TOK2' $URL/hotpatches | grep -q '^{\"release\":\"21.3R1.3\",\"level\":1,\"name\":\"Space-21.3R1-Hotpatch-v1\",'"
 check "unknown endpoint: 404" test "$(code GET nosuch -H "Authorization: Bearer $TOK2")" = 404
 check "wrong method: 405" test "$(code DELETE system -H "Authorization: Bearer $TOK2")" = 405
 

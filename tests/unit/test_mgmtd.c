@@ -15,6 +15,7 @@
 #include "mgmtd/api.h"
 #include "mgmtd/auth.h"
 #include "mgmtd/conf.h"
+#include "mgmtd/hotpatch.h"
 #include "mgmtd/tls.h"
 #include "mgmtd/upgrade.h"
 #include "tap.h"
@@ -587,13 +588,13 @@ static void test_upload(struct mgmtd_conf *c)
 	char why[320], sha[65], path[256];
 	int r;
 
-	is_int(upload_begin(&u, c, "space-1.2.img", 1025, "admin", 1, why, sizeof(why)), -EFBIG,
+	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 1025, "admin", 1, why, sizeof(why)), -EFBIG,
 	       "over upload_max: %s", why);
-	is_int(upload_begin(&u, c, "../x-1.img", 3, "admin", 1, why, sizeof(why)), -EINVAL, "bad name: %s", why);
+	is_int(upload_begin(&u, &upload_image, c, "../x-1.img", 3, "admin", 1, why, sizeof(why)), -EINVAL, "bad name: %s", why);
 	snprintf(path, sizeof(path), "%s/up/space-1.2.img.tmp.%ld", dir, (long)getpid());
-	is_int(upload_begin(&u, c, "space-1.2.img", 6, "admin", 1, why, sizeof(why)), 0, "upload begins");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 6, "admin", 1, why, sizeof(why)), 0, "upload begins");
 	ok(access(path, F_OK) == 0 && !exists("space-1.2.img"), "a temporary file, nothing under the final name");
-	is_int(upload_begin(&u, c, "space-1.3.img", 3, "bob", 1, why, sizeof(why)), -EBUSY,
+	is_int(upload_begin(&u, &upload_image, c, "space-1.3.img", 3, "bob", 1, why, sizeof(why)), -EBUSY,
 	       "one at a time: %s", why);
 	is_int(upload_write(&u, "abc", 3), 0, "part 1");
 	is_int(upload_write(&u, "defg", 4), -EINVAL, "never more than announced");
@@ -604,25 +605,41 @@ static void test_upload(struct mgmtd_conf *c)
 	ok(access(path, F_OK) < 0, "no temporary file");
 	snprintf(path, sizeof(path), "%s/up/space-1.4.img.tmp.%ld", dir, (long)getpid());
 
-	is_int(upload_begin(&u, c, "space-1.4.img", 6, "admin", 1, why, sizeof(why)), 0, "another");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.4.img", 6, "admin", 1, why, sizeof(why)), 0, "another");
 	is_int(upload_write(&u, "abc", 3), 0, "half of it");
 	upload_abort(&u);
 	ok(!exists("space-1.4.img") && access(path, F_OK) < 0 && !u.active, "aborted: nothing remains");
-	is_int(upload_begin(&u, c, "space-1.5.img", 6, "admin", 1, why, sizeof(why)), 0, "one more");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.5.img", 6, "admin", 1, why, sizeof(why)), 0, "one more");
 	is_int(upload_write(&u, "abc", 3), 0, "half of it");
 	is_int(upload_commit(&u, sha), -EIO, "commit of a short upload fails");
 	ok(!exists("space-1.5.img") && !u.active, "... and leaves nothing");
 
 	c->upload_keep_free = 1LL << 50;
-	r = upload_begin(&u, c, "space-1.6.img", 6, "admin", 1, why, sizeof(why));
+	r = upload_begin(&u, &upload_image, c, "space-1.6.img", 6, "admin", 1, why, sizeof(why));
 	is_int(r, -ENOSPC, "filesystem without the room to keep free: %s", why);
 	ok(strstr(why, "not enough space in") && !exists("space-1.6.img") && !u.active, "nothing created");
 	c->upload_keep_free = 0;
 
 	put("up/space-1.7.img.tmp.99", "");
+	put("up/Space-21.3R1-Hotpatch-v3.tgz.tmp.99", "");
 	put("up/notes.tmp.99", "");
 	upload_clean(c->upload_dir);
-	ok(!exists("space-1.7.img.tmp.99") && exists("notes.tmp.99"), "leftovers of a crash removed, only those");
+	ok(!exists("space-1.7.img.tmp.99") && !exists("Space-21.3R1-Hotpatch-v3.tgz.tmp.99") && exists("notes.tmp.99"),
+	   "leftovers of a crash removed (images and bundles), only those");
+
+	/* a bundle: its own name rule, the same one-at-a-time slot */
+	is_int(upload_begin(&u, &upload_bundle, c, "space-1.2.img", 3, "admin", 1, why, sizeof(why)), -EINVAL,
+	       "an image name is no bundle name: %s", why);
+	ok(strstr(why, "bundle name must be Space-<release>-Hotpatch-v<N>.tgz") != NULL, "the rule said");
+	is_int(upload_begin(&u, &upload_image, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, why, sizeof(why)),
+	       -EINVAL, "nor the other way round");
+	is_int(upload_begin(&u, &upload_bundle, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, why, sizeof(why)),
+	       0, "a bundle upload begins");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.8.img", 3, "admin", 1, why, sizeof(why)), -EBUSY,
+	       "one upload at a time, of any kind: %s", why);
+	is_int(upload_write(&u, "abc", 3), 0, "the bundle's bytes");
+	is_int(upload_commit(&u, sha), 0, "committed");
+	ok(exists("Space-21.3R1-Hotpatch-v2.tgz"), "under its name");
 }
 
 static const char *status_json(const char *path)
@@ -678,7 +695,7 @@ static void test_upgrade_status(struct mgmtd_conf *c)
 
 static void test_upgrade_job(struct mgmtd_conf *c)
 {
-	struct upgrade_job j = { 0 };
+	struct child_job j = { 0 };
 	char out[256], *path = NULL, script[512];
 	int reaped = 0;
 
@@ -686,14 +703,14 @@ static void test_upgrade_job(struct mgmtd_conf *c)
 	snprintf(script, sizeof(script), "#!/bin/sh\necho \"$*\" > %s/args\nexit 3\n", dir);
 	put("fake-spacectl", script);
 	chmod(c->spacectl, 0755);
-	is_int(upgrade_image(c, "space-9.9.img", &path), -ENOENT, "no such image");
-	is_int(upgrade_image(c, "../status.img", &path), -EINVAL, "not an image name");
-	is_int(upgrade_image(c, "space-1.2.img", &path), 0, "an uploaded image");
+	is_int(upload_path(c, &upload_image, "space-9.9.img", &path), -ENOENT, "no such image");
+	is_int(upload_path(c, &upload_image, "../status.img", &path), -EINVAL, "not an image name");
+	is_int(upload_path(c, &upload_image, "space-1.2.img", &path), 0, "an uploaded image");
 	is_int(upgrade_start(&j, c, path, "space-1.2.img", 1, "admin", out, 100), 0, "started");
 	ok(j.pid > 0 && j.ran, "running");
 	is_int(upgrade_start(&j, c, path, "space-1.2.img", 0, "admin", out, 100), -EBUSY, "one at a time");
 	for (int i = 0; i < 500 && !reaped; i++) {
-		reaped = upgrade_reap(&j, 101);
+		reaped = child_reap(&j, 101);
 		if (!reaped)
 			usleep(10000);
 	}
@@ -722,6 +739,195 @@ static void test_upgrade(struct mgmtd_conf *c)
 	test_upload(c);
 	test_upgrade_status(c);
 	test_upgrade_job(c);
+}
+
+/* ------------------------------------------------------------ hot patch (issue 9) */
+
+static void test_hotpatch_names(void)
+{
+	static const char *const good[] = { "Space-21.3R1-Hotpatch-v1.tgz", "Space-21.3R12-Hotpatch-v9999.tgz",
+					    "Space-9.0R2-Hotpatch-v10.tgz" };
+	static const char *const bad[] = {
+		"space-21.3R1-Hotpatch-v1.tgz",    "Space-21.3R1-Hotpatch-v01.tgz",   "Space-21.3R1-Hotpatch-v0.tgz",
+		"Space-21.3R1-Hotpatch-v10000.tgz", "Space-21.3R1.1-Hotpatch-v1.tgz", "Space-21.3-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1.tar.gz", "Space-21.3R1-Hotpatch-v1",        "../Space-21.3R1-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1.tgz/",   "Space-21.3R1-Hotpatch-v+1.tgz",   "Space-21.3R1-Hotpatch-v1 .tgz",
+		"Space-x/21.3R1-Hotpatch-v1.tgz",  "Space--Hotpatch-v1.tgz",          "",
+		"Space-21.3R1-Hotpatch-v1.tgz\n",  "Space-21.3R01-Hotpatch-v1.tgz",   "Other-21.3R1-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1-Hotpatch-v2.tgz", "Space-21.3R1-hotpatch-v1.tgz",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(hotpatch_name_ok(good[i]), "bundle name %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(!hotpatch_name_ok(bad[i]), "not a bundle name: %s", bad[i]);
+}
+
+/* PUT path with a Content-Length of n through api_upload_begin (the head
+ * only); the status (0: the upload is open), r the answer. */
+static int put_begin(const char *path, const char *hdrs, long long n, time_t now, struct api_resp *r)
+{
+	static char raw[1024];
+	struct http_limits lim = { 4096, (size_t)1 << 40 };
+	struct http_req q;
+	int h;
+
+	snprintf(raw, sizeof(raw), "PUT %s HTTP/1.1\r\nContent-Length: %lld\r\n%s\r\n", path, n, hdrs);
+	h = http_parse(raw, strlen(raw), &lim, &q);
+	if (h <= 0)
+		return -1;
+	api_resp_free(r);
+	api_resp_init(r);
+	if (!api_upload_begin(&api, &q, "test", (struct api_now){ now, now }, r))
+		return -2;
+	return r->status;
+}
+
+/* Wait up to 5 s for the file dir/name. */
+static int wait_file(const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	for (int i = 0; i < 500; i++) {
+		if (access(p, F_OK) == 0)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* The fake `hotpatch`, a test double of the external tool: records its
+ * argv, writes the progress file as the tool does (running, with its pid),
+ * waits for dir/go, then writes it finished and exits 0. */
+static void fake_hotpatch(struct mgmtd_conf *c)
+{
+	char script[1024];
+
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\nd=%s\necho \"$*\" > $d/hp-args\nmkdir -p $d/var/lib/hotpatch\n"
+		 "printf 'action = apply\\nname = Space-21.3R1-Hotpatch-v3\\nstate = running\\nstep = 5/8 install\\n"
+		 "started = 1700000000\\nfinished = 0\\npid = %%s\\n' $$ > $d/var/lib/hotpatch/progress.tmp\n"
+		 "mv $d/var/lib/hotpatch/progress.tmp $d/var/lib/hotpatch/progress\ntouch $d/hp-started\n"
+		 "while [ ! -e $d/go ]; do sleep 0.02; done\necho 'hotpatch: apply: done'\n"
+		 "printf 'action = apply\\nname = Space-21.3R1-Hotpatch-v3\\nstate = ok\\nstep = 8/8 done\\n"
+		 "started = 1700000000\\nfinished = 1700000060\\npid = %%s\\n' $$ > $d/var/lib/hotpatch/progress\n",
+		 dir);
+	put("fake-hotpatch", script);
+	free(c->hotpatch);
+	c->hotpatch = xasprintf("%s/fake-hotpatch", dir);
+	chmod(c->hotpatch, 0755);
+	free(c->log_dir);
+	c->log_dir = strdup(dir);
+}
+
+static void test_hotpatch_job(struct mgmtd_conf *c, const char *admin, const char *ro, struct api_resp *r)
+{
+	char want[512], p[256], *txt = NULL;
+	pid_t pid;
+	size_t n;
+	int reaped = 0;
+
+	is_int(req("POST", "/api/v1/hotpatch", ro, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 403,
+	       "a read-only user cannot start a hot patch");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 404,
+	       "not uploaded: 404");
+	ok(strstr(r->body.p, "PUT /api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz") != NULL, "says how: %s",
+	   r->body.p);
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"../etc/space-release\"}", 5000, r), 400,
+	       "not a bundle name: 400");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":1}", 5000, r), 400, "no file: 400");
+
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", ro, 3, 5001, r), 403,
+	       "a read-only user cannot upload a bundle");
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tar", admin, 3, 5001, r), 400,
+	       "a bundle with another name: 400");
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", admin, 3, 5001, r), 0,
+	       "an admin's bundle upload is open");
+	is_int(api_upload_data(&api, "tgz", 3, r), 0, "its body");
+	api_upload_end(&api, r);
+	is_int(r->status, 201, "uploaded: %s", r->body.p);
+
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5002, r), 202,
+	       "the hot patch starts: %s", r->body.p);
+	ok(strstr(r->body.p, "\"process\":{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\",\"reinstall\":false,"
+			     "\"user\":\"admin\",\"started\":5002,\"running\":true") != NULL,
+	   "the answer names the process: %s", r->body.p);
+	pid = api.hp_job.pid;
+	ok(wait_file("hp-started"), "the tool runs");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5003, r), 409,
+	       "one at a time: %s", r->body.p);
+	snprintf(p, sizeof(p), "%s/hp-args", dir);
+	snprintf(want, sizeof(want), "apply --root %s %s/Space-21.3R1-Hotpatch-v3.tgz\n", dir, c->upload_dir);
+	ok(read_file(p, 4096, &txt, &n) == 0 && !strcmp(txt, want), "argv: %s", txt ? txt : "-");
+	free(txt);
+
+	/* mgmtd restarted (the patch stops it): the job is the progress file's */
+	api_free(&api);
+	api_init(&api, c, 5000);
+	is_int(req("POST", "/api/v1/login", NULL, LOGIN("ro", "secret"), 5004, r), 200, "login after the restart");
+	snprintf(want, sizeof(want), "Authorization: Bearer %.32s\r\n", strstr(r->body.p, "\"token\":\"") + 9);
+	is_int(req("GET", "/api/v1/hotpatch", want, NULL, 5004, r), 200, "GET hotpatch, read-only");
+	ok(strstr(r->body.p, "\"job\":{\"action\":\"apply\",\"name\":\"Space-21.3R1-Hotpatch-v3\","
+			     "\"state\":\"running\",\"step\":\"5/8 install\"") &&
+		   strstr(r->body.p, "\"process\":null,\"upload\":null}"),
+	   "a restarted mgmtd reports the running job from the progress file: %s", r->body.p);
+	req("POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 5004, r);
+	snprintf(p, sizeof(p), "Authorization: Bearer %.32s\r\n", strstr(r->body.p, "\"token\":\"") + 9);
+	is_int(req("POST", "/api/v1/hotpatch", p, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5005, r), 409,
+	       "a job the progress file shows alive: 409: %s", r->body.p);
+
+	put("go", "");
+	for (int i = 0; i < 500 && !reaped; i++) {
+		reaped = waitpid(pid, NULL, WNOHANG) == pid;
+		if (!reaped)
+			usleep(10000);
+	}
+	ok(reaped, "the tool finished");
+	req("GET", "/api/v1/hotpatch", want, NULL, 5006, r);
+	ok(strstr(r->body.p, "\"state\":\"ok\",\"step\":\"8/8 done\"") && strstr(r->body.p, "\"finished\":1700000060"),
+	   "GET hotpatch: finished: %s", r->body.p);
+	snprintf(want, sizeof(want), "%s/hotpatch.log", dir);
+	ok(read_file(want, 4096, &txt, &n) == 0 && strstr(txt, "hotpatch: apply: done"), "its output in hotpatch.log");
+	free(txt);
+
+	/* a progress file that says running for a process that is gone */
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	snprintf(want, sizeof(want), "action = apply\nname = Space-21.3R1-Hotpatch-v3\nstate = running\npid = %ld\n",
+		 (long)pid);
+	put("var/lib/hotpatch/progress", want);
+	req("GET", "/api/v1/hotpatches", p, NULL, 5007, r);
+	ok(strstr(r->body.p, "\"state\":\"interrupted\"") != NULL, "a killed job is interrupted, not running: %s",
+	   r->body.p);
+	unlink(c->hotpatch);
+	is_int(req("POST", "/api/v1/hotpatch", p, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\",\"reinstall\":true}", 5008,
+		   r),
+	       500, "... and does not block a new one (here: a tool that is not there, 500)");
+	ok(strstr(r->body.p, "cannot start") != NULL, "%s", r->body.p);
+}
+
+static void test_hotpatch(struct mgmtd_conf *c)
+{
+	char admin[80], ro[80];
+	struct api_resp r;
+
+	test_hotpatch_names();
+	fake_hotpatch(c);
+	api_init(&api, c, 5000);
+	api_resp_init(&r);
+	req("POST", "/api/v1/login", NULL, LOGIN("admin", "secret"), 5000, &r);
+	snprintf(admin, sizeof(admin), "Authorization: Bearer %.32s\r\n", strstr(r.body.p, "\"token\":\"") + 9);
+	req("POST", "/api/v1/login", NULL, LOGIN("ro", "secret"), 5000, &r);
+	snprintf(ro, sizeof(ro), "Authorization: Bearer %.32s\r\n", strstr(r.body.p, "\"token\":\"") + 9);
+	is_int(req("GET", "/api/v1/hotpatch", ro, NULL, 5000, &r), 200, "GET hotpatch, read-only");
+	ok(r.body.p && strstr(r.body.p, "\"level\":2,") && strstr(r.body.p, "\"job\":null,\"process\":null,\"upload\":null}"),
+	   "no job yet: %s", r.body.p);
+	test_hotpatch_job(c, admin, ro, &r);
+	api_resp_free(&r);
+	api_free(&api);
 }
 
 int main(void)
@@ -772,7 +978,7 @@ int main(void)
 		snprintf(conf, sizeof(conf),
 			 "shadow = %s/shadow\ngroup = %s/group\nadmin_group = spaceadm\nreadonly_users = ro\n"
 			 "idle_timeout = 60\nsession_lifetime = 1h\nmax_sessions = 3\nlockout_failures = 2\n"
-			 "lockout_time = 5m\nrelease_file = %s/space-release\nhotpatch_dir = %s\n"
+			 "lockout_time = 5m\nrelease_file = %s/etc/space-release\nhotpatch_root = %s\n"
 			 "cluster_file = %s/cluster\nwatchdog_socket = %s/none.sock\ndevgate_socket = %s/none.sock\n",
 			 dir, dir, dir, dir, dir, dir, dir);
 		put("mgmtd.conf", conf);
@@ -804,8 +1010,11 @@ int main(void)
 	}
 
 	/* API with a fake clock */
-	put("space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
-	put(".Space-21.3R1-Hotpatch-v2", "mgmtd\n");
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	mkdir(path, 0755);
+	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
+	put("etc/.Space-21.3R1-Hotpatch-v2", "mgmtd 1.0-2\n");
+	put("etc/.Space-21.2R1-Hotpatch-v5", "mgmtd 0.9-5\n"); /* another release's */
 	api_init(&api, &c, 1000);
 	api_resp_init(&r);
 	is_int(req("GET", "/api/v1/system", NULL, NULL, 1000, &r), 401, "login required");
@@ -821,7 +1030,7 @@ int main(void)
 	snprintf(hdr, sizeof(hdr), "Cookie: other=1; session=%s\r\n", tok);
 	is_int(req("GET", "/api/v1/system", hdr, NULL, 1030, &r), 200, "cookie accepted");
 	ok(strstr(r.body.p, "\"release\":\"21.3R1.3\"") && strstr(r.body.p, "\"Space-21.3R1-Hotpatch-v2\"") &&
-		   strstr(r.body.p, "\"mode\":\"standalone\""),
+		   strstr(r.body.p, "\"hotpatch_level\":2,") && strstr(r.body.p, "\"mode\":\"standalone\""),
 	   "system: %s", r.body.p);
 	ok(!strcmp(r.user, "admin"), "user for the access log");
 	put("cluster", "nodes=2\n");
@@ -841,8 +1050,10 @@ int main(void)
 	ok(r.call.kind == CALL_GATE && !strcmp(r.call.req, "status"), "a status call to the gate");
 	api_call_done(&api, &r.call, -ECONNREFUSED, NULL, 2001, &r);
 	is_int(r.status, 503, "gate down: 503, not a crash");
-	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2002, &r), 200, "hotpatches");
-	ok(strstr(r.body.p, "\"version\":2,\"packages\":[\"mgmtd\"]") != NULL, "%s", r.body.p);
+	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2002, &r), 200, "hotpatches, for a read-only user too");
+	ok(!strcmp(r.body.p, "{\"release\":\"21.3R1.3\",\"level\":2,\"name\":\"Space-21.3R1-Hotpatch-v2\","
+			     "\"fixes\":[],\"packages\":[],\"in_progress\":null,\"history\":[],\"job\":null}"),
+	   "the node's hot-patch state (state.h), the running release's level: %s", r.body.p);
 	is_int(req("GET", "/api/v1/jobs/1", hdr, NULL, 2002, &r), 404, "no job yet");
 	is_int(req("GET", "/api/v1/jobs/x", hdr, NULL, 2002, &r), 404, "non-numeric job");
 	is_int(req("GET", "/api/v1/../system", hdr, NULL, 2002, &r), 404, "no path games");
@@ -877,6 +1088,7 @@ int main(void)
 	test_throttle_full(&c);
 	test_session_hog(&c);
 	test_upgrade(&c);
+	test_hotpatch(&c);
 
 	api_init(&api, &c, 1000);
 	test_log_names();
