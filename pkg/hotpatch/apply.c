@@ -131,9 +131,11 @@ static void progress(struct op *o, const char *state, const char *msg)
 {
 	struct buf b;
 	char p[PATH_MAX], step[48], num[32];
+	/* after the last step (done, or recovered) the count stays at the end */
+	unsigned cur = o->cur < o->nsteps ? o->cur : o->nsteps - 1;
 
 	buf_init(&b);
-	snprintf(step, sizeof(step), "%u/%u %s", o->cur + 1, o->nsteps, o->steps[o->cur].name);
+	snprintf(step, sizeof(step), "%u/%u %s", cur + 1, o->nsteps, o->steps[cur].name);
 	kv_line(&b, HP_P_ACTION, o->j.action);
 	kv_line(&b, HP_P_NAME, o->j.name);
 	kv_line(&b, HP_P_STATE, state);

@@ -205,9 +205,9 @@ def scenario(vm, password, v1, v2, figures):
         # the baseline of the figures: every service stopped and started
         # again by the watchdog, as the patch does, with nothing installed
         t0 = time.monotonic()
-        rc, _ = vm.run("watchdogctl shutdown --hold >/dev/null; watchdogctl release >/dev/null 2>&1 || "
-                       "rm -f /run/watchdog.hold; for i in $(seq 120); do watchdogctl status 2>/dev/null | "
-                       "grep -q 'starting\\|stopped\\|held' || break; sleep 0.25; done; watchdogctl status >/dev/null")
+        rc, _ = vm.run("watchdogctl shutdown --hold >/dev/null; rm -f /run/watchdog.hold; for i in $(seq 1200); do "
+                       "s=$(watchdogctl --json status 2>/dev/null) && case $s in *'\"ready\":\"no\"'*|*held*|'[]') ;; "
+                       "*) break ;; esac; sleep 0.1; done; watchdogctl status >/dev/null")
         figures["restart_s"] = time.monotonic() - t0
         print(f"# baseline: the watchdog's services stopped and started again in {figures['restart_s']:.1f} s",
               flush=True)

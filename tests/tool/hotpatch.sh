@@ -172,6 +172,7 @@ import json, sys
 s = json.load(sys.stdin)
 assert [f["id"] for f in s["fixes"]] == ["SPC-101", "SPC-202"], s["fixes"]
 assert s["history"][-1]["action"] == "apply" and s["history"][-1]["result"] == "ok", s["history"]
+assert s["job"]["state"] == "ok" and s["job"]["step"] == "8/8 finish", s["job"]
 ' || fail "status --json after v2"
 pass "apply v2 (directory) over v1: both packages new, markers v1 and v2, status lists the cumulative fixes"
 snap > "$T/l2"
