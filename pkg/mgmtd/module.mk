@@ -23,3 +23,13 @@ $(O)/fuzz/fuzz_http: pkg/mgmtd/fuzz/fuzz_http.c pkg/libmgmt/http.c | $(O)/stamp/
 fuzz: fuzz-http
 fuzz-http: $(O)/fuzz/fuzz_http
 	$(call fuzz_run,http,pkg/mgmtd/fuzz/corpus/http,4096)
+# ... and the name rules of uploads (upgrade_name_ok, hotpatch_name_ok): the
+# last part of the PUT's path, checked before a file is created.
+$(O)/fuzz/fuzz_upload_name: fuzz_CFLAGS = -DPRODUCT='"$(PRODUCT)"'
+$(O)/fuzz/fuzz_upload_name: pkg/mgmtd/fuzz/fuzz_upload_name.c pkg/mgmtd/hotpatch.c pkg/mgmtd/upgrade.c \
+		$(HOTPATCH_LIB_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+.PHONY: fuzz-upload_name
+fuzz: fuzz-upload_name
+fuzz-upload_name: $(O)/fuzz/fuzz_upload_name
+	$(call fuzz_run,upload_name,pkg/mgmtd/fuzz/corpus/upload_name,255)
