@@ -43,3 +43,4 @@ hotpatch_SRCS = pkg/hotpatch/main.c $(sort pkg/hotpatch/apply.c pkg/hotpatch/bac
 hotpatch_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(LIBPKG_LIBS) -lpthread -lm
 
 TOOL_TESTS += tests/tool/hotpatch.sh
+BENCHES += tests/bench/hotpatch.sh
