@@ -80,10 +80,12 @@ int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
 	for (size_t i = 0; i < ps->n; i++) {
 		if (join(p, root, ps->p[i]) < 0)
 			return -ENAMETOOLONG;
-		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode))
+		if (lstat(p, &st) < 0) {
+			if (errno != ENOENT && errno != ENOTDIR)
+				return -errno;
+		} else if (S_ISREG(st.st_mode)) {
 			*bytes += (uint64_t)st.st_size;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return -errno;
+		}
 	}
 	return 0;
 }

@@ -167,6 +167,9 @@ HP apply "$B" > "$T/out" 2>&1 || fail "apply v2: $(cat "$T/out")"
 [ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || fail "v2 packages"
 [ -e "$R/etc/.Space-$REL-Hotpatch-v1" ] && [ -e "$R/etc/.Space-$REL-Hotpatch-v2" ] || fail "markers"
 [ "$(level)" = 2 ] || fail "level after v2"
+# the room the backup was checked for is what it holds (not 0: the check ran)
+saved=$(find "$R/var/lib/hotpatch/backup/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+grep -q "paths, $saved bytes saved in" "$T/out" || fail "backup size: $(grep 'bytes saved' "$T/out"), saved $saved"
 HP status --json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
