@@ -237,6 +237,20 @@ struct ent {
 	const char *path;
 };
 
+/* A path of the index: relative, without an empty, "." or ".." component
+ * (a name that merely holds "..", "a..b", is a package's legal path). */
+static bool rel_ok(const char *path)
+{
+	for (const char *c = path;;) {
+		size_t n = strcspn(c, "/");
+		if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (!c[n])
+			return true;
+		c += n + 1;
+	}
+}
+
 /* Parse the index text in place into *ents. */
 static int parse_index(char *text, struct ent **ents, size_t *n)
 {
@@ -249,7 +263,7 @@ static int parse_index(char *text, struct ent **ents, size_t *n)
 		struct ent e;
 		int off = 0;
 		if (sscanf(line, "%c %o %u %u %n", &e.type, &e.mode, &e.uid, &e.gid, &off) != 4 || !off ||
-		    !strchr("fld-", e.type) || !line[off] || line[off] == '/' || strstr(line + off, ".."))
+		    !strchr("fld-", e.type) || !rel_ok(line + off))
 			return -SPACE_E_FORMAT;
 		e.path = line + off;
 		if (*n == cap) {

@@ -30,7 +30,8 @@ REL=21.3R1 VER=21.3R1.1 BUILD=0123abcd4567
 
 # --- packages: two programs, each in three releases -------------------------
 # mkpkg NAME RELEASE: usr/sbin/NAME says which release it is; devgate ships a
-# config file, and from release 2 a data file the first lacks.
+# config file, and from release 2 a data file the first lacks, and one whose
+# name holds ".." (a legal name the backup must restore).
 mkpkg() {
 	local s=$T/stage-$1-$2
 	mkdir -p "$s/usr/sbin" "$s/etc"
@@ -38,7 +39,8 @@ mkpkg() {
 	chmod 755 "$s/usr/sbin/$1"
 	if [ "$1" = devgate ]; then
 		printf 'port = 7804\n# release %s\n' "$2" > "$s/etc/devgate.conf"
-		[ "$2" = 1 ] || { mkdir -p "$s/usr/share/devgate"; echo "fix $2" > "$s/usr/share/devgate/fixes"; }
+		[ "$2" = 1 ] || { mkdir -p "$s/usr/share/devgate"; echo "fix $2" > "$s/usr/share/devgate/fixes"
+			echo "$2" > "$s/usr/share/devgate/notes..r$2"; }
 	fi
 	"$BIN/pkg" build --name "$1" --version $VER --release "$2" $([ "$1" = devgate ] && echo --config etc/devgate.conf) \
 		"$s" "$T/pkgs/$1-$VER-$2.pkg" > /dev/null
