@@ -12,7 +12,8 @@ host watching what they see:
     the packages change, and is welcomed again after; the markers, the
     packages' releases, `spacectl show hotpatches` and GET
     /api/v1/hotpatches agree; every service is running again;
-  - `hotpatch rollback` returns to v1;
+  - `hotpatch rollback` returns to v1; v2 again as an API job (PUT the
+    bundle, POST, GET followed through mgmtd's own restart), rollback;
   - a power cut (QEMU killed) in the middle of the install step of v2: the
     node boots at v1 or v2, says which on the console, its package database
     verifies, its marker matches its packages, and the device gate is open.
@@ -123,6 +124,53 @@ def api(vm, path, password):
     return json.load(urllib.request.urlopen(req, context=ctx, timeout=60))
 
 
+def api_job(vm, password, tgz):
+    """The API job: the bundle uploaded (PUT) and applied (POST) as admin,
+    then followed (GET hotpatch) through mgmtd's own restart."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    base = f"https://127.0.0.1:{vm.https_port}/api/v1"
+
+    def call(method, path, body=None, ctype="application/json"):
+        req = urllib.request.Request(base + "/login", data=json.dumps(
+            {"username": "admin", "password": password}).encode(), headers={"Content-Type": "application/json"})
+        tok = json.load(urllib.request.urlopen(req, context=ctx, timeout=60))["token"]
+        req = urllib.request.Request(base + path, data=body, method=method,
+                                     headers={"Authorization": "Bearer " + tok, "Content-Type": ctype})
+        with urllib.request.urlopen(req, context=ctx, timeout=120) as r:
+            return r.status, json.load(r)
+
+    name = os.path.basename(tgz)
+    end = time.monotonic() + 180
+    while True:  # mgmtd makes its certificate when it first starts
+        try:
+            call("GET", "/hotpatch")
+            break
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(2)
+    with open(tgz, "rb") as f:
+        code, doc = call("PUT", "/hotpatch/bundle/" + name, f.read(), "application/octet-stream")
+    check(code == 201 and doc.get("file") == name, f"PUT /api/v1/hotpatch/bundle/{name}: {code}")
+    code, doc = call("POST", "/hotpatch", json.dumps({"file": name}).encode())
+    check(code == 202, f"POST /api/v1/hotpatch starts the job: {code}")
+    end, job = time.monotonic() + 600, {}
+    while time.monotonic() < end:
+        try:
+            job = call("GET", "/hotpatch")[1].get("job") or {}
+        except (OSError, ValueError):
+            job = {"state": "running"}  # mgmtd is restarted by the patch
+        # until the tool has written this job's progress: right after the
+        # POST the file may still describe the previous operation
+        if job.get("name") == name[:-len(".tgz")] and job.get("action") == "apply" and \
+                job.get("state") not in ("running", None):
+            break
+        time.sleep(1)
+    check(job.get("state") == "ok", f"GET /api/v1/hotpatch: the job ended ok: {job}")
+
+
 def bundle_name(tgz):
     return os.path.basename(tgz)[:-len(".tgz")]
 
@@ -220,6 +268,10 @@ def scenario(vm, password, v1, v2, figures):
         rc, out = vm.run("hotpatch rollback", 600)
         check(rc == 0 and "rolled back from v2 to v1" in out, f"hotpatch rollback: {out.strip().splitlines()[-1:]}")
         check_level(vm, password, 1, rel, {"devgate": "2", "mgmtd": "1"})
+        api_job(vm, password, v2)
+        check_level(vm, password, 2, rel, {"devgate": "2", "mgmtd": "2"})
+        rc, out = vm.run("hotpatch rollback", 600)
+        check(rc == 0, "rolled back to v1 again")
     finally:
         dev.stop = poller.stop = True
     # the power cut, in the install step of v2
