@@ -173,6 +173,25 @@ static int save_one(const char *root, const char *rel, const char *files, FILE *
 	return 0;
 }
 
+/* Is a directory above rel in root a symlink? pkg installs nothing
+ * through one, and a backup of such a path would follow it twice: reading
+ * the root through it, and writing into files/ through the copy of the link
+ * saved just before (sorted first): outside the backup, or over the very
+ * file it reads. 1, with the link's length in *len. */
+static int below_symlink(const char *root, const char *rel, size_t *len)
+{
+	char pre[PATH_MAX], p[PATH_MAX];
+	struct stat st;
+
+	for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+		*len = (size_t)(s - rel);
+		snprintf(pre, sizeof(pre), "%.*s", (int)*len, rel);
+		if (join(p, root, pre) == 0 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+			return 1;
+	}
+	return 0;
+}
+
 /* fsync the file at path (an index, a backup's directory). */
 static int sync_path(const char *path, int flags)
 {
@@ -208,11 +227,18 @@ int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir,
 		r = -errno;
 		goto out;
 	}
-	for (size_t i = 0; i < ps->n; i++)
+	for (size_t i = 0; i < ps->n; i++) {
+		size_t k;
+		if (below_symlink(root, ps->p[i], &k)) {
+			r = -SPACE_E_UNSAFE_PATH;
+			snprintf(why, whylen, "%s: reached through the symlink %.*s", ps->p[i], (int)k, ps->p[i]);
+			goto out;
+		}
 		if ((r = save_one(root, ps->p[i], files, idx, &nfiles)) < 0) {
 			snprintf(why, whylen, "%s: %s", ps->p[i], space_strerror(r));
 			goto out;
 		}
+	}
 	if (fclose(idx) != 0) {
 		idx = NULL;
 		r = -ENOMEM;

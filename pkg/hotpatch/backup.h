@@ -39,8 +39,9 @@ void hp_paths_free(struct hp_paths *ps);
 int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes);
 
 /* Record the state of ps below root into dir (which must not exist; made
- * 0700), then syncfs. A failure leaves a partial dir for the caller to
- * remove; nothing below root is changed. */
+ * 0700), then syncfs. -SPACE_E_UNSAFE_PATH for a path below a directory
+ * of root that is a symlink. A failure leaves a partial dir for the caller
+ * to remove; nothing below root is changed. */
 int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, char *why, size_t whylen);
 
 /* Put every path below root back as dir recorded it: directories first,

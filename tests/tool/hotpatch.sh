@@ -163,7 +163,14 @@ mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
 snap > "$T/l1c"
 SNAP=l1c refuse "fabric node" "$B.tgz" "fabric"
 rm "$R/etc/space-cluster.conf"
-pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node"
+# a directory of the root that is a symlink, to a place outside the root:
+# the backup neither reads through it nor writes (truncates) where it points
+mv "$R/usr/share/devgate" "$T/outside" && ln -s "$T/outside" "$R/usr/share/devgate"
+snap > "$T/l1s"
+SNAP=l1s refuse "a symlinked directory in the root" "$B.tgz" "usr/share/devgate/fixes: reached through the symlink usr/share/devgate"
+[ "$(cat "$T/outside/fixes")" = "fix 2" ] || fail "the backup wrote through a symlink of the root: fixes is '$(cat "$T/outside/fixes")'"
+rm "$R/usr/share/devgate" && mv "$T/outside" "$R/usr/share/devgate"
+pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root"
 
 HP apply "$B" > "$T/out" 2>&1 || fail "apply v2: $(cat "$T/out")"
 [ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || fail "v2 packages"
