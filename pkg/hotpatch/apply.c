@@ -208,6 +208,13 @@ static int journal_write(struct op *o)
 	return r;
 }
 
+/* The journal at step i of the operation's table. */
+static int journal_step(struct op *o, unsigned i)
+{
+	snprintf(o->j.step, sizeof(o->j.step), "%s", o->steps[i].name);
+	return journal_write(o);
+}
+
 static int journal_kv(void *ctx, const char *k, const char *v, int line)
 {
 	struct journal *j = ctx;
@@ -753,8 +760,7 @@ static int run(struct op *o, unsigned from)
 
 	for (o->cur = from; o->cur < o->nsteps; o->cur++) {
 		const struct step *s = &o->steps[o->cur];
-		snprintf(o->j.step, sizeof(o->j.step), "%s", s->name);
-		if ((r = journal_write(o)) < 0) {
+		if ((r = journal_step(o, o->cur)) < 0) {
 			set_why(o, "journal %s: %s", o->c->state, space_strerror(r));
 			return r;
 		}
@@ -788,9 +794,15 @@ static int undo(struct op *o, unsigned at)
 	if (at >= chg) {
 		if (at > chg && o->c->live && !o->boot)
 			services_stop(o); /* they run on the new packages */
-		if ((r = restore_from(o, "backup.new")) < 0)
+		/* the journal follows the undo: a restore cut half-way is run
+		 * again (never completed from `start` on a half-restored root),
+		 * and once the root is back only the cleanup is left (never a
+		 * restore from the backup being removed) */
+		if ((r = journal_step(o, chg)) < 0 || (r = restore_from(o, "backup.new")) < 0 ||
+		    (r = journal_step(o, chg - 1)) < 0)
 			return r;
 		say(o, "  the root is back as it was before %s", o->j.name);
+		hp_crash("undo");
 	}
 	spath(o, p, "backup.new");
 	remove_tree(p);

@@ -13,7 +13,9 @@
  * `install` until it completes, the root is put back from the backup.
  * From `start` on, the root is complete at the new level: an interrupted
  * operation is completed. A failure of `start` (the services do not come
- * up on the new packages) is undone like one of `install`.
+ * up on the new packages) is undone like one of `install`. An undo of the
+ * root journals `install` before its restore and `backup` after it, so a
+ * kill inside it is undone again, never completed.
  *
  * The steps print one line each and log it (HP_LOG_FILE); this file is
  * the tool's, not a library.

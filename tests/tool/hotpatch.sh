@@ -245,6 +245,21 @@ for k in block stop backup install install-pkg start unblock finish; do
 done
 pass "killed at every step and between two packages: recover leaves exactly v1 (before start) or exactly v2 (from start), and says which"
 
+# kills inside an undo: half-way through putting the root back after a
+# failed start, and inside the removal of the backup once the root is back
+# (the kill simulated there: the backup's index is gone, its files may be)
+for k in start:restore-file:3 install-pkg:undo; do
+	rc=0
+	HOTPATCH_FAULT=${k%%:*} HOTPATCH_CRASH=${k#*:} HP apply "$B" > "$T/out" 2>&1 || rc=$?
+	[ $rc = 137 ] || fail "crash in the undo of $k: exit $rc (not killed): $(tail -1 "$T/out")"
+	[ "${k#*:}" != undo ] || rm "$R/var/lib/hotpatch/backup.new/index"
+	HP recover > "$T/rec" 2>&1 || fail "recover after a crash in the undo of $k: $(cat "$T/rec")"
+	snap | cmp -s - "$T/l1" || fail "crash in the undo of $k: not exactly v1: $(snap | diff - "$T/l1" | head -5)"
+	grep -q "recovered: level v1" "$T/rec" || fail "crash in the undo of $k: recover said $(cat "$T/rec")"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || fail "crash in the undo of $k: state left"
+done
+pass "killed inside an undo (in its restore after a failed start, in the removal of its backup): recover finishes the undo, exactly v1"
+
 # kills at random moments (inside package transactions too): 20 of them
 # spread over the whole apply, timed from a run measured here
 t0=$(date +%s%N)
