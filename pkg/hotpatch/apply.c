@@ -632,7 +632,12 @@ static int finish_apply(struct op *o)
 	spath(o, bold, "backup.old");
 	spath(o, pend, "pending.manifest");
 	spath(o, applied, "applied");
-	if (exists(bnew)) {
+	if (!strcmp(o->j.action, "reinstall")) {
+		/* the level is the one it was: the backup of the state before
+		 * it stays what a rollback returns to (this one would return to
+		 * the same level, and replace the way back) */
+		remove_tree(bnew);
+	} else if (exists(bnew)) {
 		if (exists(bcur) && rename(bcur, bold) < 0)
 			return -errno;
 		if (rename(bnew, bcur) < 0)

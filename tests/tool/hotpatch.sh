@@ -364,7 +364,9 @@ HP apply --reinstall "$B" > "$T/out" 2>&1 || fail "reinstall v2: $(cat "$T/out")
 snap | grep -v usr/lib/pkg/installed | cmp -s - <(grep -v usr/lib/pkg/installed "$T/l2") || fail "reinstall: not the v2 tree: $(snap | diff - "$T/l2")"
 "$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after reinstall: $(cat "$T/out")"
 HP recover > "$T/out" 2>&1 && [ ! -s "$T/out" ] || fail "recover with nothing to do printed: $(cat "$T/out")"
-pass "--reinstall of the installed level gives the same tree; recover with nothing to do is silent"
+HP rollback > "$T/out" 2>&1 || fail "rollback after a reinstall: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || fail "rollback after a reinstall: not the v1 tree: $(tail -1 "$T/out")"
+pass "--reinstall of the installed level gives the same tree and keeps the way back to v1; recover with nothing to do is silent"
 
 rc=0
 "$BIN/hotpatch" apply > /dev/null 2>&1 || rc=$?
