@@ -829,8 +829,11 @@ static int failed(struct op *o, int err)
 	char why[sizeof(o->why)];
 	int r;
 
-	memcpy(why, o->why[0] ? o->why : space_strerror(err), sizeof(why));
-	why[sizeof(why) - 1] = 0;
+	snprintf(why, sizeof(why), "%s", o->why[0] ? o->why : space_strerror(err));
+	/* a refusal (a package conflict, a damaged backup) found once the
+	 * root was being changed: 1 would say that nothing was */
+	if (err <= -SPACE_E_FIRST && at >= STEP_CHANGE(o->steps, o->nsteps))
+		err = -EIO;
 	if (at >= STEP_DONE(o->steps, o->nsteps) && strcmp(o->steps[at].name, "start")) {
 		progress(o, "failed", why);
 		history(o, "failed", why);

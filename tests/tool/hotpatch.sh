@@ -214,6 +214,19 @@ h = json.load(sys.stdin)["history"]
 assert h[-1]["result"] == "rolled-back" and h[-1]["from"] == 1 and h[-1]["to"] == 2, h[-1]
 ' || fail "history of a failure"
 pass "a failure at block, stop, backup, in the backup (ENOSPC), at install, after the first package, at start: rolled back to the exact v1 tree, history says so"
+# a package that conflicts with another one, found after the first package
+# went in: rolled back, so 111 (1 would say that nothing was changed)
+s=$T/stage-conflict
+mkdir -p "$s/usr/sbin" && echo x > "$s/usr/sbin/mgmtd" && echo x > "$s/usr/sbin/devgate"
+"$BIN/pkg" build --name mgmtd --version $VER --release 4 "$s" "$T/pkgs/mgmtd-$VER-4.pkg" > /dev/null
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-4
+rc=0
+HP apply "$B" > "$T/out" 2>&1 || rc=$?
+[ $rc = 111 ] && grep -q "usr/sbin/devgate: conflicts with package devgate; the node is as it was, at level v1" "$T/out" ||
+	fail "a conflict in the install: exit $rc: $(tail -1 "$T/out")"
+snap | cmp -s - "$T/l1" || fail "a conflict in the install: the root is not v1"
+mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
+pass "a package conflict found in the install is rolled back to the exact v1 tree and exits 111, not 1"
 for f in unblock finish; do
 	rc=0
 	HOTPATCH_FAULT=$f HP apply "$B" > "$T/out" 2>&1 || rc=$?
