@@ -24,6 +24,7 @@
 #include "bundle.h"
 #include "fdio.h"
 #include "openreg.h"
+#include "strescape.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ extract */
@@ -34,7 +35,7 @@ static int member_name_ok(const char *name, char *top, size_t topsz)
 {
 	const char *p = name, *slash;
 
-	if (!*name || *name == '/')
+	if (!*name || *name == '/' || strlen(name) >= HP_TGZ_NAME_MAX)
 		return -SPACE_E_UNSAFE_PATH;
 	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
@@ -110,14 +111,20 @@ static int extract_file(struct archive *a, int dfd, const char *base, mode_t mod
 static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, char *top, uint64_t *total,
 			  char *why, size_t whylen)
 {
-	const char *name = archive_entry_pathname(ae), *base = NULL;
-	char t[NAME_MAX + 1], path[PATH_MAX];
+	const char *name = archive_entry_pathname(ae), *base = NULL, *slash;
+	char t[NAME_MAX + 1], path[PATH_MAX], shown[208];
 	mode_t type = archive_entry_filetype(ae);
 	int r, dfd;
 
 	if (!name || member_name_ok(name, t, sizeof(t)) < 0) {
-		snprintf(why, whylen, "member %.200s: not a plain relative path", name ? name : "(none)");
+		/* escaped: a newline in it would forge a second message line */
+		str_escape(shown, sizeof(shown), name ? name : "(none)", strlen(name ? name : "(none)"), 0);
+		snprintf(why, whylen, "member %s: not a plain relative path", shown);
 		return -SPACE_E_UNSAFE_PATH;
+	}
+	if (type != AE_IFDIR && (!(slash = strchr(name, '/')) || !slash[1])) {
+		snprintf(why, whylen, "member %.200s: not a directory (a bundle is one directory holding its files)", name);
+		return -SPACE_E_FORMAT;
 	}
 	if (*top && strcmp(t, top)) {
 		snprintf(why, whylen, "member %.200s: outside the bundle directory %s", name, top);

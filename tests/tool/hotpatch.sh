@@ -158,6 +158,26 @@ refuse "symlink in the tgz" "$B.tgz" "symlink"
 	tar -C evil -czf Space-$REL-Hotpatch-v2.tgz x/y --transform 's,^x/y,Space-'$REL'-Hotpatch-v2/../../escape,')
 refuse "a member out of the bundle" "$B.tgz" "not a plain relative path"
 [ ! -e "$R/var/lib/escape" ] && [ ! -e "$R/var/lib/hotpatch/escape" ] || fail "the member escaped"
+# odd tgz: a name 2100 directories deep (its tree must not outlive the
+# run: the work directory is made afresh by every apply), a name holding a
+# newline (the message stays one line), the bundle directory as a file
+oddtgz() {
+	python3 - "$T/b/Space-$REL-Hotpatch-v2.tgz" "$1" << 'EOF'
+import io, sys, tarfile
+t = tarfile.open(sys.argv[1], "w:gz", format=tarfile.PAX_FORMAT)
+ti = tarfile.TarInfo(sys.argv[2].replace("NL", "\n"))
+ti.size = 1
+t.addfile(ti, io.BytesIO(b"x"))
+t.close()
+EOF
+}
+oddtgz "Space-$REL-Hotpatch-v2/$(printf 'd/%.0s' $(seq 2100))f"
+refuse "a member 2100 directories deep" "$B.tgz" "member Space-$REL-Hotpatch-v2/d/d/.*: not a plain relative path"
+[ ! -e "$R/var/lib/hotpatch/work" ] || fail "the work directory of a refused bundle is left"
+oddtgz "Space-$REL-Hotpatch-v2/aNLforged"
+refuse "a member name with a newline" "$B.tgz" "member Space-$REL-Hotpatch-v2/a.x0aforged: not a plain relative path"
+oddtgz "Space-$REL-Hotpatch-v2"
+refuse "the bundle directory as a file" "$B.tgz" "Space-$REL-Hotpatch-v2: not a directory"
 mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
 : > "$R/etc/space-cluster.conf"
 snap > "$T/l1c"
@@ -170,7 +190,7 @@ snap > "$T/l1s"
 SNAP=l1s refuse "a symlinked directory in the root" "$B.tgz" "usr/share/devgate/fixes: reached through the symlink usr/share/devgate"
 [ "$(cat "$T/outside/fixes")" = "fix 2" ] || fail "the backup wrote through a symlink of the root: fixes is '$(cat "$T/outside/fixes")'"
 rm "$R/usr/share/devgate" && mv "$T/outside" "$R/usr/share/devgate"
-pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root"
+pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root, members too deep, with a newline, or the bundle directory as a file"
 
 HP apply "$B" > "$T/out" 2>&1 || fail "apply v2: $(cat "$T/out")"
 [ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || fail "v2 packages"
