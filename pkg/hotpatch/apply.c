@@ -841,6 +841,14 @@ static int failed(struct op *o, int err)
 			 o->j.to);
 		return err;
 	}
+	if (!strcmp(o->j.action, "rollback") && at >= STEP_CHANGE(o->steps, o->nsteps)) {
+		/* a restore cut short cannot be undone (there is no backup of a
+		 * half-restored root); it is done again: the journal stays */
+		progress(o, "failed", why);
+		history(o, "failed", why);
+		set_why(o, "%s; the rollback to v%u is completed by the next hotpatch run or boot", why, o->j.to);
+		return err;
+	}
 	r = undo(o, at);
 	if (r < 0) {
 		progress(o, "failed", o->why);
@@ -887,6 +895,7 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 	struct op o;
 	char p[PATH_MAX];
 	unsigned at;
+	bool undone;
 	int r, line;
 
 	op_init(&o, c, "recover", apply_steps, NSTEPS(apply_steps));
@@ -915,8 +924,9 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 	    at < STEP_CHANGE(o.steps, o.nsteps) || (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"))
 		    ? "undone" : "completed");
 	o.cur = at;
-	if (at < STEP_CHANGE(o.steps, o.nsteps) ||
-	    (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"))) {
+	undone = at < STEP_CHANGE(o.steps, o.nsteps) ||
+		 (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"));
+	if (undone) {
 		set_why(&o, "interrupted at %s", o.j.step);
 		r = undo(&o, at);
 		if (r == 0)
@@ -924,16 +934,25 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 	} else if ((r = run(&o, at)) == 0) {
 		history(&o, "ok", "completed after an interruption");
 		r = journal_remove(&o);
+	} else if (strcmp(o.j.action, "rollback") && !strcmp(o.steps[o.cur].name, "start")) {
+		/* the new level's services do not come up: undone, as the
+		 * same failure of a running apply is (not retried forever) */
+		char cause[sizeof(o.why)];
+		snprintf(cause, sizeof(cause), "%s", o.why);
+		if ((r = undo(&o, o.cur)) == 0) {
+			history(&o, "rolled-back", cause);
+			undone = true;
+		}
 	}
 	progress(&o, r == 0 ? "ok" : "failed", r == 0 ? "recovered" : o.why);
 	if (r < 0)
 		put_why(why, whylen, "%s", o.why);
 	else
-		say(&o, "recovered: level v%u", at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback") ? o.j.from : o.j.to);
+		say(&o, "recovered: level v%u", undone ? o.j.from : o.j.to);
 	return r;
 }
 
-int hp_recover(struct hp_ctx *c)
+int hp_recover(struct hp_ctx *c, bool boot)
 {
 	char why[600] = "";
 	struct op o;
@@ -942,7 +961,7 @@ int hp_recover(struct hp_ctx *c)
 	op_init(&o, c, "recover", apply_steps, 1);
 	if ((r = lock_state(c, why, sizeof(why))) < 0)
 		return die_err("recover", c->root, r, why);
-	r = recover(c, true, why, sizeof(why));
+	r = recover(c, boot, why, sizeof(why));
 	close(c->lockfd);
 	if (r < 0)
 		return die_err("recover", c->root, r, why);

@@ -48,8 +48,10 @@ struct hp_ctx {
  * the one-line reason (`hotpatch: VERB OBJECT: REASON`). */
 int hp_apply(struct hp_ctx *c, const char *bundle);
 int hp_rollback(struct hp_ctx *c);
-/* Undo or complete an interrupted operation; silent when there is none. */
-int hp_recover(struct hp_ctx *c);
+/* Undo or complete an interrupted operation; silent when there is none.
+ * boot (rcS): init starts the watchdog only after rcS, so the services
+ * are released but not waited for. */
+int hp_recover(struct hp_ctx *c, bool boot);
 int hp_verify_only(struct hp_ctx *c, const char *bundle);
 
 #endif

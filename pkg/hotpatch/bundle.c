@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -114,6 +115,7 @@ static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, 
 	const char *name = archive_entry_pathname(ae), *base = NULL, *slash;
 	char t[NAME_MAX + 1], path[PATH_MAX], shown[208];
 	mode_t type = archive_entry_filetype(ae);
+	struct statvfs sv;
 	int r, dfd;
 
 	if (!name || member_name_ok(name, t, sizeof(t)) < 0) {
@@ -141,6 +143,14 @@ static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, 
 		snprintf(why, whylen, "member %.200s: the bundle is larger than %llu bytes", name,
 			 (unsigned long long)HP_TGZ_MAX_BYTES);
 		return -SPACE_E_FORMAT;
+	}
+	/* a small tgz can unpack to much: /var keeps its margin (the
+	 * services log there), checked before each file is written */
+	if (type == AE_IFREG && fstatvfs(wfd, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)archive_entry_size(ae) + HP_TGZ_KEEP_FREE) {
+		snprintf(why, whylen, "member %.200s: %lld bytes do not fit in %s with %u MiB to spare", name,
+			 (long long)archive_entry_size(ae), "the work directory", (unsigned)(HP_TGZ_KEEP_FREE >> 20));
+		return -ENOSPC;
 	}
 	snprintf(path, sizeof(path), "%s", name);
 	if ((dfd = open_parent(wfd, path, &base)) < 0) {

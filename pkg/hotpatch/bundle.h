@@ -19,6 +19,7 @@
 
 #define HP_TGZ_MAX_ENTRIES 64
 #define HP_TGZ_MAX_BYTES (1ull << 30)
+#define HP_TGZ_KEEP_FREE (64ull << 20) /* left free where a tgz is unpacked */
 /* the longest member name: the directory, then a package's file; a longer
  * one is refused before it makes a tree too deep to remove by path */
 #define HP_TGZ_NAME_MAX (HP_NAME_MAX + HP_PATH_MAX)

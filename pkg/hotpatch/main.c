@@ -22,7 +22,8 @@
 	"                                any failure puts the node back as it was\n"                \
 	"  rollback                      return to the level before the last patch applied\n"      \
 	"  status [--json]               installed level, its fixes and packages, history\n"       \
-	"  recover                       undo or complete an interrupted operation (boot)\n"       \
+	"  recover [--boot]              undo or complete an interrupted operation; --boot\n"     \
+	"                                (rcS): the services start after it, not waited for\n"   \
 	"  verify DIR|TGZ                check a bundle only\n"                                     \
 	"Options: --root DIR (an offline root: no device gate, services or remount),\n"           \
 	"  --ca FILE (default ROOT/etc/space/root-ca.pem), --services-timeout SEC (180);\n"        \
@@ -34,9 +35,9 @@
 
 struct opts {
 	struct hp_ctx c;
-	bool json;
+	bool json, boot;
 	const char *arg;
-	char ca[4096];
+	char ca[4096], real[4096];
 };
 
 static int parse(int argc, char **argv, struct opts *o, bool want_arg)
@@ -47,7 +48,7 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		{ "live", no_argument, NULL, 'L' },                { "devgate-socket", required_argument, NULL, 'd' },
 		{ "devgate-state", required_argument, NULL, 'D' }, { "watchdog-socket", required_argument, NULL, 'w' },
 		{ "watchdog-hold", required_argument, NULL, 'H' }, { "services-timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{ "boot", no_argument, NULL, 'B' },                { NULL, 0, NULL, 0 },
 	};
 	bool live = false;
 	char *end;
@@ -67,6 +68,7 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		case 'R': o->c.reinstall = true; break;
 		case 'j': o->json = true; break;
 		case 'L': live = true; break;
+		case 'B': o->boot = true; break;
 		case 'd': o->c.devgate_socket = optarg; break;
 		case 'D': o->c.devgate_state = optarg; break;
 		case 'w': o->c.watchdog_socket = optarg; break;
@@ -82,6 +84,9 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 	if (argc - optind != (want_arg ? 1 : 0) || !*o->c.root)
 		return -1;
 	o->arg = want_arg ? argv[optind] : NULL;
+	/* "//", "/." or a link to / are the node itself: driven live */
+	if (realpath(o->c.root, o->real) && !strcmp(o->real, "/"))
+		o->c.root = "/";
 	o->c.live = live || !strcmp(o->c.root, "/");
 	if (!o->c.ca) {
 		snprintf(o->ca, sizeof(o->ca), "%s/etc/space/root-ca.pem", strcmp(o->c.root, "/") ? o->c.root : "");
@@ -114,7 +119,7 @@ static int cmd_recover(int argc, char **argv)
 
 	if (parse(argc, argv, &o, false) < 0)
 		return die_usage(USAGE);
-	return hp_recover(&o.c);
+	return hp_recover(&o.c, o.boot);
 }
 
 static int cmd_verify(int argc, char **argv)

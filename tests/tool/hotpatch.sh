@@ -382,6 +382,26 @@ snap | cmp -s - "$T/l2" || fail "never-ready patch: not back at the v2 tree"
 for i in $(seq 100); do ready && break; sleep 0.1; done
 ready && welcomed || fail "after the rolled-back v3: services or gate"
 pass "live: a patch whose service never gets ready is rolled back: the v2 tree, services ready, gate open"
+rc=0
+HOTPATCH_CRASH=start HP apply --services-timeout 5 $LIVE "$T/b/Space-$REL-Hotpatch-v3.tgz" > "$T/out" 2>&1 || rc=$?
+[ $rc = 137 ] || fail "crash at start of v3: exit $rc"
+HP recover --services-timeout 5 $LIVE > "$T/rec" 2>&1 || fail "recover of a v3 whose service never gets ready: $(cat "$T/rec")"
+grep -q "recovered: level v2" "$T/rec" || fail "recover said: $(cat "$T/rec")"
+snap | cmp -s - "$T/l2" || fail "recover of v3: not the v2 tree"
+for i in $(seq 100); do ready && break; sleep 0.1; done
+ready && welcomed || fail "after recovering v3: services or gate"
+pass "live: a kill at start of a patch whose service never gets ready, then recover: undone to v2 (not retried forever)"
+
+rc=0
+HOTPATCH_FAULT=restore HP rollback $LIVE > "$T/out" 2>&1 || rc=$?
+[ $rc = 111 ] && grep -q "the rollback to v1 is completed by the next hotpatch run or boot" "$T/out" ||
+	fail "a failed restore of a rollback: $rc $(tail -1 "$T/out")"
+HP recover $LIVE > "$T/rec" 2>&1 || fail "recover of the rollback: $(cat "$T/rec")"
+snap | cmp -s - "$T/l1" || fail "recovered rollback: not v1"
+for i in $(seq 100); do ready && break; sleep 0.1; done
+ready && welcomed || fail "after the recovered rollback: services or gate"
+HP apply $LIVE "$B" > "$T/out" 2>&1 || fail "live apply v2 again: $(cat "$T/out")"
+pass "live: a rollback whose restore fails says the next run completes it, and recover does: v1, services up, gate open"
 
 DEVGATE_SOCKET=$T/dg.sock "$BIN/spacectl" devices block > /dev/null || fail "operator block"
 HP rollback $LIVE > "$T/out" 2>&1 || fail "live rollback: $(cat "$T/out")"
