@@ -19,8 +19,9 @@ UNIT_TESTS += test_hotpatch_manifest
 test_hotpatch_manifest_SRCS = tests/unit/test_hotpatch_manifest.c $(HOTPATCH_LIB_SRCS) $(LIBSPACE_SRCS)
 test_hotpatch_manifest_LIBS = $(HOTPATCH_LIB_LIBS)
 
-# `make fuzz`: the manifest parser (the node parses a bundle's manifest
-# before its signature is checked, to learn what to check), from the kept
+# `make fuzz`: the manifest parser (the node parses a manifest only once
+# its signature verified, mkhotpatch parses definitions: still outside
+# input to the parser), from the kept
 # seeds in fuzz/corpus. -max_len past HP_MANIFEST_MAX to reach its refusal.
 .PHONY: fuzz-hotpatch_manifest
 fuzz: fuzz-hotpatch_manifest
@@ -30,6 +31,20 @@ $(O)/fuzz/fuzz_hotpatch_manifest: pkg/hotpatch/fuzz/fuzz_hotpatch_manifest.c $(H
 fuzz-hotpatch_manifest: $(O)/fuzz/fuzz_hotpatch_manifest
 	$(call fuzz_run,hotpatch_manifest,pkg/hotpatch/fuzz/corpus,70000)
 
+# and the .tgz unpacking (extract.c), which runs as root on the bytes an
+# operator copied in, before any signature can be checked: each input is
+# unpacked into a fresh directory and what comes out is checked (plain
+# files and directories below it, within the bounds). Seeds: a bundle, a
+# '..' member, a symlink member.
+.PHONY: fuzz-hotpatch_extract
+fuzz: fuzz-hotpatch_extract
+$(O)/fuzz/fuzz_hotpatch_extract: fuzz_LIBS = $(ARCHIVE_LIBS)
+$(O)/fuzz/fuzz_hotpatch_extract: pkg/hotpatch/fuzz/fuzz_hotpatch_extract.c pkg/hotpatch/extract.c \
+		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-hotpatch_extract: $(O)/fuzz/fuzz_hotpatch_extract
+	$(call fuzz_run,hotpatch_extract,pkg/hotpatch/fuzz/extract-corpus,65536)
+
 # ---------------------------------------------------------------- program
 # (the node tool `hotpatch`: below this line)
 PROGRAMS += hotpatch
@@ -38,7 +53,7 @@ hotpatch_INSTALL_DIR := /usr/sbin
 # file signed like the checksum list); packages go in through libpkg.
 # Recursive (=): the lists come from modules included later.
 hotpatch_SRCS = pkg/hotpatch/main.c $(sort pkg/hotpatch/apply.c pkg/hotpatch/backup.c pkg/hotpatch/bundle.c \
-	pkg/hotpatch/fault.c pkg/hotpatch/state.c $(HOTPATCH_LIB_SRCS) $(SPACECTL_UPGRADE_SRCS) \
+	pkg/hotpatch/extract.c pkg/hotpatch/fault.c pkg/hotpatch/state.c $(HOTPATCH_LIB_SRCS) $(SPACECTL_UPGRADE_SRCS) \
 	image/ova-verify/verify_sums.c $(SUMS_LIB_SRCS) $(LIBPKG_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
 hotpatch_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(LIBPKG_LIBS) -lpthread -lm
 

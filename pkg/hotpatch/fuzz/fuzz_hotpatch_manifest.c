@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_hotpatch_manifest.c - libFuzzer target: the hot-patch manifest
- * parser, which the node runs on a bundle's manifest before its signature
- * is known to be good. Checks the parser's invariants: what it accepts is
+ * parser (the node runs it once a manifest's signature verified; the
+ * fuzzer does not assume a signer never errs). Checks the parser's invariants: what it accepts is
  * bounded, binds its own name, and formats back to the same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
