@@ -3,6 +3,7 @@
  * (issue 9; the operator's entry point is the bundle's patchme.sh). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,5 +193,10 @@ static const struct subcmd cmds[] = {
 int main(int argc, char **argv)
 {
 	space_prog = "hotpatch";
+	/* A dropped SSH session must not stop a patch half-way: the node
+	 * would wait, services down and devices blocked, for the next run or
+	 * boot. Output to a terminal that went away fails quietly instead. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	return subcmd_run(cmds, sizeof(cmds) / sizeof(cmds[0]), USAGE, EXIT_USAGE, argc, argv);
 }

@@ -402,6 +402,16 @@ for i in $(seq 100); do ready && break; sleep 0.1; done
 ready && welcomed || fail "after the recovered rollback: services or gate"
 HP apply $LIVE "$B" > "$T/out" 2>&1 || fail "live apply v2 again: $(cat "$T/out")"
 pass "live: a rollback whose restore fails says the next run completes it, and recover does: v1, services up, gate open"
+HP rollback $LIVE > /dev/null 2>&1 || fail "rollback before the hangup run"
+"$BIN/hotpatch" apply --root "$R" $LIVE "$B" > "$T/out" 2>&1 &
+pid=$!
+for i in $(seq 100); do grep -q '\[3/8\] stop' "$T/out" && break; sleep 0.02; done
+kill -HUP $pid
+rc=0
+wait $pid || rc=$?
+[ $rc = 0 ] && grep -q "installed: level v2" "$T/out" || fail "SIGHUP in the stop step: exit $rc: $(tail -2 "$T/out")"
+snap | cmp -s - "$T/l2" || fail "after SIGHUP: not the v2 tree"
+pass "live: a hangup (the operator's SSH session dropped) during the stop step does not stop the patch: v2"
 
 DEVGATE_SOCKET=$T/dg.sock "$BIN/spacectl" devices block > /dev/null || fail "operator block"
 HP rollback $LIVE > "$T/out" 2>&1 || fail "live rollback: $(cat "$T/out")"
