@@ -92,6 +92,7 @@ class ApiPoller(threading.Thread):
 
     def run(self):
         while not self.stop:
+            asked = time.monotonic()
             try:
                 urllib.request.urlopen(self.url, context=self.ctx, timeout=5)
                 up = True
@@ -100,8 +101,10 @@ class ApiPoller(threading.Thread):
             except (OSError, ssl.SSLError):
                 up = False
             now = time.monotonic()
+            # a request that fails was unanswered from the moment it was
+            # sent (one accepted by a mgmtd that then stopped hangs first)
             if not up and self._since is None:
-                self._since = now
+                self._since = asked
             elif up and self._since is not None:
                 self.down.append((self._since, now))
                 self._since = None
