@@ -197,6 +197,7 @@ help:
 	@echo '  make iso            the installer ISO $(PRODUCT)-$(VERSION).iso (CD or USB stick, BIOS or UEFI)'
 	@echo '  make sums           the signed checksum list $(PRODUCT)-$(VERSION).sha256sums of every output'
 	@echo '  make hotpatches     the signed hot-patch bundles of pkg/hotpatches (make hotpatch HOTPATCH=N: one)'
+	@echo '  make patched HOTPATCH=N  the KVM qcow2 with hot patch vN applied offline by the node'"'"'s own tool'
 	@echo '  make programs       the C programs only ($(O)/bin)'
 	@echo '  make rootfs         the one assembled root tree of every target ($(ROOTFS))'
 	@echo '  make fetch          download and verify the pinned Debian packages'

@@ -36,8 +36,14 @@ bench: programs | $(TEST_DEPS)
 	done
 
 # ---------------------------------------------------------------- images
+# The patched image of the newest hot patch (make patched): built by the
+# node's tool offline, checked like the disk (tests/image/check-patched.sh).
+HOTPATCH_TOP := $(lastword $(sort $(HOTPATCH_LEVELS)))
 test-image: $(DISK_RAW) check-kernel | $(TEST_DEPS)
 	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS) $(ROOTFS)
+	$(Q)$(if $(HOTPATCH_TOP),$(MAKE) -s patched HOTPATCH=$(HOTPATCH_TOP) && \
+		bash tests/image/check-patched.sh $(IMGDIR)/$(PRODUCT)-$(VERSION)-hp$(HOTPATCH_TOP)-$(TARGET).qcow2 \
+			$(HOTPATCH_TOP) $(HOTPATCH_RELEASE))
 
 # ---------------------------------------------------------------- QEMU
 # The e2e image is the same build with a test-only admin password (a second

@@ -72,3 +72,36 @@ hotpatch:
 hotpatch: $(HOTPATCH_TGZ_v$(HOTPATCH))
 print-hotpatches:
 	@$(foreach n,$(HOTPATCH_LEVELS),echo 'v$(n) $(HOTPATCH_TGZ_v$(n))';) true
+
+# make patched HOTPATCH=N: this release's KVM qcow2 with hot patch vN in it,
+# as a factory ships a node after a patch: the node's own tool applies the
+# signed bundle offline (`hotpatch apply --root`) to a copy of the root
+# tree, then the disk is made from that tree as from the release's. The
+# tool's record of that one run (the backup of the unpatched files, its
+# history, log, progress and lock) is not the node's and is left out; the
+# inventory of the level (var/lib/hotpatch/applied), the markers and the
+# package database stay.
+ifneq ($(HOTPATCH),)
+PATCHED_DIR   := $(O)/patched-v$(HOTPATCH)
+PATCHED_QCOW2 := $(IMGDIR)/$(PRODUCT)-$(VERSION)-hp$(HOTPATCH)-$(TARGET).qcow2
+$(PATCHED_QCOW2): $(TDIR)/rootfs.stamp $(HOTPATCH_TGZ_v$(HOTPATCH)) $(BIN)/hotpatch $(MKIMAGE) $(PKG) $(KNOB_DISK)
+	$(if $(OVA_ROOT_CA),,$(error make patched: the bundle is checked against ROOT_CA, which is not set))
+	$(quiet) PATCHED $@
+	$(Q)rm -rf $(PATCHED_DIR) && mkdir -p $(PATCHED_DIR)
+	$(Q)cp -a $(ROOTFS) $(PATCHED_DIR)/rootfs
+	$(Q)$(BIN)/hotpatch apply --root $(PATCHED_DIR)/rootfs --ca $(OVA_ROOT_CA) $(HOTPATCH_TGZ_v$(HOTPATCH)) \
+		> $(PATCHED_DIR)/apply.log || { cat $(PATCHED_DIR)/apply.log; exit 1; }
+	$(Q)rm -rf $(addprefix $(PATCHED_DIR)/rootfs/var/lib/hotpatch/,backup lock progress history work) \
+		$(PATCHED_DIR)/rootfs/var/log/hotpatch
+	$(Q)$(PKG) --root $(PATCHED_DIR)/rootfs attrs > $(PATCHED_DIR)/rootfs.attrs
+	$(Q)$(MKIMAGE) $(MKIMAGE_V) disk --out $(PATCHED_DIR)/disk.raw --rootfs $(PATCHED_DIR)/rootfs \
+		--attrs $(PATCHED_DIR)/rootfs.attrs --seed "$(PRODUCT)-$(VERSION)-hp$(HOTPATCH)" --product $(PRODUCT) \
+		--version $(VERSION) --size $(DISK_SIZE) --root-size $(ROOT_SIZE)
+	$(Q)$(MKIMAGE) $(MKIMAGE_V) qcow2 --in $(PATCHED_DIR)/disk.raw --out $@
+	$(Q)rm -rf $(PATCHED_DIR)/disk.raw $(PATCHED_DIR)/rootfs
+endif
+.PHONY: patched
+patched:
+	$(if $(HOTPATCH),,$(error make patched: say which level, e.g. HOTPATCH=2 (defined: $(HOTPATCH_LEVELS))))
+	$(if $(HOTPATCH_TGZ_v$(HOTPATCH)),,$(error make patched: no $(HOTPATCH_DEFDIR)/v$(HOTPATCH).conf))
+patched: $(PATCHED_QCOW2)

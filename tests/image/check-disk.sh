@@ -11,7 +11,8 @@ bad() { echo "not ok - $*"; fail=1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-sfdisk --dump "$raw" > "$work/dump" 2>&1 || bad "sfdisk --dump reads the table"
+. "$(dirname "$0")/disk-lib.sh"
+dump_table || bad "sfdisk --dump reads the table"
 grep -q '^label: gpt' "$work/dump" && ok "GPT label" || bad "GPT label"
 for name in bios esp root-a root-b data; do
 	grep -q "name=\"$name\"" "$work/dump" && ok "partition $name" || bad "partition $name"
@@ -27,15 +28,6 @@ grep -q 'No problems found' "$work/sgdisk" && ok "sgdisk -v finds no problems" |
 awk -F'[=,]' '/start=/ { s = $0; sub(/.*start= */, "", s); sub(/,.*/, "", s); if (s % 2048) exit 1 }' \
 	"$work/dump" && ok "partitions are 1 MiB aligned" || bad "alignment"
 
-part() { # part NAME -> "start size" in sectors
-	awk -v n="\"$1\"" '$0 ~ "name=" n {
-		s = $0; sub(/.*start= */, "", s); sub(/,.*/, "", s)
-		z = $0; sub(/.*size= */, "", z); sub(/,.*/, "", z); print s, z }' "$work/dump"
-}
-extract() { # extract NAME FILE
-	set -- "$1" "$2" $(part "$1")
-	dd if="$raw" of="$2" bs=512 skip="$3" count="$4" conv=sparse status=none
-}
 for name in root-a root-b data; do
 	extract "$name" "$work/$name.img"
 	e2fsck -fn "$work/$name.img" > "$work/fsck" 2>&1 && ok "e2fsck -fn clean on $name" ||
