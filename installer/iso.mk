@@ -40,7 +40,7 @@ $(ISO_DRACUT)/stamp: $(DRACUT_BASE)/stamp $(wildcard installer/dracut/*/*)
 
 # dracut records its arguments in the image: paths in them are relative to
 # $(O), where it runs. --fwdir: firmware from the tree too (it has none).
-# DRACUT_LDD, DRACUT_LDCONFIG: see installer/iso/dracut-nohost.sh; the
+# DRACUT_LDD, DRACUT_LDCONFIG: see rootfs/dracut-nohost.sh; the
 # module takes every program and library from the tree, and
 # check-initrd.sh proves it of the result.
 ISO_TREE = $(patsubst $(O)/%,%,$(ROOTFS))
@@ -50,7 +50,7 @@ INSTALLER_DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducib
 	--compress=gzip -m space-installer --drivers "$(INSTALLER_DRIVERS)" --no-early-microcode --tmpdir tmp
 # The stage: what the module takes from the build, modes pinned.
 $(INSTALLER_INITRD): $(TDIR)/rootfs.stamp $(ISO_DRACUT)/stamp $(SPACE_INSTALL) $(KIT_DIR)/kit.conf \
-		installer/iso/dracut-nohost.sh installer/iso/check-initrd.sh $(KNOB_RELEASE)
+		rootfs/dracut-nohost.sh installer/iso/check-initrd.sh $(KNOB_RELEASE)
 	$(quiet) DRACUT $@
 	$(Q)rm -rf $(ISO_WORK)/stage && mkdir -p $(ISO_WORK)/stage/kit $(O)/tmp
 	$(Q)install -m 0755 installer/dracut/90space-installer/init.sh $(ISO_WORK)/stage/init
@@ -58,8 +58,8 @@ $(INSTALLER_INITRD): $(TDIR)/rootfs.stamp $(ISO_DRACUT)/stamp $(SPACE_INSTALL) $
 	$(Q)strip --strip-unneeded $(ISO_WORK)/stage/space-install
 	$(Q)install -m 0644 $(KIT_DIR)/* $(ISO_WORK)/stage/kit/
 	$(Q)cd $(O) && umask 022 && dracutbasedir=$(ISO_DRACUT) SPACE_ROOTFS=$(ROOTFS) SPACE_STAGE=$(ISO_WORK)/stage \
-		libdirs=/nonexistent DRACUT_LDD=$(TOP)/installer/iso/dracut-nohost.sh \
-		DRACUT_LDCONFIG="$(TOP)/installer/iso/dracut-nohost.sh ldconfig" \
+		libdirs=/nonexistent DRACUT_LDD=$(TOP)/rootfs/dracut-nohost.sh \
+		DRACUT_LDCONFIG="$(TOP)/rootfs/dracut-nohost.sh ldconfig" \
 		dracut $(INSTALLER_DRACUT_ARGS) $@.tmp
 	$(Q)bash installer/iso/check-initrd.sh $@.tmp $(ROOTFS) $(ISO_WORK)/stage
 	$(Q)mv $@.tmp $@

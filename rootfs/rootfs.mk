@@ -107,28 +107,26 @@ $(DRACUT_BASE)/stamp: $(wildcard rootfs/dracut/*/*)
 		touch -d @$(SOURCE_DATE_EPOCH) $(@D)/dracut-functions.sh
 	$(Q)for m in rootfs/dracut/*/; do ln -s $(TOP)/$${m%/} $(@D)/modules.d/; done
 	$(Q)touch $@
-# SPACE_ROOTFS: where the module takes busybox from (the tree, not the
-# host). libdirs: nowhere, so dracut adds none of the host's libraries
-# (it would bring libgcc_s and libc for nothing: busybox is static).
-# dracut records its arguments inside the image, so they are relative to
-# $(TDIR) (it runs there) and do not depend on where O= is.
-DRACUT_ARGS = --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force \
-	--kver $(KVER) --kmoddir rootfs.tmp/lib/modules/$(KVER) --compress=gzip \
-	-m space-boot --include initrd-include / --drivers "$(INITRD_DRIVERS)" --no-early-microcode --tmpdir ../tmp
+# rootfs/mkinitrd.sh runs dracut in $(TDIR) on the tree (rootfs.tmp) with
+# nothing of the host but dracut itself (its comment says what it shuts
+# out) and the same bytes whoever runs it; tests/image/check-initrd.sh
+# checks that of the result (make test-image).
+MKINITRD_DEPS := rootfs/mkinitrd.sh rootfs/dracut-nohost.sh
 
-$(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp $(KNOB_RELEASE)
+$(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp $(MKINITRD_DEPS) $(KNOB_RELEASE)
 	$(quiet) ROOTFS $(ROOTFS)
 	$(Q)rm -rf $(ROOTFS).tmp $(ROOTFS) $(STAGE)/initramfs$(VSUFFIX) && mkdir -p $(ROOTFS).tmp $(O)/tmp
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown --allow-devices base-files $(ALL_PKGS)
 	$(quiet) DRACUT initrd.img-$(KVER)
 	$(Q)mkdir -p $(STAGE)/initramfs$(VSUFFIX)/boot
-	$(Q)rm -rf $(TDIR)/initrd-include && install -D -m 0755 rootfs/dracut/90space-boot/init.sh $(TDIR)/initrd-include/init
-	$(Q)cd $(TDIR) && dracutbasedir=$(DRACUT_BASE) SPACE_ROOTFS=rootfs.tmp libdirs=/nonexistent dracut $(DRACUT_ARGS) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
+	$(Q)cd $(TDIR) && sh $(TOP)/rootfs/mkinitrd.sh $(DRACUT_BASE) $(TOP) $(KVER) "$(INITRD_DRIVERS)" \
+		$(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img-$(KVER)
 	$(Q)ln -s initrd.img-$(KVER) $(STAGE)/initramfs$(VSUFFIX)/boot/initrd.img
 	$(Q)$(PKG) build --name initramfs --version $(VERSION) --release 1 --arch amd64 \
 		--summary "initramfs for $(KVER) (dracut)" --depends $(KERNEL_PKG) \
 		$(STAGE)/initramfs$(VSUFFIX) $(PKGDIR)/initramfs$(VSUFFIX).pkg
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(PKGDIR)/initramfs$(VSUFFIX).pkg
+	$(sbom_install)
 	$(Q)$(PKG) --root $(ROOTFS).tmp attrs > $(ROOTFS_ATTRS).tmp
 	$(Q)mv $(ROOTFS_ATTRS).tmp $(ROOTFS_ATTRS)
 	$(Q)mv $(ROOTFS).tmp $(ROOTFS)

@@ -41,6 +41,8 @@ bench: programs | $(TEST_DEPS)
 HOTPATCH_TOP := $(lastword $(sort $(HOTPATCH_LEVELS)))
 test-image: $(DISK_RAW) check-kernel | $(TEST_DEPS)
 	$(Q)bash tests/image/check-disk.sh $(DISK_RAW) $(ROOTFS_ATTRS) $(ROOTFS)
+	$(Q)bash tests/image/check-initrd.sh $(BOOT_DIR)/initrd.img-$(KVER) $(ROOTFS) $(DRACUT_BASE) $(KVER) \
+		"$(INITRD_DRIVERS)"
 	$(Q)$(if $(HOTPATCH_TOP),$(MAKE) -s patched HOTPATCH=$(HOTPATCH_TOP) && \
 		bash tests/image/check-patched.sh $(IMGDIR)/$(PRODUCT)-$(VERSION)-hp$(HOTPATCH_TOP)-$(TARGET).qcow2 \
 			$(HOTPATCH_TOP) $(HOTPATCH_RELEASE))

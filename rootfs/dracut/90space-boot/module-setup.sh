@@ -26,6 +26,10 @@ install() {
 		return 1
 	}
 	inst_simple "$SPACE_ROOTFS/bin/busybox" /bin/busybox
+	# The tree's busybox is setuid (su, passwd); dracut keeps that only
+	# when run as root, so a root build and a user's differed. Everything
+	# in the initramfs runs as root: no setuid bit, whoever builds it.
+	chmod 0755 "$initdir/bin/busybox"
 	# Every applet, for /init and for the rescue shell; busybox-static
 	# needs no libraries.
 	for a in $("$SPACE_ROOTFS/bin/busybox" --list); do

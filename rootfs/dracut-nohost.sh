@@ -1,11 +1,12 @@
 #!/bin/sh
 # dracut-nohost.sh - the host's ldd and ldconfig, as dracut sees them while
-# it builds the installer's initramfs (installer/iso.mk), so that nothing of
+# it builds an initramfs (rootfs/mkinitrd.sh, installer/iso.mk), so that nothing of
 # the build host gets into the image:
 #   DRACUT_LDD=dracut-nohost.sh     dracut runs it on every executable it
 #       holds and copies the libraries named, from the host: it answers
-#       "not a dynamic executable" (the module space-installer copies the
-#       root tree's libraries itself);
+#       "not a dynamic executable" (our modules take what they need from
+#       the root tree themselves: space-boot's busybox is static,
+#       space-installer copies the tree's libraries);
 #   DRACUT_LDCONFIG="dracut-nohost.sh ldconfig"   run as "-r INITDIR -f
 #       /etc/ld.so.conf" after dracut copied the host's /etc/ld.so.conf*
 #       into INITDIR: it removes them. No ld.so.cache is made (ldconfig -r
