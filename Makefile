@@ -168,6 +168,7 @@ include pkg/debs.mk
 include rootfs/rootfs.mk
 include kernel-config/kernel.mk
 include image/disk.mk
+include image/sbom/sbom.mk
 include installer/iso.mk
 include image/hotpatch/hotpatch.mk
 include tests/tests.mk
