@@ -127,7 +127,6 @@ $(TDIR)/rootfs.stamp: $(ALL_PKGS) $(DRACUT_BASE)/stamp $(MKINITRD_DEPS) $(KNOB_R
 		$(STAGE)/initramfs$(VSUFFIX) $(PKGDIR)/initramfs$(VSUFFIX).pkg
 	$(Q)$(PKG) --root $(ROOTFS).tmp install --no-chown $(PKGDIR)/initramfs$(VSUFFIX).pkg
 	$(sbom_install)
-	$(sbom_install)
 	$(Q)$(PKG) --root $(ROOTFS).tmp attrs > $(ROOTFS_ATTRS).tmp
 	$(Q)mv $(ROOTFS_ATTRS).tmp $(ROOTFS_ATTRS)
 	$(Q)mv $(ROOTFS).tmp $(ROOTFS)
