@@ -10,14 +10,15 @@
 # The list names each output by its plain file name, so every output must
 # be in $(O) (mksums refuses one elsewhere). The ISO joins through ISO_OUT,
 # by default installer/iso.mk's $(ISO) ($(O)/$(PRODUCT)-$(VERSION).iso;
-# without that fragment the list has the other three). The prerequisites
+# without that fragment the list has the others). The SPDX SBOM
+# (image/sbom/sbom.mk) is listed too. The prerequisites
 # are expanded a second time (.SECONDEXPANSION, at the end of reading the
 # makefiles), so ISO or ISO_OUT may be set in a fragment read after this
 # one. The knob records the names listed: an output that joins or leaves
 # the list rewrites it.
 ISO_OUT    ?= $(ISO)
 SUMS_OUT   := $(O)/$(PRODUCT)-$(VERSION).sha256sums
-SUMS_FILES  = $(ISO_OUT) $(OVA_OUT) $(DISK_QCOW2) $(RELEASE_IMG)
+SUMS_FILES  = $(ISO_OUT) $(OVA_OUT) $(DISK_QCOW2) $(RELEASE_IMG) $(SBOM_OUT)
 
 .PHONY: sums
 all: sums

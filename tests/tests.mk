@@ -138,7 +138,7 @@ check-repro:
 	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro1 CACHE=$(CACHE)
 	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro2 CACHE=$(CACHE)
 	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)) $(notdir $(RELEASE_IMG)) $(notdir $(ISO)) \
-		$(notdir $(HOTPATCH_TGZS)); do \
+		$(notdir $(SBOM_OUT)) $(notdir $(HOTPATCH_TGZS)); do \
 		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
 		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
 	$(Q)rm -rf $(O)/repro1 $(O)/repro2

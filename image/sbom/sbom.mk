@@ -47,3 +47,12 @@ images: $(SBOM_OUT)
 $(SBOM_OUT): $(TDIR)/rootfs.stamp
 	$(quiet) SBOM $@
 	$(Q)cp $(SBOM_TREE) $@.tmp && sync $@.tmp && mv $@.tmp $@
+
+# make test-image: the document against the SPDX 2.3 JSON schema (a copy in
+# tests/schemas: CI clones only this repository) and against the tree
+# (tests/image/check-sbom.py).
+.PHONY: check-sbom
+test-image: check-sbom
+check-sbom: $(SBOM_OUT) | $(STAMP)/test-deps
+	$(Q)$(PYTHON) tests/image/check-sbom.py $(SBOM_OUT) tests/schemas/spdx-schema-2.3.json $(ROOTFS) \
+		$(LOCK) $(PKG) $(SBOM_NODE_PATH)
