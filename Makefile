@@ -172,8 +172,10 @@ include image/sbom/sbom.mk
 include installer/iso.mk
 include image/hotpatch/hotpatch.mk
 include tests/tests.mk
-# last: the checksum list of every output the fragments above define
+# last: the checksum list of every output the fragments above define, then
+# the signed build record of them all
 include image/sums.mk
+include image/record.mk
 
 $(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
@@ -197,6 +199,7 @@ help:
 	@echo '  make img            the signed release image $(PRODUCT)-$(VERSION).img (same SIGN_* knobs)'
 	@echo '  make iso            the installer ISO $(PRODUCT)-$(VERSION).iso (CD or USB stick, BIOS or UEFI)'
 	@echo '  make sums           the signed checksum list $(PRODUCT)-$(VERSION).sha256sums of every output'
+	@echo '  make record         the signed build record $(PRODUCT)-$(VERSION).buildrecord (written last)'
 	@echo '  make hotpatches     the signed hot-patch bundles of pkg/hotpatches (make hotpatch HOTPATCH=N: one)'
 	@echo '  make patched HOTPATCH=N  the KVM qcow2 with hot patch vN applied offline by the node'"'"'s own tool'
 	@echo '  make programs       the C programs only ($(O)/bin)'
@@ -205,6 +208,7 @@ help:
 	@echo '  make update-lock    refresh pkg/debs.lock from the Debian archive'
 	@echo '  make check-kernel   check the pinned kernel against kernel-config/'
 	@echo '  make check-repro    build twice from clean and compare the images'
+	@echo '  make check-rebuild RECORD=file  rebuild a build record'"'"'s commit in a clone and compare'
 	@echo 'Test:'
 	@echo '  make test           every test (unit, tool, image, QEMU boot)'
 	@echo '  make test-unit      C unit tests under ASan+UBSan'

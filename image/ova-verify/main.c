@@ -27,6 +27,7 @@
 "usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n" \
 "       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--release [--name NAME]] RELEASE.img|-\n" \
 "       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--sums] LIST.sha256sums [FILE...]\n" \
+"       ova-verify [--ca ROOT.pem | --no-chain] [--json] --signed FILE\n" \
 "\n" \
 "Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n" \
 "in one pass over the file (read as a stream; nothing is written to disk).\n" \
@@ -52,6 +53,9 @@
 "                 LIST.chain.pem beside it are checked, then every listed file\n" \
 "                 next to it is hashed (README.md, Check a download). FILE...:\n" \
 "                 only these file names, each of which must be listed.\n" \
+"  --signed       FILE is signed as a checksum list is (FILE.sig, FILE.cert.pem,\n" \
+"                 FILE.chain.pem beside it; at most 64 KiB): the build record\n" \
+"                 <product>-<ver>.buildrecord. Only the signature, signer and chain.\n" \
 "  -h, --help     this text.\n" \
 "\n" \
 "Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n" \
@@ -213,6 +217,9 @@ static void report(const struct ov *ov, const char *path, int json)
 		printf("%s: %s: VALID (%u checks ok)\n", space_prog, path, ov->nchecks);
 }
 
+/* --signed: the build record is a few KiB (mksums --sign-only's bound). */
+#define SIGNED_FILE_MAX (64u << 10)
+
 /* Files hashed at once in --sums mode: one per CPU, at most 4 (past
  * that the disk, not SHA-256, is the limit). */
 static unsigned sums_threads(void)
@@ -230,6 +237,7 @@ int main(int argc, char **argv)
 		{ "release", no_argument, NULL, 'r' },
 		{ "name", required_argument, NULL, 'N' },
 		{ "sums", no_argument, NULL, 's' },
+		{ "signed", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -238,7 +246,7 @@ int main(int argc, char **argv)
 	struct ov *ov;
 	const char *path;
 	char what[4096];
-	bool sums = false;
+	bool sums = false, signed_file = false;
 	int c, json = 0, fd, r, rc;
 
 	space_prog = "ova-verify";
@@ -250,6 +258,7 @@ int main(int argc, char **argv)
 		case 'r': o.release = true; break;
 		case 'N': o.file_name = optarg; break;
 		case 's': sums = true; break;
+		case 'S': signed_file = true; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: return die_usage(USAGE);
 		}
@@ -258,8 +267,9 @@ int main(int argc, char **argv)
 		return die_usage(USAGE);
 	}
 	path = argv[optind];
-	sums |= ov_ends_with(path, ".sha256sums");
-	if ((!sums && argc - optind != 1) || (sums && (o.release || !strcmp(path, "-"))))
+	sums |= !signed_file && ov_ends_with(path, ".sha256sums");
+	if ((!sums && argc - optind != 1) || ((sums || signed_file) && (o.release || !strcmp(path, "-"))) ||
+	    (sums && signed_file))
 		return die_usage(USAGE);
 	so.only = (const char *const *)argv + optind + 1;
 	so.nonly = (unsigned)(argc - optind - 1);
@@ -271,14 +281,16 @@ int main(int argc, char **argv)
 	if (!ov) {
 		return die_err("verify", path, -ENOMEM, NULL);
 	}
-	o.release |= !sums && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
-	o.directory = !o.release && !sums && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
+	o.release |= !sums && !signed_file && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
+	o.directory = !o.release && !sums && !signed_file && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
 	if (strcmp(path, "-"))
 		o.file_name = path;
 	ov_init(ov, &o);
 	xmlInitParser();
 	snprintf(what, sizeof(what), "%s", path);
-	if (sums) {
+	if (signed_file) {
+		r = ov_signed_verify(ov, path, SIGNED_FILE_MAX, what, sizeof(what));
+	} else if (sums) {
 		r = ov_sums_verify(ov, path, &so, what, sizeof(what));
 	} else if (o.directory) {
 		r = read_dir(ov, path);
@@ -297,7 +309,7 @@ int main(int argc, char **argv)
 		/* Unreadable (111), or not an archive at all (1, refused). */
 		rc = die_err("read", what, r, NULL);
 	} else {
-		if (!sums)
+		if (!sums && !signed_file)
 			ov_finish(ov);
 		report(ov, path, json);
 		rc = ov->nfail ? EXIT_NEGATIVE : EXIT_OK;

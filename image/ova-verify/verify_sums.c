@@ -188,18 +188,42 @@ out:
 	return r;
 }
 
-int ov_sums_verify(struct ov *ov, const char *path, const struct ov_sums_opts *so, char *what, size_t whatlen)
+/* The directory of path, opened; *name its last component. */
+static int open_dir_of(const char *path, const char **name)
 {
-	const char *slash = strrchr(path, '/'), *list = slash ? slash + 1 : path;
+	const char *slash = strrchr(path, '/');
 	char dir[4096];
-	struct ov_member *lm;
-	int dfd, r;
+	int dfd;
 
-	snprintf(what, whatlen, "%s", path);
+	*name = slash ? slash + 1 : path;
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dfd < 0 ? -errno : dfd;
+}
+
+int ov_signed_verify(struct ov *ov, const char *path, size_t max, char *what, size_t whatlen)
+{
+	const char *name;
+	struct ov_member *m;
+	int dfd = open_dir_of(path, &name), r;
+
+	snprintf(what, whatlen, "%s", path);
 	if (dfd < 0)
-		return -errno;
+		return dfd;
+	r = ov_signed_file(ov, dfd, name, max, &m);
+	close(dfd);
+	return r;
+}
+
+int ov_sums_verify(struct ov *ov, const char *path, const struct ov_sums_opts *so, char *what, size_t whatlen)
+{
+	const char *list;
+	struct ov_member *lm;
+	int dfd = open_dir_of(path, &list), r;
+
+	snprintf(what, whatlen, "%s", path);
+	if (dfd < 0)
+		return dfd;
 	r = ov_signed_file(ov, dfd, list, SUMS_MAX_BYTES, &lm);
 	if (r == 0 && lm && ov->nfail)
 		ov_check(ov, false, "digest", lm->name, "files not hashed: the list is not trusted (the FAIL lines above)");

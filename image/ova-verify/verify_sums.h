@@ -34,4 +34,11 @@ int ov_sums_verify(struct ov *ov, const char *path, const struct ov_sums_opts *s
  * or a negative errno for I/O. */
 int ov_signed_file(struct ov *ov, int dfd, const char *name, size_t max, struct ov_member **m);
 
+/* ova-verify --signed: the file at path (at most max bytes), signed as
+ * the list is (the build record, image/record.mk), with its .sig,
+ * .cert.pem and .chain.pem beside it: the signature, signer and chain
+ * checks of ov_signed_file(), nothing else. Returns 0 or a negative errno
+ * for I/O (what naming the file). */
+int ov_signed_verify(struct ov *ov, const char *path, size_t max, char *what, size_t whatlen);
+
 #endif

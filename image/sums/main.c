@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #define USAGE                                                                                      \
 	"usage: mksums --out DIR/LIST (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n" \
 	"              [-j THREADS] FILE...\n"                                                     \
+	"       mksums --sign-only --out DIR/FILE (--pki DIR | --key ... --cert ... [--chain ...])\n"    \
 	"\n"                                                                                        \
 	"Writes DIR/LIST, one `<sha256>  <name>` line per FILE in the order given (GNU\n"         \
 	"sha256sum's format: `sha256sum -c LIST` reads it), and beside it LIST.sig (RSA\n"          \
@@ -29,13 +31,19 @@
 	"checked next to them. --pki DIR signs with the development PKI of `mkova pki`.\n"        \
 	"-j hashes that many files at once (default 1). Check the list with\n"                    \
 	"`ova-verify --ca ROOT.pem --sums DIR/LIST` (README.md, Check a download).\n"               \
+	"--sign-only signs DIR/FILE as it is (at most 64 KiB; the build record, image/record.mk)\n" \
+	"the same way: FILE.sig, FILE.cert.pem, FILE.chain.pem; `ova-verify --signed` checks it.\n" \
 	"\n"                                                                                        \
 	"Exit status: 0 success, 1 refused input (keys, file names), 100 usage, 111 I/O\n"         \
 	"or system error (the contract of every space tool: README.md, Exit codes).\n"
 
+/* The largest file --sign-only signs: a build record is a few KiB. */
+#define SIGN_ONLY_MAX (64u << 10)
+
 struct args {
 	const char *out, *pki, *key, *cert, *chain;
 	unsigned threads;
+	bool sign_only;
 	char **files;
 	int nfiles;
 };
@@ -45,7 +53,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	static const struct option lo[] = {
 		{ "out", required_argument, NULL, 'o' },  { "pki", required_argument, NULL, 'P' },
 		{ "key", required_argument, NULL, 'k' },  { "cert", required_argument, NULL, 'c' },
-		{ "chain", required_argument, NULL, 'C' }, { NULL, 0, NULL, 0 },
+		{ "chain", required_argument, NULL, 'C' }, { "sign-only", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
 	int c;
@@ -58,6 +67,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'k': a->key = optarg; break;
 		case 'c': a->cert = optarg; break;
 		case 'C': a->chain = optarg; break;
+		case 'S': a->sign_only = true; break;
 		case 'j':
 			a->threads = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || a->threads < 1 || a->threads > SUMS_MAX_THREADS)
@@ -68,7 +78,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	a->files = argv + optind;
 	a->nfiles = argc - optind;
-	if (!a->out || a->nfiles < 1 || !a->pki == !a->key || (a->key && !a->cert))
+	if (!a->out || (a->nfiles < 1) != a->sign_only || !a->pki == !a->key || (a->key && !a->cert))
 		return -1;
 	return 0;
 }
@@ -240,6 +250,19 @@ int main(int argc, char **argv)
 	r = signer_load(&sg, a.key, a.cert, a.chain, &why, &bad);
 	if (r < 0) {
 		rc = die_err("sign", bad ? bad : a.cert, r, why);
+		goto out;
+	}
+	if (a.sign_only) {
+		if ((r = read_file(a.out, SIGN_ONLY_MAX, &text, &len)) < 0) {
+			rc = die_err("read", a.out, r, r == -EFBIG ? "larger than 64 KiB" : NULL);
+			goto out;
+		}
+		if ((r = sign_and_write(sg, dir, list, text, len, &path)) < 0) {
+			rc = die_err("write", path ? path : a.out, r, NULL);
+			goto out;
+		}
+		printf("%s: %s: signed\n", space_prog, path);
+		rc = EXIT_OK;
 		goto out;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
