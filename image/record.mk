@@ -11,7 +11,11 @@
 # inputs give the same record. `make check-rebuild RECORD=file` rebuilds
 # from one (image/record/check-rebuild.sh).
 RECORD_OUT := $(O)/$(PRODUCT)-$(VERSION).buildrecord
-# every output of `make`, the checksum list and its companions last
+# every output of `make`, the checksum list and its companions last; the
+# prerequisites are the files with a rule (a bundle's .md5 and .sha256 and
+# the list's companions are written by the same recipe as it)
+RECORD_DEPS  = $(DISK_RAW) $(DISK_QCOW2) $(ESXI_RAW) $(OVA_OUT) $(RELEASE_IMG) $(ISO_OUT) \
+	$(HOTPATCH_TGZS) $(SBOM_OUT) $(SUMS_OUT)
 RECORD_FILES = $(DISK_RAW) $(DISK_QCOW2) $(ESXI_RAW) $(OVA_OUT) $(RELEASE_IMG) $(ISO_OUT) \
 	$(foreach t,$(HOTPATCH_TGZS),$(t) $(t).md5 $(t).sha256) \
 	$(SBOM_OUT) $(SUMS_OUT) $(addprefix $(SUMS_OUT),.sig .cert.pem .chain.pem)
@@ -28,7 +32,7 @@ KNOB_RECORD := $(call knob,buildrecord,$(RECORD_STATE) $(SOURCE_DATE_EPOCH) $(CC
 all: record
 record: $(RECORD_OUT)
 
-$(RECORD_OUT): $$(RECORD_FILES) $(LOCK) $(KNOB_RECORD) $(ADMIN_PW_DEP) image/record/buildrecord.sh \
+$(RECORD_OUT): $$(RECORD_DEPS) $(LOCK) $(KNOB_RECORD) $(ADMIN_PW_DEP) image/record/buildrecord.sh \
 		$(BIN)/mksums $(BIN)/ova-verify $(SIGN_DEPS)
 	$(quiet) RECORD $@
 	$(sign_setup)
