@@ -18,7 +18,6 @@ INSTALLER_INITRD := $(ISO_WORK)/initrd.img
 # GRUB finds the medium by its volume id: ISO 9660 d-characters, 32 at most.
 ISO_LABEL := $(shell printf '%s' '$(PRODUCT)_$(VERSION)' | tr 'a-z.-' 'A-Z__' | cut -c1-32)
 ISO_GRUB_PC  := /usr/lib/grub/i386-pc
-ISO_GRUB_EFI := /usr/lib/grub/x86_64-efi
 
 .PHONY: iso
 iso: $(ISO)
@@ -84,17 +83,26 @@ $(ISO_WORK)/bios.img: $(ISO_WORK)/early.cfg image/lib/grub.c
 	$(Q)mv $@.tmp $@
 
 # The ESP: FAT with a fixed serial (dosfstools' --invariant pins the rest),
-# sized to its one file; dates from SOURCE_DATE_EPOCH, kept by mcopy -m.
+# sized to its files; dates from SOURCE_DATE_EPOCH, kept by mcopy -m. It
+# boots the Secure Boot chain of the installed disk (image/lib/disk.c):
+# Microsoft-signed shim, then Debian's signed GRUB for CDs (gcdx64, which
+# has iso9660 built in) as grubx64.efi beside it, whose built-in config
+# sources /EFI/debian/grub.cfg of the device it came from: the early config,
+# which finds the medium by its label. The ISO9660 tree holds the same
+# file (a CD's GRUB may see the disc rather than the boot image).
 # mkfs.vfat is in /sbin, which an ordinary user's PATH lacks on Debian.
 ISO_ESP_SERIAL := $(shell printf '%s' '$(PRODUCT)-$(VERSION) installer ESP' | sha256sum | cut -c1-8)
-$(ISO_WORK)/efi.img: $(ISO_WORK)/early.cfg image/lib/grub.c
+ISO_SHIM       := $(ROOTFS)/usr/lib/shim/shimx64.efi.signed
+ISO_SGRUB      := $(ROOTFS)/usr/lib/grub/x86_64-efi-signed/gcdx64.efi.signed
+$(ISO_WORK)/efi.img: $(ISO_WORK)/early.cfg $(TDIR)/rootfs.stamp
 	$(quiet) ESP $@
-	$(Q)rm -rf $(ISO_WORK)/esp && mkdir -p $(ISO_WORK)/esp/EFI/BOOT
-	$(Q)grub-mkimage -O x86_64-efi -d $(ISO_GRUB_EFI) -p /boot/grub -c $< -o $(ISO_WORK)/esp/EFI/BOOT/BOOTX64.EFI \
-		$(ISO_GRUB_MODULES) efi_gop efi_uga
+	$(Q)rm -rf $(ISO_WORK)/esp && mkdir -p $(ISO_WORK)/esp/EFI/BOOT $(ISO_WORK)/esp/EFI/debian
+	$(Q)cp $(ISO_SHIM) $(ISO_WORK)/esp/EFI/BOOT/BOOTX64.EFI
+	$(Q)cp $(ISO_SGRUB) $(ISO_WORK)/esp/EFI/BOOT/grubx64.efi
+	$(Q)cp $< $(ISO_WORK)/esp/EFI/debian/grub.cfg
 	$(Q)find $(ISO_WORK)/esp -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(Q)rm -f $@.tmp && PATH="$$PATH:/usr/sbin:/sbin" mkfs.vfat --invariant -i $(ISO_ESP_SERIAL) -n ESP -C $@.tmp \
-		$$(( $$(stat -c %s $(ISO_WORK)/esp/EFI/BOOT/BOOTX64.EFI) / 1024 + 512 )) >/dev/null
+		$$(( $$(du -s --apparent-size -k $(ISO_WORK)/esp | cut -f1) + 512 )) >/dev/null
 	$(Q)MTOOLS_SKIP_CHECK=1 mcopy -s -m -i $@.tmp $(ISO_WORK)/esp/EFI ::/
 	$(Q)mv $@.tmp $@
 
@@ -121,6 +129,7 @@ $(ISO): $(ISO_WORK)/bios.img $(ISO_WORK)/efi.img $(ISO_WORK)/grub.cfg $(ISO_WORK
 		-eltorito-alt-boot -e --interval:appended_partition_2:all:: -no-emul-boot \
 		-graft-points /boot/vmlinuz=$(ROOTFS)/boot/vmlinuz-$(KVER) /boot/initrd.img=$(INSTALLER_INITRD) \
 		/boot/grub/grub.cfg=$(ISO_WORK)/grub.cfg /boot/grub/bios.img=$(ISO_WORK)/bios.img \
+		/EFI/debian/grub.cfg=$(ISO_WORK)/early.cfg \
 		/.space-medium=$(ISO_WORK)/space-medium /$(notdir $(RELEASE_IMG))=$(RELEASE_IMG) \
 		> $(ISO_WORK)/xorriso.log 2>&1 || { cat $(ISO_WORK)/xorriso.log >&2; rm -f $@.tmp; exit 1; }
 	$(Q)mv $@.tmp $@

@@ -119,6 +119,11 @@ e2e_install-megasas = $(call e2e_install,megasas)
 # SeaBIOS boot, in the same slot of the first wave (E2E_AFTER_bios): the
 # short runs leave room there while the upgrade runs go on.
 E2E_AFTER_bios := hotpatch
+# Secure Boot (every UEFI run has it on, with Microsoft's keys: vm.py): a
+# copy of the image whose kernel has one byte changed is refused by GRUB
+# through shim (tests/e2e/test_sb_tamper.py), after the OVMF boot.
+E2E_AFTER_uefi := sb-tamper
+e2e_sb-tamper = tests/e2e/test_sb_tamper.py $(E2E_IMAGE) $(E2E_DIR)/logs
 e2e_hotpatch = tests/e2e/test_hotpatch.py $(E2E_IMAGE) $(E2E_PWFILE) $(HOTPATCH_TGZ_v1) $(HOTPATCH_TGZ_v2) \
 	$(E2E_DIR)/logs
 # $(call e2e_run,NAME): one VM test, its TAP and exit status in logs/

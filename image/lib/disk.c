@@ -12,6 +12,7 @@
 
 #include "disk.h"
 #include "diskio.h"
+#include "fdio.h"
 #include "fs.h"
 #include "bootenv.h"
 #include "bootkit.h"
@@ -175,8 +176,8 @@ static int put_ext4(struct build *b, const char *name, const char *tree, const c
 /* The ESP's work files: the staged tree, GRUB's early config and images,
  * and the FAT image before it is copied into the partition. */
 struct esp_files {
-	const char *pc, *efi; /* GRUB module directories */
-	char *stage, *early, *core, *efi_img, *boot, *img;
+	const char *pc; /* GRUB's BIOS module directory */
+	char *stage, *early, *core, *boot, *img;
 	uint32_t volid;
 };
 
@@ -185,14 +186,12 @@ static int esp_files_init(const struct build *b, struct esp_files *f)
 	const struct disk_spec *s = b->s;
 
 	f->pc = s->grub_pc_dir ? s->grub_pc_dir : "/usr/lib/grub/i386-pc";
-	f->efi = s->grub_efi_dir ? s->grub_efi_dir : "/usr/lib/grub/x86_64-efi";
 	f->stage = xasprintf("%s/esp", b->work);
 	f->early = xasprintf("%s/early.cfg", b->work);
 	f->core = xasprintf("%s/core.img", b->work);
 	f->img = xasprintf("%s/esp.img", b->work);
 	f->boot = xasprintf("%s/boot.img", f->pc);
-	f->efi_img = f->stage ? xasprintf("%s/EFI/BOOT/BOOTX64.EFI", f->stage) : NULL;
-	if (!f->stage || !f->early || !f->core || !f->img || !f->boot || !f->efi_img)
+	if (!f->stage || !f->early || !f->core || !f->img || !f->boot)
 		return -ENOMEM;
 	return 0;
 }
@@ -204,7 +203,6 @@ static void esp_files_free(struct esp_files *f)
 	free(f->stage);
 	free(f->early);
 	free(f->core);
-	free(f->efi_img);
 	free(f->boot);
 	free(f->img);
 }
@@ -280,14 +278,54 @@ static int stage_esp_tree(const struct build *b, const struct esp_files *f)
 	return r;
 }
 
-/* GRUB's EFI image (into the staged tree) and BIOS core.img. */
+/* The UEFI boot chain of Secure Boot, from pinned packages in the root
+ * tree (pkg/debs.list): Microsoft-signed shim as the removable-media
+ * loader, Debian's signed GRUB beside it (shim starts grubx64.efi from its
+ * own directory), which checks the signed kernel through shim. That GRUB
+ * cannot load modules or take an embedded config of ours: its own built-in
+ * config sources $prefix/grub.cfg, $prefix being /EFI/debian on the ESP,
+ * so the BIOS image's early config goes there and both paths run the same
+ * grub.cfg. */
+static const struct {
+	const char *tree, *esp;
+} efi_chain[] = {
+	{ "usr/lib/shim/shimx64.efi.signed", "EFI/BOOT/BOOTX64.EFI" },
+	{ "usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", "EFI/BOOT/grubx64.efi" },
+};
+
+static int stage_efi_chain(const struct build *b, const struct esp_files *f)
+{
+	char src[PATH_MAX], *dst = NULL, *dir = xasprintf("%s/EFI/debian", f->stage);
+	char *cfg = xasprintf("%s/EFI/debian/grub.cfg", f->stage);
+	int r = dir && cfg ? mkdir_p(dir, 0755) : -ENOMEM;
+
+	if (r == 0)
+		r = file_copy(f->early, cfg, 0644);
+	for (size_t i = 0; r == 0 && i < sizeof(efi_chain) / sizeof(efi_chain[0]); i++) {
+		if ((r = tree_resolve(b->s->rootfs, efi_chain[i].tree, src, sizeof(src))) < 0) {
+			img_say(b->s->detail, b->s->detail_len,
+				"rootfs lacks /%s (the pinned shim-signed and grub-efi-amd64-signed): %s",
+				efi_chain[i].tree, space_strerror(r));
+			break;
+		}
+		free(dst);
+		if (!(dst = xasprintf("%s/%s", f->stage, efi_chain[i].esp)))
+			r = -ENOMEM;
+		else if ((r = file_copy(src, dst, 0644)) < 0)
+			img_say(b->s->detail, b->s->detail_len, "%s: %s", src, space_strerror(r));
+	}
+	free(dst);
+	free(dir);
+	free(cfg);
+	return r;
+}
+
+/* GRUB's BIOS core.img, with the early config built in. */
 static int make_grub_images(const struct build *b, const struct esp_files *f)
 {
 	char detail[256] = "";
-	int r = grub_mkimage("x86_64-efi", f->efi, f->early, f->efi_img, detail, sizeof(detail));
+	int r = grub_mkimage("i386-pc", f->pc, f->early, f->core, detail, sizeof(detail));
 
-	if (r == 0)
-		r = grub_mkimage("i386-pc", f->pc, f->early, f->core, detail, sizeof(detail));
 	if (r < 0)
 		img_say(b->s->detail, b->s->detail_len, "grub: %s", detail);
 	return r;
@@ -347,6 +385,8 @@ static int put_esp(struct build *b)
 		r = write_early_cfg(b, &f);
 	if (r == 0)
 		r = stage_esp_tree(b, &f);
+	if (r == 0)
+		r = stage_efi_chain(b, &f);
 	if (r == 0)
 		r = make_grub_images(b, &f);
 	if (r == 0)

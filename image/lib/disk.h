@@ -35,7 +35,10 @@ struct disk_spec {
 	const char *out_path;   /* raw image; written under a temporary name next
 				   to it and renamed at the end, removed on failure */
 	const char *rootfs;     /* tree of root slot A: needs boot/vmlinuz and
-				   boot/initrd.img (files or symlinks in the tree) */
+				   boot/initrd.img (files or symlinks in the tree),
+				   and the signed UEFI chain: usr/lib/shim/
+				   shimx64.efi.signed, usr/lib/grub/x86_64-efi-
+				   signed/grubx64.efi.signed (disk.c efi_chain) */
 	const char *attrs_path; /* `pkg attrs` file; NULL: everything root:root */
 	const char *seed;       /* non-empty */
 	const char *product, *version;
@@ -43,7 +46,6 @@ struct disk_spec {
 	struct disk_sizes sizes;   /* zeros: defaults */
 	long long epoch;           /* SOURCE_DATE_EPOCH */
 	const char *grub_pc_dir;   /* NULL: /usr/lib/grub/i386-pc */
-	const char *grub_efi_dir;  /* NULL: /usr/lib/grub/x86_64-efi */
 	const char *kit_dir;       /* NULL, or where the installer's boot kit
 				      (bootkit.h) of this disk is written */
 	char *detail;              /* optional: one-line reason on failure */

@@ -42,13 +42,14 @@ int grub_patch_core(uint8_t *core, size_t len, uint64_t core_lba);
 int grub_install_bios(int fd, const struct disk_layout *l, const char *boot_img_path,
 		      const char *core_img_path);
 
-/* Modules built into both images: everything grub.cfg uses, so GRUB never
- * needs to load a module from disk. */
+/* Modules built into the BIOS image (and the ISO's): everything grub.cfg
+ * uses, so GRUB never needs to load a module from disk. Debian's signed
+ * GRUB of the UEFI path has them all built in. */
 extern const char *const grub_modules_common[];
 
 /* grub-mkimage -O FORMAT -d MODDIR -p /grub -c EARLY_CFG -o OUT modules...
- * format "i386-pc" adds biosdisk, "x86_64-efi" adds efi_gop/efi_uga. On
- * failure why (may be NULL) gets grub-mkimage's complaint. */
+ * and biosdisk; format must be "i386-pc" (-EINVAL otherwise). On failure
+ * why (may be NULL) gets grub-mkimage's complaint. */
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
 		 const char *out_path, char *why, size_t whylen);
 

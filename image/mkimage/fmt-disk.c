@@ -108,7 +108,6 @@ static int run_disk(int argc, char **argv)
 		{ "cmdline-extra", required_argument, NULL, 'c' },
 		{ "epoch", required_argument, NULL, 't' },
 		{ "grub-pc-dir", required_argument, NULL, 'g' },
-		{ "grub-efi-dir", required_argument, NULL, 'G' },
 		{ "in-place", no_argument, NULL, 'I' },
 		{ "kit", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -132,7 +131,6 @@ static int run_disk(int argc, char **argv)
 		case 'c': s.cmdline_extra = optarg; break;
 		case 't': epoch_s = optarg; break;
 		case 'g': s.grub_pc_dir = optarg; break;
-		case 'G': s.grub_efi_dir = optarg; break;
 		case 'k': s.kit_dir = optarg; break;
 		case 'v': mk_verbose_on(); break;
 		case 'I': in_place = 1; break;
@@ -175,11 +173,11 @@ const struct mk_handler fmt_disk = {
 	"disk",
 	"--out RAW --rootfs DIR [--attrs FILE] --seed STRING --product NAME --version VER\n"
 	"        [--size 8G] [--root-size 2G] [--esp-size 64M] [--cmdline-extra \"...\"]\n"
-	"        [--epoch N] [--grub-pc-dir DIR] [--grub-efi-dir DIR] [--in-place] [--kit DIR] [-v]\n"
+	"        [--epoch N] [--grub-pc-dir DIR] [--in-place] [--kit DIR] [-v]\n"
 	"      --in-place: RAW is an existing file or block device, overwritten whole\n"
 	"      (its size is the disk size)\n"
 	"      --kit: also write the installer's boot kit of this disk into DIR\n"
 	"      (GRUB's images and the ESP: image/lib/bootkit.h)",
-	"raw GPT disk: bios boot, ESP (GRUB UEFI + grub.cfg), root-a (DIR), root-b, data",
+	"raw GPT disk: bios boot, ESP (shim + signed GRUB + grub.cfg), root-a (DIR), root-b, data",
 	run_disk,
 };

@@ -90,32 +90,6 @@ int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
 	return 0;
 }
 
-/* Copy the regular file src to dst (created, mode), neither followed if a
- * symlink. */
-static int copy_file(const char *src, const char *dst, mode_t mode)
-{
-	char buf[1 << 16];
-	ssize_t n;
-	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, r = 0;
-
-	if (in < 0)
-		return -errno;
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
-		r = -errno;
-		goto out;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if ((r = fd_write_full(out, buf, (size_t)n)) < 0)
-			goto out;
-	if (n < 0)
-		r = -errno;
-out:
-	if (out >= 0 && close(out) < 0 && r == 0)
-		r = -errno;
-	close(in);
-	return r;
-}
-
 /* mkdir -p of the parent of path (below a directory this tool owns). */
 static int make_parent(const char *path)
 {
@@ -165,7 +139,7 @@ static int save_one(const char *root, const char *rel, const char *files, FILE *
 		 * by a full /var, with part of it written */
 		if (++*nfiles == 2 && (r = hp_fault("backup-copy")) < 0)
 			return r;
-		if ((r = copy_file(src, dst, 0600)) < 0)
+		if ((r = file_copy(src, dst, 0600)) < 0)
 			return r;
 	}
 	fprintf(idx, "%c %04o %u %u %s\n", S_ISLNK(st.st_mode) ? 'l' : 'f', (unsigned)(st.st_mode & 07777),
@@ -337,7 +311,7 @@ static int restore_file(const char *p, const char *saved, const struct ent *e, b
 		target[n] = 0;
 		if (symlink(target, tmp) < 0)
 			return -errno;
-	} else if ((r = copy_file(saved, tmp, 0600)) < 0) {
+	} else if ((r = file_copy(saved, tmp, 0600)) < 0) {
 		goto fail;
 	}
 	if (do_chown && lchown(tmp, e->uid, e->gid) < 0) {

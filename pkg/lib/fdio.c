@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fdio.c - whole-buffer fd I/O; see fdio.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -52,4 +53,28 @@ int fd_pread_full(int fd, void *buf, size_t len, uint64_t off)
 		off += (uint64_t)n;
 	}
 	return 0;
+}
+
+int file_copy(const char *src, const char *dst, mode_t mode)
+{
+	char buf[1 << 16];
+	ssize_t n;
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, r = 0;
+
+	if (in < 0)
+		return -errno;
+	if ((out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if ((r = fd_write_full(out, buf, (size_t)n)) < 0)
+			goto out;
+	if (n < 0)
+		r = -errno;
+out:
+	if (out >= 0 && close(out) < 0 && r == 0)
+		r = -errno;
+	close(in);
+	return r;
 }

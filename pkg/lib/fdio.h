@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Write len bytes at the file position. */
 int fd_write_full(int fd, const void *buf, size_t len);
@@ -22,5 +23,10 @@ int fd_pread_full(int fd, void *buf, size_t len, uint64_t off);
 
 /* Write len bytes at offset off. */
 int fd_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
+
+/* Copy the file src to dst (created or truncated with mode), following a
+ * symlink at neither: a link in src's place is refused (-ELOOP), one in
+ * dst's is not written through. Not synced: the caller decides. */
+int file_copy(const char *src, const char *dst, mode_t mode);
 
 #endif

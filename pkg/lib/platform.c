@@ -62,3 +62,26 @@ int platform_detect(const char *sys, struct platform *p)
 	p->target = platform_target(p->vendor, p->product);
 	return p->target ? 0 : -ENODEV;
 }
+
+int platform_secure_boot(const char *sys)
+{
+	/* 4 bytes of attributes, then the value: 1 on, 0 off (UEFI 2.x, 3.3) */
+	static const char var[] = "/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+	unsigned char b[5];
+	char path[512];
+	ssize_t n;
+	int fd, r;
+
+	if (snprintf(path, sizeof(path), "%s/firmware/efi", sys) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK) < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	if (snprintf(path, sizeof(path), "%s%s", sys, var) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return -errno;
+	n = read(fd, b, sizeof(b));
+	r = n < 0 ? -errno : n != (ssize_t)sizeof(b) ? -EIO : b[4] == 1;
+	close(fd);
+	return r;
+}

@@ -29,6 +29,12 @@ const char *platform_target(const char *vendor, const char *product);
  * and p->product say what it claims to be). */
 int platform_detect(const char *sys, struct platform *p);
 
+/* Secure Boot as the firmware reports it: the EFI variable SecureBoot
+ * below sys (normally "/sys": firmware/efi/efivars, which rcS mounts read-
+ * only). 1 on, 0 off, -ENODEV when the node did not boot by UEFI (no
+ * firmware/efi), another negative errno when it cannot be read. */
+int platform_secure_boot(const char *sys);
+
 /* A small kernel text file (procfs, sysfs: their st_size is no guide)
  * into buf, NUL-terminated, cut at size - 1 bytes. 0 or a negative errno
  * (buf is "" then). */

@@ -20,6 +20,7 @@
 #include "libmgmt/records.h"
 #include "libmgmt/release.h"
 #include "strescape.h"
+#include "platform.h"
 #include "util.h"
 
 /* First delay after lockout_failures failed logins from one address (s);
@@ -215,7 +216,7 @@ static int sys_refresh(struct api *a)
 	struct stat st;
 	struct jw w;
 	char *etc;
-	int n, rc, level;
+	int n, rc, level, sb;
 
 	rc = release_read(a->c->release_file, &rel);
 	if (rc < 0) {
@@ -241,6 +242,12 @@ static int sys_refresh(struct api *a)
 	jw_arr_end(&w);
 	jw_kint(&w, "hotpatch_level", level > 0 ? level : 0);
 	jw_kstr(&w, "mode", stat(a->c->cluster_file, &st) == 0 ? "cluster" : "standalone");
+	/* null: a BIOS boot, or the firmware's variable cannot be read */
+	jw_key(&w, "secure_boot");
+	if ((sb = platform_secure_boot("/sys")) >= 0)
+		jw_bool(&w, sb);
+	else
+		jw_null(&w);
 	jw_key(&w, "upgrade");
 	jw_obj_begin(&w);
 	upgrade_status_members(&w, a->c->upgrade_status);

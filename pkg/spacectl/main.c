@@ -21,6 +21,7 @@
 #include "libmgmt/release.h"
 #include "spacectl.h"
 #include "upgrade.h"
+#include "platform.h"
 #include "util.h"
 
 #define USAGE                                                                                \
@@ -237,6 +238,7 @@ struct status {
 	unsigned hp_level;      /* installed level of the running release */
 	char hp_name[HP_NAME_MAX]; /* its bundle name, "" at level 0 */
 	const char *mode;
+	int secure_boot;        /* platform_secure_boot(): 1, 0, or < 0 unknown / BIOS */
 	char *wrep;             /* the watchdog's status reply, NULL if unreachable */
 	int nsvc, nrun;
 	char gate[32];
@@ -285,6 +287,11 @@ static void status_json(const struct status *s)
 	jw_kstr(&w, "build", s->rel.build_id);
 	jw_kint(&w, "uptime", sysinfo(&si) == 0 ? (long long)si.uptime : -1);
 	jw_kstr(&w, "mode", s->mode);
+	jw_key(&w, "secure_boot"); /* null: not a UEFI boot, or not readable */
+	if (s->secure_boot >= 0)
+		jw_bool(&w, s->secure_boot);
+	else
+		jw_null(&w);
 	jw_key(&w, "hotpatches");
 	jw_arr_begin(&w);
 	for (int i = 0; i < s->nhp; i++)
@@ -316,6 +323,9 @@ static void status_text(const struct status *s)
 	printf("release:   %s %s (build %s)\n", s->rel.product, s->rel.version, s->rel.build_id);
 	printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
 	printf("mode:      %s\n", s->mode);
+	printf("boot:      %s\n", s->secure_boot == 1 ? "UEFI, Secure Boot on"
+				   : s->secure_boot == 0 ? "UEFI, Secure Boot off"
+				   : s->secure_boot == -ENODEV ? "BIOS" : "UEFI, Secure Boot unknown");
 	if (s->hp_level)
 		printf("hotpatch:  level %u (%s)\n", s->hp_level, s->hp_name);
 	else
@@ -342,7 +352,7 @@ static void status_text(const struct status *s)
 static int show_status(const struct opts *o)
 {
 	char *relp = rpath(o, "/etc/space-release"), *etc = rpath(o, "/etc");
-	char *cl = rpath(o, "/etc/space-cluster.conf"), *drep = NULL, st[64];
+	char *cl = rpath(o, "/etc/space-cluster.conf"), *drep = NULL, *sys = NULL, st[64];
 	struct status s = { .gate = "unknown" };
 	struct stat sb;
 	int r, rc = EX_OK;
@@ -358,6 +368,7 @@ static int show_status(const struct opts *o)
 	s.nhp = hotpatch_list(etc, &s.hp);
 	installed_patch(o, &s);
 	s.mode = stat(cl, &sb) == 0 ? "cluster" : "standalone";
+	s.secure_boot = (sys = rpath(o, "/sys")) ? platform_secure_boot(sys) : -ENOMEM;
 	if (ctl_request(o->wd_sock, "status", CTL_TIMEOUT_MS, &s.wrep) == 0) {
 		s.nsvc = records_count(s.wrep);
 		for (int i = 0; i < s.nsvc; i++) {
@@ -386,6 +397,7 @@ out:
 	free(relp);
 	free(etc);
 	free(cl);
+	free(sys);
 	return rc;
 }
 

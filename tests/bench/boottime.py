@@ -31,8 +31,9 @@ import sys
 import tempfile
 import time
 
-OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
-OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# UEFI boots with Secure Boot on and Microsoft's keys (tests/e2e/vm.py)
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
 
 # (phase name, regex that ends it), in boot order.
 DISK_MARKS = [
@@ -71,7 +72,9 @@ def disk_argv(args, work):
                  "-device", "scsi-hd,drive=d0,bus=s0.0"]
     if args.fw == "uefi":
         shutil.copy(OVMF_VARS, os.path.join(work, "vars.fd"))
-        argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+        argv[argv.index("q35,accel=tcg")] = "q35,accel=tcg,smm=on"
+        argv += ["-global", "driver=cfi.pflash01,property=secure,value=on",
+                 "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                  "-drive", f"if=pflash,format=raw,file={os.path.join(work, 'vars.fd')}"]
     return argv
 

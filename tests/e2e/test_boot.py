@@ -32,7 +32,7 @@ def api(vm, path, body=None, token=None):
     return int(code or 0), text
 
 
-def check_services(vm, password, version):
+def check_services(vm, password, version, firmware="bios"):
     """The watchdog started mgmtd and the device gate: log in over HTTPS,
     read the system status, and say hello on the device port."""
     deadline = time.monotonic() + 300
@@ -46,6 +46,8 @@ def check_services(vm, password, version):
     token = json.loads(text)["token"]
     code, text = api(vm, "system", token=token)
     check(code == 200 and version in text, "mgmtd: GET /api/v1/system answers with the release")
+    sb = json.loads(text).get("secure_boot", "absent")
+    check(sb is (True if firmware == "uefi" else None), f"mgmtd: GET /api/v1/system says secure_boot {sb}")
     code, _ = api(vm, "system")
     check(code == 401, "mgmtd: without a session the API answers 401")
     code, _ = api(vm, "logout", body={}, token=token)
@@ -141,7 +143,15 @@ def main():
         check(rc == 0 and out.strip().isdigit() and int(out.strip()) > 0, "the copied file arrived")
         rc, out = vm.ssh("root", password, "true", timeout=120)
         check(rc != 0, "root cannot log in over SSH")
-        check_services(vm, password, version)
+        check_services(vm, password, version, firmware)
+        rc, out = vm.run("spacectl show status; spacectl --json show status")
+        want = "UEFI, Secure Boot on" if firmware == "uefi" else "BIOS"
+        check(f"boot:      {want}" in out and ('"secure_boot":true' if firmware == "uefi" else
+                                                '"secure_boot":null') in out,
+              f"spacectl show status reports the boot: {want}")
+        if firmware == "uefi":
+            check("UEFI Secure Boot is enabled" in open(vm.logpath, errors="replace").read(),
+                  "the kernel booted with Secure Boot on (shim, Debian's signed GRUB and kernel)")
         vm.su(password)
         # What VGA shows: the text of virtual console 1.
         rc, out = vm.run("tr -s ' ' < /dev/vcs1")

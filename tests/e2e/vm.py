@@ -18,6 +18,10 @@ import pexpect
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# Secure Boot: OVMF built with it (SMM), and a variable store with
+# Microsoft's keys enrolled, as hardware and hypervisors ship (Debian's ovmf)
+OVMF_CODE_SB = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+OVMF_VARS_MS = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
 # TCG is slow and CI machines are slower; every wait is multiplied.
 TIMEOUT_MULT = float(os.environ.get("E2E_TIMEOUT_MULT", "1"))
 
@@ -77,10 +81,16 @@ class VM:
                      "nvme": ["-device", f"nvme,drive=d0,serial=e2e{boot}"],
                      "megasas": ["-device", "megasas-gen2,id=raid",
                                  "-device", f"scsi-hd,drive=d0,bus=raid.0{boot}"]}[disk_if]
-        if firmware == "uefi":
+        # firmware: "bios" (SeaBIOS), "uefi" (OVMF with Secure Boot on and
+        # Microsoft's keys), "uefi-nosb" (OVMF without Secure Boot)
+        if firmware in ("uefi", "uefi-nosb"):
+            sb = firmware == "uefi"
             vars_copy = os.path.join(self.work, "OVMF_VARS.fd")
-            shutil.copy(OVMF_VARS, vars_copy)
-            argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+            shutil.copy(OVMF_VARS_MS if sb else OVMF_VARS, vars_copy)
+            if sb:
+                argv[argv.index("q35,accel=tcg")] = "q35,accel=tcg,smm=on"
+                argv += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+            argv += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE_SB if sb else OVMF_CODE}",
                      "-drive", f"if=pflash,format=raw,file={vars_copy}"]
         argv += list(extra)
         self.argv = argv

@@ -15,6 +15,22 @@ pass() { echo "ok - $*"; }
 fail() { echo "not ok - $*"; fails=$((fails + 1)); }
 check() { local what=$1; shift; if "$@" >"$W/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' "$W/out"; fi; }
 
+# The signed shim and GRUB: the build's root tree has them (pkg/debs.list),
+# else the host's (shim-signed, grub-efi-amd64-signed); without either the
+# UEFI boot below cannot be checked, and says so.
+SHIM= SGRUB=
+for d in "${O:-out}/system/rootfs" ""; do
+	if [ -f "$d/usr/lib/shim/shimx64.efi.signed" ] && [ -f "$d/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" ]; then
+		SHIM=$d/usr/lib/shim/shimx64.efi.signed SGRUB=$d/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed
+		break
+	fi
+done
+if [ -z "$SHIM" ]; then
+	printf 'shim stand-in\n' > "$W/shim" && printf 'signed grub stand-in\n' > "$W/sgrub"
+	SHIM=$W/shim SGRUB=$W/sgrub
+	echo "# no signed shim and GRUB (make rootfs first): stand-ins, the UEFI boot is not checked"
+fi
+
 make_tree() { # $1: dir; a fresh tree (new inodes, new ctimes) each time
 	local t=$1
 	mkdir -p "$t/boot" "$t/etc" "$t/dev" "$t/usr/bin" "$t/home/user" "$t/var/log"
@@ -22,6 +38,10 @@ make_tree() { # $1: dir; a fresh tree (new inodes, new ctimes) each time
 	printf 'not an initrd\n' > "$t/boot/initrd.img-6.1.0-test"
 	ln -s vmlinuz-6.1.0-test "$t/boot/vmlinuz"
 	ln -s /boot/initrd.img-6.1.0-test "$t/boot/initrd.img" # absolute: inside the tree
+	# the signed UEFI chain the pinned packages put in the tree
+	mkdir -p "$t/usr/lib/shim" "$t/usr/lib/grub/x86_64-efi-signed"
+	cp "$SHIM" "$t/usr/lib/shim/shimx64.efi.signed"
+	cp "$SGRUB" "$t/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$t/etc/passwd"
 	printf '#!/bin/sh\necho su\n' > "$t/usr/bin/su"
 	chmod 755 "$t/usr/bin/su"
@@ -106,7 +126,12 @@ check "root-b is empty" test "$(debugfs -R 'ls -p /' "$W/root-b.img" 2>/dev/null
 
 # --- ESP and grub.cfg
 CFG=$(mtype -i "$W/esp.img" ::/grub/grub.cfg)
-check "BOOTX64.EFI on the ESP" mdir -i "$W/esp.img" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -n -i "$W/esp.img" ::/EFI/BOOT/BOOTX64.EFI "$W/esp-boot.efi" && mcopy -n -i "$W/esp.img" ::/EFI/BOOT/grubx64.efi "$W/esp-grub.efi"
+check "BOOTX64.EFI on the ESP is the tree's shim" cmp "$W/esp-boot.efi" "$SHIM"
+check "grubx64.efi beside it is the tree's signed GRUB" cmp "$W/esp-grub.efi" "$SGRUB"
+check "EFI/debian/grub.cfg (the signed GRUB's prefix) finds the ESP by its serial and runs grub/grub.cfg" \
+	bash -c "mtype -i '$W/esp.img' ::/EFI/debian/grub.cfg | grep -q '^search --no-floppy --fs-uuid --set=esp ' &&
+		mtype -i '$W/esp.img' ::/EFI/debian/grub.cfg | grep -qx 'configfile (\$esp)/grub/grub.cfg'"
 check "grubenv on the ESP (one 512-byte sector)" test "$(mtype -i "$W/esp.img" ::/grub/grubenv | wc -c)" = 512
 check "grubenv: slot A good, holding 21.3R1.3" bash -c "mtype -i '$W/esp.img' ::/grub/grubenv | grep -qx 'slot_good=a' && mtype -i '$W/esp.img' ::/grub/grubenv | grep -qx 'ver_a=21.3R1.3'"
 check "grub.cfg passes grub-script-check" grub-script-check <(printf '%s\n' "$CFG")
@@ -182,6 +207,9 @@ check "message names the path" grep -q 'etc/shadow' "$W/err"
 check "no partial output after attrs failure" test -z "$(ls "$W" | grep x.raw || true)"
 mkdir -p "$W/nokernel"
 expect_fail 1 "rootfs without /boot/vmlinuz refused" build "$W/y.raw" "$W/nokernel"
+make_tree "$W/noshim" && rm "$W/noshim/usr/lib/shim/shimx64.efi.signed"
+expect_fail 1 "rootfs without the signed shim refused" build "$W/y.raw" "$W/noshim"
+check "message names the shim" grep -q 'lacks /usr/lib/shim/shimx64.efi.signed' "$W/err"
 expect_fail 100 "missing SOURCE_DATE_EPOCH is a usage error" env -u SOURCE_DATE_EPOCH "$MK" disk --out "$W/z.raw" --rootfs "$W/t1" --seed s --product p --version 1
 expect_fail 100 "unknown verb" "$MK" frobnicate
 expect_fail 1 "quote in --cmdline-extra refused" build "$W/q.raw" "$W/t1" --cmdline-extra 'a"b'
@@ -213,7 +241,9 @@ rm -f "$W/fifo"
 
 # --- GRUB reaches its menu under SeaBIOS and OVMF
 if [ "${MKIMAGE_SKIP_BOOT:-0}" != 1 ]; then
-	for run in a.raw:bios a.raw:uefi used.raw:bios; do
+	runs="a.raw:bios a.raw:uefi used.raw:bios"
+	[ "$SHIM" != "$W/shim" ] || runs="a.raw:bios used.raw:bios"
+	for run in $runs; do
 		img=${run%:*} fw=${run#*:}
 		if /usr/bin/python3 - "$W/$img" "$fw" <<'PY'
 import pexpect, sys, time
