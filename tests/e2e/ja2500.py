@@ -67,7 +67,7 @@ def check_nic_names(vm):
     check(got == want, f"the onboard ports are eth0..eth3 by PCI path, the add-in card eth4 ({got})")
     # The kernel's own names, from the drivers' probe lines: proof that the
     # names above were applied, not the kernel's by chance.
-    rc, out = vm.run("dmesg | grep -E '] e1000e? [0-9a-f:.]+ eth[0-9]+: '")
+    rc, out = vm.run("dmesg | grep -E '] e1000e? [0-9a-f:.]+ eth[0-9]+: '", kmsg=True)
     probed = {}
     for m in re.finditer(r"\] e1000e? (\S+) (eth\d+): ", out):
         probed.setdefault(m.group(1), m.group(2))

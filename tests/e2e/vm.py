@@ -6,6 +6,7 @@ work directory. Everything the console printed goes to a log file, which a
 failing test prints.
 """
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,8 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 # Microsoft's keys enrolled, as hardware and hypervisors ship (Debian's ovmf)
 OVMF_CODE_SB = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 OVMF_VARS_MS = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+# A kernel message on the console: "[   26.822383] e1000e ...".
+KMSG = re.compile(r"^\s*\[\s*\d+\.\d+\] ")
 # TCG is slow and CI machines are slower; every wait is multiplied.
 TIMEOUT_MULT = float(os.environ.get("E2E_TIMEOUT_MULT", "1"))
 
@@ -142,8 +145,9 @@ class VM:
         self.expect(r"Retype password: ", 60)
         self.p.sendline(password if confirm is None else confirm)
 
-    def run(self, cmd, timeout=300):
-        """Run cmd in the logged-in shell; returns (exit status, output)."""
+    def run(self, cmd, timeout=300, kmsg=False):
+        """Run cmd in the logged-in shell; returns (exit status, output).
+        kmsg: keep lines that look like kernel messages (cmd prints dmesg)."""
         marker = f"__RC{int(time.monotonic() * 1000) % 100000}__"
         self.p.sendline(f"{cmd}; echo {marker}$?{marker}")
         self.expect(marker + r"(\d+)" + marker, timeout)
@@ -156,7 +160,11 @@ class VM:
             nl = out.find("\n", echo)
             out = out[nl + 1:] if nl >= 0 else ""
         self.expect(r"[$#] (?:\x1b\[6n)?$", 60)
-        return rc, out.replace("\r", "")
+        # Kernel messages land on the console between the command's lines
+        # (a NIC's link, under load; admin cannot lower the log level):
+        # they are not the command's output.
+        out = "".join(l for l in out.replace("\r", "").splitlines(True) if kmsg or not KMSG.match(l))
+        return rc, out
 
     def ssh(self, user, password, command, timeout=300):
         """Run command over SSH (port-forwarded); returns (status, output)."""
