@@ -12,9 +12,9 @@ W=$(mktemp -d "${O:-/tmp}/mkimage-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
 T=$W/tree
-mkdir -p "$T/boot" "$T/usr/bin"
-echo k > "$T/boot/vmlinuz"
-echo i > "$T/boot/initrd.img"
+. "$(dirname "$0")/../tool/tree-lib.sh"
+mkdir -p "$T/usr/bin"
+boot_tree "$T"
 head -c $((600 << 20)) /dev/urandom > "$W/blob"
 for d in $(seq 1 30); do
 	mkdir -p "$T/usr/lib/d$d"

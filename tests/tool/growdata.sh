@@ -19,9 +19,9 @@ export SOURCE_DATE_EPOCH=1700000000
 . "$(dirname "$0")/check-lib.sh"
 
 t=$W/tree
-mkdir -p "$t/boot" "$t/etc" "$t/var/log"
-printf 'not a kernel\n' > "$t/boot/vmlinuz"
-printf 'not an initrd\n' > "$t/boot/initrd.img"
+. "$(dirname "$0")/tree-lib.sh"
+mkdir -p "$t/etc" "$t/var/log"
+boot_tree "$t"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$t/etc/passwd"
 : > "$W/attrs"
 check "mkimage: 600M disk" "$BIN/mkimage" disk --out "$W/a.raw" --rootfs "$t" --attrs "$W/attrs" \

@@ -27,11 +27,9 @@ ALL=("$MF" "$CERT" "$CHAIN" "$SLOT")
 V=21.3R1
 
 # --- a small release (48 MiB slots) with its kit ----------------------------
-mkdir -p "$T/tree/boot" "$T/tree/etc" "$T/tree/usr/bin"
-printf 'not a kernel\n' > "$T/tree/boot/vmlinuz-6.1.0-test"
-printf 'not an initrd\n' > "$T/tree/boot/initrd.img-6.1.0-test"
-ln -s vmlinuz-6.1.0-test "$T/tree/boot/vmlinuz"
-ln -s initrd.img-6.1.0-test "$T/tree/boot/initrd.img"
+. "$(dirname "$0")/tree-lib.sh"
+mkdir -p "$T/tree/etc" "$T/tree/usr/bin"
+boot_tree "$T/tree"
 printf 'PRODUCT=%s\nVERSION=%s\n' "$P" "$V" > "$T/tree/etc/$P-release"
 head -c 3000000 /dev/urandom > "$T/tree/usr/bin/random.bin"
 "$BIN/mkimage" disk --out "$T/rel.raw" --rootfs "$T/tree" --seed install-test --product "$P" --version "$V" \

@@ -22,11 +22,9 @@ MF=manifest CERT=manifest.cert CHAIN=certchain.pem SLOT=rootfs.ext4.zst
 ALL=("$MF" "$CERT" "$CHAIN" "$SLOT")
 
 # --- inputs: a small disk from a tiny tree, and the development PKI --------
-mkdir -p "$T/tree/boot" "$T/tree/etc" "$T/tree/usr/bin"
-printf 'not a kernel\n' > "$T/tree/boot/vmlinuz-6.1.0-test"
-printf 'not an initrd\n' > "$T/tree/boot/initrd.img-6.1.0-test"
-ln -s vmlinuz-6.1.0-test "$T/tree/boot/vmlinuz"
-ln -s initrd.img-6.1.0-test "$T/tree/boot/initrd.img"
+. "$(dirname "$0")/tree-lib.sh"
+mkdir -p "$T/tree/etc" "$T/tree/usr/bin"
+boot_tree "$T/tree"
 printf 'PRODUCT=%s\nVERSION=%s\n' "$P" "$V" > "$T/tree/etc/$P-release"
 head -c 3000000 /dev/urandom > "$T/tree/usr/bin/random.bin"
 "$BIN/mkimage" disk --out "$T/disk.raw" --rootfs "$T/tree" --seed release-test --product "$P" --version "$V" \

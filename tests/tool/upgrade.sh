@@ -30,12 +30,10 @@ MF=manifest CERT=manifest.cert CHAIN=certchain.pem SLOT=rootfs.ext4.zst
 ALL=("$MF" "$CERT" "$CHAIN" "$SLOT")
 
 # --- a release image (21.3R2) made from a small disk ------------------------
+. "$(dirname "$0")/tree-lib.sh"
 tree() { # tree DIR VERSION
-	mkdir -p "$1/boot" "$1/etc" "$1/usr/bin"
-	printf 'not a kernel\n' > "$1/boot/vmlinuz-6.1.0-test"
-	printf 'not an initrd\n' > "$1/boot/initrd.img-6.1.0-test"
-	ln -sf vmlinuz-6.1.0-test "$1/boot/vmlinuz"
-	ln -sf initrd.img-6.1.0-test "$1/boot/initrd.img"
+	mkdir -p "$1/etc" "$1/usr/bin"
+	boot_tree "$1"
 	printf 'PRODUCT=%s\nVERSION=%s\n' "$P" "$2" > "$1/etc/$P-release"
 	head -c 2000000 /dev/urandom > "$1/usr/bin/random.bin"
 }
