@@ -58,7 +58,7 @@ $(INSTALLER_INITRD): $(TDIR)/rootfs.stamp $(ISO_DRACUT)/stamp $(SPACE_INSTALL) $
 	$(Q)install -m 0644 $(KIT_DIR)/* $(ISO_WORK)/stage/kit/
 	$(Q)cd $(O) && umask 022 && dracutbasedir=$(ISO_DRACUT) SPACE_ROOTFS=$(ROOTFS) SPACE_STAGE=$(ISO_WORK)/stage \
 		libdirs=/nonexistent DRACUT_LDD=$(TOP)/rootfs/dracut-nohost.sh \
-		DRACUT_LDCONFIG="$(TOP)/rootfs/dracut-nohost.sh ldconfig" \
+		DRACUT_LDCONFIG="$(TOP)/rootfs/dracut-nohost.sh ldconfig" DRACUT_NO_MKNOD=1 \
 		dracut $(INSTALLER_DRACUT_ARGS) $@.tmp
 	$(Q)bash installer/iso/check-initrd.sh $@.tmp $(ROOTFS) $(ISO_WORK)/stage
 	$(Q)mv $@.tmp $@

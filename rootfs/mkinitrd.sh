@@ -17,6 +17,9 @@
 #     DRACUT_LDD/DRACUT_LDCONFIG, TOP/rootfs/dracut-nohost.sh;
 #   - take firmware from the host's /lib/firmware: --fwdir from the tree;
 #   - search the caller's PATH: a fixed one (env -i);
+#   - make device nodes (dev/console, null, kmsg, random, urandom), which
+#     it does only when run as root: DRACUT_NO_MKNOD; /init mounts
+#     devtmpfs first and takes its console from there;
 #   - keep the tree's modes: busybox is setuid in the tree (su, passwd),
 #     which dracut keeps only when run as root; the module installs it
 #     0755 (the initramfs runs as root anyway), and the umask is fixed.
@@ -33,7 +36,7 @@ rm -rf initrd-include initrd-conf.d
 mkdir initrd-conf.d
 install -D -m 0755 "$top/rootfs/dracut/90space-boot/init.sh" initrd-include/init
 mkdir -p ../tmp
-exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LC_ALL=C SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" \
+exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin TZ=UTC LC_ALL=C SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" DRACUT_NO_MKNOD=1 \
 	dracutbasedir="$base" SPACE_ROOTFS=rootfs.tmp libdirs=/nonexistent \
 	DRACUT_LDD="$top/rootfs/dracut-nohost.sh" DRACUT_LDCONFIG="$top/rootfs/dracut-nohost.sh ldconfig" \
 	dracut --quiet --no-hostonly --no-hostonly-cmdline --reproducible --force \

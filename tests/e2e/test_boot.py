@@ -154,7 +154,7 @@ def main():
                   "the kernel booted with Secure Boot on (shim, Debian's signed GRUB and kernel)")
         vm.su(password)
         # What VGA shows: the text of virtual console 1.
-        rc, out = vm.run("tr -s ' ' < /dev/vcs1")
+        rc, out = vm.run("tr -s ' ' < /dev/vcs1", kmsg=True)  # the screen starts with kernel lines
         check(rc == 0 and "login:" in out, "the VGA console (tty1) shows a login prompt")
         rc, out = vm.run("watchdogctl status")
         check(rc == 0 and "mgmtd" in out and "devgate" in out, "watchdogctl status lists the services")

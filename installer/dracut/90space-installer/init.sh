@@ -20,6 +20,9 @@ export PATH=/bin:/sbin PS1='installer# '
 mount -t proc -o nosuid,nodev,noexec proc /proc
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
+# The initramfs has no device nodes (a root build and a user build are the
+# same bytes): the kernel found no /dev/console for us, devtmpfs has it.
+exec </dev/console >/dev/console 2>&1
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
 # Drivers requested by the kernel itself (fs-iso9660, crypto-crc32c) too.
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
