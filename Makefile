@@ -62,7 +62,7 @@ WARNINGS += -Werror
 endif
 # -ffile-prefix-map: binaries (and their build-ids) do not depend on where
 # the checkout lives, so images are identical whoever builds them where.
-BASE_CFLAGS := -std=gnu11 -g -ffile-prefix-map=$(TOP)=. $(WARNINGS) -D_GNU_SOURCE -Ipkg/lib -Itests/unit \
+BASE_CFLAGS := -std=gnu11 -g -ffile-prefix-map=$(TOP)=. $(WARNINGS) -D_GNU_SOURCE -I. -Ipkg/lib -Itests/unit \
 	-DPRODUCT='"$(PRODUCT)"' $(PC_CFLAGS) -MD -MP
 CFLAGS   ?= -O2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -137,7 +137,7 @@ $(ASAN)/%.o: %.c $(KNOB_CC) | $(O)/stamp/host-deps
 FUZZ_CC   ?= clang
 FUZZ_TIME ?= 25
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -Ipkg/lib -Ipkg $(PC_CFLAGS)
+	-D_GNU_SOURCE -I. -Ipkg/lib $(PC_CFLAGS)
 define fuzz_build
 	$(quiet) FUZZCC $@
 	$(Q)mkdir -p $(@D)

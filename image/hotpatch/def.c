@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "def.h"
-#include "libmgmt/kv.h"
-#include "libpkg/libpkg.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libpkg/libpkg.h"
 #include "util.h"
 
 struct ctx {

@@ -23,7 +23,7 @@
 #ifndef SPACE_HOTPATCH_DEF_H
 #define SPACE_HOTPATCH_DEF_H
 
-#include "../../pkg/hotpatch/manifest.h"
+#include "pkg/hotpatch/manifest.h"
 
 #define HP_DEF_MAX (64u << 10)
 #define HP_DEF_MAX_RELEASE 9999

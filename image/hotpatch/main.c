@@ -15,10 +15,10 @@
 
 #include <openssl/evp.h>
 
-#include "../ova/sign.h"
+#include "image/ova/sign.h"
 #include "def.h"
 #include "exitcode.h"
-#include "libpkg/libpkg.h"
+#include "pkg/libpkg/libpkg.h"
 #include "tgz.h"
 #include "util.h"
 

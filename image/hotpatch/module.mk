@@ -7,7 +7,6 @@ mkhotpatch_HOST_ONLY := 1
 mkhotpatch_SRCS = image/hotpatch/main.c image/hotpatch/def.c image/hotpatch/tgz.c $(HOTPATCH_LIB_SRCS) \
 	image/ova/sign.c $(LIBPKG_SRCS) $(LIBSPACE_SRCS)
 mkhotpatch_LIBS = $(LIBPKG_LIBS) $(HOTPATCH_LIB_LIBS)
-$(BUILD)/image/hotpatch/%.o: BASE_CFLAGS += -Ipkg
 
 
 # layout, openssl checks, reproducibility, refusals; the tree's definitions apply

@@ -1,7 +1,7 @@
 # image/lib: the disk-image library (GPT, ext4/FAT without root, GRUB for
 # BIOS and UEFI, whole-disk build). Linked by mkimage, and by the installer
 # and the upgrader: add $(IMGLIB_SRCS) to their _SRCS and $(IMGLIB_LIBS) to
-# their _LIBS; include headers as "../../image/lib/disk.h" (relative).
+# their _LIBS; include headers as "image/lib/disk.h" (from the top).
 IMGLIB_SRCS := image/lib/imgutil.c image/lib/gpt.c image/lib/diskio.c image/lib/attrs.c image/lib/fs_ext4.c \
 	image/lib/fs_esp.c image/lib/grub.c image/lib/disk.c image/lib/bootenv.c image/lib/bootkit.c \
 	pkg/libmgmt/kv.c pkg/libmgmt/buf.c

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/bootenv.h"
+#include "image/lib/bootenv.h"
 #include "mkimage.h"
 #include "openreg.h"
 #include "util.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/disk.h"
+#include "image/lib/disk.h"
 #include "mkimage.h"
 #include "openreg.h"
 #include "util.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/gpt.h"
+#include "image/lib/gpt.h"
 #include "mkimage.h"
 #include "openreg.h"
 #include "util.h"

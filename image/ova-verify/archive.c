@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-#include "../ova/tar.h"
+#include "image/ova/tar.h"
 #include "archive.h"
 
 /* Feed size bytes of the stream to the current member (or skip them).

@@ -14,7 +14,7 @@
 
 #include <libxml/parser.h>
 
-#include "../ova/tar.h"
+#include "image/ova/tar.h"
 #include "openreg.h"
 #include "archive.h"
 #include "stream.h"

@@ -27,7 +27,7 @@ fuzz_tar_SRCS      := image/ova/tar.c image/ova/manifest.c $(LIBSPACE_SRCS)
 fuzz_vmdk_extract_SRCS := image/vmdk/vmdk.c $(LIBSPACE_SRCS)
 # recursive (=): RELEASE_LIB_SRCS comes from image/release, included later
 fuzz_ovf_SRCS       = $(sort $(OVA_VERIFY_SRCS))
-fuzz_ovf_CFLAGS     = $(XML_CFLAGS) -Ipkg
+fuzz_ovf_CFLAGS     = $(XML_CFLAGS)
 fuzz_ovf_LIBS       = $(XML_LIBS) $(RELEASE_LIBS) -lpthread
 $(O)/fuzz/fuzz_ovf: $(wildcard image/ova-verify/*.[ch] image/release/*.[ch])
 

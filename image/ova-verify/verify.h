@@ -17,9 +17,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "../ova/manifest.h"
-#include "../release/release.h"
-#include "../release/slot.h"
+#include "image/ova/manifest.h"
+#include "image/release/release.h"
+#include "image/release/slot.h"
 
 #define OV_MAX_MEMBERS 64
 #define OV_MAX_CHECKS 256

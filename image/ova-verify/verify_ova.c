@@ -12,7 +12,7 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
-#include "../vmdk/vmdk.h"
+#include "image/vmdk/vmdk.h"
 #include "strescape.h"
 #include "util.h"
 #include "verify.h"

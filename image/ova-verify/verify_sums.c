@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "../sums/sums.h"
+#include "image/sums/sums.h"
 #include "util.h"
 #include "verify_sums.h"
 

@@ -17,13 +17,13 @@
 #include "manifest.h"
 #include "openreg.h"
 #include "outfile.h"
-#include "../ovf/ovf.h"
+#include "image/ovf/ovf.h"
 #include "sign.h"
 #include "tar.h"
 #include "exitcode.h"
 #include "subcmd.h"
 #include "util.h"
-#include "../vmdk/vmdk.h"
+#include "image/vmdk/vmdk.h"
 
 #define USAGE                                                                                   \
 	"usage: mkova build --raw DISK.raw --hw TARGET.hw --out DIR [--product NAME] --version VER\n" \

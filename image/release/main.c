@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../ova/manifest.h"
-#include "../ova/sign.h"
-#include "../ova/tar.h"
+#include "image/ova/manifest.h"
+#include "image/ova/sign.h"
+#include "image/ova/tar.h"
 #include "openreg.h"
 #include "outfile.h"
 #include "release.h"

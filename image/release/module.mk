@@ -15,7 +15,6 @@ RELEASE_APPS  := image/release/app-compat.conf
 RELEASE_LIB_SRCS := image/release/release.c image/release/slot.c image/ova/manifest.c \
 	pkg/libmgmt/kv.c pkg/libmgmt/buf.c image/lib/gpt.c image/lib/diskio.c image/lib/imgutil.c
 RELEASE_LIBS := $(ZSTD_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
-$(BUILD)/image/release/%.o $(ASAN)/image/release/%.o $(ASAN)/tests/unit/test_release.o: BASE_CFLAGS += -Ipkg
 
 PROGRAMS += mkrelease
 mkrelease_SRCS = image/release/main.c $(RELEASE_LIB_SRCS) image/ova/tar.c image/ova/sign.c $(LIBSPACE_SRCS)

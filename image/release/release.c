@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../ova/manifest.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/kv.h"
+#include "image/ova/manifest.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/kv.h"
 #include "release.h"
 #include "util.h"
 

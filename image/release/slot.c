@@ -9,8 +9,8 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "../lib/diskio.h"
-#include "../lib/gpt.h"
+#include "image/lib/diskio.h"
+#include "image/lib/gpt.h"
 #include "fdio.h"
 #include "release.h"
 #include "slot.h"

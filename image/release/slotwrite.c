@@ -8,7 +8,7 @@
 
 #include <openssl/evp.h>
 
-#include "../lib/diskio.h"
+#include "image/lib/diskio.h"
 #include "fdio.h"
 #include "slotwrite.h"
 #include "util.h"

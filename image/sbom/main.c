@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../pkg/debs/lock.h"
+#include "pkg/debs/lock.h"
 #include "dep5.h"
 #include "deb822.h"
 #include "exitcode.h"

@@ -9,7 +9,6 @@ mksbom_HOST_ONLY := 1
 mksbom_SRCS = image/sbom/main.c image/sbom/sbom.c $(SBOM_LIB_SRCS) pkg/libmgmt/json.c pkg/debs/lock.c \
 	$(LIBPKG_SRCS) $(LIBSPACE_SRCS)
 mksbom_LIBS = $(LIBPKG_LIBS)
-$(BUILD)/image/sbom/%.o $(ASAN)/image/sbom/%.o $(ASAN)/tests/unit/test_sbom.o: BASE_CFLAGS += -Ipkg
 
 UNIT_TESTS += test_sbom
 test_sbom_SRCS = tests/unit/test_sbom.c $(SBOM_LIB_SRCS) $(LIBSPACE_SRCS)

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../pkg/debs/lock.h"
+#include "pkg/debs/lock.h"
 #include "dep5.h"
-#include "libmgmt/json.h"
+#include "pkg/libmgmt/json.h"
 #include "sbom.h"
 #include "util.h"
 

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "libmgmt/buf.h"
-#include "libpkg/libpkg.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libpkg/libpkg.h"
 
 struct deb_pin;
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../ova/sign.h"
+#include "image/ova/sign.h"
 #include "exitcode.h"
 #include "sums.h"
 #include "util.h"

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../ova/manifest.h"
+#include "image/ova/manifest.h"
 
 #define SUMS_SUFFIX ".sha256sums"
 #define SUMS_SIG_SUFFIX ".sig"

@@ -12,9 +12,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../../image/lib/bootenv.h"
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/gpt.h"
+#include "image/lib/bootenv.h"
+#include "image/lib/diskio.h"
+#include "image/lib/gpt.h"
 #include "disks.h"
 #include "strescape.h"
 #include "util.h"

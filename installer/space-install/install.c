@@ -13,11 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../image/lib/disk.h"
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/fs.h"
-#include "../../image/ova-verify/verify.h"
-#include "../../image/release/slotwrite.h"
+#include "image/lib/disk.h"
+#include "image/lib/diskio.h"
+#include "image/lib/fs.h"
+#include "image/ova-verify/verify.h"
+#include "image/release/slotwrite.h"
 #include "install.h"
 #include "openreg.h"
 #include "util.h"

@@ -35,8 +35,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../../image/lib/bootkit.h"
-#include "../../image/release/release.h"
+#include "image/lib/bootkit.h"
+#include "image/release/release.h"
 
 /* The data filesystem gets at least this much: logs, uploads of release
  * images (/var/tmp), backups. */

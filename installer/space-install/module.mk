@@ -7,7 +7,6 @@ space-install_SRCS = installer/space-install/main.c $(sort installer/space-insta
 	installer/space-install/disks.c installer/space-install/cmdline.c $(IMGLIB_SRCS) \
 	$(SPACECTL_UPGRADE_SRCS) $(LIBSPACE_SRCS))
 space-install_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm
-$(BUILD)/installer/space-install/%.o: BASE_CFLAGS += -Ipkg
 
 TOOL_TESTS += tests/tool/install.sh
 BENCHES += tests/bench/install.sh

@@ -42,10 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/daemon.h"
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/daemon.h"
+#include "pkg/libmgmt/kv.h"
 #include "proto.h"
 #include "spare_fds.h"
 #include "exitcode.h"

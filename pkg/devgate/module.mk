@@ -7,7 +7,6 @@ devgate_INSTALL_DIR := /usr/sbin
 
 UNIT_TESTS += test_devgate
 test_devgate_SRCS := tests/unit/test_devgate.c pkg/devgate/proto.c
-$(ASAN)/tests/unit/test_devgate.o: BASE_CFLAGS += -Ipkg
 
 # Connection floods, fd exhaustion, hello and idle timeouts.
 TOOL_TESTS += tests/tool/devgate.sh

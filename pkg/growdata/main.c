@@ -33,9 +33,9 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/gpt.h"
-#include "../../image/lib/imgutil.h"
+#include "image/lib/diskio.h"
+#include "image/lib/gpt.h"
+#include "image/lib/imgutil.h"
 #include "exitcode.h"
 #include "openreg.h"
 #include "run_ex.h"

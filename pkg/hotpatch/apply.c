@@ -15,16 +15,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../libpkg/libpkg.h"
+#include "pkg/libpkg/libpkg.h"
 #include "apply.h"
 #include "backup.h"
 #include "bundle.h"
 #include "exitcode.h"
 #include "fault.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/kv.h"
-#include "libmgmt/release.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libmgmt/release.h"
 #include "util.h"
 
 #define SPACE_MARGIN (8ull << 20) /* kept free on /var and on the slot */

@@ -17,8 +17,8 @@
 
 #include <openssl/evp.h>
 
-#include "../../image/ova-verify/verify_sums.h"
-#include "../libpkg/libpkg.h"
+#include "image/ova-verify/verify_sums.h"
+#include "pkg/libpkg/libpkg.h"
 #include "bundle.h"
 #include "fdio.h"
 #include "openreg.h"

@@ -10,8 +10,8 @@
 
 #include "apply.h"
 #include "exitcode.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/json.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/json.h"
 #include "subcmd.h"
 #include "util.h"
 

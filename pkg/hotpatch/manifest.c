@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmgmt/buf.h"
-#include "libmgmt/kv.h"
-#include "libpkg/libpkg.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libpkg/libpkg.h"
 #include "manifest.h"
 #include "state.h"
 #include "strescape.h"

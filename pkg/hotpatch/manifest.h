@@ -53,7 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../image/release/release.h"
+#include "image/release/release.h"
 
 #define HP_FORMAT 1
 #define HP_MANIFEST_MAX (64u << 10)

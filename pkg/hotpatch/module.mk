@@ -13,7 +13,6 @@ HOTPATCH_LIB_SRCS := pkg/hotpatch/manifest.c image/release/release.c image/ova/m
 	pkg/libmgmt/kv.c pkg/libmgmt/buf.c pkg/libpkg/meta.c pkg/libpkg/fs.c
 HOTPATCH_LIB_LIBS := $(CRYPTO_LIBS)
 # manifest.c includes "libmgmt/kv.h" and "libpkg/libpkg.h"
-$(BUILD)/pkg/hotpatch/%.o $(ASAN)/pkg/hotpatch/%.o $(ASAN)/tests/unit/test_hotpatch_manifest.o: BASE_CFLAGS += -Ipkg
 
 UNIT_TESTS += test_hotpatch_manifest
 test_hotpatch_manifest_SRCS = tests/unit/test_hotpatch_manifest.c $(HOTPATCH_LIB_SRCS) $(LIBSPACE_SRCS)

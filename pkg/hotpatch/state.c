@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../libmgmt/json.h"
-#include "../libmgmt/kv.h"
-#include "../libmgmt/release.h"
+#include "pkg/libmgmt/json.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libmgmt/release.h"
 #include "fdio.h"
 #include "openreg.h"
 #include "state.h"

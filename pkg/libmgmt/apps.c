@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../image/release/release.h"
-#include "../libpkg/libpkg.h"
+#include "image/release/release.h"
+#include "pkg/libpkg/libpkg.h"
 #include "apps.h"
 #include "ctl.h"
 #include "json.h"

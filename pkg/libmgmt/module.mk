@@ -23,14 +23,6 @@ UNIT_TESTS += test_sntp
 test_sntp_SRCS := tests/unit/test_sntp.c pkg/libmgmt/sntp.c $(LIBSPACE_SRCS)
 test_sntp_LIBS := $(CRYPTO_LIBS)
 
-# The users of this library include "libmgmt/<module>.h"; -Ipkg is added
-# only to their own objects so no other folder's include path changes.
-MGMT_USER_DIRS := pkg/watchdog pkg/mgmtd pkg/spacectl pkg/devgate
-$(foreach d,$(MGMT_USER_DIRS),$(BUILD)/$(d)/%.o $(ASAN)/$(d)/%.o) \
-$(ASAN)/tests/unit/test_libmgmt.o $(ASAN)/tests/unit/test_watchdog.o $(ASAN)/tests/unit/test_apps.o \
-$(ASAN)/tests/unit/test_sntp.o \
-$(ASAN)/tests/unit/test_mgmtd.o: BASE_CFLAGS += -Ipkg
-
 # `make fuzz` (recipes in the Makefile) also runs the parsers of the
 # management services that see outside input: the JSON reader (the login
 # body is parsed before authentication) and the kv configuration parser.

@@ -10,11 +10,11 @@
 #include <time.h>
 
 #include "conf.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/apps.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/http.h"
-#include "libmgmt/session.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/apps.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/http.h"
+#include "pkg/libmgmt/session.h"
 #include "throttle.h"
 #include "upgrade.h"
 

@@ -4,7 +4,7 @@
 #define MGMTD_AUTH_H
 
 #include "conf.h"
-#include "libmgmt/session.h"
+#include "pkg/libmgmt/session.h"
 
 /* Check user/password against c->shadow (SHA-512 crypt "$6$" hashes only;
  * locked or other hashes never match), then the role: admin for "admin"

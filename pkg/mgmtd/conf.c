@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/kv.h"
 #include "util.h"
 
 struct skey {

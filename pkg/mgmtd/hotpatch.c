@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hotpatch.h"
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/kv.h"
 
 int hotpatch_name_ok(const char *name)
 {

@@ -11,7 +11,7 @@
 
 #include <time.h>
 
-#include "../hotpatch/state.h"
+#include "pkg/hotpatch/state.h"
 #include "conf.h"
 #include "upgrade.h"
 

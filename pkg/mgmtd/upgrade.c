@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fdio.h"
-#include "libmgmt/upgstatus.h"
+#include "pkg/libmgmt/upgstatus.h"
 #include "upgrade.h"
 #include "util.h"
 

@@ -9,7 +9,6 @@ nicname_INSTALL_DIR := /usr/sbin
 UNIT_TESTS += test_nicname
 test_nicname_SRCS := tests/unit/test_nicname.c pkg/nicname/nicname.c $(LIBSPACE_SRCS)
 test_nicname_LIBS := $(CRYPTO_LIBS)
-$(ASAN)/tests/unit/test_nicname.o: BASE_CFLAGS += -Ipkg
 
 # The real renames (SIOCSIFNAME) in a network namespace, against a sysfs
 # tree that puts its interfaces at PCI paths.

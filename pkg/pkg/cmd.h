@@ -3,7 +3,7 @@
 #ifndef SPACE_PKG_CMD_H
 #define SPACE_PKG_CMD_H
 
-#include "../libpkg/libpkg.h"
+#include "pkg/libpkg/libpkg.h"
 #include "exitcode.h"
 
 /* Exit codes: the shared contract (pkg/lib/exitcode.h). EXIT_NEGATIVE:

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../image/release/release.h"
+#include "image/release/release.h"
 #include "cmd.h"
 
 #define MAX_LIST 1024

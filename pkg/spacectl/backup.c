@@ -28,8 +28,8 @@
 #include <openssl/evp.h>
 
 #include "fdio.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/json.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/json.h"
 #include "spacectl.h"
 #include "upgrade.h"
 #include "util.h"

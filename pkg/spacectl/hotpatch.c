@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../hotpatch/state.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/json.h"
+#include "pkg/hotpatch/state.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/json.h"
 #include "spacectl.h"
 
 static void when(char out[32], time_t t)

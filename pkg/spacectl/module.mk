@@ -11,7 +11,6 @@ spacectl_SRCS = pkg/spacectl/main.c $(sort pkg/spacectl/backup.c pkg/spacectl/ho
 	pkg/spacectl/upgrade.c $(SPACECTL_UPGRADE_SRCS) $(HOTPATCH_STATE_SRCS) $(APPS_SRCS) $(LIBMGMT_SRCS) \
 	$(LIBSPACE_SRCS))
 spacectl_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm
-$(BUILD)/pkg/spacectl/%.o: BASE_CFLAGS += -Ipkg
 
 # The reader of a node's hot-patch state (pkg/hotpatch/state.h), shared by
 # spacectl (show hotpatches) and mgmtd (GET /api/v1/hotpatches, the apply

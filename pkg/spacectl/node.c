@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libmgmt/buf.h"
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/kv.h"
 #include "platform.h"
 #include "upgrade.h"
 #include "util.h"

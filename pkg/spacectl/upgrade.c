@@ -29,13 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../image/ova-verify/verify.h"
-#include "../../image/release/slotwrite.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/json.h"
-#include "libmgmt/kv.h"
-#include "libmgmt/sntp.h"
+#include "image/ova-verify/verify.h"
+#include "image/release/slotwrite.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/json.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libmgmt/sntp.h"
 #include "openreg.h"
 #include "upgrade.h"
 #include "util.h"

@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "../../image/lib/bootenv.h"
-#include "../../image/lib/gpt.h"
-#include "libmgmt/release.h"
-#include "libmgmt/upgstatus.h"
+#include "image/lib/bootenv.h"
+#include "image/lib/gpt.h"
+#include "pkg/libmgmt/release.h"
+#include "pkg/libmgmt/upgstatus.h"
 #include "spacectl.h"
 
 #define UPG_DIR "/var/lib/upgrade"

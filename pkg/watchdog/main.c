@@ -35,12 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libmgmt/apps.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/daemon.h"
-#include "libmgmt/hk.h"
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/apps.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/daemon.h"
+#include "pkg/libmgmt/hk.h"
+#include "pkg/libmgmt/kv.h"
 #include "spare_fds.h"
 #include "sup.h"
 #include "svcconf.h"

@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "libmgmt/kv.h"
+#include "pkg/libmgmt/kv.h"
 #include "svcconf.h"
 #include "util.h"
 

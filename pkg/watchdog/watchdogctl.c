@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmgmt/apps.h"
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/json.h"
-#include "libmgmt/kv.h"
-#include "libmgmt/records.h"
+#include "pkg/libmgmt/apps.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/json.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libmgmt/records.h"
 #include "exitcode.h"
 #include "util.h"
 

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../image/release/release.h"
-#include "../../pkg/libpkg/libpkg.h"
-#include "libmgmt/apps.h"
-#include "libmgmt/json.h"
+#include "image/release/release.h"
+#include "pkg/libpkg/libpkg.h"
+#include "pkg/libmgmt/apps.h"
+#include "pkg/libmgmt/json.h"
 #include "tap.h"
 #include "util.h"
 

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../image/lib/attrs.h"
-#include "../../image/lib/disk.h"
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/fs.h"
+#include "image/lib/attrs.h"
+#include "image/lib/disk.h"
+#include "image/lib/diskio.h"
+#include "image/lib/fs.h"
 #include "tap.h"
 #include "util.h"
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../image/lib/bootenv.h"
-#include "../../image/lib/diskio.h"
+#include "image/lib/bootenv.h"
+#include "image/lib/diskio.h"
 #include "tap.h"
 #include "util.h"
 

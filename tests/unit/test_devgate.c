@@ -3,7 +3,7 @@
  * across receives, CRLF, the HELLO name rules, the line bound. */
 #include <string.h>
 
-#include "devgate/proto.h"
+#include "pkg/devgate/proto.h"
 #include "tap.h"
 
 /* Receive s (n bytes) in one piece. */

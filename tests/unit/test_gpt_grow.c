@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/gpt.h"
+#include "image/lib/diskio.h"
+#include "image/lib/gpt.h"
 #include "tap.h"
 #include "util.h"
 

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../image/lib/diskio.h"
-#include "../../image/lib/gpt.h"
-#include "../../image/lib/bootenv.h"
-#include "../../image/lib/grub.h"
+#include "image/lib/diskio.h"
+#include "image/lib/gpt.h"
+#include "image/lib/bootenv.h"
+#include "image/lib/grub.h"
 #include "tap.h"
 #include "util.h"
 

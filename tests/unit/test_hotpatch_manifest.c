@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pkg/hotpatch/manifest.h"
+#include "pkg/hotpatch/manifest.h"
 #include "tap.h"
 #include "util.h"
 

@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../pkg/hotpatch/state.h"
-#include "../../pkg/libmgmt/buf.h"
-#include "../../pkg/libmgmt/json.h"
+#include "pkg/hotpatch/state.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/json.h"
 #include "tap.h"
 #include "util.h"
 

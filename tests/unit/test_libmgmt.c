@@ -11,14 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "libmgmt/buf.h"
-#include "libmgmt/ctl.h"
-#include "libmgmt/hk.h"
-#include "libmgmt/http.h"
-#include "libmgmt/json.h"
-#include "libmgmt/kv.h"
-#include "libmgmt/release.h"
-#include "libmgmt/session.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/hk.h"
+#include "pkg/libmgmt/http.h"
+#include "pkg/libmgmt/json.h"
+#include "pkg/libmgmt/kv.h"
+#include "pkg/libmgmt/release.h"
+#include "pkg/libmgmt/session.h"
 #include "tap.h"
 #include "util.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pkg/debs/lock.h"
+#include "pkg/debs/lock.h"
 #include "tap.h"
 #include "util.h"
 

@@ -11,13 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "libmgmt/http.h"
-#include "mgmtd/api.h"
-#include "mgmtd/auth.h"
-#include "mgmtd/conf.h"
-#include "mgmtd/hotpatch.h"
-#include "mgmtd/tls.h"
-#include "mgmtd/upgrade.h"
+#include "pkg/libmgmt/http.h"
+#include "pkg/mgmtd/api.h"
+#include "pkg/mgmtd/auth.h"
+#include "pkg/mgmtd/conf.h"
+#include "pkg/mgmtd/hotpatch.h"
+#include "pkg/mgmtd/tls.h"
+#include "pkg/mgmtd/upgrade.h"
 #include "tap.h"
 #include "util.h"
 

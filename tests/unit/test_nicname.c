@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nicname/nicname.h"
+#include "pkg/nicname/nicname.h"
 #include "platform.h"
 #include "tap.h"
 #include "util.h"

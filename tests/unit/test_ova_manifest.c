@@ -3,7 +3,7 @@
  * applies to untrusted input). */
 #include <string.h>
 
-#include "../../image/ova/manifest.h"
+#include "image/ova/manifest.h"
 #include "tap.h"
 #include "util.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../image/ova/tar.h"
+#include "image/ova/tar.h"
 #include "tap.h"
 #include "util.h"
 

@@ -11,10 +11,10 @@
 
 #include <openssl/evp.h>
 
-#include "../../image/ova-verify/verify.h"
-#include "../../image/ova/sign.h"
-#include "../../image/ovf/ovf.h"
-#include "../../image/vmdk/vmdk.h"
+#include "image/ova-verify/verify.h"
+#include "image/ova/sign.h"
+#include "image/ovf/ovf.h"
+#include "image/vmdk/vmdk.h"
 #include "tap.h"
 #include "util.h"
 

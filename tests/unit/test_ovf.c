@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../image/ovf/ovf.h"
+#include "image/ovf/ovf.h"
 #include "tap.h"
 #include "util.h"
 

@@ -17,7 +17,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 
-#include "../../pkg/libpkg/internal.h"
+#include "pkg/libpkg/internal.h"
 #include "tap.h"
 
 static char T[64];

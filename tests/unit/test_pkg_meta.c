@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pkg/libpkg/libpkg.h"
+#include "pkg/libpkg/libpkg.h"
 #include "tap.h"
 
 #define SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -12,8 +12,8 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
-#include "../../image/release/release.h"
-#include "../../image/release/slot.h"
+#include "image/release/release.h"
+#include "image/release/slot.h"
 #include "tap.h"
 #include "util.h"
 

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../image/ova-verify/archive.h"
-#include "../../image/ova-verify/verify.h"
-#include "../../image/ova/sign.h"
-#include "../../image/ova/tar.h"
+#include "image/ova-verify/archive.h"
+#include "image/ova-verify/verify.h"
+#include "image/ova/sign.h"
+#include "image/ova/tar.h"
 #include "tap.h"
 #include "util.h"
 

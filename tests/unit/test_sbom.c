@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../image/sbom/dep5.h"
+#include "image/sbom/dep5.h"
 #include "tap.h"
 #include "util.h"
 

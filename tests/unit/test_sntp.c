@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "libmgmt/sntp.h"
+#include "pkg/libmgmt/sntp.h"
 #include "tap.h"
 #include "util.h"
 

@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "../../image/sums/sums.h"
+#include "image/sums/sums.h"
 #include "util.h"
 #include "tap.h"
 

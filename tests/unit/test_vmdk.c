@@ -12,7 +12,7 @@
 
 #include <libdeflate.h>
 
-#include "../../image/vmdk/vmdk.h"
+#include "image/vmdk/vmdk.h"
 #include "tap.h"
 #include "util.h"
 

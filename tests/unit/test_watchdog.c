@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "watchdog/sup.h"
-#include "watchdog/svcconf.h"
+#include "pkg/watchdog/sup.h"
+#include "pkg/watchdog/svcconf.h"
 #include "tap.h"
 #include "util.h"
 

@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../image/lib/bootenv.h"
-#include "../../image/lib/gpt.h"
+#include "image/lib/bootenv.h"
+#include "image/lib/gpt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

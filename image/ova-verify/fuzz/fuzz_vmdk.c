@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../vmdk/vmdk.h"
+#include "image/vmdk/vmdk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

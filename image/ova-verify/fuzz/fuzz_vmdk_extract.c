@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../vmdk/vmdk.h"
+#include "image/vmdk/vmdk.h"
 #include "fdio.h"
 #include "util.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../release.h"
+#include "image/release/release.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

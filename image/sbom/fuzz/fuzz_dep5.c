@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../dep5.h"
+#include "image/sbom/dep5.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sums.h"
+#include "image/sums/sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmgmt/buf.h"
-#include "libmgmt/json.h"
+#include "pkg/libmgmt/buf.h"
+#include "pkg/libmgmt/json.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../libpkg.h"
+#include "pkg/libpkg/libpkg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

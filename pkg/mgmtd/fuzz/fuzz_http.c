@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libmgmt/http.h"
+#include "pkg/libmgmt/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mgmtd/hotpatch.h"
-#include "mgmtd/upgrade.h"
+#include "pkg/mgmtd/hotpatch.h"
+#include "pkg/mgmtd/upgrade.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../nicname.h"
+#include "pkg/nicname/nicname.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
