@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "digest_fd.h"
+#include "err.h"
 #include "exitcode.h"
 #include "openreg.h"
 #include "strescape.h"
@@ -142,6 +143,36 @@ static void test_exitcode(const char *dir)
 		fclose(f);
 }
 
+/* err.h: a reason is set, context goes in front level by level, NULL is
+ * accepted everywhere, an empty reason falls back to the code's text. */
+static void test_err(void)
+{
+	struct space_err e = { "" }, big;
+	char ctx[SPACE_ERR_MAX + 8];
+
+	is_int(err_set(&e, -SPACE_E_FORMAT, "line %d: no '='", 3), -SPACE_E_FORMAT, "err_set returns the code");
+	ok(!strcmp(e.msg, "line 3: no '='"), "err_set records the reason");
+	is_int(err_prefix(&e, -SPACE_E_FORMAT, "manifest %s", "a.mf"), -SPACE_E_FORMAT, "err_prefix returns the code");
+	err_prefix(&e, -SPACE_E_FORMAT, "bundle v2");
+	ok(!strcmp(e.msg, "bundle v2: manifest a.mf: line 3: no '='"), "each level's context goes in front: %s", e.msg);
+	err_clear(&e);
+	err_prefix(&e, -ENOENT, "open x");
+	ok(!strcmp(e.msg, "open x: No such file or directory"), "an empty reason becomes the code's text: %s", e.msg);
+	is_int(err_set(NULL, -EIO, "x"), -EIO, "err_set accepts NULL");
+	is_int(err_prefix(NULL, -EIO, "x"), -EIO, "err_prefix accepts NULL");
+	ok(!strcmp(err_msg(NULL, -ENOENT), "No such file or directory"), "err_msg(NULL) is the code's text");
+	err_clear(&e);
+	ok(!strcmp(err_msg(&e, -SPACE_E_DIGEST), space_strerror(-SPACE_E_DIGEST)), "err_msg of an empty reason");
+	memset(ctx, 'c', sizeof(ctx) - 1);
+	ctx[sizeof(ctx) - 1] = '\0';
+	memset(big.msg, 'r', sizeof(big.msg) - 1);
+	big.msg[sizeof(big.msg) - 1] = '\0';
+	err_prefix(&big, -EIO, "ctx");
+	ok(strlen(big.msg) == SPACE_ERR_MAX - 1 && !strncmp(big.msg, "ctx: rrr", 8), "a long reason is cut at its end, the context kept");
+	err_prefix(&big, -EIO, "%s", ctx);
+	ok(strlen(big.msg) == SPACE_ERR_MAX - 1, "an over-long context is cut, nothing overflows");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test_util.XXXXXX";
@@ -154,6 +185,7 @@ int main(void)
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p creates nested directories");
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p on an existing directory");
 	test_exitcode(dir);
+	test_err();
 
 	snprintf(path, sizeof(path), "%s/f", dir);
 	is_int(write_file_atomic(path, "abc", 3, 0600), 0, "write_file_atomic");
