@@ -44,6 +44,7 @@ unexport CFLAGS_EXTRA GREP_OPTIONS
 # -R drops make's built-in CC in sub-makes too, so "undefined" counts as unset.
 ifneq ($(filter default undefined,$(origin CC)),)
 CC := gcc
+AR := ar
 endif
 PKG_CONFIG ?= pkg-config
 PC_PKGS    := openssl libarchive zlib libdeflate
@@ -94,9 +95,39 @@ TOOL_TESTS :=
 E2E_TESTS  :=
 BENCHES    :=
 
+# Static libraries. A program lists every source it needs in NAME_SRCS;
+# the ones that belong to a library are taken from its archive, so the
+# program links only the objects it uses (growdata, which reads a GPT, does
+# not carry the GRUB and ESP code of image/lib). LIB_NAMES is in link order:
+# a library may use the ones after it. lib_srcs_NAME is set here for the
+# libraries whose module.mk defines their source list.
+LIB_NAMES := img pkg mgmt space
+lib_srcs_img   = $(filter image/lib/%,$(IMGLIB_SRCS))
+lib_srcs_pkg   = $(LIBPKG_SRCS)
+lib_srcs_mgmt  = $(LIBMGMT_SRCS)
+lib_srcs_space = $(LIBSPACE_SRCS)
+lib_srcs_all   = $(foreach l,$(LIB_NAMES),$(lib_srcs_$(l)))
+# $(call link_inputs,SRCS,OBJDIR): the objects of SRCS outside every
+# library, then the archives of the libraries SRCS draws on.
+link_inputs = $(patsubst %.c,$(2)/%.o,$(filter-out $(lib_srcs_all),$(1))) \
+	$(foreach l,$(LIB_NAMES),$(if $(filter $(lib_srcs_$(l)),$(1)),$(2)/lib/lib$(l).a))
+
+# $(call c_library,NAME) -> $(BUILD)/lib/libNAME.a and its ASan+UBSan twin
+# $(ASAN)/lib/libNAME.a (ar D: no dates or owners, the same bytes each build).
+define c_library
+$(BUILD)/lib/lib$(1).a: $$(patsubst %.c,$(BUILD)/%.o,$$(lib_srcs_$(1)))
+	$$(quiet) AR $$@
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)rm -f $$@ && $$(AR) rcsD $$@ $$^
+$(ASAN)/lib/lib$(1).a: $$(patsubst %.c,$(ASAN)/%.o,$$(lib_srcs_$(1)))
+	$$(quiet) AR $$@
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)rm -f $$@ && $$(AR) rcsD $$@ $$^
+endef
+
 # $(call c_program,NAME): $(NAME)_SRCS, $(NAME)_LIBS -> $(BIN)/NAME
 define c_program
-$(BIN)/$(1): $$(patsubst %.c,$(BUILD)/%.o,$$($(1)_SRCS))
+$(BIN)/$(1): $$(call link_inputs,$$($(1)_SRCS),$(BUILD))
 	$$(quiet) LD $$@
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
@@ -105,7 +136,7 @@ endef
 # $(call c_unit_test,NAME): $(NAME)_SRCS, $(NAME)_LIBS -> $(O)/tests/unit/NAME,
 # built with ASan+UBSan.
 define c_unit_test
-$(O)/tests/unit/$(1): $$(patsubst %.c,$(ASAN)/%.o,$$($(1)_SRCS))
+$(O)/tests/unit/$(1): $$(call link_inputs,$$($(1)_SRCS),$(ASAN))
 	$$(quiet) LD $$@
 	$$(Q)mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(SAN_FLAGS) $$(LDFLAGS) -o $$@ $$^ $$($(1)_LIBS)
@@ -177,6 +208,7 @@ include tests/tests.mk
 include image/sums.mk
 include image/record.mk
 
+$(foreach l,$(LIB_NAMES),$(eval $(call c_library,$(l))))
 $(foreach p,$(PROGRAMS),$(eval $(call c_program,$(p))))
 $(foreach t,$(UNIT_TESTS),$(eval $(call c_unit_test,$(t))))
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "def.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "pkg/libpkg/libpkg.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* def.h - a hot patch's definition in the tree (pkg/hotpatches/vN.conf),
  * from which mkhotpatch makes the bundle's manifest (pkg/hotpatch/
- * manifest.h). KEY = VALUE lines (pkg/libmgmt/kv.h):
+ * manifest.h). KEY = VALUE lines (pkg/lib/kv.h):
  *
  *   patch = 2                     the level: the file is named v<patch>.conf
  *   fix = <level> <id> <text>     repeatable, as in the manifest: the fixes

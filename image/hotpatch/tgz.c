@@ -10,7 +10,7 @@
 #include <archive_entry.h>
 #include <libdeflate.h>
 
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "tgz.h"
 
 #define TGZ_LEVEL 9

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "bootkit.h"
 #include "diskio.h"
 #include "grub.h"

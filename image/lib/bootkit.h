@@ -8,7 +8,7 @@
  *   esp.img    the ESP's FAT image (EFI/BOOT/BOOTX64.EFI, grub/grub.cfg,
  *              grub/grubenv: slot A good, holding the release), cut after
  *              its last non-zero 4 KiB block; the rest of the ESP is zeros
- *   kit.conf   KEY = VALUE (pkg/libmgmt/kv.h): format = 1, product,
+ *   kit.conf   KEY = VALUE (pkg/lib/kv.h): format = 1, product,
  *              release, bios.size, esp.size, root.size, esp.image.size
  *
  * grub.cfg names no partition or filesystem UUID (GRUB finds the slots by

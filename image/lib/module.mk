@@ -4,7 +4,7 @@
 # their _LIBS; include headers as "image/lib/disk.h" (from the top).
 IMGLIB_SRCS := image/lib/imgutil.c image/lib/gpt.c image/lib/diskio.c image/lib/attrs.c image/lib/fs_ext4.c \
 	image/lib/fs_esp.c image/lib/grub.c image/lib/disk.c image/lib/bootenv.c image/lib/bootkit.c \
-	pkg/libmgmt/kv.c pkg/libmgmt/buf.c
+	pkg/lib/kv.c pkg/lib/buf.c
 IMGLIB_LIBS := $(CRYPTO_LIBS) $(ZLIB_LIBS)
 
 UNIT_TESTS += test_gpt test_grub_patch test_attrs

@@ -13,7 +13,7 @@ RELEASE_APPS  := image/release/app-compat.conf
 # The library: release.c needs pkg/libmgmt's kv parser (and its buffer),
 # slot.c the GPT reader. Users add $(RELEASE_LIB_SRCS) and $(RELEASE_LIBS).
 RELEASE_LIB_SRCS := image/release/release.c image/release/slot.c image/ova/manifest.c \
-	pkg/libmgmt/kv.c pkg/libmgmt/buf.c image/lib/gpt.c image/lib/diskio.c image/lib/imgutil.c
+	pkg/lib/kv.c pkg/lib/buf.c image/lib/gpt.c image/lib/diskio.c image/lib/imgutil.c
 RELEASE_LIBS := $(ZSTD_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
 
 PROGRAMS += mkrelease
@@ -38,7 +38,7 @@ TOOL_TESTS += tests/tool/release.sh
 .PHONY: fuzz-release-manifest
 fuzz: fuzz-release-manifest
 $(O)/fuzz/fuzz_release_manifest: image/release/fuzz/fuzz_manifest.c image/release/release.c \
-		image/ova/manifest.c pkg/libmgmt/kv.c pkg/libmgmt/buf.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+		image/ova/manifest.c pkg/lib/kv.c pkg/lib/buf.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps
 	$(fuzz_build)
 fuzz-release-manifest: $(O)/fuzz/fuzz_release_manifest
 	$(call fuzz_run,release_manifest,image/release/fuzz/corpus/release-manifest,65536)

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "image/ova/manifest.h"
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/kv.h"
+#include "buf.h"
+#include "kv.h"
 #include "release.h"
 #include "util.h"
 

@@ -14,7 +14,7 @@
  *   certchain.pem     the intermediate CA certificates
  *   rootfs.ext4.zst   the root slot's filesystem image, one zstd frame
  *
- * The manifest is KEY = VALUE lines (pkg/libmgmt/kv.h), format 1:
+ * The manifest is KEY = VALUE lines (pkg/lib/kv.h), format 1:
  *
  *   format = 1                    first entry: other formats are refused
  *   product = space

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "deb822.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 
 /* Longest synopsis accepted; words of one synopsis at most. */
 #define DEP5_SYNOPSIS_MAX 512

@@ -2,11 +2,11 @@
 # from its package database, the .pkg files, pkg/debs.lock and each .deb's
 # control data and DEP-5 copyright file (deb822.h, dep5.h). The make rules
 # that run it are in image/sbom/sbom.mk.
-SBOM_LIB_SRCS := image/sbom/deb822.c image/sbom/dep5.c pkg/libmgmt/buf.c
+SBOM_LIB_SRCS := image/sbom/deb822.c image/sbom/dep5.c pkg/lib/buf.c
 
 PROGRAMS += mksbom
 mksbom_HOST_ONLY := 1
-mksbom_SRCS = image/sbom/main.c image/sbom/sbom.c $(SBOM_LIB_SRCS) pkg/libmgmt/json.c pkg/debs/lock.c \
+mksbom_SRCS = image/sbom/main.c image/sbom/sbom.c $(SBOM_LIB_SRCS) pkg/lib/json.c pkg/debs/lock.c \
 	$(LIBPKG_SRCS) $(LIBSPACE_SRCS)
 mksbom_LIBS = $(LIBPKG_LIBS)
 

@@ -8,7 +8,7 @@
 
 #include "pkg/debs/lock.h"
 #include "dep5.h"
-#include "pkg/libmgmt/json.h"
+#include "json.h"
 #include "sbom.h"
 #include "util.h"
 

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libpkg/libpkg.h"
 
 struct deb_pin;

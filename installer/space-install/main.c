@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "cmdline.h"
 #include "disks.h"
 #include "exitcode.h"

@@ -42,10 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
 #include "pkg/libmgmt/daemon.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "proto.h"
 #include "spare_fds.h"
 #include "exitcode.h"

@@ -21,9 +21,9 @@
 #include "bundle.h"
 #include "exitcode.h"
 #include "fault.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "pkg/libmgmt/release.h"
 #include "util.h"
 

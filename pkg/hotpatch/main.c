@@ -10,8 +10,8 @@
 
 #include "apply.h"
 #include "exitcode.h"
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/json.h"
+#include "buf.h"
+#include "json.h"
 #include "subcmd.h"
 #include "util.h"
 

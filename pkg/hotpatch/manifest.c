@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/kv.h"
+#include "buf.h"
+#include "kv.h"
 #include "pkg/libpkg/libpkg.h"
 #include "manifest.h"
 #include "state.h"

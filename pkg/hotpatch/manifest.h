@@ -13,7 +13,7 @@
  *   manifest.chain.pem     the intermediate CA certificate(s)
  *   packages/<name>-<version>-<release>.pkg   one per `package` line
  *
- * The manifest is KEY = VALUE lines (pkg/libmgmt/kv.h), format 1, in this
+ * The manifest is KEY = VALUE lines (pkg/lib/kv.h), format 1, in this
  * order (mkhotpatch writes it so; the parser accepts the keys in any order
  * but each single key once):
  *

@@ -10,9 +10,9 @@
 # (pkg/libmgmt), the package token and path rules (pkg/libpkg meta.c, with
 # fs.c for the helpers meta.c calls).
 HOTPATCH_LIB_SRCS := pkg/hotpatch/manifest.c image/release/release.c image/ova/manifest.c \
-	pkg/libmgmt/kv.c pkg/libmgmt/buf.c pkg/libpkg/meta.c pkg/libpkg/fs.c
+	pkg/lib/kv.c pkg/lib/buf.c pkg/libpkg/meta.c pkg/libpkg/fs.c
 HOTPATCH_LIB_LIBS := $(CRYPTO_LIBS)
-# manifest.c includes "libmgmt/kv.h" and "libpkg/libpkg.h"
+# manifest.c includes "kv.h" and "libpkg/libpkg.h"
 
 UNIT_TESTS += test_hotpatch_manifest
 test_hotpatch_manifest_SRCS = tests/unit/test_hotpatch_manifest.c $(HOTPATCH_LIB_SRCS) $(LIBSPACE_SRCS)

@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/json.h"
-#include "pkg/libmgmt/kv.h"
+#include "json.h"
+#include "kv.h"
 #include "pkg/libmgmt/release.h"
 #include "fdio.h"
 #include "openreg.h"

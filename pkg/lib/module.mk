@@ -1,7 +1,24 @@
-# pkg/lib: shared C helpers (util.c); linked into every program.
+# pkg/lib: shared C helpers (errors, exit codes, util, fd I/O, digests,
+# byte buffer, JSON, KEY=VALUE parser); linked into every program.
 UNIT_TESTS += test_util
 test_util_SRCS := tests/unit/test_util.c $(LIBSPACE_SRCS)
 test_util_LIBS := $(CRYPTO_LIBS)
 
 # The exit-code contract of every tool (README "Exit codes").
 TOOL_TESTS += tests/tool/exitcodes.sh
+
+# `make fuzz` (recipes in the Makefile): the JSON reader (mgmtd parses a
+# login body before authentication) and the KEY=VALUE parser (every
+# configuration, manifest and release file).
+.PHONY: fuzz fuzz-json fuzz-kv
+fuzz: fuzz-json fuzz-kv
+$(O)/fuzz/fuzz_json: pkg/lib/fuzz/fuzz_json.c pkg/lib/json.c pkg/lib/buf.c \
+		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-json: $(O)/fuzz/fuzz_json
+	$(call fuzz_run,json,pkg/lib/fuzz/corpus/json,65536)
+$(O)/fuzz/fuzz_kv: pkg/lib/fuzz/fuzz_kv.c pkg/lib/kv.c pkg/lib/buf.c \
+		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
+	$(fuzz_build)
+fuzz-kv: $(O)/fuzz/fuzz_kv
+	$(call fuzz_run,kv,pkg/lib/fuzz/corpus/kv,65536)

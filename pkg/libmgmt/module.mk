@@ -23,21 +23,8 @@ UNIT_TESTS += test_sntp
 test_sntp_SRCS := tests/unit/test_sntp.c pkg/libmgmt/sntp.c $(LIBSPACE_SRCS)
 test_sntp_LIBS := $(CRYPTO_LIBS)
 
-# `make fuzz` (recipes in the Makefile) also runs the parsers of the
-# management services that see outside input: the JSON reader (the login
-# body is parsed before authentication) and the kv configuration parser.
-.PHONY: fuzz fuzz-json fuzz-kv fuzz-sntp
-fuzz: fuzz-json fuzz-kv fuzz-sntp
-$(O)/fuzz/fuzz_json: pkg/libmgmt/fuzz/fuzz_json.c pkg/libmgmt/json.c pkg/libmgmt/buf.c \
-		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
-	$(fuzz_build)
-fuzz-json: $(O)/fuzz/fuzz_json
-	$(call fuzz_run,json,pkg/libmgmt/fuzz/corpus/json,65536)
-$(O)/fuzz/fuzz_kv: pkg/libmgmt/fuzz/fuzz_kv.c pkg/libmgmt/kv.c pkg/libmgmt/buf.c \
-		$(LIBSPACE_SRCS) | $(O)/stamp/test-deps
-	$(fuzz_build)
-fuzz-kv: $(O)/fuzz/fuzz_kv
-	$(call fuzz_run,kv,pkg/libmgmt/fuzz/corpus/kv,65536)
+.PHONY: fuzz fuzz-sntp
+fuzz: fuzz-sntp
 # The SNTP answer check (spacectl upgrade asks a time server before an
 # upgrade): a UDP datagram from the network, parsed before it is trusted.
 $(O)/fuzz/fuzz_sntp: pkg/libmgmt/fuzz/fuzz_sntp.c pkg/libmgmt/sntp.c $(LIBSPACE_SRCS) | $(O)/stamp/test-deps

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "conf.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/apps.h"
 #include "pkg/libmgmt/ctl.h"
 #include "pkg/libmgmt/http.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "conf.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "util.h"
 
 struct skey {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hotpatch.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 
 int hotpatch_name_ok(const char *name)
 {

@@ -21,7 +21,7 @@
 #include <openssl/evp.h>
 
 #include "conf.h"
-#include "pkg/libmgmt/json.h"
+#include "json.h"
 #include "outfile.h"
 
 /* <product>-<version>.img is bound into the image's signed manifest

@@ -28,8 +28,8 @@
 #include <openssl/evp.h>
 
 #include "fdio.h"
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/json.h"
+#include "buf.h"
+#include "json.h"
 #include "spacectl.h"
 #include "upgrade.h"
 #include "util.h"

@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "pkg/hotpatch/state.h"
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/json.h"
+#include "buf.h"
+#include "json.h"
 #include "spacectl.h"
 
 static void when(char out[32], time_t t)

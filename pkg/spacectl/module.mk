@@ -15,7 +15,7 @@ spacectl_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthre
 # The reader of a node's hot-patch state (pkg/hotpatch/state.h), shared by
 # spacectl (show hotpatches) and mgmtd (GET /api/v1/hotpatches, the apply
 # job). Recursive: HOTPATCH_LIB_SRCS (the manifest parser) is pkg/hotpatch's.
-HOTPATCH_STATE_SRCS = pkg/hotpatch/state.c pkg/libmgmt/release.c pkg/libmgmt/json.c $(HOTPATCH_LIB_SRCS)
+HOTPATCH_STATE_SRCS = pkg/hotpatch/state.c pkg/libmgmt/release.c pkg/lib/json.c $(HOTPATCH_LIB_SRCS)
 UNIT_TESTS += test_hotpatch_state
 test_hotpatch_state_SRCS = tests/unit/test_hotpatch_state.c $(HOTPATCH_STATE_SRCS) $(LIBSPACE_SRCS)
 test_hotpatch_state_LIBS = $(HOTPATCH_LIB_LIBS)

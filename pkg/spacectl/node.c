@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/kv.h"
+#include "buf.h"
+#include "kv.h"
 #include "platform.h"
 #include "upgrade.h"
 #include "util.h"

@@ -31,10 +31,10 @@
 
 #include "image/ova-verify/verify.h"
 #include "image/release/slotwrite.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
-#include "pkg/libmgmt/json.h"
-#include "pkg/libmgmt/kv.h"
+#include "json.h"
+#include "kv.h"
 #include "pkg/libmgmt/sntp.h"
 #include "openreg.h"
 #include "upgrade.h"

@@ -36,11 +36,11 @@
 #include <unistd.h>
 
 #include "pkg/libmgmt/apps.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
 #include "pkg/libmgmt/daemon.h"
 #include "pkg/libmgmt/hk.h"
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "spare_fds.h"
 #include "sup.h"
 #include "svcconf.h"

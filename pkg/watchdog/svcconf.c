@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/kv.h"
+#include "kv.h"
 #include "svcconf.h"
 #include "util.h"
 

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "pkg/libmgmt/apps.h"
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
-#include "pkg/libmgmt/json.h"
-#include "pkg/libmgmt/kv.h"
+#include "json.h"
+#include "kv.h"
 #include "pkg/libmgmt/records.h"
 #include "exitcode.h"
 #include "util.h"

@@ -14,7 +14,7 @@
 #include "image/release/release.h"
 #include "pkg/libpkg/libpkg.h"
 #include "pkg/libmgmt/apps.h"
-#include "pkg/libmgmt/json.h"
+#include "json.h"
 #include "tap.h"
 #include "util.h"
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "pkg/hotpatch/state.h"
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/json.h"
+#include "buf.h"
+#include "json.h"
 #include "tap.h"
 #include "util.h"
 

@@ -11,12 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pkg/libmgmt/buf.h"
+#include "buf.h"
 #include "pkg/libmgmt/ctl.h"
 #include "pkg/libmgmt/hk.h"
 #include "pkg/libmgmt/http.h"
-#include "pkg/libmgmt/json.h"
-#include "pkg/libmgmt/kv.h"
+#include "json.h"
+#include "kv.h"
 #include "pkg/libmgmt/release.h"
 #include "pkg/libmgmt/session.h"
 #include "tap.h"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pkg/libmgmt/buf.h"
-#include "pkg/libmgmt/json.h"
+#include "buf.h"
+#include "json.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
