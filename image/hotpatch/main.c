@@ -195,7 +195,7 @@ static int plan(const struct hp_def *d)
 static int load_package(const char *path, const struct hp_def *d, const char *version, struct input *in)
 {
 	struct pkg_meta meta = { 0 };
-	struct pkg_err perr = { "" };
+	struct space_err perr = { "" };
 	const struct hp_def_pkg *want;
 	char rel[16], why[512] = "";
 	int r = pkg_read_meta(path, &meta, &perr);

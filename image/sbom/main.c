@@ -300,7 +300,7 @@ static int hash_pkgs(struct run *rn)
 	for (int i = 0; i < rn->a.n_pkgs; i++) {
 		const char *f = rn->a.pkgs[i];
 		struct pkg_meta m = { 0 };
-		struct pkg_err err = { "" };
+		struct space_err err = { "" };
 		struct sbom_pkg *p = NULL;
 		int r = pkg_read_meta(f, &m, &err);
 
@@ -327,7 +327,7 @@ static int hash_pkgs(struct run *rn)
 
 static int collect(struct run *rn)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	char *db = xasprintf("%s/%s/installed", rn->a.root, PKG_DB_DIR);
 	struct stat st;
 	int r = !db ? -ENOMEM : stat(db, &st) < 0 ? -errno : 0;

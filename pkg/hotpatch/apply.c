@@ -461,7 +461,7 @@ static int st_stop(struct op *o)
 static int patch_paths(struct op *o, struct hp_paths *ps)
 {
 	struct pkg_db db = { 0 };
-	struct pkg_err err;
+	struct space_err err;
 	char p[PATH_MAX];
 	int r;
 
@@ -574,7 +574,7 @@ static int st_install(struct op *o)
 {
 	struct pkg_install_opts io = { .flags = geteuid() ? PKG_NO_CHOWN : 0 };
 	struct pkg_db db = { 0 };
-	struct pkg_err err;
+	struct space_err err;
 	int r;
 
 	if ((r = slot_rw(o)) < 0)
@@ -586,11 +586,11 @@ static int st_install(struct op *o)
 	for (unsigned i = 0; i < o->b.m->npkg; i++) {
 		struct pkg_install_result res = { 0 };
 		const struct hp_package *p = &o->b.m->pkg[i];
-		err.msg[0] = 0;
+		err_clear(&err);
 		if ((r = pkg_install(&db, o->b.pkgfile[i], &io, &res, &err)) < 0 ||
 		    (r = i == 0 ? hp_fault("install-pkg") : 0) < 0) {
 			set_why(o, "install %s %s-%s: %s", p->name, p->version, p->release,
-				 err.msg[0] ? err.msg : space_strerror(r));
+				 err_msg(&err, r));
 			goto out;
 		}
 		say(o, "  %s %s-%s installed%s", p->name, p->version, p->release,
@@ -691,7 +691,7 @@ static int st_check(struct op *o)
 static int restore_from(struct op *o, const char *name)
 {
 	struct pkg_db db = { 0 };
-	struct pkg_err err;
+	struct space_err err;
 	char dir[PATH_MAX], why[400];
 	int r;
 

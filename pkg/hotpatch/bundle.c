@@ -152,7 +152,7 @@ static int verify_files(struct hp_bundle *b, int sdfd, char *why, size_t whylen)
 		char rel[HP_PATH_MAX];
 		const char *base;
 		struct pkg_meta meta = { 0 };
-		struct pkg_err perr;
+		struct space_err perr;
 
 		hp_package_file(rel, p);
 		base = rel + strlen(HP_PACKAGES_DIR) + 1;

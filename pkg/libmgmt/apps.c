@@ -198,7 +198,7 @@ static struct app *next_slot(struct apps_list *l)
  * disabled: it may be an application, and its services stay down. */
 static int add_record(struct apps_list *l, int dfd, const char *name, const struct apps_basis *b)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_meta m;
 	struct app *a;
 	char *text = NULL;
@@ -209,14 +209,13 @@ static int add_record(struct apps_list *l, int dfd, const char *name, const stru
 		r = pkg_meta_parse(text, len, PKG_PARSE_DB, &m, &err);
 		free(text);
 	} else {
-		snprintf(err.msg, sizeof(err.msg), "%s", space_strerror(r));
+		err_set(&err, r, "%s", space_strerror(r));
 	}
 	if (r == -ENOMEM)
 		return r;
 	if (r == 0 && strcmp(m.name, name)) {
-		snprintf(err.msg, sizeof(err.msg), "the record names package %s", m.name);
+		r = err_set(&err, -SPACE_E_FORMAT, "the record names package %s", m.name);
 		pkg_meta_free(&m);
-		r = -SPACE_E_FORMAT;
 	}
 	if (r == 0 && !m.app) {
 		pkg_meta_free(&m);

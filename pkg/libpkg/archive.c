@@ -12,7 +12,7 @@
 #include "internal.h"
 
 int pkg_archive_open(const char *file, struct archive **ap, struct pkg_meta *m,
-		     struct pkg_err *err)
+		     struct space_err *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
@@ -29,29 +29,29 @@ int pkg_archive_open(const char *file, struct archive **ap, struct pkg_meta *m,
 	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
 		int e = archive_errno(a);
 		if (e > 0 && e != EINVAL && e != EILSEQ)
-			r = pkg_fail(err, -e, "%s", strerror(e));
+			r = err_set(err, -e, "%s", strerror(e));
 		else
-			r = pkg_fail(err, -SPACE_E_FORMAT, "not a package: %s",
+			r = err_set(err, -SPACE_E_FORMAT, "not a package: %s",
 				     archive_error_string(a));
 		goto out;
 	}
 	if (archive_read_next_header(a, &ae) != ARCHIVE_OK) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "not a package: %s",
+		r = err_set(err, -SPACE_E_FORMAT, "not a package: %s",
 			     archive_error_string(a) ? archive_error_string(a) : "empty archive");
 		goto out;
 	}
 	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "not a package: not gzip-compressed");
+		r = err_set(err, -SPACE_E_FORMAT, "not a package: not gzip-compressed");
 		goto out;
 	}
 	if (strcmp(archive_entry_pathname(ae) ? archive_entry_pathname(ae) : "", PKG_META_NAME) != 0 ||
 	    archive_entry_filetype(ae) != AE_IFREG) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "first member is not %s", PKG_META_NAME);
+		r = err_set(err, -SPACE_E_FORMAT, "first member is not %s", PKG_META_NAME);
 		goto out;
 	}
 	size = archive_entry_size(ae);
 	if (size <= 0 || size > PKG_META_MAX) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "%s: bad size", PKG_META_NAME);
+		r = err_set(err, -SPACE_E_FORMAT, "%s: bad size", PKG_META_NAME);
 		goto out;
 	}
 	buf = malloc((size_t)size);
@@ -61,16 +61,12 @@ int pkg_archive_open(const char *file, struct archive **ap, struct pkg_meta *m,
 	}
 	n = archive_read_data(a, buf, (size_t)size);
 	if (n != size) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "%s: truncated", PKG_META_NAME);
+		r = err_set(err, -SPACE_E_FORMAT, "%s: truncated", PKG_META_NAME);
 		goto out;
 	}
 	r = pkg_meta_parse(buf, (size_t)size, 0, m, err);
 	if (r < 0) {
-		char tmp[sizeof(err->msg)];
-		if (err) {
-			snprintf(tmp, sizeof(tmp), "%s: %.480s", PKG_META_NAME, err->msg);
-			memcpy(err->msg, tmp, sizeof(tmp));
-		}
+		err_prefix(err, r, "%s", PKG_META_NAME);
 		goto out;
 	}
 	*ap = a;
@@ -82,7 +78,7 @@ out:
 	return r;
 }
 
-int pkg_read_meta(const char *file, struct pkg_meta *m, struct pkg_err *err)
+int pkg_read_meta(const char *file, struct pkg_meta *m, struct space_err *err)
 {
 	struct archive *a = NULL;
 	int r = pkg_archive_open(file, &a, m, err);

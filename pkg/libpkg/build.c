@@ -22,7 +22,7 @@
 struct builder {
 	struct pkg_meta m;
 	size_t cap;
-	struct pkg_err *err;
+	struct space_err *err;
 };
 
 static struct pkg_entry *add_entry(struct builder *b, const char *path, char type)
@@ -65,7 +65,7 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (rlen + nlen + 2 >= PATH_MAX) {
-			r = pkg_fail(b->err, -ENAMETOOLONG, "%s: path too long", rel);
+			r = err_set(b->err, -ENAMETOOLONG, "%s: path too long", rel);
 			break;
 		}
 		if (rlen)
@@ -73,12 +73,12 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 		memcpy(rel + rlen + (rlen ? 1 : 0), de->d_name, nlen + 1);
 		r = pkg_path_check(rel);
 		if (r < 0) {
-			r = pkg_fail(b->err, r, "%s: path not allowed in a package: %s",
+			r = err_set(b->err, r, "%s: path not allowed in a package: %s",
 				     pkg_printable(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
 			break;
 		}
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+			r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
 			break;
 		}
 		switch (st.st_mode & S_IFMT) {
@@ -89,7 +89,7 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 		case S_IFBLK: type = PKG_BLK; break;
 		case S_IFIFO: type = PKG_FIFO; break;
 		default:
-			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: unsupported file type", rel);
+			r = err_set(b->err, -SPACE_E_FORMAT, "%s: unsupported file type", rel);
 			goto out;
 		}
 		e = add_entry(b, rel, type);
@@ -109,7 +109,7 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 			ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
 
 			if (n < 0) {
-				r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+				r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
 				break;
 			}
 			tgt[n] = '\0';
@@ -124,7 +124,7 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 			if (sub < 0) {
-				r = pkg_fail(b->err, -errno, "%s: %s", rel, strerror(errno));
+				r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
 				break;
 			}
 			r = walk(b, sub, rel, strlen(rel));
@@ -167,7 +167,7 @@ static int apply_attrs(struct builder *b, const char *file)
 
 	r = read_file(file, 16u << 20, &buf, &len);
 	if (r < 0)
-		return pkg_fail(b->err, r, "%s: %s", file, space_strerror(r));
+		return err_set(b->err, r, "%s: %s", file, space_strerror(r));
 	for (line = buf; line && *line; line = next) {
 		char *f[8], *save = NULL, *t;
 		unsigned long mode, uid, gid, maj = 0, min = 0;
@@ -187,12 +187,12 @@ static int apply_attrs(struct builder *b, const char *file)
 		    parse_num(f[4], 10, 0xfffffffe, &gid) < 0 ||
 		    (nf == 7 && (parse_num(f[5], 10, 4095, &maj) < 0 ||
 				 parse_num(f[6], 10, 1048575, &min) < 0))) {
-			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: line %zu: expected 'PATH TYPE MODE UID GID [MAJOR MINOR]'",
+			r = err_set(b->err, -SPACE_E_FORMAT, "%s: line %zu: expected 'PATH TYPE MODE UID GID [MAJOR MINOR]'",
 				     file, lineno);
 			goto out;
 		}
 		if ((f[1][0] == 'c' || f[1][0] == 'b') != (nf == 7)) {
-			r = pkg_fail(b->err, -SPACE_E_FORMAT,
+			r = err_set(b->err, -SPACE_E_FORMAT,
 				     "%s: line %zu: MAJOR MINOR are for (only) device nodes", file, lineno);
 			goto out;
 		}
@@ -200,19 +200,19 @@ static int apply_attrs(struct builder *b, const char *file)
 			f[0]++; /* "/dev/console" and "dev/console" are the same */
 		r = pkg_path_check(f[0]);
 		if (r < 0) {
-			r = pkg_fail(b->err, r, "%s: line %zu: path not allowed: %s", file, lineno,
+			r = err_set(b->err, r, "%s: line %zu: path not allowed: %s", file, lineno,
 				     pkg_path_reason(f[0], r));
 			goto out;
 		}
 		e = pkg_meta_find(&b->m, f[0]);
 		if (e && e->type != f[1][0]) {
-			r = pkg_fail(b->err, -SPACE_E_FORMAT, "%s: line %zu: %s is type %c in the tree",
+			r = err_set(b->err, -SPACE_E_FORMAT, "%s: line %zu: %s is type %c in the tree",
 				     file, lineno, f[0], e->type);
 			goto out;
 		}
 		if (!e) {
 			if (!strchr("dcbp", f[1][0])) {
-				r = pkg_fail(b->err, -SPACE_E_FORMAT,
+				r = err_set(b->err, -SPACE_E_FORMAT,
 					     "%s: line %zu: %s: not in the staging tree (only d c b p can be added)",
 					     file, lineno, f[0]);
 				goto out;
@@ -266,7 +266,7 @@ static int set_archive_entry(struct archive_entry *ae, const struct pkg_entry *e
 /* Copy one staged file into the archive, hashing what is written: the
  * content must still be what the metadata (already written) says. */
 static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsigned char *buf,
-		     size_t bufsz, struct pkg_err *err)
+		     size_t bufsz, struct space_err *err)
 {
 	struct pkg_hash h;
 	char hex[65];
@@ -276,7 +276,7 @@ static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsi
 	/* still a regular file: the scan saw one, a FIFO since would block */
 	fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (fd < 0)
-		return pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
+		return err_set(err, fd, "%s: %s", e->path, space_strerror(fd));
 	r = pkg_hash_init(&h);
 	if (r < 0)
 		goto out;
@@ -286,20 +286,20 @@ static int copy_file(struct archive *a, int sfd, const struct pkg_entry *e, unsi
 		pkg_hash_update(&h, buf, (size_t)n);
 		if (archive_write_data(a, buf, (size_t)n) != n) {
 			pkg_hash_free(&h);
-			r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+			r = err_set(err, -EIO, "write: %s", archive_error_string(a));
 			goto out;
 		}
 	}
 	if (n < 0) {
 		pkg_hash_free(&h);
-		r = pkg_fail(err, (int)n, "%s: %s", e->path, strerror((int)-n));
+		r = err_set(err, (int)n, "%s: %s", e->path, strerror((int)-n));
 		goto out;
 	}
 	n = (ssize_t)(h.size == e->size);
 	if ((r = pkg_hash_final(&h, hex)) < 0)
-		r = pkg_fail(err, r, "%s: sha256: %s", e->path, space_strerror(r));
+		r = err_set(err, r, "%s: sha256: %s", e->path, space_strerror(r));
 	else if (!n || strcmp(hex, e->sha256) != 0)
-		r = pkg_fail(err, -EAGAIN, "%s: changed during the build", e->path);
+		r = err_set(err, -EAGAIN, "%s: changed during the build", e->path);
 out:
 	close(fd);
 	return r;
@@ -371,7 +371,7 @@ static int gz_close(struct archive *a, void *ctx)
 }
 
 static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *m, int sfd,
-			 int outfd, struct pkg_err *err)
+			 int outfd, struct space_err *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *ae = archive_entry_new();
@@ -399,7 +399,7 @@ static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 10240) != ARCHIVE_OK ||
 	    archive_write_open(a, &g, NULL, gz_write, gz_close) != ARCHIVE_OK) {
-		r = pkg_fail(err, -EIO, "archive setup: %s", archive_error_string(a));
+		r = err_set(err, -EIO, "archive setup: %s", archive_error_string(a));
 		goto out;
 	}
 	archive_entry_set_pathname(ae, PKG_META_NAME);
@@ -409,7 +409,7 @@ static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *
 	archive_entry_set_size(ae, (la_int64_t)tlen);
 	if (archive_write_header(a, ae) != ARCHIVE_OK ||
 	    archive_write_data(a, text, tlen) != (la_ssize_t)tlen) {
-		r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+		r = err_set(err, -EIO, "write: %s", archive_error_string(a));
 		goto out;
 	}
 	for (size_t i = 0; i < m->n_entries; i++) {
@@ -417,7 +417,7 @@ static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *
 
 		set_archive_entry(ae, e, o->mtime);
 		if (archive_write_header(a, ae) != ARCHIVE_OK) {
-			r = pkg_fail(err, -EIO, "%s: %s", e->path, archive_error_string(a));
+			r = err_set(err, -EIO, "%s: %s", e->path, archive_error_string(a));
 			goto out;
 		}
 		if (e->type == PKG_FILE) {
@@ -427,7 +427,7 @@ static int write_archive(const struct pkg_build_opts *o, const struct pkg_meta *
 		}
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
-		r = pkg_fail(err, -EIO, "write: %s", archive_error_string(a));
+		r = err_set(err, -EIO, "write: %s", archive_error_string(a));
 		goto out;
 	}
 	r = 0;
@@ -445,7 +445,7 @@ out:
 
 /* The metadata header from the options: name, version, release, arch,
  * summary (one line), app, platform range, dependencies. */
-static int header_from_opts(struct pkg_meta *m, const struct pkg_build_opts *o, struct pkg_err *err)
+static int header_from_opts(struct pkg_meta *m, const struct pkg_build_opts *o, struct space_err *err)
 {
 	m->name = o->name ? strdup(o->name) : NULL;
 	m->version = o->version ? strdup(o->version) : NULL;
@@ -458,7 +458,7 @@ static int header_from_opts(struct pkg_meta *m, const struct pkg_build_opts *o, 
 	    (o->platform_max && !(m->platform_max = strdup(o->platform_max))))
 		return -ENOMEM;
 	if (m->summary && strpbrk(m->summary, "\n\r\t"))
-		return pkg_fail(err, -SPACE_E_FORMAT, "summary: control character");
+		return err_set(err, -SPACE_E_FORMAT, "summary: control character");
 	if (!o->n_depends)
 		return 0;
 	m->depends = calloc(o->n_depends, sizeof(char *));
@@ -471,7 +471,7 @@ static int header_from_opts(struct pkg_meta *m, const struct pkg_build_opts *o, 
 }
 
 /* --config: each names a regular file of the staging tree. */
-static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struct pkg_err *err)
+static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struct space_err *err)
 {
 	for (size_t i = 0; i < o->n_config; i++) {
 		const char *p = o->config[i];
@@ -481,7 +481,7 @@ static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struc
 			p++;
 		e = pkg_meta_find(m, p);
 		if (!e || e->type != PKG_FILE)
-			return pkg_fail(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
+			return err_set(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
 					o->config[i]);
 		e->config = true;
 	}
@@ -489,7 +489,7 @@ static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struc
 }
 
 /* The size and SHA-256 of every regular file. */
-static int hash_files(struct pkg_meta *m, int sfd, struct pkg_err *err)
+static int hash_files(struct pkg_meta *m, int sfd, struct space_err *err)
 {
 	for (size_t i = 0; i < m->n_entries; i++) {
 		struct pkg_entry *e = &m->entries[i];
@@ -500,11 +500,11 @@ static int hash_files(struct pkg_meta *m, int sfd, struct pkg_err *err)
 			continue;
 		fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
 		if (fd < 0)
-			return pkg_fail(err, fd, "%s: %s", e->path, space_strerror(fd));
+			return err_set(err, fd, "%s: %s", e->path, space_strerror(fd));
 		r = pkg_sha256_fd(fd, e->sha256, &size);
 		close(fd);
 		if (r < 0)
-			return pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
+			return err_set(err, r, "%s: %s", e->path, space_strerror(r));
 		e->size = size;
 	}
 	return 0;
@@ -512,7 +512,7 @@ static int hash_files(struct pkg_meta *m, int sfd, struct pkg_err *err)
 
 /* The archive under a temporary name, synced, then renamed to out. */
 static int write_package(const struct pkg_build_opts *o, const struct pkg_meta *m, int sfd,
-			 const char *out, struct pkg_err *err)
+			 const char *out, struct space_err *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
 	int outfd, r;
@@ -521,16 +521,16 @@ static int write_package(const struct pkg_build_opts *o, const struct pkg_meta *
 		return -ENOMEM;
 	outfd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (outfd < 0) {
-		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	r = write_archive(o, m, sfd, outfd, err);
 	if (r == 0 && fsync(outfd) < 0)
-		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (close(outfd) < 0 && r == 0)
-		r = pkg_fail(err, -errno, "%s: %s", tmp, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 	if (r == 0 && rename(tmp, out) < 0)
-		r = pkg_fail(err, -errno, "%s: %s", out, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", out, strerror(errno));
 	if (r < 0)
 		unlink(tmp);
 	else
@@ -541,7 +541,7 @@ out:
 }
 
 int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
-	      struct pkg_err *err)
+	      struct space_err *err)
 {
 	struct builder b = { .err = err };
 	char rel[PATH_MAX] = "";
@@ -549,7 +549,7 @@ int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *o
 
 	sfd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
-		return pkg_fail(err, -errno, "%s: %s", staging, strerror(errno));
+		return err_set(err, -errno, "%s: %s", staging, strerror(errno));
 	r = header_from_opts(&b.m, o, err);
 	if (r >= 0)
 		r = walk(&b, sfd, rel, 0);

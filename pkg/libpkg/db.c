@@ -68,7 +68,7 @@ void pkg_db_discard_new(struct pkg_db *db)
 	db->created = 0;
 }
 
-int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_err *err)
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct space_err *err)
 {
 	char path[NAME_MAX + 16], *buf = NULL;
 	size_t len;
@@ -76,15 +76,15 @@ int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_e
 
 	memset(m, 0, sizeof(*m));
 	if (!pkg_token_ok(name))
-		return pkg_fail(err, -SPACE_E_FORMAT, "not a package name");
+		return err_set(err, -SPACE_E_FORMAT, "not a package name");
 	snprintf(path, sizeof(path), "installed/%s", name);
 	r = pkg_read_at(dbfd, path, PKG_META_MAX, &buf, &len);
 	if (r < 0)
-		return pkg_fail(err, r, "%s", space_strerror(r));
+		return err_set(err, r, "%s", space_strerror(r));
 	r = pkg_meta_parse(buf, len, PKG_PARSE_DB, m, err);
 	free(buf);
 	if (r == 0 && strcmp(m->name, name) != 0) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "the record names package %s", m->name);
+		r = err_set(err, -SPACE_E_FORMAT, "the record names package %s", m->name);
 		pkg_meta_free(m);
 	}
 	return r;
@@ -144,7 +144,7 @@ const struct pkg_db_bad *pkg_db_find_bad(const struct pkg_db *db, const char *na
 
 int pkg_db_load(struct pkg_db *db)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct dirent *de;
 	size_t cap = 0;
 	DIR *d;
@@ -222,7 +222,7 @@ void pkg_db_close(struct pkg_db *db)
 	db->lockfd = db->dbfd = db->rootfd = -1;
 }
 
-int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err)
+int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct space_err *err)
 {
 	int fd, r;
 	bool made;
@@ -231,7 +231,7 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 	db->rootfd = db->dbfd = db->lockfd = -1;
 	db->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (db->rootfd < 0)
-		return pkg_fail(err, -errno, "root %s: %s", root, strerror(errno));
+		return err_set(err, -errno, "root %s: %s", root, strerror(errno));
 	fd = db->rootfd;
 	for (unsigned i = 0, start = 0; i < DB_LEVELS_MAX && level_len(i); i++) {
 		char name[sizeof(PKG_DB_DIR)];
@@ -247,7 +247,7 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 		if (next == -ENOENT && !create)
 			return 0; /* nothing installed yet */
 		if (next < 0) {
-			r = pkg_fail(err, next, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(next));
+			r = err_set(err, next, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(next));
 			goto fail;
 		}
 		if (made)
@@ -257,25 +257,25 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 	db->dbfd = fd;
 	db->lockfd = openat(db->dbfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (db->lockfd < 0 && (create || (errno != EACCES && errno != EROFS))) {
-		r = pkg_fail(err, -errno, "%s/%s/lock: %s", root, PKG_DB_DIR, strerror(errno));
+		r = err_set(err, -errno, "%s/%s/lock: %s", root, PKG_DB_DIR, strerror(errno));
 		goto fail;
 	}
 	if (db->lockfd >= 0 && flock(db->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		r = pkg_fail(err, errno == EWOULDBLOCK ? -EBUSY : -errno,
+		r = err_set(err, errno == EWOULDBLOCK ? -EBUSY : -errno,
 			     "%s/%s: locked by another pkg process", root, PKG_DB_DIR);
 		goto fail;
 	}
 	if (create) {
 		fd = open_dir_at(db->dbfd, "installed", true, &made);
 		if (fd < 0) {
-			r = pkg_fail(err, fd, "%s/%s/installed: %s", root, PKG_DB_DIR, space_strerror(fd));
+			r = err_set(err, fd, "%s/%s/installed: %s", root, PKG_DB_DIR, space_strerror(fd));
 			goto fail;
 		}
 		close(fd);
 	}
 	r = pkg_db_load(db);
 	if (r < 0) {
-		r = pkg_fail(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
+		r = err_set(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
 		goto fail;
 	}
 	r = pkg_txn_recover(db, err);
@@ -284,7 +284,7 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err
 	if (r > 0) {
 		r = pkg_db_load(db);
 		if (r < 0) {
-			r = pkg_fail(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
+			r = err_set(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
 			goto fail;
 		}
 	}

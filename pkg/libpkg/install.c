@@ -184,7 +184,7 @@ static void remove_obsolete(struct pkg_db *db, const struct pkg_meta *old,
  * O_NOFOLLOW: a path-based chmod after an lstat would follow a symlink
  * swapped in between. A symlink (to a directory) stays as it is. */
 static int dir_apply(int dfd, const char *base, const struct pkg_entry *e, int flags,
-		     struct pkg_err *err)
+		     struct space_err *err)
 {
 	mode_t mode = (flags & PKG_NO_CHOWN) ? e->mode | 0700 : e->mode;
 	char proc[64];
@@ -200,25 +200,25 @@ static int dir_apply(int dfd, const char *base, const struct pkg_entry *e, int f
 			return 0;
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		if (!(flags & PKG_NO_CHOWN) && fchownat(fd, "", e->uid, e->gid, AT_EMPTY_PATH) < 0)
-			r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+			r = err_set(err, -errno, "%s: chown: %s", e->path, strerror(errno));
 		else if (chmod(proc, mode) < 0)
-			r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+			r = err_set(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
 		close(fd);
 		return r;
 	}
 	if (fd < 0)
 		return 0; /* gone, a symlink or not a directory: left alone as before */
 	if (!(flags & PKG_NO_CHOWN) && fchown(fd, e->uid, e->gid) < 0)
-		r = pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+		r = err_set(err, -errno, "%s: chown: %s", e->path, strerror(errno));
 	else if (fchmod(fd, mode) < 0)
-		r = pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+		r = err_set(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
 	close(fd);
 	return r;
 }
 
 /* Step 4: make the prepared state visible. Idempotent. */
 static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct pkg_meta *old,
-		     int flags, struct pkg_err *err)
+		     int flags, struct space_err *err)
 {
 	char name[NAME_MAX + 1], dst[NAME_MAX + 1];
 	struct pkg_walk w;
@@ -232,7 +232,7 @@ static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct p
 		int dfd = pkg_walk_parent(&w, e->path, &base);
 
 		if (dfd < 0) {
-			r = pkg_fail(err, dfd, "%s: %s", e->path, space_strerror(dfd));
+			r = err_set(err, dfd, "%s: %s", e->path, space_strerror(dfd));
 			goto out;
 		}
 		if (e->type == PKG_DIR) {
@@ -248,7 +248,7 @@ static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct p
 				pkg_hook("renamed");
 			renamed = true;
 		} else if (errno != ENOENT) {
-			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			r = err_set(err, -errno, "%s: %s", e->path, strerror(errno));
 			goto out;
 		}
 		if (!e->config)
@@ -257,7 +257,7 @@ static int txn_apply(struct pkg_db *db, const struct pkg_meta *m, const struct p
 		    (size_t)snprintf(dst, sizeof(dst), "%s.new", base) >= sizeof(dst))
 			continue;
 		if (renameat(dfd, name, dfd, dst) < 0 && errno != ENOENT) {
-			r = pkg_fail(err, -errno, "%s.new: %s", e->path, strerror(errno));
+			r = err_set(err, -errno, "%s.new: %s", e->path, strerror(errno));
 			goto out;
 		}
 	}
@@ -270,14 +270,14 @@ out:
 }
 
 /* Step 5. */
-static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, struct pkg_err *err)
+static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, struct space_err *err)
 {
 	char path[NAME_MAX + 16], *text = NULL;
 	size_t len;
 	int r;
 
 	if (syncfs(db->rootfd) < 0)
-		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+		return err_set(err, -errno, "syncfs: %s", strerror(errno));
 	r = pkg_meta_write(m, &text, &len);
 	if (r < 0)
 		return r;
@@ -285,10 +285,10 @@ static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, st
 	r = pkg_write_at(db->dbfd, path, text, len);
 	free(text);
 	if (r < 0)
-		return pkg_fail(err, r, "database: %s", space_strerror(r));
+		return err_set(err, r, "database: %s", space_strerror(r));
 	r = txn_finish(db, tfd);
 	if (r < 0)
-		return pkg_fail(err, r, "database journal: %s", space_strerror(r));
+		return err_set(err, r, "database journal: %s", space_strerror(r));
 	return 0;
 }
 
@@ -301,7 +301,7 @@ static int append_line(int fd, const char *s)
 
 /* Extract one file member to fd, checking size and digest. */
 static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, unsigned char *buf,
-			size_t bufsz, struct pkg_err *err)
+			size_t bufsz, struct space_err *err)
 {
 	struct pkg_hash h;
 	char hex[65];
@@ -314,32 +314,32 @@ static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, un
 		pkg_hash_update(&h, buf, (size_t)n);
 		if ((r = fd_write_full(fd, buf, (size_t)n)) < 0) {
 			pkg_hash_free(&h);
-			return pkg_fail(err, r, "%s: %s", e->path, space_strerror(r));
+			return err_set(err, r, "%s: %s", e->path, space_strerror(r));
 		}
 	}
 	if (n < 0) {
 		pkg_hash_free(&h);
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: corrupt archive: %s", e->path,
+		return err_set(err, -SPACE_E_FORMAT, "%s: corrupt archive: %s", e->path,
 				archive_error_string(a));
 	}
 	if (h.size != e->size) {
 		pkg_hash_free(&h);
-		return pkg_fail(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
+		return err_set(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
 	}
 	if ((r = pkg_hash_final(&h, hex)) < 0)
-		return pkg_fail(err, r, "%s: sha256: %s", e->path, space_strerror(r));
+		return err_set(err, r, "%s: sha256: %s", e->path, space_strerror(r));
 	if (strcmp(hex, e->sha256) != 0)
-		return pkg_fail(err, -SPACE_E_DIGEST, "%s: sha256 mismatch", e->path);
+		return err_set(err, -SPACE_E_DIGEST, "%s: sha256 mismatch", e->path);
 	return 0;
 }
 
 static int set_owner_mode(int dfd, const char *name, const struct pkg_entry *e, int flags,
-			  struct pkg_err *err)
+			  struct space_err *err)
 {
 	if (!(flags & PKG_NO_CHOWN) && fchownat(dfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return pkg_fail(err, -errno, "%s: chown: %s", e->path, strerror(errno));
+		return err_set(err, -errno, "%s: chown: %s", e->path, strerror(errno));
 	if (e->type != PKG_SYMLINK && fchmodat(dfd, name, e->mode, 0) < 0)
-		return pkg_fail(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
+		return err_set(err, -errno, "%s: chmod: %s", e->path, strerror(errno));
 	return 0;
 }
 
@@ -365,7 +365,7 @@ static const mode_t ae_type[128] = {
  * while nothing is committed. Like every clash with the tree on disk,
  * it is a refusal (exit 3), not a system error. */
 static int check_new_path(const struct prep *p, int dfd, const char *base,
-			  const struct pkg_entry *e, struct pkg_err *err)
+			  const struct pkg_entry *e, struct space_err *err)
 {
 	char name[NAME_MAX + 1], path[PATH_MAX];
 	const char *owner;
@@ -373,14 +373,14 @@ static int check_new_path(const struct prep *p, int dfd, const char *base,
 
 	if ((size_t)snprintf(name, sizeof(name), "%s.new", base) >= sizeof(name) ||
 	    (size_t)snprintf(path, sizeof(path), "%s.new", e->path) >= sizeof(path))
-		return pkg_fail(err, -ENAMETOOLONG, "%s.new: name too long", e->path);
+		return err_set(err, -ENAMETOOLONG, "%s.new: name too long", e->path);
 	owner = pkg_meta_find(p->m, path) ? p->m->name : pkg_db_owner(p->db, p->m->name, path);
 	if (owner)
-		return pkg_fail(err, -SPACE_E_FORMAT,
+		return err_set(err, -SPACE_E_FORMAT,
 				"%s: belongs to package %s; the new version of the locally changed "
 				"%s would replace it", path, owner, e->path);
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-		return pkg_fail(err, -SPACE_E_FORMAT,
+		return err_set(err, -SPACE_E_FORMAT,
 				"%s: is a directory on disk; the new version of the locally changed "
 				"%s goes there", path, e->path);
 	return 0;
@@ -388,28 +388,28 @@ static int check_new_path(const struct prep *p, int dfd, const char *base,
 
 /* The archive member agrees with its metadata entry: type, size, symlink
  * target, device number; no hardlinks. */
-static int check_member_header(struct archive_entry *ae, const struct pkg_entry *e, struct pkg_err *err)
+static int check_member_header(struct archive_entry *ae, const struct pkg_entry *e, struct space_err *err)
 {
 	if (archive_entry_hardlink(ae))
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: hardlink members are not supported", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: hardlink members are not supported", e->path);
 	if (archive_entry_filetype(ae) != ae_type[(unsigned char)e->type & 127])
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: member type differs from the metadata", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: member type differs from the metadata", e->path);
 	if (e->type == PKG_FILE && (!archive_entry_size_is_set(ae) ||
 				    (uint64_t)archive_entry_size(ae) != e->size))
-		return pkg_fail(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
+		return err_set(err, -SPACE_E_DIGEST, "%s: size mismatch", e->path);
 	if (e->type == PKG_SYMLINK &&
 	    strcmp(archive_entry_symlink(ae) ? archive_entry_symlink(ae) : "", e->target) != 0)
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: symlink target differs from the metadata", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: symlink target differs from the metadata", e->path);
 	if ((e->type == PKG_CHR || e->type == PKG_BLK) &&
 	    (archive_entry_rdevmajor(ae) != e->major || archive_entry_rdevminor(ae) != e->minor))
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: device number differs from the metadata", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: device number differs from the metadata", e->path);
 	return 0;
 }
 
 /* The member's parent directory (owned by p->w), reached without a
  * symlink and outside the database; *base is the last component. */
 static int member_parent(struct prep *p, const struct pkg_entry *e, const char **base,
-			 struct pkg_err *err)
+			 struct space_err *err)
 {
 	int dfd = pkg_walk_parent(&p->w, e->path, base);
 
@@ -420,14 +420,14 @@ static int member_parent(struct prep *p, const struct pkg_entry *e, const char *
 	 * needs one, so none is allowed: prepare and apply then always
 	 * resolve the same directories. */
 	if (p->w.link[0])
-		return pkg_fail(err, -SPACE_E_UNSAFE_PATH, "%s: reached through the symlink %s",
+		return err_set(err, -SPACE_E_UNSAFE_PATH, "%s: reached through the symlink %s",
 				e->path, p->w.link);
 	if (dfd < 0)
-		return pkg_fail(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
+		return err_set(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
 	/* The path rules keep the literal path out of the database, and no
 	 * symlink is followed: a second line of defence. */
 	if (pkg_walk_in_db(&p->w, *base))
-		return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+		return err_set(err, -SPACE_E_UNSAFE_PATH,
 				"%s: inside the package database (" PKG_DB_DIR ") through a symlink",
 				e->path);
 	return dfd;
@@ -436,7 +436,7 @@ static int member_parent(struct prep *p, const struct pkg_entry *e, const char *
 /* A directory entry: kept if there (or a symlink to one inside the root),
  * else created now, recorded in the journal first. */
 static int prepare_dir(struct prep *p, int dfd, const char *base, const struct pkg_entry *e,
-		       const struct stat *st, bool exists, struct pkg_err *err)
+		       const struct stat *st, bool exists, struct space_err *err)
 {
 	int fd, r;
 
@@ -450,22 +450,22 @@ static int prepare_dir(struct prep *p, int dfd, const char *base, const struct p
 			return 0;
 		}
 		if (fd == -SPACE_E_UNSAFE_PATH || fd == -ELOOP)
-			return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+			return err_set(err, -SPACE_E_UNSAFE_PATH,
 					"%s: path leaves the root through a symlink", e->path);
 	}
 	if (exists)
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: exists and is not a directory", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: exists and is not a directory", e->path);
 	if ((r = append_line(p->created_fd, e->path)) < 0)
-		return pkg_fail(err, r, "journal: %s", space_strerror(r));
+		return err_set(err, r, "journal: %s", space_strerror(r));
 	if (mkdirat(dfd, base, 0700) < 0)
-		return pkg_fail(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
+		return err_set(err, -errno, "%s: mkdir: %s", e->path, strerror(errno));
 	return 0;
 }
 
 /* Create a non-directory member under its temporary name, then set its
  * owner and mode. */
 static int create_member(struct prep *p, struct archive *a, int dfd, const char *name,
-			 const struct pkg_entry *e, struct pkg_err *err)
+			 const struct pkg_entry *e, struct space_err *err)
 {
 	int fd, r;
 
@@ -473,16 +473,16 @@ static int create_member(struct prep *p, struct archive *a, int dfd, const char 
 	case PKG_FILE:
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			return err_set(err, -errno, "%s: %s", e->path, strerror(errno));
 		r = extract_data(a, fd, e, p->buf, p->bufsz, err);
 		if (close(fd) < 0 && r == 0)
-			r = pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+			r = err_set(err, -errno, "%s: %s", e->path, strerror(errno));
 		if (r < 0)
 			return r;
 		break;
 	case PKG_SYMLINK:
 		if (symlinkat(e->target, dfd, name) < 0)
-			return pkg_fail(err, -errno, "%s: symlink: %s", e->path, strerror(errno));
+			return err_set(err, -errno, "%s: symlink: %s", e->path, strerror(errno));
 		break;
 	case PKG_CHR:
 	case PKG_BLK:
@@ -490,11 +490,11 @@ static int create_member(struct prep *p, struct archive *a, int dfd, const char 
 			return 0; /* recorded in the database only */
 		if (mknodat(dfd, name, (e->type == PKG_CHR ? S_IFCHR : S_IFBLK) | 0600,
 			    makedev(e->major, e->minor)) < 0)
-			return pkg_fail(err, -errno, "%s: mknod: %s", e->path, strerror(errno));
+			return err_set(err, -errno, "%s: mknod: %s", e->path, strerror(errno));
 		break;
 	case PKG_FIFO:
 		if (mkfifoat(dfd, name, 0600) < 0)
-			return pkg_fail(err, -errno, "%s: mkfifo: %s", e->path, strerror(errno));
+			return err_set(err, -errno, "%s: mkfifo: %s", e->path, strerror(errno));
 		break;
 	}
 	return set_owner_mode(dfd, name, e, p->flags, err);
@@ -502,7 +502,7 @@ static int create_member(struct prep *p, struct archive *a, int dfd, const char 
 
 /* Step 2 for one member. */
 static int prepare_member(struct prep *p, struct archive *a, struct archive_entry *ae,
-			  const struct pkg_entry *e, struct pkg_err *err)
+			  const struct pkg_entry *e, struct space_err *err)
 {
 	char name[NAME_MAX + 1];
 	const char *base, *prefix = PKG_TMP_PREFIX;
@@ -518,12 +518,12 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 		return dfd;
 	exists = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!exists && errno != ENOENT)
-		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+		return err_set(err, -errno, "%s: %s", e->path, strerror(errno));
 
 	if (e->type == PKG_DIR)
 		return prepare_dir(p, dfd, base, e, &st, exists, err);
 	if (exists && S_ISDIR(st.st_mode))
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: is a directory on disk", e->path);
+		return err_set(err, -SPACE_E_FORMAT, "%s: is a directory on disk", e->path);
 	if (e->config && exists && config_changed(dfd, base, e, p->old ? pkg_meta_find(p->old, e->path) : NULL)) {
 		r = check_new_path(p, dfd, base, e, err);
 		if (r < 0)
@@ -535,13 +535,13 @@ static int prepare_member(struct prep *p, struct archive *a, struct archive_entr
 	}
 	r = tmp_name(name, sizeof(name), prefix, base);
 	if (r < 0)
-		return pkg_fail(err, r, "%s: name too long", e->path);
+		return err_set(err, r, "%s: name too long", e->path);
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
-		return pkg_fail(err, -errno, "%s: %s", e->path, strerror(errno));
+		return err_set(err, -errno, "%s: %s", e->path, strerror(errno));
 	return create_member(p, a, dfd, name, e, err);
 }
 
-static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, struct pkg_err *err)
+static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, struct space_err *err)
 {
 	for (size_t k = 0; k < db->n_pkgs; k++) {
 		const struct pkg_meta *o = &db->pkgs[k];
@@ -559,14 +559,14 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 			if (oe && !(oe->type == PKG_DIR && e->type == PKG_DIR) &&
 			    !(oe->type == PKG_DIR && e->type == PKG_SYMLINK) &&
 			    !(oe->type == PKG_SYMLINK && e->type == PKG_DIR))
-				return pkg_fail(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
+				return err_set(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
 						e->path, o->name);
 			/* A shared directory has one mode and owner on disk:
 			 * different ones would make the last install win and
 			 * verify blame the other package. */
 			if (oe && oe->type == PKG_DIR && e->type == PKG_DIR &&
 			    (oe->mode != e->mode || oe->uid != e->uid || oe->gid != e->gid))
-				return pkg_fail(err, -SPACE_E_FORMAT,
+				return err_set(err, -SPACE_E_FORMAT,
 						"%s: directory %04o %u:%u, package %s has it %04o %u:%u",
 						e->path, (unsigned)e->mode, (unsigned)e->uid,
 						(unsigned)e->gid, o->name, (unsigned)oe->mode,
@@ -579,24 +579,19 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 /* A failure after the commit point: say that the transaction stands and
  * will be completed, never that nothing was written (r is never a
  * refusal here: those are all found in the prepare phase). */
-static void committed_fail(struct pkg_err *err, int r)
+static void committed_fail(struct space_err *err, int r)
 {
-	char why[sizeof(err->msg)];
-
-	if (!err)
-		return;
-	snprintf(why, sizeof(why), "%s", *err->msg ? err->msg : space_strerror(r));
-	pkg_fail(err, r, "committed, not completed (the next pkg command completes it): %s", why);
+	err_prefix(err, r, "committed, not completed (the next pkg command completes it)");
 }
 
 /* Reload the package list after a finished transaction. Bad records are
  * skipped by pkg_db_load(); what can fail is the system, and then the
  * message says the action itself was done. */
-static int reload(struct pkg_db *db, const char *done, struct pkg_err *err)
+static int reload(struct pkg_db *db, const char *done, struct space_err *err)
 {
 	int r = pkg_db_load(db);
 
-	return r < 0 ? pkg_fail(err, r, "%s, but reading the database again failed: %s", done,
+	return r < 0 ? err_set(err, r, "%s, but reading the database again failed: %s", done,
 				space_strerror(r)) : 0;
 }
 
@@ -612,14 +607,14 @@ static int write_commit(int tfd, int flags)
  * permission comes from the installer's list of names, never from the
  * package's own metadata, which whoever built it wrote. */
 static int check_devices(const struct pkg_meta *m, const struct pkg_install_opts *o,
-			 struct pkg_err *err)
+			 struct space_err *err)
 {
 	for (size_t i = 0; i < o->n_allow_devices; i++)
 		if (strcmp(o->allow_devices[i], m->name) == 0)
 			return 0;
 	for (size_t i = 0; i < m->n_entries; i++)
 		if (m->entries[i].type == PKG_CHR || m->entries[i].type == PKG_BLK)
-			return pkg_fail(err, -SPACE_E_FORMAT,
+			return err_set(err, -SPACE_E_FORMAT,
 					"%s: device node in package %s, which this install does not "
 					"allow (--allow-devices)", m->entries[i].path, m->name);
 	return 0;
@@ -630,7 +625,7 @@ static int check_devices(const struct pkg_meta *m, const struct pkg_install_opts
  * journal no run completes. Checked before anything is written; a
  * non-empty one is refused for remove too (an empty one is rmdir'ed). */
 static int check_record_dir(const struct pkg_db *db, const char *name, bool empty_ok,
-			    struct pkg_err *err)
+			    struct space_err *err)
 {
 	char path[NAME_MAX + 16];
 	struct stat st;
@@ -647,14 +642,14 @@ static int check_record_dir(const struct pkg_db *db, const char *name, bool empt
 		if (n <= 2)
 			return 0; /* . and .. */
 	}
-	return pkg_fail(err, -SPACE_E_FORMAT, PKG_DB_DIR "/%s: the record is a directory%s", path,
+	return err_set(err, -SPACE_E_FORMAT, PKG_DB_DIR "/%s: the record is a directory%s", path,
 			empty_ok ? " that is not empty" : "; remove it first");
 }
 
 /* Refusals before anything is written: the record, the previous version,
  * device nodes and conflicts with other packages. */
 static int install_checks(struct prep *p, struct pkg_meta *m, const struct pkg_install_opts *o,
-			  struct pkg_err *err)
+			  struct space_err *err)
 {
 	int r = check_record_dir(p->db, m->name, false, err);
 
@@ -676,7 +671,7 @@ static int install_checks(struct prep *p, struct pkg_meta *m, const struct pkg_i
 
 /* 1. The journal: the new metadata and the list of created paths. *tfd is
  * set once the journal exists; a failure after that needs a rollback. */
-static int journal_begin(struct prep *p, const struct pkg_meta *m, int *tfd, struct pkg_err *err)
+static int journal_begin(struct prep *p, const struct pkg_meta *m, int *tfd, struct space_err *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -686,17 +681,17 @@ static int journal_begin(struct prep *p, const struct pkg_meta *m, int *tfd, str
 		return r;
 	*tfd = txn_open(p->db, true);
 	if (*tfd < 0) {
-		r = pkg_fail(err, *tfd, "journal: %s", space_strerror(*tfd));
+		r = err_set(err, *tfd, "journal: %s", space_strerror(*tfd));
 		goto out;
 	}
 	r = pkg_write_at(*tfd, "meta", text, len);
 	if (r < 0) {
-		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		r = err_set(err, r, "journal: %s", space_strerror(r));
 		goto out;
 	}
 	p->created_fd = openat(*tfd, "created", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (p->created_fd < 0)
-		r = pkg_fail(err, -errno, "journal: %s", strerror(errno));
+		r = err_set(err, -errno, "journal: %s", strerror(errno));
 out:
 	free(text);
 	return r;
@@ -724,7 +719,7 @@ static struct pkg_entry *member_entry(struct pkg_meta *m, struct archive_entry *
 
 /* 2. Prepare: every member, in metadata order, written beside its final
  * name; the archive holds exactly the listed entries. */
-static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m, struct pkg_err *err)
+static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m, struct space_err *err)
 {
 	struct archive_entry *ae;
 	char pbuf[PATH_MAX];
@@ -736,16 +731,16 @@ static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m
 		struct pkg_entry *e = member_entry(m, ae, &path, pbuf, sizeof(pbuf));
 
 		if (!e)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
+			return err_set(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
 					path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
 		/* Members come in metadata order: that creates parents
 		 * before children and makes every error precise. */
 		if ((size_t)(e - m->entries) > next)
-			return pkg_fail(err, -SPACE_E_FORMAT,
+			return err_set(err, -SPACE_E_FORMAT,
 					"%s: listed in the metadata but missing from the archive",
 					m->entries[next].path);
 		if ((size_t)(e - m->entries) < next)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
+			return err_set(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
 		next++;
 		r = prepare_member(p, a, ae, e, err);
 		if (r < 0)
@@ -753,29 +748,29 @@ static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m
 		pkg_hook("member");
 	}
 	if (ar != ARCHIVE_EOF)
-		return pkg_fail(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
+		return err_set(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
 	if (next < m->n_entries)
-		return pkg_fail(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
+		return err_set(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
 				m->entries[next].path);
 	return 0;
 }
 
 /* 3. The commit point: everything prepared is on disk before the journal
  * says "commit". */
-static int commit_point(struct pkg_db *db, int tfd, int flags, struct pkg_err *err)
+static int commit_point(struct pkg_db *db, int tfd, int flags, struct space_err *err)
 {
 	int r;
 
 	if (syncfs(db->rootfd) < 0)
-		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+		return err_set(err, -errno, "syncfs: %s", strerror(errno));
 	r = write_commit(tfd, flags);
 	if (r < 0)
-		return pkg_fail(err, r, "journal: %s", space_strerror(r));
+		return err_set(err, r, "journal: %s", space_strerror(r));
 	return 0;
 }
 
 int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
-		struct pkg_install_result *res, struct pkg_err *err)
+		struct pkg_install_result *res, struct space_err *err)
 {
 	int flags = o->flags;
 	struct prep p = { .db = db, .flags = flags, .res = res, .created_fd = -1, .bufsz = 1 << 17 };
@@ -787,7 +782,7 @@ int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_op
 		memset(res, 0, sizeof(*res));
 	pkg_walk_init(&p.w, db->rootfd);
 	if (db->dbfd < 0)
-		return pkg_fail(err, -ENOENT, "database not open for writing");
+		return err_set(err, -ENOENT, "database not open for writing");
 	r = pkg_archive_open(file, &a, &m, err);
 	if (r < 0)
 		return r;
@@ -862,7 +857,7 @@ static int remove_record(struct pkg_db *db, const char *name)
  * unreadable and named by every command) rather than failing every
  * command; pkg_remove() refuses such a record before its journal. */
 static int remove_apply(struct pkg_db *db, const char *name, bool recovering,
-			struct pkg_err *err)
+			struct space_err *err)
 {
 	struct pkg_meta *m = pkg_db_find(db, name);
 	int r;
@@ -870,10 +865,10 @@ static int remove_apply(struct pkg_db *db, const char *name, bool recovering,
 	if (m)
 		remove_obsolete(db, m, NULL);
 	if (syncfs(db->rootfd) < 0)
-		return pkg_fail(err, -errno, "syncfs: %s", strerror(errno));
+		return err_set(err, -errno, "syncfs: %s", strerror(errno));
 	r = remove_record(db, name);
 	if (r < 0 && !recovering)
-		return pkg_fail(err, r, "database: %s", space_strerror(r));
+		return err_set(err, r, "database: %s", space_strerror(r));
 	return 0;
 }
 
@@ -888,29 +883,29 @@ static bool bad_record(const struct pkg_db *db, const char *name)
 	return faccessat(db->dbfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
+int pkg_remove(struct pkg_db *db, const char *name, struct space_err *err)
 {
 	char buf[256];
 	bool record_only;
 	int tfd, r;
 
 	if (db->dbfd < 0)
-		return pkg_fail(err, -ENOENT, "not installed");
+		return err_set(err, -ENOENT, "not installed");
 	/* An unreadable record can still be removed (its files are not
 	 * known): that is how an admin clears one. */
 	record_only = !pkg_db_find(db, name);
 	if (record_only && !bad_record(db, name))
-		return pkg_fail(err, -ENOENT, "not installed");
+		return err_set(err, -ENOENT, "not installed");
 	r = check_record_dir(db, name, true, err);
 	if (r < 0)
 		return r;
 	tfd = txn_open(db, true);
 	if (tfd < 0)
-		return pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
+		return err_set(err, tfd, "journal: %s", space_strerror(tfd));
 	snprintf(buf, sizeof(buf), "%s\n", name);
 	r = pkg_write_at(tfd, "remove", buf, strlen(buf));
 	if (r < 0) {
-		r = pkg_fail(err, r, "journal: %s", space_strerror(r));
+		r = err_set(err, r, "journal: %s", space_strerror(r));
 		goto out;
 	}
 	pkg_hook("remove-journalled");
@@ -919,7 +914,7 @@ int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err)
 		goto out;
 	r = txn_finish(db, tfd);
 	if (r < 0) {
-		r = pkg_fail(err, r, "removed, but the journal: %s", space_strerror(r));
+		r = err_set(err, r, "removed, but the journal: %s", space_strerror(r));
 		goto out;
 	}
 	r = reload(db, "removed", err);
@@ -930,7 +925,7 @@ out:
 	return r;
 }
 
-int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err)
+int pkg_txn_recover(struct pkg_db *db, struct space_err *err)
 {
 	struct pkg_meta m = { 0 }, old = { 0 };
 	char *buf = NULL;
@@ -944,7 +939,7 @@ int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err)
 	if (tfd == -ENOENT)
 		return 0;
 	if (tfd < 0)
-		return pkg_fail(err, tfd, "journal: %s", space_strerror(tfd));
+		return err_set(err, tfd, "journal: %s", space_strerror(tfd));
 
 	if (pkg_read_at(tfd, "remove", 4096, &buf, &len) == 0) {
 		buf[strcspn(buf, "\n")] = '\0';
@@ -977,7 +972,7 @@ finish:
 	if (r >= 0) {
 		int r2 = txn_finish(db, tfd);
 		if (r2 < 0)
-			r = pkg_fail(err, r2, "journal: %s", space_strerror(r2));
+			r = err_set(err, r2, "journal: %s", space_strerror(r2));
 		else
 			r = 1;
 	}

@@ -17,10 +17,6 @@
 #define PKG_NEW_PREFIX ".pkgnew~"
 #define PKG_TMP_PREFIX_LEN 8
 
-/* Fill err (if any) and return r. */
-int pkg_fail(struct pkg_err *err, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Resolves the parent directory of package paths below a root directory
  * fd, component by component with O_NOFOLLOW. Symlinks met on the way are
  * followed only while they stay inside the root (an absolute target is
@@ -92,14 +88,14 @@ int pkg_resolve_dir_canon(int rootfd, const char *rel, char *canon);
  * archive_read_free() and m with pkg_meta_free(). */
 struct archive;
 int pkg_archive_open(const char *file, struct archive **a, struct pkg_meta *m,
-		     struct pkg_err *err);
+		     struct space_err *err);
 
 /* Database internals (db.c). */
 int pkg_db_load(struct pkg_db *db);
-int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct pkg_err *err);
+int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct space_err *err);
 const char *pkg_db_owner(const struct pkg_db *db, const char *skip, const char *path);
 /* Transactions (install.c). */
-int pkg_txn_recover(struct pkg_db *db, struct pkg_err *err);
+int pkg_txn_recover(struct pkg_db *db, struct space_err *err);
 
 /* Test hook points (no-op outside UNIT_TEST builds). */
 void pkg_hook(const char *point);

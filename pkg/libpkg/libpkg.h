@@ -3,9 +3,9 @@
  * verify, and the installed-package database. See pkg/FORMAT.md.
  *
  * Error model (pkg/lib/util.h): 0 or a count on success, a negative errno
- * or -SPACE_E_* on failure. Functions that take a `struct pkg_err *` also
- * fill err->msg with one line naming the object and the reason (without a
- * program prefix); the caller prints it. A refused package (bad input) is
+ * or -SPACE_E_* on failure. Functions that take a `struct space_err *`
+ * (pkg/lib/err.h) also leave there one line naming the object and the
+ * reason (without a program prefix); the caller prints it. A refused package (bad input) is
  * reported with -SPACE_E_FORMAT, -SPACE_E_DIGEST or -SPACE_E_UNSAFE_PATH
  * (exit code 1 by die_code()); anything else is a system or I/O error.
  *
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "err.h"
 #include "util.h"
 
 #define PKG_META_NAME ".PKGINFO"
@@ -36,10 +37,6 @@
  * REL_NAME_MAX and REL_VERSION_MAX, NUL excluded). */
 #define PKG_APP_NAME_MAX 63
 #define PKG_PLATFORM_MAX 31
-
-struct pkg_err {
-	char msg[512];
-};
 
 enum pkg_type {
 	PKG_FILE = 'f',
@@ -85,11 +82,11 @@ void pkg_meta_free(struct pkg_meta *m);
 /* Parse metadata text (buf need not be NUL-terminated). Validates every
  * field, the path rules and the sort order; -SPACE_E_FORMAT on bad input. */
 int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
-		   struct pkg_err *err);
+		   struct space_err *err);
 /* Serialise m to a malloc'd buffer (*out, *len); the caller frees. */
 int pkg_meta_write(const struct pkg_meta *m, char **out, size_t *len);
 /* Sort entries by path and refuse duplicates / invalid paths. */
-int pkg_meta_finish(struct pkg_meta *m, struct pkg_err *err);
+int pkg_meta_finish(struct pkg_meta *m, struct space_err *err);
 /* Binary search by path; NULL if absent. */
 struct pkg_entry *pkg_meta_find(const struct pkg_meta *m, const char *path);
 /* Check one relative path against the format's rules (0 or
@@ -118,10 +115,10 @@ struct pkg_build_opts {
 
 /* Package the tree under staging into out (temp name + rename). */
 int pkg_build(const struct pkg_build_opts *o, const char *staging, const char *out,
-	      struct pkg_err *err);
+	      struct space_err *err);
 
 /* Read and validate only the metadata member of a package file. */
-int pkg_read_meta(const char *file, struct pkg_meta *m, struct pkg_err *err);
+int pkg_read_meta(const char *file, struct pkg_meta *m, struct space_err *err);
 
 /* --------------------------------------------------------------- database */
 /* A record that could not be read (garbage, a record naming another
@@ -150,7 +147,7 @@ struct pkg_db {
  * lock, finish or roll back an interrupted transaction and load every
  * installed package. Unreadable records are skipped and listed in
  * db->bad; only a system error (memory, the directory itself) fails. */
-int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct pkg_err *err);
+int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct space_err *err);
 void pkg_db_close(struct pkg_db *db);
 /* If this handle created the database and nothing is installed, remove it
  * again (a refused first install then leaves the root untouched). */
@@ -178,10 +175,10 @@ struct pkg_install_opts {
 };
 
 int pkg_install(struct pkg_db *db, const char *file, const struct pkg_install_opts *o,
-		struct pkg_install_result *res, struct pkg_err *err);
+		struct pkg_install_result *res, struct space_err *err);
 /* Remove an installed package; for a skipped (unreadable) record, only
  * the record is removed (its files are unknown) and 1 is returned. */
-int pkg_remove(struct pkg_db *db, const char *name, struct pkg_err *err);
+int pkg_remove(struct pkg_db *db, const char *name, struct space_err *err);
 
 /* verify: calls report(path, what, is_config_change, ctx) for every
  * difference. Returns the number of differences that are not local config

@@ -5,24 +5,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "libpkg.h"
 #include "internal.h"
-
-int pkg_fail(struct pkg_err *err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 void pkg_meta_free(struct pkg_meta *m)
 {
@@ -158,38 +145,38 @@ static bool short_token(const char *s, size_t max)
 /* The application fields: syntax only. Whether the versions follow the
  * release grammar is for the consumer (pkg/libmgmt/apps.c, pkg build):
  * libpkg does not know the release version order. */
-static int app_validate(const struct pkg_meta *m, struct pkg_err *err)
+static int app_validate(const struct pkg_meta *m, struct space_err *err)
 {
 	if (m->app && !short_token(m->app, PKG_APP_NAME_MAX))
-		return pkg_fail(err, -SPACE_E_FORMAT, "invalid app name");
+		return err_set(err, -SPACE_E_FORMAT, "invalid app name");
 	if (!m->platform_min != !m->platform_max)
-		return pkg_fail(err, -SPACE_E_FORMAT, "platform needs a minimum and a maximum (or -)");
+		return err_set(err, -SPACE_E_FORMAT, "platform needs a minimum and a maximum (or -)");
 	if (!m->platform_min)
 		return 0;
 	if (!m->app)
-		return pkg_fail(err, -SPACE_E_FORMAT, "platform without app");
+		return err_set(err, -SPACE_E_FORMAT, "platform without app");
 	if (!short_token(m->platform_min, PKG_PLATFORM_MAX) ||
 	    (strcmp(m->platform_max, "-") && !short_token(m->platform_max, PKG_PLATFORM_MAX)))
-		return pkg_fail(err, -SPACE_E_FORMAT, "invalid platform range");
+		return err_set(err, -SPACE_E_FORMAT, "invalid platform range");
 	return 0;
 }
 
 /* Checks shared by the parser and the builder; entries already sorted. */
-static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
+static int meta_validate(const struct pkg_meta *m, struct space_err *err)
 {
 	int ar;
 
 	if (!pkg_token_ok(m->name))
-		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid name");
+		return err_set(err, -SPACE_E_FORMAT, "missing or invalid name");
 	if (!pkg_version_ok(m->version))
-		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid version");
+		return err_set(err, -SPACE_E_FORMAT, "missing or invalid version");
 	if (!pkg_token_ok(m->release))
-		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid release");
+		return err_set(err, -SPACE_E_FORMAT, "missing or invalid release");
 	if (!pkg_token_ok(m->arch))
-		return pkg_fail(err, -SPACE_E_FORMAT, "missing or invalid arch");
+		return err_set(err, -SPACE_E_FORMAT, "missing or invalid arch");
 	for (size_t i = 0; i < m->n_depends; i++)
 		if (!pkg_token_ok(m->depends[i]))
-			return pkg_fail(err, -SPACE_E_FORMAT, "invalid dependency name");
+			return err_set(err, -SPACE_E_FORMAT, "invalid dependency name");
 	if ((ar = app_validate(m, err)) < 0)
 		return ar;
 	for (size_t i = 0; i < m->n_entries; i++) {
@@ -197,19 +184,19 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 		int r = pkg_path_check(e->path);
 
 		if (r < 0)
-			return pkg_fail(err, r, "%s: %s", e->path, pkg_path_reason(e->path, r));
+			return err_set(err, r, "%s: %s", e->path, pkg_path_reason(e->path, r));
 		if (i > 0 && strcmp(m->entries[i - 1].path, e->path) == 0)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: duplicate entry", e->path);
+			return err_set(err, -SPACE_E_FORMAT, "%s: duplicate entry", e->path);
 		if ((e->type == PKG_CHR || e->type == PKG_BLK) && !m->base_files)
-			return pkg_fail(err, -SPACE_E_FORMAT,
+			return err_set(err, -SPACE_E_FORMAT,
 					"%s: device file in a package that is not base-files", e->path);
 		if (e->type == PKG_SYMLINK && (!e->target || !*e->target || has_ctl(e->target) ||
 					       strlen(e->target) >= PATH_MAX))
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: invalid symlink target", e->path);
+			return err_set(err, -SPACE_E_FORMAT, "%s: invalid symlink target", e->path);
 		if (e->config && e->type != PKG_FILE)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: only files can be config", e->path);
+			return err_set(err, -SPACE_E_FORMAT, "%s: only files can be config", e->path);
 		if (e->mode & ~07777u)
-			return pkg_fail(err, -SPACE_E_FORMAT, "%s: invalid mode", e->path);
+			return err_set(err, -SPACE_E_FORMAT, "%s: invalid mode", e->path);
 		/* A path below a symlink (or any non-directory) of the same
 		 * package would be resolved through it after install. */
 		for (const char *s = strchr(e->path, '/'); s; s = strchr(s + 1, '/')) {
@@ -220,7 +207,7 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 			prefix[s - e->path] = '\0';
 			p = pkg_meta_find(m, prefix);
 			if (p && p->type != PKG_DIR)
-				return pkg_fail(err, -SPACE_E_UNSAFE_PATH,
+				return err_set(err, -SPACE_E_UNSAFE_PATH,
 						"%s: path goes through non-directory entry %s",
 						e->path, p->path);
 		}
@@ -228,7 +215,7 @@ static int meta_validate(const struct pkg_meta *m, struct pkg_err *err)
 	return 0;
 }
 
-int pkg_meta_finish(struct pkg_meta *m, struct pkg_err *err)
+int pkg_meta_finish(struct pkg_meta *m, struct space_err *err)
 {
 	if (m->n_entries)
 		qsort(m->entries, m->n_entries, sizeof(*m->entries), cmp_entry);
@@ -377,7 +364,7 @@ static int parse_entry(struct pkg_meta *m, size_t *cap, char type, char **f, int
 /* The state of one pkg_meta_parse() run. */
 struct meta_parser {
 	struct pkg_meta *m;
-	struct pkg_err *err;
+	struct space_err *err;
 	size_t cap, lineno;
 	int flags;
 	bool have_base;
@@ -389,7 +376,7 @@ static int line_error(struct meta_parser *p, int r, const char *key)
 {
 	if (r >= 0 || r == -ENOMEM)
 		return r;
-	return pkg_fail(p->err, r, "line %zu: invalid '%s' line", p->lineno, key);
+	return err_set(p->err, r, "line %zu: invalid '%s' line", p->lineno, key);
 }
 
 /* Split single-space separated tokens into f[8]: their number, or 99 for
@@ -426,16 +413,16 @@ static int entry_line(struct meta_parser *p, const char *key, char type, char **
 	if (pr < 0) {
 		char pbuf[256];
 
-		return pkg_fail(p->err, pr, "line %zu: %s: %s", p->lineno,
+		return err_set(p->err, pr, "line %zu: %s: %s", p->lineno,
 				pkg_printable(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
 	}
 	if (m->n_entries < 2)
 		return 0;
 	c = strcmp(m->entries[m->n_entries - 2].path, path);
 	if (c == 0)
-		return pkg_fail(p->err, -SPACE_E_FORMAT, "%s: duplicate entry", path);
+		return err_set(p->err, -SPACE_E_FORMAT, "%s: duplicate entry", path);
 	if (c > 0)
-		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: entries not sorted by path", p->lineno);
+		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: entries not sorted by path", p->lineno);
 	return 0;
 }
 
@@ -490,20 +477,20 @@ static int parse_line(struct meta_parser *p, char *line)
 	int nf;
 
 	if (has_ctl(line))
-		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: control character", p->lineno);
+		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: control character", p->lineno);
 	if (p->lineno == 1)
 		return strcmp(line, "pkgformat 1") == 0 ? 0 :
-			pkg_fail(p->err, -SPACE_E_FORMAT, "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
+			err_set(p->err, -SPACE_E_FORMAT, "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
 	sp = strchr(line, ' ');
 	if (!sp || sp == line)
-		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", p->lineno);
+		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", p->lineno);
 	*sp = '\0';
 	if (strcmp(line, "summary") == 0)
 		return line_error(p, set_str(&p->m->summary, sp + 1), line);
 	/* Every other line is single-space separated tokens. */
 	nf = split_fields(sp + 1, f);
 	if (nf > 8)
-		return pkg_fail(p->err, -SPACE_E_FORMAT, "line %zu: malformed fields", p->lineno);
+		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: malformed fields", p->lineno);
 	for (size_t k = 0; k < sizeof(entry_kinds) / sizeof(entry_kinds[0]); k++)
 		if (strcmp(line, entry_kinds[k].word) == 0)
 			return entry_line(p, line, entry_kinds[k].type, f, nf, entry_kinds[k].nfields);
@@ -511,7 +498,7 @@ static int parse_line(struct meta_parser *p, char *line)
 }
 
 int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
-		   struct pkg_err *err)
+		   struct space_err *err)
 {
 	struct meta_parser p = { .m = m, .err = err, .flags = flags };
 	char *text, *line, *next;
@@ -519,11 +506,11 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 
 	memset(m, 0, sizeof(*m));
 	if (len > PKG_META_MAX)
-		return pkg_fail(err, -SPACE_E_FORMAT, "metadata too large");
+		return err_set(err, -SPACE_E_FORMAT, "metadata too large");
 	if (memchr(buf, '\0', len))
-		return pkg_fail(err, -SPACE_E_FORMAT, "metadata contains a NUL byte");
+		return err_set(err, -SPACE_E_FORMAT, "metadata contains a NUL byte");
 	if (len == 0 || buf[len - 1] != '\n')
-		return pkg_fail(err, -SPACE_E_FORMAT, "metadata does not end with a newline");
+		return err_set(err, -SPACE_E_FORMAT, "metadata does not end with a newline");
 	text = malloc(len + 1);
 	if (!text)
 		return -ENOMEM;
@@ -539,7 +526,7 @@ int pkg_meta_parse(const char *buf, size_t len, int flags, struct pkg_meta *m,
 			goto out;
 	}
 	if (p.lineno == 0) {
-		r = pkg_fail(err, -SPACE_E_FORMAT, "empty metadata");
+		r = err_set(err, -SPACE_E_FORMAT, "empty metadata");
 		goto out;
 	}
 	r = meta_validate(m, err);

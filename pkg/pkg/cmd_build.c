@@ -63,7 +63,7 @@ int cmd_build(int argc, char **argv, const struct pkg_opts *po)
 	size_t n_deplist = 0;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	char platform[2 * PKG_PLATFORM_MAX + 2] = "";
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	int c, r, rc = EXIT_USAGE;
 
 	(void)po;

@@ -18,7 +18,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 	};
 	const char *allow[MAX_ALLOW];
 	struct pkg_install_opts io = { .allow_devices = allow };
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	int c, r, rc = EXIT_OK;
 
@@ -44,7 +44,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 	for (int i = optind; i < argc; i++) {
 		struct pkg_install_result res;
 
-		err.msg[0] = '\0';
+		err_clear(&err);
 		r = pkg_install(&db, argv[i], &io, &res, &err);
 		if (r < 0) {
 			rc = die_err("install", argv[i], r, err.msg);
@@ -61,7 +61,7 @@ int cmd_install(int argc, char **argv, const struct pkg_opts *o)
 
 int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	int r, rc = EXIT_OK;
 
@@ -74,7 +74,7 @@ int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
 	if (rc != EXIT_OK)
 		return rc;
 	for (int i = 1; i < argc; i++) {
-		err.msg[0] = '\0';
+		err_clear(&err);
 		r = pkg_remove(&db, argv[i], &err);
 		if (r == 1)
 			printf("pkg: remove %s: the record was unreadable: removed it; the package's "

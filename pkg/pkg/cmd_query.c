@@ -96,7 +96,7 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 static int load_target(const char *verb, const struct pkg_opts *o, const char *arg,
 		       struct pkg_meta *m, bool *file)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	size_t n = strlen(arg);
 	int r;

@@ -61,7 +61,7 @@ const char *pkg_record_path(const struct pkg_opts *o, const char *name, char *bu
 int pkg_open_db(const char *verb, const struct pkg_opts *o, bool create, bool warn,
 		struct pkg_db *db)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	char path[PATH_MAX];
 	int r = pkg_db_open(o->root, create, db, &err);
 

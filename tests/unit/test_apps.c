@@ -48,7 +48,7 @@ static struct app decide(const char *running, const char *version, const char *p
 {
 	static struct rel_manifest table;
 	struct apps_basis b = { .table = &table };
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_meta m;
 	struct app a = { .pkg = "" };
 	char text[1024], why[128];

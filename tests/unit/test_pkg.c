@@ -203,7 +203,7 @@ static void write_pkg(const char *file, const char *meta, const struct mem *mm, 
 /* Install with the device-node permission for the package named allow
  * (NULL: for none). */
 static int install_allowing(const char *root, const char *file, int flags, const char *allow,
-			    struct pkg_install_result *res, struct pkg_err *err)
+			    struct pkg_install_result *res, struct space_err *err)
 {
 	struct pkg_install_opts o = { .flags = flags, .allow_devices = &allow,
 				      .n_allow_devices = allow ? 1 : 0 };
@@ -220,7 +220,7 @@ static int install_allowing(const char *root, const char *file, int flags, const
 }
 
 static int install_one(const char *root, const char *file, int flags, struct pkg_install_result *res,
-		       struct pkg_err *err)
+		       struct space_err *err)
 {
 	return install_allowing(root, file, flags, NULL, res, err);
 }
@@ -236,7 +236,7 @@ static void refused(const char *root, const char *name, const char *meta, const 
 		    size_t n, int want, const char *why)
 {
 	char file[256];
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	char *before = snapshot(root), *after;
 	int r;
 
@@ -261,7 +261,7 @@ static int build(const char *staging, const char *out, const char *name, const c
 	struct pkg_build_opts o = { .name = name, .version = version, .release = "1",
 				    .arch = "amd64", .summary = "test package", .attrs_file = attrs,
 				    .base_files = base, .mtime = 1700000000 };
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct stat st;
 	char path[512];
 	int r;
@@ -295,7 +295,7 @@ static void vcb(const char *pkg, const char *path, const char *what, bool config
 
 static int verify_all(const char *root, int flags, struct vrec *v)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	int r, total = 0;
 
@@ -315,7 +315,7 @@ static int verify_all(const char *root, int flags, struct vrec *v)
 
 static char *installed_version(const char *root, const char *name)
 {
-	struct pkg_err err;
+	struct space_err err;
 	struct pkg_db db;
 	struct pkg_meta *m;
 	char *v = NULL;
@@ -389,7 +389,7 @@ static void test_round_trip(void)
 {
 	char s[128], root[128], p1[128], p1b[128], p2[128], p3[128], path[256], attrs[128];
 	struct pkg_install_result res;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct vrec v;
 	char *a, *b;
 	size_t alen, blen;
@@ -509,7 +509,7 @@ static void test_round_trip(void)
 static void test_refusals(void)
 {
 	char root[128], outside[128], base[128], path[256], *meta;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	static const struct mem base_mm[] = {
 		{ 'd', "etc", NULL },         { 'f', "etc/base.conf", "base\n" },
 		{ 'd', "usr", NULL },         { 'd', "usr/bin", NULL },
@@ -762,7 +762,7 @@ static bool killed_install(const char *root, const char *file, const char *point
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		struct pkg_err err;
+		struct space_err err;
 		kill_point = point;
 		pkg_test_hook = die_at;
 		install_one(root, file, flags_for_user(), NULL, &err);
@@ -783,7 +783,7 @@ static bool leftovers(const char *root)
 
 static void recover(const char *root)
 {
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 
 	if (pkg_db_open(root, false, &db, &err) < 0)
@@ -795,7 +795,7 @@ static void recover(const char *root)
 static void test_kill(void)
 {
 	char root[128], p1[128], p2[128], path[256], *before, *after;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 
 	snprintf(root, sizeof(root), "%s/r3", T);
 	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
@@ -881,7 +881,7 @@ static void test_kill(void)
 static void test_devices(void)
 {
 	char s[128], root[128], file[128], attrs[128], path[256];
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct stat st;
 	struct pkg_db db;
 
@@ -938,7 +938,7 @@ static void test_config_new_path(void)
 {
 	static const struct mem o_mm[] = { { 'f', "etc/tool.conf.new", "other's\n" } };
 	char root[128], p1[128], p2[128], po[128], conf[256], newp[256], *before, *after, *meta;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	int r;
 
@@ -1001,7 +1001,7 @@ static void test_bad_records(void)
 	static const struct mem a_mm[] = { { 'f', "a", "a\n" } };
 	static const struct mem b_mm[] = { { 'f', "b", "b\n" } };
 	char root[128], file[256], path[256], *meta;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	struct pkg_db db;
 	int r;
 

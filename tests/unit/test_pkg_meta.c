@@ -29,7 +29,7 @@ static const char good[] =
 	"file etc/shadow 0640 0 42 0 " SHA "\n"
 	"file etc/with%20space 0644 0 0 0 " SHA "\n";
 
-static int parse(const char *text, struct pkg_meta *m, struct pkg_err *err)
+static int parse(const char *text, struct pkg_meta *m, struct space_err *err)
 {
 	return pkg_meta_parse(text, strlen(text), 0, m, err);
 }
@@ -39,7 +39,7 @@ static void bad(const char *from, const char *to, int want, const char *name)
 {
 	char buf[4096], *p;
 	struct pkg_meta m;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	int r;
 
 	p = strstr(good, from);
@@ -58,7 +58,7 @@ static void bad(const char *from, const char *to, int want, const char *name)
 int main(void)
 {
 	struct pkg_meta m, m2;
-	struct pkg_err err = { "" };
+	struct space_err err = { "" };
 	char *out = NULL;
 	size_t len = 0;
 	int r;
