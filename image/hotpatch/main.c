@@ -329,7 +329,8 @@ static void signed_mf_free(struct signed_mf *s)
 static int sign_manifest(const struct args *a, const struct hp_manifest *m, struct signed_mf *s)
 {
 	struct signer *sg = NULL;
-	const char *why = NULL, *bad = NULL;
+	struct space_err err = { "" };
+	const char *bad = NULL;
 	char *pk = NULL, *pc = NULL, *pch = NULL;
 	const char *key = a->key, *cert = a->cert, *chain = a->chain;
 	int r, rc = EXIT_OK;
@@ -343,8 +344,8 @@ static int sign_manifest(const struct args *a, const struct hp_manifest *m, stru
 		rc = die_err("sign", "manifest", -ENOMEM, NULL);
 		goto out;
 	}
-	if ((r = signer_load(&sg, key, cert, chain, &why, &bad)) < 0) {
-		rc = die_err("sign", bad ? bad : cert, r, why);
+	if ((r = signer_load(&sg, key, cert, chain, &err, &bad)) < 0) {
+		rc = die_err("sign", bad ? bad : cert, r, err.msg);
 		goto out;
 	}
 	if ((r = hp_manifest_format(m, &s->text, &s->tlen)) < 0 ||

@@ -41,7 +41,7 @@ int ov_read_archive(struct ov *ov, int fd)
 		return r;
 	for (;;) {
 		struct tar_member tm;
-		const char *why = NULL;
+		struct space_err err = { "" };
 		ssize_t k = rs_read(rs, blk, sizeof(blk));
 		uint64_t pad;
 		int64_t got;
@@ -56,11 +56,11 @@ int ov_read_archive(struct ov *ov, int fd)
 			bad_format++;
 			break;
 		}
-		h = tar_parse_header(blk, &tm, &why);
+		h = tar_parse_header(blk, &tm, &err);
 		if (h == 0)
 			break; /* end of archive; trailing zero padding is not read */
 		if (h < 0) {
-			ov_check(ov, false, "tar-format", NULL, "after %u member(s): %s", ov->nm, why);
+			ov_check(ov, false, "tar-format", NULL, "after %u member(s): %s", ov->nm, err.msg);
 			bad_format++;
 			break;
 		}

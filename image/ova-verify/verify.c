@@ -210,7 +210,6 @@ int ov_member_data(struct ov *ov, const void *p, size_t n)
 int ov_member_end(struct ov *ov)
 {
 	struct ov_member *m = ov->cur;
-	char err[160];
 	int r = 0;
 
 	if (!m)
@@ -243,7 +242,7 @@ int ov_member_end(struct ov *ov)
 	}
 	/* the manifest decides which digests the members after it need */
 	if (!ov->mf_parsed && m->data && ov_ends_with(m->name, ".mf") &&
-	    ova_manifest_parse((char *)m->data, (size_t)m->got, &ov->mf, err, sizeof(err)) == 0) {
+	    ova_manifest_parse((char *)m->data, (size_t)m->got, &ov->mf, NULL) == 0) {
 		ov->mf_parsed = true;
 		ov->alg_mask = 0;
 		for (unsigned i = 0; i < ov->mf.n; i++)
@@ -269,12 +268,12 @@ static const char *ossl_err(void)
 static X509 *read_signer(struct ov *ov, const struct ov_member *mfm, const struct ov_member *cm,
 			 struct ova_cert_file *cf)
 {
-	char err[160];
+	struct space_err err = { "" };
 	X509 *leaf;
 	BIO *b;
 
-	if (ova_cert_parse((char *)cm->data, (size_t)cm->got, cf, err, sizeof(err)) < 0) {
-		ov_check(ov, false, "cert-format", cm->name, "%s", err);
+	if (ova_cert_parse((char *)cm->data, (size_t)cm->got, cf, &err) < 0) {
+		ov_check(ov, false, "cert-format", cm->name, "%s", err.msg);
 		return NULL;
 	}
 	if (strcmp(cf->name, mfm->name) != 0) {

@@ -223,7 +223,7 @@ static void check_vmdk(struct ov *ov, struct ov_member *m, const struct ov_disk 
 {
 	unsigned char tail[OV_TAIL];
 	struct vmdk_info vi;
-	const char *why = NULL;
+	struct space_err err = { "" };
 	const unsigned char *head;
 	size_t hl, tl;
 	int r;
@@ -240,9 +240,9 @@ static void check_vmdk(struct ov *ov, struct ov_member *m, const struct ov_disk 
 		for (size_t i = 0; i < tl; i++)
 			tail[i] = m->tail[(m->got - tl + i) % OV_TAIL];
 	}
-	r = vmdk_info_from_bytes(head, hl, tail, tl, m->got, &vi, &why);
+	r = vmdk_info_from_bytes(head, hl, tail, tl, m->got, &vi, &err);
 	if (r < 0) {
-		ov_check(ov, false, "vmdk-header", m->name, "%s", why ? why : space_strerror(r));
+		ov_check(ov, false, "vmdk-header", m->name, "%s", err_msg(&err, r));
 		return;
 	}
 	if (vi.header.version != 3)
@@ -466,14 +466,14 @@ static void check_manifest_digests(struct ov *ov)
  * signature over. */
 static void check_manifest(struct ov *ov, struct ov_set *s)
 {
-	char err[160];
+	struct space_err err = { "" };
 
 	if (!s->mfm) {
 		ov_check(ov, false, "manifest", s->base, "no %s.mf in the package", s->base);
 		return;
 	}
-	if (!s->mfm->data || ova_manifest_parse((char *)s->mfm->data, (size_t)s->mfm->got, &ov->mf, err, sizeof(err)) < 0) {
-		ov_check(ov, false, "manifest", s->mfm->name, "%s", s->mfm->data ? err : "too large");
+	if (!s->mfm->data || ova_manifest_parse((char *)s->mfm->data, (size_t)s->mfm->got, &ov->mf, &err) < 0) {
+		ov_check(ov, false, "manifest", s->mfm->name, "%s", s->mfm->data ? err.msg : "too large");
 		s->mfm = NULL;
 		return;
 	}

@@ -101,8 +101,9 @@ static int cmd_build(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *raw = NULL, *hwpath = NULL, *outdir = NULL, *product = PRODUCT, *version = NULL;
-	const char *pki = NULL, *key = NULL, *cert = NULL, *chain = NULL, *alg = "SHA256", *why = NULL;
+	const char *pki = NULL, *key = NULL, *cert = NULL, *chain = NULL, *alg = "SHA256";
 	const char *bad = NULL;
+	struct space_err err = { "" };
 	struct vmdk_write_opts vo = { 0 };
 	struct vmdk_write_stats vs;
 	struct ovf_hw hw = { 0 };
@@ -166,9 +167,9 @@ static int cmd_build(int argc, char **argv)
 	if ((rc = load_hw(hwpath, &hw)) != 0)
 		goto out;
 	rc = EXIT_SYSTEM;
-	r = signer_load(&sg, key, cert, chain, &why, &bad);
+	r = signer_load(&sg, key, cert, chain, &err, &bad);
 	if (r < 0) {
-		rc = die_err("build", bad, r, why);
+		rc = die_err("build", bad, r, err.msg);
 		goto out;
 	}
 	/* 1. the disk */

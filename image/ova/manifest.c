@@ -94,17 +94,14 @@ static const char *parse_sigline(const char *p, const char *e, char alg[8], char
 	return NULL;
 }
 
-int ova_manifest_parse(const char *text, size_t len, struct ova_manifest *mf, char *err,
-		       size_t errlen)
+int ova_manifest_parse(const char *text, size_t len, struct ova_manifest *mf, struct space_err *err)
 {
 	const char *p = text, *end = text + len, *why = NULL;
 	unsigned lineno = 0;
 
 	mf->n = 0;
-	if (len == 0) {
-		snprintf(err, errlen, "manifest is empty");
-		return -SPACE_E_FORMAT;
-	}
+	if (len == 0)
+		return err_set(err, -SPACE_E_FORMAT, "manifest is empty");
 	while (p < end && !why) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		struct ova_mf_entry *en;
@@ -133,10 +130,8 @@ int ova_manifest_parse(const char *text, size_t len, struct ova_manifest *mf, ch
 			mf->n++;
 		p = nl + 1;
 	}
-	if (why) {
-		snprintf(err, errlen, "line %u: %s", lineno, why);
-		return -SPACE_E_FORMAT;
-	}
+	if (why)
+		return err_set(err, -SPACE_E_FORMAT, "line %u: %s", lineno, why);
 	return 0;
 }
 
@@ -163,35 +158,26 @@ static const char *find(const char *p, const char *e, const char *needle)
 	return NULL;
 }
 
-int ova_cert_parse(const char *text, size_t len, struct ova_cert_file *cf, char *err,
-		   size_t errlen)
+int ova_cert_parse(const char *text, size_t len, struct ova_cert_file *cf, struct space_err *err)
 {
 	static const char begin[] = "-----BEGIN CERTIFICATE-----", endm[] = "-----END CERTIFICATE-----";
 	const char *end = text + len, *nl = memchr(text, '\n', len), *why, *b, *e2;
 
 	memset(cf, 0, sizeof(*cf));
-	if (!nl) {
-		snprintf(err, errlen, "line 1: no signature line");
-		return -SPACE_E_FORMAT;
-	}
+	if (!nl)
+		return err_set(err, -SPACE_E_FORMAT, "line 1: no signature line");
 	if (nl > text && nl[-1] == '\r') {
-		snprintf(err, errlen, "line 1: CRLF line ending");
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "line 1: CRLF line ending");
 	}
 	why = parse_sigline(text, nl, cf->alg, cf->name, cf->sig, OVA_MAX_SIG, &cf->siglen);
-	if (why) {
-		snprintf(err, errlen, "line 1: %s", why);
-		return -SPACE_E_FORMAT;
-	}
+	if (why)
+		return err_set(err, -SPACE_E_FORMAT, "line 1: %s", why);
 	b = find(nl + 1, end, begin);
 	e2 = b ? find(b, end, endm) : NULL;
-	if (!b || !e2) {
-		snprintf(err, errlen, "no PEM certificate after the signature line");
-		return -SPACE_E_FORMAT;
-	}
+	if (!b || !e2)
+		return err_set(err, -SPACE_E_FORMAT, "no PEM certificate after the signature line");
 	if (find(e2, end, begin)) {
-		snprintf(err, errlen, "more than one certificate (the chain belongs in the chain file)");
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "more than one certificate (the chain belongs in the chain file)");
 	}
 	cf->pem_offset = (size_t)(b - text);
 	return 0;

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 #define OVA_NAME_MAX 100 /* ustar name field; we never use prefix/long names */
 #define OVA_MF_MAX_ENTRIES 32
 #define OVA_MAX_DIGEST 64
@@ -42,9 +44,8 @@ struct ova_manifest {
 int ova_name_is_plain(const char *name);
 
 /* Parse a .mf. Lines must be well formed, names plain and unique.
- * Returns 0 or -SPACE_E_FORMAT (err filled). */
-int ova_manifest_parse(const char *text, size_t len, struct ova_manifest *mf, char *err,
-		       size_t errlen);
+ * Returns 0 or -SPACE_E_FORMAT (err says why). */
+int ova_manifest_parse(const char *text, size_t len, struct ova_manifest *mf, struct space_err *err);
 
 /* Format one manifest line into out (size >= 16 + name + 2*dlen). */
 int ova_manifest_line(char *out, size_t outsz, const char *alg, const char *name,
@@ -61,7 +62,6 @@ struct ova_cert_file {
 
 /* Parse a .cert's signature line and check that exactly one PEM
  * certificate block follows (the block itself is decoded by OpenSSL). */
-int ova_cert_parse(const char *text, size_t len, struct ova_cert_file *cf, char *err,
-		   size_t errlen);
+int ova_cert_parse(const char *text, size_t len, struct ova_cert_file *cf, struct space_err *err);
 
 #endif

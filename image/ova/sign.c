@@ -207,7 +207,7 @@ void signer_free(struct signer *s)
 }
 
 int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
-		const char **why, const char **file)
+		struct space_err *err, const char **file)
 {
 	struct signer *s = calloc(1, sizeof(*s));
 	char *buf = NULL;
@@ -215,7 +215,6 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 	BIO *b;
 	int r = 0;
 
-	*why = NULL;
 	*file = key;
 	if (!s)
 		return -ENOMEM;
@@ -232,8 +231,7 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 	if (r < 0)
 		goto fail;
 	if (!s->key) {
-		*why = "signing key: not a PEM private key";
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "signing key: not a PEM private key");
 		goto fail;
 	}
 	*file = cert;
@@ -247,25 +245,21 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 	if (r < 0)
 		goto fail;
 	if (!s->cert) {
-		*why = "signing certificate: not a PEM certificate";
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "signing certificate: not a PEM certificate");
 		goto fail;
 	}
 	if (X509_check_private_key(s->cert, s->key) != 1) {
-		*why = "signing key does not match the signing certificate";
-		r = -SPACE_E_SIGNATURE;
+		r = err_set(err, -SPACE_E_SIGNATURE, "signing key does not match the signing certificate");
 		goto fail;
 	}
 	if (!(X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) ||
 	    !(X509_get_extended_key_usage(s->cert) & XKU_CODE_SIGN)) {
-		*why = "signing certificate lacks extendedKeyUsage codeSigning";
-		r = -SPACE_E_UNTRUSTED;
+		r = err_set(err, -SPACE_E_UNTRUSTED, "signing certificate lacks extendedKeyUsage codeSigning");
 		goto fail;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) <= 0 ||
 	    X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0) {
-		*why = "signing certificate is outside its validity period";
-		r = -SPACE_E_UNTRUSTED;
+		r = err_set(err, -SPACE_E_UNTRUSTED, "signing certificate is outside its validity period");
 		goto fail;
 	}
 	s->chain = sk_X509_new_null();
@@ -284,8 +278,7 @@ int signer_load(struct signer **out, const char *key, const char *cert, const ch
 		BIO_free(b);
 		free(buf);
 		if (sk_X509_num(s->chain) == 0) {
-			*why = "chain file holds no PEM certificate";
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "chain file holds no PEM certificate");
 			goto fail;
 		}
 	}

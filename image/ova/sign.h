@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 enum {
 	PKI_EXPIRED_LEAF = 1 << 0, /* test knob: leaf validity ended yesterday */
 	PKI_NO_CODESIGN = 1 << 1, /* test knob: leaf EKU serverAuth, not codeSigning */
@@ -32,11 +34,11 @@ struct signer;
  * Fails with -SPACE_E_SIGNATURE if key and certificate do not match, and
  * -SPACE_E_UNTRUSTED if the certificate lacks the codeSigning EKU or is
  * outside its validity period (mkova refuses to make an OVA that every
- * verifier would reject). why receives a static explanation (NULL for a
- * read error, told by the return value), file the one of key, cert and
- * chain the failure is about. */
+ * verifier would reject). err receives the reason (none for a read
+ * error, told by the return value), file the one of key, cert and chain
+ * the failure is about (the object of the caller's message). */
 int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
-		const char **why, const char **file);
+		struct space_err *err, const char **file);
 void signer_free(struct signer *s);
 
 /* Sign data with the signer's key: a detached signature (RSA PKCS#1 v1.5,

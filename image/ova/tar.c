@@ -77,7 +77,7 @@ static int parse_octal(const unsigned char *p, size_t n, uint64_t *v)
 	return 0;
 }
 
-int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, const char **why)
+int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, struct space_err *err)
 {
 	uint64_t sum;
 	size_t i;
@@ -87,18 +87,14 @@ int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, c
 	if (i == TAR_BLOCK)
 		return 0;
 	memset(m, 0, sizeof(*m));
-	if (parse_octal(blk + 148, 8, &sum) < 0 || sum != checksum(blk)) {
-		*why = "tar header checksum mismatch";
-		return -SPACE_E_FORMAT;
-	}
+	if (parse_octal(blk + 148, 8, &sum) < 0 || sum != checksum(blk))
+		return err_set(err, -SPACE_E_FORMAT, "tar header checksum mismatch");
 	if (memcmp(blk + 257, "ustar\0" "00", 8) == 0)
 		m->gnu = 0;
 	else if (memcmp(blk + 257, "ustar  \0", 8) == 0)
 		m->gnu = 1;
-	else {
-		*why = "not a ustar header (old v7 tar?)";
-		return -SPACE_E_FORMAT;
-	}
+	else
+		return err_set(err, -SPACE_E_FORMAT, "not a ustar header (old v7 tar?)");
 	/* Bytes 345..499 are the ustar prefix (a path in front of the name);
 	 * GNU headers keep atime, ctime and sparse maps there, but readers
 	 * such as Python's tarfile take them as the prefix whatever the magic
@@ -106,29 +102,24 @@ int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, c
 	 * signed, so any byte there could smuggle a path: refuse them all. */
 	for (i = TAR_PREFIX_OFF; i < TAR_PREFIX_END; i++)
 		if (blk[i]) {
-			*why = m->gnu ? "GNU header uses bytes 345-499 (read as a path prefix by some tar readers)" :
-					"member name uses the ustar prefix field (a path)";
-			return -SPACE_E_FORMAT;
+			return err_set(err, -SPACE_E_FORMAT, "%s",
+				       m->gnu ? "GNU header uses bytes 345-499 (read as a path prefix by some tar readers)" :
+						"member name uses the ustar prefix field (a path)");
 		}
 	memcpy(m->name, blk, 100);
 	m->name[100] = '\0';
 	m->type = blk[156] ? (char)blk[156] : '0';
 	if (blk[124] & 0x80) {
-		if (!m->gnu || blk[124] != 0x80) {
-			*why = "base-256 size outside a GNU header";
-			return -SPACE_E_FORMAT;
-		}
+		if (!m->gnu || blk[124] != 0x80)
+			return err_set(err, -SPACE_E_FORMAT, "base-256 size outside a GNU header");
 		for (i = 125; i < 128; i++)
-			if (blk[i]) {
-				*why = "member size out of range";
-				return -SPACE_E_FORMAT;
-			}
+			if (blk[i])
+				return err_set(err, -SPACE_E_FORMAT, "member size out of range");
 		m->size = 0;
 		for (i = 128; i < 136; i++)
 			m->size = m->size << 8 | blk[i];
 	} else if (parse_octal(blk + 124, 12, &m->size) < 0) {
-		*why = "member size is not octal";
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "member size is not octal");
 	}
 	return 1;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define TAR_BLOCK 512u
 #define TAR_RECORD 10240u
 
@@ -29,10 +31,10 @@ struct tar_member {
 };
 
 /* Parse a header block: 1 = member header, 0 = zero block (end marker),
- * -SPACE_E_FORMAT with *why on a damaged or unsupported header (bad
+ * -SPACE_E_FORMAT with err saying why on a damaged or unsupported header (bad
  * checksum, bad magic, any of bytes 345..499 - the ustar prefix, GNU
  * atime/ctime/sparse - non-zero, non-octal numbers). */
-int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, const char **why);
+int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, struct space_err *err);
 
 /* Streaming writer over a file descriptor. */
 struct tar_writer {

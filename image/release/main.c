@@ -220,7 +220,8 @@ static int cmd_build(int argc, char **argv)
 	char obj[4096], why[256] = "", *pk = NULL, *pc = NULL, *pch = NULL, *img = NULL, *tmp = NULL;
 	char *mf = NULL, *cert = NULL, *chain = NULL;
 	size_t mflen = 0, certlen = 0, chainlen = 0;
-	const char *sde = getenv("SOURCE_DATE_EPOCH"), *swhy = NULL, *sfile = NULL;
+	const char *sde = getenv("SOURCE_DATE_EPOCH"), *sfile = NULL;
+	struct space_err serr = { "" };
 	int64_t mtime = sde ? strtoll(sde, NULL, 10) : 0;
 	int rc, r;
 
@@ -257,9 +258,9 @@ static int cmd_build(int argc, char **argv)
 		goto out;
 	}
 	/* keys first: a wrong key must not cost a compression run */
-	r = signer_load(&sg, a.key, a.cert, a.chain, &swhy, &sfile);
+	r = signer_load(&sg, a.key, a.cert, a.chain, &serr, &sfile);
 	if (r < 0) {
-		rc = die_err("build", sfile ? sfile : a.cert, r, swhy);
+		rc = die_err("build", sfile ? sfile : a.cert, r, serr.msg);
 		goto out;
 	}
 	r = outfile_open(&slot, tmp, 0600);

@@ -115,7 +115,7 @@ static int in_list_dir(const char *path, const struct stat *dst)
 }
 
 /* The files' names into l, in order, after checking where they are. */
-static int list_names(const struct args *a, int dfd, struct sums_list *l, const char **bad, const char **why)
+static int list_names(const struct args *a, int dfd, struct sums_list *l, const char **bad, struct space_err *err)
 {
 	struct stat dst;
 	int r;
@@ -127,14 +127,17 @@ static int list_names(const struct args *a, int dfd, struct sums_list *l, const 
 		*bad = a->files[i];
 		r = in_list_dir(a->files[i], &dst);
 		if (r <= 0) {
-			*why = r == 0 ? "not in the list's directory: the list names files by plain name" : NULL;
-			return r == 0 ? -SPACE_E_UNSAFE_PATH : r;
+			if (r < 0)
+				return r;
+			return err_set(err, -SPACE_E_UNSAFE_PATH, "not in the list's directory: the list names files by plain name");
 		}
 		r = sums_add(l, base_of(a->files[i]), none);
 		if (r < 0) {
-			*why = r == -EEXIST ? "given twice" : r == -E2BIG ? "more files than a list holds (64)" :
-									   "not a plain file name";
-			return r == -ENOMEM ? r : -SPACE_E_FORMAT;
+			if (r == -ENOMEM)
+				return r;
+			return err_set(err, -SPACE_E_FORMAT, "%s",
+				       r == -EEXIST ? "given twice" : r == -E2BIG ? "more files than a list holds (64)" :
+										   "not a plain file name");
 		}
 	}
 	return 0;
@@ -217,7 +220,8 @@ int main(int argc, char **argv)
 	struct sums_list *l = calloc(1, sizeof(*l));
 	struct signer *sg = NULL;
 	char *dir = NULL, *pk = NULL, *pc = NULL, *pch = NULL, *text = NULL, *path = NULL;
-	const char *list, *bad = NULL, *why = NULL;
+	const char *list, *bad = NULL;
+	struct space_err err = { "" };
 	size_t len = 0;
 	int dfd = -1, rc, r;
 
@@ -247,9 +251,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* keys first: a wrong key must not cost hashing gigabytes */
-	r = signer_load(&sg, a.key, a.cert, a.chain, &why, &bad);
+	r = signer_load(&sg, a.key, a.cert, a.chain, &err, &bad);
 	if (r < 0) {
-		rc = die_err("sign", bad ? bad : a.cert, r, why);
+		rc = die_err("sign", bad ? bad : a.cert, r, err.msg);
 		goto out;
 	}
 	if (a.sign_only) {
@@ -270,9 +274,8 @@ int main(int argc, char **argv)
 		rc = die_err("open", dir, -errno, NULL);
 		goto out;
 	}
-	why = NULL;
-	if ((r = list_names(&a, dfd, l, &bad, &why)) < 0 || (r = hash_all(&a, dfd, l, &bad)) < 0) {
-		rc = die_err("list", bad, r, why);
+	if ((r = list_names(&a, dfd, l, &bad, &err)) < 0 || (r = hash_all(&a, dfd, l, &bad)) < 0) {
+		rc = die_err("list", bad, r, err.msg);
 		goto out;
 	}
 	if ((r = sums_format(l, &text, &len)) < 0 || (r = sign_and_write(sg, dir, list, text, len, &path)) < 0) {

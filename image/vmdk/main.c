@@ -81,7 +81,7 @@ static int cmd_convert(int argc, char **argv)
 static int cmd_extract(int argc, char **argv)
 {
 	struct outfile of;
-	const char *why = NULL;
+	struct space_err err = { "" };
 	uint64_t cap = 0;
 	int in, r;
 
@@ -96,11 +96,11 @@ static int cmd_extract(int argc, char **argv)
 		close(in);
 		return die_err("extract", argv[2], r, NULL);
 	}
-	r = vmdk_extract(in, of.fd, &cap, &why);
+	r = vmdk_extract(in, of.fd, &cap, &err);
 	close(in);
 	if (r < 0) {
 		outfile_abort(&of);
-		return die_err("extract", argv[1], r, why);
+		return die_err("extract", argv[1], r, err.msg);
 	}
 	r = outfile_commit(&of);
 	if (r < 0)
@@ -111,7 +111,7 @@ static int cmd_extract(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
 	struct vmdk_info info;
-	const char *why = NULL;
+	struct space_err err = { "" };
 	int fd, r;
 
 	if (argc != 2) {
@@ -120,10 +120,10 @@ static int cmd_info(int argc, char **argv)
 	fd = open_regular(AT_FDCWD, argv[1], O_RDONLY, 0, 0);
 	if (fd < 0)
 		return die_err("info", argv[1], fd, NULL);
-	r = vmdk_read_info(fd, &info, &why);
+	r = vmdk_read_info(fd, &info, &err);
 	close(fd);
 	if (r < 0)
-		return die_err("info", argv[1], r, why);
+		return die_err("info", argv[1], r, err.msg);
 	printf("version: %u\nflags: 0x%x\ncapacity: %llu\ngrain-sectors: %llu\n"
 	       "compression: %s\nfooter: %s\ncreate-type: %s\nadapter-type: %s\ncid: %08x\n",
 	       info.header.version, info.header.flags,

@@ -40,15 +40,10 @@ static void put64(unsigned char *p, uint64_t v)
 	memcpy(p, &v, 8);
 }
 
-#define FAIL(msg)                 \
-	do {                      \
-		if (why)          \
-			*why = (msg); \
-		return -SPACE_E_FORMAT; \
-	} while (0)
+#define FAIL(msg) return err_set(err, -SPACE_E_FORMAT, "%s", (msg))
 
 int vmdk_parse_header(const unsigned char blk[VMDK_SECTOR], struct vmdk_header *h,
-		      const char **why)
+		      struct space_err *err)
 {
 	uint16_t comp;
 
@@ -161,7 +156,7 @@ static const char *parse_dec(const char *p, const char *end, uint64_t *v)
 }
 
 int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *d,
-			  const char **why)
+			  struct space_err *err)
 {
 	const char *p = text, *end;
 	bool sig = false, cid = false, ext = false;
@@ -211,14 +206,14 @@ int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *
 }
 
 int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsigned char *tail,
-			 size_t taillen, uint64_t file_size, struct vmdk_info *info, const char **why)
+			 size_t taillen, uint64_t file_size, struct vmdk_info *info, struct space_err *err)
 {
 	int r;
 
 	memset(info, 0, sizeof(*info));
 	if (headlen < VMDK_SECTOR)
 		FAIL("file shorter than a VMDK header");
-	r = vmdk_parse_header(head, &info->header, why);
+	r = vmdk_parse_header(head, &info->header, err);
 	if (r < 0)
 		return r;
 	if (info->header.desc_size) {
@@ -227,7 +222,7 @@ int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsign
 		if (off + dl > headlen)
 			FAIL(off + dl > file_size ? "descriptor beyond end of file" :
 						    "descriptor beyond the first 64 KiB");
-		r = vmdk_parse_descriptor((const char *)head + off, (size_t)dl, &info->desc, why);
+		r = vmdk_parse_descriptor((const char *)head + off, (size_t)dl, &info->desc, err);
 		if (r < 0)
 			return r;
 	}
@@ -243,7 +238,7 @@ int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsign
 		for (size_t i = 2 * VMDK_SECTOR; i < 3 * VMDK_SECTOR; i++)
 			if (tail[i])
 				FAIL("end-of-stream marker missing");
-		r = vmdk_parse_header(tail + VMDK_SECTOR, &info->header, why);
+		r = vmdk_parse_header(tail + VMDK_SECTOR, &info->header, err);
 		if (r < 0)
 			return r;
 		if (info->header.gd_offset == VMDK_GD_AT_END || info->header.gd_offset >= file_size / VMDK_SECTOR)
@@ -258,7 +253,7 @@ int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsign
 
 /* Header and descriptor from the first 64 KiB, footer from the last three
  * sectors. */
-int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
+int vmdk_read_info(int fd, struct vmdk_info *info, struct space_err *err)
 {
 	unsigned char *head, tail[3 * VMDK_SECTOR];
 	size_t hl, tl;
@@ -276,7 +271,7 @@ int vmdk_read_info(int fd, struct vmdk_info *info, const char **why)
 	if (r == 0)
 		r = fd_pread_full(fd, tail, tl, (uint64_t)st.st_size - tl);
 	if (r == 0)
-		r = vmdk_info_from_bytes(head, hl, tail, tl, (uint64_t)st.st_size, info, why);
+		r = vmdk_info_from_bytes(head, hl, tail, tl, (uint64_t)st.st_size, info, err);
 	free(head);
 	return r;
 }
@@ -294,13 +289,13 @@ struct extract {
 	const struct vmdk_header *h;
 	struct libdeflate_decompressor *dec;
 	unsigned char *cbuf, *grain, *used;
-	const char **why;
+	struct space_err *err;
 };
 
 /* Claim the input sectors holding bytes [off, off + len). */
 static int claim(struct extract *x, uint64_t off, uint64_t len)
 {
-	const char **why = x->why;
+	struct space_err *err = x->err;
 	uint64_t s = off / VMDK_SECTOR, e = (off + len + VMDK_SECTOR - 1) / VMDK_SECTOR;
 
 	if (len == 0 || off + len > x->file_size)
@@ -317,7 +312,7 @@ static int claim(struct extract *x, uint64_t off, uint64_t len)
 /* Grain g (its want bytes) at byte offset off into x->grain. */
 static int read_grain(struct extract *x, uint64_t g, uint64_t off, uint64_t want)
 {
-	const char **why = x->why;
+	struct space_err *err = x->err;
 	uint64_t max = 2 * x->grain_bytes + VMDK_SECTOR;
 	size_t hdr = (x->h->flags & VMDK_FLAG_MARKERS) ? 12 : 0, rd, got = 0, in_used = 0;
 	uint32_t clen;
@@ -352,7 +347,7 @@ static int read_grain(struct extract *x, uint64_t g, uint64_t off, uint64_t want
 static int extract_table(struct extract *x, int out_fd, unsigned char *gt, uint64_t t, uint32_t gto,
 			 uint64_t ngrains, uint64_t cap_bytes)
 {
-	const char **why = x->why;
+	struct space_err *err = x->err;
 	int r = claim(x, (uint64_t)gto * VMDK_SECTOR, VMDK_GTES_PER_GT * 4);
 
 	if (r == 0)
@@ -374,16 +369,16 @@ static int extract_table(struct extract *x, int out_fd, unsigned char *gt, uint6
 	return r;
 }
 
-int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **why)
+int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, struct space_err *err)
 {
-	struct extract x = { .in_fd = in_fd, .why = why };
+	struct extract x = { .in_fd = in_fd, .err = err };
 	unsigned char *gd = NULL, *gt = NULL;
 	struct vmdk_info info;
 	struct stat st;
 	uint64_t ngrains, ngts, cap_bytes;
 	int r;
 
-	r = vmdk_read_info(in_fd, &info, why);
+	r = vmdk_read_info(in_fd, &info, err);
 	if (r < 0)
 		return r;
 	if (fstat(in_fd, &st) < 0)

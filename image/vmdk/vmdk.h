@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define VMDK_SECTOR 512u
 #define VMDK_MAGIC 0x564d444bu /* "KDMV" on disk */
 #define VMDK_GRAIN_SECTORS 128u
@@ -46,12 +48,12 @@ struct vmdk_header {
 	uint16_t compress;
 };
 
-/* Parse and sanity-check one 512-byte header (or footer) block. why, when
- * not NULL, receives a static string naming the first problem found.
+/* Parse and sanity-check one 512-byte header (or footer) block. err, when
+ * not NULL, receives the first problem found.
  * Accepts what a streamOptimized reader can use: version 1..3, grain a power
  * of two 8..2048 sectors, 512 GTEs per GT, deflate or none. */
 int vmdk_parse_header(const unsigned char blk[VMDK_SECTOR], struct vmdk_header *h,
-		      const char **why);
+		      struct space_err *err);
 
 /* Serialize h into a 512-byte block (what the writer puts on disk). */
 void vmdk_format_header(const struct vmdk_header *h, unsigned char blk[VMDK_SECTOR]);
@@ -65,10 +67,10 @@ struct vmdk_descriptor {
 	uint64_t extent_sectors; /* from the "RW <n> SPARSE" line */
 };
 
-/* Parse the embedded descriptor. Fails with -SPACE_E_FORMAT (why set) when
+/* Parse the embedded descriptor. Fails with -SPACE_E_FORMAT (err says why) when
  * the signature line, createType, CID or the extent line is missing. */
 int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *d,
-			  const char **why);
+			  struct space_err *err);
 
 /* Options for vmdk_write_stream(). */
 struct vmdk_write_opts {
@@ -98,11 +100,11 @@ int vmdk_write_stream(int in_fd, int out_fd, const struct vmdk_write_opts *opts,
 
 /* Read a streamOptimized (or any compressed, marker-based sparse) VMDK from
  * in_fd and write the raw disk to out_fd (regular file, truncated to the
- * capacity; zero grains become holes). why as above. Grains and grain
+ * capacity; zero grains become holes). err as above. Grains and grain
  * tables that share input sectors are refused: that keeps the written data
  * within one grain per input sector, where shared grains let a few KiB
  * fill a disk of any capacity. */
-int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, const char **why);
+int vmdk_extract(int in_fd, int out_fd, uint64_t *capacity_bytes, struct space_err *err);
 
 /* Facts about a VMDK file for `vmdk info` and the verifier. */
 struct vmdk_info {
@@ -115,9 +117,9 @@ struct vmdk_info {
  * head = the first headlen bytes (64 KiB covers header and descriptor),
  * tail = the last taillen bytes (>= 1536 for the footer and EOS marker). */
 int vmdk_info_from_bytes(const unsigned char *head, size_t headlen, const unsigned char *tail,
-			 size_t taillen, uint64_t file_size, struct vmdk_info *info, const char **why);
+			 size_t taillen, uint64_t file_size, struct vmdk_info *info, struct space_err *err);
 
 /* Read header, descriptor and (when present) footer of the VMDK on fd. */
-int vmdk_read_info(int fd, struct vmdk_info *info, const char **why);
+int vmdk_read_info(int fd, struct vmdk_info *info, struct space_err *err);
 
 #endif

@@ -9,22 +9,23 @@
 
 #define H64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static int mf(const char *s, char *err)
+static int mf(const char *s, struct space_err *err)
 {
 	struct ova_manifest m;
-	return ova_manifest_parse(s, strlen(s), &m, err, 160);
+	return ova_manifest_parse(s, strlen(s), &m, err);
 }
 
 int main(void)
 {
 	struct ova_manifest m;
 	struct ova_cert_file cf;
-	char err[160], line[256];
+	struct space_err err_s, *err = &err_s;
+	char line[256];
 	unsigned char d[32];
 	const char *good = "SHA256(a.ovf)= " H64 "\nSHA256(a-disk1.vmdk)= " H64 "\n";
 	const char *cert = "SHA256(a.mf)= 00ff10\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 
-	is_int(ova_manifest_parse(good, strlen(good), &m, err, sizeof(err)), 0, "well-formed manifest");
+	is_int(ova_manifest_parse(good, strlen(good), &m, err), 0, "well-formed manifest");
 	is_int(m.n, 2, "two entries");
 	ok(!strcmp(m.e[1].name, "a-disk1.vmdk") && m.e[1].dlen == 32 && m.e[1].digest[1] == 0x23, "entry decoded");
 	is_int(mf("SHA2-256(a.ovf)= " H64 "\n", err), -SPACE_E_FORMAT, "OpenSSL 3 SHA2-256 label refused");
@@ -36,7 +37,7 @@ int main(void)
 	       -SPACE_E_FORMAT, "upper-case hex refused");
 	is_int(mf("SHA256(../a.ovf)= " H64 "\n", err), -SPACE_E_FORMAT, "path in name refused");
 	is_int(mf("SHA256(a.ovf)= " H64 "\nSHA256(a.ovf)= " H64 "\n", err), -SPACE_E_FORMAT, "duplicate refused");
-	ok(strstr(err, "line 2") != NULL, "error names the line: %s", err);
+	ok(strstr(err->msg, "line 2") != NULL, "error names the line: %s", err->msg);
 	is_int(mf("", err), -SPACE_E_FORMAT, "empty manifest refused");
 	is_int(mf("SHA1(a.ovf)= 0123456789abcdef0123456789abcdef01234567\n", err), 0, "SHA1 accepted");
 
@@ -46,18 +47,18 @@ int main(void)
 	   "line formatted as VMDK-style SHA256(name)= hex");
 	ok(ova_manifest_line(line, 20, "SHA256", "x.ovf", d, 32) < 0, "short buffer refused");
 
-	is_int(ova_cert_parse(cert, strlen(cert), &cf, err, sizeof(err)), 0, "cert file parsed");
+	is_int(ova_cert_parse(cert, strlen(cert), &cf, err), 0, "cert file parsed");
 	ok(cf.siglen == 3 && cf.sig[1] == 0xff && !strcmp(cf.name, "a.mf"), "signature line decoded");
 	ok(!strncmp(cert + cf.pem_offset, "-----BEGIN", 10), "PEM offset");
-	is_int(ova_cert_parse("SHA256(a.mf)= 00\n", 17, &cf, err, sizeof(err)), -SPACE_E_FORMAT, "no certificate refused");
+	is_int(ova_cert_parse("SHA256(a.mf)= 00\n", 17, &cf, err), -SPACE_E_FORMAT, "no certificate refused");
 	{
 		char two[512];
 		snprintf(two, sizeof(two), "%s%s", cert, strchr(cert, '\n') + 1);
-		is_int(ova_cert_parse(two, strlen(two), &cf, err, sizeof(err)), -SPACE_E_FORMAT,
+		is_int(ova_cert_parse(two, strlen(two), &cf, err), -SPACE_E_FORMAT,
 		       "two certificates refused");
 	}
 	is_int(ova_cert_parse("RSA-SHA256(a.mf)= 00\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", 75, &cf,
-			      err, sizeof(err)),
+			      err),
 	       -SPACE_E_FORMAT, "openssl dgst RSA-SHA256 label refused");
 	ok(ova_name_is_plain("space-21.3R1.1-disk1.vmdk"), "release name is plain");
 	ok(!ova_name_is_plain("a/b") && !ova_name_is_plain(".hidden") && !ova_name_is_plain("a b") &&

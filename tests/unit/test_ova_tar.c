@@ -30,15 +30,15 @@ static void test_gnu_prefix(void)
 	static const size_t at[] = { 345, 346, 400, 499 };
 	unsigned char blk[TAR_BLOCK];
 	struct tar_member m;
-	const char *why;
+	struct space_err why;
 
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		tar_format_header(blk, "big.vmdk", 9ull << 30, 0);
 		blk[at[i]] = 'x';
 		reseal(blk);
-		why = NULL;
+		err_clear(&why);
 		is_int(tar_parse_header(blk, &m, &why), -SPACE_E_FORMAT, "GNU header with byte %zu set refused (%s)",
-		       at[i], why ? why : "accepted");
+		       at[i], why.msg[0] ? why.msg : "accepted");
 	}
 	tar_format_header(blk, "big.vmdk", 9ull << 30, 0);
 	memcpy(blk + 345, "..", 2);
@@ -59,7 +59,7 @@ int main(void)
 	unsigned char blk[TAR_BLOCK], out[3 * TAR_RECORD];
 	struct tar_member m;
 	struct tar_writer tw;
-	const char *why = NULL;
+	struct space_err why = { "" };
 	char t[] = "/tmp/test_ova_tarXXXXXX";
 	int fd = mkstemp(t);
 	ssize_t n;

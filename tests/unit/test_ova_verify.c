@@ -39,7 +39,8 @@ static int build(struct pkg *p)
 	char err[160], *k, *c, *ch, line[256];
 	unsigned char md[64];
 	unsigned int mdlen;
-	const char *why, *bad;
+	struct space_err why;
+	const char *bad;
 	int raw, out, r;
 	char rawp[] = "/tmp/tov_rawXXXXXX", outp[] = "/tmp/tov_vmdkXXXXXX";
 
@@ -201,18 +202,28 @@ static void test_single_verdicts(const struct pkg *p)
 	free(ov);
 }
 
-int main(void)
-{
-	struct pkg p = { 0 };
-	char *root;
-	const char *d = NULL;
+/* The signed package of the tests below, with its development PKI: made
+ * once, by whichever of them runs first. */
+static struct pkg pk;
+static char *root;
 
-	test_digest_failure();
+static struct pkg *package(void)
+{
+	if (root)
+		return &pk;
 	snprintf(dir, sizeof(dir), "/tmp/tov_pkiXXXXXX");
 	ok(mkdtemp(dir) != NULL, "temp dir");
 	is_int(pki_create(dir, 0), 0, "development PKI");
-	is_int(build(&p), 0, "package assembled");
+	is_int(build(&pk), 0, "package assembled");
 	root = xasprintf("%s/dev-root-ca.pem", dir);
+	return &pk;
+}
+
+/* each part of the package changed: the check that catches it fails */
+static void test_tamper(void)
+{
+	struct pkg p = *package();
+	const char *d = NULL;
 
 	ok(!strcmp(run(&p, root, 0, &d), ""), "untouched package passes every check (%s)", d ? d : "");
 	ok(!strcmp(run(&p, NULL, 0, NULL), "cert-chain"), "without a root the chain check fails");
@@ -236,9 +247,15 @@ int main(void)
 		char *pos = strstr(p.ovf, "ovf:size=\"");
 		pos[10] = pos[10] == '9' ? '8' : '9';
 		ok(!strcmp(run(&p, root, 0, &d), "reference"), "ovf:size changed: reference fails (%s)", d);
+		pos[10] = pos[10] == '9' ? '8' : '9';
 	}
+	p.cert[20] = p.cert[20] == 'a' ? 'b' : 'a';
+}
+
+/* a hostile member name must not forge report lines */
+static void test_member_name(void)
+{
 	{
-		/* a hostile member name must not forge report lines */
 		struct ov_opts o = { .no_chain = true };
 		struct ov *ov = malloc(sizeof(*ov));
 		const char evil[] = "x.ovf\nok   signature\x1b[2J";
@@ -256,8 +273,15 @@ int main(void)
 		ov_free(ov);
 		free(ov);
 	}
+}
+
+/* an ovf:size too long for its buffer was ignored, not refused */
+static void test_ovf_size(void)
+{
+	const struct pkg p = *package();
+	const char *d = NULL;
+
 	{
-		/* an ovf:size too long for its buffer was ignored, not refused */
 		struct pkg q = p;
 		char *pos = strstr(p.ovf, "ovf:size=\""), *end = strchr(pos + 10, '"');
 		q.ovf = xasprintf("%.*sovf:size=\"%s\"%s", (int)(pos - p.ovf), p.ovf,
@@ -266,13 +290,33 @@ int main(void)
 		ok(!strcmp(run(&q, root, 0, &d), "descriptor"), "a 40-digit ovf:size is refused, not skipped (%s)", d);
 		free(q.ovf);
 	}
-	test_single_verdicts(&p);
+}
+
+static void run_single_verdicts(void)
+{
+	test_single_verdicts(package());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/ova_verify/digest_failure", test_digest_failure },
+		{ "/ova_verify/tamper", test_tamper },
+		{ "/ova_verify/member_name", test_member_name },
+		{ "/ova_verify/ovf_size", test_ovf_size },
+		{ "/ova_verify/single_verdicts", run_single_verdicts },
+		{ NULL, NULL },
+	};
+	int r = tap_run(argc, argv, tests);
+
+	if (!root)
+		return r;
 	free(root);
-	free(p.ovf);
-	free(p.mf);
-	free(p.cert);
-	free(p.chain);
-	free(p.disk);
+	free(pk.ovf);
+	free(pk.mf);
+	free(pk.cert);
+	free(pk.chain);
+	free(pk.disk);
 	{
 		const char *names[] = { "dev-root-ca.key", "dev-root-ca.pem", "dev-intermediate-ca.key",
 					"dev-intermediate-ca.pem", "dev-signing.key", "dev-signing.pem" };
@@ -283,5 +327,5 @@ int main(void)
 		}
 		rmdir(dir);
 	}
-	return done_testing();
+	return r;
 }

@@ -135,7 +135,8 @@ static int verify(const char *name, const char *as_name, struct sink *s, unsigne
 int main(void)
 {
 	char *key, *cert, *chain;
-	const char *why, *file;
+	struct space_err why;
+	const char *file;
 	struct sink s = { 0 };
 	unsigned nfail;
 	bool att;

@@ -65,7 +65,7 @@ static int make_raw(void)
 /* A descriptor that fills its buffer to the last byte, with no NUL or
  * newline: the buffer ends at a PROT_NONE page, so any read past it
  * faults whether or not the sanitizer intercepts the reading function. */
-static int desc_at_guard(const char *tail_line, const char **why)
+static int desc_at_guard(const char *tail_line, struct space_err *why)
 {
 	static const char head[] = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n";
 	long pg = sysconf(_SC_PAGESIZE);
@@ -105,7 +105,7 @@ static void test_descriptor_bounds(void)
 	static const char one[] = "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\nRW 8";
 	unsigned char buf[3 * VMDK_SECTOR], *file;
 	struct vmdk_info vi;
-	const char *why = NULL;
+	struct space_err why = { "" };
 	char t[] = "/tmp/test_vmdk_descXXXXXX";
 	int fd;
 
@@ -123,10 +123,10 @@ static void test_descriptor_bounds(void)
 	memmove(buf + 2 * VMDK_SECTOR - 4, "RW 8", 4);
 	buf[2 * VMDK_SECTOR - 5] = '\n';
 	memcpy(buf + 2 * VMDK_SECTOR, "00 SPARSE \"x\"\n", 14);
-	why = NULL;
+	err_clear(&why);
 	is_int(vmdk_info_from_bytes(buf, sizeof(buf), buf, sizeof(buf), sizeof(buf), &vi, &why), -SPACE_E_FORMAT,
 	       "an extent line cut at the descriptor's end does not borrow the next sector's digits (%s, %llu)",
-	       why ? why : "accepted", (unsigned long long)vi.desc.extent_sectors);
+	       why.msg[0] ? why.msg : "accepted", (unsigned long long)vi.desc.extent_sectors);
 
 	/* the file as `vmdk info` reads it: 4096 bytes, descriptor to the end */
 	file = calloc(1, 4096);
@@ -136,9 +136,9 @@ static void test_descriptor_bounds(void)
 	memcpy(file + 4096 - 16, "RW 1234567890123", 16);
 	fd = tmpfile_fd(t);
 	ok(fd >= 0 && pwrite(fd, file, 4096, 0) == 4096, "4096-byte VMDK written");
-	why = NULL;
+	err_clear(&why);
 	is_int(vmdk_read_info(fd, &vi, &why), -SPACE_E_FORMAT, "vmdk_read_info refuses it (%s)",
-	       why ? why : "accepted");
+	       why.msg[0] ? why.msg : "accepted");
 	close(fd);
 	free(file);
 }
@@ -195,17 +195,16 @@ static void test_amplification(void)
 {
 	char t[] = "/tmp/test_vmdk_ampoutXXXXXX";
 	int out = tmpfile_fd(t), in;
-	const char *why;
+	struct space_err why = { "" };
 	struct stat st;
 	uint64_t cap;
 
 	/* 64 MiB: 1024 grain table entries, all naming the grain at sector 2 */
 	in = shared_grain_vmdk(64 << 11, 0, 1);
 	fstat(in, &st);
-	why = NULL;
 	is_int(vmdk_extract(in, out, &cap, &why), -SPACE_E_FORMAT,
 	       "%lld-byte VMDK whose 1024 entries share one grain: refused (%s)", (long long)st.st_size,
-	       why ? why : "extracted");
+	       why.msg[0] ? why.msg : "extracted");
 	fstat(out, &st);
 	ok(st.st_blocks * 512 < (1 << 20), "  and no more than one grain written (%lld KiB allocated)",
 	   (long long)st.st_blocks / 2);
@@ -226,7 +225,7 @@ int main(void)
 	struct vmdk_write_opts o = { .threads = 1, .extent_name = "t.vmdk" };
 	struct vmdk_write_stats s1, s3;
 	struct vmdk_info info;
-	const char *why = NULL;
+	struct space_err why = { "" };
 	char t1[] = "/tmp/test_vmdk_o1XXXXXX", t3[] = "/tmp/test_vmdk_o3XXXXXX", tx[] = "/tmp/test_vmdk_xXXXXXX";
 	int raw = make_raw(), o1 = tmpfile_fd(t1), o3 = tmpfile_fd(t3), ox = tmpfile_fd(tx);
 	unsigned char *a, *b;
@@ -272,9 +271,9 @@ int main(void)
 		unsigned char junk[64];
 		memset(junk, 0xa5, sizeof(junk));
 		pwrite(o1, junk, sizeof(junk), 128 * 512 + 20);
-		why = NULL;
+		err_clear(&why);
 		is_int(vmdk_extract(o1, ox, &cap, &why), -SPACE_E_FORMAT, "corrupted grain fails");
-		ok(why != NULL, "with a reason: %s", why ? why : "(none)");
+		ok(why.msg[0] != '\0', "with a reason: %s", why.msg[0] ? why.msg : "(none)");
 	}
 	/* header parser rejects damage */
 	{

@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ova_cert_file cf;
-	char err[160];
+	struct space_err err;
 
-	if (ova_cert_parse((const char *)data, size, &cf, err, sizeof(err)) == 0) {
+	if (ova_cert_parse((const char *)data, size, &cf, &err) == 0) {
 		BIO *b;
 		X509 *x;
 

@@ -12,9 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ova_manifest mf;
-	char err[160];
+	struct space_err err;
 
-	if (ova_manifest_parse((const char *)data, size, &mf, err, sizeof(err)) == 0) {
+	if (ova_manifest_parse((const char *)data, size, &mf, &err) == 0) {
 		if (mf.n == 0 || mf.n > OVA_MF_MAX_ENTRIES)
 			abort();
 		for (unsigned i = 0; i < mf.n; i++)

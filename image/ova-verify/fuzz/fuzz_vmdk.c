@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vmdk_info info;
-	const char *why = NULL;
+	struct space_err why = { "" };
 	size_t tl = size < 1536 ? size : 1536;
 
 	if (vmdk_info_from_bytes(data, size, data + size - tl, tl, size, &info, &why) == 0) {
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (info.has_footer && info.header.gd_offset * 512 >= size)
 			abort();
-	} else if (!why) {
+	} else if (!why.msg[0]) {
 		abort(); /* every refusal names its reason */
 	}
 	return 0;

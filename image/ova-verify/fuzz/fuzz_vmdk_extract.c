@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int in = memfd_create("vmdk", MFD_CLOEXEC), out = memfd_create("raw", MFD_CLOEXEC), r;
 	uint64_t cap = 0, max_grain = 2048 * VMDK_SECTOR; /* the header allows 1 MiB grains */
-	const char *why = NULL;
+	struct space_err why = { "" };
 	struct stat st;
 
 	if (in < 0 || out < 0 || fd_write_full(in, data, size) < 0)
@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* written bytes (pages of the memfd) within one grain per input sector */
 		if ((uint64_t)st.st_blocks * 512 > (size / VMDK_SECTOR + 1) * max_grain)
 			abort();
-	} else if (r == -SPACE_E_FORMAT && !why) {
+	} else if (r == -SPACE_E_FORMAT && !why.msg[0]) {
 		abort();
 	}
 	close(in);
