@@ -63,7 +63,7 @@ static int def_kv(void *vctx, const char *key, const char *value, int line)
 	return c->why ? -SPACE_E_FORMAT : 0;
 }
 
-int hp_def_parse(const char *text, size_t len, struct hp_def *d, char *err, size_t errlen)
+int hp_def_parse(const char *text, size_t len, struct hp_def *d, struct space_err *err)
 {
 	struct ctx c = { .d = d };
 	int line = 0, r;
@@ -71,23 +71,20 @@ int hp_def_parse(const char *text, size_t len, struct hp_def *d, char *err, size
 	memset(d, 0, sizeof(*d));
 	r = kv_parse(text, len, def_kv, &c, &line);
 	if (r < 0) {
-		snprintf(err, errlen, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
-		return r == -ENOMEM ? r : -SPACE_E_FORMAT;
+		return err_set(err, r == -ENOMEM ? r : -SPACE_E_FORMAT, "line %d: %s", line,
+			       c.why ? c.why : "not KEY = VALUE");
 	}
-	if (!c.have_patch || !d->m.nfix || !d->npkg) {
-		snprintf(err, errlen, "missing %s", !c.have_patch ? "patch" : !d->m.nfix ? "fix" : "package");
-		return -SPACE_E_FORMAT;
-	}
+	if (!c.have_patch || !d->m.nfix || !d->npkg)
+		return err_set(err, -SPACE_E_FORMAT, "missing %s", !c.have_patch ? "patch" : !d->m.nfix ? "fix" : "package");
 	for (unsigned i = 0; i < d->m.nfix; i++)
 		if (d->m.fix[i].level > d->m.patch) {
-			snprintf(err, errlen, "fix %s: level %u is above patch %u", d->m.fix[i].id, d->m.fix[i].level,
-				 d->m.patch);
-			return -SPACE_E_FORMAT;
+			return err_set(err, -SPACE_E_FORMAT, "fix %s: level %u is above patch %u", d->m.fix[i].id, d->m.fix[i].level,
+				       d->m.patch);
 		}
 	return 0;
 }
 
-int hp_def_load(const char *path, struct hp_def *d, char *err, size_t errlen)
+int hp_def_load(const char *path, struct hp_def *d, struct space_err *err)
 {
 	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
 	char want[32];
@@ -95,19 +92,15 @@ int hp_def_load(const char *path, struct hp_def *d, char *err, size_t errlen)
 	size_t len;
 	int r = read_file(path, HP_DEF_MAX, &text, &len);
 
-	if (r < 0) {
-		snprintf(err, errlen, "%s", space_strerror(r));
-		return r;
-	}
-	r = hp_def_parse(text, len, d, err, errlen);
+	if (r < 0)
+		return err_set(err, r, "%s", space_strerror(r));
+	r = hp_def_parse(text, len, d, err);
 	free(text);
 	if (r < 0)
 		return r;
 	snprintf(want, sizeof(want), "v%u.conf", d->m.patch);
-	if (strcmp(base, want)) {
-		snprintf(err, errlen, "patch = %u must be in %s", d->m.patch, want);
-		return -SPACE_E_FORMAT;
-	}
+	if (strcmp(base, want))
+		return err_set(err, -SPACE_E_FORMAT, "patch = %u must be in %s", d->m.patch, want);
 	return 0;
 }
 
@@ -135,39 +128,31 @@ static bool has_str(const char *list, size_t stride, unsigned n, const char *s)
 	return false;
 }
 
-int hp_def_check_cumulative(const struct hp_def *prev, const struct hp_def *cur, char *why, size_t whylen)
+int hp_def_check_cumulative(const struct hp_def *prev, const struct hp_def *cur, struct space_err *err)
 {
 	const struct hp_manifest *p = &prev->m, *c = &cur->m;
 
-	if (c->patch != p->patch + 1) {
-		snprintf(why, whylen, "v%u does not follow v%u", c->patch, p->patch);
-		return -SPACE_E_FORMAT;
-	}
+	if (c->patch != p->patch + 1)
+		return err_set(err, -SPACE_E_FORMAT, "v%u does not follow v%u", c->patch, p->patch);
 	for (unsigned i = 0; i < p->nfix; i++) {
 		const struct hp_fix *f = find_fix(c, p->fix[i].id);
 		if (!f || f->level != p->fix[i].level) {
-			snprintf(why, whylen, "not cumulative: fix %s of v%u %s", p->fix[i].id, p->patch,
-				 f ? "has another level" : "is missing");
-			return -SPACE_E_FORMAT;
+			return err_set(err, -SPACE_E_FORMAT, "not cumulative: fix %s of v%u %s", p->fix[i].id, p->patch,
+				       f ? "has another level" : "is missing");
 		}
 	}
 	for (unsigned i = 0; i < prev->npkg; i++) {
 		const struct hp_def_pkg *k = hp_def_find_pkg(cur, prev->pkg[i].name);
 		if (!k || k->release < prev->pkg[i].release) {
-			snprintf(why, whylen, "not cumulative: package %s of v%u (release %u) %s", prev->pkg[i].name,
-				 p->patch, prev->pkg[i].release, k ? "has an older release" : "is missing");
-			return -SPACE_E_FORMAT;
+			return err_set(err, -SPACE_E_FORMAT, "not cumulative: package %s of v%u (release %u) %s", prev->pkg[i].name,
+				       p->patch, prev->pkg[i].release, k ? "has an older release" : "is missing");
 		}
 	}
 	for (unsigned i = 0; i < p->nservice; i++)
-		if (!has_str(c->service[0], sizeof(c->service[0]), c->nservice, p->service[i])) {
-			snprintf(why, whylen, "not cumulative: service %s of v%u is missing", p->service[i], p->patch);
-			return -SPACE_E_FORMAT;
-		}
+		if (!has_str(c->service[0], sizeof(c->service[0]), c->nservice, p->service[i]))
+			return err_set(err, -SPACE_E_FORMAT, "not cumulative: service %s of v%u is missing", p->service[i], p->patch);
 	for (unsigned i = 0; i < p->nbackup; i++)
-		if (!has_str(c->backup[0], sizeof(c->backup[0]), c->nbackup, p->backup[i])) {
-			snprintf(why, whylen, "not cumulative: backup %s of v%u is missing", p->backup[i], p->patch);
-			return -SPACE_E_FORMAT;
-		}
+		if (!has_str(c->backup[0], sizeof(c->backup[0]), c->nbackup, p->backup[i]))
+			return err_set(err, -SPACE_E_FORMAT, "not cumulative: backup %s of v%u is missing", p->backup[i], p->patch);
 	return 0;
 }

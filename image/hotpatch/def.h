@@ -23,6 +23,7 @@
 #ifndef SPACE_HOTPATCH_DEF_H
 #define SPACE_HOTPATCH_DEF_H
 
+#include "err.h"
 #include "pkg/hotpatch/manifest.h"
 
 #define HP_DEF_MAX (64u << 10)
@@ -42,15 +43,15 @@ struct hp_def {
 
 /* Parse definition text; 0 or -SPACE_E_FORMAT with "line N: why" (or
  * "missing KEY") in err. */
-int hp_def_parse(const char *text, size_t len, struct hp_def *d, char *err, size_t errlen);
+int hp_def_parse(const char *text, size_t len, struct hp_def *d, struct space_err *err);
 
 /* Read and parse the file at path, which must be named v<patch>.conf; 0,
  * -SPACE_E_FORMAT (err says why) or the negative errno of reading it. */
-int hp_def_load(const char *path, struct hp_def *d, char *err, size_t errlen);
+int hp_def_load(const char *path, struct hp_def *d, struct space_err *err);
 
 /* Does cur carry everything prev (the level before it) carried? 0, or
- * -SPACE_E_FORMAT with why naming the first thing missing. */
-int hp_def_check_cumulative(const struct hp_def *prev, const struct hp_def *cur, char *why, size_t whylen);
+ * -SPACE_E_FORMAT with err naming the first thing missing. */
+int hp_def_check_cumulative(const struct hp_def *prev, const struct hp_def *cur, struct space_err *err);
 
 /* The package of that name, NULL if the definition has none. */
 const struct hp_def_pkg *hp_def_find_pkg(const struct hp_def *d, const char *name);

@@ -146,26 +146,27 @@ static int check_fix_files(const struct hp_def *d, const char *dir)
  * and that each fix has its file. An exit code (0: good). */
 static int load_defs(const struct args *a, struct hp_def *cur, struct hp_def *prev)
 {
-	char err[256], *prevpath = NULL, *fixdir = NULL, *copy = NULL;
+	struct space_err err = { "" };
+	char *prevpath = NULL, *fixdir = NULL, *copy = NULL;
 	int r, rc;
 
-	if ((r = hp_def_load(a->def, cur, err, sizeof(err))) < 0)
-		return die_err("read", a->def, r, err);
+	if ((r = hp_def_load(a->def, cur, &err)) < 0)
+		return die_err("read", a->def, r, err.msg);
 	if (cur->m.patch > 1) {
 		if (!(prevpath = def_beside(a->def, cur->m.patch - 1))) {
 			rc = die_err("read", a->def, -ENOMEM, NULL);
 			goto out;
 		}
-		r = hp_def_load(prevpath, prev, err, sizeof(err));
+		r = hp_def_load(prevpath, prev, &err);
 		if (r == -ENOENT)
-			snprintf(err, sizeof(err), "missing: v%u carries everything v%u carried, which is not defined",
-				 cur->m.patch, cur->m.patch - 1);
+			r = err_set(&err, -SPACE_E_FORMAT, "missing: v%u carries everything v%u carried, which is not defined",
+				    cur->m.patch, cur->m.patch - 1);
 		if (r < 0) {
-			rc = die_err("read", prevpath, r == -ENOENT ? -SPACE_E_FORMAT : r, err);
+			rc = die_err("read", prevpath, r, err.msg);
 			goto out;
 		}
-		if ((r = hp_def_check_cumulative(prev, cur, err, sizeof(err))) < 0) {
-			rc = die_err("check", a->def, r, err);
+		if ((r = hp_def_check_cumulative(prev, cur, &err)) < 0) {
+			rc = die_err("check", a->def, r, err.msg);
 			goto out;
 		}
 	}
@@ -450,7 +451,8 @@ static int make_bundle(const struct args *a, const struct hp_manifest *m, const 
 	struct names nm = { .n = 0 };
 	unsigned char *tgz = NULL;
 	size_t n, len = 0;
-	const char *sde = getenv("SOURCE_DATE_EPOCH"), *why = NULL;
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	struct space_err err = { "" };
 	char *end = NULL;
 	long long mtime = sde && *sde ? strtoll(sde, &end, 10) : 0;
 	int r, rc;
@@ -458,8 +460,8 @@ static int make_bundle(const struct args *a, const struct hp_manifest *m, const 
 	if ((end && *end) || mtime < 0 || mtime >= (1ll << 33))
 		return die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "not a time 0..2^33");
 	n = bundle_members(m, s, script, slen, in, &nm, mem);
-	r = nm.n == n ? tgz_make(mem, n, mtime, &tgz, &len, &why) : -ENOMEM;
-	rc = r < 0 ? die_err("write", m->name, r, why) : write_outputs(a->out, m->name, tgz, len);
+	r = nm.n == n ? tgz_make(mem, n, mtime, &tgz, &len, &err) : -ENOMEM;
+	rc = r < 0 ? die_err("write", m->name, r, err.msg) : write_outputs(a->out, m->name, tgz, len);
 	if (rc == EXIT_OK)
 		printf("%s: %s/%s.tgz: v%u, %u fixes, %u packages, signed\n", space_prog, a->out, m->name, m->patch,
 		       m->nfix, m->npkg);

@@ -49,7 +49,7 @@ static int add_member(struct archive *a, struct archive_entry *e, const struct t
 }
 
 /* The ustar stream of the (sorted) members into tar. */
-static int write_tar(const struct tgz_member *mem, size_t n, int64_t mtime, struct buf *tar, const char **why)
+static int write_tar(const struct tgz_member *mem, size_t n, int64_t mtime, struct buf *tar, struct space_err *err)
 {
 	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
@@ -66,11 +66,8 @@ static int write_tar(const struct tgz_member *mem, size_t n, int64_t mtime, stru
 			goto out;
 	r = archive_write_close(a) == ARCHIVE_OK ? 0 : -EIO;
 out:
-	if (r == -EIO && a) {
-		static char msg[256];
-		snprintf(msg, sizeof(msg), "%s", archive_error_string(a) ? archive_error_string(a) : "tar write failed");
-		*why = msg;
-	}
+	if (r == -EIO && a)
+		err_set(err, r, "%s", archive_error_string(a) ? archive_error_string(a) : "tar write failed");
 	archive_entry_free(e);
 	if (a)
 		archive_write_free(a);
@@ -99,18 +96,17 @@ static int gzip(const struct buf *tar, unsigned char **out, size_t *outlen)
 }
 
 int tgz_make(struct tgz_member *mem, size_t n, int64_t mtime, unsigned char **out, size_t *outlen,
-	     const char **why)
+	     struct space_err *err)
 {
 	struct buf tar;
 	int r;
 
-	*why = NULL;
 	qsort(mem, n, sizeof(*mem), cmp_member);
 	for (size_t i = 1; i < n; i++)
 		if (!strcmp(mem[i - 1].path, mem[i].path))
 			return -EINVAL;
 	buf_init(&tar);
-	r = write_tar(mem, n, mtime, &tar, why);
+	r = write_tar(mem, n, mtime, &tar, err);
 	if (r == 0)
 		r = gzip(&tar, out, outlen);
 	buf_free(&tar);

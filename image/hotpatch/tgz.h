@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 struct tgz_member {
 	const char *path;   /* relative; a directory without its trailing '/' */
 	const void *data;   /* regular file content */
@@ -20,8 +22,8 @@ struct tgz_member {
 
 /* Sort mem by path (in place), write the archive and gzip it into *out
  * (malloc'd). 0, -EINVAL for a path given twice, -ENOMEM, or -EIO with
- * *why (libarchive's message). */
+ * libarchive's message in err. */
 int tgz_make(struct tgz_member *mem, size_t n, int64_t mtime, unsigned char **out, size_t *outlen,
-	     const char **why);
+	     struct space_err *err);
 
 #endif

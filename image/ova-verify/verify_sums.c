@@ -164,14 +164,14 @@ static int check_files(struct ov *ov, int dfd, const struct ov_member *lm, const
 	struct sums_hash *res = malloc(SUMS_MAX_FILES * sizeof(*res));
 	const char *names[SUMS_MAX_FILES];
 	unsigned idx[SUMS_MAX_FILES], n;
-	char err[160];
+	struct space_err err = { "" };
 	int r = -ENOMEM;
 
 	if (!l || !res)
 		goto out;
 	r = 0;
-	if (sums_parse((const char *)lm->data, (size_t)lm->got, l, err, sizeof(err)) < 0) {
-		ov_check(ov, false, "list-format", lm->name, "%s", err);
+	if (sums_parse((const char *)lm->data, (size_t)lm->got, l, &err) < 0) {
+		ov_check(ov, false, "list-format", lm->name, "%s", err.msg);
 		goto out;
 	}
 	ov_check(ov, true, "list-format", lm->name, "%u files", l->n);

@@ -61,17 +61,15 @@ static const char *parse_line(struct sums_list *l, const char *p, const char *nl
 	}
 }
 
-int sums_parse(const char *text, size_t len, struct sums_list *l, char *err, size_t errlen)
+int sums_parse(const char *text, size_t len, struct sums_list *l, struct space_err *err)
 {
 	const char *p = text, *end = text + len, *why = NULL;
 	unsigned lineno = 0;
 
 	l->n = 0;
-	if (len == 0 || len > SUMS_MAX_BYTES) {
-		snprintf(err, errlen, len ? "longer than %u bytes (%u files)" : "list is empty",
-			 (unsigned)SUMS_MAX_BYTES, SUMS_MAX_FILES);
-		return -SPACE_E_FORMAT;
-	}
+	if (len == 0 || len > SUMS_MAX_BYTES)
+		return err_set(err, -SPACE_E_FORMAT, len ? "longer than %u bytes (%u files)" : "list is empty",
+			       (unsigned)SUMS_MAX_BYTES, SUMS_MAX_FILES);
 	while (!why && p < end) {
 		size_t room = (size_t)(end - p) < SUMS_LINE_MAX ? (size_t)(end - p) : SUMS_LINE_MAX;
 		const char *nl = memchr(p, '\n', room);
@@ -84,10 +82,8 @@ int sums_parse(const char *text, size_t len, struct sums_list *l, char *err, siz
 		why = parse_line(l, p, nl);
 		p = nl + 1;
 	}
-	if (why) {
-		snprintf(err, errlen, "line %u: %s", lineno, why);
-		return -SPACE_E_FORMAT;
-	}
+	if (why)
+		return err_set(err, -SPACE_E_FORMAT, "line %u: %s", lineno, why);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "err.h"
 #include "image/ova/manifest.h"
 
 #define SUMS_SUFFIX ".sha256sums"
@@ -47,8 +48,8 @@ struct sums_list {
 };
 
 /* Parse a list (len bytes, need not be NUL-terminated). Returns 0, or
- * -SPACE_E_FORMAT with err filled. An empty list is refused. */
-int sums_parse(const char *text, size_t len, struct sums_list *l, char *err, size_t errlen);
+ * -SPACE_E_FORMAT with err saying why. An empty list is refused. */
+int sums_parse(const char *text, size_t len, struct sums_list *l, struct space_err *err);
 
 /* Append name with its digest. -E2BIG when the list is full, -EEXIST for a
  * name already listed, -SPACE_E_FORMAT for a name that is not plain. */

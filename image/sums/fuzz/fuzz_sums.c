@@ -14,10 +14,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct sums_list l;
-	char err[160], *text = NULL;
+	struct space_err err;
+	char *text = NULL;
 	size_t len = 0;
 
-	if (sums_parse((const char *)data, size, &l, err, sizeof(err)) != 0)
+	if (sums_parse((const char *)data, size, &l, &err) != 0)
 		return 0;
 	if (l.n == 0 || l.n > SUMS_MAX_FILES || size > SUMS_MAX_BYTES)
 		abort();
