@@ -15,11 +15,24 @@ $(TEST_DEPS): tests/host-packages.txt | $(STAMP)/host-deps
 	$(Q)sh pkg/host-deps.sh $<
 	$(Q)mkdir -p $(@D) && touch $@
 
+# The runner of named tests itself (tests/unit/tap.h).
+UNIT_TESTS += test_tap
+test_tap_SRCS := tests/unit/test_tap.c
+
+# Every unit test has a name, "/PROGRAM/TEST" (tests/unit/tap.h; a program
+# lists its own with -l). T=NAME runs only the tests of that name or group
+# (T=/pkg/refusals, T=/pkg; several names separated by spaces), in whichever
+# programs have them; a T that names no test anywhere fails.
 test-unit: $(addprefix $(O)/tests/unit/,$(UNIT_TESTS)) | $(TEST_DEPS)
-	$(Q)fail=0; for t in $^; do \
+	$(Q)fail=0; seen=; for t in $^; do \
+		names=; for n in $(T); do $$t -l $$n >/dev/null 2>&1 && names="$$names $$n"; done; \
+		$(if $(T),test -n "$$names" || continue; seen="$$seen$$names ";) \
 		echo "== $$t"; \
-		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t || fail=1; \
-	done; exit $$fail
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t $$names || fail=1; \
+	done; \
+	for n in $(T); do case " $$seen" in *" $$n "*) ;; *) fail=1; \
+		echo "test-unit: no unit test named $$n (out/tests/unit/test_NAME -l lists a program's tests)";; \
+	esac; done; exit $$fail
 
 test-tool: programs | $(TEST_DEPS)
 	$(Q)fail=0; for t in $(TOOL_TESTS); do \

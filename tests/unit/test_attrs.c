@@ -39,12 +39,14 @@ static void mk(const char *dir, const char *rel, const char *content)
 	write_file_atomic(p, content, strlen(content), 0644);
 }
 
-int main(void)
+static char dir[] = "/tmp/test_attrs.XXXXXX";
+
+/* the attrs file parser */
+static void test_parse(void)
 {
 	struct attr_list a;
-	struct tree_list t;
 	const struct attr_entry *e;
-	char why[256], dir[] = "/tmp/test_attrs.XXXXXX", p[512], out[256], *script = NULL;
+	char why[256];
 	const char *text = "# comment\n"
 			   "\n"
 			   "d 0755 0 0 0 0 dev\n"
@@ -74,9 +76,17 @@ int main(void)
 	is_int(parse_err("f 0644 0 0 0 0 a//b\n"), -SPACE_E_UNSAFE_PATH, "empty component refused");
 	is_int(parse_err("f 0644 0 0 0 0 a\"b\n"), -SPACE_E_UNSAFE_PATH, "double quote refused");
 	is_int(parse_err("f 0644 0 0 0 0 a\nf 0600 0 0 0 0 a\n"), -SPACE_E_FORMAT, "duplicate path refused");
+}
 
-	/* --- tree walk and resolve */
-	ok(mkdtemp(dir) != NULL, "temp tree");
+/* A tree in dir: symlinks resolved inside it, the walk, then the two
+ * debugfs scripts made from the walk (the second needs the inode numbers
+ * the first one's listing gave). */
+static void test_tree(void)
+{
+	struct attr_list a;
+	struct tree_list t;
+	char why[256], p[512], out[256], *script = NULL;
+
 	snprintf(p, sizeof(p), "%s/boot", dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/dev", dir);
@@ -175,8 +185,10 @@ int main(void)
 	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "device in a missing directory refused");
 	attrs_free(&a);
 	tree_free(&t);
+}
 
-	/* --- copy_sparse */
+static void test_copy_sparse(void)
+{
 	{
 		char src[600], dst[600];
 		struct copy_stats st;
@@ -245,9 +257,12 @@ int main(void)
 		close(s);
 		close(d);
 	}
+}
 
-	/* A FIFO in place of a file to read or write: refused at once. Both
-	 * hung in open() before (the alarm fails the test then). */
+/* A FIFO in place of a file to read or write: refused at once. Both
+ * hung in open() before (the alarm fails the test then). */
+static void test_fifo(void)
+{
 	{
 		char fifo[600], detail[256] = "";
 		struct ext4_params ep = { 0 };
@@ -268,9 +283,13 @@ int main(void)
 		alarm(0);
 		close(d);
 	}
-	/* fs_ext4_add_file builds a debugfs script from its names: debugfs
-	 * takes '"' as quoting, so a name with '"' became another name (the
-	 * source dir/"a"b was read as dir/ab) and the call succeeded. */
+}
+
+/* fs_ext4_add_file builds a debugfs script from its names: debugfs
+ * takes '"' as quoting, so a name with '"' became another name (the
+ * source dir/"a"b was read as dir/ab) and the call succeeded. */
+static void test_ext4_add_file(void)
+{
 	{
 		char img[600], src[600], plain[600], why2[256] = "", cmd[1400], got[64] = "";
 		struct ext4_params ep = { 0 };
@@ -321,6 +340,23 @@ int main(void)
 			is_int(n, 1, "  /log holds install.log only (nothing under another name)");
 		}
 	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/attrs/parse", test_parse },
+		{ "/attrs/tree", test_tree },
+		{ "/attrs/copy_sparse", test_copy_sparse },
+		{ "/attrs/fifo", test_fifo },
+		{ "/attrs/ext4_add_file", test_ext4_add_file },
+		{ NULL, NULL },
+	};
+	int r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
 	remove_tree(dir);
-	return done_testing();
+	return r;
 }

@@ -157,13 +157,23 @@ static void test_read_error(void)
 		close(fd);
 }
 
-int main(void)
+/* The environment block and the plain ESP a.img the other images start
+ * from, made once by whichever test runs first. */
+static void base_esp(void)
 {
-	if (!mkdtemp(dir))
-		return 1;
+	static int made;
+
+	if (made++)
+		return;
 	ok(write_env("env", "a") == 0, "environment block written");
 	/* one sector per cluster, as mkfs.vfat makes a small ESP */
 	is_int(make_esp("a.img", 40, 1, 0, "env"), 0, "FAT32 ESP made (mkfs.vfat, mtools)");
+}
+
+/* the block is found and rewritten on every cluster size and place */
+static void test_layouts(void)
+{
+	base_esp();
 	load_commit("a.img", 0, "1 sector/cluster");
 	/* /grub spans three clusters: the walk follows its FAT chain */
 	is_int(make_esp("b.img", 40, 1, 40, "env"), 0, "ESP with 40 files in /grub made");
@@ -174,8 +184,17 @@ int main(void)
 	/* the ESP at 1 MiB of a disk, as in the GPT image */
 	is_int(sh("truncate -s 1M d.img && cat a.img >>d.img"), 0, "disk with the ESP at 1 MiB made");
 	load_commit("d.img", 1 << 20, "ESP at 1 MiB");
-	test_read_error();
+}
 
+static void run_read_error(void)
+{
+	base_esp();
+	test_read_error();
+}
+
+static void test_refusals(void)
+{
+	base_esp();
 	is_int(make_esp("n.img", 40, 1, 0, NULL), 0, "ESP without grubenv made");
 	refused("n.img", 0, -SPACE_E_FORMAT, "no /grub/grubenv", "ESP without grubenv");
 	is_int(sh("rm -f g.img && truncate -s 40M g.img && mkfs.vfat -F 32 -S 512 g.img >/dev/null && "
@@ -199,8 +218,22 @@ int main(void)
 	/* the file system says 40 MiB, the partition is 20 */
 	is_int(sh("head -c 20M a.img >short.img"), 0, "ESP cut to 20 MiB");
 	refused("short.img", 0, -SPACE_E_FORMAT, "does not fit", "file system larger than its partition");
+}
 
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/bootenv/layouts", test_layouts },
+		{ "/bootenv/read_error", run_read_error },
+		{ "/bootenv/refusals", test_refusals },
+		{ NULL, NULL },
+	};
+	int r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
 	if (sh("rm -rf '%s'", dir) != 0)
 		printf("# cleanup of %s failed\n", dir);
-	return done_testing();
+	return r;
 }

@@ -82,10 +82,13 @@ static void test_bound(void)
 	is_int(dg_next(&in), DG_TOO_LONG, "DG_LINE_MAX bytes without a newline: too long");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_framing();
-	test_hello();
-	test_bound();
-	return done_testing();
+	static const struct tap_test tests[] = {
+		{ "/devgate/framing", test_framing },
+		{ "/devgate/hello", test_hello },
+		{ "/devgate/bound", test_bound },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -44,17 +44,12 @@ static void corrupt_check(int fd, uint64_t off, const char *what)
 	is_int(gpt_read(fd, &l), 0, "reader accepts it again once restored (%s)", what);
 }
 
-int main(void)
+static void test_guids(void)
 {
-	struct disk_layout l, l2, back;
-	struct disk_sizes sz = { 0 };
 	struct guid g1, g2, g3;
-	char s[37], path[] = "/tmp/test_gpt.XXXXXX";
-	uint8_t hdr[512], bhdr[512], *ents, *bents, disk16[16];
-	uint64_t last;
-	int fd, aligned = 1;
+	char s[37];
+	uint8_t disk16[16];
 
-	/* --- GUIDs */
 	ok(guid_from_str("C12A7328-F81F-11D2-BA4B-00A0C93EC93B", &g1) == 0 && guid_eq(&g1, &GUID_ESP),
 	   "ESP type GUID parses");
 	guid_to_disk(&GUID_ESP, disk16);
@@ -72,8 +67,16 @@ int main(void)
 	ok(!guid_eq(&g1, &g3), "another seed gives another GUID");
 	ok((g1.b[6] >> 4) == 4 && (g1.b[8] & 0xC0) == 0x80, "derived GUID is version 4, RFC variant");
 	is_int(guid_derive("", "x", &g1), -EINVAL, "empty seed refused");
+}
 
-	/* --- layout */
+/* the default layout, and its sizes */
+static void test_layout(void)
+{
+	struct disk_layout l;
+	struct disk_sizes sz = { 0 };
+	struct guid g1;
+	int aligned = 1;
+
 	is_int(disk_layout_default(&l, NULL, "s"), 0, "default layout");
 	is_int(l.disk_bytes, 8192ull * MIB, "default disk is 8 GiB");
 	is_int(l.nparts, 5, "five partitions");
@@ -123,8 +126,20 @@ int main(void)
 	sz.root = 200 * MIB + 1;
 	disk_layout_default(&l, &sz, "s");
 	is_int(gpt_part_bytes(&l.parts[2]), 201 * MIB, "sizes are rounded up to whole MiB");
+}
+
+/* the writer, then the reader of what it wrote, and of that damaged */
+static void test_write_read(void)
+{
+	struct disk_layout l, l2, back;
+	struct disk_sizes sz = { 0 };
+	char path[] = "/tmp/test_gpt.XXXXXX";
+	uint8_t hdr[512], bhdr[512], *ents, *bents;
+	uint64_t last;
+	int fd, aligned;
 
 	/* --- writer */
+	sz.disk = 600 * MIB;
 	sz.root = 200 * MIB;
 	disk_layout_default(&l, &sz, "s");
 	fd = mkstemp(path);
@@ -208,5 +223,15 @@ int main(void)
 	unlink(path);
 	free(ents);
 	free(bents);
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/gpt/guids", test_guids },
+		{ "/gpt/layout", test_layout },
+		{ "/gpt/write_read", test_write_read },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

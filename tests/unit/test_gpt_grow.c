@@ -55,12 +55,18 @@ static int grow(int fd, unsigned steps)
 	return gpt_write_grown(fd, &l, steps);
 }
 
-int main(void)
+/* every test grows the 600 MiB disk to this size (1 GiB + 7 sectors more) */
+#define GROWN_SIZE (600 * MIB + 1024 * MIB + 7 * 512)
+/* where data then ends: the last 1 MiB boundary before the backup table */
+#define GROWN_DATA_END ((GROWN_SIZE / 512 - 33 - 1 + 1) / 2048 * 2048 - 1)
+
+/* planning on a layout in memory, then the grow written on disk */
+static void test_grow(void)
 {
 	struct disk_layout l, orig, g;
 	char path[] = "/tmp/test_gpt_grow.XXXXXX";
-	uint8_t hdr[512], *ents = malloc(16384);
-	uint64_t tb, newsz = 600 * MIB + 1024 * MIB + 7 * 512, last, want_end;
+	uint8_t hdr[512];
+	uint64_t tb, newsz = GROWN_SIZE, last, want_end;
 	int fd;
 
 	/* --- planning on a layout in memory */
@@ -113,9 +119,17 @@ int main(void)
 	is_int(gpt_restore_primary(fd), 0, "restore: primary valid, nothing done");
 	close(fd);
 	unlink(path);
+}
 
-	/* --- a power cut after each step: the disk is readable, a rerun ends
-	 * in the same table */
+/* a power cut after each step: the disk is readable, a rerun ends in the
+ * same table */
+static void test_power_cut(void)
+{
+	struct disk_layout orig;
+	struct disk_sizes sz = { .disk = 600 * MIB, .root = 200 * MIB };
+	uint64_t tb, newsz = GROWN_SIZE, want_end = GROWN_DATA_END;
+
+	disk_layout_default(&orig, &sz, "grow"); /* the layout make_disk writes */
 	for (unsigned steps = 0; steps < GPT_GROW_STEPS; steps++) {
 		char p2[] = "/tmp/test_gpt_grow.XXXXXX";
 		struct disk_layout a;
@@ -138,8 +152,13 @@ int main(void)
 		close(fd2);
 		unlink(p2);
 	}
+}
 
-	/* --- refusal on disk: the last partition is not "data" */
+/* refusal on disk: the last partition is not "data" */
+static void test_refusal(void)
+{
+	uint64_t tb, newsz = GROWN_SIZE;
+
 	{
 		char p3[] = "/tmp/test_gpt_grow.XXXXXX";
 		struct disk_layout a;
@@ -157,6 +176,15 @@ int main(void)
 		close(fd3);
 		unlink(p3);
 	}
-	free(ents);
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/gpt_grow/grow", test_grow },
+		{ "/gpt_grow/power_cut", test_power_cut },
+		{ "/gpt_grow/refusal", test_refusal },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

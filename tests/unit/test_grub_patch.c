@@ -51,16 +51,12 @@ static int contains(const char *hay, const char *needle)
 	return strstr(hay, needle) != NULL;
 }
 
-int main(void)
+/* boot.img patched into the MBR */
+static void test_boot(void)
 {
-	uint8_t boot[512], sec0[512], orig0[512], *core, *c2;
-	char path[] = "/tmp/test_grub.XXXXXX", bpath[64], cpath[64], *cfg = NULL;
-	struct disk_layout l;
-	struct disk_sizes sz = { 200 * MIB, 0, 40 * MIB, 40 * MIB };
-	struct grub_menu m = { 0 };
-	int fd, same = 1;
+	uint8_t boot[512], sec0[512], orig0[512];
+	int same = 1;
 
-	/* --- boot.img */
 	fake_boot(boot);
 	for (int i = 0; i < 512; i++)
 		sec0[i] = (uint8_t)(0xA0 ^ i);
@@ -78,8 +74,13 @@ int main(void)
 	is_int(grub_patch_boot(sec0, boot, 512, 2048), -SPACE_E_FORMAT, "boot.img without 55AA refused");
 	boot[511] = 0xAA;
 	is_int(grub_patch_boot(sec0, boot, 400, 2048), -SPACE_E_FORMAT, "short boot.img refused");
+}
 
-	/* --- core.img */
+/* core.img's blocklist */
+static void test_core(void)
+{
+	uint8_t *core;
+
 	core = fake_core(4);
 	is_int(grub_patch_core(core, 4 * 512, 2048), 0, "grub_patch_core");
 	is_int(le64(core + 0x1F4), 2049, "u64 LE at 0x1F4 is the LBA of core's second sector");
@@ -90,8 +91,17 @@ int main(void)
 	is_int(grub_patch_core(core, 6 * 512, 2048), -SPACE_E_FORMAT,
 	       "core longer than its blocklist refused");
 	free(core);
+}
 
-	/* --- install into a GPT disk */
+/* both installed into a GPT disk */
+static void test_install(void)
+{
+	uint8_t boot[512], sec0[512], *core, *c2;
+	char path[] = "/tmp/test_grub.XXXXXX", bpath[64], cpath[64];
+	struct disk_layout l;
+	struct disk_sizes sz = { 200 * MIB, 0, 40 * MIB, 40 * MIB };
+	int fd;
+
 	is_int(disk_layout_default(&l, &sz, "t"), 0, "layout");
 	fd = mkstemp(path);
 	ftruncate(fd, (off_t)l.disk_bytes);
@@ -121,8 +131,14 @@ int main(void)
 	unlink(path);
 	unlink(bpath);
 	unlink(cpath);
+}
 
-	/* --- grub.cfg */
+/* grub.cfg, and what it refuses to write */
+static void test_cfg(void)
+{
+	char *cfg = NULL;
+	struct grub_menu m = { 0 };
+
 	m.product = "Space";
 	m.version = "21.3R1.3";
 	m.cmdline_extra = "quiet net.ifnames=0";
@@ -172,6 +188,11 @@ int main(void)
 	m.cmdline_extra = NULL;
 	m.slots[0].kernel = "boot/vmlinuz";
 	is_int(grub_cfg_render(&m, &cfg), -EINVAL, "relative kernel path refused");
+}
+
+/* the grubenv block: made, read and written as grub-editenv does */
+static void test_env(void)
+{
 	{
 		char env[GRUBENV_SIZE];
 		grub_env_block(env);
@@ -211,9 +232,28 @@ int main(void)
 		env[0] = 'X';
 		is_int(grub_env_set(env, "k", "v"), -SPACE_E_FORMAT, "not an environment block");
 	}
+}
+
+static void test_early_cfg(void)
+{
+	char *cfg = NULL;
+
 	is_int(grub_early_cfg(0x1A2B3C4D, &cfg), 0, "early config");
 	ok(cfg && contains(cfg, "--fs-uuid --set=esp 1A2B-3C4D\n") && contains(cfg, "configfile ($esp)/grub/grub.cfg"),
 	   "early config finds the ESP by FAT serial");
 	free(cfg);
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/grub_patch/boot", test_boot },
+		{ "/grub_patch/core", test_core },
+		{ "/grub_patch/install", test_install },
+		{ "/grub_patch/cfg", test_cfg },
+		{ "/grub_patch/env", test_env },
+		{ "/grub_patch/early_cfg", test_early_cfg },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

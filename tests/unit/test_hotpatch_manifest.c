@@ -391,14 +391,17 @@ static void test_levels(void)
 	is_int(hp_level_order(10, 9), HP_OLDER, "10 -> 9: older");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_round_trip();
-	test_add();
-	test_refusals();
-	test_tables();
-	test_names();
-	test_release();
-	test_levels();
-	return done_testing();
+	static const struct tap_test tests[] = {
+		{ "/hotpatch_manifest/round_trip", test_round_trip },
+		{ "/hotpatch_manifest/add", test_add },
+		{ "/hotpatch_manifest/refusals", test_refusals },
+		{ "/hotpatch_manifest/tables", test_tables },
+		{ "/hotpatch_manifest/names", test_names },
+		{ "/hotpatch_manifest/release", test_release },
+		{ "/hotpatch_manifest/levels", test_levels },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -402,20 +402,25 @@ static void test_no_release(void)
 	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.1\nBUILD_ID=42\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char *cmd;
 
 	setup();
-	test_never_patched();
-	test_markers();
-	test_journal_progress();
-	test_history_parse();
-	test_history();
-	test_no_release();
+	static const struct tap_test tests[] = {
+		{ "/hotpatch_state/never_patched", test_never_patched },
+		{ "/hotpatch_state/markers", test_markers },
+		{ "/hotpatch_state/journal_progress", test_journal_progress },
+		{ "/hotpatch_state/history_parse", test_history_parse },
+		{ "/hotpatch_state/history", test_history },
+		{ "/hotpatch_state/no_release", test_no_release },
+		{ NULL, NULL },
+	};
+	int r = tap_run(argc, argv, tests);
+
 	cmd = xasprintf("rm -rf '%s'", root);
 	if (cmd && system(cmd) != 0)
 		printf("# could not remove %s\n", root);
 	free(cmd);
-	return done_testing();
+	return r;
 }

@@ -18,7 +18,7 @@ static int parse_err(const char *text, int want_line, const char *name)
 	return r;
 }
 
-int main(void)
+static void test_parse(void)
 {
 	struct deb_lock lock;
 	int line = 0;
@@ -42,7 +42,10 @@ int main(void)
 
 	is_int(lock_parse("", &lock, &line), 0, "an empty lock parses");
 	is_int(lock.n, 0, "and has no pins");
+}
 
+static void test_refusals(void)
+{
 	parse_err("a 1 amd64 " SHA "\n", 1, "one-letter name");
 	parse_err("libc6 2.36 amd64\n", 1, "missing digest");
 	parse_err("libc6 2.36 amd64 " SHA " extra\n", 1, "extra field");
@@ -54,5 +57,14 @@ int main(void)
 	parse_err("libc6 1.0/../x amd64 " SHA "\n", 1, "slash in version");
 	parse_err("libc6 v1 amd64 " SHA "\n", 1, "version not starting with a digit");
 	parse_err("Libc6 1 amd64 " SHA "\n", 1, "uppercase name");
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/lock/parse", test_parse },
+		{ "/lock/refusals", test_refusals },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

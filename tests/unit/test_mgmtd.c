@@ -930,22 +930,12 @@ static void test_hotpatch(struct mgmtd_conf *c)
 	api_free(&api);
 }
 
-int main(void)
+/* configuration: defaults, the packaged file, refusals */
+static void test_conf(void)
 {
 	struct mgmtd_conf c;
-	struct api_resp r;
-	char err[300], path[256], tok[33], tok2[33], hdr[128];
-	struct crypt_data cd;
-	enum role role;
+	char err[300], path[256];
 
-	strcpy(dir, "/tmp/test_mgmtd.XXXXXX");
-	if (!mkdtemp(dir))
-		return 1;
-
-	test_http_leading_blank_lines();
-	test_throttle_forget();
-
-	/* configuration */
 	is_int(mgmtd_conf_defaults(&c), 0, "defaults");
 	is_int(c.port, 443, "default port 443");
 	is_int(c.idle_timeout, 900, "default idle timeout 15 min");
@@ -963,7 +953,26 @@ int main(void)
 	ok(conf_list_has("a, operator ,b", "operator") && !conf_list_has("operators", "operator") &&
 		   !conf_list_has("", ""),
 	   "user lists match whole names only");
+	mgmtd_conf_free(&c);
+}
 
+/* The configuration of the tests below (accounts, roles, limits, files in
+ * dir), written and loaded once, by whichever of them runs first. */
+static struct mgmtd_conf test_c;
+static int test_c_loaded;
+
+static struct mgmtd_conf *fixture_conf(void)
+{
+	struct mgmtd_conf *cp = &test_c;
+	char err[300], path[256];
+	struct crypt_data cd;
+
+	if (test_c_loaded)
+		return cp;
+	test_c_loaded = 1;
+	/* over the packaged file, as mgmtd reads it */
+	mgmtd_conf_defaults(cp);
+	mgmtd_conf_load(cp, "pkg/mgmtd/files/etc/mgmtd.conf", err, sizeof(err));
 	{
 		char shadow[1024], conf[1024];
 		const char *h;
@@ -983,11 +992,24 @@ int main(void)
 			 dir, dir, dir, dir, dir, dir, dir);
 		put("mgmtd.conf", conf);
 	}
+	/* the node's release and hot-patch markers */
+	snprintf(path, sizeof(path), "%s/etc", dir);
+	mkdir(path, 0755);
+	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
+	put("etc/.Space-21.3R1-Hotpatch-v2", "mgmtd 1.0-2\n");
+	put("etc/.Space-21.2R1-Hotpatch-v5", "mgmtd 0.9-5\n"); /* another release's */
 	snprintf(path, sizeof(path), "%s/mgmtd.conf", dir);
-	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), 0, "test configuration: %s", err);
-	is_int(c.session_lifetime, 3600, "duration units");
+	is_int(mgmtd_conf_load(cp, path, err, sizeof(err)), 0, "test configuration: %s", err);
+	is_int(cp->session_lifetime, 3600, "duration units");
+	return cp;
+}
 
-	/* authentication and roles */
+/* authentication and roles */
+static void test_auth(void)
+{
+	struct mgmtd_conf c = *fixture_conf();
+	enum role role;
+
 	is_int(auth_login(&c, "admin", "secret", &role), 0, "admin logs in");
 	is_int(role, ROLE_ADMIN, "admin role for the admin account");
 	is_int(auth_login(&c, "bob", "secret", &role), 0, "group member logs in");
@@ -1008,14 +1030,16 @@ int main(void)
 		       "unreadable shadow: an error, not a wrong password");
 		c.shadow = saved;
 	}
+}
 
-	/* API with a fake clock */
-	snprintf(path, sizeof(path), "%s/etc", dir);
-	mkdir(path, 0755);
-	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n");
-	put("etc/.Space-21.3R1-Hotpatch-v2", "mgmtd 1.0-2\n");
-	put("etc/.Space-21.2R1-Hotpatch-v5", "mgmtd 0.9-5\n"); /* another release's */
-	api_init(&api, &c, 1000);
+/* The API with a fake clock: login, cookie and bearer, expiry, roles,
+ * logout. */
+static void test_api(void)
+{
+	struct api_resp r;
+	char tok[33], tok2[33], hdr[128];
+
+	api_init(&api, fixture_conf(), 1000);
 	api_resp_init(&r);
 	is_int(req("GET", "/api/v1/system", NULL, NULL, 1000, &r), 401, "login required");
 	is_int(req("GET", "/api/v1/login", NULL, NULL, 1000, &r), 405, "login needs POST");
@@ -1060,16 +1084,34 @@ int main(void)
 	is_int(req("POST", "/api/v1/logout", hdr, NULL, 2003, &r), 200, "logout");
 	ok(strstr(r.set_cookie, "Max-Age=0") != NULL, "logout clears the cookie");
 	is_int(req("GET", "/api/v1/hotpatches", hdr, NULL, 2003, &r), 401, "dead after logout");
+	api_resp_free(&r);
+	api_free(&api);
+}
 
-	/* session bound: max_sessions = 3 */
+/* session bound: max_sessions = 3 */
+static void test_session_bound(void)
+{
+	struct api_resp r;
+
+	api_init(&api, fixture_conf(), 1000);
+	api_resp_init(&r);
 	for (int i = 0; i < 3; i++)
 		req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3000, &r);
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3000, &r),
 	       503, "session table full: refused");
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"admin\",\"password\":\"secret\"}", 3061, &r),
 	       200, "idle sessions reclaimed");
+	api_resp_free(&r);
+	api_free(&api);
+}
 
-	/* throttle: after 2 failures from an address it waits 5 s */
+/* throttle: after 2 failures from an address it waits 5 s */
+static void test_throttle(void)
+{
+	struct api_resp r;
+
+	api_init(&api, fixture_conf(), 1000);
+	api_resp_init(&r);
 	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4000, &r);
 	req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"x\"}", 4001, &r);
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4002, &r),
@@ -1078,23 +1120,82 @@ int main(void)
 	is_int(req("POST", "/api/v1/login", NULL, "{\"username\":\"bob\",\"password\":\"secret\"}", 4006, &r),
 	       200, "let in after the delay");
 	api_resp_free(&r);
-	test_made_up_names();
-	test_backend_calls();
-	test_job_ring();
-	test_system_apps();
-	test_clock_steps();
-	test_guessing_no_dos();
 	api_free(&api);
-	test_throttle_full(&c);
-	test_session_hog(&c);
-	test_upgrade(&c);
-	test_hotpatch(&c);
+}
 
-	api_init(&api, &c, 1000);
-	test_log_names();
+/* FN on an API of the test configuration, started at 1000 */
+static void with_api(void (*fn)(void))
+{
+	api_init(&api, fixture_conf(), 1000);
+	fn();
 	api_free(&api);
+}
 
-	/* certificate bootstrap */
+static void run_made_up_names(void)
+{
+	with_api(test_made_up_names);
+}
+
+static void run_backend_calls(void)
+{
+	with_api(test_backend_calls);
+}
+
+static void run_job_ring(void)
+{
+	with_api(test_job_ring);
+}
+
+static void run_system_apps(void)
+{
+	with_api(test_system_apps);
+}
+
+static void run_clock_steps(void)
+{
+	with_api(test_clock_steps);
+}
+
+static void run_guessing_no_dos(void)
+{
+	with_api(test_guessing_no_dos);
+}
+
+static void run_log_names(void)
+{
+	with_api(test_log_names);
+}
+
+static void run_throttle_full(void)
+{
+	test_throttle_full(fixture_conf());
+}
+
+static void run_session_hog(void)
+{
+	test_session_hog(fixture_conf());
+}
+
+static void run_upgrade(void)
+{
+	test_upgrade(fixture_conf());
+}
+
+/* the hot patch's bundle is uploaded where the upgrade's is */
+static void run_hotpatch(void)
+{
+	struct mgmtd_conf *c = fixture_conf();
+
+	upgrade_conf(c);
+	mkdir_p(c->upload_dir, 0750);
+	test_hotpatch(c);
+}
+
+/* certificate bootstrap */
+static void test_tls(void)
+{
+	char err[300];
+
 	{
 		char cert[200], key[200];
 		struct stat st;
@@ -1111,8 +1212,41 @@ int main(void)
 		unlink(key);
 		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), -EEXIST, "lone certificate not overwritten");
 	}
-	mgmtd_conf_free(&c);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/mgmtd/http_leading_blank_lines", test_http_leading_blank_lines },
+		{ "/mgmtd/throttle_forget", test_throttle_forget },
+		{ "/mgmtd/conf", test_conf },
+		{ "/mgmtd/auth", test_auth },
+		{ "/mgmtd/api", test_api },
+		{ "/mgmtd/session_bound", test_session_bound },
+		{ "/mgmtd/throttle", test_throttle },
+		{ "/mgmtd/made_up_names", run_made_up_names },
+		{ "/mgmtd/backend_calls", run_backend_calls },
+		{ "/mgmtd/job_ring", run_job_ring },
+		{ "/mgmtd/system_apps", run_system_apps },
+		{ "/mgmtd/clock_steps", run_clock_steps },
+		{ "/mgmtd/guessing_no_dos", run_guessing_no_dos },
+		{ "/mgmtd/throttle_full", run_throttle_full },
+		{ "/mgmtd/session_hog", run_session_hog },
+		{ "/mgmtd/upgrade", run_upgrade },
+		{ "/mgmtd/hotpatch", run_hotpatch },
+		{ "/mgmtd/log_names", run_log_names },
+		{ "/mgmtd/tls", test_tls },
+		{ NULL, NULL },
+	};
 	const char *rm[] = { "rm", "-rf", dir, NULL };
+	int r;
+
+	strcpy(dir, "/tmp/test_mgmtd.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
+	if (test_c_loaded)
+		mgmtd_conf_free(&test_c);
 	run_argv(rm);
-	return done_testing();
+	return r;
 }

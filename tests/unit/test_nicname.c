@@ -332,12 +332,15 @@ static void test_platform(void)
 	ok(platform_target("Dell Inc.", "PowerEdge R640") == NULL, "anything else: unknown");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_parse();
-	test_bounds();
-	test_plan();
-	test_apply();
-	test_platform();
-	return done_testing();
+	static const struct tap_test tests[] = {
+		{ "/nicname/parse", test_parse },
+		{ "/nicname/bounds", test_bounds },
+		{ "/nicname/plan", test_plan },
+		{ "/nicname/apply", test_apply },
+		{ "/nicname/platform", test_platform },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

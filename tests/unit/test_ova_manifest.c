@@ -15,15 +15,12 @@ static int mf(const char *s, struct space_err *err)
 	return ova_manifest_parse(s, strlen(s), &m, err);
 }
 
-int main(void)
+/* the manifest (.mf) parser */
+static void test_parse(void)
 {
 	struct ova_manifest m;
-	struct ova_cert_file cf;
 	struct space_err err_s, *err = &err_s;
-	char line[256];
-	unsigned char d[32];
 	const char *good = "SHA256(a.ovf)= " H64 "\nSHA256(a-disk1.vmdk)= " H64 "\n";
-	const char *cert = "SHA256(a.mf)= 00ff10\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 
 	is_int(ova_manifest_parse(good, strlen(good), &m, err), 0, "well-formed manifest");
 	is_int(m.n, 2, "two entries");
@@ -40,12 +37,26 @@ int main(void)
 	ok(strstr(err->msg, "line 2") != NULL, "error names the line: %s", err->msg);
 	is_int(mf("", err), -SPACE_E_FORMAT, "empty manifest refused");
 	is_int(mf("SHA1(a.ovf)= 0123456789abcdef0123456789abcdef01234567\n", err), 0, "SHA1 accepted");
+}
+
+static void test_line(void)
+{
+	char line[256];
+	unsigned char d[32];
 
 	memset(d, 0xab, sizeof(d));
 	ok(ova_manifest_line(line, sizeof(line), "SHA256", "x.ovf", d, 32) > 0 &&
 		   !strncmp(line, "SHA256(x.ovf)= abab", 19) && line[strlen(line) - 1] == '\n',
 	   "line formatted as VMDK-style SHA256(name)= hex");
 	ok(ova_manifest_line(line, 20, "SHA256", "x.ovf", d, 32) < 0, "short buffer refused");
+}
+
+/* the certificate file (.cert): signature line and PEM */
+static void test_cert(void)
+{
+	struct ova_cert_file cf;
+	struct space_err err_s, *err = &err_s;
+	const char *cert = "SHA256(a.mf)= 00ff10\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 
 	is_int(ova_cert_parse(cert, strlen(cert), &cf, err), 0, "cert file parsed");
 	ok(cf.siglen == 3 && cf.sig[1] == 0xff && !strcmp(cf.name, "a.mf"), "signature line decoded");
@@ -60,9 +71,24 @@ int main(void)
 	is_int(ova_cert_parse("RSA-SHA256(a.mf)= 00\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n", 75, &cf,
 			      err),
 	       -SPACE_E_FORMAT, "openssl dgst RSA-SHA256 label refused");
+}
+
+static void test_names(void)
+{
 	ok(ova_name_is_plain("space-21.3R1.1-disk1.vmdk"), "release name is plain");
 	ok(!ova_name_is_plain("a/b") && !ova_name_is_plain(".hidden") && !ova_name_is_plain("a b") &&
 		   !ova_name_is_plain(""),
 	   "paths, dot-files, spaces, empty are not plain");
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/ova_manifest/parse", test_parse },
+		{ "/ova_manifest/line", test_line },
+		{ "/ova_manifest/cert", test_cert },
+		{ "/ova_manifest/names", test_names },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

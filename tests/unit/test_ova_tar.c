@@ -54,15 +54,12 @@ static void test_gnu_prefix(void)
 	is_int(tar_parse_header(blk, &m, &why), -SPACE_E_FORMAT, "ustar header with prefix byte 400 set refused");
 }
 
-int main(void)
+/* a ustar header, and the GNU form of a size of 8 GiB or more */
+static void test_header(void)
 {
-	unsigned char blk[TAR_BLOCK], out[3 * TAR_RECORD];
+	unsigned char blk[TAR_BLOCK];
 	struct tar_member m;
-	struct tar_writer tw;
 	struct space_err why = { "" };
-	char t[] = "/tmp/test_ova_tarXXXXXX";
-	int fd = mkstemp(t);
-	ssize_t n;
 
 	is_int(tar_format_header(blk, "a.ovf", 1234, 1700000000), 0, "header formatted");
 	ok(!memcmp(blk + 257, "ustar\0" "00", 8), "POSIX ustar magic");
@@ -79,7 +76,15 @@ int main(void)
 	ok(tar_format_header(blk, "../x", 1, 0) < 0 && tar_format_header(blk, "a/b", 1, 0) < 0, "unsafe names refused");
 	memset(blk, 0, sizeof(blk));
 	is_int(tar_parse_header(blk, &m, &why), 0, "zero block is the end marker");
-	test_gnu_prefix();
+}
+
+static void test_writer(void)
+{
+	unsigned char out[3 * TAR_RECORD];
+	struct tar_writer tw;
+	char t[] = "/tmp/test_ova_tarXXXXXX";
+	int fd = mkstemp(t);
+	ssize_t n;
 
 	tar_writer_init(&tw, fd, 1700000000);
 	ok(tar_add_buf(&tw, "one.txt", "hello", 5) == 0 && tar_finish(&tw) == 0, "archive written");
@@ -88,5 +93,15 @@ int main(void)
 	ok(!memcmp(out + TAR_BLOCK, "hello", 5) && out[TAR_BLOCK + 5] == 0, "data follows header, zero padded");
 	close(fd);
 	unlink(t);
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/ova_tar/header", test_header },
+		{ "/ova_tar/gnu_prefix", test_gnu_prefix },
+		{ "/ova_tar/writer", test_writer },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

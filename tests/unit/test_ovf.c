@@ -35,7 +35,8 @@ static int parse_with(const char *replace_from, const char *replace_to, char *er
 	return r;
 }
 
-int main(void)
+/* a good hardware description, and the OVF made from it */
+static void test_generate(void)
 {
 	struct ovf_hw hw;
 	struct ovf_disk d = { "space-1-disk1.vmdk", 106835456, 8589934592ull, 409403392 };
@@ -65,6 +66,11 @@ int main(void)
 	ok(x && strstr(x, "ovf:capacity=\"301\""), "capacity covers a larger VMDK (rounded up)");
 	free(x);
 	ovf_hw_free(&hw);
+}
+
+static void test_refusals(void)
+{
+	char err[160] = "";
 
 	is_int(parse_with("vcpus = 4", "vcpus = 0", err, sizeof(err)), -SPACE_E_FORMAT, "vcpus 0 refused");
 	ok(strstr(err, "line 8") != NULL, "error names the line: %s", err);
@@ -77,5 +83,14 @@ int main(void)
 	       "network name with quotes refused (it goes into an attribute)");
 	is_int(parse_with("name = space", "colour = red", err, sizeof(err)), -SPACE_E_FORMAT, "unknown key refused");
 	ok(strstr(err, "unknown key") != NULL, "reason given: %s", err);
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/ovf/generate", test_generate },
+		{ "/ovf/refusals", test_refusals },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -55,7 +55,8 @@ static void bad(const char *from, const char *to, int want, const char *name)
 		pkg_meta_free(&m);
 }
 
-int main(void)
+/* good metadata: its fields, and written back byte for byte */
+static void test_good(void)
 {
 	struct pkg_meta m, m2;
 	struct space_err err = { "" };
@@ -96,8 +97,15 @@ int main(void)
 		free(out);
 		pkg_meta_free(&m);
 	}
+}
 
-	/* previous is a database-only key. */
+/* previous is a database-only key. */
+static void test_previous(void)
+{
+	struct pkg_meta m;
+	struct space_err err = { "" };
+	int r;
+
 	{
 		char buf[4096];
 		snprintf(buf, sizeof(buf), "%sprevious 1.0-1\n", good);
@@ -113,6 +121,12 @@ int main(void)
 			pkg_meta_free(&m);
 		}
 	}
+}
+
+static void test_refusals(void)
+{
+	struct pkg_meta m;
+	struct space_err err = { "" };
 
 	bad("pkgformat 1\n", "pkgformat 2\n", -SPACE_E_FORMAT, "unknown format version");
 	bad("name base-files\n", "", -SPACE_E_FORMAT, "missing name");
@@ -165,8 +179,15 @@ int main(void)
 	ok(pkg_meta_parse("pkgformat 1\n\0x\n", 14, 0, &m, &err) == -SPACE_E_FORMAT, "NUL byte refused");
 	ok(pkg_path_check("a/b c/d") == 0, "path with a space is allowed");
 	ok(pkg_path_check("a/b\nc") < 0, "path with a newline is refused");
+}
 
-	/* The database is not package content (issue 12, defect 9). */
+/* The database is not package content (issue 12, defect 9). */
+static void test_database(void)
+{
+	struct pkg_meta m;
+	struct space_err err = { "" };
+	int r;
+
 	bad("file etc/with%20space", "file usr/lib/pkg/installed/login", -SPACE_E_UNSAFE_PATH,
 	    "a file inside the package database");
 	is_int(pkg_path_check(PKG_DB_DIR), -SPACE_E_UNSAFE_PATH, "the database directory itself is refused");
@@ -183,7 +204,17 @@ int main(void)
 	}
 	ok(pkg_path_check("usr/lib") == 0 && pkg_path_check("usr/lib/pkgs") == 0 &&
 	   pkg_path_check("usr/lib/pk") == 0, "its parents and lookalike names are allowed");
-	/* Application fields (issue 7): round trip, and what is refused. */
+}
+
+/* Application fields (issue 7): round trip, and what is refused. */
+static void test_app(void)
+{
+	struct pkg_meta m;
+	struct space_err err = { "" };
+	char *out = NULL;
+	size_t len = 0;
+	int r;
+
 	{
 		const char app[] = "pkgformat 1\nname foo\nversion 2.4\nrelease 1\narch amd64\n"
 				   "base-files 0\napp foo\nplatform 21.1 -\n";
@@ -215,5 +246,17 @@ int main(void)
 	    "base-files 1\napp a123456789012345678901234567890123456789012345678901234567890123\n", -SPACE_E_FORMAT,
 	    "app name over 63 bytes");
 	ok(pkg_path_check("var/lib/pkg/x") == 0, "the old place on /var is ordinary content (issue 7)");
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/pkg_meta/good", test_good },
+		{ "/pkg_meta/previous", test_previous },
+		{ "/pkg_meta/refusals", test_refusals },
+		{ "/pkg_meta/database", test_database },
+		{ "/pkg_meta/app", test_app },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -374,13 +374,16 @@ static void test_pack(void)
 	unlink(zpath);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_versions();
-	test_matrix();
-	test_manifest();
-	test_checks();
-	test_unpack();
-	test_pack();
-	return done_testing();
+	static const struct tap_test tests[] = {
+		{ "/release/versions", test_versions },
+		{ "/release/matrix", test_matrix },
+		{ "/release/manifest", test_manifest },
+		{ "/release/checks", test_checks },
+		{ "/release/unpack", test_unpack },
+		{ "/release/pack", test_pack },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

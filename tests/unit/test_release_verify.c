@@ -132,23 +132,38 @@ static int verify(const char *name, const char *as_name, struct sink *s, unsigne
 	return r;
 }
 
-int main(void)
+/* The development PKI, its signer, and the images good.img and bad.img
+ * (its manifest changed after signing): made once, by whichever test runs
+ * first. */
+static void images(void)
 {
 	char *key, *cert, *chain;
 	struct space_err why;
 	const char *file;
-	struct sink s = { 0 };
-	unsigned nfail;
-	bool att;
 
-	ok(mkdtemp(dir) != NULL, "temp dir");
+	if (sg)
+		return;
 	is_int(pki_create(dir, 0), 0, "development PKI");
 	key = xasprintf("%s/dev-signing.key", dir);
 	cert = xasprintf("%s/dev-signing.pem", dir);
 	chain = xasprintf("%s/dev-intermediate-ca.pem", dir);
 	is_int(signer_load(&sg, key, cert, chain, &why, &file), 0, "signer");
-
 	is_int(make_image("good.img", 0), 0, "a good image");
+	is_int(make_image("bad.img", 1), 0, "an image whose manifest changed after signing");
+	free(cert);
+	free(chain);
+	free(key);
+}
+
+/* a valid image reaches the sink whole; a renamed or tampered one not at
+ * all */
+static void test_verify(void)
+{
+	struct sink s = { 0 };
+	unsigned nfail;
+	bool att;
+
+	images();
 	is_int(verify("good.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "read");
 	ok(nfail == 0 && att && s.got == 8u << 20, "valid; the sink got the whole slot (%llu bytes)", (unsigned long long)s.got);
 
@@ -156,13 +171,21 @@ int main(void)
 	is_int(verify("good.img", "space-21.3R2.img", &s, &nfail, &att), 0, "renamed: read");
 	ok(nfail > 0 && !att && s.got == 0, "renamed: invalid, and the sink got nothing (%llu)", (unsigned long long)s.got);
 
-	is_int(make_image("bad.img", 1), 0, "an image whose manifest changed after signing");
 	s.got = 0;
 	is_int(verify("bad.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "tampered: read");
 	ok(nfail > 0 && !att && s.got == 0, "tampered: invalid, and the sink got nothing (%llu)", (unsigned long long)s.got);
 
 	ok(strstr(slot_detail, "SHA-256 matches the manifest") != NULL, "the unpacked SHA-256 is checked (%s)", slot_detail);
-	s = (struct sink){ 0 };
+}
+
+/* ov_opts.sink_checks_digest: the digest is left to the sink's read-back */
+static void test_sink_checks_digest(void)
+{
+	struct sink s = { 0 };
+	unsigned nfail;
+	bool att;
+
+	images();
 	sink_checks = true;
 	is_int(verify("good.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "sink_checks_digest: read");
 	ok(nfail == 0 && att && s.got == 8u << 20 && strstr(slot_detail, "checked by the read-back"),
@@ -171,17 +194,37 @@ int main(void)
 	is_int(verify("bad.img", "space-21.3R1.1.img", &s, &nfail, &att), 0, "sink_checks_digest, tampered: read");
 	ok(nfail > 0 && !att && s.got == 0, "sink_checks_digest: a tampered image still never reaches the sink");
 	sink_checks = false;
+}
 
-	s = (struct sink){ .fail_with = -ENOSPC };
+static void test_sink_error(void)
+{
+	struct sink s = { .fail_with = -ENOSPC };
+	unsigned nfail;
+	bool att;
+
+	images();
 	is_int(verify("good.img", "space-21.3R1.1.img", &s, &nfail, &att), -ENOSPC, "a sink error stops the reading");
+}
 
-	signer_free(sg);
-	free(cert);
-	free(chain);
-	free(key);
-	key = xasprintf("rm -rf '%s'", dir);
-	if (!key || system(key) != 0)
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/release_verify/verify", test_verify },
+		{ "/release_verify/sink_checks_digest", test_sink_checks_digest },
+		{ "/release_verify/sink_error", test_sink_error },
+		{ NULL, NULL },
+	};
+	char *rm;
+	int r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
+	if (sg)
+		signer_free(sg);
+	rm = xasprintf("rm -rf '%s'", dir);
+	if (!rm || system(rm) != 0)
 		printf("# cleanup of %s failed\n", dir);
-	free(key);
-	return done_testing();
+	free(rm);
+	return r;
 }

@@ -172,11 +172,14 @@ static void test_dep5(void)
 	buf_free(&b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_deb822();
-	test_bounds();
-	test_expressions();
-	test_dep5();
-	return done_testing();
+	static const struct tap_test tests[] = {
+		{ "/sbom/deb822", test_deb822 },
+		{ "/sbom/bounds", test_bounds },
+		{ "/sbom/expressions", test_expressions },
+		{ "/sbom/dep5", test_dep5 },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -47,7 +47,8 @@ static void refused(const unsigned char *p, size_t n, const char *reason, const 
 	ok(r == -SPACE_E_FORMAT && strstr(why, reason) && off == 42, "%s refused (%s)", name, why);
 }
 
-int main(void)
+/* answers a client takes, and the offset it computes from them */
+static void test_accepted(void)
 {
 	unsigned char p[SNTP_PACKET + 8];
 	char why[128];
@@ -72,6 +73,11 @@ int main(void)
 	reply(p);
 	p[1] = 15;
 	is_int(parse(p, SNTP_PACKET, &off, why, sizeof(why)), 0, "stratum 15 accepted");
+}
+
+static void test_refused(void)
+{
+	unsigned char p[SNTP_PACKET + 8];
 
 	reply(p);
 	refused(p, SNTP_PACKET - 1, "47 bytes", "short packet");
@@ -104,5 +110,14 @@ int main(void)
 	reply(p);
 	put64(p + 40, 0);
 	refused(p, SNTP_PACKET, "no time", "transmit timestamp zero");
-	return done_testing();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/sntp/accepted", test_accepted },
+		{ "/sntp/refused", test_refused },
+		{ NULL, NULL },
+	};
+	return tap_run(argc, argv, tests);
 }

@@ -173,19 +173,28 @@ static void test_err(void)
 	ok(strlen(big.msg) == SPACE_ERR_MAX - 1, "an over-long context is cut, nothing overflows");
 }
 
-int main(void)
-{
-	char dir[] = "/tmp/test_util.XXXXXX";
-	char path[256], hex[65], *buf = NULL;
-	size_t len = 0;
-	struct stat st;
+static char dir[] = "/tmp/test_util.XXXXXX";
 
-	ok(mkdtemp(dir) != NULL, "mkdtemp");
+static void test_mkdir_p(void)
+{
+	char path[256];
+
 	snprintf(path, sizeof(path), "%s/a/b/c", dir);
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p creates nested directories");
 	is_int(mkdir_p(path, 0755), 0, "mkdir_p on an existing directory");
+}
+
+static void run_exitcode(void)
+{
 	test_exitcode(dir);
-	test_err();
+}
+
+/* write_file_atomic, read_file and the SHA-256 of a file, of an fd */
+static void test_files(void)
+{
+	char path[256], hex[65], *buf = NULL;
+	size_t len = 0;
+	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/f", dir);
 	is_int(write_file_atomic(path, "abc", 3, 0600), 0, "write_file_atomic");
@@ -219,7 +228,10 @@ int main(void)
 		   "  with the same digest");
 		close(pfd[0]);
 	}
+}
 
+static void test_hex_decode(void)
+{
 	{
 		unsigned char b[4];
 		is_int(hex_decode("00ff7a1b", 4, b), 0, "hex_decode");
@@ -228,7 +240,10 @@ int main(void)
 		is_int(hex_decode("0g", 1, b), -SPACE_E_FORMAT, "  a non-hex character is refused");
 		is_int(hex_decode("", 0, b), 0, "  nothing to decode");
 	}
+}
 
+static void test_run_argv(void)
+{
 	const char *const t[] = {"true", NULL}, *const f[] = {"false", NULL},
 			  *const nx[] = {"/nonexistent/prog", NULL};
 	is_int(run_argv(t), 0, "run_argv true");
@@ -236,7 +251,10 @@ int main(void)
 	is_int(run_argv(nx), -SPACE_E_CHILD, "run_argv of a missing program fails");
 	ok(strcmp(space_strerror(-SPACE_E_DIGEST), "digest mismatch") == 0, "space_strerror");
 	ok(strcmp(space_strerror(-ENOENT), strerror(ENOENT)) == 0, "space_strerror falls back");
+}
 
+static void test_str_escape(void)
+{
 	{
 		char e[32];
 		is_int(str_escape(e, sizeof(e), "a\x1b[2J b\\", 8, STR_ESCAPE_SPACE), 8, "str_escape: all of it");
@@ -251,12 +269,34 @@ int main(void)
 		is_int(str_escape(e, 12, "", 0, STR_ESCAPE_SPACE), 0, "empty");
 		ok(!e[0], "empty stays empty");
 	}
+}
 
+static void run_open_regular(void)
+{
 	alarm(30);
 	test_open_regular(dir);
 	alarm(0);
+}
 
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/util/mkdir_p", test_mkdir_p },
+		{ "/util/exitcode", run_exitcode },
+		{ "/util/err", test_err },
+		{ "/util/files", test_files },
+		{ "/util/hex_decode", test_hex_decode },
+		{ "/util/run_argv", test_run_argv },
+		{ "/util/str_escape", test_str_escape },
+		{ "/util/open_regular", run_open_regular },
+		{ NULL, NULL },
+	};
 	const char *const rm[] = {"rm", "-rf", dir, NULL};
+	int r;
+
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
 	run_argv(rm);
-	return done_testing();
+	return r;
 }

@@ -279,17 +279,12 @@ static void test_init_nomem(void)
 	svc_conf_free(&c);
 }
 
-int main(void)
+/* a service definition: every key */
+static void test_conf(void)
 {
 	struct svc_conf c;
 	char err[256];
 
-	strcpy(dir, "/tmp/test_watchdog.XXXXXX");
-	if (!mkdtemp(dir))
-		return 1;
-	test_transitions();
-	test_effects();
-	test_init_nomem();
 	is_int(load("mgmtd.conf",
 		    "# the API\nexec = /usr/sbin/mgmtd -c \"/etc/my conf\"\nuser=root\nenv=A=1\nenv=B=x y\n"
 		    "restart=on-failure\nbackoff_ms=100\nbackoff_max_ms=50\nmax_restarts=3\n"
@@ -306,6 +301,12 @@ int main(void)
 	is_int(c.stop_timeout_ms, 2000, "stop timeout");
 	is_int(c.order, 10, "order");
 	svc_conf_free(&c);
+}
+
+static void test_conf_refusals(void)
+{
+	struct svc_conf c;
+	char err[256];
 
 	is_int(load("x.conf", "name=x\n", &c, err), -SPACE_E_FORMAT, "exec is required");
 	ok(strstr(err, "exec: missing") != NULL, "says what is missing: %s", err);
@@ -323,8 +324,14 @@ int main(void)
 
 	ok(svc_ready_socket("tcp:127.0.0.1:1") < 0, "nothing listens on port 1");
 	ok(svc_ready_socket("unix:/nonexistent/sock") < 0, "missing unix socket not ready");
+}
 
-	/* the definitions shipped in the appliance package */
+/* the definitions shipped in the appliance package */
+static void test_packaged(void)
+{
+	struct svc_conf c;
+	char err[256];
+
 	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/mgmtd.conf", &c, err, sizeof(err)), 0,
 	       "packaged mgmtd.conf parses: %s", err);
 	ok(c.name && !strcmp(c.name, "mgmtd") && c.ready_socket, "mgmtd waits for its port");
@@ -333,8 +340,26 @@ int main(void)
 	       "packaged devgate.conf parses: %s", err);
 	is_int(c.order, 10, "devgate starts before mgmtd");
 	svc_conf_free(&c);
+}
 
+int main(int argc, char **argv)
+{
+	static const struct tap_test tests[] = {
+		{ "/watchdog/transitions", test_transitions },
+		{ "/watchdog/effects", test_effects },
+		{ "/watchdog/init_nomem", test_init_nomem },
+		{ "/watchdog/conf", test_conf },
+		{ "/watchdog/conf_refusals", test_conf_refusals },
+		{ "/watchdog/packaged", test_packaged },
+		{ NULL, NULL },
+	};
 	const char *rm[] = { "rm", "-rf", dir, NULL };
+	int r;
+
+	strcpy(dir, "/tmp/test_watchdog.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	r = tap_run(argc, argv, tests);
 	run_argv(rm);
-	return done_testing();
+	return r;
 }
