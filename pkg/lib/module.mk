@@ -3,6 +3,13 @@
 UNIT_TESTS += test_util
 test_util_SRCS := tests/unit/test_util.c $(LIBSPACE_SRCS)
 test_util_LIBS := $(CRYPTO_LIBS)
+# the JSON writer/reader and the KEY=VALUE parser (their tests came with
+# them from pkg/libmgmt's test_libmgmt.c)
+UNIT_TESTS += test_json test_kv
+test_json_SRCS := tests/unit/test_json.c $(LIBSPACE_SRCS)
+test_json_LIBS := $(CRYPTO_LIBS)
+test_kv_SRCS := tests/unit/test_kv.c $(LIBSPACE_SRCS)
+test_kv_LIBS := $(CRYPTO_LIBS)
 
 # The exit-code contract of every tool (README "Exit codes").
 TOOL_TESTS += tests/tool/exitcodes.sh
