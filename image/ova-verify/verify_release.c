@@ -22,12 +22,10 @@ static const char *const order[] = { REL_MEMBER_MANIFEST, REL_MEMBER_CERT, REL_M
 
 void ov_release_manifest_end(struct ov *ov, struct ov_member *m)
 {
-	char err[160];
-
 	if (ov->rm || strcmp(m->name, REL_MEMBER_MANIFEST) || !m->data)
 		return;
 	ov->rm = malloc(sizeof(*ov->rm));
-	if (ov->rm && rel_manifest_parse((char *)m->data, (size_t)m->got, ov->rm, err, sizeof(err)) < 0) {
+	if (ov->rm && rel_manifest_parse((char *)m->data, (size_t)m->got, ov->rm, NULL) < 0) {
 		free(ov->rm);
 		ov->rm = NULL;
 	}
@@ -36,7 +34,7 @@ void ov_release_manifest_end(struct ov *ov, struct ov_member *m)
 static void check_manifest(struct ov *ov, struct ov_member *mfm)
 {
 	struct rel_manifest *t;
-	char err[160];
+	struct space_err err = { "" };
 
 	if (!mfm) {
 		ov_check(ov, false, "manifest", REL_MEMBER_MANIFEST, "missing: not a release image, or its manifest was removed");
@@ -54,8 +52,8 @@ static void check_manifest(struct ov *ov, struct ov_member *mfm)
 	}
 	/* parse again for the reason: only a failing image pays for it */
 	t = malloc(sizeof(*t));
-	if (t && rel_manifest_parse((char *)mfm->data, (size_t)mfm->got, t, err, sizeof(err)) < 0)
-		ov_check(ov, false, "manifest", mfm->name, "%s", err);
+	if (t && rel_manifest_parse((char *)mfm->data, (size_t)mfm->got, t, &err) < 0)
+		ov_check(ov, false, "manifest", mfm->name, "%s", err.msg);
 	else
 		ov_check(ov, false, "manifest", mfm->name, "%s", t ? "not the first manifest member" : "out of memory");
 	free(t);
@@ -63,15 +61,15 @@ static void check_manifest(struct ov *ov, struct ov_member *mfm)
 
 static void check_name(struct ov *ov)
 {
-	char why[300];
+	struct space_err err = { "" };
 
 	if (!ov->rm)
 		return;
 	if (!ov->opts.file_name)
 		ov_check(ov, false, "name-binding", ov->rm->file,
 			 "the file's name is unknown (read from a pipe): give it with --name");
-	else if (rel_check_file_name(ov->rm, ov->opts.file_name, why, sizeof(why)) < 0)
-		ov_check(ov, false, "name-binding", ov->rm->file, "%s", why);
+	else if (rel_check_file_name(ov->rm, ov->opts.file_name, &err) < 0)
+		ov_check(ov, false, "name-binding", ov->rm->file, "%s", err.msg);
 	else
 		ov_check(ov, true, "name-binding", ov->rm->file, "the file has the name the manifest was signed for");
 }

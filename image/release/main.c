@@ -95,9 +95,9 @@ static int parse_build_args(int argc, char **argv, struct build_args *a)
 }
 
 /* The manifest fields that come from the command line and the data files.
- * why gets the object and reason of a failure. */
+ * obj gets the object of a failure, err its reason. */
 static int fill_manifest(const struct build_args *a, struct rel_manifest *m, char *obj, size_t objlen,
-			 char *why, size_t whylen)
+			 struct space_err *err)
 {
 	struct rel_paths *paths = malloc(sizeof(*paths));
 	char *text = NULL;
@@ -109,8 +109,7 @@ static int fill_manifest(const struct build_args *a, struct rel_manifest *m, cha
 	memset(m, 0, sizeof(*m));
 	snprintf(obj, objlen, "%s", a->version);
 	if (rel_version_parse(a->version, &m->version) < 0 || m->version.n < 3) {
-		snprintf(why, whylen, "not a release version such as 21.3R1");
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "not a release version such as 21.3R1");
 		goto out;
 	}
 	snprintf(m->release, sizeof(m->release), "%s", a->version);
@@ -118,8 +117,7 @@ static int fill_manifest(const struct build_args *a, struct rel_manifest *m, cha
 		const char *v[] = { a->product, a->build, a->kernel }, *name[] = { "--product", "--build", "--kernel" };
 		snprintf(obj, objlen, "%s", name[i]);
 		if (!ova_name_is_plain(v[i]) || strlen(v[i]) >= REL_NAME_MAX) {
-			snprintf(why, whylen, "%s is not a plain name of at most %d bytes", v[i], REL_NAME_MAX - 1);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "%s is not a plain name of at most %d bytes", v[i], REL_NAME_MAX - 1);
 			goto out;
 		}
 	}
@@ -131,26 +129,24 @@ static int fill_manifest(const struct build_args *a, struct rel_manifest *m, cha
 	m->window_log = REL_ZSTD_WINDOW_LOG;
 	snprintf(obj, objlen, "--targets");
 	if (rel_targets_parse(a->targets, m) < 0) {
-		snprintf(why, whylen, "want 1 to %d distinct plain names", REL_MAX_TARGETS);
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "want 1 to %d distinct plain names", REL_MAX_TARGETS);
 		goto out;
 	}
 	snprintf(obj, objlen, "%s", a->paths);
-	r = rel_paths_load(a->paths, paths, why, whylen);
+	r = rel_paths_load(a->paths, paths, err);
 	if (r < 0)
 		goto out;
 	m->paths_revision = paths->revision;
 	m->nfrom = rel_paths_sources(paths, &m->version, m->from, REL_MAX_FROM);
 	if (!m->nfrom) {
-		snprintf(why, whylen, "no release train may go to %s", a->version);
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "no release train may go to %s", a->version);
 		goto out;
 	}
 	if (a->apps) {
 		snprintf(obj, objlen, "%s", a->apps);
 		r = read_file(a->apps, 1 << 16, &text, &len);
 		if (r == 0)
-			r = rel_apps_parse(text, len, m, why, whylen);
+			r = rel_apps_parse(text, len, m, err);
 		if (r < 0)
 			goto out;
 	}
@@ -162,7 +158,7 @@ out:
 }
 
 /* The slot image: root-a of the raw disk, packed into tmp. */
-static int pack_slot(const struct build_args *a, int tmp_fd, struct rel_manifest *m, char *why, size_t whylen)
+static int pack_slot(const struct build_args *a, int tmp_fd, struct rel_manifest *m, struct space_err *err)
 {
 	struct rel_pack_result res;
 	uint64_t off, len;
@@ -173,10 +169,9 @@ static int pack_slot(const struct build_args *a, int tmp_fd, struct rel_manifest
 	r = rel_find_slot(fd, &off, &len);
 	if (r == -ENOENT) {
 		/* the disk lacks the slot: refused input (exit 1), not a missing file */
-		snprintf(why, whylen, "no GPT partition labelled %s", REL_SLOT_PART);
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "no GPT partition labelled %s", REL_SLOT_PART);
 	} else if (r == -SPACE_E_FORMAT)
-		snprintf(why, whylen, "not a raw disk with a valid GPT");
+		err_set(err, r, "not a raw disk with a valid GPT");
 	if (r == 0)
 		r = rel_pack(fd, off, len, tmp_fd, &a->po, &res);
 	close(fd);
@@ -211,96 +206,126 @@ static int write_image(const char *path, int64_t mtime, const char *mf, size_t m
 	return outfile_commit(&of);
 }
 
+/* What a build holds from its start to its one cleanup (build_free). */
+struct build {
+	struct build_args a;
+	struct rel_manifest *m;
+	struct signer *sg;
+	struct outfile slot;
+	char *pk, *pc, *pch, *img, *tmp;
+	char *mf, *cert, *chain;
+	size_t mflen, certlen, chainlen;
+	int64_t mtime;
+};
+
+static void build_free(struct build *b)
+{
+	/* the packed slot only ever lives inside the image */
+	if (b->slot.fd >= 0)
+		outfile_abort(&b->slot);
+	signer_free(b->sg);
+	free(b->m);
+	free(b->mf);
+	free(b->cert);
+	free(b->chain);
+	free(b->img);
+	free(b->tmp);
+	free(b->pk);
+	free(b->pc);
+	free(b->pch);
+}
+
+/* The key paths of --pki, the manifest's memory, SOURCE_DATE_EPOCH. */
+static int build_start(struct build *b)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+
+	b->mtime = sde ? strtoll(sde, NULL, 10) : 0;
+	if (b->a.pki) {
+		b->a.key = b->pk = xasprintf("%s/dev-signing.key", b->a.pki);
+		b->a.cert = b->pc = xasprintf("%s/dev-signing.pem", b->a.pki);
+		b->a.chain = b->pch = xasprintf("%s/dev-intermediate-ca.pem", b->a.pki);
+	}
+	b->m = malloc(sizeof(*b->m));
+	if (!b->m || !b->a.key || !b->a.cert)
+		return die_err("build", "release", -ENOMEM, NULL);
+	if (b->mtime < 0 || b->mtime >= (1ll << 33))
+		return die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
+	return EXIT_OK;
+}
+
+/* The manifest's fields and the names of the image and its packed slot. */
+static int build_manifest(struct build *b)
+{
+	struct space_err err = { "" };
+	char obj[4096];
+	int r = fill_manifest(&b->a, b->m, obj, sizeof(obj), &err);
+
+	if (r < 0)
+		return die_err("build", obj, r, err.msg);
+	b->img = xasprintf("%s/%s", b->a.outdir, b->m->file);
+	b->tmp = xasprintf("%s/.%s.zst", b->a.outdir, b->m->file);
+	if (!b->img || !b->tmp)
+		return die_err("build", "release", -ENOMEM, NULL);
+	if (!ova_name_is_plain(b->m->file))
+		return die_err("build", b->m->file, -SPACE_E_FORMAT, "product and version make an unsafe file name");
+	return EXIT_OK;
+}
+
+/* Keys first: a wrong key must not cost a compression run. */
+static int build_load_keys(struct build *b)
+{
+	struct space_err err = { "" };
+	const char *file = NULL;
+	int r = signer_load(&b->sg, b->a.key, b->a.cert, b->a.chain, &err, &file);
+
+	if (r < 0)
+		return die_err("build", file ? file : b->a.cert, r, err.msg);
+	return EXIT_OK;
+}
+
+/* The slot, packed into the temporary file. */
+static int build_pack(struct build *b)
+{
+	struct space_err err = { "" };
+	int r = outfile_open(&b->slot, b->tmp, 0600);
+
+	if (r < 0)
+		return die_err("build", b->tmp, r, NULL);
+	r = pack_slot(&b->a, b->slot.fd, b->m, &err);
+	if (r < 0)
+		return die_err("build", b->a.raw, r, err.msg);
+	return EXIT_OK;
+}
+
+/* The signed manifest, its certificate and chain, and the image. */
+static int build_sign_write(struct build *b)
+{
+	int r;
+
+	if ((r = rel_manifest_format(b->m, &b->mf, &b->mflen)) < 0 ||
+	    (r = signer_cert_file(b->sg, "SHA256", REL_MEMBER_MANIFEST, b->mf, b->mflen, &b->cert, &b->certlen)) < 0 ||
+	    (r = signer_chain_pem(b->sg, &b->chain, &b->chainlen)) < 0)
+		return die_err("build", REL_MEMBER_MANIFEST, r, NULL);
+	r = write_image(b->img, b->mtime, b->mf, b->mflen, b->cert, b->certlen, b->chain, b->chainlen, b->slot.fd);
+	if (r < 0)
+		return die_err("build", b->img, r, NULL);
+	return EXIT_OK;
+}
+
 static int cmd_build(int argc, char **argv)
 {
-	struct build_args a = { 0 };
-	struct rel_manifest *m = NULL;
-	struct signer *sg = NULL;
-	struct outfile slot = { .fd = -1 };
-	char obj[4096], why[256] = "", *pk = NULL, *pc = NULL, *pch = NULL, *img = NULL, *tmp = NULL;
-	char *mf = NULL, *cert = NULL, *chain = NULL;
-	size_t mflen = 0, certlen = 0, chainlen = 0;
-	const char *sde = getenv("SOURCE_DATE_EPOCH"), *sfile = NULL;
-	struct space_err serr = { "" };
-	int64_t mtime = sde ? strtoll(sde, NULL, 10) : 0;
-	int rc, r;
+	struct build b = { .slot = { .fd = -1 } };
+	int rc;
 
-	if (parse_build_args(argc, argv, &a) < 0) {
+	if (parse_build_args(argc, argv, &b.a) < 0)
 		return die_usage(USAGE);
-	}
-	if (a.pki) {
-		a.key = pk = xasprintf("%s/dev-signing.key", a.pki);
-		a.cert = pc = xasprintf("%s/dev-signing.pem", a.pki);
-		a.chain = pch = xasprintf("%s/dev-intermediate-ca.pem", a.pki);
-	}
-	m = malloc(sizeof(*m));
-	if (!m || !a.key || !a.cert) {
-		rc = die_err("build", "release", -ENOMEM, NULL);
-		goto out;
-	}
-	if (mtime < 0 || mtime >= (1ll << 33)) {
-		rc = die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
-		goto out;
-	}
-	r = fill_manifest(&a, m, obj, sizeof(obj), why, sizeof(why));
-	if (r < 0) {
-		rc = die_err("build", obj, r, why);
-		goto out;
-	}
-	img = xasprintf("%s/%s", a.outdir, m->file);
-	tmp = xasprintf("%s/.%s.zst", a.outdir, m->file);
-	if (!img || !tmp) {
-		rc = die_err("build", "release", -ENOMEM, NULL);
-		goto out;
-	}
-	if (!ova_name_is_plain(m->file)) {
-		rc = die_err("build", m->file, -SPACE_E_FORMAT, "product and version make an unsafe file name");
-		goto out;
-	}
-	/* keys first: a wrong key must not cost a compression run */
-	r = signer_load(&sg, a.key, a.cert, a.chain, &serr, &sfile);
-	if (r < 0) {
-		rc = die_err("build", sfile ? sfile : a.cert, r, serr.msg);
-		goto out;
-	}
-	r = outfile_open(&slot, tmp, 0600);
-	if (r < 0) {
-		rc = die_err("build", tmp, r, NULL);
-		goto out;
-	}
-	r = pack_slot(&a, slot.fd, m, why, sizeof(why));
-	if (r < 0) {
-		rc = die_err("build", a.raw, r, why);
-		goto out;
-	}
-	if ((r = rel_manifest_format(m, &mf, &mflen)) < 0 ||
-	    (r = signer_cert_file(sg, "SHA256", REL_MEMBER_MANIFEST, mf, mflen, &cert, &certlen)) < 0 ||
-	    (r = signer_chain_pem(sg, &chain, &chainlen)) < 0) {
-		rc = die_err("build", REL_MEMBER_MANIFEST, r, NULL);
-		goto out;
-	}
-	r = write_image(img, mtime, mf, mflen, cert, certlen, chain, chainlen, slot.fd);
-	if (r < 0) {
-		rc = die_err("build", img, r, NULL);
-		goto out;
-	}
-	printf("%s: %s (slot %llu bytes, packed %llu)\n", space_prog, img, (unsigned long long)m->slot_size,
-	       (unsigned long long)m->zst_size);
-	rc = 0;
-out:
-	/* the packed slot only ever lives inside the image */
-	if (slot.fd >= 0)
-		outfile_abort(&slot);
-	signer_free(sg);
-	free(m);
-	free(mf);
-	free(cert);
-	free(chain);
-	free(img);
-	free(tmp);
-	free(pk);
-	free(pc);
-	free(pch);
+	if ((rc = build_start(&b)) == EXIT_OK && (rc = build_manifest(&b)) == EXIT_OK &&
+	    (rc = build_load_keys(&b)) == EXIT_OK && (rc = build_pack(&b)) == EXIT_OK &&
+	    (rc = build_sign_write(&b)) == EXIT_OK)
+		printf("%s: %s (slot %llu bytes, packed %llu)\n", space_prog, b.img, (unsigned long long)b.m->slot_size,
+		       (unsigned long long)b.m->zst_size);
+	build_free(&b);
 	return rc;
 }
 
@@ -310,7 +335,7 @@ static int cmd_path(int argc, char **argv)
 	struct rel_paths *paths = NULL;
 	struct rel_manifest *m = NULL;
 	const char *file = NULL;
-	char why[512];
+	struct space_err err = { "" };
 	int c, r, rc;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -328,9 +353,9 @@ static int cmd_path(int argc, char **argv)
 		rc = die_err("path", file, -ENOMEM, NULL);
 		goto out;
 	}
-	r = rel_paths_load(file, paths, why, sizeof(why));
+	r = rel_paths_load(file, paths, &err);
 	if (r < 0) {
-		rc = die_err("path", file, r, why);
+		rc = die_err("path", file, r, err.msg);
 		goto out;
 	}
 	/* the upgrader's question, asked of the manifest this table makes */
@@ -340,11 +365,11 @@ static int cmd_path(int argc, char **argv)
 	}
 	snprintf(m->release, sizeof(m->release), "%s", argv[optind + 1]);
 	m->nfrom = rel_paths_sources(paths, &m->version, m->from, REL_MAX_FROM);
-	r = rel_check_upgrade(m, argv[optind], why, sizeof(why));
+	r = rel_check_upgrade(m, argv[optind], &err);
 	if (r < 0) {
 		/* -EPERM: the matrix says no, the answer asked for (1) */
-		rc = r == -EPERM ? die_msg(EXIT_NEGATIVE, "path", argv[optind], why)
-				 : die_err("path", argv[optind], r, why);
+		rc = r == -EPERM ? die_msg(EXIT_NEGATIVE, "path", argv[optind], err.msg)
+				 : die_err("path", argv[optind], r, err.msg);
 		goto out;
 	}
 	printf("%s -> %s: supported\n", argv[optind], argv[optind + 1]);

@@ -266,33 +266,29 @@ static int paths_kv(void *vctx, const char *key, const char *value, int line)
 	return c->why ? -SPACE_E_FORMAT : 0;
 }
 
-int rel_paths_parse(const char *text, size_t len, struct rel_paths *p, char *err, size_t errlen)
+int rel_paths_parse(const char *text, size_t len, struct rel_paths *p, struct space_err *err)
 {
 	struct paths_ctx c = { .p = p };
 	int line = 0, r;
 
 	memset(p, 0, sizeof(*p));
 	r = kv_parse(text, len, paths_kv, &c, &line);
-	if (r == 0 && (!c.have_format || !c.have_revision)) {
-		snprintf(err, errlen, "missing %s", c.have_format ? "revision" : "format");
-		return -SPACE_E_FORMAT;
-	}
+	if (r == 0 && (!c.have_format || !c.have_revision))
+		return err_set(err, -SPACE_E_FORMAT, "missing %s", c.have_format ? "revision" : "format");
 	if (r < 0)
-		snprintf(err, errlen, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
-	return r;
+		return err_set(err, r, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
+	return 0;
 }
 
-int rel_paths_load(const char *path, struct rel_paths *p, char *err, size_t errlen)
+int rel_paths_load(const char *path, struct rel_paths *p, struct space_err *err)
 {
 	char *text;
 	size_t len;
 	int r = read_file(path, 1 << 16, &text, &len);
 
-	if (r < 0) {
-		snprintf(err, errlen, "%s", space_strerror(r));
-		return r;
-	}
-	r = rel_paths_parse(text, len, p, err, errlen);
+	if (r < 0)
+		return err_set(err, r, "%s", space_strerror(r));
+	r = rel_paths_parse(text, len, p, err);
 	free(text);
 	return r;
 }
@@ -442,31 +438,25 @@ static int manifest_kv(void *vctx, const char *key, const char *value, int line)
 	return c->why ? -SPACE_E_FORMAT : 0;
 }
 
-int rel_manifest_parse(const char *text, size_t len, struct rel_manifest *m, char *err,
-		       size_t errlen)
+int rel_manifest_parse(const char *text, size_t len, struct rel_manifest *m, struct space_err *err)
 {
 	struct mf_ctx c = { .m = m };
 	int line = 0, r;
 
 	memset(m, 0, sizeof(*m));
-	if (len > REL_MANIFEST_MAX) {
-		snprintf(err, errlen, "larger than %u bytes", REL_MANIFEST_MAX);
-		return -SPACE_E_FORMAT;
-	}
+	if (len > REL_MANIFEST_MAX)
+		return err_set(err, -SPACE_E_FORMAT, "larger than %u bytes", REL_MANIFEST_MAX);
 	r = kv_parse(text, len, manifest_kv, &c, &line);
 	if (r < 0) {
-		snprintf(err, errlen, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
-		return r == -ENOMEM ? r : -SPACE_E_FORMAT;
+		return err_set(err, r == -ENOMEM ? r : -SPACE_E_FORMAT, "line %d: %s", line,
+			       c.why ? c.why : "not KEY = VALUE");
 	}
 	for (int k = 0; k < K_NKEYS; k++)
-		if (!(c.seen & (1u << k))) {
-			snprintf(err, errlen, "missing %s", key_names[k]);
-			return -SPACE_E_FORMAT;
-		}
+		if (!(c.seen & (1u << k)))
+			return err_set(err, -SPACE_E_FORMAT, "missing %s", key_names[k]);
 	if (m->slot_min_size < m->slot_size) {
-		snprintf(err, errlen, "slot.min-size %llu is less than slot.size %llu",
-			 (unsigned long long)m->slot_min_size, (unsigned long long)m->slot_size);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "slot.min-size %llu is less than slot.size %llu",
+			       (unsigned long long)m->slot_min_size, (unsigned long long)m->slot_size);
 	}
 	return 0;
 }
@@ -522,7 +512,7 @@ int rel_manifest_format(const struct rel_manifest *m, char **out, size_t *outlen
 
 /* ------------------------------------------------------------ checks */
 
-int rel_check_file_name(const struct rel_manifest *m, const char *file_name, char *why, size_t whylen)
+int rel_check_file_name(const struct rel_manifest *m, const char *file_name, struct space_err *err)
 {
 	const char *slash = strrchr(file_name, '/'), *base = slash ? slash + 1 : file_name;
 	char shown[3 * REL_FILE_MAX];
@@ -534,8 +524,7 @@ int rel_check_file_name(const struct rel_manifest *m, const char *file_name, cha
 	for (char *p = shown; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
-	snprintf(why, whylen, "renamed: the file is %s but the signed manifest names %s", shown, m->file);
-	return -SPACE_E_FORMAT;
+	return err_set(err, -SPACE_E_FORMAT, "renamed: the file is %s but the signed manifest names %s", shown, m->file);
 }
 
 bool rel_has_target(const struct rel_manifest *m, const char *target)
@@ -546,21 +535,18 @@ bool rel_has_target(const struct rel_manifest *m, const char *target)
 	return false;
 }
 
-int rel_check_upgrade(const struct rel_manifest *m, const char *running, char *why, size_t whylen)
+int rel_check_upgrade(const struct rel_manifest *m, const char *running, struct space_err *err)
 {
 	struct rel_version rv;
 	char train[REL_VERSION_MAX];
 	struct buf b;
 
-	if (rel_version_parse(running, &rv) < 0) {
-		snprintf(why, whylen, "running release %.31s is not a version", running);
-		return -SPACE_E_FORMAT;
-	}
+	if (rel_version_parse(running, &rv) < 0)
+		return err_set(err, -SPACE_E_FORMAT, "running release %.31s is not a version", running);
 	if (rel_same_train(&rv, &m->version)) {
 		if (rel_version_cmp(&rv, &m->version) <= 0)
 			return 0;
-		snprintf(why, whylen, "%s -> %s is a downgrade", running, m->release);
-		return -EPERM;
+		return err_set(err, -EPERM, "%s -> %s is a downgrade", running, m->release);
 	}
 	for (unsigned i = 0; i < m->nfrom; i++)
 		if (rel_same_train(&m->from[i], &rv))
@@ -568,8 +554,8 @@ int rel_check_upgrade(const struct rel_manifest *m, const char *running, char *w
 	rel_train_str(&m->version, train);
 	buf_init(&b);
 	put_list_versions(&b, m->from, m->nfrom);
-	snprintf(why, whylen, "upgrade path %s -> %s is not supported: %s may be installed over %s, or %s releases", running,
-		 m->release, m->release, buf_failed(&b) < 0 || !b.p ? "?" : b.p, train);
+	err_set(err, -EPERM, "upgrade path %s -> %s is not supported: %s may be installed over %s, or %s releases",
+		running, m->release, m->release, buf_failed(&b) < 0 || !b.p ? "?" : b.p, train);
 	buf_free(&b);
 	return -EPERM;
 }
@@ -614,18 +600,16 @@ static int apps_kv(void *vctx, const char *key, const char *value, int line)
 	return c->why ? -SPACE_E_FORMAT : 0;
 }
 
-int rel_apps_parse(const char *text, size_t len, struct rel_manifest *m, char *err, size_t errlen)
+int rel_apps_parse(const char *text, size_t len, struct rel_manifest *m, struct space_err *err)
 {
 	struct apps_ctx c = { .m = m };
 	int line = 0, r;
 
 	m->napps = 0;
 	r = kv_parse(text, len, apps_kv, &c, &line);
-	if (r == 0 && c.entries == 0) {
-		snprintf(err, errlen, "missing format");
-		return -SPACE_E_FORMAT;
-	}
+	if (r == 0 && c.entries == 0)
+		return err_set(err, -SPACE_E_FORMAT, "missing format");
 	if (r < 0)
-		snprintf(err, errlen, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
-	return r;
+		return err_set(err, r, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
+	return 0;
 }

@@ -46,6 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define REL_FORMAT 1
 #define REL_MEMBER_MANIFEST "manifest"
 #define REL_MEMBER_CERT "manifest.cert"
@@ -106,8 +108,8 @@ struct rel_paths {
 	unsigned nrows;
 };
 
-int rel_paths_parse(const char *text, size_t len, struct rel_paths *p, char *err, size_t errlen);
-int rel_paths_load(const char *path, struct rel_paths *p, char *err, size_t errlen);
+int rel_paths_parse(const char *text, size_t len, struct rel_paths *p, struct space_err *err);
+int rel_paths_load(const char *path, struct rel_paths *p, struct space_err *err);
 
 /* May a node on train `from` go to train `to` (one step of the table)? */
 bool rel_paths_allows(const struct rel_paths *p, const struct rel_version *from,
@@ -148,10 +150,9 @@ struct rel_manifest {
 
 /* Parse and check the manifest text (len bytes, untrusted). Every key
  * present once, known, well formed; slot.min-size >= slot.size; window log
- * <= REL_ZSTD_WINDOW_LOG. Returns 0 or -SPACE_E_FORMAT with "line N: why"
+ * <= REL_ZSTD_WINDOW_LOG. Returns 0 or -SPACE_E_FORMAT with "line N: reason"
  * (or "missing KEY") in err. */
-int rel_manifest_parse(const char *text, size_t len, struct rel_manifest *m, char *err,
-		       size_t errlen);
+int rel_manifest_parse(const char *text, size_t len, struct rel_manifest *m, struct space_err *err);
 
 /* The manifest text for m, in the order shown above (the same m gives the
  * same bytes). *out malloc'd, NUL-terminated. -EINVAL when m would not
@@ -159,10 +160,9 @@ int rel_manifest_parse(const char *text, size_t len, struct rel_manifest *m, cha
 int rel_manifest_format(const struct rel_manifest *m, char **out, size_t *outlen);
 
 /* Name binding: 0 when file_name (a path: its last component counts) is
- * the name the manifest was signed for; else -SPACE_E_FORMAT and why says
+ * the name the manifest was signed for; else -SPACE_E_FORMAT and err says
  * "renamed: file is X, the signed manifest names Y". */
-int rel_check_file_name(const struct rel_manifest *m, const char *file_name, char *why,
-			size_t whylen);
+int rel_check_file_name(const struct rel_manifest *m, const char *file_name, struct space_err *err);
 
 /* A space-separated target list ("kvm esxi ja2500") into m->targets:
  * 1 to REL_MAX_TARGETS distinct plain names, else -SPACE_E_FORMAT. */
@@ -174,9 +174,9 @@ bool rel_has_target(const struct rel_manifest *m, const char *target);
 /* May this image be installed over the running release? Yes when the
  * running train is in upgrade-from, or on the image's own train and not
  * newer (a later build of the same train, or the same release again).
- * 0, or -EPERM with why naming the supported paths; -SPACE_E_FORMAT when
+ * 0, or -EPERM with err naming the supported paths; -SPACE_E_FORMAT when
  * running is not a version. */
-int rel_check_upgrade(const struct rel_manifest *m, const char *running, char *why, size_t whylen);
+int rel_check_upgrade(const struct rel_manifest *m, const char *running, struct space_err *err);
 
 /* Application compatibility. An application listed in the table runs on
  * this release when min <= version <= max; one not listed is not limited
@@ -187,6 +187,6 @@ int rel_app_check(const struct rel_manifest *m, const char *name, const char *ve
 
 /* The app table's data file (--apps): format = 1, then <name> = <min> <max|->
  * lines, parsed into m->app (replacing it). */
-int rel_apps_parse(const char *text, size_t len, struct rel_manifest *m, char *err, size_t errlen);
+int rel_apps_parse(const char *text, size_t len, struct rel_manifest *m, struct space_err *err);
 
 #endif

@@ -51,7 +51,11 @@ void apps_basis_load(const struct apps_env *env, struct apps_basis *b, struct re
 	strcpy(b->running, rel.version);
 	r = read_file(compat, REL_MANIFEST_MAX, &text, &len);
 	if (r == 0) {
-		r = rel_apps_parse(text, len, table, err, sizeof(err));
+		struct space_err e = { "" };
+
+		r = rel_apps_parse(text, len, table, &e);
+		if (r < 0)
+			snprintf(err, sizeof(err), "%s", err_msg(&e, r));
 		free(text);
 	} else {
 		snprintf(err, sizeof(err), "%s", space_strerror(r));

@@ -213,6 +213,7 @@ static int policy(void *ctx, const struct rel_manifest *m, char *why, size_t why
 {
 	struct upg *u = ctx;
 	const struct gpt_part *p = node_slot_part(&u->n, u->slot);
+	struct space_err e = { "" };
 	uint64_t off, len;
 	int r;
 
@@ -228,9 +229,11 @@ static int policy(void *ctx, const struct rel_manifest *m, char *why, size_t why
 		snprintf(why, whylen, "the image boots on %s, this node is %s", list, u->n.target);
 		return -EPERM;
 	}
-	r = rel_check_upgrade(m, u->n.rel.version, why, whylen);
-	if (r < 0)
+	r = rel_check_upgrade(m, u->n.rel.version, &e);
+	if (r < 0) {
+		snprintf(why, whylen, "%s", e.msg);
 		return r;
+	}
 	if (gpt_part_bytes(p) < m->slot_min_size) {
 		snprintf(why, whylen, "slot %c is %llu MiB, the image needs %llu MiB", up(u->slot),
 			 (unsigned long long)(gpt_part_bytes(p) >> 20), (unsigned long long)(m->slot_min_size >> 20));

@@ -51,10 +51,10 @@ static struct app decide(const char *running, const char *version, const char *p
 	struct space_err err = { "" };
 	struct pkg_meta m;
 	struct app a = { .pkg = "" };
-	char text[1024], why[128];
+	char text[1024];
 
-	if (rel_apps_parse(table_text, strlen(table_text), &table, why, sizeof(why)) < 0) {
-		snprintf(a.reason, sizeof(a.reason), "test table: %s", why);
+	if (rel_apps_parse(table_text, strlen(table_text), &table, &err) < 0) {
+		snprintf(a.reason, sizeof(a.reason), "test table: %.200s", err.msg);
 		return a;
 	}
 	snprintf(b.running, sizeof(b.running), "%s", running);

@@ -62,13 +62,13 @@ static void test_versions(void)
 
 static int load_paths(struct rel_paths *p)
 {
-	char err[160];
+	struct space_err err = { "" };
 	const char *top = getenv("TOP");
 	char *path = xasprintf("%s/image/release/upgrade-paths.conf", top ? top : ".");
-	int r = rel_paths_load(path, p, err, sizeof(err));
+	int r = rel_paths_load(path, p, &err);
 
 	if (r < 0)
-		printf("# %s: %s\n", path, err);
+		printf("# %s: %s\n", path, err.msg);
 	free(path);
 	return r;
 }
@@ -84,7 +84,8 @@ static void test_matrix(void)
 {
 	struct rel_paths *p = malloc(sizeof(*p));
 	struct rel_version to, src[8];
-	char err[160], s[REL_VERSION_MAX], *big;
+	struct space_err err;
+	char s[REL_VERSION_MAX], *big;
 	unsigned n;
 
 	is_int(load_paths(p), 0, "the tree's upgrade-paths.conf parses");
@@ -101,42 +102,41 @@ static void test_matrix(void)
 	rel_version_parse("20.3R1", &to);
 	is_int(rel_paths_sources(p, &to, src, 8), 3, "20.3 is reached from 19.3, 19.4, 20.1");
 
-	is_int(rel_paths_parse("revision = 1\nformat = 1\n", 24, p, err, sizeof(err)), -SPACE_E_FORMAT,
+	is_int(rel_paths_parse("revision = 1\nformat = 1\n", 24, p, &err), -SPACE_E_FORMAT,
 	       "format must come first");
-	is_int(rel_paths_parse("format = 2\nrevision = 1\n", 24, p, err, sizeof(err)), -SPACE_E_FORMAT, "format 2 refused");
-	is_int(rel_paths_parse("format = 1\n21.1 = 21.2\n", 23, p, err, sizeof(err)), -SPACE_E_FORMAT, "revision missing");
-	ok(strstr(err, "missing revision") != NULL, "names it: %s", err);
-	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 21.2\n21.1 = 21.3\n", 47, p, err, sizeof(err)),
+	is_int(rel_paths_parse("format = 2\nrevision = 1\n", 24, p, &err), -SPACE_E_FORMAT, "format 2 refused");
+	is_int(rel_paths_parse("format = 1\n21.1 = 21.2\n", 23, p, &err), -SPACE_E_FORMAT, "revision missing");
+	ok(strstr(err.msg, "missing revision") != NULL, "names it: %s", err.msg);
+	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 21.2\n21.1 = 21.3\n", 47, p, &err),
 	       -SPACE_E_FORMAT, "a train twice refused");
-	ok(strstr(err, "line 4") != NULL, "names the line: %s", err);
-	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1R1 = 21.2\n", 37, p, err, sizeof(err)), -SPACE_E_FORMAT,
+	ok(strstr(err.msg, "line 4") != NULL, "names the line: %s", err.msg);
+	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1R1 = 21.2\n", 37, p, &err), -SPACE_E_FORMAT,
 	       "a release (not a train) as a row refused");
-	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 21.2R1\n", 37, p, err, sizeof(err)), -SPACE_E_FORMAT,
+	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 21.2R1\n", 37, p, &err), -SPACE_E_FORMAT,
 	       "a release as a target refused");
-	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9\n", 66, p, err,
-			       sizeof(err)),
+	is_int(rel_paths_parse("format = 1\nrevision = 1\n21.1 = 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9\n", 66, p, &err),
 	       -SPACE_E_FORMAT, "9 targets in a row refused (bound 8)");
 	/* fill the row table: 64 rows fit, the 65th is refused */
 	big = malloc(65 * 16 + 64);
 	strcpy(big, "format = 1\nrevision = 1\n");
 	for (int i = 1; i <= 64; i++)
 		sprintf(big + strlen(big), "%d.1 = %d.2\n", i, i);
-	is_int(rel_paths_parse(big, strlen(big), p, err, sizeof(err)), 0, "64 rows fit");
+	is_int(rel_paths_parse(big, strlen(big), p, &err), 0, "64 rows fit");
 	is_int(p->nrows, 64, "all 64 read");
 	strcat(big, "65.1 = 65.2\n");
-	is_int(rel_paths_parse(big, strlen(big), p, err, sizeof(err)), -SPACE_E_FORMAT, "the 65th row is refused");
-	ok(strstr(err, "too many rows") != NULL, "named: %s", err);
+	is_int(rel_paths_parse(big, strlen(big), p, &err), -SPACE_E_FORMAT, "the 65th row is refused");
+	ok(strstr(err.msg, "too many rows") != NULL, "named: %s", err.msg);
 	free(big);
 	free(p);
 }
 
-static int mfp(const char *text, struct rel_manifest *m, char *err)
+static int mfp(const char *text, struct rel_manifest *m, struct space_err *err)
 {
-	return rel_manifest_parse(text, strlen(text), m, err, 160);
+	return rel_manifest_parse(text, strlen(text), m, err);
 }
 
 /* good_mf with the line starting with key replaced by repl ("" drops it). */
-static int mf_with(const char *key, const char *repl, struct rel_manifest *m, char *err)
+static int mf_with(const char *key, const char *repl, struct rel_manifest *m, struct space_err *err)
 {
 	char buf[2048];
 	const char *p = strstr(good_mf, key), *e = p ? strchr(p, '\n') + 1 : NULL;
@@ -150,10 +150,11 @@ static int mf_with(const char *key, const char *repl, struct rel_manifest *m, ch
 static void test_manifest(void)
 {
 	struct rel_manifest *m = malloc(sizeof(*m)), *m2 = malloc(sizeof(*m2));
-	char err[160], *text = NULL, *big;
+	struct space_err err;
+	char *text = NULL, *big;
 	size_t len = 0;
 
-	is_int(mfp(good_mf, m, err), 0, "well-formed manifest parses");
+	is_int(mfp(good_mf, m, &err), 0, "well-formed manifest parses");
 	ok(!strcmp(m->product, "space") && !strcmp(m->release, "21.3R1.1") && m->ntargets == 3 &&
 		   !strcmp(m->targets[2], "ja2500") && m->slot_size == 4096 && m->zst_size == 100 &&
 		   m->slot_sha256[1] == 0x23 && m->nfrom == 2 && m->napps == 2 && m->window_log == 23,
@@ -161,54 +162,54 @@ static void test_manifest(void)
 	ok(rel_has_target(m, "esxi") && !rel_has_target(m, "xen"), "targets: esxi yes, xen no");
 	is_int(rel_manifest_format(m, &text, &len), 0, "formats back");
 	ok(text && len == strlen(good_mf) && !memcmp(text, good_mf, len), "byte-identical round trip");
-	is_int(rel_manifest_parse(text, len, m2, err, sizeof(err)), 0, "and parses again");
+	is_int(rel_manifest_parse(text, len, m2, &err), 0, "and parses again");
 	free(text);
 
-	is_int(mf_with("format", "format = 2\n", m, err), -SPACE_E_FORMAT, "format 2 refused");
-	ok(strstr(err, "line 1") && strstr(err, "format"), "named: %s", err);
-	is_int(mfp("product = space\nformat = 1\n", m, err), -SPACE_E_FORMAT, "format not first refused");
-	is_int(mf_with("kernel", "", m, err), -SPACE_E_FORMAT, "missing kernel refused");
-	ok(strstr(err, "missing kernel") != NULL, "named: %s", err);
-	is_int(mf_with("kernel", "kernel = a\nkernel = b\n", m, err), -SPACE_E_FORMAT, "key twice refused");
-	is_int(mf_with("kernel", "kernel = a\nkernels = b\n", m, err), -SPACE_E_FORMAT, "unknown key refused");
-	is_int(mf_with("slot.sha256", "slot.sha256 = " H64 "0\n", m, err), -SPACE_E_FORMAT, "65 hex digits refused");
-	is_int(mf_with("slot.sha256", "slot.sha256 = 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n", m, err),
+	is_int(mf_with("format", "format = 2\n", m, &err), -SPACE_E_FORMAT, "format 2 refused");
+	ok(strstr(err.msg, "line 1") && strstr(err.msg, "format"), "named: %s", err.msg);
+	is_int(mfp("product = space\nformat = 1\n", m, &err), -SPACE_E_FORMAT, "format not first refused");
+	is_int(mf_with("kernel", "", m, &err), -SPACE_E_FORMAT, "missing kernel refused");
+	ok(strstr(err.msg, "missing kernel") != NULL, "named: %s", err.msg);
+	is_int(mf_with("kernel", "kernel = a\nkernel = b\n", m, &err), -SPACE_E_FORMAT, "key twice refused");
+	is_int(mf_with("kernel", "kernel = a\nkernels = b\n", m, &err), -SPACE_E_FORMAT, "unknown key refused");
+	is_int(mf_with("slot.sha256", "slot.sha256 = " H64 "0\n", m, &err), -SPACE_E_FORMAT, "65 hex digits refused");
+	is_int(mf_with("slot.sha256", "slot.sha256 = 0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\n", m, &err),
 	       -SPACE_E_FORMAT, "upper-case hex refused");
-	is_int(mf_with("slot.size", "slot.size = -1\n", m, err), -SPACE_E_FORMAT, "negative size refused");
-	is_int(mf_with("slot.size", "slot.size = 99999999999999999999\n", m, err), -SPACE_E_FORMAT, "huge size refused");
-	is_int(mf_with("slot.min-size", "slot.min-size = 4095\n", m, err), -SPACE_E_FORMAT, "min-size below size refused");
-	is_int(mf_with("slot.zst.window-log", "slot.zst.window-log = 31\n", m, err), -SPACE_E_FORMAT,
+	is_int(mf_with("slot.size", "slot.size = -1\n", m, &err), -SPACE_E_FORMAT, "negative size refused");
+	is_int(mf_with("slot.size", "slot.size = 99999999999999999999\n", m, &err), -SPACE_E_FORMAT, "huge size refused");
+	is_int(mf_with("slot.min-size", "slot.min-size = 4095\n", m, &err), -SPACE_E_FORMAT, "min-size below size refused");
+	is_int(mf_with("slot.zst.window-log", "slot.zst.window-log = 31\n", m, &err), -SPACE_E_FORMAT,
 	       "a window over 8 MiB refused (reader memory bound)");
-	is_int(mf_with("file", "file = ../space.img\n", m, err), -SPACE_E_FORMAT, "file with a path refused");
-	is_int(mf_with("slot.member", "slot.member = other.zst\n", m, err), -SPACE_E_FORMAT, "another slot member refused");
-	is_int(mf_with("release", "release = 21.3\n", m, err), -SPACE_E_FORMAT, "a train as release refused");
-	is_int(mf_with("targets", "targets = kvm kvm\n", m, err), -SPACE_E_FORMAT, "a target twice refused");
-	is_int(mf_with("targets", "targets = a b c d e f g h i\n", m, err), -SPACE_E_FORMAT, "9 targets refused");
-	is_int(mf_with("targets", "targets = kvm ../x\n", m, err), -SPACE_E_FORMAT, "a path as target refused");
-	is_int(mf_with("upgrade-from", "upgrade-from = \n", m, err), -SPACE_E_FORMAT, "empty upgrade-from refused");
-	is_int(mf_with("app.secdir", "app.secdir = 21.3R2 21.3R1\n", m, err), -SPACE_E_FORMAT, "app min > max refused");
-	is_int(mf_with("app.secdir", "app.netdirector = 21.3R1 -\n", m, err), -SPACE_E_FORMAT, "app twice refused");
-	is_int(mf_with("app.secdir", "app.x/y = 21.3R1 -\n", m, err), -SPACE_E_FORMAT, "app name with / refused");
-	is_int(mf_with("app.secdir", "app.secdir = 21.3R1\n", m, err), -SPACE_E_FORMAT, "app without max refused");
-	is_int(mf_with("app.secdir", "", m, err), 0, "one application is fine");
+	is_int(mf_with("file", "file = ../space.img\n", m, &err), -SPACE_E_FORMAT, "file with a path refused");
+	is_int(mf_with("slot.member", "slot.member = other.zst\n", m, &err), -SPACE_E_FORMAT, "another slot member refused");
+	is_int(mf_with("release", "release = 21.3\n", m, &err), -SPACE_E_FORMAT, "a train as release refused");
+	is_int(mf_with("targets", "targets = kvm kvm\n", m, &err), -SPACE_E_FORMAT, "a target twice refused");
+	is_int(mf_with("targets", "targets = a b c d e f g h i\n", m, &err), -SPACE_E_FORMAT, "9 targets refused");
+	is_int(mf_with("targets", "targets = kvm ../x\n", m, &err), -SPACE_E_FORMAT, "a path as target refused");
+	is_int(mf_with("upgrade-from", "upgrade-from = \n", m, &err), -SPACE_E_FORMAT, "empty upgrade-from refused");
+	is_int(mf_with("app.secdir", "app.secdir = 21.3R2 21.3R1\n", m, &err), -SPACE_E_FORMAT, "app min > max refused");
+	is_int(mf_with("app.secdir", "app.netdirector = 21.3R1 -\n", m, &err), -SPACE_E_FORMAT, "app twice refused");
+	is_int(mf_with("app.secdir", "app.x/y = 21.3R1 -\n", m, &err), -SPACE_E_FORMAT, "app name with / refused");
+	is_int(mf_with("app.secdir", "app.secdir = 21.3R1\n", m, &err), -SPACE_E_FORMAT, "app without max refused");
+	is_int(mf_with("app.secdir", "", m, &err), 0, "one application is fine");
 	{
 		char buf[2048];
 		snprintf(buf, sizeof(buf), "%.*s", (int)(strstr(good_mf, "app.") - good_mf), good_mf);
-		is_int(mfp(buf, m, err), 0, "an empty application table is fine");
+		is_int(mfp(buf, m, &err), 0, "an empty application table is fine");
 		is_int(m->napps, 0, "no applications");
 	}
-	is_int(rel_manifest_parse("format = 1\0", 11, m, err, sizeof(err)), -SPACE_E_FORMAT, "NUL byte refused");
+	is_int(rel_manifest_parse("format = 1\0", 11, m, &err), -SPACE_E_FORMAT, "NUL byte refused");
 
 	/* fill the application table: 64 fit, the 65th is refused */
 	big = malloc(8192);
 	snprintf(big, 8192, "%.*s", (int)(strstr(good_mf, "app.") - good_mf), good_mf);
 	for (int i = 0; i < REL_MAX_APPS; i++)
 		sprintf(big + strlen(big), "app.a%d = 1.1R1 -\n", i);
-	is_int(mfp(big, m, err), 0, "64 applications fit");
+	is_int(mfp(big, m, &err), 0, "64 applications fit");
 	is_int(m->napps, REL_MAX_APPS, "all 64 read");
 	strcat(big, "app.last = 1.1R1 -\n");
-	is_int(mfp(big, m, err), -SPACE_E_FORMAT, "the 65th application is refused");
-	ok(strstr(err, "too many applications") != NULL, "named: %s", err);
+	is_int(mfp(big, m, &err), -SPACE_E_FORMAT, "the 65th application is refused");
+	ok(strstr(err.msg, "too many applications") != NULL, "named: %s", err.msg);
 	free(big);
 	free(m);
 	free(m2);
@@ -217,25 +218,25 @@ static void test_manifest(void)
 static void test_checks(void)
 {
 	struct rel_manifest *m = malloc(sizeof(*m));
-	char err[160], why[512];
+	struct space_err err, why;
 
-	mfp(good_mf, m, err);
-	is_int(rel_check_file_name(m, "/var/tmp/space-21.3R1.1.img", why, sizeof(why)), 0, "right name (with a path) ok");
-	is_int(rel_check_file_name(m, "space-21.3R2.img", why, sizeof(why)), -SPACE_E_FORMAT, "renamed file refused");
-	ok(strstr(why, "space-21.3R2.img") && strstr(why, "space-21.3R1.1.img"), "both names given: %s", why);
-	is_int(rel_check_file_name(m, "x\x1b[2Jy.img", why, sizeof(why)), -SPACE_E_FORMAT, "escape in name refused");
-	ok(!strchr(why, '\x1b'), "and not echoed raw: %s", why);
+	mfp(good_mf, m, &err);
+	is_int(rel_check_file_name(m, "/var/tmp/space-21.3R1.1.img", &why), 0, "right name (with a path) ok");
+	is_int(rel_check_file_name(m, "space-21.3R2.img", &why), -SPACE_E_FORMAT, "renamed file refused");
+	ok(strstr(why.msg, "space-21.3R2.img") && strstr(why.msg, "space-21.3R1.1.img"), "both names given: %s", why.msg);
+	is_int(rel_check_file_name(m, "x\x1b[2Jy.img", &why), -SPACE_E_FORMAT, "escape in name refused");
+	ok(!strchr(why.msg, '\x1b'), "and not echoed raw: %s", why.msg);
 
-	is_int(rel_check_upgrade(m, "21.1R1", why, sizeof(why)), 0, "21.1R1 -> 21.3R1.1 ok");
-	is_int(rel_check_upgrade(m, "21.2R3.4", why, sizeof(why)), 0, "21.2R3.4 -> 21.3R1.1 ok");
-	is_int(rel_check_upgrade(m, "21.3R1", why, sizeof(why)), 0, "21.3R1 -> 21.3R1.1 (same train, later) ok");
-	is_int(rel_check_upgrade(m, "21.3R1.1", why, sizeof(why)), 0, "same release again ok (reinstall)");
-	is_int(rel_check_upgrade(m, "21.3R2", why, sizeof(why)), -EPERM, "21.3R2 -> 21.3R1.1 refused");
-	ok(strstr(why, "downgrade") != NULL, "as a downgrade: %s", why);
-	is_int(rel_check_upgrade(m, "20.3R1", why, sizeof(why)), -EPERM, "20.3R1 -> 21.3R1.1 refused");
-	ok(strstr(why, "20.3R1 -> 21.3R1.1") && strstr(why, "21.1 21.2"), "names the supported paths: %s", why);
-	is_int(rel_check_upgrade(m, "22.1R1", why, sizeof(why)), -EPERM, "22.1R1 -> 21.3R1.1 refused");
-	is_int(rel_check_upgrade(m, "bogus", why, sizeof(why)), -SPACE_E_FORMAT, "a bogus running release refused");
+	is_int(rel_check_upgrade(m, "21.1R1", &why), 0, "21.1R1 -> 21.3R1.1 ok");
+	is_int(rel_check_upgrade(m, "21.2R3.4", &why), 0, "21.2R3.4 -> 21.3R1.1 ok");
+	is_int(rel_check_upgrade(m, "21.3R1", &why), 0, "21.3R1 -> 21.3R1.1 (same train, later) ok");
+	is_int(rel_check_upgrade(m, "21.3R1.1", &why), 0, "same release again ok (reinstall)");
+	is_int(rel_check_upgrade(m, "21.3R2", &why), -EPERM, "21.3R2 -> 21.3R1.1 refused");
+	ok(strstr(why.msg, "downgrade") != NULL, "as a downgrade: %s", why.msg);
+	is_int(rel_check_upgrade(m, "20.3R1", &why), -EPERM, "20.3R1 -> 21.3R1.1 refused");
+	ok(strstr(why.msg, "20.3R1 -> 21.3R1.1") && strstr(why.msg, "21.1 21.2"), "names the supported paths: %s", why.msg);
+	is_int(rel_check_upgrade(m, "22.1R1", &why), -EPERM, "22.1R1 -> 21.3R1.1 refused");
+	is_int(rel_check_upgrade(m, "bogus", &why), -SPACE_E_FORMAT, "a bogus running release refused");
 
 	is_int(rel_app_check(m, "netdirector", "21.2R1"), REL_APP_OK, "app in range");
 	is_int(rel_app_check(m, "netdirector", "21.1R1"), REL_APP_OK, "app at min");
@@ -247,11 +248,11 @@ static void test_checks(void)
 	is_int(rel_app_check(m, "other", "1.1R1"), REL_APP_UNLISTED, "unlisted application");
 	is_int(rel_app_check(m, "secdir", "x"), -SPACE_E_FORMAT, "bad app version");
 
-	is_int(rel_apps_parse("format = 1\nsecdir = 21.3R1 -\n", 29, m, err, sizeof(err)), 0, "apps data file parses");
+	is_int(rel_apps_parse("format = 1\nsecdir = 21.3R1 -\n", 29, m, &err), 0, "apps data file parses");
 	is_int(m->napps, 1, "one application");
-	is_int(rel_apps_parse("format = 1\n", 11, m, err, sizeof(err)), 0, "empty apps data file parses");
+	is_int(rel_apps_parse("format = 1\n", 11, m, &err), 0, "empty apps data file parses");
 	is_int(m->napps, 0, "no applications");
-	is_int(rel_apps_parse("secdir = 21.3R1 -\n", 18, m, err, sizeof(err)), -SPACE_E_FORMAT, "apps file without format refused");
+	is_int(rel_apps_parse("secdir = 21.3R1 -\n", 18, m, &err), -SPACE_E_FORMAT, "apps file without format refused");
 	free(m);
 }
 
