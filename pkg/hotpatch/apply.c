@@ -1010,13 +1010,14 @@ static int open_bundle(struct op *o, const char *bundle)
 static int check_policy(struct op *o)
 {
 	const struct hp_manifest *m = o->b.m;
-	char p[PATH_MAX], why[300];
+	char p[PATH_MAX];
+	struct space_err err;
 	enum hp_order ord = hp_level_order(o->level, m->patch);
 	uint64_t have;
 	struct stat st;
 
-	if (hp_check_release(m, o->rel.version, why, sizeof(why)) < 0)
-		return set_why(o, "%s (installed level v%u)", why, o->level), -SPACE_E_FORMAT;
+	if (hp_check_release(m, o->rel.version, &err) < 0)
+		return set_why(o, "%s (installed level v%u)", err.msg, o->level), -SPACE_E_FORMAT;
 	if (ord == HP_OLDER)
 		return set_why(o,
 				"v%u is older than the installed level v%u of %s: refused (patches are cumulative: v%u holds it)",

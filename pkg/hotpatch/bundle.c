@@ -98,7 +98,7 @@ static int verify_manifest(struct hp_bundle *b, int sdfd, const char *ca, char *
 	struct ov_member *mm = NULL;
 	unsigned char sha[32];
 	uint64_t size;
-	char err[200];
+	struct space_err err;
 	int r = 0;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && sdfd != b->dfd; i++) {
@@ -114,8 +114,8 @@ static int verify_manifest(struct hp_bundle *b, int sdfd, const char *ca, char *
 		snprintf(why, whylen, "manifest: %s", space_strerror(r));
 	else if (ov.nfail || !mm)
 		r = first_failure(&ov, why, whylen);
-	else if ((r = hp_manifest_parse((const char *)mm->data, (size_t)mm->got, b->m, err, sizeof(err))) < 0)
-		snprintf(why, whylen, "manifest: %s", err);
+	else if ((r = hp_manifest_parse((const char *)mm->data, (size_t)mm->got, b->m, &err)) < 0)
+		snprintf(why, whylen, "manifest: %s", err.msg);
 	ov_free(&ov);
 	return r;
 }
@@ -192,6 +192,7 @@ out:
 int hp_bundle_verify(struct hp_bundle *b, const char *dir, const char *bound, const char *ca, const char *workdir,
 		     char *why, size_t whylen)
 {
+	struct space_err err;
 	int sdfd = -1, r;
 
 	memset(b, 0, sizeof(*b));
@@ -213,8 +214,10 @@ int hp_bundle_verify(struct hp_bundle *b, const char *dir, const char *bound, co
 	}
 	if ((r = verify_manifest(b, sdfd, ca, why, whylen)) < 0)
 		goto out;
-	if ((r = hp_check_name(b->m, bound, why, whylen)) < 0)
+	if ((r = hp_check_name(b->m, bound, &err)) < 0) {
+		snprintf(why, whylen, "%s", err.msg);
 		goto out;
+	}
 	r = verify_files(b, sdfd, why, whylen);
 out:
 	if (sdfd >= 0 && sdfd != b->dfd)

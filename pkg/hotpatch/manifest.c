@@ -309,53 +309,40 @@ static int manifest_kv(void *vctx, const char *key, const char *value, int line)
 
 /* The checks that need every key: the lists' bounds, each fix's level
  * within the patch, the name binding. */
-static int check_whole(const struct ctx *c, char *err, size_t errlen)
+static int check_whole(const struct ctx *c, struct space_err *err)
 {
 	const struct hp_manifest *m = c->m;
 	char want[HP_NAME_MAX];
 
 	for (int k = 0; k < K_NSINGLE; k++)
-		if (!(c->seen & (1u << k))) {
-			snprintf(err, errlen, "missing %s", single_keys[k]);
-			return -SPACE_E_FORMAT;
-		}
-	if (!m->nfix || !m->npkg) {
-		snprintf(err, errlen, "missing %s", m->nfix ? "package" : "fix");
-		return -SPACE_E_FORMAT;
-	}
+		if (!(c->seen & (1u << k)))
+			return err_set(err, -SPACE_E_FORMAT, "missing %s", single_keys[k]);
+	if (!m->nfix || !m->npkg)
+		return err_set(err, -SPACE_E_FORMAT, "missing %s", m->nfix ? "package" : "fix");
 	for (unsigned i = 0; i < m->nfix; i++)
-		if (m->fix[i].level > m->patch) {
-			snprintf(err, errlen, "line %d: fix %s: level %u is above patch %u", c->fix_line[i],
-				 m->fix[i].id, m->fix[i].level, m->patch);
-			return -SPACE_E_FORMAT;
-		}
-	if (hp_bundle_name(want, m->product, m->release, m->patch) < 0) {
-		snprintf(err, errlen, "product and release too long for a bundle name");
-		return -SPACE_E_FORMAT;
-	}
-	if (strcmp(want, m->name)) {
-		snprintf(err, errlen, "line %d: name is not %s", c->name_line, want);
-		return -SPACE_E_FORMAT;
-	}
+		if (m->fix[i].level > m->patch)
+			return err_set(err, -SPACE_E_FORMAT, "line %d: fix %s: level %u is above patch %u",
+				       c->fix_line[i], m->fix[i].id, m->fix[i].level, m->patch);
+	if (hp_bundle_name(want, m->product, m->release, m->patch) < 0)
+		return err_set(err, -SPACE_E_FORMAT, "product and release too long for a bundle name");
+	if (strcmp(want, m->name))
+		return err_set(err, -SPACE_E_FORMAT, "line %d: name is not %s", c->name_line, want);
 	return 0;
 }
 
-int hp_manifest_parse(const char *text, size_t len, struct hp_manifest *m, char *err, size_t errlen)
+int hp_manifest_parse(const char *text, size_t len, struct hp_manifest *m, struct space_err *err)
 {
 	struct ctx c = { .m = m };
 	int line = 0, r;
 
 	memset(m, 0, sizeof(*m));
-	if (len > HP_MANIFEST_MAX) {
-		snprintf(err, errlen, "larger than %u bytes", HP_MANIFEST_MAX);
-		return -SPACE_E_FORMAT;
-	}
+	if (len > HP_MANIFEST_MAX)
+		return err_set(err, -SPACE_E_FORMAT, "larger than %u bytes", HP_MANIFEST_MAX);
 	r = kv_parse(text, len, manifest_kv, &c, &line);
-	if (r < 0) {
-		snprintf(err, errlen, "line %d: %s", line, c.why ? c.why : "not KEY = VALUE");
-		return r == -ENOMEM ? r : -SPACE_E_FORMAT;
-	}
-	return check_whole(&c, err, errlen);
+	if (r < 0)
+		return err_set(err, r == -ENOMEM ? r : -SPACE_E_FORMAT, "line %d: %s", line,
+			       c.why ? c.why : "not KEY = VALUE");
+	return check_whole(&c, err);
 }
 
 /* ---------------------------------------------------------- formatter */
@@ -389,13 +376,12 @@ static int parses_back(const char *text, size_t len)
 {
 	struct hp_manifest *back = malloc(sizeof(*back));
 	struct buf again;
-	char err[160];
 	int r;
 
 	if (!back)
 		return -ENOMEM;
 	buf_init(&again);
-	r = hp_manifest_parse(text, len, back, err, sizeof(err));
+	r = hp_manifest_parse(text, len, back, NULL);
 	if (r == 0) {
 		put_manifest(&again, back);
 		r = buf_failed(&again);
@@ -476,7 +462,7 @@ int hp_package_file(char out[HP_PATH_MAX], const struct hp_package *p)
 	return 0;
 }
 
-int hp_check_name(const struct hp_manifest *m, const char *base, char *why, size_t whylen)
+int hp_check_name(const struct hp_manifest *m, const char *base, struct space_err *err)
 {
 	size_t n = strlen(base), start;
 	char shown[3 * HP_NAME_MAX];
@@ -493,8 +479,8 @@ int hp_check_name(const struct hp_manifest *m, const char *base, char *why, size
 		return 0;
 	/* the name on disk is whatever the operator made it: escaped */
 	str_escape(shown, sizeof(shown), base, n, 0);
-	snprintf(why, whylen, "renamed: bundle is %s, the signed manifest names %s", shown, m->name);
-	return -SPACE_E_FORMAT;
+	return err_set(err, -SPACE_E_FORMAT, "renamed: bundle is %s, the signed manifest names %s", shown,
+		       m->name);
 }
 
 int hp_patch_release(const char *node_release, char out[REL_VERSION_MAX])
@@ -509,19 +495,19 @@ int hp_patch_release(const char *node_release, char out[REL_VERSION_MAX])
 	return 0;
 }
 
-int hp_check_release(const struct hp_manifest *m, const char *node_release, char *why, size_t whylen)
+int hp_check_release(const struct hp_manifest *m, const char *node_release, struct space_err *err)
 {
 	char rel[REL_VERSION_MAX], shown[3 * REL_VERSION_MAX];
 
 	if (hp_patch_release(node_release, rel) < 0) {
 		str_escape(shown, sizeof(shown), node_release, strnlen(node_release, REL_VERSION_MAX), 0);
-		snprintf(why, whylen, "this node's release %s is not a release such as 21.3R1.1", shown);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "this node's release %s is not a release such as 21.3R1.1",
+			       shown);
 	}
 	if (!strcmp(rel, m->release))
 		return 0;
-	snprintf(why, whylen, "wrong release: the patch is for %s, this node runs %s", m->release, node_release);
-	return -SPACE_E_FORMAT;
+	return err_set(err, -SPACE_E_FORMAT, "wrong release: the patch is for %s, this node runs %s",
+		       m->release, node_release);
 }
 
 enum hp_order hp_level_order(unsigned have, unsigned offer)

@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "image/release/release.h"
 
 #define HP_FORMAT 1
@@ -106,7 +107,7 @@ struct hp_manifest {
 
 /* Parse and check untrusted manifest text (len bytes, need not be
  * NUL-terminated). Returns 0 or -SPACE_E_FORMAT with err filled. */
-int hp_manifest_parse(const char *text, size_t len, struct hp_manifest *m, char *err, size_t errlen);
+int hp_manifest_parse(const char *text, size_t len, struct hp_manifest *m, struct space_err *err);
 
 /* Append one value of a repeatable key ("fix", "package", "service",
  * "backup") to m, checked as the parser checks it (grammar, bounds, order,
@@ -129,12 +130,12 @@ int hp_package_file(char out[HP_PATH_MAX], const struct hp_package *p);
 
 /* Name binding: 0 when base (a directory or file name, a path's last
  * component, a trailing ".tgz" dropped) is m->name; else -SPACE_E_FORMAT
- * and why says "renamed: bundle is X, the signed manifest names Y". */
-int hp_check_name(const struct hp_manifest *m, const char *base, char *why, size_t whylen);
+ * and err says "renamed: bundle is X, the signed manifest names Y". */
+int hp_check_name(const struct hp_manifest *m, const char *base, struct space_err *err);
 
 /* Does the patch apply to a node running node_release ("21.3R1.1")? 0 if
- * so; else -SPACE_E_FORMAT and why names both releases. */
-int hp_check_release(const struct hp_manifest *m, const char *node_release, char *why, size_t whylen);
+ * so; else -SPACE_E_FORMAT and err names both releases. */
+int hp_check_release(const struct hp_manifest *m, const char *node_release, struct space_err *err);
 
 /* The release a node's patches are made for: its version cut after the R
  * part ("21.3R1.1" -> "21.3R1"); out has REL_VERSION_MAX bytes.

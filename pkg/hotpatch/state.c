@@ -84,7 +84,7 @@ int hp_installed_level(const char *root, const char *rel)
  * upgrade the data partition still holds the old release's. */
 static struct hp_manifest *read_applied(const char *root, const char *prel, unsigned level)
 {
-	char *path = below(root, HP_STATE_DIR "/applied"), *text = NULL, err[160];
+	char *path = below(root, HP_STATE_DIR "/applied"), *text = NULL;
 	struct hp_manifest *m = NULL;
 	size_t len = 0;
 
@@ -92,7 +92,7 @@ static struct hp_manifest *read_applied(const char *root, const char *prel, unsi
 		goto out;
 	if (!(m = malloc(sizeof(*m))))
 		goto out;
-	if (hp_manifest_parse(text, len, m, err, sizeof(err)) < 0 || m->patch != level ||
+	if (hp_manifest_parse(text, len, m, NULL) < 0 || m->patch != level ||
 	    strcmp(m->release, prel)) {
 		free(m);
 		m = NULL;

@@ -97,8 +97,7 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 
 struct lctx {
 	struct mgmtd_conf *c;
-	char *err;
-	size_t errsz;
+	struct space_err *err;
 };
 
 static int cb(void *vctx, const char *key, const char *v, int line)
@@ -133,25 +132,25 @@ static int cb(void *vctx, const char *key, const char *v, int line)
 				*(long *)((char *)x->c + nkeys[k].off) = (long)n;
 			return 0;
 		}
-	snprintf(x->err, x->errsz, "line %d: %s: unknown key", line, key);
-	return -SPACE_E_FORMAT;
+	return err_set(x->err, -SPACE_E_FORMAT, "line %d: %s: unknown key", line, key);
 bad:
-	snprintf(x->err, x->errsz, "line %d: %s: %s", line, key,
-		 r == -ERANGE ? "out of range" : "not a number");
-	return -SPACE_E_FORMAT;
+	return err_set(x->err, -SPACE_E_FORMAT, "line %d: %s: %s", line, key,
+		       r == -ERANGE ? "out of range" : "not a number");
 }
 
-int mgmtd_conf_load(struct mgmtd_conf *c, const char *path, char *err, size_t errsz)
+int mgmtd_conf_load(struct mgmtd_conf *c, const char *path, struct space_err *err)
 {
-	struct lctx x = { c, err, errsz };
+	struct space_err mine = { "" };
+	struct lctx x = { c, &mine };
 	int line = 0, r;
 
-	err[0] = '\0';
 	r = kv_parse_file(path, 1 << 20, cb, &x, &line);
 	if (r == -ENOENT)
 		return 0;
-	if (r < 0 && !err[0])
-		snprintf(err, errsz, "line %d: %s", line, space_strerror(r));
+	if (r < 0 && !mine.msg[0])
+		return err_set(err, r, "line %d: %s", line, space_strerror(r));
+	if (r < 0)
+		err_set(err, r, "%s", mine.msg);
 	return r;
 }
 

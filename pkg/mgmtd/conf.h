@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 struct mgmtd_conf {
 	char *listen;           /* address, default 0.0.0.0 */
 	int port;               /* default 443 */
@@ -48,7 +50,7 @@ struct mgmtd_conf {
 /* Defaults for the appliance. */
 int mgmtd_conf_defaults(struct mgmtd_conf *c);
 /* Apply path (missing file: defaults stay). err gets "line N: key: reason". */
-int mgmtd_conf_load(struct mgmtd_conf *c, const char *path, char *err, size_t errsz);
+int mgmtd_conf_load(struct mgmtd_conf *c, const char *path, struct space_err *err);
 void mgmtd_conf_free(struct mgmtd_conf *c);
 /* Is user in the comma/space separated list? */
 int conf_list_has(const char *list, const char *user);

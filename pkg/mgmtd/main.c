@@ -1038,7 +1038,7 @@ int main(int argc, char **argv)
 	const char *cpath = getenv("MGMTD_CONF");
 	long long port = 0;
 	int check = 0, r, lfd = -1, sfd = -1, rc = EXIT_SYSTEM;
-	char err[300];
+	struct space_err err = { "" };
 	sigset_t mask;
 
 	if (!cpath)
@@ -1047,22 +1047,22 @@ int main(int argc, char **argv)
 		return r;
 	if (mgmtd_conf_defaults(&conf) < 0)
 		return EXIT_SYSTEM;
-	if (mgmtd_conf_load(&conf, cpath, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mgmtd: load %s: %s\n", cpath, err);
+	if (mgmtd_conf_load(&conf, cpath, &err) < 0) {
+		fprintf(stderr, "mgmtd: load %s: %s\n", cpath, err.msg);
 		goto out;
 	}
 	if (port)
 		conf.port = (int)port;
-	r = tls_ensure_cert(conf.cert, conf.key, err, sizeof(err));
+	r = tls_ensure_cert(conf.cert, conf.key, &err);
 	if (r < 0) {
-		fprintf(stderr, "mgmtd: certificate %s: %s\n", conf.cert, err);
+		fprintf(stderr, "mgmtd: certificate %s: %s\n", conf.cert, err.msg);
 		goto out;
 	}
 	if (r == 1)
 		fprintf(stderr, "mgmtd: generated a self-signed certificate %s\n", conf.cert);
-	ctx = tls_server_ctx(conf.cert, conf.key, err, sizeof(err));
+	ctx = tls_server_ctx(conf.cert, conf.key, &err);
 	if (!ctx) {
-		fprintf(stderr, "mgmtd: TLS: %s\n", err);
+		fprintf(stderr, "mgmtd: TLS: %s\n", err.msg);
 		goto out;
 	}
 	if (check) {

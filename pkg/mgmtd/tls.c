@@ -16,15 +16,16 @@
 #include "tls.h"
 #include "util.h"
 
-static void ossl_err(char *err, size_t errsz, const char *what)
+/* Record OpenSSL's first queued error after what; returns r. */
+static int ossl_err(struct space_err *err, int r, const char *what)
 {
 	unsigned long e = ERR_get_error();
 	char buf[200] = "unknown error";
 
 	if (e)
 		ERR_error_string_n(e, buf, sizeof(buf));
-	snprintf(err, errsz, "%s: %s", what, buf);
 	ERR_clear_error();
+	return err_set(err, r, "%s: %s", what, buf);
 }
 
 static int add_ext(X509 *cert, int nid, const char *value)
@@ -69,7 +70,7 @@ static int write_pem(const char *path, EVP_PKEY *pkey, X509 *cert, mode_t mode)
 	return r;
 }
 
-int tls_ensure_cert(const char *certp, const char *keyp, char *err, size_t errsz)
+int tls_ensure_cert(const char *certp, const char *keyp, struct space_err *err)
 {
 	struct stat st;
 	int have_c = stat(certp, &st) == 0, have_k = stat(keyp, &st) == 0;
@@ -84,9 +85,8 @@ int tls_ensure_cert(const char *certp, const char *keyp, char *err, size_t errsz
 	if (have_c && have_k)
 		return 0;
 	if (have_c || have_k) {
-		snprintf(err, errsz, "%s exists without %s: not overwriting it", have_c ? certp : keyp,
-			 have_c ? keyp : certp);
-		return -EEXIST;
+		return err_set(err, -EEXIST, "%s exists without %s: not overwriting it", have_c ? certp : keyp,
+			       have_c ? keyp : certp);
 	}
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
@@ -94,34 +94,34 @@ int tls_ensure_cert(const char *certp, const char *keyp, char *err, size_t errsz
 		strcpy(host, "space");
 	pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 	if (!pkey) {
-		ossl_err(err, errsz, "generate key");
+		ossl_err(err, -EIO, "generate key");
 		goto out;
 	}
 	x = X509_new();
 	bn = BN_new();
 	if (!x || !bn || RAND_bytes(serial, sizeof(serial)) != 1) {
-		ossl_err(err, errsz, "certificate");
+		ossl_err(err, -EIO, "certificate");
 		goto out;
 	}
 	serial[0] &= 0x7f; /* positive */
 	if (!BN_bin2bn(serial, sizeof(serial), bn) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
 	    !X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400) || !X509_set_pubkey(x, pkey)) {
-		ossl_err(err, errsz, "certificate fields");
+		ossl_err(err, -EIO, "certificate fields");
 		goto out;
 	}
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)PRODUCT, -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name)) {
-		ossl_err(err, errsz, "certificate name");
+		ossl_err(err, -EIO, "certificate name");
 		goto out;
 	}
 	snprintf(san, sizeof(san), "DNS:%s,DNS:localhost,IP:127.0.0.1", host);
 	if (!add_ext(x, NID_subject_alt_name, san) || !add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
 	    !add_ext(x, NID_key_usage, "critical,digitalSignature") ||
 	    !add_ext(x, NID_ext_key_usage, "serverAuth") || !X509_sign(x, pkey, EVP_sha256())) {
-		ossl_err(err, errsz, "sign certificate");
+		ossl_err(err, -EIO, "sign certificate");
 		goto out;
 	}
 	dir = strdup(keyp);
@@ -140,11 +140,11 @@ int tls_ensure_cert(const char *certp, const char *keyp, char *err, size_t errsz
 	free(dir);
 	/* key first: a certificate without its key would block the next start */
 	if ((r = write_pem(keyp, pkey, NULL, 0600)) < 0) {
-		snprintf(err, errsz, "write %s: %s", keyp, space_strerror(r));
+		err_set(err, r, "write %s: %s", keyp, space_strerror(r));
 		goto out;
 	}
 	if ((r = write_pem(certp, NULL, x, 0644)) < 0) {
-		snprintf(err, errsz, "write %s: %s", certp, space_strerror(r));
+		err_set(err, r, "write %s: %s", certp, space_strerror(r));
 		unlink(keyp);
 		goto out;
 	}
@@ -156,12 +156,12 @@ out:
 	return r;
 }
 
-SSL_CTX *tls_server_ctx(const char *cert, const char *key, char *err, size_t errsz)
+SSL_CTX *tls_server_ctx(const char *cert, const char *key, struct space_err *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (!ctx) {
-		ossl_err(err, errsz, "SSL_CTX_new");
+		ossl_err(err, -EIO, "SSL_CTX_new");
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -174,16 +174,16 @@ SSL_CTX *tls_server_ctx(const char *cert, const char *key, char *err, size_t err
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
 				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
-		ossl_err(err, errsz, "cipher list");
+		ossl_err(err, -EIO, "cipher list");
 		goto fail;
 	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		ossl_err(err, errsz, cert);
+		ossl_err(err, -EIO, cert);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		ossl_err(err, errsz, key);
+		ossl_err(err, -EIO, key);
 		goto fail;
 	}
 	return ctx;

@@ -141,14 +141,15 @@ static int svc_cmp(const void *a, const void *b)
 /* Add one definition; returns 0, or -1 when it is skipped (logged). */
 static int add_service(const char *dir, const char *file)
 {
-	char *path = xasprintf("%s/%s", dir, file), err[300];
+	char *path = xasprintf("%s/%s", dir, file);
+	struct space_err err;
 	struct svc_conf c;
 	struct svc *nv;
 
 	if (!path)
 		return -1;
-	if (svc_conf_load(path, &c, err, sizeof(err)) < 0) {
-		logmsg("load %s: %s (service skipped)", path, err);
+	if (svc_conf_load(path, &c, &err) < 0) {
+		logmsg("load %s: %s (service skipped)", path, err.msg);
 		free(path);
 		return -1;
 	}

@@ -15,8 +15,7 @@
 
 struct ctx {
 	struct svc_conf *c;
-	char *err;
-	size_t errsz;
+	struct space_err *err;
 };
 
 static int set_str(char **slot, const char *v)
@@ -28,8 +27,7 @@ static int set_str(char **slot, const char *v)
 
 static int bad(struct ctx *x, const char *key, const char *why)
 {
-	snprintf(x->err, x->errsz, "%s: %s", key, why);
-	return -SPACE_E_FORMAT;
+	return err_set(x->err, -SPACE_E_FORMAT, "%s: %s", key, why);
 }
 
 static int num(struct ctx *x, const char *key, const char *v, long long min, long long max,
@@ -143,10 +141,10 @@ void svc_conf_free(struct svc_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int svc_conf_load(const char *path, struct svc_conf *c, char *err, size_t errsz)
+int svc_conf_load(const char *path, struct svc_conf *c, struct space_err *err)
 {
-	struct ctx x = { c, err, errsz };
-	char msg[256] = "";
+	struct space_err msg = { "" };
+	struct ctx x = { c, &msg };
 	int line = 0, r;
 
 	memset(c, 0, sizeof(*c));
@@ -158,19 +156,16 @@ int svc_conf_load(const char *path, struct svc_conf *c, char *err, size_t errsz)
 	c->stop_timeout_ms = 5000;
 	c->order = 50;
 	c->ready_timeout_ms = 30000;
-	x.err = msg;
-	x.errsz = sizeof(msg);
 	r = kv_parse_file(path, 65536, conf_cb, &x, &line);
 	if (r < 0) {
 		if (r == -SPACE_E_FORMAT)
-			snprintf(err, errsz, "line %d: %s", line, msg[0] ? msg : "expected key = value");
+			err_set(err, r, "line %d: %s", line, msg.msg[0] ? msg.msg : "expected key = value");
 		else
-			snprintf(err, errsz, "%s", space_strerror(r));
+			err_set(err, r, "%s", space_strerror(r));
 		goto fail;
 	}
 	if (!c->argv) {
-		snprintf(err, errsz, "exec: missing");
-		r = -SPACE_E_FORMAT;
+		r = err_set(err, -SPACE_E_FORMAT, "exec: missing");
 		goto fail;
 	}
 	if (c->backoff_max_ms < c->backoff_ms)

@@ -20,6 +20,8 @@
 #ifndef WATCHDOG_SVCCONF_H
 #define WATCHDOG_SVCCONF_H
 
+#include "err.h"
+
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 
 struct svc_conf {
@@ -41,9 +43,9 @@ struct svc_conf {
 	long ready_timeout_ms;
 };
 
-/* Parse path into *c (zeroed first). On failure c is freed, and err (size
- * errsz) holds "line N: reason". Returns 0, -SPACE_E_FORMAT, or errno. */
-int svc_conf_load(const char *path, struct svc_conf *c, char *err, size_t errsz);
+/* Parse path into *c (zeroed first). On failure c is freed, and err holds
+ * "line N: reason". Returns 0, -SPACE_E_FORMAT, or errno. */
+int svc_conf_load(const char *path, struct svc_conf *c, struct space_err *err);
 void svc_conf_free(struct svc_conf *c);
 
 /* ready_socket "tcp:HOST:PORT" / "unix:PATH" check: 0 when a connect()

@@ -48,11 +48,11 @@ static char *edit(const char *from, const char *to)
 /* Parse text; ok when refused with an error holding want. */
 static void refused(const char *text, const char *want, const char *what)
 {
-	char err[256] = "";
-	int r = hp_manifest_parse(text, strlen(text), &m, err, sizeof(err));
+	struct space_err err = { "" };
+	int r = hp_manifest_parse(text, strlen(text), &m, &err);
 
-	ok(r == -SPACE_E_FORMAT && strstr(err, want), "%s: refused (%s)", what, err);
-	if (!strstr(err, want))
+	ok(r == -SPACE_E_FORMAT && strstr(err.msg, want), "%s: refused (%s)", what, err.msg);
+	if (!strstr(err.msg, want))
 		printf("#   want \"%s\"\n", want);
 }
 
@@ -66,10 +66,11 @@ static void refused_edit(const char *from, const char *to, const char *want, con
 
 static void test_round_trip(void)
 {
-	char err[256] = "", *t1 = NULL, *t2 = NULL;
+	struct space_err err = { "" };
+	char *t1 = NULL, *t2 = NULL;
 	size_t l1 = 0, l2 = 0;
 
-	is_int(hp_manifest_parse(good, strlen(good), &m, err, sizeof(err)), 0, "the good manifest parses (%s)", err);
+	is_int(hp_manifest_parse(good, strlen(good), &m, &err), 0, "the good manifest parses (%s)", err.msg);
 	ok(m.format == 1 && !strcmp(m.product, "space") && !strcmp(m.release, "21.3R1") && m.version.n == 3 &&
 		   m.patch == 2 && !strcmp(m.name, "Space-21.3R1-Hotpatch-v2") && m.patchme_sha256[0] == 0xaa,
 	   "single keys read");
@@ -85,7 +86,7 @@ static void test_round_trip(void)
 	   "services and backups read");
 	is_int(hp_manifest_format(&m, &t1, &l1), 0, "format");
 	ok(t1 && l1 == strlen(good) && !memcmp(t1, good, l1), "format gives the text it was parsed from");
-	is_int(hp_manifest_parse(t1, l1, &m2, err, sizeof(err)), 0, "and that text parses");
+	is_int(hp_manifest_parse(t1, l1, &m2, &err), 0, "and that text parses");
 	is_int(hp_manifest_format(&m2, &t2, &l2), 0, "format again");
 	ok(l1 == l2 && !memcmp(t1, t2, l1), "the same m gives the same bytes");
 	free(t1);
@@ -95,23 +96,23 @@ static void test_round_trip(void)
 	t1 = xasprintf("format = 1\nname = Space-21.3R1-Hotpatch-v1\nrelease = 21.3R1\nproduct = space\n"
 		       "package = devgate   21.3R1.1 2 1 " HB "\n# comment\n\npatch = 1\n"
 		       "fix =   1   a.b_c-9   text  with  spaces\npatchme.sha256 = \"" HA "\"\n");
-	is_int(hp_manifest_parse(t1, strlen(t1), &m, err, sizeof(err)), 0, "keys in any order, spaces, comments (%s)", err);
+	is_int(hp_manifest_parse(t1, strlen(t1), &m, &err), 0, "keys in any order, spaces, comments (%s)", err.msg);
 	ok(!strcmp(m.fix[0].text, "text  with  spaces") && m.nservice == 0 && m.nbackup == 0,
 	   "text keeps its inner spaces; no service, no backup is fine");
 	free(t1);
 	t1 = NULL;
 
 	/* format refuses what would not parse back, allocating nothing */
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
+	hp_manifest_parse(good, strlen(good), &m, &err);
 	strcpy(m.fix[0].text, "trailing space ");
 	ok(hp_manifest_format(&m, &t1, &l1) == -EINVAL && !t1, "format: a text that would not read back: -EINVAL");
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
+	hp_manifest_parse(good, strlen(good), &m, &err);
 	m.patch = 3;
 	ok(hp_manifest_format(&m, &t1, &l1) == -EINVAL && !t1, "format: name not the bundle name of the patch: -EINVAL");
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
+	hp_manifest_parse(good, strlen(good), &m, &err);
 	memset(m.product, 'x', sizeof(m.product));
 	ok(hp_manifest_format(&m, &t1, &l1) == -EINVAL && !t1, "format: an unterminated string: -EINVAL");
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
+	hp_manifest_parse(good, strlen(good), &m, &err);
 	m.npkg = 0;
 	ok(hp_manifest_format(&m, &t1, &l1) == -EINVAL && !t1, "format: no package: -EINVAL");
 }
@@ -217,19 +218,19 @@ static void test_refusals(void)
 	{
 		/* a NUL inside: kv_parse refuses it with its line */
 		char t[sizeof(good)];
-		char err[160] = "";
+		struct space_err e = { "" };
 		memcpy(t, good, sizeof(good));
 		t[strstr(good, "service") - good + 3] = '\0';
-		ok(hp_manifest_parse(t, sizeof(good) - 1, &m, err, sizeof(err)) == -SPACE_E_FORMAT &&
-			   strstr(err, "line 11"),
-		   "a NUL byte: refused (%s)", err);
+		ok(hp_manifest_parse(t, sizeof(good) - 1, &m, &e) == -SPACE_E_FORMAT &&
+			   strstr(e.msg, "line 11"),
+		   "a NUL byte: refused (%s)", e.msg);
 	}
 	memset(big, '#', sizeof(big));
 	{
-		char err[160] = "";
-		ok(hp_manifest_parse(big, HP_MANIFEST_MAX + 1, &m, err, sizeof(err)) == -SPACE_E_FORMAT &&
-			   strstr(err, "larger than"),
-		   "a manifest past HP_MANIFEST_MAX: refused (%s)", err);
+		struct space_err e = { "" };
+		ok(hp_manifest_parse(big, HP_MANIFEST_MAX + 1, &m, &e) == -SPACE_E_FORMAT &&
+			   strstr(e.msg, "larger than"),
+		   "a manifest past HP_MANIFEST_MAX: refused (%s)", e.msg);
 	}
 }
 
@@ -282,7 +283,7 @@ static void package_line(struct buf_s *b, unsigned i)
 }
 
 /* good plus n more lines made by line(i); then parsed. */
-static int with_lines(unsigned n, void (*line)(struct buf_s *, unsigned), char *err, size_t errlen)
+static int with_lines(unsigned n, void (*line)(struct buf_s *, unsigned), struct space_err *err)
 {
 	struct buf_s b = { 0 };
 	int r;
@@ -290,7 +291,7 @@ static int with_lines(unsigned n, void (*line)(struct buf_s *, unsigned), char *
 	put(&b, good);
 	for (unsigned i = 0; i < n; i++)
 		line(&b, i);
-	r = hp_manifest_parse(b.p, b.len, &m, err, errlen);
+	r = hp_manifest_parse(b.p, b.len, &m, err);
 	free(b.p);
 	return r;
 }
@@ -299,12 +300,12 @@ static int with_lines(unsigned n, void (*line)(struct buf_s *, unsigned), char *
 static void fill(const char *what, void (*line)(struct buf_s *, unsigned), unsigned max, unsigned have,
 		 const unsigned *count)
 {
-	char err[256] = "";
-	int r = with_lines(max - have, line, err, sizeof(err));
+	struct space_err err = { "" };
+	int r = with_lines(max - have, line, &err);
 
-	ok(r == 0 && *count == max, "%u %s fill the table (%s)", max, what, err);
-	r = with_lines(max - have + 1, line, err, sizeof(err));
-	ok(r == -SPACE_E_FORMAT && strstr(err, "too many"), "one more of %s: refused (%s)", what, err);
+	ok(r == 0 && *count == max, "%u %s fill the table (%s)", max, what, err.msg);
+	r = with_lines(max - have + 1, line, &err);
+	ok(r == -SPACE_E_FORMAT && strstr(err.msg, "too many"), "one more of %s: refused (%s)", what, err.msg);
 }
 
 static void test_tables(void)
@@ -317,7 +318,8 @@ static void test_tables(void)
 
 static void test_names(void)
 {
-	char n[HP_NAME_MAX], why[256] = "", f[HP_PATH_MAX], err[160];
+	char n[HP_NAME_MAX], f[HP_PATH_MAX];
+	struct space_err err = { "" };
 	char long_product[REL_NAME_MAX];
 
 	is_int(hp_bundle_name(n, "space", "21.3R1", 2), 0, "bundle name");
@@ -326,36 +328,37 @@ static void test_names(void)
 	long_product[sizeof(long_product) - 1] = '\0';
 	is_int(hp_bundle_name(n, long_product, "999999.999999R999999", 9999), -ENAMETOOLONG, "a name past HP_NAME_MAX: -ENAMETOOLONG");
 
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
+	hp_manifest_parse(good, strlen(good), &m, &err);
 	is_int(hp_package_file(f, &m.pkg[0]), 0, "package file");
 	ok(!strcmp(f, "packages/devgate-21.3R1.1-2.pkg"), "packages/devgate-21.3R1.1-2.pkg (%s)", f);
 	memset(m.pkg[0].name, 'n', HP_TOKEN_MAX - 1);
 	memset(m.pkg[0].version, 'v', HP_TOKEN_MAX - 1);
 	is_int(hp_package_file(f, &m.pkg[0]), -ENAMETOOLONG, "a package file past HP_PATH_MAX: -ENAMETOOLONG");
 
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err));
-	is_int(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2", why, sizeof(why)), 0, "the directory name");
-	is_int(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2.tgz", why, sizeof(why)), 0, "the .tgz name");
-	is_int(hp_check_name(&m, "/var/tmp/up/Space-21.3R1-Hotpatch-v2.tgz", why, sizeof(why)), 0,
+	hp_manifest_parse(good, strlen(good), &m, &err);
+	is_int(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2", &err), 0, "the directory name");
+	is_int(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2.tgz", &err), 0, "the .tgz name");
+	is_int(hp_check_name(&m, "/var/tmp/up/Space-21.3R1-Hotpatch-v2.tgz", &err), 0,
 	       "a path: its last component counts");
-	is_int(hp_check_name(&m, "/tmp/x/Space-21.3R1-Hotpatch-v2/", why, sizeof(why)), 0, "a directory with a slash");
-	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v3", why, sizeof(why)) == -SPACE_E_FORMAT &&
-		   !strcmp(why, "renamed: bundle is Space-21.3R1-Hotpatch-v3, the signed manifest names Space-21.3R1-Hotpatch-v2"),
-	   "a renamed directory: refused (%s)", why);
-	ok(hp_check_name(&m, "/tmp/Space-21.3R1-Hotpatch-v3.tgz", why, sizeof(why)) == -SPACE_E_FORMAT &&
-		   strstr(why, "bundle is Space-21.3R1-Hotpatch-v3,"),
-	   "a renamed .tgz: refused (%s)", why);
-	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2/etc", why, sizeof(why)) == -SPACE_E_FORMAT,
-	   "a path whose last component is another name: refused (%s)", why);
-	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2.tar", why, sizeof(why)) == -SPACE_E_FORMAT,
+	is_int(hp_check_name(&m, "/tmp/x/Space-21.3R1-Hotpatch-v2/", &err), 0, "a directory with a slash");
+	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v3", &err) == -SPACE_E_FORMAT &&
+		   !strcmp(err.msg, "renamed: bundle is Space-21.3R1-Hotpatch-v3, the signed manifest names Space-21.3R1-Hotpatch-v2"),
+	   "a renamed directory: refused (%s)", err.msg);
+	ok(hp_check_name(&m, "/tmp/Space-21.3R1-Hotpatch-v3.tgz", &err) == -SPACE_E_FORMAT &&
+		   strstr(err.msg, "bundle is Space-21.3R1-Hotpatch-v3,"),
+	   "a renamed .tgz: refused (%s)", err.msg);
+	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2/etc", &err) == -SPACE_E_FORMAT,
+	   "a path whose last component is another name: refused (%s)", err.msg);
+	ok(hp_check_name(&m, "Space-21.3R1-Hotpatch-v2.tar", &err) == -SPACE_E_FORMAT,
 	   "another suffix than .tgz: refused");
-	ok(hp_check_name(&m, "a\033[2Jb.tgz", why, sizeof(why)) == -SPACE_E_FORMAT && !strchr(why, '\033'),
-	   "a name with an escape is shown escaped (%s)", why);
+	ok(hp_check_name(&m, "a\033[2Jb.tgz", &err) == -SPACE_E_FORMAT && !strchr(err.msg, '\033'),
+	   "a name with an escape is shown escaped (%s)", err.msg);
 }
 
 static void test_release(void)
 {
-	char rel[REL_VERSION_MAX], why[256] = "", err[160];
+	char rel[REL_VERSION_MAX];
+	struct space_err err = { "" };
 
 	is_int(hp_patch_release("21.3R1.1", rel), 0, "patch release of 21.3R1.1");
 	ok(!strcmp(rel, "21.3R1"), "is 21.3R1 (%s)", rel);
@@ -366,19 +369,19 @@ static void test_release(void)
 	is_int(hp_patch_release("21.3", rel), -SPACE_E_FORMAT, "a train has no patch release");
 	is_int(hp_patch_release("junk", rel), -SPACE_E_FORMAT, "junk has none");
 
-	hp_manifest_parse(good, strlen(good), &m, err, sizeof(err)); /* release 21.3R1 */
-	is_int(hp_check_release(&m, "21.3R1", why, sizeof(why)), 0, "21.3R1 applies to 21.3R1");
-	is_int(hp_check_release(&m, "21.3R1.1", why, sizeof(why)), 0, "21.3R1 applies to 21.3R1.1");
-	is_int(hp_check_release(&m, "21.3R1.7", why, sizeof(why)), 0, "21.3R1 applies to 21.3R1.7");
-	ok(hp_check_release(&m, "21.3R2", why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "21.3R1") &&
-		   strstr(why, "21.3R2"),
-	   "not to 21.3R2, both named (%s)", why);
-	ok(hp_check_release(&m, "21.2R1", why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "21.2R1"),
-	   "not to 21.2R1 (%s)", why);
-	ok(hp_check_release(&m, "21.3R10", why, sizeof(why)) == -SPACE_E_FORMAT, "not to 21.3R10 (%s)", why);
-	ok(hp_check_release(&m, "21.3", why, sizeof(why)) == -SPACE_E_FORMAT, "not to the train 21.3 (%s)", why);
-	ok(hp_check_release(&m, "21.3R1\n", why, sizeof(why)) == -SPACE_E_FORMAT && !strchr(why, '\n'),
-	   "a node release that is no version: refused, shown escaped (%s)", why);
+	hp_manifest_parse(good, strlen(good), &m, &err); /* release 21.3R1 */
+	is_int(hp_check_release(&m, "21.3R1", &err), 0, "21.3R1 applies to 21.3R1");
+	is_int(hp_check_release(&m, "21.3R1.1", &err), 0, "21.3R1 applies to 21.3R1.1");
+	is_int(hp_check_release(&m, "21.3R1.7", &err), 0, "21.3R1 applies to 21.3R1.7");
+	ok(hp_check_release(&m, "21.3R2", &err) == -SPACE_E_FORMAT && strstr(err.msg, "21.3R1") &&
+		   strstr(err.msg, "21.3R2"),
+	   "not to 21.3R2, both named (%s)", err.msg);
+	ok(hp_check_release(&m, "21.2R1", &err) == -SPACE_E_FORMAT && strstr(err.msg, "21.2R1"),
+	   "not to 21.2R1 (%s)", err.msg);
+	ok(hp_check_release(&m, "21.3R10", &err) == -SPACE_E_FORMAT, "not to 21.3R10 (%s)", err.msg);
+	ok(hp_check_release(&m, "21.3", &err) == -SPACE_E_FORMAT, "not to the train 21.3 (%s)", err.msg);
+	ok(hp_check_release(&m, "21.3R1\n", &err) == -SPACE_E_FORMAT && !strchr(err.msg, '\n'),
+	   "a node release that is no version: refused, shown escaped (%s)", err.msg);
 }
 
 static void test_levels(void)

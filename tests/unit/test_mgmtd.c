@@ -934,22 +934,23 @@ static void test_hotpatch(struct mgmtd_conf *c)
 static void test_conf(void)
 {
 	struct mgmtd_conf c;
-	char err[300], path[256];
+	struct space_err err = { "" };
+	char path[256];
 
 	is_int(mgmtd_conf_defaults(&c), 0, "defaults");
 	is_int(c.port, 443, "default port 443");
 	is_int(c.idle_timeout, 900, "default idle timeout 15 min");
-	is_int(mgmtd_conf_load(&c, "pkg/mgmtd/files/etc/mgmtd.conf", err, sizeof(err)), 0,
-	       "packaged mgmtd.conf loads: %s", err);
+	is_int(mgmtd_conf_load(&c, "pkg/mgmtd/files/etc/mgmtd.conf", &err), 0,
+	       "packaged mgmtd.conf loads: %s", err.msg);
 	is_int(c.idle_timeout, 900, "packaged idle timeout 15 min");
 	put("bad.conf", "port = 99999\n");
 	snprintf(path, sizeof(path), "%s/bad.conf", dir);
-	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), -SPACE_E_FORMAT, "port out of range");
-	ok(!strcmp(err, "line 1: port: out of range"), "names line and key: %s", err);
+	is_int(mgmtd_conf_load(&c, path, &err), -SPACE_E_FORMAT, "port out of range");
+	ok(!strcmp(err.msg, "line 1: port: out of range"), "names line and key: %s", err.msg);
 	put("typo.conf", "# c\nidle_timeut = 5\n");
 	snprintf(path, sizeof(path), "%s/typo.conf", dir);
-	is_int(mgmtd_conf_load(&c, path, err, sizeof(err)), -SPACE_E_FORMAT, "unknown key");
-	ok(!strcmp(err, "line 2: idle_timeut: unknown key"), "%s", err);
+	is_int(mgmtd_conf_load(&c, path, &err), -SPACE_E_FORMAT, "unknown key");
+	ok(!strcmp(err.msg, "line 2: idle_timeut: unknown key"), "%s", err.msg);
 	ok(conf_list_has("a, operator ,b", "operator") && !conf_list_has("operators", "operator") &&
 		   !conf_list_has("", ""),
 	   "user lists match whole names only");
@@ -964,7 +965,8 @@ static int test_c_loaded;
 static struct mgmtd_conf *fixture_conf(void)
 {
 	struct mgmtd_conf *cp = &test_c;
-	char err[300], path[256];
+	struct space_err err = { "" };
+	char path[256];
 	struct crypt_data cd;
 
 	if (test_c_loaded)
@@ -972,7 +974,7 @@ static struct mgmtd_conf *fixture_conf(void)
 	test_c_loaded = 1;
 	/* over the packaged file, as mgmtd reads it */
 	mgmtd_conf_defaults(cp);
-	mgmtd_conf_load(cp, "pkg/mgmtd/files/etc/mgmtd.conf", err, sizeof(err));
+	mgmtd_conf_load(cp, "pkg/mgmtd/files/etc/mgmtd.conf", &err);
 	{
 		char shadow[1024], conf[1024];
 		const char *h;
@@ -999,7 +1001,7 @@ static struct mgmtd_conf *fixture_conf(void)
 	put("etc/.Space-21.3R1-Hotpatch-v2", "mgmtd 1.0-2\n");
 	put("etc/.Space-21.2R1-Hotpatch-v5", "mgmtd 0.9-5\n"); /* another release's */
 	snprintf(path, sizeof(path), "%s/mgmtd.conf", dir);
-	is_int(mgmtd_conf_load(cp, path, err, sizeof(err)), 0, "test configuration: %s", err);
+	is_int(mgmtd_conf_load(cp, path, &err), 0, "test configuration: %s", err.msg);
 	is_int(cp->session_lifetime, 3600, "duration units");
 	return cp;
 }
@@ -1194,7 +1196,7 @@ static void run_hotpatch(void)
 /* certificate bootstrap */
 static void test_tls(void)
 {
-	char err[300];
+	struct space_err err = { "" };
 
 	{
 		char cert[200], key[200];
@@ -1202,15 +1204,15 @@ static void test_tls(void)
 		SSL_CTX *ctx;
 		snprintf(cert, sizeof(cert), "%s/tls/server.crt", dir);
 		snprintf(key, sizeof(key), "%s/tls/server.key", dir);
-		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), 1, "generated: %s", err);
+		is_int(tls_ensure_cert(cert, key, &err), 1, "generated: %s", err.msg);
 		ok(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600, "key mode 0600");
-		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), 0, "kept on the next start");
-		ctx = tls_server_ctx(cert, key, err, sizeof(err));
-		ok(ctx != NULL, "context loads the pair: %s", err);
+		is_int(tls_ensure_cert(cert, key, &err), 0, "kept on the next start");
+		ctx = tls_server_ctx(cert, key, &err);
+		ok(ctx != NULL, "context loads the pair: %s", err.msg);
 		ok(ctx && SSL_CTX_get_min_proto_version(ctx) == TLS1_2_VERSION, "TLS 1.2 minimum");
 		SSL_CTX_free(ctx);
 		unlink(key);
-		is_int(tls_ensure_cert(cert, key, err, sizeof(err)), -EEXIST, "lone certificate not overwritten");
+		is_int(tls_ensure_cert(cert, key, &err), -EEXIST, "lone certificate not overwritten");
 	}
 }
 

@@ -19,11 +19,15 @@ static char dir[64];
 
 static int load(const char *name, const char *text, struct svc_conf *c, char *err)
 {
+	struct space_err e = { "" };
 	char path[128];
+	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	write_file_atomic(path, text, strlen(text), 0644);
-	return svc_conf_load(path, c, err, 256);
+	r = svc_conf_load(path, c, &e);
+	snprintf(err, 256, "%.255s", e.msg); /* the callers' buffers are 256 bytes */
+	return r;
 }
 
 /* ------------------------------------------------------------ state machine */
@@ -320,7 +324,7 @@ static void test_conf_refusals(void)
 	is_int(load("x.conf", "exec=/bin/true\nready_socket=udp:1\n", &c, err), -SPACE_E_FORMAT,
 	       "bad ready socket");
 	is_int(load("x.conf", "exec='/bin/true\n", &c, err), -SPACE_E_FORMAT, "unterminated quote");
-	is_int(svc_conf_load("/nonexistent/x.conf", &c, err, sizeof(err)), -2, "missing file: -ENOENT");
+	is_int(svc_conf_load("/nonexistent/x.conf", &c, NULL), -2, "missing file: -ENOENT");
 
 	ok(svc_ready_socket("tcp:127.0.0.1:1") < 0, "nothing listens on port 1");
 	ok(svc_ready_socket("unix:/nonexistent/sock") < 0, "missing unix socket not ready");
@@ -330,14 +334,14 @@ static void test_conf_refusals(void)
 static void test_packaged(void)
 {
 	struct svc_conf c;
-	char err[256];
+	struct space_err err = { "" };
 
-	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/mgmtd.conf", &c, err, sizeof(err)), 0,
-	       "packaged mgmtd.conf parses: %s", err);
+	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/mgmtd.conf", &c, &err), 0,
+	       "packaged mgmtd.conf parses: %s", err.msg);
 	ok(c.name && !strcmp(c.name, "mgmtd") && c.ready_socket, "mgmtd waits for its port");
 	svc_conf_free(&c);
-	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/devgate.conf", &c, err, sizeof(err)), 0,
-	       "packaged devgate.conf parses: %s", err);
+	is_int(svc_conf_load("pkg/watchdog/files/etc/watchdog.d/devgate.conf", &c, &err), 0,
+	       "packaged devgate.conf parses: %s", err.msg);
 	is_int(c.order, 10, "devgate starts before mgmtd");
 	svc_conf_free(&c);
 }
