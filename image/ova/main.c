@@ -64,17 +64,18 @@ static int digest_buf(const void *p, size_t len, const char *alg, unsigned char 
 /* Load the hardware description and the EULA it names (relative to it). */
 static int load_hw(const char *path, struct ovf_hw *hw)
 {
-	char err[160], *text = NULL, *eula_path = NULL;
+	struct space_err err = { "" };
+	char *text = NULL, *eula_path = NULL;
 	const char *slash = strrchr(path, '/');
 	size_t len;
 	int r = read_file(path, 1 << 16, &text, NULL);
 
 	if (r < 0)
 		return die_err("build", path, r, NULL);
-	r = ovf_hw_parse(text, hw, err, sizeof(err));
+	r = ovf_hw_parse(text, hw, &err);
 	free(text);
 	if (r < 0)
-		return die_err("build", path, r, err);
+		return die_err("build", path, r, err.msg);
 	if (hw->eula_file[0] == '/' || strstr(hw->eula_file, ".."))
 		return die_err("build", path, -SPACE_E_UNSAFE_PATH, "eula_file must be relative, without ..");
 	eula_path = xasprintf("%.*s%s", slash ? (int)(slash - path + 1) : 0, path, hw->eula_file);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kv.h"
 #include "ovf.h"
 #include "util.h"
 
@@ -116,101 +117,110 @@ static const struct {
 	STRKEY(product_url), STRKEY(vendor_url), STRKEY(eula_file),
 };
 
-int ovf_hw_parse(const char *text, struct ovf_hw *hw, char *err, size_t errlen)
+/* One value of a numeric key, or its reason. */
+static const char *hw_number(struct ovf_hw *hw, const char *k, const char *v)
 {
-	char *copy = strdup(text), *line, *save = NULL;
-	const char *why = NULL;
-	unsigned lineno = 0, seen = 0;
+	if (!strcmp(k, "os_id"))
+		return parse_uint(v, 0, 65535, &hw->os_id) ? NULL : "os_id must be a CIM OsType number 0..65535";
+	if (!strcmp(k, "vcpus"))
+		return parse_uint(v, 1, 128, &hw->vcpus) ? NULL : "vcpus must be 1..128";
+	if (!strcmp(k, "memory_mib"))
+		return parse_uint(v, 4, 6128 * 1024, &hw->memory_mib) ? NULL : "memory_mib must be 4..6275072";
+	if (!strcmp(k, "disk_gib"))
+		return parse_uint(v, 1, 62 * 1024, &hw->disk_gib) ? NULL : "disk_gib must be 1..63488";
+	return "unknown key";
+}
+
+struct hw_ctx {
+	struct ovf_hw *hw;
+	const char *why; /* the reason of the line kv_parse stops at */
+};
+
+/* kv_parse's callback: one `key = value` line into the description. */
+static int hw_kv(void *ctx, const char *k, const char *v, int line)
+{
+	struct hw_ctx *c = ctx;
+	char *nic;
+
+	(void)line;
+	for (size_t i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
+		if (!strcmp(k, str_keys[i].key)) {
+			if (!copy_str((char *)c->hw + str_keys[i].off, str_keys[i].size, v))
+				c->why = "value too long";
+			return c->why ? -SPACE_E_FORMAT : 0;
+		}
+	if (strcmp(k, "nic")) {
+		c->why = hw_number(c->hw, k, v);
+		return c->why ? -SPACE_E_FORMAT : 0;
+	}
+	nic = strdup(v); /* parse_nic cuts the value into its words */
+	if (!nic)
+		return -ENOMEM;
+	c->why = parse_nic(c->hw, nic);
+	free(nic);
+	return c->why ? -SPACE_E_FORMAT : 0;
+}
+
+/* What a complete description needs, or the first thing it lacks. */
+static const char *hw_check(const struct ovf_hw *hw)
+{
 	unsigned fam;
-	int r = 0;
+
+	if (!hw->name[0] || !plain_token(hw->name))
+		return "name missing or not [A-Za-z0-9_.-]+";
+	if (!hw->os_type[0] || !hw->os_description[0])
+		return "os_type and os_description are required";
+	if (sscanf(hw->hardware_family, "vmx-%u", &fam) != 1 || fam < 4 || fam > 99 || strlen(hw->hardware_family) != 6)
+		return "hardware_family must be vmx-NN";
+	if (!is_one_of(hw->firmware, firmwares))
+		return "firmware must be bios or efi";
+	if (!is_one_of(hw->scsi, scsi_types))
+		return "scsi must be lsilogic, lsilogicsas, buslogic or VirtualSCSI";
+	if (!hw->vcpus || !hw->memory_mib || !hw->disk_gib)
+		return "vcpus, memory_mib and disk_gib are required";
+	if (!hw->product[0] || !hw->vendor[0])
+		return "product and vendor are required";
+	if (!hw->eula_file[0])
+		return "eula_file is required";
+	if (!hw->nnics)
+		return "at least one nic is required";
+	for (unsigned i = 0; i < hw->nnics; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (!strcmp(hw->nics[i].network, hw->nics[j].network))
+				return "two nics on the same network name";
+	return NULL;
+}
+
+/* Does line n (1-based) of text hold an '='? kv_parse refuses a key that
+ * is not [A-Za-z0-9_.-]+ before asking hw_kv, which would have called it
+ * an unknown key. */
+static bool line_has_eq(const char *text, int n)
+{
+	const char *e;
+
+	for (; n > 1 && text; n--)
+		text = strchr(text, '\n') ? strchr(text, '\n') + 1 : NULL;
+	if (!text)
+		return false;
+	e = strchr(text, '\n');
+	return memchr(text, '=', e ? (size_t)(e - text) : strlen(text)) != NULL;
+}
+
+int ovf_hw_parse(const char *text, struct ovf_hw *hw, struct space_err *err)
+{
+	struct hw_ctx c = { .hw = hw };
+	const char *why;
+	int line = 0, r;
 
 	memset(hw, 0, sizeof(*hw));
-	if (!copy)
-		return -ENOMEM;
-	/* strtok_r would merge blank lines and break the line count */
-	for (line = copy; line && !why; line = save) {
-		char *eq, *k, *v;
-		bool done = false;
-
-		save = strchr(line, '\n');
-		if (save)
-			*save++ = '\0';
-		lineno++;
-		trim(line);
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq) {
-			why = "expected `key = value`";
-			break;
-		}
-		*eq = '\0';
-		k = line;
-		v = eq + 1;
-		trim(k);
-		trim(v);
-		for (size_t i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++) {
-			if (strcmp(k, str_keys[i].key))
-				continue;
-			if (!copy_str((char *)hw + str_keys[i].off, str_keys[i].size, v))
-				why = "value too long";
-			seen |= 1u << i;
-			done = true;
-		}
-		if (done)
-			continue;
-		if (!strcmp(k, "nic"))
-			why = parse_nic(hw, v);
-		else if (!strcmp(k, "os_id")) {
-			if (!parse_uint(v, 0, 65535, &hw->os_id))
-				why = "os_id must be a CIM OsType number 0..65535";
-		} else if (!strcmp(k, "vcpus")) {
-			if (!parse_uint(v, 1, 128, &hw->vcpus))
-				why = "vcpus must be 1..128";
-		} else if (!strcmp(k, "memory_mib")) {
-			if (!parse_uint(v, 4, 6128 * 1024, &hw->memory_mib))
-				why = "memory_mib must be 4..6275072";
-		} else if (!strcmp(k, "disk_gib")) {
-			if (!parse_uint(v, 1, 62 * 1024, &hw->disk_gib))
-				why = "disk_gib must be 1..63488";
-		} else
-			why = "unknown key";
-	}
-	if (!why) {
-		lineno = 0;
-		if (!hw->name[0] || !plain_token(hw->name))
-			why = "name missing or not [A-Za-z0-9_.-]+";
-		else if (!hw->os_type[0] || !hw->os_description[0])
-			why = "os_type and os_description are required";
-		else if (sscanf(hw->hardware_family, "vmx-%u", &fam) != 1 || fam < 4 || fam > 99 ||
-			 strlen(hw->hardware_family) != 6)
-			why = "hardware_family must be vmx-NN";
-		else if (!is_one_of(hw->firmware, firmwares))
-			why = "firmware must be bios or efi";
-		else if (!is_one_of(hw->scsi, scsi_types))
-			why = "scsi must be lsilogic, lsilogicsas, buslogic or VirtualSCSI";
-		else if (!hw->vcpus || !hw->memory_mib || !hw->disk_gib)
-			why = "vcpus, memory_mib and disk_gib are required";
-		else if (!hw->product[0] || !hw->vendor[0])
-			why = "product and vendor are required";
-		else if (!hw->eula_file[0])
-			why = "eula_file is required";
-		else if (!hw->nnics)
-			why = "at least one nic is required";
-		for (unsigned i = 0; !why && i < hw->nnics; i++)
-			for (unsigned j = 0; j < i; j++)
-				if (!strcmp(hw->nics[i].network, hw->nics[j].network))
-					why = "two nics on the same network name";
-	}
-	if (why) {
-		if (lineno)
-			snprintf(err, errlen, "line %u: %s", lineno, why);
-		else
-			snprintf(err, errlen, "%s", why);
-		r = -SPACE_E_FORMAT;
-	}
-	free(copy);
-	return r;
+	r = kv_parse(text, strlen(text), hw_kv, &c, &line);
+	if (r < 0)
+		return err_set(err, r == -ENOMEM ? r : -SPACE_E_FORMAT, "line %d: %s", line,
+			       c.why ? c.why : line_has_eq(text, line) ? "unknown key" : "expected `key = value`");
+	why = hw_check(hw);
+	if (why)
+		return err_set(err, -SPACE_E_FORMAT, "%s", why);
+	return 0;
 }
 
 void ovf_hw_free(struct ovf_hw *hw)
@@ -240,21 +250,9 @@ static void elem(FILE *f, const char *indent, const char *tag, const char *text)
 	fprintf(f, "</%s>\n", tag);
 }
 
-int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_disk *disk,
-		 char **out, size_t *len)
+/* The envelope's start, References and DiskSection. */
+static void put_envelope(FILE *f, const struct ovf_disk *disk, uint64_t gib)
 {
-	const char *I6 = "      ", *I8 = "        ";
-	uint64_t gib = (disk->capacity_bytes + (1ull << 30) - 1) >> 30;
-	char *buf = NULL;
-	size_t n = 0;
-	unsigned id = 1;
-	FILE *f;
-
-	if (gib < hw->disk_gib)
-		gib = hw->disk_gib;
-	f = open_memstream(&buf, &n);
-	if (!f)
-		return -ENOMEM;
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	      "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
 	      "          xmlns:cim=\"http://schemas.dmtf.org/wbem/wscim/1/common\"\n"
@@ -273,6 +271,11 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 		   " ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\""
 		   " ovf:populatedSize=\"%llu\"/>\n  </DiskSection>\n",
 		(unsigned long long)gib, (unsigned long long)disk->populated_bytes);
+}
+
+/* NetworkSection: one logical network per nic. */
+static void put_networks(FILE *f, const struct ovf_hw *hw)
+{
 	fputs("  <NetworkSection>\n    <Info>The list of logical networks</Info>\n", f);
 	for (unsigned i = 0; i < hw->nnics; i++) {
 		fprintf(f, "    <Network ovf:name=\"%s\">\n", hw->nics[i].network);
@@ -280,6 +283,13 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 		fputs("    </Network>\n", f);
 	}
 	fputs("  </NetworkSection>\n", f);
+}
+
+/* VirtualSystem's start: its name and OperatingSystemSection. */
+static void put_system(FILE *f, const struct ovf_hw *hw)
+{
+	const char *I6 = "      ";
+
 	fprintf(f, "  <VirtualSystem ovf:id=\"%s\">\n    <Info>A virtual machine</Info>\n", hw->name);
 	elem(f, "    ", "Name", hw->name);
 	fprintf(f, "    <OperatingSystemSection ovf:id=\"%u\" vmw:osType=\"", hw->os_id);
@@ -287,6 +297,15 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 	fputs("\">\n      <Info>The kind of installed guest operating system</Info>\n", f);
 	elem(f, I6, "Description", hw->os_description);
 	fputs("    </OperatingSystemSection>\n", f);
+}
+
+/* VirtualHardwareSection's start, CPU, memory, SCSI controller and disk;
+ * returns the next free InstanceID. */
+static unsigned put_hardware(FILE *f, const struct ovf_hw *hw)
+{
+	const char *I8 = "        ";
+	unsigned id = 1;
+
 	fputs("    <VirtualHardwareSection>\n      <Info>Virtual hardware requirements</Info>\n"
 	      "      <System>\n"
 	      "        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>\n"
@@ -322,6 +341,14 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 		   "%s<rasd:ResourceType>17</rasd:ResourceType>\n      </Item>\n",
 		I8, I8, I8, I8, id + 1, I8, id, I8);
 	id += 2;
+	return id;
+}
+
+/* The nics, the video card and the firmware; the section's end. */
+static void put_devices(FILE *f, const struct ovf_hw *hw, unsigned id)
+{
+	const char *I8 = "        ";
+
 	for (unsigned i = 0; i < hw->nnics; i++, id++) {
 		fprintf(f, "      <Item>\n%s<rasd:AddressOnParent>%u</rasd:AddressOnParent>\n"
 			   "%s<rasd:AutomaticAllocation>true</rasd:AutomaticAllocation>\n"
@@ -342,6 +369,13 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 		I8, I8, I8, id, I8);
 	fprintf(f, "      <vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"%s\"/>\n"
 		   "    </VirtualHardwareSection>\n", hw->firmware);
+}
+
+/* ProductSection, EulaSection and the envelope's end. */
+static void put_product(FILE *f, const struct ovf_hw *hw, const char *version)
+{
+	const char *I6 = "      ";
+
 	fputs("    <ProductSection ovf:required=\"false\">\n"
 	      "      <Info>Information about the installed software</Info>\n", f);
 	elem(f, I6, "Product", hw->product);
@@ -356,6 +390,26 @@ int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_
 	fputs("    <EulaSection>\n      <Info>End User License Agreement</Info>\n", f);
 	elem(f, I6, "License", hw->eula ? hw->eula : "");
 	fputs("    </EulaSection>\n  </VirtualSystem>\n</Envelope>\n", f);
+}
+
+int ovf_generate(const struct ovf_hw *hw, const char *version, const struct ovf_disk *disk,
+		 char **out, size_t *len)
+{
+	uint64_t gib = (disk->capacity_bytes + (1ull << 30) - 1) >> 30;
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	if (gib < hw->disk_gib)
+		gib = hw->disk_gib;
+	f = open_memstream(&buf, &n);
+	if (!f)
+		return -ENOMEM;
+	put_envelope(f, disk, gib);
+	put_networks(f, hw);
+	put_system(f, hw);
+	put_devices(f, hw, put_hardware(f, hw));
+	put_product(f, hw, version);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;

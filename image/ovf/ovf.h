@@ -2,8 +2,9 @@
 /* ovf.h - OVF 1.x descriptor for one VM, generated from a per-target
  * hardware description (image/ova/<target>.hw).
  *
- * Hardware description format: one `key = value` per line, `#` comments,
- * blank lines ignored. Keys (all required unless marked optional):
+ * Hardware description format: the KEY = VALUE format of kv.h (one
+ * `key = value` per line, `#` comments, blank lines ignored, a value may
+ * be wrapped in double quotes). Keys (all required unless marked optional):
  *   name, os_id (CIM OsType number), os_type (vmw:osType), os_description,
  *   hardware_family (vmx-NN), firmware (bios|efi), vcpus, memory_mib,
  *   disk_gib (capacity offered to the VM; the VMDK may be smaller),
@@ -18,6 +19,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 #define OVF_MAX_NICS 10
 
@@ -36,9 +39,10 @@ struct ovf_hw {
 	char *eula; /* EULA text, owned (malloc'd); NULL until the caller loads it */
 };
 
-/* Parse a hardware description. On failure returns -SPACE_E_FORMAT and
- * writes "line N: reason" into err. */
-int ovf_hw_parse(const char *text, struct ovf_hw *hw, char *err, size_t errlen);
+/* Parse a hardware description. On failure returns -SPACE_E_FORMAT (or
+ * -ENOMEM) with "line N: reason", or the reason a complete description
+ * needs, in err. */
+int ovf_hw_parse(const char *text, struct ovf_hw *hw, struct space_err *err);
 
 /* Free hw->eula (the rest is inline). */
 void ovf_hw_free(struct ovf_hw *hw);

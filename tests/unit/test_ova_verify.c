@@ -36,7 +36,7 @@ static int build(struct pkg *p)
 	struct vmdk_write_stats vs;
 	struct ovf_hw hw;
 	struct signer *sg = NULL;
-	char err[160], *k, *c, *ch, line[256];
+	char *k, *c, *ch, line[256];
 	unsigned char md[64];
 	unsigned int mdlen;
 	struct space_err why;
@@ -58,7 +58,7 @@ static int build(struct pkg *p)
 		return -1;
 	close(raw);
 	close(out);
-	if (ovf_hw_parse(hwtext, &hw, err, sizeof(err)) < 0)
+	if (ovf_hw_parse(hwtext, &hw, &why) < 0)
 		return -1;
 	hw.eula = strdup("EULA");
 	{

@@ -20,6 +20,7 @@ static const char good[] =
 static int parse_with(const char *replace_from, const char *replace_to, char *err, size_t errlen)
 {
 	struct ovf_hw hw;
+	struct space_err e = { "" };
 	char buf[2048], *p;
 	int r;
 
@@ -30,7 +31,8 @@ static int parse_with(const char *replace_from, const char *replace_to, char *er
 		memmove(p + tl, p + fl, strlen(p + fl) + 1);
 		memcpy(p, replace_to, tl);
 	}
-	r = ovf_hw_parse(buf, &hw, err, errlen);
+	r = ovf_hw_parse(buf, &hw, &e);
+	snprintf(err, errlen, "%s", e.msg);
 	ovf_hw_free(&hw);
 	return r;
 }
@@ -40,10 +42,11 @@ static void test_generate(void)
 {
 	struct ovf_hw hw;
 	struct ovf_disk d = { "space-1-disk1.vmdk", 106835456, 8589934592ull, 409403392 };
-	char err[160] = "", *x = NULL;
+	struct space_err err = { "" };
+	char *x = NULL;
 	size_t len = 0;
 
-	is_int(ovf_hw_parse(good, &hw, err, sizeof(err)), 0, "good description parses (%s)", err);
+	is_int(ovf_hw_parse(good, &hw, &err), 0, "good description parses (%s)", err.msg);
 	is_int(hw.vcpus, 4, "vcpus");
 	is_int(hw.memory_mib, 8192, "memory");
 	is_int(hw.nnics, 2, "two nics");
