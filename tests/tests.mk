@@ -2,9 +2,10 @@
 #   UNIT_TESTS  C programs built with ASan+UBSan (tests/unit), TAP output
 #   TOOL_TESTS  shell scripts run on the host (tests/tool), get O and BIN
 #   E2E_TESTS   QEMU boot tests (tests/e2e)
-.PHONY: test test-unit test-tool test-image test-e2e bench test-full test-deps
+#   check-format  the C layout (.clang-format), first: it takes seconds
+.PHONY: test test-unit test-tool test-image test-e2e bench test-full test-deps check-format format
 
-test: test-unit test-tool test-image test-e2e check-repro
+test: check-format test-unit test-tool test-image test-e2e check-repro
 
 # The test tools (QEMU, OVMF, pexpect, ...), installed or listed the way
 # the build tools are (pkg/host-deps.sh): every test target waits for them.
@@ -18,6 +19,14 @@ $(TEST_DEPS): tests/host-packages.txt | $(STAMP)/host-deps
 # The runner of named tests itself (tests/unit/tap.h).
 UNIT_TESTS += test_tap
 test_tap_SRCS := tests/unit/test_tap.c
+
+# Every tracked *.c and *.h is laid out as .clang-format says (as genimage
+# and RAUC check theirs): check-format names each file that differs and
+# shows how; format rewrites them in place (tests/check-format.sh).
+check-format: | $(TEST_DEPS)
+	$(Q)sh tests/check-format.sh
+format:
+	$(Q)sh tests/check-format.sh --fix
 
 # Every unit test has a name, "/PROGRAM/TEST" (tests/unit/tap.h; a program
 # lists its own with -l). T=NAME runs only the tests of that name or group
