@@ -83,6 +83,8 @@ struct conn {
 	int cont;                   /* writing "100 Continue": C_UPLOAD after it */
 	int drain;                  /* C_DRAIN after the answer is out */
 	int dead;                   /* closed, freed after this epoll batch */
+	int lost;                   /* epoll could not be told what it waits for:
+				     * closed by the next sweep */
 	struct conn *dnext;         /* on the dead list */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char method[16], path[128], user[API_USER_LABEL];
@@ -292,9 +294,18 @@ static void set_events(struct conn *c, enum cwant want)
 	struct epoll_event ev = { .events = want == W_WRITE ? EPOLLOUT : want == W_READ ? EPOLLIN : 0,
 				  .data.ptr = c };
 
-	if (want != c->want) {
-		epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (want == c->want)
+		return;
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0) {
 		c->want = want;
+	} else {
+		/* A failed change (ENOMEM) would leave the connection waiting
+		 * for an event that never comes, holding a client slot: it is
+		 * closed by the next sweep (within 250 ms) rather than left
+		 * hanging; not here, as the caller still uses it. */
+		if (!c->lost)
+			log_line(&error_log, "%s: epoll: %s (connection closed)", c->peer, strerror(errno));
+		c->lost = 1;
 	}
 }
 
@@ -881,6 +892,10 @@ static void sweep(long long now)
 {
 	for (int fd = 0; fd < max_fd; fd++) {
 		struct conn *c = conns[fd];
+		if (c && c->lost) {
+			conn_close(c);
+			continue;
+		}
 		if (!c || now < c->deadline || c->st == C_BACKEND)
 			continue;
 		if (c->st == C_UPLOAD) {

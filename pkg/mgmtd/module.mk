@@ -12,7 +12,8 @@ UNIT_TESTS += test_mgmtd
 test_mgmtd_SRCS = tests/unit/test_mgmtd.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 test_mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 
-TOOL_TESTS += tests/tool/mgmtd.sh tests/tool/mgmtd-upgrade.sh tests/tool/mgmtd-hotpatch.sh
+TOOL_TESTS += tests/tool/mgmtd.sh tests/tool/mgmtd-upgrade.sh tests/tool/mgmtd-hotpatch.sh \
+	tests/tool/mgmtd-epoll.sh
 BENCHES += tests/bench/mgmtd.sh
 
 # `make fuzz` also runs mgmtd's HTTP request-head parser (libmgmt/http.c;
