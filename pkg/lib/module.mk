@@ -10,6 +10,9 @@ test_json_SRCS := tests/unit/test_json.c $(LIBSPACE_SRCS)
 test_json_LIBS := $(CRYPTO_LIBS)
 test_kv_SRCS := tests/unit/test_kv.c $(LIBSPACE_SRCS)
 test_kv_LIBS := $(CRYPTO_LIBS)
+UNIT_TESTS += test_run_pipe
+test_run_pipe_SRCS := tests/unit/test_run_pipe.c $(LIBSPACE_SRCS)
+test_run_pipe_LIBS := $(CRYPTO_LIBS)
 
 # The exit-code contract of every tool (README "Exit codes").
 TOOL_TESTS += tests/tool/exitcodes.sh
