@@ -130,7 +130,7 @@ static int parse_num(const char **s, int base, unsigned long max, unsigned *out)
 	return 0;
 }
 
-int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whylen)
+int attrs_parse(const char *text, struct attr_list *out, struct space_err *err)
 {
 	struct attr_list l = { NULL, 0 };
 	size_t cap = 0, lineno = 0;
@@ -149,8 +149,7 @@ int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whyle
 		if (len == 0 || s[0] == '#')
 			continue;
 		if (!strchr("fdlcbph", s[0]) || (s[1] != ' ' && s[1] != '\t')) {
-			img_say(why, whylen, "line %zu: bad type", lineno);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "line %zu: bad type", lineno);
 			goto fail;
 		}
 		e.type = s[0];
@@ -159,8 +158,7 @@ int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whyle
 		    parse_num(&s, 10, 0xFFFFFFFEul, &e.gid) < 0 ||
 		    parse_num(&s, 10, 0xFFFFFFFul, &e.major) < 0 ||
 		    parse_num(&s, 10, 0xFFFFFFFul, &e.minor) < 0) {
-			img_say(why, whylen, "line %zu: bad mode/uid/gid/major/minor", lineno);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "line %zu: bad mode/uid/gid/major/minor", lineno);
 			goto fail;
 		}
 		while (*s == ' ' || *s == '\t')
@@ -176,9 +174,8 @@ int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whyle
 			goto fail;
 		}
 		if (!path_ok(path)) {
-			img_say(why, whylen, "line %zu: unsafe path '%s'", lineno, path);
+			r = err_set(err, -SPACE_E_UNSAFE_PATH, "line %zu: unsafe path '%s'", lineno, path);
 			free(path);
-			r = -SPACE_E_UNSAFE_PATH;
 			goto fail;
 		}
 		if (strcmp(path, ".") == 0)
@@ -201,8 +198,7 @@ int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whyle
 		qsort(l.v, l.n, sizeof(*l.v), cmp_attr);
 	for (size_t i = 1; i < l.n; i++) {
 		if (strcmp(l.v[i].path, l.v[i - 1].path) == 0) {
-			img_say(why, whylen, "duplicate path '%s'", l.v[i].path);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "duplicate path '%s'", l.v[i].path);
 			goto fail;
 		}
 	}
@@ -213,23 +209,21 @@ fail:
 	return r;
 }
 
-int attrs_load(const char *path, struct attr_list *out, char *why, size_t whylen)
+int attrs_load(const char *path, struct attr_list *out, struct space_err *err)
 {
 	char *text = NULL;
 	size_t len;
 	int r;
 
 	r = read_file(path, 256u << 20, &text, &len);
-	if (r < 0) {
-		img_say(why, whylen, "%s", space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "%s", space_strerror(r));
 	if (strlen(text) != len) {
-		img_say(why, whylen, "contains a NUL byte");
+		err_set(err, -SPACE_E_FORMAT, "contains a NUL byte");
 		free(text);
 		return -SPACE_E_FORMAT;
 	}
-	r = attrs_parse(text, out, why, whylen);
+	r = attrs_parse(text, out, err);
 	free(text);
 	return r;
 }
@@ -260,8 +254,7 @@ void tree_free(struct tree_list *t)
 struct walk {
 	struct tree_list *t;
 	size_t cap;
-	char *why;
-	size_t whylen;
+	struct space_err *err;
 };
 
 static int push(struct walk *w, char *path, size_t parent, mode_t mode)
@@ -288,7 +281,7 @@ static int walk_dir(struct walk *w, int dfd, size_t self, int depth)
 	int r = 0;
 
 	if (depth > 128) {
-		img_say(w->why, w->whylen, "'%s': directories nested too deeply", w->t->v[self].path);
+		err_set(w->err, -ELOOP, "'%s': directories nested too deeply", w->t->v[self].path);
 		close(dfd);
 		return -ELOOP;
 	}
@@ -308,14 +301,12 @@ static int walk_dir(struct walk *w, int dfd, size_t self, int depth)
 		size_t idx;
 
 		if (strpbrk(names[i], "\"\r\n")) {
-			img_say(w->why, w->whylen, "'%s/%s': name cannot be quoted for debugfs", ppath,
-			    names[i]);
-			r = -SPACE_E_UNSAFE_PATH;
+			r = err_set(w->err, -SPACE_E_UNSAFE_PATH, "'%s/%s': name cannot be quoted for debugfs", ppath,
+				    names[i]);
 			goto out;
 		}
 		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			img_say(w->why, w->whylen, "'%s/%s': %s", ppath, names[i], strerror(errno));
+			r = err_set(w->err, -errno, "'%s/%s': %s", ppath, names[i], strerror(errno));
 			goto out;
 		}
 		path = *ppath ? xasprintf("%s/%s", ppath, names[i]) : strdup(names[i]);
@@ -334,8 +325,7 @@ static int walk_dir(struct walk *w, int dfd, size_t self, int depth)
 			int cfd = openat(dirfd(d), names[i],
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0) {
-				r = -errno;
-				img_say(w->why, w->whylen, "'%s': %s", path, strerror(errno));
+				r = err_set(w->err, -errno, "'%s': %s", path, strerror(errno));
 				goto out;
 			}
 			r = walk_dir(w, cfd, idx, depth + 1);
@@ -349,9 +339,9 @@ out:
 	return r;
 }
 
-int tree_walk(const char *dir, struct tree_list *out, char *why, size_t whylen)
+int tree_walk(const char *dir, struct tree_list *out, struct space_err *err)
 {
-	struct walk w = { out, 0, why, whylen };
+	struct walk w = { out, 0, err };
 	struct stat st;
 	char *root;
 	int fd, r;
@@ -361,8 +351,7 @@ int tree_walk(const char *dir, struct tree_list *out, char *why, size_t whylen)
 	out->bytes = 0;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		img_say(why, whylen, "%s", strerror(errno));
+		r = err_set(err, -errno, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return r;
@@ -419,7 +408,7 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-int attrs_parse_lsdirs(struct tree_list *t, const char *out, char *why, size_t whylen)
+int attrs_parse_lsdirs(struct tree_list *t, const char *out, struct space_err *err)
 {
 	size_t *dirs = NULL, ndirs = 0, nrec = 0, cap = 0;
 	struct lsrec *rec = NULL;
@@ -476,8 +465,7 @@ int attrs_parse_lsdirs(struct tree_list *t, const char *out, char *why, size_t w
 
 		hit = nrec ? bsearch(&key, rec, nrec, sizeof(key), cmp_lsrec) : NULL;
 		if (!hit || hit->ino == 0) {
-			img_say(why, whylen, "'%s' missing from the image listing", t->v[i].path);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "'%s' missing from the image listing", t->v[i].path);
 			goto out;
 		}
 		t->v[i].ino = hit->ino;
@@ -544,8 +532,7 @@ struct apply_ctx {
 	char *skip; /* tree entries replaced by a created node */
 	struct sb *b;
 	long long epoch;
-	char *why;
-	size_t whylen;
+	struct space_err *err;
 };
 
 /* The directory of e->path in the tree (strdup'ed, "" for the root), or
@@ -560,9 +547,8 @@ static char *node_parent(struct apply_ctx *c, const struct attr_entry *e, const 
 		return NULL;
 	pi = find_tree(c->t, c->sorted, parent);
 	if (pi < 0 || !S_ISDIR(c->t->v[pi].mode)) {
-		img_say(c->why, c->whylen, "attrs: '%s': parent directory not in the tree", e->path);
+		*r = err_set(c->err, -SPACE_E_FORMAT, "attrs: '%s': parent directory not in the tree", e->path);
 		free(parent);
-		*r = -SPACE_E_FORMAT;
 		return NULL;
 	}
 	*r = 0;
@@ -581,14 +567,11 @@ static int create_node(struct apply_ctx *c, const struct attr_entry *e, long ti)
 	int r;
 
 	if (!strchr("cbp", e->type) || !*e->path) {
-		img_say(c->why, c->whylen, "attrs: '%s': %s", e->path,
-		    ti < 0 ? "not in the tree" : "type differs from the tree");
-		return -SPACE_E_FORMAT;
+		return err_set(c->err, -SPACE_E_FORMAT, "attrs: '%s': %s", e->path,
+			       ti < 0 ? "not in the tree" : "type differs from the tree");
 	}
-	if (ti >= 0 && !S_ISREG(c->t->v[ti].mode)) {
-		img_say(c->why, c->whylen, "attrs: '%s': type differs from the tree", e->path);
-		return -SPACE_E_FORMAT;
-	}
+	if (ti >= 0 && !S_ISREG(c->t->v[ti].mode))
+		return err_set(c->err, -SPACE_E_FORMAT, "attrs: '%s': type differs from the tree", e->path);
 	parent = node_parent(c, e, slash, &r);
 	if (!parent)
 		return r;
@@ -634,10 +617,8 @@ static int set_tree_attrs(struct apply_ctx *c, const struct attr_list *a)
 
 		if (c->skip[i])
 			continue;
-		if (!te->ino) {
-			img_say(c->why, c->whylen, "'%s': inode number unknown", te->path);
-			return -EINVAL;
-		}
+		if (!te->ino)
+			return err_set(c->err, -EINVAL, "'%s': inode number unknown", te->path);
 		if (te->ino == 11)
 			have_lf = 1;
 		snprintf(who, sizeof(who), "<%u>", te->ino);
@@ -656,12 +637,12 @@ static int set_tree_attrs(struct apply_ctx *c, const struct attr_list *a)
 }
 
 int attrs_script_apply(const struct tree_list *t, const struct attr_list *a, long long epoch,
-		       char **script, char *why, size_t whylen)
+		       char **script, struct space_err *err)
 {
 	static const struct attr_list none;
 	size_t *sorted = NULL;
 	struct sb b = { 0 };
-	struct apply_ctx c = { .t = t, .b = &b, .epoch = epoch, .why = why, .whylen = whylen };
+	struct apply_ctx c = { .t = t, .b = &b, .epoch = epoch, .err = err };
 	int r = 0;
 
 	if (!a)

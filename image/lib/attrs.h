@@ -14,7 +14,7 @@
  *
  * Ownership: attr_list and tree_list own their arrays and strings; free
  * them with attrs_free()/tree_free(). Functions return 0 or a negative
- * errno / -SPACE_E_*, and put a one-line reason into why (may be NULL).
+ * errno / -SPACE_E_*, and put a one-line reason into err (may be NULL).
  */
 #ifndef SPACE_IMAGE_ATTRS_H
 #define SPACE_IMAGE_ATTRS_H
@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "err.h"
 
 struct attr_entry {
 	char type; /* f d l c b p h */
@@ -35,8 +37,8 @@ struct attr_list {
 	size_t n;
 };
 
-int attrs_parse(const char *text, struct attr_list *out, char *why, size_t whylen);
-int attrs_load(const char *path, struct attr_list *out, char *why, size_t whylen);
+int attrs_parse(const char *text, struct attr_list *out, struct space_err *err);
+int attrs_load(const char *path, struct attr_list *out, struct space_err *err);
 const struct attr_entry *attrs_find(const struct attr_list *l, const char *path);
 void attrs_free(struct attr_list *l);
 
@@ -56,7 +58,7 @@ struct tree_list {
 /* Walks dir without following symlinks (children sorted by name, parents
  * before children). Names with a newline, carriage return or double quote
  * are refused (-SPACE_E_UNSAFE_PATH): they cannot be quoted for debugfs. */
-int tree_walk(const char *dir, struct tree_list *out, char *why, size_t whylen);
+int tree_walk(const char *dir, struct tree_list *out, struct space_err *err);
 void tree_free(struct tree_list *t);
 
 /* Pass 1 (read-only debugfs): `ls -p "/dir"` for every directory of t. */
@@ -64,7 +66,7 @@ char *attrs_script_lsdirs(const struct tree_list *t);
 
 /* Parses pass 1's stdout and fills every entry's ino. -SPACE_E_FORMAT if an
  * entry is missing from the listing. */
-int attrs_parse_lsdirs(struct tree_list *t, const char *out, char *why, size_t whylen);
+int attrs_parse_lsdirs(struct tree_list *t, const char *out, struct space_err *err);
 
 /* Pass 2 (debugfs -w): creates device nodes and fifos from attrs, sets
  * uid/gid/mode from attrs (root:root otherwise), and sets every inode's
@@ -72,6 +74,6 @@ int attrs_parse_lsdirs(struct tree_list *t, const char *out, char *why, size_t w
  * NULL. Checks attrs against the tree (types, missing paths). Returns a
  * malloc'd script in *script. */
 int attrs_script_apply(const struct tree_list *t, const struct attr_list *a, long long epoch,
-		       char **script, char *why, size_t whylen);
+		       char **script, struct space_err *err);
 
 #endif

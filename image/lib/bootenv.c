@@ -150,7 +150,7 @@ static uint16_t le16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static int fat_open(struct fat *f, char *why, size_t whylen)
+static int fat_open(struct fat *f, struct space_err *err)
 {
 	uint8_t bs[FAT_SECTOR];
 	uint32_t rsvd, nfats, fatsz, total;
@@ -165,15 +165,13 @@ static int fat_open(struct fat *f, char *why, size_t whylen)
 	f->spc = bs[13];
 	if (bs[510] != 0x55 || bs[511] != 0xAA || le16(bs + 11) != FAT_SECTOR || le16(bs + 22) != 0 ||
 	    !f->spc || (f->spc & (f->spc - 1)) || !rsvd || !nfats || nfats > 2 || !fatsz) {
-		img_say(why, whylen, "the ESP is not FAT32 with 512-byte sectors");
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "the ESP is not FAT32 with 512-byte sectors");
 	}
 	f->fat_off = (uint64_t)rsvd * FAT_SECTOR;
 	f->data_off = f->fat_off + (uint64_t)nfats * fatsz * FAT_SECTOR;
 	if ((uint64_t)total * FAT_SECTOR > f->len || f->data_off >= (uint64_t)total * FAT_SECTOR ||
 	    (uint64_t)fatsz * FAT_SECTOR / 4 < 2) {
-		img_say(why, whylen, "the ESP's FAT32 geometry does not fit the partition");
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "the ESP's FAT32 geometry does not fit the partition");
 	}
 	f->nclusters = (uint32_t)(((uint64_t)total * FAT_SECTOR - f->data_off) / FAT_SECTOR / f->spc);
 	if ((uint64_t)f->nclusters + 2 > (uint64_t)fatsz * FAT_SECTOR / 4)
@@ -231,15 +229,14 @@ static int dir_find(const struct fat *f, uint32_t dir, const char name83[11], ui
 	return -ENOENT;
 }
 
-int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *env_off, char *why,
-		   size_t whylen)
+int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *env_off, struct space_err *err)
 {
 	struct fat f = { .rd = rd, .ctx = ctx, .len = esp_len };
 	uint8_t bs[FAT_SECTOR];
 	uint32_t grub, env, size;
 	int r;
 
-	r = fat_open(&f, why, whylen);
+	r = fat_open(&f, err);
 	if (r < 0)
 		return r;
 	r = f.rd(f.ctx, bs, sizeof(bs), 0);
@@ -248,16 +245,13 @@ int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *en
 	r = dir_find(&f, le32(bs + 44), "GRUB       ", 1, &grub, &size);
 	if (r == 0)
 		r = dir_find(&f, grub, "GRUBENV    ", 0, &env, &size);
-	if (r == -ENOENT) {
-		img_say(why, whylen, "no /grub/grubenv on the ESP");
-		return -SPACE_E_FORMAT;
-	}
+	if (r == -ENOENT)
+		return err_set(err, -SPACE_E_FORMAT, "no /grub/grubenv on the ESP");
 	if (r < 0)
 		return r;
 	if (size != GRUBENV_SIZE || !cluster_ok(&f, env)) {
-		img_say(why, whylen, "/grub/grubenv is %u bytes, want one %u-byte sector", (unsigned)size,
-			GRUBENV_SIZE);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "/grub/grubenv is %u bytes, want one %u-byte sector", (unsigned)size,
+			       GRUBENV_SIZE);
 	}
 	*env_off = cluster_off(&f, env);
 	return 0;
@@ -275,50 +269,44 @@ static int fd_read(void *ctx, void *buf, size_t n, uint64_t off)
 	return pread_all(c->fd, buf, n, c->base + off);
 }
 
-static int check_block(const char *b, char *why, size_t whylen)
+static int check_block(const char *b, struct space_err *err)
 {
 	char v[8];
 	int r = grub_env_get(b, GRUBENV_SLOT_GOOD, v, sizeof(v));
 
 	if (r == -SPACE_E_FORMAT)
-		img_say(why, whylen, "/grub/grubenv is not a GRUB environment block");
+		err_set(err, r, "/grub/grubenv is not a GRUB environment block");
 	return r == -SPACE_E_FORMAT ? r : 0;
 }
 
-int bootenv_load(struct bootenv *e, int fd, uint64_t esp_off, uint64_t esp_len, char *why, size_t whylen)
+int bootenv_load(struct bootenv *e, int fd, uint64_t esp_off, uint64_t esp_len, struct space_err *err)
 {
 	struct fd_ctx c = { fd, esp_off };
 	uint64_t off;
-	int r = bootenv_locate(fd_read, &c, esp_len, &off, why, whylen);
+	int r = bootenv_locate(fd_read, &c, esp_len, &off, err);
 
 	if (r < 0)
 		return r;
 	e->fd = fd;
 	e->off = esp_off + off;
 	r = pread_all(fd, e->block, sizeof(e->block), e->off);
-	if (r < 0) {
-		img_say(why, whylen, "read /grub/grubenv: %s", space_strerror(r));
-		return r;
-	}
-	return check_block(e->block, why, whylen);
+	if (r < 0)
+		return err_set(err, r, "read /grub/grubenv: %s", space_strerror(r));
+	return check_block(e->block, err);
 }
 
-int bootenv_load_disk(struct bootenv *e, int fd, char *why, size_t whylen)
+int bootenv_load_disk(struct bootenv *e, int fd, struct space_err *err)
 {
 	struct disk_layout l;
 	const struct gpt_part *esp;
 	int r = gpt_read(fd, &l);
 
-	if (r < 0) {
-		img_say(why, whylen, "partition table: %s", space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "partition table: %s", space_strerror(r));
 	esp = disk_layout_find(&l, "esp");
-	if (!esp) {
-		img_say(why, whylen, "no partition named esp");
-		return -SPACE_E_FORMAT;
-	}
-	return bootenv_load(e, fd, gpt_part_offset(esp), gpt_part_bytes(esp), why, whylen);
+	if (!esp)
+		return err_set(err, -SPACE_E_FORMAT, "no partition named esp");
+	return bootenv_load(e, fd, gpt_part_offset(esp), gpt_part_bytes(esp), err);
 }
 
 int bootenv_commit(struct bootenv *e)

@@ -8,13 +8,15 @@
  *
  * The ESP's bytes are read through a callback so that the FAT walk can be
  * fuzzed from memory. Return 0 or a negative errno / -SPACE_E_FORMAT with
- * one reason in why; never print.
+ * one reason in err; never print.
  */
 #ifndef SPACE_IMAGE_BOOTENV_H
 #define SPACE_IMAGE_BOOTENV_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 
 /* The boot-state variables of grubenv (all optional; grub.cfg has the
@@ -58,11 +60,10 @@ typedef int (*bootenv_read_fn)(void *ctx, void *buf, size_t n, uint64_t off);
 /* Walks the FAT32 of an ESP of esp_len bytes to /GRUB/GRUBENV and returns
  * the byte offset of its block (relative to the ESP). -SPACE_E_FORMAT when
  * the ESP is not FAT32 with 512-byte sectors, the file is missing, or it is
- * not exactly GRUBENV_SIZE bytes; why says which. Bounded: at most
+ * not exactly GRUBENV_SIZE bytes; err says which. Bounded: at most
  * BOOTENV_MAX_CLUSTERS clusters of each directory are read. */
 #define BOOTENV_MAX_CLUSTERS 64
-int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *env_off, char *why,
-		   size_t whylen);
+int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *env_off, struct space_err *err);
 
 /* The block of the ESP at [esp_off, esp_off + esp_len) of fd (a disk
  * device or image file). */
@@ -73,10 +74,10 @@ struct bootenv {
 };
 
 /* Locate and read the block; checks it is an environment block. */
-int bootenv_load(struct bootenv *e, int fd, uint64_t esp_off, uint64_t esp_len, char *why, size_t whylen);
+int bootenv_load(struct bootenv *e, int fd, uint64_t esp_off, uint64_t esp_len, struct space_err *err);
 
 /* Locate the "esp" partition of the GPT disk on fd, then bootenv_load(). */
-int bootenv_load_disk(struct bootenv *e, int fd, char *why, size_t whylen);
+int bootenv_load_disk(struct bootenv *e, int fd, struct space_err *err);
 
 /* Write e->block back (one pwrite of the sector), fdatasync, read it back
  * and compare: -EIO when the disk does not return what was written. */

@@ -57,7 +57,7 @@ static int copy_to(const char *dir, const char *name, const char *src)
 }
 
 int kit_save(const char *dir, const struct bootkit *k, const char *boot_img, const char *core_img,
-	     const char *esp_img, char *why, size_t whylen)
+	     const char *esp_img, struct space_err *err)
 {
 	char path[600], conf[1024], *esp = NULL;
 	size_t esp_len = 0;
@@ -75,10 +75,8 @@ int kit_save(const char *dir, const struct bootkit *k, const char *boot_img, con
 	if (r == 0)
 		r = write_file_atomic(path, esp, esp_len, 0644);
 	free(esp);
-	if (r < 0) {
-		img_say(why, whylen, "kit %s: %s", dir, space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "kit %s: %s", dir, space_strerror(r));
 	n = snprintf(conf, sizeof(conf),
 		     "# the boot kit of %s %s (image/lib/bootkit.h)\n"
 		     "format = 1\nproduct = %s\nrelease = %s\n"
@@ -90,7 +88,7 @@ int kit_save(const char *dir, const struct bootkit *k, const char *boot_img, con
 	if (r == 0)
 		r = write_file_atomic(path, conf, (size_t)n, 0644);
 	if (r < 0)
-		img_say(why, whylen, "kit %s: %s", dir, space_strerror(r));
+		err_set(err, r, "kit %s: %s", dir, space_strerror(r));
 	return r;
 }
 
@@ -102,8 +100,7 @@ static const char *const kit_keys[K_N] = { "format", "product", "release", "bios
 struct kit_parse {
 	struct bootkit *k;
 	unsigned seen;
-	char *why;
-	size_t whylen;
+	struct space_err *err;
 };
 
 static int kit_size(const char *v, uint64_t *out)
@@ -126,10 +123,8 @@ static int kit_kv(void *ctx, const char *key, const char *value, int line)
 
 	for (i = 0; i < K_N && strcmp(key, kit_keys[i]); i++)
 		;
-	if (i == K_N || p->seen & 1u << i) {
-		img_say(p->why, p->whylen, "line %d: %s key '%s'", line, i == K_N ? "unknown" : "repeated", key);
-		return -SPACE_E_FORMAT;
-	}
+	if (i == K_N || p->seen & 1u << i)
+		return err_set(p->err, -SPACE_E_FORMAT, "line %d: %s key '%s'", line, i == K_N ? "unknown" : "repeated", key);
 	p->seen |= 1u << i;
 	if (i == K_FORMAT)
 		r = strcmp(value, "1") ? -SPACE_E_FORMAT : 0;
@@ -139,7 +134,7 @@ static int kit_kv(void *ctx, const char *key, const char *value, int line)
 	else
 		r = kit_size(value, dst[i]);
 	if (r < 0)
-		img_say(p->why, p->whylen, "line %d: bad %s '%s'", line, key, value);
+		err_set(p->err, r, "line %d: bad %s '%s'", line, key, value);
 	return r < 0 ? -SPACE_E_FORMAT : 0;
 }
 
@@ -158,9 +153,9 @@ static int kit_file_size(const struct bootkit *k, const char *name, uint64_t *si
 	return r;
 }
 
-int kit_load(const char *dir, struct bootkit *k, char *why, size_t whylen)
+int kit_load(const char *dir, struct bootkit *k, struct space_err *err)
 {
-	struct kit_parse p = { k, 0, why, whylen };
+	struct kit_parse p = { k, 0, err };
 	char path[600];
 	uint64_t size;
 	int line = 0, r;
@@ -172,19 +167,16 @@ int kit_load(const char *dir, struct bootkit *k, char *why, size_t whylen)
 	if (r == 0)
 		r = kv_parse_file(path, 4096, kit_kv, &p, &line);
 	if (r < 0) {
-		if (r != -SPACE_E_FORMAT || !why || !*why)
-			img_say(why, whylen, "%s: %s", path, space_strerror(r));
+		if (r != -SPACE_E_FORMAT || !err || !err->msg[0])
+			err_set(err, r, "%s: %s", path, space_strerror(r));
 		return r;
 	}
 	for (unsigned i = 0; i < K_N; i++)
-		if (!(p.seen & 1u << i)) {
-			img_say(why, whylen, "%s: missing %s", path, kit_keys[i]);
-			return -SPACE_E_FORMAT;
-		}
+		if (!(p.seen & 1u << i))
+			return err_set(err, -SPACE_E_FORMAT, "%s: missing %s", path, kit_keys[i]);
 	if (!k->sizes.bios || k->sizes.bios % MIB || k->sizes.esp % MIB || k->sizes.root % MIB ||
 	    !k->sizes.root || k->esp_image_size > k->sizes.esp) {
-		img_say(why, whylen, "%s: sizes do not make a layout", path);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "%s: sizes do not make a layout", path);
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		static const char *const files[] = { KIT_BOOT, KIT_CORE, KIT_ESP };
@@ -192,25 +184,22 @@ int kit_load(const char *dir, struct bootkit *k, char *why, size_t whylen)
 		if (r == 0 && i == 2 && size != k->esp_image_size)
 			r = -SPACE_E_FORMAT;
 		if (r < 0) {
-			img_say(why, whylen, "kit %s: %s: %s", dir, files[i],
-				r == -SPACE_E_FORMAT ? "not the size kit.conf says" : space_strerror(r));
-			return r;
+			return err_set(err, r, "kit %s: %s: %s", dir, files[i],
+				       r == -SPACE_E_FORMAT ? "not the size kit.conf says" : space_strerror(r));
 		}
 	}
 	return 0;
 }
 
 /* --------------------------------------------------------------- install */
-int kit_install(int fd, const struct disk_layout *l, const struct bootkit *k, char *why, size_t whylen)
+int kit_install(int fd, const struct disk_layout *l, const struct bootkit *k, struct space_err *err)
 {
 	const struct gpt_part *esp = disk_layout_find(l, "esp"), *bios = disk_layout_find(l, "bios");
 	char boot[600], core[600], img[600];
 	int r;
 
-	if (!esp || !bios || gpt_part_bytes(esp) != k->sizes.esp || gpt_part_bytes(bios) != k->sizes.bios) {
-		img_say(why, whylen, "the layout's bios and esp partitions are not the kit's sizes");
-		return -EINVAL;
-	}
+	if (!esp || !bios || gpt_part_bytes(esp) != k->sizes.esp || gpt_part_bytes(bios) != k->sizes.bios)
+		return err_set(err, -EINVAL, "the layout's bios and esp partitions are not the kit's sizes");
 	r = kit_path(boot, sizeof(boot), k->dir, KIT_BOOT);
 	if (r == 0)
 		r = kit_path(core, sizeof(core), k->dir, KIT_CORE);
@@ -222,12 +211,10 @@ int kit_install(int fd, const struct disk_layout *l, const struct bootkit *k, ch
 		r = copy_sparse(fd, gpt_part_offset(esp), gpt_part_bytes(esp), img, 0, NULL);
 	if (r == 0 && k->esp_image_size < k->sizes.esp)
 		r = zero_range(fd, gpt_part_offset(esp) + k->esp_image_size, k->sizes.esp - k->esp_image_size);
-	if (r < 0) {
-		img_say(why, whylen, "esp: %s", space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "esp: %s", space_strerror(r));
 	r = grub_install_bios(fd, l, boot, core);
 	if (r < 0)
-		img_say(why, whylen, "grub bios install: %s", space_strerror(r));
+		err_set(err, r, "grub bios install: %s", space_strerror(r));
 	return r;
 }

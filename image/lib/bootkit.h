@@ -16,7 +16,7 @@
  * one ESP image boots any disk laid out with these sizes and any seed.
  *
  * Return 0 or a negative errno / -SPACE_E_*; never print; on failure a
- * one-line reason goes to why.
+ * one-line reason goes to err.
  */
 #ifndef SPACE_IMAGE_BOOTKIT_H
 #define SPACE_IMAGE_BOOTKIT_H
@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "gpt.h"
 
 #define KIT_CONF "kit.conf"
@@ -43,18 +44,18 @@ struct bootkit {
  * name, then renamed) from GRUB's images, the full ESP image and k's
  * identity and sizes. */
 int kit_save(const char *dir, const struct bootkit *k, const char *boot_img, const char *core_img,
-	     const char *esp_img, char *why, size_t whylen);
+	     const char *esp_img, struct space_err *err);
 
 /* Reads dir/kit.conf (strictly: every key once, known, sizes that make a
  * layout) and checks that the three files are there with the sizes it
- * says. -SPACE_E_FORMAT or -ENOENT with why. */
-int kit_load(const char *dir, struct bootkit *k, char *why, size_t whylen);
+ * says. -SPACE_E_FORMAT or -ENOENT with err saying why. */
+int kit_load(const char *dir, struct bootkit *k, struct space_err *err);
 
 /* Makes the disk on fd (laid out as l, whose bios and esp partitions have
  * the kit's sizes) boot: the ESP image into the "esp" partition and the
  * rest of it zeroed, then GRUB for BIOS (grub_install_bios: core.img into
  * the "bios" partition, boot.img's code into sector 0). The partition
  * table is the caller's (gpt_write keeps the boot code). */
-int kit_install(int fd, const struct disk_layout *l, const struct bootkit *k, char *why, size_t whylen);
+int kit_install(int fd, const struct disk_layout *l, const struct bootkit *k, struct space_err *err);
 
 #endif

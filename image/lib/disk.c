@@ -127,6 +127,7 @@ struct build {
 	char *tmp;  /* the target's path (image under its temporary name) */
 	int fd;     /* the target, open read-write */
 	int is_file; /* a regular file (holes can be punched), not a device */
+	struct space_err *err; /* the reason of a failure */
 };
 
 static int write_text(const char *dir, const char *name, const char *text, size_t len)
@@ -148,7 +149,6 @@ static int put_ext4(struct build *b, const char *name, const char *tree, const c
 {
 	const struct gpt_part *part = disk_layout_find(&b->l, name);
 	struct ext4_params p = { 0 };
-	char detail[512] = "";
 	int r;
 
 	p.out_path = b->tmp;
@@ -159,17 +159,14 @@ static int put_ext4(struct build *b, const char *name, const char *tree, const c
 	p.label = name;
 	p.epoch = b->s->epoch;
 	p.work_dir = b->work;
-	p.detail = detail;
-	p.detail_len = sizeof(detail);
 	r = disk_fs_uuid(b->s->seed, name, &p.uuid);
 	if (r == 0)
-		r = fs_make_ext4(&p);
+		r = fs_make_ext4(&p, b->err);
 	/* mke2fs wrote zeroed inode tables and journal: keep the image sparse */
 	if (r == 0 && b->is_file)
 		r = dig_holes(b->fd, p.offset, p.size, NULL);
 	if (r < 0)
-		img_say(b->s->detail, b->s->detail_len, "%s: %s", name,
-			*detail ? detail : space_strerror(r));
+		err_prefix(b->err, r, "%s", name);
 	return r;
 }
 
@@ -244,8 +241,7 @@ static int render_grub_cfg(const struct build *b, char **cfg)
 	}
 	r = grub_cfg_render(&m, cfg);
 	if (r < 0)
-		img_say(s->detail, s->detail_len,
-		    "product, version or command line has characters GRUB would interpret");
+		err_set(b->err, r, "product, version or command line has characters GRUB would interpret");
 	return r;
 }
 
@@ -303,8 +299,7 @@ static int stage_efi_chain(const struct build *b, const struct esp_files *f)
 		r = file_copy(f->early, cfg, 0644);
 	for (size_t i = 0; r == 0 && i < sizeof(efi_chain) / sizeof(efi_chain[0]); i++) {
 		if ((r = tree_resolve(b->s->rootfs, efi_chain[i].tree, src, sizeof(src))) < 0) {
-			img_say(b->s->detail, b->s->detail_len,
-				"rootfs lacks /%s (the pinned shim-signed and grub-efi-amd64-signed): %s",
+			err_set(b->err, r, "rootfs lacks /%s (the pinned shim-signed and grub-efi-amd64-signed): %s",
 				efi_chain[i].tree, space_strerror(r));
 			break;
 		}
@@ -312,7 +307,7 @@ static int stage_efi_chain(const struct build *b, const struct esp_files *f)
 		if (!(dst = xasprintf("%s/%s", f->stage, efi_chain[i].esp)))
 			r = -ENOMEM;
 		else if ((r = file_copy(src, dst, 0644)) < 0)
-			img_say(b->s->detail, b->s->detail_len, "%s: %s", src, space_strerror(r));
+			err_set(b->err, r, "%s: %s", src, space_strerror(r));
 	}
 	free(dst);
 	free(dir);
@@ -323,11 +318,10 @@ static int stage_efi_chain(const struct build *b, const struct esp_files *f)
 /* GRUB's BIOS core.img, with the early config built in. */
 static int make_grub_images(const struct build *b, const struct esp_files *f)
 {
-	char detail[256] = "";
-	int r = grub_mkimage("i386-pc", f->pc, f->early, f->core, detail, sizeof(detail));
+	int r = grub_mkimage("i386-pc", f->pc, f->early, f->core, b->err);
 
 	if (r < 0)
-		img_say(b->s->detail, b->s->detail_len, "grub: %s", detail);
+		err_prefix(b->err, r, "grub");
 	return r;
 }
 
@@ -336,7 +330,6 @@ static int write_esp_fs(const struct build *b, const struct esp_files *f)
 {
 	const struct gpt_part *esp = disk_layout_find(&b->l, "esp");
 	struct esp_params ep = { 0 };
-	char detail[256] = "";
 	int r;
 
 	ep.out_path = f->img;
@@ -345,15 +338,13 @@ static int write_esp_fs(const struct build *b, const struct esp_files *f)
 	ep.volume_id = f->volid;
 	ep.label = "ESP";
 	ep.epoch = b->s->epoch;
-	ep.detail = detail;
-	ep.detail_len = sizeof(detail);
-	r = fs_make_esp(&ep);
+	r = fs_make_esp(&ep, b->err);
 	if (r == 0)
 		/* Not COPY_DST_ZEROED: the target may hold an old system; on a
 		 * file the zeroing is a cheap hole punch. */
 		r = copy_sparse(b->fd, gpt_part_offset(esp), gpt_part_bytes(esp), f->img, 0, NULL);
 	if (r < 0)
-		img_say(b->s->detail, b->s->detail_len, "esp: %s", *detail ? detail : space_strerror(r));
+		err_prefix(b->err, r, "esp");
 	return r;
 }
 
@@ -368,7 +359,7 @@ static int save_kit(const struct build *b, const struct esp_files *f)
 	k.sizes.bios = gpt_part_bytes(disk_layout_find(&b->l, "bios"));
 	k.sizes.esp = gpt_part_bytes(disk_layout_find(&b->l, "esp"));
 	k.sizes.root = gpt_part_bytes(disk_layout_find(&b->l, "root-a"));
-	return kit_save(s->kit_dir, &k, f->boot, f->core, f->img, s->detail, s->detail_len);
+	return kit_save(s->kit_dir, &k, f->boot, f->core, f->img, b->err);
 }
 
 static int put_esp(struct build *b)
@@ -395,8 +386,8 @@ static int put_esp(struct build *b)
 		goto out;
 	r = grub_install_bios(b->fd, &b->l, f.boot, f.core);
 	if (r < 0)
-		img_say(s->detail, s->detail_len, "grub bios install: %s%s", space_strerror(r),
-		    r == -ENOSPC ? " (core.img larger than the bios partition)" : "");
+		err_set(b->err, r, "grub bios install: %s%s", space_strerror(r),
+			r == -ENOSPC ? " (core.img larger than the bios partition)" : "");
 	if (r == 0 && s->kit_dir)
 		r = save_kit(b, &f);
 out:
@@ -404,7 +395,7 @@ out:
 	return r;
 }
 
-static int resolve_boot(const struct disk_spec *s, char *kernel, char *initrd)
+static int resolve_boot(const struct disk_spec *s, char *kernel, char *initrd, struct space_err *err)
 {
 	static const char *const what[2] = { "/boot/vmlinuz", "/boot/initrd.img" };
 	char *out[2] = { kernel, initrd };
@@ -412,24 +403,23 @@ static int resolve_boot(const struct disk_spec *s, char *kernel, char *initrd)
 
 	for (int i = 0; i < 2; i++) {
 		r = tree_resolve(s->rootfs, what[i], out[i], PATH_MAX);
-		if (r < 0) {
-			img_say(s->detail, s->detail_len, "rootfs %s: %s: %s", s->rootfs, what[i],
-				r == -EINVAL ? "not a regular file" : space_strerror(r));
-			return r;
-		}
+		if (r < 0)
+			return err_set(err, r, "rootfs %s: %s: %s", s->rootfs, what[i],
+				       r == -EINVAL ? "not a regular file" : space_strerror(r));
 	}
 	return 0;
 }
 
 int disk_write(const struct disk_spec *s, const struct disk_layout *l, const char *target,
-	       int fd, const char *work_dir)
+	       int fd, const char *work_dir, struct space_err *err)
 {
-	struct build b = { s, *l, (char *)work_dir, (char *)target, fd, 0 };
+	struct build b = { s, *l, (char *)work_dir, (char *)target, fd, 0, err };
 	char kernel[PATH_MAX], initrd[PATH_MAX];
 	struct stat st;
 	uint64_t size;
 	int r;
 
+	err_clear(err);
 	if (!s->rootfs || !s->seed || !*s->seed || !s->product || !s->version || !work_dir)
 		return -EINVAL;
 	if (fstat(fd, &st) < 0)
@@ -438,26 +428,19 @@ int disk_write(const struct disk_spec *s, const struct disk_layout *l, const cha
 	r = disk_size_fd(fd, &size);
 	if (r < 0)
 		return r;
-	if (size != l->disk_bytes) {
-		img_say(s->detail, s->detail_len, "%s is %llu bytes, the layout is for %llu", target,
-			(unsigned long long)size, (unsigned long long)l->disk_bytes);
-		return -EINVAL;
-	}
-	r = resolve_boot(s, kernel, initrd);
+	if (size != l->disk_bytes)
+		return err_set(err, -EINVAL, "%s is %llu bytes, the layout is for %llu", target,
+			       (unsigned long long)size, (unsigned long long)l->disk_bytes);
+	r = resolve_boot(s, kernel, initrd, err);
 	if (r < 0)
 		return r;
-	if (!disk_layout_find(l, "esp") || gpt_part_bytes(disk_layout_find(l, "esp")) < FS_ESP_MIN) {
-		img_say(s->detail, s->detail_len, "the ESP needs at least %u MiB (FAT32)",
-			(unsigned)(FS_ESP_MIN >> 20));
-		return -ENOSPC;
-	}
+	if (!disk_layout_find(l, "esp") || gpt_part_bytes(disk_layout_find(l, "esp")) < FS_ESP_MIN)
+		return err_set(err, -ENOSPC, "the ESP needs at least %u MiB (FAT32)", (unsigned)(FS_ESP_MIN >> 20));
 	for (int i = 0; i < 3; i++) {
 		static const char *const fs[] = { "root-a", "root-b", "data" };
 		const struct gpt_part *p = disk_layout_find(l, fs[i]);
-		if (!p || gpt_part_bytes(p) < 16 * MIB) {
-			img_say(s->detail, s->detail_len, "%s needs at least 16 MiB", fs[i]);
-			return -ENOSPC;
-		}
+		if (!p || gpt_part_bytes(p) < 16 * MIB)
+			return err_set(err, -ENOSPC, "%s needs at least 16 MiB", fs[i]);
 	}
 	r = gpt_write(fd, l);
 	if (r == 0)
@@ -473,28 +456,23 @@ int disk_write(const struct disk_spec *s, const struct disk_layout *l, const cha
 	return r;
 }
 
-int disk_build(const struct disk_spec *s, struct disk_layout *layout)
+int disk_build(const struct disk_spec *s, struct disk_layout *layout, struct space_err *err)
 {
 	char kernel[PATH_MAX], initrd[PATH_MAX], *tmp = NULL, *work = NULL;
 	struct disk_layout l;
 	int r, fd = -1, created = 0;
 
-	if (s->detail && s->detail_len)
-		s->detail[0] = '\0';
+	err_clear(err);
 	if (!s->out_path || !s->rootfs || !s->seed || !*s->seed || !s->product || !s->version)
 		return -EINVAL;
 	r = disk_layout_default(&l, &s->sizes, s->seed);
-	if (r < 0) {
-		if (r == -ENOSPC)
-			img_say(s->detail, s->detail_len,
-				"disk too small for the layout (needs at least %llu MiB)",
-				(unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
-		else
-			img_say(s->detail, s->detail_len, "bad disk size");
-		return r;
-	}
+	if (r == -ENOSPC)
+		return err_set(err, r, "disk too small for the layout (needs at least %llu MiB)",
+			       (unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
+	if (r < 0)
+		return err_set(err, r, "bad disk size");
 	/* Check the rootfs before creating anything. */
-	r = resolve_boot(s, kernel, initrd);
+	r = resolve_boot(s, kernel, initrd, err);
 	if (r < 0)
 		return r;
 	tmp = xasprintf("%s.tmp.%ld", s->out_path, (long)getpid());
@@ -504,16 +482,14 @@ int disk_build(const struct disk_spec *s, struct disk_layout *layout)
 		goto out;
 	}
 	if (mkdir(work, 0700) < 0) {
-		r = -errno;
-		img_say(s->detail, s->detail_len, "%s: %s", work, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", work, strerror(errno));
 		free(work);
 		work = NULL; /* not ours: do not remove it */
 		goto out;
 	}
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		r = -errno;
-		img_say(s->detail, s->detail_len, "%s: %s", tmp, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = 1;
@@ -521,7 +497,7 @@ int disk_build(const struct disk_spec *s, struct disk_layout *layout)
 		r = -errno;
 		goto out;
 	}
-	r = disk_write(s, &l, tmp, fd, work);
+	r = disk_write(s, &l, tmp, fd, work, err);
 	if (r < 0)
 		goto out;
 	if (rename(tmp, s->out_path) < 0) {
@@ -533,8 +509,8 @@ int disk_build(const struct disk_spec *s, struct disk_layout *layout)
 	if (layout)
 		*layout = l;
 out:
-	if (r < 0 && s->detail && s->detail_len && !s->detail[0])
-		img_say(s->detail, s->detail_len, "%s", space_strerror(r));
+	if (r < 0 && err && !err->msg[0])
+		err_set(err, r, "%s", space_strerror(r));
 	if (fd >= 0)
 		close(fd);
 	if (created)

@@ -29,6 +29,7 @@
 
 #include "util.h"
 
+#include "err.h"
 #include "gpt.h"
 
 struct disk_spec {
@@ -48,14 +49,13 @@ struct disk_spec {
 	const char *grub_pc_dir;   /* NULL: /usr/lib/grub/i386-pc */
 	const char *kit_dir;       /* NULL, or where the installer's boot kit
 				      (bootkit.h) of this disk is written */
-	char *detail;              /* optional: one-line reason on failure */
-	size_t detail_len;
 };
 
 /* Builds the image. On success *layout (may be NULL) is the table written.
  * -ENOSPC: the disk or a partition is too small; -SPACE_E_FORMAT /
- * -SPACE_E_UNSAFE_PATH: bad rootfs or attrs; -SPACE_E_CHILD: a tool failed. */
-int disk_build(const struct disk_spec *s, struct disk_layout *layout);
+ * -SPACE_E_UNSAFE_PATH: bad rootfs or attrs; -SPACE_E_CHILD: a tool failed.
+ * On failure err (may be NULL) holds a one-line reason. */
+int disk_build(const struct disk_spec *s, struct disk_layout *layout, struct space_err *err);
 
 /* Writes the whole layout l onto target, open read-write as fd: an image
  * file of l->disk_bytes or a block device such as /dev/sda from the
@@ -65,7 +65,7 @@ int disk_build(const struct disk_spec *s, struct disk_layout *layout);
  * ESP image, GRUB images and debugfs scripts. s->out_path is not used. The
  * caller re-reads the partition table of a device (BLKRRPART) afterwards. */
 int disk_write(const struct disk_spec *s, const struct disk_layout *l, const char *target,
-	       int fd, const char *work_dir);
+	       int fd, const char *work_dir, struct space_err *err);
 
 int disk_fs_uuid(const char *seed, const char *partname, struct guid *out);
 int disk_esp_volume_id(const char *seed, uint32_t *out);

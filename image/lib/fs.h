@@ -5,8 +5,8 @@
  * Both builders write into out_path: a regular file is (re)created at the
  * given size, sparse; a block device (the installer's partition) is used as
  * it is. Scratch files go to work_dir, which must exist; the caller removes
- * it. Return 0 or a negative errno / -SPACE_E_*; on failure a one-line
- * reason is put into detail when detail_len > 0. Strings are borrowed.
+ * it. Return 0 or a negative errno / -SPACE_E_*; on failure err (may be
+ * NULL) holds a one-line reason. Strings are borrowed.
  */
 #ifndef SPACE_IMAGE_FS_H
 #define SPACE_IMAGE_FS_H
@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "gpt.h"
 
 struct ext4_params {
@@ -36,8 +37,6 @@ struct ext4_params {
 	 * where writing GBs of empty tables would only delay the install. An
 	 * image is never lazy (it would not be fully initialised). */
 	bool lazy_itable;
-	char *detail;
-	size_t detail_len;
 };
 
 /* mke2fs -t ext4 -d TREE with pinned features (our own mke2fs.conf), UUID,
@@ -45,7 +44,7 @@ struct ext4_params {
  * attributes (owners, modes, device nodes) and set every inode's times to
  * epoch. See attrs.h for the attributes format. Extended attributes of the
  * tree are not copied (they would be the build host's). */
-int fs_make_ext4(const struct ext4_params *p);
+int fs_make_ext4(const struct ext4_params *p, struct space_err *err);
 
 /* Writes the file src into the ext4 on dev (at byte offset, 0: dev is
  * the filesystem) as /dir/name, creating dir (one level) if needed; owner
@@ -54,7 +53,7 @@ int fs_make_ext4(const struct ext4_params *p);
  * whitespace, control characters, '"'; a '/' in dir or name; a '?' in dev
  * with an offset) are -EINVAL. Scratch files go to work_dir. */
 int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const char *dir, const char *name,
-		     const char *work_dir, char *why, size_t whylen);
+		     const char *work_dir, struct space_err *err);
 
 #define FS_ESP_MIN (34u << 20) /* FAT32 needs 65525 clusters */
 
@@ -65,14 +64,12 @@ struct esp_params {
 	uint32_t volume_id;    /* FAT serial, shown by GRUB/blkid as XXXX-XXXX */
 	const char *label;     /* <= 11 characters */
 	long long epoch;
-	char *detail;
-	size_t detail_len;
 };
 
 /* mkfs.vfat -C (FAT32, fixed volume id, --invariant) and `mcopy -s -m` of
  * the staged tree, whose mtimes are first set to epoch (mcopy -m keeps
  * them). No mmd: mcopy -s creates the directories. */
-int fs_make_esp(const struct esp_params *p);
+int fs_make_esp(const struct esp_params *p, struct space_err *err);
 
 /* "XXXX-XXXX", as GRUB's search --fs-uuid expects a FAT serial. */
 void fs_fat_serial_str(uint32_t volume_id, char out[10]);

@@ -70,6 +70,7 @@ struct esp_copy {
 	const char *errf;
 	const char *skel; /* scratch: empty copies of the directories */
 	unsigned nskel;
+	struct space_err *err;
 };
 
 /* Copies stage_dir/rel into ::/rel one entry at a time, in sorted order.
@@ -114,7 +115,7 @@ static int esp_copy_dir(struct esp_copy *c, const char *rel, int depth)
 				r = fs_set_tree_times(sk, p->epoch);
 			if (r == 0) {
 				const char *argv[] = { "mcopy", "-s", "-m", "-i", p->out_path, sk, dst, NULL };
-				r = img_run(argv, c->env, NULL, c->errf, p->detail, p->detail_len);
+				r = img_run(argv, c->env, NULL, c->errf, c->err);
 			}
 			if (r == 0)
 				r = esp_copy_dir(c, sub, depth + 1);
@@ -124,11 +125,10 @@ static int esp_copy_dir(struct esp_copy *c, const char *rel, int depth)
 				r = -ENOMEM;
 			} else {
 				const char *argv[] = { "mcopy", "-m", "-i", p->out_path, src, dst, NULL };
-				r = img_run(argv, c->env, NULL, c->errf, p->detail, p->detail_len);
+				r = img_run(argv, c->env, NULL, c->errf, c->err);
 			}
 		} else {
-			img_say(p->detail, p->detail_len, "%s: not a file or directory", src);
-			r = -EINVAL;
+			r = err_set(c->err, -EINVAL, "%s: not a file or directory", src);
 		}
 		free(src);
 		free(sub);
@@ -143,25 +143,22 @@ out:
 	return r;
 }
 
-int fs_make_esp(const struct esp_params *p)
+int fs_make_esp(const struct esp_params *p, struct space_err *err)
 {
 	char volid[16], blocks[32], *env_sde = NULL, *errf = NULL, *skel = NULL;
 	struct stat st;
 	int is_blk = 0, r;
 
-	if (p->detail && p->detail_len)
-		p->detail[0] = '\0';
+	err_clear(err);
 	if (!p->out_path || !p->stage_dir || !p->label)
 		return -EINVAL;
 	if (p->size < FS_ESP_MIN) {
-		img_say(p->detail, p->detail_len, "an ESP (FAT32) needs at least %u MiB",
-			(unsigned)(FS_ESP_MIN >> 20));
-		return -ENOSPC;
+		return err_set(err, -ENOSPC, "an ESP (FAT32) needs at least %u MiB",
+			       (unsigned)(FS_ESP_MIN >> 20));
 	}
 	r = fs_set_tree_times(p->stage_dir, p->epoch);
 	if (r < 0) {
-		img_say(p->detail, p->detail_len, "%s: %s", p->stage_dir, space_strerror(r));
-		return r;
+		return err_set(err, r, "%s: %s", p->stage_dir, space_strerror(r));
 	}
 	if (lstat(p->out_path, &st) == 0 && S_ISBLK(st.st_mode))
 		is_blk = 1;
@@ -182,7 +179,7 @@ int fs_make_esp(const struct esp_params *p)
 		const char *mkfs[] = { "mkfs.vfat", "--invariant", "-F", "32", "-S", "512",
 				       "-i", volid, "-n", p->label, is_blk ? p->out_path : "-C",
 				       is_blk ? blocks : p->out_path, is_blk ? NULL : blocks, NULL };
-		r = img_run(mkfs, env, NULL, errf, p->detail, p->detail_len);
+		r = img_run(mkfs, env, NULL, errf, err);
 		if (r < 0)
 			goto out;
 	}
@@ -192,7 +189,7 @@ int fs_make_esp(const struct esp_params *p)
 		goto out;
 	}
 	{
-		struct esp_copy c = { p, env, errf, skel, 0 };
+		struct esp_copy c = { p, env, errf, skel, 0, err };
 		r = esp_copy_dir(&c, "", 0);
 	}
 	remove_tree(skel);

@@ -77,30 +77,29 @@ static int prepare_target(const char *path, uint64_t offset, uint64_t size)
  * banner. stdout goes to out_path (may be NULL: discarded to a file). */
 static int run_debugfs(const char *img, int writable, const char *script_path,
 		       const char *out_path, const char *err_path, const char *const env[],
-		       char *why, size_t whylen)
+		       struct space_err *err)
 {
 	const char *argv[] = { "debugfs", writable ? "-w" : "-f", writable ? "-f" : script_path,
 			       writable ? script_path : img, writable ? img : NULL, NULL };
 	struct run_opts o = { env, "/dev/null", out_path, err_path };
-	char *err = NULL, *line, *save = NULL;
+	char *msgs = NULL, *line, *save = NULL;
 	size_t len;
 	int r;
 
 	r = run_argv_ex(argv, &o);
-	if (read_file(err_path, 1u << 20, &err, &len) < 0) {
-		free(err);
-		err = NULL;
+	if (read_file(err_path, 1u << 20, &msgs, &len) < 0) {
+		free(msgs);
+		msgs = NULL;
 	}
-	for (line = err ? strtok_r(err, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = msgs ? strtok_r(msgs, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "debugfs ", 8))
 			continue; /* "debugfs 1.47.0 (5-Feb-2023)" */
-		img_say(why, whylen, "debugfs: %s", line);
-		r = r < 0 ? r : -SPACE_E_CHILD;
+		r = err_set(err, r < 0 ? r : -SPACE_E_CHILD, "debugfs: %s", line);
 		break;
 	}
-	if (r == -SPACE_E_CHILD && (!why || !*why))
-		img_say(why, whylen, "debugfs failed");
-	free(err);
+	if (r == -SPACE_E_CHILD && err && !err->msg[0])
+		err_set(err, r, "debugfs failed");
+	free(msgs);
 	return r;
 }
 
@@ -108,6 +107,7 @@ static int run_debugfs(const char *img, int writable, const char *script_path,
  * the environment of e2fsprogs, the tree and its attributes. */
 struct ext4_job {
 	const struct ext4_params *p;
+	struct space_err *err;
 	char uuid[37], size_k[32];
 	char *conf, *env_fake, *env_conf, *scr1, *scr2, *ls_out, *errf, *opts, *dev;
 	const char *env[5];
@@ -169,32 +169,25 @@ static int check_inputs(struct ext4_job *j)
 	int r;
 
 	if (p->attrs_path) {
-		r = attrs_load(p->attrs_path, &j->attrs, p->detail, p->detail_len);
-		if (r < 0) {
-			char tmp[256];
-			snprintf(tmp, sizeof(tmp), "%s", p->detail ? p->detail : "");
-			img_say(p->detail, p->detail_len, "attrs %s: %s", p->attrs_path, tmp);
-			return r;
-		}
+		r = attrs_load(p->attrs_path, &j->attrs, j->err);
+		if (r < 0)
+			return err_prefix(j->err, r, "attrs %s", p->attrs_path);
 	}
 	if (p->tree) {
-		r = tree_walk(p->tree, &j->tree, p->detail, p->detail_len);
+		r = tree_walk(p->tree, &j->tree, j->err);
 		if (r < 0)
 			return r;
 		/* Not exact (metadata, journal), but catches the common case
 		 * with a clear message instead of mke2fs's. */
 		if (j->tree.bytes > p->size) {
-			img_say(p->detail, p->detail_len,
-				"tree %s (%llu MiB) does not fit in %llu MiB", p->tree,
-				(unsigned long long)(j->tree.bytes >> 20),
-				(unsigned long long)(p->size >> 20));
-			return -ENOSPC;
+			return err_set(j->err, -ENOSPC, "tree %s (%llu MiB) does not fit in %llu MiB", p->tree,
+				       (unsigned long long)(j->tree.bytes >> 20), (unsigned long long)(p->size >> 20));
 		}
 	}
 	/* Validate attrs against the tree now (inode numbers come later). */
 	for (size_t i = 0; i < j->tree.n; i++)
 		j->tree.v[i].ino = 1;
-	r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, p->detail, p->detail_len);
+	r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, j->err);
 	free(apply);
 	return r;
 }
@@ -211,21 +204,19 @@ static int run_mke2fs(struct ext4_job *j)
 		return r;
 	r = prepare_target(p->out_path, p->offset, p->size);
 	if (r < 0) {
-		img_say(p->detail, p->detail_len, "%s: %s", p->out_path, space_strerror(r));
-		return r;
+		return err_set(j->err, r, "%s: %s", p->out_path, space_strerror(r));
 	}
 	if (!p->tree) { /* drop "-d TREE" */
 		argv[11] = p->out_path;
 		argv[12] = j->size_k;
 		argv[13] = NULL;
 	}
-	return img_run(argv, j->env, NULL, j->errf, p->detail, p->detail_len);
+	return img_run(argv, j->env, NULL, j->errf, j->err);
 }
 
 /* The inode numbers mke2fs gave the tree's files, listed by debugfs. */
 static int read_inodes(struct ext4_job *j)
 {
-	const struct ext4_params *p = j->p;
 	char *ls_script, *text = NULL;
 	size_t len;
 	int r;
@@ -237,11 +228,11 @@ static int read_inodes(struct ext4_job *j)
 		return -ENOMEM;
 	r = write_file_atomic(j->scr1, ls_script, strlen(ls_script), 0644);
 	if (r >= 0)
-		r = run_debugfs(j->dev, 0, j->scr1, j->ls_out, j->errf, j->env, p->detail, p->detail_len);
+		r = run_debugfs(j->dev, 0, j->scr1, j->ls_out, j->errf, j->env, j->err);
 	if (r >= 0)
 		r = read_file(j->ls_out, 1u << 30, &text, &len);
 	if (r >= 0)
-		r = attrs_parse_lsdirs(&j->tree, text, p->detail, p->detail_len);
+		r = attrs_parse_lsdirs(&j->tree, text, j->err);
 	free(ls_script);
 	free(text);
 	return r;
@@ -252,12 +243,12 @@ static int apply_attrs(struct ext4_job *j)
 {
 	const struct ext4_params *p = j->p;
 	char *apply = NULL;
-	int r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, p->detail, p->detail_len);
+	int r = attrs_script_apply(&j->tree, &j->attrs, p->epoch, &apply, j->err);
 
 	if (r >= 0)
 		r = write_file_atomic(j->scr2, apply, strlen(apply), 0644);
 	if (r >= 0)
-		r = run_debugfs(j->dev, 1, j->scr2, "/dev/null", j->errf, j->env, p->detail, p->detail_len);
+		r = run_debugfs(j->dev, 1, j->scr2, "/dev/null", j->errf, j->env, j->err);
 	free(apply);
 	return r;
 }
@@ -280,19 +271,17 @@ static bool debugfs_word(const char *s)
 	return true;
 }
 
-int fs_make_ext4(const struct ext4_params *p)
+int fs_make_ext4(const struct ext4_params *p, struct space_err *err)
 {
-	struct ext4_job j = { .tree = { NULL, 0, 0 }, .attrs = { NULL, 0 } };
+	struct ext4_job j = { .err = err, .tree = { NULL, 0, 0 }, .attrs = { NULL, 0 } };
 	int r;
 
-	if (p->detail && p->detail_len)
-		p->detail[0] = '\0';
+	err_clear(err);
 	if (!p->out_path || !p->label || !p->work_dir || p->size < (8u << 20) || p->size % 4096 ||
 	    p->offset % 4096)
 		return -EINVAL;
 	if (!offset_path_ok(p->out_path, p->offset)) {
-		img_say(p->detail, p->detail_len, "%s: '?' in the path", p->out_path);
-		return -EINVAL;
+		return err_set(err, -EINVAL, "%s: '?' in the path", p->out_path);
 	}
 	r = job_init(&j, p);
 	if (r >= 0)
@@ -310,32 +299,31 @@ int fs_make_ext4(const struct ext4_params *p)
 /* Any debugfs complaint fails it, "mkdir" of an existing directory too:
  * it is meant for a filesystem just made. */
 int fs_ext4_add_file(const char *dev, uint64_t offset, const char *src, const char *dir, const char *name,
-		     const char *work_dir, char *why, size_t whylen)
+		     const char *work_dir, struct space_err *err)
 {
 	char *img = offset ? xasprintf("%s?offset=%llu", dev, (unsigned long long)offset) : strdup(dev);
-	char *scr = xasprintf("%s/add-file.debugfs", work_dir), *err = xasprintf("%s/add-file.err", work_dir);
+	char *scr = xasprintf("%s/add-file.debugfs", work_dir), *errf = xasprintf("%s/add-file.err", work_dir);
 	char *text = xasprintf("mkdir %s\nwrite %s %s/%s\nsif %s/%s mode 0100640\nsif %s/%s uid 0\nsif %s/%s gid 0\n",
 			       dir, src, dir, name, dir, name, dir, name, dir, name);
 	const char *env[] = { "LC_ALL=C", NULL };
-	int r = img && scr && err && text ? 0 : -ENOMEM;
+	int r = img && scr && errf && text ? 0 : -ENOMEM;
 
 	/* what debugfs would split or unquote would name another file */
 	if (r == 0 && (!debugfs_word(src) || !debugfs_word(dir) || !debugfs_word(name) || strchr(dir, '/') ||
 		       strchr(name, '/') || !offset_path_ok(dev, offset))) {
-		img_say(why, whylen, "%s, %s/%s: a name debugfs would not read as it is", src, dir, name);
-		r = -EINVAL;
+		r = err_set(err, -EINVAL, "%s, %s/%s: a name debugfs would not read as it is", src, dir, name);
 	}
 	if (r == 0)
 		r = write_file_atomic(scr, text, strlen(text), 0644);
 	if (r == 0)
-		r = run_debugfs(img, 1, scr, "/dev/null", err, env, why, whylen);
+		r = run_debugfs(img, 1, scr, "/dev/null", errf, env, err);
 	if (scr)
 		unlink(scr);
-	if (err)
-		unlink(err);
+	if (errf)
+		unlink(errf);
 	free(img);
 	free(scr);
-	free(err);
+	free(errf);
 	free(text);
 	return r;
 }

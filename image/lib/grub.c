@@ -96,7 +96,7 @@ const char *const grub_modules_common[] = {
 };
 
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
-		 const char *out_path, char *why, size_t whylen)
+		 const char *out_path, struct space_err *err)
 {
 	const char *argv[64];
 	char *errf;
@@ -124,7 +124,7 @@ int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
 	errf = xasprintf("%s.err", out_path);
 	if (!errf)
 		return -ENOMEM;
-	r = img_run(argv, NULL, NULL, errf, why, whylen);
+	r = img_run(argv, NULL, NULL, errf, err);
 	unlink(errf);
 	free(errf);
 	return r;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "err.h"
 #include "gpt.h"
 
 #define GRUB_BOOT_KERNEL_SECTOR 0x5C
@@ -49,9 +50,9 @@ extern const char *const grub_modules_common[];
 
 /* grub-mkimage -O FORMAT -d MODDIR -p /grub -c EARLY_CFG -o OUT modules...
  * and biosdisk; format must be "i386-pc" (-EINVAL otherwise). On failure
- * why (may be NULL) gets grub-mkimage's complaint. */
+ * err (may be NULL) gets grub-mkimage's complaint. */
 int grub_mkimage(const char *format, const char *moddir, const char *early_cfg,
-		 const char *out_path, char *why, size_t whylen);
+		 const char *out_path, struct space_err *err);
 
 /* A root slot's menu entry. The slot is found by its GPT partition number
  * on the disk GRUB booted from (the ESP's disk), never by filesystem UUID:

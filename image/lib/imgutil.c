@@ -10,30 +10,19 @@
 #include "run_ex.h"
 #include "util.h"
 
-void img_say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 int img_run(const char *const argv[], const char *const env[], const char *out_path,
-	    const char *err_path, char *why, size_t whylen)
+	    const char *err_path, struct space_err *err)
 {
 	struct run_opts o = { env, "/dev/null", out_path ? out_path : "/dev/null", err_path };
-	char *err = NULL, *last = NULL, *line, *save = NULL;
+	char *msgs = NULL, *last = NULL, *line, *save = NULL;
 	size_t len;
 	int r;
 
 	r = run_argv_ex(argv, &o);
 	if (r == 0)
 		return 0;
-	if (read_file(err_path, 1u << 20, &err, &len) == 0) {
-		for (line = strtok_r(err, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
+	if (read_file(err_path, 1u << 20, &msgs, &len) == 0) {
+		for (line = strtok_r(msgs, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save))
 			if (line[strspn(line, " \t")])
 				last = line;
 	}
@@ -42,13 +31,13 @@ int img_run(const char *const argv[], const char *const env[], const char *out_p
 		last += strspn(last, " \t");
 		/* most tools already start their message with their name */
 		if (!strncmp(last, argv[0], n) && last[n] == ':')
-			img_say(why, whylen, "%s", last);
+			err_set(err, r, "%s", last);
 		else
-			img_say(why, whylen, "%s: %s", argv[0], last);
+			err_set(err, r, "%s: %s", argv[0], last);
 	}
 	else
-		img_say(why, whylen, "%s failed (%s)", argv[0], space_strerror(r));
-	free(err);
+		err_set(err, r, "%s failed (%s)", argv[0], space_strerror(r));
+	free(msgs);
 	return r;
 }
 

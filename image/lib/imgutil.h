@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* imgutil.h - small helpers private to image/lib: the "why" message
- * buffer every builder fills on failure, little-endian accessors, sorting
- * of C strings. */
+/* imgutil.h - small helpers private to image/lib: running a tool whose
+ * complaint becomes the reason of a failure, little-endian accessors,
+ * sorting of C strings. */
 #ifndef SPACE_IMAGE_IMGUTIL_H
 #define SPACE_IMAGE_IMGUTIL_H
 
@@ -9,15 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* vsnprintf into why when why && whylen; otherwise nothing. */
-void img_say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "err.h"
 
 /* Runs argv (run_argv_ex) with env (may be NULL), stdin from /dev/null,
  * stdout to out_path (NULL: /dev/null) and stderr to err_path, so that a
- * failing tool's complaint becomes one line: on failure why gets
+ * failing tool's complaint becomes one line: on failure err gets
  * "<argv[0]>: <last line it printed on stderr>". */
 int img_run(const char *const argv[], const char *const env[], const char *out_path,
-	    const char *err_path, char *why, size_t whylen);
+	    const char *err_path, struct space_err *err);
 
 /* qsort comparator for an array of char *. */
 int img_cmp_str(const void *a, const void *b);

@@ -30,7 +30,7 @@ static void print_block(const char *b)
 static int run_bootenv(int argc, char **argv)
 {
 	struct bootenv e;
-	char why[200] = "";
+	struct space_err err = { "" };
 	int fd, r, i = 1;
 
 	if (argc < 2 || argv[1][0] == '-')
@@ -41,14 +41,13 @@ static int run_bootenv(int argc, char **argv)
 	fd = open_regular(AT_FDCWD, argv[i], argc > 2 ? O_RDWR : O_RDONLY, 0, OPEN_REG_BLOCK);
 	if (fd < 0)
 		return die_err("bootenv", argv[i], fd, NULL);
-	r = bootenv_load_disk(&e, fd, why, sizeof(why));
+	r = bootenv_load_disk(&e, fd, &err);
 	for (int k = 2; r == 0 && k < argc; k++) {
 		char *eq = strchr(argv[k], '=');
 		*eq = '\0';
 		r = grub_env_set(e.block, argv[k], eq + 1);
 		if (r < 0)
-			snprintf(why, sizeof(why), "%s: %s", argv[k],
-				 r == -ENOSPC ? "the block is full" : "name or value GRUB would misread");
+			err_set(&err, r, "%s: %s", argv[k], r == -ENOSPC ? "the block is full" : "name or value GRUB would misread");
 		*eq = '=';
 	}
 	if (r == 0 && argc > 2)
@@ -58,7 +57,7 @@ static int run_bootenv(int argc, char **argv)
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r < 0)
-		return mk_fail("bootenv", argv[i], r, why);
+		return mk_fail("bootenv", argv[i], r, err.msg);
 	return fflush(stdout) == 0 ? MK_EXIT_OK : MK_EXIT_SYSTEM;
 }
 

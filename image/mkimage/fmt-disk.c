@@ -68,6 +68,7 @@ static int parse_epoch(const char *s, long long *out)
 static int disk_in_place(struct disk_spec *s)
 {
 	char work[] = "/tmp/mkimage.XXXXXX";
+	struct space_err err = { "" };
 	struct disk_layout l;
 	int fd, r;
 
@@ -79,17 +80,17 @@ static int disk_in_place(struct disk_spec *s)
 	if (r == 0)
 		r = disk_layout_default(&l, &s->sizes, s->seed);
 	if (r == -ENOSPC)
-		snprintf(s->detail, s->detail_len, "disk too small for the layout (needs at least %llu MiB)",
-			 (unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
+		err_set(&err, r, "disk too small for the layout (needs at least %llu MiB)",
+			(unsigned long long)((disk_layout_min_bytes(&s->sizes) + MIB - 1) / MIB));
 	if (r == 0 && !mkdtemp(work))
 		r = -errno;
 	else if (r == 0) {
-		r = disk_write(s, &l, s->out_path, fd, work);
+		r = disk_write(s, &l, s->out_path, fd, work, &err);
 		remove_tree(work);
 	}
 	close(fd);
 	if (r < 0)
-		return mk_fail("disk", s->out_path, r, s->detail);
+		return mk_fail("disk", s->out_path, r, err.msg);
 	return MK_EXIT_OK;
 }
 
@@ -114,7 +115,7 @@ static int run_disk(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct disk_spec s = { 0 };
-	char detail[512] = "";
+	struct space_err err = { "" };
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	uint64_t *size_dst;
 	int c, r, in_place = 0;
@@ -155,17 +156,15 @@ static int run_disk(int argc, char **argv)
 		return mk_usage_error("disk", "bad epoch '%s'", epoch_s);
 	if (s.sizes.disk % 512)
 		return mk_usage_error("disk", "--size must be a multiple of 512");
-	s.detail = detail;
-	s.detail_len = sizeof(detail);
 	if (in_place) {
 		if (s.sizes.disk)
 			return mk_usage_error("disk", "--in-place takes the size of --out, not --size");
 		return disk_in_place(&s);
 	}
 	cleanup_on_signals(s.out_path);
-	r = disk_build(&s, NULL);
+	r = disk_build(&s, NULL, &err);
 	if (r < 0)
-		return mk_fail("disk", s.out_path, r, detail);
+		return mk_fail("disk", s.out_path, r, err.msg);
 	return MK_EXIT_OK;
 }
 

@@ -136,7 +136,7 @@ static void inspect(struct disk *d)
 	unsigned char *head = malloc(MIB);
 	struct disk_layout l;
 	struct bootenv e;
-	char why[128], ver[40] = "", shown[64];
+	char ver[40] = "", shown[64];
 	int fd = open(d->dev, O_RDONLY | O_CLOEXEC);
 	int r = fd < 0 ? -errno : 0;
 
@@ -152,7 +152,7 @@ static void inspect(struct disk *d)
 	if (gpt_read(fd, &l) == 0) {
 		if (disk_layout_find(&l, "root-a") && disk_layout_find(&l, "data")) {
 			d->holds = HOLDS_SYSTEM;
-			if (bootenv_load_disk(&e, fd, why, sizeof(why)) == 0) {
+			if (bootenv_load_disk(&e, fd, NULL) == 0) {
 				char good[4] = "a", key[8] = GRUBENV_VER_PREFIX "a";
 				grub_env_get(e.block, GRUBENV_SLOT_GOOD, good, sizeof(good));
 				key[4] = good[0] == 'b' ? 'b' : 'a';

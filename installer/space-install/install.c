@@ -257,7 +257,7 @@ static int make_fs(struct inst *in, const char *name, bool lazy)
 {
 	const struct gpt_part *p = disk_layout_find(&in->l, name);
 	struct ext4_params e = { 0 };
-	char detail[256] = "";
+	struct space_err err = { "" };
 	int r;
 
 	e.out_path = in->j->target;
@@ -267,13 +267,11 @@ static int make_fs(struct inst *in, const char *name, bool lazy)
 	e.epoch = time(NULL);
 	e.work_dir = in->j->work_dir;
 	e.lazy_itable = lazy;
-	e.detail = detail;
-	e.detail_len = sizeof(detail);
 	r = disk_fs_uuid(in->seed, name, &e.uuid);
 	if (r == 0)
-		r = fs_make_ext4(&e);
+		r = fs_make_ext4(&e, &err);
 	if (r < 0)
-		return fail(in, r, "%s filesystem: %s", name, *detail ? detail : space_strerror(r));
+		return fail(in, r, "%s filesystem: %s", name, err_msg(&err, r));
 	say(in, "%s: ext4, %llu MiB", name, (unsigned long long)(e.size >> 20));
 	return 0;
 }
@@ -287,11 +285,11 @@ static int ph_fs(struct inst *in)
 
 static int ph_boot(struct inst *in)
 {
-	char why[256] = "";
-	int r = kit_install(in->fd, &in->l, in->j->kit, why, sizeof(why));
+	struct space_err err = { "" };
+	int r = kit_install(in->fd, &in->l, in->j->kit, &err);
 
 	if (r < 0)
-		return fail(in, r, "%s", why);
+		return fail(in, r, "%s", err.msg);
 	say(in, "boot: ESP (GRUB for UEFI, grub.cfg, grubenv: slot A good) and GRUB for BIOS");
 	return 0;
 }
@@ -324,16 +322,16 @@ static int ph_table(struct inst *in)
 static int ph_log(struct inst *in)
 {
 	const struct gpt_part *p = disk_layout_find(&in->l, "data");
-	char why[256] = "";
+	struct space_err err = { "" };
 	int r;
 
 	say(in, "installed %s %s on %s", in->j->m.product, in->j->m.release, in->j->target);
 	if (in->log)
 		fflush(in->log);
 	r = fs_ext4_add_file(in->j->target, gpt_part_offset(p), in->j->log_path, "log", "install.log",
-			     in->j->work_dir, why, sizeof(why));
+			     in->j->work_dir, &err);
 	if (r < 0)
-		return fail(in, r, "install log: %s", *why ? why : space_strerror(r));
+		return fail(in, r, "install log: %s", err_msg(&err, r));
 	return 0;
 }
 

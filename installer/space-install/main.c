@@ -92,7 +92,8 @@ static bool plain_name(const char *s, bool long_value)
 static int load_medium(struct ui *ui)
 {
 	struct medium_parse p = { "", "", "", false };
-	char path[600], why[256] = "";
+	char path[600];
+	struct space_err err = { "" };
 	struct stat st;
 	int line = 0, r;
 
@@ -102,9 +103,9 @@ static int load_medium(struct ui *ui)
 		return die_err("medium", path, r, NULL);
 	if (!plain_name(p.image, p.long_value))
 		return die_err("medium", path, -SPACE_E_FORMAT, "'image' is not a plain file name");
-	r = kit_load(ui->kit_dir, &ui->kit, why, sizeof(why));
+	r = kit_load(ui->kit_dir, &ui->kit, &err);
 	if (r < 0)
-		return die_err("kit", ui->kit_dir, r, why);
+		return die_err("kit", ui->kit_dir, r, err.msg);
 	if (strcmp(p.product, ui->kit.product) || strcmp(p.release, ui->kit.release)) {
 		char prod[80], rel[80], msg[400];
 

@@ -139,6 +139,7 @@ static int node_target(const struct opts *o, struct node *n, char *why, size_t w
 int node_open(const struct opts *o, struct node *n, char *why, size_t whylen)
 {
 	const char *img = getenv("SPACE_DISK");
+	struct space_err e = { "" };
 	char *relp = NULL;
 	int r;
 
@@ -164,9 +165,11 @@ int node_open(const struct opts *o, struct node *n, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: no root-a and root-b partitions", n->disk);
 		return -ENODEV;
 	}
-	r = bootenv_load_disk(&n->env, n->fd, why, whylen);
-	if (r < 0)
+	r = bootenv_load_disk(&n->env, n->fd, &e);
+	if (r < 0) {
+		snprintf(why, whylen, "%s", e.msg);
 		return r;
+	}
 	read_cmdline(o, n);
 	if (!n->booted) {
 		snprintf(why, whylen, "no space.slot= on the kernel command line: not booted by this release's GRUB");

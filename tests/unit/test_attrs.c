@@ -25,8 +25,8 @@ static int has(const char *hay, const char *needle)
 static int parse_err(const char *text)
 {
 	struct attr_list a;
-	char why[128];
-	int r = attrs_parse(text, &a, why, sizeof(why));
+	struct space_err why;
+	int r = attrs_parse(text, &a, &why);
 	if (r == 0)
 		attrs_free(&a);
 	return r;
@@ -46,7 +46,7 @@ static void test_parse(void)
 {
 	struct attr_list a;
 	const struct attr_entry *e;
-	char why[256];
+	struct space_err why;
 	const char *text = "# comment\n"
 			   "\n"
 			   "d 0755 0 0 0 0 dev\n"
@@ -56,7 +56,7 @@ static void test_parse(void)
 			   "d 0700 0 0 0 0 .\n";
 
 	/* --- parser */
-	is_int(attrs_parse(text, &a, why, sizeof(why)), 0, "attrs_parse");
+	is_int(attrs_parse(text, &a, &why), 0, "attrs_parse");
 	is_int(a.n, 5, "five entries (comments and blank lines skipped)");
 	e = attrs_find(&a, "dev/console");
 	ok(e && e->type == 'c' && e->mode == 0600 && e->gid == 5 && e->major == 5 && e->minor == 1,
@@ -85,7 +85,8 @@ static void test_tree(void)
 {
 	struct attr_list a;
 	struct tree_list t;
-	char why[256], p[512], out[256], *script = NULL;
+	struct space_err why;
+	char p[512], out[256], *script = NULL;
 
 	snprintf(p, sizeof(p), "%s/boot", dir);
 	mkdir(p, 0755);
@@ -113,7 +114,7 @@ static void test_tree(void)
 	is_int(tree_resolve(dir, "/boot/missing", out, sizeof(out)), -ENOENT, "missing file");
 	is_int(tree_resolve(dir, "/boot", out, sizeof(out)), -EINVAL, "a directory is not a kernel");
 
-	is_int(tree_walk(dir, &t, why, sizeof(why)), 0, "tree_walk");
+	is_int(tree_walk(dir, &t, &why), 0, "tree_walk");
 	is_int(t.n, 10, "root + 3 dirs + 6 entries");
 	ok(t.n > 4 && !strcmp(t.v[0].path, "") && !strcmp(t.v[1].path, "boot") &&
 		   !strcmp(t.v[2].path, "boot/abs") && S_ISLNK(t.v[2].mode),
@@ -141,15 +142,15 @@ static void test_tree(void)
 			}
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\n");
 		}
-		is_int(attrs_parse_lsdirs(&t, buf, why, sizeof(why)), 0, "attrs_parse_lsdirs");
+		is_int(attrs_parse_lsdirs(&t, buf, &why), 0, "attrs_parse_lsdirs");
 		ok(t.v[0].ino == 2 && t.v[3].ino == 103 && t.v[t.n - 1].ino == 100 + t.n - 1,
 		   "inode numbers assigned from the listing");
 	}
 
 	/* --- pass 2 script */
-	is_int(attrs_parse("c 0600 0 5 5 1 dev/console\nf 4755 1000 1000 0 0 etc/passwd\np 0600 0 0 0 0 dev/initctl\n", &a, why, sizeof(why)), 0,
+	is_int(attrs_parse("c 0600 0 5 5 1 dev/console\nf 4755 1000 1000 0 0 etc/passwd\np 0600 0 0 0 0 dev/initctl\n", &a, &why), 0,
 	       "attrs for the tree");
-	is_int(attrs_script_apply(&t, &a, 1700000000, &script, why, sizeof(why)), 0, "attrs_script_apply");
+	is_int(attrs_script_apply(&t, &a, 1700000000, &script, &why), 0, "attrs_script_apply");
 	ok(has(script, "cd \"/dev\"\nmknod \"console\" c 5 1\nsif \"console\" mode 020600\nsif \"console\" uid 0\nsif \"console\" gid 5\n"),
 	   "device node: cd into the directory, mknod by name, fix mode and owner");
 	ok(has(script, "mknod \"initctl\" p\nsif \"initctl\" mode 010600\n"), "fifo created");
@@ -174,15 +175,15 @@ static void test_tree(void)
 	ok(has(script, "sif <11> crtime @1700000000"), "lost+found times too");
 	free(script);
 	attrs_free(&a);
-	attrs_parse("f 0644 0 0 0 0 etc/shadow\n", &a, why, sizeof(why));
-	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "attrs path missing from the tree refused");
-	ok(has(why, "etc/shadow") && has(why, "not in the tree"), "reason names the path: %s", why);
+	attrs_parse("f 0644 0 0 0 0 etc/shadow\n", &a, &why);
+	is_int(attrs_script_apply(&t, &a, 1, &script, &why), -SPACE_E_FORMAT, "attrs path missing from the tree refused");
+	ok(has(why.msg, "etc/shadow") && has(why.msg, "not in the tree"), "reason names the path: %s", why.msg);
 	attrs_free(&a);
-	attrs_parse("d 0755 0 0 0 0 etc/passwd\n", &a, why, sizeof(why));
-	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "type mismatch refused");
+	attrs_parse("d 0755 0 0 0 0 etc/passwd\n", &a, &why);
+	is_int(attrs_script_apply(&t, &a, 1, &script, &why), -SPACE_E_FORMAT, "type mismatch refused");
 	attrs_free(&a);
-	attrs_parse("c 0600 0 0 1 1 nodir/null\n", &a, why, sizeof(why));
-	is_int(attrs_script_apply(&t, &a, 1, &script, why, sizeof(why)), -SPACE_E_FORMAT, "device in a missing directory refused");
+	attrs_parse("c 0600 0 0 1 1 nodir/null\n", &a, &why);
+	is_int(attrs_script_apply(&t, &a, 1, &script, &why), -SPACE_E_FORMAT, "device in a missing directory refused");
 	attrs_free(&a);
 	tree_free(&t);
 }
@@ -264,7 +265,8 @@ static void test_copy_sparse(void)
 static void test_fifo(void)
 {
 	{
-		char fifo[600], detail[256] = "";
+		char fifo[600];
+		struct space_err detail = { "" };
 		struct ext4_params ep = { 0 };
 		int d = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
@@ -276,10 +278,8 @@ static void test_fifo(void)
 		ep.size = 8 << 20;
 		ep.label = "t";
 		ep.work_dir = dir;
-		ep.detail = detail;
-		ep.detail_len = sizeof(detail);
-		is_int(fs_make_ext4(&ep), -SPACE_E_NOT_REG_BLK, "fs_make_ext4 onto a FIFO: refused");
-		ok(has(detail, "fifo: not a regular file or block device"), "  naming it: %s", detail);
+		is_int(fs_make_ext4(&ep, &detail), -SPACE_E_NOT_REG_BLK, "fs_make_ext4 onto a FIFO: refused");
+		ok(has(detail.msg, "fifo: not a regular file or block device"), "  naming it: %s", detail.msg);
 		alarm(0);
 		close(d);
 	}
@@ -291,7 +291,8 @@ static void test_fifo(void)
 static void test_ext4_add_file(void)
 {
 	{
-		char img[600], src[600], plain[600], why2[256] = "", cmd[1400], got[64] = "";
+		char img[600], src[600], plain[600], cmd[1400], got[64] = "";
+		struct space_err why2 = { "" };
 		struct ext4_params ep = { 0 };
 		FILE *f;
 
@@ -304,22 +305,22 @@ static void test_ext4_add_file(void)
 		ep.size = 8 << 20;
 		ep.label = "data";
 		ep.work_dir = dir;
-		is_int(fs_make_ext4(&ep), 0, "an ext4 to add files to");
-		is_int(fs_ext4_add_file(img, 0, src, "log", "a", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_make_ext4(&ep, NULL), 0, "an ext4 to add files to");
+		is_int(fs_ext4_add_file(img, 0, src, "log", "a", dir, &why2), -EINVAL,
 		       "add_file: a source with '\"' refused (debugfs would read another file)");
-		is_int(fs_ext4_add_file(img, 0, plain, "log", "i\"n\"stall.log", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "i\"n\"stall.log", dir, &why2), -EINVAL,
 		       "add_file: a name with '\"' refused");
-		is_int(fs_ext4_add_file(img, 0, plain, "l\"o\"g", "a", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_ext4_add_file(img, 0, plain, "l\"o\"g", "a", dir, &why2), -EINVAL,
 		       "add_file: a directory with '\"' refused");
-		is_int(fs_ext4_add_file(img, 0, plain, "log", "a\x1b", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "a\x1b", dir, &why2), -EINVAL,
 		       "add_file: a name with a control character refused");
-		is_int(fs_ext4_add_file(img, 0, plain, "", "a", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_ext4_add_file(img, 0, plain, "", "a", dir, &why2), -EINVAL,
 		       "add_file: an empty directory name refused");
-		is_int(fs_ext4_add_file("/x?offset=0", 4096, plain, "log", "a", dir, why2, sizeof(why2)), -EINVAL,
+		is_int(fs_ext4_add_file("/x?offset=0", 4096, plain, "log", "a", dir, &why2), -EINVAL,
 		       "add_file: '?' in a device at an offset refused");
-		why2[0] = '\0';
-		is_int(fs_ext4_add_file(img, 0, plain, "log", "install.log", dir, why2, sizeof(why2)), 0,
-		       "add_file: plain names (%s)", why2);
+		err_clear(&why2);
+		is_int(fs_ext4_add_file(img, 0, plain, "log", "install.log", dir, &why2), 0,
+		       "add_file: plain names (%s)", why2.msg);
 		snprintf(cmd, sizeof(cmd), "debugfs -R 'cat log/install.log' '%s' 2>/dev/null", img);
 		f = popen(cmd, "r");
 		if (f) {

@@ -78,13 +78,15 @@ static int open_img(const char *name, uint64_t *size)
 /* bootenv_load of the ESP at off in img; the reason into why */
 static int load(const char *img, uint64_t off, struct bootenv *e, char *why, size_t whylen)
 {
+	struct space_err err = { "" };
 	uint64_t size = 0;
 	int fd = open_img(img, &size), r;
 
 	why[0] = '\0';
 	if (fd < 0)
 		return -errno;
-	r = bootenv_load(e, fd, off, size - off, why, whylen);
+	r = bootenv_load(e, fd, off, size - off, &err);
+	snprintf(why, whylen, "%s", err.msg);
 	if (r < 0)
 		close(fd);
 	return r;
@@ -148,10 +150,9 @@ static int failing_read(void *ctx, void *buf, size_t n, uint64_t off)
 static void test_read_error(void)
 {
 	uint64_t size = 0, env_off = 0;
-	char why[160] = "";
 	int fd = open_img("a.img", &size);
 
-	is_int(bootenv_locate(failing_read, &fd, size, &env_off, why, sizeof(why)), -EIO,
+	is_int(bootenv_locate(failing_read, &fd, size, &env_off, NULL), -EIO,
 	       "a read error is returned as is");
 	if (fd >= 0)
 		close(fd);

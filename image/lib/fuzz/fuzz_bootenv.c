@@ -83,11 +83,12 @@ static void env_check(const char block[GRUBENV_SIZE])
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size };
-	char why[160] = "", block[GRUBENV_SIZE];
+	struct space_err why = { "" };
+	char block[GRUBENV_SIZE];
 	uint64_t off = 0;
-	int r = bootenv_locate(read_input, &in, FUZZ_ESP_LEN, &off, why, sizeof(why));
+	int r = bootenv_locate(read_input, &in, FUZZ_ESP_LEN, &off, &why);
 
-	if (r == -SPACE_E_FORMAT && !why[0])
+	if (r == -SPACE_E_FORMAT && !why.msg[0])
 		abort(); /* a refusal says why */
 	if (r < 0 && r != -SPACE_E_FORMAT && r != -EIO)
 		abort();

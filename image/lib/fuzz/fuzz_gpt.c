@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct disk_layout l, again;
 	struct bootenv e;
-	char why[256];
+	struct space_err why;
 	uint64_t bytes;
 	int fd = memfd_create("disk", MFD_CLOEXEC);
 
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    strcmp(again.parts[i].name, l.parts[i].name))
 					abort();
 		}
-		bootenv_load_disk(&e, fd, why, sizeof(why));
+		bootenv_load_disk(&e, fd, &why);
 	}
 	close(fd);
 	return 0;
