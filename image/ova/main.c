@@ -91,7 +91,48 @@ static int load_hw(const char *path, struct ovf_hw *hw)
 	return 0;
 }
 
-static int cmd_build(int argc, char **argv)
+/* What a build holds from its start to its one cleanup (ova_build_free). */
+struct ova_build {
+	const char *raw, *hwpath, *outdir, *product, *version, *pki, *key, *cert, *chain, *alg;
+	struct vmdk_write_opts vo;
+	struct vmdk_write_stats vs;
+	struct ovf_hw hw;
+	struct signer *sg;
+	struct outfile vmdk_of;
+	char *ovf, *certtxt, *chaintxt, *pk, *pc, *pch;
+	char *n_ova, *n_ovf, *n_mf, *n_cert, *n_chain, *n_disk, *tmpvmdk;
+	char mf[1024];
+	size_t ovflen, certlen, chainlen, mflen;
+	int64_t mtime;
+	int in;
+};
+
+static void ova_build_free(struct ova_build *b)
+{
+	/* the VMDK only ever lives inside the OVA */
+	if (b->vmdk_of.fd >= 0)
+		outfile_abort(&b->vmdk_of);
+	if (b->in >= 0)
+		close(b->in);
+	signer_free(b->sg);
+	ovf_hw_free(&b->hw);
+	free(b->ovf);
+	free(b->certtxt);
+	free(b->chaintxt);
+	free(b->pk);
+	free(b->pc);
+	free(b->pch);
+	free(b->n_ova);
+	free(b->n_ovf);
+	free(b->n_mf);
+	free(b->n_cert);
+	free(b->n_chain);
+	free(b->n_disk);
+	free(b->tmpvmdk);
+}
+
+/* The options into b; -1 on a usage error. */
+static int parse_build_args(int argc, char **argv, struct ova_build *b)
 {
 	static const struct option lo[] = {
 		{ "raw", required_argument, NULL, 'r' },   { "hw", required_argument, NULL, 'w' },
@@ -101,168 +142,163 @@ static int cmd_build(int argc, char **argv)
 		{ "chain", required_argument, NULL, 'C' }, { "digest", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *raw = NULL, *hwpath = NULL, *outdir = NULL, *product = PRODUCT, *version = NULL;
-	const char *pki = NULL, *key = NULL, *cert = NULL, *chain = NULL, *alg = "SHA256";
-	const char *bad = NULL;
-	struct space_err err = { "" };
-	struct vmdk_write_opts vo = { 0 };
-	struct vmdk_write_stats vs;
-	struct ovf_hw hw = { 0 };
-	struct signer *sg = NULL;
-	struct outfile vmdk_of = { .fd = -1 }, ova_of;
-	struct tar_writer tw;
-	char *ovf = NULL, *certtxt = NULL, *chaintxt = NULL, *pk = NULL, *pc = NULL, *pch = NULL;
-	char *n_ova = NULL, *n_ovf = NULL, *n_mf = NULL, *n_cert = NULL, *n_chain = NULL, *n_disk = NULL;
-	char *tmpvmdk = NULL, mf[1024];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	size_t ovflen = 0, certlen = 0, chainlen = 0, mdlen = 0, mflen = 0;
-	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	int64_t mtime = sde ? strtoll(sde, NULL, 10) : 0;
-	int c, in = -1, rc = EXIT_SYSTEM, r;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "j:l:", lo, NULL)) != -1) {
 		switch (c) {
-		case 'r': raw = optarg; break;
-		case 'w': hwpath = optarg; break;
-		case 'o': outdir = optarg; break;
-		case 'p': product = optarg; break;
-		case 'v': version = optarg; break;
-		case 'P': pki = optarg; break;
-		case 'k': key = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'C': chain = optarg; break;
-		case 'd': alg = optarg; break;
-		case 'j': vo.threads = atoi(optarg); break;
-		case 'l': vo.level = atoi(optarg); break;
-		default: return die_usage(USAGE);
+		case 'r': b->raw = optarg; break;
+		case 'w': b->hwpath = optarg; break;
+		case 'o': b->outdir = optarg; break;
+		case 'p': b->product = optarg; break;
+		case 'v': b->version = optarg; break;
+		case 'P': b->pki = optarg; break;
+		case 'k': b->key = optarg; break;
+		case 'c': b->cert = optarg; break;
+		case 'C': b->chain = optarg; break;
+		case 'd': b->alg = optarg; break;
+		case 'j': b->vo.threads = atoi(optarg); break;
+		case 'l': b->vo.level = atoi(optarg); break;
+		default: return -1;
 		}
 	}
-	if (optind != argc || !raw || !hwpath || !outdir || !version || (!pki == !key) ||
-	    (key && !cert) || !ova_digest_evp_name(alg)) {
-		return die_usage(USAGE);
+	if (optind != argc || !b->raw || !b->hwpath || !b->outdir || !b->version || (!b->pki == !b->key) ||
+	    (b->key && !b->cert) || !ova_digest_evp_name(b->alg))
+		return -1;
+	return 0;
+}
+
+/* The key paths of --pki, the members' names, SOURCE_DATE_EPOCH. */
+static int build_names(struct ova_build *b)
+{
+	const char *p = b->product, *v = b->version, *sde = getenv("SOURCE_DATE_EPOCH");
+
+	b->mtime = sde ? strtoll(sde, NULL, 10) : 0;
+	if (b->pki) {
+		b->key = b->pk = xasprintf("%s/dev-signing.key", b->pki);
+		b->cert = b->pc = xasprintf("%s/dev-signing.pem", b->pki);
+		b->chain = b->pch = xasprintf("%s/dev-intermediate-ca.pem", b->pki);
 	}
-	if (pki) {
-		key = pk = xasprintf("%s/dev-signing.key", pki);
-		cert = pc = xasprintf("%s/dev-signing.pem", pki);
-		chain = pch = xasprintf("%s/dev-intermediate-ca.pem", pki);
-	}
-	n_ova = xasprintf("%s/%s-%s.ova", outdir, product, version);
-	n_ovf = xasprintf("%s-%s.ovf", product, version);
-	n_mf = xasprintf("%s-%s.mf", product, version);
-	n_cert = xasprintf("%s-%s.cert", product, version);
-	n_chain = xasprintf("%s-certchain.pem", product);
-	n_disk = xasprintf("%s-%s-disk1.vmdk", product, version);
-	tmpvmdk = xasprintf("%s/.%s-%s-disk1.vmdk", outdir, product, version);
-	if (!n_ova || !n_ovf || !n_mf || !n_cert || !n_chain || !n_disk || !tmpvmdk || !key || !cert) {
-		rc = die_err("build", "names", -ENOMEM, NULL);
-		goto out;
-	}
-	if (!ova_name_is_plain(n_ovf) || !ova_name_is_plain(n_disk) || strlen(n_disk) >= 100) {
-		rc = die_err("build", n_disk, -SPACE_E_FORMAT, "product/version make an unsafe member name");
-		goto out;
-	}
-	if (mtime < 0 || mtime >= (1ll << 33)) {
-		rc = die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
-		goto out;
-	}
-	if ((rc = load_hw(hwpath, &hw)) != 0)
-		goto out;
-	rc = EXIT_SYSTEM;
-	r = signer_load(&sg, key, cert, chain, &err, &bad);
-	if (r < 0) {
-		rc = die_err("build", bad, r, err.msg);
-		goto out;
-	}
-	/* 1. the disk */
-	in = open_regular(AT_FDCWD, raw, O_RDONLY, 0, OPEN_REG_BLOCK);
-	if (in < 0) {
-		rc = die_err("build", raw, in, NULL);
-		goto out;
-	}
-	r = outfile_open(&vmdk_of, tmpvmdk, 0644);
-	if (r < 0) {
-		rc = die_err("build", tmpvmdk, r, NULL);
-		goto out;
-	}
-	vo.extent_name = n_disk;
-	r = vmdk_write_stream(in, vmdk_of.fd, &vo, &vs);
-	if (r < 0) {
-		rc = die_err("build", raw, r, NULL);
-		goto out;
-	}
-	/* 2. the descriptor, which needs the exact VMDK size */
-	{
-		struct ovf_disk d = { n_disk, vs.out_bytes, vs.capacity_bytes,
-				      vs.data_grains * VMDK_GRAIN_BYTES };
-		r = ovf_generate(&hw, version, &d, &ovf, &ovflen);
-		if (r < 0) {
-			rc = die_err("build", n_ovf, r, NULL);
-			goto out;
-		}
-	}
-	/* 3. manifest and signature */
-	if ((r = digest_buf(ovf, ovflen, alg, md, &mdlen)) < 0 ||
-	    (r = ova_manifest_line(mf, sizeof(mf), alg, n_ovf, md, mdlen)) < 0) {
-		rc = die_err("build", n_mf, r, NULL);
-		goto out;
-	}
-	mflen = (size_t)r;
-	if ((r = digest_fd(vmdk_of.fd, alg, md, &mdlen)) < 0 ||
-	    (r = ova_manifest_line(mf + mflen, sizeof(mf) - mflen, alg, n_disk, md, mdlen)) < 0) {
-		rc = die_err("build", n_mf, r, NULL);
-		goto out;
-	}
-	mflen += (size_t)r;
-	if ((r = signer_cert_file(sg, alg, n_mf, mf, mflen, &certtxt, &certlen)) < 0 ||
-	    (r = signer_chain_pem(sg, &chaintxt, &chainlen)) < 0) {
-		rc = die_err("build", n_cert, r, NULL);
-		goto out;
-	}
-	/* 4. the archive, in the order the OVF spec and ovftool want */
-	r = outfile_open(&ova_of, n_ova, 0644);
-	if (r < 0) {
-		rc = die_err("build", n_ova, r, NULL);
-		goto out;
-	}
-	tar_writer_init(&tw, ova_of.fd, mtime);
-	if ((r = tar_add_buf(&tw, n_ovf, ovf, ovflen)) < 0 || (r = tar_add_buf(&tw, n_mf, mf, mflen)) < 0 ||
-	    (r = tar_add_buf(&tw, n_cert, certtxt, certlen)) < 0 ||
-	    (r = tar_add_buf(&tw, n_chain, chaintxt, chainlen)) < 0 ||
-	    (r = tar_add_fd(&tw, n_disk, vmdk_of.fd)) < 0 || (r = tar_finish(&tw)) < 0) {
+	b->n_ova = xasprintf("%s/%s-%s.ova", b->outdir, p, v);
+	b->n_ovf = xasprintf("%s-%s.ovf", p, v);
+	b->n_mf = xasprintf("%s-%s.mf", p, v);
+	b->n_cert = xasprintf("%s-%s.cert", p, v);
+	b->n_chain = xasprintf("%s-certchain.pem", p);
+	b->n_disk = xasprintf("%s-%s-disk1.vmdk", p, v);
+	b->tmpvmdk = xasprintf("%s/.%s-%s-disk1.vmdk", b->outdir, p, v);
+	if (!b->n_ova || !b->n_ovf || !b->n_mf || !b->n_cert || !b->n_chain || !b->n_disk || !b->tmpvmdk ||
+	    !b->key || !b->cert)
+		return die_err("build", "names", -ENOMEM, NULL);
+	if (!ova_name_is_plain(b->n_ovf) || !ova_name_is_plain(b->n_disk) || strlen(b->n_disk) >= 100)
+		return die_err("build", b->n_disk, -SPACE_E_FORMAT, "product/version make an unsafe member name");
+	if (b->mtime < 0 || b->mtime >= (1ll << 33))
+		return die_err("build", "SOURCE_DATE_EPOCH", -SPACE_E_FORMAT, "out of range");
+	return EXIT_OK;
+}
+
+/* The hardware description, then the keys: both before any disk work. */
+static int build_inputs(struct ova_build *b)
+{
+	struct space_err err = { "" };
+	const char *bad = NULL;
+	int rc = load_hw(b->hwpath, &b->hw), r;
+
+	if (rc != EXIT_OK)
+		return rc;
+	r = signer_load(&b->sg, b->key, b->cert, b->chain, &err, &bad);
+	if (r < 0)
+		return die_err("build", bad, r, err.msg);
+	return EXIT_OK;
+}
+
+/* 1. the disk, as a streamOptimized VMDK in the temporary file */
+static int build_disk(struct ova_build *b)
+{
+	int r;
+
+	b->in = open_regular(AT_FDCWD, b->raw, O_RDONLY, 0, OPEN_REG_BLOCK);
+	if (b->in < 0)
+		return die_err("build", b->raw, b->in, NULL);
+	r = outfile_open(&b->vmdk_of, b->tmpvmdk, 0644);
+	if (r < 0)
+		return die_err("build", b->tmpvmdk, r, NULL);
+	b->vo.extent_name = b->n_disk;
+	r = vmdk_write_stream(b->in, b->vmdk_of.fd, &b->vo, &b->vs);
+	if (r < 0)
+		return die_err("build", b->raw, r, NULL);
+	return EXIT_OK;
+}
+
+/* 2. the descriptor, which needs the exact VMDK size */
+static int build_descriptor(struct ova_build *b)
+{
+	struct ovf_disk d = { b->n_disk, b->vs.out_bytes, b->vs.capacity_bytes,
+			      b->vs.data_grains * VMDK_GRAIN_BYTES };
+	int r = ovf_generate(&b->hw, b->version, &d, &b->ovf, &b->ovflen);
+
+	if (r < 0)
+		return die_err("build", b->n_ovf, r, NULL);
+	return EXIT_OK;
+}
+
+/* 3. manifest and signature */
+static int build_manifest(struct ova_build *b)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	size_t mdlen = 0;
+	int r;
+
+	if ((r = digest_buf(b->ovf, b->ovflen, b->alg, md, &mdlen)) < 0 ||
+	    (r = ova_manifest_line(b->mf, sizeof(b->mf), b->alg, b->n_ovf, md, mdlen)) < 0)
+		return die_err("build", b->n_mf, r, NULL);
+	b->mflen = (size_t)r;
+	if ((r = digest_fd(b->vmdk_of.fd, b->alg, md, &mdlen)) < 0 ||
+	    (r = ova_manifest_line(b->mf + b->mflen, sizeof(b->mf) - b->mflen, b->alg, b->n_disk, md, mdlen)) < 0)
+		return die_err("build", b->n_mf, r, NULL);
+	b->mflen += (size_t)r;
+	if ((r = signer_cert_file(b->sg, b->alg, b->n_mf, b->mf, b->mflen, &b->certtxt, &b->certlen)) < 0 ||
+	    (r = signer_chain_pem(b->sg, &b->chaintxt, &b->chainlen)) < 0)
+		return die_err("build", b->n_cert, r, NULL);
+	return EXIT_OK;
+}
+
+/* 4. the archive, in the order the OVF spec and ovftool want */
+static int build_archive(struct ova_build *b)
+{
+	struct outfile ova_of;
+	struct tar_writer tw;
+	int r = outfile_open(&ova_of, b->n_ova, 0644);
+
+	if (r < 0)
+		return die_err("build", b->n_ova, r, NULL);
+	tar_writer_init(&tw, ova_of.fd, b->mtime);
+	if ((r = tar_add_buf(&tw, b->n_ovf, b->ovf, b->ovflen)) < 0 ||
+	    (r = tar_add_buf(&tw, b->n_mf, b->mf, b->mflen)) < 0 ||
+	    (r = tar_add_buf(&tw, b->n_cert, b->certtxt, b->certlen)) < 0 ||
+	    (r = tar_add_buf(&tw, b->n_chain, b->chaintxt, b->chainlen)) < 0 ||
+	    (r = tar_add_fd(&tw, b->n_disk, b->vmdk_of.fd)) < 0 || (r = tar_finish(&tw)) < 0) {
 		outfile_abort(&ova_of);
-		rc = die_err("build", n_ova, r, NULL);
-		goto out;
+		return die_err("build", b->n_ova, r, NULL);
 	}
 	r = outfile_commit(&ova_of);
-	if (r < 0) {
-		rc = die_err("build", n_ova, r, NULL);
-		goto out;
-	}
-	printf("%s: %s (disk %llu bytes, %llu data grains, capacity %llu)\n", space_prog, n_ova,
-	       (unsigned long long)vs.out_bytes, (unsigned long long)vs.data_grains,
-	       (unsigned long long)vs.capacity_bytes);
-	rc = 0;
-out:
-	/* the VMDK only ever lives inside the OVA */
-	if (vmdk_of.fd >= 0)
-		outfile_abort(&vmdk_of);
-	if (in >= 0)
-		close(in);
-	signer_free(sg);
-	ovf_hw_free(&hw);
-	free(ovf);
-	free(certtxt);
-	free(chaintxt);
-	free(pk);
-	free(pc);
-	free(pch);
-	free(n_ova);
-	free(n_ovf);
-	free(n_mf);
-	free(n_cert);
-	free(n_chain);
-	free(n_disk);
-	free(tmpvmdk);
+	if (r < 0)
+		return die_err("build", b->n_ova, r, NULL);
+	return EXIT_OK;
+}
+
+static int cmd_build(int argc, char **argv)
+{
+	struct ova_build b = { .product = PRODUCT, .alg = "SHA256", .vmdk_of = { .fd = -1 }, .in = -1 };
+	int rc;
+
+	if (parse_build_args(argc, argv, &b) < 0)
+		return die_usage(USAGE);
+	if ((rc = build_names(&b)) == EXIT_OK && (rc = build_inputs(&b)) == EXIT_OK &&
+	    (rc = build_disk(&b)) == EXIT_OK && (rc = build_descriptor(&b)) == EXIT_OK &&
+	    (rc = build_manifest(&b)) == EXIT_OK && (rc = build_archive(&b)) == EXIT_OK)
+		printf("%s: %s (disk %llu bytes, %llu data grains, capacity %llu)\n", space_prog, b.n_ova,
+		       (unsigned long long)b.vs.out_bytes, (unsigned long long)b.vs.data_grains,
+		       (unsigned long long)b.vs.capacity_bytes);
+	ova_build_free(&b);
 	return rc;
 }
 
