@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* records.c - control-socket reply records to JSON. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +97,36 @@ int records_object(const char *reply, const char *list_key, struct jw *w)
 		r = -SPACE_E_FORMAT;
 	jw_obj_end(w);
 	return r < 0 ? r : 0;
+}
+
+void records_field(const char *rep, int n, const char *key, char *out, size_t outsz)
+{
+	const char *line = strchr(rep, '\n'), *nl;
+	char *k, *v, *one;
+	size_t pos = 0;
+
+	out[0] = '\0';
+	while (line && n-- > 0)
+		line = strchr(line + 1, '\n');
+	if (!line || !line[1])
+		return;
+	line++;
+	nl = strchr(line, '\n');
+	one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+	while (one && kv_field_next(one, &pos, &k, &v) == 1) {
+		if (!strcmp(k, key))
+			snprintf(out, outsz, "%s", v);
+		free(k);
+		free(v);
+	}
+	free(one);
+}
+
+int records_count(const char *rep)
+{
+	int n = 0;
+
+	for (const char *p = strchr(rep, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
+		n++;
+	return n;
 }

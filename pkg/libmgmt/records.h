@@ -16,4 +16,10 @@ int record_members(const char *reply, struct jw *w);
  * Returns 0 or -SPACE_E_FORMAT. */
 int records_object(const char *reply, const char *list_key, struct jw *w);
 
+/* The n-th record (0-based, after the reply's first line): its field key
+ * into out ("" if absent). */
+void records_field(const char *reply, int n, const char *key, char *out, size_t outsz);
+/* The number of records after the reply's first line. */
+int records_count(const char *reply);
+
 #endif

@@ -64,7 +64,7 @@
 
 char *rpath(const struct opts *o, const char *path)
 {
-	return xasprintf("%s%s", o->root, path);
+	return path_join_alloc(o->root, path);
 }
 
 /* What spacectl's own calls fail with is the node's failure (a garbled
@@ -126,41 +126,6 @@ static int ask_change(const char *sock, const char *req, const char *what, char 
 		"is unknown, it may be applied; see 'spacectl devices status'\n",
 		what, sock, space_strerror(r), CTL_CHANGE_WAIT_MS / 1000);
 	return EX_TIMEOUT;
-}
-
-/* Field of the n-th record line (0-based) of a reply, "" if absent. */
-void records_field(const char *rep, int n, const char *key, char *out, size_t outsz)
-{
-	const char *line = strchr(rep, '\n');
-	char *k, *v;
-	size_t pos = 0;
-
-	out[0] = '\0';
-	while (line && n-- > 0)
-		line = strchr(line + 1, '\n');
-	if (!line || !line[1])
-		return;
-	line++;
-	{
-		const char *nl = strchr(line, '\n');
-		char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
-		while (one && kv_field_next(one, &pos, &k, &v) == 1) {
-			if (!strcmp(k, key))
-				snprintf(out, outsz, "%s", v);
-			free(k);
-			free(v);
-		}
-		free(one);
-	}
-}
-
-int records_count(const char *rep)
-{
-	int n = 0;
-
-	for (const char *p = strchr(rep, '\n'); p && p[1]; p = strchr(p + 1, '\n'))
-		n++;
-	return n;
 }
 
 /* ------------------------------------------------------------ show */

@@ -30,11 +30,6 @@ char *rpath(const struct opts *o, const char *path);
 /* Print "spacectl: what: reason" and return the exit code for err. */
 int fail(const char *what, int err);
 
-/* The n-th record line (0-based, after the header line) of a daemon's
- * reply: its field key into out ("" if absent); the number of records. */
-void records_field(const char *rep, int n, const char *key, char *out, size_t outsz);
-int records_count(const char *rep);
-
 /* Print a JSON document built in b, one line, and free b. */
 struct buf;
 void print_json(struct buf *b);

@@ -33,6 +33,7 @@
 #include "image/release/slotwrite.h"
 #include "buf.h"
 #include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/records.h"
 #include "json.h"
 #include "kv.h"
 #include "pkg/libmgmt/sntp.h"
