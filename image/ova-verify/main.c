@@ -17,6 +17,8 @@
 #include "image/ova/tar.h"
 #include "openreg.h"
 #include "archive.h"
+#include "buf.h"
+#include "json.h"
 #include "stream.h"
 #include "exitcode.h"
 #include "util.h"
@@ -172,38 +174,42 @@ static int read_dir(struct ov *ov, const char *ovf_path)
 	return r;
 }
 
-static void json_str(const char *s)
+/* The report as one JSON object (pkg/lib/json.h) on stdout. */
+static void report_json(const struct ov *ov, const char *path)
 {
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	struct buf b;
+	struct jw w;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "file", path);
+	jw_kbool(&w, "valid", !ov->nfail);
+	jw_kint(&w, "failed", ov->nfail);
+	jw_key(&w, "checks");
+	jw_arr_begin(&w);
+	for (unsigned i = 0; i < ov->nchecks; i++) {
+		const struct ov_check *c = &ov->checks[i];
+
+		jw_obj_begin(&w);
+		jw_kstr(&w, "check", c->name);
+		jw_kstr(&w, "file", c->file);
+		jw_kbool(&w, "ok", c->ok);
+		jw_kstr(&w, "detail", c->detail);
+		jw_obj_end(&w);
 	}
-	putchar('"');
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	buf_put(&b, "\n", 1);
+	if (buf_failed(&b) == 0)
+		fwrite(b.p, 1, b.len, stdout);
+	buf_free(&b);
 }
 
 static void report(const struct ov *ov, const char *path, int json)
 {
 	if (json) {
-		printf("{\"file\":");
-		json_str(path);
-		printf(",\"valid\":%s,\"failed\":%u,\"checks\":[", ov->nfail ? "false" : "true", ov->nfail);
-		for (unsigned i = 0; i < ov->nchecks; i++) {
-			const struct ov_check *c = &ov->checks[i];
-			printf("%s{\"check\":", i ? "," : "");
-			json_str(c->name);
-			printf(",\"file\":");
-			json_str(c->file);
-			printf(",\"ok\":%s,\"detail\":", c->ok ? "true" : "false");
-			json_str(c->detail);
-			putchar('}');
-		}
-		printf("]}\n");
+		report_json(ov, path);
 		return;
 	}
 	for (unsigned i = 0; i < ov->nchecks; i++) {
@@ -228,7 +234,18 @@ static unsigned sums_threads(void)
 	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct cli {
+	struct ov_opts o;
+	struct ov_sums_opts so;
+	const char *path;
+	bool sums, signed_file;
+	int json;
+};
+
+/* The options into c and the kind of file they name: 0, 1 when --help
+ * was printed, -1 on a usage error. */
+static int parse_args(int argc, char **argv, struct cli *c)
 {
 	static const struct option lo[] = {
 		{ "ca", required_argument, NULL, 'c' },
@@ -241,77 +258,91 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ov_opts o = { 0 };
-	struct ov_sums_opts so = { 0 };
-	struct ov *ov;
+	struct ov_opts *o = &c->o;
 	const char *path;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->ca_file = optarg; break;
+		case 'n': o->no_chain = true; break;
+		case 'j': c->json = 1; break;
+		case 'r': o->release = true; break;
+		case 'N': o->file_name = optarg; break;
+		case 's': c->sums = true; break;
+		case 'S': c->signed_file = true; break;
+		case 'h': fputs(USAGE, stdout); return 1;
+		default: return -1;
+		}
+	}
+	if (argc - optind < 1 || (o->ca_file && o->no_chain) ||
+	    (o->file_name && (!o->release || strcmp(argv[optind], "-"))))
+		return -1;
+	path = c->path = argv[optind];
+	c->sums |= !c->signed_file && ov_ends_with(path, ".sha256sums");
+	if ((!c->sums && argc - optind != 1) || ((c->sums || c->signed_file) && (o->release || !strcmp(path, "-"))) ||
+	    (c->sums && c->signed_file))
+		return -1;
+	c->so.only = (const char *const *)argv + optind + 1;
+	c->so.nonly = (unsigned)(argc - optind - 1);
+	c->so.threads = sums_threads();
+	o->release |= !c->sums && !c->signed_file && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
+	o->directory = !o->release && !c->sums && !c->signed_file && strlen(path) > 4 &&
+		       !strcmp(path + strlen(path) - 4, ".ovf");
+	if (strcmp(path, "-"))
+		o->file_name = path;
+	return 0;
+}
+
+/* Read what c names through ov's checks; what gets the name of the file
+ * a read error is about. */
+static int read_input(struct ov *ov, const struct cli *c, char *what, size_t whatlen)
+{
+	int fd, r;
+
+	snprintf(what, whatlen, "%s", c->path);
+	if (c->signed_file)
+		return ov_signed_verify(ov, c->path, SIGNED_FILE_MAX, what, whatlen);
+	if (c->sums)
+		return ov_sums_verify(ov, c->path, &c->so, what, whatlen);
+	if (c->o.directory)
+		return read_dir(ov, c->path);
+	fd = strcmp(c->path, "-") ? open(c->path, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0)
+		return -errno;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r = ov_read_archive(ov, fd);
+	if (fd)
+		close(fd);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { .json = 0 };
+	struct ov *ov;
 	char what[4096];
-	bool sums = false, signed_file = false;
-	int c, json = 0, fd, r, rc;
+	int r, rc;
 
 	space_prog = "ova-verify";
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		switch (c) {
-		case 'c': o.ca_file = optarg; break;
-		case 'n': o.no_chain = true; break;
-		case 'j': json = 1; break;
-		case 'r': o.release = true; break;
-		case 'N': o.file_name = optarg; break;
-		case 's': sums = true; break;
-		case 'S': signed_file = true; break;
-		case 'h': fputs(USAGE, stdout); return 0;
-		default: return die_usage(USAGE);
-		}
-	}
-	if (argc - optind < 1 || (o.ca_file && o.no_chain) || (o.file_name && (!o.release || strcmp(argv[optind], "-")))) {
-		return die_usage(USAGE);
-	}
-	path = argv[optind];
-	sums |= !signed_file && ov_ends_with(path, ".sha256sums");
-	if ((!sums && argc - optind != 1) || ((sums || signed_file) && (o.release || !strcmp(path, "-"))) ||
-	    (sums && signed_file))
-		return die_usage(USAGE);
-	so.only = (const char *const *)argv + optind + 1;
-	so.nonly = (unsigned)(argc - optind - 1);
-	so.threads = sums_threads();
-	if (o.ca_file && access(o.ca_file, R_OK) < 0) {
-		return die_err("read", o.ca_file, -errno, NULL);
-	}
+	r = parse_args(argc, argv, &c);
+	if (r != 0)
+		return r > 0 ? EXIT_OK : die_usage(USAGE);
+	if (c.o.ca_file && access(c.o.ca_file, R_OK) < 0)
+		return die_err("read", c.o.ca_file, -errno, NULL);
 	ov = malloc(sizeof(*ov));
-	if (!ov) {
-		return die_err("verify", path, -ENOMEM, NULL);
-	}
-	o.release |= !sums && !signed_file && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".img");
-	o.directory = !o.release && !sums && !signed_file && strlen(path) > 4 && !strcmp(path + strlen(path) - 4, ".ovf");
-	if (strcmp(path, "-"))
-		o.file_name = path;
-	ov_init(ov, &o);
+	if (!ov)
+		return die_err("verify", c.path, -ENOMEM, NULL);
+	ov_init(ov, &c.o);
 	xmlInitParser();
-	snprintf(what, sizeof(what), "%s", path);
-	if (signed_file) {
-		r = ov_signed_verify(ov, path, SIGNED_FILE_MAX, what, sizeof(what));
-	} else if (sums) {
-		r = ov_sums_verify(ov, path, &so, what, sizeof(what));
-	} else if (o.directory) {
-		r = read_dir(ov, path);
-	} else {
-		fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
-		if (fd < 0) {
-			r = -errno;
-		} else {
-			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-			r = ov_read_archive(ov, fd);
-			if (fd)
-				close(fd);
-		}
-	}
+	r = read_input(ov, &c, what, sizeof(what));
 	if (r < 0) {
 		/* Unreadable (111), or not an archive at all (1, refused). */
 		rc = die_err("read", what, r, NULL);
 	} else {
-		if (!sums && !signed_file)
+		if (!c.sums && !c.signed_file)
 			ov_finish(ov);
-		report(ov, path, json);
+		report(ov, c.path, c.json);
 		rc = ov->nfail ? EXIT_NEGATIVE : EXIT_OK;
 	}
 	ov_free(ov);
