@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "fat.h"
 #include "gpt.h"
 
 struct ext4_params {
@@ -71,8 +72,6 @@ struct esp_params {
  * them). No mmd: mcopy -s creates the directories. */
 int fs_make_esp(const struct esp_params *p, struct space_err *err);
 
-/* "XXXX-XXXX", as GRUB's search --fs-uuid expects a FAT serial. */
-void fs_fat_serial_str(uint32_t volume_id, char out[10]);
 
 /* Sets the mtime/atime of path and everything below it (not following
  * symlinks) to epoch. */

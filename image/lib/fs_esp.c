@@ -10,16 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "disk.h"
 #include "fs.h"
 #include "run_ex.h"
 #include "imgutil.h"
 #include "util.h"
-
-void fs_fat_serial_str(uint32_t v, char out[10])
-{
-	snprintf(out, 10, "%04X-%04X", (unsigned)(v >> 16), (unsigned)(v & 0xFFFF));
-}
 
 static int set_times_at(int dfd, const char *name, const struct timespec ts[2], int depth)
 {

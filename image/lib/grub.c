@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "diskio.h"
-#include "fs.h"
+#include "fat.h"
 #include "grub.h"
 #include "imgutil.h"
 #include "util.h"
