@@ -98,40 +98,93 @@ out:
 	return r;
 }
 
+static const char *const root_ext[][2] = {
+	{ "basicConstraints", "critical,CA:TRUE" },
+	{ "keyUsage", "critical,keyCertSign,cRLSign" },
+	{ "subjectKeyIdentifier", "hash" },
+	{ NULL, NULL },
+};
+static const char *const int_ext[][2] = {
+	{ "basicConstraints", "critical,CA:TRUE,pathlen:0" },
+	{ "keyUsage", "critical,keyCertSign,cRLSign" },
+	{ "subjectKeyIdentifier", "hash" },
+	{ "authorityKeyIdentifier", "keyid:always" },
+	{ NULL, NULL },
+};
+static const char *const leaf_ext[][2] = {
+	{ "basicConstraints", "critical,CA:FALSE" },
+	{ "keyUsage", "critical,digitalSignature" },
+	{ "extendedKeyUsage", "codeSigning" },
+	{ "subjectKeyIdentifier", "hash" },
+	{ "authorityKeyIdentifier", "keyid:always" },
+	{ NULL, NULL },
+};
+static const char *const leaf_tls_ext[][2] = {
+	{ "basicConstraints", "critical,CA:FALSE" },
+	{ "keyUsage", "critical,digitalSignature" },
+	{ "extendedKeyUsage", "serverAuth" },
+	{ "subjectKeyIdentifier", "hash" },
+	{ "authorityKeyIdentifier", "keyid:always" },
+	{ NULL, NULL },
+};
+
+/* The development PKI in memory: root, intermediate and leaf. */
+struct pki {
+	EVP_PKEY *rk, *ik, *lk;
+	X509 *rc, *ic, *lc;
+};
+
+static void pki_free(struct pki *p)
+{
+	X509_free(p->rc);
+	X509_free(p->ic);
+	X509_free(p->lc);
+	EVP_PKEY_free(p->rk);
+	EVP_PKEY_free(p->ik);
+	EVP_PKEY_free(p->lk);
+}
+
+/* Keys and certificates; the leaf as flags ask (expired, no codeSigning). */
+static int pki_make(struct pki *p, unsigned flags)
+{
+	const long day = 86400;
+
+	p->rk = EVP_RSA_gen(2048);
+	p->ik = EVP_RSA_gen(2048);
+	p->lk = EVP_RSA_gen(2048);
+	if (!p->rk || !p->ik || !p->lk)
+		return -ENOMEM;
+	p->rc = make_cert(p->rk, "Space DEVELOPMENT Root CA - not for production", NULL, NULL, -day,
+			  20 * 365 * day, root_ext);
+	p->ic = p->rc ? make_cert(p->ik, "Space DEVELOPMENT Intermediate CA - not for production", p->rc, p->rk,
+				  -day, 10 * 365 * day, int_ext) :
+			NULL;
+	p->lc = p->ic ? make_cert(p->lk, "Space DEVELOPMENT OVA signing - not for production", p->ic, p->ik,
+				  (flags & PKI_EXPIRED_LEAF) ? -30 * day : -day,
+				  (flags & PKI_EXPIRED_LEAF) ? -day : 5 * 365 * day,
+				  (flags & PKI_NO_CODESIGN) ? leaf_tls_ext : leaf_ext) :
+			NULL;
+	return p->lc ? 0 : -ENOMEM;
+}
+
+/* The files, the leaf certificate last: its presence marks a complete PKI. */
+static int pki_write(const struct pki *p, const char *dir)
+{
+	int r;
+
+	if ((r = write_pem(dir, "dev-root-ca.key", NULL, p->rk)) < 0 ||
+	    (r = write_pem(dir, "dev-root-ca.pem", p->rc, NULL)) < 0 ||
+	    (r = write_pem(dir, "dev-intermediate-ca.key", NULL, p->ik)) < 0 ||
+	    (r = write_pem(dir, "dev-intermediate-ca.pem", p->ic, NULL)) < 0 ||
+	    (r = write_pem(dir, "dev-signing.key", NULL, p->lk)) < 0 ||
+	    (r = write_pem(dir, "dev-signing.pem", p->lc, NULL)) < 0)
+		return r;
+	return 0;
+}
+
 int pki_create(const char *dir, unsigned flags)
 {
-	static const char *const root_ext[][2] = {
-		{ "basicConstraints", "critical,CA:TRUE" },
-		{ "keyUsage", "critical,keyCertSign,cRLSign" },
-		{ "subjectKeyIdentifier", "hash" },
-		{ NULL, NULL },
-	};
-	static const char *const int_ext[][2] = {
-		{ "basicConstraints", "critical,CA:TRUE,pathlen:0" },
-		{ "keyUsage", "critical,keyCertSign,cRLSign" },
-		{ "subjectKeyIdentifier", "hash" },
-		{ "authorityKeyIdentifier", "keyid:always" },
-		{ NULL, NULL },
-	};
-	static const char *const leaf_ext[][2] = {
-		{ "basicConstraints", "critical,CA:FALSE" },
-		{ "keyUsage", "critical,digitalSignature" },
-		{ "extendedKeyUsage", "codeSigning" },
-		{ "subjectKeyIdentifier", "hash" },
-		{ "authorityKeyIdentifier", "keyid:always" },
-		{ NULL, NULL },
-	};
-	static const char *const leaf_tls_ext[][2] = {
-		{ "basicConstraints", "critical,CA:FALSE" },
-		{ "keyUsage", "critical,digitalSignature" },
-		{ "extendedKeyUsage", "serverAuth" },
-		{ "subjectKeyIdentifier", "hash" },
-		{ "authorityKeyIdentifier", "keyid:always" },
-		{ NULL, NULL },
-	};
-	const long day = 86400;
-	EVP_PKEY *rk = NULL, *ik = NULL, *lk = NULL;
-	X509 *rc = NULL, *ic = NULL, *lc = NULL;
+	struct pki p = { NULL, NULL, NULL, NULL, NULL, NULL };
 	char *probe = xasprintf("%s/dev-signing.pem", dir);
 	struct stat st;
 	int r;
@@ -146,40 +199,10 @@ int pki_create(const char *dir, unsigned flags)
 	r = mkdir_p(dir, 0700);
 	if (r < 0)
 		return r;
-	r = -ENOMEM;
-	rk = EVP_RSA_gen(2048);
-	ik = EVP_RSA_gen(2048);
-	lk = EVP_RSA_gen(2048);
-	if (!rk || !ik || !lk)
-		goto out;
-	rc = make_cert(rk, "Space DEVELOPMENT Root CA - not for production", NULL, NULL, -day, 20 * 365 * day,
-		       root_ext);
-	ic = rc ? make_cert(ik, "Space DEVELOPMENT Intermediate CA - not for production", rc, rk, -day,
-			    10 * 365 * day, int_ext) :
-		  NULL;
-	lc = ic ? make_cert(lk, "Space DEVELOPMENT OVA signing - not for production", ic, ik,
-			    (flags & PKI_EXPIRED_LEAF) ? -30 * day : -day,
-			    (flags & PKI_EXPIRED_LEAF) ? -day : 5 * 365 * day,
-			    (flags & PKI_NO_CODESIGN) ? leaf_tls_ext : leaf_ext) :
-		  NULL;
-	if (!lc)
-		goto out;
-	/* the leaf certificate last: its presence marks a complete PKI */
-	if ((r = write_pem(dir, "dev-root-ca.key", NULL, rk)) < 0 ||
-	    (r = write_pem(dir, "dev-root-ca.pem", rc, NULL)) < 0 ||
-	    (r = write_pem(dir, "dev-intermediate-ca.key", NULL, ik)) < 0 ||
-	    (r = write_pem(dir, "dev-intermediate-ca.pem", ic, NULL)) < 0 ||
-	    (r = write_pem(dir, "dev-signing.key", NULL, lk)) < 0 ||
-	    (r = write_pem(dir, "dev-signing.pem", lc, NULL)) < 0)
-		goto out;
-	r = 0;
-out:
-	X509_free(rc);
-	X509_free(ic);
-	X509_free(lc);
-	EVP_PKEY_free(rk);
-	EVP_PKEY_free(ik);
-	EVP_PKEY_free(lk);
+	r = pki_make(&p, flags);
+	if (r == 0)
+		r = pki_write(&p, dir);
+	pki_free(&p);
 	return r;
 }
 
@@ -206,87 +229,109 @@ void signer_free(struct signer *s)
 	free(s);
 }
 
-int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
-		struct space_err *err, const char **file)
+/* The private key; its file's buffer is wiped (the key must not linger
+ * in freed memory). */
+static int load_key(struct signer *s, const char *key, struct space_err *err)
 {
-	struct signer *s = calloc(1, sizeof(*s));
 	char *buf = NULL;
 	size_t len = 0;
-	BIO *b;
 	int r = 0;
+	BIO *b = bio_of_file(key, &buf, &len, &r);
 
-	*file = key;
-	if (!s)
-		return -ENOMEM;
-	b = bio_of_file(key, &buf, &len, &r);
 	if (b) {
 		s->key = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 		BIO_free(b);
 	}
 	if (buf) {
-		OPENSSL_cleanse(buf, len); /* the key must not linger in freed memory */
+		OPENSSL_cleanse(buf, len);
 		free(buf);
-		buf = NULL;
 	}
 	if (r < 0)
-		goto fail;
-	if (!s->key) {
-		r = err_set(err, -SPACE_E_FORMAT, "signing key: not a PEM private key");
-		goto fail;
-	}
-	*file = cert;
-	b = bio_of_file(cert, &buf, &len, &r);
+		return r;
+	if (!s->key)
+		return err_set(err, -SPACE_E_FORMAT, "signing key: not a PEM private key");
+	return 0;
+}
+
+/* The certificate: it matches the key, it is for code signing and valid
+ * now. */
+static int load_cert(struct signer *s, const char *cert, struct space_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+	BIO *b = bio_of_file(cert, &buf, &len, &r);
+
 	if (b) {
 		s->cert = PEM_read_bio_X509(b, NULL, NULL, NULL);
 		BIO_free(b);
 	}
 	free(buf);
-	buf = NULL;
 	if (r < 0)
-		goto fail;
-	if (!s->cert) {
-		r = err_set(err, -SPACE_E_FORMAT, "signing certificate: not a PEM certificate");
-		goto fail;
-	}
-	if (X509_check_private_key(s->cert, s->key) != 1) {
-		r = err_set(err, -SPACE_E_SIGNATURE, "signing key does not match the signing certificate");
-		goto fail;
-	}
+		return r;
+	if (!s->cert)
+		return err_set(err, -SPACE_E_FORMAT, "signing certificate: not a PEM certificate");
+	if (X509_check_private_key(s->cert, s->key) != 1)
+		return err_set(err, -SPACE_E_SIGNATURE, "signing key does not match the signing certificate");
 	if (!(X509_get_extension_flags(s->cert) & EXFLAG_XKUSAGE) ||
-	    !(X509_get_extended_key_usage(s->cert) & XKU_CODE_SIGN)) {
-		r = err_set(err, -SPACE_E_UNTRUSTED, "signing certificate lacks extendedKeyUsage codeSigning");
-		goto fail;
-	}
+	    !(X509_get_extended_key_usage(s->cert) & XKU_CODE_SIGN))
+		return err_set(err, -SPACE_E_UNTRUSTED, "signing certificate lacks extendedKeyUsage codeSigning");
 	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) <= 0 ||
-	    X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0) {
-		r = err_set(err, -SPACE_E_UNTRUSTED, "signing certificate is outside its validity period");
-		goto fail;
-	}
-	s->chain = sk_X509_new_null();
-	if (!s->chain) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	if (chain && *chain) {
-		X509 *x;
-		*file = chain;
-		b = bio_of_file(chain, &buf, &len, &r);
-		if (!b)
-			goto fail;
-		while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
-			sk_X509_push(s->chain, x);
-		BIO_free(b);
+	    X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0)
+		return err_set(err, -SPACE_E_UNTRUSTED, "signing certificate is outside its validity period");
+	return 0;
+}
+
+/* The intermediates of the chain file into s->chain. */
+static int load_chain(struct signer *s, const char *chain, struct space_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r = 0;
+	X509 *x;
+	BIO *b = bio_of_file(chain, &buf, &len, &r);
+
+	if (!b) {
 		free(buf);
-		if (sk_X509_num(s->chain) == 0) {
-			r = err_set(err, -SPACE_E_FORMAT, "chain file holds no PEM certificate");
-			goto fail;
-		}
+		return r;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)))
+		sk_X509_push(s->chain, x);
+	BIO_free(b);
+	free(buf);
+	if (sk_X509_num(s->chain) == 0)
+		return err_set(err, -SPACE_E_FORMAT, "chain file holds no PEM certificate");
+	return 0;
+}
+
+int signer_load(struct signer **out, const char *key, const char *cert, const char *chain,
+		struct space_err *err, const char **file)
+{
+	struct signer *s = calloc(1, sizeof(*s));
+	int r;
+
+	*file = key;
+	if (!s)
+		return -ENOMEM;
+	r = load_key(s, key, err);
+	if (r == 0) {
+		*file = cert;
+		r = load_cert(s, cert, err);
+	}
+	if (r == 0) {
+		s->chain = sk_X509_new_null();
+		r = s->chain ? 0 : -ENOMEM;
+	}
+	if (r == 0 && chain && *chain) {
+		*file = chain;
+		r = load_chain(s, chain, err);
+	}
+	if (r < 0) {
+		signer_free(s);
+		return r;
 	}
 	*out = s;
 	return 0;
-fail:
-	signer_free(s);
-	return r;
 }
 
 int signer_sign(struct signer *s, const char *alg, const void *data, size_t len, unsigned char **sig,
