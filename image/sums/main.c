@@ -214,86 +214,109 @@ out:
 	return r;
 }
 
+/* What one run holds from its start to its one cleanup (mksums_free). */
+struct mksums {
+	struct args a;
+	struct sums_list *l;
+	struct signer *sg;
+	char *dir, *pk, *pc, *pch, *text, *path;
+	const char *list;
+	size_t len;
+	int dfd;
+};
+
+static void mksums_free(struct mksums *m)
+{
+	if (m->dfd >= 0)
+		close(m->dfd);
+	signer_free(m->sg);
+	free(m->l);
+	free(m->dir);
+	free(m->pk);
+	free(m->pc);
+	free(m->pch);
+	free(m->text);
+	free(m->path);
+}
+
+/* The list's name and directory, the key paths of --pki. */
+static int mksums_start(struct mksums *m)
+{
+	struct args *a = &m->a;
+
+	m->list = base_of(a->out);
+	m->dir = dir_of(a->out);
+	if (a->pki) {
+		a->key = m->pk = xasprintf("%s/dev-signing.key", a->pki);
+		a->cert = m->pc = xasprintf("%s/dev-signing.pem", a->pki);
+		a->chain = m->pch = xasprintf("%s/dev-intermediate-ca.pem", a->pki);
+	}
+	if (!m->l || !m->dir || !a->key || !a->cert)
+		return die_err("sign", a->out, -ENOMEM, NULL);
+	if (!sums_list_name_ok(m->list))
+		return die_err("sign", a->out, -SPACE_E_FORMAT, "not a plain file name, or too long for its .chain.pem");
+	return EXIT_OK;
+}
+
+/* Keys first: a wrong key must not cost hashing gigabytes. */
+static int mksums_keys(struct mksums *m)
+{
+	struct space_err err = { "" };
+	const char *bad = NULL;
+	int r = signer_load(&m->sg, m->a.key, m->a.cert, m->a.chain, &err, &bad);
+
+	if (r < 0)
+		return die_err("sign", bad ? bad : m->a.cert, r, err.msg);
+	return EXIT_OK;
+}
+
+/* --sign-only: the file as it is gets the list's signature files. */
+static int mksums_sign_only(struct mksums *m)
+{
+	int r = read_file(m->a.out, SIGN_ONLY_MAX, &m->text, &m->len);
+
+	if (r < 0)
+		return die_err("read", m->a.out, r, r == -EFBIG ? "larger than 64 KiB" : NULL);
+	r = sign_and_write(m->sg, m->dir, m->list, m->text, m->len, &m->path);
+	if (r < 0)
+		return die_err("write", m->path ? m->path : m->a.out, r, NULL);
+	printf("%s: %s: signed\n", space_prog, m->path);
+	return EXIT_OK;
+}
+
+/* The list of the files' SHA-256, signed. */
+static int mksums_list(struct mksums *m)
+{
+	struct space_err err = { "" };
+	const char *bad = NULL;
+	int r;
+
+	m->dfd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->dfd < 0)
+		return die_err("open", m->dir, -errno, NULL);
+	if ((r = list_names(&m->a, m->dfd, m->l, &bad, &err)) < 0 || (r = hash_all(&m->a, m->dfd, m->l, &bad)) < 0)
+		return die_err("list", bad, r, err.msg);
+	if ((r = sums_format(m->l, &m->text, &m->len)) < 0 ||
+	    (r = sign_and_write(m->sg, m->dir, m->list, m->text, m->len, &m->path)) < 0)
+		return die_err("write", m->path ? m->path : m->a.out, r, NULL);
+	printf("%s: %s: %u files, signed\n", space_prog, m->path, m->l->n);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
-	struct args a = { 0 };
-	struct sums_list *l = calloc(1, sizeof(*l));
-	struct signer *sg = NULL;
-	char *dir = NULL, *pk = NULL, *pc = NULL, *pch = NULL, *text = NULL, *path = NULL;
-	const char *list, *bad = NULL;
-	struct space_err err = { "" };
-	size_t len = 0;
-	int dfd = -1, rc, r;
+	struct mksums m = { .l = calloc(1, sizeof(*m.l)), .dfd = -1 };
+	int rc;
 
 	space_prog = "mksums";
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(USAGE, stdout);
 		rc = EXIT_OK;
-		goto out;
-	}
-	if (parse_args(argc, argv, &a) < 0) {
+	} else if (parse_args(argc, argv, &m.a) < 0) {
 		rc = die_usage(USAGE);
-		goto out;
+	} else if ((rc = mksums_start(&m)) == EXIT_OK && (rc = mksums_keys(&m)) == EXIT_OK) {
+		rc = m.a.sign_only ? mksums_sign_only(&m) : mksums_list(&m);
 	}
-	list = base_of(a.out);
-	dir = dir_of(a.out);
-	if (a.pki) {
-		a.key = pk = xasprintf("%s/dev-signing.key", a.pki);
-		a.cert = pc = xasprintf("%s/dev-signing.pem", a.pki);
-		a.chain = pch = xasprintf("%s/dev-intermediate-ca.pem", a.pki);
-	}
-	if (!l || !dir || !a.key || !a.cert) {
-		rc = die_err("sign", a.out, -ENOMEM, NULL);
-		goto out;
-	}
-	if (!sums_list_name_ok(list)) {
-		rc = die_err("sign", a.out, -SPACE_E_FORMAT, "not a plain file name, or too long for its .chain.pem");
-		goto out;
-	}
-	/* keys first: a wrong key must not cost hashing gigabytes */
-	r = signer_load(&sg, a.key, a.cert, a.chain, &err, &bad);
-	if (r < 0) {
-		rc = die_err("sign", bad ? bad : a.cert, r, err.msg);
-		goto out;
-	}
-	if (a.sign_only) {
-		if ((r = read_file(a.out, SIGN_ONLY_MAX, &text, &len)) < 0) {
-			rc = die_err("read", a.out, r, r == -EFBIG ? "larger than 64 KiB" : NULL);
-			goto out;
-		}
-		if ((r = sign_and_write(sg, dir, list, text, len, &path)) < 0) {
-			rc = die_err("write", path ? path : a.out, r, NULL);
-			goto out;
-		}
-		printf("%s: %s: signed\n", space_prog, path);
-		rc = EXIT_OK;
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		rc = die_err("open", dir, -errno, NULL);
-		goto out;
-	}
-	if ((r = list_names(&a, dfd, l, &bad, &err)) < 0 || (r = hash_all(&a, dfd, l, &bad)) < 0) {
-		rc = die_err("list", bad, r, err.msg);
-		goto out;
-	}
-	if ((r = sums_format(l, &text, &len)) < 0 || (r = sign_and_write(sg, dir, list, text, len, &path)) < 0) {
-		rc = die_err("write", path ? path : a.out, r, NULL);
-		goto out;
-	}
-	printf("%s: %s: %u files, signed\n", space_prog, path, l->n);
-	rc = EXIT_OK;
-out:
-	if (dfd >= 0)
-		close(dfd);
-	signer_free(sg);
-	free(l);
-	free(dir);
-	free(pk);
-	free(pc);
-	free(pch);
-	free(text);
-	free(path);
+	mksums_free(&m);
 	return rc;
 }
