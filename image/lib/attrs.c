@@ -130,6 +130,58 @@ static int parse_num(const char **s, int base, unsigned long max, unsigned *out)
 	return 0;
 }
 
+/* One line (s, up to nl or the end) into e, its path malloc'd. */
+static int parse_line(const char *s, const char *nl, size_t lineno, struct attr_entry *e, struct space_err *err)
+{
+	const char *end;
+	char *path;
+
+	if (!strchr("fdlcbph", s[0]) || (s[1] != ' ' && s[1] != '\t'))
+		return err_set(err, -SPACE_E_FORMAT, "line %zu: bad type", lineno);
+	e->type = s[0];
+	s++;
+	if (parse_num(&s, 8, 07777, &e->mode) < 0 || parse_num(&s, 10, 0xFFFFFFFEul, &e->uid) < 0 ||
+	    parse_num(&s, 10, 0xFFFFFFFEul, &e->gid) < 0 || parse_num(&s, 10, 0xFFFFFFFul, &e->major) < 0 ||
+	    parse_num(&s, 10, 0xFFFFFFFul, &e->minor) < 0)
+		return err_set(err, -SPACE_E_FORMAT, "line %zu: bad mode/uid/gid/major/minor", lineno);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = nl ? nl : s + strlen(s);
+	if (end > s && end[-1] == '\r')
+		end--;
+	path = strndup(s, (size_t)(end - s));
+	if (!path)
+		return -ENOMEM;
+	if (!path_ok(path)) {
+		int r = err_set(err, -SPACE_E_UNSAFE_PATH, "line %zu: unsafe path '%s'", lineno, path);
+
+		free(path);
+		return r;
+	}
+	if (strcmp(path, ".") == 0)
+		path[0] = '\0';
+	e->path = path;
+	return 0;
+}
+
+/* Append e to l (cap: its room); e's path is freed on failure. */
+static int push_entry(struct attr_list *l, size_t *cap, const struct attr_entry *e)
+{
+	if (l->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct attr_entry *nv = realloc(l->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			free(e->path);
+			return -ENOMEM;
+		}
+		l->v = nv;
+		*cap = ncap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
 int attrs_parse(const char *text, struct attr_list *out, struct space_err *err)
 {
 	struct attr_list l = { NULL, 0 };
@@ -137,76 +189,31 @@ int attrs_parse(const char *text, struct attr_list *out, struct space_err *err)
 	const char *line = text;
 	int r = 0;
 
-	while (line && *line) {
+	while (r == 0 && line && *line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		const char *s = line;
 		struct attr_entry e = { 0 };
-		char *path;
+		const char *s = line;
 
 		lineno++;
 		line = nl ? nl + 1 : NULL;
 		if (len == 0 || s[0] == '#')
 			continue;
-		if (!strchr("fdlcbph", s[0]) || (s[1] != ' ' && s[1] != '\t')) {
-			r = err_set(err, -SPACE_E_FORMAT, "line %zu: bad type", lineno);
-			goto fail;
-		}
-		e.type = s[0];
-		s++;
-		if (parse_num(&s, 8, 07777, &e.mode) < 0 || parse_num(&s, 10, 0xFFFFFFFEul, &e.uid) < 0 ||
-		    parse_num(&s, 10, 0xFFFFFFFEul, &e.gid) < 0 ||
-		    parse_num(&s, 10, 0xFFFFFFFul, &e.major) < 0 ||
-		    parse_num(&s, 10, 0xFFFFFFFul, &e.minor) < 0) {
-			r = err_set(err, -SPACE_E_FORMAT, "line %zu: bad mode/uid/gid/major/minor", lineno);
-			goto fail;
-		}
-		while (*s == ' ' || *s == '\t')
-			s++;
-		{
-			const char *end = nl ? nl : s + strlen(s);
-			if (end > s && end[-1] == '\r')
-				end--;
-			path = strndup(s, (size_t)(end - s));
-		}
-		if (!path) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		if (!path_ok(path)) {
-			r = err_set(err, -SPACE_E_UNSAFE_PATH, "line %zu: unsafe path '%s'", lineno, path);
-			free(path);
-			goto fail;
-		}
-		if (strcmp(path, ".") == 0)
-			path[0] = '\0';
-		e.path = path;
-		if (l.n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct attr_entry *nv = realloc(l.v, ncap * sizeof(*nv));
-			if (!nv) {
-				free(path);
-				r = -ENOMEM;
-				goto fail;
-			}
-			l.v = nv;
-			cap = ncap;
-		}
-		l.v[l.n++] = e;
+		r = parse_line(s, nl, lineno, &e, err);
+		if (r == 0)
+			r = push_entry(&l, &cap, &e);
 	}
-	if (l.n)
+	if (r == 0 && l.n)
 		qsort(l.v, l.n, sizeof(*l.v), cmp_attr);
-	for (size_t i = 1; i < l.n; i++) {
-		if (strcmp(l.v[i].path, l.v[i - 1].path) == 0) {
+	for (size_t i = 1; r == 0 && i < l.n; i++)
+		if (strcmp(l.v[i].path, l.v[i - 1].path) == 0)
 			r = err_set(err, -SPACE_E_FORMAT, "duplicate path '%s'", l.v[i].path);
-			goto fail;
-		}
+	if (r < 0) {
+		attrs_free(&l);
+		return r;
 	}
 	*out = l;
 	return 0;
-fail:
-	attrs_free(&l);
-	return r;
 }
 
 int attrs_load(const char *path, struct attr_list *out, struct space_err *err)
