@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "fabric.h"
 #include "hotpatch.h"
 #include "pkg/libmgmt/ctl.h"
 #include "json.h"
@@ -985,6 +986,11 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 			upgrade_post(a, body, bodylen, now.wall, r);
 		return;
 	}
+	if (!strcmp(path, "fabric/trust") && post) {
+		if (need_admin(s, path, peer, r) == 0)
+			fabric_trust(a, body, bodylen, r);
+		return;
+	}
 	if (!strcmp(path, "hotpatch") && post) {
 		if (need_admin(s, path, peer, r) == 0)
 			hotpatch_post(a, body, bodylen, now.wall, r);
@@ -1004,6 +1010,8 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		upgrade_get(a, 200, r);
 	else if (!strcmp(path, "hotpatch"))
 		hotpatch_get(a, 200, r);
+	else if (!strcmp(path, "fabric"))
+		fabric_get(a, now.mono, r);
 	else if (!strcmp(path, "devices/communication"))
 		call_daemon(CALL_GATE, a->c->devgate_socket, "status", "device gate", r);
 	else if (!strncmp(path, "jobs/", 5))

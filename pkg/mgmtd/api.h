@@ -51,6 +51,8 @@ struct api {
 	struct upload upload;   /* PUT upgrade/image/NAME or hotpatch/bundle/NAME, one at a time */
 	struct child_job job;   /* POST upgrade: spacectl upgrade, one at a time */
 	struct child_job hp_job; /* POST hotpatch: hotpatch apply, one at a time */
+	struct child_job fabric_job; /* GET fabric: spacectl fabric show refreshing its cache */
+	time_t fabric_at;       /* api_now.mono its last run started */
 	/* The applications as the watchdog decided them when it started (its
 	 * `apps` answer, apps.h), for GET /system: asked for in the background
 	 * (api_apps_due) every API_APPS_REFRESH s, never while a client waits. */

@@ -25,6 +25,7 @@ static const struct skey skeys[] = {
 	S(listen), S(cert), S(key), S(shadow), S(group), S(admin_group), S(readonly_users),
 	S(log_dir), S(release_file), S(cluster_file), S(watchdog_socket),
 	S(devgate_socket), S(upload_dir), S(spacectl), S(upgrade_status), S(hotpatch), S(hotpatch_root),
+	S(fabric_agent), S(fabric_cache),
 };
 #undef S
 #define N(k, mn, mx, u) { #k, offsetof(struct mgmtd_conf, k), mn, mx, u, 0 }
@@ -63,6 +64,8 @@ int mgmtd_conf_defaults(struct mgmtd_conf *c)
 		{ "upgrade_status", "/var/lib/upgrade/status" },
 		{ "hotpatch", "/usr/sbin/hotpatch" },
 		{ "hotpatch_root", "/" },
+		{ "fabric_agent", "/usr/sbin/fabric-agent" },
+		{ "fabric_cache", "/run/mgmtd-fabric.json" },
 	};
 
 	memset(c, 0, sizeof(*c));

@@ -45,6 +45,9 @@ struct mgmtd_conf {
 	 * ROOT/var/lib/hotpatch (pkg/hotpatch/state.h) */
 	char *hotpatch;         /* what POST hotpatch runs, default /usr/sbin/hotpatch */
 	char *hotpatch_root;    /* default /; another root: `hotpatch apply --root` (tests) */
+	/* the fabric (fabric.h) */
+	char *fabric_agent;     /* what POST fabric/trust runs, default /usr/sbin/fabric-agent */
+	char *fabric_cache;     /* GET fabric's document, default /run/mgmtd-fabric.json */
 };
 
 /* Defaults for the appliance. */

@@ -46,6 +46,7 @@
 	"                        target, upgrade path, an off-node backup, the clock, space),\n" \
 	"                        write it into the inactive root slot, read it back, and arm\n" \
 	"                        one trial boot of it (--reboot: now)\n"                        \
+	"  fabric VERB ...       init, add-node, remove-node, show: spacectl fabric --help\n"        \
 	"  upgrade status        the last upgrade (state, release, progress, reason, log) and\n" \
 	"                        what each root slot holds\n"                                  \
 	"  upgrade rollback [--reboot]\n"                                                     \
@@ -516,6 +517,14 @@ int main(int argc, char **argv)
 	int rc;
 
 	space_prog = "spacectl";
+	/* fabric's verbs take options of their own */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "fabric"))
+			return cmd_fabric(argc, argv);
+		if (argv[i][0] != '-')
+			break;
+		i += !strcmp(argv[i], "--root");
+	}
 	o.root = (env = getenv("SPACE_ROOT")) ? env : "";
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (opt) {

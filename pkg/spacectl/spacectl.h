@@ -37,5 +37,8 @@ void print_json(struct buf *b);
 int cmd_backup(const struct opts *o);
 int cmd_support_bundle(const struct opts *o);
 int cmd_show_hotpatches(const struct opts *o);
+/* `spacectl ... fabric VERB ...` (fabric.c): its own options and verbs,
+ * from spacectl's whole argv. */
+int cmd_fabric(int argc, char **argv);
 
 #endif

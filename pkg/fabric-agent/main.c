@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/* fabric-agent - what a fabric node lets the other nodes do to it.
+ *
+ * Root's authorized_keys gives each fabric node's key this program as its
+ * forced command (pkg/fabric/paths.h), so a peer can run nothing else: the
+ * verb it asked for arrives in SSH_ORIGINAL_COMMAND, is split into words
+ * without any shell (kv_split_argv) and must be one of the table's. Data
+ * (a configuration, keys) comes on stdin, bounded. mgmtd runs `accept`
+ * locally when an admin joins this node to a fabric (POST
+ * /api/v1/fabric/trust); spacectl runs `pubkey` and the rest locally too.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "exitcode.h"
+#include "json.h"
+#include "kv.h"
+#include "pkg/fabric/conf.h"
+#include "pkg/fabric/keys.h"
+#include "pkg/fabric/local.h"
+#include "pkg/fabric/paths.h"
+#include "pkg/hotpatch/state.h"
+#include "pkg/libmgmt/ctl.h"
+#include "pkg/libmgmt/records.h"
+#include "pkg/libmgmt/release.h"
+#include "run_pipe.h"
+#include "subcmd.h"
+#include "util.h"
+
+#define USAGE                                                                                   \
+	"usage: fabric-agent [--root DIR] VERB (over SSH: the verb is SSH_ORIGINAL_COMMAND)\n"       \
+	"  pubkey       this node's fabric SSH public key (made on first use)\n"                   \
+	"  accept NAME  stdin: node NAME's public key, which may then run this agent here;\n"     \
+	"               prints this node's key\n"                                                  \
+	"  info         KEY = VALUE: name, clock, free space on /var, fabric version,\n"          \
+	"               whether it holds the VIP, release, hot-patch level, services\n"           \
+	"  conf-put     stdin: the fabric configuration (refused if older than this node's)\n"    \
+	"  keys-put     stdin: the nodes' keys (NAME ssh-ed25519 KEY); authorized_keys follows\n" \
+	"  key-put      stdin: the heartbeat key (64 hex digits)\n"                               \
+	"  leave        forget the fabric: configuration, keys, authorized fabric keys\n"         \
+	"Exit status: 0 success, 1 refused input, 100 usage, 111 system or I/O failure\n"         \
+	"(README.md, Exit codes).\n"
+
+#define STDIN_MAX FABRIC_CONF_MAX
+
+static const char *root = "";
+
+/* root + an absolute path (malloc'd; NULL when out of memory). */
+static char *rp(const char *path)
+{
+	char *s;
+
+	return asprintf(&s, "%s%s", root, path) < 0 ? NULL : s;
+}
+
+/* All of stdin, at most STDIN_MAX bytes (NUL-terminated). */
+static int read_stdin(struct buf *b)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (b->len + (size_t)n > STDIN_MAX)
+			return -EFBIG;
+		buf_put(b, chunk, (size_t)n);
+	}
+	return buf_put(b, "", 0) < 0 ? -ENOMEM : 0;
+}
+
+/* This node's public key line; the key pair is made on first use. */
+static int own_pubkey(char out[FABRIC_PUBKEY_MAX], struct space_err *err)
+{
+	char *id = rp(FABRIC_ID_PATH), *pub = NULL, *text = NULL, *dir = rp(FABRIC_DIR);
+	const char *gen[] = { "dropbearkey", "-t", "ed25519", "-f", id, NULL };
+	const char *show[] = { "dropbearkey", "-y", "-f", id, NULL };
+	struct run_pipe p = { .max = 4096, .timeout_ms = 30000 };
+	struct buf o;
+	size_t len;
+	int r;
+
+	buf_init(&o);
+	if (!id || !dir || asprintf(&pub, "%s.pub", id) < 0) {
+		r = err_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* the public half is kept beside the key: reading it needs no tool */
+	if (read_file(pub, 4096, &text, &len) == 0 && fabric_pubkey_parse(text, out) == 0) {
+		r = 0;
+		goto out;
+	}
+	if ((r = mkdir_p(dir, 0700)) < 0 || (access(id, F_OK) < 0 && (r = run_pipe(gen, &p)) < 0)) {
+		r = err_set(err, r, "make %s: %s", id, space_strerror(r));
+		goto out;
+	}
+	p.out = &o;
+	if ((r = run_pipe(show, &p)) < 0 || !o.p) {
+		r = err_set(err, r < 0 ? r : -EIO, "read %s: %s", id, space_strerror(r));
+		goto out;
+	}
+	for (char *l = o.p; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (fabric_pubkey_parse(l, out) == 0) {
+			char line[FABRIC_PUBKEY_MAX + 1];
+
+			snprintf(line, sizeof(line), "%s\n", out);
+			r = write_file_atomic(pub, line, strlen(line), 0644);
+			if (r < 0)
+				r = err_set(err, r, "write %s: %s", pub, space_strerror(r));
+			goto out;
+		}
+	r = err_set(err, -SPACE_E_FORMAT, "%s: dropbearkey printed no ssh-ed25519 key", id);
+out:
+	buf_free(&o);
+	free(text);
+	free(pub);
+	free(id);
+	free(dir);
+	return r;
+}
+
+static int load_keys(struct fabric_keys *k, struct space_err *err)
+{
+	char *path = rp(FABRIC_KEYS_PATH), *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!path)
+		return err_set(err, -ENOMEM, "out of memory");
+	r = read_file(path, STDIN_MAX, &text, &len);
+	if (r == -ENOENT) {
+		memset(k, 0, sizeof(*k));
+		r = 0;
+	} else if (r < 0) {
+		r = err_set(err, r, "read %s: %s", path, space_strerror(r));
+	} else {
+		r = fabric_keys_parse(text, len, k, err);
+		if (r < 0)
+			err_prefix(err, r, "%s", path);
+	}
+	free(text);
+	free(path);
+	return r;
+}
+
+/* nodes.keys and authorized_keys, from k. */
+static int save_keys(const struct fabric_keys *k, struct space_err *err)
+{
+	char *path = rp(FABRIC_KEYS_PATH), *auth = rp(FABRIC_AUTH_PATH), *dir = rp(FABRIC_DIR);
+	struct buf b;
+	int r;
+
+	buf_init(&b);
+	fabric_keys_format(k, &b);
+	if (!path || !auth || !dir || buf_failed(&b))
+		r = err_set(err, -ENOMEM, "out of memory");
+	else if ((r = mkdir_p(dir, 0700)) < 0 || (r = write_file_atomic(path, b.p ? b.p : "", b.len, 0644)) < 0)
+		r = err_set(err, r, "write %s: %s", path, space_strerror(r));
+	else
+		r = fabric_authorize(auth, k, err);
+	buf_free(&b);
+	free(path);
+	free(auth);
+	free(dir);
+	return r;
+}
+
+static int cmd_pubkey(int argc, char **argv)
+{
+	char key[FABRIC_PUBKEY_MAX];
+	struct space_err e = { "" };
+	int r;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	if ((r = own_pubkey(key, &e)) < 0)
+		return die_err("pubkey", NULL, r, e.msg);
+	printf("%s\n", key);
+	return EXIT_OK;
+}
+
+static int cmd_accept(int argc, char **argv)
+{
+	char key[FABRIC_PUBKEY_MAX], own[FABRIC_PUBKEY_MAX];
+	struct space_err e = { "" };
+	struct fabric_keys k;
+	struct buf in;
+	int r;
+
+	if (argc != 2 || strlen(argv[1]) > FABRIC_NAME_MAX ||
+	    strspn(argv[1], "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(argv[1]) || !argv[1][0])
+		return die_usage(USAGE);
+	buf_init(&in);
+	if ((r = read_stdin(&in)) < 0) {
+		r = die_err("accept", argv[1], r, "reading its key");
+		goto out;
+	}
+	if (fabric_pubkey_parse(in.p, key) < 0) {
+		r = die_msg(EXIT_REFUSED, "accept", argv[1], "not an ssh-ed25519 public key");
+		goto out;
+	}
+	if ((r = own_pubkey(own, &e)) < 0 || (r = load_keys(&k, &e)) < 0) {
+		r = die_err("accept", argv[1], r, e.msg);
+		goto out;
+	}
+	if (fabric_keys_set(&k, argv[1], key) < 0) {
+		r = die_msg(EXIT_REFUSED, "accept", argv[1], "the fabric is full");
+		goto out;
+	}
+	if ((r = save_keys(&k, &e)) < 0) {
+		r = die_err("accept", argv[1], r, e.msg);
+		goto out;
+	}
+	printf("%s\n", own);
+	r = EXIT_OK;
+out:
+	buf_free(&in);
+	return r;
+}
+
+/* The fabric version this node has (0: none), for info. */
+static unsigned long conf_version(void)
+{
+	char *path = rp(FABRIC_CONF_PATH);
+	struct fabric_conf c;
+	unsigned long v = 0;
+
+	if (path && fabric_conf_load(path, &c, NULL) == 0)
+		v = c.version;
+	free(path);
+	return v;
+}
+
+/* The watchdog's services: how many, how many running. */
+static void services(const char *sock, int *running, int *total)
+{
+	char *rep = NULL, st[32];
+
+	*running = *total = -1;
+	if (ctl_request(sock, "status", 5000, &rep) == 0) {
+		*total = records_count(rep);
+		*running = 0;
+		for (int i = 0; i < *total; i++) {
+			records_field(rep, i, "state", st, sizeof(st));
+			*running += !strcmp(st, "running");
+		}
+	}
+	free(rep);
+}
+
+/* KEY = VALUE lines about this node, for the node that runs the fabric:
+ * its prechecks and `spacectl fabric show`. */
+static int cmd_info(int argc, char **argv)
+{
+	char host[256] = "", gate[32] = "", *rel = rp("/etc/space-release"), *var = rp("/var");
+	char *wd = rp("/run/watchdog.sock"), *dg = rp("/run/devgate.sock"), *conf = rp(FABRIC_CONF_PATH), *rep = NULL;
+	struct release r = { .version = "" };
+	struct fabric_conf c;
+	struct statvfs vfs;
+	int running, total, have;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	if (!rel || !var || !wd || !dg || !conf)
+		return die_err("info", NULL, -ENOMEM, NULL);
+	gethostname(host, sizeof(host) - 1);
+	release_read(rel, &r);
+	services(wd, &running, &total);
+	if (ctl_request(dg, "status", 5000, &rep) == 0)
+		records_field(rep, 0, "state", gate, sizeof(gate));
+	have = fabric_conf_load(conf, &c, NULL) == 0;
+	printf("name = %s\ntime = %lld\nvar_free_mb = %lld\nfabric_version = %lu\nholds_vip = %s\n", host,
+	       (long long)time(NULL), statvfs(var, &vfs) == 0 ? (long long)(vfs.f_bavail * vfs.f_frsize >> 20) : -1LL,
+	       have ? c.version : 0, have && fabric_addr_local(c.vip.ip) == 1 ? "yes" : "no");
+	printf("release = %s\nhotpatch_level = %d\nservices_running = %d\nservices_total = %d\n"
+	       "device_communication = %s\n", r.version, r.version[0] ? hp_installed_level(root[0] ? root : "/", r.version) : -1,
+	       running, total, gate[0] ? gate : "unknown");
+	free(rep);
+	free(rel);
+	free(var);
+	free(wd);
+	free(dg);
+	free(conf);
+	return EXIT_OK;
+}
+
+/* stdin into a file below the root, after check() accepts it. */
+static int put_file(const char *verb, const char *path, mode_t mode,
+		    int (*check)(const char *text, size_t len, struct space_err *err))
+{
+	char *full = rp(path), *dir = NULL, *slash;
+	struct space_err e = { "" };
+	struct buf in;
+	int r;
+
+	buf_init(&in);
+	if (!full || !(dir = strdup(full))) {
+		r = die_err(verb, path, -ENOMEM, NULL);
+		goto out;
+	}
+	if ((r = read_stdin(&in)) < 0) {
+		r = die_err(verb, path, r, "reading stdin");
+		goto out;
+	}
+	if ((r = check(in.p, in.len, &e)) < 0) {
+		r = die_err(verb, path, r, e.msg);
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) && slash != dir)
+		*slash = '\0';
+	if ((r = mkdir_p(dir, 0755)) < 0 || (r = write_file_atomic(full, in.p, in.len, mode)) < 0) {
+		r = die_err(verb, path, r, NULL);
+		goto out;
+	}
+	r = EXIT_OK;
+out:
+	buf_free(&in);
+	free(full);
+	free(dir);
+	return r;
+}
+
+/* A configuration from the VIP node: valid, and not older than ours. */
+static int check_conf(const char *text, size_t len, struct space_err *err)
+{
+	struct fabric_conf c;
+	unsigned long have = conf_version();
+	int r = fabric_conf_parse(text, len, &c, err);
+
+	if (r < 0)
+		return r;
+	if (c.version < have)
+		return err_set(err, -SPACE_E_FORMAT, "version %lu is older than this node's %lu", c.version, have);
+	return 0;
+}
+
+static int cmd_conf_put(int argc, char **argv)
+{
+	(void)argv;
+	return argc != 1 ? die_usage(USAGE) : put_file("conf-put", FABRIC_CONF_PATH, 0644, check_conf);
+}
+
+static int check_hexkey(const char *text, size_t len, struct space_err *err)
+{
+	if (len != 65 || strspn(text, "0123456789abcdef") != 64 || text[64] != '\n')
+		return err_set(err, -SPACE_E_FORMAT, "want 64 lowercase hex digits and a newline");
+	return 0;
+}
+
+static int cmd_key_put(int argc, char **argv)
+{
+	(void)argv;
+	return argc != 1 ? die_usage(USAGE) : put_file("key-put", FABRIC_KEY_PATH, 0600, check_hexkey);
+}
+
+static int cmd_keys_put(int argc, char **argv)
+{
+	struct space_err e = { "" };
+	struct fabric_keys k;
+	struct buf in;
+	int r;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	buf_init(&in);
+	if ((r = read_stdin(&in)) < 0)
+		r = die_err("keys-put", NULL, r, "reading stdin");
+	else if ((r = fabric_keys_parse(in.p, in.len, &k, &e)) < 0 || (r = save_keys(&k, &e)) < 0)
+		r = die_err("keys-put", NULL, r, e.msg);
+	else
+		r = EXIT_OK;
+	buf_free(&in);
+	return r;
+}
+
+static int cmd_leave(int argc, char **argv)
+{
+	static const char *const gone[] = { FABRIC_CONF_PATH, FABRIC_KEY_PATH, FABRIC_KEYS_PATH };
+	struct space_err e = { "" };
+	struct fabric_keys none = { 0 };
+	char *auth = rp(FABRIC_AUTH_PATH);
+	int r = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	/* the configuration first: from then on the node is standalone */
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]) && r == 0; i++) {
+		char *p = rp(gone[i]);
+
+		if (!p || (unlink(p) < 0 && errno != ENOENT))
+			r = die_err("leave", gone[i], p ? -errno : -ENOMEM, NULL);
+		free(p);
+	}
+	if (r == 0 && (!auth || (r = fabric_authorize(auth, &none, &e)) < 0))
+		r = die_err("leave", FABRIC_AUTH_PATH, auth ? r : -ENOMEM, e.msg);
+	free(auth);
+	return r;
+}
+
+static const struct subcmd verbs[] = {
+	{ "pubkey", cmd_pubkey },     { "accept", cmd_accept },     { "info", cmd_info },
+	{ "conf-put", cmd_conf_put }, { "keys-put", cmd_keys_put }, { "key-put", cmd_key_put },
+	{ "leave", cmd_leave },
+};
+
+int main(int argc, char **argv)
+{
+	const char *remote = getenv("SSH_ORIGINAL_COMMAND");
+	char **words = NULL, *av[8];
+	int n, r;
+
+	space_prog = "fabric-agent";
+	if (remote) {
+		/* a peer's request: its words only (never a --root), split
+		 * without a shell; a verb takes at most one argument */
+		n = kv_split_argv(remote, &words);
+		if (n < 1 || n > 2) {
+			kv_argv_free(n > 0 ? words : NULL);
+			return die_msg(EXIT_USAGE, NULL, NULL, "malformed request");
+		}
+		av[0] = argv[0];
+		for (int i = 0; i < n; i++)
+			av[i + 1] = words[i];
+		av[n + 1] = NULL;
+		r = subcmd_run(verbs, sizeof(verbs) / sizeof(verbs[0]), USAGE, EXIT_USAGE, n + 1, av);
+		kv_argv_free(words);
+		return r;
+	}
+	if (argc > 2 && !strcmp(argv[1], "--root")) {
+		root = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
+	return subcmd_run(verbs, sizeof(verbs) / sizeof(verbs[0]), USAGE, EXIT_USAGE, argc, argv);
+}
