@@ -14,22 +14,19 @@ struct parser {
 	struct deb822 *d;
 	struct deb822_para *cur;   /* the paragraph being read, NULL between */
 	unsigned line;
-	char *why;
-	size_t whylen;
+	struct space_err *err;
 };
 
 static int refuse(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int refuse(struct parser *ps, const char *fmt, ...)
 {
-	int n = snprintf(ps->why, ps->whylen, "line %u: ", ps->line);
+	char reason[SPACE_ERR_MAX];
 	va_list ap;
 
-	if (n >= 0 && (size_t)n < ps->whylen) {
-		va_start(ap, fmt);
-		vsnprintf(ps->why + n, ps->whylen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return -SPACE_E_FORMAT;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return err_set(ps->err, -SPACE_E_FORMAT, "line %u: %s", ps->line, reason);
 }
 
 void deb822_free(struct deb822 *d)
@@ -163,15 +160,14 @@ static int parse_line(struct parser *ps, const char *line, size_t n)
 	return add_field(ps, line, n);
 }
 
-int deb822_parse(const char *buf, size_t len, struct deb822 *d, char *why, size_t whylen)
+int deb822_parse(const char *buf, size_t len, struct deb822 *d, struct space_err *err)
 {
-	struct parser ps = { .d = d, .why = why, .whylen = whylen };
+	struct parser ps = { .d = d, .err = err };
 	const char *p = buf, *end = buf + len, *nl;
 	int r = 0;
 
 	memset(d, 0, sizeof(*d));
-	if (whylen)
-		why[0] = '\0';
+	err_clear(err);
 	if (len > DEB822_MAX_LEN)
 		return refuse(&ps, "larger than %u bytes", DEB822_MAX_LEN);
 	if (memchr(buf, '\0', len)) {

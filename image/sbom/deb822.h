@@ -14,12 +14,14 @@
  * paragraphs, DEB822_MAX_FIELDS fields per paragraph; past them, and for a
  * NUL byte, a line without a colon, a continuation without a field, a bad
  * or repeated field name, the parse is refused with -SPACE_E_FORMAT and
- * "line N: reason" in why. Field names compare case-insensitively.
+ * "line N: reason" in err. Field names compare case-insensitively.
  */
 #ifndef SPACE_DEB822_H
 #define SPACE_DEB822_H
 
 #include <stddef.h>
+
+#include "err.h"
 
 #define DEB822_MAX_LEN (4u << 20)
 #define DEB822_MAX_PARAS 4096
@@ -44,8 +46,8 @@ struct deb822 {
 };
 
 /* Parse len bytes at buf (need not be NUL-terminated). 0, -SPACE_E_FORMAT
- * (why says where and why), or -ENOMEM. */
-int deb822_parse(const char *buf, size_t len, struct deb822 *d, char *why, size_t whylen);
+ * (err says where and why), or -ENOMEM. */
+int deb822_parse(const char *buf, size_t len, struct deb822 *d, struct space_err *err);
 void deb822_free(struct deb822 *d);
 /* The value of field name (case-insensitive) in p, NULL if absent. */
 const char *deb822_get(const struct deb822_para *p, const char *name);

@@ -280,6 +280,7 @@ static int collect_synopses(struct dep5 *c)
 
 int dep5_parse(const char *buf, size_t len, struct dep5 *c)
 {
+	struct space_err err = { "" };
 	const char *fmt;
 	int r;
 
@@ -289,11 +290,13 @@ int dep5_parse(const char *buf, size_t len, struct dep5 *c)
 		snprintf(c->why, sizeof(c->why), "it does not start with a Format field");
 		return 0;
 	}
-	r = deb822_parse(buf, len, &c->d, c->why, sizeof(c->why));
+	r = deb822_parse(buf, len, &c->d, &err);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0)
+	if (r < 0) {
+		snprintf(c->why, sizeof(c->why), "%.199s", err.msg);
 		return 0;
+	}
 	fmt = c->d.n ? deb822_get(&c->d.p[0], "Format") : NULL;
 	if (!fmt || !(strstr(fmt, "copyright-format/1.0") || strstr(fmt, "dep5"))) {
 		snprintf(c->why, sizeof(c->why), "its Format field does not name the copyright format");

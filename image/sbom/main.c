@@ -180,15 +180,16 @@ static int read_control(struct run *rn, struct sbom_pkg *p)
 {
 	struct deb822 d = { 0 };
 	const char *pk, *ver;
-	char *text, why[200];
+	struct space_err err = { "" };
+	char *text;
 	size_t len;
 	int r = read_info(rn, p->pin->name, "control", 0, &text, &len);
 
 	if (r < 0)
 		return r;
-	r = deb822_parse(text, len, &d, why, sizeof(why));
+	r = deb822_parse(text, len, &d, &err);
 	if (r < 0)
-		r = fail(rn, "read", p->pin->name, r, "control data: %s", r == -ENOMEM ? "no memory" : why);
+		r = fail(rn, "read", p->pin->name, r, "control data: %.199s", r == -ENOMEM ? "no memory" : err.msg);
 	else if (d.n != 1 || !(pk = deb822_get(&d.p[0], "Package")) || !(ver = deb822_get(&d.p[0], "Version")))
 		r = fail(rn, "read", p->pin->name, -SPACE_E_FORMAT, "control data: not one paragraph with Package and Version");
 	else if (strcmp(pk, p->pin->name) != 0 || strcmp(ver, p->pin->version) != 0)
@@ -397,6 +398,7 @@ static int add_self(struct run *rn, struct pkg_meta *self)
 static int run(struct run *rn)
 {
 	struct pkg_meta self = { 0 };
+	struct space_err err = { "" };
 	struct buf out;
 	int r;
 
@@ -411,9 +413,9 @@ static int run(struct run *rn)
 	rn->s.self = rn->a.self;
 	rn->s.created = rn->a.epoch;
 	buf_init(&out);
-	r = sbom_write(&rn->s, &out, rn->why, sizeof(rn->why));
+	r = sbom_write(&rn->s, &out, &err);
 	if (r < 0)
-		fail(rn, "write", rn->a.out, r, "%s", r == -ENOMEM ? "" : rn->why);
+		fail(rn, "write", rn->a.out, r, "%s", r == -ENOMEM ? "" : err.msg);
 	else if ((r = write_file_atomic(rn->a.out, out.p, out.len, 0644)) < 0)
 		fail(rn, "write", rn->a.out, r, NULL);
 	buf_free(&out);

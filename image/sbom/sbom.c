@@ -238,7 +238,7 @@ static int cmp_ref(const void *a, const void *b)
 }
 
 /* Two names that give one SPDX id would make two elements one. */
-static int ids_unique(const struct sbom *s, char *why, size_t whylen)
+static int ids_unique(const struct sbom *s, struct space_err *err)
 {
 	struct buf a, b;
 	int r = 0;
@@ -249,9 +249,8 @@ static int ids_unique(const struct sbom *s, char *why, size_t whylen)
 		for (size_t j = i + 1; j < s->n_pkgs && r == 0; j++)
 			if (strcmp(spdx_id(&a, "Package", s->pkgs[i].meta->name),
 				   spdx_id(&b, "Package", s->pkgs[j].meta->name)) == 0) {
-				snprintf(why, whylen, "packages %s and %s have the same SPDX id %s",
-					 s->pkgs[i].meta->name, s->pkgs[j].meta->name, a.p);
-				r = -SPACE_E_FORMAT;
+				r = err_set(err, -SPACE_E_FORMAT, "packages %s and %s have the same SPDX id %s",
+					    s->pkgs[i].meta->name, s->pkgs[j].meta->name, a.p);
 			}
 	r = r ? r : (buf_failed(&a) | buf_failed(&b));
 	buf_free(&a);
@@ -290,11 +289,11 @@ static void put_header(struct jw *w, const struct sbom *s, struct buf *t)
 	jw_obj_end(w);
 }
 
-int sbom_write(struct sbom *s, struct buf *out, char *why, size_t whylen)
+int sbom_write(struct sbom *s, struct buf *out, struct space_err *err)
 {
 	struct buf a, b;
 	struct jw w;
-	int r = ids_unique(s, why, whylen);
+	int r = ids_unique(s, err);
 
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "err.h"
 #include "pkg/libpkg/libpkg.h"
 
 struct deb_pin;
@@ -47,7 +48,7 @@ struct sbom {
 /* Add a LicenseRef (once per id; the first text stays). */
 int sbom_add_ref(struct sbom *s, const char *id, const char *name, const char *text);
 /* Write the document into out (JSON, a final newline). 0, -ENOMEM, or
- * -SPACE_E_FORMAT when two packages' names give one SPDX id (why says). */
-int sbom_write(struct sbom *s, struct buf *out, char *why, size_t whylen);
+ * -SPACE_E_FORMAT when two packages' names give one SPDX id (err says). */
+int sbom_write(struct sbom *s, struct buf *out, struct space_err *err);
 void sbom_free(struct sbom *s);
 #endif

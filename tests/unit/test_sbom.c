@@ -12,10 +12,10 @@
 static void refused_n(const char *text, size_t len, const char *want, const char *name)
 {
 	struct deb822 d;
-	char why[200];
-	int r = deb822_parse(text, len, &d, why, sizeof(why));
+	struct space_err why = { "" };
+	int r = deb822_parse(text, len, &d, &why);
 
-	ok(r == -SPACE_E_FORMAT && strstr(why, want), "refused: %s (%s)", name, why);
+	ok(r == -SPACE_E_FORMAT && strstr(why.msg, want), "refused: %s (%s)", name, why.msg);
 }
 
 static void refused(const char *text, const char *want, const char *name)
@@ -48,9 +48,9 @@ static void test_deb822(void)
 {
 	const char *t = "Package: a\nDescription: one\n two\n .\n three\n\n# c\nX-y: z \n";
 	struct deb822 d;
-	char why[200];
+	struct space_err why;
 
-	is_int(deb822_parse(t, strlen(t), &d, why, sizeof(why)), 0, "two paragraphs parse");
+	is_int(deb822_parse(t, strlen(t), &d, &why), 0, "two paragraphs parse");
 	is_int(d.n, 2, "two paragraphs");
 	ok(strcmp(deb822_get(&d.p[0], "description"), "one\ntwo\n\nthree") == 0,
 	   "continuation lines, ' .' an empty line, names case-insensitive");
@@ -69,27 +69,27 @@ static void test_bounds(void)
 {
 	struct buf b;
 	struct deb822 d;
-	char why[200];
+	struct space_err why;
 
 	buf_init(&b);
 	for (int i = 0; i < DEB822_MAX_PARAS; i++)
 		buf_printf(&b, "A: %d\n\n", i);
-	is_int(deb822_parse(b.p, b.len, &d, why, sizeof(why)), 0, "%d paragraphs fit", DEB822_MAX_PARAS);
+	is_int(deb822_parse(b.p, b.len, &d, &why), 0, "%d paragraphs fit", DEB822_MAX_PARAS);
 	deb822_free(&d);
 	buf_puts(&b, "A: one too many\n");
-	ok(deb822_parse(b.p, b.len, &d, why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "paragraphs"),
-	   "one more paragraph refused (%s)", why);
+	ok(deb822_parse(b.p, b.len, &d, &why) == -SPACE_E_FORMAT && strstr(why.msg, "paragraphs"),
+	   "one more paragraph refused (%s)", why.msg);
 	buf_reset(&b);
 	for (int i = 0; i < DEB822_MAX_FIELDS; i++)
 		buf_printf(&b, "F%d: x\n", i);
-	is_int(deb822_parse(b.p, b.len, &d, why, sizeof(why)), 0, "%d fields fit", DEB822_MAX_FIELDS);
+	is_int(deb822_parse(b.p, b.len, &d, &why), 0, "%d fields fit", DEB822_MAX_FIELDS);
 	deb822_free(&d);
 	buf_puts(&b, "Fmore: x\n");
-	ok(deb822_parse(b.p, b.len, &d, why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "fields"),
-	   "one more field refused (%s)", why);
+	ok(deb822_parse(b.p, b.len, &d, &why) == -SPACE_E_FORMAT && strstr(why.msg, "fields"),
+	   "one more field refused (%s)", why.msg);
 	buf_free(&b);
-	ok(deb822_parse("A: b\n", DEB822_MAX_LEN + 1, &d, why, sizeof(why)) == -SPACE_E_FORMAT &&
-	   strstr(why, "larger than"), "input larger than the bound refused before it is read");
+	ok(deb822_parse("A: b\n", DEB822_MAX_LEN + 1, &d, &why) == -SPACE_E_FORMAT &&
+	   strstr(why.msg, "larger than"), "input larger than the bound refused before it is read");
 }
 
 static void test_expressions(void)
