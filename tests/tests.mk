@@ -160,15 +160,19 @@ test-e2e: e2e-image e2e-upgrade-images $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) $
 		test "$$(cat $(E2E_DIR)/logs/$$r.rc)" = 0 || { echo "FAIL: e2e $$r"; fail=1; }; done; exit $$fail
 
 # ---------------------------------------------------------------- repro
+# The outputs of this tree's build (incremental or not) against one clean
+# build in another directory: a difference is a reproducibility bug either
+# way (a path, a date, an order, or a stale incremental output), and one
+# build instead of two saves about 90 s of make test.
+REPRO_FILES = $(DISK_RAW) $(DISK_QCOW2) $(OVA_OUT) $(RELEASE_IMG) $(ISO) $(SBOM_OUT) $(HOTPATCH_TGZS)
 check-repro:
-	$(Q)rm -rf $(O)/repro1 $(O)/repro2
-	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro1 CACHE=$(CACHE)
-	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro2 CACHE=$(CACHE)
-	$(Q)for f in $(notdir $(DISK_RAW)) $(notdir $(DISK_QCOW2)) $(notdir $(OVA_OUT)) $(notdir $(RELEASE_IMG)) $(notdir $(ISO)) \
-		$(notdir $(SBOM_OUT)) $(notdir $(HOTPATCH_TGZS)); do \
-		if cmp -s $(O)/repro1/$$f $(O)/repro2/$$f; then echo "check-repro: $$f identical ($$(sha256sum < $(O)/repro1/$$f | cut -c1-16))"; \
-		else echo "check-repro: $$f DIFFERS"; exit 1; fi; done
-	$(Q)rm -rf $(O)/repro1 $(O)/repro2
+	$(Q)$(MAKE) images iso hotpatches
+	$(Q)rm -rf $(O)/repro
+	$(Q)$(MAKE) images iso hotpatches O=$(O)/repro CACHE=$(CACHE)
+	$(Q)for f in $(patsubst $(O)/%,%,$(REPRO_FILES)); do \
+		if cmp -s $(O)/$$f $(O)/repro/$$f; then echo "check-repro: $${f##*/} identical ($$(sha256sum < $(O)/$$f | cut -c1-16))"; \
+		else echo "check-repro: $${f##*/} DIFFERS ($(O)/$$f, $(O)/repro/$$f)"; exit 1; fi; done
+	$(Q)rm -rf $(O)/repro
 
 .PHONY: FORCE check-repro
 FORCE:
