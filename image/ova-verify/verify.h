@@ -77,9 +77,9 @@ struct ov_opts {
 	/* Called once, with the verified manifest, just before the sink is
 	 * attached: the caller's own checks (the upgrader's product, target,
 	 * path and space). A negative return refuses the image: it is recorded
-	 * as a FAIL check "policy" with why, the sink never sees a byte and
-	 * reading stops with -ECANCELED. */
-	int (*slot_begin)(void *ctx, const struct rel_manifest *m, char *why, size_t whylen);
+	 * as a FAIL check "policy" with err's reason, the sink never sees a
+	 * byte and reading stops with -ECANCELED. */
+	int (*slot_begin)(void *ctx, const struct rel_manifest *m, struct space_err *err);
 	/* The sink reads the slot back after the pass and compares it with
 	 * the manifest's slot.sha256 (slot_writer_verify): the unpacked bytes
 	 * are then not hashed here too, and the check records only their
@@ -171,10 +171,10 @@ void ov_release_finish(struct ov *ov);
 /* One whole pass over the release image on fd (read from its start) with
  * opts, as the upgrader and the installer run it: 0 when every check
  * passed (and, with a slot_sink, the slot image reached it; m, if not
- * NULL, gets the verified manifest); -SPACE_E_FORMAT with why = "<check>
+ * NULL, gets the verified manifest); -SPACE_E_FORMAT with err = "<check>
  * <file>: <detail>" of the first failed check (a policy refusal too); a
  * negative errno when the file could not be read. */
-int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, char *why, size_t whylen);
+int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, struct space_err *err);
 /* After ov_member_end() of the manifest member: parse it into ov->rm. */
 void ov_release_manifest_end(struct ov *ov, struct ov_member *m);
 

@@ -123,11 +123,11 @@ int ov_release_member_begin(struct ov *ov, struct ov_member *m)
 		return 0; /* nothing says what it should unpack to: digest FAILs */
 	gate = ov->nfail == 0 && head_in_order(ov) && ov->opts.slot_sink;
 	if (gate && ov->opts.slot_begin) {
-		char why[300] = "";
+		struct space_err err = { "" };
 
-		r = ov->opts.slot_begin(ov->opts.slot_ctx, ov->rm, why, sizeof(why));
+		r = ov->opts.slot_begin(ov->opts.slot_ctx, ov->rm, &err);
 		if (r < 0) {
-			ov_check(ov, false, "policy", m->name, "%s", *why ? why : space_strerror(r));
+			ov_check(ov, false, "policy", m->name, "%s", err_msg(&err, r));
 			return -ECANCELED;
 		}
 	}
@@ -217,33 +217,29 @@ void ov_release_finish(struct ov *ov)
 	check_slot(ov);
 }
 
-int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, char *why, size_t whylen)
+int ov_release_run(const struct ov_opts *opts, int fd, struct rel_manifest *m, struct space_err *err)
 {
 	struct ov *ov = calloc(1, sizeof(*ov));
 	int r;
 
-	if (!ov) {
-		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!ov)
+		return err_set(err, -ENOMEM, "out of memory");
 	ov_init(ov, opts);
 	r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : ov_read_archive(ov, fd);
 	if (r == 0 || r == -ECANCELED)
 		ov_release_finish(ov);
 	for (unsigned i = 0; i < ov->nchecks; i++)
 		if (!ov->checks[i].ok) {
-			snprintf(why, whylen, "%s%s%s: %s", ov->checks[i].name, ov->checks[i].file[0] ? " " : "",
-				 ov->checks[i].file, ov->checks[i].detail);
-			r = -SPACE_E_FORMAT;
+			r = err_set(err, -SPACE_E_FORMAT, "%s%s%s: %s", ov->checks[i].name,
+				    ov->checks[i].file[0] ? " " : "", ov->checks[i].file, ov->checks[i].detail);
 			goto out;
 		}
 	if (r < 0) {
-		snprintf(why, whylen, "%s", space_strerror(r));
+		err_set(err, r, "%s", space_strerror(r));
 		goto out;
 	}
 	if (opts->slot_sink && !ov->sink_attached) {
-		snprintf(why, whylen, "the slot image was not written");
-		r = -EPIPE;
+		r = err_set(err, -EPIPE, "the slot image was not written");
 		goto out;
 	}
 	if (m && ov->rm)

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 #define CMDLINE_MAX 4096 /* bytes read of /proc/cmdline (x86 allows 2048) */
 
 enum inst_action { ACT_NONE, ACT_INSTALL, ACT_REINSTALL, ACT_RESCUE };
@@ -26,7 +28,8 @@ struct inst_cmdline {
 	char disk[64];           /* default "first"; never empty, no whitespace */
 };
 
-/* Parses len bytes of text (at most CMDLINE_MAX - 1 are read). */
-int inst_cmdline_parse(const char *text, size_t len, struct inst_cmdline *c, char *why, size_t whylen);
+/* Parses len bytes of text (at most CMDLINE_MAX - 1 are read). 0, or
+ * -SPACE_E_FORMAT with err naming the word and what it should be. */
+int inst_cmdline_parse(const char *text, size_t len, struct inst_cmdline *c, struct space_err *err);
 
 #endif

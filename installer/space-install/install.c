@@ -184,22 +184,20 @@ static int ph_wipe(struct inst *in)
 
 /* The verifier's slot_begin: the second pass's manifest must be the one
  * the first pass accepted (the file could have been swapped). */
-static int slot_begin(void *ctx, const struct rel_manifest *m, char *why, size_t whylen)
+static int slot_begin(void *ctx, const struct rel_manifest *m, struct space_err *err)
 {
 	struct inst *in = ctx;
 	const struct gpt_part *p = disk_layout_find(&in->l, REL_SLOT_PART);
 	int r;
 
-	if (memcmp(m->slot_sha256, in->j->m.slot_sha256, 32) || strcmp(m->release, in->j->m.release)) {
-		snprintf(why, whylen, "the image changed since it was checked");
-		return -SPACE_E_FORMAT;
-	}
+	if (memcmp(m->slot_sha256, in->j->m.slot_sha256, 32) || strcmp(m->release, in->j->m.release))
+		return err_set(err, -SPACE_E_FORMAT, "the image changed since it was checked");
 	in->w.progress = progress;
 	in->w.pctx = in;
 	in->what = "writing slot A";
 	r = slot_writer_open(&in->w, in->fd, gpt_part_offset(p), gpt_part_bytes(p), m->slot_size);
 	if (r < 0)
-		snprintf(why, whylen, "slot A: %s", space_strerror(r));
+		return err_set(err, r, "slot A: %s", space_strerror(r));
 	return r;
 }
 
@@ -221,15 +219,15 @@ static int verify_pass(struct inst *in, bool write)
 			      .slot_begin = write ? slot_begin : NULL,
 			      /* ph_slot reads the slot back against the digest */
 			      .sink_checks_digest = true };
-	char why[512] = "";
+	struct space_err err = { "" };
 	int fd = open_regular(AT_FDCWD, j->image, O_RDONLY, 0, 0), r;
 
 	if (fd < 0)
 		return fail(in, fd, "%s: %s", j->image, space_strerror(fd));
-	r = ov_release_run(&oo, fd, write ? NULL : &j->m, why, sizeof(why));
+	r = ov_release_run(&oo, fd, write ? NULL : &j->m, &err);
 	close(fd);
 	if (r < 0)
-		return fail(in, r, "%s: %s", oo.file_name, why);
+		return fail(in, r, "%s: %s", oo.file_name, err.msg);
 	if (!write)
 		say(in, "image %s verified: %s %s build %s (signature, chain, name, members, slot digest)",
 		    oo.file_name, j->m.product, j->m.release, j->m.build);

@@ -572,8 +572,8 @@ struct unattended {
 
 /* space.action= space.disk= space.after= from the kernel command line
  * (cmdline.c). 1 when space.action is given, 0 when not, -SPACE_E_FORMAT
- * with why. */
-static int read_cmdline(const struct ui *ui, struct unattended *u, char *why, size_t whylen)
+ * with err saying why. */
+static int read_cmdline(const struct ui *ui, struct unattended *u, struct space_err *err)
 {
 	static const enum choice action[] = { [ACT_NONE] = C_NONE, [ACT_INSTALL] = C_INSTALL,
 					      [ACT_REINSTALL] = C_REINSTALL, [ACT_RESCUE] = C_RESCUE };
@@ -586,7 +586,7 @@ static int read_cmdline(const struct ui *ui, struct unattended *u, char *why, si
 		k = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 	}
-	r = inst_cmdline_parse(buf, k > 0 ? (size_t)k : 0, &c, why, whylen);
+	r = inst_cmdline_parse(buf, k > 0 ? (size_t)k : 0, &c, err);
 	u->action = action[c.action];
 	u->after = c.after == AFTER_POWEROFF ? C_POWEROFF : C_REBOOT;
 	snprintf(u->disk, sizeof(u->disk), "%s", c.disk);
@@ -701,7 +701,8 @@ int main(int argc, char **argv)
 	struct ui ui = { .root = "", .medium = "/run/medium", .kit_dir = "/usr/share/space-install/kit",
 			 .ca = "/etc/space/root-ca.pem", .work = "/run/space-install", .last_pct = -1 };
 	struct unattended u;
-	char cmdline[600], why[300];
+	char cmdline[600];
+	struct space_err err = { "" };
 	bool cmdline_given;
 	int c, r;
 
@@ -733,9 +734,9 @@ int main(int argc, char **argv)
 	r = load_medium(&ui);
 	if (r)
 		return r;
-	r = read_cmdline(&ui, &u, why, sizeof(why));
+	r = read_cmdline(&ui, &u, &err);
 	if (r < 0)
-		out("Kernel command line: %s; starting the menu.\n", why);
+		out("Kernel command line: %s; starting the menu.\n", err.msg);
 	if (r > 0 && !cmdline_given) { /* --cmdline FILE: asked for by hand, each time */
 		r = first_start(&ui);
 		if (r < 0)

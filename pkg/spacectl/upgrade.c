@@ -210,36 +210,30 @@ static void progress(void *ctx, uint64_t done, uint64_t size)
 }
 
 /* The verifier's slot_begin: the manifest is authentic; may it go here? */
-static int policy(void *ctx, const struct rel_manifest *m, char *why, size_t whylen)
+static int policy(void *ctx, const struct rel_manifest *m, struct space_err *err)
 {
 	struct upg *u = ctx;
 	const struct gpt_part *p = node_slot_part(&u->n, u->slot);
-	struct space_err e = { "" };
+	char why[SPACE_ERR_MAX] = "";
 	uint64_t off, len;
 	int r;
 
 	snprintf(u->st.release, sizeof(u->st.release), "%s", m->release);
-	if (strcmp(m->product, u->n.rel.product)) {
-		snprintf(why, whylen, "the image is for product '%s', this node runs '%s'", m->product, u->n.rel.product);
-		return -EPERM;
-	}
+	if (strcmp(m->product, u->n.rel.product))
+		return err_set(err, -EPERM, "the image is for product '%s', this node runs '%s'", m->product,
+			       u->n.rel.product);
 	if (!rel_has_target(m, u->n.target)) {
 		char list[REL_MAX_TARGETS * REL_NAME_MAX] = "";
 		for (unsigned i = 0; i < m->ntargets; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? " " : "", m->targets[i]);
-		snprintf(why, whylen, "the image boots on %s, this node is %s", list, u->n.target);
-		return -EPERM;
+		return err_set(err, -EPERM, "the image boots on %s, this node is %s", list, u->n.target);
 	}
-	r = rel_check_upgrade(m, u->n.rel.version, &e);
-	if (r < 0) {
-		snprintf(why, whylen, "%s", e.msg);
+	r = rel_check_upgrade(m, u->n.rel.version, err);
+	if (r < 0)
 		return r;
-	}
-	if (gpt_part_bytes(p) < m->slot_min_size) {
-		snprintf(why, whylen, "slot %c is %llu MiB, the image needs %llu MiB", up(u->slot),
-			 (unsigned long long)(gpt_part_bytes(p) >> 20), (unsigned long long)(m->slot_min_size >> 20));
-		return -ENOSPC;
-	}
+	if (gpt_part_bytes(p) < m->slot_min_size)
+		return err_set(err, -ENOSPC, "slot %c is %llu MiB, the image needs %llu MiB", up(u->slot),
+			       (unsigned long long)(gpt_part_bytes(p) >> 20), (unsigned long long)(m->slot_min_size >> 20));
 	memcpy(u->sha, m->slot_sha256, 32);
 	upg_log(u->log, "image: %s %s build %s, accepted over %s on %s", m->product, m->release, m->build,
 		u->n.rel.version, u->n.target);
@@ -254,14 +248,13 @@ static int policy(void *ctx, const struct rel_manifest *m, char *why, size_t why
 		if (r == 0)
 			r = env_commit(u, "slot marked empty");
 	}
-	if (r < 0) {
-		snprintf(why, whylen, "%s", u->why);
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "%s", u->why);
 	u->touched = true;
-	r = node_slot_open(&u->n, u->slot, &u->slot_fd, &off, &len, why, whylen);
-	if (r == 0)
-		r = slot_writer_open(&u->w, u->slot_fd, off, len, m->slot_size);
+	r = node_slot_open(&u->n, u->slot, &u->slot_fd, &off, &len, why, sizeof(why));
+	if (r < 0)
+		return err_set(err, r, "%s", why);
+	r = slot_writer_open(&u->w, u->slot_fd, off, len, m->slot_size);
 	if (r < 0)
 		return r;
 	snprintf(u->st.state, sizeof(u->st.state), "writing");
@@ -288,7 +281,8 @@ static int sink(void *ctx, const void *p, size_t n, uint64_t off)
  * slot was marked empty). */
 static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 {
-	char *ca = rpath(u->o, UPG_CA), why[512] = "";
+	char *ca = rpath(u->o, UPG_CA);
+	struct space_err err = { "" };
 	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .digest_only = !write,
 			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL,
 			      /* the slot is read back against the digest after this pass */
@@ -299,10 +293,10 @@ static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 		return refuse(u, EX_SYSTEM, "out of memory");
 	u->w.progress = progress;
 	u->w.pctx = u;
-	r = ov_release_run(&oo, fd, NULL, why, sizeof(why));
+	r = ov_release_run(&oo, fd, NULL, &err);
 	free(ca);
 	if (r < 0)
-		return refuse(u, r == -SPACE_E_FORMAT ? EX_NEGATIVE : EX_SYSTEM, "%s", why);
+		return refuse(u, r == -SPACE_E_FORMAT ? EX_NEGATIVE : EX_SYSTEM, "%s", err.msg);
 	if (!write)
 		upg_log(u->log, "image verified: signature, chain, name, members and the slot member's SHA-256");
 	return 0;

@@ -19,16 +19,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct inst_cmdline c, c2;
-	char why[256] = "", why2[256] = "";
-	int r = inst_cmdline_parse((const char *)data, size, &c, why, sizeof(why));
-	int r2 = inst_cmdline_parse((const char *)data, size, &c2, why2, sizeof(why2));
+	struct space_err e = { "" }, e2 = { "" };
+	int r = inst_cmdline_parse((const char *)data, size, &c, &e);
+	int r2 = inst_cmdline_parse((const char *)data, size, &c2, &e2);
 
-	if (r != r2 || strcmp(why, why2))
+	if (r != r2 || strcmp(e.msg, e2.msg))
 		abort();
 	if (r < 0) {
-		if (r != -SPACE_E_FORMAT || !*why)
+		if (r != -SPACE_E_FORMAT || !e.msg[0])
 			abort();
-		for (const char *p = why; *p; p++)
+		for (const char *p = e.msg; *p; p++)
 			if (!isprint((unsigned char)*p))
 				abort();
 		return 0;
