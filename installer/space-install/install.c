@@ -33,6 +33,7 @@ struct inst {
 	const char *what; /* the progress label of the slot writer */
 	bool table_tried; /* the table phase began: a failure wipes it again */
 	FILE *log;
+	struct space_err *err; /* the reason of the failure */
 };
 
 static void say(struct inst *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -55,20 +56,21 @@ static void say(struct inst *in, const char *fmt, ...)
 		in->j->say(in->j->ctx, line);
 }
 
-/* A failure: the reason (printf) goes to why and the log. */
+/* A failure: the reason (printf) goes to err and the log. */
 static int fail(struct inst *in, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct inst *in, int r, const char *fmt, ...)
 {
+	char why[SPACE_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(in->j->why, sizeof(in->j->why), fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (in->log) {
-		fprintf(in->log, "failed: %s\n", in->j->why);
+		fprintf(in->log, "failed: %s\n", why);
 		fflush(in->log);
 	}
-	return r;
+	return err_set(in->err, r, "%s", why);
 }
 
 static void progress(void *ctx, uint64_t done, uint64_t total)
@@ -338,13 +340,14 @@ static int ph_log(struct inst *in)
  * complete. */
 static void undo_table(struct inst *in)
 {
+	char first[SPACE_ERR_MAX];
 	int r = wipe_tables(in);
-	size_t n = strlen(in->j->why);
 
 	if (r < 0) {
 		in->j->state = INST_UNKNOWN;
-		snprintf(in->j->why + n, sizeof(in->j->why) - n, "; wiping the partition table again failed: %s",
-			 space_strerror(r));
+		/* the first failure stays the reason; this one is added to it */
+		snprintf(first, sizeof(first), "%s", in->err ? in->err->msg : "");
+		err_set(in->err, r, "%s; wiping the partition table again failed: %s", first, space_strerror(r));
 		return;
 	}
 	say(in, "partition tables wiped again: the disk boots nothing");
@@ -376,12 +379,13 @@ static int inst_open_log(struct inst *in)
 	return in->log ? 0 : fail(in, -errno, "%s: %s", in->j->log_path, strerror(errno));
 }
 
-int inst_check_image(struct inst_job *j)
+int inst_check_image(struct inst_job *j, struct space_err *err)
 {
-	struct inst in = { .j = j, .fd = -1 };
-	int r = inst_open_log(&in);
+	struct inst in = { .j = j, .fd = -1, .err = err };
+	int r;
 
-	j->why[0] = '\0';
+	err_clear(err);
+	r = inst_open_log(&in);
 	if (r == 0)
 		r = verify_pass(&in, false);
 	if (in.log)
@@ -389,12 +393,12 @@ int inst_check_image(struct inst_job *j)
 	return r;
 }
 
-int inst_run(struct inst_job *j)
+int inst_run(struct inst_job *j, struct space_err *err)
 {
-	struct inst in = { .j = j, .fd = -1 };
+	struct inst in = { .j = j, .fd = -1, .err = err };
 	int r;
 
-	j->why[0] = '\0';
+	err_clear(err);
 	j->state = INST_UNTOUCHED;
 	r = inst_open_log(&in);
 	if (r < 0)

@@ -27,7 +27,7 @@
  *
  * The library never prints: lines for the log and progress go through the
  * callbacks; a failure returns a negative errno / -SPACE_E_* with one
- * reason in why.
+ * reason in err (may be NULL).
  */
 #ifndef SPACE_INSTALL_INSTALL_H
 #define SPACE_INSTALL_INSTALL_H
@@ -66,7 +66,6 @@ struct inst_job {
 	struct rel_manifest m; /* the verified manifest */
 	uint64_t disk_bytes;
 	enum inst_state state;
-	char why[512];
 };
 
 /* The smallest disk the kit's layout and INST_MIN_DATA fit on. */
@@ -74,9 +73,9 @@ uint64_t inst_min_disk(const struct bootkit *k);
 
 /* Checks the image (first verification pass) without touching any disk:
  * j->m is filled. The menu runs it once before it asks for a disk. */
-int inst_check_image(struct inst_job *j);
+int inst_check_image(struct inst_job *j, struct space_err *err);
 
 /* The whole install onto j->target. */
-int inst_run(struct inst_job *j);
+int inst_run(struct inst_job *j, struct space_err *err);
 
 #endif

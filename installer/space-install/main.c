@@ -321,6 +321,7 @@ static void job_init(struct ui *ui, struct inst_job *j, const char *target, cons
 static int check_image(struct ui *ui)
 {
 	struct inst_job j;
+	struct space_err err = { "" };
 	char log[600];
 	int r;
 
@@ -329,9 +330,9 @@ static int check_image(struct ui *ui)
 	snprintf(log, sizeof(log), "%s/install.log", ui->work);
 	job_init(ui, &j, NULL, log);
 	out("Checking %s ...\n", strrchr(ui->image, '/') + 1);
-	r = inst_check_image(&j);
+	r = inst_check_image(&j, &err);
 	if (r < 0) {
-		out("The installation image is refused: %s\nNothing was written.\n", j.why);
+		out("The installation image is refused: %s\nNothing was written.\n", err.msg);
 		return r;
 	}
 	ui->m = j.m;
@@ -390,6 +391,7 @@ static int still_listed(const struct ui *ui, const struct disk *d, char *why, si
 static int install_onto(struct ui *ui, const struct disk *d)
 {
 	struct inst_job j;
+	struct space_err err = { "" };
 	char log[600], size[16], desc[480], why[1024];
 	int r;
 
@@ -405,9 +407,9 @@ static int install_onto(struct ui *ui, const struct disk *d)
 	j.target_desc = desc;
 	out("\nInstalling %s %s onto %s (%s, %s).\n", ui->product, ui->release, d->name, size, d->model);
 	ui->last_what = NULL;
-	r = inst_run(&j);
+	r = inst_run(&j, &err);
 	if (r < 0) {
-		out("\nInstall failed: %s\n", j.why);
+		out("\nInstall failed: %s\n", err.msg);
 		if (j.state == INST_UNTOUCHED)
 			out("Nothing was written to %s.\n", d->name);
 		else if (j.state == INST_UNKNOWN)
