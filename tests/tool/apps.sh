@@ -130,8 +130,7 @@ check "pkg build: --platform without --app is refused" \
 	sh -c "'$BIN/pkg' build --name x --version 1.4 --platform '21.1 -' '$T/stage-good-1.0' '$T/x.pkg' 2>/dev/null; [ \$? = 100 ]"
 check "nothing was written" test ! -e "$T/x.pkg"
 
-if [ "$fails" -ne 0 ]; then
-	echo "apps.sh: $fails failure(s); watchdog log:"; cat "$T/wd.log"
+if ! done_testing; then
+	cat "$T/wd.log"
 	exit 1
 fi
-echo "apps.sh: all passed"

@@ -184,5 +184,7 @@ check "status lists only the talker" sh -c "$(declare -f ctl_status); T='$T' BIN
 exec 4>&- 5>&- 6>&-
 stop_gate
 
-if [ "$fails" -ne 0 ]; then echo "devgate.sh: $fails failure(s)"; cat "$T/gate.log" | tail -20; exit 1; fi
-echo "devgate.sh: all passed"
+if ! done_testing; then
+	tail -20 "$T/gate.log"
+	exit 1
+fi

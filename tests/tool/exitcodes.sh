@@ -8,7 +8,7 @@ BIN=${BIN:-out/bin}
 TOP=${TOP:-.}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
+. "$(dirname "$0")/lib.sh"
 
 # want CODE NAME CMD...: CMD exits CODE; unless CODE is 100 (usage text),
 # stderr is one line starting with the tool's name.
@@ -18,17 +18,14 @@ want() {
 	for a in "$@"; do # the tool: the first argument under $BIN
 		case $a in "$BIN"/*) prog=${a##*/}; break ;; esac
 	done
-	n=$((n + 1))
 	"$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	if [ "$rc" != "$code" ]; then
-		echo "not ok $n - $name: exit $rc, want $code: $(head -3 "$T/err")"
-		failed=$((failed + 1))
+		fail "$name: exit $rc, want $code: $(head -3 "$T/err")"
 	elif [ "$code" != 100 ] && ! { [ "$(wc -l <"$T/err")" = 1 ] && grep -q "^$prog: " "$T/err"; }; then
-		echo "not ok $n - $name: exit $rc, but stderr is not one '$prog: ...' line: $(cat "$T/err")"
-		failed=$((failed + 1))
+		fail "$name: exit $rc, but stderr is not one '$prog: ...' line: $(cat "$T/err")"
 	else
-		echo "ok $n - $name (exit $rc${code:+: $(head -1 "$T/err")})"
+		pass "$name (exit $rc${code:+: $(head -1 "$T/err")})"
 	fi
 }
 
@@ -36,12 +33,10 @@ want() {
 help() {
 	local name=$1
 	shift
-	n=$((n + 1))
 	if "$@" 2>&1 | tr '\n' ' ' | grep -q 'README.md, Exit codes'; then
-		echo "ok $n - $name --help points at README.md, Exit codes"
+		pass "$name --help points at README.md, Exit codes"
 	else
-		echo "not ok $n - $name --help does not point at README.md, Exit codes"
-		failed=$((failed + 1))
+		fail "$name --help does not point at README.md, Exit codes"
 	fi
 }
 
@@ -83,11 +78,10 @@ help mksums "$BIN/mksums" --help
 # --- ova-verify
 want 100 "ova-verify: unknown option" "$BIN/ova-verify" --bogus
 # INVALID is the report on stdout, not an error line
-n=$((n + 1))
 "$BIN/ova-verify" --no-chain "$T/junk" >"$T/out" 2>&1
 rc=$?
-if [ "$rc" = 1 ] && grep -q 'INVALID' "$T/out"; then echo "ok $n - ova-verify: random bytes are INVALID (exit 1)"
-else echo "not ok $n - ova-verify: random bytes: exit $rc, want 1 and INVALID: $(cat "$T/out")"; failed=$((failed + 1)); fi
+if [ "$rc" = 1 ] && grep -q 'INVALID' "$T/out"; then pass "ova-verify: random bytes are INVALID (exit 1)"
+else fail "ova-verify: random bytes: exit $rc, want 1 and INVALID: $(cat "$T/out")"; fi
 want 111 "ova-verify: a package that cannot be read" "$BIN/ova-verify" --no-chain "$NX.ova"
 help ova-verify "$BIN/ova-verify" --help
 
@@ -134,6 +128,17 @@ help nicname "$BIN/nicname" --help
 want 100 "spacectl: unknown command" "$BIN/spacectl" frobnicate
 want 111 "spacectl: the watchdog cannot be reached" env WATCHDOG_SOCKET="$NX.sock" "$BIN/spacectl" --root "$T" show services
 help spacectl "$BIN/spacectl" --help
+want 100 "spacectl fabric: unknown verb" "$BIN/spacectl" fabric frobnicate
+want 1 "spacectl fabric: show on a node in no fabric" "$BIN/spacectl" --root "$T" fabric show
+want 1 "spacectl fabric: init with a malformed --vip" "$BIN/spacectl" --root "$T" fabric init --vip 10.9.0.300/24
+help "spacectl fabric" "$BIN/spacectl" fabric --help
+
+# --- fabric-agent
+want 100 "fabric-agent: unknown verb" "$BIN/fabric-agent" frobnicate
+want 100 "fabric-agent: a peer's shell command" env SSH_ORIGINAL_COMMAND="sh -c id" "$BIN/fabric-agent"
+want 1 "fabric-agent: accept of a key that is no ed25519 key" sh -c 'echo ssh-rsa AAAA | "$1" --root "$2" accept n1' sh "$BIN/fabric-agent" "$T"
+want 111 "fabric-agent: keys-put on a root it cannot write" sh -c ': | "$1" --root /proc/1 keys-put' sh "$BIN/fabric-agent"
+help fabric-agent "$BIN/fabric-agent" --help
 want 100 "watchdogctl: unknown command" "$BIN/watchdogctl" frobnicate
 want 111 "watchdogctl: the watchdog cannot be reached" "$BIN/watchdogctl" -s "$NX.sock" status
 help watchdogctl "$BIN/watchdogctl" -h
@@ -148,6 +153,4 @@ help devgate "$BIN/devgate" -h
 want 100 "mgmtd: unknown option" "$BIN/mgmtd" --bogus
 help mgmtd "$BIN/mgmtd" --help
 
-echo "1..$n"
-[ "$failed" = 0 ] && echo "exitcodes.sh: all passed" || echo "exitcodes.sh: $failed failure(s)"
-[ "$failed" = 0 ]
+done_testing

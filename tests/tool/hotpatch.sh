@@ -20,9 +20,7 @@ BIN=${BIN:-out/bin}
 TOP=${TOP:-.}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0
-fail() { echo "not ok - $*"; exit 1; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
+. "$(dirname "$0")/lib.sh"
 
 REL=21.3R1 VER=21.3R1.1 BUILD=0123abcd4567
 "$BIN/mkova" pki --dir "$T/pki" > /dev/null
@@ -89,7 +87,7 @@ F2=$F1'fix = 2 SPC-202 mgmtd: the idle timeout counts from the last request
 mkdir -p "$T/b"
 mkbundle 1 "$F1" devgate-$VER-2
 mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
-ls "$T/pki" | grep -q dev-intermediate-ca.pem || fail "PKI file names: $(ls "$T/pki")"
+ls "$T/pki" | grep -q dev-intermediate-ca.pem || die "PKI file names: $(ls "$T/pki")"
 
 R=$T/root
 HP() { "$BIN/hotpatch" "$1" --root "$R" "${@:2}"; }
@@ -104,18 +102,18 @@ level() { HP status --json | python3 -c 'import json,sys; print(json.load(sys.st
 mkroot "$R"
 snap > "$T/l0"
 "$BIN/hotpatch" verify --ca "$T/pki/dev-root-ca.pem" "$T/b/Space-$REL-Hotpatch-v2.tgz" > "$T/out" ||
-	fail "verify v2: $(cat "$T/out")"
-grep -q "verified: release $REL, level v2, 2 fixes, 2 packages" "$T/out" || fail "verify said: $(cat "$T/out")"
+	die "verify v2: $(cat "$T/out")"
+grep -q "verified: release $REL, level v2, 2 fixes, 2 packages" "$T/out" || die "verify said: $(cat "$T/out")"
 pass "verify: a signed bundle (tgz) passes and names its level, fixes and packages"
 
-HP apply "$T/b/Space-$REL-Hotpatch-v1.tgz" > "$T/out" 2>&1 || fail "apply v1: $(cat "$T/out")"
-grep -q "Space-$REL-Hotpatch-v1 installed: level v1 (was v0)" "$T/out" || fail "apply v1 said: $(cat "$T/out")"
-[ "$("$R/usr/sbin/devgate")" = "devgate 2" ] && [ -f "$R/usr/share/devgate/fixes" ] || fail "devgate not at release 2"
-[ "$(cat "$R/etc/.Space-$REL-Hotpatch-v1")" = "devgate $VER-2" ] || fail "marker: $(cat "$R/etc/.Space-$REL-Hotpatch-v1")"
-"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after v1: $(cat "$T/out")"
-[ "$(level)" = 1 ] || fail "status level $(level)"
+HP apply "$T/b/Space-$REL-Hotpatch-v1.tgz" > "$T/out" 2>&1 || die "apply v1: $(cat "$T/out")"
+grep -q "Space-$REL-Hotpatch-v1 installed: level v1 (was v0)" "$T/out" || die "apply v1 said: $(cat "$T/out")"
+[ "$("$R/usr/sbin/devgate")" = "devgate 2" ] && [ -f "$R/usr/share/devgate/fixes" ] || die "devgate not at release 2"
+[ "$(cat "$R/etc/.Space-$REL-Hotpatch-v1")" = "devgate $VER-2" ] || die "marker: $(cat "$R/etc/.Space-$REL-Hotpatch-v1")"
+"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || die "pkg verify after v1: $(cat "$T/out")"
+[ "$(level)" = 1 ] || die "status level $(level)"
 for s in verify block stop backup install start unblock finish; do
-	grep -q "\] $s" "$R/var/log/hotpatch/hotpatch.log" || fail "log lacks step $s"
+	grep -q "\] $s" "$R/var/log/hotpatch/hotpatch.log" || die "log lacks step $s"
 done
 pass "apply v1 (tgz): the package at its new release, the marker lists it, pkg verify is clean, every step logged"
 snap > "$T/l1"
@@ -124,11 +122,11 @@ snap > "$T/l1"
 refuse() {
 	local rc=0
 	HP apply "${@:4}" "$2" > "$T/out" 2>&1 || rc=$?
-	[ $rc = 1 ] || fail "$1: exit $rc, want 1: $(cat "$T/out")"
-	grep -q -- "$3" "$T/out" || fail "$1: message lacks '$3': $(tail -2 "$T/out")"
-	[ "$(tail -1 "$T/out" | grep -c '^hotpatch: ')" = 1 ] || fail "$1: last line is not the tool's one-line error: $(tail -1 "$T/out")"
-	snap | cmp -s - "$T/${SNAP:-l1}" || fail "$1: the root changed"
-	[ ! -e "$R/var/lib/hotpatch/journal" ] || fail "$1: journal left"
+	[ $rc = 1 ] || die "$1: exit $rc, want 1: $(cat "$T/out")"
+	grep -q -- "$3" "$T/out" || die "$1: message lacks '$3': $(tail -2 "$T/out")"
+	[ "$(tail -1 "$T/out" | grep -c '^hotpatch: ')" = 1 ] || die "$1: last line is not the tool's one-line error: $(tail -1 "$T/out")"
+	snap | cmp -s - "$T/${SNAP:-l1}" || die "$1: the root changed"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] || die "$1: journal left"
 }
 refuse "same level" "$T/b/Space-$REL-Hotpatch-v1.tgz" "installed already (use --reinstall"
 B=$T/b/Space-$REL-Hotpatch-v2
@@ -157,7 +155,7 @@ refuse "symlink in the tgz" "$B.tgz" "symlink"
 (cd "$T/b" && rm -rf evil && mkdir -p evil/x && echo hi > evil/x/y &&
 	tar -C evil -czf Space-$REL-Hotpatch-v2.tgz x/y --transform 's,^x/y,Space-'$REL'-Hotpatch-v2/../../escape,')
 refuse "a member out of the bundle" "$B.tgz" "not a plain relative path"
-[ ! -e "$R/var/lib/escape" ] && [ ! -e "$R/var/lib/hotpatch/escape" ] || fail "the member escaped"
+[ ! -e "$R/var/lib/escape" ] && [ ! -e "$R/var/lib/hotpatch/escape" ] || die "the member escaped"
 # odd tgz: a name 2100 directories deep (its tree must not outlive the
 # run: the work directory is made afresh by every apply), a name holding a
 # newline (the message stays one line), the bundle directory as a file
@@ -173,7 +171,7 @@ EOF
 }
 oddtgz "Space-$REL-Hotpatch-v2/$(printf 'd/%.0s' $(seq 2100))f"
 refuse "a member 2100 directories deep" "$B.tgz" "member Space-$REL-Hotpatch-v2/d/d/.*: not a plain relative path"
-[ ! -e "$R/var/lib/hotpatch/work" ] || fail "the work directory of a refused bundle is left"
+[ ! -e "$R/var/lib/hotpatch/work" ] || die "the work directory of a refused bundle is left"
 oddtgz "Space-$REL-Hotpatch-v2/aNLforged"
 refuse "a member name with a newline" "$B.tgz" "member Space-$REL-Hotpatch-v2/a.x0aforged: not a plain relative path"
 oddtgz "Space-$REL-Hotpatch-v2"
@@ -188,51 +186,51 @@ rm "$R/etc/space-cluster.conf"
 mv "$R/usr/share/devgate" "$T/outside" && ln -s "$T/outside" "$R/usr/share/devgate"
 snap > "$T/l1s"
 SNAP=l1s refuse "a symlinked directory in the root" "$B.tgz" "usr/share/devgate/fixes: reached through the symlink usr/share/devgate"
-[ "$(cat "$T/outside/fixes")" = "fix 2" ] || fail "the backup wrote through a symlink of the root: fixes is '$(cat "$T/outside/fixes")'"
+[ "$(cat "$T/outside/fixes")" = "fix 2" ] || die "the backup wrote through a symlink of the root: fixes is '$(cat "$T/outside/fixes")'"
 rm "$R/usr/share/devgate" && mv "$T/outside" "$R/usr/share/devgate"
 pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root, members too deep, with a newline, or the bundle directory as a file"
 
-HP apply "$B" > "$T/out" 2>&1 || fail "apply v2: $(cat "$T/out")"
-[ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || fail "v2 packages"
-[ -e "$R/etc/.Space-$REL-Hotpatch-v1" ] && [ -e "$R/etc/.Space-$REL-Hotpatch-v2" ] || fail "markers"
-[ "$(level)" = 2 ] || fail "level after v2"
+HP apply "$B" > "$T/out" 2>&1 || die "apply v2: $(cat "$T/out")"
+[ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || die "v2 packages"
+[ -e "$R/etc/.Space-$REL-Hotpatch-v1" ] && [ -e "$R/etc/.Space-$REL-Hotpatch-v2" ] || die "markers"
+[ "$(level)" = 2 ] || die "level after v2"
 # the room the backup was checked for is what it holds (not 0: the check ran)
 saved=$(find "$R/var/lib/hotpatch/backup/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
-grep -q "paths, $saved bytes saved in" "$T/out" || fail "backup size: $(grep 'bytes saved' "$T/out"), saved $saved"
+grep -q "paths, $saved bytes saved in" "$T/out" || die "backup size: $(grep 'bytes saved' "$T/out"), saved $saved"
 HP status --json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 assert [f["id"] for f in s["fixes"]] == ["SPC-101", "SPC-202"], s["fixes"]
 assert s["history"][-1]["action"] == "apply" and s["history"][-1]["result"] == "ok", s["history"]
 assert s["job"]["state"] == "ok" and s["job"]["step"] == "8/8 finish", s["job"]
-' || fail "status --json after v2"
+' || die "status --json after v2"
 pass "apply v2 (directory) over v1: both packages new, markers v1 and v2, status lists the cumulative fixes"
 snap > "$T/l2"
 SNAP=l2 refuse "older patch" "$T/b/Space-$REL-Hotpatch-v1.tgz" "older than the installed level v2"
 
-HP rollback > "$T/out" 2>&1 || fail "rollback: $(cat "$T/out")"
-snap | cmp -s - "$T/l1" || fail "rollback: the root is not the v1 tree: $(snap | diff - "$T/l1" | head -5)"
-[ "$(level)" = 1 ] || fail "level after rollback"
+HP rollback > "$T/out" 2>&1 || die "rollback: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || die "rollback: the root is not the v1 tree: $(snap | diff - "$T/l1" | head -5)"
+[ "$(level)" = 1 ] || die "level after rollback"
 rc=0
 HP rollback > "$T/out" 2>&1 || rc=$?
-[ $rc = 1 ] && grep -q "no backup of the state before v1" "$T/out" || fail "second rollback: $rc $(cat "$T/out")"
+[ $rc = 1 ] && grep -q "no backup of the state before v1" "$T/out" || die "second rollback: $rc $(cat "$T/out")"
 pass "rollback returns to the exact v1 tree (files, modes, database, markers); a second one is refused"
 
 # --- failures injected at every step ---------------------------------------
 for f in block stop backup backup-copy:ENOSPC install install-pkg start; do
 	rc=0
 	HOTPATCH_FAULT=$f HP apply "$B" > "$T/out" 2>&1 || rc=$?
-	[ $rc != 0 ] || fail "fault $f: exit 0"
-	grep -q "the node is as it was, at level v1" "$T/out" || fail "fault $f: $(tail -1 "$T/out")"
-	snap | cmp -s - "$T/l1" || fail "fault $f: the root is not v1: $(snap | diff - "$T/l1" | head -5)"
-	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || fail "fault $f: state left"
-	[ $f != backup-copy:ENOSPC ] || grep -q "No space left" "$T/out" || fail "ENOSPC not named: $(tail -1 "$T/out")"
+	[ $rc != 0 ] || die "fault $f: exit 0"
+	grep -q "the node is as it was, at level v1" "$T/out" || die "fault $f: $(tail -1 "$T/out")"
+	snap | cmp -s - "$T/l1" || die "fault $f: the root is not v1: $(snap | diff - "$T/l1" | head -5)"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || die "fault $f: state left"
+	[ $f != backup-copy:ENOSPC ] || grep -q "No space left" "$T/out" || die "ENOSPC not named: $(tail -1 "$T/out")"
 done
 HP status --json | python3 -c '
 import json, sys
 h = json.load(sys.stdin)["history"]
 assert h[-1]["result"] == "rolled-back" and h[-1]["from"] == 1 and h[-1]["to"] == 2, h[-1]
-' || fail "history of a failure"
+' || die "history of a failure"
 pass "a failure at block, stop, backup, in the backup (ENOSPC), at install, after the first package, at start: rolled back to the exact v1 tree, history says so"
 # a package that conflicts with another one, found after the first package
 # went in: rolled back, so 111 (1 would say that nothing was changed)
@@ -243,19 +241,19 @@ mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-4
 rc=0
 HP apply "$B" > "$T/out" 2>&1 || rc=$?
 [ $rc = 111 ] && grep -q "usr/sbin/devgate: conflicts with package devgate; the node is as it was, at level v1" "$T/out" ||
-	fail "a conflict in the install: exit $rc: $(tail -1 "$T/out")"
-snap | cmp -s - "$T/l1" || fail "a conflict in the install: the root is not v1"
+	die "a conflict in the install: exit $rc: $(tail -1 "$T/out")"
+snap | cmp -s - "$T/l1" || die "a conflict in the install: the root is not v1"
 mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
 pass "a package conflict found in the install is rolled back to the exact v1 tree and exits 111, not 1"
 for f in unblock finish; do
 	rc=0
 	HOTPATCH_FAULT=$f HP apply "$B" > "$T/out" 2>&1 || rc=$?
-	[ $rc = 111 ] && grep -q "next hotpatch run or boot completes it" "$T/out" || fail "fault $f: $rc $(tail -1 "$T/out")"
-	HP recover > "$T/out" 2>&1 || fail "recover after $f: $(cat "$T/out")"
-	snap | cmp -s - "$T/l2" || fail "fault $f then recover: not the v2 tree"
-	[ "$(level)" = 2 ] || fail "fault $f: level"
-	HP rollback > /dev/null 2>&1 || fail "rollback after $f"
-	snap | cmp -s - "$T/l1" || fail "rollback after $f: not v1"
+	[ $rc = 111 ] && grep -q "next hotpatch run or boot completes it" "$T/out" || die "fault $f: $rc $(tail -1 "$T/out")"
+	HP recover > "$T/out" 2>&1 || die "recover after $f: $(cat "$T/out")"
+	snap | cmp -s - "$T/l2" || die "fault $f then recover: not the v2 tree"
+	[ "$(level)" = 2 ] || die "fault $f: level"
+	HP rollback > /dev/null 2>&1 || die "rollback after $f"
+	snap | cmp -s - "$T/l1" || die "rollback after $f: not v1"
 done
 pass "a failure at unblock or finish (the root complete at v2) is completed by recover, and rolls back cleanly after"
 
@@ -263,18 +261,18 @@ pass "a failure at unblock or finish (the root complete at v2) is completed by r
 for k in block stop backup install install-pkg start unblock finish; do
 	rc=0
 	HOTPATCH_CRASH=$k HP apply "$B" > "$T/out" 2>&1 || rc=$?
-	[ $rc = 137 ] || fail "crash $k: exit $rc (not killed): $(tail -1 "$T/out")"
-	[ -e "$R/var/lib/hotpatch/journal" ] || fail "crash $k: no journal"
-	HP recover > "$T/rec" 2>&1 || fail "recover after crash at $k: $(cat "$T/rec")"
+	[ $rc = 137 ] || die "crash $k: exit $rc (not killed): $(tail -1 "$T/out")"
+	[ -e "$R/var/lib/hotpatch/journal" ] || die "crash $k: no journal"
+	HP recover > "$T/rec" 2>&1 || die "recover after crash at $k: $(cat "$T/rec")"
 	case $k in
 	block | stop | backup | install | install-pkg) want=l1 lv=1 ;;
 	*) want=l2 lv=2 ;;
 	esac
-	snap | cmp -s - "$T/$want" || fail "crash at $k: the root is neither exactly v1 nor v2: $(snap | diff - "$T/$want" | head -5)"
-	[ "$(level)" = $lv ] || fail "crash at $k: level $(level), want $lv"
-	grep -q "recovered: level v$lv" "$T/rec" || fail "crash at $k: recover said $(cat "$T/rec")"
-	[ $lv = 1 ] || HP rollback > /dev/null 2>&1 || fail "rollback after crash at $k"
-	snap | cmp -s - "$T/l1" || fail "after crash at $k: not back at v1"
+	snap | cmp -s - "$T/$want" || die "crash at $k: the root is neither exactly v1 nor v2: $(snap | diff - "$T/$want" | head -5)"
+	[ "$(level)" = $lv ] || die "crash at $k: level $(level), want $lv"
+	grep -q "recovered: level v$lv" "$T/rec" || die "crash at $k: recover said $(cat "$T/rec")"
+	[ $lv = 1 ] || HP rollback > /dev/null 2>&1 || die "rollback after crash at $k"
+	snap | cmp -s - "$T/l1" || die "after crash at $k: not back at v1"
 done
 pass "killed at every step and between two packages: recover leaves exactly v1 (before start) or exactly v2 (from start), and says which"
 
@@ -284,21 +282,21 @@ pass "killed at every step and between two packages: recover leaves exactly v1 (
 for k in start:restore-file:3 install-pkg:undo; do
 	rc=0
 	HOTPATCH_FAULT=${k%%:*} HOTPATCH_CRASH=${k#*:} HP apply "$B" > "$T/out" 2>&1 || rc=$?
-	[ $rc = 137 ] || fail "crash in the undo of $k: exit $rc (not killed): $(tail -1 "$T/out")"
+	[ $rc = 137 ] || die "crash in the undo of $k: exit $rc (not killed): $(tail -1 "$T/out")"
 	[ "${k#*:}" != undo ] || rm "$R/var/lib/hotpatch/backup.new/index"
-	HP recover > "$T/rec" 2>&1 || fail "recover after a crash in the undo of $k: $(cat "$T/rec")"
-	snap | cmp -s - "$T/l1" || fail "crash in the undo of $k: not exactly v1: $(snap | diff - "$T/l1" | head -5)"
-	grep -q "recovered: level v1" "$T/rec" || fail "crash in the undo of $k: recover said $(cat "$T/rec")"
-	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || fail "crash in the undo of $k: state left"
+	HP recover > "$T/rec" 2>&1 || die "recover after a crash in the undo of $k: $(cat "$T/rec")"
+	snap | cmp -s - "$T/l1" || die "crash in the undo of $k: not exactly v1: $(snap | diff - "$T/l1" | head -5)"
+	grep -q "recovered: level v1" "$T/rec" || die "crash in the undo of $k: recover said $(cat "$T/rec")"
+	[ ! -e "$R/var/lib/hotpatch/journal" ] && [ ! -e "$R/var/lib/hotpatch/backup.new" ] || die "crash in the undo of $k: state left"
 done
 pass "killed inside an undo (in its restore after a failed start, in the removal of its backup): recover finishes the undo, exactly v1"
 
 # kills at random moments (inside package transactions too): 20 of them
 # spread over the whole apply, timed from a run measured here
 t0=$(date +%s%N)
-HP apply "$B" > /dev/null 2>&1 || fail "timing run"
+HP apply "$B" > /dev/null 2>&1 || die "timing run"
 span=$((($(date +%s%N) - t0) / 1000))
-HP rollback > /dev/null 2>&1 || fail "timing run rollback"
+HP rollback > /dev/null 2>&1 || die "timing run rollback"
 seen1=0 seen2=0
 for i in $(seq 20); do
 	"$BIN/hotpatch" apply --root "$R" "$B" > /dev/null 2>&1 &
@@ -306,26 +304,26 @@ for i in $(seq 20); do
 	sleep "$(awk -v s=$span -v i=$i 'BEGIN { printf "%.6f", s * i / 21 / 1e6 }')"
 	kill -9 $pid 2> /dev/null || true
 	wait $pid 2> /dev/null || true
-	HP recover > "$T/rec" 2>&1 || fail "recover after a kill at $i/21 of the apply: $(cat "$T/rec")"
+	HP recover > "$T/rec" 2>&1 || die "recover after a kill at $i/21 of the apply: $(cat "$T/rec")"
 	if snap | cmp -s - "$T/l1"; then
 		seen1=$((seen1 + 1))
 	elif snap | cmp -s - "$T/l2"; then
 		seen2=$((seen2 + 1))
-		HP rollback > /dev/null 2>&1 || fail "rollback after random kill $i"
+		HP rollback > /dev/null 2>&1 || die "rollback after random kill $i"
 	else
-		fail "killed at $i/21 of the apply: neither v1 nor v2: $(snap | diff - "$T/l1" | head -5)"
+		die "killed at $i/21 of the apply: neither v1 nor v2: $(snap | diff - "$T/l1" | head -5)"
 	fi
-	"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after random kill $i: $(cat "$T/out")"
+	"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || die "pkg verify after random kill $i: $(cat "$T/out")"
 done
 pass "20 kills spread over the apply ($((span / 1000)) ms): each time exactly v1 ($seen1) or exactly v2 ($seen2) after recover, pkg verify clean"
 
-HP apply "$B" > /dev/null 2>&1 || fail "apply v2 again"
+HP apply "$B" > /dev/null 2>&1 || die "apply v2 again"
 rc=0
 HOTPATCH_CRASH=restore-done HP rollback > "$T/out" 2>&1 || rc=$?
-[ $rc = 137 ] || fail "rollback crash: exit $rc"
-HP recover > "$T/rec" 2>&1 || fail "recover of a rollback: $(cat "$T/rec")"
-snap | cmp -s - "$T/l1" || fail "recovered rollback: not v1"
-grep -q "recovered: level v1" "$T/rec" || fail "recover said $(cat "$T/rec")"
+[ $rc = 137 ] || die "rollback crash: exit $rc"
+HP recover > "$T/rec" 2>&1 || die "recover of a rollback: $(cat "$T/rec")"
+snap | cmp -s - "$T/l1" || die "recovered rollback: not v1"
+grep -q "recovered: level v1" "$T/rec" || die "recover said $(cat "$T/rec")"
 pass "a rollback killed after its restore is completed by recover: exactly v1"
 
 # --- driven like a node: the real watchdog and device gate ----------------
@@ -362,14 +360,14 @@ s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
 s.sendall(b"HELLO t\n")
 sys.exit(0 if s.recv(64).startswith(b"WELCOME") else 1)' $PORT 2> /dev/null; }
 for i in $(seq 100); do ready && break; sleep 0.1; done
-ready && welcomed || fail "the watchdog and its services do not come up: $(cat "$T/wd.log")"
+ready && welcomed || die "the watchdog and its services do not come up: $(cat "$T/wd.log")"
 LIVE="--live --devgate-socket $T/dg.sock --devgate-state $T/gate/state --watchdog-socket $T/wd.sock --watchdog-hold $T/hold"
-HP apply $LIVE "$B" > "$T/out" 2>&1 || fail "live apply: $(cat "$T/out")"
-ready && welcomed || fail "after the live apply: services $("$BIN/watchdogctl" -s "$T/wd.sock" status 2>&1), gate"
+HP apply $LIVE "$B" > "$T/out" 2>&1 || die "live apply: $(cat "$T/out")"
+ready && welcomed || die "after the live apply: services $("$BIN/watchdogctl" -s "$T/wd.sock" status 2>&1), gate"
 grep -q "device communication blocked" "$T/gate.log" && grep -q "device communication unblocked" "$T/gate.log" ||
-	fail "the gate was not blocked and unblocked: $(cat "$T/gate.log")"
-grep -q "blocked=0" "$T/gate/state" || fail "gate state: $(cat "$T/gate/state")"
-snap | cmp -s - "$T/l2" || fail "live apply: not the v2 tree"
+	die "the gate was not blocked and unblocked: $(cat "$T/gate.log")"
+grep -q "blocked=0" "$T/gate/state" || die "gate state: $(cat "$T/gate/state")"
+snap | cmp -s - "$T/l2" || die "live apply: not the v2 tree"
 pass "live: the real device gate blocked and reopened, the real watchdog stopped and started again with every service ready"
 
 mkbundle 3 "$F2"'fix = 3 SPC-303 app: never ready (a broken patch)
@@ -377,65 +375,65 @@ mkbundle 3 "$F2"'fix = 3 SPC-303 app: never ready (a broken patch)
 rc=0
 HP apply --services-timeout 5 $LIVE "$T/b/Space-$REL-Hotpatch-v3.tgz" > "$T/out" 2>&1 || rc=$?
 [ $rc = 111 ] && grep -q "services not ready within 5 s: app; the node is as it was, at level v2" "$T/out" ||
-	fail "a patch whose service never gets ready: $rc $(tail -3 "$T/out")"
-snap | cmp -s - "$T/l2" || fail "never-ready patch: not back at the v2 tree"
+	die "a patch whose service never gets ready: $rc $(tail -3 "$T/out")"
+snap | cmp -s - "$T/l2" || die "never-ready patch: not back at the v2 tree"
 for i in $(seq 100); do ready && break; sleep 0.1; done
-ready && welcomed || fail "after the rolled-back v3: services or gate"
+ready && welcomed || die "after the rolled-back v3: services or gate"
 pass "live: a patch whose service never gets ready is rolled back: the v2 tree, services ready, gate open"
 rc=0
 HOTPATCH_CRASH=start HP apply --services-timeout 5 $LIVE "$T/b/Space-$REL-Hotpatch-v3.tgz" > "$T/out" 2>&1 || rc=$?
-[ $rc = 137 ] || fail "crash at start of v3: exit $rc"
-HP recover --services-timeout 5 $LIVE > "$T/rec" 2>&1 || fail "recover of a v3 whose service never gets ready: $(cat "$T/rec")"
-grep -q "recovered: level v2" "$T/rec" || fail "recover said: $(cat "$T/rec")"
-snap | cmp -s - "$T/l2" || fail "recover of v3: not the v2 tree"
+[ $rc = 137 ] || die "crash at start of v3: exit $rc"
+HP recover --services-timeout 5 $LIVE > "$T/rec" 2>&1 || die "recover of a v3 whose service never gets ready: $(cat "$T/rec")"
+grep -q "recovered: level v2" "$T/rec" || die "recover said: $(cat "$T/rec")"
+snap | cmp -s - "$T/l2" || die "recover of v3: not the v2 tree"
 for i in $(seq 100); do ready && break; sleep 0.1; done
-ready && welcomed || fail "after recovering v3: services or gate"
+ready && welcomed || die "after recovering v3: services or gate"
 pass "live: a kill at start of a patch whose service never gets ready, then recover: undone to v2 (not retried forever)"
 
 rc=0
 HOTPATCH_FAULT=restore HP rollback $LIVE > "$T/out" 2>&1 || rc=$?
 [ $rc = 111 ] && grep -q "the rollback to v1 is completed by the next hotpatch run or boot" "$T/out" ||
-	fail "a failed restore of a rollback: $rc $(tail -1 "$T/out")"
-HP recover $LIVE > "$T/rec" 2>&1 || fail "recover of the rollback: $(cat "$T/rec")"
-snap | cmp -s - "$T/l1" || fail "recovered rollback: not v1"
+	die "a failed restore of a rollback: $rc $(tail -1 "$T/out")"
+HP recover $LIVE > "$T/rec" 2>&1 || die "recover of the rollback: $(cat "$T/rec")"
+snap | cmp -s - "$T/l1" || die "recovered rollback: not v1"
 for i in $(seq 100); do ready && break; sleep 0.1; done
-ready && welcomed || fail "after the recovered rollback: services or gate"
-HP apply $LIVE "$B" > "$T/out" 2>&1 || fail "live apply v2 again: $(cat "$T/out")"
+ready && welcomed || die "after the recovered rollback: services or gate"
+HP apply $LIVE "$B" > "$T/out" 2>&1 || die "live apply v2 again: $(cat "$T/out")"
 pass "live: a rollback whose restore fails says the next run completes it, and recover does: v1, services up, gate open"
-HP rollback $LIVE > /dev/null 2>&1 || fail "rollback before the hangup run"
+HP rollback $LIVE > /dev/null 2>&1 || die "rollback before the hangup run"
 "$BIN/hotpatch" apply --root "$R" $LIVE "$B" > "$T/out" 2>&1 &
 pid=$!
 for i in $(seq 100); do grep -q '\[3/8\] stop' "$T/out" && break; sleep 0.02; done
 kill -HUP $pid
 rc=0
 wait $pid || rc=$?
-[ $rc = 0 ] && grep -q "installed: level v2" "$T/out" || fail "SIGHUP in the stop step: exit $rc: $(tail -2 "$T/out")"
-snap | cmp -s - "$T/l2" || fail "after SIGHUP: not the v2 tree"
+[ $rc = 0 ] && grep -q "installed: level v2" "$T/out" || die "SIGHUP in the stop step: exit $rc: $(tail -2 "$T/out")"
+snap | cmp -s - "$T/l2" || die "after SIGHUP: not the v2 tree"
 pass "live: a hangup (the operator's SSH session dropped) during the stop step does not stop the patch: v2"
 
-DEVGATE_SOCKET=$T/dg.sock "$BIN/spacectl" devices block > /dev/null || fail "operator block"
-HP rollback $LIVE > "$T/out" 2>&1 || fail "live rollback: $(cat "$T/out")"
-grep -q "blocked=1" "$T/gate/state" && ! welcomed || fail "a gate the operator blocked was opened by the patch tool"
-grep -q "stays blocked" "$T/out" || fail "rollback did not say the gate stays blocked: $(cat "$T/out")"
-snap | cmp -s - "$T/l1" || fail "live rollback: not the v1 tree"
+DEVGATE_SOCKET=$T/dg.sock "$BIN/spacectl" devices block > /dev/null || die "operator block"
+HP rollback $LIVE > "$T/out" 2>&1 || die "live rollback: $(cat "$T/out")"
+grep -q "blocked=1" "$T/gate/state" && ! welcomed || die "a gate the operator blocked was opened by the patch tool"
+grep -q "stays blocked" "$T/out" || die "rollback did not say the gate stays blocked: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || die "live rollback: not the v1 tree"
 pass "live: a gate the operator had blocked stays blocked through a rollback, which says so"
 
 rc=0
-HP apply "$B" > /dev/null 2>&1 || fail "apply v2"
-HP apply --reinstall "$B" > "$T/out" 2>&1 || fail "reinstall v2: $(cat "$T/out")"
+HP apply "$B" > /dev/null 2>&1 || die "apply v2"
+HP apply --reinstall "$B" > "$T/out" 2>&1 || die "reinstall v2: $(cat "$T/out")"
 # the database records what each install replaced (previous): that changes
-snap | grep -v usr/lib/pkg/installed | cmp -s - <(grep -v usr/lib/pkg/installed "$T/l2") || fail "reinstall: not the v2 tree: $(snap | diff - "$T/l2")"
-"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || fail "pkg verify after reinstall: $(cat "$T/out")"
-HP recover > "$T/out" 2>&1 && [ ! -s "$T/out" ] || fail "recover with nothing to do printed: $(cat "$T/out")"
-HP rollback > "$T/out" 2>&1 || fail "rollback after a reinstall: $(cat "$T/out")"
-snap | cmp -s - "$T/l1" || fail "rollback after a reinstall: not the v1 tree: $(tail -1 "$T/out")"
+snap | grep -v usr/lib/pkg/installed | cmp -s - <(grep -v usr/lib/pkg/installed "$T/l2") || die "reinstall: not the v2 tree: $(snap | diff - "$T/l2")"
+"$BIN/pkg" --root "$R" verify --no-owner > "$T/out" 2>&1 || die "pkg verify after reinstall: $(cat "$T/out")"
+HP recover > "$T/out" 2>&1 && [ ! -s "$T/out" ] || die "recover with nothing to do printed: $(cat "$T/out")"
+HP rollback > "$T/out" 2>&1 || die "rollback after a reinstall: $(cat "$T/out")"
+snap | cmp -s - "$T/l1" || die "rollback after a reinstall: not the v1 tree: $(tail -1 "$T/out")"
 pass "--reinstall of the installed level gives the same tree and keeps the way back to v1; recover with nothing to do is silent"
 
 rc=0
 "$BIN/hotpatch" apply > /dev/null 2>&1 || rc=$?
-[ $rc = 100 ] || fail "usage: exit $rc"
+[ $rc = 100 ] || die "usage: exit $rc"
 rc=0
 "$BIN/hotpatch" apply --root "$T/nonexistent" "$B" > "$T/out" 2>&1 || rc=$?
-[ $rc = 111 ] || fail "missing root: exit $rc $(cat "$T/out")"
+[ $rc = 111 ] || die "missing root: exit $rc $(cat "$T/out")"
 pass "usage errors exit 100, a root that is not there 111"
-echo "1..$n"
+done_testing

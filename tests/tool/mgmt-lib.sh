@@ -1,10 +1,7 @@
 # mgmt-lib.sh - helpers sourced by the management-service tool tests
-# (watchdog.sh, mgmtd*.sh, spacectl.sh): TAP-ish reporting and polling, and
-# the client and settings of a test mgmtd.
-fails=0
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+# (watchdog.sh, mgmtd*.sh, spacectl.sh, apps.sh, devgate.sh): polling, and
+# the client, settings and start of a test mgmtd; the TAP lines are lib.sh's.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds
 wait_for() {
 	local n=$(($1 * 10)); shift
@@ -65,6 +62,32 @@ cluster_file = $T/etc/space-cluster.conf
 watchdog_socket = $T/run/watchdog.sock
 devgate_socket = $T/run/devgate.sock
 EOF
+}
+# mgmtd_root: $T/etc and $T/log of a test mgmtd: the accounts admin
+# (password "secret", in the admin group) and operator ("opsecret", the
+# read-only user of mgmtd_conf), and the release 21.3R1.3
+mgmtd_root() {
+	local h ho
+	mkdir -p "$T/etc" "$T/log"
+	h=$(openssl passwd -6 -salt s4ltS4lt secret)
+	ho=$(openssl passwd -6 -salt s4ltS4lt opsecret)
+	printf 'admin:%s:19000:0:99999:7:::\noperator:%s:19000:0:99999:7:::\n' "$h" "$ho" > "$T/etc/shadow"
+	echo "admin:x:900:admin" > "$T/etc/group"
+	printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+}
+# start_mgmtd [setsid]: mgmtd -c $T/etc/mgmtd.conf in the background, its
+# stderr in $T/log/mgmtd.err, its pid in M; with setsid in its own process
+# group, as the watchdog runs it (and signals it). Returns once it answers
+# on $PORT (5 s at most).
+start_mgmtd() {
+	${1:+"$1"} "$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2>>"$T/log/mgmtd.err" &
+	M=$!
+	wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$PORT/"
+}
+# mgmtd_login: AD and RO, the session tokens of admin and operator
+mgmtd_login() {
+	AD=$(login admin secret)
+	RO=$(login operator opsecret)
 }
 # idle_cpu PID: the process used under half a second of CPU in the next
 # two seconds (a daemon under load must not spin; CPU time, not wall time,

@@ -26,21 +26,9 @@ UP=$T/var/tmp/upgrade
 B=Space-21.3R1-Hotpatch-v3.tgz
 # put FILE NAME TOKEN: upload FILE as the bundle NAME, print the status
 put() { local f=$1 n=$2 tok=$3; curl -sk -o "$T/body" -w '%{http_code}' -T "$f" -H "Authorization: Bearer $tok" "$URL/hotpatch/bundle/$n"; }
-# mgmtd in its own process group, as the watchdog runs it (and signals it)
-start_mgmtd() {
-	setsid "$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2>>"$T/log/mgmtd.err" &
-	M=$!
-	wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$PORT/"
-	AD=$(login admin secret)
-	RO=$(login operator opsecret)
-}
 
-mkdir -p "$T/etc" "$T/log" "$T/var/lib/hotpatch" "$UP"
-H=$(openssl passwd -6 -salt s4ltS4lt secret)
-HO=$(openssl passwd -6 -salt s4ltS4lt opsecret)
-printf 'admin:%s:19000:0:99999:7:::\noperator:%s:19000:0:99999:7:::\n' "$H" "$HO" > "$T/etc/shadow"
-echo "admin:x:900:admin" > "$T/etc/group"
-printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+mgmtd_root
+mkdir -p "$T/var/lib/hotpatch" "$UP"
 # the node at level 2, as the tool leaves it (state.h)
 printf 'devgate 1.0-2\n' > "$T/etc/.Space-21.3R1-Hotpatch-v1"
 printf 'devgate 1.0-2\nmgmtd 1.0-2\n' > "$T/etc/.Space-21.3R1-Hotpatch-v2"
@@ -73,7 +61,9 @@ upload_keep_free = 0
 upgrade_status = $T/var/lib/upgrade/status
 hotpatch = $T/hotpatch
 EOF
-start_mgmtd
+# mgmtd in its own process group, as the watchdog runs it (and signals it)
+start_mgmtd setsid
+mgmtd_login
 
 # --- the inventory
 check "GET hotpatches, read-only user: 200" test "$(code GET hotpatches -H "Authorization: Bearer $RO")" = 200
@@ -117,7 +107,8 @@ check "GET hotpatch: the job from the progress file" wait_for 3 sh -c \
 # --- the patch stops mgmtd (the watchdog signals its process group)
 kill -TERM -- "-$M"; wait "$M"; M=
 check "the tool outlives mgmtd" kill -0 "$HP"
-start_mgmtd
+start_mgmtd setsid
+mgmtd_login
 code GET hotpatch -H "Authorization: Bearer $RO" >/dev/null
 check "a restarted mgmtd reports the running job" test "$(jget "$T/body" job state) $(jget "$T/body" job step) $(jget "$T/body" process)" = "running 3/8 stop null"
 check "... and refuses a second start: 409" test "$(code POST hotpatch -H "Authorization: Bearer $AD" -d "{\"file\":\"$B\"}")" = 409
@@ -149,8 +140,7 @@ kill -TERM -- "-$M"; wait "$M"; rc=$?
 M=
 check "clean exit (exit $rc)" test "$rc" = 0
 
-if [ "$fails" -ne 0 ]; then
-	echo "mgmtd-hotpatch.sh: $fails failure(s)"; tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.err"
+if ! done_testing; then
+	tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.err"
 	exit 1
 fi
-echo "mgmtd-hotpatch.sh: all passed"

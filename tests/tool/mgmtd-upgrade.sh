@@ -45,12 +45,8 @@ except Exception as e:
 PY
 }
 
-mkdir -p "$T/etc" "$T/log" "$T/var/lib/upgrade" "$UP"
-H=$(openssl passwd -6 -salt s4ltS4lt secret)
-HO=$(openssl passwd -6 -salt s4ltS4lt opsecret)
-printf 'admin:%s:19000:0:99999:7:::\noperator:%s:19000:0:99999:7:::\n' "$H" "$HO" > "$T/etc/shadow"
-echo "admin:x:900:admin" > "$T/etc/group"
-printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+mgmtd_root
+mkdir -p "$T/var/lib/upgrade" "$UP"
 # the fake spacectl: records how it was run, then walks the status file
 # through checking, writing (progress), verifying and ready, each written
 # atomically as the contract says; with $T/fail present it fails instead
@@ -93,15 +89,12 @@ EOF
 # what a killed mgmtd left: removed at start; other files are not touched
 : > "$UP/space-21.3R1.img.tmp.4242"
 : > "$UP/notes.tmp.1"
-"$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2>>"$T/log/mgmtd.err" &
-M=$!
+start_mgmtd
 PIDS="$M"
-wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$PORT/"
 check "a crash's partial upload removed at start" test ! -e "$UP/space-21.3R1.img.tmp.4242"
 check "... and only that" test -e "$UP/notes.tmp.1"
 rm -f "$UP/notes.tmp.1"
-AD=$(login admin secret)
-RO=$(login operator opsecret)
+mgmtd_login
 
 # --- before any upgrade
 check "GET upgrade: 200" test "$(code GET upgrade -H "Authorization: Bearer $AD")" = 200
@@ -129,9 +122,9 @@ check "... refused before the body: a client asking first gets it at once" \
 	test "$(printf 'PUT /api/v1/upgrade/image/space-9.9.img HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer %s\r\nContent-Length: 10737418240\r\nExpect: 100-continue\r\n\r\n' "$AD" |
 		timeout 5 openssl s_client -quiet -connect 127.0.0.1:$PORT 2>/dev/null | head -1 | tr -d '\r')" = "HTTP/1.1 413 Content Too Large"
 echo tiny > "$T/tiny.img"
-for n in '../space-21.3R2.img' 'x/space-21.3R2.img' '.img' 'space-21.3R2.tar' 'space-21..3.img' 'Space-21.3R2.img' \
+for name in '../space-21.3R2.img' 'x/space-21.3R2.img' '.img' 'space-21.3R2.tar' 'space-21..3.img' 'Space-21.3R2.img' \
 	'space-.img' 'space21.3.img' 'space-21.3R2.img.' '%2e%2e%2fspace-1.img' "space-$(printf '1%.0s' $(seq 1 100)).img"; do
-	check "bad name ${n:0:30}: 400" test "$(put "$T/tiny.img" "$n" --path-as-is)" = 400
+	check "bad name ${name:0:30}: 400" test "$(put "$T/tiny.img" "$name" --path-as-is)" = 400
 done
 check "... nothing written for any of them" test "$(ls -A "$UP" | grep -v "^$IMG\$" | wc -l)" = 0
 check "... and outside the upload directory neither" test ! -e "$T/var/tmp/space-21.3R2.img"
@@ -242,10 +235,8 @@ kill "$M"; wait "$M"
 sed -i "s|^spacectl = .*|spacectl = $T/nonexistent|" "$T/etc/mgmtd.conf"
 # and a filesystem that lacks the space: nothing fits when 1 PiB must stay free
 sed -i "s|^upload_keep_free = .*|upload_keep_free = 1125899906842624|" "$T/etc/mgmtd.conf"
-"$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2>>"$T/log/mgmtd.err" &
-M=$!
+start_mgmtd
 PIDS="$M"
-wait_for 5 sh -c "curl -sk -o /dev/null https://127.0.0.1:$PORT/"
 AD=$(login admin secret)
 check "spacectl missing: 500" test "$(code POST upgrade -H "Authorization: Bearer $AD" -d "{\"file\":\"$IMG\"}")" = 500
 check "... names it" grep -q "cannot start $T/nonexistent" "$T/body"
@@ -257,8 +248,7 @@ kill "$M"; wait "$M"; rc=$?
 PIDS=
 check "clean exit (exit $rc)" test "$rc" = 0
 
-if [ "$fails" -ne 0 ]; then
-	echo "mgmtd-upgrade.sh: $fails failure(s)"; tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.err"
+if ! done_testing; then
+	tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.err"
 	exit 1
 fi
-echo "mgmtd-upgrade.sh: all passed"

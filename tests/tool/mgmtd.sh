@@ -364,8 +364,7 @@ check "after a full restart the gate is still blocked" sh -c "curl -sk -H 'Autho
 check "sessions do not survive a daemon restart" test "$(code GET system -H "Authorization: Bearer $TOK2")" = 401
 check "certificate kept across restarts" test "$(stat -c %a "$T/etc/mgmtd/server.key")" = 600
 
-if [ "$fails" -ne 0 ]; then
-	echo "mgmtd.sh: $fails failure(s)"; tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.out" "$T/log/watchdog.log"
+if ! done_testing; then
+	tail -n 30 "$T/log/mgmtd/error.log" "$T/log/mgmtd.out" "$T/log/watchdog.log"
 	exit 1
 fi
-echo "mgmtd.sh: all passed"

@@ -83,8 +83,8 @@ build() {
 
 # --- the bundle --------------------------------------------------------------
 build "$T/defs" "$T/out" > "$T/mk.out"
-grep -qx "mkhotpatch: $T/out/$TGZ: v2, 3 fixes, 3 packages, signed" "$T/mk.out" || fail "mkhotpatch said: $(cat "$T/mk.out")"
-[ "$(ls "$T/out" | tr '\n' ' ')" = "$TGZ $TGZ.md5 $TGZ.sha256 " ] || fail "out: $(ls "$T/out")"
+grep -qx "mkhotpatch: $T/out/$TGZ: v2, 3 fixes, 3 packages, signed" "$T/mk.out" || die "mkhotpatch said: $(cat "$T/mk.out")"
+[ "$(ls "$T/out" | tr '\n' ' ')" = "$TGZ $TGZ.md5 $TGZ.sha256 " ] || die "out: $(ls "$T/out")"
 pass "mkhotpatch writes X.tgz, X.tgz.md5 and X.tgz.sha256 and nothing else"
 
 want="$NAME/
@@ -97,10 +97,10 @@ $NAME/packages/devgate-$V-2.pkg
 $NAME/packages/mgmtd-$V-2.pkg
 $NAME/packages/watchdog-$V-3.pkg
 $NAME/patchme.sh"
-[ "$(tar -tzf "$T/out/$TGZ")" = "$want" ] || fail "members: $(tar -tzf "$T/out/$TGZ")"
+[ "$(tar -tzf "$T/out/$TGZ")" = "$want" ] || die "members: $(tar -tzf "$T/out/$TGZ")"
 pass "one top directory $NAME/, exactly the members of manifest.h, sorted"
 
-python3 - "$T/out/$TGZ" "$SOURCE_DATE_EPOCH" <<'EOF' || fail "archive attributes (above)"
+python3 - "$T/out/$TGZ" "$SOURCE_DATE_EPOCH" <<'EOF' || die "archive attributes (above)"
 import gzip, sys, tarfile
 path, sde = sys.argv[1], int(sys.argv[2])
 raw = open(path, "rb").read(10)
@@ -122,9 +122,9 @@ EOF
 pass "ustar, 0:0 without user or group names, mtime SOURCE_DATE_EPOCH, modes 0755/0644, gzip without name or time"
 
 (cd "$T/out" && md5sum -c --quiet "$TGZ.md5" && sha256sum -c --quiet "$TGZ.sha256") > "$T/sums.out" 2>&1 ||
-	fail "md5sum/sha256sum -c: $(cat "$T/sums.out")"
-[ "$(cat "$T/out/$TGZ.sha256")" = "$(cd "$T/out" && sha256sum "$TGZ")" ] || fail ".sha256: $(cat "$T/out/$TGZ.sha256")"
-[ "$(cat "$T/out/$TGZ.md5")" = "$(cd "$T/out" && md5sum "$TGZ")" ] || fail ".md5: $(cat "$T/out/$TGZ.md5")"
+	die "md5sum/sha256sum -c: $(cat "$T/sums.out")"
+[ "$(cat "$T/out/$TGZ.sha256")" = "$(cd "$T/out" && sha256sum "$TGZ")" ] || die ".sha256: $(cat "$T/out/$TGZ.sha256")"
+[ "$(cat "$T/out/$TGZ.md5")" = "$(cd "$T/out" && md5sum "$TGZ")" ] || die ".md5: $(cat "$T/out/$TGZ.md5")"
 pass "md5sum -c X.tgz.md5 and sha256sum -c X.tgz.sha256 pass beside it; the lines are md5sum's and sha256sum's"
 
 mkdir "$T/x"
@@ -136,37 +136,37 @@ cli() {
 		openssl x509 -in "$1/manifest.cert.pem" -pubkey -noout > "$T/pub.pem" &&
 		openssl dgst -sha256 -verify "$T/pub.pem" -signature "$1/manifest.sig" "$1/manifest" >> "$T/cli.out" 2>&1
 }
-cli "$D" "$ROOT" || fail "openssl: $(cat "$T/cli.out")"
+cli "$D" "$ROOT" || die "openssl: $(cat "$T/cli.out")"
 pass "openssl verify -CAfile root -untrusted chain cert, openssl dgst -sha256 -verify of the manifest: good"
 openssl dgst -sha256 -sign "$T/pki/dev-signing.key" -out "$T/openssl.sig" "$D/manifest"
-cmp -s "$T/openssl.sig" "$D/manifest.sig" || fail "manifest.sig is not openssl dgst -sha256 -sign's"
+cmp -s "$T/openssl.sig" "$D/manifest.sig" || die "manifest.sig is not openssl dgst -sha256 -sign's"
 pass "manifest.sig is byte for byte what openssl dgst -sha256 -sign makes with the signing key"
 cp -r "$D" "$T/bad"
 sed -i 's/^patch = 2$/patch = 3/' "$T/bad/manifest"
-! cli "$T/bad" "$ROOT" || fail "a changed manifest verifies"
-! cli "$D" "$T/other/dev-root-ca.pem" || fail "the certificate verifies under another root"
+! cli "$T/bad" "$ROOT" || die "a changed manifest verifies"
+! cli "$D" "$T/other/dev-root-ca.pem" || die "the certificate verifies under another root"
 pass "the same checks fail for a changed manifest and under another root"
 
 mf() { sed -n "s/^$1 = //p" "$D/manifest"; }
-[ "$(mf format) $(mf product) $(mf release) $(mf patch) $(mf name)" = "1 space $REL 2 $NAME" ] || fail "manifest head: $(cat "$D/manifest")"
-[ "$(mf patchme.sha256)" = "$(sha256sum < "$D/patchme.sh" | cut -c1-64)" ] || fail "patchme.sha256"
-cmp -s "$D/patchme.sh" "$T/patchme.sh" || fail "patchme.sh is not the script given"
+[ "$(mf format) $(mf product) $(mf release) $(mf patch) $(mf name)" = "1 space $REL 2 $NAME" ] || die "manifest head: $(cat "$D/manifest")"
+[ "$(mf patchme.sha256)" = "$(sha256sum < "$D/patchme.sh" | cut -c1-64)" ] || die "patchme.sha256"
+cmp -s "$D/patchme.sh" "$T/patchme.sh" || die "patchme.sh is not the script given"
 [ "$(mf fix | tr '\n' '|')" = "1 fix-a devgate: the first fix|2 fix-b mgmtd: the second fix|2 fix-c watchdog: a configuration change|" ] ||
-	fail "fixes: $(mf fix)"
+	die "fixes: $(mf fix)"
 for p in devgate:2 mgmtd:2 watchdog:3; do
 	f=$D/packages/${p%:*}-$V-${p#*:}.pkg
 	line="${p%:*} $V ${p#*:} $(stat -c %s "$f") $(sha256sum < "$f" | cut -c1-64)"
-	mf package | grep -qx "$line" || fail "no package line '$line' in: $(mf package)"
-	cmp -s "$f" "$T/pk/${p%:*}.pkg" || fail "$f is not the package given"
+	mf package | grep -qx "$line" || die "no package line '$line' in: $(mf package)"
+	cmp -s "$f" "$T/pk/${p%:*}.pkg" || die "$f is not the package given"
 done
-[ "$(mf service | tr '\n' ' ')$(mf backup)" = "devgate mgmtd etc/watchdog.d/devgate.conf" ] || fail "services, backup"
+[ "$(mf service | tr '\n' ' ')$(mf backup)" = "devgate mgmtd etc/watchdog.d/devgate.conf" ] || die "services, backup"
 pass "the manifest: release $REL (of $V), the cumulative fixes, each package's size and sha256, patchme.sh's, services, backup"
 
 # --- reproducible ------------------------------------------------------------
 touch "$T/pk/"*.pkg "$T/patchme.sh" "$T/defs/v2.conf"
 build "$T/defs" "$T/again" > /dev/null
 for f in "$TGZ" "$TGZ.md5" "$TGZ.sha256"; do
-	cmp -s "$T/out/$f" "$T/again/$f" || fail "$f differs between two runs"
+	cmp -s "$T/out/$f" "$T/again/$f" || die "$f differs between two runs"
 done
 pass "a second run (inputs touched) gives identical bytes"
 
@@ -177,9 +177,9 @@ refused() {
 	shift 2
 	rm -rf "$T/r"
 	"$@" > "$T/ref.out" 2>&1 || rc=$?
-	[ "$rc" = 1 ] || fail "$what: exit $rc (want 1): $(cat "$T/ref.out")"
-	grep -qF -- "$want" "$T/ref.out" || fail "$what: message '$(cat "$T/ref.out")', want '$want'"
-	[ ! -e "$T/r" ] || [ -z "$(ls -A "$T/r")" ] || fail "$what: wrote $(ls "$T/r")"
+	[ "$rc" = 1 ] || die "$what: exit $rc (want 1): $(cat "$T/ref.out")"
+	grep -qF -- "$want" "$T/ref.out" || die "$what: message '$(cat "$T/ref.out")', want '$want'"
+	[ ! -e "$T/r" ] || [ -z "$(ls -A "$T/r")" ] || die "$what: wrote $(ls "$T/r")"
 	pass "refused: $what ($(head -1 "$T/ref.out"))"
 }
 # defs NAME: a copy of the definitions to change
@@ -242,29 +242,29 @@ refused "a version without an R part" "not a release version with an R part" \
 
 rc=0
 "$BIN/mkhotpatch" build --def "$T/defs/v2.conf" --out "$T/r" > /dev/null 2>&1 || rc=$?
-[ "$rc" = 100 ] || fail "missing options: exit $rc"
+[ "$rc" = 100 ] || die "missing options: exit $rc"
 rc=0
 "$BIN/mkhotpatch" frobnicate --def "$T/defs/v2.conf" > /dev/null 2>&1 || rc=$?
-[ "$rc" = 100 ] || fail "unknown verb: exit $rc"
+[ "$rc" = 100 ] || die "unknown verb: exit $rc"
 pass "usage errors (missing options, unknown verb) exit 100"
 
 # --- the tree's definitions --------------------------------------------------
-[ -d "$TOP/pkg/hotpatches" ] || fail "no pkg/hotpatches"
+[ -d "$TOP/pkg/hotpatches" ] || die "no pkg/hotpatches"
 mkdir "$T/tree"
 cp -a "$TOP/pkg" "$T/tree/" # the fixes are to files below pkg/
 for c in "$TOP"/pkg/hotpatches/v*.conf; do
 	l=$(basename "$c" .conf)
-	"$BIN/mkhotpatch" plan --def "$c" > "$T/plan-$l" || fail "plan $c: $(cat "$T/plan-$l")"
+	"$BIN/mkhotpatch" plan --def "$c" > "$T/plan-$l" || die "plan $c: $(cat "$T/plan-$l")"
 	rm -rf "$T/src" && cp -a "$T/tree" "$T/src"
 	sh "$TOP/image/hotpatch/apply-fixes.sh" "$T/src" "$TOP/pkg/hotpatches/fixes" "$T/plan-$l" > "$T/apply.out" 2>&1 ||
-		fail "$l: the fixes do not apply to this tree: $(cat "$T/apply.out")"
+		die "$l: the fixes do not apply to this tree: $(cat "$T/apply.out")"
 	for id in $(awk '$1 == "fix" { print $2 }' "$T/plan-$l"); do
 		fix=$TOP/pkg/hotpatches/fixes/$id.patch
 		for f in $(sed -n 's|^+++ b/||p' "$fix"); do
-			! cmp -s "$T/tree/$f" "$T/src/$f" || fail "$l: $id: $f unchanged"
+			! cmp -s "$T/tree/$f" "$T/src/$f" || die "$l: $id: $f unchanged"
 			want=$(stat -c %Y "$T/tree/$f")
 			[ "$want" -ge "$(stat -c %Y "$fix")" ] || want=$(stat -c %Y "$fix")
-			[ "$(stat -c %Y "$T/src/$f")" = "$want" ] || fail "$l: $f: time $(stat -c %Y "$T/src/$f"), want $want"
+			[ "$(stat -c %Y "$T/src/$f")" = "$want" ] || die "$l: $f: time $(stat -c %Y "$T/src/$f"), want $want"
 		done
 	done
 	pass "pkg/hotpatches/$l.conf: plan accepts it ($(grep -c '^fix' "$T/plan-$l") fixes, $(grep -c '^package' "$T/plan-$l") packages), its fixes apply to this tree exactly, times kept"
@@ -273,7 +273,7 @@ done
 rc=0
 sh "$TOP/image/hotpatch/apply-fixes.sh" "$T/src" "$TOP/pkg/hotpatches/fixes" "$T/plan-v1" > "$T/apply.out" 2>&1 || rc=$?
 [ "$rc" != 0 ] && grep -q "apply-fixes: fix $(awk '$1 == "fix" { print $2; exit }' "$T/plan-v1") does not apply to this tree" "$T/apply.out" ||
-	fail "a fix that does not apply: exit $rc: $(cat "$T/apply.out")"
+	die "a fix that does not apply: exit $rc: $(cat "$T/apply.out")"
 pass "a fix that does not apply stops apply-fixes, naming it"
 
-echo "1..$n"
+done_testing

@@ -10,10 +10,7 @@ MK=$BIN/mkimage
 W=$(mktemp -d "${O:-/tmp}/mkimage-test.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export SOURCE_DATE_EPOCH=1700000000
-fails=0
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@" >"$W/out" 2>&1; then pass "$what"; else fail "$what"; sed 's/^/#   /' "$W/out"; fi; }
+. "$(dirname "$0")/lib.sh"
 
 # The signed shim and GRUB: the build's root tree has them (pkg/debs.list),
 # else the host's (shim-signed, grub-efi-amd64-signed); without either the
@@ -321,5 +318,4 @@ PY
 	check "next_entry cleared on the ESP" bash -c "MTOOLS_SKIP_CHECK=1 mtype -i '$W/a.raw@@$((4096 * 512))' ::/grub/grubenv | grep -qx 'next_entry='"
 fi
 
-echo "# $fails failure(s)"
-[ "$fails" = 0 ]
+done_testing

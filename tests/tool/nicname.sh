@@ -20,8 +20,8 @@ P1=pci0000:00/0000:00:1c.1/0000:02:00.0
 P2=pci0000:00/0000:00:1c.2/0000:03:00.0
 P3=pci0000:00/0000:00:1c.2/0000:03:00.1
 PADD=pci0000:00/0000:00:03.0
-# pass, fail, check, expect_rc (they use $W, set below)
-. "$(dirname "$0")/check-lib.sh"
+# pass, fail, check, expect_rc, done_testing (they use $W, set below)
+. "$(dirname "$0")/lib.sh"
 
 # tree DIR PRODUCT NAME:IFINDEX:PATH... - a sysfs tree: DMI, and each
 # interface with its ifindex and (PATH not "-") its device.
@@ -46,6 +46,7 @@ tree() {
 # Run as `nicname.sh --netns DIR` inside unshare -rn: veth interfaces
 # eth0..eth4 (peers p0..p4) as QEMU's JA2500 names them (tests/e2e/ja2500.py).
 if [ "${1:-}" = --netns ]; then
+	n=$TAP_N # numbered on from the caller's points; the count goes back in $W/tap.n
 	W=$2
 	paths=("$PADD" "$P2" "$P3" "$P0" "$P1")
 	for i in 0 1 2 3 4; do ip link add "eth$i" type veth peer name "p$i"; done
@@ -89,6 +90,7 @@ if [ "${1:-}" = --netns ]; then
 			"$NN" --sys "$W/sys" -c "$CONF"
 		check "netns: ... to its port's name" test "$(idx eth0)" = "$(cat "$W/idx3")"
 	fi
+	echo "$n" > "$W/tap.n"
 	exit "$fails"
 fi
 
@@ -157,10 +159,11 @@ check "... in one line" grep -qx "nicname: read $W/none.conf: No such file or di
 # The real renames, where a network namespace can be made.
 if unshare -rn ip link add t0 type veth peer name t1 2>/dev/null; then
 	rc=0
-	W="$W" BIN="$BIN" TOP="$TOP" unshare -rn bash "$0" --netns "$W" || rc=$?
+	W="$W" BIN="$BIN" TOP="$TOP" TAP_N=$n unshare -rn bash "$0" --netns "$W" || rc=$?
 	fails=$((fails + rc))
+	n=$(cat "$W/tap.n" 2>/dev/null || echo "$n")
 else
-	echo "ok - # SKIP no network namespace with veth here (unshare -rn): the renames are left to tests/e2e"
+	skip "no network namespace with veth here (unshare -rn): the renames are left to tests/e2e"
 fi
 
-[ "$fails" = 0 ] && echo "nicname: all checks passed" || { echo "nicname: $fails checks failed"; exit 1; }
+done_testing

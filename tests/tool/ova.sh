@@ -30,8 +30,8 @@ mke2fs -q -t ext4 -d "$T/tree" -F "$T/disk.raw"
 "$BIN/mkova" pki --dir "$T/expired" --expired
 "$BIN/mkova" pki --dir "$T/nocs" --no-codesign
 ROOT=$T/pki/dev-root-ca.pem
-grep -q 'DEVELOPMENT' <(openssl x509 -in "$T/pki/dev-signing.pem" -noout -subject) || fail "dev cert not named DEVELOPMENT"
-[ "$(stat -c %a "$T/pki/dev-signing.key")" = 600 ] || fail "dev key not 0600"
+grep -q 'DEVELOPMENT' <(openssl x509 -in "$T/pki/dev-signing.pem" -noout -subject) || die "dev cert not named DEVELOPMENT"
+[ "$(stat -c %a "$T/pki/dev-signing.key")" = 600 ] || die "dev key not 0600"
 pass "development PKI created once, named DEVELOPMENT, key 0600"
 
 mkdir "$T/o1" "$T/o2"
@@ -39,20 +39,20 @@ mkdir "$T/o1" "$T/o2"
 	--version "$V" --pki "$T/pki" -j 2 > /dev/null
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o2" --product "$P" \
 	--version "$V" --pki "$T/pki" -j 1 > /dev/null
-cmp -s "$T/o1/$OVA" "$T/o2/$OVA" || fail "two builds differ"
+cmp -s "$T/o1/$OVA" "$T/o2/$OVA" || die "two builds differ"
 pass "two builds (2 and 1 threads) give identical OVA bytes"
-[ "$(ls -A "$T/o1")" = "$OVA" ] || fail "stray files in the output dir: $(ls -A "$T/o1")"
+[ "$(ls -A "$T/o1")" = "$OVA" ] || die "stray files in the output dir: $(ls -A "$T/o1")"
 pass "only the .ova is left in the output directory"
 
 # --- the operator procedure ---------------------------------------------
 mkdir "$T/x"
 tar -C "$T/x" -xf "$T/o1/$OVA"
 [ "$(ls "$T/x" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$OVF" "$MF" "$CERT" "$CHAIN" "$DISK" | sort | tr '\n' ' ')" ] ||
-	fail "tar xf gives: $(ls "$T/x")"
-[ "$(tar -tf "$T/o1/$OVA" | tr '\n' ' ')" = "$OVF $MF $CERT $CHAIN $DISK " ] || fail "member order: $(tar -tf "$T/o1/$OVA")"
+	die "tar xf gives: $(ls "$T/x")"
+[ "$(tar -tf "$T/o1/$OVA" | tr '\n' ' ')" = "$OVF $MF $CERT $CHAIN $DISK " ] || die "member order: $(tar -tf "$T/o1/$OVA")"
 pass "tar xf gives the five files; .ovf first, then .mf .cert chain disk"
 
-/usr/bin/python3 - "$T/o1/$OVA" "$SOURCE_DATE_EPOCH" <<'EOF' || fail "tar headers"
+/usr/bin/python3 - "$T/o1/$OVA" "$SOURCE_DATE_EPOCH" <<'EOF' || die "tar headers"
 import sys, tarfile
 with tarfile.open(sys.argv[1]) as t:
     for m in t.getmembers():
@@ -65,62 +65,62 @@ pass "ustar headers, no PAX, mode 0644, owner 0:0, mtime SOURCE_DATE_EPOCH"
 
 grep -Eqx "SHA256\($OVF\)= [0-9a-f]{64}" <(sed -n 1p "$T/x/$MF") &&
 	grep -Eqx "SHA256\($DISK\)= [0-9a-f]{64}" <(sed -n 2p "$T/x/$MF") && [ "$(wc -l < "$T/x/$MF")" = 2 ] ||
-	fail "manifest: $(cat "$T/x/$MF")"
-(cd "$T/x" && sed -E 's/^SHA256\((.*)\)= (.*)$/\2  \1/' "$MF" | sha256sum -c --quiet) || fail "sha256sum -c"
+	die "manifest: $(cat "$T/x/$MF")"
+(cd "$T/x" && sed -E 's/^SHA256\((.*)\)= (.*)$/\2  \1/' "$MF" | sha256sum -c --quiet) || die "sha256sum -c"
 pass "manifest lines SHA256(<file>)= <hex>, digests match sha256sum"
 
-grep -Eqx "SHA256\($MF\)= [0-9a-f]{512}" <(sed -n 1p "$T/x/$CERT") || fail ".cert line 1: $(sed -n 1p "$T/x/$CERT")"
+grep -Eqx "SHA256\($MF\)= [0-9a-f]{512}" <(sed -n 1p "$T/x/$CERT") || die ".cert line 1: $(sed -n 1p "$T/x/$CERT")"
 out=$(cd "$T/x" && openssl verify -CAfile "$ROOT" -untrusted "$CHAIN" "$CERT")
-[ "$out" = "$CERT: OK" ] || fail "openssl verify: $out"
+[ "$out" = "$CERT: OK" ] || die "openssl verify: $out"
 pass "openssl verify -CAfile root -untrusted $CHAIN $CERT: OK"
 sed -n "1s/^SHA256($MF)= //p" "$T/x/$CERT" | xxd -r -p > "$T/sig.bin"
 openssl x509 -in "$T/x/$CERT" -pubkey -noout > "$T/pub.pem"
 out=$(openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig.bin" "$T/x/$MF")
-[ "$out" = "Verified OK" ] || fail "openssl dgst -verify: $out"
+[ "$out" = "Verified OK" ] || die "openssl dgst -verify: $out"
 pass "openssl dgst -sha256 -verify accepts the signature over the .mf"
 
 if grep -q 'PRIVATE KEY' "$T/o1/$OVA" || grep -qF "$(sed -n 2p "$T/pki/dev-signing.key")" "$T/o1/$OVA"; then
-	fail "private key material in the OVA"
+	die "private key material in the OVA"
 fi
 pass "no private key material in the OVA"
 
-qemu-img info "$T/x/$DISK" | grep -q 'create type: streamOptimized' || fail "qemu-img info"
+qemu-img info "$T/x/$DISK" | grep -q 'create type: streamOptimized' || die "qemu-img info"
 pass "qemu-img info: streamOptimized"
-qemu-img compare "$T/disk.raw" "$T/x/$DISK" > /dev/null || fail "qemu-img compare"
+qemu-img compare "$T/disk.raw" "$T/x/$DISK" > /dev/null || die "qemu-img compare"
 pass "qemu-img compare: raw image and VMDK identical"
 "$BIN/vmdk" extract "$T/x/$DISK" "$T/back.raw"
-cmp -s "$T/disk.raw" "$T/back.raw" || fail "vmdk extract"
+cmp -s "$T/disk.raw" "$T/back.raw" || die "vmdk extract"
 pass "vmdk extract gives the original raw bytes"
 
 SCHEMA=$TOP/image/ovf/schema/dsp8023_1.1.1.xsd
-xmllint --noout --nonet --schema "$SCHEMA" "$T/x/$OVF" 2> "$T/xmllint.err" || fail "xmllint: $(cat "$T/xmllint.err")"
+xmllint --noout --nonet --schema "$SCHEMA" "$T/x/$OVF" 2> "$T/xmllint.err" || die "xmllint: $(cat "$T/xmllint.err")"
 pass "descriptor validates against the DMTF OVF schema (xmllint --nonet)"
 sed 's|<rasd:Description>Memory Size</rasd:Description>|&<rasd:Caption>x</rasd:Caption>|' "$T/x/$OVF" > "$T/bad.ovf"
-! xmllint --noout --nonet --schema "$SCHEMA" "$T/bad.ovf" 2> /dev/null || fail "schema check accepts out-of-order rasd elements"
+! xmllint --noout --nonet --schema "$SCHEMA" "$T/bad.ovf" 2> /dev/null || die "schema check accepts out-of-order rasd elements"
 pass "the schema check itself rejects a descriptor with rasd elements out of order"
-grep -q "ovf:size=\"$(stat -c %s "$T/x/$DISK")\"" "$T/x/$OVF" || fail "ovf:size is not the VMDK size"
+grep -q "ovf:size=\"$(stat -c %s "$T/x/$DISK")\"" "$T/x/$OVF" || die "ovf:size is not the VMDK size"
 grep -q '<vssd:VirtualSystemType>vmx-14</vssd:VirtualSystemType>' "$T/x/$OVF" &&
 	[ "$(grep -c '<rasd:ResourceSubType>E1000</rasd:ResourceSubType>' "$T/x/$OVF")" = 4 ] &&
-	grep -q '<rasd:VirtualQuantity>8192</rasd:VirtualQuantity>' "$T/x/$OVF" || fail "descriptor hardware"
+	grep -q '<rasd:VirtualQuantity>8192</rasd:VirtualQuantity>' "$T/x/$OVF" || die "descriptor hardware"
 pass "ovf:size = VMDK bytes; vmx-14, 4 E1000 NICs, 8 GiB"
 
 mkdir "$T/o512"
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o512" --product "$P" \
 	--version "$V" --pki "$T/pki" --digest SHA512 > /dev/null
 mkdir "$T/x512" && tar -C "$T/x512" -xf "$T/o512/$OVA"
-grep -Eqx "SHA512\($DISK\)= [0-9a-f]{128}" <(sed -n 2p "$T/x512/$MF") || fail "SHA512 manifest: $(cat "$T/x512/$MF")"
+grep -Eqx "SHA512\($DISK\)= [0-9a-f]{128}" <(sed -n 2p "$T/x512/$MF") || die "SHA512 manifest: $(cat "$T/x512/$MF")"
 sed -n "1s/^SHA512($MF)= //p" "$T/x512/$CERT" | xxd -r -p > "$T/sig512.bin"
-openssl dgst -sha512 -verify "$T/pub.pem" -signature "$T/sig512.bin" "$T/x512/$MF" > /dev/null || fail "SHA512 signature"
-"$BIN/ova-verify" --ca "$ROOT" "$T/o512/$OVA" > /dev/null || fail "ova-verify on the SHA512 package"
+openssl dgst -sha512 -verify "$T/pub.pem" -signature "$T/sig512.bin" "$T/x512/$MF" > /dev/null || die "SHA512 signature"
+"$BIN/ova-verify" --ca "$ROOT" "$T/o512/$OVA" > /dev/null || die "ova-verify on the SHA512 package"
 pass "--digest SHA512: SHA512 manifest and signature, openssl and ova-verify accept it"
 
 # --- ova-verify on the good package -----------------------------------------
-"$BIN/ova-verify" --ca "$ROOT" "$T/o1/$OVA" > "$T/v.out" || fail "ova-verify rejects the good OVA: $(cat "$T/v.out")"
-grep -q "VALID" "$T/v.out" && ! grep -q '^FAIL' "$T/v.out" || fail "report: $(cat "$T/v.out")"
+"$BIN/ova-verify" --ca "$ROOT" "$T/o1/$OVA" > "$T/v.out" || die "ova-verify rejects the good OVA: $(cat "$T/v.out")"
+grep -q "VALID" "$T/v.out" && ! grep -q '^FAIL' "$T/v.out" || die "report: $(cat "$T/v.out")"
 pass "ova-verify --ca: VALID, exit 0 ($(grep -c '^ok' "$T/v.out") checks)"
-"$BIN/ova-verify" --ca "$ROOT" - < "$T/o1/$OVA" > /dev/null || fail "stdin"
+"$BIN/ova-verify" --ca "$ROOT" - < "$T/o1/$OVA" > /dev/null || die "stdin"
 pass "ova-verify reads the OVA from a pipe (stream, no seeking)"
-"$BIN/ova-verify" --ca "$ROOT" "$T/x/$OVF" > /dev/null || fail "extracted directory"
+"$BIN/ova-verify" --ca "$ROOT" "$T/x/$OVF" > /dev/null || die "extracted directory"
 pass "ova-verify accepts the extracted .ovf with its files"
 # a FIFO in place of a file of the extracted package: open() of a FIFO
 # without a writer blocks forever, so the file type is checked first
@@ -130,8 +130,8 @@ for f in "$CERT" "$DISK"; do
 	timeout 20 "$BIN/ova-verify" --ca "$ROOT" "$T/fifo/$OVF" > "$T/fifo.out" 2>&1; rc=$?
 	set -e
 	[ $rc = 1 ] && grep -q "^FAIL member-name .*$f: not a regular file" "$T/fifo.out" ||
-		fail "FIFO as $f: exit $rc (124: hung): $(cat "$T/fifo.out")"
-	! grep -q '^ok   member-names' "$T/fifo.out" || fail "FIFO as $f: member-names reported ok as well"
+		die "FIFO as $f: exit $rc (124: hung): $(cat "$T/fifo.out")"
+	! grep -q '^ok   member-names' "$T/fifo.out" || die "FIFO as $f: member-names reported ok as well"
 	pass "a FIFO as $f in the directory: FAIL, not a regular file (no hang)"
 done
 # a symlink in its place is refused the same way (was exit 2, "Too many
@@ -141,7 +141,7 @@ set +e
 timeout 10 "$BIN/ova-verify" --ca "$ROOT" "$T/lnk/$OVF" > "$T/lnk.out" 2>&1; rc=$?
 set -e
 [ $rc = 1 ] && grep -q "^FAIL member-name .*$CERT: not a regular file" "$T/lnk.out" ||
-	fail "symlink as $CERT: exit $rc: $(cat "$T/lnk.out")"
+	die "symlink as $CERT: exit $rc: $(cat "$T/lnk.out")"
 pass "a symlink as $CERT in the directory: FAIL, not a regular file"
 set +e
 "$BIN/ova-verify" "$T/o1/$OVA" > "$T/nc.out"; rc=$?
@@ -150,15 +150,15 @@ set +e
 "$BIN/ova-verify" --bogus 2> /dev/null; rc4=$?
 "$BIN/ova-verify" --ca "$ROOT" "$T/nonexistent.ova" 2> /dev/null; rc5=$?
 set -e
-[ $rc = 1 ] && grep -q '^FAIL cert-chain .*--ca' "$T/nc.out" || fail "without --ca: exit $rc"
-[ $rc2 = 0 ] || fail "--no-chain: exit $rc2"
+[ $rc = 1 ] && grep -q '^FAIL cert-chain .*--ca' "$T/nc.out" || die "without --ca: exit $rc"
+[ $rc2 = 0 ] || die "--no-chain: exit $rc2"
 pass "without --ca the chain is reported unverified (exit 1); --no-chain exits 0"
 [ $rc3 = 0 ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] and all(c["ok"] for c in d["checks"])' "$T/v.json" ||
-	fail "--json"
+	die "--json"
 pass "--json: valid JSON, every check ok"
-[ $rc4 = 100 ] && [ $rc5 = 111 ] || fail "usage/I/O exit codes: $rc4 $rc5"
+[ $rc4 = 100 ] && [ $rc5 = 111 ] || die "usage/I/O exit codes: $rc4 $rc5"
 pass "usage error and unreadable file exit 100 and 111"
-"$BIN/ova-verify" --help | grep -q 'Exit status: 0 valid, 1 invalid' || fail "--help"
+"$BIN/ova-verify" --help | grep -q 'Exit status: 0 valid, 1 invalid' || die "--help"
 pass "--help documents the checks and exit codes"
 
 # --- tamper cases ---------------------------------------------------------
@@ -169,8 +169,8 @@ expect_fail() {
 	set +e
 	"$BIN/ova-verify" --ca "$ROOT" "$@" "$ova" > "$T/t.out" 2>&1; rc=$?
 	set -e
-	[ $rc = 1 ] || fail "$name: exit $rc, want 1: $(cat "$T/t.out")"
-	grep -Eq "^FAIL $pat" "$T/t.out" || fail "$name: no FAIL line matching '$pat': $(grep '^FAIL' "$T/t.out")"
+	[ $rc = 1 ] || die "$name: exit $rc, want 1: $(cat "$T/t.out")"
+	grep -Eq "^FAIL $pat" "$T/t.out" || die "$name: no FAIL line matching '$pat': $(grep '^FAIL' "$T/t.out")"
 	pass "$name: $(grep -E "^FAIL $pat" "$T/t.out" | head -1 | cut -c1-110)"
 }
 # pack, flip, resign: an OVA as an attacker would make it, with GNU tar
@@ -178,7 +178,7 @@ fresh() { rm -rf "$T/w" && cp -a "$T/x" "$T/w"; }
 ALL=("$OVF" "$MF" "$CERT" "$CHAIN" "$DISK")
 
 fresh && pack "$T/w" "$T/same.ova" "${ALL[@]}"
-"$BIN/ova-verify" --ca "$ROOT" "$T/same.ova" > /dev/null || fail "repacked untouched OVA rejected"
+"$BIN/ova-verify" --ca "$ROOT" "$T/same.ova" > /dev/null || die "repacked untouched OVA rejected"
 pass "untouched files repacked with GNU tar still pass (the tamper harness is sound)"
 
 declare -A FLIP_AT=([$OVF]=200 [$MF]=40 [$CERT]=40 [$CHAIN]=300 [$DISK]=70000)
@@ -200,7 +200,7 @@ expect_fail "extra member" "unexpected-member +README.txt" "$T/t.ova"
 fresh && for i in $(seq 1 60); do echo "$i" > "$T/w/extra$i.txt"; done &&
 	pack "$T/w" "$T/t.ova" "${ALL[@]}" $(for i in $(seq 1 60); do echo "extra$i.txt"; done)
 expect_fail "65 members" "tar-format +extra60.txt: more than 64 members" "$T/t.ova"
-! grep -q '^ok   tar-format' "$T/t.out" || fail "65 members: tar-format reported both FAIL and ok"
+! grep -q '^ok   tar-format' "$T/t.out" || die "65 members: tar-format reported both FAIL and ok"
 pass "65 members: tar-format is reported once, as FAIL"
 fresh && tar -C "$T/w" --format=pax -cf "$T/t.ova" "${ALL[@]}"
 expect_fail "PAX-format archive" "tar-format" "$T/t.ova"
@@ -211,7 +211,7 @@ expect_fail "truncated OVA" "tar-format.*truncated" "$T/t.ova"
 # A GNU header (members of 8 GiB or more) with a name in bytes 345..499:
 # Python's tarfile reads it as a path prefix. ova-verify must refuse the
 # header itself, before the (here missing) 9 GiB of data.
-/usr/bin/python3 - "$T/o1/$OVA" "$T/t.ova" "$DISK" <<'EOF' || fail "GNU prefix OVA"
+/usr/bin/python3 - "$T/o1/$OVA" "$T/t.ova" "$DISK" <<'EOF' || die "GNU prefix OVA"
 import sys, tarfile
 src, dst, disk = sys.argv[1:]
 with tarfile.open(src) as t:
@@ -244,13 +244,13 @@ expect_fail "OpenSSL 3 SHA2-256 label in the manifest" "manifest +$MF" "$T/t.ova
 
 # re-sign the manifest with another key (resign): what an attacker with their own CA does
 fresh && resign "$T/pki" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
-"$BIN/ova-verify" --ca "$ROOT" "$T/t.ova" > /dev/null || fail "shell re-signing with the right key rejected"
+"$BIN/ova-verify" --ca "$ROOT" "$T/t.ova" > /dev/null || die "shell re-signing with the right key rejected"
 pass "re-signing with openssl and the genuine key passes (the re-sign harness is sound)"
 fresh && resign "$T/other" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
 expect_fail "certificate from another CA" "cert-chain.*(issuer|unable)" "$T/t.ova"
 fresh && resign "$T/expired" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
 expect_fail "expired certificate" "cert-dates.*expired" "$T/t.ova" --ca "$T/expired/dev-root-ca.pem"
-grep -q '^FAIL cert-chain.*expired' "$T/t.out" || fail "chain check should report the expiry too"
+grep -q '^FAIL cert-chain.*expired' "$T/t.out" || die "chain check should report the expiry too"
 fresh && resign "$T/nocs" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
 expect_fail "certificate without code-signing usage" "cert-purpose.*codeSigning" "$T/t.ova" --ca "$T/nocs/dev-root-ca.pem"
 fresh && echo "$(sed -n 1p "$T/x/$CERT")" > "$T/w/$CERT" && cat "$T/other/dev-signing.pem" >> "$T/w/$CERT" && pack "$T/w" "$T/t.ova" "${ALL[@]}"
@@ -261,7 +261,7 @@ set +e
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$TOP/image/ova/esxi.hw" --out "$T/o1" --version "$V" \
 	--pki "$T/nocs" > /dev/null 2> "$T/mk.err"; rc=$?
 set -e
-[ $rc = 1 ] && grep -q 'codeSigning' "$T/mk.err" || fail "mkova with a non-code-signing cert: exit $rc $(cat "$T/mk.err")"
+[ $rc = 1 ] && grep -q 'codeSigning' "$T/mk.err" || die "mkova with a non-code-signing cert: exit $rc $(cat "$T/mk.err")"
 pass "mkova refuses a certificate without codeSigning: $(cat "$T/mk.err")"
 # a FIFO in place of each input file: open() of a FIFO without a writer
 # blocks for ever, so each is refused by its type first (exit 1: invalid input)
@@ -276,7 +276,7 @@ mkova_fifo() { # what, want in stderr, then --raw/--hw/--pki values
 		--pki "$5" > /dev/null 2> "$T/mk.err"; rc=$?
 	set -e
 	[ $rc = 1 ] && grep -q "$2" "$T/mk.err" ||
-		fail "mkova with a FIFO as $1: exit $rc (124: hung) $(cat "$T/mk.err")"
+		die "mkova with a FIFO as $1: exit $rc (124: hung) $(cat "$T/mk.err")"
 	pass "mkova refuses a FIFO as $1 at once: $(cat "$T/mk.err")"
 }
 mkova_fifo "the raw disk" 'raw.fifo: not a regular file or block device' "$T/raw.fifo" "$TOP/image/ova/esxi.hw" "$T/pki"
@@ -287,6 +287,6 @@ printf 'name = x\nbogus = 1\n' > "$T/bad.hw"
 set +e
 "$BIN/mkova" build --raw "$T/disk.raw" --hw "$T/bad.hw" --out "$T/o1" --version "$V" --pki "$T/pki" 2> "$T/mk.err"; rc=$?
 set -e
-[ $rc = 1 ] && grep -q 'line 2: unknown key' "$T/mk.err" || fail "bad .hw: exit $rc $(cat "$T/mk.err")"
+[ $rc = 1 ] && grep -q 'line 2: unknown key' "$T/mk.err" || die "bad .hw: exit $rc $(cat "$T/mk.err")"
 pass "a bad hardware description is refused naming the line: $(cat "$T/mk.err")"
-echo "1..$n"
+done_testing

@@ -10,11 +10,7 @@ BIN=${BIN:-out/bin}
 TOP=${TOP:-.}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 fail=0
-check() { # DESCRIPTION WANT_RC GOT_RC
-	n=$((n + 1))
-	if [[ $2 == "$3" ]]; then echo "ok $n - $1"; else echo "not ok $n - $1 (exit $3, want $2)"; fail=1; fi
-}
+. "$(dirname "$0")/lib.sh"
 "$BIN/mkova" pki --dir "$T/pki" > /dev/null
 "$BIN/mkova" pki --dir "$T/other" > /dev/null
 CA="--ca $T/pki/dev-root-ca.pem"
@@ -25,30 +21,30 @@ record() { # TREE
 	"$BIN/mksums" --sign-only --out "$R" --pki "$T/pki" > /dev/null
 }
 record clean
-"$BIN/ova-verify" $CA --signed "$R" > "$T/out"; check "ova-verify --signed: a signed record is VALID" 0 $?
-grep -q VALID "$T/out"; check "it says VALID" 0 $?
-for s in sig cert.pem chain.pem; do [[ -s $R.$s ]]; check "mksums --sign-only wrote .$s" 0 $?; done
+"$BIN/ova-verify" $CA --signed "$R" > "$T/out"; is "ova-verify --signed: a signed record is VALID" $? 0
+grep -q VALID "$T/out"; is "it says VALID" $? 0
+for s in sig cert.pem chain.pem; do [[ -s $R.$s ]]; is "mksums --sign-only wrote .$s" $? 0; done
 openssl x509 -in "$R.cert.pem" -pubkey -noout > "$T/pub.pem"
 openssl dgst -sha256 -verify "$T/pub.pem" -signature "$R.sig" "$R" > /dev/null
-check "openssl dgst -verify accepts the record's signature" 0 $?
+is "openssl dgst -verify accepts the record's signature" $? 0
 "$BIN/ova-verify" --ca "$T/other/dev-root-ca.pem" --signed "$R" > /dev/null
-check "another PKI's root: INVALID" 1 $?
+is "another PKI's root: INVALID" $? 1
 git_clean_cmd() { bash "$TOP/image/record/check-rebuild.sh" "$R" "$TOP" "$T/cache" "$BIN/ova-verify" "$CA" false; }
-git_clean_cmd > /dev/null 2> "$T/err"; check "check-rebuild refuses a record without its knobs" 1 $?; grep -q "knob PRODUCT is missing" "$T/err"; check "and says which" 0 $?
+git_clean_cmd > /dev/null 2> "$T/err"; is "check-rebuild refuses a record without its knobs" $? 1; grep -q "knob PRODUCT is missing" "$T/err"; is "and says which" $? 0
 record dirty
-git_clean_cmd > /dev/null 2> "$T/err"; check "check-rebuild refuses a record of a dirty tree" 1 $?
-grep -q 'dirty tree' "$T/err"; check "and says why" 0 $?
+git_clean_cmd > /dev/null 2> "$T/err"; is "check-rebuild refuses a record of a dirty tree" $? 1
+grep -q 'dirty tree' "$T/err"; is "and says why" $? 0
 echo 'sha256.extra = 11' >> "$R"
-"$BIN/ova-verify" $CA --signed "$R" > /dev/null; check "a line added: INVALID" 1 $?
-git_clean_cmd > /dev/null 2> "$T/err"; check "check-rebuild refuses a record whose signature fails" 1 $?
-grep -q 'signature not valid' "$T/err"; check "and says why" 0 $?
+"$BIN/ova-verify" $CA --signed "$R" > /dev/null; is "a line added: INVALID" $? 1
+git_clean_cmd > /dev/null 2> "$T/err"; is "check-rebuild refuses a record whose signature fails" $? 1
+grep -q 'signature not valid' "$T/err"; is "and says why" $? 0
 printf 'format = 1\nnot a line\n' > "$R" && "$BIN/mksums" --sign-only --out "$R" --pki "$T/pki" > /dev/null
-git_clean_cmd > /dev/null 2> "$T/err"; check "check-rebuild refuses a line that is not KEY = VALUE" 1 $?
+git_clean_cmd > /dev/null 2> "$T/err"; is "check-rebuild refuses a line that is not KEY = VALUE" $? 1
 record clean
 rm "$R.sig"
-"$BIN/ova-verify" $CA --signed "$R" > /dev/null; check "no .sig: INVALID" 1 $?
+"$BIN/ova-verify" $CA --signed "$R" > /dev/null; is "no .sig: INVALID" $? 1
 "$BIN/mksums" --sign-only --out "$T/none.buildrecord" --pki "$T/pki" > /dev/null 2>&1
-check "mksums --sign-only: a missing file is an I/O failure" 111 $?
+is "mksums --sign-only: a missing file is an I/O failure" $? 111
 "$BIN/mksums" --sign-only --out "$R" --pki "$T/pki" "$R" > /dev/null 2>&1
-check "mksums --sign-only with FILEs: usage" 100 $?
-exit $fail
+is "mksums --sign-only with FILEs: usage" $? 100
+done_testing

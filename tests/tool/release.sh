@@ -46,22 +46,22 @@ mkrel() { # mkrel OUTDIR [ARGS]: build with the defaults of the tree
 }
 mkrel "$T/o1" --pki "$T/pki" -j 1 > "$T/build.out"
 mkrel "$T/o2" --pki "$T/pki" -j 2 > /dev/null
-cmp -s "$T/o1/$IMG" "$T/o2/$IMG" || fail "two builds differ"
+cmp -s "$T/o1/$IMG" "$T/o2/$IMG" || die "two builds differ"
 pass "two builds (1 and 2 threads) give identical bytes"
-[ "$(ls -A "$T/o1")" = "$IMG" ] || fail "stray files in the output dir: $(ls -A "$T/o1")"
+[ "$(ls -A "$T/o1")" = "$IMG" ] || die "stray files in the output dir: $(ls -A "$T/o1")"
 pass "only $IMG is left in the output directory"
-grep -q "^mkrelease: $T/o1/$IMG (slot $bytes bytes, packed [0-9]*)\$" "$T/build.out" || fail "build output: $(cat "$T/build.out")"
+grep -q "^mkrelease: $T/o1/$IMG (slot $bytes bytes, packed [0-9]*)\$" "$T/build.out" || die "build output: $(cat "$T/build.out")"
 
 # --- what an operator sees with tar, zstd, sha256sum and openssl ------------
-[ "$(tar -tf "$T/o1/$IMG" | tr '\n' ' ')" = "${ALL[*]} " ] || fail "member order: $(tar -tf "$T/o1/$IMG")"
+[ "$(tar -tf "$T/o1/$IMG" | tr '\n' ' ')" = "${ALL[*]} " ] || die "member order: $(tar -tf "$T/o1/$IMG")"
 pass "tar tf: manifest, manifest.cert, certchain.pem, rootfs.ext4.zst, in this order"
 mkdir "$T/x" && tar -C "$T/x" -xf "$T/o1/$IMG"
 zstd -q -d -c "$T/x/$SLOT" > "$T/slot.img"
-cmp -s "$T/slot.img" "$T/root-a.img" || fail "the unpacked slot image is not root-a of the disk"
+cmp -s "$T/slot.img" "$T/root-a.img" || die "the unpacked slot image is not root-a of the disk"
 pass "zstd -d of $SLOT is byte-identical to partition root-a of the raw disk"
-[ "$(stat -c %s "$T/o1/$IMG")" -lt 8000000 ] || fail "image too large for a 64 MiB slot with 3 MB of data: $(stat -c %s "$T/o1/$IMG")"
+[ "$(stat -c %s "$T/o1/$IMG")" -lt 8000000 ] || die "image too large for a 64 MiB slot with 3 MB of data: $(stat -c %s "$T/o1/$IMG")"
 pass "unused blocks cost nothing: $(stat -c %s "$T/o1/$IMG") bytes for a $bytes-byte slot"
-want() { grep -qx "$1" "$T/x/$MF" || fail "manifest lacks '$1': $(cat "$T/x/$MF")"; }
+want() { grep -qx "$1" "$T/x/$MF" || die "manifest lacks '$1': $(cat "$T/x/$MF")"; }
 want "format = 1"
 want "product = $P"
 want "release = $V"
@@ -78,33 +78,33 @@ want "upgrade-from = 21.1 21.2"
 want "upgrade-paths = 1"
 pass "manifest: product, release, build, file, targets, kernel, sizes, SHA-256s (= sha256sum), upgrade-from 21.1 21.2"
 out=$(openssl verify -CAfile "$ROOT" -untrusted "$T/x/$CHAIN" "$T/x/$CERT")
-[ "$out" = "$T/x/$CERT: OK" ] || fail "openssl verify: $out"
+[ "$out" = "$T/x/$CERT: OK" ] || die "openssl verify: $out"
 sed -n "1s/^SHA256($MF)= //p" "$T/x/$CERT" | xxd -r -p > "$T/sig.bin"
 openssl x509 -in "$T/x/$CERT" -pubkey -noout > "$T/pub.pem"
 out=$(openssl dgst -sha256 -verify "$T/pub.pem" -signature "$T/sig.bin" "$T/x/$MF")
-[ "$out" = "Verified OK" ] || fail "openssl dgst -verify: $out"
+[ "$out" = "Verified OK" ] || die "openssl dgst -verify: $out"
 pass "openssl: the chain verifies and the signature is over the manifest bytes"
-! grep -q 'PRIVATE KEY' "$T/o1/$IMG" || fail "private key material in the image"
+! grep -q 'PRIVATE KEY' "$T/o1/$IMG" || die "private key material in the image"
 
 # --- ova-verify on the good image -------------------------------------------
-"$BIN/ova-verify" --ca "$ROOT" "$T/o1/$IMG" > "$T/v.out" || fail "ova-verify rejects the good image: $(cat "$T/v.out")"
+"$BIN/ova-verify" --ca "$ROOT" "$T/o1/$IMG" > "$T/v.out" || die "ova-verify rejects the good image: $(cat "$T/v.out")"
 for c in manifest name-binding signature cert-chain member-order digest slot-image; do
-	grep -q "^ok   $c " "$T/v.out" || fail "no ok $c: $(cat "$T/v.out")"
+	grep -q "^ok   $c " "$T/v.out" || die "no ok $c: $(cat "$T/v.out")"
 done
 pass "ova-verify --ca: VALID ($(grep -c '^ok' "$T/v.out") checks: manifest, name, signature, chain, order, digest, slot image)"
-"$BIN/ova-verify" --ca "$ROOT" --release --name "$IMG" - < "$T/o1/$IMG" > /dev/null || fail "stdin with --name"
+"$BIN/ova-verify" --ca "$ROOT" --release --name "$IMG" - < "$T/o1/$IMG" > /dev/null || die "stdin with --name"
 pass "ova-verify --release --name reads the image from a pipe"
 set +e
 "$BIN/ova-verify" --ca "$ROOT" --release - < "$T/o1/$IMG" > "$T/t.out"; rc=$?
 "$BIN/ova-verify" --json --ca "$ROOT" "$T/o1/$IMG" > "$T/v.json"; rc2=$?
 "$BIN/ova-verify" --name x.img "$T/o1/$IMG" > /dev/null 2>&1; rc3=$?
 set -e
-[ $rc = 1 ] && grep -q '^FAIL name-binding .*--name' "$T/t.out" || fail "stdin without --name: exit $rc $(cat "$T/t.out")"
+[ $rc = 1 ] && grep -q '^FAIL name-binding .*--name' "$T/t.out" || die "stdin without --name: exit $rc $(cat "$T/t.out")"
 pass "from a pipe without --name the name binding FAILs (exit 1)"
 [ $rc2 = 0 ] && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["valid"] and all(c["ok"] for c in d["checks"]) and any(c["check"] == "slot-image" for c in d["checks"])' "$T/v.json" ||
-	fail "--json"
+	die "--json"
 pass "--json: valid JSON, every check ok, slot-image among them"
-[ $rc3 = 100 ] || fail "--name with a file: exit $rc3"
+[ $rc3 = 100 ] || die "--name with a file: exit $rc3"
 pass "--name with a file argument is a usage error (exit 100)"
 
 # --- tamper matrix ----------------------------------------------------------
@@ -114,15 +114,15 @@ expect_fail() { # NAME PATTERN IMAGE [ARGS]: exit 1 and a FAIL line matching PAT
 	set +e
 	"$BIN/ova-verify" --ca "$ROOT" --release "$@" "$img" > "$T/t.out" 2>&1; rc=$?
 	set -e
-	[ $rc = 1 ] || fail "$name: exit $rc, want 1: $(cat "$T/t.out")"
-	grep -Eq "^FAIL $pat" "$T/t.out" || fail "$name: no FAIL line matching '$pat': $(grep '^FAIL' "$T/t.out")"
+	[ $rc = 1 ] || die "$name: exit $rc, want 1: $(cat "$T/t.out")"
+	grep -Eq "^FAIL $pat" "$T/t.out" || die "$name: no FAIL line matching '$pat': $(grep '^FAIL' "$T/t.out")"
 	pass "$name: $(grep -E "^FAIL $pat" "$T/t.out" | head -1 | cut -c1-120)"
 }
 # pack, flip, resign: an image as an attacker would make it, with GNU tar
 fresh() { rm -rf "$T/w" && cp -a "$T/x" "$T/w" && mkdir -p "$T/t"; }
 OUT=$T/t/$IMG
 fresh && pack "$T/w" "$OUT" "${ALL[@]}"
-"$BIN/ova-verify" --ca "$ROOT" "$OUT" > /dev/null || fail "repacked untouched image rejected"
+"$BIN/ova-verify" --ca "$ROOT" "$OUT" > /dev/null || die "repacked untouched image rejected"
 pass "untouched members repacked with GNU tar still pass (the tamper harness is sound)"
 
 declare -A FLIP_AT=([$MF]=30 [$CERT]=40 [$CHAIN]=300 [$SLOT]=$(($(stat -c %s "$T/x/$SLOT") / 2)))
@@ -151,7 +151,7 @@ expect_fail "PAX-format archive" "tar-format" "$OUT"
 
 # another signer: a valid certificate from another CA, re-signed manifest
 fresh && resign "$T/pki" && pack "$T/w" "$OUT" "${ALL[@]}"
-"$BIN/ova-verify" --ca "$ROOT" "$OUT" > /dev/null || fail "shell re-signing with the genuine key rejected"
+"$BIN/ova-verify" --ca "$ROOT" "$OUT" > /dev/null || die "shell re-signing with the genuine key rejected"
 pass "re-signing with openssl and the genuine key passes (the re-sign harness is sound)"
 fresh && sed -i 's/^upgrade-from = .*/upgrade-from = 18.2 20.3 21.1 21.2/' "$T/w/$MF" && resign "$T/other" && pack "$T/w" "$OUT" "${ALL[@]}"
 expect_fail "manifest changed and re-signed by another CA" "cert-chain.*(issuer|unable)" "$OUT"
@@ -176,8 +176,8 @@ refused() { # NAME PATTERN RC CMD...: exit RC, stderr one line matching PATTERN,
 	"$@" > /dev/null 2> "$T/r.err"; rc=$?
 	set -e
 	[ $rc = "$want" ] && [ "$(wc -l < "$T/r.err")" = 1 ] && grep -Eq "$pat" "$T/r.err" ||
-		fail "$name: exit $rc (want $want): $(cat "$T/r.err")"
-	[ -z "$(ls -A "$T/r")" ] || fail "$name: left $(ls -A "$T/r")"
+		die "$name: exit $rc (want $want): $(cat "$T/r.err")"
+	[ -z "$(ls -A "$T/r")" ] || die "$name: left $(ls -A "$T/r")"
 	pass "$name: $(cat "$T/r.err")"
 }
 truncate -s 64M "$T/plain.raw" && mke2fs -q -t ext4 -F "$T/plain.raw"
@@ -214,20 +214,20 @@ refused "a FIFO as the raw disk" "raw.fifo" 1 timeout 20 \
 printf 'format = 1\nsecdir = 21.3R1 -\nnetdir = 21.1R1 21.3R9.2\n' > "$T/apps.conf"
 mkrel "$T/o4" --pki "$T/pki" --apps "$T/apps.conf" > /dev/null
 tar -xOf "$T/o4/$IMG" "$MF" > "$T/m4"
-grep -qx 'app.secdir = 21.3R1 -' "$T/m4" && grep -qx 'app.netdir = 21.1R1 21.3R9.2' "$T/m4" || fail "apps: $(cat "$T/m4")"
-"$BIN/ova-verify" --ca "$ROOT" "$T/o4/$IMG" | grep -q '^ok   manifest .*2 application(s)' || fail "ova-verify apps"
+grep -qx 'app.secdir = 21.3R1 -' "$T/m4" && grep -qx 'app.netdir = 21.1R1 21.3R9.2' "$T/m4" || die "apps: $(cat "$T/m4")"
+"$BIN/ova-verify" --ca "$ROOT" "$T/o4/$IMG" | grep -q '^ok   manifest .*2 application(s)' || die "ova-verify apps"
 pass "--apps rows become app.NAME lines of the signed manifest; ova-verify reads them"
 
 # --- upgrade paths and version order ---------------------------------------
 PATHS=$TOP/image/release/upgrade-paths.conf
 "$BIN/mkrelease" path --paths "$PATHS" 21.1R1 21.3R1 > /dev/null && "$BIN/mkrelease" path --paths "$PATHS" 21.2R1 21.3R1 > /dev/null ||
-	fail "21.1/21.2 -> 21.3"
-"$BIN/mkrelease" path --paths "$PATHS" 21.3R1 21.3R2 > /dev/null || fail "21.3R1 -> 21.3R2"
+	die "21.1/21.2 -> 21.3"
+"$BIN/mkrelease" path --paths "$PATHS" 21.3R1 21.3R2 > /dev/null || die "21.3R1 -> 21.3R2"
 pass "mkrelease path: 21.1R1 and 21.2R1 -> 21.3R1, 21.3R1 -> 21.3R2 supported"
 refused "20.3R1 -> 21.3R1" "^mkrelease: path 20.3R1: upgrade path 20.3R1 -> 21.3R1 is not supported: 21.3R1 may be installed over 21.1 21.2, or 21.3 releases" 1 \
 	"$BIN/mkrelease" path --paths "$PATHS" 20.3R1 21.3R1
 refused "21.3R2 -> 21.3R1" "downgrade" 1 "$BIN/mkrelease" path --paths "$PATHS" 21.3R2 21.3R1
 [ "$("$BIN/mkrelease" compare 21.3R1 21.3R1.3)$("$BIN/mkrelease" compare 21.3R1.3 21.3R2)$("$BIN/mkrelease" compare 21.4R1 21.3R2)" = '<<>' ] ||
-	fail "compare"
+	die "compare"
 pass "mkrelease compare: 21.3R1 < 21.3R1.3 < 21.3R2 < 21.4R1"
-echo "1..$n"
+done_testing

@@ -254,5 +254,4 @@ kill "$WD_PID"; wait "$WD_PID"; WD_PID=
 check "watchdog down: show services exits 111" test "$(rc_of sc show services)" = 111
 check "... with one line naming the socket" sh -c "'$BIN/spacectl' --root '$T' show services 2>&1 | grep -qx 'spacectl: show services: $T/run/watchdog.sock: .*'"
 
-if [ "$fails" -ne 0 ]; then echo "spacectl.sh: $fails failure(s)"; exit 1; fi
-echo "spacectl.sh: all passed"
+done_testing

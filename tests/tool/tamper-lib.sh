@@ -3,10 +3,9 @@
 # re-sign a manifest with a given PKI. Uses SOURCE_DATE_EPOCH, and for
 # resign $T/w holding the members named $MF, $CERT and $CHAIN.
 
-# TAP lines, numbered; the first failure ends the script.
-n=0
-fail() { echo "not ok - $*"; exit 1; }
-pass() { n=$((n + 1)); echo "ok $n - $*"; }
+# TAP lines: lib.sh's (the scripts of the tamper matrices end at their
+# first failure: die)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # pack DIR OUT FILES...: an archive of DIR's FILES made with GNU tar
 pack() {

@@ -99,12 +99,12 @@ expect_fail() {
 	shift 3
 	rc=0
 	out=$(sc upgrade "$@" "$f" 2>&1) || rc=$?
-	[ "$rc" = 1 ] || fail "$what: exit $rc, want 1: $out"
-	grep -Eq "$pat" <<<"$out" || fail "$what: message '$out' lacks /$pat/"
-	[ "$(wc -l <<<"$out")" = 1 ] || fail "$what: more than one line: $out"
-	[ "$(slot_b_sum)" = "$B0" ] || fail "$what: slot B was written"
-	[ "$(env_now)" = "$E0" ] || fail "$what: grubenv changed: $(env_now)"
-	grep -qx 'state = failed' "$R/var/lib/upgrade/status" || fail "$what: no failed state recorded"
+	[ "$rc" = 1 ] || die "$what: exit $rc, want 1: $out"
+	grep -Eq "$pat" <<<"$out" || die "$what: message '$out' lacks /$pat/"
+	[ "$(wc -l <<<"$out")" = 1 ] || die "$what: more than one line: $out"
+	[ "$(slot_b_sum)" = "$B0" ] || die "$what: slot B was written"
+	[ "$(env_now)" = "$E0" ] || die "$what: grubenv changed: $(env_now)"
+	grep -qx 'state = failed' "$R/var/lib/upgrade/status" || die "$what: no failed state recorded"
 	pass "refused before anything is written: $what ($out)"
 }
 
@@ -147,40 +147,40 @@ expect_fail "time server silent" "cannot check the clock" "$IMG"
 conf "$GOOD_NTP"
 exec 9> "$R/var/lib/upgrade/lock"
 flock 9
-out=$(sc upgrade "$IMG" 2>&1) && fail "second upgrade at once accepted"
-grep -q "another upgrade is running" <<<"$out" || fail "lock: $out"
+out=$(sc upgrade "$IMG" 2>&1) && die "second upgrade at once accepted"
+grep -q "another upgrade is running" <<<"$out" || die "lock: $out"
 exec 9>&-
 pass "one upgrade at a time: $out"
 echo "BOOT_IMAGE=/boot/vmlinuz ro space.slot=a" > "$R/proc/cmdline"
 "$BIN/mkimage" bootenv "$T/node.raw" slot_try=a >/dev/null
 E_TRY=$(env_now)
-out=$(sc upgrade "$IMG" 2>&1) && fail "upgrade during a trial accepted"
-grep -q "this boot is the trial of slot A" <<<"$out" || fail "trial: $out"
-[ "$(env_now)" = "$E_TRY" ] && [ "$(slot_b_sum)" = "$B0" ] || fail "trial refusal touched the disk"
+out=$(sc upgrade "$IMG" 2>&1) && die "upgrade during a trial accepted"
+grep -q "this boot is the trial of slot A" <<<"$out" || die "trial: $out"
+[ "$(env_now)" = "$E_TRY" ] && [ "$(slot_b_sum)" = "$B0" ] || die "trial refusal touched the disk"
 pass "refused during a trial boot: $out"
 "$BIN/mkimage" bootenv "$T/node.raw" slot_try= >/dev/null
 E0=$(env_now)
 
 # --- the upgrade ----------------------------------------------------------------
-out=$(sc upgrade "$IMG" 2>"$T/err") || fail "upgrade: $(cat "$T/err")"
-grep -q "slot B now holds $P 21.3R2" <<<"$out" || fail "upgrade output: $out"
+out=$(sc upgrade "$IMG" 2>"$T/err") || die "upgrade: $(cat "$T/err")"
+grep -q "slot B now holds $P 21.3R2" <<<"$out" || die "upgrade output: $out"
 want_sum=$(tar -xOf "$IMG" manifest | sed -n 's/^slot.sha256 = //p')
 size=$(tar -xOf "$IMG" manifest | sed -n 's/^slot.size = //p')
 got_sum=$(dd if="$T/node.raw" bs=512 skip="$B_FIRST" count=$((size / 512)) status=none | sha256sum | cut -d' ' -f1)
-[ "$got_sum" = "$want_sum" ] || fail "slot B is not the image's slot image"
+[ "$got_sum" = "$want_sum" ] || die "slot B is not the image's slot image"
 pass "slot B holds the image's slot image byte for byte (sha256 $want_sum)"
 for kv in ver_b=21.3R2 slot_try=b try_left=1 slot_good=a ver_a=21.2R1; do
-	env_now | grep -qx "$kv" || fail "grubenv lacks $kv: $(env_now)"
+	env_now | grep -qx "$kv" || die "grubenv lacks $kv: $(env_now)"
 done
 pass "grubenv: ver_b=21.3R2 slot_try=b try_left=1, slot A still the good one"
 for kv in 'state = ready' 'release = 21.3R2' 'from = 21.2R1' 'slot = b' 'progress = 100'; do
-	grep -qx "$kv" "$R/var/lib/upgrade/status" || fail "status lacks '$kv': $(cat "$R/var/lib/upgrade/status")"
+	grep -qx "$kv" "$R/var/lib/upgrade/status" || die "status lacks '$kv': $(cat "$R/var/lib/upgrade/status")"
 done
 log=$(sed -n 's/^log = //p' "$R/var/lib/upgrade/status")
-grep -q "read back: SHA-256 matches" "$log" || fail "log: $(cat "$log")"
+grep -q "read back: SHA-256 matches" "$log" || die "log: $(cat "$log")"
 pass "status file: ready 21.3R2 from 21.2R1 in slot b; the log records the read-back"
-sc upgrade status | grep -q "slot B:    21.3R2, on trial" || fail "status: $(sc upgrade status)"
-sc --json upgrade status | grep -q '"state":"ready"' || fail "status --json: $(sc --json upgrade status)"
+sc upgrade status | grep -q "slot B:    21.3R2, on trial" || die "status: $(sc upgrade status)"
+sc --json upgrade status | grep -q '"state":"ready"' || die "status --json: $(sc --json upgrade status)"
 pass "upgrade status (text and JSON)"
 
 # --- confirm on the trial boot ------------------------------------------------
@@ -197,39 +197,39 @@ export WATCHDOG_SOCKET=$T/wd.sock
 "$BIN/mkimage" bootenv "$T/node.raw" try_left=0 >/dev/null # what GRUB does
 echo "BOOT_IMAGE=/boot/vmlinuz ro space.slot=b space.trial=1" > "$R/proc/cmdline"
 printf 'PRODUCT=%s\nVERSION=21.3R2\nBUILD_ID=new\n' "$P" > "$R/etc/$P-release"
-out=$(sc upgrade confirm --no-reboot 2>&1) && fail "confirmed with a service not ready: $out"
+out=$(sc upgrade confirm --no-reboot 2>&1) && die "confirmed with a service not ready: $out"
 grep -q "trial of 21.3R2 in slot B: services not ready after 10 s: svc (starting)" <<<"$out" ||
-	fail "not ready: $out ($(cat "$T/wd.log"))"
-env_now | grep -qx slot_good=a || fail "a failed trial became good"
+	die "not ready: $out ($(cat "$T/wd.log"))"
+env_now | grep -qx slot_good=a || die "a failed trial became good"
 pass "trial not kept when a service is not ready in time: $out"
 # back on slot A: the fallback is recorded
 echo "BOOT_IMAGE=/boot/vmlinuz ro space.slot=a" > "$R/proc/cmdline"
 printf 'PRODUCT=%s\nVERSION=21.2R1\nBUILD_ID=old\n' "$P" > "$R/etc/$P-release"
-out=$(sc upgrade confirm 2>&1) && fail "fallback not reported"
-grep -q "upgrade failed, running 21.2R1 from slot A: trial of 21.3R2 in slot B: services not ready" <<<"$out" || fail "fallback: $out"
-env_now | grep -qx 'slot_try=' || fail "trial not cleared: $(env_now)"
-sc upgrade status | grep -q "reason:    trial of 21.3R2 in slot B: services not ready" || fail "status after fallback: $(sc upgrade status)"
+out=$(sc upgrade confirm 2>&1) && die "fallback not reported"
+grep -q "upgrade failed, running 21.2R1 from slot A: trial of 21.3R2 in slot B: services not ready" <<<"$out" || die "fallback: $out"
+env_now | grep -qx 'slot_try=' || die "trial not cleared: $(env_now)"
+sc upgrade status | grep -q "reason:    trial of 21.3R2 in slot B: services not ready" || die "status after fallback: $(sc upgrade status)"
 pass "back on slot A: the failed upgrade and its reason are recorded ($out)"
 # rollback-style re-arm, then a trial whose services come up
-sc upgrade rollback | grep -q "slot B (21.3R2) boots once on trial" || fail "rollback"
-env_now | grep -qx slot_try=b && env_now | grep -qx try_left=1 || fail "rollback did not arm: $(env_now)"
+sc upgrade rollback | grep -q "slot B (21.3R2) boots once on trial" || die "rollback"
+env_now | grep -qx slot_try=b && env_now | grep -qx try_left=1 || die "rollback did not arm: $(env_now)"
 pass "upgrade rollback arms a trial of the other slot's release"
 "$BIN/mkimage" bootenv "$T/node.raw" try_left=0 >/dev/null
 echo "BOOT_IMAGE=/boot/vmlinuz ro space.slot=b space.trial=1" > "$R/proc/cmdline"
 printf 'PRODUCT=%s\nVERSION=21.3R2\nBUILD_ID=new\n' "$P" > "$R/etc/$P-release"
 touch "$T/svc.ready"
 sleep 2
-out=$(sc upgrade confirm --no-reboot 2>&1) || fail "confirm: $out"
-env_now | grep -qx slot_good=b && env_now | grep -qx 'slot_try=' || fail "not marked good: $(env_now)"
-grep -qx 'state = good' "$R/var/lib/upgrade/status" || fail "status not good"
+out=$(sc upgrade confirm --no-reboot 2>&1) || die "confirm: $out"
+env_now | grep -qx slot_good=b && env_now | grep -qx 'slot_try=' || die "not marked good: $(env_now)"
+grep -qx 'state = good' "$R/var/lib/upgrade/status" || die "status not good"
 pass "trial kept once every service is ready: $out"
-out=$(sc upgrade confirm 2>&1) || fail "confirm on a normal boot: $out"
-[ -z "$out" ] || fail "confirm on a normal boot says: $out"
+out=$(sc upgrade confirm 2>&1) || die "confirm on a normal boot: $out"
+[ -z "$out" ] || die "confirm on a normal boot says: $out"
 pass "confirm on a normal boot does nothing"
 
 # --- an upgrade interrupted by a power cut ------------------------------------
 sed -i 's/^state = .*/state = writing/' "$R/var/lib/upgrade/status"
-out=$(sc upgrade confirm 2>&1) && fail "interrupted upgrade not reported"
-grep -q "interrupted while writing (reset or power loss)" <<<"$out" || fail "interrupted: $out"
+out=$(sc upgrade confirm 2>&1) && die "interrupted upgrade not reported"
+grep -q "interrupted while writing (reset or power loss)" <<<"$out" || die "interrupted: $out"
 pass "an upgrade cut off while writing is recorded as failed at the next boot"
-echo "# $n checks"
+done_testing
