@@ -13,9 +13,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 
 import ja2500
-from vm import VM, check, run_scenario
+from vm import VM, api_login, check, run_scenario
 
 
 
@@ -36,14 +37,17 @@ def check_services(vm, password, version, firmware="bios"):
     """The watchdog started mgmtd and the device gate: log in over HTTPS,
     read the system status, and say hello on the device port."""
     deadline = time.monotonic() + 300
-    code, text = 0, ""
+    code, token = 0, None
     while time.monotonic() < deadline:
-        code, text = api(vm, "login", {"username": "admin", "password": password})
-        if code == 200:
+        try:
+            token, code = api_login(vm, password), 200
             break
+        except urllib.error.HTTPError as e:
+            code = e.code
+        except OSError:
+            code = 0
         time.sleep(5)
     check(code == 200, f"mgmtd: admin logs in over HTTPS (last answer {code})")
-    token = json.loads(text)["token"]
     code, text = api(vm, "system", token=token)
     check(code == 200 and version in text, "mgmtd: GET /api/v1/system answers with the release")
     sb = json.loads(text).get("secure_boot", "absent")

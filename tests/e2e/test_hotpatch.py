@@ -33,7 +33,7 @@ import time
 import urllib.error
 import urllib.request
 
-from vm import VM, check, run_scenario
+from vm import VM, api_call, api_context, api_login, check, run_scenario
 
 
 class DeviceClient(threading.Thread):
@@ -85,9 +85,7 @@ class ApiPoller(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
         self.url = f"https://127.0.0.1:{port}/api/v1/system"
-        self.ctx = ssl.create_default_context()
-        self.ctx.check_hostname = False
-        self.ctx.verify_mode = ssl.CERT_NONE
+        self.ctx = api_context()
         self.stop, self.down, self._since = False, [], None
 
     def run(self):
@@ -116,33 +114,15 @@ class ApiPoller(threading.Thread):
 
 
 def api(vm, path, password):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    base = f"https://127.0.0.1:{vm.https_port}/api/v1"
-    req = urllib.request.Request(base + "/login", data=json.dumps(
-        {"username": "admin", "password": password}).encode(), headers={"Content-Type": "application/json"})
-    tok = json.load(urllib.request.urlopen(req, context=ctx, timeout=60))["token"]
-    req = urllib.request.Request(base + "/" + path, headers={"Authorization": "Bearer " + tok})
-    return json.load(urllib.request.urlopen(req, context=ctx, timeout=60))
+    """GET path of the API as admin, in a new session."""
+    return api_call(vm, api_login(vm, password), "GET", path)[1]
 
 
 def api_job(vm, password, tgz):
     """The API job: the bundle uploaded (PUT) and applied (POST) as admin,
     then followed (GET hotpatch) through mgmtd's own restart."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    base = f"https://127.0.0.1:{vm.https_port}/api/v1"
-
     def call(method, path, body=None, ctype="application/json"):
-        req = urllib.request.Request(base + "/login", data=json.dumps(
-            {"username": "admin", "password": password}).encode(), headers={"Content-Type": "application/json"})
-        tok = json.load(urllib.request.urlopen(req, context=ctx, timeout=60))["token"]
-        req = urllib.request.Request(base + path, data=body, method=method,
-                                     headers={"Authorization": "Bearer " + tok, "Content-Type": ctype})
-        with urllib.request.urlopen(req, context=ctx, timeout=120) as r:
-            return r.status, json.load(r)
+        return api_call(vm, api_login(vm, password), method, path, body, ctype, timeout=120)
 
     name = os.path.basename(tgz)
     end = time.monotonic() + 180

@@ -27,16 +27,14 @@ import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import pexpect
 
-from vm import VM, check, run_scenario
+from vm import VM, api_call, api_login, check, run_scenario
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -98,15 +96,7 @@ def api_system(vm, password, timeout=180):
 
 
 def _api_system(vm, password):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    base = f"https://127.0.0.1:{vm.https_port}/api/v1"
-    req = urllib.request.Request(base + "/login", data=json.dumps(
-        {"username": "admin", "password": password}).encode(), headers={"Content-Type": "application/json"})
-    tok = json.load(urllib.request.urlopen(req, context=ctx, timeout=60))["token"]
-    req = urllib.request.Request(base + "/system", headers={"Authorization": "Bearer " + tok})
-    return json.load(urllib.request.urlopen(req, context=ctx, timeout=60))
+    return api_call(vm, api_login(vm, password), "GET", "system")[1]
 
 
 def wait_state(vm, want, timeout):

@@ -5,15 +5,18 @@ The image is never modified: each VM runs on a qcow2 overlay in a private
 work directory. Everything the console printed goes to a log file, which a
 failing test prints.
 """
+import json
 import os
 import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import urllib.request
 
 import pexpect
 
@@ -226,6 +229,40 @@ class VM:
             out.write(f"---- console log of {self.name} ({self.logpath}) ----\n")
             out.write(f.read()[-20000:])
             out.write("\n---- end of console log ----\n")
+
+
+def api_url(vm, path):
+    """The node's management API, port-forwarded from its 443."""
+    return f"https://127.0.0.1:{vm.https_port}/api/v1/{path.lstrip('/')}"
+
+
+def api_context():
+    """TLS without a certificate check: mgmtd's is self-signed, made at its
+    first start."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def api_login(vm, password, user="admin"):
+    """POST /api/v1/login as user: the session token. Raises urllib's
+    errors (OSError; HTTPError, which has the status) while mgmtd does not
+    answer or does not let the user in."""
+    req = urllib.request.Request(api_url(vm, "login"), data=json.dumps(
+        {"username": user, "password": password}).encode(), headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, context=api_context(), timeout=60))["token"]
+
+
+def api_call(vm, token, method, path, body=None, ctype="application/json", timeout=60):
+    """One request in the session of token (body: bytes of type ctype):
+    (HTTP status, the JSON answer)."""
+    headers = {"Authorization": "Bearer " + token}
+    if body is not None:
+        headers["Content-Type"] = ctype
+    req = urllib.request.Request(api_url(vm, path), data=body, method=method, headers=headers)
+    with urllib.request.urlopen(req, context=api_context(), timeout=timeout) as r:
+        return r.status, json.load(r)
 
 
 def check(cond, what):
