@@ -291,7 +291,7 @@ static const struct {
 
 static int stage_efi_chain(const struct build *b, const struct esp_files *f)
 {
-	char src[PATH_MAX], *dst = NULL, *dir = xasprintf("%s/EFI/debian", f->stage);
+	char src[PATH_MAX], from[2 * PATH_MAX], *dst = NULL, *dir = xasprintf("%s/EFI/debian", f->stage);
 	char *cfg = xasprintf("%s/EFI/debian/grub.cfg", f->stage);
 	int r = dir && cfg ? mkdir_p(dir, 0755) : -ENOMEM;
 
@@ -303,11 +303,14 @@ static int stage_efi_chain(const struct build *b, const struct esp_files *f)
 				efi_chain[i].tree, space_strerror(r));
 			break;
 		}
+		/* src is the file's path inside the tree: copy it from there,
+		 * never from the build host's own /usr/lib */
+		snprintf(from, sizeof(from), "%s%s", b->s->rootfs, src);
 		free(dst);
 		if (!(dst = xasprintf("%s/%s", f->stage, efi_chain[i].esp)))
 			r = -ENOMEM;
-		else if ((r = file_copy(src, dst, 0644)) < 0)
-			err_set(b->err, r, "%s: %s", src, space_strerror(r));
+		else if ((r = file_copy(from, dst, 0644)) < 0)
+			err_set(b->err, r, "%s: %s", from, space_strerror(r));
 	}
 	free(dst);
 	free(dir);
