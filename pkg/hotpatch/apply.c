@@ -85,9 +85,7 @@ static void spath(const struct op *o, char out[PATH_MAX], const char *name)
 
 static void rpath(const struct op *o, char out[PATH_MAX], const char *rel)
 {
-	size_t n = strlen(o->c->root);
-	if (snprintf(out, PATH_MAX, "%s%s%s", o->c->root, n && o->c->root[n - 1] == '/' ? "" : "/", rel) >= PATH_MAX)
-		out[0] = 0;
+	path_join(out, PATH_MAX, o->c->root, rel); /* "" when too long */
 }
 
 static void marker_rel(const struct op *o, char out[PATH_MAX], unsigned level)

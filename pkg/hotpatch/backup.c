@@ -63,14 +63,6 @@ void hp_paths_free(struct hp_paths *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-/* root + "/" + rel, with root "/" giving "/rel". */
-static int join(char out[PATH_MAX], const char *root, const char *rel)
-{
-	size_t rl = strlen(root);
-	int n = snprintf(out, PATH_MAX, "%s%s%s", root, rl && root[rl - 1] == '/' ? "" : "/", rel);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
 int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
 {
 	char p[PATH_MAX];
@@ -78,7 +70,7 @@ int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
 
 	*bytes = 0;
 	for (size_t i = 0; i < ps->n; i++) {
-		if (join(p, root, ps->p[i]) < 0)
+		if (path_join(p, PATH_MAX, root, ps->p[i]) < 0)
 			return -ENAMETOOLONG;
 		if (lstat(p, &st) < 0) {
 			if (errno != ENOENT && errno != ENOTDIR)
@@ -111,7 +103,7 @@ static int save_one(const char *root, const char *rel, const char *files, FILE *
 	ssize_t n;
 	int r;
 
-	if ((r = join(src, root, rel)) < 0 || (r = join(dst, files, rel)) < 0)
+	if ((r = path_join(src, PATH_MAX, root, rel)) < 0 || (r = path_join(dst, PATH_MAX, files, rel)) < 0)
 		return r;
 	if (lstat(src, &st) < 0) {
 		if (errno != ENOENT)
@@ -160,7 +152,7 @@ static int below_symlink(const char *root, const char *rel, size_t *len)
 	for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
 		*len = (size_t)(s - rel);
 		snprintf(pre, sizeof(pre), "%.*s", (int)*len, rel);
-		if (join(p, root, pre) == 0 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
+		if (path_join(p, PATH_MAX, root, pre) == 0 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode))
 			return 1;
 	}
 	return 0;
@@ -368,7 +360,7 @@ int hp_backup_restore(const char *root, const char *dir, bool do_chown, char *wh
 			if ((pass == 0) != (x->type == 'd') || (pass == 2) != (x->type == '-') ||
 			    (pass == 1 && x->type != 'f' && x->type != 'l'))
 				continue;
-			if ((r = join(p, root, x->path)) < 0 || (r = join(saved, files, x->path)) < 0)
+			if ((r = path_join(p, PATH_MAX, root, x->path)) < 0 || (r = path_join(saved, PATH_MAX, files, x->path)) < 0)
 				goto fail;
 			r = pass == 0 ? restore_dir(p, x, do_chown)
 			    : pass == 1 ? restore_file(p, saved, x, do_chown) : restore_absent(p);

@@ -31,9 +31,8 @@ static int member_name_ok(const char *name, char *top, size_t topsz)
 
 	if (!*name || *name == '/' || strlen(name) >= HP_TGZ_NAME_MAX)
 		return -SPACE_E_UNSAFE_PATH;
-	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return -SPACE_E_UNSAFE_PATH;
+	if (!str_printable(name, 0))
+		return -SPACE_E_UNSAFE_PATH;
 	for (;;) {
 		size_t n;
 		slash = strchr(p, '/');

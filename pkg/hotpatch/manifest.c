@@ -38,14 +38,6 @@ static int parse_dec(const char *s, size_t n, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static bool printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-			return false;
-	return true;
-}
-
 /* A fix id or a service name: [A-Za-z0-9._-], not starting with '.' or
  * '-' (never an option, never a hidden file), 1..max-1 bytes. */
 static bool is_word(const char *s, size_t max)
@@ -235,7 +227,7 @@ static const char *set_single(struct ctx *c, enum key_id k, const char *v, int l
 		m->patch = (unsigned)n;
 		return NULL;
 	case K_NAME:
-		if (strlen(v) >= sizeof(m->name) || !printable(v))
+		if (strlen(v) >= sizeof(m->name) || !str_printable(v, STR_PRINTABLE_ASCII))
 			return "name is not a bundle name";
 		strcpy(m->name, v);
 		c->name_line = line;
@@ -260,7 +252,7 @@ static bool is_list_key(const char *key)
 
 const char *hp_manifest_add(struct hp_manifest *m, const char *key, const char *value)
 {
-	if (!printable(value))
+	if (!str_printable(value, STR_PRINTABLE_ASCII))
 		return "control or non-ASCII character in the value";
 	if (!strcmp(key, "fix"))
 		return add_fix(m, value);
@@ -284,7 +276,7 @@ static const char *one_entry(struct ctx *c, const char *key, const char *v, int 
 			c->fix_line[c->m->nfix - 1] = line;
 		return why;
 	}
-	if (!printable(v))
+	if (!str_printable(v, STR_PRINTABLE_ASCII))
 		return "control or non-ASCII character in the value";
 	for (k = 0; k < K_NSINGLE && strcmp(key, single_keys[k]); k++)
 		;

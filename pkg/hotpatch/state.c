@@ -20,6 +20,7 @@
 #include "fdio.h"
 #include "openreg.h"
 #include "state.h"
+#include "strescape.h"
 #include "util.h"
 
 /* A history line is at most about 330 bytes (state.h), HP_HISTORY_MAX of
@@ -29,22 +30,12 @@
 /* The journal and the progress file are a few short lines. */
 #define KV_FILE_MAX (16u << 10)
 
-/* root + "/" + rel, malloc'd; root "" or "/" is the node's own root. */
-static char *below(const char *root, const char *rel)
-{
-	size_t n = strlen(root);
-
-	while (n && root[n - 1] == '/')
-		n--;
-	return xasprintf("%.*s/%s", (int)n, root, rel);
-}
-
 /* ------------------------------------------------------------ markers */
 
 /* The highest marker level of patch release prel, and its name. */
 static int marker_level(const char *root, const char *prel, unsigned *level, char name[HP_NAME_MAX])
 {
-	char *dir = below(root, HP_MARKER_DIR);
+	char *dir = path_join_alloc(root, HP_MARKER_DIR);
 	struct hotpatch *hp = NULL;
 	int n = dir ? hotpatch_list(dir, &hp) : -ENOMEM;
 
@@ -84,7 +75,7 @@ int hp_installed_level(const char *root, const char *rel)
  * upgrade the data partition still holds the old release's. */
 static struct hp_manifest *read_applied(const char *root, const char *prel, unsigned level)
 {
-	char *path = below(root, HP_STATE_DIR "/applied"), *text = NULL;
+	char *path = path_join_alloc(root, HP_STATE_DIR "/applied"), *text = NULL;
 	struct hp_manifest *m = NULL;
 	size_t len = 0;
 
@@ -161,7 +152,7 @@ static int journal_cb(void *ctx, const char *key, const char *v, int line)
  * slot (the tool leaves it alone) and is not this slot's operation. */
 static void read_journal(const char *root, const char *build, struct hp_status *st)
 {
-	char *path = below(root, HP_STATE_DIR "/journal");
+	char *path = path_join_alloc(root, HP_STATE_DIR "/journal");
 	struct journal j = { .st = st };
 	int r = path ? kv_parse_file(path, KV_FILE_MAX, journal_cb, &j, NULL) : -ENOMEM;
 
@@ -212,7 +203,7 @@ static bool pid_alive(long pid)
  * one that never ends. */
 static void read_progress(const char *root, struct hp_progress *p)
 {
-	char *path = below(root, HP_STATE_DIR "/progress");
+	char *path = path_join_alloc(root, HP_STATE_DIR "/progress");
 	int r = path ? kv_parse_file(path, KV_FILE_MAX, progress_cb, p, NULL) : -ENOMEM;
 
 	free(path);
@@ -273,9 +264,8 @@ int hp_history_parse(const char *line, struct hp_history *h)
 	long long n;
 
 	memset(h, 0, sizeof(*h));
-	for (const char *c = line; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			goto bad;
+	if (!str_printable(line, 0))
+		goto bad;
 	if (word(&p, t, sizeof(t)) < 0 || number(t, 1LL << 62, &n) < 0)
 		goto bad;
 	h->time = (time_t)n;
@@ -341,7 +331,7 @@ out:
 /* The last HP_HISTORY_MAX well-formed lines, oldest first. */
 static void read_history(const char *root, struct hp_status *st)
 {
-	char *path = below(root, HP_STATE_DIR "/history"), *text = NULL, *line, *save = NULL;
+	char *path = path_join_alloc(root, HP_STATE_DIR "/history"), *text = NULL, *line, *save = NULL;
 	struct hp_history h;
 	unsigned total = 0;
 
@@ -372,7 +362,7 @@ out:
 /* The node's release file into rel and st->release; why on failure. */
 static int node_release(const char *root, struct release *rel, struct hp_status *st, char *why, size_t whylen)
 {
-	char *path = below(root, "etc/space-release");
+	char *path = path_join_alloc(root, "etc/space-release");
 	const char *what = NULL;
 	int r = path ? release_read(path, rel) : -ENOMEM;
 

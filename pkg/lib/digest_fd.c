@@ -11,6 +11,12 @@
 
 int space_digest_fd(int fd, const char *evp_name, unsigned char *md, size_t *mdlen)
 {
+	return space_digest_fd_count(fd, evp_name, md, mdlen, NULL);
+}
+
+int space_digest_fd_count(int fd, const char *evp_name, unsigned char *md, size_t *mdlen,
+			  uint64_t *count)
+{
 	const size_t bufsz = 1 << 18;
 	unsigned char *buf = NULL;
 	EVP_MD *m = EVP_MD_fetch(NULL, evp_name, NULL);
@@ -59,6 +65,8 @@ int space_digest_fd(int fd, const char *evp_name, unsigned char *md, size_t *mdl
 		goto out;
 	}
 	*mdlen = n;
+	if (count)
+		*count = (uint64_t)off;
 out:
 	EVP_MD_CTX_free(ctx);
 	EVP_MD_free(m);

@@ -2,12 +2,14 @@
 /* outfile.c - temp name + fsync + rename for streamed outputs; see outfile.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "outfile.h"
 #include "util.h"
 
@@ -64,4 +66,63 @@ void outfile_abort(struct outfile *of)
 	unlink(of->tmp);
 	free(of->path);
 	free(of->tmp);
+}
+
+/* fsync the directory of name (below dirfd) after a rename into it. */
+static int sync_dir_of(int dirfd, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	char dir[PATH_MAX];
+	int fd, r;
+
+	if (dirfd == AT_FDCWD)
+		return fsync_parent(name);
+	if (!slash)
+		return fsync(dirfd) < 0 ? -errno : 0;
+	if ((size_t)snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, slash == name ? "/" : dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+			 int flags)
+{
+	const char *slash = strrchr(name, '/');
+	int dlen = slash ? (int)(slash - name) + 1 : 0, n, fd, r;
+	char tmp[PATH_MAX];
+
+	if (flags & WRITE_HIDDEN)
+		n = snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", dlen, name, name + dlen);
+	else
+		n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	/* the umask must not make a published file unreadable */
+	r = !(flags & WRITE_UMASK) && fchmod(fd, mode) < 0 ? -errno : 0;
+	if (r == 0)
+		r = fd_write_full(fd, buf, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return sync_dir_of(dirfd, name);
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_file_atomic_at(AT_FDCWD, path, buf, len, mode, 0);
 }

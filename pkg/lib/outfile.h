@@ -14,7 +14,24 @@
 #ifndef SPACE_OUTFILE_H
 #define SPACE_OUTFILE_H
 
+#include <stddef.h>
 #include <sys/types.h>
+
+/* Write len bytes to path atomically: a temporary file in the same
+ * directory (PATH.tmp.<pid>), fsync, rename, fsync of the directory. The
+ * file gets mode exactly, whatever the umask. */
+int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* The same for name below the directory fd dirfd (or AT_FDCWD), the one
+ * implementation of both. With WRITE_HIDDEN the temporary name is
+ * [DIR/].BASE.tmp, which readers of a directory that skip dot names never
+ * see, and which is reused (the caller keeps other writers out, by a lock);
+ * the directory is then synced through dirfd. With WRITE_UMASK the file's
+ * mode is mode less the umask, as open(2) makes it, not mode exactly. */
+#define WRITE_HIDDEN 1
+#define WRITE_UMASK 2
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+			 int flags);
 
 struct outfile {
 	int fd;

@@ -81,3 +81,15 @@ int run_argv_ex(const char *const argv[], const struct run_opts *opts)
 		return 0;
 	return -SPACE_E_CHILD;
 }
+
+int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path)
+{
+	const struct run_opts o = { .stdin_path = stdin_path, .stdout_path = stdout_path };
+
+	return run_argv_ex(argv, &o);
+}
+
+int run_argv(const char *const argv[])
+{
+	return run_argv_io(argv, NULL, NULL);
+}

@@ -11,6 +11,14 @@
 #ifndef SPACE_RUN_EX_H
 #define SPACE_RUN_EX_H
 
+/* Run argv[0] (PATH lookup) with argv, never through a shell. The command
+ * line is logged first. Returns 0 when it exits 0, -SPACE_E_CHILD when it
+ * exits non-zero or dies, a negative errno when it cannot be started.
+ * stdin_path/stdout_path (either may be NULL) redirect the child's stdin and
+ * stdout from/to files. */
+int run_argv(const char *const argv[]);
+int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path);
+
 struct run_opts {
 	/* "NAME=value" strings added to (or replacing in) the child's
 	 * environment; NULL-terminated; may be NULL. Borrowed. */

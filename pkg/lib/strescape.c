@@ -40,3 +40,26 @@ size_t str_escape(char *dst, size_t dsz, const void *src, size_t n, unsigned fla
 	dst[o] = '\0';
 	return i;
 }
+
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+bool str_printable(const char *s, unsigned flags)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (is_control(*c) || ((flags & STR_PRINTABLE_ASCII) && *c > 0x7e))
+			return false;
+	return true;
+}
+
+const char *str_sanitize(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	for (; *s && i + 1 < n; s++)
+		buf[i++] = is_control((unsigned char)*s) ? '?' : *s;
+	buf[i] = '\0';
+	return buf;
+}

@@ -12,6 +12,7 @@
 #ifndef SPACE_STRESCAPE_H
 #define SPACE_STRESCAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Text of the marker that ends a cut copy; the escaping never produces a
@@ -25,5 +26,15 @@
  * boundary and ends in STR_ESCAPE_CUT. Returns how many bytes of src were
  * written: n when all of it fit. */
 size_t str_escape(char *dst, size_t dsz, const void *src, size_t n, unsigned flags);
+
+/* Does s hold no control byte (below 0x20, or 0x7f)? With
+ * STR_PRINTABLE_ASCII, no byte above 0x7e either (no UTF-8). */
+#define STR_PRINTABLE_ASCII 1u
+bool str_printable(const char *s, unsigned flags);
+
+/* Copy s into buf (n bytes, NUL-terminated, cut to fit) with every control
+ * byte made '?': the lossy one-line form of a name in a message, where
+ * str_escape() is the one-to-one form. Returns buf. */
+const char *str_sanitize(const char *s, char *buf, size_t n);
 
 #endif

@@ -16,8 +16,6 @@
 #include "digest_fd.h"
 #include "fdio.h"
 #include "openreg.h"
-#include "outfile.h"
-#include "run_ex.h"
 #include "util.h"
 
 space_log_fn_t space_log_fn;
@@ -67,16 +65,37 @@ char *xasprintf(const char *fmt, ...)
 	return r < 0 ? NULL : s;
 }
 
-int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path)
+/* The length of root without its trailing slashes, and rel without its
+ * leading ones: the two halves path_join() puts one '/' between. */
+static size_t join_parts(const char *root, const char **rel)
 {
-	const struct run_opts o = { .stdin_path = stdin_path, .stdout_path = stdout_path };
+	size_t n = strlen(root);
 
-	return run_argv_ex(argv, &o);
+	while (n && root[n - 1] == '/')
+		n--;
+	while (**rel == '/')
+		(*rel)++;
+	return n;
 }
 
-int run_argv(const char *const argv[])
+int path_join(char *out, size_t n, const char *root, const char *rel)
 {
-	return run_argv_io(argv, NULL, NULL);
+	size_t rn = join_parts(root, &rel);
+	int k = snprintf(out, n, "%.*s/%s", (int)rn, root, rel);
+
+	if (k < 0 || (size_t)k >= n) {
+		if (n)
+			out[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+char *path_join_alloc(const char *root, const char *rel)
+{
+	size_t rn = join_parts(root, &rel);
+
+	return xasprintf("%.*s/%s", (int)rn, root, rel);
 }
 
 int fsync_parent(const char *path)
@@ -105,21 +124,6 @@ int fsync_parent(const char *path)
 		r = -errno;
 	close(fd);
 	return r;
-}
-
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)
-{
-	struct outfile of;
-	int r = outfile_open(&of, path, mode);
-
-	if (r < 0)
-		return r;
-	r = fd_write_full(of.fd, buf, len);
-	if (r < 0) {
-		outfile_abort(&of);
-		return r;
-	}
-	return outfile_commit(&of);
 }
 
 int mkdir_p(const char *path, mode_t mode)
@@ -210,18 +214,25 @@ void hex_encode(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int sha256_file_hex(const char *path, char out[65])
+int sha256_fd_hex(int fd, char out[65], uint64_t *size)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	size_t mdlen = 0;
+	int r = space_digest_fd_count(fd, "SHA256", md, &mdlen, size);
+
+	if (r == 0)
+		hex_encode(md, mdlen, out);
+	return r;
+}
+
+int sha256_file_hex(const char *path, char out[65])
+{
 	int fd, r;
 
 	fd = open_regular(AT_FDCWD, path, O_RDONLY, 0, 0);
 	if (fd < 0)
 		return fd;
-	r = space_digest_fd(fd, "SHA256", md, &mdlen);
-	if (r == 0)
-		hex_encode(md, mdlen, out);
+	r = sha256_fd_hex(fd, out, NULL);
 	close(fd);
 	return r;
 }

@@ -12,7 +12,14 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* Declared with their modules, included here for the callers of util.h:
+ * run_argv*() (run_ex.h) and write_file_atomic*() (outfile.h). Those
+ * modules use util.c; util.c uses neither. */
+#include "outfile.h"
+#include "run_ex.h"
 
 /* Project-specific errors (returned negated, like errno values). */
 enum {
@@ -36,18 +43,6 @@ const char *space_strerror(int err);
 typedef void (*space_log_fn_t)(const char *msg);
 extern space_log_fn_t space_log_fn;
 void space_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Run argv[0] (PATH lookup) with argv, never through a shell. The command
- * line is logged first. Returns 0 when it exits 0, -SPACE_E_CHILD when it
- * exits non-zero or dies, a negative errno when it cannot be started.
- * stdin_path/stdout_path (either may be NULL) redirect the child's stdin and
- * stdout from/to files. */
-int run_argv(const char *const argv[]);
-int run_argv_io(const char *const argv[], const char *stdin_path, const char *stdout_path);
-
-/* Write len bytes to path atomically: a temporary file in the same
- * directory, fsync, rename, fsync of the directory. */
-int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 
 /* fsync the directory holding path (or path itself if it is a directory). */
 int fsync_parent(const char *path);
@@ -80,6 +75,17 @@ int mem_is_zero(const void *p, size_t n);
 
 /* SHA-256 of a regular file as lowercase hex (out: 65 bytes). OpenSSL EVP. */
 int sha256_file_hex(const char *path, char out[65]);
+/* The same for the whole of an open fd (digest_fd.h's reading rules);
+ * *size (may be NULL) gets the number of bytes hashed. */
+int sha256_fd_hex(int fd, char out[65], uint64_t *size);
+
+/* A path below a root directory: root and rel joined by one '/' (root's
+ * trailing and rel's leading slashes dropped, so root "" or "/" gives
+ * "/rel", and "/tmp/r" with "/etc/x" gives "/tmp/r/etc/x"). path_join writes
+ * out (n bytes): 0, or -ENAMETOOLONG with out "". path_join_alloc returns a
+ * malloc'd string, NULL when out of memory. */
+int path_join(char *out, size_t n, const char *root, const char *rel);
+char *path_join_alloc(const char *root, const char *rel);
 
 /* asprintf that returns NULL on failure instead of leaving out undefined. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

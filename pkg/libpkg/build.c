@@ -74,7 +74,7 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 		r = pkg_path_check(rel);
 		if (r < 0) {
 			r = err_set(b->err, r, "%s: path not allowed in a package: %s",
-				     pkg_printable(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
+				     str_sanitize(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
 			break;
 		}
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -501,7 +501,7 @@ static int hash_files(struct pkg_meta *m, int sfd, struct space_err *err)
 		fd = open_regular(sfd, e->path, O_RDONLY | O_NOFOLLOW, 0, 0);
 		if (fd < 0)
 			return err_set(err, fd, "%s: %s", e->path, space_strerror(fd));
-		r = pkg_sha256_fd(fd, e->sha256, &size);
+		r = sha256_fd_hex(fd, e->sha256, &size);
 		close(fd);
 		if (r < 0)
 			return err_set(err, r, "%s: %s", e->path, space_strerror(r));

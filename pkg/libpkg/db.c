@@ -222,7 +222,7 @@ void pkg_db_close(struct pkg_db *db)
 	db->lockfd = db->dbfd = db->rootfd = -1;
 }
 
-int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct space_err *err)
+int pkg_db_attach(const char *root, bool create, struct pkg_db *db, struct space_err *err)
 {
 	int fd, r;
 	bool made;
@@ -277,16 +277,6 @@ int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct space_e
 	if (r < 0) {
 		r = err_set(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
 		goto fail;
-	}
-	r = pkg_txn_recover(db, err);
-	if (r < 0)
-		goto fail;
-	if (r > 0) {
-		r = pkg_db_load(db);
-		if (r < 0) {
-			r = err_set(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
-			goto fail;
-		}
 	}
 	return 0;
 fail:

@@ -84,7 +84,7 @@ static bool config_changed(int dfd, const char *base, const struct pkg_entry *ne
 	fd = open_regular(dfd, base, O_RDONLY | O_NOFOLLOW, 0, 0);
 	if (fd < 0)
 		return fd != -ENOENT; /* not a regular file: changed */
-	r = pkg_sha256_fd(fd, hex, NULL);
+	r = sha256_fd_hex(fd, hex, NULL);
 	close(fd);
 	if (r < 0)
 		return true;
@@ -282,7 +282,7 @@ static int txn_complete(struct pkg_db *db, int tfd, const struct pkg_meta *m, st
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "installed/%s", m->name);
-	r = pkg_write_at(db->dbfd, path, text, len);
+	r = write_file_atomic_at(db->dbfd, path, text, len, PKG_DB_MODE, PKG_DB_WRITE);
 	free(text);
 	if (r < 0)
 		return err_set(err, r, "database: %s", space_strerror(r));
@@ -600,7 +600,7 @@ static int write_commit(int tfd, int flags)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "flags %d\n", flags);
 
-	return pkg_write_at(tfd, "commit", buf, (size_t)n);
+	return write_file_atomic_at(tfd, "commit", buf, (size_t)n, PKG_DB_MODE, PKG_DB_WRITE);
 }
 
 /* Device nodes (/dev/mem, /dev/sda) are raw access to the machine: the
@@ -684,7 +684,7 @@ static int journal_begin(struct prep *p, const struct pkg_meta *m, int *tfd, str
 		r = err_set(err, *tfd, "journal: %s", space_strerror(*tfd));
 		goto out;
 	}
-	r = pkg_write_at(*tfd, "meta", text, len);
+	r = write_file_atomic_at(*tfd, "meta", text, len, PKG_DB_MODE, PKG_DB_WRITE);
 	if (r < 0) {
 		r = err_set(err, r, "journal: %s", space_strerror(r));
 		goto out;
@@ -732,7 +732,7 @@ static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m
 
 		if (!e)
 			return err_set(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
-					path ? pkg_printable(path, pbuf, sizeof(pbuf)) : "(no name)");
+					path ? str_sanitize(path, pbuf, sizeof(pbuf)) : "(no name)");
 		/* Members come in metadata order: that creates parents
 		 * before children and makes every error precise. */
 		if ((size_t)(e - m->entries) > next)
@@ -903,7 +903,7 @@ int pkg_remove(struct pkg_db *db, const char *name, struct space_err *err)
 	if (tfd < 0)
 		return err_set(err, tfd, "journal: %s", space_strerror(tfd));
 	snprintf(buf, sizeof(buf), "%s\n", name);
-	r = pkg_write_at(tfd, "remove", buf, strlen(buf));
+	r = write_file_atomic_at(tfd, "remove", buf, strlen(buf), PKG_DB_MODE, PKG_DB_WRITE);
 	if (r < 0) {
 		r = err_set(err, r, "journal: %s", space_strerror(r));
 		goto out;
@@ -923,6 +923,22 @@ int pkg_remove(struct pkg_db *db, const char *name, struct space_err *err)
 out:
 	close(tfd);
 	return r;
+}
+
+int pkg_db_open(const char *root, bool create, struct pkg_db *db, struct space_err *err)
+{
+	int r = pkg_db_attach(root, create, db, err);
+
+	if (r < 0 || db->dbfd < 0)
+		return r;
+	r = pkg_txn_recover(db, err);
+	if (r > 0 && (r = pkg_db_load(db)) < 0)
+		err_set(err, r, "%s/%s: %s", root, PKG_DB_DIR, space_strerror(r));
+	if (r < 0) {
+		pkg_db_close(db);
+		return r;
+	}
+	return 0;
 }
 
 int pkg_txn_recover(struct pkg_db *db, struct space_err *err)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "libpkg.h"
+#include "strescape.h"
 
 /* Temporary names of an install transaction live beside the final path:
  * DIR/.pkgtmp~BASE becomes DIR/BASE, DIR/.pkgnew~BASE becomes DIR/BASE.new
@@ -64,14 +65,13 @@ void pkg_hash_free(struct pkg_hash *h);
  * symlink; NULL with errno set on failure. */
 DIR *pkg_opendir_at(int dfd, const char *name);
 
-/* Copy of s for a one-line message: control characters become '?'. */
-const char *pkg_printable(const char *s, char *buf, size_t n);
-
-/* Stream an fd into SHA-256; *size gets the byte count. */
-int pkg_sha256_fd(int fd, char hex[65], uint64_t *size);
-
-/* Write buf to dirfd/name atomically (temp, fsync, rename, fsync dir). */
-int pkg_write_at(int dirfd, const char *name, const void *buf, size_t len);
+/* The database's files and the journal's are written with
+ * write_file_atomic_at(dirfd, name, ..., PKG_DB_MODE, PKG_DB_WRITE): their
+ * temporary is a dot name the readers skip (the database lock keeps other
+ * writers out), and their mode is 0644 less the umask, as the database's
+ * directories get theirs. */
+#define PKG_DB_MODE 0644
+#define PKG_DB_WRITE (WRITE_HIDDEN | WRITE_UMASK)
 
 /* Read dirfd/name into a NUL-terminated malloc'd buffer: a regular file
  * (-SPACE_E_NOT_REG, never followed), at most max bytes (-EFBIG). */
@@ -90,7 +90,14 @@ struct archive;
 int pkg_archive_open(const char *file, struct archive **a, struct pkg_meta *m,
 		     struct space_err *err);
 
-/* Database internals (db.c). */
+/* Database internals (db.c). The layers go one way: db.c reads and
+ * locks the database; install.c's transactions use it, and its
+ * pkg_db_open() is pkg_db_attach() plus the recovery of an interrupted
+ * transaction. */
+/* pkg_db_open() without the recovery: open (create) the directories, take
+ * the lock, load the records. 0 with db->dbfd -1 when there is no
+ * database and create is false. */
+int pkg_db_attach(const char *root, bool create, struct pkg_db *db, struct space_err *err);
 int pkg_db_load(struct pkg_db *db);
 int pkg_db_load_one(int dbfd, const char *name, struct pkg_meta *m, struct space_err *err);
 const char *pkg_db_owner(const struct pkg_db *db, const char *skip, const char *path);

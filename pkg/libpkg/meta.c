@@ -65,14 +65,6 @@ bool pkg_token_ok(const char *s)
 	return true;
 }
 
-static bool has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 bool pkg_path_in_db(const char *path)
 {
 	size_t n = sizeof(PKG_DB_DIR) - 1;
@@ -94,7 +86,7 @@ int pkg_path_check(const char *path)
 
 	if (n == 0 || n >= PATH_MAX)
 		return -SPACE_E_FORMAT;
-	if (has_ctl(path))
+	if (!str_printable(path, 0))
 		return -SPACE_E_FORMAT;
 	if (path[0] == '/')
 		return -SPACE_E_UNSAFE_PATH;
@@ -190,7 +182,7 @@ static int meta_validate(const struct pkg_meta *m, struct space_err *err)
 		if ((e->type == PKG_CHR || e->type == PKG_BLK) && !m->base_files)
 			return err_set(err, -SPACE_E_FORMAT,
 					"%s: device file in a package that is not base-files", e->path);
-		if (e->type == PKG_SYMLINK && (!e->target || !*e->target || has_ctl(e->target) ||
+		if (e->type == PKG_SYMLINK && (!e->target || !*e->target || !str_printable(e->target, 0) ||
 					       strlen(e->target) >= PATH_MAX))
 			return err_set(err, -SPACE_E_FORMAT, "%s: invalid symlink target", e->path);
 		if (e->config && e->type != PKG_FILE)
@@ -414,7 +406,7 @@ static int entry_line(struct meta_parser *p, const char *key, char type, char **
 		char pbuf[256];
 
 		return err_set(p->err, pr, "line %zu: %s: %s", p->lineno,
-				pkg_printable(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
+				str_sanitize(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
 	}
 	if (m->n_entries < 2)
 		return 0;
@@ -476,7 +468,7 @@ static int parse_line(struct meta_parser *p, char *line)
 	char *f[9], *sp;
 	int nf;
 
-	if (has_ctl(line))
+	if (!str_printable(line, 0))
 		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: control character", p->lineno);
 	if (p->lineno == 1)
 		return strcmp(line, "pkgformat 1") == 0 ? 0 :

@@ -106,7 +106,7 @@ static int verify_entry(struct vctx *v, struct pkg_walk *w, int rootfd,
 			report(v, e, false, "cannot check: %s", space_strerror(fd));
 			break;
 		}
-		r = pkg_sha256_fd(fd, hex, &size);
+		r = sha256_fd_hex(fd, hex, &size);
 		close(fd);
 		if (r < 0)
 			report(v, e, false, "cannot check: %s", space_strerror(r));

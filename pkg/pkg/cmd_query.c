@@ -9,31 +9,43 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cmd.h"
+#include "json.h"
 
-static void json_str(const char *s)
+/* pkg list --json: one array of the installed packages, one line. A
+ * missing summary is "", a missing optional key null. */
+static int list_json(const struct pkg_db *db)
 {
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
+	struct buf b;
+	struct jw w;
+	int r;
+
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < db->n_pkgs; i++) {
+		const struct pkg_meta *m = &db->pkgs[i];
+
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", m->name);
+		jw_kstr(&w, "version", m->version);
+		jw_kstr(&w, "release", m->release);
+		jw_kstr(&w, "arch", m->arch);
+		jw_kstr(&w, "summary", m->summary ? m->summary : "");
+		jw_kstr(&w, "previous", m->previous);
+		jw_kstr(&w, "app", m->app);
+		jw_kstr(&w, "platform_min", m->platform_min);
+		jw_kstr(&w, "platform_max", m->platform_max);
+		jw_obj_end(&w);
 	}
-	putchar('"');
-}
-
-/* ,"key":"value" or ,"key":null */
-static void json_opt(const char *key, const char *s)
-{
-	printf(",\"%s\":", key);
-	if (s)
-		json_str(s);
-	else
-		printf("null");
+	jw_arr_end(&w);
+	buf_puts(&b, "\n");
+	r = buf_failed(&b);
+	if (r == 0 && fwrite(b.p, 1, b.len, stdout) != b.len)
+		r = -EIO;
+	buf_free(&b);
+	return r;
 }
 
 int cmd_list(int argc, char **argv, const struct pkg_opts *o)
@@ -55,39 +67,19 @@ int cmd_list(int argc, char **argv, const struct pkg_opts *o)
 	r = pkg_open_db("list", o, false, true, &db);
 	if (r != EXIT_OK)
 		return r;
-	if (json)
-		putchar('[');
-	for (size_t i = 0; i < db.n_pkgs; i++) {
+	for (size_t i = 0; i < db.n_pkgs && !json; i++) {
 		const struct pkg_meta *m = &db.pkgs[i];
 
-		if (!json) {
-			printf("%s %s-%s", m->name, m->version, m->release);
-			if (m->app)
-				printf(" app %s platform %s %s", m->app,
-				       m->platform_min ? m->platform_min : "-",
-				       m->platform_max ? m->platform_max : "-");
-			putchar('\n');
-			continue;
-		}
-		printf("%s{\"name\":", i ? "," : "");
-		json_str(m->name);
-		printf(",\"version\":");
-		json_str(m->version);
-		printf(",\"release\":");
-		json_str(m->release);
-		printf(",\"arch\":");
-		json_str(m->arch);
-		printf(",\"summary\":");
-		json_str(m->summary);
-		json_opt("previous", m->previous);
-		json_opt("app", m->app);
-		json_opt("platform_min", m->platform_min);
-		json_opt("platform_max", m->platform_max);
-		putchar('}');
+		printf("%s %s-%s", m->name, m->version, m->release);
+		if (m->app)
+			printf(" app %s platform %s %s", m->app, m->platform_min ? m->platform_min : "-",
+			       m->platform_max ? m->platform_max : "-");
+		putchar('\n');
 	}
-	if (json)
-		printf("]\n");
+	r = json ? list_json(&db) : 0;
 	pkg_db_close(&db);
+	if (r < 0)
+		return die_err("list", NULL, r, NULL);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_SYSTEM;
 }
 
