@@ -18,6 +18,11 @@ test_attrs_LIBS = $(IMGLIB_LIBS)
 UNIT_TESTS += test_bootenv
 test_bootenv_SRCS = tests/unit/test_bootenv.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
 test_bootenv_LIBS = $(IMGLIB_LIBS)
+# disk.c, fs_ext4.c and fs_esp.c, beside tests/tool/mkimage.sh: filesystems
+# and a whole disk in a temp dir, read back with e2fsprogs and mtools
+UNIT_TESTS += test_disk
+test_disk_SRCS = tests/unit/test_disk.c $(IMGLIB_SRCS) $(LIBSPACE_SRCS)
+test_disk_LIBS = $(IMGLIB_LIBS)
 
 # `make fuzz`: the FAT32 walk to /grub/grubenv and the environment block
 # parser (the upgrader and `mkimage bootenv` read both from the disk), from

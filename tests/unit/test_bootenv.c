@@ -6,7 +6,6 @@
  * back by mtools and passed by fsck.fat, and each refusal. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,25 +14,15 @@
 
 #include "image/lib/bootenv.h"
 #include "image/lib/diskio.h"
+#include "shell.h"
 #include "tap.h"
 #include "util.h"
 
 static char dir[] = "/tmp/test_bootenv.XXXXXX";
 
-/* Runs a shell command in dir, with the FAT tools on PATH; its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && export PATH=$PATH:/usr/sbin:/sbin MTOOLS_SKIP_CHECK=1 && ", dir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
+/* Runs a shell command in dir, with the FAT tools on PATH (shell.h); its
+ * exit status. */
+#define sh(...) sh_in(dir, __VA_ARGS__)
 
 /* IMG of MIB MiB, FAT32 with SPC sectors per cluster, holding /EFI/BOOT,
  * /grub/grub.cfg, FILLERS more files in /grub, then the file ENV of dir as
