@@ -32,8 +32,12 @@ format:
 # lists its own with -l). T=NAME runs only the tests of that name or group
 # (T=/pkg/refusals, T=/pkg; several names separated by spaces), in whichever
 # programs have them; a T that names no test anywhere fails.
+# A program whose -l lists no names (a main() that is no tap_run table)
+# fails: it could not be run by name.
 test-unit: $(addprefix $(O)/tests/unit/,$(UNIT_TESTS)) | $(TEST_DEPS)
 	$(Q)fail=0; seen=; for t in $^; do \
+		if ! $$t -l 2>/dev/null | grep -q '^/' || $$t -l 2>/dev/null | grep -qv '^/'; then \
+			echo "FAIL: $$t: -l lists no test names (tests/unit/tap.h: tap_run)"; fail=1; continue; fi; \
 		names=; for n in $(T); do $$t -l $$n >/dev/null 2>&1 && names="$$names $$n"; done; \
 		$(if $(T),test -n "$$names" || continue; seen="$$seen$$names ";) \
 		echo "== $$t"; \
