@@ -337,9 +337,10 @@ static int sign_manifest(const struct args *a, const struct hp_manifest *m, stru
 	int r, rc = EXIT_OK;
 
 	if (a->pki) {
-		key = pk = xasprintf("%s/dev-signing.key", a->pki);
-		cert = pc = xasprintf("%s/dev-signing.pem", a->pki);
-		chain = pch = xasprintf("%s/dev-intermediate-ca.pem", a->pki);
+		pki_files(a->pki, &pk, &pc, &pch);
+		key = pk;
+		cert = pc;
+		chain = pch;
 	}
 	if (!key || !cert || (a->pki && !chain)) {
 		rc = die_err("sign", "manifest", -ENOMEM, NULL);

@@ -173,10 +173,10 @@ static int build_names(struct ova_build *b)
 	const char *p = b->product, *v = b->version, *sde = getenv("SOURCE_DATE_EPOCH");
 
 	b->mtime = sde ? strtoll(sde, NULL, 10) : 0;
-	if (b->pki) {
-		b->key = b->pk = xasprintf("%s/dev-signing.key", b->pki);
-		b->cert = b->pc = xasprintf("%s/dev-signing.pem", b->pki);
-		b->chain = b->pch = xasprintf("%s/dev-intermediate-ca.pem", b->pki);
+	if (b->pki && pki_files(b->pki, &b->pk, &b->pc, &b->pch) == 0) {
+		b->key = b->pk;
+		b->cert = b->pc;
+		b->chain = b->pch;
 	}
 	b->n_ova = xasprintf("%s/%s-%s.ova", b->outdir, p, v);
 	b->n_ovf = xasprintf("%s-%s.ovf", p, v);

@@ -128,6 +128,11 @@ static const char *const leaf_tls_ext[][2] = {
 	{ NULL, NULL },
 };
 
+/* The files of the development PKI that a signer loads. */
+#define PKI_KEY "dev-signing.key"
+#define PKI_CERT "dev-signing.pem"
+#define PKI_CHAIN "dev-intermediate-ca.pem"
+
 /* The development PKI in memory: root, intermediate and leaf. */
 struct pki {
 	EVP_PKEY *rk, *ik, *lk;
@@ -175,9 +180,8 @@ static int pki_write(const struct pki *p, const char *dir)
 	if ((r = write_pem(dir, "dev-root-ca.key", NULL, p->rk)) < 0 ||
 	    (r = write_pem(dir, "dev-root-ca.pem", p->rc, NULL)) < 0 ||
 	    (r = write_pem(dir, "dev-intermediate-ca.key", NULL, p->ik)) < 0 ||
-	    (r = write_pem(dir, "dev-intermediate-ca.pem", p->ic, NULL)) < 0 ||
-	    (r = write_pem(dir, "dev-signing.key", NULL, p->lk)) < 0 ||
-	    (r = write_pem(dir, "dev-signing.pem", p->lc, NULL)) < 0)
+	    (r = write_pem(dir, PKI_CHAIN, p->ic, NULL)) < 0 || (r = write_pem(dir, PKI_KEY, NULL, p->lk)) < 0 ||
+	    (r = write_pem(dir, PKI_CERT, p->lc, NULL)) < 0)
 		return r;
 	return 0;
 }
@@ -185,7 +189,7 @@ static int pki_write(const struct pki *p, const char *dir)
 int pki_create(const char *dir, unsigned flags)
 {
 	struct pki p = { NULL, NULL, NULL, NULL, NULL, NULL };
-	char *probe = xasprintf("%s/dev-signing.pem", dir);
+	char *probe = xasprintf("%s/" PKI_CERT, dir);
 	struct stat st;
 	int r;
 
@@ -204,6 +208,20 @@ int pki_create(const char *dir, unsigned flags)
 		r = pki_write(&p, dir);
 	pki_free(&p);
 	return r;
+}
+
+int pki_files(const char *dir, char **key, char **cert, char **chain)
+{
+	*key = xasprintf("%s/" PKI_KEY, dir);
+	*cert = xasprintf("%s/" PKI_CERT, dir);
+	*chain = xasprintf("%s/" PKI_CHAIN, dir);
+	if (*key && *cert && *chain)
+		return 0;
+	free(*key);
+	free(*cert);
+	free(*chain);
+	*key = *cert = *chain = NULL;
+	return -ENOMEM;
 }
 
 static BIO *bio_of_file(const char *path, char **buf, size_t *len, int *err)

@@ -26,6 +26,11 @@ enum {
  * there (then nothing is touched and 0 is returned). */
 int pki_create(const char *dir, unsigned flags);
 
+/* The signing files of the development PKI in dir (what --pki DIR means
+ * to every signing tool): its signing key, certificate and intermediate
+ * CA, each malloc'd. 0, or -ENOMEM with all three NULL. */
+int pki_files(const char *dir, char **key, char **cert, char **chain);
+
 /* The signing material, loaded from PEM files. */
 struct signer;
 

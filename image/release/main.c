@@ -241,10 +241,10 @@ static int build_start(struct build *b)
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 
 	b->mtime = sde ? strtoll(sde, NULL, 10) : 0;
-	if (b->a.pki) {
-		b->a.key = b->pk = xasprintf("%s/dev-signing.key", b->a.pki);
-		b->a.cert = b->pc = xasprintf("%s/dev-signing.pem", b->a.pki);
-		b->a.chain = b->pch = xasprintf("%s/dev-intermediate-ca.pem", b->a.pki);
+	if (b->a.pki && pki_files(b->a.pki, &b->pk, &b->pc, &b->pch) == 0) {
+		b->a.key = b->pk;
+		b->a.cert = b->pc;
+		b->a.chain = b->pch;
 	}
 	b->m = malloc(sizeof(*b->m));
 	if (!b->m || !b->a.key || !b->a.cert)

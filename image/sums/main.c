@@ -246,10 +246,10 @@ static int mksums_start(struct mksums *m)
 
 	m->list = base_of(a->out);
 	m->dir = dir_of(a->out);
-	if (a->pki) {
-		a->key = m->pk = xasprintf("%s/dev-signing.key", a->pki);
-		a->cert = m->pc = xasprintf("%s/dev-signing.pem", a->pki);
-		a->chain = m->pch = xasprintf("%s/dev-intermediate-ca.pem", a->pki);
+	if (a->pki && pki_files(a->pki, &m->pk, &m->pc, &m->pch) == 0) {
+		a->key = m->pk;
+		a->cert = m->pc;
+		a->chain = m->pch;
 	}
 	if (!m->l || !m->dir || !a->key || !a->cert)
 		return die_err("sign", a->out, -ENOMEM, NULL);
