@@ -437,28 +437,22 @@ static int fit_fd_limit(void)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Options; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, const char **cpath, long long *port, char **o_sock, char **o_state)
 {
-	const char *cpath = getenv("DEVGATE_CONF");
-	long long port = 0;
-	char *o_sock = NULL, *o_state = NULL;
-	int opt, r, cfd = -1, sfd = -1, rc = EXIT_SYSTEM, stop = 0, line = 0;
-	struct pollfd *p = NULL;
-	sigset_t mask;
+	int opt;
 
-	if (!cpath)
-		cpath = "/etc/devgate.conf";
 	while ((opt = getopt(argc, argv, "c:p:s:S:h")) != -1) {
 		switch (opt) {
-		case 'c': cpath = optarg; break;
+		case 'c': *cpath = optarg; break;
 		case 'p':
-			if (kv_int(optarg, 1, 65535, 0, &port) < 0) {
+			if (kv_int(optarg, 1, 65535, 0, port) < 0) {
 				fprintf(stderr, "devgate: option -p %s: not a port\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 's': o_sock = optarg; break;
-		case 'S': o_state = optarg; break;
+		case 's': *o_sock = optarg; break;
+		case 'S': *o_state = optarg; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
@@ -467,6 +461,15 @@ int main(int argc, char **argv)
 		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* The defaults, the file over them, the options over both; -1 when the
+ * file cannot be read (said on stderr). */
+static int load_conf(const char *cpath, long long port, const char *o_sock, const char *o_state)
+{
+	int line = 0, r;
+
 	cf.listen = strdup("0.0.0.0");
 	cf.sock = strdup(o_sock ? o_sock : "/run/devgate.sock");
 	cf.state_dir = strdup(o_state ? o_state : "/var/lib/devgate");
@@ -477,7 +480,7 @@ int main(int argc, char **argv)
 	r = kv_parse_file(cpath, 65536, conf_cb, NULL, &line);
 	if (r < 0 && r != -ENOENT) {
 		fprintf(stderr, "devgate: load %s: line %d: %s\n", cpath, line, space_strerror(r));
-		goto out;
+		return -1;
 	}
 	/* command-line options win over the file */
 	if (o_sock) {
@@ -490,34 +493,54 @@ int main(int argc, char **argv)
 	}
 	if (port)
 		cf.port = port;
+	return 0;
+}
+
+/* The tables, the persisted state, the device listener (unless blocked),
+ * the control socket and the signals; -1 on failure (said on stderr, but
+ * for a lack of memory). */
+static int start(struct pollfd **p, int *cfd, int *sfd)
+{
+	sigset_t mask;
+	int r;
+
 	if ((r = fit_fd_limit()) < 0) {
 		fprintf(stderr, "devgate: open-file limit for %lld devices: %s\n", cf.max_devices,
 			space_strerror(r));
-		goto out;
+		return -1;
 	}
 	devs = calloc((size_t)cf.max_devices, sizeof(*devs));
-	p = calloc((size_t)cf.max_devices + 3, sizeof(*p));
-	if (!devs || !p || !cf.sock || !cf.state_dir || !cf.listen)
-		goto out;
+	*p = calloc((size_t)cf.max_devices + 3, sizeof(**p));
+	if (!devs || !*p || !cf.sock || !cf.state_dir || !cf.listen)
+		return -1;
 	if ((r = load_state()) < 0) {
 		fprintf(stderr, "devgate: state %s: %s\n", cf.state_dir, space_strerror(r));
-		goto out;
+		return -1;
 	}
 	if (!blocked && (lfd = open_listener()) < 0) {
 		fprintf(stderr, "devgate: listen %s:%lld: %s\n", cf.listen, cf.port, space_strerror(lfd));
-		goto out;
+		return -1;
 	}
-	if ((cfd = ctl_listen(cf.sock)) < 0) {
-		fprintf(stderr, "devgate: control socket %s: %s\n", cf.sock, space_strerror(cfd));
-		goto out;
+	if ((*cfd = ctl_listen(cf.sock)) < 0) {
+		fprintf(stderr, "devgate: control socket %s: %s\n", cf.sock, space_strerror(*cfd));
+		return -1;
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	*sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	spare_fds_take(spare, SPARE_FDS);
+	return 0;
+}
+
+/* The poll loop, until SIGTERM or SIGINT (or poll fails). p has room for
+ * every device and the three fds before them. */
+static void serve(struct pollfd *p, int cfd, int sfd)
+{
+	int stop = 0;
+
 	logmsg("device port %lld %s", cf.port, blocked ? "blocked (persisted state)" : "open");
 	while (!stop) {
 		int n = 0, base;
@@ -546,6 +569,23 @@ int main(int argc, char **argv)
 		if (lfd >= 0 && (p[2].revents & POLLIN))
 			accept_devs();
 	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *cpath = getenv("DEVGATE_CONF");
+	long long port = 0;
+	char *o_sock = NULL, *o_state = NULL;
+	int r, cfd = -1, sfd = -1, rc = EXIT_SYSTEM;
+	struct pollfd *p = NULL;
+
+	if (!cpath)
+		cpath = "/etc/devgate.conf";
+	if ((r = parse_args(argc, argv, &cpath, &port, &o_sock, &o_state)) >= 0)
+		return r;
+	if (load_conf(cpath, port, o_sock, o_state) < 0 || start(&p, &cfd, &sfd) < 0)
+		goto out;
+	serve(p, cfd, sfd);
 	logmsg("stopping");
 	rc = 0;
 out:

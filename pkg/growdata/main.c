@@ -219,7 +219,20 @@ static int grow_fs(const char *part, int dry_run, uint64_t *old_bytes, uint64_t 
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What one run knows: the options, the disk, and what each step did. */
+struct grow {
+	int dry_run, no_fs;
+	int fd;
+	struct stat st;
+	uint64_t size;              /* the disk's */
+	struct disk_layout l, old;  /* the table grown, and as it was */
+	const struct gpt_part *data, *odata;
+	int restored, table;        /* step 1 restored, step 2 changed the table */
+	uint64_t fs_old, fs_new;    /* step 4: the ext4's sizes, 0 when untouched */
+};
+
+/* Options; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct grow *g)
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -228,21 +241,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct disk_layout l, old;
-	const struct gpt_part *data = NULL, *odata = NULL;
-	char part[4096], msg[512] = "";
-	uint64_t size, tb, fs_old = 0, fs_new = 0;
-	int c, dry_run = 0, no_fs = 0, fd = -1, rc = 0, r, restored = 0, table = 0;
-	struct stat st;
+	int c;
 
-	space_prog = "growdata";
 	while ((c = getopt_long(argc, argv, "nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			dry_run = 1;
+			g->dry_run = 1;
 			break;
 		case 'F':
-			no_fs = 1;
+			g->no_fs = 1;
 			break;
 		case 'v':
 			space_log_fn = log_stderr;
@@ -260,125 +267,146 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	disk_path = argv[optind];
+	return -1;
+}
+
+/* The disk (a block device, or an image file with --no-fs) and its size;
+ * 0 or the exit code. */
+static int open_disk(struct grow *g)
+{
+	int r;
+
 	/* the type first: a FIFO would block open() (--dry-run) for ever */
-	fd = open_regular(AT_FDCWD, disk_path, (dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW, 0,
-			  OPEN_REG_BLOCK);
-	if (fd < 0)
-		return fail(fd, fd == -SPACE_E_NOT_REG_BLK ? "not a disk or a disk image file" : NULL);
-	if (fstat(fd, &st) < 0) {
-		rc = fail(-errno, NULL);
-		goto out;
-	}
-	if (S_ISREG(st.st_mode) && !no_fs) {
+	g->fd = open_regular(AT_FDCWD, disk_path, (g->dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW, 0,
+			     OPEN_REG_BLOCK);
+	if (g->fd < 0)
+		return fail(g->fd, g->fd == -SPACE_E_NOT_REG_BLK ? "not a disk or a disk image file" : NULL);
+	if (fstat(g->fd, &g->st) < 0)
+		return fail(-errno, NULL);
+	if (S_ISREG(g->st.st_mode) && !g->no_fs) {
 		fprintf(stderr, "growdata: grow %s: an image file needs --no-fs (see growdata --help)\n",
 			disk_path);
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
-	r = disk_size_fd(fd, &size);
-	if (r < 0) {
-		rc = fail(r, NULL);
-		goto out;
-	}
+	r = disk_size_fd(g->fd, &g->size);
+	return r < 0 ? fail(r, NULL) : 0;
+}
 
-	/* 1. A power cut between the primary entries and header writes. */
-	if (!dry_run) {
-		r = gpt_restore_primary(fd);
-		if (r < 0) {
-			rc = fail(r, "no valid primary GPT and no valid backup at the end of the disk");
-			goto out;
-		}
-		restored = r;
-	}
+/* Step 1: a power cut between the primary entries and header writes. */
+static int repair_primary(struct grow *g)
+{
+	int r;
 
-	/* 2. The table. */
-	r = gpt_table_bytes(fd, &tb);
-	if (r < 0) {
-		rc = fail(r, "not a valid GPT (%s)", space_strerror(r));
-		goto out;
-	}
-	if (tb > size) {
-		rc = fail(-EINVAL, "the disk (%" PRIu64 " bytes) is smaller than its partition table (%" PRIu64
-				   " bytes)",
-			  size, tb);
-		goto out;
-	}
-	r = gpt_read_sized(fd, tb, &l);
-	if (r < 0) {
-		rc = fail(r, "not a valid GPT (%s)", space_strerror(r));
-		goto out;
-	}
-	old = l;
-	r = gpt_grow_last(&l, size, DATA_NAME);
-	if (r == -EPERM) {
-		rc = fail(r, "the last partition is not \"%s\"", DATA_NAME);
-		goto out;
-	}
-	if (r == -EINVAL) {
-		rc = fail(r, "the disk size %" PRIu64 " is not a multiple of 512", size);
-		goto out;
-	}
-	if (r < 0) {
-		rc = fail(r, NULL);
-		goto out;
-	}
-	data = disk_layout_find(&l, DATA_NAME);
-	odata = disk_layout_find(&old, DATA_NAME);
-	if (r == 0) {
-		table = 1;
-		if (!dry_run) {
-			r = gpt_write_grown(fd, &l, GPT_GROW_STEPS);
-			if (r < 0) {
-				rc = fail(r, "writing the partition table: %s", space_strerror(r));
-				goto out;
-			}
-		}
-	}
+	if (g->dry_run)
+		return 0;
+	r = gpt_restore_primary(g->fd);
+	if (r < 0)
+		return fail(r, "no valid primary GPT and no valid backup at the end of the disk");
+	g->restored = r;
+	return 0;
+}
 
-	/* 3. The kernel keeps the size it read at boot until told. */
-	if (S_ISBLK(st.st_mode) && table && !dry_run) {
-		r = blkpg_resize(fd, data);
-		if (r < 0) {
-			rc = fail(r, "the table is grown but the kernel refused the new size of partition %u "
-				     "(%s); it is used from the next boot",
-				  data->index, space_strerror(r));
-			goto out;
-		}
-	}
+/* Step 2: the table, read, grown in memory and written when it changed. */
+static int grow_table(struct grow *g)
+{
+	uint64_t tb;
+	int r = gpt_table_bytes(g->fd, &tb);
 
-	/* 4. The filesystem. With --dry-run and a table to grow, the
-	 * partition device still has its old size: the fs follows it. */
-	if (!no_fs) {
-		part_path(disk_path, data->index, part, sizeof(part));
-		if (dry_run && table) {
-			fs_new = gpt_part_bytes(data);
-		} else {
-			rc = grow_fs(part, dry_run, &fs_old, &fs_new);
-			if (rc)
-				goto out;
-		}
-	}
+	if (r < 0)
+		return fail(r, "not a valid GPT (%s)", space_strerror(r));
+	if (tb > g->size)
+		return fail(-EINVAL, "the disk (%" PRIu64 " bytes) is smaller than its partition table (%" PRIu64
+				     " bytes)",
+			    g->size, tb);
+	r = gpt_read_sized(g->fd, tb, &g->l);
+	if (r < 0)
+		return fail(r, "not a valid GPT (%s)", space_strerror(r));
+	g->old = g->l;
+	r = gpt_grow_last(&g->l, g->size, DATA_NAME);
+	if (r == -EPERM)
+		return fail(r, "the last partition is not \"%s\"", DATA_NAME);
+	if (r == -EINVAL)
+		return fail(r, "the disk size %" PRIu64 " is not a multiple of 512", g->size);
+	if (r < 0)
+		return fail(r, NULL);
+	g->data = disk_layout_find(&g->l, DATA_NAME);
+	g->odata = disk_layout_find(&g->old, DATA_NAME);
+	if (r != 0)
+		return 0;
+	g->table = 1;
+	if (!g->dry_run && (r = gpt_write_grown(g->fd, &g->l, GPT_GROW_STEPS)) < 0)
+		return fail(r, "writing the partition table: %s", space_strerror(r));
+	return 0;
+}
 
-	if (restored || table || fs_new) {
-		int n = 0;
+/* Step 3: the kernel keeps the size it read at boot until told. */
+static int tell_kernel(struct grow *g)
+{
+	int r;
 
-		if (restored)
-			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; primary GPT restored from the backup");
-		if (table)
-			n += snprintf(msg + n, sizeof(msg) - (size_t)n,
-				      "; partition %u \"%s\" %" PRIu64 " -> %" PRIu64 " MiB (disk %" PRIu64 " MiB)",
-				      data->index, DATA_NAME, gpt_part_bytes(odata) / (uint64_t)MIB, gpt_part_bytes(data) / (uint64_t)MIB,
-				      size / (uint64_t)MIB);
-		if (fs_new && fs_old)
-			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; ext4 %" PRIu64 " -> %" PRIu64 " MiB",
-				      fs_old / (uint64_t)MIB, fs_new / (uint64_t)MIB);
-		else if (fs_new)
-			n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; ext4 to %" PRIu64 " MiB",
-				      fs_new / (uint64_t)MIB);
-		(void)n;
-		printf("growdata: %s: %s%s\n", disk_path, dry_run ? "would grow" : "grown", msg + 1);
+	if (!S_ISBLK(g->st.st_mode) || !g->table || g->dry_run)
+		return 0;
+	r = blkpg_resize(g->fd, g->data);
+	if (r < 0)
+		return fail(r, "the table is grown but the kernel refused the new size of partition %u "
+			       "(%s); it is used from the next boot",
+			    g->data->index, space_strerror(r));
+	return 0;
+}
+
+/* Step 4: the filesystem. With --dry-run and a table to grow, the
+ * partition device still has its old size: the fs follows it. */
+static int grow_filesystem(struct grow *g)
+{
+	char part[4096];
+
+	if (g->no_fs)
+		return 0;
+	part_path(disk_path, g->data->index, part, sizeof(part));
+	if (g->dry_run && g->table) {
+		g->fs_new = gpt_part_bytes(g->data);
+		return 0;
 	}
-out:
-	close(fd);
+	return grow_fs(part, g->dry_run, &g->fs_old, &g->fs_new);
+}
+
+/* One line of what was (or would be) done; nothing when nothing was. */
+static void report(const struct grow *g)
+{
+	char msg[512] = "";
+	int n = 0;
+
+	if (!g->restored && !g->table && !g->fs_new)
+		return;
+	if (g->restored)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; primary GPT restored from the backup");
+	if (g->table)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n,
+			      "; partition %u \"%s\" %" PRIu64 " -> %" PRIu64 " MiB (disk %" PRIu64 " MiB)",
+			      g->data->index, DATA_NAME, gpt_part_bytes(g->odata) / (uint64_t)MIB,
+			      gpt_part_bytes(g->data) / (uint64_t)MIB, g->size / (uint64_t)MIB);
+	if (g->fs_new && g->fs_old)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; ext4 %" PRIu64 " -> %" PRIu64 " MiB",
+			      g->fs_old / (uint64_t)MIB, g->fs_new / (uint64_t)MIB);
+	else if (g->fs_new)
+		n += snprintf(msg + n, sizeof(msg) - (size_t)n, "; ext4 to %" PRIu64 " MiB",
+			      g->fs_new / (uint64_t)MIB);
+	(void)n;
+	printf("growdata: %s: %s%s\n", disk_path, g->dry_run ? "would grow" : "grown", msg + 1);
+}
+
+int main(int argc, char **argv)
+{
+	struct grow g = { .fd = -1 };
+	int rc;
+
+	space_prog = "growdata";
+	if ((rc = parse_args(argc, argv, &g)) >= 0)
+		return rc;
+	if ((rc = open_disk(&g)) == 0 && (rc = repair_primary(&g)) == 0 && (rc = grow_table(&g)) == 0 &&
+	    (rc = tell_kernel(&g)) == 0 && (rc = grow_filesystem(&g)) == 0)
+		report(&g);
+	if (g.fd >= 0)
+		close(g.fd);
 	return rc;
 }

@@ -101,98 +101,145 @@ static int parse_request_line(struct http_str l, struct http_req *req)
 	return 0;
 }
 
-int http_parse(const char *buf, size_t len, const struct http_limits *lim, struct http_req *req)
-{
-	size_t end, pos = 0;
-	struct http_str l;
-	int r, have_cl = 0, conn_close = 0, conn_keep = 0;
+/* What the headers said about the connection and the body. */
+struct head_state {
+	int have_cl, conn_close, conn_keep;
+};
 
-	memset(req, 0, sizeof(*req));
+static struct http_str trim_ows(struct http_str t)
+{
+	while (t.n && (*t.p == ' ' || *t.p == '\t'))
+		t.p++, t.n--;
+	while (t.n && (t.p[t.n - 1] == ' ' || t.p[t.n - 1] == '\t'))
+		t.n--;
+	return t;
+}
+
+/* "name: value" into its two parts, each checked. */
+static int split_header(struct http_str l, struct http_str *name, struct http_str *val)
+{
+	const char *colon = memchr(l.p, ':', l.n);
+
+	/* obs-fold and whitespace before the colon are request smuggling vectors */
+	if (!colon || colon == l.p || l.p[0] == ' ' || l.p[0] == '\t')
+		return -SPACE_E_FORMAT;
+	*name = (struct http_str){ l.p, (size_t)(colon - l.p) };
+	for (size_t i = 0; i < name->n; i++)
+		if (!tchar((unsigned char)name->p[i]))
+			return -SPACE_E_FORMAT;
+	*val = trim_ows((struct http_str){ colon + 1, l.n - name->n - 1 });
+	for (size_t i = 0; i < val->n; i++) {
+		unsigned char c = (unsigned char)val->p[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return -SPACE_E_FORMAT;
+	}
+	return 0;
+}
+
+/* Content-Length: digits only; a repeated one must say the same. */
+static int content_length(struct http_str val, struct http_req *req, struct head_state *hs)
+{
+	long long v = 0;
+
+	if (!val.n || val.n > 18)
+		return val.n > 18 ? -EMSGSIZE : -SPACE_E_FORMAT;
+	for (size_t i = 0; i < val.n; i++) {
+		if (val.p[i] < '0' || val.p[i] > '9')
+			return -SPACE_E_FORMAT;
+		v = v * 10 + (val.p[i] - '0');
+	}
+	if (hs->have_cl && v != req->content_length)
+		return -SPACE_E_FORMAT;
+	hs->have_cl = 1;
+	req->content_length = v;
+	return 0;
+}
+
+/* Connection: comma-separated tokens; only close/keep-alive matter here. */
+static void connection_tokens(struct http_str val, struct head_state *hs)
+{
+	const char *p = val.p, *e = val.p + val.n;
+
+	while (p < e) {
+		const char *c = memchr(p, ',', (size_t)(e - p));
+		struct http_str t = trim_ows((struct http_str){ p, c ? (size_t)(c - p) : (size_t)(e - p) });
+
+		if (str_ieq(t, "close"))
+			hs->conn_close = 1;
+		else if (str_ieq(t, "keep-alive"))
+			hs->conn_keep = 1;
+		p = c ? c + 1 : e;
+	}
+}
+
+/* One header line: recorded, and the ones that matter read. */
+static int parse_header(struct http_str l, struct http_req *req, struct head_state *hs)
+{
+	struct http_str name, val;
+	int r = split_header(l, &name, &val);
+
+	if (r < 0)
+		return r;
+	if (req->nheaders >= HTTP_MAX_HEADERS)
+		return -E2BIG;
+	req->hname[req->nheaders] = name;
+	req->hvalue[req->nheaders] = val;
+	req->nheaders++;
+	if (str_ieq(name, "content-length"))
+		return content_length(val, req, hs);
+	if (str_ieq(name, "transfer-encoding"))
+		return -ENOSYS;
+	if (str_ieq(name, "connection"))
+		connection_tokens(val, hs);
+	return 0;
+}
+
+/* Where the head ends (*end, after its blank line) and where its request
+ * line starts (*pos). 1 when found, 0 when more bytes are needed, or a
+ * negative refusal. */
+static int find_head(const char *buf, size_t len, const struct http_limits *lim, size_t *pos, size_t *end)
+{
 	/* Tolerate empty lines before the request line (RFC 9112 2.2). */
-	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n') && pos < 4)
-		pos++;
+	while (*pos < len && (buf[*pos] == '\r' || buf[*pos] == '\n') && *pos < 4)
+		(*pos)++;
 	/* the head ends after them: a blank line among them is not its end
 	 * (that left pos past end, and next_line read past the buffer) */
-	end = head_end(buf + pos, len - pos);
-	if (end)
-		end += pos;
-	if (!end || end > lim->max_head) {
-		if (len > lim->max_head || (end && end > lim->max_head))
+	*end = head_end(buf + *pos, len - *pos);
+	if (*end)
+		*end += *pos;
+	if (!*end || *end > lim->max_head) {
+		if (len > lim->max_head || (*end && *end > lim->max_head))
 			return -E2BIG;
 		/* A request line cannot start with a control byte; fail early. */
-		if (len > pos && !tchar((unsigned char)buf[pos]))
+		if (len > *pos && !tchar((unsigned char)buf[*pos]))
 			return -SPACE_E_FORMAT;
 		return 0;
 	}
-	if (memchr(buf, '\0', end))
+	if (memchr(buf, '\0', *end))
 		return -SPACE_E_FORMAT;
+	return 1;
+}
+
+int http_parse(const char *buf, size_t len, const struct http_limits *lim, struct http_req *req)
+{
+	struct head_state hs = { 0, 0, 0 };
+	size_t end = 0, pos = 0;
+	struct http_str l;
+	int r;
+
+	memset(req, 0, sizeof(*req));
+	if ((r = find_head(buf, len, lim, &pos, &end)) <= 0)
+		return r;
 	if (!next_line(buf, end, &pos, &l))
 		return -SPACE_E_FORMAT;
 	if ((r = parse_request_line(l, req)) < 0)
 		return r;
-	while (next_line(buf, end, &pos, &l) && l.n) {
-		const char *colon = memchr(l.p, ':', l.n);
-		struct http_str name, val;
-
-		/* obs-fold and whitespace before the colon are request smuggling vectors */
-		if (!colon || colon == l.p || l.p[0] == ' ' || l.p[0] == '\t')
-			return -SPACE_E_FORMAT;
-		name = (struct http_str){ l.p, (size_t)(colon - l.p) };
-		for (size_t i = 0; i < name.n; i++)
-			if (!tchar((unsigned char)name.p[i]))
-				return -SPACE_E_FORMAT;
-		val.p = colon + 1;
-		val.n = l.n - name.n - 1;
-		while (val.n && (*val.p == ' ' || *val.p == '\t'))
-			val.p++, val.n--;
-		while (val.n && (val.p[val.n - 1] == ' ' || val.p[val.n - 1] == '\t'))
-			val.n--;
-		for (size_t i = 0; i < val.n; i++) {
-			unsigned char c = (unsigned char)val.p[i];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return -SPACE_E_FORMAT;
-		}
-		if (req->nheaders >= HTTP_MAX_HEADERS)
-			return -E2BIG;
-		req->hname[req->nheaders] = name;
-		req->hvalue[req->nheaders] = val;
-		req->nheaders++;
-		if (str_ieq(name, "content-length")) {
-			long long v = 0;
-			if (!val.n || val.n > 18)
-				return val.n > 18 ? -EMSGSIZE : -SPACE_E_FORMAT;
-			for (size_t i = 0; i < val.n; i++) {
-				if (val.p[i] < '0' || val.p[i] > '9')
-					return -SPACE_E_FORMAT;
-				v = v * 10 + (val.p[i] - '0');
-			}
-			if (have_cl && v != req->content_length)
-				return -SPACE_E_FORMAT;
-			have_cl = 1;
-			req->content_length = v;
-		} else if (str_ieq(name, "transfer-encoding")) {
-			return -ENOSYS;
-		} else if (str_ieq(name, "connection")) {
-			/* Comma-separated tokens; only close/keep-alive matter here. */
-			const char *p = val.p, *e = val.p + val.n;
-			while (p < e) {
-				const char *c = memchr(p, ',', (size_t)(e - p));
-				struct http_str t = { p, c ? (size_t)(c - p) : (size_t)(e - p) };
-				while (t.n && (*t.p == ' ' || *t.p == '\t'))
-					t.p++, t.n--;
-				while (t.n && (t.p[t.n - 1] == ' ' || t.p[t.n - 1] == '\t'))
-					t.n--;
-				if (str_ieq(t, "close"))
-					conn_close = 1;
-				else if (str_ieq(t, "keep-alive"))
-					conn_keep = 1;
-				p = c ? c + 1 : e;
-			}
-		}
-	}
+	while (next_line(buf, end, &pos, &l) && l.n)
+		if ((r = parse_header(l, req, &hs)) < 0)
+			return r;
 	if (req->content_length > (long long)lim->max_body)
 		return -EMSGSIZE;
-	req->keep_alive = conn_close ? 0 : req->minor >= 1 ? 1 : conn_keep;
+	req->keep_alive = hs.conn_close ? 0 : req->minor >= 1 ? 1 : hs.conn_keep;
 	req->head_len = end;
 	return (int)end;
 }

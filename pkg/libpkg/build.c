@@ -47,6 +47,91 @@ static struct pkg_entry *add_entry(struct builder *b, const char *path, char typ
 	return e;
 }
 
+static int walk(struct builder *b, int dfd, char *rel, size_t rlen);
+
+/* The package type of a file mode; 0 when it has none. */
+static char mode_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return PKG_FILE;
+	case S_IFDIR: return PKG_DIR;
+	case S_IFLNK: return PKG_SYMLINK;
+	case S_IFCHR: return PKG_CHR;
+	case S_IFBLK: return PKG_BLK;
+	case S_IFIFO: return PKG_FIFO;
+	default: return 0;
+	}
+}
+
+/* What the entry e of dfd/name (package path rel) records besides its
+ * type: mode, size, device numbers, a symlink's target; a directory's
+ * contents are walked. */
+static int entry_details(struct builder *b, struct pkg_entry *e, int dfd, const char *name,
+			 const struct stat *st, char *rel)
+{
+	char tgt[PATH_MAX];
+	ssize_t n;
+	int sub, r;
+
+	e->mode = st->st_mode & 07777;
+	if (e->type == PKG_FILE)
+		e->size = (uint64_t)st->st_size;
+	if (e->type == PKG_CHR || e->type == PKG_BLK) {
+		e->major = major(st->st_rdev);
+		e->minor = minor(st->st_rdev);
+	}
+	if (e->type == PKG_SYMLINK) {
+		n = readlinkat(dfd, name, tgt, sizeof(tgt) - 1);
+		if (n < 0)
+			return err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
+		tgt[n] = '\0';
+		e->mode = 0777;
+		e->target = strdup(tgt);
+		if (!e->target)
+			return -ENOMEM;
+	}
+	if (e->type != PKG_DIR)
+		return 0;
+	sub = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0)
+		return err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
+	r = walk(b, sub, rel, strlen(rel));
+	close(sub);
+	return r;
+}
+
+/* One directory entry name of dfd, whose package path is rel (rlen bytes)
+ * plus name: checked, recorded, and walked when a directory. rel is
+ * extended in place (the caller cuts it back). */
+static int walk_entry(struct builder *b, int dfd, const char *name, char *rel, size_t rlen)
+{
+	size_t nlen = strlen(name);
+	struct pkg_entry *e;
+	struct stat st;
+	char pbuf[256], type;
+	int r;
+
+	if (rlen + nlen + 2 >= PATH_MAX)
+		return err_set(b->err, -ENAMETOOLONG, "%s: path too long", rel);
+	if (rlen)
+		rel[rlen] = '/';
+	memcpy(rel + rlen + (rlen ? 1 : 0), name, nlen + 1);
+	r = pkg_path_check(rel);
+	if (r < 0)
+		return err_set(b->err, r, "%s: path not allowed in a package: %s",
+			       str_sanitize(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
+	if (!(type = mode_type(st.st_mode)))
+		return err_set(b->err, -SPACE_E_FORMAT, "%s: unsupported file type", rel);
+	e = add_entry(b, rel, type);
+	if (!e)
+		return -ENOMEM;
+	return entry_details(b, e, dfd, name, &st, rel);
+}
+
+/* Record every entry below dfd, whose package path is rel (rlen bytes,
+ * PATH_MAX of room); rel is as it was on return. */
 static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 {
 	DIR *d = pkg_opendir_at(dfd, ".");
@@ -56,89 +141,16 @@ static int walk(struct builder *b, int dfd, char *rel, size_t rlen)
 	if (!d)
 		return -errno;
 	while ((errno = 0, de = readdir(d))) {
-		struct pkg_entry *e;
-		struct stat st;
-		size_t nlen = strlen(de->d_name);
-		char pbuf[256];
-		char type;
-
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (rlen + nlen + 2 >= PATH_MAX) {
-			r = err_set(b->err, -ENAMETOOLONG, "%s: path too long", rel);
-			break;
-		}
-		if (rlen)
-			rel[rlen] = '/';
-		memcpy(rel + rlen + (rlen ? 1 : 0), de->d_name, nlen + 1);
-		r = pkg_path_check(rel);
-		if (r < 0) {
-			r = err_set(b->err, r, "%s: path not allowed in a package: %s",
-				     str_sanitize(rel, pbuf, sizeof(pbuf)), pkg_path_reason(rel, r));
-			break;
-		}
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
-			break;
-		}
-		switch (st.st_mode & S_IFMT) {
-		case S_IFREG: type = PKG_FILE; break;
-		case S_IFDIR: type = PKG_DIR; break;
-		case S_IFLNK: type = PKG_SYMLINK; break;
-		case S_IFCHR: type = PKG_CHR; break;
-		case S_IFBLK: type = PKG_BLK; break;
-		case S_IFIFO: type = PKG_FIFO; break;
-		default:
-			r = err_set(b->err, -SPACE_E_FORMAT, "%s: unsupported file type", rel);
-			goto out;
-		}
-		e = add_entry(b, rel, type);
-		if (!e) {
-			r = -ENOMEM;
-			break;
-		}
-		e->mode = st.st_mode & 07777;
-		if (type == PKG_FILE)
-			e->size = (uint64_t)st.st_size;
-		if (type == PKG_CHR || type == PKG_BLK) {
-			e->major = major(st.st_rdev);
-			e->minor = minor(st.st_rdev);
-		}
-		if (type == PKG_SYMLINK) {
-			char tgt[PATH_MAX];
-			ssize_t n = readlinkat(dfd, de->d_name, tgt, sizeof(tgt) - 1);
-
-			if (n < 0) {
-				r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
-				break;
-			}
-			tgt[n] = '\0';
-			e->mode = 0777;
-			e->target = strdup(tgt);
-			if (!e->target) {
-				r = -ENOMEM;
-				break;
-			}
-		}
-		if (type == PKG_DIR) {
-			int sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (sub < 0) {
-				r = err_set(b->err, -errno, "%s: %s", rel, strerror(errno));
-				break;
-			}
-			r = walk(b, sub, rel, strlen(rel));
-			close(sub);
-			if (r < 0)
-				break;
-		}
+		r = walk_entry(b, dfd, de->d_name, rel, rlen);
 		rel[rlen] = '\0';
+		if (r < 0)
+			break;
 	}
 	if (r == 0 && errno)
 		r = -errno;
-out:
 	closedir(d);
-	rel[rlen] = '\0';
 	return r;
 }
 

@@ -48,13 +48,81 @@ static void report(struct vctx *v, const struct pkg_entry *e, bool config, const
 		v->cb(v->m->name, e->path, what, config, v->ctx);
 }
 
+/* Mode and owner of an entry found with the right type. */
+static void check_attrs(struct vctx *v, const struct pkg_entry *e, const struct stat *st, bool no_owner)
+{
+	mode_t mode = st->st_mode & 07777;
+
+	if (e->type != PKG_SYMLINK) {
+		/* --no-chown installs keep directories writable by their owner. */
+		mode_t want = e->mode, got = mode;
+		if (no_owner && e->type == PKG_DIR) {
+			want |= 0700;
+			got |= 0700;
+		}
+		if (want != got)
+			report(v, e, e->config, "%smode %04o, want %04o",
+			       e->config ? "config changed locally: " : "", (unsigned)mode, (unsigned)e->mode);
+	}
+	if (!no_owner && (st->st_uid != e->uid || st->st_gid != e->gid))
+		report(v, e, false, "owner %u:%u, want %u:%u", (unsigned)st->st_uid,
+		       (unsigned)st->st_gid, (unsigned)e->uid, (unsigned)e->gid);
+}
+
+/* A regular file's size and digest. */
+static void check_content(struct vctx *v, const struct pkg_entry *e, int dfd, const char *base)
+{
+	char hex[65];
+	uint64_t size;
+	/* a FIFO or device swapped in since the fstatat above would block
+	 * open() or never end (/dev/zero) */
+	int fd = open_regular(dfd, base, O_RDONLY | O_NOFOLLOW, 0, 0), r;
+
+	if (fd < 0) {
+		report(v, e, false, "cannot check: %s", space_strerror(fd));
+		return;
+	}
+	r = sha256_fd_hex(fd, hex, &size);
+	close(fd);
+	if (r < 0)
+		report(v, e, false, "cannot check: %s", space_strerror(r));
+	else if (size != e->size || strcmp(hex, e->sha256) != 0)
+		report(v, e, e->config, "%s", e->config ? "config changed locally" : "content differs");
+}
+
+/* What the type itself holds: content, link target, device numbers. */
+static void check_object(struct vctx *v, const struct pkg_entry *e, int dfd, const char *base,
+			 const struct stat *st)
+{
+	char tgt[PATH_MAX];
+	ssize_t n;
+
+	switch (e->type) {
+	case PKG_FILE:
+		check_content(v, e, dfd, base);
+		break;
+	case PKG_SYMLINK:
+		n = readlinkat(dfd, base, tgt, sizeof(tgt) - 1);
+		if (n < 0)
+			report(v, e, false, "cannot check: %s", strerror(errno));
+		else if ((tgt[n] = '\0', strcmp(tgt, e->target) != 0))
+			report(v, e, false, "link target %s, want %s", tgt, e->target);
+		break;
+	case PKG_CHR:
+	case PKG_BLK:
+		if (major(st->st_rdev) != e->major || minor(st->st_rdev) != e->minor)
+			report(v, e, false, "device %u:%u, want %u:%u", major(st->st_rdev),
+			       minor(st->st_rdev), e->major, e->minor);
+		break;
+	}
+}
+
 static int verify_entry(struct vctx *v, struct pkg_walk *w, int rootfd,
 			const struct pkg_entry *e, int flags)
 {
 	bool no_owner = flags & PKG_VERIFY_NO_OWNER;
 	const char *base;
 	struct stat st;
-	mode_t mode;
 	int dfd = pkg_walk_parent(w, e->path, &base);
 
 	/* An install without root creates no device nodes. */
@@ -79,58 +147,8 @@ static int verify_entry(struct vctx *v, struct pkg_walk *w, int rootfd,
 		report(v, e, false, "type differs (want %c)", e->type);
 		return 0;
 	}
-	mode = st.st_mode & 07777;
-	if (e->type != PKG_SYMLINK) {
-		/* --no-chown installs keep directories writable by their owner. */
-		mode_t want = e->mode, got = mode;
-		if (no_owner && e->type == PKG_DIR) {
-			want |= 0700;
-			got |= 0700;
-		}
-		if (want != got)
-			report(v, e, e->config, "%smode %04o, want %04o",
-			       e->config ? "config changed locally: " : "", (unsigned)mode, (unsigned)e->mode);
-	}
-	if (!no_owner && (st.st_uid != e->uid || st.st_gid != e->gid))
-		report(v, e, false, "owner %u:%u, want %u:%u", (unsigned)st.st_uid,
-		       (unsigned)st.st_gid, (unsigned)e->uid, (unsigned)e->gid);
-	switch (e->type) {
-	case PKG_FILE: {
-		char hex[65];
-		uint64_t size;
-		/* a FIFO or device swapped in since the fstatat above would
-		 * block open() or never end (/dev/zero) */
-		int fd = open_regular(dfd, base, O_RDONLY | O_NOFOLLOW, 0, 0), r;
-
-		if (fd < 0) {
-			report(v, e, false, "cannot check: %s", space_strerror(fd));
-			break;
-		}
-		r = sha256_fd_hex(fd, hex, &size);
-		close(fd);
-		if (r < 0)
-			report(v, e, false, "cannot check: %s", space_strerror(r));
-		else if (size != e->size || strcmp(hex, e->sha256) != 0)
-			report(v, e, e->config, "%s", e->config ? "config changed locally" : "content differs");
-		break;
-	}
-	case PKG_SYMLINK: {
-		char tgt[PATH_MAX];
-		ssize_t n = readlinkat(dfd, base, tgt, sizeof(tgt) - 1);
-
-		if (n < 0)
-			report(v, e, false, "cannot check: %s", strerror(errno));
-		else if ((tgt[n] = '\0', strcmp(tgt, e->target) != 0))
-			report(v, e, false, "link target %s, want %s", tgt, e->target);
-		break;
-	}
-	case PKG_CHR:
-	case PKG_BLK:
-		if (major(st.st_rdev) != e->major || minor(st.st_rdev) != e->minor)
-			report(v, e, false, "device %u:%u, want %u:%u", major(st.st_rdev),
-			       minor(st.st_rdev), e->major, e->minor);
-		break;
-	}
+	check_attrs(v, e, &st, no_owner);
+	check_object(v, e, dfd, base, &st);
 	return 0;
 }
 

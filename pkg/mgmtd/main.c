@@ -709,102 +709,112 @@ static int drain_read(struct conn *c, size_t *turn)
 	return 0;
 }
 
+/* The steps of drive(), one per state: 1 to go on with the connection's
+ * next step, 0 to wait for epoll (or the connection was closed). */
+static int handshake_step(struct conn *c)
+{
+	int n = SSL_accept(c->ssl);
+
+	if (n <= 0) {
+		if (ssl_want(c, n) < 0)
+			conn_close(c);
+		return 0;
+	}
+	c->st = C_READ;
+	c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
+	return !idle_wait(c);
+}
+
+static int read_step(struct conn *c)
+{
+	char tmp[16384];
+	size_t cap = (size_t)conf.max_header + (size_t)conf.max_body + 1;
+	int n = SSL_read(c->ssl, tmp, sizeof(tmp));
+
+	if (n <= 0) {
+		if (ssl_want(c, n) < 0)
+			conn_close(c);
+		return 0;
+	}
+	if (c->in.len + (size_t)n > cap + sizeof(tmp)) {
+		respond_error(c, 413, "request too large");
+		return 1;
+	}
+	buf_put(&c->in, tmp, (size_t)n);
+	try_request(c);
+	return !(c->st == C_READ && idle_wait(c));
+}
+
+/* An answer is out: close (or drain), or be ready for the next request. */
+static int answered(struct conn *c)
+{
+	access_line(c);
+	if (!c->keep) {
+		SSL_shutdown(c->ssl);
+		if (c->drain)
+			drain_start(c);
+		else
+			conn_close(c);
+		return 0;
+	}
+	buf_consume(&c->in, c->req_len);
+	c->req_len = 0;
+	c->req_start_us = 0;
+	c->method[0] = c->path[0] = c->user[0] = '\0';
+	c->st = C_READ;
+	c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
+	if (c->in.len) {
+		/* pipelined: wait for this connection's next turn, reading
+		 * nothing more meanwhile, so what one client can queue is
+		 * bounded by one buffered request */
+		set_events(c, W_NONE);
+		ready_push(c);
+		return 0;
+	}
+	buf_free(&c->in); /* idle: keep nothing per connection */
+	return !idle_wait(c);
+}
+
+static int write_step(struct conn *c)
+{
+	int n = SSL_write(c->ssl, c->out.p + c->out_off, (int)(c->out.len - c->out_off));
+
+	if (n <= 0) {
+		if (ssl_want(c, n) < 0)
+			conn_close(c);
+		return 0;
+	}
+	c->out_off += (size_t)n;
+	if (c->out_off < c->out.len)
+		return 1;
+	if (c->cont) { /* "100 Continue" is out: now the body */
+		c->cont = 0;
+		c->st = C_UPLOAD;
+		set_events(c, W_READ);
+		return 1;
+	}
+	return answered(c);
+}
+
+/* Move a connection on as far as it goes without waiting. turn bounds
+ * what an upload or a drain reads in one turn of the event loop. */
 static void drive(struct conn *c)
 {
 	size_t turn = 0;
+	int go = 1;
 
-	for (;;) {
-		int n;
-
+	while (go) {
 		switch (c->st) {
-		case C_HANDSHAKE:
-			n = SSL_accept(c->ssl);
-			if (n <= 0) {
-				if (ssl_want(c, n) < 0)
-					conn_close(c);
-				return;
-			}
-			c->st = C_READ;
-			c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
-			if (idle_wait(c))
-				return;
-			break;
-		case C_READ: {
-			char tmp[16384];
-			size_t cap = (size_t)conf.max_header + (size_t)conf.max_body + 1;
-
-			n = SSL_read(c->ssl, tmp, sizeof(tmp));
-			if (n <= 0) {
-				if (ssl_want(c, n) < 0)
-					conn_close(c);
-				return;
-			}
-			if (c->in.len + (size_t)n > cap + sizeof(tmp)) {
-				respond_error(c, 413, "request too large");
-			} else {
-				buf_put(&c->in, tmp, (size_t)n);
-				try_request(c);
-				if (c->st == C_READ && idle_wait(c))
-					return;
-			}
-			break;
-		}
-		case C_WRITE:
-			n = SSL_write(c->ssl, c->out.p + c->out_off, (int)(c->out.len - c->out_off));
-			if (n <= 0) {
-				if (ssl_want(c, n) < 0)
-					conn_close(c);
-				return;
-			}
-			c->out_off += (size_t)n;
-			if (c->out_off < c->out.len)
-				break;
-			if (c->cont) { /* "100 Continue" is out: now the body */
-				c->cont = 0;
-				c->st = C_UPLOAD;
-				set_events(c, W_READ);
-				break;
-			}
-			access_line(c);
-			if (!c->keep) {
-				SSL_shutdown(c->ssl);
-				if (c->drain)
-					drain_start(c);
-				else
-					conn_close(c);
-				return;
-			}
-			buf_consume(&c->in, c->req_len);
-			c->req_len = 0;
-			c->req_start_us = 0;
-			c->method[0] = c->path[0] = c->user[0] = '\0';
-			c->st = C_READ;
-			c->deadline = mono_ms() + conf.keepalive_timeout * 1000;
-			if (c->in.len) {
-				/* pipelined: wait for this connection's next turn, reading
-				 * nothing more meanwhile, so what one client can queue is
-				 * bounded by one buffered request */
-				set_events(c, W_NONE);
-				ready_push(c);
-				return;
-			}
-			buf_free(&c->in); /* idle: keep nothing per connection */
-			if (idle_wait(c))
-				return;
-			break;
-		case C_BACKEND:
-			return; /* call_finish() or calls_sweep() answers */
-		case C_UPLOAD:
-			if (!upload_read(c, &turn))
-				return;
-			break;
-		case C_DRAIN:
-			if (!drain_read(c, &turn))
-				return;
-			break;
+		case C_HANDSHAKE: go = handshake_step(c); break;
+		case C_READ: go = read_step(c); break;
+		case C_WRITE: go = write_step(c); break;
+		case C_BACKEND: go = 0; break; /* call_finish() or calls_sweep() answers */
+		case C_UPLOAD: go = upload_read(c, &turn); break;
+		case C_DRAIN: go = drain_read(c, &turn); break;
 		case C_SHUTDOWN:
 			conn_close(c);
-			return;
+			go = 0;
+			break;
 		}
 	}
 }
@@ -1048,60 +1058,68 @@ static int parse_args(int argc, char **argv, const char **cpath, long long *port
 	return -1;
 }
 
-int main(int argc, char **argv)
+/* The configuration (defaults, then the file, then -p), the certificate
+ * (made at the first start) and the TLS context; -1 when one fails (said
+ * on stderr). */
+static int load_tls(const char *cpath, long long port)
 {
-	const char *cpath = getenv("MGMTD_CONF");
-	long long port = 0;
-	int check = 0, r, lfd = -1, sfd = -1, rc = EXIT_SYSTEM;
 	struct space_err err = { "" };
-	sigset_t mask;
+	int r;
 
-	if (!cpath)
-		cpath = "/etc/mgmtd.conf";
-	if ((r = parse_args(argc, argv, &cpath, &port, &check)) >= 0)
-		return r;
-	if (mgmtd_conf_defaults(&conf) < 0)
-		return EXIT_SYSTEM;
 	if (mgmtd_conf_load(&conf, cpath, &err) < 0) {
 		fprintf(stderr, "mgmtd: load %s: %s\n", cpath, err.msg);
-		goto out;
+		return -1;
 	}
 	if (port)
 		conf.port = (int)port;
 	r = tls_ensure_cert(conf.cert, conf.key, &err);
 	if (r < 0) {
 		fprintf(stderr, "mgmtd: certificate %s: %s\n", conf.cert, err.msg);
-		goto out;
+		return -1;
 	}
 	if (r == 1)
 		fprintf(stderr, "mgmtd: generated a self-signed certificate %s\n", conf.cert);
 	ctx = tls_server_ctx(conf.cert, conf.key, &err);
 	if (!ctx) {
 		fprintf(stderr, "mgmtd: TLS: %s\n", err.msg);
-		goto out;
+		return -1;
 	}
-	if (check) {
-		rc = 0;
-		goto out;
-	}
+	return 0;
+}
+
+/* The logs, then the API (which logs through space_log); -1 when one
+ * fails (said on stderr). */
+static int open_logs_api(void)
+{
+	int r;
+
 	if ((r = mkdir_p(conf.log_dir, 0750)) < 0 || (r = log_open(&access_log, conf.log_dir, "access.log")) < 0 ||
 	    (r = log_open(&error_log, conf.log_dir, "error.log")) < 0) {
 		fprintf(stderr, "mgmtd: logs in %s: %s\n", conf.log_dir, space_strerror(r));
-		goto out;
+		return -1;
 	}
 	space_log_fn = error_hook;
 	if ((r = api_init(&api, &conf, boot_s())) < 0) {
 		fprintf(stderr, "mgmtd: init: %s\n", space_strerror(r));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* The connection table, the listener, the signals (read from a signalfd)
+ * and the epoll set; -1 when one fails (said on stderr). */
+static int start(int *lfd, int *sfd)
+{
+	sigset_t mask;
+
 	upload_clean(conf.upload_dir);
 	max_fd = (int)conf.max_clients + 64;
 	raise_fd_limit();
 	conns = calloc((size_t)max_fd, sizeof(*conns));
-	lfd = listen_on(conf.listen, conf.port);
-	if (!conns || lfd < 0) {
-		fprintf(stderr, "mgmtd: listen %s:%d: %s\n", conf.listen, conf.port, space_strerror(lfd));
-		goto out_api;
+	*lfd = listen_on(conf.listen, conf.port);
+	if (!conns || *lfd < 0) {
+		fprintf(stderr, "mgmtd: listen %s:%d: %s\n", conf.listen, conf.port, space_strerror(*lfd));
+		return -1;
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -1110,18 +1128,18 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGCHLD); /* the upgrade's child: reaped in the loop */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	*sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (sfd < 0 || epfd < 0) {
+	if (*sfd < 0 || epfd < 0) {
 		fprintf(stderr, "mgmtd: %s\n", strerror(errno));
-		goto out_api;
+		return -1;
 	}
-	if ((r = serve(lfd, sfd)) < 0) {
-		fprintf(stderr, "mgmtd: epoll: %s\n", strerror(-r));
-		goto out_api;
-	}
-	rc = 0;
-out_api:
+	return 0;
+}
+
+/* Every call and connection, then the API. */
+static void stop_api(void)
+{
 	while (ncalls)
 		call_free(calls[0]);
 	for (int fd = 0; conns && fd < max_fd; fd++)
@@ -1130,7 +1148,11 @@ out_api:
 	conns_reap();
 	free(conns);
 	api_free(&api);
-out:
+}
+
+/* The descriptors, the TLS context, the logs and the configuration. */
+static void release(int lfd, int sfd)
+{
 	if (lfd >= 0)
 		close(lfd);
 	if (sfd >= 0)
@@ -1145,5 +1167,36 @@ out:
 	free(access_log.path);
 	free(error_log.path);
 	mgmtd_conf_free(&conf);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cpath = getenv("MGMTD_CONF");
+	long long port = 0;
+	int check = 0, r, lfd = -1, sfd = -1, rc = EXIT_SYSTEM;
+
+	if (!cpath)
+		cpath = "/etc/mgmtd.conf";
+	if ((r = parse_args(argc, argv, &cpath, &port, &check)) >= 0)
+		return r;
+	if (mgmtd_conf_defaults(&conf) < 0)
+		return EXIT_SYSTEM;
+	if (load_tls(cpath, port) < 0)
+		goto out;
+	if (check) {
+		rc = 0;
+		goto out;
+	}
+	if (open_logs_api() < 0)
+		goto out;
+	if (start(&lfd, &sfd) == 0) {
+		if ((r = serve(lfd, sfd)) < 0)
+			fprintf(stderr, "mgmtd: epoll: %s\n", strerror(-r));
+		else
+			rc = 0;
+	}
+	stop_api();
+out:
+	release(lfd, sfd);
 	return rc;
 }

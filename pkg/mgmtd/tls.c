@@ -70,24 +70,77 @@ static int write_pem(const char *path, EVP_PKEY *pkey, X509 *cert, mode_t mode)
 	return r;
 }
 
+/* The self-signed certificate of pkey for host: serial, validity,
+ * subject = issuer, the extensions of a TLS server; NULL on failure (err
+ * filled). */
+static X509 *make_cert(EVP_PKEY *pkey, const char *host, struct space_err *err)
+{
+	unsigned char serial[16];
+	X509 *x = X509_new();
+	BIGNUM *bn = BN_new();
+	X509_NAME *name;
+	char san[400];
+
+	if (!x || !bn || RAND_bytes(serial, sizeof(serial)) != 1) {
+		ossl_err(err, -EIO, "certificate");
+		goto fail;
+	}
+	serial[0] &= 0x7f; /* positive */
+	if (!BN_bin2bn(serial, sizeof(serial), bn) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
+	    !X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400) || !X509_set_pubkey(x, pkey)) {
+		ossl_err(err, -EIO, "certificate fields");
+		goto fail;
+	}
+	name = X509_get_subject_name(x);
+	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)PRODUCT, -1, -1, 0) ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host, -1, -1, 0) ||
+	    !X509_set_issuer_name(x, name)) {
+		ossl_err(err, -EIO, "certificate name");
+		goto fail;
+	}
+	snprintf(san, sizeof(san), "DNS:%s,DNS:localhost,IP:127.0.0.1", host);
+	if (!add_ext(x, NID_subject_alt_name, san) || !add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !add_ext(x, NID_key_usage, "critical,digitalSignature") ||
+	    !add_ext(x, NID_ext_key_usage, "serverAuth") || !X509_sign(x, pkey, EVP_sha256())) {
+		ossl_err(err, -EIO, "sign certificate");
+		goto fail;
+	}
+	BN_free(bn);
+	return x;
+fail:
+	BN_free(bn);
+	X509_free(x);
+	return NULL;
+}
+
+/* mkdir -p the directory of path (mode for what it creates). */
+static void make_parent(const char *path, mode_t mode)
+{
+	char *dir = strdup(path);
+
+	if (dir && strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		if (*dir)
+			mkdir_p(dir, mode);
+	}
+	free(dir);
+}
+
 int tls_ensure_cert(const char *certp, const char *keyp, struct space_err *err)
 {
 	struct stat st;
 	int have_c = stat(certp, &st) == 0, have_k = stat(keyp, &st) == 0;
 	EVP_PKEY *pkey = NULL;
 	X509 *x = NULL;
-	X509_NAME *name;
-	unsigned char serial[16];
-	BIGNUM *bn = NULL;
-	char host[256] = "space", san[400], *dir;
+	char host[256] = "space";
 	int r = -EIO;
 
 	if (have_c && have_k)
 		return 0;
-	if (have_c || have_k) {
+	if (have_c || have_k)
 		return err_set(err, -EEXIST, "%s exists without %s: not overwriting it", have_c ? certp : keyp,
 			       have_c ? keyp : certp);
-	}
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	if (!host[0] || strpbrk(host, ",/:"))
@@ -97,47 +150,10 @@ int tls_ensure_cert(const char *certp, const char *keyp, struct space_err *err)
 		ossl_err(err, -EIO, "generate key");
 		goto out;
 	}
-	x = X509_new();
-	bn = BN_new();
-	if (!x || !bn || RAND_bytes(serial, sizeof(serial)) != 1) {
-		ossl_err(err, -EIO, "certificate");
+	if (!(x = make_cert(pkey, host, err)))
 		goto out;
-	}
-	serial[0] &= 0x7f; /* positive */
-	if (!BN_bin2bn(serial, sizeof(serial), bn) || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-	    !X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 86400) || !X509_set_pubkey(x, pkey)) {
-		ossl_err(err, -EIO, "certificate fields");
-		goto out;
-	}
-	name = X509_get_subject_name(x);
-	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)PRODUCT, -1, -1, 0) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)host, -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name)) {
-		ossl_err(err, -EIO, "certificate name");
-		goto out;
-	}
-	snprintf(san, sizeof(san), "DNS:%s,DNS:localhost,IP:127.0.0.1", host);
-	if (!add_ext(x, NID_subject_alt_name, san) || !add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||
-	    !add_ext(x, NID_key_usage, "critical,digitalSignature") ||
-	    !add_ext(x, NID_ext_key_usage, "serverAuth") || !X509_sign(x, pkey, EVP_sha256())) {
-		ossl_err(err, -EIO, "sign certificate");
-		goto out;
-	}
-	dir = strdup(keyp);
-	if (dir && strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		if (*dir)
-			mkdir_p(dir, 0700);
-	}
-	free(dir);
-	dir = strdup(certp);
-	if (dir && strrchr(dir, '/')) {
-		*strrchr(dir, '/') = '\0';
-		if (*dir)
-			mkdir_p(dir, 0755);
-	}
-	free(dir);
+	make_parent(keyp, 0700);
+	make_parent(certp, 0755);
 	/* key first: a certificate without its key would block the next start */
 	if ((r = write_pem(keyp, pkey, NULL, 0600)) < 0) {
 		err_set(err, r, "write %s: %s", keyp, space_strerror(r));
@@ -150,7 +166,6 @@ int tls_ensure_cert(const char *certp, const char *keyp, struct space_err *err)
 	}
 	r = 1;
 out:
-	BN_free(bn);
 	X509_free(x);
 	EVP_PKEY_free(pkey);
 	return r;

@@ -238,10 +238,55 @@ static bool off_node(const char *dir)
 	return strcmp(ra, rb) != 0;
 }
 
+/* The archive's contents: each tree below the root, then the manifest;
+ * a failure leaves its object in x->err. */
+static int write_trees(const struct opts *o, struct arc *x, const char *const trees[], const char *final)
+{
+	int r;
+
+	if ((r = arc_open(x)) < 0)
+		return r;
+	for (int i = 0; trees[i]; i++) {
+		char *abs = rpath(o, trees[i]);
+		r = abs ? add_tree(x, abs) : -ENOMEM;
+		free(abs);
+		if (r < 0)
+			return r;
+	}
+	if ((r = add_manifest(x)) < 0)
+		return r;
+	if (archive_write_close(x->a) != ARCHIVE_OK)
+		return arc_fail(x, final);
+	return 0;
+}
+
+static void print_result(const struct opts *o, const char *final, int files, const char *hex)
+{
+	struct buf b;
+	struct jw w;
+
+	if (!o->json) {
+		printf("%s: %d files, sha256 %s\n", final, files, hex);
+		return;
+	}
+	buf_init(&b);
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "file", final);
+	jw_kint(&w, "files", files);
+	jw_kstr(&w, "sha256", hex);
+	jw_obj_end(&w);
+	printf("%s\n", b.p ? b.p : "null");
+	buf_free(&b);
+}
+
+/* DIR/PREFIX-STAMP.tar.gz of the trees, written under a hidden temporary
+ * name and renamed; a backup (not a support bundle) is recorded for
+ * `spacectl upgrade`. */
 static int make_archive(const struct opts *o, const char *dir, const char *prefix,
 			const char *const trees[], const char *what)
 {
-	char stamp[32], hex[65];
+	char stamp[32], hex[65], w[400];
 	time_t t = time(NULL);
 	struct tm tm;
 	char *final = NULL, *tmp = NULL;
@@ -261,7 +306,6 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	signal(SIGXFSZ, SIG_IGN);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		char w[400];
 		snprintf(w, sizeof(w), "%s: %s", what, tmp);
 		rc = fail(w, -errno);
 		goto out;
@@ -270,21 +314,8 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 	x.rootlen = strlen(o->root);
 	x.fd = fd;
 	x.final = final;
-	if ((r = arc_open(&x)) < 0)
+	if ((r = write_trees(o, &x, trees, final)) < 0)
 		goto out_err;
-	for (int i = 0; trees[i]; i++) {
-		char *abs = rpath(o, trees[i]);
-		r = abs ? add_tree(&x, abs) : -ENOMEM;
-		free(abs);
-		if (r < 0)
-			goto out_err;
-	}
-	if ((r = add_manifest(&x)) < 0)
-		goto out_err;
-	if (archive_write_close(x.a) != ARCHIVE_OK) {
-		r = arc_fail(&x, final);
-		goto out_err;
-	}
 	if (fsync(fd) < 0 || rename(tmp, final) < 0) {
 		r = -errno;
 		snprintf(x.err, sizeof(x.err), "%s", final);
@@ -297,30 +328,14 @@ static int make_archive(const struct opts *o, const char *dir, const char *prefi
 		snprintf(x.err, sizeof(x.err), "%s written, but not recorded (%s)", final, space_strerror(r));
 		goto out_err_kept;
 	}
-	if (o->json) {
-		struct buf b;
-		struct jw w;
-		buf_init(&b);
-		jw_init(&w, &b);
-		jw_obj_begin(&w);
-		jw_kstr(&w, "file", final);
-		jw_kint(&w, "files", x.files);
-		jw_kstr(&w, "sha256", hex);
-		jw_obj_end(&w);
-		printf("%s\n", b.p ? b.p : "null");
-		buf_free(&b);
-	} else {
-		printf("%s: %d files, sha256 %s\n", final, x.files, hex);
-	}
+	print_result(o, final, x.files, hex);
 	rc = EX_OK;
 	goto out_free;
 out_err:
 	unlink(tmp);
-out_err_kept: {
-		char w[400];
-		snprintf(w, sizeof(w), "%s%s%s", what, x.err[0] ? ": " : "", x.err);
-		rc = fail(w, r);
-	}
+out_err_kept:
+	snprintf(w, sizeof(w), "%s%s%s", what, x.err[0] ? ": " : "", x.err);
+	rc = fail(w, r);
 out_free:
 	if (x.a)
 		archive_write_free(x.a);

@@ -2,6 +2,7 @@
 /* svcconf.c - watchdog service definition parser. */
 #include <errno.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,92 +41,141 @@ static int num(struct ctx *x, const char *key, const char *v, long long min, lon
 	return 0;
 }
 
+/* The numeric keys: range, kv_int units, what the value is multiplied by,
+ * and where it goes (a long, or an int when is_int). */
+static const struct num_key {
+	const char *key;
+	long long min, max;
+	int units, scale, is_int;
+	size_t off;
+} num_keys[] = {
+	{ "backoff_ms", 1, 3600000, 0, 1, 0, offsetof(struct svc_conf, backoff_ms) },
+	{ "backoff_max_ms", 1, 86400000, 0, 1, 0, offsetof(struct svc_conf, backoff_max_ms) },
+	{ "max_restarts", 1, 100000, 0, 1, 1, offsetof(struct svc_conf, max_restarts) },
+	{ "restart_window", 1, 86400, 1, 1, 0, offsetof(struct svc_conf, restart_window) },
+	{ "stop_timeout", 1, 3600, 1, 1000, 0, offsetof(struct svc_conf, stop_timeout_ms) },
+	{ "ready_timeout", 1, 3600, 1, 1000, 0, offsetof(struct svc_conf, ready_timeout_ms) },
+	{ "order", -1000000, 1000000, 0, 1, 1, offsetof(struct svc_conf, order) },
+};
+
+static int set_num(struct ctx *x, const struct num_key *k, const char *v)
+{
+	long long n;
+	int r = num(x, k->key, v, k->min, k->max, k->units, &n);
+
+	if (r)
+		return r;
+	if (k->is_int)
+		*(int *)((char *)x->c + k->off) = (int)n;
+	else
+		*(long *)((char *)x->c + k->off) = (long)n * k->scale;
+	return 0;
+}
+
+static int set_name(struct ctx *x, const char *key, const char *v)
+{
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return bad(x, key, "only letters, digits, '-', '_', '.'");
+	if (!*v || strlen(v) > 63)
+		return bad(x, key, "1 to 63 characters");
+	return set_str(&x->c->name, v);
+}
+
+/* exec, ready_command: a command line, its program an absolute path. */
+static int set_argv(struct ctx *x, const char *key, const char *v)
+{
+	char ***slot = key[0] == 'e' ? &x->c->argv : &x->c->ready_argv;
+	char **argv;
+	int r = kv_split_argv(v, &argv);
+
+	if (r < 0)
+		return r == -ENOMEM ? r : bad(x, key, "empty or unterminated quote");
+	if (argv[0][0] != '/') {
+		kv_argv_free(argv);
+		return bad(x, key, "program must be an absolute path");
+	}
+	kv_argv_free(*slot);
+	*slot = argv;
+	return 0;
+}
+
+static int set_user(struct ctx *x, const char *key, const char *v)
+{
+	(void)key;
+	return set_str(&x->c->user, v);
+}
+
+/* env: one KEY=VALUE more. */
+static int add_env(struct ctx *x, const char *key, const char *v)
+{
+	struct svc_conf *c = x->c;
+	char **ne;
+
+	if (!strchr(v, '=') || v[0] == '=')
+		return bad(x, key, "expected KEY=VALUE");
+	ne = realloc(c->env, (size_t)(c->nenv + 2) * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	c->env = ne;
+	if (!(c->env[c->nenv] = strdup(v)))
+		return -ENOMEM;
+	c->env[++c->nenv] = NULL;
+	return 0;
+}
+
+/* cwd, output: absolute paths. */
+static int set_path(struct ctx *x, const char *key, const char *v)
+{
+	if (v[0] != '/')
+		return bad(x, key, "must be an absolute path");
+	return set_str(key[0] == 'c' ? &x->c->cwd : &x->c->output, v);
+}
+
+static int set_restart(struct ctx *x, const char *key, const char *v)
+{
+	if (!strcmp(v, "always"))
+		x->c->restart = RESTART_ALWAYS;
+	else if (!strcmp(v, "on-failure"))
+		x->c->restart = RESTART_ON_FAILURE;
+	else if (!strcmp(v, "never"))
+		x->c->restart = RESTART_NEVER;
+	else
+		return bad(x, key, "expected always, on-failure or never");
+	return 0;
+}
+
+static int set_ready_socket(struct ctx *x, const char *key, const char *v)
+{
+	if (strncmp(v, "tcp:", 4) && strncmp(v, "unix:", 5))
+		return bad(x, key, "expected tcp:HOST:PORT or unix:PATH");
+	if (!strncmp(v, "tcp:", 4) && !strrchr(v + 4, ':'))
+		return bad(x, key, "expected tcp:HOST:PORT");
+	return set_str(&x->c->ready_socket, v);
+}
+
+static const struct text_key {
+	const char *key;
+	int (*set)(struct ctx *x, const char *key, const char *v);
+} text_keys[] = {
+	{ "name", set_name },       { "exec", set_argv },        { "ready_command", set_argv },
+	{ "user", set_user },       { "env", add_env },          { "cwd", set_path },
+	{ "output", set_path },     { "restart", set_restart },  { "ready_socket", set_ready_socket },
+};
+
 static int conf_cb(void *vctx, const char *key, const char *v, int line)
 {
 	struct ctx *x = vctx;
-	struct svc_conf *c = x->c;
-	long long n;
-	int r = 0;
 
-	if (!strcmp(key, "name")) {
-		for (const char *p = v; *p; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-				return bad(x, key, "only letters, digits, '-', '_', '.'");
-		if (!*v || strlen(v) > 63)
-			return bad(x, key, "1 to 63 characters");
-		r = set_str(&c->name, v);
-	} else if (!strcmp(key, "exec") || !strcmp(key, "ready_command")) {
-		char ***slot = key[0] == 'e' ? &c->argv : &c->ready_argv;
-		char **argv;
-		r = kv_split_argv(v, &argv);
-		if (r < 0)
-			return r == -ENOMEM ? r : bad(x, key, "empty or unterminated quote");
-		if (argv[0][0] != '/') {
-			kv_argv_free(argv);
-			return bad(x, key, "program must be an absolute path");
-		}
-		kv_argv_free(*slot);
-		*slot = argv;
-		r = 0;
-	} else if (!strcmp(key, "user")) {
-		r = set_str(&c->user, v);
-	} else if (!strcmp(key, "env")) {
-		char **ne;
-		if (!strchr(v, '=') || v[0] == '=')
-			return bad(x, key, "expected KEY=VALUE");
-		ne = realloc(c->env, (size_t)(c->nenv + 2) * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		c->env = ne;
-		if (!(c->env[c->nenv] = strdup(v)))
-			return -ENOMEM;
-		c->env[++c->nenv] = NULL;
-	} else if (!strcmp(key, "cwd") || !strcmp(key, "output")) {
-		if (v[0] != '/')
-			return bad(x, key, "must be an absolute path");
-		r = set_str(key[0] == 'c' ? &c->cwd : &c->output, v);
-	} else if (!strcmp(key, "restart")) {
-		if (!strcmp(v, "always"))
-			c->restart = RESTART_ALWAYS;
-		else if (!strcmp(v, "on-failure"))
-			c->restart = RESTART_ON_FAILURE;
-		else if (!strcmp(v, "never"))
-			c->restart = RESTART_NEVER;
-		else
-			return bad(x, key, "expected always, on-failure or never");
-	} else if (!strcmp(key, "backoff_ms")) {
-		if (!(r = num(x, key, v, 1, 3600000, 0, &n)))
-			c->backoff_ms = (long)n;
-	} else if (!strcmp(key, "backoff_max_ms")) {
-		if (!(r = num(x, key, v, 1, 86400000, 0, &n)))
-			c->backoff_max_ms = (long)n;
-	} else if (!strcmp(key, "max_restarts")) {
-		if (!(r = num(x, key, v, 1, 100000, 0, &n)))
-			c->max_restarts = (int)n;
-	} else if (!strcmp(key, "restart_window")) {
-		if (!(r = num(x, key, v, 1, 86400, 1, &n)))
-			c->restart_window = (long)n;
-	} else if (!strcmp(key, "stop_timeout")) {
-		if (!(r = num(x, key, v, 1, 3600, 1, &n)))
-			c->stop_timeout_ms = (long)n * 1000;
-	} else if (!strcmp(key, "ready_timeout")) {
-		if (!(r = num(x, key, v, 1, 3600, 1, &n)))
-			c->ready_timeout_ms = (long)n * 1000;
-	} else if (!strcmp(key, "order")) {
-		if (!(r = num(x, key, v, -1000000, 1000000, 0, &n)))
-			c->order = (int)n;
-	} else if (!strcmp(key, "ready_socket")) {
-		if (strncmp(v, "tcp:", 4) && strncmp(v, "unix:", 5))
-			return bad(x, key, "expected tcp:HOST:PORT or unix:PATH");
-		if (!strncmp(v, "tcp:", 4) && !strrchr(v + 4, ':'))
-			return bad(x, key, "expected tcp:HOST:PORT");
-		r = set_str(&c->ready_socket, v);
-	} else {
-		return bad(x, key, "unknown key");
-	}
 	(void)line;
-	return r;
+	for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
+		if (!strcmp(key, text_keys[i].key))
+			return text_keys[i].set(x, key, v);
+	for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++)
+		if (!strcmp(key, num_keys[i].key))
+			return set_num(x, &num_keys[i], v);
+	return bad(x, key, "unknown key");
 }
 
 void svc_conf_free(struct svc_conf *c)

@@ -146,82 +146,120 @@ static int print_apps(const char *reply, int json)
 	return disabled;
 }
 
-int main(int argc, char **argv)
+/* The options of one run. */
+struct ctl_args {
+	const char *sock;
+	long long timeout; /* seconds */
+	int json, hold;
+};
+
+/* Options; -1 to go on, else the exit code. */
+static int parse_opts(int argc, char **argv, struct ctl_args *a)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
 					     { "hold", no_argument, NULL, 'H' },
 					     { "help", no_argument, NULL, 'h' },
 					     { NULL, 0, NULL, 0 } };
-	const char *sock = getenv("WATCHDOG_SOCKET");
-	long long timeout = 60;
-	int json = 0, hold = 0, opt, r, known = 0, rc;
-	char *req, *rep = NULL;
+	int opt;
 
-	if (!sock)
-		sock = "/run/watchdog.sock";
 	while ((opt = getopt_long(argc, argv, "s:t:h", lo, NULL)) != -1) {
 		switch (opt) {
-		case 's': sock = optarg; break;
+		case 's': a->sock = optarg; break;
 		case 't':
-			if (kv_int(optarg, 1, 3600, 0, &timeout) < 0) {
+			if (kv_int(optarg, 1, 3600, 0, &a->timeout) < 0) {
 				fprintf(stderr, "watchdogctl: option -t %s: not a number of seconds\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
-		case 'j': json = 1; break;
-		case 'H': hold = 1; break;
+		case 'j': a->json = 1; break;
+		case 'H': a->hold = 1; break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		default: fputs(USAGE, stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	return -1;
+}
+
+/* The verb and its operand (n words at w): a known verb, a NAME where one
+ * is taken (status, or required), --hold with shutdown only. 0 or
+ * EXIT_USAGE (said on stderr). */
+static int check_words(char **w, int n, int hold)
+{
+	int known = 0, bare;
+
+	if (n < 1) {
 		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		known |= !strcmp(argv[optind], cmds[i]);
-	if (!known || argc - optind > 2 || (hold && strcmp(argv[optind], "shutdown")) ||
-	    (argc - optind == 2 && (!strcmp(argv[optind], "shutdown") || !strcmp(argv[optind], "release") ||
-				    !strcmp(argv[optind], "apps"))) ||
-	    (argc - optind == 1 && strcmp(argv[optind], "status") && strcmp(argv[optind], "shutdown") &&
-	     strcmp(argv[optind], "release") && strcmp(argv[optind], "apps"))) {
+		known |= !strcmp(w[0], cmds[i]);
+	/* the verbs without a NAME; status takes one or none */
+	bare = !strcmp(w[0], "shutdown") || !strcmp(w[0], "release") || !strcmp(w[0], "apps");
+	if (!known || n > 2 || (hold && strcmp(w[0], "shutdown")) || (n == 2 && bare) ||
+	    (n == 1 && strcmp(w[0], "status") && !bare)) {
 		fputs(USAGE, stderr);
 		return EXIT_USAGE;
 	}
-	if (argc - optind == 2 && (strchr(argv[optind + 1], '\n') || strchr(argv[optind + 1], ' '))) {
-		fprintf(stderr, "watchdogctl: %s %s: invalid service name\n", argv[optind], argv[optind + 1]);
+	if (n == 2 && (strchr(w[1], '\n') || strchr(w[1], ' '))) {
+		fprintf(stderr, "watchdogctl: %s %s: invalid service name\n", w[0], w[1]);
 		return EXIT_USAGE;
 	}
-	if (hold)
+	return 0;
+}
+
+/* The exit code of an answered request (rep: "ok ..."), its output
+ * printed. */
+static int answered(char **w, int n, const char *rep, int json)
+{
+	int rc = 0;
+
+	if (!strcmp(w[0], "status") && !strncmp(rep, "ok held", 7) && !json)
+		printf("watchdog: held (services stay down until `watchdogctl release`)\n");
+	if (!strcmp(w[0], "apps"))
+		rc = print_apps(rep, json);
+	else if (!strcmp(w[0], "status") || json)
+		print_reply(rep, json);
+	/* `status NAME` answers the question "is it running?" */
+	if (n == 2 && !strcmp(w[0], "status") && !strstr(rep, " state=running "))
+		rc = EXIT_NEGATIVE;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_args a = { .sock = getenv("WATCHDOG_SOCKET"), .timeout = 60 };
+	char *req, *rep = NULL, **w;
+	int r, n, rc;
+
+	if (!a.sock)
+		a.sock = "/run/watchdog.sock";
+	if ((r = parse_opts(argc, argv, &a)) >= 0)
+		return r;
+	w = argv + optind;
+	n = argc - optind;
+	if ((r = check_words(w, n, a.hold)) != 0)
+		return r;
+	if (a.hold)
 		req = strdup("shutdown hold");
 	else
-		req = argc - optind == 2 ? xasprintf("%s %s", argv[optind], argv[optind + 1]) : strdup(argv[optind]);
+		req = n == 2 ? xasprintf("%s %s", w[0], w[1]) : strdup(w[0]);
 	if (!req)
 		return EXIT_SYSTEM;
-	r = ctl_request(sock, req, (int)timeout * 1000, &rep);
+	r = ctl_request(a.sock, req, (int)a.timeout * 1000, &rep);
 	if (r == 0) {
-		if (!strcmp(argv[optind], "status") && !strncmp(rep, "ok held", 7) && !json)
-			printf("watchdog: held (services stay down until `watchdogctl release`)\n");
-		rc = 0;
-		if (!strcmp(argv[optind], "apps"))
-			rc = print_apps(rep, json);
-		else if (!strcmp(argv[optind], "status") || json)
-			print_reply(rep, json);
-		/* `status NAME` answers the question "is it running?" */
-		if (argc - optind == 2 && !strcmp(argv[optind], "status") && !strstr(rep, " state=running "))
-			rc = EXIT_NEGATIVE;
+		rc = answered(w, n, rep, a.json);
 	} else if (r == -SPACE_E_CHILD) {
 		const char *nl = strchr(rep, '\n');
 		fprintf(stderr, "watchdogctl: %s: %.*s\n", req, (int)(nl ? nl - rep - 6 : (long)strlen(rep) - 6),
 			rep + 6);
-		if (json)
+		if (a.json)
 			print_reply(rep, 1);
 		rc = EXIT_NEGATIVE;
 	} else if (r == -ETIMEDOUT) {
-		fprintf(stderr, "watchdogctl: %s: no answer within %lld s\n", req, timeout);
+		fprintf(stderr, "watchdogctl: %s: no answer within %lld s\n", req, a.timeout);
 		rc = EXIT_TIMEOUT;
 	} else {
-		fprintf(stderr, "watchdogctl: %s: %s: %s\n", req, sock, space_strerror(r));
+		fprintf(stderr, "watchdogctl: %s: %s: %s\n", req, a.sock, space_strerror(r));
 		rc = EXIT_SYSTEM;
 	}
 	free(rep);
