@@ -79,8 +79,8 @@ static void test_parse(void)
 }
 
 /* A tree in dir: symlinks resolved inside it, the walk, then the two
- * debugfs scripts made from the walk (the second needs the inode numbers
- * the first one's listing gave). */
+ * debugfs scripts made from the walk (one function, 106 lines: the second
+ * script needs the inode numbers the first one's listing gave). */
 static void test_tree(void)
 {
 	struct attr_list a;
