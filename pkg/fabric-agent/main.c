@@ -10,6 +10,7 @@
  * /api/v1/fabric/trust); spacectl runs `pubkey` and the rest locally too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include "buf.h"
 #include "exitcode.h"
+#include "fdio.h"
 #include "json.h"
 #include "kv.h"
 #include "pkg/fabric/conf.h"
@@ -45,10 +47,18 @@
 	"  keys-put     stdin: the nodes' keys (NAME ssh-ed25519 KEY); authorized_keys follows\n" \
 	"  key-put      stdin: the heartbeat key (64 hex digits)\n"                               \
 	"  leave        forget the fabric: configuration, keys, authorized fabric keys\n"         \
+	"  put NAME     stdin: a hot-patch bundle NAME.tgz, kept in " FABRIC_SPOOL "\n"           \
+	"  hotpatch-verify NAME | hotpatch-apply NAME | hotpatch-rollback\n"                     \
+	"               this node's hotpatch tool on the bundle put here (as a fabric member)\n" \
+	"  gate block|unblock   device communication (spacectl devices)\n"                       \
+	"  log          the end of this node's hot-patch log\n"                                   \
 	"Exit status: 0 success, 1 refused input, 100 usage, 111 system or I/O failure\n"         \
 	"(README.md, Exit codes).\n"
 
 #define STDIN_MAX FABRIC_CONF_MAX
+#define FABRIC_SPOOL "/var/tmp/fabric"       /* bundles sent by the VIP node */
+#define BUNDLE_MAX (256u << 20)
+#define LOG_TAIL (16u << 10)
 
 static const char *root = "";
 
@@ -348,7 +358,7 @@ static int check_conf(const char *text, size_t len, struct space_err *err)
 static int cmd_conf_put(int argc, char **argv)
 {
 	(void)argv;
-	return argc != 1 ? die_usage(USAGE) : put_file("conf-put", FABRIC_CONF_PATH, 0644, check_conf);
+	return argc != 1 ? die_usage(USAGE) : put_file("conf-put", FABRIC_CONF_STORE, 0644, check_conf);
 }
 
 static int check_hexkey(const char *text, size_t len, struct space_err *err)
@@ -387,7 +397,7 @@ static int cmd_keys_put(int argc, char **argv)
 
 static int cmd_leave(int argc, char **argv)
 {
-	static const char *const gone[] = { FABRIC_CONF_PATH, FABRIC_KEY_PATH, FABRIC_KEYS_PATH };
+	static const char *const gone[] = { FABRIC_CONF_STORE, FABRIC_KEY_PATH, FABRIC_KEYS_PATH };
 	struct space_err e = { "" };
 	struct fabric_keys none = { 0 };
 	char *auth = rp(FABRIC_AUTH_PATH);
@@ -410,10 +420,125 @@ static int cmd_leave(int argc, char **argv)
 	return r;
 }
 
+/* A bundle's file name: [A-Za-z0-9._-], ends in .tgz, no leading dot. */
+static bool bundle_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 4 && n < 128 && s[0] != '.' && !strcmp(s + n - 4, ".tgz") &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* stdin into SPOOL/NAME: a temporary name, fsync, rename; bounded. */
+static int cmd_put(int argc, char **argv)
+{
+	char *dir = rp(FABRIC_SPOOL), *tmp = NULL, *dst = NULL, chunk[65536];
+	uint64_t total = 0;
+	ssize_t n;
+	int fd = -1, r;
+
+	if (argc != 2 || !bundle_name_ok(argv[1]))
+		return die_usage(USAGE);
+	if (!dir || asprintf(&tmp, "%s/.%s.part", dir, argv[1]) < 0 || asprintf(&dst, "%s/%s", dir, argv[1]) < 0) {
+		r = die_err("put", argv[1], -ENOMEM, NULL);
+		goto out;
+	}
+	if ((r = mkdir_p(dir, 0700)) < 0 ||
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		r = die_err("put", argv[1], r < 0 ? r : -errno, NULL);
+		goto out;
+	}
+	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || (total += (uint64_t)n) > BUNDLE_MAX || fd_write_full(fd, chunk, (size_t)n) < 0) {
+			r = n < 0 || total <= BUNDLE_MAX ? die_err("put", argv[1], -errno, NULL)
+						       : die_msg(EXIT_REFUSED, "put", argv[1], "larger than 256 MiB");
+			goto out;
+		}
+	}
+	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, dst) < 0) {
+		fd = -1;
+		r = die_err("put", argv[1], -errno, NULL);
+		goto out;
+	}
+	fd = -1;
+	r = EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != EXIT_OK && tmp)
+		unlink(tmp);
+	free(dir);
+	free(tmp);
+	free(dst);
+	return r;
+}
+
+/* Replace the agent by a tool (its output and exit code are the peer's
+ * answer); root-relative paths only in --root mode (tests). */
+static int exec_tool(const char *verb, const char *const argv[])
+{
+	execv(argv[0], (char *const *)argv);
+	return die_err(verb, argv[0], -errno, NULL);
+}
+
+static int cmd_hotpatch(int argc, char **argv)
+{
+	const char *what = argv[0] + strlen("hotpatch-");
+	char *bundle = NULL;
+	int rollback = !strcmp(what, "rollback");
+
+	if (argc != (rollback ? 1 : 2) || (!rollback && !bundle_name_ok(argv[1])))
+		return die_usage(USAGE);
+	if (!rollback && asprintf(&bundle, "%s/%s", FABRIC_SPOOL, argv[1]) < 0)
+		return die_err(argv[0], NULL, -ENOMEM, NULL);
+	if (rollback)
+		return exec_tool(argv[0], (const char *[]){ "/usr/sbin/hotpatch", "rollback", NULL });
+	if (!strcmp(what, "verify"))
+		return exec_tool(argv[0], (const char *[]){ "/usr/sbin/hotpatch", "verify", bundle, NULL });
+	return exec_tool(argv[0], (const char *[]){ "/usr/sbin/hotpatch", "apply", "--fabric-member", bundle, NULL });
+}
+
+static int cmd_gate(int argc, char **argv)
+{
+	if (argc != 2 || (strcmp(argv[1], "block") && strcmp(argv[1], "unblock")))
+		return die_usage(USAGE);
+	return exec_tool("gate", (const char *[]){ "/usr/bin/spacectl", "devices", argv[1], NULL });
+}
+
+/* The end of this node's hot-patch log, for the VIP node's report. */
+static int cmd_log(int argc, char **argv)
+{
+	char *path = rp("/var/log/hotpatch/hotpatch.log"), buf[LOG_TAIL];
+	ssize_t n = 0;
+	off_t size;
+	int fd;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		free(path);
+		return EXIT_OK; /* no log yet */
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size > 0)
+		n = pread(fd, buf, sizeof(buf), size > (off_t)sizeof(buf) ? size - (off_t)sizeof(buf) : 0);
+	if (n > 0)
+		fwrite(buf, 1, (size_t)n, stdout);
+	close(fd);
+	free(path);
+	return EXIT_OK;
+}
+
 static const struct subcmd verbs[] = {
 	{ "pubkey", cmd_pubkey },     { "accept", cmd_accept },     { "info", cmd_info },
 	{ "conf-put", cmd_conf_put }, { "keys-put", cmd_keys_put }, { "key-put", cmd_key_put },
-	{ "leave", cmd_leave },
+	{ "leave", cmd_leave },	      { "put", cmd_put },	    { "hotpatch-verify", cmd_hotpatch },
+	{ "hotpatch-apply", cmd_hotpatch }, { "hotpatch-rollback", cmd_hotpatch }, { "gate", cmd_gate },
+	{ "log", cmd_log },
 };
 
 int main(int argc, char **argv)

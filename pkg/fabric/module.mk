@@ -1,10 +1,11 @@
 # pkg/fabric: the fabric's shared code (issue 10): its configuration file
 # (conf.c), the nodes' SSH keys and root's authorized_keys (keys.c), the
-# join's one HTTPS call (https.c), this node's own addresses (local.c), and
+# join's one HTTPS call (https.c), this node's own addresses (local.c), an
+# agent verb run on a node (rpc.c), and
 # where it all lives (paths.h). Linked by spacectl, fabricd, fabric-agent
 # and mgmtd: add $(FABRIC_LIB_SRCS) to their sources, $(SSL_LIBS) to their
 # libraries.
-FABRIC_LIB_SRCS := pkg/fabric/conf.c pkg/fabric/keys.c pkg/fabric/https.c pkg/fabric/local.c
+FABRIC_LIB_SRCS := pkg/fabric/conf.c pkg/fabric/keys.c pkg/fabric/https.c pkg/fabric/local.c pkg/fabric/rpc.c
 
 UNIT_TESTS += test_fabric_conf
 test_fabric_conf_SRCS := tests/unit/test_fabric_conf.c pkg/fabric/conf.c $(LIBSPACE_SRCS)
@@ -29,3 +30,7 @@ $(O)/fuzz/fuzz_fabric_peer: pkg/fabric/fuzz/fuzz_fabric_peer.c $(FABRIC_LIB_SRCS
 	$(fuzz_build)
 fuzz-fabric_peer: $(O)/fuzz/fuzz_fabric_peer
 	$(call fuzz_run,fabric_peer,pkg/fabric/fuzz/corpus-peer,16384)
+
+# The fabric as a whole, in QEMU (tests/e2e/test_fabric.py): its patch time,
+# the device windows, the VIP takeover.
+BENCHES += tests/bench/fabric.sh

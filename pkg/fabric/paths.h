@@ -6,6 +6,9 @@
 #ifndef SPACE_FABRIC_PATHS_H
 #define SPACE_FABRIC_PATHS_H
 
+/* The configuration is read as /etc/space-cluster.conf (conf.h), a
+ * symlink in the read-only slot to the file written here. */
+#define FABRIC_CONF_STORE "/var/etc/space-cluster.conf"
 #define FABRIC_DIR "/var/etc/fabric"
 #define FABRIC_KEY_PATH FABRIC_DIR "/key"              /* heartbeat HMAC key, hex, 0600 */
 #define FABRIC_ID_PATH FABRIC_DIR "/id_ed25519"        /* this node's SSH key (dropbear) */

@@ -1023,11 +1023,12 @@ static int check_policy(struct op *o)
 	if (ord == HP_SAME && !o->c->reinstall)
 		return set_why(o, "v%u of %s is installed already (use --reinstall to install it again)",
 				m->patch, o->prel), -SPACE_E_FORMAT;
+	/* a fabric node is patched by its VIP node (fabric.c), which runs
+	 * this with --fabric-member on each node */
 	rpath(o, p, "etc/space-cluster.conf");
-	if (stat(p, &st) == 0)
-		return set_why(o,
-				"this node is in a fabric (%s): a fabric is patched from its VIP node, which this release cannot do yet",
-				p), -SPACE_E_FORMAT;
+	if (!o->c->fabric_member && stat(p, &st) == 0)
+		return set_why(o, "this node is in a fabric (%s): a fabric is patched from its VIP node", p),
+		       -SPACE_E_FORMAT;
 	/* the new files are written beside the old ones before the renames */
 	if ((have = avail(o->c->root)) < o->b.pkg_bytes * 3 + SPACE_MARGIN)
 		return set_why(o, "%s: %llu bytes free, the packages need about %llu", o->c->root,

@@ -39,6 +39,7 @@ struct hp_ctx {
 	const char *watchdog_hold;
 	int services_timeout;        /* seconds to wait for every service ready */
 	bool reinstall;
+	bool fabric_member;          /* applied by the fabric's VIP node (fabric.c) */
 	/* internal */
 	char state[PATH_MAX];        /* root/var/lib/hotpatch */
 	int lockfd;
@@ -53,5 +54,8 @@ int hp_rollback(struct hp_ctx *c);
  * are released but not waited for. */
 int hp_recover(struct hp_ctx *c, bool boot);
 int hp_verify_only(struct hp_ctx *c, const char *bundle);
+/* On a fabric's VIP node: the bundle on every node, all or nothing
+ * (fabric.c). */
+int hp_fabric_apply(struct hp_ctx *c, const char *bundle);
 
 #endif

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "apply.h"
+#include "pkg/fabric/conf.h"
 #include "exitcode.h"
 #include "buf.h"
 #include "json.h"
@@ -26,6 +28,8 @@
 	"  recover [--boot]              undo or complete an interrupted operation; --boot\n"     \
 	"                                (rcS): the services start after it, not waited for\n"   \
 	"  verify DIR|TGZ                check a bundle only\n"                                     \
+	"On a fabric's VIP node, apply patches every node, all or nothing (README.md Fabric);\n"  \
+	"--fabric-member: this node alone, as the VIP node asks its members.\n"                  \
 	"Options: --root DIR (an offline root: no device gate, services or remount),\n"           \
 	"  --ca FILE (default ROOT/etc/space/root-ca.pem), --services-timeout SEC (180);\n"        \
 	"  for a root driven like a node: --live --devgate-socket P --devgate-state P\n"          \
@@ -49,7 +53,8 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		{ "live", no_argument, NULL, 'L' },                { "devgate-socket", required_argument, NULL, 'd' },
 		{ "devgate-state", required_argument, NULL, 'D' }, { "watchdog-socket", required_argument, NULL, 'w' },
 		{ "watchdog-hold", required_argument, NULL, 'H' }, { "services-timeout", required_argument, NULL, 't' },
-		{ "boot", no_argument, NULL, 'B' },                { NULL, 0, NULL, 0 },
+		{ "boot", no_argument, NULL, 'B' },                { "fabric-member", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool live = false;
 	char *end;
@@ -70,6 +75,7 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		case 'j': o->json = true; break;
 		case 'L': live = true; break;
 		case 'B': o->boot = true; break;
+		case 'F': o->c.fabric_member = true; break;
 		case 'd': o->c.devgate_socket = optarg; break;
 		case 'D': o->c.devgate_state = optarg; break;
 		case 'w': o->c.watchdog_socket = optarg; break;
@@ -99,9 +105,13 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 static int cmd_apply(int argc, char **argv)
 {
 	struct opts o = { 0 };
+	struct stat st;
 
 	if (parse(argc, argv, &o, true) < 0)
 		return die_usage(USAGE);
+	/* on a fabric node, the VIP node patches every node */
+	if (!o.c.fabric_member && !strcmp(o.c.root, "/") && stat(FABRIC_CONF_PATH, &st) == 0)
+		return hp_fabric_apply(&o.c, o.arg);
 	return hp_apply(&o.c, o.arg);
 }
 

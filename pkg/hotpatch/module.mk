@@ -51,10 +51,10 @@ hotpatch_INSTALL_DIR := /usr/sbin
 # The signature checks are ova-verify's (verify.c, and verify_sums.c for a
 # file signed like the checksum list); packages go in through libpkg.
 # Recursive (=): the lists come from modules included later.
-hotpatch_SRCS = pkg/hotpatch/main.c $(sort pkg/hotpatch/apply.c pkg/hotpatch/backup.c pkg/hotpatch/bundle.c \
+hotpatch_SRCS = pkg/hotpatch/main.c $(sort pkg/hotpatch/apply.c pkg/hotpatch/backup.c pkg/hotpatch/bundle.c pkg/hotpatch/fabric.c $(FABRIC_LIB_SRCS) \
 	pkg/hotpatch/extract.c pkg/hotpatch/fault.c pkg/hotpatch/state.c $(HOTPATCH_LIB_SRCS) $(SPACECTL_UPGRADE_SRCS) \
 	image/ova-verify/verify_sums.c $(SUMS_LIB_SRCS) $(LIBPKG_SRCS) $(LIBMGMT_SRCS) $(LIBSPACE_SRCS))
-hotpatch_LIBS = $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(LIBPKG_LIBS) -lpthread -lm
+hotpatch_LIBS = $(ARCHIVE_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) $(LIBPKG_LIBS) -lpthread -lm
 
 TOOL_TESTS += tests/tool/hotpatch.sh
 BENCHES += tests/bench/hotpatch.sh

@@ -28,7 +28,7 @@
 #include "pkg/fabric/keys.h"
 #include "pkg/fabric/local.h"
 #include "pkg/fabric/paths.h"
-#include "run_pipe.h"
+#include "pkg/fabric/rpc.h"
 #include "spacectl.h"
 #include "subcmd.h"
 #include "util.h"
@@ -46,9 +46,6 @@
 	"Exit status: 0 success, 1 refused or a node unreachable (show), 100 usage,\n"            \
 	"111 system or I/O failure (README.md, Exit codes).\n"
 
-#define AGENT_TIMEOUT_MS 30000
-#define AGENT_OUT_MAX (64u << 10)
-
 struct fab {
 	const char *root;                 /* "" or a prefix (tests) */
 	int json;
@@ -63,46 +60,15 @@ static void path_in(const struct fab *f, char *out, size_t n, const char *path)
 	snprintf(out, n, "%s%s", f->root, path);
 }
 
-/* The last line of a command's stderr: why it failed. */
-static const char *last_line(struct buf *b)
-{
-	char *s;
-
-	if (!b->p || !b->len)
-		return "no reason given";
-	while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == '\r'))
-		b->p[--b->len] = '\0';
-	s = strrchr(b->p, '\n');
-	return s ? s + 1 : b->p;
-}
-
 /* Run the agent's verb (with one argument or none) on node i, or here
  * when i < 0: in on its stdin, its stdout into out. */
 static int agent(const struct fab *f, int i, const char *verb, const char *arg, const struct buf *in,
 		 struct buf *out, struct space_err *err)
 {
-	char ip[INET_ADDRSTRLEN], dest[64], cmd[128], id[4096];
-	const char *local[] = { f->root[0] ? "fabric-agent" : FABRIC_AGENT, "--root", f->root[0] ? f->root : "/",
-				verb, arg, NULL };
-	const char *remote[] = { "dbclient", "-y", "-i", id, dest, cmd, NULL };
-	struct buf e;
-	struct run_pipe p = { .in = in ? in->p : NULL, .inlen = in ? in->len : 0, .out = out,
-			      .errout = &e, .max = AGENT_OUT_MAX, .timeout_ms = AGENT_TIMEOUT_MS };
-	int r;
+	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i, .in = in ? in->p : NULL,
+				.inlen = in ? in->len : 0, .out = out };
 
-	buf_init(&e);
-	if (i >= 0) {
-		inet_ntop(AF_INET, &f->conf.nodes[i].addr.ip, ip, sizeof(ip));
-		snprintf(dest, sizeof(dest), "root@%s", ip);
-		snprintf(cmd, sizeof(cmd), "%s%s%s", verb, arg ? " " : "", arg ? arg : "");
-		path_in(f, id, sizeof(id), FABRIC_ID_PATH);
-	}
-	r = run_pipe(i >= 0 ? remote : local, &p);
-	if (r < 0)
-		err_set(err, r, "%s: %s: %s", i >= 0 ? f->conf.nodes[i].name : "this node", verb,
-			r == -SPACE_E_CHILD ? last_line(&e) : space_strerror(r));
-	buf_free(&e);
-	return r;
+	return fabric_rpc(&q, verb, arg, err);
 }
 
 static int load(struct fab *f, struct space_err *err)
@@ -452,41 +418,18 @@ static int fab_remove(struct fab *f, const char *arg, struct space_err *err)
 struct node_info {
 	int reachable;
 	char err[SPACE_ERR_MAX];
-	char name[64], release[64], level[16], running[16], total[16], gate[32], holds[8], version[24];
+	struct fabric_info fi;
 };
-
-static int info_field(void *ctx, const char *key, const char *value, int line)
-{
-	static const struct {
-		const char *key;
-		size_t off, n;
-	} map[] = {
-#define F(k, m) { k, offsetof(struct node_info, m), sizeof(((struct node_info *)0)->m) }
-		F("name", name),	       F("release", release),
-		F("hotpatch_level", level),    F("services_running", running),
-		F("services_total", total),    F("device_communication", gate),
-		F("holds_vip", holds),	       F("fabric_version", version),
-#undef F
-	};
-
-	(void)line;
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(key, map[i].key))
-			snprintf((char *)ctx + map[i].off, map[i].n, "%s", value);
-	return 0;
-}
 
 static void ask_info(const struct fab *f, int i, struct node_info *ni)
 {
+	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i == fabric_self(&f->conf) ? -1 : i,
+				.timeout_ms = 10000 };
 	struct space_err e = { "" };
-	struct buf out;
 
 	memset(ni, 0, sizeof(*ni));
-	buf_init(&out);
-	ni->reachable = agent(f, i == fabric_self(&f->conf) ? -1 : i, "info", NULL, NULL, &out, &e) == 0 &&
-			out.p && kv_parse(out.p, out.len, info_field, ni, NULL) == 0;
-	snprintf(ni->err, sizeof(ni->err), "%s", ni->reachable ? "" : e.msg[0] ? e.msg : "malformed answer");
-	buf_free(&out);
+	ni->reachable = fabric_rpc_info(&q, &ni->fi, &e) == 0;
+	snprintf(ni->err, sizeof(ni->err), "%s", ni->reachable ? "" : e.msg);
 }
 
 static void show_json(const struct fab *f, const struct node_info *ni)
@@ -510,13 +453,13 @@ static void show_json(const struct fab *f, const struct node_info *ni)
 		jw_kstr(&w, "name", f->conf.nodes[i].name);
 		fabric_addr_str(&f->conf.nodes[i].addr, a, sizeof(a));
 		jw_kstr(&w, "address", a);
-		jw_kstr(&w, "role", !strcmp(ni[i].holds, "yes") ? "vip" : "member");
+		jw_kstr(&w, "role", !strcmp(ni[i].fi.holds, "yes") ? "vip" : "member");
 		jw_kbool(&w, "reachable", ni[i].reachable);
-		jw_kstr(&w, "release", ni[i].reachable ? ni[i].release : NULL);
-		jw_kint(&w, "hotpatch_level", ni[i].reachable ? atoi(ni[i].level) : -1);
-		jw_kint(&w, "services_running", ni[i].reachable ? atoi(ni[i].running) : -1);
-		jw_kint(&w, "services_total", ni[i].reachable ? atoi(ni[i].total) : -1);
-		jw_kstr(&w, "device_communication", ni[i].reachable ? ni[i].gate : NULL);
+		jw_kstr(&w, "release", ni[i].reachable ? ni[i].fi.release : NULL);
+		jw_kint(&w, "hotpatch_level", ni[i].reachable ? atoi(ni[i].fi.level) : -1);
+		jw_kint(&w, "services_running", ni[i].reachable ? atoi(ni[i].fi.running) : -1);
+		jw_kint(&w, "services_total", ni[i].reachable ? atoi(ni[i].fi.total) : -1);
+		jw_kstr(&w, "device_communication", ni[i].reachable ? ni[i].fi.gate : NULL);
 		jw_kstr(&w, "error", ni[i].reachable ? NULL : ni[i].err);
 		jw_obj_end(&w);
 	}
@@ -538,13 +481,13 @@ static void show_text(const struct fab *f, const struct node_info *ni)
 		char svc[40];
 
 		fabric_addr_str(&f->conf.nodes[i].addr, a, sizeof(a));
-		snprintf(svc, sizeof(svc), "%s/%s", ni[i].running, ni[i].total);
+		snprintf(svc, sizeof(svc), "%s/%s", ni[i].fi.running, ni[i].fi.total);
 		if (!ni[i].reachable) {
 			printf("%-12s %-18s %-7s %-9s %s\n", f->conf.nodes[i].name, a, "-", "no", ni[i].err);
 			continue;
 		}
 		printf("%-12s %-18s %-7s %-9s %-12s v%-7s %-9s %s\n", f->conf.nodes[i].name, a,
-		       !strcmp(ni[i].holds, "yes") ? "vip" : "member", "yes", ni[i].release, ni[i].level, svc, ni[i].gate);
+		       !strcmp(ni[i].fi.holds, "yes") ? "vip" : "member", "yes", ni[i].fi.release, ni[i].fi.level, svc, ni[i].fi.gate);
 	}
 }
 

@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""test_fabric.py IMAGE.qcow2 PASSWORD-FILE V1.tgz V2.tgz [LOGDIR]
+
+Two nodes form a fabric as operators do (README "Fabric"), on a private
+network between the VMs (QEMU's socket netdev, multicast: eth1 of each,
+10.9.0.1 and 10.9.0.2), each with its own user-mode network for the host:
+
+  - n1: `spacectl fabric init`; fabricd puts the virtual address
+    10.9.0.100 on n1's eth1;
+  - refusals that change nothing: add-node on a node that does not hold
+    the VIP, add-node with a wrong password;
+  - n1: `spacectl fabric add-node 10.9.0.2` asks n2's admin password once;
+    then both nodes have the configuration (version 2), each other's key
+    (with the agent as forced command), the heartbeat key; `spacectl
+    fabric show` on either node lists both, reachable, with the VIP node's
+    role, release, hot-patch level and services; GET /api/v1/fabric says
+    the same;
+  - hot patches from the VIP node (`sh patchme.sh` on n1 only): v1 on
+    both nodes; v2 with a fault injected in n1's install step (n1 is
+    patched last, after n2): n2 is rolled back, both stay at v1 and the
+    report names n1 and the reason; v2 again: both at v2 (markers, levels
+    in `spacectl fabric show`, each node's log gathered on n1);
+  - n1 is powered off: n2 takes the virtual address, and mgmtd answers on
+    it (an SSH tunnel to n2, from the host, to 10.9.0.100:443);
+  - n1 comes back: it does not take the address back while n2 lives;
+  - n1 leaves the fabric (remove-node on n2, the VIP node now).
+
+Prints its figures as a TAP comment (tests/bench/fabric.sh reads them;
+nothing here is a timed assertion): the fabric's v2 patch against its
+nodes' own applies, the longest window a device client on either node had
+no session, the VIP takeover time.
+"""
+import json
+import os
+import random
+import re
+import sys
+import time
+import urllib.error
+
+import pexpect
+
+from test_hotpatch import DeviceClient
+from vm import VM, api_call, api_login, check, free_port
+
+FIGURES = {}
+
+VIP = "10.9.0.100"
+
+
+def fabric_nic(i, port):
+    """eth1: the fabric network, one multicast group per test run."""
+    return ["-netdev", f"socket,id=f0,mcast=230.0.0.1:{port}",
+            "-device", f"virtio-net-pci,netdev=f0,mac=52:54:00:fa:00:{i:02x}"]
+
+
+def up(vm, password, i):
+    vm.login("admin", password)
+    vm.su(password)
+    rc, _ = vm.run(f"ip addr add 10.9.0.{i}/24 dev eth1 && ip link set eth1 up")
+    check(rc == 0, f"n{i}: eth1 has 10.9.0.{i}")
+
+
+def holds_vip(vm):
+    rc, out = vm.run("ip addr show dev eth1")
+    return f"inet {VIP}/" in out
+
+
+def wait_vip(vm, timeout):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if holds_vip(vm):
+            return time.monotonic() - t0
+        time.sleep(1)
+    return None
+
+
+def form(n1, n2, password):
+    rc, out = n1.run("spacectl fabric init --vip 10.9.0.100/24 --dev eth1 --takeover 4 --name n1")
+    check(rc == 0, "n1: spacectl fabric init")
+    rc, out = n1.run("cat /etc/space-cluster.conf")
+    check("version = 1" in out and "node = 10.9.0.1/24 n1" in out, "n1: a fabric of one, version 1")
+    check(wait_vip(n1, 120) is not None, "n1: fabricd puts the virtual address on eth1")
+
+    rc, out = n2.run("spacectl fabric add-node 10.9.0.1")
+    check(rc == 1 and "in no fabric" in out, "add-node on a node in no fabric is refused")
+    n1.p.sendline("spacectl fabric add-node 10.9.0.2 --name n2; echo rc=$?")
+    n1.expect(r"admin password of 10\.9\.0\.2: ", 120)
+    n1.p.sendline("wrong-" + password)
+    n1.expect(r"rc=(\d+)", 120)
+    rc = int(n1.p.match.group(1))
+    check(rc == 1, "add-node with a wrong password is refused (1)")
+    rc, out = n2.run("test -e /etc/space-cluster.conf")
+    check(rc != 0, "  and n2 is in no fabric")
+
+    n1.p.sendline("spacectl fabric add-node 10.9.0.2 --name n2; echo rc=$?")
+    n1.expect(r"admin password of 10\.9\.0\.2: ", 120)
+    n1.p.sendline(password)
+    n1.expect(r"rc=(\d+)", 300)
+    out = n1.p.before
+    check(n1.p.match.group(1) == "0" and "node 10.9.0.2 joined: fabric version 2, 2 nodes" in out,
+          "n1: spacectl fabric add-node 10.9.0.2 asks n2's admin password once, joins it")
+    for vm in (n1, n2):
+        rc, out = vm.run("echo conf=$(grep -c 'version = 2' /etc/space-cluster.conf)"
+                         " keys=$(grep -c fabric: /root/.ssh/authorized_keys) hkey=$(wc -c < /var/etc/fabric/key);"
+                         " grep '^command=' /root/.ssh/authorized_keys | cut -c1-40")
+        check("conf=1 keys=2 hkey=65\n" in out and 'command="/usr/sbin/fabric-agent"' in out,
+              f"{vm.name}: the configuration (version 2), both nodes' keys (forced command: the agent), the heartbeat key")
+
+
+def show(n1, n2, password):
+    for vm in (n1, n2):
+        rc, out = vm.run("spacectl fabric show")
+        print("# " + out.replace("\n", "\n# "))
+        rows = {l.split()[0]: l.split() for l in out.splitlines() if l.startswith("n")}
+        check(rc == 0 and set(rows) == {"n1", "n2"} and rows["n1"][2] == "vip" and rows["n2"][2] == "member"
+              and rows["n1"][3] == rows["n2"][3] == "yes", f"{vm.name}: spacectl fabric show: both reachable, n1 the VIP node")
+    rc, out = n1.run("spacectl --json fabric show")
+    doc = json.loads(out)
+    n = {x["name"]: x for x in doc["nodes"]}
+    check(doc["version"] == 2 and doc["vip"] == "10.9.0.100/24" and n["n2"]["release"] == n["n1"]["release"]
+          and n["n2"]["services_running"] == n["n2"]["services_total"] > 0,
+          "--json: release, hot-patch level and services of each node")
+    token = api_login(n1, password)
+    t0 = time.monotonic()
+    while True:
+        try:
+            status, body = api_call(n1, token, "GET", "fabric")
+            break
+        except urllib.error.HTTPError as e:
+            if e.code != 503 or time.monotonic() - t0 > 120:
+                raise
+            time.sleep(2)
+    check(status == 200 and [x["name"] for x in body["nodes"]] == ["n1", "n2"] and body["nodes"][1]["reachable"],
+          "GET /api/v1/fabric: the same document (503 while it is first gathered)")
+
+
+def bundle_name(tgz):
+    return os.path.basename(tgz)[:-len(".tgz")]
+
+
+def copy_bundle(vm, password, tgz):
+    rc, out = vm.scp_to("admin", password, tgz, "/var/tmp/")
+    check(rc == 0, f"{os.path.basename(tgz)} copied to n1 with scp as admin")
+    name = bundle_name(tgz)
+    rc, out = vm.run(f"cd /var/tmp && rm -rf {name} && tar -zxf {name}.tgz && ls {name}")
+    check(rc == 0 and "patchme.sh" in out, f"{name}: extracted on n1")
+
+
+def levels(n1, n2, want):
+    for vm in (n1, n2):
+        rc, out = vm.run("echo markers=$(ls -a /etc | grep -c '^.Space-.*-Hotpatch-v')")
+        check(f"markers={want}\n" in out, f"{vm.name}: {want} hot-patch marker(s)")
+    rc, out = n1.run("spacectl --json fabric show")
+    got = [x["hotpatch_level"] for x in json.loads(out)["nodes"]]
+    check(got == [want, want], f"spacectl fabric show: both nodes at v{want} ({got})")
+
+
+def fabric_patch(n1, n2, password, v1, v2):
+    for tgz in (v1, v2):
+        copy_bundle(n1, password, tgz)
+    rc, out = n1.run(f"cd /var/tmp/{bundle_name(v1)} && sh patchme.sh", 900)
+    print("# " + "\n# ".join(out.strip().splitlines()[-4:]))
+    check(rc == 0 and "installed on every node of the fabric" in out, "v1 from the VIP node: sh patchme.sh patches both")
+    levels(n1, n2, 1)
+    rc, out = n1.run(f"cd /var/tmp/{bundle_name(v2)} && HOTPATCH_FAULT=install sh patchme.sh", 900)
+    print("# " + "\n# ".join(out.strip().splitlines()[-4:]))
+    rep = {l.split()[0]: l for l in out.splitlines() if l.startswith("  n")}
+    check(rc == 111 and "rolled back" in rep.get("n2", "") and "failed: hotpatch: apply" in rep.get("n1", ""),
+          "v2 with a fault in n1's install step: n2 was rolled back, the report names n1 and its reason (exit 111)")
+    levels(n1, n2, 1)
+    devs = [DeviceClient(vm.dev_port) for vm in (n1, n2)]
+    for d in devs:
+        d.start()
+    for d in devs:
+        d.connected.wait(60)
+    t0 = time.monotonic()
+    rc, out = n1.run(f"cd /var/tmp/{bundle_name(v2)} && sh patchme.sh", 900)
+    t1 = time.monotonic()
+    time.sleep(3)
+    for d in devs:
+        d.stop = True
+    check(rc == 0 and "installed on every node of the fabric" in out, "v2 from the VIP node: both patched")
+    m = re.search(r"fabric time: ([0-9.]+) s in all, ([0-9.]+) s in the nodes' own applies", out)
+    FIGURES.update(fabric_s=float(m.group(1)), nodes_s=float(m.group(2)), patchme_s=t1 - t0,
+                   blocked_s=max(d.longest(t0, t1 + 3) for d in devs))
+    print(f"# v2 on the fabric: {FIGURES['fabric_s']:.1f} s, its nodes' own applies {FIGURES['nodes_s']:.1f} s; "
+          f"longest device blocked window on a node {FIGURES['blocked_s']:.2f} s")
+    levels(n1, n2, 2)
+    rc, out = n1.run("ls /var/log/hotpatch/fabric/; echo n2v2=$(grep -c 'installed: level v2' /var/log/hotpatch/fabric/n2.log)")
+    check("n1.log" in out and "n2.log" in out and "n2v2=0" not in out and "n2v2=" in out, "each node's log gathered on n1")
+    rc, out = n2.run(f"cd /var/tmp && hotpatch apply /var/tmp/fabric/{bundle_name(v2)}.tgz")
+    check(rc == 1 and "from the VIP node" in out, "a member refuses a patch applied on it directly")
+
+
+def takeover(n1, n2, password):
+    t0 = time.monotonic()
+    n1.p.kill(9)
+    n1.p.close(force=True)
+    took = wait_vip(n2, 120)
+    check(took is not None, "n1 powered off: n2 takes the virtual address")
+    FIGURES.update(takeover_s=time.monotonic() - t0, takeover_conf_s=4)
+    print(f"# VIP takeover: {FIGURES['takeover_s']:.1f} s after the VIP node died (takeover 4 s)")
+    port = free_port()
+    tunnel = pexpect.spawn("ssh", ["-N", "-p", str(n2.ssh_port), "-o", "StrictHostKeyChecking=no",
+                                   "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                                   "-o", "PubkeyAuthentication=no",
+                                   "-L", f"127.0.0.1:{port}:{VIP}:443", "admin@127.0.0.1"], timeout=120)
+    try:
+        tunnel.expect(r"[Pp]assword: ?")
+        tunnel.sendline(password)
+
+        class Via:
+            https_port = port
+        ok_ = False
+        for _ in range(30):
+            try:
+                status, body = api_call(Via, api_login(Via, password), "GET", "system")
+                ok_ = status == 200
+                break
+            except (OSError, urllib.error.URLError):
+                time.sleep(2)
+        check(ok_, "mgmtd answers on the virtual address (from the host through n2)")
+    finally:
+        tunnel.close(force=True)
+
+
+def comeback(n1, n2, password):
+    n1._start()
+    n1.login("admin", password)
+    n1.su(password)
+    n1.run("ip addr add 10.9.0.1/24 dev eth1; ip link set eth1 up")
+    time.sleep(15)
+    check(not holds_vip(n1) and holds_vip(n2), "n1 back: it does not take the virtual address from n2")
+    rc, out = n2.run("spacectl fabric remove-node 10.9.0.1")
+    check(rc == 0 and "removed: fabric version 3, 1 nodes" in out, "n2 (the VIP node): remove-node 10.9.0.1")
+    rc, out = n1.run("test -e /etc/space-cluster.conf || echo standalone; echo keys=$(grep -c fabric: /root/.ssh/authorized_keys)")
+    check("standalone" in out and "keys=0\n" in out, "n1 left: standalone, no fabric key authorized")
+
+
+def main():
+    image, pwfile, v1, v2 = sys.argv[1:5]
+    logdir = sys.argv[5] if len(sys.argv) > 5 else None
+    password = open(pwfile).read().strip()
+    port = random.randint(40000, 59999)
+    n1 = VM(image, name="fabric-n1", logdir=logdir, extra=fabric_nic(1, port))
+    n2 = VM(image, name="fabric-n2", logdir=logdir, extra=fabric_nic(2, port))
+    rc = 1
+    try:
+        up(n1, password, 1)
+        up(n2, password, 2)
+        form(n1, n2, password)
+        show(n1, n2, password)
+        fabric_patch(n1, n2, password, v1, v2)
+        takeover(n1, n2, password)
+        comeback(n1, n2, password)
+        print("# figures " + json.dumps(FIGURES), flush=True)
+        rc = 0
+    except Exception:
+        import traceback
+        traceback.print_exc()
+        for vm in (n1, n2):
+            vm.dump_log()
+    finally:
+        for vm in (n1, n2):
+            vm.close()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
