@@ -510,6 +510,7 @@ static int st_backup(struct op *o)
 {
 	struct hp_paths ps = { 0 };
 	char dir[PATH_MAX], p[PATH_MAX], why[400];
+	struct space_err err;
 	uint64_t need = 0, have;
 	int r;
 
@@ -523,8 +524,8 @@ static int st_backup(struct op *o)
 		r = -ENOSPC;
 		goto out;
 	}
-	if ((r = hp_backup_save(o->c->root, &ps, dir, why, sizeof(why))) < 0) {
-		set_why(o, "backup %s", why);
+	if ((r = hp_backup_save(o->c->root, &ps, dir, &err)) < 0) {
+		set_why(o, "backup %s", err.msg);
 		goto out;
 	}
 	/* what this backup undoes, and the inventory it returns to */
@@ -690,7 +691,7 @@ static int restore_from(struct op *o, const char *name)
 {
 	struct pkg_db db = { 0 };
 	struct space_err err;
-	char dir[PATH_MAX], why[400];
+	char dir[PATH_MAX];
 	int r;
 
 	spath(o, dir, name);
@@ -705,8 +706,8 @@ static int restore_from(struct op *o, const char *name)
 		return r;
 	}
 	pkg_db_close(&db);
-	if ((r = hp_backup_restore(o->c->root, dir, geteuid() == 0, why, sizeof(why))) < 0)
-		set_why(o, "restore %s", why);
+	if ((r = hp_backup_restore(o->c->root, dir, geteuid() == 0, &err)) < 0)
+		set_why(o, "restore %s", err.msg);
 	slot_ro(o);
 	return r;
 }
@@ -974,8 +975,9 @@ int hp_recover(struct hp_ctx *c, bool boot)
  * directory) and verify it; the copies used are in the work directory. */
 static int open_bundle(struct op *o, const char *bundle)
 {
-	char work[PATH_MAX], dir[PATH_MAX], why[400];
+	char work[PATH_MAX], dir[PATH_MAX];
 	const char *base = strrchr(bundle, '/') ? strrchr(bundle, '/') + 1 : bundle;
+	struct space_err err;
 	struct stat st;
 	int r;
 
@@ -994,13 +996,13 @@ static int open_bundle(struct op *o, const char *bundle)
 		snprintf(dir, sizeof(dir), "%s/%s", work, base);
 		if (mkdir(dir, 0700) < 0)
 			return set_why(o, "%s: %s", dir, strerror(errno)), -errno;
-		r = hp_bundle_verify(&o->b, real, base, o->c->ca, dir, why, sizeof(why));
-	} else if ((r = hp_bundle_extract(bundle, work, dir, why, sizeof(why))) == 0) {
-		r = hp_bundle_verify(&o->b, dir, base, o->c->ca, NULL, why, sizeof(why));
+		r = hp_bundle_verify(&o->b, real, base, o->c->ca, dir, &err);
+	} else if ((r = hp_bundle_extract(bundle, work, dir, &err)) == 0) {
+		r = hp_bundle_verify(&o->b, dir, base, o->c->ca, NULL, &err);
 	}
 	o->have_bundle = true;
 	if (r < 0)
-		set_why(o, "%s", why);
+		set_why(o, "%s", err.msg);
 	return r;
 }
 
@@ -1155,7 +1157,8 @@ out:
 
 int hp_verify_only(struct hp_ctx *c, const char *bundle)
 {
-	char tmp[] = "/tmp/hotpatch.XXXXXX", dir[PATH_MAX], why[400] = "";
+	char tmp[] = "/tmp/hotpatch.XXXXXX", dir[PATH_MAX];
+	struct space_err err = { "" };
 	const char *base = strrchr(bundle, '/') ? strrchr(bundle, '/') + 1 : bundle;
 	struct hp_bundle b = { .dfd = -1 };
 	struct stat st;
@@ -1167,12 +1170,12 @@ int hp_verify_only(struct hp_ctx *c, const char *bundle)
 		char real[PATH_MAX];
 		if (!realpath(bundle, real))
 			return die_err("verify", bundle, -errno, NULL);
-		r = hp_bundle_verify(&b, real, strrchr(real, '/') + 1, c->ca, NULL, why, sizeof(why));
+		r = hp_bundle_verify(&b, real, strrchr(real, '/') + 1, c->ca, NULL, &err);
 	} else if (!mkdtemp(tmp)) {
 		return die_err("verify", bundle, -errno, "temporary directory");
 	} else {
-		if ((r = hp_bundle_extract(bundle, tmp, dir, why, sizeof(why))) == 0)
-			r = hp_bundle_verify(&b, dir, base, c->ca, NULL, why, sizeof(why));
+		if ((r = hp_bundle_extract(bundle, tmp, dir, &err)) == 0)
+			r = hp_bundle_verify(&b, dir, base, c->ca, NULL, &err);
 		remove_tree(tmp);
 	}
 	if (r == 0) {
@@ -1185,5 +1188,5 @@ int hp_verify_only(struct hp_ctx *c, const char *bundle)
 	}
 	if (b.m)
 		hp_bundle_close(&b);
-	return r < 0 ? die_err("verify", bundle, r, why) : 0;
+	return r < 0 ? die_err("verify", bundle, r, err.msg) : 0;
 }

@@ -171,7 +171,7 @@ static int sync_path(const char *path, int flags)
 	return r;
 }
 
-int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, char *why, size_t whylen)
+int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, struct space_err *err)
 {
 	char files[PATH_MAX], index[PATH_MAX], *text = NULL;
 	size_t len = 0;
@@ -179,12 +179,12 @@ int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir,
 	FILE *idx = open_memstream(&text, &len);
 	int r;
 
-	*why = 0;
+	err_clear(err);
 	if (!idx)
 		return -ENOMEM;
 	if (mkdir(dir, 0700) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		err_set(err, r, "%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	snprintf(files, sizeof(files), "%s/" HP_BACKUP_FILES, dir);
@@ -197,11 +197,11 @@ int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir,
 		size_t k;
 		if (below_symlink(root, ps->p[i], &k)) {
 			r = -SPACE_E_UNSAFE_PATH;
-			snprintf(why, whylen, "%s: reached through the symlink %.*s", ps->p[i], (int)k, ps->p[i]);
+			err_set(err, r, "%s: reached through the symlink %.*s", ps->p[i], (int)k, ps->p[i]);
 			goto out;
 		}
 		if ((r = save_one(root, ps->p[i], files, idx, &nfiles)) < 0) {
-			snprintf(why, whylen, "%s: %s", ps->p[i], space_strerror(r));
+			err_set(err, r, "%s: %s", ps->p[i], space_strerror(r));
 			goto out;
 		}
 	}
@@ -213,7 +213,7 @@ int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir,
 	idx = NULL;
 	/* the files first, then the index that makes the backup whole */
 	if ((r = sync_path(dir, O_DIRECTORY)) < 0 || (r = write_file_atomic(index, text, len, 0600)) < 0)
-		snprintf(why, whylen, "%s: %s", dir, space_strerror(r));
+		err_set(err, r, "%s: %s", dir, space_strerror(r));
 out:
 	if (idx)
 		fclose(idx);
@@ -338,18 +338,18 @@ static int restore_absent(const char *p)
 	return unlink(p) < 0 ? -errno : 0;
 }
 
-int hp_backup_restore(const char *root, const char *dir, bool do_chown, char *why, size_t whylen)
+int hp_backup_restore(const char *root, const char *dir, bool do_chown, struct space_err *err)
 {
 	char index[PATH_MAX], p[PATH_MAX], saved[PATH_MAX], files[PATH_MAX], *text = NULL;
 	struct ent *e = NULL;
 	size_t len, n = 0;
 	int r;
 
-	*why = 0;
+	err_clear(err);
 	snprintf(index, sizeof(index), "%s/" HP_BACKUP_INDEX, dir);
 	snprintf(files, sizeof(files), "%s/" HP_BACKUP_FILES, dir);
 	if ((r = read_file(index, 64u << 20, &text, &len)) < 0 || (r = parse_index(text, &e, &n)) < 0) {
-		snprintf(why, whylen, "%s: %s", index, r == -SPACE_E_FORMAT ? "damaged backup index" : space_strerror(r));
+		err_set(err, r, "%s: %s", index, r == -SPACE_E_FORMAT ? "damaged backup index" : space_strerror(r));
 		goto out;
 	}
 	for (int pass = 0; pass < 3; pass++) {
@@ -368,13 +368,13 @@ int hp_backup_restore(const char *root, const char *dir, bool do_chown, char *wh
 				goto fail;
 			continue;
 fail:
-			snprintf(why, whylen, "%s: %s", x->path, space_strerror(r));
+			err_set(err, r, "%s: %s", x->path, space_strerror(r));
 			goto out;
 		}
 	}
 	r = sync_path(root, O_DIRECTORY);
 	if (r < 0)
-		snprintf(why, whylen, "%s: %s", root, space_strerror(r));
+		err_set(err, r, "%s: %s", root, space_strerror(r));
 out:
 	free(e);
 	free(text);

@@ -12,7 +12,7 @@
  * Restoring is idempotent (each path is put back by temp + rename, absent
  * ones are removed), so a restore interrupted by a power cut is simply run
  * again. Library code: never prints, returns 0 or a negative errno with
- * why naming the path.
+ * err naming the path.
  */
 #ifndef SPACE_HOTPATCH_BACKUP_H
 #define SPACE_HOTPATCH_BACKUP_H
@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 #define HP_BACKUP_INDEX "index"
 #define HP_BACKUP_FILES "files"
@@ -42,11 +44,11 @@ int hp_backup_size(const char *root, const struct hp_paths *ps, uint64_t *bytes)
  * 0700), then syncfs. -SPACE_E_UNSAFE_PATH for a path below a directory
  * of root that is a symlink. A failure leaves a partial dir for the caller
  * to remove; nothing below root is changed. */
-int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, char *why, size_t whylen);
+int hp_backup_save(const char *root, const struct hp_paths *ps, const char *dir, struct space_err *err);
 
 /* Put every path below root back as dir recorded it: directories first,
  * then files and symlinks, then the absent paths removed, deepest first;
  * owners only when do_chown. Then syncfs. */
-int hp_backup_restore(const char *root, const char *dir, bool do_chown, char *why, size_t whylen);
+int hp_backup_restore(const char *root, const char *dir, bool do_chown, struct space_err *err);
 
 #endif

@@ -74,22 +74,20 @@ out:
 }
 
 /* The first failed check of ov as "check file: detail", and the error. */
-static int first_failure(const struct ov *ov, char *why, size_t whylen)
+static int first_failure(const struct ov *ov, struct space_err *err)
 {
 	for (unsigned i = 0; i < ov->nchecks; i++) {
 		const struct ov_check *c = &ov->checks[i];
 		if (c->ok)
 			continue;
-		snprintf(why, whylen, "%s %s: %s", c->name, c->file, c->detail);
-		return strstr(c->name, "chain") ? -SPACE_E_UNTRUSTED : -SPACE_E_SIGNATURE;
+		return err_set(err, strstr(c->name, "chain") ? -SPACE_E_UNTRUSTED : -SPACE_E_SIGNATURE, "%s %s: %s", c->name, c->file, c->detail);
 	}
-	snprintf(why, whylen, "verification failed");
-	return -SPACE_E_SIGNATURE;
+	return err_set(err, -SPACE_E_SIGNATURE, "verification failed");
 }
 
 /* The manifest and its companions into the work copy, then their checks
  * and the parse. */
-static int verify_manifest(struct hp_bundle *b, int sdfd, const char *ca, char *why, size_t whylen)
+static int verify_manifest(struct hp_bundle *b, int sdfd, const char *ca, struct space_err *err)
 {
 	static const char *const names[] = { HP_MEMBER_MANIFEST, "manifest.sig", "manifest.cert.pem",
 					     "manifest.chain.pem" };
@@ -98,31 +96,29 @@ static int verify_manifest(struct hp_bundle *b, int sdfd, const char *ca, char *
 	struct ov_member *mm = NULL;
 	unsigned char sha[32];
 	uint64_t size;
-	struct space_err err;
 	int r = 0;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && sdfd != b->dfd; i++) {
 		r = take_file(sdfd, names[i], b->dfd, 1u << 20, sha, &size);
-		if (r < 0 && r != -ENOENT) { /* a missing one is reported by the checks */
-			snprintf(why, whylen, "%s: %s", names[i], space_strerror(r));
-			return r == -SPACE_E_NOT_REG || r == -ELOOP || r == -EFBIG ? -SPACE_E_FORMAT : r;
-		}
+		if (r < 0 && r != -ENOENT) /* a missing one is reported by the checks */
+			return err_set(err, r == -SPACE_E_NOT_REG || r == -ELOOP || r == -EFBIG ? -SPACE_E_FORMAT : r,
+				       "%s: %s", names[i], space_strerror(r));
 	}
 	ov_init(&ov, &oo);
 	r = ov_signed_file(&ov, b->dfd, HP_MEMBER_MANIFEST, HP_MANIFEST_MAX, &mm);
 	if (r < 0)
-		snprintf(why, whylen, "manifest: %s", space_strerror(r));
+		err_set(err, r, "manifest: %s", space_strerror(r));
 	else if (ov.nfail || !mm)
-		r = first_failure(&ov, why, whylen);
-	else if ((r = hp_manifest_parse((const char *)mm->data, (size_t)mm->got, b->m, &err)) < 0)
-		snprintf(why, whylen, "manifest: %s", err.msg);
+		r = first_failure(&ov, err);
+	else if ((r = hp_manifest_parse((const char *)mm->data, (size_t)mm->got, b->m, err)) < 0)
+		err_prefix(err, r, "manifest");
 	ov_free(&ov);
 	return r;
 }
 
 /* patchme.sh and every package: copied, hashed, compared; each package's
  * own metadata must name what the manifest says. */
-static int verify_files(struct hp_bundle *b, int sdfd, char *why, size_t whylen)
+static int verify_files(struct hp_bundle *b, int sdfd, struct space_err *err)
 {
 	const struct hp_manifest *m = b->m;
 	unsigned char sha[32];
@@ -132,18 +128,16 @@ static int verify_files(struct hp_bundle *b, int sdfd, char *why, size_t whylen)
 	r = take_file(sdfd, HP_MEMBER_SCRIPT, sdfd == b->dfd ? -1 : b->dfd, 1u << 20, sha, &size);
 	if (r == 0 && memcmp(sha, m->patchme_sha256, 32))
 		r = -SPACE_E_DIGEST;
-	if (r < 0) {
-		snprintf(why, whylen, "%s: %s", HP_MEMBER_SCRIPT,
-			 r == -SPACE_E_DIGEST ? "SHA-256 differs from the signed manifest (modified)" : space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "%s: %s", HP_MEMBER_SCRIPT,
+			       r == -SPACE_E_DIGEST ? "SHA-256 differs from the signed manifest (modified)" : space_strerror(r));
 	if (sdfd != b->dfd && mkdirat(b->dfd, HP_PACKAGES_DIR, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	sp = openat(sdfd, HP_PACKAGES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	pdfd = openat(b->dfd, HP_PACKAGES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sp < 0 || pdfd < 0) {
 		r = errno == ELOOP || errno == ENOTDIR ? -SPACE_E_FORMAT : -errno;
-		snprintf(why, whylen, "%s/: %s", HP_PACKAGES_DIR, space_strerror(r));
+		err_set(err, r, "%s/: %s", HP_PACKAGES_DIR, space_strerror(r));
 		goto out;
 	}
 	b->pkg_bytes = 0;
@@ -160,9 +154,9 @@ static int verify_files(struct hp_bundle *b, int sdfd, char *why, size_t whylen)
 		if (r == 0 && (size != p->size || memcmp(sha, p->sha256, 32)))
 			r = -SPACE_E_DIGEST;
 		if (r < 0) {
-			snprintf(why, whylen, "%s: %s", rel,
-				 r == -SPACE_E_DIGEST || r == -EFBIG ? "size or SHA-256 differs from the signed manifest (tampered or damaged)"
-				 : space_strerror(r));
+			err_set(err, r, "%s: %s", rel,
+				r == -SPACE_E_DIGEST || r == -EFBIG ? "size or SHA-256 differs from the signed manifest (tampered or damaged)"
+				: space_strerror(r));
 			r = r == -EFBIG ? -SPACE_E_DIGEST : r;
 			goto out;
 		}
@@ -175,8 +169,8 @@ static int verify_files(struct hp_bundle *b, int sdfd, char *why, size_t whylen)
 		    (strcmp(meta.name, p->name) || strcmp(meta.version, p->version) || strcmp(meta.release, p->release)))
 			r = -SPACE_E_FORMAT;
 		if (r < 0)
-			snprintf(why, whylen, "%s: %s", rel,
-				 r == -SPACE_E_FORMAT && !meta.name ? perr.msg : "its metadata names another package or version than the manifest");
+			err_set(err, r, "%s: %s", rel,
+				r == -SPACE_E_FORMAT && !meta.name ? perr.msg : "its metadata names another package or version than the manifest");
 		pkg_meta_free(&meta);
 		if (r < 0)
 			goto out;
@@ -190,14 +184,13 @@ out:
 }
 
 int hp_bundle_verify(struct hp_bundle *b, const char *dir, const char *bound, const char *ca, const char *workdir,
-		     char *why, size_t whylen)
+		     struct space_err *err)
 {
-	struct space_err err;
 	int sdfd = -1, r;
 
 	memset(b, 0, sizeof(*b));
 	b->dfd = -1;
-	*why = 0;
+	err_clear(err);
 	snprintf(b->bound, sizeof(b->bound), "%s", bound);
 	snprintf(b->dir, sizeof(b->dir), "%s", workdir ? workdir : dir);
 	if (!(b->m = calloc(1, sizeof(*b->m))))
@@ -205,20 +198,18 @@ int hp_bundle_verify(struct hp_bundle *b, const char *dir, const char *bound, co
 	if ((sdfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (b->dfd = workdir ? open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dup(sdfd)) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "%s: %s", sdfd < 0 ? dir : workdir, strerror(errno));
+		err_set(err, r, "%s: %s", sdfd < 0 ? dir : workdir, strerror(errno));
 		goto out;
 	}
 	if (!workdir) { /* verify in place: a directory this tool made */
 		close(sdfd);
 		sdfd = b->dfd;
 	}
-	if ((r = verify_manifest(b, sdfd, ca, why, whylen)) < 0)
+	if ((r = verify_manifest(b, sdfd, ca, err)) < 0)
 		goto out;
-	if ((r = hp_check_name(b->m, bound, &err)) < 0) {
-		snprintf(why, whylen, "%s", err.msg);
+	if ((r = hp_check_name(b->m, bound, err)) < 0)
 		goto out;
-	}
-	r = verify_files(b, sdfd, why, whylen);
+	r = verify_files(b, sdfd, err);
 out:
 	if (sdfd >= 0 && sdfd != b->dfd)
 		close(sdfd);

@@ -35,9 +35,9 @@ struct hp_bundle {
 
 /* Extract the .tgz at path below workdir (which must exist and be empty)
  * and put the directory it holds into dir. -SPACE_E_UNSAFE_PATH or
- * -SPACE_E_FORMAT for a member that is not allowed (why names it), a
+ * -SPACE_E_FORMAT for a member that is not allowed (err names it), a
  * negative errno for I/O. */
-int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX], char *why, size_t whylen);
+int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX], struct space_err *err);
 
 /* Verify the bundle directory dir, bound to the name bound (the .tgz the
  * operator gave, or dir itself), against the root CA file ca. With
@@ -46,10 +46,10 @@ int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX],
  * what gets used. NULL: dir is such a directory already (extracted by
  * hp_bundle_extract) and is verified in place. 0 with b filled;
  * -SPACE_E_SIGNATURE / -SPACE_E_UNTRUSTED / -SPACE_E_DIGEST /
- * -SPACE_E_FORMAT with why = the first failed check; a negative errno for
+ * -SPACE_E_FORMAT with err = the first failed check; a negative errno for
  * I/O. Call hp_bundle_close() either way. */
 int hp_bundle_verify(struct hp_bundle *b, const char *dir, const char *bound, const char *ca, const char *workdir,
-		     char *why, size_t whylen);
+		     struct space_err *err);
 void hp_bundle_close(struct hp_bundle *b);
 
 #endif

@@ -102,7 +102,7 @@ static int extract_file(struct archive *a, int dfd, const char *base, mode_t mod
 
 /* One member: its checks, then a directory or a regular file below wfd. */
 static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, char *top, uint64_t *total,
-			  char *why, size_t whylen)
+			  struct space_err *err)
 {
 	const char *name = archive_entry_pathname(ae), *base = NULL, *slash;
 	char t[NAME_MAX + 1], path[PATH_MAX], shown[208];
@@ -113,41 +113,34 @@ static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, 
 	if (!name || member_name_ok(name, t, sizeof(t)) < 0) {
 		/* escaped: a newline in it would forge a second message line */
 		str_escape(shown, sizeof(shown), name ? name : "(none)", strlen(name ? name : "(none)"), 0);
-		snprintf(why, whylen, "member %s: not a plain relative path", shown);
-		return -SPACE_E_UNSAFE_PATH;
+		return err_set(err, -SPACE_E_UNSAFE_PATH, "member %s: not a plain relative path", shown);
 	}
 	if (type != AE_IFDIR && (!(slash = strchr(name, '/')) || !slash[1])) {
-		snprintf(why, whylen, "member %.200s: not a directory (a bundle is one directory holding its files)", name);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "member %.200s: not a directory (a bundle is one directory holding its files)", name);
 	}
 	if (*top && strcmp(t, top)) {
-		snprintf(why, whylen, "member %.200s: outside the bundle directory %s", name, top);
-		return -SPACE_E_UNSAFE_PATH;
+		return err_set(err, -SPACE_E_UNSAFE_PATH, "member %.200s: outside the bundle directory %s", name, top);
 	}
 	snprintf(top, NAME_MAX + 1, "%s", t);
 	if (archive_entry_hardlink(ae) || (type != AE_IFDIR && type != AE_IFREG)) {
-		snprintf(why, whylen, "member %.200s: a %s; a bundle holds only files and directories", name,
-			 archive_entry_hardlink(ae) ? "hard link" : type == AE_IFLNK ? "symlink" : "special file");
-		return -SPACE_E_UNSAFE_PATH;
+		return err_set(err, -SPACE_E_UNSAFE_PATH, "member %.200s: a %s; a bundle holds only files and directories",
+			       name, archive_entry_hardlink(ae) ? "hard link" : type == AE_IFLNK ? "symlink" : "special file");
 	}
 	*total += (uint64_t)archive_entry_size(ae);
 	if (archive_entry_size(ae) < 0 || *total > HP_TGZ_MAX_BYTES) {
-		snprintf(why, whylen, "member %.200s: the bundle is larger than %llu bytes", name,
+		return err_set(err, -SPACE_E_FORMAT, "member %.200s: the bundle is larger than %llu bytes", name,
 			 (unsigned long long)HP_TGZ_MAX_BYTES);
-		return -SPACE_E_FORMAT;
 	}
 	/* a small tgz can unpack to much: /var keeps its margin (the
 	 * services log there), checked before each file is written */
 	if (type == AE_IFREG && fstatvfs(wfd, &sv) == 0 &&
 	    (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)archive_entry_size(ae) + HP_TGZ_KEEP_FREE) {
-		snprintf(why, whylen, "member %.200s: %lld bytes do not fit in %s with %u MiB to spare", name,
+		return err_set(err, -ENOSPC, "member %.200s: %lld bytes do not fit in %s with %u MiB to spare", name,
 			 (long long)archive_entry_size(ae), "the work directory", (unsigned)(HP_TGZ_KEEP_FREE >> 20));
-		return -ENOSPC;
 	}
 	snprintf(path, sizeof(path), "%s", name);
 	if ((dfd = open_parent(wfd, path, &base)) < 0) {
-		snprintf(why, whylen, "member %.200s: %s", name, space_strerror(dfd));
-		return dfd == -ELOOP || dfd == -ENOTDIR ? -SPACE_E_UNSAFE_PATH : dfd;
+		return err_set(err, dfd == -ELOOP || dfd == -ENOTDIR ? -SPACE_E_UNSAFE_PATH : dfd, "member %.200s: %s", name, space_strerror(dfd));
 	}
 	if (type == AE_IFDIR)
 		r = mkdirat(dfd, base, 0755) < 0 && errno != EEXIST ? -errno : 0;
@@ -155,13 +148,13 @@ static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, 
 		r = extract_file(a, dfd, base, archive_entry_perm(ae) & 0111 ? 0755 : 0644);
 	close(dfd);
 	if (r == -SPACE_E_FORMAT)
-		snprintf(why, whylen, "member %.200s: listed twice, or its data is damaged", name);
+		err_set(err, r, "member %.200s: listed twice, or its data is damaged", name);
 	else if (r < 0)
-		snprintf(why, whylen, "member %.200s: %s", name, space_strerror(r));
+		err_set(err, r, "member %.200s: %s", name, space_strerror(r));
 	return r;
 }
 
-int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX], char *why, size_t whylen)
+int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX], struct space_err *err)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *ae;
@@ -170,41 +163,41 @@ int hp_bundle_extract(const char *path, const char *workdir, char dir[PATH_MAX],
 	unsigned n = 0;
 	int fd = -1, wfd = -1, r = -ENOMEM, ar;
 
-	*why = 0;
 	if (!a)
 		goto out;
 	if ((fd = open_regular(AT_FDCWD, path, O_RDONLY, 0, 0)) < 0) {
 		r = fd;
-		snprintf(why, whylen, "%s", space_strerror(r));
+		err_set(err, r, "%s", space_strerror(r));
 		goto out;
 	}
 	if ((wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = -errno;
-		snprintf(why, whylen, "%s: %s", workdir, strerror(errno));
+		err_set(err, r, "%s: %s", workdir, strerror(errno));
 		goto out;
 	}
 	archive_read_support_filter_gzip(a);
 	archive_read_support_format_tar(a);
 	r = -SPACE_E_FORMAT;
 	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		snprintf(why, whylen, "not a gzip-compressed tar archive: %.200s", archive_error_string(a));
+		err_set(err, r, "not a gzip-compressed tar archive: %.200s", archive_error_string(a));
 		goto out;
 	}
 	while ((ar = archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		if (++n > HP_TGZ_MAX_ENTRIES) {
-			snprintf(why, whylen, "more than %d members", HP_TGZ_MAX_ENTRIES);
+			/* r was the last member's 0: a refusal, not a success */
+			r = err_set(err, -SPACE_E_FORMAT, "more than %d members", HP_TGZ_MAX_ENTRIES);
 			goto out;
 		}
-		if ((r = extract_member(a, ae, wfd, top, &total, why, whylen)) < 0)
+		if ((r = extract_member(a, ae, wfd, top, &total, err)) < 0)
 			goto out;
 	}
 	r = -SPACE_E_FORMAT;
 	if (ar != ARCHIVE_EOF) {
-		snprintf(why, whylen, "damaged archive: %.200s", archive_error_string(a));
+		err_set(err, r, "damaged archive: %.200s", archive_error_string(a));
 		goto out;
 	}
 	if (!*top) {
-		snprintf(why, whylen, "empty archive");
+		err_set(err, r, "empty archive");
 		goto out;
 	}
 	snprintf(dir, PATH_MAX, "%s/%s", workdir, top);

@@ -25,6 +25,7 @@
 	"                                any failure puts the node back as it was\n"                \
 	"  rollback                      return to the level before the last patch applied\n"      \
 	"  status [--json]               installed level, its fixes and packages, history\n"       \
+	"  status --follow               the fabric patch running or last run from this node\n" \
 	"  recover [--boot]              undo or complete an interrupted operation; --boot\n"     \
 	"                                (rcS): the services start after it, not waited for\n"   \
 	"  verify DIR|TGZ                check a bundle only\n"                                     \
@@ -40,7 +41,7 @@
 
 struct opts {
 	struct hp_ctx c;
-	bool json, boot;
+	bool json, boot, follow;
 	const char *arg;
 	char ca[4096], real[4096];
 };
@@ -54,7 +55,7 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		{ "devgate-state", required_argument, NULL, 'D' }, { "watchdog-socket", required_argument, NULL, 'w' },
 		{ "watchdog-hold", required_argument, NULL, 'H' }, { "services-timeout", required_argument, NULL, 't' },
 		{ "boot", no_argument, NULL, 'B' },                { "fabric-member", no_argument, NULL, 'F' },
-		{ NULL, 0, NULL, 0 },
+		{ "follow", no_argument, NULL, 'f' },              { NULL, 0, NULL, 0 },
 	};
 	bool live = false;
 	char *end;
@@ -76,6 +77,7 @@ static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 		case 'L': live = true; break;
 		case 'B': o->boot = true; break;
 		case 'F': o->c.fabric_member = true; break;
+		case 'f': o->follow = true; break;
 		case 'd': o->c.devgate_socket = optarg; break;
 		case 'D': o->c.devgate_state = optarg; break;
 		case 'w': o->c.watchdog_socket = optarg; break;
@@ -170,13 +172,15 @@ static int cmd_status(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct hp_status st;
-	char why[300] = "";
+	struct space_err err = { "" };
 	int r;
 
 	if (parse(argc, argv, &o, false) < 0)
 		return die_usage(USAGE);
-	if ((r = hp_status_read(o.c.root, &st, why, sizeof(why))) < 0)
-		return die_err("status", o.c.root, r, why);
+	if (o.follow)
+		return hp_fabric_follow();
+	if ((r = hp_status_read(o.c.root, &st, &err)) < 0)
+		return die_err("status", o.c.root, r, err.msg);
 	if (o.json) {
 		struct buf b;
 		struct jw w;

@@ -359,8 +359,8 @@ out:
 
 /* ------------------------------------------------------------ status */
 
-/* The node's release file into rel and st->release; why on failure. */
-static int node_release(const char *root, struct release *rel, struct hp_status *st, char *why, size_t whylen)
+/* The node's release file into rel and st->release; err on failure. */
+static int node_release(const char *root, struct release *rel, struct hp_status *st, struct space_err *err)
 {
 	char *path = path_join_alloc(root, "etc/space-release");
 	const char *what = NULL;
@@ -372,24 +372,23 @@ static int node_release(const char *root, struct release *rel, struct hp_status 
 		r = -SPACE_E_FORMAT, what = "VERSION too long";
 	if (r == 0)
 		memcpy(st->release, rel->version, strlen(rel->version) + 1);
-	else if (why)
-		snprintf(why, whylen, "%s: %s", path ? path : "release file", what ? what : space_strerror(r));
+	else
+		err_set(err, r, "%s: %s", path ? path : "release file", what ? what : space_strerror(r));
 	if (r < 0)
 		memset(rel, 0, sizeof(*rel));
 	free(path);
 	return r;
 }
 
-int hp_status_read(const char *root, struct hp_status *st, char *why, size_t whylen)
+int hp_status_read(const char *root, struct hp_status *st, struct space_err *err)
 {
 	char prel[REL_VERSION_MAX];
 	struct release rel;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	if (why && whylen)
-		why[0] = '\0';
-	r = node_release(root, &rel, st, why, whylen);
+	err_clear(err);
+	r = node_release(root, &rel, st, err);
 	/* the level and its manifest need the release; the operation and the
 	 * history are shown without it */
 	if (r == 0 && hp_patch_release(rel.version, prel) == 0 &&

@@ -97,9 +97,9 @@ struct hp_status {
 
 /* Read everything above below root. Missing files are not errors (a node
  * never patched); an unreadable part is skipped. Returns 0, or a negative
- * errno when the release file cannot be read (why says so). Free with
+ * errno when the release file cannot be read (err says so). Free with
  * hp_status_free(). */
-int hp_status_read(const char *root, struct hp_status *st, char *why, size_t whylen);
+int hp_status_read(const char *root, struct hp_status *st, struct space_err *err);
 void hp_status_free(struct hp_status *st);
 
 /* {"release","level","name","fixes":[{"level","id","text"}],

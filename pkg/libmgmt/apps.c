@@ -246,7 +246,7 @@ static int record_name(const struct dirent *de)
 	return de->d_name[0] != '.' && pkg_token_ok(de->d_name);
 }
 
-int apps_scan(const struct apps_env *env, struct apps_list *l, char *why, size_t whylen)
+int apps_scan(const struct apps_env *env, struct apps_list *l, struct space_err *err)
 {
 	const char *root = env && env->root ? env->root : APPS_ROOT;
 	struct rel_manifest *table = malloc(sizeof(*table));
@@ -278,7 +278,7 @@ int apps_scan(const struct apps_env *env, struct apps_list *l, char *why, size_t
 		r = add_record(l, dfd, names[i]->d_name, &b);
 out:
 	if (r < 0)
-		snprintf(why, whylen, "%s: %s", dir ? dir : root, space_strerror(r));
+		err_set(err, r, "%s: %s", dir ? dir : root, space_strerror(r));
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

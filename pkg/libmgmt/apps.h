@@ -36,6 +36,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "err.h"
 
 #define APPS_ROOT "/var/apps"
 #define APPS_COMPAT "/usr/share/space/app-compat.conf"
@@ -73,8 +74,9 @@ struct apps_env {
 /* Fill l from the application root's package database. Packages without
  * `app` are not listed; an unreadable record is listed, disabled. No
  * database (nothing installed) is an empty list. Returns 0, or a negative
- * errno with why (e.g. the database directory cannot be read). */
-int apps_scan(const struct apps_env *env, struct apps_list *l, char *why, size_t whylen);
+ * errno with its reason in err (e.g. the database directory cannot be
+ * read). */
+int apps_scan(const struct apps_env *env, struct apps_list *l, struct space_err *err);
 
 /* What every decision is made against: the running release and its
  * application table. why is set when either could not be read; every

@@ -45,15 +45,13 @@ static double ntp_diff(uint64_t b, uint64_t a)
 }
 
 int sntp_parse(const unsigned char *pkt, size_t n, uint64_t t1, uint64_t t4, double *offset,
-	       char *why, size_t whylen)
+	       struct space_err *err)
 {
 	unsigned li, vn, mode, stratum;
 	uint64_t org, t2, t3;
 
-	if (n < SNTP_PACKET) {
-		snprintf(why, whylen, "answer of %zu bytes, not an NTP packet", n);
-		return -SPACE_E_FORMAT;
-	}
+	if (n < SNTP_PACKET)
+		return err_set(err, -SPACE_E_FORMAT, "answer of %zu bytes, not an NTP packet", n);
 	li = pkt[0] >> 6;
 	vn = (pkt[0] >> 3) & 7;
 	mode = pkt[0] & 7;
@@ -61,23 +59,15 @@ int sntp_parse(const unsigned char *pkt, size_t n, uint64_t t1, uint64_t t4, dou
 	org = be64(pkt + 24);
 	t2 = be64(pkt + 32);
 	t3 = be64(pkt + 40);
-	if (mode != 4 || (vn != 3 && vn != 4)) {
-		snprintf(why, whylen, "not an NTP server reply (mode %u, version %u)", mode, vn);
-		return -SPACE_E_FORMAT;
-	}
-	if (stratum == 0 || stratum > 15 || li == 3) {
-		snprintf(why, whylen, "the server is not synchronised itself (stratum %u%s)", stratum,
-			 li == 3 ? ", alarm" : "");
-		return -SPACE_E_FORMAT;
-	}
-	if (org != t1) {
-		snprintf(why, whylen, "the answer is not to our request (originate timestamp differs)");
-		return -SPACE_E_FORMAT;
-	}
-	if (!t2 || !t3) {
-		snprintf(why, whylen, "the answer carries no time");
-		return -SPACE_E_FORMAT;
-	}
+	if (mode != 4 || (vn != 3 && vn != 4))
+		return err_set(err, -SPACE_E_FORMAT, "not an NTP server reply (mode %u, version %u)", mode, vn);
+	if (stratum == 0 || stratum > 15 || li == 3)
+		return err_set(err, -SPACE_E_FORMAT, "the server is not synchronised itself (stratum %u%s)",
+			       stratum, li == 3 ? ", alarm" : "");
+	if (org != t1)
+		return err_set(err, -SPACE_E_FORMAT, "the answer is not to our request (originate timestamp differs)");
+	if (!t2 || !t3)
+		return err_set(err, -SPACE_E_FORMAT, "the answer carries no time");
 	*offset = (ntp_diff(t2, t1) + ntp_diff(t3, t4)) / 2;
 	return 0;
 }
@@ -98,7 +88,7 @@ static int split_server(const char *server, char *host, size_t hostlen, char *po
 	return 0;
 }
 
-int sntp_offset(const char *server, int timeout_ms, double *offset, char *why, size_t whylen)
+int sntp_offset(const char *server, int timeout_ms, double *offset, struct space_err *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
 	unsigned char req[SNTP_PACKET] = { 0x23 }, ans[SNTP_PACKET + 16]; /* LI 0, VN 4, mode 3 */
@@ -107,33 +97,26 @@ int sntp_offset(const char *server, int timeout_ms, double *offset, char *why, s
 	uint64_t t1;
 	int fd = -1, r;
 
-	if (split_server(server, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(why, whylen, "'%s' is not host or host:port", server);
-		return -EINVAL;
-	}
+	if (split_server(server, host, sizeof(host), port, sizeof(port)) < 0)
+		return err_set(err, -EINVAL, "'%s' is not host or host:port", server);
 	r = getaddrinfo(host, port, &hints, &ai);
-	if (r) {
-		snprintf(why, whylen, "%s: %s", host, gai_strerror(r));
-		return -EHOSTUNREACH;
-	}
+	if (r)
+		return err_set(err, -EHOSTUNREACH, "%s: %s", host, gai_strerror(r));
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		r = -errno;
-		snprintf(why, whylen, "%s: %s", server, strerror(errno));
+		r = err_set(err, -errno, "%s: %s", server, strerror(errno));
 		goto out;
 	}
 	t1 = sntp_now();
 	put_be64(req + 40, t1);
 	if (send(fd, req, sizeof(req), 0) != (ssize_t)sizeof(req)) {
-		r = -errno;
-		snprintf(why, whylen, "%s: send: %s", server, strerror(errno));
+		r = err_set(err, -errno, "%s: send: %s", server, strerror(errno));
 		goto out;
 	}
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	/* Answers that fail the checks (stale, spoofed) are dropped; the
 	 * wait is not restarted by them. */
-	r = -ETIMEDOUT;
-	snprintf(why, whylen, "%s: no answer in %d ms", server, timeout_ms);
+	r = err_set(err, -ETIMEDOUT, "%s: no answer in %d ms", server, timeout_ms);
 	for (int64_t left = timeout_ms; left > 0;) {
 		struct timespec a, b;
 		ssize_t k;
@@ -144,13 +127,12 @@ int sntp_offset(const char *server, int timeout_ms, double *offset, char *why, s
 		if (pr <= 0)
 			break;
 		k = recv(fd, ans, sizeof(ans), 0);
-		if (k >= 0 && sntp_parse(ans, (size_t)k, t1, sntp_now(), offset, why, whylen) == 0) {
+		if (k >= 0 && sntp_parse(ans, (size_t)k, t1, sntp_now(), offset, err) == 0) {
 			r = 0;
 			break;
 		}
 		if (k < 0 && errno == ECONNREFUSED) {
-			snprintf(why, whylen, "%s: no NTP service (connection refused)", server);
-			r = -ECONNREFUSED;
+			r = err_set(err, -ECONNREFUSED, "%s: no NTP service (connection refused)", server);
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &b);

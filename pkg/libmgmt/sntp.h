@@ -4,14 +4,16 @@
  * Used by `spacectl upgrade`: the node's clock must be in sync before an
  * upgrade (certificate validity, log order across the fabric).
  *
- * Return 0 or a negative errno / -SPACE_E_FORMAT with one reason in why;
- * never print.
+ * Return 0 or a negative errno / -SPACE_E_FORMAT with one reason in err
+ * (pkg/lib/err.h); never print.
  */
 #ifndef MGMT_SNTP_H
 #define MGMT_SNTP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 #define SNTP_PACKET 48
 
@@ -23,11 +25,11 @@
  * originate timestamp that is not ours (a stale or spoofed answer), zero
  * timestamps. */
 int sntp_parse(const unsigned char *pkt, size_t n, uint64_t t1, uint64_t t4, double *offset,
-	       char *why, size_t whylen);
+	       struct space_err *err);
 
 /* Query server ("host" or "host:port", default port 123), waiting up to
  * timeout_ms. -ETIMEDOUT when no valid answer came. */
-int sntp_offset(const char *server, int timeout_ms, double *offset, char *why, size_t whylen);
+int sntp_offset(const char *server, int timeout_ms, double *offset, struct space_err *err);
 
 /* The current time in NTP format (seconds since 1900 << 32 | fraction). */
 uint64_t sntp_now(void);

@@ -286,12 +286,12 @@ static void sys_info(struct api *a, time_t now, struct api_resp *r)
 static void hotpatches(struct api *a, struct api_resp *r)
 {
 	struct hp_status st;
-	char why[300];
+	struct space_err err;
 	struct jw w;
 
-	if (hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why)) < 0) {
-		space_log("hotpatches: %s", why);
-		api_error(r, 500, why);
+	if (hp_status_read(a->c->hotpatch_root, &st, &err) < 0) {
+		space_log("hotpatches: %s", err.msg);
+		api_error(r, 500, err.msg);
 	} else {
 		r->status = 200;
 		jw_init(&w, &r->body);
@@ -670,6 +670,7 @@ int api_upload_begin(struct api *a, const struct http_req *req, const char *peer
 {
 	char name[UPG_NAME_MAX], token[SESS_TOKEN_LEN + 1] = "", why[320];
 	const struct upload_route *u = upload_route(req);
+	struct space_err err;
 	const struct session *s;
 	int rc;
 
@@ -689,11 +690,10 @@ int api_upload_begin(struct api *a, const struct http_req *req, const char *peer
 		api_error(r, 411, why);
 		return 1;
 	}
-	rc = upload_begin(&a->upload, u->kind, a->c, name, req->content_length, r->user, now.wall, why,
-			  sizeof(why));
+	rc = upload_begin(&a->upload, u->kind, a->c, name, req->content_length, r->user, now.wall, &err);
 	if (rc < 0) {
-		space_log("upload %s by %s from %s: refused: %s", name, r->user, peer, why);
-		api_error(r, upload_status(rc), why);
+		space_log("upload %s by %s from %s: refused: %s", name, r->user, peer, err.msg);
+		api_error(r, upload_status(rc), err.msg);
 		return 1;
 	}
 	space_log("upload %s by %s from %s: started, %lld bytes", name, r->user, peer, req->content_length);
@@ -845,14 +845,14 @@ out:
 static void hotpatch_get(struct api *a, int status, struct api_resp *r)
 {
 	struct hp_status st;
-	char why[300];
+	struct space_err err;
 	struct jw w;
 
 	buf_reset(&r->body);
-	if (hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why)) < 0) {
+	if (hp_status_read(a->c->hotpatch_root, &st, &err) < 0) {
 		hp_status_free(&st);
-		space_log("hotpatch: %s", why);
-		api_error(r, 500, why);
+		space_log("hotpatch: %s", err.msg);
+		api_error(r, 500, err.msg);
 		return;
 	}
 	r->status = status;
@@ -878,10 +878,10 @@ static void hotpatch_get(struct api *a, int status, struct api_resp *r)
 static int hotpatch_busy(struct api *a, const char *file, struct api_resp *r)
 {
 	struct hp_status st;
-	char why[300], msg[400];
+	char msg[400];
 	int busy;
 
-	hp_status_read(a->c->hotpatch_root, &st, why, sizeof(why));
+	hp_status_read(a->c->hotpatch_root, &st, NULL);
 	busy = a->hp_job.pid || (st.progress.present && !strcmp(st.progress.state, "running"));
 	if (a->hp_job.pid)
 		snprintf(msg, sizeof(msg), "a hot patch is running (%s, started by %s); one at a time",

@@ -65,20 +65,17 @@ static int free_bytes(const char *dir, long long *out)
 	return 0;
 }
 
-static int upload_room(const struct mgmtd_conf *c, long long size, char *why, size_t whysz)
+static int upload_room(const struct mgmtd_conf *c, long long size, struct space_err *err)
 {
 	long long avail = 0;
 	int r = free_bytes(c->upload_dir, &avail);
 
-	if (r < 0) {
-		snprintf(why, whysz, "%s: %s", c->upload_dir, space_strerror(r));
-		return r;
-	}
-	if (avail - size < c->upload_keep_free) {
-		snprintf(why, whysz, "not enough space in %s: %lld bytes free, %lld needed (%lld for the upload, %lld kept free)",
-			 c->upload_dir, avail, size + c->upload_keep_free, size, c->upload_keep_free);
-		return -ENOSPC;
-	}
+	if (r < 0)
+		return err_set(err, r, "%s: %s", c->upload_dir, space_strerror(r));
+	if (avail - size < c->upload_keep_free)
+		return err_set(err, -ENOSPC,
+			       "not enough space in %s: %lld bytes free, %lld needed (%lld for the upload, %lld kept free)",
+			       c->upload_dir, avail, size + c->upload_keep_free, size, c->upload_keep_free);
 	return 0;
 }
 
@@ -99,27 +96,22 @@ static int upload_digest(struct upload *u)
 }
 
 int upload_begin(struct upload *u, const struct upload_kind *k, const struct mgmtd_conf *c, const char *name,
-		 long long size, const char *user, time_t now, char *why, size_t whysz)
+		 long long size, const char *user, time_t now, struct space_err *err)
 {
 	char *path;
 	int r;
 
-	if (u->active) {
-		snprintf(why, whysz, "an upload is in progress (%s); one at a time", u->name);
-		return -EBUSY;
-	}
-	if (!k->name_ok(name)) {
-		snprintf(why, whysz, "%s name must be %s (a plain name, at most %d bytes): %s", k->what, k->rule,
-			 UPG_NAME_MAX - 1, name);
-		return -EINVAL;
-	}
-	if (size > c->upload_max) {
-		snprintf(why, whysz, "%s of %lld bytes is over upload_max (%lld)", k->what, size, c->upload_max);
-		return -EFBIG;
-	}
-	if ((r = mkdir_p(c->upload_dir, 0750)) < 0 || (r = upload_room(c, size, why, whysz)) < 0) {
+	if (u->active)
+		return err_set(err, -EBUSY, "an upload is in progress (%s); one at a time", u->name);
+	if (!k->name_ok(name))
+		return err_set(err, -EINVAL, "%s name must be %s (a plain name, at most %d bytes): %s", k->what,
+			       k->rule, UPG_NAME_MAX - 1, name);
+	if (size > c->upload_max)
+		return err_set(err, -EFBIG, "%s of %lld bytes is over upload_max (%lld)", k->what, size,
+			       c->upload_max);
+	if ((r = mkdir_p(c->upload_dir, 0750)) < 0 || (r = upload_room(c, size, err)) < 0) {
 		if (r != -ENOSPC)
-			snprintf(why, whysz, "%s: %s", c->upload_dir, space_strerror(r));
+			err_set(err, r, "%s: %s", c->upload_dir, space_strerror(r));
 		return r;
 	}
 	if (!(path = xasprintf("%s/%s", c->upload_dir, name)))
@@ -127,16 +119,15 @@ int upload_begin(struct upload *u, const struct upload_kind *k, const struct mgm
 	r = outfile_open(&u->of, path, 0640);
 	free(path);
 	if (r < 0) {
-		snprintf(why, whysz, "cannot create the upload in %s: %s", c->upload_dir, space_strerror(r));
-		return r;
+		return err_set(err, r, "cannot create the upload in %s: %s", c->upload_dir, space_strerror(r));
 	}
 	u->size = size;
 	u->received = u->flushed = 0;
 	if ((r = upload_reserve(u)) < 0 || (r = upload_digest(u)) < 0) {
 		if (r == -ENOSPC)
-			snprintf(why, whysz, "not enough space in %s for %lld bytes", c->upload_dir, size);
+			err_set(err, r, "not enough space in %s for %lld bytes", c->upload_dir, size);
 		else
-			snprintf(why, whysz, "%s: %s", c->upload_dir, space_strerror(r));
+			err_set(err, r, "%s: %s", c->upload_dir, space_strerror(r));
 		EVP_MD_CTX_free(u->md);
 		u->md = NULL;
 		outfile_abort(&u->of);

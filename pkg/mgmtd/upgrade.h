@@ -70,10 +70,10 @@ int upgrade_name_ok(const char *name);
 /* Open an upload of kind k, size bytes named name, into c->upload_dir.
  * Returns 0, or -EBUSY (another upload runs, of any kind), -EFBIG (over
  * upload_max), -ENOSPC (the filesystem would keep less than
- * upload_keep_free), -EINVAL (not k's name), a negative errno; why says it
+ * upload_keep_free), -EINVAL (not k's name), a negative errno; err says it
  * in one line. */
 int upload_begin(struct upload *u, const struct upload_kind *k, const struct mgmtd_conf *c, const char *name,
-		 long long size, const char *user, time_t now, char *why, size_t whysz);
+		 long long size, const char *user, time_t now, struct space_err *err);
 /* n more bytes (the caller never passes more than size in all). Returns 0
  * or a negative errno; the upload is still open either way. */
 int upload_write(struct upload *u, const void *p, size_t n);

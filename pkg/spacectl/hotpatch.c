@@ -80,12 +80,12 @@ static void print_history(const struct hp_status *st)
 int cmd_show_hotpatches(const struct opts *o)
 {
 	struct hp_status st;
-	char why[400];
-	int r = hp_status_read(o->root, &st, why, sizeof(why));
+	struct space_err err;
+	int r = hp_status_read(o->root, &st, &err);
 
 	if (r < 0) {
 		hp_status_free(&st);
-		return die_msg(EX_SYSTEM, "show hotpatches", NULL, why); /* the node's failure */
+		return die_msg(EX_SYSTEM, "show hotpatches", NULL, err.msg); /* the node's failure */
 	}
 	if (o->json) {
 		struct buf b;

@@ -49,7 +49,7 @@ static int conf_cb(void *ctx, const char *k, const char *v, int line)
 	return -SPACE_E_FORMAT; /* unknown key: a typo must not silently keep a default */
 }
 
-int upg_conf_load(const struct opts *o, struct upg_conf *c, char *why, size_t whylen)
+int upg_conf_load(const struct opts *o, struct upg_conf *c, struct space_err *err)
 {
 	static const char *const files[] = { "/etc/upgrade.conf", UPG_DIR "/upgrade.conf" };
 
@@ -60,8 +60,8 @@ int upg_conf_load(const struct opts *o, struct upg_conf *c, char *why, size_t wh
 		int line = 0, r = p ? kv_parse_file(p, 64 << 10, conf_cb, c, &line) : -ENOMEM;
 
 		if (r < 0 && r != -ENOENT) {
-			snprintf(why, whylen, "%s line %d: %s", files[i], line,
-				 r == -SPACE_E_FORMAT || r == -ERANGE ? "unknown key or bad value" : space_strerror(r));
+			err_set(err, r, "%s line %d: %s", files[i], line,
+				r == -SPACE_E_FORMAT || r == -ERANGE ? "unknown key or bad value" : space_strerror(r));
 			free(p);
 			return r;
 		}
@@ -88,7 +88,7 @@ int node_dev_disk(dev_t dev, char *out, size_t outlen)
 	return (size_t)snprintf(out, outlen, "%s", real) < outlen ? 0 : -ENAMETOOLONG;
 }
 
-static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
+static int boot_disk(char *out, size_t outlen, struct space_err *err)
 {
 	char disk[PATH_MAX];
 	struct stat st;
@@ -97,11 +97,9 @@ static int boot_disk(char *out, size_t outlen, char *why, size_t whylen)
 	if (stat("/", &st) < 0)
 		return -errno;
 	r = node_dev_disk(st.st_dev, disk, sizeof(disk));
-	if (r < 0) {
-		snprintf(why, whylen, "the root filesystem is not on a block device (%u:%u)", major(st.st_dev),
-			 minor(st.st_dev));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "the root filesystem is not on a block device (%u:%u)", major(st.st_dev),
+			       minor(st.st_dev));
 	return (size_t)snprintf(out, outlen, "/dev/%s", strrchr(disk, '/') + 1) < outlen ? 0 : -ENAMETOOLONG;
 }
 
@@ -122,7 +120,7 @@ static void read_cmdline(const struct opts *o, struct node *n)
 
 /* The target this node is, from what the firmware says it is (the rule
  * nicname shares: pkg/lib/platform.h). */
-static int node_target(const struct opts *o, struct node *n, char *why, size_t whylen)
+static int node_target(const struct opts *o, struct node *n, struct space_err *err)
 {
 	char *sys = rpath(o, "/sys");
 	struct platform p;
@@ -130,16 +128,15 @@ static int node_target(const struct opts *o, struct node *n, char *why, size_t w
 
 	free(sys);
 	if (r == -ENODEV)
-		snprintf(why, whylen, "unknown platform (DMI vendor '%s', product '%s')", p.vendor, p.product);
+		err_set(err, r, "unknown platform (DMI vendor '%s', product '%s')", p.vendor, p.product);
 	else if (r == 0)
 		snprintf(n->target, sizeof(n->target), "%s", p.target);
 	return r;
 }
 
-int node_open(const struct opts *o, struct node *n, char *why, size_t whylen)
+int node_open(const struct opts *o, struct node *n, struct space_err *err)
 {
 	const char *img = getenv("SPACE_DISK");
-	struct space_err e = { "" };
 	char *relp = NULL;
 	int r;
 
@@ -148,41 +145,31 @@ int node_open(const struct opts *o, struct node *n, char *why, size_t whylen)
 	n->is_file = img && *img;
 	if (n->is_file)
 		snprintf(n->disk, sizeof(n->disk), "%s", img);
-	else if ((r = boot_disk(n->disk, sizeof(n->disk), why, whylen)) < 0)
+	else if ((r = boot_disk(n->disk, sizeof(n->disk), err)) < 0)
 		return r;
 	n->fd = open(n->disk, O_RDWR | O_CLOEXEC | (n->is_file ? O_NOFOLLOW : 0));
-	if (n->fd < 0) {
-		r = -errno;
-		snprintf(why, whylen, "%s: %s", n->disk, strerror(errno));
-		return r;
-	}
+	if (n->fd < 0)
+		return err_set(err, -errno, "%s: %s", n->disk, strerror(errno));
 	r = gpt_read(n->fd, &n->l);
-	if (r < 0) {
-		snprintf(why, whylen, "%s: partition table: %s", n->disk, space_strerror(r));
+	if (r < 0)
+		return err_set(err, r, "%s: partition table: %s", n->disk, space_strerror(r));
+	if (!node_slot_part(n, 'a') || !node_slot_part(n, 'b'))
+		return err_set(err, -ENODEV, "%s: no root-a and root-b partitions", n->disk);
+	err_clear(err); /* bootenv_load_disk's reason, if any, is the whole message */
+	r = bootenv_load_disk(&n->env, n->fd, err);
+	if (r < 0)
 		return r;
-	}
-	if (!node_slot_part(n, 'a') || !node_slot_part(n, 'b')) {
-		snprintf(why, whylen, "%s: no root-a and root-b partitions", n->disk);
-		return -ENODEV;
-	}
-	r = bootenv_load_disk(&n->env, n->fd, &e);
-	if (r < 0) {
-		snprintf(why, whylen, "%s", e.msg);
-		return r;
-	}
 	read_cmdline(o, n);
-	if (!n->booted) {
-		snprintf(why, whylen, "no space.slot= on the kernel command line: not booted by this release's GRUB");
-		return -ENODEV;
-	}
+	if (!n->booted)
+		return err_set(err, -ENODEV, "no space.slot= on the kernel command line: not booted by this release's GRUB");
 	relp = rpath(o, "/etc/space-release");
 	r = relp ? release_read(relp, &n->rel) : -ENOMEM;
 	if (r < 0)
-		snprintf(why, whylen, "/etc/space-release: %s", space_strerror(r));
+		err_set(err, r, "/etc/space-release: %s", space_strerror(r));
 	free(relp);
 	if (r < 0)
 		return r;
-	return node_target(o, n, why, whylen);
+	return node_target(o, n, err);
 }
 
 void node_close(struct node *n)
@@ -226,8 +213,8 @@ static int part_device(const char *disk, unsigned idx, char *out, size_t outlen)
 	return r;
 }
 
-int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_t *len, char *why,
-		   size_t whylen)
+int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_t *len,
+		   struct space_err *err)
 {
 	const struct gpt_part *p = node_slot_part(n, s);
 	char dev[300];
@@ -240,18 +227,13 @@ int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_
 		return *fd < 0 ? -errno : 0;
 	}
 	r = part_device(n->disk, p->index, dev, sizeof(dev));
-	if (r < 0) {
-		snprintf(why, whylen, "%s partition %u: no device (%s)", n->disk, p->index, space_strerror(r));
-		return r;
-	}
+	if (r < 0)
+		return err_set(err, r, "%s partition %u: no device (%s)", n->disk, p->index, space_strerror(r));
 	*off = 0;
 	/* O_EXCL on a block device: refused while it is mounted */
 	*fd = open(dev, O_RDWR | O_EXCL | O_CLOEXEC);
-	if (*fd < 0) {
-		r = -errno;
-		snprintf(why, whylen, "%s: %s", dev, errno == EBUSY ? "in use (mounted?)" : strerror(errno));
-		return r;
-	}
+	if (*fd < 0)
+		return err_set(err, -errno, "%s: %s", dev, errno == EBUSY ? "in use (mounted?)" : strerror(errno));
 	return 0;
 }
 

@@ -55,7 +55,7 @@ struct upg {
 	int pct;                     /* last progress shown */
 	const char *verb;            /* for messages without a file: "confirm" */
 	bool tty;
-	char why[512];
+	struct space_err err;        /* the reason of the last failure */
 };
 
 static char up(char s)
@@ -107,7 +107,7 @@ static int env_commit(struct upg *u, const char *what)
 	int r = bootenv_commit(&u->n.env);
 
 	if (r < 0)
-		snprintf(u->why, sizeof(u->why), "grubenv (%s): %s", what, space_strerror(r));
+		err_set(&u->err, r, "grubenv (%s): %s", what, space_strerror(r));
 	else
 		upg_log(u->log, "grubenv: %s", what);
 	return r;
@@ -159,15 +159,15 @@ static int check_backup(struct upg *u)
 static int check_clock(struct upg *u)
 {
 	double off;
-	char why[300];
+	struct space_err err;
 	int r;
 
 	if (!u->c.ntp_server[0])
 		return refuse(u, EX_NEGATIVE, "no time server to check the clock against: set ntp_server in %s/upgrade.conf",
 			      UPG_DIR);
-	r = sntp_offset(u->c.ntp_server, 3000, &off, why, sizeof(why));
+	r = sntp_offset(u->c.ntp_server, 3000, &off, &err);
 	if (r < 0)
-		return refuse(u, EX_NEGATIVE, "cannot check the clock: %s", why);
+		return refuse(u, EX_NEGATIVE, "cannot check the clock: %s", err.msg);
 	if (fabs(off) > (double)u->c.clock_max_offset)
 		return refuse(u, EX_NEGATIVE, "the clock is %.1f s off %s (the limit is %lld s): set the time first",
 			      off, u->c.ntp_server, u->c.clock_max_offset);
@@ -214,7 +214,6 @@ static int policy(void *ctx, const struct rel_manifest *m, struct space_err *err
 {
 	struct upg *u = ctx;
 	const struct gpt_part *p = node_slot_part(&u->n, u->slot);
-	char why[SPACE_ERR_MAX] = "";
 	uint64_t off, len;
 	int r;
 
@@ -249,11 +248,11 @@ static int policy(void *ctx, const struct rel_manifest *m, struct space_err *err
 			r = env_commit(u, "slot marked empty");
 	}
 	if (r < 0)
-		return err_set(err, r, "%s", u->why);
+		return err_set(err, r, "%s", u->err.msg);
 	u->touched = true;
-	r = node_slot_open(&u->n, u->slot, &u->slot_fd, &off, &len, why, sizeof(why));
+	r = node_slot_open(&u->n, u->slot, &u->slot_fd, &off, &len, err);
 	if (r < 0)
-		return err_set(err, r, "%s", why);
+		return r;
 	r = slot_writer_open(&u->w, u->slot_fd, off, len, m->slot_size);
 	if (r < 0)
 		return r;
@@ -344,12 +343,12 @@ static int upgrade_prepare(struct upg *u, int *lockfd)
 		return errno == EWOULDBLOCK ? EX_NEGATIVE : EX_SYSTEM;
 	}
 	u->log = upg_log_open(u->o, u->st.log, sizeof(u->st.log));
-	r = upg_conf_load(u->o, &u->c, u->why, sizeof(u->why));
+	r = upg_conf_load(u->o, &u->c, &u->err);
 	if (r < 0)
-		return refuse(u, EX_SYSTEM, "settings: %s", u->why);
-	r = node_open(u->o, &u->n, u->why, sizeof(u->why));
+		return refuse(u, EX_SYSTEM, "settings: %s", u->err.msg);
+	r = node_open(u->o, &u->n, &u->err);
 	if (r < 0)
-		return refuse(u, EX_SYSTEM, "%s", u->why);
+		return refuse(u, EX_SYSTEM, "%s", u->err.msg);
 	snprintf(u->st.from, sizeof(u->st.from), "%s", u->n.rel.version);
 	u->slot = node_other(&u->n);
 	u->st.slot[0] = u->slot;
@@ -404,7 +403,7 @@ int cmd_upgrade(const struct opts *o)
 		up(u->slot), (unsigned long long)(u->w.size - u->w.skipped), (unsigned long long)u->w.skipped);
 	r = arm_trial(u);
 	if (r < 0) {
-		rc = refuse(u, EX_SYSTEM, "%s", u->why);
+		rc = refuse(u, EX_SYSTEM, "%s", u->err.msg);
 		goto out;
 	}
 	snprintf(u->st.state, sizeof(u->st.state), "ready");
@@ -497,7 +496,7 @@ static int confirm_trial(struct upg *u)
 	if (r == 0)
 		r = env_commit(u, "slot marked good");
 	if (r < 0)
-		return refuse(u, EX_SYSTEM, "%s", u->why);
+		return refuse(u, EX_SYSTEM, "%s", u->err.msg);
 	snprintf(u->st.state, sizeof(u->st.state), "good");
 	u->st.finished = (long long)time(NULL);
 	u->st.reason[0] = '\0';
@@ -525,7 +524,7 @@ static int confirm_fallback(struct upg *u, char tried)
 	if (r == 0)
 		r = env_commit(u, "trial cleared");
 	if (r < 0)
-		return refuse(u, EX_SYSTEM, "%s", u->why);
+		return refuse(u, EX_SYSTEM, "%s", u->err.msg);
 	fprintf(stderr, "spacectl: upgrade failed, running %s from slot %c: %s\n", u->n.rel.version, up(u->n.booted),
 		u->st.reason);
 	return EX_NEGATIVE;
@@ -539,14 +538,14 @@ int cmd_upgrade_confirm(const struct opts *o)
 
 	if (!u)
 		return fail("upgrade confirm", -ENOMEM);
-	r = upg_conf_load(o, &u->c, u->why, sizeof(u->why));
+	r = upg_conf_load(o, &u->c, &u->err);
 	if (r == 0)
-		r = node_open(o, &u->n, u->why, sizeof(u->why));
+		r = node_open(o, &u->n, &u->err);
 	if (r < 0) {
 		/* nothing pending: a node that cannot upgrade has nothing to confirm */
 		if (!strcmp(u->st.state, "idle") || !strcmp(u->st.state, "good"))
 			goto out;
-		fprintf(stderr, "spacectl: upgrade confirm: %s\n", u->why);
+		fprintf(stderr, "spacectl: upgrade confirm: %s\n", u->err.msg);
 		rc = EX_SYSTEM;
 		goto out;
 	}
@@ -577,8 +576,9 @@ int cmd_upgrade_status(const struct opts *o)
 {
 	struct upg_status st;
 	struct node n;
-	char why[300] = "", ver[2][40], good[4], tried[4];
-	int r = upg_status_read(o, &st), nr = node_open(o, &n, why, sizeof(why));
+	struct space_err err = { "" };
+	char ver[2][40], good[4], tried[4];
+	int r = upg_status_read(o, &st), nr = node_open(o, &n, &err);
 
 	if (r < 0)
 		return fail("upgrade status: " UPG_DIR "/status", r);
@@ -627,7 +627,7 @@ int cmd_upgrade_status(const struct opts *o)
 			       tried[0] == s ? ", on trial" : "");
 		}
 		if (nr < 0)
-			printf("slots:     unknown (%s)\n", why);
+			printf("slots:     unknown (%s)\n", err.msg);
 	}
 	if (nr == 0)
 		node_close(&n);
@@ -642,9 +642,9 @@ int cmd_upgrade_rollback(const struct opts *o)
 
 	if (!u)
 		return fail("upgrade rollback", -ENOMEM);
-	r = node_open(o, &u->n, u->why, sizeof(u->why));
+	r = node_open(o, &u->n, &u->err);
 	if (r < 0) {
-		fprintf(stderr, "spacectl: upgrade rollback: %s\n", u->why);
+		fprintf(stderr, "spacectl: upgrade rollback: %s\n", u->err.msg);
 		rc = EX_SYSTEM;
 		goto out;
 	}
@@ -664,7 +664,7 @@ int cmd_upgrade_rollback(const struct opts *o)
 	u->st.started = (long long)time(NULL);
 	r = arm_trial(u);
 	if (r < 0) {
-		rc = refuse(u, EX_SYSTEM, "%s", u->why);
+		rc = refuse(u, EX_SYSTEM, "%s", u->err.msg);
 		goto out;
 	}
 	snprintf(u->st.state, sizeof(u->st.state), "ready");

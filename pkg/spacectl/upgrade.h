@@ -36,7 +36,7 @@ struct upg_conf {
 	long long var_min_free;     /* bytes free on /var for logs and status */
 	char ntp_server[256];       /* host[:port]; "" = none configured */
 };
-int upg_conf_load(const struct opts *o, struct upg_conf *c, char *why, size_t whylen);
+int upg_conf_load(const struct opts *o, struct upg_conf *c, struct space_err *err);
 
 /* The node: boot disk, slots, boot state. */
 struct node {
@@ -50,7 +50,7 @@ struct node {
 	struct release rel;    /* /etc/space-release of the running slot */
 	char target[32];       /* kvm, esxi, ja2500 (from DMI) */
 };
-int node_open(const struct opts *o, struct node *n, char *why, size_t whylen);
+int node_open(const struct opts *o, struct node *n, struct space_err *err);
 /* The sysfs directory of the disk holding block device dev (a
  * partition's parent); -ENODEV when dev is not a block device. */
 int node_dev_disk(dev_t dev, char *out, size_t outlen);
@@ -65,8 +65,8 @@ const struct gpt_part *node_slot_part(const struct node *n, char s);
 /* An fd and byte range to write slot s: the partition device opened
  * O_EXCL (refused while anything has it mounted), or the image file's
  * range. *fd is to be closed by the caller (it may be n->fd's dup). */
-int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_t *len, char *why,
-		   size_t whylen);
+int node_slot_open(const struct node *n, char s, int *fd, uint64_t *off, uint64_t *len,
+		   struct space_err *err);
 /* grubenv variable (empty string when unset). */
 void node_env_get(const struct node *n, const char *key, char *out, size_t outlen);
 

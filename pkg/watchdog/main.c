@@ -214,11 +214,12 @@ static int load_services(const char *dir, int app_dir)
  * service loaded. */
 static void load_apps(const struct apps_env *env)
 {
-	char why[300], *dir;
+	struct space_err err;
+	char *dir;
 	int r;
 
-	if (apps_scan(env, &apps, why, sizeof(why)) < 0) {
-		logmsg("applications: %s (none started)", why);
+	if (apps_scan(env, &apps, &err) < 0) {
+		logmsg("applications: %s (none started)", err.msg);
 		memset(&apps, 0, sizeof(apps));
 		return;
 	}

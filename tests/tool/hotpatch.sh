@@ -176,6 +176,12 @@ oddtgz "Space-$REL-Hotpatch-v2/aNLforged"
 refuse "a member name with a newline" "$B.tgz" "member Space-$REL-Hotpatch-v2/a.x0aforged: not a plain relative path"
 oddtgz "Space-$REL-Hotpatch-v2"
 refuse "the bundle directory as a file" "$B.tgz" "Space-$REL-Hotpatch-v2: not a directory"
+# more members than HP_TGZ_MAX_ENTRIES (64): refused as such (it was taken
+# for a success with no bundle directory: exit 111, ": No such file")
+(cd "$T/b" && rm -rf many && mkdir -p many/Space-$REL-Hotpatch-v2 &&
+	for i in $(seq 70); do echo $i > many/Space-$REL-Hotpatch-v2/f$i; done &&
+	tar -C many -czf Space-$REL-Hotpatch-v2.tgz Space-$REL-Hotpatch-v2 && rm -rf many)
+refuse "a tgz of 71 members" "$B.tgz" "more than 64 members"
 mkbundle 2 "$F2" devgate-$VER-3 mgmtd-$VER-2
 : > "$R/etc/space-cluster.conf"
 snap > "$T/l1c"
@@ -188,7 +194,7 @@ snap > "$T/l1s"
 SNAP=l1s refuse "a symlinked directory in the root" "$B.tgz" "usr/share/devgate/fixes: reached through the symlink usr/share/devgate"
 [ "$(cat "$T/outside/fixes")" = "fix 2" ] || die "the backup wrote through a symlink of the root: fixes is '$(cat "$T/outside/fixes")'"
 rm "$R/usr/share/devgate" && mv "$T/outside" "$R/usr/share/devgate"
-pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root, members too deep, with a newline, or the bundle directory as a file"
+pass "refused, exit 1, one line, root byte for byte unchanged: same level, renamed dir and tgz, another root CA, manifest changed, tampered package, modified patchme.sh, another release, symlink and '..' members in the tgz, a fabric node, a symlinked directory in the root, members too deep, with a newline, or too many, or the bundle directory as a file"
 
 HP apply "$B" > "$T/out" 2>&1 || die "apply v2: $(cat "$T/out")"
 [ "$("$R/usr/sbin/mgmtd")" = "mgmtd 2" ] && [ "$("$R/usr/sbin/devgate")" = "devgate 3" ] || die "v2 packages"

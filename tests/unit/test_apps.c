@@ -162,7 +162,8 @@ static const struct app *find(const struct apps_list *l, const char *pkg)
 
 static void test_scan(struct apps_list *l)
 {
-	char path[256], why[256] = "";
+	char path[256];
+	struct space_err why = { "" };
 	struct apps_env env = { .root = root };
 	const struct app *a;
 	int r;
@@ -172,8 +173,8 @@ static void test_scan(struct apps_list *l)
 	snprintf(path, sizeof(path), "%s/app-compat.conf", root);
 	env.compat_file = strdup(path);
 
-	r = apps_scan(&env, l, why, sizeof(why));
-	ok(r == 0 && l->n == 0 && l->n_over == 0, "no database: no applications (%s)", why);
+	r = apps_scan(&env, l, &why);
+	ok(r == 0 && l->n == 0 && l->n_over == 0, "no database: no applications (%s)", why.msg);
 
 	snprintf(path, sizeof(path), "%s/%s/installed", root, PKG_DB_DIR);
 	mkdir_p(path, 0755);
@@ -186,8 +187,8 @@ static void test_scan(struct apps_list *l)
 	put(PKG_DB_DIR "/installed/broken", "pkgformat 1\nname broken\n");
 	put(PKG_DB_DIR "/installed/liar", "pkgformat 1\nname foo\nversion 1\nrelease 1\narch a\n");
 	put(PKG_DB_DIR "/installed/.tmp", "x");
-	r = apps_scan(&env, l, why, sizeof(why));
-	is_int(r, 0, "scan (%s)", why);
+	r = apps_scan(&env, l, &why);
+	is_int(r, 0, "scan (%s)", why.msg);
 	ok(!strcmp(l->running, "21.3R2"), "the running release is read");
 	is_int(l->n, 5, "applications and unreadable records are listed, other packages not");
 	a = find(l, "foo");
@@ -212,19 +213,19 @@ static void test_scan(struct apps_list *l)
 	ok(apps_service_owner(l, "libx.conf") == NULL, "a non-application's service has no owner");
 
 	put("space-release", "PRODUCT=space\n");
-	apps_scan(&env, l, why, sizeof(why));
+	apps_scan(&env, l, &why);
 	a = find(l, "foo2");
 	ok(a && !a->enabled && strstr(a->reason, "running release unknown: ") && strstr(a->reason, "space-release"),
 	   "no VERSION: every application disabled (%s)", a ? a->reason : "missing");
 	put("space-release", "VERSION=21.3R2\n");
 	put("app-compat.conf", "format = 1\nfoo = 2.0\n");
-	apps_scan(&env, l, why, sizeof(why));
+	apps_scan(&env, l, &why);
 	a = find(l, "foo2");
 	ok(a && !a->enabled && strstr(a->reason, "application table unavailable: ") && strstr(a->reason, "line 2"),
 	   "a bad table: every application disabled (%s)", a ? a->reason : "missing");
 	snprintf(path, sizeof(path), "%s/app-compat.conf", root);
 	unlink(path);
-	apps_scan(&env, l, why, sizeof(why));
+	apps_scan(&env, l, &why);
 	a = find(l, "foo2");
 	ok(a && !a->enabled && strstr(a->reason, "No such file"), "no table: disabled (%s)", a ? a->reason : "missing");
 	put("app-compat.conf", table_text);
@@ -235,7 +236,7 @@ static void test_scan(struct apps_list *l)
 		snprintf(name, sizeof(name), "z%03d", i);
 		put_record(name, name, "1.0", NULL, NULL);
 	}
-	r = apps_scan(&env, l, why, sizeof(why));
+	r = apps_scan(&env, l, &why);
 	ok(r == 0 && l->n == APPS_MAX && l->n_over == 5 + 6, "%d applications listed, the %d others counted",
 	   APPS_MAX, 11);
 	ok(find(l, "foo") && find(l, "z058") && !find(l, "z059"), "by name: the first %d", APPS_MAX);

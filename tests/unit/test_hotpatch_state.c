@@ -102,9 +102,10 @@ static void setup(void)
 static void test_never_patched(void)
 {
 	struct hp_status st;
-	char why[256], *j;
+	struct space_err why = { "" };
+	char *j;
 
-	is_int(hp_status_read(root, &st, why, sizeof(why)), 0, "a node never patched reads");
+	is_int(hp_status_read(root, &st, &why), 0, "a node never patched reads");
 	ok(!strcmp(st.release, "21.3R1.1") && st.level == 0 && !st.name[0] && !st.applied && !st.in_progress &&
 		   !st.nhist && !st.progress.present,
 	   "level 0, nothing applied, no operation, no history, no job");
@@ -119,7 +120,8 @@ static void test_never_patched(void)
 static void test_markers(void)
 {
 	struct hp_status st;
-	char why[256], *j, *p;
+	struct space_err why = { "" };
+	char *j, *p;
 
 	put("etc/.Space-21.3R1-Hotpatch-v1", "devgate 1.4-1\n");
 	put("etc/.Space-21.3R1-Hotpatch-v2", "devgate 1.4-2\nmgmtd 2.0-2\n");
@@ -131,13 +133,13 @@ static void test_markers(void)
 	is_int(hp_installed_level(root, "21.2R1.5"), 7, "another release's markers are apart");
 	is_int(hp_installed_level(root, "22.1R1"), 0, "a release without markers: 0");
 
-	is_int(hp_status_read(root, &st, why, sizeof(why)), 0, "status with markers");
+	is_int(hp_status_read(root, &st, &why), 0, "status with markers");
 	ok(st.level == 2 && !strcmp(st.name, "Space-21.3R1-Hotpatch-v2"), "level 2 and its name");
 	ok(!st.applied, "no applied manifest: none");
 	hp_status_free(&st);
 
 	put_applied("21.3R1", 2);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.applied && st.applied->nfix == 2 && st.applied->npkg == 2, "applied manifest of level 2 read");
 	j = to_json(&st);
 	ok(strstr(j, "\"level\":2,\"name\":\"Space-21.3R1-Hotpatch-v2\",\"fixes\":[{\"level\":1,\"id\":\"SP-101\","
@@ -153,15 +155,15 @@ static void test_markers(void)
 	/* an applied manifest of another level or release is stale: an A/B
 	 * upgrade brings a slot without the markers, /var keeps the file */
 	put_applied("21.3R1", 1);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.level == 2 && !st.applied, "applied of level 1 under a level-2 marker: not shown");
 	hp_status_free(&st);
 	put_applied("21.2R1", 2);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(!st.applied, "applied of another release: not shown");
 	hp_status_free(&st);
 	put("var/lib/hotpatch/applied", "format = 1\nproduct = space\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.level == 2 && !st.applied, "a malformed applied manifest is skipped, the level stays");
 	hp_status_free(&st);
 	put_applied("21.3R1", 2);
@@ -184,7 +186,8 @@ static void test_markers(void)
 static void test_journal_progress(void)
 {
 	struct hp_status st;
-	char why[256], *j, *text;
+	struct space_err why = { "" };
+	char *j, *text;
 	pid_t gone;
 
 	put("var/lib/hotpatch/journal",
@@ -195,7 +198,7 @@ static void test_journal_progress(void)
 			 "message = installing mgmtd 2.0-3\nstarted = 1700000000\nfinished = 0\npid = %ld\n",
 			 (long)getpid());
 	put("var/lib/hotpatch/progress", text);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.in_progress && !strcmp(st.action, "apply") && !strcmp(st.step, "install") && st.from == 2 &&
 		   st.to == 3,
 	   "journal: the operation in progress");
@@ -221,40 +224,40 @@ static void test_journal_progress(void)
 	free(text);
 	text = xasprintf("action = apply\nstate = running\npid = %ld\n", (long)gone);
 	put("var/lib/hotpatch/progress", text);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.progress.present && !strcmp(st.progress.state, "interrupted"), "a running job whose process is gone: %s",
 	   st.progress.state);
 	hp_status_free(&st);
 	put("var/lib/hotpatch/progress", "action = apply\nstate = running\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(!strcmp(st.progress.state, "interrupted"), "... or that names no process");
 	hp_status_free(&st);
 	free(text);
 
 	/* the other slot's journal waits for that slot */
 	put("var/lib/hotpatch/journal", "action = apply\nbuild = 41\nfrom = 2\nto = 3\nstep = install\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(!st.in_progress && !st.action[0], "a journal of another build is not this slot's operation");
 	hp_status_free(&st);
 	/* a damaged journal is still an operation */
 	put("var/lib/hotpatch/journal", "action = rollback\nstep = install\nthis line has no equals sign\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.in_progress && !strcmp(st.action, "rollback"), "a damaged journal still means an operation");
 	hp_status_free(&st);
 	put("var/lib/hotpatch/journal", "action = apply\nfrom = -1\nto = 1x\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.in_progress && st.from == 0 && st.to == 0, "malformed levels read as 0");
 	hp_status_free(&st);
 	rm("var/lib/hotpatch/journal");
 
 	/* a finished job; a progress file without a state is none */
 	put("var/lib/hotpatch/progress", "action = apply\nstate = failed\nfinished = 1700000100\nstarted = +5\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.progress.present && st.progress.finished == 1700000100 && st.progress.started == 0,
 	   "finished job; a signed number is no number");
 	hp_status_free(&st);
 	put("var/lib/hotpatch/progress", "action = apply\n");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(!st.progress.present, "progress without a state: no job");
 	hp_status_free(&st);
 	rm("var/lib/hotpatch/progress");
@@ -316,7 +319,8 @@ static void test_history(void)
 {
 	struct hp_status st;
 	struct buf b;
-	char why[256], *p;
+	struct space_err why = { "" };
+	char *p;
 
 	/* exactly HP_HISTORY_MAX lines, malformed ones between them */
 	buf_init(&b);
@@ -328,7 +332,7 @@ static void test_history(void)
 	buf_put(&b, "", 1);
 	put("var/lib/hotpatch/history", b.p);
 	buf_free(&b);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	is_int(st.nhist, HP_HISTORY_MAX, "a full history is read whole, malformed lines skipped");
 	ok(st.hist[0].time == 1000 && st.hist[HP_HISTORY_MAX - 1].time == 1000 + HP_HISTORY_MAX - 1,
 	   "oldest first, newest last");
@@ -340,7 +344,7 @@ static void test_history(void)
 	buf_put(&b, "", 1);
 	put("var/lib/hotpatch/history", b.p);
 	buf_free(&b);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.nhist == HP_HISTORY_MAX && st.hist[0].time == 2005 &&
 		   st.hist[HP_HISTORY_MAX - 1].time == 2000 + HP_HISTORY_MAX + 4,
 	   "over HP_HISTORY_MAX: the newest kept, in order");
@@ -352,7 +356,7 @@ static void test_history(void)
 	buf_put(&b, "", 1);
 	put("var/lib/hotpatch/history", b.p);
 	buf_free(&b);
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.nhist == HP_HISTORY_MAX && st.hist[HP_HISTORY_MAX - 1].time == 102999 &&
 		   st.hist[0].time == 102999 - HP_HISTORY_MAX + 1,
 	   "a 100 KB history: the newest lines read from its end");
@@ -360,7 +364,7 @@ static void test_history(void)
 
 	/* the last line without its newline still counts */
 	put("var/lib/hotpatch/history", "5 apply 0 1 ok first\n6 rollback 1 0 ok second");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	ok(st.nhist == 2 && !strcmp(st.hist[1].reason, "second"), "a last line without newline");
 	p = to_json(&st);
 	ok(strstr(p, "\"history\":[{\"time\":5,\"action\":\"apply\",\"from\":0,\"to\":1,\"result\":\"ok\","
@@ -373,7 +377,7 @@ static void test_history(void)
 	rm("var/lib/hotpatch/history");
 	p = xasprintf("%s/var/lib/hotpatch/history", root);
 	ok(symlink("/etc/passwd", p) == 0, "symlinked history made");
-	hp_status_read(root, &st, why, sizeof(why));
+	hp_status_read(root, &st, &why);
 	is_int(st.nhist, 0, "a symlinked history is not read");
 	hp_status_free(&st);
 	unlink(p);
@@ -383,21 +387,21 @@ static void test_history(void)
 static void test_no_release(void)
 {
 	struct hp_status st;
-	char why[256];
+	struct space_err why = { "" };
 
 	put("var/lib/hotpatch/history", "5 apply 0 1 ok first\n");
 	rm("etc/space-release");
-	ok(hp_status_read(root, &st, why, sizeof(why)) == -ENOENT && strstr(why, "etc/space-release") != NULL,
-	   "no release file: -ENOENT, why names it (%s)", why);
+	ok(hp_status_read(root, &st, &why) == -ENOENT && strstr(why.msg, "etc/space-release") != NULL,
+	   "no release file: -ENOENT, why names it (%s)", why.msg);
 	ok(st.level == 0 && !st.applied && st.nhist == 1, "no level without a release; the history still read");
 	hp_status_free(&st);
 	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.1234567890123456789012345678\n");
-	ok(hp_status_read(root, &st, why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "too long") != NULL,
-	   "an over-long VERSION is refused (%s)", why);
+	ok(hp_status_read(root, &st, &why) == -SPACE_E_FORMAT && strstr(why.msg, "too long") != NULL,
+	   "an over-long VERSION is refused (%s)", why.msg);
 	hp_status_free(&st);
 	put("etc/space-release", "PRODUCT=space\n");
-	ok(hp_status_read(root, &st, why, sizeof(why)) == -SPACE_E_FORMAT && strstr(why, "no VERSION") != NULL,
-	   "a release file without VERSION is refused (%s)", why);
+	ok(hp_status_read(root, &st, &why) == -SPACE_E_FORMAT && strstr(why.msg, "no VERSION") != NULL,
+	   "a release file without VERSION is refused (%s)", why.msg);
 	hp_status_free(&st);
 	put("etc/space-release", "PRODUCT=space\nVERSION=21.3R1.1\nBUILD_ID=42\n");
 }

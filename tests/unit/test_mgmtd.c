@@ -585,17 +585,18 @@ static int exists(const char *name)
 static void test_upload(struct mgmtd_conf *c)
 {
 	struct upload u = { 0 };
-	char why[320], sha[65], path[256];
+	struct space_err why = { "" };
+	char sha[65], path[256];
 	int r;
 
-	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 1025, "admin", 1, why, sizeof(why)), -EFBIG,
-	       "over upload_max: %s", why);
-	is_int(upload_begin(&u, &upload_image, c, "../x-1.img", 3, "admin", 1, why, sizeof(why)), -EINVAL, "bad name: %s", why);
+	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 1025, "admin", 1, &why), -EFBIG,
+	       "over upload_max: %s", why.msg);
+	is_int(upload_begin(&u, &upload_image, c, "../x-1.img", 3, "admin", 1, &why), -EINVAL, "bad name: %s", why.msg);
 	snprintf(path, sizeof(path), "%s/up/space-1.2.img.tmp.%ld", dir, (long)getpid());
-	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 6, "admin", 1, why, sizeof(why)), 0, "upload begins");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.2.img", 6, "admin", 1, &why), 0, "upload begins");
 	ok(access(path, F_OK) == 0 && !exists("space-1.2.img"), "a temporary file, nothing under the final name");
-	is_int(upload_begin(&u, &upload_image, c, "space-1.3.img", 3, "bob", 1, why, sizeof(why)), -EBUSY,
-	       "one at a time: %s", why);
+	is_int(upload_begin(&u, &upload_image, c, "space-1.3.img", 3, "bob", 1, &why), -EBUSY,
+	       "one at a time: %s", why.msg);
 	is_int(upload_write(&u, "abc", 3), 0, "part 1");
 	is_int(upload_write(&u, "defg", 4), -EINVAL, "never more than announced");
 	is_int(upload_write(&u, "def", 3), 0, "part 2");
@@ -605,19 +606,19 @@ static void test_upload(struct mgmtd_conf *c)
 	ok(access(path, F_OK) < 0, "no temporary file");
 	snprintf(path, sizeof(path), "%s/up/space-1.4.img.tmp.%ld", dir, (long)getpid());
 
-	is_int(upload_begin(&u, &upload_image, c, "space-1.4.img", 6, "admin", 1, why, sizeof(why)), 0, "another");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.4.img", 6, "admin", 1, &why), 0, "another");
 	is_int(upload_write(&u, "abc", 3), 0, "half of it");
 	upload_abort(&u);
 	ok(!exists("space-1.4.img") && access(path, F_OK) < 0 && !u.active, "aborted: nothing remains");
-	is_int(upload_begin(&u, &upload_image, c, "space-1.5.img", 6, "admin", 1, why, sizeof(why)), 0, "one more");
+	is_int(upload_begin(&u, &upload_image, c, "space-1.5.img", 6, "admin", 1, &why), 0, "one more");
 	is_int(upload_write(&u, "abc", 3), 0, "half of it");
 	is_int(upload_commit(&u, sha), -EIO, "commit of a short upload fails");
 	ok(!exists("space-1.5.img") && !u.active, "... and leaves nothing");
 
 	c->upload_keep_free = 1LL << 50;
-	r = upload_begin(&u, &upload_image, c, "space-1.6.img", 6, "admin", 1, why, sizeof(why));
-	is_int(r, -ENOSPC, "filesystem without the room to keep free: %s", why);
-	ok(strstr(why, "not enough space in") && !exists("space-1.6.img") && !u.active, "nothing created");
+	r = upload_begin(&u, &upload_image, c, "space-1.6.img", 6, "admin", 1, &why);
+	is_int(r, -ENOSPC, "filesystem without the room to keep free: %s", why.msg);
+	ok(strstr(why.msg, "not enough space in") && !exists("space-1.6.img") && !u.active, "nothing created");
 	c->upload_keep_free = 0;
 
 	put("up/space-1.7.img.tmp.99", "");
@@ -628,15 +629,15 @@ static void test_upload(struct mgmtd_conf *c)
 	   "leftovers of a crash removed (images and bundles), only those");
 
 	/* a bundle: its own name rule, the same one-at-a-time slot */
-	is_int(upload_begin(&u, &upload_bundle, c, "space-1.2.img", 3, "admin", 1, why, sizeof(why)), -EINVAL,
-	       "an image name is no bundle name: %s", why);
-	ok(strstr(why, "bundle name must be Space-<release>-Hotpatch-v<N>.tgz") != NULL, "the rule said");
-	is_int(upload_begin(&u, &upload_image, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, why, sizeof(why)),
+	is_int(upload_begin(&u, &upload_bundle, c, "space-1.2.img", 3, "admin", 1, &why), -EINVAL,
+	       "an image name is no bundle name: %s", why.msg);
+	ok(strstr(why.msg, "bundle name must be Space-<release>-Hotpatch-v<N>.tgz") != NULL, "the rule said");
+	is_int(upload_begin(&u, &upload_image, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, &why),
 	       -EINVAL, "nor the other way round");
-	is_int(upload_begin(&u, &upload_bundle, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, why, sizeof(why)),
+	is_int(upload_begin(&u, &upload_bundle, c, "Space-21.3R1-Hotpatch-v2.tgz", 3, "admin", 1, &why),
 	       0, "a bundle upload begins");
-	is_int(upload_begin(&u, &upload_image, c, "space-1.8.img", 3, "admin", 1, why, sizeof(why)), -EBUSY,
-	       "one upload at a time, of any kind: %s", why);
+	is_int(upload_begin(&u, &upload_image, c, "space-1.8.img", 3, "admin", 1, &why), -EBUSY,
+	       "one upload at a time, of any kind: %s", why.msg);
 	is_int(upload_write(&u, "abc", 3), 0, "the bundle's bytes");
 	is_int(upload_commit(&u, sha), 0, "committed");
 	ok(exists("Space-21.3R1-Hotpatch-v2.tgz"), "under its name");

@@ -34,8 +34,11 @@ static void reply(unsigned char p[SNTP_PACKET])
 /* sntp_parse of p with t4 = T1 + 0.5 s; why into why */
 static int parse(const unsigned char *p, size_t n, double *off, char *why, size_t whylen)
 {
-	why[0] = '\0';
-	return sntp_parse(p, n, T1, T1 + SEC / 2, off, why, whylen);
+	struct space_err err = { "" };
+	int r = sntp_parse(p, n, T1, T1 + SEC / 2, off, &err);
+
+	snprintf(why, whylen, "%s", err.msg);
+	return r;
 }
 
 static void refused(const unsigned char *p, size_t n, const char *reason, const char *name)

@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char base[] = "/tmp/fuzz-hp-extract.XXXXXX";
 	static int ready;
-	char in[PATH_MAX], work[PATH_MAX], dir[PATH_MAX], why[512];
+	char in[PATH_MAX], work[PATH_MAX], dir[PATH_MAX];
+	struct space_err err = { "" };
 	int fd;
 
 	if (!ready && !mkdtemp(base))
@@ -55,14 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	total = 0;
 	count = 0;
-	if (hp_bundle_extract(in, work, dir, why, sizeof(why)) == 0) {
+	if (hp_bundle_extract(in, work, dir, &err) == 0) {
 		if (strncmp(dir, work, strlen(work)) || dir[strlen(work)] != '/' || strchr(dir + strlen(work) + 1, '/'))
 			abort(); /* the bundle directory is one level below work */
 		if (nftw(work, check_one, 16, FTW_PHYS) != 0 || count > HP_TGZ_MAX_ENTRIES + 1 + 16 ||
 		    total > HP_TGZ_MAX_BYTES)
 			abort();
 	}
-	if (strchr(why, '\n'))
+	if (strchr(err.msg, '\n'))
 		abort(); /* a reason is one line */
 	remove_tree(work);
 	return 0;

@@ -31,13 +31,13 @@ static uint64_t be64_at(const uint8_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char why[128] = "";
+	struct space_err err = { "" };
 	double off = NAN;
-	int r = sntp_parse(data, size, FUZZ_T1, FUZZ_T4, &off, why, sizeof(why));
+	int r = sntp_parse(data, size, FUZZ_T1, FUZZ_T4, &off, &err);
 	unsigned vn;
 
 	if (r < 0) {
-		if (r != -SPACE_E_FORMAT || !why[0])
+		if (r != -SPACE_E_FORMAT || !err.msg[0])
 			abort();
 		return 0;
 	}
