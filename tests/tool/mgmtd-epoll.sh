@@ -39,10 +39,8 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 EOF
 cc -shared -fPIC -o "$T/failmod.so" "$T/failmod.c" -ldl || exit 1
 
-mkdir -p "$T/etc" "$T/log" "$T/run"
-: > "$T/etc/shadow"
-: > "$T/etc/group"
-printf 'PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n' > "$T/etc/space-release"
+mgmtd_root
+mkdir -p "$T/run"
 { mgmtd_conf; echo "keepalive_timeout = 60"; } > "$T/etc/mgmtd.conf"
 LD_PRELOAD=$T/failmod.so "$BIN/mgmtd" -c "$T/etc/mgmtd.conf" 2> "$T/stderr" &
 PID=$!
