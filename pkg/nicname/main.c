@@ -149,7 +149,8 @@ static int sys_rename(void *ctx, int ifindex, const char *from, const char *to)
 /* The table, or an exit code. */
 static int load_conf(const char *path, struct nn_conf *c)
 {
-	char *text = NULL, why[256];
+	struct space_err err = { "" };
+	char *text = NULL;
 	size_t len = 0;
 	int r = read_file(path, NN_CONF_MAX_BYTES, &text, &len);
 
@@ -157,9 +158,9 @@ static int load_conf(const char *path, struct nn_conf *c)
 		return die_msg(EXIT_REFUSED, "read", path, "larger than 16384 bytes");
 	if (r < 0)
 		return die_err("read", path, r, NULL);
-	r = nn_conf_parse(text, len, c, why, sizeof(why));
+	r = nn_conf_parse(text, len, c, &err);
 	free(text);
-	return r < 0 ? die_msg(EXIT_REFUSED, "read", path, why) : EXIT_OK;
+	return r < 0 ? die_msg(EXIT_REFUSED, "read", path, err.msg) : EXIT_OK;
 }
 
 /* The node's target: --target, else DMI's; NULL when unknown. */
@@ -235,17 +236,17 @@ static int run(const struct args *a, const struct nn_conf *c, const char *target
 	struct nn_ops ops = { sys_scan, sys_rename, s };
 	struct nn_plan *p = calloc(1, sizeof(*p));
 	struct nn_if *ifs = calloc(NN_MAX_IFS, sizeof(*ifs));
-	char why[512] = "";
+	struct space_err err = { "" };
 	int r, code;
 
 	if (!p || !ifs) {
 		code = die_err("name", "NICs", -ENOMEM, NULL);
 		goto out;
 	}
-	r = a->dry_run ? nn_scan_plan(c, target, &ops, ifs, p, why, sizeof(why))
-		       : nn_apply(c, target, &ops, p, why, sizeof(why));
+	r = a->dry_run ? nn_scan_plan(c, target, &ops, ifs, p, &err) : nn_apply(c, target, &ops, p, &err);
 	if (r < 0) {
-		code = r == -SPACE_E_FORMAT ? die_msg(EXIT_REFUSED, "name", "NICs", why) : die_err("name", "NICs", r, why);
+		code = r == -SPACE_E_FORMAT ? die_msg(EXIT_REFUSED, "name", "NICs", err.msg)
+					    : die_err("name", "NICs", r, err.msg);
 		goto out;
 	}
 	if (a->dry_run || a->verbose)

@@ -11,9 +11,9 @@
 #include "nicname.h"
 #include "util.h"
 
-static int parse_fail(char *why, size_t whylen, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int parse_fail(char *why, size_t whylen, unsigned line, const char *fmt, ...)
+static int parse_fail(struct space_err *err, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int parse_fail(struct space_err *err, unsigned line, const char *fmt, ...)
 {
 	char msg[200];
 	va_list ap;
@@ -21,8 +21,7 @@ static int parse_fail(char *why, size_t whylen, unsigned line, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(why, whylen, "line %u: %s", line, msg);
-	return -SPACE_E_FORMAT;
+	return err_set(err, -SPACE_E_FORMAT, "line %u: %s", line, msg);
 }
 
 static int is_lower_hex(char c)
@@ -121,7 +120,7 @@ static unsigned duplicate_of(const struct nn_conf *c, const struct nn_port *p, i
 }
 
 /* One non-comment line (NUL-terminated) into the next port of c. */
-static int parse_port(struct nn_conf *c, const char *s, unsigned line, char *why, size_t whylen)
+static int parse_port(struct nn_conf *c, const char *s, unsigned line, struct space_err *err)
 {
 	struct nn_port p;
 	char extra[2];
@@ -131,25 +130,25 @@ static int parse_port(struct nn_conf *c, const char *s, unsigned line, char *why
 	memset(&p, 0, sizeof(p));
 	p.line = line;
 	if (next_field(&s, p.target, sizeof(p.target)) != 1 || !valid_target(p.target))
-		return parse_fail(why, whylen, line, "the target is not 1-31 of [a-z0-9_-]");
+		return parse_fail(err, line, "the target is not 1-31 of [a-z0-9_-]");
 	if (next_field(&s, p.name, sizeof(p.name)) != 1 || !valid_eth_name(p.name))
-		return parse_fail(why, whylen, line, "the name is not eth<N> (N 0-999)");
+		return parse_fail(err, line, "the name is not eth<N> (N 0-999)");
 	if (next_field(&s, p.path, sizeof(p.path)) != 1 || !valid_pci_path(p.path))
-		return parse_fail(why, whylen, line,
+		return parse_fail(err, line,
 				  "the path is not a PCI path (pci0000:00/0000:00:1c.0/0000:01:00.0)");
 	if (next_field(&s, extra, sizeof(extra)))
-		return parse_fail(why, whylen, line, "more than three fields");
+		return parse_fail(err, line, "more than three fields");
 	first = duplicate_of(c, &p, &by_name);
 	if (first)
-		return parse_fail(why, whylen, line, "%s %s of %s is given on line %u too", by_name ? "name" : "path",
+		return parse_fail(err, line, "%s %s of %s is given on line %u too", by_name ? "name" : "path",
 				  by_name ? p.name : p.path, p.target, first);
 	if (c->n == NN_MAX_PORTS)
-		return parse_fail(why, whylen, line, "more than %d ports", NN_MAX_PORTS);
+		return parse_fail(err, line, "more than %d ports", NN_MAX_PORTS);
 	c->port[c->n++] = p;
 	return 0;
 }
 
-int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, char *why, size_t whylen)
+int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, struct space_err *err)
 {
 	char buf[NN_LINE_MAX + 1];
 	size_t off = 0;
@@ -157,8 +156,7 @@ int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, char *why, si
 
 	c->n = 0;
 	if (len > NN_CONF_MAX_BYTES) {
-		snprintf(why, whylen, "larger than %d bytes", NN_CONF_MAX_BYTES);
-		return -EFBIG;
+		return err_set(err, -EFBIG, "larger than %d bytes", NN_CONF_MAX_BYTES);
 	}
 	while (off < len) {
 		const char *nl = memchr(text + off, '\n', len - off), *s;
@@ -167,16 +165,16 @@ int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, char *why, si
 
 		line++;
 		if (n > NN_LINE_MAX)
-			return parse_fail(why, whylen, line, "longer than %d bytes", NN_LINE_MAX);
+			return parse_fail(err, line, "longer than %d bytes", NN_LINE_MAX);
 		if (memchr(text + off, '\0', n))
-			return parse_fail(why, whylen, line, "a NUL byte");
+			return parse_fail(err, line, "a NUL byte");
 		memcpy(buf, text + off, n);
 		buf[n] = '\0';
 		off += n + 1;
 		s = buf + strspn(buf, " \t");
 		if (!*s || *s == '#')
 			continue;
-		r = parse_port(c, s, line, why, whylen);
+		r = parse_port(c, s, line, err);
 		if (r < 0)
 			return r;
 	}
@@ -251,7 +249,7 @@ static int is_port_path(const struct planning *pl, const char *path)
 }
 
 /* The ports: each present one's interface wants its name. */
-static int plan_ports(struct planning *pl, struct nn_plan *p, char *why, size_t whylen)
+static int plan_ports(struct planning *pl, struct nn_plan *p, struct space_err *err)
 {
 	for (size_t k = 0; k < pl->c->n; k++) {
 		const struct nn_port *port = &pl->c->port[k];
@@ -260,9 +258,8 @@ static int plan_ports(struct planning *pl, struct nn_plan *p, char *why, size_t 
 		if (strcmp(port->target, pl->target))
 			continue;
 		if (held_by_other(pl, port->name)) {
-			snprintf(why, whylen, "%s, the name of the port at %s, is held by an interface without a device",
+			return err_set(err, -SPACE_E_FORMAT, "%s, the name of the port at %s, is held by an interface without a device",
 				 port->name, port->path);
-			return -SPACE_E_FORMAT;
 		}
 		i = if_at(pl, port->path);
 		if (i < 0)
@@ -301,15 +298,14 @@ static void plan_others(struct planning *pl)
 }
 
 int nn_plan(const struct nn_conf *c, const char *target, const struct nn_if *ifs, size_t n,
-	    struct nn_plan *p, char *why, size_t whylen)
+	    struct nn_plan *p, struct space_err *err)
 {
 	struct planning *pl;
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	if (n > NN_MAX_IFS) {
-		snprintf(why, whylen, "more than %d network interfaces", NN_MAX_IFS);
-		return -E2BIG;
+		return err_set(err, -E2BIG, "more than %d network interfaces", NN_MAX_IFS);
 	}
 	/* a target without ports keeps the kernel's names, all of them */
 	if (!nn_conf_has_target(c, target))
@@ -323,7 +319,7 @@ int nn_plan(const struct nn_conf *c, const char *target, const struct nn_if *ifs
 	pl->n = n;
 	for (size_t i = 0; i < n; i++)
 		pl->managed[i] = ifs[i].path[0] && (nn_managed_name(ifs[i].name) || is_port_path(pl, ifs[i].path));
-	r = plan_ports(pl, p, why, whylen);
+	r = plan_ports(pl, p, err);
 	if (r < 0)
 		goto out;
 	plan_others(pl);
@@ -343,20 +339,20 @@ out:
 	return r;
 }
 
-static int do_rename(const struct nn_ops *ops, int ifindex, const char *from, const char *to, char *why,
-		     size_t whylen)
+static int do_rename(const struct nn_ops *ops, int ifindex, const char *from, const char *to,
+		     struct space_err *err)
 {
 	int r = ops->rename(ops->ctx, ifindex, from, to);
 
 	if (r < 0)
-		snprintf(why, whylen, "%s -> %s: %s%s", from, to, space_strerror(r),
-			 r == -EBUSY ? " (it is up: nicname renames at boot, before networking)" : "");
+		err_set(err, r, "%s -> %s: %s%s", from, to, space_strerror(r),
+			r == -EBUSY ? " (it is up: nicname renames at boot, before networking)" : "");
 	return r;
 }
 
 /* The moves of one plan: every mover to its temporary name, then each to
  * its own. */
-static int apply_round(const struct nn_ops *ops, const struct nn_plan *p, char *why, size_t whylen)
+static int apply_round(const struct nn_ops *ops, const struct nn_plan *p, struct space_err *err)
 {
 	char tmp[NN_MAX_IFS][NN_NAME_MAX];
 	int r;
@@ -364,48 +360,48 @@ static int apply_round(const struct nn_ops *ops, const struct nn_plan *p, char *
 	for (size_t i = 0; i < p->nmove; i++) {
 		snprintf(tmp[i], NN_NAME_MAX, NN_TMP_PREFIX "%d", p->move[i].ifindex);
 		if (strcmp(p->move[i].from, tmp[i]) &&
-		    (r = do_rename(ops, p->move[i].ifindex, p->move[i].from, tmp[i], why, whylen)) < 0)
+		    (r = do_rename(ops, p->move[i].ifindex, p->move[i].from, tmp[i], err)) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < p->nmove; i++)
-		if ((r = do_rename(ops, p->move[i].ifindex, tmp[i], p->move[i].to, why, whylen)) < 0)
+		if ((r = do_rename(ops, p->move[i].ifindex, tmp[i], p->move[i].to, err)) < 0)
 			return r;
 	return 0;
 }
 
 int nn_scan_plan(const struct nn_conf *c, const char *target, const struct nn_ops *ops, struct nn_if *ifs,
-		 struct nn_plan *p, char *why, size_t whylen)
+		 struct nn_plan *p, struct space_err *err)
 {
 	size_t n = 0;
 	int r = ops->scan(ops->ctx, ifs, NN_MAX_IFS, &n);
 
 	if (r == -E2BIG)
-		snprintf(why, whylen, "more than %d network interfaces", NN_MAX_IFS);
+		err_set(err, r, "more than %d network interfaces", NN_MAX_IFS);
 	else if (r < 0)
-		snprintf(why, whylen, "reading the interfaces: %s", space_strerror(r));
-	return r < 0 ? r : nn_plan(c, target, ifs, n, p, why, whylen);
+		err_set(err, r, "reading the interfaces: %s", space_strerror(r));
+	return r < 0 ? r : nn_plan(c, target, ifs, n, p, err);
 }
 
 int nn_apply(const struct nn_conf *c, const char *target, const struct nn_ops *ops, struct nn_plan *p,
-	     char *why, size_t whylen)
+	     struct space_err *err)
 {
 	struct nn_if *ifs = calloc(NN_MAX_IFS, sizeof(*ifs));
-	char last[256] = "";
+	struct space_err last = { "" };
 	int r = -ENOMEM;
 
 	for (int round = 0; ifs && round < NN_MAX_ROUNDS; round++) {
-		r = nn_scan_plan(c, target, ops, ifs, p, why, whylen);
+		r = nn_scan_plan(c, target, ops, ifs, p, err);
 		if (r < 0)
 			break;
-		last[0] = '\0';
-		r = apply_round(ops, p, last, sizeof(last));
+		err_clear(&last);
+		r = apply_round(ops, p, &last);
 		/* EEXIST, ENODEV: a NIC appeared or changed meanwhile: again */
 		if (r != -EEXIST && r != -ENODEV) {
-			snprintf(why, whylen, "%s", last);
+			err_set(err, r, "%s", last.msg);
 			break;
 		}
-		r = -EAGAIN;
-		snprintf(why, whylen, "the interfaces kept changing for %d rounds (last: %s)", NN_MAX_ROUNDS, last);
+		r = err_set(err, -EAGAIN, "the interfaces kept changing for %d rounds (last: %s)", NN_MAX_ROUNDS,
+			    last.msg);
 	}
 	free(ifs);
 	return r;

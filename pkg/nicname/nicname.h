@@ -24,6 +24,8 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 #define NN_NAME_MAX 16          /* IFNAMSIZ, with the NUL */
 #define NN_TARGET_MAX 32
 #define NN_PATH_MAX 256         /* a table path, with the NUL */
@@ -57,8 +59,8 @@ struct nn_conf {
  * A name or a path given twice for one target, a line longer than
  * NN_LINE_MAX, more than NN_MAX_PORTS ports, a NUL byte or a text longer
  * than NN_CONF_MAX_BYTES are refused. Returns 0, or -SPACE_E_FORMAT (-EFBIG
- * for the size) with why saying what and where ("line 3: ..."). */
-int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, char *why, size_t whylen);
+ * for the size) with err saying what and where ("line 3: ..."). */
+int nn_conf_parse(const char *text, size_t len, struct nn_conf *c, struct space_err *err);
 
 /* Does the table have ports for target? */
 int nn_conf_has_target(const struct nn_conf *c, const char *target);
@@ -92,11 +94,11 @@ struct nn_plan {
 int nn_managed_name(const char *name);
 
 /* The renames that give the interfaces ifs (n of them) of a target's node
- * their names. Returns 0, or -SPACE_E_FORMAT with why when a port's name
+ * their names. Returns 0, or -SPACE_E_FORMAT with err when a port's name
  * is held by an interface nicname does not manage (a virtual one): then
  * nothing may be renamed. */
 int nn_plan(const struct nn_conf *c, const char *target, const struct nn_if *ifs, size_t n,
-	    struct nn_plan *p, char *why, size_t whylen);
+	    struct nn_plan *p, struct space_err *err);
 
 /* What nn_apply needs of the system (sysfs and SIOCSIFNAME in nicname;
  * a simulated kernel in the unit test). Both return 0 or a negative errno.
@@ -112,15 +114,15 @@ struct nn_ops {
 
 /* One scan (into ifs, NN_MAX_IFS of them) and its plan: what nn_apply
  * does first, and all a dry run does. Returns 0, the scan's errno (-E2BIG:
- * more than NN_MAX_IFS interfaces) or nn_plan's; why says which. */
+ * more than NN_MAX_IFS interfaces) or nn_plan's; err says which. */
 int nn_scan_plan(const struct nn_conf *c, const char *target, const struct nn_ops *ops, struct nn_if *ifs,
-		 struct nn_plan *p, char *why, size_t whylen);
+		 struct nn_plan *p, struct space_err *err);
 
 /* Plan and rename until the names hold (module comment). p gets the plan
  * of the last round (its moves are what was renamed in it). Returns 0;
  * -SPACE_E_FORMAT from nn_plan; -EAGAIN when NICs kept changing for
- * NN_MAX_ROUNDS rounds; or the scan's or a rename's errno; why says which. */
+ * NN_MAX_ROUNDS rounds; or the scan's or a rename's errno; err says which. */
 int nn_apply(const struct nn_conf *c, const char *target, const struct nn_ops *ops, struct nn_plan *p,
-	     char *why, size_t whylen);
+	     struct space_err *err);
 
 #endif

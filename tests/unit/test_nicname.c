@@ -29,12 +29,19 @@ static const char table[] = "# JA2500\n"
 			    "ja2500 eth3 " P3;
 
 static struct nn_conf conf;
-static char why[512];
+/* err: the reason of the last call; why: its text, as parse() and apply()
+ * leave it */
+static struct space_err err;
+static char why[SPACE_ERR_MAX];
 
 static int parse(const char *text)
 {
-	why[0] = '\0';
-	return nn_conf_parse(text, strlen(text), &conf, why, sizeof(why));
+	int r;
+
+	err_clear(&err);
+	r = nn_conf_parse(text, strlen(text), &conf, &err);
+	memcpy(why, err.msg, sizeof(why));
+	return r;
 }
 
 /* parse(text) is refused, and why names the line and says what. */
@@ -78,8 +85,8 @@ static void test_parse(void)
 	{
 		static const char nul[] = "ja2500 eth0 " P0 "\n# a\0b\n";
 
-		is_int(nn_conf_parse(nul, sizeof(nul) - 1, &conf, why, sizeof(why)), -SPACE_E_FORMAT,
-		       "a NUL byte: refused (%s)", why);
+		is_int(nn_conf_parse(nul, sizeof(nul) - 1, &conf, &err), -SPACE_E_FORMAT,
+		       "a NUL byte: refused (%s)", err.msg);
 	}
 }
 
@@ -113,9 +120,9 @@ static void test_bounds(void)
 		"the path", "one deeper");
 
 	memset(t, '\n', NN_CONF_MAX_BYTES + 1);
-	is_int(nn_conf_parse(t, NN_CONF_MAX_BYTES, &conf, why, sizeof(why)), 0, "%d bytes of blank lines",
+	is_int(nn_conf_parse(t, NN_CONF_MAX_BYTES, &conf, &err), 0, "%d bytes of blank lines",
 	       NN_CONF_MAX_BYTES);
-	is_int(nn_conf_parse(t, NN_CONF_MAX_BYTES + 1, &conf, why, sizeof(why)), -EFBIG, "one byte more: %s", why);
+	is_int(nn_conf_parse(t, NN_CONF_MAX_BYTES + 1, &conf, &err), -EFBIG, "one byte more: %s", err.msg);
 	free(t);
 }
 
@@ -149,7 +156,7 @@ static void test_plan(void)
 	const struct nn_if named[] = { { "mgmt", 2, P0 }, { "eth0", 3, P1 }, { "wlan0", 4, PADD } };
 
 	parse(table);
-	is_int(nn_plan(&conf, "ja2500", qemu, 6, &plan, why, sizeof(why)), 0, "plan for QEMU's JA2500");
+	is_int(nn_plan(&conf, "ja2500", qemu, 6, &plan, &err), 0, "plan for QEMU's JA2500");
 	ok(!strcmp(after(qemu, 6, 5), "eth0") && !strcmp(after(qemu, 6, 6), "eth1") &&
 	   !strcmp(after(qemu, 6, 3), "eth2") && !strcmp(after(qemu, 6, 4), "eth3"),
 	   "ports 0-3 become eth0-eth3 by path");
@@ -158,12 +165,12 @@ static void test_plan(void)
 	is_int(plan.nmove, 5, "five renames");
 	is_int(plan.nmissing, 0, "no port missing");
 
-	is_int(nn_plan(&conf, "kvm", qemu, 6, &plan, why, sizeof(why)), 0, "plan for a kvm node");
+	is_int(nn_plan(&conf, "kvm", qemu, 6, &plan, &err), 0, "plan for a kvm node");
 	is_int(plan.nmove, 0, "a target without ports: nothing renamed, add-in cards neither");
 
 	/* port 2 (eth2) has no NIC: its name stays free, two add-in cards
 	 * (eth1 and eth2 from the kernel) become eth4 and eth5 by path */
-	is_int(nn_plan(&conf, "ja2500", missing, 5, &plan, why, sizeof(why)), 0, "plan with port 2 missing");
+	is_int(nn_plan(&conf, "ja2500", missing, 5, &plan, &err), 0, "plan with port 2 missing");
 	ok(plan.nmissing == 1 && !strcmp(plan.missing[0]->name, "eth2"), "port eth2 is missing");
 	ok(!strcmp(after(missing, 5, 2), "eth0") && !strcmp(after(missing, 5, 6), "eth1") &&
 	   !strcmp(after(missing, 5, 5), "eth3"), "the present ports get their names");
@@ -171,11 +178,11 @@ static void test_plan(void)
 	   "the add-in cards get eth4 (00:03.0) and eth5 (04:00.0), not eth2 (%s %s)", after(missing, 5, 4),
 	   after(missing, 5, 3));
 
-	is_int(nn_plan(&conf, "ja2500", virt, 3, &plan, why, sizeof(why)), -SPACE_E_FORMAT,
-	       "a port's name held by a virtual interface: refused (%s)", why);
-	ok(strstr(why, "eth1, the name of the port at " P1) != NULL, "... naming the port");
+	is_int(nn_plan(&conf, "ja2500", virt, 3, &plan, &err), -SPACE_E_FORMAT,
+	       "a port's name held by a virtual interface: refused (%s)", err.msg);
+	ok(strstr(err.msg, "eth1, the name of the port at " P1) != NULL, "... naming the port");
 
-	is_int(nn_plan(&conf, "ja2500", named, 3, &plan, why, sizeof(why)), 0, "a NIC at a port with another name");
+	is_int(nn_plan(&conf, "ja2500", named, 3, &plan, &err), 0, "a NIC at a port with another name");
 	ok(!strcmp(after(named, 3, 2), "eth0") && !strcmp(after(named, 3, 3), "eth1") &&
 	   !strcmp(after(named, 3, 4), "wlan0"),
 	   "is renamed too; a device without a managed name elsewhere is not");
@@ -269,8 +276,12 @@ static int apply(struct sim *s)
 {
 	struct nn_ops ops = { sim_scan, sim_rename, s };
 
-	why[0] = '\0';
-	return nn_apply(&conf, "ja2500", &ops, &plan, why, sizeof(why));
+	int r;
+
+	err_clear(&err);
+	r = nn_apply(&conf, "ja2500", &ops, &plan, &err);
+	memcpy(why, err.msg, sizeof(why));
+	return r;
 }
 
 static void test_apply(void)

@@ -50,16 +50,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct nn_conf c;
 	static struct nn_plan p;
-	char why[256];
+	struct space_err err;
 
-	if (nn_conf_parse((const char *)data, size, &c, why, sizeof(why)) < 0)
+	if (nn_conf_parse((const char *)data, size, &c, &err) < 0)
 		return 0;
 	if (c.n > NN_MAX_PORTS)
 		abort();
 	for (size_t k = 0; k < c.n; k++) {
 		if (strncmp(c.port[k].name, "eth", 3) || strncmp(c.port[k].path, "pci", 3))
 			abort();
-		if (nn_plan(&c, c.port[k].target, ifs, NIFS, &p, why, sizeof(why)) == 0)
+		if (nn_plan(&c, c.port[k].target, ifs, NIFS, &p, &err) == 0)
 			check_plan(&c, c.port[k].target, &p);
 	}
 	return 0;
