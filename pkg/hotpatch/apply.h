@@ -57,5 +57,8 @@ int hp_verify_only(struct hp_ctx *c, const char *bundle);
 /* On a fabric's VIP node: the bundle on every node, all or nothing
  * (fabric.c). */
 int hp_fabric_apply(struct hp_ctx *c, const char *bundle);
+/* Show the last fabric patch's progress, following it until it ends;
+ * returns its exit code. */
+int hp_fabric_follow(void);
 
 #endif

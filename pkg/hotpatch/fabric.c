@@ -13,15 +13,18 @@
  * node's hot-patch log gathered into /var/log/hotpatch/fabric/NAME.log.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "apply.h"
 #include "exitcode.h"
+#include "fdio.h"
 #include "pkg/fabric/conf.h"
 #include "pkg/fabric/local.h"
 #include "pkg/fabric/rpc.h"
@@ -32,6 +35,8 @@
 #define BUNDLE_MAX (256u << 20)
 #define APPLY_TIMEOUT_MS (15 * 60 * 1000)
 #define LOG_DIR "/var/log/hotpatch/fabric"
+#define FABRIC_PROGRESS "/var/lib/hotpatch/fabric.progress"
+#define FABRIC_DONE "[fabric] done: exit "
 
 enum node_state { N_WAITING, N_PATCHED, N_FAILED, N_ROLLED_BACK, N_ROLLBACK_FAILED };
 
@@ -76,16 +81,87 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The run's lines also go to a progress file, which outlives a dropped
+ * SSH session (SIGHUP is ignored: main.c) and which `hotpatch status
+ * --follow` shows; -1 when it cannot be written (the run goes on). */
+static int progress_fd = -1;
+
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stdout);
 	fflush(stdout);
+	if (progress_fd >= 0)
+		fd_write_full(progress_fd, line, (size_t)n);
+}
+
+static void progress_open(void)
+{
+	mkdir_p("/var/lib/hotpatch", 0755);
+	progress_fd = open(FABRIC_PROGRESS, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0644);
+}
+
+static int progress_close(int code)
+{
+	say("%s%d", FABRIC_DONE, code);
+	if (progress_fd >= 0)
+		close(progress_fd);
+	progress_fd = -1;
+	return code;
+}
+
+int hp_fabric_follow(void)
+{
+	char buf[4096];
+	off_t off = 0;
+	int fd = open(FABRIC_PROGRESS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), done = 0, code = 0;
+	size_t keep = 0;
+	char tail[sizeof(FABRIC_DONE) + 8] = "";
+
+	if (fd < 0)
+		return die_msg(EXIT_NEGATIVE, "status --follow", NULL, "no fabric hot patch has run on this node");
+	while (!done) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0) {
+			code = die_err("status --follow", FABRIC_PROGRESS, -errno, NULL);
+			break;
+		}
+		if (n == 0) {
+			usleep(300000);
+			continue;
+		}
+		fwrite(buf, 1, (size_t)n, stdout);
+		fflush(stdout);
+		off += n;
+		/* the run's last line: "[fabric] done: exit N" */
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				tail[keep] = '\0';
+				if (!strncmp(tail, FABRIC_DONE, strlen(FABRIC_DONE))) {
+					done = 1;
+					code = atoi(tail + strlen(FABRIC_DONE));
+				}
+				keep = 0;
+			} else if (keep < sizeof(tail) - 1) {
+				tail[keep++] = buf[i];
+			}
+		}
+	}
+	close(fd);
+	return code;
 }
 
 /* patchme.sh passes the bundle's directory: the fabric sends the signed
@@ -345,6 +421,7 @@ int hp_fabric_apply(struct hp_ctx *c, const char *arg)
 		goto out;
 	}
 	t0 = now_s();
+	progress_open();
 	say("[fabric] %s on %u nodes, this node (%s) last: prechecks", f->name, f->conf.nnodes,
 	    f->conf.nodes[f->self].name);
 	if (prechecks(f) < 0) {
@@ -371,6 +448,8 @@ int hp_fabric_apply(struct hp_ctx *c, const char *arg)
 	say("%s installed on every node of the fabric", f->name);
 	r = EXIT_OK;
 out:
+	if (progress_fd >= 0)
+		progress_close(r);
 	free(f->data);
 	free(f);
 	return r;

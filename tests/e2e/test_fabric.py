@@ -19,7 +19,8 @@ network between the VMs (QEMU's socket netdev, multicast: eth1 of each,
   - hot patches from the VIP node (`sh patchme.sh` on n1 only): v1 on
     both nodes; v2 with a fault injected in n1's install step (n1 is
     patched last, after n2): n2 is rolled back, both stay at v1 and the
-    report names n1 and the reason; v2 again: both at v2 (markers, levels
+    report names n1 and the reason (and `hotpatch status --follow` shows
+    that run again); v2 again: both at v2 (markers, levels
     in `spacectl fabric show`, each node's log gathered on n1);
   - n1 is powered off: n2 takes the virtual address, and mgmtd answers on
     it (an SSH tunnel to n2, from the host, to 10.9.0.100:443);
@@ -169,6 +170,9 @@ def fabric_patch(n1, n2, password, v1, v2):
     rep = {l.split()[0]: l for l in out.splitlines() if l.startswith("  n")}
     check(rc == 111 and "rolled back" in rep.get("n2", "") and "failed: hotpatch: apply" in rep.get("n1", ""),
           "v2 with a fault in n1's install step: n2 was rolled back, the report names n1 and its reason (exit 111)")
+    rc, out = n1.run("hotpatch status --follow")
+    check(rc == 111 and "rolled back" in out and "[fabric] done: exit 111" in out,
+          "hotpatch status --follow shows that run again, to its end")
     levels(n1, n2, 1)
     devs = [DeviceClient(vm.dev_port) for vm in (n1, n2)]
     for d in devs:
