@@ -865,31 +865,26 @@ static int failed(struct op *o, int err)
 	return err;
 }
 
-static int lock_state(struct hp_ctx *c, char *why, size_t whylen)
+static int lock_state(struct hp_ctx *c, struct space_err *err)
 {
 	char p[PATH_MAX];
 	int r;
 
-	if ((r = mkdir_p(c->state, 0700)) < 0) {
-		put_why(why, whylen, "%s: %s", c->state, space_strerror(r));
-		return r;
-	}
+	if ((r = mkdir_p(c->state, 0700)) < 0)
+		return err_set(err, r, "%s: %s", c->state, space_strerror(r));
 	if (snprintf(p, sizeof(p), "%s/lock", c->state) >= (int)sizeof(p))
 		return -ENAMETOOLONG;
-	if ((c->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		put_why(why, whylen, "%s: %s", p, strerror(errno));
-		return -errno;
-	}
+	if ((c->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return err_set(err, -errno, "%s: %s", p, strerror(errno));
 	if (flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
-		put_why(why, whylen, "%s: another hotpatch is running", p);
 		close(c->lockfd);
-		return -EBUSY;
+		return err_set(err, -EBUSY, "%s: another hotpatch is running", p);
 	}
 	return 0;
 }
 
 /* Undo or complete what the journal says was cut; 0 if there was none. */
-static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
+static int recover(struct hp_ctx *c, bool boot, struct space_err *err)
 {
 	struct op o;
 	char p[PATH_MAX];
@@ -903,21 +898,18 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 	if (!exists(p))
 		return 0;
 	if ((r = kv_parse_file(p, 4096, journal_kv, &o.j, &line)) < 0 || (r = read_node(&o)) < 0) {
-		put_why(why, whylen, "%s: %s", p, o.why[0] ? o.why : "damaged journal");
-		return r;
+		return err_set(err, r, "%s: %s", p, o.why[0] ? o.why : "damaged journal");
 	}
 	if (strcmp(o.j.build, o.rel.build_id) || strcmp(o.j.release, o.rel.version)) {
-		put_why(why, whylen, "%s: of release %s build %s, not this slot's: left alone", p, o.j.release,
-			 o.j.build);
-		return 0;
+		return err_set(err, 0, "%s: of release %s build %s, not this slot's: left alone", p, o.j.release,
+			       o.j.build);
 	}
 	if (!strcmp(o.j.action, "rollback")) {
 		o.steps = rollback_steps;
 		o.nsteps = NSTEPS(rollback_steps);
 	}
 	if ((at = step_index(o.steps, o.nsteps, o.j.step)) == o.nsteps) {
-		put_why(why, whylen, "%s: unknown step %s", p, o.j.step);
-		return -SPACE_E_FORMAT;
+		return err_set(err, -SPACE_E_FORMAT, "%s: unknown step %s", p, o.j.step);
 	}
 	say(&o, "an interrupted %s of %s (at %s) is %s", o.j.action, o.j.name, o.j.step,
 	    at < STEP_CHANGE(o.steps, o.nsteps) || (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"))
@@ -945,7 +937,7 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 	}
 	progress(&o, r == 0 ? "ok" : "failed", r == 0 ? "recovered" : o.why);
 	if (r < 0)
-		put_why(why, whylen, "%s", o.why);
+		err_set(err, r, "%s", o.why);
 	else
 		say(&o, "recovered: level v%u", undone ? o.j.from : o.j.to);
 	return r;
@@ -953,19 +945,19 @@ static int recover(struct hp_ctx *c, bool boot, char *why, size_t whylen)
 
 int hp_recover(struct hp_ctx *c, bool boot)
 {
-	char why[600] = "";
+	struct space_err err = { "" };
 	struct op o;
 	int r;
 
 	op_init(&o, c, "recover", apply_steps, 1);
-	if ((r = lock_state(c, why, sizeof(why))) < 0)
-		return die_err("recover", c->root, r, why);
-	r = recover(c, boot, why, sizeof(why));
+	if ((r = lock_state(c, &err)) < 0)
+		return die_err("recover", c->root, r, err.msg);
+	r = recover(c, boot, &err);
 	close(c->lockfd);
 	if (r < 0)
-		return die_err("recover", c->root, r, why);
-	if (why[0])
-		fprintf(stderr, "hotpatch: recover: %s\n", why);
+		return die_err("recover", c->root, r, err.msg);
+	if (err.msg[0]) /* left alone: not this slot's journal */
+		fprintf(stderr, "hotpatch: recover: %s\n", err.msg);
 	return 0;
 }
 
@@ -1058,15 +1050,16 @@ static int save_pending(struct op *o)
 int hp_apply(struct hp_ctx *c, const char *bundle)
 {
 	struct op o;
-	char why[600] = "", work[PATH_MAX];
+	struct space_err err = { "" };
+	char work[PATH_MAX];
 	int r;
 
 	op_init(&o, c, "apply", apply_steps, NSTEPS(apply_steps));
-	if ((r = lock_state(c, why, sizeof(why))) < 0)
-		return die_err("apply", bundle, r, why);
-	if ((r = recover(c, false, why, sizeof(why))) < 0) {
+	if ((r = lock_state(c, &err)) < 0)
+		return die_err("apply", bundle, r, err.msg);
+	if ((r = recover(c, false, &err)) < 0) {
 		close(c->lockfd);
-		return die_err("apply", bundle, r, why);
+		return die_err("apply", bundle, r, err.msg);
 	}
 	snprintf(o.j.action, sizeof(o.j.action), "%s", c->reinstall ? "reinstall" : "apply");
 	say(&o, "[1/%u] verify %s", o.nsteps, bundle);
@@ -1108,16 +1101,17 @@ out:
 int hp_rollback(struct hp_ctx *c)
 {
 	struct op o;
-	char why[600] = "", p[PATH_MAX], *text = NULL;
+	struct space_err err = { "" };
+	char p[PATH_MAX], *text = NULL;
 	size_t len;
 	int r;
 
 	op_init(&o, c, "rollback", rollback_steps, NSTEPS(rollback_steps));
-	if ((r = lock_state(c, why, sizeof(why))) < 0)
-		return die_err("rollback", c->root, r, why);
-	if ((r = recover(c, false, why, sizeof(why))) < 0 || (r = read_node(&o)) < 0) {
+	if ((r = lock_state(c, &err)) < 0)
+		return die_err("rollback", c->root, r, err.msg);
+	if ((r = recover(c, false, &err)) < 0 || (r = read_node(&o)) < 0) {
 		close(c->lockfd);
-		return die_err("rollback", c->root, r, why[0] ? why : o.why);
+		return die_err("rollback", c->root, r, err.msg[0] ? err.msg : o.why);
 	}
 	snprintf(o.j.action, sizeof(o.j.action), "rollback");
 	hp_bundle_name(o.j.name, "space", o.prel, o.level);
