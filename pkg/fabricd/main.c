@@ -456,6 +456,14 @@ static void idle(long long now, enum mode m, const char *why)
 		leave(now, VE_LEAVE);
 	if (d.mode != m || strcmp(d.why, why))
 		logmsg("%s: idle", why);
+	/* a VIP kept by a run that was stopped (SIGTERM keeps it) on a node
+	 * that is no longer in the fabric: not this node's to hold */
+	if (m != M_STANDALONE && d.have_conf && addr_on(d.conf.dev, d.conf.vip.ip, 0) && vip_del() == 0) {
+		char a[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &d.conf.vip.ip, a, sizeof(a));
+		logmsg("vip %s released: this node is not in the fabric", a);
+	}
 	d.mode = m;
 	snprintf(d.why, sizeof(d.why), "%s", why);
 }

@@ -18,7 +18,9 @@
 #      order, deletes it; n2 keeps it;
 #    - SIGTERM on the holder keeps the address: nobody claims it (their ARP
 #      probe is answered), and the restarted daemon holds it at once;
-#    - the holder's configuration removed: it releases the VIP, n1 claims.
+#    - the holder's configuration removed: it releases the VIP, n1 claims;
+#    - a node started with the VIP on eth0 but no longer in the node list
+#      deletes it.
 #  Without network namespaces the second part is skipped.
 #  --takeover-time T RUNS (inside unshare -rn, for tests/bench/fabricd.sh):
 #  two nodes with takeover T; the holder's namespace is destroyed RUNS
@@ -342,6 +344,16 @@ if [ "${1:-}" = --netns ]; then
 	is "... and is standalone" "$(st n2 state)" standalone
 	check "n1, first live, claims it (within 8 s)" wait_for 8 has_vip n1
 	check "... n3 does not" no_vip n3
+
+	# a VIP kept by a stopped run, on a node no longer listed: released
+	kill "${FDPID[n3]}"; wait "${FDPID[n3]}"
+	in_node n3 ip addr add "$VIP/24" dev eth0
+	conf 2 n1 n2 >"$W/n3.conf"
+	fd_start n3
+	check "n3 not listed, the VIP on its eth0: released (within 3 s)" wait_for 3 no_vip n3
+	check "... saying so" grep -q "vip $VIP released: this node is not in the fabric" "$W/n3.log"
+	is "... state outside" "$(st n3 state)" outside
+	check "... n1 keeps it" has_vip n1
 
 	echo "$n" >"$W/tap.n"
 	exit "$fails"
