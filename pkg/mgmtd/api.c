@@ -935,71 +935,55 @@ out:
 
 /* ------------------------------------------------------------ routing */
 
-void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
-		const char *peer, struct api_now now, struct api_resp *r)
+/* The path below /api/v1/ into path (128 bytes); 0, or -1 when it is not
+ * one of ours. */
+static int api_path(const struct http_req *req, char path[128])
 {
 	static const char prefix[] = "/api/v1/";
-	char path[128], token[SESS_TOKEN_LEN + 1] = "";
-	const struct session *s;
-	int get = http_str_eq(req->method, "GET"), post = http_str_eq(req->method, "POST");
 
-	if (req->path.n >= sizeof(path) || req->path.n < sizeof(prefix) - 1 ||
-	    memcmp(req->path.p, prefix, sizeof(prefix) - 1)) {
-		api_error(r, 404, "not found");
-		return;
-	}
+	if (req->path.n >= 128 || req->path.n < sizeof(prefix) - 1 ||
+	    memcmp(req->path.p, prefix, sizeof(prefix) - 1))
+		return -1;
 	memcpy(path, req->path.p + sizeof(prefix) - 1, req->path.n - (sizeof(prefix) - 1));
 	path[req->path.n - (sizeof(prefix) - 1)] = '\0';
+	return 0;
+}
 
-	if (!strcmp(path, "login")) {
-		if (!post)
-			api_error(r, 405, "use POST");
-		else
-			login(a, body, bodylen, peer, now.mono, r);
-		return;
-	}
-	s = authenticate(a, req, now.mono, token);
-	if (!s) {
-		api_error(r, 401, "login required");
-		return;
-	}
-	api_user_label(r->user, sizeof(r->user), s->user);
-	if (!strcmp(path, "logout")) {
-		if (!post) {
-			api_error(r, 405, "use POST");
-			return;
-		}
-		sess_remove(&a->sess, token);
-		space_log("logout %s from %s", r->user, peer);
-		strcpy(r->set_cookie, "session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
-		r->status = 200;
-		buf_puts(&r->body, "{\"status\":\"logged out\"}");
-		return;
-	}
-	if (!strcmp(path, "devices/communication") && post) {
-		if (need_admin(s, path, peer, r) == 0)
-			devices_post(a, body, bodylen, now.wall, r);
-		return;
-	}
-	if (!strcmp(path, "upgrade") && post) {
-		if (need_admin(s, path, peer, r) == 0)
-			upgrade_post(a, body, bodylen, now.wall, r);
-		return;
-	}
-	if (!strcmp(path, "fabric/trust") && post) {
-		if (need_admin(s, path, peer, r) == 0)
-			fabric_trust(a, body, bodylen, r);
-		return;
-	}
-	if (!strcmp(path, "hotpatch") && post) {
-		if (need_admin(s, path, peer, r) == 0)
-			hotpatch_post(a, body, bodylen, now.wall, r);
-		return;
-	}
-	if (!get) {
-		api_error(r, 405, "method not allowed");
-		return;
-	}
+static void logout(struct api *a, const char *token, const char *peer, struct api_resp *r)
+{
+	sess_remove(&a->sess, token);
+	space_log("logout %s from %s", r->user, peer);
+	strcpy(r->set_cookie, "session=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0");
+	r->status = 200;
+	buf_puts(&r->body, "{\"status\":\"logged out\"}");
+}
+
+/* The POST routes an admin may take; 1 when path is one of them (answered,
+ * or refused for a user who is no admin), else 0. */
+static int admin_post(struct api *a, const struct session *s, const char *path, const char *body, size_t bodylen,
+		      const char *peer, struct api_now now, struct api_resp *r)
+{
+	int devices = !strcmp(path, "devices/communication"), upgrade = !strcmp(path, "upgrade"),
+	    trust = !strcmp(path, "fabric/trust"), hotpatch = !strcmp(path, "hotpatch");
+
+	if (!devices && !upgrade && !trust && !hotpatch)
+		return 0;
+	if (need_admin(s, path, peer, r) < 0)
+		return 1;
+	if (devices)
+		devices_post(a, body, bodylen, now.wall, r);
+	else if (upgrade)
+		upgrade_post(a, body, bodylen, now.wall, r);
+	else if (trust)
+		fabric_trust(a, body, bodylen, r);
+	else
+		hotpatch_post(a, body, bodylen, now.wall, r);
+	return 1;
+}
+
+/* The GET routes. */
+static void get_route(struct api *a, const char *path, struct api_now now, struct api_resp *r)
+{
 	if (!strcmp(path, "system"))
 		sys_info(a, now.mono, r);
 	else if (!strcmp(path, "services"))
@@ -1018,5 +1002,42 @@ void api_handle(struct api *a, const struct http_req *req, const char *body, siz
 		job_get(a, path + 5, r);
 	else
 		api_error(r, 404, "not found");
+}
+
+void api_handle(struct api *a, const struct http_req *req, const char *body, size_t bodylen,
+		const char *peer, struct api_now now, struct api_resp *r)
+{
+	char path[128], token[SESS_TOKEN_LEN + 1] = "";
+	const struct session *s;
+	int get = http_str_eq(req->method, "GET"), post = http_str_eq(req->method, "POST");
+
+	if (api_path(req, path) < 0) {
+		api_error(r, 404, "not found");
+		return;
+	}
+	if (!strcmp(path, "login")) {
+		if (!post)
+			api_error(r, 405, "use POST");
+		else
+			login(a, body, bodylen, peer, now.mono, r);
+		return;
+	}
+	s = authenticate(a, req, now.mono, token);
+	if (!s) {
+		api_error(r, 401, "login required");
+		return;
+	}
+	api_user_label(r->user, sizeof(r->user), s->user);
+	if (!strcmp(path, "logout")) {
+		if (!post)
+			api_error(r, 405, "use POST");
+		else
+			logout(a, token, peer, r);
+	} else if (!(post && admin_post(a, s, path, body, bodylen, peer, now, r))) {
+		if (!get)
+			api_error(r, 405, "method not allowed");
+		else
+			get_route(a, path, now, r);
+	}
 	OPENSSL_cleanse(token, sizeof(token));
 }
