@@ -33,6 +33,7 @@
 #include "exitcode.h"
 #include "kv.h"
 #include "pkg/fabric/conf.h"
+#include "pkg/fabric/paths.h"
 #include "pkg/libmgmt/daemon.h"
 #include "proto.h"
 #include "util.h"
@@ -51,8 +52,6 @@
 	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start\n"                      \
 	"      (the contract of every space tool: README.md, Exit codes).\n"
 
-#define KEY_PATH "/var/etc/fabric/key"
-#define STATE_PATH "/run/fabricd.state"
 #define RECHECK_MS 10000 /* configuration and key read again */
 #define TICK_MS 100      /* the loop's resolution: claims, probes */
 #define RECV_BATCH 256   /* datagrams taken per round: a flood yields */
@@ -71,7 +70,7 @@ static const char *const mode_names[] = { "standalone", "error", "outside", "nok
 static struct {
 	const char *conf, *key, *state, *ip;
 	long long port;
-} opt = { FABRIC_CONF_PATH, KEY_PATH, STATE_PATH, "ip", FD_PORT };
+} opt = { FABRIC_CONF_PATH, FABRIC_KEY_PATH, FABRIC_STATE_PATH, "ip", FD_PORT };
 
 static struct {
 	enum mode mode;
@@ -82,7 +81,7 @@ static struct {
 	struct fd_mac mac;
 	int udp;
 	struct arp_sock arp;
-	bool probing, stopped;
+	bool probing, stopped, on_dev;
 	int probes_left, announces_left;
 	long long next_probe, next_announce;
 	struct fd_peers peers;
@@ -444,6 +443,7 @@ static void leave(long long now, enum vip_event ev)
 	if (d.udp >= 0)
 		close(d.udp);
 	d.udp = -1;
+	d.on_dev = true;
 	d.probing = false;
 	d.announces_left = 0;
 	arp_close(&d.arp);
@@ -485,6 +485,7 @@ static int load_key(struct space_err *err)
 	if (r < 0)
 		return err_set(err, r, "key %s: %s", opt.key, space_strerror(r));
 	r = fd_key_parse(text, len, key);
+	explicit_bzero(text, len);
 	free(text);
 	if (r < 0)
 		return err_set(err, r, "key %s: want 64 lowercase hex digits", opt.key);
@@ -494,6 +495,7 @@ static int load_key(struct space_err *err)
 	r = fd_mac_init(&d.mac, key, err);
 	d.have_key = r == 0;
 	memcpy(d.key, key, sizeof(key));
+	explicit_bzero(key, sizeof(key));
 	return r;
 }
 
@@ -522,6 +524,7 @@ static int enter(long long now)
 	inet_ntop(AF_INET, &d.conf.vip.ip, d.vip.addr, sizeof(d.vip.addr));
 	d.vip.peers = &d.peers;
 	d.next_hb = now;
+	d.on_dev = true;
 	logmsg("node %s (%s) in fabric version %lu of %u nodes, vip %s on %s, takeover %u s", me->name, a,
 	       d.conf.version, d.conf.nnodes, d.vip.addr, d.conf.dev, d.conf.takeover);
 	d.mode = M_FABRIC;
@@ -608,9 +611,16 @@ static void tick(long long now)
 		d.next_hb += 1000;
 		if (d.next_hb <= now)
 			d.next_hb = now + 1000;
+		/* whether the VIP is still on dev: once a second is enough
+		 * (getifaddrs is a netlink dump) */
+		d.on_dev = d.vip.state != VS_HOLDER || addr_on(d.conf.dev, d.conf.vip.ip, 0);
 	}
 	fd_peers_scan(&d.peers, now, peer_changed, NULL);
-	ev = vip_decide(&d.vip, now, d.vip.state == VS_HOLDER && addr_on(d.conf.dev, d.conf.vip.ip, 0));
+	ev = vip_decide(&d.vip, now, d.on_dev);
+	/* after a transition the cached answer may be stale: holding again
+	 * (re-added, claimed, adopted) means the address is there */
+	if (ev != VE_NONE)
+		d.on_dev = true;
 	if (ev != VE_NONE)
 		vip_event(&d.vip, ev, now);
 	arp_timers(now);

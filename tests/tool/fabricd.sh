@@ -19,6 +19,7 @@
 #    - SIGTERM on the holder keeps the address: nobody claims it (their ARP
 #      probe is answered), and the restarted daemon holds it at once;
 #    - the holder's configuration removed: it releases the VIP, n1 claims;
+#    - the VIP deleted from the holder's eth0 by hand: added again;
 #    - a node started with the VIP on eth0 but no longer in the node list
 #      deletes it.
 #  Without network namespaces the second part is skipped.
@@ -344,6 +345,11 @@ if [ "${1:-}" = --netns ]; then
 	is "... and is standalone" "$(st n2 state)" standalone
 	check "n1, first live, claims it (within 8 s)" wait_for 8 has_vip n1
 	check "... n3 does not" no_vip n3
+
+	# the holder's VIP deleted behind its back: added again
+	in_node n1 ip addr del "$VIP/24" dev eth0
+	check "the VIP deleted from the holder's eth0: added again (within 3 s)" wait_for 3 has_vip n1
+	check "... saying so" grep -q "vip $VIP vanished from dev: adding it again" "$W/n1.log"
 
 	# a VIP kept by a stopped run, on a node no longer listed: released
 	kill "${FDPID[n3]}"; wait "${FDPID[n3]}"
