@@ -93,6 +93,15 @@ static void marker_rel(const struct op *o, char out[PATH_MAX], unsigned level)
 	snprintf(out, PATH_MAX, HP_MARKER_DIR "/.%c%s-%s-Hotpatch-v%u", 'S', "pace", o->prel, level);
 }
 
+/* The marker's temporary while it is written (write_marker: the
+ * WRITE_HIDDEN name of outfile.h, DIR/.BASE.tmp). It is one of the paths
+ * the backup records, absent: a kill while the marker is written leaves
+ * it, and the undo removes it as it removes the marker. */
+static void marker_tmp_rel(const struct op *o, char out[PATH_MAX], unsigned level)
+{
+	snprintf(out, PATH_MAX, HP_MARKER_DIR "/..%c%s-%s-Hotpatch-v%u.tmp", 'S', "pace", o->prel, level);
+}
+
 static bool exists(const char *p)
 {
 	struct stat st;
@@ -492,6 +501,9 @@ static int patch_paths(struct op *o, struct hp_paths *ps)
 	marker_rel(o, p, o->j.to);
 	if (r == 0)
 		r = hp_paths_add(ps, p);
+	marker_tmp_rel(o, p, o->j.to);
+	if (r == 0)
+		r = hp_paths_add(ps, p);
 	pkg_db_close(&db);
 	if (r < 0 && !o->why[0])
 		set_why(o, "list of paths: %s", space_strerror(r));
@@ -562,7 +574,9 @@ static int write_marker(struct op *o)
 		buf_printf(&b, "%s %s-%s\n", o->b.m->pkg[i].name, o->b.m->pkg[i].version, o->b.m->pkg[i].release);
 	marker_rel(o, rel, o->j.to);
 	rpath(o, p, rel);
-	r = buf_failed(&b) ? -ENOMEM : write_file_atomic(p, b.p, b.len, 0644);
+	/* its temporary has a fixed name, one of the backup's paths
+	 * (marker_tmp_rel): the state lock keeps other writers out */
+	r = buf_failed(&b) ? -ENOMEM : write_file_atomic_at(AT_FDCWD, p, b.p, b.len, 0644, WRITE_HIDDEN);
 	buf_free(&b);
 	if (r < 0)
 		set_why(o, "marker %s: %s", p, space_strerror(r));

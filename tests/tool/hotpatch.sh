@@ -281,6 +281,16 @@ for k in block stop backup install install-pkg start unblock finish; do
 	snap | cmp -s - "$T/l1" || die "after crash at $k: not back at v1"
 done
 pass "killed at every step and between two packages: recover leaves exactly v1 (before start) or exactly v2 (from start), and says which"
+# a kill while the marker is written (the install step's end) leaves its
+# temporary in etc: the undo removes it with the rest (it stayed for good,
+# and the random kills below met it now and then)
+rc=0
+HOTPATCH_CRASH=install HP apply "$B" > "$T/out" 2>&1 || rc=$?
+[ $rc = 137 ] || die "crash at install: exit $rc (not killed): $(tail -1 "$T/out")"
+echo "mgmtd $VER-2" > "$R/etc/..Space-$REL-Hotpatch-v2.tmp"
+HP recover > "$T/rec" 2>&1 || die "recover with a marker temporary: $(cat "$T/rec")"
+snap | cmp -s - "$T/l1" || die "a marker temporary left by a kill: not exactly v1: $(snap | diff - "$T/l1" | head -5)"
+pass "a kill in the marker's write: recover removes its temporary, exactly v1"
 
 # kills inside an undo: half-way through putting the root back after a
 # failed start, and inside the removal of the backup once the root is back
