@@ -149,6 +149,13 @@ E2E_AFTER_bios := hotpatch
 # copy of the image whose kernel has one byte changed is refused by GRUB
 # through shim (tests/e2e/test_sb_tamper.py), after the OVMF boot.
 E2E_AFTER_uefi := sb-tamper
+# The fabric (tests/e2e/test_fabric.py): two nodes on a private network
+# between the VMs form a fabric, are hot-patched from the VIP node (v1, v2
+# with a fault and the rollback, v2), and the virtual address moves when
+# the VIP node dies. Two VMs, after the short ESXi run.
+E2E_AFTER_esxi := fabric
+e2e_fabric = tests/e2e/test_fabric.py $(E2E_IMAGE) $(E2E_PWFILE) $(HOTPATCH_TGZ_v1) $(HOTPATCH_TGZ_v2) \
+	$(E2E_DIR)/logs
 e2e_sb-tamper = tests/e2e/test_sb_tamper.py $(E2E_IMAGE) $(E2E_DIR)/logs
 e2e_hotpatch = tests/e2e/test_hotpatch.py $(E2E_IMAGE) $(E2E_PWFILE) $(HOTPATCH_TGZ_v1) $(HOTPATCH_TGZ_v2) \
 	$(E2E_DIR)/logs
