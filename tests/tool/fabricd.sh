@@ -80,8 +80,11 @@ node_up() {
 # every address it held
 node_kill() {
 	local name=$1
-	kill -9 "${FDPID[$name]:-}" "${KEEPER[$name]}" 2>/dev/null
-	wait "${FDPID[$name]:-}" "${KEEPER[$name]}" 2>/dev/null
+	# (grouped: bash's "Killed" notice goes to the group's stderr)
+	{
+		kill -9 "${FDPID[$name]:-}" "${KEEPER[$name]}"
+		wait "${FDPID[$name]:-}" "${KEEPER[$name]}"
+	} 2>/dev/null
 	FDPID[$name]=
 	ip link del "v$name" 2>/dev/null
 	true
