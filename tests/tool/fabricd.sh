@@ -400,7 +400,7 @@ kill -TERM $pid
 rc=0; wait $pid || rc=$?
 is "SIGTERM: exit 0" "$rc" 0
 
-if unshare -rn ip link add t0 type veth peer name t1 2>/dev/null; then
+if unshare -rnpf --mount-proc sh -c 'ip link add t0 type veth peer name t1 && ip link add b0 type bridge' 2>/dev/null; then
 	rc=0
 	# a PID namespace too: whatever the test leaves running dies with it
 	W="$W" BIN="$BIN" TAP_N=$n unshare -rnpf --mount-proc bash "$0" --netns "$W" || rc=$?
@@ -408,7 +408,7 @@ if unshare -rn ip link add t0 type veth peer name t1 2>/dev/null; then
 	n=$(cat "$W/tap.n" 2>/dev/null || echo "$n")
 	for x in n1 n2 n3; do [ "$rc" = 0 ] || { echo "# --- $x.log"; sed 's/^/# /' "$W/$x.log" 2>/dev/null | tail -40; }; done
 else
-	skip "no network namespace with veth here (unshare -rn): the fabric part is not run"
+	skip "no network and PID namespaces with veth and a bridge here (unshare -rnpf): the fabric part is not run"
 fi
 
 done_testing
