@@ -385,54 +385,18 @@ static void make_staging(const char *s, int version)
 		put(p, "tool2\n", 0755);
 }
 
-static void test_round_trip(void)
+/* The round trip's upgrades: a local change to the config file, then
+ * version 2 (.new); the admin merges, then version 3. */
+static void round_trip_upgrade(const char *s, const char *root, const char *attrs)
 {
-	char s[128], root[128], p1[128], p1b[128], p2[128], p3[128], path[256], attrs[128];
+	char p2[128], p3[128], path[256];
 	struct pkg_install_result res;
 	struct space_err err = { "" };
 	struct vrec v;
-	char *a, *b;
-	size_t alen, blen;
 	int fl = flags_for_user();
 
-	snprintf(s, sizeof(s), "%s/staging", T);
-	snprintf(root, sizeof(root), "%s/root", T);
-	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
-	snprintf(p1b, sizeof(p1b), "%s/tool-1b.pkg", T);
 	snprintf(p2, sizeof(p2), "%s/tool-2.pkg", T);
 	snprintf(p3, sizeof(p3), "%s/tool-3.pkg", T);
-	snprintf(attrs, sizeof(attrs), "%s/attrs", T);
-	mkdir(root, 0755);
-	make_staging(s, 1);
-	put(attrs, "etc/tool.conf f 0640 0 0\nvar/log/tool d 0750 0 0\nvar d 0755 0 0\nvar/log d 0755 0 0\n", 0644);
-
-	is_int(build(s, p1, "tool", "1", attrs, false), 0, "build");
-	is_int(build(s, p1b, "tool", "1", attrs, false), 0, "build again");
-	ok(read_file(p1, 1 << 24, &a, &alen) == 0 && read_file(p1b, 1 << 24, &b, &blen) == 0 &&
-	   alen == blen && memcmp(a, b, alen) == 0, "two builds are byte-identical");
-	free(a);
-	free(b);
-
-	is_int(install_one(root, p1, fl, &res, &err), 0, "install (%s)", err.msg);
-	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
-	ok(has_content(path, "tool v1\n"), "file content installed");
-	{
-		char h1[65] = "", h2[65] = "", src[256];
-		snprintf(src, sizeof(src), "%s/usr/lib/big", s);
-		snprintf(path, sizeof(path), "%s/usr/lib/big", root);
-		ok(sha256_file_hex(src, h1) == 0 && sha256_file_hex(path, h2) == 0 && !strcmp(h1, h2),
-		   "a file spanning several gzip members round-trips");
-	}
-	snprintf(path, sizeof(path), "%s/var/log/tool", root);
-	{
-		struct stat st;
-		ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750,
-		   "directory added by attrs, with its mode");
-	}
-	is_int(verify_all(root, fl ? PKG_VERIFY_NO_OWNER : 0, &v), 0, "verify clean after install");
-	ok(version_is(root, "tool", "1"), "database records version 1");
-
-	/* Local change to the config file, then upgrade to 2. */
 	snprintf(path, sizeof(path), "%s/etc/tool.conf", root);
 	put(path, "a=local\n", 0640);
 	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "local config change is not corruption");
@@ -463,8 +427,15 @@ static void test_round_trip(void)
 	is_int(install_one(root, p3, fl, &res, &err), 0, "upgrade to 3 (%s)", err.msg);
 	ok(res.n_new_configs == 0 && has_content(path, "a=3\n"), "unchanged config replaced, no .new");
 	is_int(verify_all(root, fl ? PKG_VERIFY_NO_OWNER : 0, &v), 0, "verify clean after upgrade");
+}
 
-	/* verify catches content, mode, type, target and missing files. */
+/* The round trip's verify: it catches content, mode, type, target and
+ * missing files. */
+static void round_trip_verify(const char *root)
+{
+	char path[256];
+	struct vrec v;
+
 	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
 	put(path, "tool v3\n", 0700);
 	is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 1, "verify: mode change");
@@ -489,8 +460,14 @@ static void test_round_trip(void)
 		if (chown(path, 1, 1) == 0)
 			is_int(verify_all(root, 0, &v), 3, "verify: owner change (as root)");
 	}
+}
 
-	/* Remove. */
+/* The round trip's remove. */
+static void round_trip_remove(const char *root)
+{
+	char path[256];
+	struct space_err err = { "" };
+
 	{
 		struct pkg_db db;
 		ok(pkg_db_open(root, false, &db, &err) == 0 && pkg_remove(&db, "tool", &err) == 0,
@@ -506,9 +483,63 @@ static void test_round_trip(void)
 	ok(version_is(root, "tool", NULL), "not installed any more");
 }
 
-static void test_refusals(void)
+/* One tree, in order: build twice, install, upgrade twice, verify, remove. */
+static void test_round_trip(void)
 {
-	char root[128], outside[128], base[128], path[256], *meta;
+	char s[128], root[128], p1[128], p1b[128], path[256], attrs[128];
+	struct pkg_install_result res;
+	struct space_err err = { "" };
+	struct vrec v;
+	char *a, *b;
+	size_t alen, blen;
+	int fl = flags_for_user();
+
+	snprintf(s, sizeof(s), "%s/staging", T);
+	snprintf(root, sizeof(root), "%s/root", T);
+	snprintf(p1, sizeof(p1), "%s/tool-1.pkg", T);
+	snprintf(p1b, sizeof(p1b), "%s/tool-1b.pkg", T);
+	snprintf(attrs, sizeof(attrs), "%s/attrs", T);
+	mkdir(root, 0755);
+	make_staging(s, 1);
+	put(attrs, "etc/tool.conf f 0640 0 0\nvar/log/tool d 0750 0 0\nvar d 0755 0 0\nvar/log d 0755 0 0\n", 0644);
+
+	is_int(build(s, p1, "tool", "1", attrs, false), 0, "build");
+	is_int(build(s, p1b, "tool", "1", attrs, false), 0, "build again");
+	ok(read_file(p1, 1 << 24, &a, &alen) == 0 && read_file(p1b, 1 << 24, &b, &blen) == 0 &&
+	   alen == blen && memcmp(a, b, alen) == 0, "two builds are byte-identical");
+	free(a);
+	free(b);
+
+	is_int(install_one(root, p1, fl, &res, &err), 0, "install (%s)", err.msg);
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+	ok(has_content(path, "tool v1\n"), "file content installed");
+	{
+		char h1[65] = "", h2[65] = "", src[256];
+		snprintf(src, sizeof(src), "%s/usr/lib/big", s);
+		snprintf(path, sizeof(path), "%s/usr/lib/big", root);
+		ok(sha256_file_hex(src, h1) == 0 && sha256_file_hex(path, h2) == 0 && !strcmp(h1, h2),
+		   "a file spanning several gzip members round-trips");
+	}
+	snprintf(path, sizeof(path), "%s/var/log/tool", root);
+	{
+		struct stat st;
+		ok(stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0750,
+		   "directory added by attrs, with its mode");
+	}
+	is_int(verify_all(root, fl ? PKG_VERIFY_NO_OWNER : 0, &v), 0, "verify clean after install");
+	ok(version_is(root, "tool", "1"), "database records version 1");
+	round_trip_upgrade(s, root, attrs);
+	round_trip_verify(root);
+	round_trip_remove(root);
+}
+
+/* The refusal tests' root: a crafted base package installed, a symlink on
+ * disk that leaves the root (escape) and one that stays inside (bin).
+ * Made once, by whichever refusal test runs first. */
+static const char *refusals_root(void)
+{
+	static char root[128];
+	char outside[128], base[128], path[256], *meta;
 	struct space_err err = { "" };
 	static const struct mem base_mm[] = {
 		{ 'd', "etc", NULL },         { 'f', "etc/base.conf", "base\n" },
@@ -516,6 +547,8 @@ static void test_refusals(void)
 		{ 'f', "usr/bin/owned", "owned\n" },
 	};
 
+	if (root[0])
+		return root;
 	snprintf(root, sizeof(root), "%s/r2", T);
 	snprintf(outside, sizeof(outside), "%s/outside", T);
 	snprintf(base, sizeof(base), "%s/base.pkg", T);
@@ -529,6 +562,14 @@ static void test_refusals(void)
 	ok(symlink("../outside", path) == 0, "a symlink on disk that leaves the root");
 	snprintf(path, sizeof(path), "%s/bin", root);
 	ok(symlink("usr/bin", path) == 0, "a symlink on disk that stays inside (bin -> usr/bin)");
+	return root;
+}
+
+/* Paths that leave the root. */
+static void test_refusals(void)
+{
+	const char *root = refusals_root();
+	char path[256], *meta;
 
 	{
 		static const struct mem mm[] = { { 'f', "/etc/x", "x" } };
@@ -548,7 +589,7 @@ static void test_refusals(void)
 		refused(root, "path through an on-disk symlink leaving the root", meta, mm, 1,
 			-SPACE_E_UNSAFE_PATH, "escape/pwned: reached through the symlink escape");
 		free(meta);
-		snprintf(path, sizeof(path), "%s/pwned", outside);
+		snprintf(path, sizeof(path), "%s/outside/pwned", T);
 		ok(access(path, F_OK) < 0, "  nothing written outside the root");
 	}
 	{
@@ -558,6 +599,14 @@ static void test_refusals(void)
 			-SPACE_E_UNSAFE_PATH, "non-directory entry lnk");
 		free(meta);
 	}
+}
+
+/* Members that do not match the metadata. */
+static void test_refusals_members(void)
+{
+	const char *root = refusals_root();
+	char *meta;
+
 	{
 		static const struct mem listed[] = { { 'f', "etc/a", "a" } };
 		static const struct mem mm[] = { { 'f', "etc/a", "a" }, { 'f', "etc/b", "b" } };
@@ -616,6 +665,16 @@ static void test_refusals(void)
 			"etc/a: duplicate member");
 		free(meta);
 	}
+}
+
+/* What a package may not own: device files, another's directory modes or
+ * files, the package database. */
+static void test_refusals_owners(void)
+{
+	const char *root = refusals_root();
+	struct space_err err = { "" };
+	char *meta;
+
 	{
 		static const struct mem mm[] = { { 'c', "etc/console", NULL } };
 		meta = meta_of("evil", "1", false, mm, 1);
@@ -685,6 +744,14 @@ static void test_refusals(void)
 		free(meta);
 		ok(version_is(root, "base", "1"), "  the record of base is intact");
 	}
+}
+
+/* A symlink's target or a member's type other than the metadata's. */
+static void test_refusals_kinds(void)
+{
+	const char *root = refusals_root();
+	char *meta;
+
 	{
 		static const struct mem listed[] = { { 'l', "etc/l", "target" } };
 		static const struct mem mm[] = { { 'l', "etc/l", "/etc/shadow" } };
@@ -701,6 +768,16 @@ static void test_refusals(void)
 			"etc/a: member type differs");
 		free(meta);
 	}
+}
+
+/* A refused upgrade keeps the old version; a misplaced metadata member
+ * writes nothing. */
+static void test_refusals_upgrade(void)
+{
+	const char *root = refusals_root();
+	struct space_err err = { "" };
+	char *meta;
+
 	{
 		/* An upgrade whose last member is corrupt keeps the old version. */
 		static const struct mem listed[] = {
@@ -732,6 +809,14 @@ static void test_refusals(void)
 		free(after);
 		free(meta);
 	}
+}
+
+/* A file through the on-disk symlink bin -> usr/bin. */
+static void test_refusals_via_bin(void)
+{
+	const char *root = refusals_root();
+	char path[256], *meta;
+
 	{
 		/* Even a symlink on disk that stays inside the root is not
 		 * followed to an entry (pkg/FORMAT.md, section 5); the entry
@@ -792,6 +877,68 @@ static void recover(const char *root)
 		pkg_db_close(&db);
 }
 
+/* The kill tests after the commit point: the next run completes the
+ * upgrade; leftovers of a half-written journal or database are harmless. */
+static void kill_after_commit(const char *root, const char *p1, const char *p2)
+{
+	char path[256];
+	struct space_err err = { "" };
+
+	/* Killed after the commit point: the next run completes it. */
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+	ok(killed_install(root, p2, "committed"), "install killed right after the commit point");
+	ok(has_content(path, "tool v1\n"), "  nothing renamed yet");
+	recover(root);
+	ok(!leftovers(root) && has_content(path, "tool v2\n") && version_is(root, "tool", "2 prev 1-1"),
+	   "  the next run completed the upgrade");
+
+	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "back to version 1 (%s)", err.msg);
+	ok(killed_install(root, p2, "renamed"), "install killed in the middle of the renames");
+	recover(root);
+	snprintf(path, sizeof(path), "%s/usr/share/doc/tool/README", root);
+	ok(!leftovers(root) && access(path, F_OK) < 0 && version_is(root, "tool", "2 prev 1-1"),
+	   "  the next run completed the upgrade");
+	{
+		struct vrec v;
+		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  and the tree verifies");
+	}
+
+	/* Leftovers of a journal or database write killed half-way. */
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn", root);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn/.meta.tmp", root);
+	put(path, "pkgformat 1\nname tr", 0644);
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/.tool.tmp", root);
+	put(path, "pkgformat 1\nname tr", 0644);
+	recover(root);
+	ok(!leftovers(root) && version_is(root, "tool", "2 prev 1-1"),
+	   "a half-written journal and database temporary are harmless");
+}
+
+/* Remove killed after its journal entry: completed by the next run. */
+static void kill_remove(const char *root)
+{
+	char path[256];
+	struct space_err err = { "" };
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct pkg_db db;
+		kill_point = "remove-journalled";
+		pkg_test_hook = die_at;
+		if (pkg_db_open(root, false, &db, &err) == 0)
+			pkg_remove(&db, "tool", &err);
+		_exit(0);
+	}
+	ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "remove killed");
+	recover(root);
+	snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
+	ok(access(path, F_OK) < 0 && version_is(root, "tool", NULL) && !leftovers(root),
+	   "  the next run completed the removal");
+}
+
+/* One tree, in order: killed before, then after the commit point, then a remove. */
 static void test_kill(void)
 {
 	char root[128], p1[128], p2[128], path[256], *before, *after;
@@ -827,55 +974,8 @@ static void test_kill(void)
 	ok(!leftovers(root) && strcmp(before, after) == 0, "  tree exactly as before the install");
 	free(before);
 	free(after);
-
-	/* Killed after the commit point: the next run completes it. */
-	ok(killed_install(root, p2, "committed"), "install killed right after the commit point");
-	ok(has_content(path, "tool v1\n"), "  nothing renamed yet");
-	recover(root);
-	ok(!leftovers(root) && has_content(path, "tool v2\n") && version_is(root, "tool", "2 prev 1-1"),
-	   "  the next run completed the upgrade");
-
-	is_int(install_one(root, p1, flags_for_user(), NULL, &err), 0, "back to version 1 (%s)", err.msg);
-	ok(killed_install(root, p2, "renamed"), "install killed in the middle of the renames");
-	recover(root);
-	snprintf(path, sizeof(path), "%s/usr/share/doc/tool/README", root);
-	ok(!leftovers(root) && access(path, F_OK) < 0 && version_is(root, "tool", "2 prev 1-1"),
-	   "  the next run completed the upgrade");
-	{
-		struct vrec v;
-		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  and the tree verifies");
-	}
-
-	/* Leftovers of a journal or database write killed half-way. */
-	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn", root);
-	mkdir(path, 0700);
-	snprintf(path, sizeof(path), "%s/usr/lib/pkg/txn/.meta.tmp", root);
-	put(path, "pkgformat 1\nname tr", 0644);
-	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/.tool.tmp", root);
-	put(path, "pkgformat 1\nname tr", 0644);
-	recover(root);
-	ok(!leftovers(root) && version_is(root, "tool", "2 prev 1-1"),
-	   "a half-written journal and database temporary are harmless");
-
-	/* Remove killed after its journal entry: completed by the next run. */
-	{
-		int status;
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			struct pkg_db db;
-			kill_point = "remove-journalled";
-			pkg_test_hook = die_at;
-			if (pkg_db_open(root, false, &db, &err) == 0)
-				pkg_remove(&db, "tool", &err);
-			_exit(0);
-		}
-		ok(pid > 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status), "remove killed");
-		recover(root);
-		snprintf(path, sizeof(path), "%s/usr/bin/tool", root);
-		ok(access(path, F_OK) < 0 && version_is(root, "tool", NULL) && !leftovers(root),
-		   "  the next run completed the removal");
-	}
+	kill_after_commit(root, p1, p2);
+	kill_remove(root);
 }
 
 static void test_devices(void)
@@ -993,6 +1093,70 @@ static void plant_garbage(const char *point)
 		put(garbage_path, "garbage\n", 0644);
 }
 
+/* Remove of a bad record clears it. */
+static void bad_records_remove(const char *root, struct space_err *err)
+{
+	char path[256];
+	struct pkg_db db;
+	int r;
+
+	r = pkg_db_open(root, false, &db, err);
+	is_int(r, 0, "open for remove (%s)", err->msg);
+	if (r == 0) {
+		is_int(pkg_remove(&db, "junk", err), 1, "remove of a bad record removes the record (%s)",
+		       err->msg);
+		ok(db.n_bad == 1 && db.n_pkgs == 2, "  one bad record left, both packages still there");
+		is_int(pkg_remove(&db, "nothere", err), -ENOENT, "  a name with no record is not installed");
+		pkg_db_close(&db);
+	}
+	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk", root);
+	ok(access(path, F_OK) < 0, "  the record file is gone");
+}
+
+/* A bad record that appears during an install (as when a package could
+ * still ship one) does not turn the finished install into "malformed
+ * input, nothing written". */
+static void bad_record_during_install(struct space_err *err)
+{
+	static const struct mem c_mm[] = { { 'f', "c", "c\n" } };
+	char root2[128], file[256], *meta;
+
+	snprintf(root2, sizeof(root2), "%s/badrec2", T);
+	mkdir(root2, 0755);
+	snprintf(garbage_path, sizeof(garbage_path), "%s/usr/lib/pkg/installed/junk", root2);
+	snprintf(file, sizeof(file), "%s/c.pkg", T);
+	meta = meta_of("c", "1", false, c_mm, 1);
+	write_pkg(file, meta, c_mm, 1, false);
+	free(meta);
+	pkg_test_hook = plant_garbage;
+	is_int(install_one(root2, file, flags_for_user(), NULL, err), 0,
+	       "a bad record written during an install: the install succeeds (%s)", err->msg);
+	pkg_test_hook = NULL;
+	ok(version_is(root2, "c", "1"), "  and is recorded");
+}
+
+/* The list of bad records is bounded; the count is not. */
+static void bad_records_bounded(const char *root, struct space_err *err)
+{
+	char path[256];
+	struct pkg_db db;
+	int r;
+
+	for (int i = 0; i < PKG_DB_BAD_MAX + 4; i++) {
+		snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk%02d", root, i);
+		put(path, "", 0644);
+	}
+	r = pkg_db_open(root, false, &db, err);
+	is_int(r, 0, "the database opens with %d bad records (%s)", PKG_DB_BAD_MAX + 5, err->msg);
+	if (r == 0) {
+		is_int((int)db.n_bad, PKG_DB_BAD_MAX + 5, "  all are counted");
+		ok(pkg_db_find_bad(&db, "junk00") && pkg_db_find_bad(&db, "junk15") &&
+		   !pkg_db_find_bad(&db, "junk16") && !pkg_db_find_bad(&db, "liar") && db.n_pkgs == 2,
+		   "  the first %d by name are kept", PKG_DB_BAD_MAX);
+		pkg_db_close(&db);
+	}
+}
+
 /* Issue 12, defect 10: unreadable records in the database are skipped and
  * listed, never a reason to fail every command; the install that finds
  * them succeeds and says so; remove clears one. */
@@ -1041,53 +1205,9 @@ static void test_bad_records(void)
 		struct vrec v;
 		is_int(verify_all(root, PKG_VERIFY_NO_OWNER, &v), 0, "  verify of the good packages works");
 	}
-	r = pkg_db_open(root, false, &db, &err);
-	is_int(r, 0, "open for remove (%s)", err.msg);
-	if (r == 0) {
-		is_int(pkg_remove(&db, "junk", &err), 1, "remove of a bad record removes the record (%s)",
-		       err.msg);
-		ok(db.n_bad == 1 && db.n_pkgs == 2, "  one bad record left, both packages still there");
-		is_int(pkg_remove(&db, "nothere", &err), -ENOENT, "  a name with no record is not installed");
-		pkg_db_close(&db);
-	}
-	snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk", root);
-	ok(access(path, F_OK) < 0, "  the record file is gone");
-
-	/* A bad record that appears during an install (as when a package
-	 * could still ship one) does not turn the finished install into
-	 * "malformed input, nothing written". */
-	{
-		static const struct mem c_mm[] = { { 'f', "c", "c\n" } };
-		char root2[128];
-
-		snprintf(root2, sizeof(root2), "%s/badrec2", T);
-		mkdir(root2, 0755);
-		snprintf(garbage_path, sizeof(garbage_path), "%s/usr/lib/pkg/installed/junk", root2);
-		snprintf(file, sizeof(file), "%s/c.pkg", T);
-		meta = meta_of("c", "1", false, c_mm, 1);
-		write_pkg(file, meta, c_mm, 1, false);
-		free(meta);
-		pkg_test_hook = plant_garbage;
-		is_int(install_one(root2, file, flags_for_user(), NULL, &err), 0,
-		       "a bad record written during an install: the install succeeds (%s)", err.msg);
-		pkg_test_hook = NULL;
-		ok(version_is(root2, "c", "1"), "  and is recorded");
-	}
-
-	/* The list of bad records is bounded; the count is not. */
-	for (int i = 0; i < PKG_DB_BAD_MAX + 4; i++) {
-		snprintf(path, sizeof(path), "%s/usr/lib/pkg/installed/junk%02d", root, i);
-		put(path, "", 0644);
-	}
-	r = pkg_db_open(root, false, &db, &err);
-	is_int(r, 0, "the database opens with %d bad records (%s)", PKG_DB_BAD_MAX + 5, err.msg);
-	if (r == 0) {
-		is_int((int)db.n_bad, PKG_DB_BAD_MAX + 5, "  all are counted");
-		ok(pkg_db_find_bad(&db, "junk00") && pkg_db_find_bad(&db, "junk15") &&
-		   !pkg_db_find_bad(&db, "junk16") && !pkg_db_find_bad(&db, "liar") && db.n_pkgs == 2,
-		   "  the first %d by name are kept", PKG_DB_BAD_MAX);
-		pkg_db_close(&db);
-	}
+	bad_records_remove(root, &err);
+	bad_record_during_install(&err);
+	bad_records_bounded(root, &err);
 }
 
 /* readlink(2) fills the whole buffer for a target it may have cut short:
@@ -1178,6 +1298,11 @@ int main(int argc, char **argv)
 	static const struct tap_test tests[] = {
 		{ "/pkg/round_trip", test_round_trip },
 		{ "/pkg/refusals", test_refusals },
+		{ "/pkg/refusals/members", test_refusals_members },
+		{ "/pkg/refusals/owners", test_refusals_owners },
+		{ "/pkg/refusals/kinds", test_refusals_kinds },
+		{ "/pkg/refusals/upgrade", test_refusals_upgrade },
+		{ "/pkg/refusals/via_bin", test_refusals_via_bin },
 		{ "/pkg/kill", run_kill },
 		{ "/pkg/devices", test_devices },
 		{ "/pkg/bad_records", test_bad_records },
