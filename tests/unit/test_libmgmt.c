@@ -147,6 +147,7 @@ static void test_release_hk(void)
 	struct release rel;
 	struct hotpatch *hp;
 	int n;
+	const char *rm[] = { "rm", "-rf", dir, NULL };
 
 	snprintf(p, sizeof(p), "%s/space-release", dir);
 	put(p, "PRODUCT=space\nVERSION=21.3R1.3\nBUILD_ID=42\n", 0);
@@ -166,20 +167,133 @@ static void test_release_hk(void)
 		   !hp[0].packages[1],
 	   "package lists");
 	hotpatch_free(hp, n);
+	run_argv(rm);
+}
 
-	/* housekeeping on a filled temp tree */
-	char logd[100], tmpd[100], big[5000];
-	struct hk_policy pol;
+/* Housekeeping's rotation: only the log over the size, generations shift. */
+static void hk_rotate_tree(struct hk_policy *pol)
+{
+	char p[1024], big[5000];
 	struct hk_report rep = { 0 };
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	snprintf(p, sizeof(p), "%s/sub/a.log", pol->log_dir);
+	put(p, big, 0);
+	snprintf(p, sizeof(p), "%s/sub/a.log.1", pol->log_dir);
+	put(p, "gen1", 0);
+	snprintf(p, sizeof(p), "%s/sub/a.log.2", pol->log_dir);
+	put(p, "gen2", 0);
+	snprintf(p, sizeof(p), "%s/small.log", pol->log_dir);
+	put(p, "small", 0);
+	is_int(hk_rotate(pol, &rep), 0, "rotate");
+	is_int(rep.rotated, 1, "only the log over the size rotated");
+	snprintf(p, sizeof(p), "%s/sub/a.log.2", pol->log_dir);
+	{
+		char *t = NULL;
+		size_t l;
+		read_file(p, 100, &t, &l);
+		ok(t && !strcmp(t, "gen1"), "generations shift, oldest beyond keep dropped");
+		free(t);
+	}
+	snprintf(p, sizeof(p), "%s/sub/a.log", pol->log_dir);
+	ok(!exists(p), "active log renamed away (the daemon reopens it)");
+}
+
+/* Housekeeping's purge by age: rotated logs and stale tmp files, never a
+ * live log or what a symlink in tmp points to. */
+static void hk_purge_tree(struct hk_policy *pol, const char *dir, time_t now)
+{
+	char p[1024];
+	struct hk_report rep = { 0 };
+
+	snprintf(p, sizeof(p), "%s/old.log.3", pol->log_dir);
+	put(p, "old", now - 7200);
+	snprintf(p, sizeof(p), "%s/old.log", pol->log_dir);
+	put(p, "live but old", now - 7200);
+	snprintf(p, sizeof(p), "%s/stale", pol->tmp_dir);
+	put(p, "stale", now - 7200);
+	snprintf(p, sizeof(p), "%s/fresh", pol->tmp_dir);
+	put(p, "fresh", 0);
+	{
+		char l1[200], l2[200];
+		snprintf(l1, sizeof(l1), "%s/victim", dir);
+		put(l1, "must survive", now - 7200);
+		snprintf(l2, sizeof(l2), "%s/link", pol->tmp_dir);
+		symlink(dir, l2);
+	}
+	is_int(hk_purge(pol, now, &rep), 0, "purge");
+	is_int(rep.purged_logs, 1, "old rotated log purged");
+	is_int(rep.purged_tmp, 1, "stale tmp file purged");
+	snprintf(p, sizeof(p), "%s/old.log", pol->log_dir);
+	ok(exists(p), "a live log is never purged by age");
+	snprintf(p, sizeof(p), "%s/fresh", pol->tmp_dir);
+	ok(exists(p), "fresh tmp file kept");
+	snprintf(p, sizeof(p), "%s/victim", dir);
+	ok(exists(p), "symlink in tmp not followed");
+	snprintf(p, sizeof(p), "%s/link", pol->tmp_dir);
+	ok(exists(p), "fresh symlink itself kept");
+}
+
+/* Housekeeping's guard: a 20 kB budget on a log dir holding ~40 kB. */
+static void hk_guard_tree(struct hk_policy *pol, time_t now)
+{
+	char p[1024];
+	struct hk_report rep = { 0 };
+
+	for (int i = 1; i <= 4; i++) {
+		snprintf(p, sizeof(p), "%s/fill.log.%d", pol->log_dir, i);
+		char *blob = malloc(10001);
+		memset(blob, 'y', 10000);
+		blob[10000] = 0;
+		put(p, blob, now - 100 * i);
+		free(blob);
+	}
+	pol->log_max = 20000;
+	memset(&rep, 0, sizeof(rep));
+	is_int(hk_guard(pol, now, &rep), 0, "guard");
+	ok(rep.guard_deleted >= 2, "guard deleted the oldest rotated logs (%d)", rep.guard_deleted);
+	ok(rep.guard_logs == rep.guard_deleted && !rep.purged_logs && !rep.guard_tmp && !rep.guard_truncated,
+	   "counted as logs deleted for size, not by age (issue 12 #20)");
+	snprintf(p, sizeof(p), "%s/fill.log.4", pol->log_dir);
+	ok(!exists(p), "oldest went first");
+	snprintf(p, sizeof(p), "%s/fill.log.1", pol->log_dir);
+	ok(exists(p), "newest kept once under budget");
+	is_int(rep.warnings, 0, "no warning left once under budget");
+	pol->log_max = 1;
+	memset(&rep, 0, sizeof(rep));
+	hk_guard(pol, now, &rep);
+	snprintf(p, sizeof(p), "%s/old.log", pol->log_dir);
+	{
+		struct stat st;
+		ok(lstat(p, &st) == 0 && st.st_size == 0, "live log truncated as a last resort");
+		ok(rep.guard_truncated >= 1 && rep.guard_deleted == rep.guard_logs + rep.guard_truncated,
+		   "truncations counted apart (%d)", rep.guard_truncated);
+	}
+	pol->tmp_max = 1;
+	memset(&rep, 0, sizeof(rep));
+	hk_guard(pol, now, &rep);
+	is_int(rep.warnings, 1, "warns when files in use keep tmp over its budget");
+	is_int(rep.guard_tmp, rep.guard_deleted, "tmp files deleted for size counted as such");
+	snprintf(p, sizeof(p), "%s/fresh", pol->tmp_dir);
+	ok(exists(p), "a file written in the last minute is not deleted by the guard");
+}
+
+/* Housekeeping on a filled temp tree, in order: rotate, purge, guard. */
+static void test_release_hk_housekeeping(void)
+{
+	char tmpl[] = "/tmp/test_libmgmt.XXXXXX", *dir = mkdtemp(tmpl), p[1024];
+	char logd[100], tmpd[100];
+	struct hk_policy pol;
 	time_t now = time(NULL);
+	const char *rm[] = { "rm", "-rf", dir, NULL };
+
 	snprintf(logd, sizeof(logd), "%s/log", dir);
 	snprintf(tmpd, sizeof(tmpd), "%s/tmp", dir);
 	mkdir(logd, 0755);
 	mkdir(tmpd, 0755);
 	snprintf(p, sizeof(p), "%s/sub", logd);
 	mkdir(p, 0755);
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = 0;
 	hk_policy_default(&pol);
 	pol.log_dir = logd;
 	pol.tmp_dir = tmpd;
@@ -188,105 +302,24 @@ static void test_release_hk(void)
 	pol.purge_age = 3600;
 	pol.tmp_age = 3600;
 	pol.high_pct = 100;
-	snprintf(p, sizeof(p), "%s/sub/a.log", logd);
-	put(p, big, 0);
-	snprintf(p, sizeof(p), "%s/sub/a.log.1", logd);
-	put(p, "gen1", 0);
-	snprintf(p, sizeof(p), "%s/sub/a.log.2", logd);
-	put(p, "gen2", 0);
-	snprintf(p, sizeof(p), "%s/small.log", logd);
-	put(p, "small", 0);
-	is_int(hk_rotate(&pol, &rep), 0, "rotate");
-	is_int(rep.rotated, 1, "only the log over the size rotated");
-	snprintf(p, sizeof(p), "%s/sub/a.log.2", logd);
-	{
-		char *t = NULL;
-		size_t l;
-		read_file(p, 100, &t, &l);
-		ok(t && !strcmp(t, "gen1"), "generations shift, oldest beyond keep dropped");
-		free(t);
-	}
-	snprintf(p, sizeof(p), "%s/sub/a.log", logd);
-	ok(!exists(p), "active log renamed away (the daemon reopens it)");
-
-	snprintf(p, sizeof(p), "%s/old.log.3", logd);
-	put(p, "old", now - 7200);
-	snprintf(p, sizeof(p), "%s/old.log", logd);
-	put(p, "live but old", now - 7200);
-	snprintf(p, sizeof(p), "%s/stale", tmpd);
-	put(p, "stale", now - 7200);
-	snprintf(p, sizeof(p), "%s/fresh", tmpd);
-	put(p, "fresh", 0);
-	{
-		char l1[200], l2[200];
-		snprintf(l1, sizeof(l1), "%s/victim", dir);
-		put(l1, "must survive", now - 7200);
-		snprintf(l2, sizeof(l2), "%s/link", tmpd);
-		symlink(dir, l2);
-	}
-	memset(&rep, 0, sizeof(rep));
-	is_int(hk_purge(&pol, now, &rep), 0, "purge");
-	is_int(rep.purged_logs, 1, "old rotated log purged");
-	is_int(rep.purged_tmp, 1, "stale tmp file purged");
-	snprintf(p, sizeof(p), "%s/old.log", logd);
-	ok(exists(p), "a live log is never purged by age");
-	snprintf(p, sizeof(p), "%s/fresh", tmpd);
-	ok(exists(p), "fresh tmp file kept");
-	snprintf(p, sizeof(p), "%s/victim", dir);
-	ok(exists(p), "symlink in tmp not followed");
-	snprintf(p, sizeof(p), "%s/link", tmpd);
-	ok(exists(p), "fresh symlink itself kept");
-
-	/* guard: a 20 kB budget on a log dir holding ~40 kB */
-	for (int i = 1; i <= 4; i++) {
-		snprintf(p, sizeof(p), "%s/fill.log.%d", logd, i);
-		char *blob = malloc(10001);
-		memset(blob, 'y', 10000);
-		blob[10000] = 0;
-		put(p, blob, now - 100 * i);
-		free(blob);
-	}
-	pol.log_max = 20000;
-	memset(&rep, 0, sizeof(rep));
-	is_int(hk_guard(&pol, now, &rep), 0, "guard");
-	ok(rep.guard_deleted >= 2, "guard deleted the oldest rotated logs (%d)", rep.guard_deleted);
-	ok(rep.guard_logs == rep.guard_deleted && !rep.purged_logs && !rep.guard_tmp && !rep.guard_truncated,
-	   "counted as logs deleted for size, not by age (issue 12 #20)");
-	snprintf(p, sizeof(p), "%s/fill.log.4", logd);
-	ok(!exists(p), "oldest went first");
-	snprintf(p, sizeof(p), "%s/fill.log.1", logd);
-	ok(exists(p), "newest kept once under budget");
-	is_int(rep.warnings, 0, "no warning left once under budget");
-	pol.log_max = 1;
-	memset(&rep, 0, sizeof(rep));
-	hk_guard(&pol, now, &rep);
-	snprintf(p, sizeof(p), "%s/old.log", logd);
-	{
-		struct stat st;
-		ok(lstat(p, &st) == 0 && st.st_size == 0, "live log truncated as a last resort");
-		ok(rep.guard_truncated >= 1 && rep.guard_deleted == rep.guard_logs + rep.guard_truncated,
-		   "truncations counted apart (%d)", rep.guard_truncated);
-	}
-	pol.tmp_max = 1;
-	memset(&rep, 0, sizeof(rep));
-	hk_guard(&pol, now, &rep);
-	is_int(rep.warnings, 1, "warns when files in use keep tmp over its budget");
-	is_int(rep.guard_tmp, rep.guard_deleted, "tmp files deleted for size counted as such");
-	snprintf(p, sizeof(p), "%s/fresh", tmpd);
-	ok(exists(p), "a file written in the last minute is not deleted by the guard");
-
-	{
-		struct hk_policy d;
-		struct hk_store st = { 0 };
-		int line = 0;
-		hk_policy_default(&d);
-		is_int(hk_policy_load("pkg/watchdog/files/etc/housekeeping.conf", &d, &st, &line), 0,
-		       "packaged housekeeping.conf loads (line %d)", line);
-		is_int(d.purge_age, 30L * 86400, "30 days");
-		hk_policy_free(&st);
-	}
-	const char *rm[] = { "rm", "-rf", dir, NULL };
+	hk_rotate_tree(&pol);
+	hk_purge_tree(&pol, dir, now);
+	hk_guard_tree(&pol, now);
 	run_argv(rm);
+}
+
+/* The packaged housekeeping.conf. */
+static void test_release_hk_policy_file(void)
+{
+	struct hk_policy d;
+	struct hk_store st = { 0 };
+	int line = 0;
+
+	hk_policy_default(&d);
+	is_int(hk_policy_load("pkg/watchdog/files/etc/housekeeping.conf", &d, &st, &line), 0,
+	       "packaged housekeeping.conf loads (line %d)", line);
+	is_int(d.purge_age, 30L * 86400, "30 days");
+	hk_policy_free(&st);
 }
 
 /* mutated requests: only documented results (mutate.h) */
@@ -375,6 +408,8 @@ int main(int argc, char **argv)
 		{ "/libmgmt/http_mutations", test_http_mutations },
 		{ "/libmgmt/session", test_session },
 		{ "/libmgmt/release_hk", test_release_hk },
+		{ "/libmgmt/release_hk/housekeeping", test_release_hk_housekeeping },
+		{ "/libmgmt/release_hk/policy_file", test_release_hk_policy_file },
 		{ "/libmgmt/ctl_call", test_ctl_call },
 		{ NULL, NULL },
 	};
