@@ -133,10 +133,10 @@ static void test_add(void)
 	ok(!hp_manifest_add(&m, "package", "a 1 1 1 " HB) && m.npkg == 1, "hp_manifest_add: a package");
 }
 
+/* The manifest's structure: format first, known keys once, none missing,
+ * the patch level. */
 static void test_refusals(void)
 {
-	char big[HP_MANIFEST_MAX + 2];
-
 	refused_edit("format = 1", "format = 2", "line 1: format is not 1", "format 2");
 	refused_edit("format = 1\nproduct = space\n", "product = space\nformat = 1\n", "line 1: the first entry must be format",
 		     "format not first");
@@ -153,6 +153,11 @@ static void test_refusals(void)
 	refused_edit("patch = 2", "patch = 10000", "line 4: patch is not a level", "patch 10000");
 	refused_edit("patch = 2", "patch = 02", "line 4: patch is not a level", "patch 02 (a second spelling)");
 	refused_edit("patch = 2", "patch = +2", "line 4: patch is not a level", "patch +2");
+}
+
+/* The fix lines: level, order, id, text. */
+static void test_refusals_fix(void)
+{
 	refused_edit("fix = 1 devgate-bye", "fix = 0 devgate-bye", "line 7: fix: level is not a number", "fix level 0");
 	refused_edit("fix = 1 devgate-bye", "fix = 10000 devgate-bye", "line 7: fix: level is not a number", "fix level 10000");
 	refused_edit("fix = 2 mgmtd-allow", "fix = 3 mgmtd-allow", "line 8: fix mgmtd-allow: level 3 is above patch 2",
@@ -165,6 +170,11 @@ static void test_refusals(void)
 		     "line 7: fix: want `<level> <id> <text>`", "fix without text");
 	refused_edit("fix = 1 devgate-bye", "fix = 1 abcdefghijabcdefghijabcdefghijabc", "line 7: fix: id is not",
 		     "fix id of 33 bytes");
+}
+
+/* The package lines and the digests. */
+static void test_refusals_package(void)
+{
 	refused_edit("package = devgate 21.3R1.1 2 12345 " HB "\npackage = mgmtd 21.3R1.1 2 678 " HB "\n",
 		     "package = mgmtd 21.3R1.1 2 678 " HB "\npackage = devgate 21.3R1.1 2 12345 " HB "\n",
 		     "line 10: package: not sorted by name", "packages not sorted");
@@ -188,6 +198,11 @@ static void test_refusals(void)
 		     "package release with a slash");
 	refused_edit("package = devgate 21.3R1.1", "package = devgate :21", "line 9: package: version",
 		     "package version starting with ':'");
+}
+
+/* The name, release, product, services and backup paths. */
+static void test_refusals_fields(void)
+{
 	refused_edit("name = Space-21.3R1-Hotpatch-v2", "name = Space-21.3R1-Hotpatch-v3",
 		     "line 5: name is not Space-21.3R1-Hotpatch-v2", "name of another level");
 	refused_edit("name = Space-21.3R1-Hotpatch-v2", "name = space-21.3R1-Hotpatch-v2",
@@ -210,6 +225,14 @@ static void test_refusals(void)
 		     "line 13: backup: inside the hot-patch state directory", "backup of the tool's own state");
 	refused_edit("backup = etc/mgmtd.conf", "backup = etc/mgmtd.conf\nbackup = etc/mgmtd.conf", "line 14: backup: listed twice",
 		     "backup twice");
+}
+
+/* Bytes a manifest may not hold: control and non-ASCII characters, a NUL,
+ * more than HP_MANIFEST_MAX. */
+static void test_refusals_bytes(void)
+{
+	char big[HP_MANIFEST_MAX + 2];
+
 	refused_edit("mgmtd: a 405", "mgmtd:\ta 405", "line 8: control or non-ASCII character in the value", "tab in a fix text");
 	refused_edit("mgmtd: a 405", "mgmtd:\x1b[2Ja 405", "line 8: control or non-ASCII character in the value", "escape in a fix text");
 	refused_edit("mgmtd: a 405", "mgmtd: \xc3\xa9 405", "line 8: control or non-ASCII character in the value", "non-ASCII in a fix text");
@@ -400,6 +423,10 @@ int main(int argc, char **argv)
 		{ "/hotpatch_manifest/round_trip", test_round_trip },
 		{ "/hotpatch_manifest/add", test_add },
 		{ "/hotpatch_manifest/refusals", test_refusals },
+		{ "/hotpatch_manifest/refusals/fix", test_refusals_fix },
+		{ "/hotpatch_manifest/refusals/package", test_refusals_package },
+		{ "/hotpatch_manifest/refusals/fields", test_refusals_fields },
+		{ "/hotpatch_manifest/refusals/bytes", test_refusals_bytes },
 		{ "/hotpatch_manifest/tables", test_tables },
 		{ "/hotpatch_manifest/names", test_names },
 		{ "/hotpatch_manifest/release", test_release },
