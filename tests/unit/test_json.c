@@ -63,28 +63,42 @@ static void test_write_read(void)
 	is_int(json_get_string(b.p, b.len, "n", &s), -EINVAL, "reader: non-string member");
 	is_int(json_get_string(b.p, b.len, "zz", &s), -ENOENT, "reader: absent member");
 	buf_free(&b);
-	{
-		const char *in = "{\"file\":\"x\",\"reboot\" : true,\"n\":false,\"s\":\"true\",\"reboot\":false}";
-		int v = -1;
-		is_int(json_get_bool(in, strlen(in), "reboot", &v), 0, "bool member");
-		is_int(v, 1, "true (the first of two, as json_get_string)");
-		is_int(json_get_bool(in, strlen(in), "n", &v), 0, "false member");
-		is_int(v, 0, "false");
-		is_int(json_get_bool(in, strlen(in), "s", &v), -EINVAL, "a string is not a boolean");
-		is_int(json_get_bool(in, strlen(in), "file", &v), -EINVAL, "nor any string");
-		is_int(json_get_bool(in, strlen(in), "zz", &v), -ENOENT, "absent");
-		is_int(json_get_bool("{\"reboot\":true", 14, "reboot", &v), -SPACE_E_FORMAT, "malformed document");
-	}
+}
 
-	{
-		const char *in = " {\"username\" : \"adm\\u00e9\\n\", \"password\":\"p\\\"w\\ud83d\\ude00\"} ";
-		is_int(json_get_string(in, strlen(in), "username", &s), 0, "escapes decoded");
-		ok(s && !strcmp(s, "adm\xc3\xa9\n"), "\\u00e9 and \\n decoded");
-		free(s);
-		is_int(json_get_string(in, strlen(in), "password", &s), 0, "surrogate pair");
-		ok(s && !strcmp(s, "p\"w\xf0\x9f\x98\x80"), "surrogate pair to UTF-8");
-		free(s);
-	}
+/* json_get_bool: the first of two members, strings are not booleans. */
+static void test_write_read_bool(void)
+{
+	const char *in = "{\"file\":\"x\",\"reboot\" : true,\"n\":false,\"s\":\"true\",\"reboot\":false}";
+	int v = -1;
+
+	is_int(json_get_bool(in, strlen(in), "reboot", &v), 0, "bool member");
+	is_int(v, 1, "true (the first of two, as json_get_string)");
+	is_int(json_get_bool(in, strlen(in), "n", &v), 0, "false member");
+	is_int(v, 0, "false");
+	is_int(json_get_bool(in, strlen(in), "s", &v), -EINVAL, "a string is not a boolean");
+	is_int(json_get_bool(in, strlen(in), "file", &v), -EINVAL, "nor any string");
+	is_int(json_get_bool(in, strlen(in), "zz", &v), -ENOENT, "absent");
+	is_int(json_get_bool("{\"reboot\":true", 14, "reboot", &v), -SPACE_E_FORMAT, "malformed document");
+}
+
+/* The reader's escapes: \u00e9, \n, a surrogate pair. */
+static void test_write_read_escapes(void)
+{
+	const char *in = " {\"username\" : \"adm\\u00e9\\n\", \"password\":\"p\\\"w\\ud83d\\ude00\"} ";
+	char *s = NULL;
+
+	is_int(json_get_string(in, strlen(in), "username", &s), 0, "escapes decoded");
+	ok(s && !strcmp(s, "adm\xc3\xa9\n"), "\\u00e9 and \\n decoded");
+	free(s);
+	is_int(json_get_string(in, strlen(in), "password", &s), 0, "surrogate pair");
+	ok(s && !strcmp(s, "p\"w\xf0\x9f\x98\x80"), "surrogate pair to UTF-8");
+	free(s);
+}
+
+/* Malformed documents: refused, nothing returned; nesting is bounded. */
+static void test_write_read_malformed(void)
+{
+	char *s = NULL;
 	static const char *const bad[] = {
 		"", "[]", "{", "{\"a\":}", "{\"a\":\"x\",}", "{\"a\":\"\\u0000\"}", "{\"a\":\"x\"} x",
 		"{\"a\":01}", "{\"a\":\"\\ud800\"}", "{\"a\":tru}", "{\"a\":\"\x01\"}",
@@ -104,6 +118,7 @@ static void test_write_read(void)
 		       "deep nesting is bounded");
 	}
 }
+
 /* mutated bodies: only documented results (mutate.h) */
 static void test_mutations(void)
 {
@@ -129,6 +144,9 @@ int main(int argc, char **argv)
 {
 	static const struct tap_test tests[] = {
 		{ "/json/write_read", test_write_read },
+		{ "/json/write_read/bool", test_write_read_bool },
+		{ "/json/write_read/escapes", test_write_read_escapes },
+		{ "/json/write_read/malformed", test_write_read_malformed },
 		{ "/json/mutations", test_mutations },
 		{ NULL, NULL },
 	};
