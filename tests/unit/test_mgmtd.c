@@ -822,48 +822,15 @@ static void fake_hotpatch(struct mgmtd_conf *c)
 	c->log_dir = strdup(dir);
 }
 
-static void test_hotpatch_job(struct mgmtd_conf *c, const char *admin, const char *ro, struct api_resp *r)
+/* The hot patch of test_hotpatch_job stops mgmtd: the restarted one takes
+ * the job from the progress file, sees it finish, and then one whose
+ * process is gone. */
+static void hotpatch_job_restarted(struct mgmtd_conf *c, pid_t pid, struct api_resp *r)
 {
 	char want[512], p[256], *txt = NULL;
-	pid_t pid;
 	size_t n;
 	int reaped = 0;
 
-	is_int(req("POST", "/api/v1/hotpatch", ro, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 403,
-	       "a read-only user cannot start a hot patch");
-	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 404,
-	       "not uploaded: 404");
-	ok(strstr(r->body.p, "PUT /api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz") != NULL, "says how: %s",
-	   r->body.p);
-	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"../etc/space-release\"}", 5000, r), 400,
-	       "not a bundle name: 400");
-	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":1}", 5000, r), 400, "no file: 400");
-
-	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", ro, 3, 5001, r), 403,
-	       "a read-only user cannot upload a bundle");
-	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tar", admin, 3, 5001, r), 400,
-	       "a bundle with another name: 400");
-	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", admin, 3, 5001, r), 0,
-	       "an admin's bundle upload is open");
-	is_int(api_upload_data(&api, "tgz", 3, r), 0, "its body");
-	api_upload_end(&api, r);
-	is_int(r->status, 201, "uploaded: %s", r->body.p);
-
-	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5002, r), 202,
-	       "the hot patch starts: %s", r->body.p);
-	ok(strstr(r->body.p, "\"process\":{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\",\"reinstall\":false,"
-			     "\"user\":\"admin\",\"started\":5002,\"running\":true") != NULL,
-	   "the answer names the process: %s", r->body.p);
-	pid = api.hp_job.pid;
-	ok(wait_file("hp-started"), "the tool runs");
-	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5003, r), 409,
-	       "one at a time: %s", r->body.p);
-	snprintf(p, sizeof(p), "%s/hp-args", dir);
-	snprintf(want, sizeof(want), "apply --root %s %s/Space-21.3R1-Hotpatch-v3.tgz\n", dir, c->upload_dir);
-	ok(read_file(p, 4096, &txt, &n) == 0 && !strcmp(txt, want), "argv: %s", txt ? txt : "-");
-	free(txt);
-
-	/* mgmtd restarted (the patch stops it): the job is the progress file's */
 	api_free(&api);
 	api_init(&api, c, 5000);
 	is_int(req("POST", "/api/v1/login", NULL, LOGIN("ro", "secret"), 5004, r), 200, "login after the restart");
@@ -908,6 +875,48 @@ static void test_hotpatch_job(struct mgmtd_conf *c, const char *admin, const cha
 		   r),
 	       500, "... and does not block a new one (here: a tool that is not there, 500)");
 	ok(strstr(r->body.p, "cannot start") != NULL, "%s", r->body.p);
+}
+
+static void test_hotpatch_job(struct mgmtd_conf *c, const char *admin, const char *ro, struct api_resp *r)
+{
+	char want[512], p[256], *txt = NULL;
+	pid_t pid;
+	size_t n;
+
+	is_int(req("POST", "/api/v1/hotpatch", ro, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 403,
+	       "a read-only user cannot start a hot patch");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5000, r), 404,
+	       "not uploaded: 404");
+	ok(strstr(r->body.p, "PUT /api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz") != NULL, "says how: %s",
+	   r->body.p);
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"../etc/space-release\"}", 5000, r), 400,
+	       "not a bundle name: 400");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":1}", 5000, r), 400, "no file: 400");
+
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", ro, 3, 5001, r), 403,
+	       "a read-only user cannot upload a bundle");
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tar", admin, 3, 5001, r), 400,
+	       "a bundle with another name: 400");
+	is_int(put_begin("/api/v1/hotpatch/bundle/Space-21.3R1-Hotpatch-v3.tgz", admin, 3, 5001, r), 0,
+	       "an admin's bundle upload is open");
+	is_int(api_upload_data(&api, "tgz", 3, r), 0, "its body");
+	api_upload_end(&api, r);
+	is_int(r->status, 201, "uploaded: %s", r->body.p);
+
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5002, r), 202,
+	       "the hot patch starts: %s", r->body.p);
+	ok(strstr(r->body.p, "\"process\":{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\",\"reinstall\":false,"
+			     "\"user\":\"admin\",\"started\":5002,\"running\":true") != NULL,
+	   "the answer names the process: %s", r->body.p);
+	pid = api.hp_job.pid;
+	ok(wait_file("hp-started"), "the tool runs");
+	is_int(req("POST", "/api/v1/hotpatch", admin, "{\"file\":\"Space-21.3R1-Hotpatch-v3.tgz\"}", 5003, r), 409,
+	       "one at a time: %s", r->body.p);
+	snprintf(p, sizeof(p), "%s/hp-args", dir);
+	snprintf(want, sizeof(want), "apply --root %s %s/Space-21.3R1-Hotpatch-v3.tgz\n", dir, c->upload_dir);
+	ok(read_file(p, 4096, &txt, &n) == 0 && !strcmp(txt, want), "argv: %s", txt ? txt : "-");
+	free(txt);
+	hotpatch_job_restarted(c, pid, r);
 }
 
 static void test_hotpatch(struct mgmtd_conf *c)
