@@ -160,6 +160,52 @@ static const struct app *find(const struct apps_list *l, const char *pkg)
 	return NULL;
 }
 
+/* The scan without a usable release or table: every application is
+ * disabled, with the reason. */
+static void scan_unusable(struct apps_env *env, struct apps_list *l)
+{
+	char path[256];
+	struct space_err why = { "" };
+	const struct app *a;
+
+	put("space-release", "PRODUCT=space\n");
+	apps_scan(env, l, &why);
+	a = find(l, "foo2");
+	ok(a && !a->enabled && strstr(a->reason, "running release unknown: ") && strstr(a->reason, "space-release"),
+	   "no VERSION: every application disabled (%s)", a ? a->reason : "missing");
+	put("space-release", "VERSION=21.3R2\n");
+	put("app-compat.conf", "format = 1\nfoo = 2.0\n");
+	apps_scan(env, l, &why);
+	a = find(l, "foo2");
+	ok(a && !a->enabled && strstr(a->reason, "application table unavailable: ") && strstr(a->reason, "line 2"),
+	   "a bad table: every application disabled (%s)", a ? a->reason : "missing");
+	snprintf(path, sizeof(path), "%s/app-compat.conf", root);
+	unlink(path);
+	apps_scan(env, l, &why);
+	a = find(l, "foo2");
+	ok(a && !a->enabled && strstr(a->reason, "No such file"), "no table: disabled (%s)", a ? a->reason : "missing");
+	put("app-compat.conf", table_text);
+}
+
+/* The list is bounded: fill it. */
+static void scan_bounded(struct apps_env *env, struct apps_list *l)
+{
+	struct space_err why = { "" };
+	int r;
+
+	for (int i = 0; i < APPS_MAX + 6; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "z%03d", i);
+		put_record(name, name, "1.0", NULL, NULL);
+	}
+	r = apps_scan(env, l, &why);
+	ok(r == 0 && l->n == APPS_MAX && l->n_over == 5 + 6, "%d applications listed, the %d others counted",
+	   APPS_MAX, 11);
+	ok(find(l, "foo") && find(l, "z058") && !find(l, "z059"), "by name: the first %d", APPS_MAX);
+}
+
+/* One tree, in order: no database, the records, then the release or the
+ * table unusable, then more applications than the list holds. */
 static void test_scan(struct apps_list *l)
 {
 	char path[256];
@@ -211,35 +257,8 @@ static void test_scan(struct apps_list *l)
 	a = apps_service_owner(l, "other.conf");
 	ok(a && !strcmp(a->pkg, "foo2"), "owner of a service definition");
 	ok(apps_service_owner(l, "libx.conf") == NULL, "a non-application's service has no owner");
-
-	put("space-release", "PRODUCT=space\n");
-	apps_scan(&env, l, &why);
-	a = find(l, "foo2");
-	ok(a && !a->enabled && strstr(a->reason, "running release unknown: ") && strstr(a->reason, "space-release"),
-	   "no VERSION: every application disabled (%s)", a ? a->reason : "missing");
-	put("space-release", "VERSION=21.3R2\n");
-	put("app-compat.conf", "format = 1\nfoo = 2.0\n");
-	apps_scan(&env, l, &why);
-	a = find(l, "foo2");
-	ok(a && !a->enabled && strstr(a->reason, "application table unavailable: ") && strstr(a->reason, "line 2"),
-	   "a bad table: every application disabled (%s)", a ? a->reason : "missing");
-	snprintf(path, sizeof(path), "%s/app-compat.conf", root);
-	unlink(path);
-	apps_scan(&env, l, &why);
-	a = find(l, "foo2");
-	ok(a && !a->enabled && strstr(a->reason, "No such file"), "no table: disabled (%s)", a ? a->reason : "missing");
-	put("app-compat.conf", table_text);
-
-	/* the list is bounded: fill it */
-	for (int i = 0; i < APPS_MAX + 6; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "z%03d", i);
-		put_record(name, name, "1.0", NULL, NULL);
-	}
-	r = apps_scan(&env, l, &why);
-	ok(r == 0 && l->n == APPS_MAX && l->n_over == 5 + 6, "%d applications listed, the %d others counted",
-	   APPS_MAX, 11);
-	ok(find(l, "foo") && find(l, "z058") && !find(l, "z059"), "by name: the first %d", APPS_MAX);
+	scan_unusable(&env, l);
+	scan_bounded(&env, l);
 	free((char *)env.release_file);
 	free((char *)env.compat_file);
 }
