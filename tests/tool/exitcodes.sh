@@ -139,6 +139,10 @@ want 100 "fabric-agent: a peer's shell command" env SSH_ORIGINAL_COMMAND="sh -c 
 want 1 "fabric-agent: accept of a key that is no ed25519 key" sh -c 'echo ssh-rsa AAAA | "$1" --root "$2" accept n1' sh "$BIN/fabric-agent" "$T"
 want 111 "fabric-agent: keys-put on a root it cannot write" sh -c ': | "$1" --root /proc/1 keys-put' sh "$BIN/fabric-agent"
 help fabric-agent "$BIN/fabric-agent" --help
+
+# --- fabricd (a daemon: its log is its stderr; usage 100)
+want 100 "fabricd: unknown option" "$BIN/fabricd" --bogus
+help fabricd "$BIN/fabricd" --help
 want 100 "watchdogctl: unknown command" "$BIN/watchdogctl" frobnicate
 want 111 "watchdogctl: the watchdog cannot be reached" "$BIN/watchdogctl" -s "$NX.sock" status
 help watchdogctl "$BIN/watchdogctl" -h
