@@ -75,7 +75,8 @@ int hp_def_parse(const char *text, size_t len, struct hp_def *d, struct space_er
 			       c.why ? c.why : "not KEY = VALUE");
 	}
 	if (!c.have_patch || !d->m.nfix || !d->npkg)
-		return err_set(err, -SPACE_E_FORMAT, "missing %s", !c.have_patch ? "patch" : !d->m.nfix ? "fix" : "package");
+		return err_set(err, -SPACE_E_FORMAT, "missing %s", !c.have_patch ? "patch" : !d->m.nfix ? "fix" :
+													  "package");
 	for (unsigned i = 0; i < d->m.nfix; i++)
 		if (d->m.fix[i].level > d->m.patch) {
 			return err_set(err, -SPACE_E_FORMAT, "fix %s: level %u is above patch %u", d->m.fix[i].id, d->m.fix[i].level,

@@ -22,29 +22,29 @@
 #include "tgz.h"
 #include "util.h"
 
-#define USAGE                                                                                          \
+#define USAGE                                                                                        \
 	"usage: mkhotpatch plan --def DIR/vN.conf [--fixes DIR]\n"                                   \
 	"       mkhotpatch build --def DIR/vN.conf [--fixes DIR] --product NAME --version VER\n"     \
-	"                  --script patchme.sh --out DIR\n"                                             \
-	"                  (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]) PKG...\n"   \
-	"\n"                                                                                            \
+	"                  --script patchme.sh --out DIR\n"                                          \
+	"                  (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem]) PKG...\n" \
+	"\n"                                                                                         \
 	"plan checks the patch definition DIR/vN.conf (image/hotpatch/def.h): it carries\n"          \
-	"everything DIR/v(N-1).conf carries (patches are cumulative), and each fix has its\n"       \
-	"patch file (--fixes, default DIR/fixes/<id>.patch); then prints one `fix <id>` line\n"     \
-	"per fix, in the order to apply them, and one `package <name> <release>` line per\n"       \
-	"package to rebuild.\n"                                                                         \
-	"\n"                                                                                            \
+	"everything DIR/v(N-1).conf carries (patches are cumulative), and each fix has its\n"        \
+	"patch file (--fixes, default DIR/fixes/<id>.patch); then prints one `fix <id>` line\n"      \
+	"per fix, in the order to apply them, and one `package <name> <release>` line per\n"         \
+	"package to rebuild.\n"                                                                      \
+	"\n"                                                                                         \
 	"build checks the same, then writes DIR/Space-<release>-Hotpatch-vN.tgz (<release>:\n"       \
-	"VER cut after its R part, 21.3R1.1 -> 21.3R1) holding one directory of that name\n"          \
+	"VER cut after its R part, 21.3R1.1 -> 21.3R1) holding one directory of that name\n"         \
 	"with patchme.sh, the manifest, manifest.sig (RSA PKCS#1 v1.5 SHA-256, as `openssl\n"        \
-	"dgst -sha256 -sign` makes), manifest.cert.pem, manifest.chain.pem and\n"                     \
-	"packages/<name>-<version>-<release>.pkg: every PKG, each a package of the definition\n"    \
-	"at its package release and at version VER. Beside it X.tgz.md5 and X.tgz.sha256\n"        \
+	"dgst -sha256 -sign` makes), manifest.cert.pem, manifest.chain.pem and\n"                    \
+	"packages/<name>-<version>-<release>.pkg: every PKG, each a package of the definition\n"     \
+	"at its package release and at version VER. Beside it X.tgz.md5 and X.tgz.sha256\n"          \
 	"(`md5sum -c`, `sha256sum -c` in DIR). Reproducible: members sorted, mtime\n"                \
 	"$SOURCE_DATE_EPOCH (else 0), owner 0:0 without names, gzip without name or time.\n"         \
-	"--pki DIR signs with the development PKI of `mkova pki`.\n"                                   \
-	"\n"                                                                                            \
-	"Exit status: 0 success, 1 refused input (definition, package, keys), 100 usage,\n"         \
+	"--pki DIR signs with the development PKI of `mkova pki`.\n"                                 \
+	"\n"                                                                                         \
+	"Exit status: 0 success, 1 refused input (definition, package, keys), 100 usage,\n"          \
 	"111 I/O or system error (the contract of every space tool: README.md, Exit codes).\n"
 
 #define SCRIPT_MAX (64u << 10)
@@ -68,11 +68,16 @@ struct input {
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option lo[] = {
-		{ "def", required_argument, NULL, 'd' },    { "fixes", required_argument, NULL, 'f' },
-		{ "product", required_argument, NULL, 'p' }, { "version", required_argument, NULL, 'v' },
-		{ "script", required_argument, NULL, 's' }, { "out", required_argument, NULL, 'o' },
-		{ "pki", required_argument, NULL, 'P' },    { "key", required_argument, NULL, 'k' },
-		{ "cert", required_argument, NULL, 'c' },   { "chain", required_argument, NULL, 'C' },
+		{ "def", required_argument, NULL, 'd' },
+		{ "fixes", required_argument, NULL, 'f' },
+		{ "product", required_argument, NULL, 'p' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "script", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "pki", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -171,7 +176,8 @@ static int load_defs(const struct args *a, struct hp_def *cur, struct hp_def *pr
 		}
 	}
 	copy = strdup(a->def);
-	fixdir = a->fixes ? strdup(a->fixes) : copy ? xasprintf("%s/fixes", dirname(copy)) : NULL;
+	fixdir = a->fixes ? strdup(a->fixes) : copy ? xasprintf("%s/fixes", dirname(copy)) :
+						      NULL;
 	rc = fixdir ? check_fix_files(cur, fixdir) : die_err("read", a->def, -ENOMEM, NULL);
 out:
 	free(prevpath);
@@ -425,7 +431,8 @@ static int write_outputs(const char *dir, const char *name, const unsigned char 
 	for (size_t i = 0; r == 0 && i < 2; i++) {
 		free(p);
 		p = xasprintf("%s.%s", path, algs[i][1]);
-		r = !p ? -ENOMEM : unlink(p) < 0 && errno != ENOENT ? -errno : 0;
+		r = !p ? -ENOMEM : unlink(p) < 0 && errno != ENOENT ? -errno :
+								      0;
 	}
 	if (r == 0)
 		r = write_file_atomic(path, tgz, len, 0644);
@@ -437,7 +444,9 @@ static int write_outputs(const char *dir, const char *name, const unsigned char 
 		r = !p || !line ? -ENOMEM : write_file_atomic(p, line, strlen(line), 0644);
 	}
 	if (r < 0)
-		rc = die_err("write", p ? p : path ? path : dir, r, NULL);
+		rc = die_err("write", p ? p : path ? path :
+						     dir,
+			     r, NULL);
 	free(base);
 	free(path);
 	free(p);

@@ -13,10 +13,10 @@
 #include "err.h"
 
 struct tgz_member {
-	const char *path;   /* relative; a directory without its trailing '/' */
-	const void *data;   /* regular file content */
+	const char *path; /* relative; a directory without its trailing '/' */
+	const void *data; /* regular file content */
 	size_t len;
-	unsigned mode;      /* permission bits */
+	unsigned mode; /* permission bits */
 	bool dir;
 };
 

@@ -536,7 +536,7 @@ static long find_tree(const struct tree_list *t, const size_t *sorted, const cha
 struct apply_ctx {
 	const struct tree_list *t;
 	const size_t *sorted; /* indexes of t->v by path */
-	char *skip; /* tree entries replaced by a created node */
+	char *skip;           /* tree entries replaced by a created node */
 	struct sb *b;
 	long long epoch;
 	struct space_err *err;

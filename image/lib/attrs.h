@@ -26,7 +26,7 @@
 #include "err.h"
 
 struct attr_entry {
-	char type; /* f d l c b p h */
+	char type;     /* f d l c b p h */
 	unsigned mode; /* permission bits only (<= 07777) */
 	unsigned uid, gid, major, minor;
 	char *path; /* normalised: "" for the root */
@@ -43,10 +43,10 @@ const struct attr_entry *attrs_find(const struct attr_list *l, const char *path)
 void attrs_free(struct attr_list *l);
 
 struct tree_entry {
-	char *path;  /* relative, "" for the root; parents come first */
+	char *path;    /* relative, "" for the root; parents come first */
 	size_t parent; /* index of the parent directory (root: itself) */
-	mode_t mode; /* from lstat: type and permission bits */
-	uint32_t ino; /* inode number in the image, 0 until known */
+	mode_t mode;   /* from lstat: type and permission bits */
+	uint32_t ino;  /* inode number in the image, 0 until known */
 };
 
 struct tree_list {

@@ -70,7 +70,8 @@ int grub_env_get(const char env[GRUBENV_SIZE], const char *key, char *out, size_
 	struct env_get g = { key, out, outlen };
 	int r = env_lines(env, env_get_fn, &g);
 
-	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
+	return r == 1 ? 0 : r < 0 ? r :
+				    -ENOENT;
 }
 
 struct env_set {
@@ -134,10 +135,10 @@ struct fat {
 	bootenv_read_fn rd;
 	void *ctx;
 	uint64_t len;
-	uint32_t spc;        /* sectors per cluster */
-	uint64_t fat_off;    /* first FAT */
-	uint64_t data_off;   /* cluster 2 */
-	uint32_t nclusters;  /* data clusters */
+	uint32_t spc;       /* sectors per cluster */
+	uint64_t fat_off;   /* first FAT */
+	uint64_t data_off;  /* cluster 2 */
+	uint32_t nclusters; /* data clusters */
 };
 
 static uint32_t le32(const uint8_t *p)

@@ -18,7 +18,6 @@
 
 #include "err.h"
 
-
 /* The boot-state variables of grubenv (all optional; grub.cfg has the
  * defaults):
  *   slot_good  a|b   the slot that boots by default (default a)
@@ -68,8 +67,8 @@ int bootenv_locate(bootenv_read_fn rd, void *ctx, uint64_t esp_len, uint64_t *en
 /* The block of the ESP at [esp_off, esp_off + esp_len) of fd (a disk
  * device or image file). */
 struct bootenv {
-	int fd;          /* not owned */
-	uint64_t off;    /* absolute offset of the block in fd */
+	int fd;       /* not owned */
+	uint64_t off; /* absolute offset of the block in fd */
 	char block[GRUBENV_SIZE];
 };
 

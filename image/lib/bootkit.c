@@ -93,7 +93,14 @@ int kit_save(const char *dir, const struct bootkit *k, const char *boot_img, con
 }
 
 /* ---------------------------------------------------------------- loading */
-enum { K_FORMAT, K_PRODUCT, K_RELEASE, K_BIOS, K_ESP, K_ROOT, K_ESPIMG, K_N };
+enum { K_FORMAT,
+       K_PRODUCT,
+       K_RELEASE,
+       K_BIOS,
+       K_ESP,
+       K_ROOT,
+       K_ESPIMG,
+       K_N };
 static const char *const kit_keys[K_N] = { "format", "product", "release", "bios.size",
 					   "esp.size", "root.size", "esp.image.size" };
 
@@ -130,7 +137,9 @@ static int kit_kv(void *ctx, const char *key, const char *value, int line)
 		r = strcmp(value, "1") ? -SPACE_E_FORMAT : 0;
 	else if (i == K_PRODUCT || i == K_RELEASE)
 		r = snprintf(i == K_PRODUCT ? k->product : k->release, KIT_NAME_MAX, "%s", value) >= KIT_NAME_MAX ||
-			!*value ? -SPACE_E_FORMAT : 0;
+				    !*value ?
+			    -SPACE_E_FORMAT :
+			    0;
 	else
 		r = kit_size(value, dst[i]);
 	if (r < 0)

@@ -123,10 +123,10 @@ int tree_resolve(const char *tree, const char *path, char *out, size_t outlen)
 struct build {
 	const struct disk_spec *s;
 	struct disk_layout l;
-	char *work; /* scratch directory */
-	char *tmp;  /* the target's path (image under its temporary name) */
-	int fd;     /* the target, open read-write */
-	int is_file; /* a regular file (holes can be punched), not a device */
+	char *work;            /* scratch directory */
+	char *tmp;             /* the target's path (image under its temporary name) */
+	int fd;                /* the target, open read-write */
+	int is_file;           /* a regular file (holes can be punched), not a device */
 	struct space_err *err; /* the reason of a failure */
 };
 

@@ -72,7 +72,6 @@ struct esp_params {
  * them). No mmd: mcopy -s creates the directories. */
 int fs_make_esp(const struct esp_params *p, struct space_err *err);
 
-
 /* Sets the mtime/atime of path and everything below it (not following
  * symlinks) to epoch. */
 int fs_set_tree_times(const char *path, long long epoch);

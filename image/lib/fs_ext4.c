@@ -132,8 +132,7 @@ static int job_init(struct ext4_job *j, const struct ext4_params *p)
 	j->opts = xasprintf("hash_seed=%s,root_owner=0:0,lazy_itable_init=%d,lazy_journal_init=0,"
 			    "no_copy_xattrs,offset=%llu",
 			    j->uuid, p->lazy_itable ? 1 : 0, (unsigned long long)p->offset);
-	j->dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset)
-			   : strdup(p->out_path);
+	j->dev = p->offset ? xasprintf("%s?offset=%llu", p->out_path, (unsigned long long)p->offset) : strdup(p->out_path);
 	j->env[0] = j->env_fake;
 	j->env[1] = j->env_conf;
 	j->env[2] = "LC_ALL=C";

@@ -258,9 +258,9 @@ void gpt_encode_pmbr(const struct disk_layout *l, uint8_t mbr[GPT_SECTOR])
 	uint8_t *pe = mbr + 446;
 
 	memset(mbr + 440, 0, GPT_SECTOR - 440);
-	pe[0] = 0x00;                         /* not bootable */
+	pe[0] = 0x00;                             /* not bootable */
 	pe[1] = 0x00, pe[2] = 0x02, pe[3] = 0x00; /* CHS of LBA 1 */
-	pe[4] = 0xEE;                         /* GPT protective */
+	pe[4] = 0xEE;                             /* GPT protective */
 	pe[5] = 0xFF, pe[6] = 0xFF, pe[7] = 0xFF;
 	le_put32(pe + 8, 1);
 	le_put32(pe + 12, size > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)size);

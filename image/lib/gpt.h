@@ -26,7 +26,7 @@
 #define GPT_NUM_ENTRIES 128u
 #define GPT_ENTRY_SIZE 128u
 #define GPT_ENTRIES_LBAS (GPT_NUM_ENTRIES * GPT_ENTRY_SIZE / GPT_SECTOR) /* 32 */
-#define GPT_NAME_MAX 36 /* UTF-16 code units in an entry name */
+#define GPT_NAME_MAX 36                                                  /* UTF-16 code units in an entry name */
 
 #define MIB (1024ull * 1024ull)
 

@@ -70,7 +70,7 @@ struct grub_slot {
 
 struct grub_menu {
 	const char *product, *version; /* version: slot A's release by default */
-	const char *cmdline_extra; /* may be NULL */
+	const char *cmdline_extra;     /* may be NULL */
 	unsigned timeout;
 	struct grub_slot slots[2];
 	unsigned nslots; /* slots[0] is the default */

@@ -34,8 +34,7 @@ int img_run(const char *const argv[], const char *const env[], const char *out_p
 			err_set(err, r, "%s", last);
 		else
 			err_set(err, r, "%s: %s", argv[0], last);
-	}
-	else
+	} else
 		err_set(err, r, "%s failed (%s)", argv[0], space_strerror(r));
 	free(msgs);
 	return r;

@@ -135,8 +135,11 @@ static int run_disk(int argc, char **argv)
 		case 'k': s.kit_dir = optarg; break;
 		case 'v': mk_verbose_on(); break;
 		case 'I': in_place = 1; break;
-		case 'S': case 'R': case 'E':
-			size_dst = c == 'S' ? &s.sizes.disk : c == 'R' ? &s.sizes.root : &s.sizes.esp;
+		case 'S':
+		case 'R':
+		case 'E':
+			size_dst = c == 'S' ? &s.sizes.disk : c == 'R' ? &s.sizes.root :
+									 &s.sizes.esp;
 			if (mk_parse_size(optarg, size_dst) < 0 || !*size_dst)
 				return mk_usage_error("disk", "bad size '%s'", optarg);
 			break;

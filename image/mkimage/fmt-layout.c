@@ -31,8 +31,7 @@ static int run_layout(int argc, char **argv)
 	close(fd);
 	if (r < 0)
 		return mk_fail("layout", argv[i], r,
-			       r == -SPACE_E_FORMAT ? "no valid GPT (bad signature, CRC, or backup)"
-						    : NULL);
+			       r == -SPACE_E_FORMAT ? "no valid GPT (bad signature, CRC, or backup)" : NULL);
 	guid_to_str(&l.disk_guid, g);
 	printf("disk bytes=%llu sectors=%llu guid=%s\n", (unsigned long long)l.disk_bytes,
 	       (unsigned long long)(l.disk_bytes / GPT_SECTOR), g);

@@ -13,12 +13,12 @@ enum {
 	MK_EXIT_OK = EXIT_OK,
 	MK_EXIT_REJECTED = EXIT_REFUSED, /* bad input: tree, attrs, sizes, not a valid GPT */
 	MK_EXIT_USAGE = EXIT_USAGE,
-	MK_EXIT_SYSTEM = EXIT_SYSTEM,    /* system call or external command failed */
+	MK_EXIT_SYSTEM = EXIT_SYSTEM, /* system call or external command failed */
 };
 
 struct mk_handler {
 	const char *name;
-	const char *usage;   /* options after the verb */
+	const char *usage; /* options after the verb */
 	const char *summary;
 	int (*run)(int argc, char **argv); /* argv[0] is the verb; returns an exit code */
 };

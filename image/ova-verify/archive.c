@@ -109,4 +109,3 @@ int ov_read_archive(struct ov *ov, int fd)
 	rs_close(rs);
 	return r;
 }
-

@@ -25,79 +25,79 @@
 #include "verify.h"
 #include "verify_sums.h"
 
-#define USAGE \
-"usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n" \
-"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--release [--name NAME]] RELEASE.img|-\n" \
-"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--sums] LIST.sha256sums [FILE...]\n" \
-"       ova-verify [--ca ROOT.pem | --no-chain] [--json] --signed FILE\n" \
-"\n" \
-"Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n" \
-"in one pass over the file (read as a stream; nothing is written to disk).\n" \
-"`-` reads the OVA from standard input. An extracted package can be checked\n" \
-"by naming its .ovf: the .mf, .cert, <product>-certchain.pem and the\n" \
-"referenced files" \
-"are read from the same directory.\n" \
-"\n" \
-"Options:\n" \
-"  --ca ROOT.pem  trusted root certificate(s) (PEM). The signer certificate in\n" \
-"                 the .cert must chain to it through the *certchain.pem member.\n" \
-"  --no-chain     do not require a trusted root (signature, manifest and\n" \
-"                 certificate purpose/dates are still checked). Without --ca\n" \
-"                 and without --no-chain the chain check FAILs.\n" \
-"  --json         one JSON object instead of the text report.\n" \
-"  --release      the file is a release image (<product>-<ver>.img; implied by\n" \
-"                 the .img suffix): manifest, manifest.cert, certchain.pem and\n" \
-"                 rootfs.ext4.zst, checked in one pass, the slot image unpacked\n" \
-"                 and hashed as it streams (memory bounded by the manifest).\n" \
-"  --name NAME    the release image's file name when it is read from `-`.\n" \
-"  --sums         the file is the signed checksum list of a release's downloads\n" \
-"                 (implied by the .sha256sums suffix): LIST.sig, LIST.cert.pem and\n" \
-"                 LIST.chain.pem beside it are checked, then every listed file\n" \
-"                 next to it is hashed (README.md, Check a download). FILE...:\n" \
-"                 only these file names, each of which must be listed.\n" \
-"  --signed       FILE is signed as a checksum list is (FILE.sig, FILE.cert.pem,\n" \
-"                 FILE.chain.pem beside it; at most 64 KiB): the build record\n" \
-"                 <product>-<ver>.buildrecord. Only the signature, signer and chain.\n" \
-"  -h, --help     this text.\n" \
-"\n" \
-"Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n" \
-"  tar-format         ustar headers only: no PAX/GNU extensions, links, dirs\n" \
-"  ovf-first          the .ovf descriptor is the first member\n" \
-"  member-names       plain names (no paths), no duplicates\n" \
-"  member-order       .ovf, .mf, .cert, certchain, then References order\n" \
-"  descriptor         well-formed OVF 1.x envelope with References\n" \
-"  reference          each referenced file is present and its ovf:size matches\n" \
-"  unexpected-member  a member nobody references\n" \
-"  manifest           .mf lines are exactly ALG(file)= lowercase-hex\n" \
-"  manifest-coverage  .mf lists the .ovf and every referenced file, nothing else\n" \
-"  digest             each listed file hashes to its manifest value\n" \
-"  vmdk-header        disk is a version 3 streamOptimized VMDK with footer\n" \
-"  disk-capacity      ovf:capacity covers the VMDK capacity\n" \
-"  cert-format        .cert is `ALG(x.mf)= hex` + one PEM certificate\n" \
-"  signature          that signature verifies over the .mf bytes\n" \
-"  cert-purpose       signer certificate has extendedKeyUsage codeSigning\n" \
-"  cert-dates         signer certificate is within its validity period\n" \
-"  chain-file         the chain member holds PEM certificates\n" \
-"  cert-chain         signer -> chain -> --ca root verifies (OpenSSL)\n" \
-"  report             more checks than one report holds (then INVALID)\n" \
-"Release images (the certificate checks above apply to manifest.cert):\n" \
-"  manifest           the signed release manifest parses (format 1)\n" \
-"  name-binding       the file has the name the manifest was signed for\n" \
-"  member-order       manifest, manifest.cert, certchain.pem, rootfs.ext4.zst\n" \
-"  digest             rootfs.ext4.zst has the manifest's size and SHA-256\n" \
-"  slot-image         it unpacks to the manifest's slot size and SHA-256\n" \
-"Checksum lists (the certificate checks above apply to LIST.cert.pem):\n" \
-"  signature-file     LIST.sig is there (a detached signature over LIST)\n" \
-"  list-format        `<sha256>  <name>` lines, plain unique names, at most 64\n" \
-"  digest             each listed file is next to the list with that SHA-256\n" \
-"\n" \
-"Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n" \
-"The last line says VALID or INVALID. Do not import an INVALID package: the\n" \
-"FAIL lines name the file that was modified, is missing or is not trusted.\n" \
-"\n" \
-"Exit status: 0 valid, 1 invalid (at least one FAIL, or not an OVA/release at all),\n" \
-"100 usage, 111 the package could not be read (I/O): the contract of every space\n" \
-"tool (README.md, Exit codes).\n"
+#define USAGE                                                                                               \
+	"usage: ova-verify [--ca ROOT.pem | --no-chain] [--json] PACKAGE.ova|PACKAGE.ovf|-\n"               \
+	"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--release [--name NAME]] RELEASE.img|-\n" \
+	"       ova-verify [--ca ROOT.pem | --no-chain] [--json] [--sums] LIST.sha256sums [FILE...]\n"      \
+	"       ova-verify [--ca ROOT.pem | --no-chain] [--json] --signed FILE\n"                           \
+	"\n"                                                                                                \
+	"Checks a signed OVA the way an operator would with tar, sha256sum and openssl,\n"                  \
+	"in one pass over the file (read as a stream; nothing is written to disk).\n"                       \
+	"`-` reads the OVA from standard input. An extracted package can be checked\n"                      \
+	"by naming its .ovf: the .mf, .cert, <product>-certchain.pem and the\n"                             \
+	"referenced files"                                                                                  \
+	"are read from the same directory.\n"                                                               \
+	"\n"                                                                                                \
+	"Options:\n"                                                                                        \
+	"  --ca ROOT.pem  trusted root certificate(s) (PEM). The signer certificate in\n"                   \
+	"                 the .cert must chain to it through the *certchain.pem member.\n"                  \
+	"  --no-chain     do not require a trusted root (signature, manifest and\n"                         \
+	"                 certificate purpose/dates are still checked). Without --ca\n"                     \
+	"                 and without --no-chain the chain check FAILs.\n"                                  \
+	"  --json         one JSON object instead of the text report.\n"                                    \
+	"  --release      the file is a release image (<product>-<ver>.img; implied by\n"                   \
+	"                 the .img suffix): manifest, manifest.cert, certchain.pem and\n"                   \
+	"                 rootfs.ext4.zst, checked in one pass, the slot image unpacked\n"                  \
+	"                 and hashed as it streams (memory bounded by the manifest).\n"                     \
+	"  --name NAME    the release image's file name when it is read from `-`.\n"                        \
+	"  --sums         the file is the signed checksum list of a release's downloads\n"                  \
+	"                 (implied by the .sha256sums suffix): LIST.sig, LIST.cert.pem and\n"               \
+	"                 LIST.chain.pem beside it are checked, then every listed file\n"                   \
+	"                 next to it is hashed (README.md, Check a download). FILE...:\n"                   \
+	"                 only these file names, each of which must be listed.\n"                           \
+	"  --signed       FILE is signed as a checksum list is (FILE.sig, FILE.cert.pem,\n"                 \
+	"                 FILE.chain.pem beside it; at most 64 KiB): the build record\n"                    \
+	"                 <product>-<ver>.buildrecord. Only the signature, signer and chain.\n"             \
+	"  -h, --help     this text.\n"                                                                     \
+	"\n"                                                                                                \
+	"Checks (one line each: `ok` or `FAIL`, the check, the file, the reason):\n"                        \
+	"  tar-format         ustar headers only: no PAX/GNU extensions, links, dirs\n"                     \
+	"  ovf-first          the .ovf descriptor is the first member\n"                                    \
+	"  member-names       plain names (no paths), no duplicates\n"                                      \
+	"  member-order       .ovf, .mf, .cert, certchain, then References order\n"                         \
+	"  descriptor         well-formed OVF 1.x envelope with References\n"                               \
+	"  reference          each referenced file is present and its ovf:size matches\n"                   \
+	"  unexpected-member  a member nobody references\n"                                                 \
+	"  manifest           .mf lines are exactly ALG(file)= lowercase-hex\n"                             \
+	"  manifest-coverage  .mf lists the .ovf and every referenced file, nothing else\n"                 \
+	"  digest             each listed file hashes to its manifest value\n"                              \
+	"  vmdk-header        disk is a version 3 streamOptimized VMDK with footer\n"                       \
+	"  disk-capacity      ovf:capacity covers the VMDK capacity\n"                                      \
+	"  cert-format        .cert is `ALG(x.mf)= hex` + one PEM certificate\n"                            \
+	"  signature          that signature verifies over the .mf bytes\n"                                 \
+	"  cert-purpose       signer certificate has extendedKeyUsage codeSigning\n"                        \
+	"  cert-dates         signer certificate is within its validity period\n"                           \
+	"  chain-file         the chain member holds PEM certificates\n"                                    \
+	"  cert-chain         signer -> chain -> --ca root verifies (OpenSSL)\n"                            \
+	"  report             more checks than one report holds (then INVALID)\n"                           \
+	"Release images (the certificate checks above apply to manifest.cert):\n"                           \
+	"  manifest           the signed release manifest parses (format 1)\n"                              \
+	"  name-binding       the file has the name the manifest was signed for\n"                          \
+	"  member-order       manifest, manifest.cert, certchain.pem, rootfs.ext4.zst\n"                    \
+	"  digest             rootfs.ext4.zst has the manifest's size and SHA-256\n"                        \
+	"  slot-image         it unpacks to the manifest's slot size and SHA-256\n"                         \
+	"Checksum lists (the certificate checks above apply to LIST.cert.pem):\n"                           \
+	"  signature-file     LIST.sig is there (a detached signature over LIST)\n"                         \
+	"  list-format        `<sha256>  <name>` lines, plain unique names, at most 64\n"                   \
+	"  digest             each listed file is next to the list with that SHA-256\n"                     \
+	"\n"                                                                                                \
+	"Example:  ova-verify --ca SpaceRootCA.pem space-21.3R1.1.ova\n"                                    \
+	"The last line says VALID or INVALID. Do not import an INVALID package: the\n"                      \
+	"FAIL lines name the file that was modified, is missing or is not trusted.\n"                       \
+	"\n"                                                                                                \
+	"Exit status: 0 valid, 1 invalid (at least one FAIL, or not an OVA/release at all),\n"              \
+	"100 usage, 111 the package could not be read (I/O): the contract of every space\n"                 \
+	"tool (README.md, Exit codes).\n"
 
 /* One file of an extracted package, never following a symlink. Missing
  * files are left to the checks to report. */
@@ -231,7 +231,8 @@ static void report(const struct ov *ov, const char *path, int json)
 static unsigned sums_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+	return n < 1 ? 1 : n > 4 ? 4 :
+				   (unsigned)n;
 }
 
 /* What the command line asks for. */

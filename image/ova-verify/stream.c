@@ -26,7 +26,7 @@ struct rstream {
 	pthread_cond_t cv;
 	struct rbuf b[RS_NBUF];
 	unsigned rd, wr; /* consumer and producer buffer counters */
-	size_t pos; /* consumer offset in b[rd % RS_NBUF] */
+	size_t pos;      /* consumer offset in b[rd % RS_NBUF] */
 	bool stop, started;
 };
 

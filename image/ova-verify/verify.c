@@ -21,7 +21,6 @@
 #include "util.h"
 #include "verify.h"
 
-
 const char *const ov_alg_tokens[OV_NALG] = { "SHA1", "SHA256", "SHA512" };
 
 int ov_alg_index(const char *token)
@@ -445,4 +444,3 @@ unsigned ov_check_member_names(struct ov *ov)
 		ov_check(ov, true, "member-names", NULL, "%u members, plain and unique", ov->nm);
 	return bad;
 }
-

@@ -27,23 +27,26 @@
 #define OV_HEAD 65536u
 #define OV_TAIL 1536u
 
-enum { OV_SHA1, OV_SHA256, OV_SHA512, OV_NALG };
+enum { OV_SHA1,
+       OV_SHA256,
+       OV_SHA512,
+       OV_NALG };
 
 struct ov_member {
 	char name[OVA_NAME_MAX + 1];
 	uint64_t size, got;
-	unsigned char *data; /* whole member when buffered, else NULL */
+	unsigned char *data;     /* whole member when buffered, else NULL */
 	EVP_MD_CTX *md[OV_NALG]; /* streaming digests (unbuffered members) */
 	unsigned char digest[OV_NALG][64];
 	bool have_digest[OV_NALG];
-	bool md_failed;          /* an EVP_DigestUpdate failed */
+	bool md_failed;              /* an EVP_DigestUpdate failed */
 	unsigned char head[OV_HEAD]; /* first bytes (VMDK header/descriptor) */
 	unsigned char tail[OV_TAIL]; /* ring of the last bytes (VMDK footer) */
 	size_t headlen;
 	/* the release image's slot member: unpacked as it streams */
 	struct rel_unpack *unpack;
-	bool unpack_done;        /* rel_unpack_end() succeeded */
-	const char *unpack_why;  /* why unpacking failed (static), else NULL */
+	bool unpack_done;       /* rel_unpack_end() succeeded */
+	const char *unpack_why; /* why unpacking failed (static), else NULL */
 	int unpack_err;
 	uint64_t unpacked;
 	unsigned char unpacked_sha256[32];
@@ -58,8 +61,8 @@ struct ov_check {
 
 struct ov_opts {
 	const char *ca_file; /* trusted root(s); NULL: chain not verified */
-	bool no_chain; /* an unverified chain is not a failure */
-	bool directory; /* members come from an extracted .ovf directory */
+	bool no_chain;       /* an unverified chain is not a failure */
+	bool directory;      /* members come from an extracted .ovf directory */
 	/* A release image (image/release) instead of an OVA. */
 	bool release;
 	const char *file_name; /* its name, for the name binding (NULL: unknown) */

@@ -73,7 +73,8 @@ static bool is_ovf(xmlNode *n, const char *name)
 static int get_attr(xmlNode *n, const char *name, char *out, size_t outsz)
 {
 	xmlChar *v = xmlGetNsProp(n, (const xmlChar *)name, (const xmlChar *)OVF_NS);
-	int r = !v ? 0 : strlen((const char *)v) < outsz ? 1 : -1;
+	int r = !v ? 0 : strlen((const char *)v) < outsz ? 1 :
+							   -1;
 
 	if (r == 1)
 		strcpy(out, (const char *)v);

@@ -25,26 +25,25 @@
 #include "util.h"
 #include "image/vmdk/vmdk.h"
 
-#define USAGE                                                                                   \
+#define USAGE                                                                                         \
 	"usage: mkova build --raw DISK.raw --hw TARGET.hw --out DIR [--product NAME] --version VER\n" \
-	"                   (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"     \
-	"                   [--digest SHA256|SHA1|SHA512] [-j THREADS] [-l LEVEL]\n"              \
-	"       mkova pki --dir DIR [--expired] [--no-codesign]\n"                              \
-	"\n"                                                                                     \
-	"build  writes DIR/<product>-<ver>.ova holding, in this order: <product>-<ver>.ovf,\n"   \
-	"       .mf (one `SHA256(<file>)= <hex>` line for the .ovf and the disk), .cert\n"     \
-	"       (signature over the .mf + signer certificate), <product>-certchain.pem\n"     \
-	"       (intermediate CAs) and <product>-<ver>-disk1.vmdk (streamOptimized).\n"        \
-	"       Tar members carry mtime $SOURCE_DATE_EPOCH (else 0), owner 0:0, mode 0644,\n"  \
-	"       so two builds from the same inputs and keys give the same bytes.\n"            \
-	"       --pki DIR signs with the development PKI in DIR (see `pki`).\n"               \
-	"pki    creates a DEVELOPMENT root CA, intermediate CA and code-signing key in DIR\n" \
-	"       unless DIR/dev-signing.pem exists. --expired and --no-codesign make a leaf\n" \
-	"       that verifiers must reject (for tests).\n"                                    \
-	"\n"                                                                                     \
-	"Exit status: 0 success, 1 invalid input (hardware file, keys, image), 100 usage,\n"  \
+	"                   (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"        \
+	"                   [--digest SHA256|SHA1|SHA512] [-j THREADS] [-l LEVEL]\n"                  \
+	"       mkova pki --dir DIR [--expired] [--no-codesign]\n"                                    \
+	"\n"                                                                                          \
+	"build  writes DIR/<product>-<ver>.ova holding, in this order: <product>-<ver>.ovf,\n"        \
+	"       .mf (one `SHA256(<file>)= <hex>` line for the .ovf and the disk), .cert\n"            \
+	"       (signature over the .mf + signer certificate), <product>-certchain.pem\n"             \
+	"       (intermediate CAs) and <product>-<ver>-disk1.vmdk (streamOptimized).\n"               \
+	"       Tar members carry mtime $SOURCE_DATE_EPOCH (else 0), owner 0:0, mode 0644,\n"         \
+	"       so two builds from the same inputs and keys give the same bytes.\n"                   \
+	"       --pki DIR signs with the development PKI in DIR (see `pki`).\n"                       \
+	"pki    creates a DEVELOPMENT root CA, intermediate CA and code-signing key in DIR\n"         \
+	"       unless DIR/dev-signing.pem exists. --expired and --no-codesign make a leaf\n"         \
+	"       that verifiers must reject (for tests).\n"                                            \
+	"\n"                                                                                          \
+	"Exit status: 0 success, 1 invalid input (hardware file, keys, image), 100 usage,\n"          \
 	"111 I/O or system error (the contract of every space tool: README.md, Exit codes).\n"
-
 
 static int digest_fd(int fd, const char *alg, unsigned char *md, size_t *mdlen)
 {
@@ -135,11 +134,16 @@ static void ova_build_free(struct ova_build *b)
 static int parse_build_args(int argc, char **argv, struct ova_build *b)
 {
 	static const struct option lo[] = {
-		{ "raw", required_argument, NULL, 'r' },   { "hw", required_argument, NULL, 'w' },
-		{ "out", required_argument, NULL, 'o' },   { "product", required_argument, NULL, 'p' },
-		{ "version", required_argument, NULL, 'v' }, { "pki", required_argument, NULL, 'P' },
-		{ "key", required_argument, NULL, 'k' },   { "cert", required_argument, NULL, 'c' },
-		{ "chain", required_argument, NULL, 'C' }, { "digest", required_argument, NULL, 'd' },
+		{ "raw", required_argument, NULL, 'r' },
+		{ "hw", required_argument, NULL, 'w' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "product", required_argument, NULL, 'p' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "pki", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },
+		{ "digest", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;

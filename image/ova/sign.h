@@ -19,7 +19,7 @@
 
 enum {
 	PKI_EXPIRED_LEAF = 1 << 0, /* test knob: leaf validity ended yesterday */
-	PKI_NO_CODESIGN = 1 << 1, /* test knob: leaf EKU serverAuth, not codeSigning */
+	PKI_NO_CODESIGN = 1 << 1,  /* test knob: leaf EKU serverAuth, not codeSigning */
 };
 
 /* Create the development PKI in dir unless dev-signing.pem already exists

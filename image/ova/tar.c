@@ -13,7 +13,7 @@
 #include "util.h"
 
 #define GNU_SIZE_LIMIT (1ull << 33) /* 11 octal digits */
-#define TAR_PREFIX_OFF 345u /* ustar prefix field, bytes 345..499 */
+#define TAR_PREFIX_OFF 345u         /* ustar prefix field, bytes 345..499 */
 #define TAR_PREFIX_END 500u
 
 static void octal(char *dst, size_t width, uint64_t v)
@@ -44,7 +44,9 @@ int tar_format_header(unsigned char blk[TAR_BLOCK], const char *name, uint64_t s
 	octal(h + 116, 8, 0);
 	if (size < GNU_SIZE_LIMIT) {
 		octal(h + 124, 12, size);
-		memcpy(h + 257, "ustar\0" "00", 8);
+		memcpy(h + 257, "ustar\0"
+				"00",
+		       8);
 	} else {
 		blk[124] = 0x80;
 		for (int i = 0; i < 8; i++)
@@ -89,7 +91,9 @@ int tar_parse_header(const unsigned char blk[TAR_BLOCK], struct tar_member *m, s
 	memset(m, 0, sizeof(*m));
 	if (parse_octal(blk + 148, 8, &sum) < 0 || sum != checksum(blk))
 		return err_set(err, -SPACE_E_FORMAT, "tar header checksum mismatch");
-	if (memcmp(blk + 257, "ustar\0" "00", 8) == 0)
+	if (memcmp(blk + 257, "ustar\0"
+			      "00",
+		   8) == 0)
 		m->gnu = 0;
 	else if (memcmp(blk + 257, "ustar  \0", 8) == 0)
 		m->gnu = 1;

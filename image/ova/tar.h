@@ -27,7 +27,7 @@ struct tar_member {
 	char name[101];
 	uint64_t size;
 	char type; /* typeflag as found ('0' for '\0') */
-	int gnu; /* GNU magic "ustar  \0" (else POSIX ustar) */
+	int gnu;   /* GNU magic "ustar  \0" (else POSIX ustar) */
 };
 
 /* Parse a header block: 1 = member header, 0 = zero block (end marker),

@@ -107,14 +107,25 @@ static const char *parse_nic(struct ovf_hw *hw, char *v)
 	return NULL;
 }
 
-#define STRKEY(k) { #k, offsetof(struct ovf_hw, k), sizeof(((struct ovf_hw *)0)->k) }
+#define STRKEY(k)                                                               \
+	{                                                                       \
+#k, offsetof(struct ovf_hw, k), sizeof(((struct ovf_hw *)0)->k) \
+	}
 static const struct {
 	const char *key;
 	size_t off, size;
 } str_keys[] = {
-	STRKEY(name),	 STRKEY(os_type),     STRKEY(os_description), STRKEY(hardware_family),
-	STRKEY(firmware), STRKEY(scsi),	       STRKEY(product),	       STRKEY(vendor),
-	STRKEY(product_url), STRKEY(vendor_url), STRKEY(eula_file),
+	STRKEY(name),
+	STRKEY(os_type),
+	STRKEY(os_description),
+	STRKEY(hardware_family),
+	STRKEY(firmware),
+	STRKEY(scsi),
+	STRKEY(product),
+	STRKEY(vendor),
+	STRKEY(product_url),
+	STRKEY(vendor_url),
+	STRKEY(eula_file),
 };
 
 /* One value of a numeric key, or its reason. */
@@ -216,7 +227,8 @@ int ovf_hw_parse(const char *text, struct ovf_hw *hw, struct space_err *err)
 	r = kv_parse(text, strlen(text), hw_kv, &c, &line);
 	if (r < 0)
 		return err_set(err, r == -ENOMEM ? r : -SPACE_E_FORMAT, "line %d: %s", line,
-			       c.why ? c.why : line_has_eq(text, line) ? "unknown key" : "expected `key = value`");
+			       c.why ? c.why : line_has_eq(text, line) ? "unknown key" :
+									 "expected `key = value`");
 	why = hw_check(hw);
 	if (why)
 		return err_set(err, -SPACE_E_FORMAT, "%s", why);
@@ -261,7 +273,8 @@ static void put_envelope(FILE *f, const struct ovf_disk *disk, uint64_t gib)
 	      "          xmlns:vmw=\"http://www.vmware.com/schema/ovf\"\n"
 	      "          xmlns:vssd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData\"\n"
 	      "          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
-	      "  <References>\n    <File ovf:href=\"", f);
+	      "  <References>\n    <File ovf:href=\"",
+	      f);
 	xml_text(f, disk->href);
 	fprintf(f, "\" ovf:id=\"file1\" ovf:size=\"%llu\"/>\n  </References>\n",
 		(unsigned long long)disk->file_size);
@@ -309,7 +322,8 @@ static unsigned put_hardware(FILE *f, const struct ovf_hw *hw)
 	fputs("    <VirtualHardwareSection>\n      <Info>Virtual hardware requirements</Info>\n"
 	      "      <System>\n"
 	      "        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>\n"
-	      "        <vssd:InstanceID>0</vssd:InstanceID>\n", f);
+	      "        <vssd:InstanceID>0</vssd:InstanceID>\n",
+	      f);
 	elem(f, I8, "vssd:VirtualSystemIdentifier", hw->name);
 	elem(f, I8, "vssd:VirtualSystemType", hw->hardware_family);
 	fputs("      </System>\n", f);
@@ -368,7 +382,8 @@ static void put_devices(FILE *f, const struct ovf_hw *hw, unsigned id)
 		   "      </Item>\n",
 		I8, I8, I8, id, I8);
 	fprintf(f, "      <vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"%s\"/>\n"
-		   "    </VirtualHardwareSection>\n", hw->firmware);
+		   "    </VirtualHardwareSection>\n",
+		hw->firmware);
 }
 
 /* ProductSection, EulaSection and the envelope's end. */
@@ -377,7 +392,8 @@ static void put_product(FILE *f, const struct ovf_hw *hw, const char *version)
 	const char *I6 = "      ";
 
 	fputs("    <ProductSection ovf:required=\"false\">\n"
-	      "      <Info>Information about the installed software</Info>\n", f);
+	      "      <Info>Information about the installed software</Info>\n",
+	      f);
 	elem(f, I6, "Product", hw->product);
 	elem(f, I6, "Vendor", hw->vendor);
 	elem(f, I6, "Version", version);

@@ -49,9 +49,9 @@ void ovf_hw_free(struct ovf_hw *hw);
 
 /* The one disk file of the package. */
 struct ovf_disk {
-	const char *href; /* member name of the VMDK */
-	uint64_t file_size; /* exact byte size of that member (ovf:size) */
-	uint64_t capacity_bytes; /* VMDK header capacity */
+	const char *href;         /* member name of the VMDK */
+	uint64_t file_size;       /* exact byte size of that member (ovf:size) */
+	uint64_t capacity_bytes;  /* VMDK header capacity */
 	uint64_t populated_bytes; /* bytes of data grains (ovf:populatedSize) */
 };
 

@@ -21,31 +21,30 @@
 #include "subcmd.h"
 #include "util.h"
 
-#define USAGE                                                                                      \
+#define USAGE                                                                                         \
 	"usage: mkrelease build --raw DISK.raw --out DIR [--product NAME] --version VER --build ID\n" \
-	"                       --kernel KVER --targets 'kvm esxi ja2500' --paths PATHS.conf\n"      \
+	"                       --kernel KVER --targets 'kvm esxi ja2500' --paths PATHS.conf\n"       \
 	"                       [--apps APPS.conf]\n"                                                 \
-	"                       (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"   \
-	"                       [-l LEVEL (1-19, default 6)] [-j THREADS]\n"                             \
-	"       mkrelease path --paths PATHS.conf FROM TO\n"                                         \
-	"       mkrelease compare VERSION VERSION\n"                                                 \
-	"\n"                                                                                        \
-	"build    writes DIR/<product>-<ver>.img, a ustar archive holding, in this order:\n"       \
-	"         manifest (signed; names the file, release, targets, slot image size and\n"      \
-	"         SHA-256, upgrade paths, application table), manifest.cert (signature +\n"       \
-	"         signer certificate), certchain.pem (intermediate CAs) and rootfs.ext4.zst\n"    \
-	"         (the partition labelled root-a of DISK.raw, one zstd frame; holes are not\n"   \
-	"         read). Members carry mtime $SOURCE_DATE_EPOCH (else 0): the same inputs\n"      \
-	"         and keys give the same bytes, whatever -j. --pki DIR signs with the\n"         \
-	"         development PKI made by `mkova pki --dir DIR`. Check it with\n"                 \
-	"         `ova-verify --ca ROOT.pem <product>-<ver>.img`.\n"                              \
-	"path     exit 0 when a node on release FROM may install release TO by the matrix\n"      \
-	"         (or TO is a later build of FROM's train), else 1 naming the supported paths.\n" \
-	"compare  prints <, = or > (release order: 21.3R1 < 21.3R1.3 < 21.3R2 < 21.4R1).\n"       \
-	"\n"                                                                                        \
-	"Exit status: 0 success, 1 invalid input (disk, keys, data files), 100 usage,\n"     \
+	"                       (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n"    \
+	"                       [-l LEVEL (1-19, default 6)] [-j THREADS]\n"                          \
+	"       mkrelease path --paths PATHS.conf FROM TO\n"                                          \
+	"       mkrelease compare VERSION VERSION\n"                                                  \
+	"\n"                                                                                          \
+	"build    writes DIR/<product>-<ver>.img, a ustar archive holding, in this order:\n"          \
+	"         manifest (signed; names the file, release, targets, slot image size and\n"          \
+	"         SHA-256, upgrade paths, application table), manifest.cert (signature +\n"           \
+	"         signer certificate), certchain.pem (intermediate CAs) and rootfs.ext4.zst\n"        \
+	"         (the partition labelled root-a of DISK.raw, one zstd frame; holes are not\n"        \
+	"         read). Members carry mtime $SOURCE_DATE_EPOCH (else 0): the same inputs\n"          \
+	"         and keys give the same bytes, whatever -j. --pki DIR signs with the\n"              \
+	"         development PKI made by `mkova pki --dir DIR`. Check it with\n"                     \
+	"         `ova-verify --ca ROOT.pem <product>-<ver>.img`.\n"                                  \
+	"path     exit 0 when a node on release FROM may install release TO by the matrix\n"          \
+	"         (or TO is a later build of FROM's train), else 1 naming the supported paths.\n"     \
+	"compare  prints <, = or > (release order: 21.3R1 < 21.3R1.3 < 21.3R2 < 21.4R1).\n"           \
+	"\n"                                                                                          \
+	"Exit status: 0 success, 1 invalid input (disk, keys, data files), 100 usage,\n"              \
 	"111 I/O or system error (the contract of every space tool: README.md, Exit codes).\n"
-
 
 struct build_args {
 	const char *raw, *outdir, *product, *version, *build, *kernel, *targets, *paths, *apps;
@@ -56,13 +55,20 @@ struct build_args {
 static int parse_build_args(int argc, char **argv, struct build_args *a)
 {
 	static const struct option lo[] = {
-		{ "raw", required_argument, NULL, 'r' },     { "out", required_argument, NULL, 'o' },
-		{ "product", required_argument, NULL, 'p' }, { "version", required_argument, NULL, 'v' },
-		{ "build", required_argument, NULL, 'b' },   { "kernel", required_argument, NULL, 'K' },
-		{ "targets", required_argument, NULL, 't' }, { "paths", required_argument, NULL, 'm' },
-		{ "apps", required_argument, NULL, 'a' },    { "pki", required_argument, NULL, 'P' },
-		{ "key", required_argument, NULL, 'k' },     { "cert", required_argument, NULL, 'c' },
-		{ "chain", required_argument, NULL, 'C' },   { NULL, 0, NULL, 0 },
+		{ "raw", required_argument, NULL, 'r' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "product", required_argument, NULL, 'p' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "build", required_argument, NULL, 'b' },
+		{ "kernel", required_argument, NULL, 'K' },
+		{ "targets", required_argument, NULL, 't' },
+		{ "paths", required_argument, NULL, 'm' },
+		{ "apps", required_argument, NULL, 'a' },
+		{ "pki", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -368,8 +374,7 @@ static int cmd_path(int argc, char **argv)
 	r = rel_check_upgrade(m, argv[optind], &err);
 	if (r < 0) {
 		/* -EPERM: the matrix says no, the answer asked for (1) */
-		rc = r == -EPERM ? die_msg(EXIT_NEGATIVE, "path", argv[optind], err.msg)
-				 : die_err("path", argv[optind], r, err.msg);
+		rc = r == -EPERM ? die_msg(EXIT_NEGATIVE, "path", argv[optind], err.msg) : die_err("path", argv[optind], r, err.msg);
 		goto out;
 	}
 	printf("%s -> %s: supported\n", argv[optind], argv[optind + 1]);
@@ -393,7 +398,8 @@ static int cmd_compare(int argc, char **argv)
 	if (rel_version_parse(argv[2], &b) < 0)
 		return die_err("compare", argv[2], -SPACE_E_FORMAT, "not a release version");
 	c = rel_version_cmp(&a, &b);
-	printf("%s\n", c < 0 ? "<" : c > 0 ? ">" : "=");
+	printf("%s\n", c < 0 ? "<" : c > 0 ? ">" :
+					     "=");
 	return 0;
 }
 

@@ -61,7 +61,8 @@ int rel_version_cmp(const struct rel_version *a, const struct rel_version *b)
 		if (a->part[i] != b->part[i])
 			return a->part[i] < b->part[i] ? -1 : 1;
 	/* a prefix is older: 21.3 < 21.3R1 < 21.3R1.3 */
-	return a->n == b->n ? 0 : a->n < b->n ? -1 : 1;
+	return a->n == b->n ? 0 : a->n < b->n ? -1 :
+						1;
 }
 
 bool rel_same_train(const struct rel_version *a, const struct rel_version *b)
@@ -320,15 +321,44 @@ unsigned rel_paths_sources(const struct rel_paths *p, const struct rel_version *
 /* ------------------------------------------------------------ manifest */
 
 enum key_id {
-	K_FORMAT, K_PRODUCT, K_RELEASE, K_BUILD, K_FILE, K_TARGETS, K_KERNEL, K_SLOT_MEMBER,
-	K_SLOT_COMPRESSION, K_SLOT_SIZE, K_SLOT_SHA256, K_SLOT_MIN_SIZE, K_ZST_SIZE, K_ZST_SHA256,
-	K_WINDOW_LOG, K_PATHS, K_FROM, K_NKEYS,
+	K_FORMAT,
+	K_PRODUCT,
+	K_RELEASE,
+	K_BUILD,
+	K_FILE,
+	K_TARGETS,
+	K_KERNEL,
+	K_SLOT_MEMBER,
+	K_SLOT_COMPRESSION,
+	K_SLOT_SIZE,
+	K_SLOT_SHA256,
+	K_SLOT_MIN_SIZE,
+	K_ZST_SIZE,
+	K_ZST_SHA256,
+	K_WINDOW_LOG,
+	K_PATHS,
+	K_FROM,
+	K_NKEYS,
 };
 
 static const char *const key_names[K_NKEYS] = {
-	"format", "product", "release", "build", "file", "targets", "kernel", "slot.member",
-	"slot.compression", "slot.size", "slot.sha256", "slot.min-size", "slot.zst.size",
-	"slot.zst.sha256", "slot.zst.window-log", "upgrade-paths", "upgrade-from",
+	"format",
+	"product",
+	"release",
+	"build",
+	"file",
+	"targets",
+	"kernel",
+	"slot.member",
+	"slot.compression",
+	"slot.size",
+	"slot.sha256",
+	"slot.min-size",
+	"slot.zst.size",
+	"slot.zst.sha256",
+	"slot.zst.window-log",
+	"upgrade-paths",
+	"upgrade-from",
 };
 
 struct mf_ctx {
@@ -406,7 +436,8 @@ static const char *set_key(struct rel_manifest *m, enum key_id k, const char *v)
 		return NULL;
 	case K_FROM:
 		return parse_trains(v, m->from, REL_MAX_FROM, &m->nfrom) < 0 ?
-			       "upgrade-from: want 1 to 32 release trains such as 21.1" : NULL;
+			       "upgrade-from: want 1 to 32 release trains such as 21.1" :
+			       NULL;
 	case K_NKEYS: break;
 	}
 	return "unknown key";

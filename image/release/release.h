@@ -181,7 +181,10 @@ int rel_check_upgrade(const struct rel_manifest *m, const char *running, struct 
 /* Application compatibility. An application listed in the table runs on
  * this release when min <= version <= max; one not listed is not limited
  * by the release (its package's own platform range decides). */
-enum rel_app_verdict { REL_APP_OK, REL_APP_UNLISTED, REL_APP_TOO_OLD, REL_APP_TOO_NEW };
+enum rel_app_verdict { REL_APP_OK,
+		       REL_APP_UNLISTED,
+		       REL_APP_TOO_OLD,
+		       REL_APP_TOO_NEW };
 /* The verdict, or -SPACE_E_FORMAT when version is not a version. */
 int rel_app_check(const struct rel_manifest *m, const char *name, const char *version);
 

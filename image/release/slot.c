@@ -198,11 +198,11 @@ struct rel_unpack {
 	uint64_t out, max_out;
 	rel_sink_fn sink;
 	void *ctx;
-	size_t last; /* ZSTD_decompressStream's last hint: 0 = frame complete */
-	bool done;   /* the frame ended: any further byte is an error */
+	size_t last;    /* ZSTD_decompressStream's last hint: 0 = frame complete */
+	bool done;      /* the frame ended: any further byte is an error */
 	bool no_digest; /* rel_unpack_no_digest(): the caller checks the bytes */
 	const char *why;
-	int err;     /* sticky: nothing more is taken after a failure */
+	int err; /* sticky: nothing more is taken after a failure */
 };
 
 int rel_unpack_new(struct rel_unpack **out, unsigned window_log, uint64_t max_out, rel_sink_fn sink,

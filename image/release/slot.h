@@ -24,9 +24,9 @@ struct rel_pack_opts {
 #define REL_PACK_LEVEL 6
 
 struct rel_pack_result {
-	uint64_t in_bytes;    /* = len */
-	uint64_t hole_bytes;  /* of them, holes never read */
-	uint64_t out_bytes;   /* the zstd frame */
+	uint64_t in_bytes;   /* = len */
+	uint64_t hole_bytes; /* of them, holes never read */
+	uint64_t out_bytes;  /* the zstd frame */
 	unsigned char in_sha256[32], out_sha256[32];
 };
 

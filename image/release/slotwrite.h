@@ -21,11 +21,11 @@
 
 struct slot_writer {
 	int fd;
-	uint64_t off, len;      /* the slot: [off, off + len) of fd */
-	uint64_t size;          /* bytes the image will write (<= len) */
-	uint64_t written;       /* highest byte received, from off */
-	uint64_t skipped;       /* zero bytes not written (range pre-zeroed) */
-	bool zeroed;            /* [off, off + size) reads as zeros */
+	uint64_t off, len; /* the slot: [off, off + len) of fd */
+	uint64_t size;     /* bytes the image will write (<= len) */
+	uint64_t written;  /* highest byte received, from off */
+	uint64_t skipped;  /* zero bytes not written (range pre-zeroed) */
+	bool zeroed;       /* [off, off + size) reads as zeros */
 	/* called after each chunk with (done, size); may be NULL */
 	void (*progress)(void *ctx, uint64_t done, uint64_t size);
 	void *pctx;

@@ -12,7 +12,7 @@
 
 struct parser {
 	struct deb822 *d;
-	struct deb822_para *cur;   /* the paragraph being read, NULL between */
+	struct deb822_para *cur; /* the paragraph being read, NULL between */
 	unsigned line;
 	struct space_err *err;
 };
@@ -126,11 +126,11 @@ static int add_continuation(struct parser *ps, const char *line, size_t n)
 	if (!ps->cur || ps->cur->n == 0)
 		return refuse(ps, "continuation line without a field");
 	f = &ps->cur->f[ps->cur->n - 1];
-	line++, n--;                      /* the one blank that marks it */
+	line++, n--; /* the one blank that marks it */
 	while (n > 0 && is_blank(line[n - 1]))
 		n--;
 	if (n == 1 && line[0] == '.')
-		n = 0;                    /* " ." is an empty line */
+		n = 0; /* " ." is an empty line */
 	old = strlen(f->value);
 	add = n + 1;
 	nv = realloc(f->value, old + add + 1);
@@ -149,7 +149,7 @@ static int parse_line(struct parser *ps, const char *line, size_t n)
 
 	for (i = 0; i < n && is_blank(line[i]); i++)
 		;
-	if (i == n) {                     /* blank: the paragraph ends */
+	if (i == n) { /* blank: the paragraph ends */
 		ps->cur = NULL;
 		return 0;
 	}

@@ -35,7 +35,7 @@ struct deb822_field {
 struct deb822_para {
 	struct deb822_field *f;
 	size_t n;
-	unsigned line;  /* where it starts, for messages */
+	unsigned line; /* where it starts, for messages */
 };
 
 /* Owns every paragraph, field and string; deb822_free() releases them

@@ -14,27 +14,48 @@
 static const struct {
 	const char *deb, *spdx;
 } license_map[] = {
-	{ "AGPL-3", "AGPL-3.0-only" },        { "AGPL-3+", "AGPL-3.0-or-later" },
-	{ "Apache-2", "Apache-2.0" },         { "Apache-2.0", "Apache-2.0" },
-	{ "Artistic", "Artistic-1.0-Perl" },  { "Artistic-2.0", "Artistic-2.0" },
-	{ "BSD-2-clause", "BSD-2-Clause" },   { "BSD-3-clause", "BSD-3-Clause" },
-	{ "BSD-4-clause", "BSD-4-Clause" },   { "BSL-1.0", "BSL-1.0" },
-	{ "CC0", "CC0-1.0" },                 { "CC0-1.0", "CC0-1.0" },
-	{ "Expat", "MIT" },                   { "GFDL-1.2", "GFDL-1.2-only" },
-	{ "GFDL-1.2+", "GFDL-1.2-or-later" }, { "GFDL-1.3", "GFDL-1.3-only" },
-	{ "GFDL-1.3+", "GFDL-1.3-or-later" }, { "GPL-1", "GPL-1.0-only" },
-	{ "GPL-1+", "GPL-1.0-or-later" },     { "GPL-2", "GPL-2.0-only" },
-	{ "GPL-2+", "GPL-2.0-or-later" },     { "GPL-3", "GPL-3.0-only" },
-	{ "GPL-3+", "GPL-3.0-or-later" },     { "ICU", "ICU" },
-	{ "ISC", "ISC" },                     { "LGPL-2", "LGPL-2.0-only" },
-	{ "LGPL-2+", "LGPL-2.0-or-later" },   { "LGPL-2.1", "LGPL-2.1-only" },
-	{ "LGPL-2.1+", "LGPL-2.1-or-later" }, { "LGPL-3", "LGPL-3.0-only" },
-	{ "LGPL-3+", "LGPL-3.0-or-later" },   { "MIT", "MIT" },
-	{ "MPL-1.1", "MPL-1.1" },             { "MPL-2.0", "MPL-2.0" },
-	{ "OpenSSL", "OpenSSL" },             { "Unlicense", "Unlicense" },
-	{ "WTFPL", "WTFPL" },                 { "WTFPL-2", "WTFPL" },
-	{ "X11", "X11" },                     { "Zlib", "Zlib" },
-	{ "0BSD", "0BSD" },                   { "bzip2-1.0.6", "bzip2-1.0.6" },
+	{ "AGPL-3", "AGPL-3.0-only" },
+	{ "AGPL-3+", "AGPL-3.0-or-later" },
+	{ "Apache-2", "Apache-2.0" },
+	{ "Apache-2.0", "Apache-2.0" },
+	{ "Artistic", "Artistic-1.0-Perl" },
+	{ "Artistic-2.0", "Artistic-2.0" },
+	{ "BSD-2-clause", "BSD-2-Clause" },
+	{ "BSD-3-clause", "BSD-3-Clause" },
+	{ "BSD-4-clause", "BSD-4-Clause" },
+	{ "BSL-1.0", "BSL-1.0" },
+	{ "CC0", "CC0-1.0" },
+	{ "CC0-1.0", "CC0-1.0" },
+	{ "Expat", "MIT" },
+	{ "GFDL-1.2", "GFDL-1.2-only" },
+	{ "GFDL-1.2+", "GFDL-1.2-or-later" },
+	{ "GFDL-1.3", "GFDL-1.3-only" },
+	{ "GFDL-1.3+", "GFDL-1.3-or-later" },
+	{ "GPL-1", "GPL-1.0-only" },
+	{ "GPL-1+", "GPL-1.0-or-later" },
+	{ "GPL-2", "GPL-2.0-only" },
+	{ "GPL-2+", "GPL-2.0-or-later" },
+	{ "GPL-3", "GPL-3.0-only" },
+	{ "GPL-3+", "GPL-3.0-or-later" },
+	{ "ICU", "ICU" },
+	{ "ISC", "ISC" },
+	{ "LGPL-2", "LGPL-2.0-only" },
+	{ "LGPL-2+", "LGPL-2.0-or-later" },
+	{ "LGPL-2.1", "LGPL-2.1-only" },
+	{ "LGPL-2.1+", "LGPL-2.1-or-later" },
+	{ "LGPL-3", "LGPL-3.0-only" },
+	{ "LGPL-3+", "LGPL-3.0-or-later" },
+	{ "MIT", "MIT" },
+	{ "MPL-1.1", "MPL-1.1" },
+	{ "MPL-2.0", "MPL-2.0" },
+	{ "OpenSSL", "OpenSSL" },
+	{ "Unlicense", "Unlicense" },
+	{ "WTFPL", "WTFPL" },
+	{ "WTFPL-2", "WTFPL" },
+	{ "X11", "X11" },
+	{ "Zlib", "Zlib" },
+	{ "0BSD", "0BSD" },
+	{ "bzip2-1.0.6", "bzip2-1.0.6" },
 };
 
 /* "with X exception": the SPDX exceptions that are unambiguous. */
@@ -198,7 +219,7 @@ int dep5_to_spdx(const char *synopsis, const char *scope, struct buf *out, dep5_
 		if (i < n && !is_op(w[i]))
 			continue;
 		if (i == term) {
-			r = -SPACE_E_FORMAT;  /* an operator without a term */
+			r = -SPACE_E_FORMAT; /* an operator without a term */
 			break;
 		}
 		r = put_term(w + term, i - term, scope, out, fn, ctx);

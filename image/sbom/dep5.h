@@ -26,8 +26,8 @@
 
 struct dep5 {
 	int machine_readable;
-	char why[200];          /* why it is not machine readable */
-	char **synopses;        /* of the Files paragraphs, unique, sorted */
+	char why[200];   /* why it is not machine readable */
+	char **synopses; /* of the Files paragraphs, unique, sorted */
 	size_t n_synopses;
 	struct deb822 d;
 };

@@ -18,21 +18,21 @@
 #include "sbom.h"
 #include "util.h"
 
-#define USAGE                                                                                     \
-	"usage: mksbom --root DIR --lock DEBS.LOCK --debinfo DIR --product P --version V\n"        \
-	"              --build ID [--license SPDX-EXPR] [--self NAME] --out FILE PKG...\n"         \
-	"\n"                                                                                       \
-	"Writes FILE (temporary name, fsync, rename), the SPDX 2.3 JSON document of the root\n"    \
-	"tree DIR: one package per installed package of DIR/usr/lib/pkg, with the sha256 of\n"     \
-	"the .pkg it came from (every PKG is checked against the installed record). A\n"           \
-	"package pinned in DEBS.LOCK is described with its .deb (digest from the lock), the\n"    \
-	"Debian source package and version of DIR/NAME.control (debinfo.sh) and the license\n"    \
-	"of its machine-readable copyright file DIR/NAME.copyright (or that of the package\n"     \
-	"DIR/NAME.doclink names), mapped to SPDX ids; the others have SPDX-EXPR (MIT).\n"         \
-	"--self NAME: the package that will carry FILE, listed without a digest.\n"                \
-	"The creation time is SOURCE_DATE_EPOCH (required).\n"                                     \
-	"\n"                                                                                       \
-	"Exit status: 0 success, 1 refused input, 100 usage, 111 I/O or system error\n"           \
+#define USAGE                                                                                   \
+	"usage: mksbom --root DIR --lock DEBS.LOCK --debinfo DIR --product P --version V\n"     \
+	"              --build ID [--license SPDX-EXPR] [--self NAME] --out FILE PKG...\n"      \
+	"\n"                                                                                    \
+	"Writes FILE (temporary name, fsync, rename), the SPDX 2.3 JSON document of the root\n" \
+	"tree DIR: one package per installed package of DIR/usr/lib/pkg, with the sha256 of\n"  \
+	"the .pkg it came from (every PKG is checked against the installed record). A\n"        \
+	"package pinned in DEBS.LOCK is described with its .deb (digest from the lock), the\n"  \
+	"Debian source package and version of DIR/NAME.control (debinfo.sh) and the license\n"  \
+	"of its machine-readable copyright file DIR/NAME.copyright (or that of the package\n"   \
+	"DIR/NAME.doclink names), mapped to SPDX ids; the others have SPDX-EXPR (MIT).\n"       \
+	"--self NAME: the package that will carry FILE, listed without a digest.\n"             \
+	"The creation time is SOURCE_DATE_EPOCH (required).\n"                                  \
+	"\n"                                                                                    \
+	"Exit status: 0 success, 1 refused input, 100 usage, 111 I/O or system error\n"         \
 	"(the contract of every space tool: README.md, Exit codes).\n"
 
 struct args {
@@ -45,11 +45,16 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option lo[] = {
-		{ "root", required_argument, NULL, 'r' },    { "lock", required_argument, NULL, 'l' },
-		{ "debinfo", required_argument, NULL, 'd' }, { "product", required_argument, NULL, 'p' },
-		{ "version", required_argument, NULL, 'v' }, { "build", required_argument, NULL, 'b' },
-		{ "license", required_argument, NULL, 'L' }, { "self", required_argument, NULL, 's' },
-		{ "out", required_argument, NULL, 'o' },     { NULL, 0, NULL, 0 },
+		{ "root", required_argument, NULL, 'r' },
+		{ "lock", required_argument, NULL, 'l' },
+		{ "debinfo", required_argument, NULL, 'd' },
+		{ "product", required_argument, NULL, 'p' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "build", required_argument, NULL, 'b' },
+		{ "license", required_argument, NULL, 'L' },
+		{ "self", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	char *end;
@@ -89,7 +94,7 @@ struct run {
 	struct pkg_db db;
 	int db_open;
 	struct sbom s;
-	const char *verb, *object;   /* for the one message */
+	const char *verb, *object; /* for the one message */
 	char why[512];
 	char *object_buf;
 };
@@ -213,7 +218,8 @@ static int declare_ref(const char *id, const char *name, void *ctx)
 	struct ref_ctx *rc = ctx;
 	const char *text = dep5_license_text(rc->c, name);
 	char *t = text ? NULL : xasprintf("The license '%s' of the Debian package %s: its copyright file "
-					  "(/usr/share/doc/%s/copyright) has no text for it.", name, rc->pkg, rc->pkg);
+					  "(/usr/share/doc/%s/copyright) has no text for it.",
+					  name, rc->pkg, rc->pkg);
 	int r;
 
 	if (!text && !t)
@@ -250,7 +256,8 @@ static int copyright_text(struct run *rn, struct sbom_pkg *p, char **text, size_
 			*note = xasprintf("no copyright file in the Debian package %s", link);
 	}
 	free(link);
-	return r < 0 ? r : (*text || *note) ? 0 : -ENOMEM;
+	return r < 0 ? r : (*text || *note) ? 0 :
+					      -ENOMEM;
 }
 
 static int read_license(struct run *rn, struct sbom_pkg *p)
@@ -331,7 +338,8 @@ static int collect(struct run *rn)
 	struct space_err err = { "" };
 	char *db = xasprintf("%s/%s/installed", rn->a.root, PKG_DB_DIR);
 	struct stat st;
-	int r = !db ? -ENOMEM : stat(db, &st) < 0 ? -errno : 0;
+	int r = !db ? -ENOMEM : stat(db, &st) < 0 ? -errno :
+						    0;
 
 	free(db);
 	/* opened without create, an empty root would give an empty list */

@@ -109,7 +109,8 @@ static void put_image(struct jw *w, const struct sbom *s, struct buf *t)
 	jw_kstr(w, "copyrightText", "NOASSERTION");
 	buf_reset(t);
 	buf_printf(t, "The root tree of %s %s (build %s): root slot A of %s-%s.img and of every disk image, "
-		   "assembled from the packages it contains.", s->product, s->version, s->build, s->product,
+		      "assembled from the packages it contains.",
+		   s->product, s->version, s->build, s->product,
 		   s->version);
 	jw_kstr(w, "comment", t->p);
 	jw_obj_end(w);
@@ -139,7 +140,8 @@ static void put_pkg(struct jw *w, const struct sbom *s, const struct sbom_pkg *p
 	buf_reset(t);
 	if (p->pin)
 		buf_printf(t, "converted by rootfs/deb2pkg.sh from the Debian binary package %s %s, built from "
-			   "the Debian source package %s %s", p->pin->name, p->pin->version, p->src, p->src_version);
+			      "the Debian source package %s %s",
+			   p->pin->name, p->pin->version, p->src, p->src_version);
 	else if (p->pkg_sha256[0])
 		buf_printf(t, "built from the %s sources", s->product);
 	else

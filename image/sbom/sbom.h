@@ -22,13 +22,13 @@ struct deb_pin;
 
 /* One installed package. */
 struct sbom_pkg {
-	const struct pkg_meta *meta;  /* its database record (not owned) */
-	char pkg_sha256[65];          /* of its .pkg; "" for the document's own package */
-	const struct deb_pin *pin;    /* NULL: one of ours (not owned) */
-	char *deb_file;               /* the .deb's file name (pins only) */
-	char *src, *src_version;      /* Debian source package (pins only) */
-	char *license;                /* SPDX expression */
-	char *comment;                /* why the license is NOASSERTION, or NULL */
+	const struct pkg_meta *meta; /* its database record (not owned) */
+	char pkg_sha256[65];         /* of its .pkg; "" for the document's own package */
+	const struct deb_pin *pin;   /* NULL: one of ours (not owned) */
+	char *deb_file;              /* the .deb's file name (pins only) */
+	char *src, *src_version;     /* Debian source package (pins only) */
+	char *license;               /* SPDX expression */
+	char *comment;               /* why the license is NOASSERTION, or NULL */
 };
 
 /* A LicenseRef the document declares. */
@@ -38,8 +38,8 @@ struct sbom_ref {
 
 struct sbom {
 	const char *product, *version, *build, *license, *self;
-	long long created;            /* SOURCE_DATE_EPOCH */
-	struct sbom_pkg *pkgs;        /* sorted by name */
+	long long created;     /* SOURCE_DATE_EPOCH */
+	struct sbom_pkg *pkgs; /* sorted by name */
 	size_t n_pkgs;
 	struct sbom_ref *refs;
 	size_t n_refs;

@@ -18,23 +18,23 @@
 #include "sums.h"
 #include "util.h"
 
-#define USAGE                                                                                      \
+#define USAGE                                                                                            \
 	"usage: mksums --out DIR/LIST (--pki DIR | --key KEY.pem --cert CERT.pem [--chain CHAIN.pem])\n" \
-	"              [-j THREADS] FILE...\n"                                                     \
+	"              [-j THREADS] FILE...\n"                                                           \
 	"       mksums --sign-only --out DIR/FILE (--pki DIR | --key ... --cert ... [--chain ...])\n"    \
-	"\n"                                                                                        \
-	"Writes DIR/LIST, one `<sha256>  <name>` line per FILE in the order given (GNU\n"         \
-	"sha256sum's format: `sha256sum -c LIST` reads it), and beside it LIST.sig (RSA\n"          \
-	"PKCS#1 v1.5 SHA-256 signature over LIST, as `openssl dgst -sha256 -sign` makes),\n"        \
-	"LIST.cert.pem (the signer certificate) and LIST.chain.pem (the intermediate CAs).\n"       \
-	"Every FILE must be in DIR: the list names them by plain file name, so it is\n"          \
-	"checked next to them. --pki DIR signs with the development PKI of `mkova pki`.\n"        \
-	"-j hashes that many files at once (default 1). Check the list with\n"                    \
-	"`ova-verify --ca ROOT.pem --sums DIR/LIST` (README.md, Check a download).\n"               \
-	"--sign-only signs DIR/FILE as it is (at most 64 KiB; the build record, image/record.mk)\n" \
-	"the same way: FILE.sig, FILE.cert.pem, FILE.chain.pem; `ova-verify --signed` checks it.\n" \
-	"\n"                                                                                        \
-	"Exit status: 0 success, 1 refused input (keys, file names), 100 usage, 111 I/O\n"         \
+	"\n"                                                                                             \
+	"Writes DIR/LIST, one `<sha256>  <name>` line per FILE in the order given (GNU\n"                \
+	"sha256sum's format: `sha256sum -c LIST` reads it), and beside it LIST.sig (RSA\n"               \
+	"PKCS#1 v1.5 SHA-256 signature over LIST, as `openssl dgst -sha256 -sign` makes),\n"             \
+	"LIST.cert.pem (the signer certificate) and LIST.chain.pem (the intermediate CAs).\n"            \
+	"Every FILE must be in DIR: the list names them by plain file name, so it is\n"                  \
+	"checked next to them. --pki DIR signs with the development PKI of `mkova pki`.\n"               \
+	"-j hashes that many files at once (default 1). Check the list with\n"                           \
+	"`ova-verify --ca ROOT.pem --sums DIR/LIST` (README.md, Check a download).\n"                    \
+	"--sign-only signs DIR/FILE as it is (at most 64 KiB; the build record, image/record.mk)\n"      \
+	"the same way: FILE.sig, FILE.cert.pem, FILE.chain.pem; `ova-verify --signed` checks it.\n"      \
+	"\n"                                                                                             \
+	"Exit status: 0 success, 1 refused input (keys, file names), 100 usage, 111 I/O\n"               \
 	"or system error (the contract of every space tool: README.md, Exit codes).\n"
 
 /* The largest file --sign-only signs: a build record is a few KiB. */
@@ -51,9 +51,12 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option lo[] = {
-		{ "out", required_argument, NULL, 'o' },  { "pki", required_argument, NULL, 'P' },
-		{ "key", required_argument, NULL, 'k' },  { "cert", required_argument, NULL, 'c' },
-		{ "chain", required_argument, NULL, 'C' }, { "sign-only", no_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "pki", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "cert", required_argument, NULL, 'c' },
+		{ "chain", required_argument, NULL, 'C' },
+		{ "sign-only", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -137,7 +140,7 @@ static int list_names(const struct args *a, int dfd, struct sums_list *l, const 
 				return r;
 			return err_set(err, -SPACE_E_FORMAT, "%s",
 				       r == -EEXIST ? "given twice" : r == -E2BIG ? "more files than a list holds (64)" :
-										   "not a plain file name");
+										    "not a plain file name");
 		}
 	}
 	return 0;

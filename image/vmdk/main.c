@@ -15,21 +15,21 @@
 #include "util.h"
 #include "vmdk.h"
 
-#define USAGE                                                                               \
-	"usage: vmdk convert [-j THREADS] [-l LEVEL] [-a ADAPTER] [-n NAME] RAW OUT.vmdk\n"  \
-	"       vmdk extract IN.vmdk OUT.raw\n"                                              \
-	"       vmdk info IN.vmdk\n"                                                         \
-	"\n"                                                                                 \
-	"convert  raw disk image -> VMware streamOptimized VMDK (version 3, zlib grains of\n" \
+#define USAGE                                                                                    \
+	"usage: vmdk convert [-j THREADS] [-l LEVEL] [-a ADAPTER] [-n NAME] RAW OUT.vmdk\n"      \
+	"       vmdk extract IN.vmdk OUT.raw\n"                                                  \
+	"       vmdk info IN.vmdk\n"                                                             \
+	"\n"                                                                                     \
+	"convert  raw disk image -> VMware streamOptimized VMDK (version 3, zlib grains of\n"    \
 	"         64 KiB, markers, footer). Holes and all-zero grains are skipped. The output\n" \
-	"         is byte-identical for any -j. -j threads (default: all CPUs), -l deflate\n" \
-	"         level 1..12 (default 5), -a ddb.adapterType (default lsilogic), -n file\n"  \
-	"         name written in the extent line (default: basename of OUT).\n"            \
-	"extract  streamOptimized (or qemu-img's) VMDK -> raw image (sparse where zero).\n"  \
-	"info     header and descriptor facts, one `key: value` per line.\n"                \
-	"\n"                                                                                 \
-	"Outputs appear under their final name only when complete.\n"                        \
-	"Exit status: 0 success, 1 the input is not a valid image, 100 usage, 111 I/O or\n"   \
+	"         is byte-identical for any -j. -j threads (default: all CPUs), -l deflate\n"    \
+	"         level 1..12 (default 5), -a ddb.adapterType (default lsilogic), -n file\n"     \
+	"         name written in the extent line (default: basename of OUT).\n"                 \
+	"extract  streamOptimized (or qemu-img's) VMDK -> raw image (sparse where zero).\n"      \
+	"info     header and descriptor facts, one `key: value` per line.\n"                     \
+	"\n"                                                                                     \
+	"Outputs appear under their final name only when complete.\n"                            \
+	"Exit status: 0 success, 1 the input is not a valid image, 100 usage, 111 I/O or\n"      \
 	"system error (the contract of every space tool: README.md, Exit codes).\n"
 
 static int cmd_convert(int argc, char **argv)

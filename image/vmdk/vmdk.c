@@ -303,7 +303,7 @@ static int claim(struct extract *x, uint64_t off, uint64_t len)
 	for (; s < e; s++) {
 		if (x->used[s / 8] & (1u << (s % 8)))
 			FAIL("grain or grain table shares input sectors with another (refused: it would "
-				 "multiply the output)");
+			     "multiply the output)");
 		x->used[s / 8] |= (unsigned char)(1u << (s % 8));
 	}
 	return 0;

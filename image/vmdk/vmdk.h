@@ -40,8 +40,8 @@
 struct vmdk_header {
 	uint32_t version;
 	uint32_t flags;
-	uint64_t capacity; /* sectors */
-	uint64_t grain_size; /* sectors */
+	uint64_t capacity;               /* sectors */
+	uint64_t grain_size;             /* sectors */
 	uint64_t desc_offset, desc_size; /* sectors */
 	uint32_t gtes_per_gt;
 	uint64_t rgd_offset, gd_offset, overhead; /* sectors */
@@ -74,18 +74,18 @@ int vmdk_parse_descriptor(const char *text, size_t len, struct vmdk_descriptor *
 
 /* Options for vmdk_write_stream(). */
 struct vmdk_write_opts {
-	int threads; /* 0 = one per online CPU */
-	int level; /* libdeflate level 1..12; 0 = default (5: smaller than qemu-img's zlib-6 output, several times faster) */
+	int threads;              /* 0 = one per online CPU */
+	int level;                /* libdeflate level 1..12; 0 = default (5: smaller than qemu-img's zlib-6 output, several times faster) */
 	const char *adapter_type; /* NULL = "lsilogic" */
-	const char *extent_name; /* file name in the extent line; NULL = "disk.vmdk" */
+	const char *extent_name;  /* file name in the extent line; NULL = "disk.vmdk" */
 };
 
 /* What the writer did. */
 struct vmdk_write_stats {
 	uint64_t capacity_bytes; /* virtual size (raw size rounded up to a sector) */
-	uint64_t data_grains; /* grains written (non-zero) */
-	uint64_t zero_grains; /* grains in data extents found all-zero and skipped */
-	uint64_t out_bytes; /* size of the .vmdk */
+	uint64_t data_grains;    /* grains written (non-zero) */
+	uint64_t zero_grains;    /* grains in data extents found all-zero and skipped */
+	uint64_t out_bytes;      /* size of the .vmdk */
 	uint32_t cid;
 };
 

@@ -43,7 +43,7 @@ struct writer {
 	bool iter_done;
 	uint64_t next_seq, written_seq;
 	unsigned free_waiters; /* workers blocked on a full ring */
-	bool writer_waiting; /* the writer sleeps on slot written_seq */
+	bool writer_waiting;   /* the writer sleeps on slot written_seq */
 	struct slot *slots;
 	unsigned nslots;
 	size_t cbound;

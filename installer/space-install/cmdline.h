@@ -19,8 +19,12 @@
 
 #define CMDLINE_MAX 4096 /* bytes read of /proc/cmdline (x86 allows 2048) */
 
-enum inst_action { ACT_NONE, ACT_INSTALL, ACT_REINSTALL, ACT_RESCUE };
-enum inst_after { AFTER_REBOOT, AFTER_POWEROFF };
+enum inst_action { ACT_NONE,
+		   ACT_INSTALL,
+		   ACT_REINSTALL,
+		   ACT_RESCUE };
+enum inst_after { AFTER_REBOOT,
+		  AFTER_POWEROFF };
 
 struct inst_cmdline {
 	enum inst_action action; /* ACT_NONE: no space.action= */

@@ -24,8 +24,8 @@ enum disk_holds {
 };
 
 struct disk {
-	char name[32];   /* "sda" */
-	char dev[300];   /* ROOT/dev/sda */
+	char name[32]; /* "sda" */
+	char dev[300]; /* ROOT/dev/sda */
 	uint64_t bytes;
 	char model[112]; /* vendor and model, or the bus ("virtio disk") */
 	char id[160];    /* by-id style: ata-MODEL_SERIAL, virtio-SERIAL,
@@ -33,7 +33,7 @@ struct disk {
 	bool medium;     /* holds the installation medium: never a target */
 	bool readonly;
 	enum disk_holds holds;
-	char what[96];   /* "space 21.3R1.1", "a GPT partition table", ... */
+	char what[96]; /* "space 21.3R1.1", "a GPT partition table", ... */
 };
 
 struct disk_list {

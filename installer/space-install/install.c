@@ -216,11 +216,17 @@ static int verify_pass(struct inst *in, bool write)
 {
 	struct inst_job *j = in->j;
 	const char *base = strrchr(j->image, '/');
-	struct ov_opts oo = { .ca_file = j->ca_file, .release = true, .file_name = base ? base + 1 : j->image,
-			      .digest_only = !write, .slot_sink = write ? sink : NULL, .slot_ctx = in,
-			      .slot_begin = write ? slot_begin : NULL,
-			      /* ph_slot reads the slot back against the digest */
-			      .sink_checks_digest = true };
+	struct ov_opts oo = {
+		.ca_file = j->ca_file,
+		.release = true,
+		.file_name = base ? base + 1 : j->image,
+		.digest_only = !write,
+		.slot_sink = write ? sink : NULL,
+		.slot_ctx = in,
+		.slot_begin = write ? slot_begin : NULL,
+		/* ph_slot reads the slot back against the digest */
+		.sink_checks_digest = true,
+	};
 	struct space_err err = { "" };
 	int fd = open_regular(AT_FDCWD, j->image, O_RDONLY, 0, 0), r;
 
@@ -247,8 +253,7 @@ static int ph_slot(struct inst *in)
 	in->what = "checking slot A";
 	r = slot_writer_verify(&in->w, in->j->m.slot_sha256);
 	if (r < 0)
-		return fail(in, r, "slot A: %s", r == -EIO ? "read back differs from the image (hash mismatch)"
-							 : space_strerror(r));
+		return fail(in, r, "slot A: %s", r == -EIO ? "read back differs from the image (hash mismatch)" : space_strerror(r));
 	say(in, "slot A read back: SHA-256 matches the signed manifest");
 	return 0;
 }
@@ -357,8 +362,14 @@ static const struct {
 	const char *name;
 	int (*run)(struct inst *in);
 } phases[] = {
-	{ "open", ph_open }, { "verify", ph_verify }, { "wipe", ph_wipe }, { "slot", ph_slot },
-	{ "fs", ph_fs },     { "boot", ph_boot },     { "table", ph_table }, { "log", ph_log },
+	{ "open", ph_open },
+	{ "verify", ph_verify },
+	{ "wipe", ph_wipe },
+	{ "slot", ph_slot },
+	{ "fs", ph_fs },
+	{ "boot", ph_boot },
+	{ "table", ph_table },
+	{ "log", ph_log },
 };
 
 static int run_phases(struct inst *in, size_t first, size_t last)

@@ -54,10 +54,10 @@ struct inst_job {
 	const char *image;   /* the release image (path; its name is bound) */
 	const char *ca_file; /* trusted root CA */
 	const struct bootkit *kit;
-	const char *target;  /* block device, or an image file (tests) */
+	const char *target;      /* block device, or an image file (tests) */
 	const char *target_desc; /* for the log: size, model, by-id (may be NULL) */
-	const char *work_dir; /* scratch (mke2fs configuration, log copy) */
-	const char *log_path; /* the log as it is written (copied at the end) */
+	const char *work_dir;    /* scratch (mke2fs configuration, log copy) */
+	const char *log_path;    /* the log as it is written (copied at the end) */
 	/* callbacks (any may be NULL) */
 	void (*progress)(void *ctx, const char *what, uint64_t done, uint64_t total);
 	void (*say)(void *ctx, const char *line);

@@ -29,8 +29,6 @@
 #include "strescape.h"
 #include "util.h"
 
-
-
 #define MEDIUM_CONF ".space-medium"
 
 struct ui {
@@ -38,10 +36,10 @@ struct ui {
 	bool no_reboot; /* tests: say what would happen and exit */
 	bool tty;
 	struct bootkit kit;
-	char image[600];   /* the release image on the medium */
+	char image[600]; /* the release image on the medium */
 	char product[64], release[64];
 	dev_t medium_dev;
-	bool checked;      /* the image passed the first verification */
+	bool checked; /* the image passed the first verification */
 	struct rel_manifest m;
 	int last_pct;
 	const char *last_what;
@@ -169,7 +167,14 @@ static int ask(const char *prompt, char *buf, size_t len)
 	}
 }
 
-enum choice { C_NONE = -1, C_INSTALL, C_REINSTALL, C_RESCUE, C_DISKS, C_REBOOT, C_POWEROFF, C_N };
+enum choice { C_NONE = -1,
+	      C_INSTALL,
+	      C_REINSTALL,
+	      C_RESCUE,
+	      C_DISKS,
+	      C_REBOOT,
+	      C_POWEROFF,
+	      C_N };
 
 static const struct {
 	const char *word, *help;
@@ -577,8 +582,12 @@ struct unattended {
  * with err saying why. */
 static int read_cmdline(const struct ui *ui, struct unattended *u, struct space_err *err)
 {
-	static const enum choice action[] = { [ACT_NONE] = C_NONE, [ACT_INSTALL] = C_INSTALL,
-					      [ACT_REINSTALL] = C_REINSTALL, [ACT_RESCUE] = C_RESCUE };
+	static const enum choice action[] = {
+		[ACT_NONE] = C_NONE,
+		[ACT_INSTALL] = C_INSTALL,
+		[ACT_REINSTALL] = C_REINSTALL,
+		[ACT_RESCUE] = C_RESCUE,
+	};
 	struct inst_cmdline c;
 	char buf[CMDLINE_MAX];
 	ssize_t k = 0;
@@ -694,14 +703,24 @@ static int usage(int code)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "medium", required_argument, NULL, 'm' }, { "kit", required_argument, NULL, 'k' },
-		{ "ca", required_argument, NULL, 'c' },     { "root", required_argument, NULL, 'r' },
-		{ "cmdline", required_argument, NULL, 'C' }, { "work", required_argument, NULL, 'w' },
-		{ "no-reboot", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
+		{ "medium", required_argument, NULL, 'm' },
+		{ "kit", required_argument, NULL, 'k' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "cmdline", required_argument, NULL, 'C' },
+		{ "work", required_argument, NULL, 'w' },
+		{ "no-reboot", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ui ui = { .root = "", .medium = "/run/medium", .kit_dir = "/usr/share/space-install/kit",
-			 .ca = "/etc/space/root-ca.pem", .work = "/run/space-install", .last_pct = -1 };
+	struct ui ui = {
+		.root = "",
+		.medium = "/run/medium",
+		.kit_dir = "/usr/share/space-install/kit",
+		.ca = "/etc/space/root-ca.pem",
+		.work = "/run/space-install",
+		.last_pct = -1,
+	};
 	struct unattended u;
 	char cmdline[600];
 	struct space_err err = { "" };

@@ -89,7 +89,7 @@ static int download_pin(const struct deb_pin *pin)
 		r = -errno;
 		goto out;
 	}
-	const char *const argv[] = {"apt-get", "download", "-q", spec, NULL};
+	const char *const argv[] = { "apt-get", "download", "-q", spec, NULL };
 	r = run_argv(argv);
 	if (chdir(cwd) < 0 && r == 0)
 		r = -errno;
@@ -154,7 +154,8 @@ static int cmd_fetch(int argc, char **argv)
 		if (r < 0)
 			rc = fail_pin("fetch", pin, -1, r,
 				      r == -SPACE_E_DIGEST ? "sha256 does not match the lock (remove "
-							     "the cached file to fetch it again)" : NULL);
+							     "the cached file to fetch it again)" :
+							     NULL);
 	}
 out:
 	lock_free(&lock);
@@ -216,9 +217,9 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	int needs_cache;
 } commands[] = {
-	{"fetch", cmd_fetch, 1},
-	{"path", cmd_path, 1},
-	{"list", cmd_list, 0},
+	{ "fetch", cmd_fetch, 1 },
+	{ "path", cmd_path, 1 },
+	{ "list", cmd_list, 0 },
 };
 
 static void usage(FILE *f)
@@ -235,11 +236,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"lock", required_argument, NULL, 'l'},
-		{"cache", required_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "lock", required_argument, NULL, 'l' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const struct command *cmd = NULL;
 	int c;

@@ -51,24 +51,24 @@
 #include "exitcode.h"
 #include "util.h"
 
-#define USAGE                                                                        \
-	"usage: devgate [-c CONF] [-p PORT] [-s SOCKET] [-S STATE_DIR]\n"             \
-	"  -c  configuration (env DEVGATE_CONF, default /etc/devgate.conf; keys:\n"   \
-	"      listen, port, socket, state_dir, max_devices (default 1024, lowered\n" \
+#define USAGE                                                                            \
+	"usage: devgate [-c CONF] [-p PORT] [-s SOCKET] [-S STATE_DIR]\n"                \
+	"  -c  configuration (env DEVGATE_CONF, default /etc/devgate.conf; keys:\n"      \
+	"      listen, port, socket, state_dir, max_devices (default 1024, lowered\n"    \
 	"      to fit the open-file limit), hello_timeout (10s), idle_timeout (300s))\n" \
-	"  -p  device port (default 7804)\n"                                           \
-	"  -s  control socket (default /run/devgate.sock)\n"                           \
-	"  -S  state directory (default /var/lib/devgate)\n"                           \
-	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start\n"             \
+	"  -p  device port (default 7804)\n"                                             \
+	"  -s  control socket (default /run/devgate.sock)\n"                             \
+	"  -S  state directory (default /var/lib/devgate)\n"                             \
+	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start\n"               \
 	"      (the contract of every space tool: README.md, Exit codes).\n"
 
 /* fds besides the devices': stdio, signalfd, the two listeners, the
  * spares, a control client, the state file and its directory while it is
  * written, with room to spare. */
 #define FD_RESERVE 16
-#define SPARE_FDS 3            /* (spare_fds.h) a control client + the state file + its directory */
-#define ACCEPT_BATCH 64        /* connections accepted per poll round */
-#define ACCEPT_PAUSE_MS 1000   /* listener not polled after EMFILE & co */
+#define SPARE_FDS 3          /* (spare_fds.h) a control client + the state file + its directory */
+#define ACCEPT_BATCH 64      /* connections accepted per poll round */
+#define ACCEPT_PAUSE_MS 1000 /* listener not polled after EMFILE & co */
 
 struct dev {
 	int fd;

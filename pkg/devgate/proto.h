@@ -25,8 +25,8 @@ struct dg_in {
 };
 
 enum dg_event {
-	DG_MORE,      /* no complete line buffered: receive more */
-	DG_HELLO,     /* the greeting: name is set */
+	DG_MORE,  /* no complete line buffered: receive more */
+	DG_HELLO, /* the greeting: name is set */
 	DG_PING,
 	DG_QUIT,
 	DG_OTHER,     /* a line without meaning to this gate: ignore it */

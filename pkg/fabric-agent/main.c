@@ -36,11 +36,11 @@
 #include "subcmd.h"
 #include "util.h"
 
-#define USAGE                                                                                   \
-	"usage: fabric-agent [--root DIR] VERB (over SSH: the verb is SSH_ORIGINAL_COMMAND)\n"       \
-	"  pubkey       this node's fabric SSH public key (made on first use)\n"                   \
+#define USAGE                                                                                     \
+	"usage: fabric-agent [--root DIR] VERB (over SSH: the verb is SSH_ORIGINAL_COMMAND)\n"    \
+	"  pubkey       this node's fabric SSH public key (made on first use)\n"                  \
 	"  accept NAME  stdin: node NAME's public key, which may then run this agent here;\n"     \
-	"               prints this node's key\n"                                                  \
+	"               prints this node's key\n"                                                 \
 	"  info         KEY = VALUE: name, clock, free space on /var, fabric version,\n"          \
 	"               whether it holds the VIP, release, hot-patch level, services\n"           \
 	"  conf-put     stdin: the fabric configuration (refused if older than this node's)\n"    \
@@ -48,15 +48,15 @@
 	"  key-put      stdin: the heartbeat key (64 hex digits)\n"                               \
 	"  leave        forget the fabric: configuration, keys, authorized fabric keys\n"         \
 	"  put NAME     stdin: a hot-patch bundle NAME.tgz, kept in " FABRIC_SPOOL "\n"           \
-	"  hotpatch-verify NAME | hotpatch-apply NAME | hotpatch-rollback\n"                     \
-	"               this node's hotpatch tool on the bundle put here (as a fabric member)\n" \
-	"  gate block|unblock   device communication (spacectl devices)\n"                       \
+	"  hotpatch-verify NAME | hotpatch-apply NAME | hotpatch-rollback\n"                      \
+	"               this node's hotpatch tool on the bundle put here (as a fabric member)\n"  \
+	"  gate block|unblock   device communication (spacectl devices)\n"                        \
 	"  log          the end of this node's hot-patch log\n"                                   \
 	"Exit status: 0 success, 1 refused input, 100 usage, 111 system or I/O failure\n"         \
 	"(README.md, Exit codes).\n"
 
 #define STDIN_MAX FABRIC_CONF_MAX
-#define FABRIC_SPOOL "/var/tmp/fabric"       /* bundles sent by the VIP node */
+#define FABRIC_SPOOL "/var/tmp/fabric" /* bundles sent by the VIP node */
 #define BUNDLE_MAX (256u << 20)
 #define LOG_TAIL (16u << 10)
 
@@ -294,7 +294,8 @@ static int cmd_info(int argc, char **argv)
 	       (long long)time(NULL), statvfs(var, &vfs) == 0 ? (long long)(vfs.f_bavail * vfs.f_frsize >> 20) : -1LL,
 	       have ? c.version : 0, have && fabric_addr_local(c.vip.ip) == 1 ? "yes" : "no");
 	printf("release = %s\nhotpatch_level = %d\nservices_running = %d\nservices_total = %d\n"
-	       "device_communication = %s\n", r.version, r.version[0] ? hp_installed_level(root[0] ? root : "/", r.version) : -1,
+	       "device_communication = %s\n",
+	       r.version, r.version[0] ? hp_installed_level(root[0] ? root : "/", r.version) : -1,
 	       running, total, gate[0] ? gate : "unknown");
 	free(rep);
 	free(rel);
@@ -452,8 +453,7 @@ static int cmd_put(int argc, char **argv)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (total += (uint64_t)n) > BUNDLE_MAX || fd_write_full(fd, chunk, (size_t)n) < 0) {
-			r = n < 0 || total <= BUNDLE_MAX ? die_err("put", argv[1], -errno, NULL)
-						       : die_msg(EXIT_REFUSED, "put", argv[1], "larger than 256 MiB");
+			r = n < 0 || total <= BUNDLE_MAX ? die_err("put", argv[1], -errno, NULL) : die_msg(EXIT_REFUSED, "put", argv[1], "larger than 256 MiB");
 			goto out;
 		}
 	}
@@ -534,10 +534,18 @@ static int cmd_log(int argc, char **argv)
 }
 
 static const struct subcmd verbs[] = {
-	{ "pubkey", cmd_pubkey },     { "accept", cmd_accept },     { "info", cmd_info },
-	{ "conf-put", cmd_conf_put }, { "keys-put", cmd_keys_put }, { "key-put", cmd_key_put },
-	{ "leave", cmd_leave },	      { "put", cmd_put },	    { "hotpatch-verify", cmd_hotpatch },
-	{ "hotpatch-apply", cmd_hotpatch }, { "hotpatch-rollback", cmd_hotpatch }, { "gate", cmd_gate },
+	{ "pubkey", cmd_pubkey },
+	{ "accept", cmd_accept },
+	{ "info", cmd_info },
+	{ "conf-put", cmd_conf_put },
+	{ "keys-put", cmd_keys_put },
+	{ "key-put", cmd_key_put },
+	{ "leave", cmd_leave },
+	{ "put", cmd_put },
+	{ "hotpatch-verify", cmd_hotpatch },
+	{ "hotpatch-apply", cmd_hotpatch },
+	{ "hotpatch-rollback", cmd_hotpatch },
+	{ "gate", cmd_gate },
 	{ "log", cmd_log },
 };
 

@@ -14,10 +14,13 @@
 struct parser {
 	struct fabric_conf *c;
 	struct space_err *err;
-	unsigned seen;             /* SEEN_* bits of the single-valued keys */
+	unsigned seen; /* SEEN_* bits of the single-valued keys */
 };
 
-enum { SEEN_VERSION = 1, SEEN_VIP = 2, SEEN_DEV = 4, SEEN_TAKEOVER = 8 };
+enum { SEEN_VERSION = 1,
+       SEEN_VIP = 2,
+       SEEN_DEV = 4,
+       SEEN_TAKEOVER = 8 };
 
 static uint32_t mask_of(unsigned prefix)
 {

@@ -29,15 +29,15 @@
 #include "err.h"
 
 #define FABRIC_CONF_PATH "/etc/space-cluster.conf"
-#define FABRIC_CONF_MAX 16384      /* bytes: a larger file is refused */
-#define FABRIC_NODES_MAX 8         /* nodes in one fabric */
-#define FABRIC_NAME_MAX 31         /* a node's name: [a-z0-9-], NUL excluded */
-#define FABRIC_DEV_MAX 15          /* IFNAMSIZ - 1 */
+#define FABRIC_CONF_MAX 16384 /* bytes: a larger file is refused */
+#define FABRIC_NODES_MAX 8    /* nodes in one fabric */
+#define FABRIC_NAME_MAX 31    /* a node's name: [a-z0-9-], NUL excluded */
+#define FABRIC_DEV_MAX 15     /* IFNAMSIZ - 1 */
 #define FABRIC_TAKEOVER_DEFAULT 6
 
 struct fabric_addr {
 	struct in_addr ip;
-	unsigned prefix;           /* 1..32 */
+	unsigned prefix; /* 1..32 */
 };
 
 struct fabric_node {
@@ -46,11 +46,11 @@ struct fabric_node {
 };
 
 struct fabric_conf {
-	unsigned long version;     /* >= 1 */
+	unsigned long version; /* >= 1 */
 	struct fabric_addr vip;
 	char dev[FABRIC_DEV_MAX + 1];
-	unsigned takeover;         /* seconds */
-	unsigned nnodes;           /* >= 1 */
+	unsigned takeover; /* seconds */
+	unsigned nnodes;   /* >= 1 */
 	struct fabric_node nodes[FABRIC_NODES_MAX];
 };
 

@@ -19,23 +19,23 @@
 #define HTTPS_BODY_MAX (1u << 20)
 
 struct https_req {
-	const char *host;        /* an IPv4 address */
-	unsigned port;           /* 443 */
-	const char *method;      /* "GET", "POST" */
-	const char *path;        /* "/api/v1/login" */
-	const char *bearer;      /* session token, or NULL */
-	const char *body;        /* JSON, or NULL */
+	const char *host;   /* an IPv4 address */
+	unsigned port;      /* 443 */
+	const char *method; /* "GET", "POST" */
+	const char *path;   /* "/api/v1/login" */
+	const char *bearer; /* session token, or NULL */
+	const char *body;   /* JSON, or NULL */
 	size_t bodylen;
-	const char *pin;         /* PEM the peer must present, or NULL */
-	int timeout_ms;          /* connect, and each read or write */
+	const char *pin; /* PEM the peer must present, or NULL */
+	int timeout_ms;  /* connect, and each read or write */
 };
 
 struct https_resp {
-	int status;              /* 200, 401 ... */
-	struct buf body;         /* the response body (buf_init'd by the call;
+	int status;           /* 200, 401 ... */
+	struct buf body;      /* the response body (buf_init'd by the call;
 				  * the caller frees it with buf_free) */
-	char cert_pem[8192];     /* the peer's certificate */
-	char fingerprint[96];    /* "SHA256:AB:CD:..." of its DER */
+	char cert_pem[8192];  /* the peer's certificate */
+	char fingerprint[96]; /* "SHA256:AB:CD:..." of its DER */
 };
 
 /* 0 when a response was read (whatever its status); a negative errno or

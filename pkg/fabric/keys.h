@@ -14,11 +14,11 @@
 #include "err.h"
 #include "pkg/fabric/conf.h"
 
-#define FABRIC_PUBKEY_MAX 128         /* "ssh-ed25519 " + 68 base64 + slack */
+#define FABRIC_PUBKEY_MAX 128 /* "ssh-ed25519 " + 68 base64 + slack */
 
 struct fabric_key {
 	char name[FABRIC_NAME_MAX + 1];
-	char key[FABRIC_PUBKEY_MAX];      /* "ssh-ed25519 AAAA..." */
+	char key[FABRIC_PUBKEY_MAX]; /* "ssh-ed25519 AAAA..." */
 };
 
 struct fabric_keys {

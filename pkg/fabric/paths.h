@@ -10,18 +10,18 @@
  * symlink in the read-only slot to the file written here. */
 #define FABRIC_CONF_STORE "/var/etc/space-cluster.conf"
 #define FABRIC_DIR "/var/etc/fabric"
-#define FABRIC_KEY_PATH FABRIC_DIR "/key"              /* heartbeat HMAC key, hex, 0600 */
-#define FABRIC_ID_PATH FABRIC_DIR "/id_ed25519"        /* this node's SSH key (dropbear) */
-#define FABRIC_KEYS_PATH FABRIC_DIR "/nodes.keys"      /* "NAME ssh-ed25519 KEY" per node */
-#define FABRIC_PEERS_DIR FABRIC_DIR "/peers"           /* ADDR.pem: mgmtd certs pinned at join */
-#define FABRIC_AUTH_PATH "/root/.ssh/authorized_keys"  /* root -> /var/root */
-#define FABRIC_STATE_PATH "/run/fabricd.state"         /* fabricd's view (holder, peers) */
+#define FABRIC_KEY_PATH FABRIC_DIR "/key"             /* heartbeat HMAC key, hex, 0600 */
+#define FABRIC_ID_PATH FABRIC_DIR "/id_ed25519"       /* this node's SSH key (dropbear) */
+#define FABRIC_KEYS_PATH FABRIC_DIR "/nodes.keys"     /* "NAME ssh-ed25519 KEY" per node */
+#define FABRIC_PEERS_DIR FABRIC_DIR "/peers"          /* ADDR.pem: mgmtd certs pinned at join */
+#define FABRIC_AUTH_PATH "/root/.ssh/authorized_keys" /* root -> /var/root */
+#define FABRIC_STATE_PATH "/run/fabricd.state"        /* fabricd's view (holder, peers) */
 #define FABRIC_AGENT "/usr/sbin/fabric-agent"
 /* What a fabric key may do on a node: only run the agent, which reads
  * its verb from SSH_ORIGINAL_COMMAND. */
 #define FABRIC_KEY_OPTIONS \
 	"command=\"" FABRIC_AGENT "\",no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty"
-#define FABRIC_KEY_COMMENT "fabric:"                   /* + node name */
-#define FABRIC_LINE_MAX 1024                           /* an authorized_keys line */
+#define FABRIC_KEY_COMMENT "fabric:" /* + node name */
+#define FABRIC_LINE_MAX 1024         /* an authorized_keys line */
 
 #endif

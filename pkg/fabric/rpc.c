@@ -31,9 +31,14 @@ int fabric_rpc(const struct fabric_rpc *q, const char *verb, const char *arg, st
 				verb, arg, NULL };
 	const char *remote[] = { "dbclient", "-y", "-i", id, dest, cmd, NULL };
 	struct buf e;
-	struct run_pipe p = { .in = q->in, .inlen = q->inlen, .out = q->out, .errout = &e,
-			      .max = FABRIC_RPC_OUT_MAX,
-			      .timeout_ms = q->timeout_ms ? q->timeout_ms : FABRIC_RPC_TIMEOUT_MS };
+	struct run_pipe p = {
+		.in = q->in,
+		.inlen = q->inlen,
+		.out = q->out,
+		.errout = &e,
+		.max = FABRIC_RPC_OUT_MAX,
+		.timeout_ms = q->timeout_ms ? q->timeout_ms : FABRIC_RPC_TIMEOUT_MS,
+	};
 	int r;
 
 	buf_init(&e);

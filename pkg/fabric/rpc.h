@@ -15,13 +15,13 @@
 #define FABRIC_RPC_OUT_MAX (64u << 10)
 
 struct fabric_rpc {
-	const char *root;               /* "" on a node, or a prefix (tests) */
+	const char *root; /* "" on a node, or a prefix (tests) */
 	const struct fabric_conf *conf;
-	int node;                       /* index in conf, or -1: this node */
-	int timeout_ms;                 /* 0: FABRIC_RPC_TIMEOUT_MS */
-	const void *in;                 /* its stdin (may be NULL) */
+	int node;       /* index in conf, or -1: this node */
+	int timeout_ms; /* 0: FABRIC_RPC_TIMEOUT_MS */
+	const void *in; /* its stdin (may be NULL) */
 	size_t inlen;
-	struct buf *out;                /* its stdout (may be NULL) */
+	struct buf *out; /* its stdout (may be NULL) */
 };
 
 /* 0, or why not in err ("n2: info: <the agent's last stderr line>"). */

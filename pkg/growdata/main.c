@@ -143,7 +143,8 @@ static int ext4_size_fd(int fd, struct ext4_size *es)
 	/* resize2fs drops a last group smaller than its overhead + 50 blocks:
 	 * inode table, two bitmaps, reserved GDT blocks, descriptors. */
 	es->slack = ((uint64_t)le_get32(sb + 0x28) * le16(sb + 0x58) / bs +
-		     le16(sb + 0xCE) + 2 + 64 + 50) * bs;
+		     le16(sb + 0xCE) + 2 + 64 + 50) *
+		    bs;
 	return 0;
 }
 
@@ -224,11 +225,11 @@ struct grow {
 	int dry_run, no_fs;
 	int fd;
 	struct stat st;
-	uint64_t size;              /* the disk's */
-	struct disk_layout l, old;  /* the table grown, and as it was */
+	uint64_t size;             /* the disk's */
+	struct disk_layout l, old; /* the table grown, and as it was */
 	const struct gpt_part *data, *odata;
-	int restored, table;        /* step 1 restored, step 2 changed the table */
-	uint64_t fs_old, fs_new;    /* step 4: the ext4's sizes, 0 when untouched */
+	int restored, table;     /* step 1 restored, step 2 changed the table */
+	uint64_t fs_old, fs_new; /* step 4: the ext4's sizes, 0 when untouched */
 };
 
 /* Options; -1 to go on, else the exit code. */
@@ -315,8 +316,7 @@ static int grow_table(struct grow *g)
 	if (r < 0)
 		return fail(r, "not a valid GPT (%s)", space_strerror(r));
 	if (tb > g->size)
-		return fail(-EINVAL, "the disk (%" PRIu64 " bytes) is smaller than its partition table (%" PRIu64
-				     " bytes)",
+		return fail(-EINVAL, "the disk (%" PRIu64 " bytes) is smaller than its partition table (%" PRIu64 " bytes)",
 			    g->size, tb);
 	r = gpt_read_sized(g->fd, tb, &g->l);
 	if (r < 0)

@@ -48,15 +48,15 @@ struct step {
 struct op {
 	struct hp_ctx *c;
 	struct journal j;
-	const char *verb;             /* for messages: apply, rollback, recover */
+	const char *verb; /* for messages: apply, rollback, recover */
 	struct hp_bundle b;
 	bool have_bundle;
 	struct release rel;
-	char prel[REL_VERSION_MAX];   /* the patch release of the node */
-	unsigned level;               /* installed level */
+	char prel[REL_VERSION_MAX]; /* the patch release of the node */
+	unsigned level;             /* installed level */
 	const struct step *steps;
 	unsigned nsteps, cur;
-	bool boot;                    /* hotpatch recover: services start later */
+	bool boot; /* hotpatch recover: services start later */
 	bool remounted;
 	time_t started;
 	char why[512];
@@ -532,7 +532,7 @@ static int st_backup(struct op *o)
 		goto out;
 	if ((have = avail(o->c->state)) < need + SPACE_MARGIN) {
 		set_why(o, "%s: %llu bytes free, the backup needs %llu", o->c->state,
-			 (unsigned long long)have, (unsigned long long)(need + SPACE_MARGIN));
+			(unsigned long long)have, (unsigned long long)(need + SPACE_MARGIN));
 		r = -ENOSPC;
 		goto out;
 	}
@@ -603,7 +603,7 @@ static int st_install(struct op *o)
 		if ((r = pkg_install(&db, o->b.pkgfile[i], &io, &res, &err)) < 0 ||
 		    (r = i == 0 ? hp_fault("install-pkg") : 0) < 0) {
 			set_why(o, "install %s %s-%s: %s", p->name, p->version, p->release,
-				 err_msg(&err, r));
+				err_msg(&err, r));
 			goto out;
 		}
 		say(o, "  %s %s-%s installed%s", p->name, p->version, p->release,
@@ -736,12 +736,23 @@ static int st_restore(struct op *o)
 }
 
 static const struct step apply_steps[] = {
-	{ "verify", NULL },       { "block", st_block }, { "stop", st_stop },       { "backup", st_backup },
-	{ "install", st_install }, { "start", st_start }, { "unblock", st_unblock }, { "finish", st_finish },
+	{ "verify", NULL },
+	{ "block", st_block },
+	{ "stop", st_stop },
+	{ "backup", st_backup },
+	{ "install", st_install },
+	{ "start", st_start },
+	{ "unblock", st_unblock },
+	{ "finish", st_finish },
 };
 static const struct step rollback_steps[] = {
-	{ "check", st_check },     { "block", st_block }, { "stop", st_stop },       { "restore", st_restore },
-	{ "start", st_start },     { "unblock", st_unblock }, { "finish", st_finish },
+	{ "check", st_check },
+	{ "block", st_block },
+	{ "stop", st_stop },
+	{ "restore", st_restore },
+	{ "start", st_start },
+	{ "unblock", st_unblock },
+	{ "finish", st_finish },
 };
 #define NSTEPS(t) (unsigned)(sizeof(t) / sizeof((t)[0]))
 
@@ -851,7 +862,7 @@ static int failed(struct op *o, int err)
 		progress(o, "failed", why);
 		history(o, "failed", why);
 		set_why(o, "%s; at level v%u, the next hotpatch run or boot completes it", why,
-			 o->j.to);
+			o->j.to);
 		return err;
 	}
 	if (!strcmp(o->j.action, "rollback") && at >= STEP_CHANGE(o->steps, o->nsteps)) {
@@ -867,7 +878,7 @@ static int failed(struct op *o, int err)
 		progress(o, "failed", o->why);
 		history(o, "failed", why);
 		set_why(o, "%s; undoing it failed too (%s): the next hotpatch run or boot completes the %s",
-			 why, space_strerror(r), strcmp(o->j.action, "rollback") ? "undo" : "rollback");
+			why, space_strerror(r), strcmp(o->j.action, "rollback") ? "undo" : "rollback");
 		return err;
 	}
 	/* the outcome is known (undone): 99 would say it is not */
@@ -926,8 +937,7 @@ static int recover(struct hp_ctx *c, bool boot, struct space_err *err)
 		return err_set(err, -SPACE_E_FORMAT, "%s: unknown step %s", p, o.j.step);
 	}
 	say(&o, "an interrupted %s of %s (at %s) is %s", o.j.action, o.j.name, o.j.step,
-	    at < STEP_CHANGE(o.steps, o.nsteps) || (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"))
-		    ? "undone" : "completed");
+	    at < STEP_CHANGE(o.steps, o.nsteps) || (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback")) ? "undone" : "completed");
 	o.cur = at;
 	undone = at < STEP_CHANGE(o.steps, o.nsteps) ||
 		 (at < STEP_DONE(o.steps, o.nsteps) && strcmp(o.j.action, "rollback"));
@@ -1026,11 +1036,13 @@ static int check_policy(struct op *o)
 		return set_why(o, "%s (installed level v%u)", err.msg, o->level), -SPACE_E_FORMAT;
 	if (ord == HP_OLDER)
 		return set_why(o,
-				"v%u is older than the installed level v%u of %s: refused (patches are cumulative: v%u holds it)",
-				m->patch, o->level, o->prel, o->level), -SPACE_E_FORMAT;
+			       "v%u is older than the installed level v%u of %s: refused (patches are cumulative: v%u holds it)",
+			       m->patch, o->level, o->prel, o->level),
+		       -SPACE_E_FORMAT;
 	if (ord == HP_SAME && !o->c->reinstall)
 		return set_why(o, "v%u of %s is installed already (use --reinstall to install it again)",
-				m->patch, o->prel), -SPACE_E_FORMAT;
+			       m->patch, o->prel),
+		       -SPACE_E_FORMAT;
 	/* a fabric node is patched by its VIP node (fabric.c), which runs
 	 * this with --fabric-member on each node */
 	rpath(o, p, "etc/space-cluster.conf");
@@ -1040,7 +1052,8 @@ static int check_policy(struct op *o)
 	/* the new files are written beside the old ones before the renames */
 	if ((have = avail(o->c->root)) < o->b.pkg_bytes * 3 + SPACE_MARGIN)
 		return set_why(o, "%s: %llu bytes free, the packages need about %llu", o->c->root,
-				(unsigned long long)have, (unsigned long long)(o->b.pkg_bytes * 3 + SPACE_MARGIN)), -ENOSPC;
+			       (unsigned long long)have, (unsigned long long)(o->b.pkg_bytes * 3 + SPACE_MARGIN)),
+		       -ENOSPC;
 	return 0;
 }
 
@@ -1137,7 +1150,7 @@ int hp_rollback(struct hp_ctx *c)
 		   text[strlen(o.j.name)] != '\n') {
 		r = -SPACE_E_FORMAT;
 		set_why(&o, "no backup of the state before v%u (only the last patch applied can be rolled back)",
-			 o.level);
+			o.level);
 	}
 	if (r < 0)
 		goto out;

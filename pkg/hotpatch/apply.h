@@ -30,18 +30,18 @@
 
 struct hp_ctx {
 	/* set by the caller */
-	const char *root;            /* "/" on the node, or an offline root */
-	bool live;                   /* drive the device gate, watchdog, remount */
-	const char *ca;              /* trusted root CA file */
-	const char *devgate_socket;  /* live mode endpoints */
+	const char *root;           /* "/" on the node, or an offline root */
+	bool live;                  /* drive the device gate, watchdog, remount */
+	const char *ca;             /* trusted root CA file */
+	const char *devgate_socket; /* live mode endpoints */
 	const char *devgate_state;
 	const char *watchdog_socket;
 	const char *watchdog_hold;
-	int services_timeout;        /* seconds to wait for every service ready */
+	int services_timeout; /* seconds to wait for every service ready */
 	bool reinstall;
-	bool fabric_member;          /* applied by the fabric's VIP node (fabric.c) */
+	bool fabric_member; /* applied by the fabric's VIP node (fabric.c) */
 	/* internal */
-	char state[PATH_MAX];        /* root/var/lib/hotpatch */
+	char state[PATH_MAX]; /* root/var/lib/hotpatch */
 	int lockfd;
 };
 

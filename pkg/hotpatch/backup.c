@@ -362,8 +362,8 @@ int hp_backup_restore(const char *root, const char *dir, bool do_chown, struct s
 				continue;
 			if ((r = path_join(p, PATH_MAX, root, x->path)) < 0 || (r = path_join(saved, PATH_MAX, files, x->path)) < 0)
 				goto fail;
-			r = pass == 0 ? restore_dir(p, x, do_chown)
-			    : pass == 1 ? restore_file(p, saved, x, do_chown) : restore_absent(p);
+			r = pass == 0 ? restore_dir(p, x, do_chown) : pass == 1 ? restore_file(p, saved, x, do_chown) :
+										  restore_absent(p);
 			if (r < 0)
 				goto fail;
 			continue;

@@ -155,8 +155,7 @@ static int verify_files(struct hp_bundle *b, int sdfd, struct space_err *err)
 			r = -SPACE_E_DIGEST;
 		if (r < 0) {
 			err_set(err, r, "%s: %s", rel,
-				r == -SPACE_E_DIGEST || r == -EFBIG ? "size or SHA-256 differs from the signed manifest (tampered or damaged)"
-				: space_strerror(r));
+				r == -SPACE_E_DIGEST || r == -EFBIG ? "size or SHA-256 differs from the signed manifest (tampered or damaged)" : space_strerror(r));
 			r = r == -EFBIG ? -SPACE_E_DIGEST : r;
 			goto out;
 		}

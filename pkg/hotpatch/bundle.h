@@ -25,12 +25,12 @@
 #define HP_TGZ_NAME_MAX (HP_NAME_MAX + HP_PATH_MAX)
 
 struct hp_bundle {
-	char dir[PATH_MAX];       /* the bundle directory */
-	char bound[PATH_MAX];     /* the name bound to the manifest: dir or .tgz */
-	int dfd;                  /* open on dir (-1 when closed) */
-	struct hp_manifest *m;    /* verified manifest (malloc'd) */
+	char dir[PATH_MAX];                      /* the bundle directory */
+	char bound[PATH_MAX];                    /* the name bound to the manifest: dir or .tgz */
+	int dfd;                                 /* open on dir (-1 when closed) */
+	struct hp_manifest *m;                   /* verified manifest (malloc'd) */
 	char pkgfile[HP_MAX_PACKAGES][PATH_MAX]; /* absolute paths of the packages */
-	uint64_t pkg_bytes;       /* sum of the package files' sizes */
+	uint64_t pkg_bytes;                      /* sum of the package files' sizes */
 };
 
 /* Extract the .tgz at path below workdir (which must exist and be empty)

@@ -124,19 +124,20 @@ static int extract_member(struct archive *a, struct archive_entry *ae, int wfd, 
 	snprintf(top, NAME_MAX + 1, "%s", t);
 	if (archive_entry_hardlink(ae) || (type != AE_IFDIR && type != AE_IFREG)) {
 		return err_set(err, -SPACE_E_UNSAFE_PATH, "member %.200s: a %s; a bundle holds only files and directories",
-			       name, archive_entry_hardlink(ae) ? "hard link" : type == AE_IFLNK ? "symlink" : "special file");
+			       name, archive_entry_hardlink(ae) ? "hard link" : type == AE_IFLNK ? "symlink" :
+												   "special file");
 	}
 	*total += (uint64_t)archive_entry_size(ae);
 	if (archive_entry_size(ae) < 0 || *total > HP_TGZ_MAX_BYTES) {
 		return err_set(err, -SPACE_E_FORMAT, "member %.200s: the bundle is larger than %llu bytes", name,
-			 (unsigned long long)HP_TGZ_MAX_BYTES);
+			       (unsigned long long)HP_TGZ_MAX_BYTES);
 	}
 	/* a small tgz can unpack to much: /var keeps its margin (the
 	 * services log there), checked before each file is written */
 	if (type == AE_IFREG && fstatvfs(wfd, &sv) == 0 &&
 	    (uint64_t)sv.f_bavail * sv.f_frsize < (uint64_t)archive_entry_size(ae) + HP_TGZ_KEEP_FREE) {
 		return err_set(err, -ENOSPC, "member %.200s: %lld bytes do not fit in %s with %u MiB to spare", name,
-			 (long long)archive_entry_size(ae), "the work directory", (unsigned)(HP_TGZ_KEEP_FREE >> 20));
+			       (long long)archive_entry_size(ae), "the work directory", (unsigned)(HP_TGZ_KEEP_FREE >> 20));
 	}
 	snprintf(path, sizeof(path), "%s", name);
 	if ((dfd = open_parent(wfd, path, &base)) < 0) {
@@ -211,4 +212,3 @@ out:
 		close(wfd);
 	return r;
 }
-

@@ -31,14 +31,18 @@
 #include "run_pipe.h"
 #include "util.h"
 
-#define FABRIC_CLOCK_SKEW 5             /* seconds between two nodes' clocks */
+#define FABRIC_CLOCK_SKEW 5 /* seconds between two nodes' clocks */
 #define BUNDLE_MAX (256u << 20)
 #define APPLY_TIMEOUT_MS (15 * 60 * 1000)
 #define LOG_DIR "/var/log/hotpatch/fabric"
 #define FABRIC_PROGRESS "/var/lib/hotpatch/fabric.progress"
 #define FABRIC_DONE "[fabric] done: exit "
 
-enum node_state { N_WAITING, N_PATCHED, N_FAILED, N_ROLLED_BACK, N_ROLLBACK_FAILED };
+enum node_state { N_WAITING,
+		  N_PATCHED,
+		  N_FAILED,
+		  N_ROLLED_BACK,
+		  N_ROLLBACK_FAILED };
 
 static const char *const state_text[] = {
 	[N_WAITING] = "not patched",
@@ -49,11 +53,11 @@ static const char *const state_text[] = {
 };
 
 struct fnode {
-	int idx;                        /* in conf; -1 for this node in rpc calls */
+	int idx; /* in conf; -1 for this node in rpc calls */
 	struct fabric_info fi;
-	int was_blocked;                /* the operator's block is kept */
+	int was_blocked; /* the operator's block is kept */
 	enum node_state state;
-	double secs;                    /* its own apply, as this node timed it */
+	double secs; /* its own apply, as this node timed it */
 	char why[SPACE_ERR_MAX];
 };
 
@@ -61,9 +65,9 @@ struct fab {
 	struct hp_ctx *c;
 	struct fabric_conf conf;
 	int self;
-	const char *bundle;             /* the .tgz */
-	const char *name;               /* its base name */
-	char *data;                     /* its bytes, sent to each node */
+	const char *bundle; /* the .tgz */
+	const char *name;   /* its base name */
+	char *data;         /* its bytes, sent to each node */
 	size_t len;
 	struct fnode n[FABRIC_NODES_MAX];
 };
@@ -200,7 +204,8 @@ static int check_node(struct fab *f, unsigned i, const struct fabric_info *me, c
 	f->n[i].was_blocked = !strcmp(fi->gate, "blocked");
 	if (strcmp(fi->release, me->release) || strcmp(fi->level, me->level))
 		return snprintf(why, n, "at %s v%s, not %s v%s like this node", fi->release, fi->level, me->release,
-				me->level), -1;
+				me->level),
+		       -1;
 	if (atoll(fi->var_free_mb) < need)
 		return snprintf(why, n, "/var has %s MiB free, the patch needs %lld", fi->var_free_mb, need), -1;
 	if (t < t0 - FABRIC_CLOCK_SKEW || t > time(NULL) + FABRIC_CLOCK_SKEW)

@@ -11,8 +11,7 @@
 static const struct {
 	const char *name;
 	int err;
-} errnos[] = { { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "ENOMEM", ENOMEM },
-	       { "EACCES", EACCES }, { "ETIMEDOUT", ETIMEDOUT } };
+} errnos[] = { { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "ENOMEM", ENOMEM }, { "EACCES", EACCES }, { "ETIMEDOUT", ETIMEDOUT } };
 
 /* Does the variable name point, and what follows ':' (or NULL)? */
 static const char *match(const char *var, const char *point, int *hit)

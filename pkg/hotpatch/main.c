@@ -17,26 +17,26 @@
 #include "subcmd.h"
 #include "util.h"
 
-#define USAGE                                                                                      \
-	"usage: hotpatch VERB [OPTIONS] ...\n"                                                      \
-	"  apply [--reinstall] DIR|TGZ   verify the bundle, then: block device communication,\n"   \
-	"                                stop the services and the watchdog, back up, install\n"   \
+#define USAGE                                                                                         \
+	"usage: hotpatch VERB [OPTIONS] ...\n"                                                        \
+	"  apply [--reinstall] DIR|TGZ   verify the bundle, then: block device communication,\n"      \
+	"                                stop the services and the watchdog, back up, install\n"      \
 	"                                the packages and the marker, start the services, unblock;\n" \
-	"                                any failure puts the node back as it was\n"                \
-	"  rollback                      return to the level before the last patch applied\n"      \
-	"  status [--json]               installed level, its fixes and packages, history\n"       \
-	"  status --follow               the fabric patch running or last run from this node\n" \
-	"  recover [--boot]              undo or complete an interrupted operation; --boot\n"     \
-	"                                (rcS): the services start after it, not waited for\n"   \
-	"  verify DIR|TGZ                check a bundle only\n"                                     \
-	"On a fabric's VIP node, apply patches every node, all or nothing (README.md Fabric);\n"  \
-	"--fabric-member: this node alone, as the VIP node asks its members.\n"                  \
-	"Options: --root DIR (an offline root: no device gate, services or remount),\n"           \
-	"  --ca FILE (default ROOT/etc/space/root-ca.pem), --services-timeout SEC (180);\n"        \
-	"  for a root driven like a node: --live --devgate-socket P --devgate-state P\n"          \
-	"  --watchdog-socket P --watchdog-hold P (defaults /run/devgate.sock,\n"                  \
-	"  /var/lib/devgate/state, /run/watchdog.sock, /run/watchdog.hold).\n"                    \
-	"Exit status: 0 success, 1 refused (bad bundle, signature, release or level),\n"         \
+	"                                any failure puts the node back as it was\n"                  \
+	"  rollback                      return to the level before the last patch applied\n"         \
+	"  status [--json]               installed level, its fixes and packages, history\n"          \
+	"  status --follow               the fabric patch running or last run from this node\n"       \
+	"  recover [--boot]              undo or complete an interrupted operation; --boot\n"         \
+	"                                (rcS): the services start after it, not waited for\n"        \
+	"  verify DIR|TGZ                check a bundle only\n"                                       \
+	"On a fabric's VIP node, apply patches every node, all or nothing (README.md Fabric);\n"      \
+	"--fabric-member: this node alone, as the VIP node asks its members.\n"                       \
+	"Options: --root DIR (an offline root: no device gate, services or remount),\n"               \
+	"  --ca FILE (default ROOT/etc/space/root-ca.pem), --services-timeout SEC (180);\n"           \
+	"  for a root driven like a node: --live --devgate-socket P --devgate-state P\n"              \
+	"  --watchdog-socket P --watchdog-hold P (defaults /run/devgate.sock,\n"                      \
+	"  /var/lib/devgate/state, /run/watchdog.sock, /run/watchdog.hold).\n"                        \
+	"Exit status: 0 success, 1 refused (bad bundle, signature, release or level),\n"              \
 	"100 usage, 111 system or I/O failure (README.md, Exit codes).\n"
 
 struct opts {
@@ -49,13 +49,20 @@ struct opts {
 static int parse(int argc, char **argv, struct opts *o, bool want_arg)
 {
 	static const struct option lo[] = {
-		{ "root", required_argument, NULL, 'r' },          { "ca", required_argument, NULL, 'c' },
-		{ "reinstall", no_argument, NULL, 'R' },           { "json", no_argument, NULL, 'j' },
-		{ "live", no_argument, NULL, 'L' },                { "devgate-socket", required_argument, NULL, 'd' },
-		{ "devgate-state", required_argument, NULL, 'D' }, { "watchdog-socket", required_argument, NULL, 'w' },
-		{ "watchdog-hold", required_argument, NULL, 'H' }, { "services-timeout", required_argument, NULL, 't' },
-		{ "boot", no_argument, NULL, 'B' },                { "fabric-member", no_argument, NULL, 'F' },
-		{ "follow", no_argument, NULL, 'f' },              { NULL, 0, NULL, 0 },
+		{ "root", required_argument, NULL, 'r' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "reinstall", no_argument, NULL, 'R' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "live", no_argument, NULL, 'L' },
+		{ "devgate-socket", required_argument, NULL, 'd' },
+		{ "devgate-state", required_argument, NULL, 'D' },
+		{ "watchdog-socket", required_argument, NULL, 'w' },
+		{ "watchdog-hold", required_argument, NULL, 'H' },
+		{ "services-timeout", required_argument, NULL, 't' },
+		{ "boot", no_argument, NULL, 'B' },
+		{ "fabric-member", no_argument, NULL, 'F' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool live = false;
 	char *end;
@@ -200,8 +207,11 @@ static int cmd_status(int argc, char **argv)
 }
 
 static const struct subcmd cmds[] = {
-	{ "apply", cmd_apply },     { "rollback", cmd_rollback }, { "status", cmd_status },
-	{ "recover", cmd_recover }, { "verify", cmd_verify },
+	{ "apply", cmd_apply },
+	{ "rollback", cmd_rollback },
+	{ "status", cmd_status },
+	{ "recover", cmd_recover },
+	{ "verify", cmd_verify },
 };
 
 int main(int argc, char **argv)

@@ -84,16 +84,27 @@ static int parse_sha256(const char *s, size_t n, unsigned char out[32])
 
 /* ------------------------------------------------------------- parser */
 
-enum key_id { K_FORMAT, K_PRODUCT, K_RELEASE, K_PATCH, K_NAME, K_PATCHME, K_NSINGLE };
+enum key_id { K_FORMAT,
+	      K_PRODUCT,
+	      K_RELEASE,
+	      K_PATCH,
+	      K_NAME,
+	      K_PATCHME,
+	      K_NSINGLE };
 static const char *const single_keys[K_NSINGLE] = {
-	"format", "product", "release", "patch", "name", "patchme.sha256",
+	"format",
+	"product",
+	"release",
+	"patch",
+	"name",
+	"patchme.sha256",
 };
 
 struct ctx {
 	struct hp_manifest *m;
-	unsigned seen;     /* bit per enum key_id */
+	unsigned seen; /* bit per enum key_id */
 	unsigned entries;
-	int name_line;     /* for the checks that need every key */
+	int name_line; /* for the checks that need every key */
 	int fix_line[HP_MAX_FIXES];
 	const char *why;
 };
@@ -234,7 +245,8 @@ static const char *set_single(struct ctx *c, enum key_id k, const char *v, int l
 		return NULL;
 	case K_PATCHME:
 		return parse_sha256(v, strlen(v), m->patchme_sha256) < 0 ?
-			       "patchme.sha256 is not 64 lowercase hex digits" : NULL;
+			       "patchme.sha256 is not 64 lowercase hex digits" :
+			       NULL;
 	case K_NSINGLE: break;
 	}
 	return "unknown key";
@@ -382,7 +394,8 @@ static int parses_back(const char *text, size_t len)
 	}
 	buf_free(&again);
 	free(back);
-	return r == -ENOMEM ? r : r < 0 ? -EINVAL : 0;
+	return r == -ENOMEM ? r : r < 0 ? -EINVAL :
+					  0;
 }
 
 /* Every string of m ends inside its array (m may come from anywhere). */
@@ -504,5 +517,6 @@ int hp_check_release(const struct hp_manifest *m, const char *node_release, stru
 
 enum hp_order hp_level_order(unsigned have, unsigned offer)
 {
-	return offer > have ? HP_NEWER : offer == have ? HP_SAME : HP_OLDER;
+	return offer > have ? HP_NEWER : offer == have ? HP_SAME :
+							 HP_OLDER;
 }

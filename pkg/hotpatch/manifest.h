@@ -67,7 +67,7 @@
 #define HP_TEXT_MAX 160
 #define HP_TOKEN_MAX 129 /* a package name, version or release + NUL (pkg/FORMAT.md) */
 #define HP_PATH_MAX 256
-#define HP_NAME_MAX 96   /* Space-<release>-Hotpatch-v<N> + NUL */
+#define HP_NAME_MAX 96 /* Space-<release>-Hotpatch-v<N> + NUL */
 
 #define HP_MEMBER_SCRIPT "patchme.sh"
 #define HP_MEMBER_MANIFEST "manifest"
@@ -145,7 +145,9 @@ int hp_patch_release(const char *node_release, char out[REL_VERSION_MAX]);
 /* Level ordering, for the installed level `have` (0: none) and an offered
  * patch `offer`: HP_NEWER (apply), HP_SAME (only with --reinstall),
  * HP_OLDER (refused). */
-enum hp_order { HP_OLDER = -1, HP_SAME = 0, HP_NEWER = 1 };
+enum hp_order { HP_OLDER = -1,
+		HP_SAME = 0,
+		HP_NEWER = 1 };
 enum hp_order hp_level_order(unsigned have, unsigned offer);
 
 #endif

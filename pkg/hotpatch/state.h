@@ -47,23 +47,23 @@
 #define HP_REASON_MAX 256
 
 /* journal keys */
-#define HP_J_ACTION "action"   /* apply | reinstall | rollback */
-#define HP_J_NAME "name"       /* Space-...-vN of the level being installed or left */
-#define HP_J_RELEASE "release" /* the node's release (space-release VERSION) */
-#define HP_J_BUILD "build"     /* the node's build id: a journal of another slot is left alone */
-#define HP_J_FROM "from"       /* level before */
-#define HP_J_TO "to"           /* level after success */
-#define HP_J_STEP "step"       /* the step reached (hotpatch.c's table) */
+#define HP_J_ACTION "action"                /* apply | reinstall | rollback */
+#define HP_J_NAME "name"                    /* Space-...-vN of the level being installed or left */
+#define HP_J_RELEASE "release"              /* the node's release (space-release VERSION) */
+#define HP_J_BUILD "build"                  /* the node's build id: a journal of another slot is left alone */
+#define HP_J_FROM "from"                    /* level before */
+#define HP_J_TO "to"                        /* level after success */
+#define HP_J_STEP "step"                    /* the step reached (hotpatch.c's table) */
 #define HP_J_BLOCKED "devices-were-blocked" /* 0|1: restore this, not "open" */
 
 /* progress keys */
 #define HP_P_ACTION "action"
 #define HP_P_NAME "name"
-#define HP_P_STATE "state"     /* running | ok | failed | rolled-back; the reader
+#define HP_P_STATE "state"       /* running | ok | failed | rolled-back; the reader
                                   shows "interrupted" for a running one whose pid is gone */
-#define HP_P_STEP "step"       /* "<n>/<total> <step name>" */
-#define HP_P_MESSAGE "message" /* the last line printed */
-#define HP_P_STARTED "started" /* epoch */
+#define HP_P_STEP "step"         /* "<n>/<total> <step name>" */
+#define HP_P_MESSAGE "message"   /* the last line printed */
+#define HP_P_STARTED "started"   /* epoch */
 #define HP_P_FINISHED "finished" /* epoch, 0 while running */
 #define HP_P_PID "pid"
 

@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct buf {
-	char *p;     /* NUL-terminated when non-NULL (not counted in len) */
+	char *p; /* NUL-terminated when non-NULL (not counted in len) */
 	size_t len;
 	size_t cap;
-	int err;     /* -ENOMEM after a failed growth */
+	int err; /* -ENOMEM after a failed growth */
 };
 
 void buf_init(struct buf *b);

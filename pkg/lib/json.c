@@ -150,9 +150,21 @@ void jw_null(struct jw *w)
 	buf_puts(w->b, "null");
 }
 
-void jw_kstr(struct jw *w, const char *key, const char *s) { jw_key(w, key); jw_str(w, s); }
-void jw_kint(struct jw *w, const char *key, long long v) { jw_key(w, key); jw_int(w, v); }
-void jw_kbool(struct jw *w, const char *key, int v) { jw_key(w, key); jw_bool(w, v); }
+void jw_kstr(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_str(w, s);
+}
+void jw_kint(struct jw *w, const char *key, long long v)
+{
+	jw_key(w, key);
+	jw_int(w, v);
+}
+void jw_kbool(struct jw *w, const char *key, int v)
+{
+	jw_key(w, key);
+	jw_bool(w, v);
+}
 
 /* ---------------------------------------------------------------- reader */
 
@@ -242,8 +254,11 @@ static int jr_string(struct jr *r, struct buf *out)
 				return -SPACE_E_FORMAT;
 			e = r->s[r->i++];
 			switch (e) {
-			case '"': case '\\': case '/':
-				cp = (uint32_t)e; break;
+			case '"':
+			case '\\':
+			case '/':
+				cp = (uint32_t)e;
+				break;
 			case 'b': cp = '\b'; break;
 			case 'f': cp = '\f'; break;
 			case 'n': cp = '\n'; break;

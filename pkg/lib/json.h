@@ -16,7 +16,7 @@
 #define JW_MAX_DEPTH 32
 
 struct jw {
-	struct buf *b;          /* not owned */
+	struct buf *b; /* not owned */
 	int depth;
 	int after_key;
 	unsigned char first[JW_MAX_DEPTH];
@@ -28,7 +28,7 @@ void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *key);
-void jw_str(struct jw *w, const char *s);          /* NULL writes null */
+void jw_str(struct jw *w, const char *s); /* NULL writes null */
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, long long v);
 void jw_bool(struct jw *w, int v);

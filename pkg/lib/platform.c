@@ -81,7 +81,8 @@ int platform_secure_boot(const char *sys)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return -errno;
 	n = read(fd, b, sizeof(b));
-	r = n < 0 ? -errno : n != (ssize_t)sizeof(b) ? -EIO : b[4] == 1;
+	r = n < 0 ? -errno : n != (ssize_t)sizeof(b) ? -EIO :
+						       b[4] == 1;
 	close(fd);
 	return r;
 }

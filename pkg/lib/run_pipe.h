@@ -12,14 +12,14 @@
 struct buf;
 
 struct run_pipe {
-	const char *const *env;  /* "NAME=value" added to the child's; may be NULL */
-	const void *in;          /* written to its stdin, then closed; may be NULL */
+	const char *const *env; /* "NAME=value" added to the child's; may be NULL */
+	const void *in;         /* written to its stdin, then closed; may be NULL */
 	size_t inlen;
-	struct buf *out;         /* its stdout (may be NULL: discarded) */
-	struct buf *errout;      /* its stderr (may be NULL: discarded) */
-	size_t max;              /* bytes kept of each output (more: -EFBIG) */
-	int timeout_ms;          /* then it is killed: -ETIMEDOUT */
-	int status;              /* out: its exit code, or 128 + signal */
+	struct buf *out;    /* its stdout (may be NULL: discarded) */
+	struct buf *errout; /* its stderr (may be NULL: discarded) */
+	size_t max;         /* bytes kept of each output (more: -EFBIG) */
+	int timeout_ms;     /* then it is killed: -ETIMEDOUT */
+	int status;         /* out: its exit code, or 128 + signal */
 };
 
 /* 0 when it exits 0; -SPACE_E_CHILD when it exits non-zero or dies

@@ -22,13 +22,20 @@ space_log_fn_t space_log_fn;
 
 static const char *const space_errors[] = {
 	[SPACE_E_FORMAT - SPACE_E_FIRST] = "malformed input",
-	[SPACE_E_DIGEST - SPACE_E_FIRST] = "digest mismatch",
-	[SPACE_E_UNSAFE_PATH - SPACE_E_FIRST] = "unsafe path",
-	[SPACE_E_SIGNATURE - SPACE_E_FIRST] = "signature does not verify",
-	[SPACE_E_UNTRUSTED - SPACE_E_FIRST] = "certificate not trusted",
-	[SPACE_E_CHILD - SPACE_E_FIRST] = "command failed",
-	[SPACE_E_NOT_REG - SPACE_E_FIRST] = "not a regular file",
-	[SPACE_E_NOT_REG_BLK - SPACE_E_FIRST] = "not a regular file or block device",
+	[SPACE_E_DIGEST -
+		SPACE_E_FIRST] = "digest mismatch",
+	[SPACE_E_UNSAFE_PATH -
+		SPACE_E_FIRST] = "unsafe path",
+	[SPACE_E_SIGNATURE -
+		SPACE_E_FIRST] = "signature does not verify",
+	[SPACE_E_UNTRUSTED -
+		SPACE_E_FIRST] = "certificate not trusted",
+	[SPACE_E_CHILD -
+		SPACE_E_FIRST] = "command failed",
+	[SPACE_E_NOT_REG -
+		SPACE_E_FIRST] = "not a regular file",
+	[SPACE_E_NOT_REG_BLK -
+		SPACE_E_FIRST] = "not a regular file or block device",
 };
 
 const char *space_strerror(int err)

@@ -45,25 +45,25 @@
 /* Applications listed (installed ones beyond are counted in n_over and
  * not started): the release table's own bound, REL_MAX_APPS. */
 #define APPS_MAX 64
-#define APPS_SVC_MAX 8 /* service definitions of one application */
+#define APPS_SVC_MAX 8             /* service definitions of one application */
 #define APPS_RECORD_MAX (4u << 20) /* bytes of one database record read */
 
 struct app {
-	char pkg[129];      /* package name (of the database record) */
-	char name[64];      /* application name; "" for an unreadable record */
-	char version[129];  /* package version */
-	char platform[64];  /* "MIN MAX" / "MIN -"; "" when it has none */
+	char pkg[129];     /* package name (of the database record) */
+	char name[64];     /* application name; "" for an unreadable record */
+	char version[129]; /* package version */
+	char platform[64]; /* "MIN MAX" / "MIN -"; "" when it has none */
 	bool enabled;
-	char reason[240];   /* why disabled ("" when enabled) */
+	char reason[240];           /* why disabled ("" when enabled) */
 	char svc[APPS_SVC_MAX][64]; /* its files in APPS_SVC_DIR (NAME.conf) */
 	unsigned nsvc;
 };
 
 struct apps_list {
-	char running[32];   /* the running release, "" if unknown */
+	char running[32];         /* the running release, "" if unknown */
 	struct app app[APPS_MAX]; /* by package name */
 	unsigned n;
-	unsigned n_over;    /* applications beyond APPS_MAX: disabled, unlisted */
+	unsigned n_over; /* applications beyond APPS_MAX: disabled, unlisted */
 };
 
 /* Where to look; NULL members take the defaults above. */

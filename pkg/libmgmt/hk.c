@@ -495,5 +495,6 @@ int hk_run(const struct hk_policy *p, time_t now, struct hk_report *rep)
 
 	if (r1 == -ENOENT)
 		r1 = 0;
-	return r1 < 0 ? r1 : r2 < 0 ? r2 : r3;
+	return r1 < 0 ? r1 : r2 < 0 ? r2 :
+				      r3;
 }

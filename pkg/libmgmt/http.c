@@ -239,7 +239,8 @@ int http_parse(const char *buf, size_t len, const struct http_limits *lim, struc
 			return r;
 	if (req->content_length > (long long)lim->max_body)
 		return -EMSGSIZE;
-	req->keep_alive = hs.conn_close ? 0 : req->minor >= 1 ? 1 : hs.conn_keep;
+	req->keep_alive = hs.conn_close ? 0 : req->minor >= 1 ? 1 :
+								hs.conn_keep;
 	req->head_len = end;
 	return (int)end;
 }

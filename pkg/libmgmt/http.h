@@ -24,14 +24,14 @@ struct http_req {
 	struct http_str method, target, path, query, version;
 	struct http_str hname[HTTP_MAX_HEADERS], hvalue[HTTP_MAX_HEADERS];
 	int nheaders;
-	int minor;              /* HTTP/1.<minor> */
-	int keep_alive;         /* after this request */
+	int minor;      /* HTTP/1.<minor> */
+	int keep_alive; /* after this request */
 	long long content_length;
-	size_t head_len;        /* bytes of the head including the blank line */
+	size_t head_len; /* bytes of the head including the blank line */
 };
 
 struct http_limits {
-	size_t max_head;        /* request line + headers */
+	size_t max_head; /* request line + headers */
 	size_t max_body;
 };
 

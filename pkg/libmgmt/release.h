@@ -20,10 +20,10 @@ struct release {
 int release_read(const char *path, struct release *rel);
 
 struct hotpatch {
-	char name[128];         /* file name without the leading '.' */
+	char name[128]; /* file name without the leading '.' */
 	char release[64];
-	int number;             /* N of -vN */
-	char **packages;        /* NULL-terminated */
+	int number;      /* N of -vN */
+	char **packages; /* NULL-terminated */
 };
 
 /* List the markers in dir, sorted by release then number. Names that do

@@ -18,7 +18,9 @@
 #define SESS_TOKEN_LEN 32
 #define SESS_USER_MAX 64
 
-enum role { ROLE_NONE = 0, ROLE_READONLY = 1, ROLE_ADMIN = 2 };
+enum role { ROLE_NONE = 0,
+	    ROLE_READONLY = 1,
+	    ROLE_ADMIN = 2 };
 
 struct session {
 	char token[SESS_TOKEN_LEN + 1];
@@ -31,7 +33,7 @@ struct session {
 struct sess_table {
 	struct session *v;
 	size_t max, count;
-	long idle, lifetime;    /* seconds */
+	long idle, lifetime; /* seconds */
 };
 
 int sess_init(struct sess_table *t, size_t max, long idle, long lifetime);

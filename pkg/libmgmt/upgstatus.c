@@ -11,17 +11,28 @@
 #include "upgstatus.h"
 
 /* The members in file order: a string (str) or a number (num). */
-#define S_STR(k, f) { k, offsetof(struct upg_status, f), sizeof(((struct upg_status *)0)->f), 0 }
-#define S_NUM(k, f, max) { k, offsetof(struct upg_status, f), 0, max }
+#define S_STR(k, f)                                                                       \
+	{                                                                                 \
+		k, offsetof(struct upg_status, f), sizeof(((struct upg_status *)0)->f), 0 \
+	}
+#define S_NUM(k, f, max)                                  \
+	{                                                 \
+		k, offsetof(struct upg_status, f), 0, max \
+	}
 static const struct member {
 	const char *key;
 	size_t off, len; /* len 0: a long long */
 	long long max;
 } members[] = {
-	S_STR("state", state),   S_STR("release", release), S_STR("from", from),
-	S_STR("slot", slot),     S_NUM("progress", progress, 100),
-	S_NUM("started", started, 1LL << 40), S_NUM("finished", finished, 1LL << 40),
-	S_STR("reason", reason), S_STR("log", log),
+	S_STR("state", state),
+	S_STR("release", release),
+	S_STR("from", from),
+	S_STR("slot", slot),
+	S_NUM("progress", progress, 100),
+	S_NUM("started", started, 1LL << 40),
+	S_NUM("finished", finished, 1LL << 40),
+	S_STR("reason", reason),
+	S_STR("log", log),
 };
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))
 

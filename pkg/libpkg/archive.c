@@ -32,12 +32,12 @@ int pkg_archive_open(const char *file, struct archive **ap, struct pkg_meta *m,
 			r = err_set(err, -e, "%s", strerror(e));
 		else
 			r = err_set(err, -SPACE_E_FORMAT, "not a package: %s",
-				     archive_error_string(a));
+				    archive_error_string(a));
 		goto out;
 	}
 	if (archive_read_next_header(a, &ae) != ARCHIVE_OK) {
 		r = err_set(err, -SPACE_E_FORMAT, "not a package: %s",
-			     archive_error_string(a) ? archive_error_string(a) : "empty archive");
+			    archive_error_string(a) ? archive_error_string(a) : "empty archive");
 		goto out;
 	}
 	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {

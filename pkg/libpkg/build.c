@@ -200,12 +200,12 @@ static int apply_attrs(struct builder *b, const char *file)
 		    (nf == 7 && (parse_num(f[5], 10, 4095, &maj) < 0 ||
 				 parse_num(f[6], 10, 1048575, &min) < 0))) {
 			r = err_set(b->err, -SPACE_E_FORMAT, "%s: line %zu: expected 'PATH TYPE MODE UID GID [MAJOR MINOR]'",
-				     file, lineno);
+				    file, lineno);
 			goto out;
 		}
 		if ((f[1][0] == 'c' || f[1][0] == 'b') != (nf == 7)) {
 			r = err_set(b->err, -SPACE_E_FORMAT,
-				     "%s: line %zu: MAJOR MINOR are for (only) device nodes", file, lineno);
+				    "%s: line %zu: MAJOR MINOR are for (only) device nodes", file, lineno);
 			goto out;
 		}
 		while (f[0][0] == '/' && f[0][1])
@@ -213,20 +213,20 @@ static int apply_attrs(struct builder *b, const char *file)
 		r = pkg_path_check(f[0]);
 		if (r < 0) {
 			r = err_set(b->err, r, "%s: line %zu: path not allowed: %s", file, lineno,
-				     pkg_path_reason(f[0], r));
+				    pkg_path_reason(f[0], r));
 			goto out;
 		}
 		e = pkg_meta_find(&b->m, f[0]);
 		if (e && e->type != f[1][0]) {
 			r = err_set(b->err, -SPACE_E_FORMAT, "%s: line %zu: %s is type %c in the tree",
-				     file, lineno, f[0], e->type);
+				    file, lineno, f[0], e->type);
 			goto out;
 		}
 		if (!e) {
 			if (!strchr("dcbp", f[1][0])) {
 				r = err_set(b->err, -SPACE_E_FORMAT,
-					     "%s: line %zu: %s: not in the staging tree (only d c b p can be added)",
-					     file, lineno, f[0]);
+					    "%s: line %zu: %s: not in the staging tree (only d c b p can be added)",
+					    file, lineno, f[0]);
 				goto out;
 			}
 			e = add_entry(b, f[0], f[1][0]);
@@ -253,8 +253,12 @@ out:
 static int set_archive_entry(struct archive_entry *ae, const struct pkg_entry *e, long long mtime)
 {
 	static const mode_t ftype[128] = {
-		[PKG_FILE] = AE_IFREG, [PKG_DIR] = AE_IFDIR, [PKG_SYMLINK] = AE_IFLNK,
-		[PKG_CHR] = AE_IFCHR,  [PKG_BLK] = AE_IFBLK, [PKG_FIFO] = AE_IFIFO,
+		[PKG_FILE] = AE_IFREG,
+		[PKG_DIR] = AE_IFDIR,
+		[PKG_SYMLINK] = AE_IFLNK,
+		[PKG_CHR] = AE_IFCHR,
+		[PKG_BLK] = AE_IFBLK,
+		[PKG_FIFO] = AE_IFIFO,
 	};
 
 	archive_entry_clear(ae);
@@ -494,7 +498,7 @@ static int mark_config(struct pkg_meta *m, const struct pkg_build_opts *o, struc
 		e = pkg_meta_find(m, p);
 		if (!e || e->type != PKG_FILE)
 			return err_set(err, -SPACE_E_FORMAT, "--config %s: not a file in the staging tree",
-					o->config[i]);
+				       o->config[i]);
 		e->config = true;
 	}
 	return 0;

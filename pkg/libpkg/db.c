@@ -262,7 +262,7 @@ int pkg_db_attach(const char *root, bool create, struct pkg_db *db, struct space
 	}
 	if (db->lockfd >= 0 && flock(db->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		r = err_set(err, errno == EWOULDBLOCK ? -EBUSY : -errno,
-			     "%s/%s: locked by another pkg process", root, PKG_DB_DIR);
+			    "%s/%s: locked by another pkg process", root, PKG_DB_DIR);
 		goto fail;
 	}
 	if (create) {

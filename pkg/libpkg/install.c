@@ -320,7 +320,7 @@ static int extract_data(struct archive *a, int fd, const struct pkg_entry *e, un
 	if (n < 0) {
 		pkg_hash_free(&h);
 		return err_set(err, -SPACE_E_FORMAT, "%s: corrupt archive: %s", e->path,
-				archive_error_string(a));
+			       archive_error_string(a));
 	}
 	if (h.size != e->size) {
 		pkg_hash_free(&h);
@@ -355,8 +355,12 @@ struct prep {
 };
 
 static const mode_t ae_type[128] = {
-	[PKG_FILE] = AE_IFREG, [PKG_DIR] = AE_IFDIR, [PKG_SYMLINK] = AE_IFLNK,
-	[PKG_CHR] = AE_IFCHR,  [PKG_BLK] = AE_IFBLK, [PKG_FIFO] = AE_IFIFO,
+	[PKG_FILE] = AE_IFREG,
+	[PKG_DIR] = AE_IFDIR,
+	[PKG_SYMLINK] = AE_IFLNK,
+	[PKG_CHR] = AE_IFCHR,
+	[PKG_BLK] = AE_IFBLK,
+	[PKG_FIFO] = AE_IFIFO,
 };
 
 /* A locally changed config file's new version goes to BASE.new, renamed
@@ -377,12 +381,14 @@ static int check_new_path(const struct prep *p, int dfd, const char *base,
 	owner = pkg_meta_find(p->m, path) ? p->m->name : pkg_db_owner(p->db, p->m->name, path);
 	if (owner)
 		return err_set(err, -SPACE_E_FORMAT,
-				"%s: belongs to package %s; the new version of the locally changed "
-				"%s would replace it", path, owner, e->path);
+			       "%s: belongs to package %s; the new version of the locally changed "
+			       "%s would replace it",
+			       path, owner, e->path);
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
 		return err_set(err, -SPACE_E_FORMAT,
-				"%s: is a directory on disk; the new version of the locally changed "
-				"%s goes there", path, e->path);
+			       "%s: is a directory on disk; the new version of the locally changed "
+			       "%s goes there",
+			       path, e->path);
 	return 0;
 }
 
@@ -421,15 +427,15 @@ static int member_parent(struct prep *p, const struct pkg_entry *e, const char *
 	 * resolve the same directories. */
 	if (p->w.link[0])
 		return err_set(err, -SPACE_E_UNSAFE_PATH, "%s: reached through the symlink %s",
-				e->path, p->w.link);
+			       e->path, p->w.link);
 	if (dfd < 0)
 		return err_set(err, dfd, "%s: parent directory: %s", e->path, space_strerror(dfd));
 	/* The path rules keep the literal path out of the database, and no
 	 * symlink is followed: a second line of defence. */
 	if (pkg_walk_in_db(&p->w, *base))
 		return err_set(err, -SPACE_E_UNSAFE_PATH,
-				"%s: inside the package database (" PKG_DB_DIR ") through a symlink",
-				e->path);
+			       "%s: inside the package database (" PKG_DB_DIR ") through a symlink",
+			       e->path);
 	return dfd;
 }
 
@@ -451,7 +457,7 @@ static int prepare_dir(struct prep *p, int dfd, const char *base, const struct p
 		}
 		if (fd == -SPACE_E_UNSAFE_PATH || fd == -ELOOP)
 			return err_set(err, -SPACE_E_UNSAFE_PATH,
-					"%s: path leaves the root through a symlink", e->path);
+				       "%s: path leaves the root through a symlink", e->path);
 	}
 	if (exists)
 		return err_set(err, -SPACE_E_FORMAT, "%s: exists and is not a directory", e->path);
@@ -560,17 +566,17 @@ static int check_conflicts(const struct pkg_db *db, const struct pkg_meta *m, st
 			    !(oe->type == PKG_DIR && e->type == PKG_SYMLINK) &&
 			    !(oe->type == PKG_SYMLINK && e->type == PKG_DIR))
 				return err_set(err, -SPACE_E_FORMAT, "%s: conflicts with package %s",
-						e->path, o->name);
+					       e->path, o->name);
 			/* A shared directory has one mode and owner on disk:
 			 * different ones would make the last install win and
 			 * verify blame the other package. */
 			if (oe && oe->type == PKG_DIR && e->type == PKG_DIR &&
 			    (oe->mode != e->mode || oe->uid != e->uid || oe->gid != e->gid))
 				return err_set(err, -SPACE_E_FORMAT,
-						"%s: directory %04o %u:%u, package %s has it %04o %u:%u",
-						e->path, (unsigned)e->mode, (unsigned)e->uid,
-						(unsigned)e->gid, o->name, (unsigned)oe->mode,
-						(unsigned)oe->uid, (unsigned)oe->gid);
+					       "%s: directory %04o %u:%u, package %s has it %04o %u:%u",
+					       e->path, (unsigned)e->mode, (unsigned)e->uid,
+					       (unsigned)e->gid, o->name, (unsigned)oe->mode,
+					       (unsigned)oe->uid, (unsigned)oe->gid);
 		}
 	}
 	return 0;
@@ -592,7 +598,8 @@ static int reload(struct pkg_db *db, const char *done, struct space_err *err)
 	int r = pkg_db_load(db);
 
 	return r < 0 ? err_set(err, r, "%s, but reading the database again failed: %s", done,
-				space_strerror(r)) : 0;
+			       space_strerror(r)) :
+		       0;
 }
 
 static int write_commit(int tfd, int flags)
@@ -615,8 +622,9 @@ static int check_devices(const struct pkg_meta *m, const struct pkg_install_opts
 	for (size_t i = 0; i < m->n_entries; i++)
 		if (m->entries[i].type == PKG_CHR || m->entries[i].type == PKG_BLK)
 			return err_set(err, -SPACE_E_FORMAT,
-					"%s: device node in package %s, which this install does not "
-					"allow (--allow-devices)", m->entries[i].path, m->name);
+				       "%s: device node in package %s, which this install does not "
+				       "allow (--allow-devices)",
+				       m->entries[i].path, m->name);
 	return 0;
 }
 
@@ -643,7 +651,7 @@ static int check_record_dir(const struct pkg_db *db, const char *name, bool empt
 			return 0; /* . and .. */
 	}
 	return err_set(err, -SPACE_E_FORMAT, PKG_DB_DIR "/%s: the record is a directory%s", path,
-			empty_ok ? " that is not empty" : "; remove it first");
+		       empty_ok ? " that is not empty" : "; remove it first");
 }
 
 /* Refusals before anything is written: the record, the previous version,
@@ -732,13 +740,13 @@ static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m
 
 		if (!e)
 			return err_set(err, -SPACE_E_FORMAT, "%s: member not listed in the metadata",
-					path ? str_sanitize(path, pbuf, sizeof(pbuf)) : "(no name)");
+				       path ? str_sanitize(path, pbuf, sizeof(pbuf)) : "(no name)");
 		/* Members come in metadata order: that creates parents
 		 * before children and makes every error precise. */
 		if ((size_t)(e - m->entries) > next)
 			return err_set(err, -SPACE_E_FORMAT,
-					"%s: listed in the metadata but missing from the archive",
-					m->entries[next].path);
+				       "%s: listed in the metadata but missing from the archive",
+				       m->entries[next].path);
 		if ((size_t)(e - m->entries) < next)
 			return err_set(err, -SPACE_E_FORMAT, "%s: duplicate member", e->path);
 		next++;
@@ -751,7 +759,7 @@ static int prepare_members(struct prep *p, struct archive *a, struct pkg_meta *m
 		return err_set(err, -SPACE_E_FORMAT, "corrupt archive: %s", archive_error_string(a));
 	if (next < m->n_entries)
 		return err_set(err, -SPACE_E_FORMAT, "%s: listed in the metadata but missing from the archive",
-				m->entries[next].path);
+			       m->entries[next].path);
 	return 0;
 }
 

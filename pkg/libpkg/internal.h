@@ -26,11 +26,11 @@
  * resolved is cached (sorted entries share parents). */
 struct pkg_walk {
 	int rootfd;
-	int pfd;                 /* cached parent fd, owned, -1 if none */
-	char parent[PATH_MAX];   /* the package-relative parent it is for */
-	char canon[PATH_MAX];    /* where it really is: its path from the root
+	int pfd;               /* cached parent fd, owned, -1 if none */
+	char parent[PATH_MAX]; /* the package-relative parent it is for */
+	char canon[PATH_MAX];  /* where it really is: its path from the root
 				  * with symlinks resolved ("" for the root) */
-	char link[PATH_MAX];     /* the first symlink on the way to it, as a
+	char link[PATH_MAX];   /* the first symlink on the way to it, as a
 				  * prefix of parent; "" if none */
 };
 
@@ -52,7 +52,7 @@ ssize_t pkg_read_retry(int fd, void *buf, size_t n);
 struct pkg_hash {
 	void *ctx; /* EVP_MD_CTX */
 	uint64_t size;
-	int err;   /* 0, or -EIO once an OpenSSL step failed */
+	int err; /* 0, or -EIO once an OpenSSL step failed */
 };
 int pkg_hash_init(struct pkg_hash *h);
 void pkg_hash_update(struct pkg_hash *h, const void *buf, size_t n);

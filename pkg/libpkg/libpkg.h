@@ -48,16 +48,16 @@ enum pkg_type {
 };
 
 struct pkg_entry {
-	char *path;       /* relative, normalised, no "..", no control chars */
-	char *target;     /* symlink target (PKG_SYMLINK only) */
-	char type;        /* enum pkg_type */
-	bool config;      /* PKG_FILE only: a configuration file */
-	mode_t mode;      /* permission bits (07777) */
+	char *path;   /* relative, normalised, no "..", no control chars */
+	char *target; /* symlink target (PKG_SYMLINK only) */
+	char type;    /* enum pkg_type */
+	bool config;  /* PKG_FILE only: a configuration file */
+	mode_t mode;  /* permission bits (07777) */
 	uid_t uid;
 	gid_t gid;
 	unsigned major, minor; /* PKG_CHR/PKG_BLK */
-	uint64_t size;    /* PKG_FILE */
-	char sha256[65];  /* PKG_FILE, lowercase hex */
+	uint64_t size;         /* PKG_FILE */
+	char sha256[65];       /* PKG_FILE, lowercase hex */
 };
 
 struct pkg_meta {
@@ -65,7 +65,7 @@ struct pkg_meta {
 	char **depends;
 	size_t n_depends;
 	bool base_files;
-	char *previous;   /* database only: "VERSION-RELEASE" this replaced */
+	char *previous; /* database only: "VERSION-RELEASE" this replaced */
 	/* An application (FORMAT.md section 9): the name the release's
 	 * application table knows it by, and the platform releases it runs on
 	 * (platform_max "-": no upper bound). NULL when not an application /
@@ -104,13 +104,15 @@ bool pkg_version_ok(const char *s);
 /* ------------------------------------------------------------------ build */
 struct pkg_build_opts {
 	const char *name, *version, *release, *arch, *summary;
-	const char *const *depends; size_t n_depends;
-	const char *const *config;  size_t n_config;  /* paths marked config */
-	const char *attrs_file;     /* may be NULL */
+	const char *const *depends;
+	size_t n_depends;
+	const char *const *config;
+	size_t n_config;        /* paths marked config */
+	const char *attrs_file; /* may be NULL */
 	bool base_files;
-	const char *app;            /* application name, or NULL */
+	const char *app;                         /* application name, or NULL */
 	const char *platform_min, *platform_max; /* NULL, or with app ("-": no max) */
-	long long mtime;            /* member mtime (SOURCE_DATE_EPOCH or 0) */
+	long long mtime;                         /* member mtime (SOURCE_DATE_EPOCH or 0) */
 };
 
 /* Package the tree under staging into out (temp name + rename). */
@@ -128,19 +130,19 @@ int pkg_read_meta(const char *file, struct pkg_meta *m, struct space_err *err);
  * n_bad counts all. */
 #define PKG_DB_BAD_MAX 16
 struct pkg_db_bad {
-	char name[129];   /* the record's file name (a valid package name) */
-	char why[200];    /* one line */
+	char name[129]; /* the record's file name (a valid package name) */
+	char why[200];  /* one line */
 };
 
 struct pkg_db {
-	int rootfd;      /* the target root */
-	int dbfd;        /* ROOT/PKG_DB_DIR */
-	int lockfd;      /* flock()ed while the handle is open */
+	int rootfd;            /* the target root */
+	int dbfd;              /* ROOT/PKG_DB_DIR */
+	int lockfd;            /* flock()ed while the handle is open */
 	struct pkg_meta *pkgs; /* installed packages, sorted by name */
 	size_t n_pkgs;
-	unsigned created;      /* levels of PKG_DB_DIR this handle made */
+	unsigned created;                      /* levels of PKG_DB_DIR this handle made */
 	struct pkg_db_bad bad[PKG_DB_BAD_MAX]; /* skipped records, by name */
-	size_t n_bad;          /* all skipped records (may exceed the array) */
+	size_t n_bad;                          /* all skipped records (may exceed the array) */
 };
 
 /* Open the database under root (creating it when create is set), take the
@@ -167,7 +169,7 @@ struct pkg_install_result {
 
 /* What the installer (not the package) decides. */
 struct pkg_install_opts {
-	int flags;                        /* PKG_NO_CHOWN */
+	int flags; /* PKG_NO_CHOWN */
 	/* Names of the packages that may carry device nodes; any other
 	 * package with one is refused, whatever its metadata claims. */
 	const char *const *allow_devices;

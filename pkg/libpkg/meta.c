@@ -181,7 +181,7 @@ static int meta_validate(const struct pkg_meta *m, struct space_err *err)
 			return err_set(err, -SPACE_E_FORMAT, "%s: duplicate entry", e->path);
 		if ((e->type == PKG_CHR || e->type == PKG_BLK) && !m->base_files)
 			return err_set(err, -SPACE_E_FORMAT,
-					"%s: device file in a package that is not base-files", e->path);
+				       "%s: device file in a package that is not base-files", e->path);
 		if (e->type == PKG_SYMLINK && (!e->target || !*e->target || !str_printable(e->target, 0) ||
 					       strlen(e->target) >= PATH_MAX))
 			return err_set(err, -SPACE_E_FORMAT, "%s: invalid symlink target", e->path);
@@ -200,8 +200,8 @@ static int meta_validate(const struct pkg_meta *m, struct space_err *err)
 			p = pkg_meta_find(m, prefix);
 			if (p && p->type != PKG_DIR)
 				return err_set(err, -SPACE_E_UNSAFE_PATH,
-						"%s: path goes through non-directory entry %s",
-						e->path, p->path);
+					       "%s: path goes through non-directory entry %s",
+					       e->path, p->path);
 		}
 	}
 	return 0;
@@ -274,9 +274,12 @@ static const struct {
 	char type;
 	int nfields; /* after the keyword */
 } entry_kinds[] = {
-	{ "file", PKG_FILE, 6 },     { "dir", PKG_DIR, 4 },
-	{ "symlink", PKG_SYMLINK, 5 }, { "chardev", PKG_CHR, 6 },
-	{ "blockdev", PKG_BLK, 6 },  { "fifo", PKG_FIFO, 4 },
+	{ "file", PKG_FILE, 6 },
+	{ "dir", PKG_DIR, 4 },
+	{ "symlink", PKG_SYMLINK, 5 },
+	{ "chardev", PKG_CHR, 6 },
+	{ "blockdev", PKG_BLK, 6 },
+	{ "fifo", PKG_FIFO, 4 },
 };
 
 static const char *kind_word(char type)
@@ -406,7 +409,7 @@ static int entry_line(struct meta_parser *p, const char *key, char type, char **
 		char pbuf[256];
 
 		return err_set(p->err, pr, "line %zu: %s: %s", p->lineno,
-				str_sanitize(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
+			       str_sanitize(path, pbuf, sizeof(pbuf)), pkg_path_reason(path, pr));
 	}
 	if (m->n_entries < 2)
 		return 0;
@@ -472,7 +475,7 @@ static int parse_line(struct meta_parser *p, char *line)
 		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: control character", p->lineno);
 	if (p->lineno == 1)
 		return strcmp(line, "pkgformat 1") == 0 ? 0 :
-			err_set(p->err, -SPACE_E_FORMAT, "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
+							  err_set(p->err, -SPACE_E_FORMAT, "line 1: not 'pkgformat %d'", PKG_FORMAT_VERSION);
 	sp = strchr(line, ' ');
 	if (!sp || sp == line)
 		return err_set(p->err, -SPACE_E_FORMAT, "line %zu: expected 'key value'", p->lineno);

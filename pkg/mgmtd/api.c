@@ -80,7 +80,8 @@ void api_error(struct api_resp *r, int status, const char *msg)
 
 static const char *role_name(enum role role)
 {
-	return role == ROLE_ADMIN ? "admin" : role == ROLE_READONLY ? "read-only" : "none";
+	return role == ROLE_ADMIN ? "admin" : role == ROLE_READONLY ? "read-only" :
+								      "none";
 }
 
 /* 0 for an admin; else r is the 403 and the denial is logged. */
@@ -587,11 +588,10 @@ static const struct session *authenticate(struct api *a, const struct http_req *
 	return sess_lookup(&a->sess, token, now);
 }
 
-
 /* The PUT routes that stream a file (api_upload_begin). */
 static const struct upload_route {
-	const char *prefix;     /* "/api/v1/.../": NAME follows */
-	const char *what;       /* for the log */
+	const char *prefix; /* "/api/v1/.../": NAME follows */
+	const char *what;   /* for the log */
 	const struct upload_kind *kind;
 } upload_routes[] = {
 	{ "/api/v1/upgrade/image/", "upgrade/image", &upload_image },

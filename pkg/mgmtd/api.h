@@ -24,16 +24,16 @@
 struct job {
 	int id;
 	char action[16];
-	char state[16];         /* running, done, failed, unknown */
+	char state[16]; /* running, done, failed, unknown */
 	char user[API_USER_LABEL];
 	time_t created, finished;
 	char result[160];
 };
 
 struct api {
-	const struct mgmtd_conf *c;     /* not owned */
+	const struct mgmtd_conf *c; /* not owned */
 	struct sess_table sess;
-	struct throttle thr;    /* failed logins, per source address */
+	struct throttle thr; /* failed logins, per source address */
 	/* The jobs, newest API_JOBS kept. A running job keeps its slot: a new
 	 * job takes a free or the oldest finished one, or is refused (503). */
 	struct job jobs[API_JOBS];
@@ -42,48 +42,52 @@ struct api {
 	 * even send spends neither. */
 	struct job pending;
 	int next_job;
-	time_t started;         /* api_now.mono */
+	time_t started; /* api_now.mono */
 	/* GET /system is the hot path: the release file, hot-patch markers and
 	 * cluster flag are re-read at most once per second (a hot patch shows
 	 * up within a second) instead of on every request. */
-	struct buf sys_cache;   /* {"product":...,"hotpatches":[...],... without the closing } */
-	time_t sys_cache_at;    /* api_now.mono */
-	struct upload upload;   /* PUT upgrade/image/NAME or hotpatch/bundle/NAME, one at a time */
-	struct child_job job;   /* POST upgrade: spacectl upgrade, one at a time */
-	struct child_job hp_job; /* POST hotpatch: hotpatch apply, one at a time */
+	struct buf sys_cache;        /* {"product":...,"hotpatches":[...],... without the closing } */
+	time_t sys_cache_at;         /* api_now.mono */
+	struct upload upload;        /* PUT upgrade/image/NAME or hotpatch/bundle/NAME, one at a time */
+	struct child_job job;        /* POST upgrade: spacectl upgrade, one at a time */
+	struct child_job hp_job;     /* POST hotpatch: hotpatch apply, one at a time */
 	struct child_job fabric_job; /* GET fabric: spacectl fabric show refreshing its cache */
-	time_t fabric_at;       /* api_now.mono its last run started */
+	time_t fabric_at;            /* api_now.mono its last run started */
 	/* The applications as the watchdog decided them when it started (its
 	 * `apps` answer, apps.h), for GET /system: asked for in the background
 	 * (api_apps_due) every API_APPS_REFRESH s, never while a client waits. */
 	struct apps_list apps;
-	int apps_known;         /* apps holds an answer */
-	int apps_asking;        /* a CALL_APPS is out */
-	time_t apps_at;         /* api_now.mono of the last ask */
+	int apps_known;  /* apps holds an answer */
+	int apps_asking; /* a CALL_APPS is out */
+	time_t apps_at;  /* api_now.mono of the last ask */
 };
 
 /* A request to a local daemon (watchdog, devgate) that api_handle() leaves
  * to the transport, which must not wait for it (issue 12 #4): it sends
  * call.req to call.sock without blocking, and hands the outcome to
  * api_call_done(). */
-enum api_call_kind { CALL_NONE, CALL_LIST, CALL_GATE, CALL_JOB, CALL_APPS };
+enum api_call_kind { CALL_NONE,
+		     CALL_LIST,
+		     CALL_GATE,
+		     CALL_JOB,
+		     CALL_APPS };
 
 struct api_call {
 	enum api_call_kind kind;
-	const char *sock;       /* not owned: the configuration's */
+	const char *sock; /* not owned: the configuration's */
 	char req[16];
-	char what[16];          /* "watchdog", "device gate" */
-	int job;                /* CALL_JOB: the job's id */
-	int sent;               /* set by api_call_sent() once the request is out */
+	char what[16]; /* "watchdog", "device gate" */
+	int job;       /* CALL_JOB: the job's id */
+	int sent;      /* set by api_call_sent() once the request is out */
 };
 
 struct api_resp {
 	int status;
-	struct buf body;        /* JSON */
-	char set_cookie[160];   /* value of a Set-Cookie header, or "" */
+	struct buf body;           /* JSON */
+	char set_cookie[160];      /* value of a Set-Cookie header, or "" */
 	char user[API_USER_LABEL]; /* for the logs (api_user_label), "-" if none */
-	int retry_after;        /* seconds, 0: no header */
-	struct api_call call;   /* kind != CALL_NONE: status 0, answer after the call */
+	int retry_after;           /* seconds, 0: no header */
+	struct api_call call;      /* kind != CALL_NONE: status 0, answer after the call */
 };
 
 /* The two clocks of a request. A stepped wall clock (the first NTP sync,

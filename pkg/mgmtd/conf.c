@@ -20,24 +20,52 @@ struct nkey {
 	int units, is_ll;
 };
 
-#define S(k) { #k, offsetof(struct mgmtd_conf, k) }
+#define S(k)                                       \
+	{                                          \
+#k, offsetof(struct mgmtd_conf, k) \
+	}
 static const struct skey skeys[] = {
-	S(listen), S(cert), S(key), S(shadow), S(group), S(admin_group), S(readonly_users),
-	S(log_dir), S(release_file), S(cluster_file), S(watchdog_socket),
-	S(devgate_socket), S(upload_dir), S(spacectl), S(upgrade_status), S(hotpatch), S(hotpatch_root),
-	S(fabric_agent), S(fabric_cache),
+	S(listen),
+	S(cert),
+	S(key),
+	S(shadow),
+	S(group),
+	S(admin_group),
+	S(readonly_users),
+	S(log_dir),
+	S(release_file),
+	S(cluster_file),
+	S(watchdog_socket),
+	S(devgate_socket),
+	S(upload_dir),
+	S(spacectl),
+	S(upgrade_status),
+	S(hotpatch),
+	S(hotpatch_root),
+	S(fabric_agent),
+	S(fabric_cache),
 };
 #undef S
-#define N(k, mn, mx, u) { #k, offsetof(struct mgmtd_conf, k), mn, mx, u, 0 }
+#define N(k, mn, mx, u)                                          \
+	{                                                        \
+#k, offsetof(struct mgmtd_conf, k), mn, mx, u, 0 \
+	}
 static const struct nkey nkeys[] = {
-	N(idle_timeout, 1, 86400 * 7, 1),     N(session_lifetime, 1, 86400 * 30, 1),
-	N(max_sessions, 1, 100000, 0),        N(lockout_failures, 1, 1000, 0),
-	N(lockout_time, 1, 86400, 1),         N(lockout_window, 1, 86400, 1),
-	N(lockout_sources, 1, 1000000, 0),    N(max_clients, 1, 60000, 0),
-	N(max_header, 512, 1 << 20, 0),      N(max_sessions_per_user, 1, 100000, 0),
+	N(idle_timeout, 1, 86400 * 7, 1),
+	N(session_lifetime, 1, 86400 * 30, 1),
+	N(max_sessions, 1, 100000, 0),
+	N(lockout_failures, 1, 1000, 0),
+	N(lockout_time, 1, 86400, 1),
+	N(lockout_window, 1, 86400, 1),
+	N(lockout_sources, 1, 1000000, 0),
+	N(max_clients, 1, 60000, 0),
+	N(max_header, 512, 1 << 20, 0),
+	N(max_sessions_per_user, 1, 100000, 0),
 	N(admin_sessions, 0, 100000, 0),
-	N(max_body, 0, 16 << 20, 0),          N(request_timeout, 1, 3600, 1),
-	N(keepalive_timeout, 1, 3600, 1),     N(log_keep, 1, 100, 0),
+	N(max_body, 0, 16 << 20, 0),
+	N(request_timeout, 1, 3600, 1),
+	N(keepalive_timeout, 1, 3600, 1),
+	N(log_keep, 1, 100, 0),
 	{ "log_max", offsetof(struct mgmtd_conf, log_max), 1024, 1LL << 40, 0, 1 },
 	{ "upload_max", offsetof(struct mgmtd_conf, upload_max), 1024, 1LL << 40, 0, 1 },
 	{ "upload_keep_free", offsetof(struct mgmtd_conf, upload_keep_free), 0, 1LL << 50, 0, 1 },

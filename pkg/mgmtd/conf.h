@@ -10,22 +10,22 @@
 #include "err.h"
 
 struct mgmtd_conf {
-	char *listen;           /* address, default 0.0.0.0 */
-	int port;               /* default 443 */
-	char *cert, *key;       /* generated at first start when both missing */
-	char *shadow, *group;   /* /etc/shadow, /etc/group */
-	char *admin_group;      /* members get the admin role (default "admin") */
-	char *readonly_users;   /* comma/space separated, read-only role */
-	long idle_timeout;      /* s, default 900 */
-	long session_lifetime;  /* s, default 28800 */
+	char *listen;          /* address, default 0.0.0.0 */
+	int port;              /* default 443 */
+	char *cert, *key;      /* generated at first start when both missing */
+	char *shadow, *group;  /* /etc/shadow, /etc/group */
+	char *admin_group;     /* members get the admin role (default "admin") */
+	char *readonly_users;  /* comma/space separated, read-only role */
+	long idle_timeout;     /* s, default 900 */
+	long session_lifetime; /* s, default 28800 */
 	long max_sessions;
-	long max_sessions_per_user;  /* default 8 */
-	long admin_sessions;    /* kept for admin logins, at most max_sessions / 2, default 8 */
+	long max_sessions_per_user; /* default 8 */
+	long admin_sessions;        /* kept for admin logins, at most max_sessions / 2, default 8 */
 	/* failed logins slow down their source address (throttle.h) */
-	long lockout_failures;  /* failures before the first delay, default 5 */
-	long lockout_time;      /* s, longest delay, default 900 */
-	long lockout_window;    /* s, a source without failures for this long is forgotten, default 900 */
-	long lockout_sources;   /* addresses remembered at once, default 4096 */
+	long lockout_failures; /* failures before the first delay, default 5 */
+	long lockout_time;     /* s, longest delay, default 900 */
+	long lockout_window;   /* s, a source without failures for this long is forgotten, default 900 */
+	long lockout_sources;  /* addresses remembered at once, default 4096 */
 	long max_clients;
 	long max_header, max_body;
 	long request_timeout;   /* s: whole request incl. handshake */
@@ -36,18 +36,18 @@ struct mgmtd_conf {
 	char *release_file, *cluster_file;
 	char *watchdog_socket, *devgate_socket;
 	/* upgrades through the API (upgrade.h) */
-	char *upload_dir;       /* PUT upgrade/image/NAME lands here, default /var/tmp/upgrade */
-	long long upload_max;   /* bytes of one image, default 2 GiB */
+	char *upload_dir;           /* PUT upgrade/image/NAME lands here, default /var/tmp/upgrade */
+	long long upload_max;       /* bytes of one image, default 2 GiB */
 	long long upload_keep_free; /* bytes an upload must leave free there, default 64 MiB */
-	char *spacectl;         /* what POST upgrade runs, default /usr/bin/spacectl */
-	char *upgrade_status;   /* written by spacectl upgrade, default /var/lib/upgrade/status */
+	char *spacectl;             /* what POST upgrade runs, default /usr/bin/spacectl */
+	char *upgrade_status;       /* written by spacectl upgrade, default /var/lib/upgrade/status */
 	/* hot patches (hotpatch.h): the markers in ROOT/etc, the tool's state in
 	 * ROOT/var/lib/hotpatch (pkg/hotpatch/state.h) */
-	char *hotpatch;         /* what POST hotpatch runs, default /usr/sbin/hotpatch */
-	char *hotpatch_root;    /* default /; another root: `hotpatch apply --root` (tests) */
+	char *hotpatch;      /* what POST hotpatch runs, default /usr/sbin/hotpatch */
+	char *hotpatch_root; /* default /; another root: `hotpatch apply --root` (tests) */
 	/* the fabric (fabric.h) */
-	char *fabric_agent;     /* what POST fabric/trust runs, default /usr/sbin/fabric-agent */
-	char *fabric_cache;     /* GET fabric's document, default /run/mgmtd-fabric.json */
+	char *fabric_agent; /* what POST fabric/trust runs, default /usr/sbin/fabric-agent */
+	char *fabric_cache; /* GET fabric's document, default /run/mgmtd-fabric.json */
 };
 
 /* Defaults for the appliance. */

@@ -46,12 +46,12 @@
 #include "exitcode.h"
 #include "util.h"
 
-#define USAGE                                                                     \
-	"usage: mgmtd [-c CONF] [-p PORT] [--check]\n"                             \
-	"  -c  configuration (env MGMTD_CONF, default /etc/mgmtd.conf)\n"          \
-	"  -p  port, overrides the configuration\n"                                \
-	"  --check  load the configuration and certificate, then exit\n"           \
-	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"      \
+#define USAGE                                                                            \
+	"usage: mgmtd [-c CONF] [-p PORT] [--check]\n"                                   \
+	"  -c  configuration (env MGMTD_CONF, default /etc/mgmtd.conf)\n"                \
+	"  -p  port, overrides the configuration\n"                                      \
+	"  --check  load the configuration and certificate, then exit\n"                 \
+	"Exit: 0 stopped by SIGTERM/SIGINT (or --check passed), 100 usage,\n"            \
 	"      111 cannot start (configuration, certificate, listen): the contract of\n" \
 	"      every space tool (README.md, Exit codes).\n"
 
@@ -60,11 +60,20 @@
  * C_DRAIN: a refusal was sent before the body: what the client still sends
  * is read and dropped until it stops or the deadline, so that closing
  * with unread bytes (a TCP reset) does not destroy the answer */
-enum cstate { C_HANDSHAKE, C_READ, C_WRITE, C_BACKEND, C_SHUTDOWN, C_UPLOAD, C_DRAIN };
+enum cstate { C_HANDSHAKE,
+	      C_READ,
+	      C_WRITE,
+	      C_BACKEND,
+	      C_SHUTDOWN,
+	      C_UPLOAD,
+	      C_DRAIN };
 /* first member of what epoll reports: a client or a backend call */
-enum tag { TAG_CONN = 1, TAG_CALL };
+enum tag { TAG_CONN = 1,
+	   TAG_CALL };
 /* what epoll watches for a connection */
-enum cwant { W_READ, W_WRITE, W_NONE };
+enum cwant { W_READ,
+	     W_WRITE,
+	     W_NONE };
 
 struct conn {
 	enum tag tag;
@@ -75,17 +84,17 @@ struct conn {
 	size_t out_off, req_len;
 	long long deadline, req_start_us;
 	int keep, status, keep_next;
-	struct call *call;          /* C_BACKEND */
+	struct call *call; /* C_BACKEND */
 	enum cwant want;
 	struct conn *rprev, *rnext; /* on the ready list: a pipelined request waits */
 	int ready;
-	long long up_left;          /* C_UPLOAD: body bytes still to come */
-	int cont;                   /* writing "100 Continue": C_UPLOAD after it */
-	int drain;                  /* C_DRAIN after the answer is out */
-	int dead;                   /* closed, freed after this epoll batch */
-	int lost;                   /* epoll could not be told what it waits for:
+	long long up_left;  /* C_UPLOAD: body bytes still to come */
+	int cont;           /* writing "100 Continue": C_UPLOAD after it */
+	int drain;          /* C_DRAIN after the answer is out */
+	int dead;           /* closed, freed after this epoll batch */
+	int lost;           /* epoll could not be told what it waits for:
 				     * closed by the next sweep */
-	struct conn *dnext;         /* on the dead list */
+	struct conn *dnext; /* on the dead list */
 	char peer[INET6_ADDRSTRLEN + 8];
 	char method[16], path[128], user[API_USER_LABEL];
 };
@@ -106,7 +115,7 @@ struct call {
 	int fd;
 	struct api_call ac;
 	struct buf reply;
-	struct conn *c;             /* the client still waiting, or NULL */
+	struct conn *c;                  /* the client still waiting, or NULL */
 	long long answer_at, give_up_at; /* mono ms */
 };
 
@@ -291,7 +300,8 @@ static void conns_reap(void)
 
 static void set_events(struct conn *c, enum cwant want)
 {
-	struct epoll_event ev = { .events = want == W_WRITE ? EPOLLOUT : want == W_READ ? EPOLLIN : 0,
+	struct epoll_event ev = { .events = want == W_WRITE ? EPOLLOUT : want == W_READ ? EPOLLIN :
+											  0,
 				  .data.ptr = c };
 
 	if (want == c->want)
@@ -1033,8 +1043,8 @@ static int serve(int lfd, int sfd)
 static int parse_args(int argc, char **argv, const char **cpath, long long *port, int *check)
 {
 	static const struct option lo[] = { { "check", no_argument, NULL, 'C' },
-					     { "help", no_argument, NULL, 'h' },
-					     { NULL, 0, NULL, 0 } };
+					    { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:p:h", lo, NULL)) != -1) {

@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define THROTTLE_SRC_MAX 56 /* INET6_ADDRSTRLEN + "/64" */
+#define THROTTLE_SRC_MAX 56  /* INET6_ADDRSTRLEN + "/64" */
 #define THROTTLE_OVERFLOW 64 /* overflow buckets: 64 * ~80 bytes */
 
 struct throttle_entry {
@@ -47,7 +47,7 @@ struct throttle {
 	struct throttle_entry *v;
 	size_t max, count;
 	struct throttle_entry overflow[THROTTLE_OVERFLOW];
-	uint64_t key;           /* of the overflow hash; random */
+	uint64_t key; /* of the overflow hash; random */
 	unsigned free_fails;
 	long base, max_delay, forget; /* seconds */
 };

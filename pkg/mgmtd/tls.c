@@ -181,7 +181,7 @@ SSL_CTX *tls_server_ctx(const char *cert, const char *key, struct space_err *err
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-				      SSL_OP_NO_COMPRESSION);
+					 SSL_OP_NO_COMPRESSION);
 	/* Idle keep-alive connections give their buffers back. */
 	/* No server-side session store: it would hold memory per client for
 	 * hours; TLS 1.3 resumption works with stateless tickets anyway. */

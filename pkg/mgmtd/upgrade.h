@@ -32,8 +32,8 @@
 /* What an upload holds: the rule of its name (a plain file name, checked
  * before anything is created) and the words for it in answers. */
 struct upload_kind {
-	const char *what;       /* "image" */
-	const char *rule;       /* "<product>-<version>.img" */
+	const char *what; /* "image" */
+	const char *rule; /* "<product>-<version>.img" */
 	int (*name_ok)(const char *name);
 };
 extern const struct upload_kind upload_image;  /* release images, PUT upgrade/image/NAME */
@@ -45,22 +45,22 @@ struct upload {
 	char name[UPG_NAME_MAX];
 	char user[UPG_USER_MAX];
 	long long size, received;
-	long long flushed;      /* bytes whose writeback was started */
-	time_t started;         /* wall clock */
-	struct outfile of;      /* NAME.tmp.<pid> until upload_commit() */
-	EVP_MD_CTX *md;         /* SHA-256 of what was received */
+	long long flushed; /* bytes whose writeback was started */
+	time_t started;    /* wall clock */
+	struct outfile of; /* NAME.tmp.<pid> until upload_commit() */
+	EVP_MD_CTX *md;    /* SHA-256 of what was received */
 };
 
 /* A program mgmtd started on an uploaded file, detached (child_start). */
 struct child_job {
-	pid_t pid;              /* the running child, or 0 */
-	int ran;                /* one was started since mgmtd started */
+	pid_t pid; /* the running child, or 0 */
+	int ran;   /* one was started since mgmtd started */
 	char file[UPG_NAME_MAX];
 	char user[UPG_USER_MAX];
-	int flag;               /* upgrade --reboot, hotpatch --reinstall */
+	int flag; /* upgrade --reboot, hotpatch --reinstall */
 	time_t started, finished;
-	int wstatus;            /* waitpid() status once finished */
-	char output[256];       /* its stdout and stderr */
+	int wstatus;      /* waitpid() status once finished */
+	char output[256]; /* its stdout and stderr */
 };
 
 /* A plain <product>-<version>.img: product [a-z][a-z0-9_]*, version

@@ -204,9 +204,12 @@ struct args {
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, 'n' }, { "verbose", no_argument, NULL, 'v' },
-		{ "conf", required_argument, NULL, 'c' }, { "target", required_argument, NULL, 'T' },
-		{ "sys", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "conf", required_argument, NULL, 'c' },
+		{ "target", required_argument, NULL, 'T' },
+		{ "sys", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -245,8 +248,7 @@ static int run(const struct args *a, const struct nn_conf *c, const char *target
 	}
 	r = a->dry_run ? nn_scan_plan(c, target, &ops, ifs, p, &err) : nn_apply(c, target, &ops, p, &err);
 	if (r < 0) {
-		code = r == -SPACE_E_FORMAT ? die_msg(EXIT_REFUSED, "name", "NICs", err.msg)
-					    : die_err("name", "NICs", r, err.msg);
+		code = r == -SPACE_E_FORMAT ? die_msg(EXIT_REFUSED, "name", "NICs", err.msg) : die_err("name", "NICs", r, err.msg);
 		goto out;
 	}
 	if (a->dry_run || a->verbose)

@@ -259,7 +259,7 @@ static int plan_ports(struct planning *pl, struct nn_plan *p, struct space_err *
 			continue;
 		if (held_by_other(pl, port->name)) {
 			return err_set(err, -SPACE_E_FORMAT, "%s, the name of the port at %s, is held by an interface without a device",
-				 port->name, port->path);
+				       port->name, port->path);
 		}
 		i = if_at(pl, port->path);
 		if (i < 0)

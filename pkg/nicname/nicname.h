@@ -26,7 +26,7 @@
 
 #include "err.h"
 
-#define NN_NAME_MAX 16          /* IFNAMSIZ, with the NUL */
+#define NN_NAME_MAX 16 /* IFNAMSIZ, with the NUL */
 #define NN_TARGET_MAX 32
 #define NN_PATH_MAX 256         /* a table path, with the NUL */
 #define NN_PATH_DEPTH 8         /* PCI functions in a table path (bridges + 1) */

@@ -30,10 +30,12 @@ static int app_opts(struct pkg_build_opts *o, char *platform)
 		return *platform ? pkg_usage("build", "--platform needs --app") : EXIT_OK;
 	if (!pkg_token_ok(o->app) || strlen(o->app) > PKG_APP_NAME_MAX)
 		return pkg_usage("build", "--app %s: not a name of at most %d characters "
-				 "[A-Za-z0-9][A-Za-z0-9+.~_-]*", o->app, PKG_APP_NAME_MAX);
+					  "[A-Za-z0-9][A-Za-z0-9+.~_-]*",
+				 o->app, PKG_APP_NAME_MAX);
 	if (!release_version_ok(o->version))
 		return pkg_usage("build", "--version %s: an application's version must be a release "
-				 "version (MAJOR.MINOR[Rn[.n]...], e.g. 2.4 or 2.4R1)", o->version);
+					  "version (MAJOR.MINOR[Rn[.n]...], e.g. 2.4 or 2.4R1)",
+				 o->version);
 	if (!*platform)
 		return EXIT_OK;
 	if (!sp || strchr(sp + 1, ' '))
@@ -41,7 +43,8 @@ static int app_opts(struct pkg_build_opts *o, char *platform)
 	*sp = '\0';
 	if (!release_version_ok(platform) || (strcmp(sp + 1, "-") && !release_version_ok(sp + 1)))
 		return pkg_usage("build", "--platform '%s %s': not release versions (e.g. '21.1 21.3R2' "
-				 "or '21.1 -')", platform, sp + 1);
+					  "or '21.1 -')",
+				 platform, sp + 1);
 	o->platform_min = platform;
 	o->platform_max = sp + 1;
 	return EXIT_OK;
@@ -78,12 +81,18 @@ static int add_depends(struct build_args *ba, const char *arg)
 static int parse_opts(int argc, char **argv, struct build_args *ba)
 {
 	static const struct option lo[] = {
-		{ "name", required_argument, NULL, 'n' },    { "version", required_argument, NULL, 'v' },
-		{ "release", required_argument, NULL, 'r' }, { "arch", required_argument, NULL, 'a' },
-		{ "summary", required_argument, NULL, 's' }, { "depends", required_argument, NULL, 'd' },
-		{ "config", required_argument, NULL, 'c' },  { "attrs", required_argument, NULL, 't' },
-		{ "base-files", no_argument, NULL, 'B' },    { "app", required_argument, NULL, 'A' },
-		{ "platform", required_argument, NULL, 'P' }, { NULL, 0, NULL, 0 },
+		{ "name", required_argument, NULL, 'n' },
+		{ "version", required_argument, NULL, 'v' },
+		{ "release", required_argument, NULL, 'r' },
+		{ "arch", required_argument, NULL, 'a' },
+		{ "summary", required_argument, NULL, 's' },
+		{ "depends", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "attrs", required_argument, NULL, 't' },
+		{ "base-files", no_argument, NULL, 'B' },
+		{ "app", required_argument, NULL, 'A' },
+		{ "platform", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct pkg_build_opts *o = &ba->o;
 	int c, rc;

@@ -78,7 +78,8 @@ int cmd_remove(int argc, char **argv, const struct pkg_opts *o)
 		r = pkg_remove(&db, argv[i], &err);
 		if (r == 1)
 			printf("pkg: remove %s: the record was unreadable: removed it; the package's "
-			       "files, unknown, stay\n", argv[i]);
+			       "files, unknown, stay\n",
+			       argv[i]);
 		if (r == -ENOENT && !pkg_db_find(&db, argv[i])) {
 			rc = die_msg(EXIT_NEGATIVE, "remove", argv[i], "not installed");
 			break;

@@ -20,7 +20,8 @@ static const struct command {
 	  "package a staging tree (owners 0:0 unless --attrs says otherwise)", cmd_build },
 	{ "install", "install [--no-chown] [--allow-devices NAME]... FILE.pkg...",
 	  "install or upgrade packages (--no-chown: no chown, no device nodes; "
-	  "--allow-devices: package NAME may carry device nodes)", cmd_install },
+	  "--allow-devices: package NAME may carry device nodes)",
+	  cmd_install },
 	{ "remove", "remove NAME...", "remove installed packages", cmd_remove },
 	{ "list", "list [--json]", "installed packages: NAME VERSION-RELEASE", cmd_list },
 	{ "info", "info NAME|FILE.pkg", "package metadata", cmd_info },

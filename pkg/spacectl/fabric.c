@@ -34,20 +34,20 @@
 #include "util.h"
 
 #define FABRIC_USAGE                                                                               \
-	"usage: spacectl [--json] [--root DIR] fabric VERB ...\n"                                     \
-	"  init --vip A.B.C.D/P [--dev IF] [--takeover SEC] [--address A.B.C.D/P] [--name NAME]\n"    \
-	"                   make this node a fabric of one that will hold the virtual address\n"    \
-	"  add-node ADDRESS [--name NAME]\n"                                                           \
-	"                   on the VIP node: asks for ADDRESS's admin password once, joins it\n"     \
-	"  remove-node ADDRESS\n"                                                                      \
-	"                   on the VIP node: the node leaves, the others forget it\n"               \
-	"  show             each node's address, role, reachability, release, hot-patch level\n"  \
+	"usage: spacectl [--json] [--root DIR] fabric VERB ...\n"                                  \
+	"  init --vip A.B.C.D/P [--dev IF] [--takeover SEC] [--address A.B.C.D/P] [--name NAME]\n" \
+	"                   make this node a fabric of one that will hold the virtual address\n"   \
+	"  add-node ADDRESS [--name NAME]\n"                                                       \
+	"                   on the VIP node: asks for ADDRESS's admin password once, joins it\n"   \
+	"  remove-node ADDRESS\n"                                                                  \
+	"                   on the VIP node: the node leaves, the others forget it\n"              \
+	"  show             each node's address, role, reachability, release, hot-patch level\n"   \
 	"                   and services (--json: the same as GET /api/v1/fabric)\n"               \
-	"Exit status: 0 success, 1 refused or a node unreachable (show), 100 usage,\n"            \
+	"Exit status: 0 success, 1 refused or a node unreachable (show), 100 usage,\n"             \
 	"111 system or I/O failure (README.md, Exit codes).\n"
 
 struct fab {
-	const char *root;                 /* "" or a prefix (tests) */
+	const char *root; /* "" or a prefix (tests) */
 	int json;
 	const char *vip, *dev, *address, *name, *takeover;
 	struct fabric_conf conf;
@@ -65,8 +65,7 @@ static void path_in(const struct fab *f, char *out, size_t n, const char *path)
 static int agent(const struct fab *f, int i, const char *verb, const char *arg, const struct buf *in,
 		 struct buf *out, struct space_err *err)
 {
-	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i, .in = in ? in->p : NULL,
-				.inlen = in ? in->len : 0, .out = out };
+	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i, .in = in ? in->p : NULL, .inlen = in ? in->len : 0, .out = out };
 
 	return fabric_rpc(&q, verb, arg, err);
 }
@@ -182,10 +181,8 @@ static int fab_init(struct fab *f, struct space_err *err)
 		return err_set(err, -SPACE_E_FORMAT, "--vip: want A.B.C.D/PREFIX");
 	if (f->takeover && kv_int(f->takeover, 2, 300, 1, &t) < 0)
 		return err_set(err, -SPACE_E_FORMAT, "--takeover: want 2 to 300 seconds");
-	if (f->address ? fabric_addr_parse(f->address, f->conf.vip.prefix, &self.addr) < 0
-		       : fabric_dev_addr(f->conf.dev, &self.addr) < 0)
-		return err_set(err, -SPACE_E_FORMAT, f->address ? "--address: want A.B.C.D[/PREFIX]"
-							    : "%s has no IPv4 address: give --address", f->conf.dev);
+	if (f->address ? fabric_addr_parse(f->address, f->conf.vip.prefix, &self.addr) < 0 : fabric_dev_addr(f->conf.dev, &self.addr) < 0)
+		return err_set(err, -SPACE_E_FORMAT, f->address ? "--address: want A.B.C.D[/PREFIX]" : "%s has no IPv4 address: give --address", f->conf.dev);
 	f->conf.takeover = (unsigned)t;
 	f->conf.version = 1;
 	own_name(f, self.name);
@@ -423,8 +420,7 @@ struct node_info {
 
 static void ask_info(const struct fab *f, int i, struct node_info *ni)
 {
-	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i == fabric_self(&f->conf) ? -1 : i,
-				.timeout_ms = 10000 };
+	struct fabric_rpc q = { .root = f->root, .conf = &f->conf, .node = i == fabric_self(&f->conf) ? -1 : i, .timeout_ms = 10000 };
 	struct space_err e = { "" };
 
 	memset(ni, 0, sizeof(*ni));
@@ -570,10 +566,14 @@ static int verb_show(int argc, char **argv)
 int cmd_fabric(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },	   { "root", required_argument, NULL, 'r' },
-		{ "vip", required_argument, NULL, 'v' },   { "dev", required_argument, NULL, 'd' },
-		{ "address", required_argument, NULL, 'a' }, { "name", required_argument, NULL, 'n' },
-		{ "takeover", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "vip", required_argument, NULL, 'v' },
+		{ "dev", required_argument, NULL, 'd' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "takeover", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct subcmd verbs[] = {

@@ -24,41 +24,41 @@
 #include "platform.h"
 #include "util.h"
 
-#define USAGE                                                                                \
-	"usage: spacectl [--json] [--root DIR] COMMAND\n"                                     \
-	"  show version          product, release, build\n"                                   \
-	"  show status           release, uptime, mode, services, device communication\n"     \
-	"  show services         the watchdog's services (pid, state, uptime, restarts)\n"    \
-	"  show hotpatches       the installed hot-patch level, its fixes and packages, an\n"  \
-	"                        operation in progress, the last job and the history\n"      \
-	"  devices status        device communication state and connected devices\n"          \
-	"  devices block         close the device port, drop devices (persisted)\n"           \
-	"  devices unblock       reopen the device port\n"                                    \
-	"  backup create [--to DIR] [--force]\n"                                              \
-	"                        tar.gz of /etc and /var/lib with a sha256 manifest; DIR must\n" \
-	"                        be on another filesystem than /var unless --force\n"          \
-	"  support-bundle [--to DIR]\n"                                                       \
-	"                        tar.gz of /var/log (hot-patch and upgrade logs included) and\n" \
+#define USAGE                                                                                      \
+	"usage: spacectl [--json] [--root DIR] COMMAND\n"                                          \
+	"  show version          product, release, build\n"                                        \
+	"  show status           release, uptime, mode, services, device communication\n"          \
+	"  show services         the watchdog's services (pid, state, uptime, restarts)\n"         \
+	"  show hotpatches       the installed hot-patch level, its fixes and packages, an\n"      \
+	"                        operation in progress, the last job and the history\n"            \
+	"  devices status        device communication state and connected devices\n"               \
+	"  devices block         close the device port, drop devices (persisted)\n"                \
+	"  devices unblock       reopen the device port\n"                                         \
+	"  backup create [--to DIR] [--force]\n"                                                   \
+	"                        tar.gz of /etc and /var/lib with a sha256 manifest; DIR must\n"   \
+	"                        be on another filesystem than /var unless --force\n"              \
+	"  support-bundle [--to DIR]\n"                                                            \
+	"                        tar.gz of /var/log (hot-patch and upgrade logs included) and\n"   \
 	"                        the hot-patch state (/var/lib/hotpatch: history, journal, ...)\n" \
-	"  logs purge            rotate, purge old logs and stale /tmp files now\n"          \
-	"  upgrade [--reboot] FILE\n"                                                         \
+	"  logs purge            rotate, purge old logs and stale /tmp files now\n"                \
+	"  upgrade [--reboot] FILE\n"                                                              \
 	"                        check the signed release image FILE (signature, name, product,\n" \
-	"                        target, upgrade path, an off-node backup, the clock, space),\n" \
-	"                        write it into the inactive root slot, read it back, and arm\n" \
-	"                        one trial boot of it (--reboot: now)\n"                        \
-	"  fabric VERB ...       init, add-node, remove-node, show: spacectl fabric --help\n"        \
-	"  upgrade status        the last upgrade (state, release, progress, reason, log) and\n" \
-	"                        what each root slot holds\n"                                  \
-	"  upgrade rollback [--reboot]\n"                                                     \
-	"                        boot the other slot's release once on trial\n"                \
-	"  upgrade confirm [--no-reboot]\n"                                                   \
-	"                        at boot: keep a trial slot once every service is ready (else\n" \
-	"                        reboot into the old one), or record why a trial fell back\n"  \
-	"Options: --json machine-readable output; --root DIR prefix for appliance paths\n"    \
-	"  (env SPACE_ROOT); env WATCHDOG_SOCKET, DEVGATE_SOCKET override the sockets.\n"     \
-	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"        \
-	"      99 timeout: no answer in time (devices block/unblock: sent but not answered,\n"  \
-	"      the outcome is unknown: see devices status); 100 usage; 111 system or I/O\n"    \
+	"                        target, upgrade path, an off-node backup, the clock, space),\n"   \
+	"                        write it into the inactive root slot, read it back, and arm\n"    \
+	"                        one trial boot of it (--reboot: now)\n"                           \
+	"  fabric VERB ...       init, add-node, remove-node, show: spacectl fabric --help\n"      \
+	"  upgrade status        the last upgrade (state, release, progress, reason, log) and\n"   \
+	"                        what each root slot holds\n"                                      \
+	"  upgrade rollback [--reboot]\n"                                                          \
+	"                        boot the other slot's release once on trial\n"                    \
+	"  upgrade confirm [--no-reboot]\n"                                                        \
+	"                        at boot: keep a trial slot once every service is ready (else\n"   \
+	"                        reboot into the old one), or record why a trial fell back\n"      \
+	"Options: --json machine-readable output; --root DIR prefix for appliance paths\n"         \
+	"  (env SPACE_ROOT); env WATCHDOG_SOCKET, DEVGATE_SOCKET override the sockets.\n"          \
+	"Exit: 0 done; 1 negative answer (a service down, a backup target refused);\n"             \
+	"      99 timeout: no answer in time (devices block/unblock: sent but not answered,\n"     \
+	"      the outcome is unknown: see devices status); 100 usage; 111 system or I/O\n"        \
 	"      failure (the contract of every space tool: README.md, Exit codes).\n"
 
 #define CTL_TIMEOUT_MS 10000
@@ -201,11 +201,11 @@ struct status {
 	struct release rel;
 	struct hotpatch *hp;
 	int nhp;
-	unsigned hp_level;      /* installed level of the running release */
+	unsigned hp_level;         /* installed level of the running release */
 	char hp_name[HP_NAME_MAX]; /* its bundle name, "" at level 0 */
 	const char *mode;
-	int secure_boot;        /* platform_secure_boot(): 1, 0, or < 0 unknown / BIOS */
-	char *wrep;             /* the watchdog's status reply, NULL if unreachable */
+	int secure_boot; /* platform_secure_boot(): 1, 0, or < 0 unknown / BIOS */
+	char *wrep;      /* the watchdog's status reply, NULL if unreachable */
 	int nsvc, nrun;
 	char gate[32];
 	struct upg_status ug;   /* the last upgrade */
@@ -289,9 +289,9 @@ static void status_text(const struct status *s)
 	printf("release:   %s %s (build %s)\n", s->rel.product, s->rel.version, s->rel.build_id);
 	printf("uptime:    %ldd %02ld:%02ld\n", up / 86400, up % 86400 / 3600, up % 3600 / 60);
 	printf("mode:      %s\n", s->mode);
-	printf("boot:      %s\n", s->secure_boot == 1 ? "UEFI, Secure Boot on"
-				   : s->secure_boot == 0 ? "UEFI, Secure Boot off"
-				   : s->secure_boot == -ENODEV ? "BIOS" : "UEFI, Secure Boot unknown");
+	printf("boot:      %s\n", s->secure_boot == 1 ? "UEFI, Secure Boot on" : s->secure_boot == 0 ? "UEFI, Secure Boot off" :
+									 s->secure_boot == -ENODEV   ? "BIOS" :
+												       "UEFI, Secure Boot unknown");
 	if (s->hp_level)
 		printf("hotpatch:  level %u (%s)\n", s->hp_level, s->hp_name);
 	else
@@ -505,10 +505,14 @@ static const struct command commands[] = {
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },   { "root", required_argument, NULL, 'r' },
-		{ "to", required_argument, NULL, 't' }, { "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },   { "reboot", no_argument, NULL, 'R' },
-		{ "no-reboot", no_argument, NULL, 'N' }, { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "to", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "reboot", no_argument, NULL, 'R' },
+		{ "no-reboot", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
 	const char *env;

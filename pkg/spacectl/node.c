@@ -53,8 +53,7 @@ int upg_conf_load(const struct opts *o, struct upg_conf *c, struct space_err *er
 {
 	static const char *const files[] = { "/etc/upgrade.conf", UPG_DIR "/upgrade.conf" };
 
-	*c = (struct upg_conf){ .backup_max_age = 7 * 86400, .clock_max_offset = 10, .trial_timeout = 300,
-				.var_min_free = 16 << 20 };
+	*c = (struct upg_conf){ .backup_max_age = 7 * 86400, .clock_max_offset = 10, .trial_timeout = 300, .var_min_free = 16 << 20 };
 	for (size_t i = 0; i < 2; i++) {
 		char *p = rpath(o, files[i]);
 		int line = 0, r = p ? kv_parse_file(p, 64 << 10, conf_cb, c, &line) : -ENOMEM;

@@ -18,10 +18,10 @@ enum {
 };
 
 struct opts {
-	const char *root;       /* "" or a prefix for every appliance path */
+	const char *root; /* "" or a prefix for every appliance path */
 	const char *wd_sock, *dg_sock;
-	const char *to;         /* --to DIR */
-	const char *file;       /* upgrade FILE */
+	const char *to;   /* --to DIR */
+	const char *file; /* upgrade FILE */
 	int json, force, reboot, no_reboot;
 };
 

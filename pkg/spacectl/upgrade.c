@@ -47,15 +47,15 @@ struct upg {
 	struct upg_conf c;
 	struct upg_status st;
 	FILE *log;
-	char slot;                   /* the slot being written */
+	char slot; /* the slot being written */
 	int slot_fd;
 	struct slot_writer w;
-	bool touched;                /* the slot was marked empty */
-	unsigned char sha[32];       /* of the slot image, from the manifest */
-	int pct;                     /* last progress shown */
-	const char *verb;            /* for messages without a file: "confirm" */
+	bool touched;          /* the slot was marked empty */
+	unsigned char sha[32]; /* of the slot image, from the manifest */
+	int pct;               /* last progress shown */
+	const char *verb;      /* for messages without a file: "confirm" */
 	bool tty;
-	struct space_err err;        /* the reason of the last failure */
+	struct space_err err; /* the reason of the last failure */
 };
 
 static char up(char s)
@@ -282,10 +282,17 @@ static int verify_pass(struct upg *u, int fd, const char *name, bool write)
 {
 	char *ca = rpath(u->o, UPG_CA);
 	struct space_err err = { "" };
-	struct ov_opts oo = { .ca_file = ca, .release = true, .file_name = name, .digest_only = !write,
-			      .slot_sink = write ? sink : NULL, .slot_ctx = u, .slot_begin = write ? policy : NULL,
-			      /* the slot is read back against the digest after this pass */
-			      .sink_checks_digest = true };
+	struct ov_opts oo = {
+		.ca_file = ca,
+		.release = true,
+		.file_name = name,
+		.digest_only = !write,
+		.slot_sink = write ? sink : NULL,
+		.slot_ctx = u,
+		.slot_begin = write ? policy : NULL,
+		/* the slot is read back against the digest after this pass */
+		.sink_checks_digest = true,
+	};
 	int r;
 
 	if (!ca)
@@ -357,7 +364,8 @@ static int upgrade_prepare(struct upg *u, int *lockfd)
 	node_env_get(&u->n, GRUBENV_SLOT_TRY, cur, sizeof(cur));
 	if (cur[0] == u->n.booted)
 		return refuse(u, EX_NEGATIVE, "this boot is the trial of slot %c: wait until it is confirmed "
-					      "(spacectl upgrade status)", up(u->n.booted));
+					      "(spacectl upgrade status)",
+			      up(u->n.booted));
 	if ((r = check_backup(u)) || (r = check_clock(u)) || (r = check_space(u)))
 		return r;
 	return 0;
@@ -414,7 +422,8 @@ int cmd_upgrade(const struct opts *o)
 	if (u->tty)
 		fputc('\n', stderr);
 	printf("slot %c now holds %s %s: it boots once on trial at the next reboot and is kept when its "
-	       "services come up\n", up(u->slot), u->n.rel.product, u->st.release);
+	       "services come up\n",
+	       up(u->slot), u->n.rel.product, u->st.release);
 	rc = EX_OK;
 	if (o->reboot && do_reboot(u->log) != 0)
 		rc = fail("upgrade: reboot", -ECHILD);
@@ -514,7 +523,8 @@ static int confirm_fallback(struct upg *u, char tried)
 	if (strcmp(u->st.state, "failed") || !u->st.reason[0] || u->st.slot[0] != tried)
 		snprintf(u->st.reason, sizeof(u->st.reason),
 			 "the new release in slot %c did not come up: no confirmation before the reset (kernel panic, "
-			 "hang or power loss)", up(tried));
+			 "hang or power loss)",
+			 up(tried));
 	snprintf(u->st.state, sizeof(u->st.state), "failed");
 	u->st.slot[0] = tried;
 	u->st.finished = (long long)time(NULL);

@@ -40,15 +40,15 @@ int upg_conf_load(const struct opts *o, struct upg_conf *c, struct space_err *er
 
 /* The node: boot disk, slots, boot state. */
 struct node {
-	char disk[256];        /* the boot disk (device, or $SPACE_DISK: an image file) */
-	int fd;                /* open on disk, O_RDWR */
-	bool is_file;          /* $SPACE_DISK: slots are byte ranges of the file */
+	char disk[256]; /* the boot disk (device, or $SPACE_DISK: an image file) */
+	int fd;         /* open on disk, O_RDWR */
+	bool is_file;   /* $SPACE_DISK: slots are byte ranges of the file */
 	struct disk_layout l;
 	struct bootenv env;
-	char booted;           /* 'a' or 'b': space.slot= of the kernel command line */
-	bool trial;            /* space.trial=1: GRUB started this boot as a trial */
-	struct release rel;    /* /etc/space-release of the running slot */
-	char target[32];       /* kvm, esxi, ja2500 (from DMI) */
+	char booted;        /* 'a' or 'b': space.slot= of the kernel command line */
+	bool trial;         /* space.trial=1: GRUB started this boot as a trial */
+	struct release rel; /* /etc/space-release of the running slot */
+	char target[32];    /* kvm, esxi, ja2500 (from DMI) */
 };
 int node_open(const struct opts *o, struct node *n, struct space_err *err);
 /* The sysfs directory of the disk holding block device dev (a

@@ -47,26 +47,26 @@
 #include "exitcode.h"
 #include "util.h"
 
-#define USAGE                                                                        \
-	"usage: watchdog [-d CONFDIR] [-s SOCKET] [-H HOUSEKEEPING.conf|none]\n"   \
-	"                [-i SECONDS] [-l LOGFILE]\n"                                 \
-	"  -d  service definitions (env WATCHDOG_CONFDIR, default /etc/watchdog.d)\n" \
-	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"    \
-	"  -H  housekeeping policy (env WATCHDOG_HOUSEKEEPING, default\n"             \
-	"      /etc/housekeeping.conf; defaults apply if it is missing; none = off)\n" \
-	"  -i  housekeeping interval in seconds (default 300)\n"                      \
-	"  -l  log file (default stderr)\n"                                           \
-	"  -a  application root (env WATCHDOG_APPS, default /var/apps; none = no\n"   \
-	"      applications): the services of its enabled applications are\n"        \
-	"      APPROOT/etc/watchdog.d/NAME.conf (pkg/FORMAT.md, Applications)\n"      \
+#define USAGE                                                                             \
+	"usage: watchdog [-d CONFDIR] [-s SOCKET] [-H HOUSEKEEPING.conf|none]\n"          \
+	"                [-i SECONDS] [-l LOGFILE]\n"                                     \
+	"  -d  service definitions (env WATCHDOG_CONFDIR, default /etc/watchdog.d)\n"     \
+	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"        \
+	"  -H  housekeeping policy (env WATCHDOG_HOUSEKEEPING, default\n"                 \
+	"      /etc/housekeeping.conf; defaults apply if it is missing; none = off)\n"    \
+	"  -i  housekeeping interval in seconds (default 300)\n"                          \
+	"  -l  log file (default stderr)\n"                                               \
+	"  -a  application root (env WATCHDOG_APPS, default /var/apps; none = no\n"       \
+	"      applications): the services of its enabled applications are\n"             \
+	"      APPROOT/etc/watchdog.d/NAME.conf (pkg/FORMAT.md, Applications)\n"          \
 	"  -r  running release file (env WATCHDOG_RELEASE, default /etc/space-release)\n" \
-	"  -C  the release's application table (env WATCHDOG_APP_COMPAT, default\n"  \
-	"      /usr/share/space/app-compat.conf)\n"                                    \
-	"  -P  hold file (env WATCHDOG_HOLD, default /run/watchdog.hold): while it\n" \
-	"      exists the watchdog starts no service (`watchdogctl shutdown --hold`\n" \
-	"      writes it so init's respawn does not restart services during a hot\n"  \
-	"      patch; `watchdogctl release` removes it and starts them in order)\n"   \
-	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure\n"    \
+	"  -C  the release's application table (env WATCHDOG_APP_COMPAT, default\n"       \
+	"      /usr/share/space/app-compat.conf)\n"                                       \
+	"  -P  hold file (env WATCHDOG_HOLD, default /run/watchdog.hold): while it\n"     \
+	"      exists the watchdog starts no service (`watchdogctl shutdown --hold`\n"    \
+	"      writes it so init's respawn does not restart services during a hot\n"      \
+	"      patch; `watchdogctl release` removes it and starts them in order)\n"       \
+	"Exit: 0 after `watchdogctl shutdown` or SIGTERM, 100 usage, 111 failure\n"       \
 	"      (the contract of every space tool: README.md, Exit codes).\n"
 
 /* Control connections at once: clients still sending their request line
@@ -80,14 +80,19 @@
  * fds are nothing against the open-file limit. */
 #define CTL_MAX_CONNS 32
 #define CTL_MAX_WAITING 24
-#define CTL_REQUEST_MS 1000  /* a client has this long to send its line */
-#define ACCEPT_PAUSE_MS 1000 /* listener not polled after EMFILE & co */
+#define CTL_REQUEST_MS 1000   /* a client has this long to send its line */
+#define ACCEPT_PAUSE_MS 1000  /* listener not polled after EMFILE & co */
 #define ACCEPT_QUIET_MS 10000 /* an episode of accept failures ends after this without one */
 /* fds in reserve (spare_fds.h): a control client + the hold file + its directory */
 #define SPARE_FDS 3
 
-enum wait_op { W_STOP, W_START, W_RESTART, W_SHUTDOWN };
-enum conn_kind { C_FREE, C_READING, C_WAITING };
+enum wait_op { W_STOP,
+	       W_START,
+	       W_RESTART,
+	       W_SHUTDOWN };
+enum conn_kind { C_FREE,
+		 C_READING,
+		 C_WAITING };
 
 struct conn {
 	enum conn_kind kind;
@@ -95,16 +100,16 @@ struct conn {
 	long long deadline; /* C_READING: mono ms by which the line must be in */
 	size_t n;
 	char line[256];
-	struct svc *s;      /* C_WAITING: the service waited for (NULL: shutdown) */
+	struct svc *s; /* C_WAITING: the service waited for (NULL: shutdown) */
 	enum wait_op op;
 };
 
 static struct svc *svcs;
 static int nsvcs;
-static struct apps_list apps;    /* decided once, at start (answer of `apps`) */
+static struct apps_list apps; /* decided once, at start (answer of `apps`) */
 static FILE *logfp;
-static int seq_next;             /* boot sequencing: next index to start */
-static int held;                 /* hold file present: start nothing */
+static int seq_next; /* boot sequencing: next index to start */
+static int held;     /* hold file present: start nothing */
 static const char *hold_path;
 static int exit_now;
 static struct conn conns[CTL_MAX_CONNS];
@@ -446,8 +451,12 @@ static const struct verb {
 	int needs_svc; /* NAME must name a service, and not during shutdown */
 	void (*fn)(struct conn *c, struct svc *s, const char *arg, long long now);
 } verbs[] = {
-	{ "status", 0, do_status },   { "release", 0, do_release }, { "shutdown", 0, do_shutdown },
-	{ "start", 1, do_start },     { "stop", 1, do_stop },       { "restart", 1, do_restart },
+	{ "status", 0, do_status },
+	{ "release", 0, do_release },
+	{ "shutdown", 0, do_shutdown },
+	{ "start", 1, do_start },
+	{ "stop", 1, do_stop },
+	{ "restart", 1, do_restart },
 	{ "apps", 0, do_apps },
 };
 
@@ -772,7 +781,8 @@ static int tick(long long now)
 	if (accept_paused_until && accept_paused_until < next)
 		next = accept_paused_until;
 	next -= now;
-	return next < 0 ? 0 : next > 1000 ? 1000 : (int)next;
+	return next < 0 ? 0 : next > 1000 ? 1000 :
+					    (int)next;
 }
 
 /* ------------------------------------------------------------ main */
@@ -784,7 +794,10 @@ struct opts {
 };
 
 struct sup_host sup_host = {
-	.spawn = spawn, .kill = kill_pid, .notify = notify, .restart_waiting = restart_waiting,
+	.spawn = spawn,
+	.kill = kill_pid,
+	.notify = notify,
+	.restart_waiting = restart_waiting,
 	.log = logmsg,
 };
 
@@ -793,9 +806,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	int opt;
 
-	*o = (struct opts){ getenv("WATCHDOG_CONFDIR"), getenv("WATCHDOG_SOCKET"),
-			    getenv("WATCHDOG_HOUSEKEEPING"), NULL, 300,
-			    { getenv("WATCHDOG_APPS"), getenv("WATCHDOG_RELEASE"), getenv("WATCHDOG_APP_COMPAT") } };
+	*o = (struct opts){
+		getenv("WATCHDOG_CONFDIR"),
+		getenv("WATCHDOG_SOCKET"),
+		getenv("WATCHDOG_HOUSEKEEPING"),
+		NULL,
+		300,
+		{ getenv("WATCHDOG_APPS"), getenv("WATCHDOG_RELEASE"), getenv("WATCHDOG_APP_COMPAT") },
+	};
 	if (!o->confdir)
 		o->confdir = "/etc/watchdog.d";
 	if (!o->sock)

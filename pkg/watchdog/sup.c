@@ -12,8 +12,18 @@
 static const char *const state_names[ST_COUNT] = { "stopped", "starting", "running",
 						   "stopping", "backoff", "failed" };
 static const char *const event_names[EV_COUNT] = {
-	"start", "stop", "ready", "ready-timeout", "stop-timeout", "retry",
-	"exit-stopped", "exit-done", "exit-crash", "no-user", "fork-failed", "give-up",
+	"start",
+	"stop",
+	"ready",
+	"ready-timeout",
+	"stop-timeout",
+	"retry",
+	"exit-stopped",
+	"exit-done",
+	"exit-crash",
+	"no-user",
+	"fork-failed",
+	"give-up",
 };
 
 const char *svc_state_name(enum svc_state st)
@@ -203,46 +213,49 @@ static enum svc_event act_give_up(struct svc *s, long long now)
 
 /* ------------------------------------------------------------ the table */
 
-#define T(next, act) { next, act, 1 }
+#define T(next, act)         \
+	{                    \
+		next, act, 1 \
+	}
 
 /* Rows: the state now; columns: the event. Every transition is here. */
 const struct sup_transition sup_table[ST_COUNT][EV_COUNT] = {
 	[ST_STOPPED] = {
-		[EV_START]         = T(ST_STARTING, act_start),
-		[EV_STOP]          = T(ST_STOPPED, act_stopped),
+		[EV_START] = T(ST_STARTING, act_start),
+		[EV_STOP] = T(ST_STOPPED, act_stopped),
 	},
 	[ST_STARTING] = {
-		[EV_STOP]          = T(ST_STOPPING, act_term),
-		[EV_READY]         = T(ST_RUNNING, act_ready),
+		[EV_STOP] = T(ST_STOPPING, act_term),
+		[EV_READY] = T(ST_RUNNING, act_ready),
 		[EV_READY_TIMEOUT] = T(ST_RUNNING, act_ready_timeout),
-		[EV_EXIT_STOPPED]  = T(ST_STOPPED, act_exit_stopped),
-		[EV_EXIT_DONE]     = T(ST_STOPPED, act_not_started),
-		[EV_EXIT_CRASH]    = T(ST_BACKOFF, act_crash),
-		[EV_NO_USER]       = T(ST_FAILED, act_not_started),
-		[EV_FORK_FAILED]   = T(ST_BACKOFF, act_backoff),
+		[EV_EXIT_STOPPED] = T(ST_STOPPED, act_exit_stopped),
+		[EV_EXIT_DONE] = T(ST_STOPPED, act_not_started),
+		[EV_EXIT_CRASH] = T(ST_BACKOFF, act_crash),
+		[EV_NO_USER] = T(ST_FAILED, act_not_started),
+		[EV_FORK_FAILED] = T(ST_BACKOFF, act_backoff),
 	},
 	[ST_RUNNING] = {
-		[EV_STOP]          = T(ST_STOPPING, act_term),
-		[EV_EXIT_STOPPED]  = T(ST_STOPPED, act_exit_stopped),
-		[EV_EXIT_DONE]     = T(ST_STOPPED, act_not_started),
-		[EV_EXIT_CRASH]    = T(ST_BACKOFF, act_crash),
+		[EV_STOP] = T(ST_STOPPING, act_term),
+		[EV_EXIT_STOPPED] = T(ST_STOPPED, act_exit_stopped),
+		[EV_EXIT_DONE] = T(ST_STOPPED, act_not_started),
+		[EV_EXIT_CRASH] = T(ST_BACKOFF, act_crash),
 	},
 	[ST_STOPPING] = {
-		[EV_STOP_TIMEOUT]  = T(ST_STOPPING, act_kill),
+		[EV_STOP_TIMEOUT] = T(ST_STOPPING, act_kill),
 		/* whatever the policy says, a stopped service stays down */
-		[EV_EXIT_STOPPED]  = T(ST_STOPPED, act_exit_stopped),
-		[EV_EXIT_DONE]     = T(ST_STOPPED, act_exit_stopped),
-		[EV_EXIT_CRASH]    = T(ST_STOPPED, act_exit_stopped),
+		[EV_EXIT_STOPPED] = T(ST_STOPPED, act_exit_stopped),
+		[EV_EXIT_DONE] = T(ST_STOPPED, act_exit_stopped),
+		[EV_EXIT_CRASH] = T(ST_STOPPED, act_exit_stopped),
 	},
 	[ST_BACKOFF] = {
-		[EV_START]         = T(ST_STARTING, act_start),
-		[EV_STOP]          = T(ST_STOPPED, act_stopped),
-		[EV_RETRY]         = T(ST_STARTING, act_spawn),
-		[EV_GIVE_UP]       = T(ST_FAILED, act_give_up),
+		[EV_START] = T(ST_STARTING, act_start),
+		[EV_STOP] = T(ST_STOPPED, act_stopped),
+		[EV_RETRY] = T(ST_STARTING, act_spawn),
+		[EV_GIVE_UP] = T(ST_FAILED, act_give_up),
 	},
 	[ST_FAILED] = {
-		[EV_START]         = T(ST_STARTING, act_start),
-		[EV_STOP]          = T(ST_STOPPED, act_stopped),
+		[EV_START] = T(ST_STARTING, act_start),
+		[EV_STOP] = T(ST_STOPPED, act_stopped),
 	},
 };
 

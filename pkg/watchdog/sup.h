@@ -21,7 +21,13 @@
 
 #include "svcconf.h"
 
-enum svc_state { ST_STOPPED, ST_STARTING, ST_RUNNING, ST_STOPPING, ST_BACKOFF, ST_FAILED, ST_COUNT };
+enum svc_state { ST_STOPPED,
+		 ST_STARTING,
+		 ST_RUNNING,
+		 ST_STOPPING,
+		 ST_BACKOFF,
+		 ST_FAILED,
+		 ST_COUNT };
 
 enum svc_event {
 	EV_START,         /* admin start/restart, boot sequence: a fresh restart budget */

@@ -159,9 +159,15 @@ static const struct text_key {
 	const char *key;
 	int (*set)(struct ctx *x, const char *key, const char *v);
 } text_keys[] = {
-	{ "name", set_name },       { "exec", set_argv },        { "ready_command", set_argv },
-	{ "user", set_user },       { "env", add_env },          { "cwd", set_path },
-	{ "output", set_path },     { "restart", set_restart },  { "ready_socket", set_ready_socket },
+	{ "name", set_name },
+	{ "exec", set_argv },
+	{ "ready_command", set_argv },
+	{ "user", set_user },
+	{ "env", add_env },
+	{ "cwd", set_path },
+	{ "output", set_path },
+	{ "restart", set_restart },
+	{ "ready_socket", set_ready_socket },
 };
 
 static int conf_cb(void *vctx, const char *key, const char *v, int line)

@@ -22,20 +22,22 @@
 
 #include "err.h"
 
-enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum restart_policy { RESTART_ALWAYS,
+		      RESTART_ON_FAILURE,
+		      RESTART_NEVER };
 
 struct svc_conf {
 	char *name;
 	char **argv;
 	char *user;
-	char **env;             /* NULL-terminated KEY=VALUE list */
+	char **env; /* NULL-terminated KEY=VALUE list */
 	int nenv;
 	char *cwd;
 	char *output;
 	enum restart_policy restart;
 	long backoff_ms, backoff_max_ms;
 	int max_restarts;
-	long restart_window;    /* seconds */
+	long restart_window; /* seconds */
 	long stop_timeout_ms;
 	int order;
 	char *ready_socket;

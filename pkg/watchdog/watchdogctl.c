@@ -15,8 +15,8 @@
 #include "exitcode.h"
 #include "util.h"
 
-#define USAGE                                                                          \
-	"usage: watchdogctl [-s SOCKET] [-t SECONDS] [--json] COMMAND\n"              \
+#define USAGE                                                                           \
+	"usage: watchdogctl [-s SOCKET] [-t SECONDS] [--json] COMMAND\n"                \
 	"  status [NAME]    pid, state, uptime, restarts, last exit of each service\n"  \
 	"  start NAME       start and wait until it is ready\n"                         \
 	"  stop NAME        stop (SIGTERM, then SIGKILL) and wait until it has ended\n" \
@@ -24,9 +24,9 @@
 	"  shutdown [--hold] stop every service in reverse start order, then the\n"     \
 	"                   watchdog exits; --hold keeps services down across init's\n" \
 	"                   respawn of the watchdog until `release` (hot patches)\n"    \
-	"  release          remove the hold and start services in order\n"            \
-	"  apps             installed applications: enabled, or disabled and why\n"   \
-	"                   (as decided when the watchdog started)\n"                 \
+	"  release          remove the hold and start services in order\n"              \
+	"  apps             installed applications: enabled, or disabled and why\n"     \
+	"                   (as decided when the watchdog started)\n"                   \
 	"  -s  control socket (env WATCHDOG_SOCKET, default /run/watchdog.sock)\n"      \
 	"  -t  reply timeout (default 60)\n"                                            \
 	"Exit: 0 done; 1 refused (no such service, did not start, `status NAME` of a\n" \
@@ -157,9 +157,9 @@ struct ctl_args {
 static int parse_opts(int argc, char **argv, struct ctl_args *a)
 {
 	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
-					     { "hold", no_argument, NULL, 'H' },
-					     { "help", no_argument, NULL, 'h' },
-					     { NULL, 0, NULL, 0 } };
+					    { "hold", no_argument, NULL, 'H' },
+					    { "help", no_argument, NULL, 'h' },
+					    { NULL, 0, NULL, 0 } };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "s:t:h", lo, NULL)) != -1) {

@@ -47,12 +47,12 @@ static int tap_n, tap_failed;
 			printf("#   failed at %s:%d\n", __FILE__, __LINE__); \
 	} while (0)
 
-#define is_int(got, want, ...)                                                     \
-	do {                                                                       \
-		long long g_ = (long long)(got), w_ = (long long)(want);          \
-		ok(g_ == w_, __VA_ARGS__);                                         \
-		if (g_ != w_)                                                      \
-			printf("#   got %lld, want %lld\n", g_, w_);           \
+#define is_int(got, want, ...)                                           \
+	do {                                                             \
+		long long g_ = (long long)(got), w_ = (long long)(want); \
+		ok(g_ == w_, __VA_ARGS__);                               \
+		if (g_ != w_)                                            \
+			printf("#   got %lld, want %lld\n", g_, w_);     \
 	} while (0)
 
 static inline int done_testing(void)

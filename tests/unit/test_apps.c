@@ -27,7 +27,8 @@ static void meta_text(char *out, size_t n, const char *name, const char *app, co
 		      const char *platform, const char *svcs)
 {
 	size_t len = (size_t)snprintf(out, n, "pkgformat 1\nname %s\nversion %s\nrelease 1\narch amd64\n"
-					      "base-files 0\n", name, version);
+					      "base-files 0\n",
+				      name, version);
 	if (app)
 		len += (size_t)snprintf(out + len, n - len, "app %s\n", app);
 	if (platform)
@@ -276,7 +277,7 @@ static void test_reply(struct apps_list *l)
 	ok(back.n == l->n && back.n_over == l->n_over && !strcmp(back.running, l->running), "same counts");
 	a = find(&back, "foo");
 	ok(a && !a->enabled && !strcmp(a->reason, find(l, "foo")->reason) && a->nsvc == 2 &&
-	   !strcmp(a->svc[1], "foo.conf") && !strcmp(a->platform, "21.1 21.4") && !strcmp(a->version, "1.4"),
+		   !strcmp(a->svc[1], "foo.conf") && !strcmp(a->platform, "21.1 21.4") && !strcmp(a->version, "1.4"),
 	   "an application's fields survive");
 	ok(find(&back, "foo2") && find(&back, "foo2")->enabled, "enabled survives");
 	is_int(apps_from_reply("error not running\n", &back), -SPACE_E_CHILD, "an error reply");
@@ -304,8 +305,8 @@ static void test_views(struct apps_list *l)
 	buf_init(&b);
 	apps_text(&b, &small);
 	ok(!strcmp(b.p, "applications: 2 (1 disabled)\n"
-			 "  foo 1.4: disabled: release 21.3R2 supports foo 2.0-2.9, installed 1.4\n"
-			 "  foo 2.1: enabled\n"),
+			"  foo 1.4: disabled: release 21.3R2 supports foo 2.0-2.9, installed 1.4\n"
+			"  foo 2.1: enabled\n"),
 	   "text view");
 	if (strncmp(b.p, "applications: 2", 15))
 		printf("# %s", b.p);

@@ -107,7 +107,9 @@ static void load_commit(const char *img, uint64_t off, const char *name)
 	is_int(sh("mtype -i '%s@@%llu' ::/grub/grubenv | cmp -s - want", img, (unsigned long long)off), 0,
 	       "%s: mtools reads the committed block as /grub/grubenv", name);
 	is_int(sh("dd if=%s of=esp.part bs=1M skip=%llu iflag=skip_bytes status=none && "
-		  "fsck.fat -n esp.part >/dev/null", img, (unsigned long long)off), 0,
+		  "fsck.fat -n esp.part >/dev/null",
+		  img, (unsigned long long)off),
+	       0,
 	       "%s: fsck.fat -n passes after the rewrite", name);
 	r = load(img, off, &e, why, sizeof(why));
 	ok(r == 0 && grub_env_get(e.block, GRUBENV_SLOT_TRY, v, sizeof(v)) == 0 && !strcmp(v, "b") &&
@@ -188,12 +190,14 @@ static void test_refusals(void)
 	is_int(make_esp("n.img", 40, 1, 0, NULL), 0, "ESP without grubenv made");
 	refused("n.img", 0, -SPACE_E_FORMAT, "no /grub/grubenv", "ESP without grubenv");
 	is_int(sh("rm -f g.img && truncate -s 40M g.img && mkfs.vfat -F 32 -S 512 g.img >/dev/null && "
-		  "mcopy -i g.img env ::/grubenv"), 0, "ESP without /grub made");
+		  "mcopy -i g.img env ::/grubenv"),
+	       0, "ESP without /grub made");
 	refused("g.img", 0, -SPACE_E_FORMAT, "no /grub/grubenv", "ESP without /grub");
 	/* grub-editenv's default block is 1024 bytes: GRUB's save_env could then
 	 * write two sectors */
 	is_int(sh("{ printf '# GRUB Environment Block\\n'; head -c 999 /dev/zero | tr '\\0' '#'; } >env1k && "
-		  "test $(stat -c %%s env1k) = 1024"), 0, "1024-byte block made (grub-editenv's size)");
+		  "test $(stat -c %%s env1k) = 1024"),
+	       0, "1024-byte block made (grub-editenv's size)");
 	is_int(make_esp("k.img", 40, 1, 0, "env1k"), 0, "ESP with a 1024-byte grubenv made");
 	refused("k.img", 0, -SPACE_E_FORMAT, "is 1024 bytes", "1024-byte grubenv");
 	is_int(sh("head -c 512 /dev/zero | tr '\\0' x >noise"), 0, "512 bytes of 'x' made");
@@ -203,7 +207,8 @@ static void test_refusals(void)
 	is_int(sh("truncate -s 40M zero.img"), 0, "a zeroed partition made");
 	refused("zero.img", 0, -SPACE_E_FORMAT, "not FAT32", "zeroed partition");
 	is_int(sh("rm -f f16.img && mkfs.vfat -F 16 -S 512 -C f16.img 40960 >/dev/null && mmd -i f16.img ::/grub && "
-		  "mcopy -i f16.img env ::/grub/grubenv"), 0, "FAT16 ESP made");
+		  "mcopy -i f16.img env ::/grub/grubenv"),
+	       0, "FAT16 ESP made");
 	refused("f16.img", 0, -SPACE_E_FORMAT, "not FAT32", "FAT16 ESP");
 	/* the file system says 40 MiB, the partition is 20 */
 	is_int(sh("head -c 20M a.img >short.img"), 0, "ESP cut to 20 MiB");

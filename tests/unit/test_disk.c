@@ -132,7 +132,8 @@ static void test_ext4_offset(void)
 
 	make_tree("t");
 	is_int(sh("head -c 1048576 /dev/zero | tr '\\0' x > d.img && truncate -s 24M d.img && "
-		  "head -c 1048576 d.img > d.head"), 0, "a 24 MiB disk whose first MiB is 'x'");
+		  "head -c 1048576 d.img > d.head"),
+	       0, "a 24 MiB disk whose first MiB is 'x'");
 	p = ext4_of("d.img", "t");
 	p.offset = 1 << 20;
 	is_int(fs_make_ext4(&p, &err), 0, "fs_make_ext4 at 1 MiB (%s)", err.msg);
@@ -294,11 +295,13 @@ static void test_build(void)
 	       "  slot A: the tree's files");
 	snprintf(img, sizeof(img), "disk.raw@@%llu", (unsigned long long)esp->first_lba * 512);
 	is_int(sh("mdir -b -i '%s' ::/EFI/BOOT | grep -qx '::/EFI/BOOT/BOOTX64.EFI' && "
-		  "mdir -b -i '%s' ::/EFI/BOOT | grep -qx '::/EFI/BOOT/grubx64.efi'", img, img),
+		  "mdir -b -i '%s' ::/EFI/BOOT | grep -qx '::/EFI/BOOT/grubx64.efi'",
+		  img, img),
 	       0, "  ESP: shim as the removable-media loader, signed GRUB beside it");
 	/* not the build host's own /usr/lib/shim and /usr/lib/grub (a253b12) */
 	is_int(sh("test \"$(mtype -i '%s' ::/EFI/BOOT/BOOTX64.EFI)\" = 'shim stand-in' && "
-		  "test \"$(mtype -i '%s' ::/EFI/BOOT/grubx64.efi)\" = 'signed grub stand-in'", img, img),
+		  "test \"$(mtype -i '%s' ::/EFI/BOOT/grubx64.efi)\" = 'signed grub stand-in'",
+		  img, img),
 	       0, "  ESP: the signed chain is the root tree's files");
 	is_int(sh("mtype -i '%s' ::/grub/grub.cfg | grep -q 'set ver_a=21.3R1.1'", img), 0,
 	       "  ESP: grub.cfg holding the release");

@@ -126,8 +126,8 @@ static void test_markers(void)
 	put("etc/.Space-21.3R1-Hotpatch-v1", "devgate 1.4-1\n");
 	put("etc/.Space-21.3R1-Hotpatch-v2", "devgate 1.4-2\nmgmtd 2.0-2\n");
 	put("etc/.Space-21.2R1-Hotpatch-v7", "mgmtd 1.0-7\n"); /* another release's */
-	put("etc/.Space-21.3R1-Hotpatch-vx", "x\n");            /* not a marker */
-	put("etc/.Space-21.3R1-Hotpatch-v10000", "x\n");        /* over HP_MAX_LEVEL */
+	put("etc/.Space-21.3R1-Hotpatch-vx", "x\n");           /* not a marker */
+	put("etc/.Space-21.3R1-Hotpatch-v10000", "x\n");       /* over HP_MAX_LEVEL */
 	is_int(hp_installed_level(root, "21.3R1.1"), 2, "installed level of the node release");
 	is_int(hp_installed_level(root, "21.3R1"), 2, "installed level of the patch release");
 	is_int(hp_installed_level(root, "21.2R1.5"), 7, "another release's markers are apart");
@@ -267,18 +267,18 @@ static void test_history_parse(void)
 {
 	static const char *const bad[] = {
 		"",
-		"1700000000 install 0 1 ok done",                 /* unknown action */
-		"1700000000 apply 0 1 maybe done",                /* unknown result */
-		"1700000000 apply -1 1 ok done",                  /* negative level */
-		"1700000000 apply +0 1 ok done",                  /* signed */
-		"1700000000 apply 0 10000 ok done",               /* over HP_MAX_LEVEL */
-		"-5 apply 0 1 ok done",                           /* negative time */
-		"17000x0000 apply 0 1 ok done",                   /* not a number */
-		"1700000000 apply 0 1",                           /* no result */
-		"1700000000  apply 0 1 ok done",                  /* two spaces: an empty word */
-		"1700000000\tapply 0 1 ok done",                  /* a tab */
-		"1700000000 apply 0 1 ok done\x1b[2J",            /* a control character */
-		"1700000000 applyapplyapplyapply 0 1 ok done",    /* too long for the field */
+		"1700000000 install 0 1 ok done",              /* unknown action */
+		"1700000000 apply 0 1 maybe done",             /* unknown result */
+		"1700000000 apply -1 1 ok done",               /* negative level */
+		"1700000000 apply +0 1 ok done",               /* signed */
+		"1700000000 apply 0 10000 ok done",            /* over HP_MAX_LEVEL */
+		"-5 apply 0 1 ok done",                        /* negative time */
+		"17000x0000 apply 0 1 ok done",                /* not a number */
+		"1700000000 apply 0 1",                        /* no result */
+		"1700000000  apply 0 1 ok done",               /* two spaces: an empty word */
+		"1700000000\tapply 0 1 ok done",               /* a tab */
+		"1700000000 apply 0 1 ok done\x1b[2J",         /* a control character */
+		"1700000000 applyapplyapplyapply 0 1 ok done", /* too long for the field */
 		NULL,
 	};
 	struct hp_history h;

@@ -97,7 +97,6 @@ static void test_http(void)
 	}
 }
 
-
 static void test_session(void)
 {
 	struct sess_table t;
@@ -337,7 +336,7 @@ static void test_http_mutations(void)
 		int r = http_parse(buf, len, &lim, &req);
 
 		if (r > (int)len || (r < 0 && r != -SPACE_E_FORMAT && r != -E2BIG && r != -EMSGSIZE &&
-				    r != -ENOSYS && r != -EPROTONOSUPPORT))
+				     r != -ENOSYS && r != -EPROTONOSUPPORT))
 			bad_http++;
 		if (r > 0)
 			http_cookie(&req, "session", tok, sizeof(tok));

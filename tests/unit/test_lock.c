@@ -26,7 +26,8 @@ static void test_parse(void)
 
 	is_int(lock_parse("# comment\n\nbusybox-static 1:1.35.0-4+deb12u1+b1 amd64 " SHA "\n"
 			  "libc6 2.36-9+deb12u14 amd64 " SHA " # trailing comment\n",
-			  &lock, &line), 0, "a valid lock parses");
+			  &lock, &line),
+	       0, "a valid lock parses");
 	is_int(lock.n, 2, "two pins");
 	ok(strcmp(lock.pins[0].version, "1:1.35.0-4+deb12u1+b1") == 0, "version with epoch kept");
 	ok(lock_find(&lock, "libc6") == &lock.pins[1], "lock_find");
@@ -50,7 +51,8 @@ static void test_refusals(void)
 	parse_err("libc6 2.36 amd64\n", 1, "missing digest");
 	parse_err("libc6 2.36 amd64 " SHA " extra\n", 1, "extra field");
 	parse_err("ok-pkg 1.0 amd64 " SHA "\nlibc6 2.36 amd64 3D3F\n", 2, "short digest");
-	parse_err("libc6 2.36 amd64 " "3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744\n",
+	parse_err("libc6 2.36 amd64 "
+		  "3D3FDBE91D4660C873E14B092C213FE81C1DA6362DAA236EB25D0171EB108744\n",
 		  1, "uppercase digest");
 	parse_err("libc6 2.36 amd64 " SHA "\nlibc6 2.37 amd64 " SHA "\n", 2, "duplicate name");
 	parse_err("../evil 1.0 amd64 " SHA "\n", 1, "path in name");

@@ -312,7 +312,7 @@ static void test_backend_calls(void)
 	api_call_done(&api, &call, 0, "ok\nstate=open port=7804 devices=1\nname=r1 peer=10.0.0.1 since=5\n",
 		      50043, &r);
 	ok(r.status == 200 && !strcmp(r.body.p, "{\"state\":\"open\",\"port\":7804,\"devices\":"
-						 "[{\"name\":\"r1\",\"peer\":\"10.0.0.1\",\"since\":5}]}"),
+						"[{\"name\":\"r1\",\"peer\":\"10.0.0.1\",\"since\":5}]}"),
 	   "gate status: %s", r.body.p);
 	api_resp_free(&r);
 	api_resp_free(&late);
@@ -542,10 +542,10 @@ static void test_system_apps(void)
 static void test_upgrade_names(void)
 {
 	static const char *const good[] = { "space-21.3R2.img", "space-21.3R1.3.img", "a_b2-1.img" };
-	static const char *const bad[] = { "../space-21.3R2.img", "x/space-1.img", ".img",         "space-1.tar",
-					   "space-1..2.img",      "Space-1.img",   "space-.img",   "space1.img",
-					   "space-1.img.",        "space-1.img/",  "-1.img",       "space-1.2.img\n",
-					   "space-a1.img",        "space-1..img",  "space-1 2.img", "" };
+	static const char *const bad[] = { "../space-21.3R2.img", "x/space-1.img", ".img", "space-1.tar",
+					   "space-1..2.img", "Space-1.img", "space-.img", "space1.img",
+					   "space-1.img.", "space-1.img/", "-1.img", "space-1.2.img\n",
+					   "space-a1.img", "space-1..img", "space-1 2.img", "" };
 	char longname[120];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -749,13 +749,26 @@ static void test_hotpatch_names(void)
 	static const char *const good[] = { "Space-21.3R1-Hotpatch-v1.tgz", "Space-21.3R12-Hotpatch-v9999.tgz",
 					    "Space-9.0R2-Hotpatch-v10.tgz" };
 	static const char *const bad[] = {
-		"space-21.3R1-Hotpatch-v1.tgz",    "Space-21.3R1-Hotpatch-v01.tgz",   "Space-21.3R1-Hotpatch-v0.tgz",
-		"Space-21.3R1-Hotpatch-v10000.tgz", "Space-21.3R1.1-Hotpatch-v1.tgz", "Space-21.3-Hotpatch-v1.tgz",
-		"Space-21.3R1-Hotpatch-v1.tar.gz", "Space-21.3R1-Hotpatch-v1",        "../Space-21.3R1-Hotpatch-v1.tgz",
-		"Space-21.3R1-Hotpatch-v1.tgz/",   "Space-21.3R1-Hotpatch-v+1.tgz",   "Space-21.3R1-Hotpatch-v1 .tgz",
-		"Space-x/21.3R1-Hotpatch-v1.tgz",  "Space--Hotpatch-v1.tgz",          "",
-		"Space-21.3R1-Hotpatch-v1.tgz\n",  "Space-21.3R01-Hotpatch-v1.tgz",   "Other-21.3R1-Hotpatch-v1.tgz",
-		"Space-21.3R1-Hotpatch-v1-Hotpatch-v2.tgz", "Space-21.3R1-hotpatch-v1.tgz",
+		"space-21.3R1-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v01.tgz",
+		"Space-21.3R1-Hotpatch-v0.tgz",
+		"Space-21.3R1-Hotpatch-v10000.tgz",
+		"Space-21.3R1.1-Hotpatch-v1.tgz",
+		"Space-21.3-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1.tar.gz",
+		"Space-21.3R1-Hotpatch-v1",
+		"../Space-21.3R1-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1.tgz/",
+		"Space-21.3R1-Hotpatch-v+1.tgz",
+		"Space-21.3R1-Hotpatch-v1 .tgz",
+		"Space-x/21.3R1-Hotpatch-v1.tgz",
+		"Space--Hotpatch-v1.tgz",
+		"",
+		"Space-21.3R1-Hotpatch-v1.tgz\n",
+		"Space-21.3R01-Hotpatch-v1.tgz",
+		"Other-21.3R1-Hotpatch-v1.tgz",
+		"Space-21.3R1-Hotpatch-v1-Hotpatch-v2.tgz",
+		"Space-21.3R1-hotpatch-v1.tgz",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)

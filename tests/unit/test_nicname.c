@@ -147,18 +147,21 @@ static void test_plan(void)
 	/* QEMU's JA2500 (tests/e2e/ja2500.py): the kernel's names follow
 	 * driver load, an add-in card at 00:03.0 probed first */
 	const struct nn_if qemu[] = {
-		{ "lo", 1, "" },	  { "eth0", 2, PADD }, { "eth1", 3, P2 },
-		{ "eth2", 4, P3 },	  { "eth3", 5, P0 },   { "eth4", 6, P1 },
+		{ "lo", 1, "" },
+		{ "eth0", 2, PADD },
+		{ "eth1", 3, P2 },
+		{ "eth2", 4, P3 },
+		{ "eth3", 5, P0 },
+		{ "eth4", 6, P1 },
 	};
-	const struct nn_if missing[] = { { "eth0", 2, P0 }, { "eth1", 3, PADD2 }, { "eth2", 4, PADD },
-					 { "eth3", 5, P3 }, { "eth4", 6, P1 } };
+	const struct nn_if missing[] = { { "eth0", 2, P0 }, { "eth1", 3, PADD2 }, { "eth2", 4, PADD }, { "eth3", 5, P3 }, { "eth4", 6, P1 } };
 	const struct nn_if virt[] = { { "eth0", 2, P1 }, { "eth1", 3, "" }, { "eth2", 4, P0 } };
 	const struct nn_if named[] = { { "mgmt", 2, P0 }, { "eth0", 3, P1 }, { "wlan0", 4, PADD } };
 
 	parse(table);
 	is_int(nn_plan(&conf, "ja2500", qemu, 6, &plan, &err), 0, "plan for QEMU's JA2500");
 	ok(!strcmp(after(qemu, 6, 5), "eth0") && !strcmp(after(qemu, 6, 6), "eth1") &&
-	   !strcmp(after(qemu, 6, 3), "eth2") && !strcmp(after(qemu, 6, 4), "eth3"),
+		   !strcmp(after(qemu, 6, 3), "eth2") && !strcmp(after(qemu, 6, 4), "eth3"),
 	   "ports 0-3 become eth0-eth3 by path");
 	ok(!strcmp(after(qemu, 6, 2), "eth4"), "the add-in card becomes eth4 (%s)", after(qemu, 6, 2));
 	ok(!strcmp(after(qemu, 6, 1), "lo"), "lo is left alone");
@@ -173,7 +176,8 @@ static void test_plan(void)
 	is_int(nn_plan(&conf, "ja2500", missing, 5, &plan, &err), 0, "plan with port 2 missing");
 	ok(plan.nmissing == 1 && !strcmp(plan.missing[0]->name, "eth2"), "port eth2 is missing");
 	ok(!strcmp(after(missing, 5, 2), "eth0") && !strcmp(after(missing, 5, 6), "eth1") &&
-	   !strcmp(after(missing, 5, 5), "eth3"), "the present ports get their names");
+		   !strcmp(after(missing, 5, 5), "eth3"),
+	   "the present ports get their names");
 	ok(!strcmp(after(missing, 5, 4), "eth4") && !strcmp(after(missing, 5, 3), "eth5"),
 	   "the add-in cards get eth4 (00:03.0) and eth5 (04:00.0), not eth2 (%s %s)", after(missing, 5, 4),
 	   after(missing, 5, 3));
@@ -184,7 +188,7 @@ static void test_plan(void)
 
 	is_int(nn_plan(&conf, "ja2500", named, 3, &plan, &err), 0, "a NIC at a port with another name");
 	ok(!strcmp(after(named, 3, 2), "eth0") && !strcmp(after(named, 3, 3), "eth1") &&
-	   !strcmp(after(named, 3, 4), "wlan0"),
+		   !strcmp(after(named, 3, 4), "wlan0"),
 	   "is renamed too; a device without a managed name elsewhere is not");
 }
 
@@ -194,9 +198,9 @@ struct sim {
 	struct nn_if ifs[NN_MAX_IFS + 2];
 	size_t n;
 	int renames, fail_at, fail_err;
-	int appear_at;       /* after this many renames a NIC appears ... */
+	int appear_at;           /* after this many renames a NIC appears ... */
 	const char *appear_path; /* ... at this path, as the lowest free ethN */
-	int always_appear;   /* one appears after every rename */
+	int always_appear;       /* one appears after every rename */
 };
 
 static struct nn_if *sim_find(struct sim *s, const char *name)
@@ -254,7 +258,12 @@ static int sim_rename(void *ctx, int ifindex, const char *from, const char *to)
 static struct sim *sim_qemu(void)
 {
 	static const struct nn_if qemu[] = {
-		{ "lo", 1, "" }, { "eth0", 2, PADD }, { "eth1", 3, P2 }, { "eth2", 4, P3 }, { "eth3", 5, P0 }, { "eth4", 6, P1 },
+		{ "lo", 1, "" },
+		{ "eth0", 2, PADD },
+		{ "eth1", 3, P2 },
+		{ "eth2", 4, P3 },
+		{ "eth3", 5, P0 },
+		{ "eth4", 6, P1 },
 	};
 	struct sim *s = calloc(1, sizeof(*s));
 
@@ -291,7 +300,7 @@ static void test_apply(void)
 	parse(table);
 	is_int(apply(s), 0, "QEMU's JA2500 renamed (%s)", why);
 	ok(!strcmp(sim_path(s, "eth0"), P0) && !strcmp(sim_path(s, "eth1"), P1) && !strcmp(sim_path(s, "eth2"), P2) &&
-	   !strcmp(sim_path(s, "eth3"), P3) && !strcmp(sim_path(s, "eth4"), PADD),
+		   !strcmp(sim_path(s, "eth3"), P3) && !strcmp(sim_path(s, "eth4"), PADD),
 	   "eth0..eth3 at the ports, eth4 the add-in card");
 	is_int(s->renames, 10, "each of the five through its temporary name");
 	s->renames = 0;
@@ -305,7 +314,7 @@ static void test_apply(void)
 	s->appear_at = 5;
 	is_int(apply(s), 0, "a NIC that appears mid-run (%s)", why);
 	ok(!strcmp(sim_path(s, "eth0"), P0) && !strcmp(sim_path(s, "eth1"), P1) && !strcmp(sim_path(s, "eth2"), P2) &&
-	   !strcmp(sim_path(s, "eth3"), P3) && !strcmp(sim_path(s, "eth4"), PADD) && !strcmp(sim_path(s, "eth5"), PADD2),
+		   !strcmp(sim_path(s, "eth3"), P3) && !strcmp(sim_path(s, "eth4"), PADD) && !strcmp(sim_path(s, "eth5"), PADD2),
 	   "the ports still get eth0..eth3, the newcomer eth5 (after the add-in card at 00:03.0)");
 	free(s);
 

@@ -62,7 +62,10 @@ static void test_header(void)
 	struct space_err why = { "" };
 
 	is_int(tar_format_header(blk, "a.ovf", 1234, 1700000000), 0, "header formatted");
-	ok(!memcmp(blk + 257, "ustar\0" "00", 8), "POSIX ustar magic");
+	ok(!memcmp(blk + 257, "ustar\0"
+			      "00",
+		   8),
+	   "POSIX ustar magic");
 	ok(!memcmp(blk + 100, "0000644", 8) && !memcmp(blk + 108, "0000000", 8), "mode 0644, uid 0");
 	ok(blk[156] == '0', "regular file type");
 	is_int(tar_parse_header(blk, &m, &why), 1, "parses back");

@@ -108,9 +108,9 @@ static char *snapshot(const char *root)
 
 /* ------------------------------------------------------ crafted packages */
 struct mem {
-	char type;       /* f d l c */
+	char type; /* f d l c */
 	const char *path;
-	const char *data;   /* file content, or symlink target */
+	const char *data; /* file content, or symlink target */
 };
 
 static void sha_hex(const char *data, size_t n, char hex[65])
@@ -205,8 +205,7 @@ static void write_pkg(const char *file, const char *meta, const struct mem *mm, 
 static int install_allowing(const char *root, const char *file, int flags, const char *allow,
 			    struct pkg_install_result *res, struct space_err *err)
 {
-	struct pkg_install_opts o = { .flags = flags, .allow_devices = &allow,
-				      .n_allow_devices = allow ? 1 : 0 };
+	struct pkg_install_opts o = { .flags = flags, .allow_devices = &allow, .n_allow_devices = allow ? 1 : 0 };
 	struct pkg_db db;
 	int r = pkg_db_open(root, true, &db, err);
 
@@ -258,9 +257,16 @@ static int build(const char *staging, const char *out, const char *name, const c
 		 const char *attrs, bool base)
 {
 	static const char *const config[] = { "etc/tool.conf" };
-	struct pkg_build_opts o = { .name = name, .version = version, .release = "1",
-				    .arch = "amd64", .summary = "test package", .attrs_file = attrs,
-				    .base_files = base, .mtime = 1700000000 };
+	struct pkg_build_opts o = {
+		.name = name,
+		.version = version,
+		.release = "1",
+		.arch = "amd64",
+		.summary = "test package",
+		.attrs_file = attrs,
+		.base_files = base,
+		.mtime = 1700000000,
+	};
 	struct space_err err = { "" };
 	struct stat st;
 	char path[512];
@@ -348,9 +354,13 @@ static void make_staging(const char *s, int version)
 	char p[512];
 
 	snprintf(p, sizeof(p), "%s/usr/bin/tool", s);
-	put(p, version == 1 ? "tool v1\n" : version == 2 ? "tool v2\n" : "tool v3\n", 0755);
+	put(p, version == 1 ? "tool v1\n" : version == 2 ? "tool v2\n" :
+							   "tool v3\n",
+	    0755);
 	snprintf(p, sizeof(p), "%s/etc/tool.conf", s);
-	put(p, version == 1 ? "a=1\n" : version == 2 ? "a=2\n" : "a=3\n", 0644);
+	put(p, version == 1 ? "a=1\n" : version == 2 ? "a=2\n" :
+						       "a=3\n",
+	    0644);
 	snprintf(p, sizeof(p), "%s/usr/lib/libx.so.1", s);
 	put(p, "lib\n", 0644);
 	if (version == 1) {
@@ -506,7 +516,8 @@ static void test_round_trip(void)
 	is_int(build(s, p1, "tool", "1", attrs, false), 0, "build");
 	is_int(build(s, p1b, "tool", "1", attrs, false), 0, "build again");
 	ok(read_file(p1, 1 << 24, &a, &alen) == 0 && read_file(p1b, 1 << 24, &b, &blen) == 0 &&
-	   alen == blen && memcmp(a, b, alen) == 0, "two builds are byte-identical");
+		   alen == blen && memcmp(a, b, alen) == 0,
+	   "two builds are byte-identical");
 	free(a);
 	free(b);
 
@@ -542,8 +553,10 @@ static const char *refusals_root(void)
 	char outside[128], base[128], path[256], *meta;
 	struct space_err err = { "" };
 	static const struct mem base_mm[] = {
-		{ 'd', "etc", NULL },         { 'f', "etc/base.conf", "base\n" },
-		{ 'd', "usr", NULL },         { 'd', "usr/bin", NULL },
+		{ 'd', "etc", NULL },
+		{ 'f', "etc/base.conf", "base\n" },
+		{ 'd', "usr", NULL },
+		{ 'd', "usr/bin", NULL },
 		{ 'f', "usr/bin/owned", "owned\n" },
 	};
 
@@ -626,10 +639,14 @@ static void test_refusals_members(void)
 	{
 		/* New directories made during the prepare are removed too. */
 		static const struct mem listed[] = {
-			{ 'd', "new", NULL }, { 'd', "new/sub", NULL }, { 'f', "new/sub/x", "hello" },
+			{ 'd', "new", NULL },
+			{ 'd', "new/sub", NULL },
+			{ 'f', "new/sub/x", "hello" },
 		};
 		static const struct mem mm[] = {
-			{ 'd', "new", NULL }, { 'd', "new/sub", NULL }, { 'f', "new/sub/x", "HELLO" },
+			{ 'd', "new", NULL },
+			{ 'd', "new/sub", NULL },
+			{ 'f', "new/sub/x", "HELLO" },
 		};
 		meta = meta_of("evil", "1", false, listed, 3);
 		refused(root, "digest mismatch below new directories", meta, mm, 3, -SPACE_E_DIGEST,
@@ -728,7 +745,8 @@ static void test_refusals_owners(void)
 		 * installed (a directory may meet a symlink). */
 		static const struct mem lnk[] = { { 'l', "dbl", "usr/lib/pkg" } };
 		static const struct mem mm[] = {
-			{ 'd', "dbl", NULL }, { 'f', "dbl/installed/base", "pkgformat 1\nname base\n" },
+			{ 'd', "dbl", NULL },
+			{ 'f', "dbl/installed/base", "pkgformat 1\nname base\n" },
 		};
 		char file[256];
 
@@ -781,8 +799,11 @@ static void test_refusals_upgrade(void)
 	{
 		/* An upgrade whose last member is corrupt keeps the old version. */
 		static const struct mem listed[] = {
-			{ 'd', "etc", NULL }, { 'f', "etc/base.conf", "base2\n" }, { 'd', "usr", NULL },
-			{ 'd', "usr/bin", NULL }, { 'f', "usr/bin/owned", "owned2\n" },
+			{ 'd', "etc", NULL },
+			{ 'f', "etc/base.conf", "base2\n" },
+			{ 'd', "usr", NULL },
+			{ 'd', "usr/bin", NULL },
+			{ 'f', "usr/bin/owned", "owned2\n" },
 		};
 		struct mem mm[5];
 		memcpy(mm, listed, sizeof(mm));
@@ -1011,8 +1032,9 @@ static void test_devices(void)
 	snprintf(path, sizeof(path), "%s/dev/console", root);
 	ok(lstat(path, &st) < 0, "  no device node created");
 	ok(pkg_db_open(root, false, &db, &err) == 0 && db.n_pkgs == 1 &&
-	   pkg_meta_find(&db.pkgs[0], "dev/console") &&
-	   pkg_meta_find(&db.pkgs[0], "dev/console")->gid == 5, "  but recorded with its owner");
+		   pkg_meta_find(&db.pkgs[0], "dev/console") &&
+		   pkg_meta_find(&db.pkgs[0], "dev/console")->gid == 5,
+	   "  but recorded with its owner");
 	pkg_db_close(&db);
 	if (geteuid() != 0) {
 		printf("ok %d # skip mknod needs root\n", ++tap_n);
@@ -1026,7 +1048,7 @@ static void test_devices(void)
 		       err.msg);
 		snprintf(path, sizeof(path), "%s/dev/console", root2);
 		ok(lstat(path, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 5 &&
-		   minor(st.st_rdev) == 1 && st.st_gid == 5 && (st.st_mode & 07777) == 0600,
+			   minor(st.st_rdev) == 1 && st.st_gid == 5 && (st.st_mode & 07777) == 0600,
 		   "  char device created with owner and mode");
 	}
 }
@@ -1151,7 +1173,7 @@ static void bad_records_bounded(const char *root, struct space_err *err)
 	if (r == 0) {
 		is_int((int)db.n_bad, PKG_DB_BAD_MAX + 5, "  all are counted");
 		ok(pkg_db_find_bad(&db, "junk00") && pkg_db_find_bad(&db, "junk15") &&
-		   !pkg_db_find_bad(&db, "junk16") && !pkg_db_find_bad(&db, "liar") && db.n_pkgs == 2,
+			   !pkg_db_find_bad(&db, "junk16") && !pkg_db_find_bad(&db, "liar") && db.n_pkgs == 2,
 		   "  the first %d by name are kept", PKG_DB_BAD_MAX);
 		pkg_db_close(&db);
 	}
@@ -1190,7 +1212,8 @@ static void test_bad_records(void)
 		ok(db.n_bad == 2 && !strcmp(db.bad[0].name, "junk") && !strcmp(db.bad[1].name, "liar"),
 		   "  both bad records are listed, by name");
 		ok(db.n_bad == 2 && strstr(db.bad[0].why, "line 1") &&
-		   strstr(db.bad[1].why, "names package other"), "  with their reasons (%s; %s)",
+			   strstr(db.bad[1].why, "names package other"),
+		   "  with their reasons (%s; %s)",
 		   db.bad[0].why, db.bad[1].why);
 		pkg_db_close(&db);
 	}

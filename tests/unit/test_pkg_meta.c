@@ -68,14 +68,16 @@ static void test_good(void)
 	is_int(r, 0, "good metadata parses (%s)", err.msg);
 	if (r == 0) {
 		ok(!strcmp(m.name, "base-files") && !strcmp(m.version, "1:12.4+deb12u1") &&
-		   !strcmp(m.release, "3") && !strcmp(m.arch, "amd64"), "header fields");
+			   !strcmp(m.release, "3") && !strcmp(m.arch, "amd64"),
+		   "header fields");
 		ok(!strcmp(m.summary, "Debian base system, with spaces"), "summary keeps spaces");
 		ok(m.n_depends == 2 && !strcmp(m.depends[1], "busybox"), "depends");
 		ok(m.base_files, "base-files flag");
 		is_int(m.n_entries, 9, "entry count");
 		struct pkg_entry *e = pkg_meta_find(&m, "dev/console");
 		ok(e && e->type == PKG_CHR && e->major == 5 && e->minor == 1 && e->gid == 5 &&
-		   e->mode == 0600, "char device fields");
+			   e->mode == 0600,
+		   "char device fields");
 		e = pkg_meta_find(&m, "dev/sda");
 		ok(e && e->type == PKG_BLK && e->major == 8 && e->minor == 0, "block device fields");
 		e = pkg_meta_find(&m, "etc/motd");
@@ -173,7 +175,8 @@ static void test_refusals(void)
 	    -SPACE_E_FORMAT, "no final newline");
 
 	ok(pkg_version_ok("1:1.35.0-4+b3") && !pkg_version_ok(":1") && !pkg_version_ok("1:") &&
-	   !pkg_token_ok("1:2"), "a Debian epoch is allowed in versions only");
+		   !pkg_token_ok("1:2"),
+	   "a Debian epoch is allowed in versions only");
 	bad("version 1:12.4+deb12u1\n", "version 12.4 deb12u1\n", -SPACE_E_FORMAT, "version with a space");
 	ok(parse("", &m, &err) == -SPACE_E_FORMAT, "empty input refused");
 	ok(pkg_meta_parse("pkgformat 1\n\0x\n", 14, 0, &m, &err) == -SPACE_E_FORMAT, "NUL byte refused");
@@ -203,7 +206,8 @@ static void test_database(void)
 			pkg_meta_free(&m);
 	}
 	ok(pkg_path_check("usr/lib") == 0 && pkg_path_check("usr/lib/pkgs") == 0 &&
-	   pkg_path_check("usr/lib/pk") == 0, "its parents and lookalike names are allowed");
+		   pkg_path_check("usr/lib/pk") == 0,
+	   "its parents and lookalike names are allowed");
 }
 
 /* Application fields (issue 7): round trip, and what is refused. */

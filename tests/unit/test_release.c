@@ -46,8 +46,10 @@ static void test_versions(void)
 
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
-			int c = cmpv(order[i], order[j]), want = i < j ? -1 : i > j ? 1 : 0;
-			if ((c < 0 ? -1 : c > 0 ? 1 : 0) != want) {
+			int c = cmpv(order[i], order[j]), want = i < j ? -1 : i > j ? 1 :
+										      0;
+			if ((c < 0 ? -1 : c > 0 ? 1 :
+						  0) != want) {
 				all = false;
 				printf("#   %s vs %s: %d\n", order[i], order[j], c);
 			}

@@ -100,14 +100,20 @@ done:
 
 /* Verify dir/name as the file named as_name; returns ov_read_archive's
  * result, *nfail the FAIL count. */
-static bool sink_checks; /* ov_opts.sink_checks_digest of the next verify() */
+static bool sink_checks;      /* ov_opts.sink_checks_digest of the next verify() */
 static char slot_detail[256]; /* the slot-image check's detail */
 
 static int verify(const char *name, const char *as_name, struct sink *s, unsigned *nfail, bool *attached)
 {
 	char *path = xasprintf("%s/%s", dir, name), *ca = xasprintf("%s/dev-root-ca.pem", dir);
-	struct ov_opts o = { .ca_file = ca, .release = true, .file_name = as_name, .slot_sink = sink_fn, .slot_ctx = s,
-			     .sink_checks_digest = sink_checks };
+	struct ov_opts o = {
+		.ca_file = ca,
+		.release = true,
+		.file_name = as_name,
+		.slot_sink = sink_fn,
+		.slot_ctx = s,
+		.sink_checks_digest = sink_checks,
+	};
 	struct ov *ov = malloc(sizeof(*ov));
 	int fd = open(path, O_RDONLY), r;
 

@@ -89,7 +89,8 @@ static void test_bounds(void)
 	   "one more field refused (%s)", why.msg);
 	buf_free(&b);
 	ok(deb822_parse("A: b\n", DEB822_MAX_LEN + 1, &d, &why) == -SPACE_E_FORMAT &&
-	   strstr(why.msg, "larger than"), "input larger than the bound refused before it is read");
+		   strstr(why.msg, "larger than"),
+	   "input larger than the bound refused before it is read");
 }
 
 static void test_expressions(void)

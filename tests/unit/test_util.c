@@ -93,7 +93,7 @@ static void test_open_regular(const char *dir)
 		is_int(sha256_file_hex(fifo, hex), -SPACE_E_NOT_REG, "sha256_file_hex of a FIFO: refused");
 	}
 	ok(!strcmp(space_strerror(-SPACE_E_NOT_REG), "not a regular file") &&
-	   !strcmp(space_strerror(-SPACE_E_NOT_REG_BLK), "not a regular file or block device"),
+		   !strcmp(space_strerror(-SPACE_E_NOT_REG_BLK), "not a regular file or block device"),
 	   "the reasons read as such");
 }
 
@@ -244,8 +244,8 @@ static void test_hex_decode(void)
 
 static void test_run_argv(void)
 {
-	const char *const t[] = {"true", NULL}, *const f[] = {"false", NULL},
-			  *const nx[] = {"/nonexistent/prog", NULL};
+	const char *const t[] = { "true", NULL }, *const f[] = { "false", NULL },
+			  *const nx[] = { "/nonexistent/prog", NULL };
 	is_int(run_argv(t), 0, "run_argv true");
 	is_int(run_argv(f), -SPACE_E_CHILD, "run_argv false reports a failed child");
 	is_int(run_argv(nx), -SPACE_E_CHILD, "run_argv of a missing program fails");
@@ -291,7 +291,7 @@ int main(int argc, char **argv)
 		{ "/util/open_regular", run_open_regular },
 		{ NULL, NULL },
 	};
-	const char *const rm[] = {"rm", "-rf", dir, NULL};
+	const char *const rm[] = { "rm", "-rf", dir, NULL };
 	int r;
 
 	if (!mkdtemp(dir))

@@ -90,9 +90,17 @@ static int desc_at_guard(const char *tail_line, struct space_err *why)
  * holds text; gd_offset points inside the file so no footer is needed. */
 static void small_vmdk(unsigned char *buf, size_t len, uint64_t desc_sectors, const char *text)
 {
-	struct vmdk_header h = { .version = 3, .flags = VMDK_FLAG_NL_TEST, .capacity = 8,
-				 .grain_size = 128, .desc_offset = 1, .desc_size = desc_sectors,
-				 .gtes_per_gt = VMDK_GTES_PER_GT, .gd_offset = 1, .overhead = 1 + desc_sectors };
+	struct vmdk_header h = {
+		.version = 3,
+		.flags = VMDK_FLAG_NL_TEST,
+		.capacity = 8,
+		.grain_size = 128,
+		.desc_offset = 1,
+		.desc_size = desc_sectors,
+		.gtes_per_gt = VMDK_GTES_PER_GT,
+		.gd_offset = 1,
+		.overhead = 1 + desc_sectors,
+	};
 
 	memset(buf, 0, len);
 	vmdk_format_header(&h, buf);
@@ -153,9 +161,18 @@ static int shared_grain_vmdk(uint64_t capacity, int markers, int share_gt)
 	char t[] = "/tmp/test_vmdk_ampXXXXXX";
 	int fd = tmpfile_fd(t);
 	uint64_t ngts = (capacity / 128 + 511) / 512;
-	struct vmdk_header h = { .version = 3, .flags = VMDK_FLAG_NL_TEST | VMDK_FLAG_COMPRESSED,
-				 .capacity = capacity, .grain_size = 128, .desc_offset = 1, .desc_size = 1,
-				 .gtes_per_gt = VMDK_GTES_PER_GT, .gd_offset = 7, .overhead = 8, .compress = 1 };
+	struct vmdk_header h = {
+		.version = 3,
+		.flags = VMDK_FLAG_NL_TEST | VMDK_FLAG_COMPRESSED,
+		.capacity = capacity,
+		.grain_size = 128,
+		.desc_offset = 1,
+		.desc_size = 1,
+		.gtes_per_gt = VMDK_GTES_PER_GT,
+		.gd_offset = 7,
+		.overhead = 8,
+		.compress = 1,
+	};
 	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
 	unsigned char *raw = malloc(VMDK_GRAIN_BYTES), sec[VMDK_SECTOR], gt[4 * VMDK_SECTOR];
 	uint32_t gd[128] = { 0 };
@@ -167,7 +184,8 @@ static int shared_grain_vmdk(uint64_t capacity, int markers, int share_gt)
 	vmdk_format_header(&h, sec);
 	pwrite(fd, sec, VMDK_SECTOR, 0);
 	snprintf(desc, sizeof(desc), "# Disk DescriptorFile\nCID=12345678\ncreateType=\"streamOptimized\"\n"
-		 "RW %llu SPARSE \"x\"\n", (unsigned long long)capacity);
+				     "RW %llu SPARSE \"x\"\n",
+		 (unsigned long long)capacity);
 	pwrite(fd, desc, VMDK_SECTOR, VMDK_SECTOR);
 	memset(raw, 'A', VMDK_GRAIN_BYTES);
 	memset(sec, 0, sizeof(sec));

@@ -34,7 +34,7 @@ static int load(const char *name, const char *text, struct svc_conf *c, char *er
 
 /* The host of the state machine, recording instead of acting. */
 static struct {
-	pid_t spawn_ret;   /* what spawn() returns */
+	pid_t spawn_ret; /* what spawn() returns */
 	int restart_waiting;
 	int spawns, kills, last_sig, groups, stop_notes, start_notes;
 	enum svc_state noted_in; /* state at the last notify */
@@ -91,12 +91,12 @@ void *__wrap_calloc(size_t n, size_t size)
 
 /* Flags of a case: the service's configuration and the host's answers. */
 enum {
-	F_READY_CHECK = 1, /* ready_socket set: a start waits in "starting" */
-	F_NO_USER = 2,     /* spawn finds no such user */
-	F_NO_FORK = 4,     /* spawn's fork() fails */
-	F_RESTART_WAIT = 8,/* a `restart` client waits */
-	F_WINDOW_FULL = 16,/* max_restarts restarts within the window already */
-	F_KILLED = 32,     /* SIGKILL already sent */
+	F_READY_CHECK = 1,  /* ready_socket set: a start waits in "starting" */
+	F_NO_USER = 2,      /* spawn finds no such user */
+	F_NO_FORK = 4,      /* spawn's fork() fails */
+	F_RESTART_WAIT = 8, /* a `restart` client waits */
+	F_WINDOW_FULL = 16, /* max_restarts restarts within the window already */
+	F_KILLED = 32,      /* SIGKILL already sent */
 };
 
 struct tcase {
@@ -147,8 +147,7 @@ static void mk_svc(struct svc *s, enum svc_state st, int flags)
 	struct svc_conf c;
 	char err[256];
 
-	load("t.conf", flags & F_READY_CHECK ? "exec=/bin/true\nmax_restarts=2\nready_socket=unix:/x\n"
-					     : "exec=/bin/true\nmax_restarts=2\n", &c, err);
+	load("t.conf", flags & F_READY_CHECK ? "exec=/bin/true\nmax_restarts=2\nready_socket=unix:/x\n" : "exec=/bin/true\nmax_restarts=2\n", &c, err);
 	if (svc_init(s, &c) < 0)
 		abort();
 	s->state = st;
@@ -157,7 +156,8 @@ static void mk_svc(struct svc *s, enum svc_state st, int flags)
 	if (flags & F_WINDOW_FULL)
 		s->window[0] = s->window[1] = NOW - 10, s->nwindow = 2;
 	memset(&fk, 0, sizeof(fk));
-	fk.spawn_ret = flags & F_NO_USER ? -ENOENT : flags & F_NO_FORK ? -EAGAIN : 4343;
+	fk.spawn_ret = flags & F_NO_USER ? -ENOENT : flags & F_NO_FORK ? -EAGAIN :
+									 4343;
 	fk.restart_waiting = !!(flags & F_RESTART_WAIT);
 }
 

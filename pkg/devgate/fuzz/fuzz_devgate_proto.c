@@ -18,7 +18,7 @@ static void check_name(const char *s)
 	size_t n = strlen(s);
 
 	if (n == 0 || n >= DG_NAME_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "0123456789._-") != n)
+						    "0123456789._-") != n)
 		abort();
 }
 

@@ -21,8 +21,7 @@ static int entry(void *ctx, const char *key, const char *value, int line)
 	long long n;
 	char **argv = NULL;
 
-	if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
-			     strlen(key) ||
+	if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(key) ||
 	    strchr(value, '\n') || line <= *last)
 		abort();
 	*last = line;
