@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,10 +357,36 @@ static int check_conf(const char *text, size_t len, struct space_err *err)
 	return 0;
 }
 
+/* fabricd reads a new configuration or key on SIGHUP (else within 10 s):
+ * its pid is the watchdog's to tell. Only on a node (not under --root). */
+static void reload_fabricd(void)
+{
+	char *rep = NULL, name[32], pid[16];
+	long p;
+
+	if (root[0] || ctl_request("/run/watchdog.sock", "status", 5000, &rep) < 0)
+		goto out;
+	for (int i = 0; i < records_count(rep); i++) {
+		records_field(rep, i, "name", name, sizeof(name));
+		records_field(rep, i, "pid", pid, sizeof(pid));
+		if (!strcmp(name, "fabricd") && (p = atol(pid)) > 1)
+			kill((pid_t)p, SIGHUP);
+	}
+out:
+	free(rep);
+}
+
 static int cmd_conf_put(int argc, char **argv)
 {
+	int r;
+
 	(void)argv;
-	return argc != 1 ? die_usage(USAGE) : put_file("conf-put", FABRIC_CONF_STORE, 0644, check_conf);
+	if (argc != 1)
+		return die_usage(USAGE);
+	r = put_file("conf-put", FABRIC_CONF_STORE, 0644, check_conf);
+	if (r == EXIT_OK)
+		reload_fabricd();
+	return r;
 }
 
 static int check_hexkey(const char *text, size_t len, struct space_err *err)
@@ -417,6 +444,8 @@ static int cmd_leave(int argc, char **argv)
 	}
 	if (r == 0 && (!auth || (r = fabric_authorize(auth, &none, &e)) < 0))
 		r = die_err("leave", FABRIC_AUTH_PATH, auth ? r : -ENOMEM, e.msg);
+	if (r == 0)
+		reload_fabricd();
 	free(auth);
 	return r;
 }
