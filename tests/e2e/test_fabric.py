@@ -3,7 +3,7 @@
 """test_fabric.py IMAGE.qcow2 PASSWORD-FILE V1.tgz V2.tgz [LOGDIR]
 
 Two nodes form a fabric as operators do (README "Fabric"), on a private
-network between the VMs (QEMU's socket netdev, multicast: eth1 of each,
+network between the VMs (QEMU's socket netdev, a UDP tunnel: eth1 of each,
 10.9.0.1 and 10.9.0.2), each with its own user-mode network for the host:
 
   - n1: `spacectl fabric init`; fabricd puts the virtual address
@@ -34,8 +34,8 @@ no session, the VIP takeover time.
 """
 import json
 import os
-import random
 import re
+import socket
 import sys
 import time
 import urllib.error
@@ -50,9 +50,21 @@ FIGURES = {}
 VIP = "10.9.0.100"
 
 
-def fabric_nic(i, port):
-    """eth1: the fabric network, one multicast group per test run."""
-    return ["-netdev", f"socket,id=f0,mcast=230.0.0.1:{port}",
+def udp_ports(n):
+    """n free UDP ports on 127.0.0.1."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def fabric_nic(i, own, peer):
+    """eth1: the fabric network, a UDP tunnel between the two VMs over the
+    host's loopback (unicast: no multicast route needed on the host)."""
+    return ["-netdev", f"socket,id=f0,udp=127.0.0.1:{peer},localaddr=127.0.0.1:{own}",
             "-device", f"virtio-net-pci,netdev=f0,mac=52:54:00:fa:00:{i:02x}"]
 
 
@@ -247,9 +259,9 @@ def main():
     image, pwfile, v1, v2 = sys.argv[1:5]
     logdir = sys.argv[5] if len(sys.argv) > 5 else None
     password = open(pwfile).read().strip()
-    port = random.randint(40000, 59999)
-    n1 = VM(image, name="fabric-n1", logdir=logdir, extra=fabric_nic(1, port))
-    n2 = VM(image, name="fabric-n2", logdir=logdir, extra=fabric_nic(2, port))
+    a, b = udp_ports(2)
+    n1 = VM(image, name="fabric-n1", logdir=logdir, extra=fabric_nic(1, a, b))
+    n2 = VM(image, name="fabric-n2", logdir=logdir, extra=fabric_nic(2, b, a))
     rc = 1
     try:
         up(n1, password, 1)
