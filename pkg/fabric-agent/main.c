@@ -208,8 +208,7 @@ static int cmd_accept(int argc, char **argv)
 	struct buf in;
 	int r;
 
-	if (argc != 2 || strlen(argv[1]) > FABRIC_NAME_MAX ||
-	    strspn(argv[1], "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(argv[1]) || !argv[1][0])
+	if (argc != 2 || !fabric_name_ok(argv[1]))
 		return die_usage(USAGE);
 	buf_init(&in);
 	if ((r = read_stdin(&in)) < 0) {

@@ -63,7 +63,7 @@ void fabric_addr_str(const struct fabric_addr *a, char *out, size_t n)
 	snprintf(out, n, "%s/%u", ip, a->prefix);
 }
 
-static bool name_ok(const char *s)
+bool fabric_name_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -103,7 +103,7 @@ static int parse_node(const char *v, struct fabric_conf *c, struct space_err *er
 		sp++;
 	if (fabric_addr_parse(addr, 0, &n.addr) < 0)
 		return err_set(err, -SPACE_E_FORMAT, "node: bad address '%s' (want A.B.C.D/PREFIX)", addr);
-	if (!name_ok(sp))
+	if (!fabric_name_ok(sp))
 		return err_set(err, -SPACE_E_FORMAT, "node: bad name (1 to %d of a-z, 0-9, '-')", FABRIC_NAME_MAX);
 	snprintf(n.name, sizeof(n.name), "%s", sp);
 	/* in a file, a full table or a repeat is a malformed file */

@@ -78,6 +78,10 @@ int fabric_addr_parse(const char *s, unsigned prefix_default, struct fabric_addr
 /* "A.B.C.D/P" into out (at least 19 bytes). */
 void fabric_addr_str(const struct fabric_addr *a, char *out, size_t n);
 
+/* A node name: 1 to FABRIC_NAME_MAX of a-z, 0-9 and '-', not starting
+ * with '-'. */
+bool fabric_name_ok(const char *s);
+
 /* The node whose address is addr, or -1. */
 int fabric_node_find(const struct fabric_conf *c, struct in_addr addr);
 

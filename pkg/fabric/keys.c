@@ -64,10 +64,10 @@ int fabric_keys_parse(const char *text, size_t len, struct fabric_keys *k, struc
 		if (!buf[0])
 			continue;
 		sp = strchr(buf, ' ');
-		if (!sp || sp == buf || (size_t)(sp - buf) > FABRIC_NAME_MAX)
+		if (!sp || sp == buf)
 			return err_set(err, -SPACE_E_FORMAT, "line %u: want 'NAME ssh-ed25519 KEY'", line);
 		*sp = '\0';
-		if (strspn(buf, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(buf))
+		if (!fabric_name_ok(buf))
 			return err_set(err, -SPACE_E_FORMAT, "line %u: bad node name", line);
 		if (fabric_pubkey_parse(sp + 1, key) < 0)
 			return err_set(err, -SPACE_E_FORMAT, "line %u: not an ssh-ed25519 public key", line);

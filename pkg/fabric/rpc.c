@@ -11,22 +11,9 @@
 #include "run_pipe.h"
 #include "util.h"
 
-/* The last line of a command's stderr: why it failed. */
-static const char *last_line(struct buf *b)
-{
-	char *s;
-
-	if (!b->p || !b->len)
-		return "no reason given";
-	while (b->len && (b->p[b->len - 1] == '\n' || b->p[b->len - 1] == '\r'))
-		b->p[--b->len] = '\0';
-	s = strrchr(b->p, '\n');
-	return s ? s + 1 : b->p;
-}
-
 int fabric_rpc(const struct fabric_rpc *q, const char *verb, const char *arg, struct space_err *err)
 {
-	char ip[INET_ADDRSTRLEN], dest[64], cmd[256], id[4096];
+	char ip[INET_ADDRSTRLEN], dest[64], cmd[256], id[4096], why[SPACE_ERR_MAX];
 	const char *local[] = { q->root[0] ? "fabric-agent" : FABRIC_AGENT, "--root", q->root[0] ? q->root : "/",
 				verb, arg, NULL };
 	const char *remote[] = { "dbclient", "-y", "-i", id, dest, cmd, NULL };
@@ -50,9 +37,10 @@ int fabric_rpc(const struct fabric_rpc *q, const char *verb, const char *arg, st
 		snprintf(id, sizeof(id), "%s%s", q->root, FABRIC_ID_PATH);
 	}
 	r = run_pipe(q->node >= 0 ? remote : local, &p);
+	run_pipe_last_line(&e, why, sizeof(why));
 	if (r < 0)
 		err_set(err, r, "%s: %s: %s", q->node >= 0 ? q->conf->nodes[q->node].name : "this node", verb,
-			r == -SPACE_E_CHILD ? last_line(&e) : space_strerror(r));
+			r != -SPACE_E_CHILD ? space_strerror(r) : (why[0] ? why : "no reason given"));
 	buf_free(&e);
 	return r;
 }

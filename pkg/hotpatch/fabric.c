@@ -283,19 +283,6 @@ static void show_output(const struct buf *b)
 	}
 }
 
-/* The last line of a tool's stderr: why it failed. */
-static void last_line(const struct buf *b, char *why, size_t n)
-{
-	size_t len = b->len;
-	const char *s;
-
-	while (len && b->p[len - 1] == '\n')
-		len--;
-	for (s = b->p ? b->p + len : NULL; s && s > b->p && s[-1] != '\n'; s--)
-		;
-	snprintf(why, n, "%.*s", s ? (int)(b->p + len - s) : 0, s ? s : "");
-}
-
 /* Node i's own hotpatch apply: a peer's over SSH, this node's as a child;
  * its steps are shown indented once it is done. */
 static int patch_node(struct fab *f, unsigned i)
@@ -315,7 +302,7 @@ static int patch_node(struct fab *f, unsigned i)
 	if ((int)i == f->self) {
 		r = run_pipe(argv, &p);
 		if (r < 0)
-			last_line(&err, f->n[i].why, sizeof(f->n[i].why));
+			run_pipe_last_line(&err, f->n[i].why, sizeof(f->n[i].why));
 	} else {
 		q.timeout_ms = APPLY_TIMEOUT_MS;
 		q.out = &out;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -172,4 +173,15 @@ out_close:
 			close(err[i]);
 	}
 	return r;
+}
+
+void run_pipe_last_line(const struct buf *b, char *out, size_t n)
+{
+	size_t len = b->p ? b->len : 0, start;
+
+	while (len && (b->p[len - 1] == '\n' || b->p[len - 1] == '\r'))
+		len--;
+	for (start = len; start && b->p[start - 1] != '\n';)
+		start--;
+	snprintf(out, n, "%.*s", (int)(len - start), len ? b->p + start : "");
 }

@@ -27,4 +27,9 @@ struct run_pipe {
  * negative errno when it cannot be run. */
 int run_pipe(const char *const argv[], struct run_pipe *p);
 
+/* The last line of a command's output in b (its stderr: why it failed),
+ * trailing newlines and carriage returns dropped, into out; "" when b is
+ * empty. */
+void run_pipe_last_line(const struct buf *b, char *out, size_t n);
+
 #endif

@@ -3,7 +3,7 @@ PROGRAMS += mgmtd
 # (recursive: HOTPATCH_STATE_SRCS is spacectl's module.mk's, the hot-patch
 # state reader GET hotpatches answers with)
 MGMTD_LIB_SRCS = pkg/mgmtd/api.c pkg/mgmtd/auth.c pkg/mgmtd/conf.c pkg/mgmtd/fabric.c pkg/mgmtd/hotpatch.c pkg/mgmtd/throttle.c \
-	pkg/mgmtd/tls.c pkg/mgmtd/upgrade.c pkg/fabric/keys.c pkg/fabric/local.c $(HOTPATCH_STATE_SRCS)
+	pkg/mgmtd/tls.c pkg/mgmtd/upgrade.c pkg/fabric/conf.c pkg/fabric/keys.c pkg/fabric/local.c $(HOTPATCH_STATE_SRCS)
 mgmtd_SRCS = pkg/mgmtd/main.c $(MGMTD_LIB_SRCS) $(LIBMGMT_SRCS) $(APPS_SRCS) $(LIBSPACE_SRCS)
 mgmtd_LIBS := $(SSL_LIBS) -lcrypt
 mgmtd_INSTALL_DIR := /usr/sbin

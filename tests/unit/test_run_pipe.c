@@ -71,12 +71,32 @@ static void test_bounds(void)
 	buf_free(&out);
 }
 
+/* the last line of an output: why a command failed */
+static void test_last_line(void)
+{
+	struct buf b;
+	char out[16];
+
+	buf_init(&b);
+	run_pipe_last_line(&b, out, sizeof(out));
+	ok(!strcmp(out, ""), "an empty output has no last line");
+	buf_puts(&b, "first\nsecond line\r\n\n");
+	run_pipe_last_line(&b, out, sizeof(out));
+	ok(!strcmp(out, "second line"), "the last line, newlines dropped: '%s'", out);
+	buf_reset(&b);
+	buf_puts(&b, "one line, no newline, cut");
+	run_pipe_last_line(&b, out, sizeof(out));
+	ok(strlen(out) == sizeof(out) - 1 && !strncmp(out, "one line", 8), "a long line is cut to the buffer");
+	buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct tap_test tests[] = {
 		{ "/run_pipe/io", test_io },
 		{ "/run_pipe/status", test_status },
 		{ "/run_pipe/bounds", test_bounds },
+		{ "/run_pipe/last_line", test_last_line },
 		{ NULL, NULL },
 	};
 	return tap_run(argc, argv, tests);
