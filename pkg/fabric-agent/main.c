@@ -424,7 +424,7 @@ static int cmd_keys_put(int argc, char **argv)
 
 static int cmd_leave(int argc, char **argv)
 {
-	static const char *const gone[] = { FABRIC_CONF_STORE, FABRIC_KEY_PATH, FABRIC_KEYS_PATH };
+	static const char *const gone[] = { FABRIC_CONF_STORE, FABRIC_KEY_PATH, FABRIC_KEYS_PATH, FABRIC_SELF_PATH };
 	struct space_err e = { "" };
 	struct fabric_keys none = { 0 };
 	char *auth = rp(FABRIC_AUTH_PATH);

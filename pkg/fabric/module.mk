@@ -5,7 +5,8 @@
 # where it all lives (paths.h). Linked by spacectl, fabricd, fabric-agent
 # and mgmtd: add $(FABRIC_LIB_SRCS) to their sources, $(SSL_LIBS) to their
 # libraries.
-FABRIC_LIB_SRCS := pkg/fabric/conf.c pkg/fabric/keys.c pkg/fabric/https.c pkg/fabric/local.c pkg/fabric/rpc.c
+FABRIC_LIB_SRCS := pkg/fabric/conf.c pkg/fabric/keys.c pkg/fabric/https.c pkg/fabric/local.c pkg/fabric/progress.c \
+	pkg/fabric/rpc.c
 
 UNIT_TESTS += test_fabric_conf
 test_fabric_conf_SRCS := tests/unit/test_fabric_conf.c pkg/fabric/conf.c $(LIBSPACE_SRCS)

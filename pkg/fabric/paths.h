@@ -15,7 +15,11 @@
 #define FABRIC_KEYS_PATH FABRIC_DIR "/nodes.keys"     /* "NAME ssh-ed25519 KEY" per node */
 #define FABRIC_PEERS_DIR FABRIC_DIR "/peers"          /* ADDR.pem: mgmtd certs pinned at join */
 #define FABRIC_AUTH_PATH "/root/.ssh/authorized_keys" /* root -> /var/root */
-#define FABRIC_STATE_PATH "/run/fabricd.state"        /* fabricd's view (holder, peers) */
+/* This node's name, which fabricd keeps once it has found itself by its
+ * address: at the next boot the address is not yet up, and fabricd puts
+ * it back on the fabric's interface from this. */
+#define FABRIC_SELF_PATH FABRIC_DIR "/self"
+#define FABRIC_STATE_PATH "/run/fabricd.state" /* fabricd's view (holder, peers) */
 #define FABRIC_AGENT "/usr/sbin/fabric-agent"
 /* What a fabric key may do on a node: only run the agent, which reads
  * its verb from SSH_ORIGINAL_COMMAND. */

@@ -41,12 +41,15 @@
 
 #define USAGE                                                                                   \
 	"usage: fabricd [--conf PATH] [--key PATH] [--state PATH] [--port N] [--ip-cmd PATH]\n" \
+	"               [--self PATH]\n"                                                        \
 	"  --conf    the fabric's configuration (default /etc/space-cluster.conf;\n"            \
 	"            none: standalone, idle)\n"                                                 \
 	"  --key     the fabric key, 64 hex digits, mode 0600 (default /var/etc/fabric/key)\n"  \
 	"  --state   the status file (default /run/fabricd.state)\n"                            \
 	"  --port    heartbeat UDP port (default 7810)\n"                                       \
 	"  --ip-cmd  the ip command that adds and deletes addresses (default ip)\n"             \
+	"  --self    this node's name, kept to find itself when its address is not up\n"        \
+	"            (default /var/etc/fabric/self)\n"                                          \
 	"Reads the configuration again on SIGHUP and every 10 s; SIGTERM stops it\n"            \
 	"and keeps the virtual IP on dev if held (the next start holds it on).\n"               \
 	"Exit: 0 stopped by SIGTERM/SIGINT, 100 usage, 111 cannot start\n"                      \
@@ -68,9 +71,9 @@ enum mode { M_STANDALONE,
 static const char *const mode_names[] = { "standalone", "error", "outside", "nokey", "fabric" };
 
 static struct {
-	const char *conf, *key, *state, *ip;
+	const char *conf, *key, *state, *ip, *self;
 	long long port;
-} opt = { FABRIC_CONF_PATH, FABRIC_KEY_PATH, FABRIC_STATE_PATH, "ip", FD_PORT };
+} opt = { FABRIC_CONF_PATH, FABRIC_KEY_PATH, FABRIC_STATE_PATH, "ip", FABRIC_SELF_PATH, FD_PORT };
 
 static struct {
 	enum mode mode;
@@ -154,12 +157,31 @@ static bool addr_on(const char *dev, struct in_addr ip, unsigned prefix)
 	return found;
 }
 
+/* This node in c: by an address it has, else (a boot: the address is
+ * not up yet) by the name it kept when it last found itself. */
 static int find_self(const struct fabric_conf *c)
 {
-	for (unsigned i = 0; i < c->nnodes; i++)
+	char *kept = NULL, line[FABRIC_NAME_MAX + 2];
+	size_t len = 0;
+	int self = -1;
+
+	for (unsigned i = 0; i < c->nnodes && self < 0; i++)
 		if (addr_on(NULL, c->nodes[i].addr.ip, 0))
-			return (int)i;
-	return -1;
+			self = (int)i;
+	if (read_file(opt.self, sizeof(line), &kept, &len) < 0)
+		kept = NULL;
+	if (self >= 0) {
+		snprintf(line, sizeof(line), "%s\n", c->nodes[self].name);
+		if (!kept || strcmp(kept, line))
+			write_file_atomic(opt.self, line, strlen(line), 0644);
+	}
+	for (unsigned i = 0; i < c->nnodes && self < 0 && kept; i++) {
+		snprintf(line, sizeof(line), "%s\n", c->nodes[i].name);
+		if (!strcmp(kept, line))
+			self = (int)i;
+	}
+	free(kept);
+	return self;
 }
 
 /* ip addr add|del A/P dev DEV: one argv, never a shell string. */
@@ -673,6 +695,7 @@ static int parse_options(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "ip-cmd", required_argument, NULL, 'i' },
+		{ "self", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -684,6 +707,7 @@ static int parse_options(int argc, char **argv)
 		case 'k': opt.key = optarg; break;
 		case 's': opt.state = optarg; break;
 		case 'i': opt.ip = optarg; break;
+		case 'S': opt.self = optarg; break;
 		case 'p':
 			if (kv_int(optarg, 1, 65535, 0, &opt.port) < 0)
 				return die_msg(EXIT_USAGE, "option", "--port", "want a port number (1-65535)");

@@ -27,6 +27,7 @@
 #include "fdio.h"
 #include "pkg/fabric/conf.h"
 #include "pkg/fabric/local.h"
+#include "pkg/fabric/progress.h"
 #include "pkg/fabric/rpc.h"
 #include "run_pipe.h"
 #include "util.h"
@@ -36,7 +37,6 @@
 #define APPLY_TIMEOUT_MS (15 * 60 * 1000)
 #define LOG_DIR "/var/log/hotpatch/fabric"
 #define FABRIC_PROGRESS "/var/lib/hotpatch/fabric.progress"
-#define FABRIC_DONE "[fabric] done: exit "
 
 enum node_state { N_WAITING,
 		  N_PATCHED,
@@ -85,87 +85,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The run's lines also go to a progress file, which outlives a dropped
- * SSH session (SIGHUP is ignored: main.c) and which `hotpatch status
- * --follow` shows; -1 when it cannot be written (the run goes on). */
-static int progress_fd = -1;
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	fwrite(line, 1, (size_t)n, stdout);
-	fflush(stdout);
-	if (progress_fd >= 0)
-		fd_write_full(progress_fd, line, (size_t)n);
-}
-
-static void progress_open(void)
-{
-	mkdir_p("/var/lib/hotpatch", 0755);
-	progress_fd = open(FABRIC_PROGRESS, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0644);
-}
-
-static int progress_close(int code)
-{
-	say("%s%d", FABRIC_DONE, code);
-	if (progress_fd >= 0)
-		close(progress_fd);
-	progress_fd = -1;
-	return code;
-}
-
 int hp_fabric_follow(void)
 {
-	char buf[4096];
-	off_t off = 0;
-	int fd = open(FABRIC_PROGRESS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), done = 0, code = 0;
-	size_t keep = 0;
-	char tail[sizeof(FABRIC_DONE) + 8] = "";
+	int r = fabric_follow(FABRIC_PROGRESS);
 
-	if (fd < 0)
+	if (r == -ENOENT)
 		return die_msg(EXIT_NEGATIVE, "status --follow", NULL, "no fabric hot patch has run on this node");
-	while (!done) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
-
-		if (n < 0) {
-			code = die_err("status --follow", FABRIC_PROGRESS, -errno, NULL);
-			break;
-		}
-		if (n == 0) {
-			usleep(300000);
-			continue;
-		}
-		fwrite(buf, 1, (size_t)n, stdout);
-		fflush(stdout);
-		off += n;
-		/* the run's last line: "[fabric] done: exit N" */
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				tail[keep] = '\0';
-				if (!strncmp(tail, FABRIC_DONE, strlen(FABRIC_DONE))) {
-					done = 1;
-					code = atoi(tail + strlen(FABRIC_DONE));
-				}
-				keep = 0;
-			} else if (keep < sizeof(tail) - 1) {
-				tail[keep++] = buf[i];
-			}
-		}
-	}
-	close(fd);
-	return code;
+	return r < 0 ? die_err("status --follow", FABRIC_PROGRESS, r, NULL) : r;
 }
 
 /* patchme.sh passes the bundle's directory: the fabric sends the signed
@@ -241,16 +167,16 @@ static int prechecks(struct fab *f)
 	int bad = 0;
 
 	if (fabric_rpc_info(&q, &me, &e) < 0) {
-		say("  this node: %s", e.msg);
+		fabric_say("  this node: %s", e.msg);
 		return -1;
 	}
 	for (unsigned i = 0; i < f->conf.nnodes; i++) {
 		f->n[i].idx = (int)i;
 		if (precheck(f, i, &me) < 0) {
-			say("  %s: %s", f->conf.nodes[i].name, f->n[i].why);
+			fabric_say("  %s: %s", f->conf.nodes[i].name, f->n[i].why);
 			bad = 1;
 		} else {
-			say("  %s: ready (%s v%s)", f->conf.nodes[i].name, f->n[i].fi.release, f->n[i].fi.level);
+			fabric_say("  %s: ready (%s v%s)", f->conf.nodes[i].name, f->n[i].fi.release, f->n[i].fi.level);
 		}
 	}
 	return bad ? -1 : 0;
@@ -265,7 +191,7 @@ static void gates(struct fab *f, const char *how)
 		struct fabric_rpc q = rpc_of(f, i);
 
 		if (!f->n[i].was_blocked && fabric_rpc(&q, "gate", how, &e) < 0)
-			say("  %s: device communication not %sed: %s", f->conf.nodes[i].name, how, e.msg);
+			fabric_say("  %s: device communication not %sed: %s", f->conf.nodes[i].name, how, e.msg);
 	}
 }
 
@@ -278,7 +204,7 @@ static void show_output(const struct buf *b)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		int n = (int)((nl ? nl : end) - p);
 
-		say("    %.*s", n, p);
+		fabric_say("    %.*s", n, p);
 		p = nl ? nl + 1 : end;
 	}
 }
@@ -298,7 +224,7 @@ static int patch_node(struct fab *f, unsigned i)
 
 	buf_init(&out);
 	buf_init(&err);
-	say("%s: hotpatch apply %s", f->conf.nodes[i].name, f->name);
+	fabric_say("%s: hotpatch apply %s", f->conf.nodes[i].name, f->name);
 	if ((int)i == f->self) {
 		r = run_pipe(argv, &p);
 		if (r < 0)
@@ -327,7 +253,7 @@ static void roll_back(struct fab *f)
 
 		if (f->n[i].state != N_PATCHED)
 			continue;
-		say("%s: hotpatch rollback", f->conf.nodes[i].name);
+		fabric_say("%s: hotpatch rollback", f->conf.nodes[i].name);
 		q.timeout_ms = APPLY_TIMEOUT_MS;
 		if (fabric_rpc(&q, "hotpatch-rollback", NULL, &e) == 0) {
 			f->n[i].state = N_ROLLED_BACK;
@@ -364,13 +290,13 @@ static void report(const struct fab *f, double t0)
 {
 	double sum = 0;
 
-	say("fabric %s:", f->name);
+	fabric_say("fabric %s:", f->name);
 	for (unsigned i = 0; i < f->conf.nnodes; i++) {
 		sum += f->n[i].secs;
-		say("  %-12s %s%s%s", f->conf.nodes[i].name, state_text[f->n[i].state], f->n[i].why[0] ? ": " : "",
-		    f->n[i].why);
+		fabric_say("  %-12s %s%s%s", f->conf.nodes[i].name, state_text[f->n[i].state], f->n[i].why[0] ? ": " : "",
+			   f->n[i].why);
 	}
-	say("fabric time: %.1f s in all, %.1f s in the nodes' own applies", now_s() - t0, sum);
+	fabric_say("fabric time: %.1f s in all, %.1f s in the nodes' own applies", now_s() - t0, sum);
 }
 
 /* This node may run the fabric's patch: it is in the list and holds the
@@ -413,15 +339,15 @@ int hp_fabric_apply(struct hp_ctx *c, const char *arg)
 		goto out;
 	}
 	t0 = now_s();
-	progress_open();
-	say("[fabric] %s on %u nodes, this node (%s) last: prechecks", f->name, f->conf.nnodes,
-	    f->conf.nodes[f->self].name);
+	fabric_progress_open(FABRIC_PROGRESS);
+	fabric_say("[fabric] %s on %u nodes, this node (%s) last: prechecks", f->name, f->conf.nnodes,
+		   f->conf.nodes[f->self].name);
 	if (prechecks(f) < 0) {
 		report(f, t0);
 		r = die_msg(EXIT_REFUSED, "apply", f->name, "a node failed the prechecks: no node was changed");
 		goto out;
 	}
-	say("[fabric] device communication blocked on every node");
+	fabric_say("[fabric] device communication blocked on every node");
 	gates(f, "block");
 	for (unsigned i = 0; i < f->conf.nnodes && failed < 0; i++)
 		if ((int)i != f->self && patch_node(f, i) < 0)
@@ -437,11 +363,11 @@ int hp_fabric_apply(struct hp_ctx *c, const char *arg)
 		r = die_msg(EXIT_SYSTEM, "apply", f->name, "the fabric stays at its level before the patch: see the report");
 		goto out;
 	}
-	say("%s installed on every node of the fabric", f->name);
+	fabric_say("%s installed on every node of the fabric", f->name);
 	r = EXIT_OK;
 out:
-	if (progress_fd >= 0)
-		progress_close(r);
+	if (t0 > 0)
+		fabric_progress_close(r);
 	free(f->data);
 	free(f);
 	return r;

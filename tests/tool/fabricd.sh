@@ -57,7 +57,8 @@ in_node() { local n=$1; shift; nse "${KEEPER[$n]}" "$@"; }
 own_netns() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
 
 # node_up NAME INDEX [lo]: a namespace with eth0 on the bridge and the
-# node's address 10.9.0.INDEX/24 on eth0 (or 10.9.0.INDEX/32 on lo)
+# node's address 10.9.0.INDEX/24 on eth0 (or 10.9.0.INDEX/32 on lo, or
+# none: a node after a boot, before fabricd)
 node_up() {
 	local name=$1 i=$2 where=${3:-eth0} pid
 	unshare -n sleep 1000000 &
@@ -71,6 +72,8 @@ node_up() {
 	nse "$pid" ip link set eth0 up
 	if [ "$where" = lo ]; then
 		nse "$pid" ip addr add "10.9.0.$i/32" dev lo
+	elif [ "$where" = none ]; then
+		:
 	else
 		nse "$pid" ip addr add "10.9.0.$i/24" dev eth0
 	fi
@@ -94,7 +97,7 @@ node_kill() {
 # subshell)
 fd_start() {
 	local name=$1
-	nsenter -t "${KEEPER[$name]}" -n -- "$FD" --conf "$W/$name.conf" --key "$W/key" --state "$W/$name.state" \
+	nsenter -t "${KEEPER[$name]}" -n -- "$FD" --conf "$W/$name.conf" --key "$W/key" --state "$W/$name.state" --self "$W/$name.self" \
 		--ip-cmd "$IPCMD" >>"$W/$name.log" 2>&1 &
 	FDPID[$name]=$!
 }
@@ -305,10 +308,14 @@ if [ "${1:-}" = --netns ]; then
 	check "gratuitous ARP: n3's neighbour entry moved to n2's MAC $mac2" neigh_is n3 "$mac2"
 	node_kill evil
 
-	# n1 comes back: it learns n2 holds and leaves it there
-	node_up n1 1 || die "n1's namespace again"
+	# n1 comes back as after a boot, its address not up: fabricd finds
+	# itself by the name it kept, puts the address back, learns n2 holds
+	# and leaves it there
+	is "n1 kept its name" "$(cat "$W/n1.self")" n1
+	node_up n1 1 none || die "n1's namespace again"
 	: >"$W/n1.log"
 	fd_start n1
+	check "n1 back without its address: fabricd puts 10.9.0.1/24 on eth0" wait_for 5 addr_on n1 10.9.0.1/24
 	sleep 6
 	is "n1 back: standby, n2 still holds" "$(st n1 state) $(st n1 holder)" "standby n2"
 	check "... no VIP on n1" no_vip n1
