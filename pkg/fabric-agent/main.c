@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "pkg/libmgmt/ctl.h"
 #include "pkg/libmgmt/records.h"
 #include "pkg/libmgmt/release.h"
+#include "pkg/libmgmt/upgstatus.h"
 #include "run_pipe.h"
 #include "subcmd.h"
 #include "util.h"
@@ -48,17 +50,26 @@
 	"  keys-put     stdin: the nodes' keys (NAME ssh-ed25519 KEY); authorized_keys follows\n" \
 	"  key-put      stdin: the heartbeat key (64 hex digits)\n"                               \
 	"  leave        forget the fabric: configuration, keys, authorized fabric keys\n"         \
-	"  put NAME     stdin: a hot-patch bundle NAME.tgz, kept in " FABRIC_SPOOL "\n"           \
+	"  put NAME     stdin: a hot-patch bundle NAME.tgz or a release image NAME.img,\n"        \
+	"               kept in " FABRIC_SPOOL "\n"                                               \
 	"  hotpatch-verify NAME | hotpatch-apply NAME | hotpatch-rollback\n"                      \
 	"               this node's hotpatch tool on the bundle put here (as a fabric member)\n"  \
 	"  gate block|unblock   device communication (spacectl devices)\n"                        \
+	"  upgrade-stage NAME   spacectl upgrade (as a fabric member) of the image put here,\n"   \
+	"               which is then removed: its slot is written and armed, no reboot\n"        \
+	"  upgrade-cancel       disarm a staged upgrade (spacectl upgrade cancel)\n"              \
+	"  upgrade-boot         arm the staged release (spacectl upgrade arm) and reboot\n"       \
+	"  upgrade-rollback     spacectl upgrade rollback, then reboot\n"                         \
 	"  log          the end of this node's hot-patch log\n"                                   \
 	"Exit status: 0 success, 1 refused input, 100 usage, 111 system or I/O failure\n"         \
 	"(README.md, Exit codes).\n"
 
 #define STDIN_MAX FABRIC_CONF_MAX
 #define FABRIC_SPOOL "/var/tmp/fabric" /* bundles sent by the VIP node */
-#define BUNDLE_MAX (256u << 20)
+#define BUNDLE_MAX (256ull << 20)
+#define IMAGE_MAX (2ull << 30) /* a release image */
+#define UPGRADE_STATUS "/var/lib/upgrade/status"
+#define REBOOT_DELAY_S 1 /* the answer reaches the VIP node first */
 #define LOG_TAIL (16u << 10)
 
 static const char *root = "";
@@ -268,6 +279,29 @@ static void services(const char *sock, int *running, int *total)
 	free(rep);
 }
 
+/* The boot's id and the last upgrade (pkg/libmgmt/upgstatus.h): the VIP
+ * node waits for a node it rebooted to come back and reads how its
+ * upgrade ended. */
+static void print_upgrade(void)
+{
+	char *path = rp(UPGRADE_STATUS), boot[37] = "";
+	struct upg_status st;
+	/* (a /proc file has no size: read_file would read nothing) */
+	int line, fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+	upg_status_init(&st);
+	if (!path || upg_status_load(path, &st, &line) < 0)
+		snprintf(st.state, sizeof(st.state), "unknown");
+	if (fd >= 0 && read(fd, boot, sizeof(boot) - 1) < 0)
+		boot[0] = '\0';
+	boot[strcspn(boot, "\n")] = '\0';
+	if (fd >= 0)
+		close(fd);
+	printf("boot_id = %s\nupgrade_state = %s\nupgrade_release = %s\nupgrade_reason = %s\n", boot, st.state,
+	       st.release, st.reason);
+	free(path);
+}
+
 /* KEY = VALUE lines about this node, for the node that runs the fabric:
  * its prechecks and `spacectl fabric show`. */
 static int cmd_info(int argc, char **argv)
@@ -297,6 +331,7 @@ static int cmd_info(int argc, char **argv)
 	       "device_communication = %s\n",
 	       r.version, r.version[0] ? hp_installed_level(root[0] ? root : "/", r.version) : -1,
 	       running, total, gate[0] ? gate : "unknown");
+	print_upgrade();
 	free(rep);
 	free(rel);
 	free(var);
@@ -449,25 +484,33 @@ static int cmd_leave(int argc, char **argv)
 	return r;
 }
 
-/* A bundle's file name: [A-Za-z0-9._-], ends in .tgz, no leading dot. */
-static bool bundle_name_ok(const char *s)
+/* A spooled file's name: [A-Za-z0-9._-], no leading dot, ending in ext
+ * (".tgz": a hot-patch bundle, ".img": a release image). */
+static bool spool_name_ok(const char *s, const char *ext)
 {
 	size_t n = strlen(s);
 
-	return n > 4 && n < 128 && s[0] != '.' && !strcmp(s + n - 4, ".tgz") &&
+	return n > 4 && n < 128 && s[0] != '.' && !strcmp(s + n - 4, ext) &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static bool bundle_name_ok(const char *s)
+{
+	return spool_name_ok(s, ".tgz");
 }
 
 /* stdin into SPOOL/NAME: a temporary name, fsync, rename; bounded. */
 static int cmd_put(int argc, char **argv)
 {
 	char *dir = rp(FABRIC_SPOOL), *tmp = NULL, *dst = NULL, chunk[65536];
-	uint64_t total = 0;
+	uint64_t total = 0, max = BUNDLE_MAX;
 	ssize_t n;
 	int fd = -1, r;
 
-	if (argc != 2 || !bundle_name_ok(argv[1]))
+	if (argc != 2 || (!bundle_name_ok(argv[1]) && !spool_name_ok(argv[1], ".img")))
 		return die_usage(USAGE);
+	if (!bundle_name_ok(argv[1]))
+		max = IMAGE_MAX;
 	if (!dir || asprintf(&tmp, "%s/.%s.part", dir, argv[1]) < 0 || asprintf(&dst, "%s/%s", dir, argv[1]) < 0) {
 		r = die_err("put", argv[1], -ENOMEM, NULL);
 		goto out;
@@ -480,8 +523,8 @@ static int cmd_put(int argc, char **argv)
 	while ((n = read(0, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || (total += (uint64_t)n) > BUNDLE_MAX || fd_write_full(fd, chunk, (size_t)n) < 0) {
-			r = n < 0 || total <= BUNDLE_MAX ? die_err("put", argv[1], -errno, NULL) : die_msg(EXIT_REFUSED, "put", argv[1], "larger than 256 MiB");
+		if (n < 0 || (total += (uint64_t)n) > max || fd_write_full(fd, chunk, (size_t)n) < 0) {
+			r = n < 0 || total <= max ? die_err("put", argv[1], -errno, NULL) : die_msg(EXIT_REFUSED, "put", argv[1], max == BUNDLE_MAX ? "larger than 256 MiB" : "larger than 2 GiB");
 			goto out;
 		}
 	}
@@ -561,6 +604,102 @@ static int cmd_log(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Run a tool and wait: its exit code (its output is the peer's answer),
+ * or EXIT_SYSTEM when it cannot run. */
+static int run_tool(const char *verb, const char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return die_err(verb, argv[0], -errno, NULL);
+	if (pid == 0) {
+		execv(argv[0], (char *const *)argv);
+		_exit(EXIT_SYSTEM);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return die_err(verb, argv[0], -errno, NULL);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_SYSTEM;
+}
+
+/* Reboot a moment after this answer has left: a child in its own session,
+ * so the SSH session's end does not take it along. */
+static int reboot_soon(const char *verb)
+{
+	pid_t pid;
+
+	if (root[0])
+		return EXIT_OK; /* --root (tests): not this machine's reboot */
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return die_err(verb, "reboot", -errno, NULL);
+	if (pid == 0) {
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		sleep(REBOOT_DELAY_S);
+		execl("/sbin/reboot", "reboot", (char *)NULL);
+		_exit(EXIT_SYSTEM);
+	}
+	printf("rebooting\n");
+	return EXIT_OK;
+}
+
+/* The image put here, into the inactive slot, armed; then removed. */
+static int cmd_upgrade_stage(int argc, char **argv)
+{
+	char *dir = NULL, *img = NULL;
+	int r;
+
+	if (argc != 2 || !spool_name_ok(argv[1], ".img"))
+		return die_usage(USAGE);
+	if (!(dir = rp(FABRIC_SPOOL)) || asprintf(&img, "%s/%s", dir, argv[1]) < 0) {
+		free(dir);
+		return die_err(argv[0], NULL, -ENOMEM, NULL);
+	}
+	r = run_tool(argv[0], (const char *[]){ "/usr/bin/spacectl", "upgrade", "--fabric-member", img, NULL });
+	unlink(img);
+	free(img);
+	free(dir);
+	return r;
+}
+
+static int cmd_upgrade_cancel(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	return exec_tool("upgrade-cancel", (const char *[]){ "/usr/bin/spacectl", "upgrade", "cancel", NULL });
+}
+
+/* Arm the staged release and reboot into it: only a release that a
+ * fabric upgrade staged here (spacectl upgrade arm refuses otherwise), so
+ * a peer cannot reboot a node at will. */
+static int cmd_upgrade_boot(int argc, char **argv)
+{
+	int r;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	r = run_tool("upgrade-boot", (const char *[]){ "/usr/bin/spacectl", "upgrade", "arm", NULL });
+	return r == EXIT_OK ? reboot_soon("upgrade-boot") : r;
+}
+
+static int cmd_upgrade_rollback(int argc, char **argv)
+{
+	int r;
+
+	(void)argv;
+	if (argc != 1)
+		return die_usage(USAGE);
+	r = run_tool("upgrade-rollback", (const char *[]){ "/usr/bin/spacectl", "upgrade", "rollback", NULL });
+	return r == EXIT_OK ? reboot_soon("upgrade-rollback") : r;
+}
+
 static const struct subcmd verbs[] = {
 	{ "pubkey", cmd_pubkey },
 	{ "accept", cmd_accept },
@@ -575,6 +714,10 @@ static const struct subcmd verbs[] = {
 	{ "hotpatch-rollback", cmd_hotpatch },
 	{ "gate", cmd_gate },
 	{ "log", cmd_log },
+	{ "upgrade-stage", cmd_upgrade_stage },
+	{ "upgrade-cancel", cmd_upgrade_cancel },
+	{ "upgrade-boot", cmd_upgrade_boot },
+	{ "upgrade-rollback", cmd_upgrade_rollback },
 };
 
 int main(int argc, char **argv)

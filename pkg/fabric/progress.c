@@ -8,13 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fdio.h"
 #include "pkg/fabric/progress.h"
 #include "util.h"
 
 static int progress_fd = -1;
 
-void fabric_progress_open(const char *path)
+void fabric_progress_open(const char *path, int append)
 {
 	char dir[256];
 	const char *slash = strrchr(path, '/');
@@ -22,7 +23,7 @@ void fabric_progress_open(const char *path)
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
 	if (dir[0])
 		mkdir_p(dir, 0755);
-	progress_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0644);
+	progress_fd = open(path, O_WRONLY | O_CREAT | (append ? 0 : O_TRUNC) | O_NOFOLLOW | O_CLOEXEC | O_APPEND, 0644);
 }
 
 void fabric_say(const char *fmt, ...)
@@ -43,6 +44,19 @@ void fabric_say(const char *fmt, ...)
 	fflush(stdout);
 	if (progress_fd >= 0)
 		fd_write_full(progress_fd, line, (size_t)n);
+}
+
+void fabric_say_block(const struct buf *b)
+{
+	const char *p = b->p, *end = b->p + b->len;
+
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		int n = (int)((nl ? nl : end) - p);
+
+		fabric_say("    %.*s", n, p);
+		p = nl ? nl + 1 : end;
+	}
 }
 
 int fabric_progress_close(int code)

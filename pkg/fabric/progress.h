@@ -12,11 +12,15 @@
 
 #define FABRIC_DONE "[fabric] done: exit "
 
-/* Start a run's file at path (its directory made); when it cannot be
- * written, the run goes on with stdout only. */
-void fabric_progress_open(const char *path);
+/* Start a run's file at path (its directory made), or append to it (a
+ * run that goes on after a boot); when it cannot be written, the run goes
+ * on with stdout only. */
+void fabric_progress_open(const char *path, int append);
 /* One line (no newline in fmt), to stdout and the file. */
 void fabric_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A command's output, each line indented under its node's name. */
+struct buf;
+void fabric_say_block(const struct buf *b);
 /* The last line, with the run's exit code; returns code. */
 int fabric_progress_close(int code);
 /* Copy path to stdout as it grows, up to its done line: the run's exit

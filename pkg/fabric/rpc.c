@@ -62,6 +62,10 @@ static int info_field(void *ctx, const char *key, const char *value, int line)
 		F("fabric_version", version),
 		F("time", time),
 		F("var_free_mb", var_free_mb),
+		F("boot_id", boot_id),
+		F("upgrade_state", upg_state),
+		F("upgrade_release", upg_release),
+		F("upgrade_reason", upg_reason),
 #undef F
 	};
 

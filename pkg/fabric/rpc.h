@@ -31,6 +31,8 @@ int fabric_rpc(const struct fabric_rpc *q, const char *verb, const char *arg, st
 struct fabric_info {
 	char name[64], release[64], level[16], running[16], total[16], gate[32], holds[8], version[24];
 	char time[24], var_free_mb[24];
+	/* this boot, and the node's last upgrade (its status file) */
+	char boot_id[40], upg_state[16], upg_release[64], upg_reason[512];
 };
 
 /* fabric_rpc(q, "info") parsed into fi (fields it did not send stay ""). */

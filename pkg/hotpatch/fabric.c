@@ -195,20 +195,6 @@ static void gates(struct fab *f, const char *how)
 	}
 }
 
-/* Print a node's tool output, indented under its name. */
-static void show_output(const struct buf *b)
-{
-	const char *p = b->p, *end = b->p + b->len;
-
-	while (p && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		int n = (int)((nl ? nl : end) - p);
-
-		fabric_say("    %.*s", n, p);
-		p = nl ? nl + 1 : end;
-	}
-}
-
 /* Node i's own hotpatch apply: a peer's over SSH, this node's as a child;
  * its steps are shown indented once it is done. */
 static int patch_node(struct fab *f, unsigned i)
@@ -236,7 +222,7 @@ static int patch_node(struct fab *f, unsigned i)
 		if (r < 0)
 			snprintf(f->n[i].why, sizeof(f->n[i].why), "%s", e.msg);
 	}
-	show_output(&out);
+	fabric_say_block(&out);
 	f->n[i].secs = now_s() - t0;
 	f->n[i].state = r < 0 ? N_FAILED : N_PATCHED;
 	buf_free(&out);
@@ -339,7 +325,7 @@ int hp_fabric_apply(struct hp_ctx *c, const char *arg)
 		goto out;
 	}
 	t0 = now_s();
-	fabric_progress_open(FABRIC_PROGRESS);
+	fabric_progress_open(FABRIC_PROGRESS, 0);
 	fabric_say("[fabric] %s on %u nodes, this node (%s) last: prechecks", f->name, f->conf.nnodes,
 		   f->conf.nodes[f->self].name);
 	if (prechecks(f) < 0) {

@@ -45,10 +45,13 @@
 	"                        check the signed release image FILE (signature, name, product,\n" \
 	"                        target, upgrade path, an off-node backup, the clock, space),\n"   \
 	"                        write it into the inactive root slot, read it back, and arm\n"    \
-	"                        one trial boot of it (--reboot: now)\n"                           \
+	"                        one trial boot of it (--reboot: now). In a fabric: on the VIP\n"  \
+	"                        node, every node, all or nothing (README.md \"Fabric\")\n"        \
+	"  upgrade arm|cancel    a fabric member's staged release: arm its trial, or drop it\n"    \
 	"  fabric VERB ...       init, add-node, remove-node, show: spacectl fabric --help\n"      \
-	"  upgrade status        the last upgrade (state, release, progress, reason, log) and\n"   \
-	"                        what each root slot holds\n"                                      \
+	"  upgrade status [--follow]\n"                                                            \
+	"                        the last upgrade (state, release, progress, reason, log) and\n"   \
+	"                        what each root slot holds (--follow: a fabric upgrade's run)\n"   \
 	"  upgrade rollback [--reboot]\n"                                                          \
 	"                        boot the other slot's release once on trial\n"                    \
 	"  upgrade confirm [--no-reboot]\n"                                                        \
@@ -499,6 +502,8 @@ static const struct command commands[] = {
 	{ "upgrade", "status", cmd_upgrade_status, NULL },
 	{ "upgrade", "rollback", cmd_upgrade_rollback, NULL },
 	{ "upgrade", "confirm", cmd_upgrade_confirm, NULL },
+	{ "upgrade", "arm", cmd_upgrade_arm, NULL },
+	{ "upgrade", "cancel", cmd_upgrade_cancel, NULL },
 	{ "upgrade", "", cmd_upgrade, NULL }, /* upgrade FILE */
 };
 
@@ -512,6 +517,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "reboot", no_argument, NULL, 'R' },
 		{ "no-reboot", no_argument, NULL, 'N' },
+		{ "fabric-member", no_argument, NULL, 'M' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
@@ -538,6 +545,8 @@ int main(int argc, char **argv)
 		case 'f': o.force = 1; break;
 		case 'R': o.reboot = 1; break;
 		case 'N': o.no_reboot = 1; break;
+		case 'M': o.fabric_member = 1; break;
+		case 'F': o.follow = 1; break;
 		case 'h': fputs(USAGE, stdout); return EX_OK;
 		default: fputs(USAGE, stderr); return EX_USAGE;
 		}
@@ -554,7 +563,9 @@ int main(int argc, char **argv)
 			continue;
 		if (c->object && !*c->object)
 			o.file = argv[optind + 1];
-		if (o.reboot && c->fn != cmd_upgrade && c->fn != cmd_upgrade_rollback)
+		if (o.reboot && c->fn != cmd_upgrade && c->fn != cmd_upgrade_rollback && c->fn != cmd_upgrade_arm)
+			break;
+		if ((o.fabric_member && c->fn != cmd_upgrade) || (o.follow && c->fn != cmd_upgrade_status))
 			break;
 		if (o.no_reboot && c->fn != cmd_upgrade_confirm)
 			break;

@@ -7,7 +7,7 @@ SPACECTL_UPGRADE_SRCS = image/ova-verify/verify.c image/ova-verify/verify_releas
 	image/ova-verify/archive.c image/ova-verify/stream.c image/ova/tar.c image/release/slotwrite.c \
 	image/lib/bootenv.c $(RELEASE_LIB_SRCS)
 # (main.c first: rootfs.mk packages the programs whose first source is in pkg/)
-spacectl_SRCS = pkg/spacectl/main.c $(sort pkg/spacectl/backup.c pkg/spacectl/fabric.c $(FABRIC_LIB_SRCS) pkg/spacectl/hotpatch.c pkg/spacectl/node.c \
+spacectl_SRCS = pkg/spacectl/main.c $(sort pkg/spacectl/backup.c pkg/spacectl/fabric.c pkg/spacectl/fabric_upgrade.c $(FABRIC_LIB_SRCS) pkg/spacectl/hotpatch.c pkg/spacectl/node.c \
 	pkg/spacectl/upgrade.c $(SPACECTL_UPGRADE_SRCS) $(HOTPATCH_STATE_SRCS) $(APPS_SRCS) $(LIBMGMT_SRCS) \
 	$(LIBSPACE_SRCS))
 spacectl_LIBS = $(ARCHIVE_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(ZSTD_LIBS) $(ZLIB_LIBS) -lpthread -lm

@@ -23,6 +23,8 @@ struct opts {
 	const char *to;   /* --to DIR */
 	const char *file; /* upgrade FILE */
 	int json, force, reboot, no_reboot;
+	int fabric_member; /* upgrade FILE: this node's part of a fabric's upgrade */
+	int follow;        /* upgrade status: a fabric upgrade's progress */
 };
 
 /* root + path (malloc'd). */

@@ -325,6 +325,22 @@ static int arm_trial(struct upg *u)
 	return r;
 }
 
+/* Written and verified for a fabric: the slot holds the release, and
+ * nothing boots it until the VIP node has the node arm it (upgrade arm),
+ * so a node reset in the middle of the fabric's run comes back on its
+ * old release. */
+static int stage(struct upg *u)
+{
+	char key[8] = GRUBENV_VER_PREFIX "a";
+	int r;
+
+	key[4] = u->slot;
+	r = env_set(u, key, u->st.release);
+	if (r == 0)
+		r = env_commit(u, "slot staged for the fabric");
+	return r;
+}
+
 static int do_reboot(FILE *log)
 {
 	const char *argv[] = { "reboot", NULL };
@@ -379,6 +395,10 @@ int cmd_upgrade(const struct opts *o)
 
 	if (!u)
 		return fail("upgrade", -ENOMEM);
+	if (!o->fabric_member && (rc = fabric_upgrade_maybe(o)) >= 0) {
+		free(u);
+		return rc;
+	}
 	/* a new upgrade: nothing of the last one's record carries over */
 	upg_status_init(&u->st);
 	u->tty = isatty(STDERR_FILENO);
@@ -409,21 +429,25 @@ int cmd_upgrade(const struct opts *o)
 	}
 	upg_log(u->log, "slot %c read back: SHA-256 matches the manifest (%llu bytes written, %llu zero bytes skipped)",
 		up(u->slot), (unsigned long long)(u->w.size - u->w.skipped), (unsigned long long)u->w.skipped);
-	r = arm_trial(u);
+	r = o->fabric_member ? stage(u) : arm_trial(u);
 	if (r < 0) {
 		rc = refuse(u, EX_SYSTEM, "%s", u->err.msg);
 		goto out;
 	}
-	snprintf(u->st.state, sizeof(u->st.state), "ready");
+	snprintf(u->st.state, sizeof(u->st.state), o->fabric_member ? "staged" : "ready");
 	u->st.progress = 100;
 	u->st.finished = (long long)time(NULL);
 	u->st.reason[0] = '\0';
 	upg_status_write(o, &u->st);
 	if (u->tty)
 		fputc('\n', stderr);
-	printf("slot %c now holds %s %s: it boots once on trial at the next reboot and is kept when its "
-	       "services come up\n",
-	       up(u->slot), u->n.rel.product, u->st.release);
+	if (o->fabric_member)
+		printf("slot %c now holds %s %s, staged: it boots when the fabric's VIP node arms it\n", up(u->slot),
+		       u->n.rel.product, u->st.release);
+	else
+		printf("slot %c now holds %s %s: it boots once on trial at the next reboot and is kept when its "
+		       "services come up\n",
+		       up(u->slot), u->n.rel.product, u->st.release);
 	rc = EX_OK;
 	if (o->reboot && do_reboot(u->log) != 0)
 		rc = fail("upgrade: reboot", -ECHILD);
@@ -572,6 +596,9 @@ int cmd_upgrade_confirm(const struct opts *o)
 		 !strcmp(u->st.state, "checking"))
 		/* the upgrader died with the node: a reset or power cut */
 		rc = refuse(u, EX_NEGATIVE, "interrupted while %s (reset or power loss)", u->st.state);
+	/* a trial that failed is rebooting: the next boot resumes */
+	if (!(tried[0] == u->n.booted && rc != EX_OK))
+		fabric_upgrade_resume(o);
 out:
 	if (u->log)
 		fclose(u->log);
@@ -582,7 +609,7 @@ out:
 
 /* ---------------------------------------------------- status, rollback */
 
-int cmd_upgrade_status(const struct opts *o)
+static int status_show(const struct opts *o)
 {
 	struct upg_status st;
 	struct node n;
@@ -644,25 +671,31 @@ int cmd_upgrade_status(const struct opts *o)
 	return EX_OK;
 }
 
-int cmd_upgrade_rollback(const struct opts *o)
+/* Arm the other slot's release for one trial boot (rollback: whatever it
+ * holds; arm: the release a fabric staged there, state "staged"). */
+static int arm_other(const struct opts *o, const char *verb)
 {
-	struct upg *u = upg_new(o, "rollback");
+	struct upg *u = upg_new(o, verb);
+	bool arm = !strcmp(verb, "arm");
 	char ver[40], key[8] = GRUBENV_VER_PREFIX "a";
 	int rc, r;
 
 	if (!u)
-		return fail("upgrade rollback", -ENOMEM);
+		return fail(arm ? "upgrade arm" : "upgrade rollback", -ENOMEM);
 	r = node_open(o, &u->n, &u->err);
 	if (r < 0) {
-		fprintf(stderr, "spacectl: upgrade rollback: %s\n", u->err.msg);
+		fprintf(stderr, "spacectl: upgrade %s: %s\n", verb, u->err.msg);
 		rc = EX_SYSTEM;
 		goto out;
 	}
 	u->slot = node_other(&u->n);
 	key[4] = u->slot;
 	node_env_get(&u->n, key, ver, sizeof(ver));
-	if (!ver[0]) {
-		fprintf(stderr, "spacectl: upgrade rollback: slot %c holds no release\n", up(u->slot));
+	if (!ver[0] || (arm && (strcmp(u->st.state, "staged") || u->st.slot[0] != u->slot))) {
+		if (!ver[0])
+			fprintf(stderr, "spacectl: upgrade %s: slot %c holds no release\n", verb, up(u->slot));
+		else
+			fprintf(stderr, "spacectl: upgrade arm: no release is staged (spacectl upgrade status)\n");
 		rc = EX_NEGATIVE;
 		goto out;
 	}
@@ -671,22 +704,90 @@ int cmd_upgrade_rollback(const struct opts *o)
 	snprintf(u->st.from, sizeof(u->st.from), "%s", u->n.rel.version);
 	u->st.slot[0] = u->slot;
 	u->st.slot[1] = '\0';
-	u->st.started = (long long)time(NULL);
+	if (!arm)
+		u->st.started = (long long)time(NULL);
 	r = arm_trial(u);
 	if (r < 0) {
 		rc = refuse(u, EX_SYSTEM, "%s", u->err.msg);
 		goto out;
 	}
 	snprintf(u->st.state, sizeof(u->st.state), "ready");
-	snprintf(u->st.reason, sizeof(u->st.reason), "rollback to %s", ver);
+	if (arm)
+		u->st.reason[0] = '\0';
+	else
+		snprintf(u->st.reason, sizeof(u->st.reason), "rollback to %s", ver);
 	u->st.finished = (long long)time(NULL);
 	upg_status_write(o, &u->st);
-	upg_log(u->log, "rollback: slot %c (%s) armed for a trial boot", up(u->slot), ver);
+	upg_log(u->log, "%s: slot %c (%s) armed for a trial boot", verb, up(u->slot), ver);
 	printf("slot %c (%s) boots once on trial at the next reboot and is kept when its services come up\n",
 	       up(u->slot), ver);
 	rc = EX_OK;
 	if (o->reboot && do_reboot(u->log) != 0)
-		rc = fail("upgrade rollback: reboot", -ECHILD);
+		rc = fail(arm ? "upgrade arm: reboot" : "upgrade rollback: reboot", -ECHILD);
+out:
+	if (u->log)
+		fclose(u->log);
+	node_close(&u->n);
+	free(u);
+	return rc;
+}
+
+int cmd_upgrade_status(const struct opts *o)
+{
+	return o->follow ? fabric_upgrade_follow(o) : status_show(o);
+}
+
+int cmd_upgrade_rollback(const struct opts *o)
+{
+	return arm_other(o, "rollback");
+}
+
+int cmd_upgrade_arm(const struct opts *o)
+{
+	return arm_other(o, "arm");
+}
+
+/* A staged or armed release that has not booted yet: its slot marked
+ * empty, no trial; the node stays on the release it runs. */
+int cmd_upgrade_cancel(const struct opts *o)
+{
+	struct upg *u = upg_new(o, "cancel");
+	char key[8] = GRUBENV_VER_PREFIX "a";
+	int rc = EX_OK, r;
+
+	if (!u)
+		return fail("upgrade cancel", -ENOMEM);
+	if (strcmp(u->st.state, "staged") && strcmp(u->st.state, "ready")) {
+		printf("nothing to cancel: the last upgrade is %s\n", u->st.state);
+		goto out;
+	}
+	r = node_open(o, &u->n, &u->err);
+	if (r < 0) {
+		fprintf(stderr, "spacectl: upgrade cancel: %s\n", u->err.msg);
+		rc = EX_SYSTEM;
+		goto out;
+	}
+	u->log = upg_log_open(o, u->st.log, sizeof(u->st.log));
+	u->slot = node_other(&u->n);
+	key[4] = u->slot;
+	r = env_set(u, key, "");
+	if (r == 0)
+		r = env_set(u, GRUBENV_SLOT_TRY, "");
+	if (r == 0)
+		r = env_set(u, GRUBENV_TRY_LEFT, "0");
+	if (r == 0)
+		r = env_commit(u, "staged release cancelled");
+	if (r < 0) {
+		rc = refuse(u, EX_SYSTEM, "%s", u->err.msg);
+		goto out;
+	}
+	snprintf(u->st.state, sizeof(u->st.state), "cancelled");
+	snprintf(u->st.reason, sizeof(u->st.reason), "%s in slot %c cancelled before it booted", u->st.release,
+		 up(u->slot));
+	u->st.finished = (long long)time(NULL);
+	upg_status_write(o, &u->st);
+	upg_log(u->log, "cancel: %s", u->st.reason);
+	printf("%s: slot %c is marked empty, this node stays on %s\n", u->st.reason, up(u->slot), u->n.rel.version);
 out:
 	if (u->log)
 		fclose(u->log);

@@ -88,5 +88,19 @@ int cmd_upgrade(const struct opts *o);
 int cmd_upgrade_status(const struct opts *o);
 int cmd_upgrade_rollback(const struct opts *o);
 int cmd_upgrade_confirm(const struct opts *o);
+/* A fabric's: arm the staged release for a trial boot; cancel a staged or
+ * armed one that has not booted. */
+int cmd_upgrade_arm(const struct opts *o);
+int cmd_upgrade_cancel(const struct opts *o);
+
+/* fabric_upgrade.c: on a node in a fabric, `upgrade FILE` upgrades every
+ * node from the VIP node (and is refused on the others): its exit code,
+ * or -1 when this node is in no fabric (a node's own upgrade). */
+int fabric_upgrade_maybe(const struct opts *o);
+/* At boot, after this node's own confirmation (state: its status's state
+ * now): ends a fabric upgrade this node ran, or rolls the fabric back. */
+void fabric_upgrade_resume(const struct opts *o);
+/* upgrade status --follow: the fabric upgrade's lines, to its end. */
+int fabric_upgrade_follow(const struct opts *o);
 
 #endif

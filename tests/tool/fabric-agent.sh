@@ -89,14 +89,24 @@ check "  its release" grep -qx "release = 21.3R1.1" "$W/out"
 check "  its hot-patch level, from the markers" grep -qx "hotpatch_level = 2" "$W/out"
 check "  no watchdog here: services unknown (-1)" grep -qx "services_total = -1" "$W/out"
 check "  it does not hold the VIP" grep -qx "holds_vip = no" "$W/out"
+check "  no upgrade yet: idle" grep -qx "upgrade_state = idle" "$W/out"
+check "  this boot's id" grep -qx "boot_id = $(cat /proc/sys/kernel/random/boot_id)" "$W/out"
+mkdir -p "$R/var/lib/upgrade" && printf 'state = failed\nrelease = 21.3R2\nreason = trial of 21.3R2: services not ready\n' > "$R/var/lib/upgrade/status"
+expect_rc "info after a failed upgrade" 0 agent info
+check "  its state, release and reason" grep -qx "upgrade_reason = trial of 21.3R2: services not ready" "$W/out"
 
 head -c 100000 /dev/urandom > "$W/bundle"
 expect_rc "put: a bundle from the VIP node" 0 agent put Space-21.3R1-Hotpatch-v2.tgz < "$W/bundle"
 check "  kept as sent in /var/tmp/fabric, no part file left" cmp "$W/bundle" "$R/var/tmp/fabric/Space-21.3R1-Hotpatch-v2.tgz"
 is "  nothing else there" "$(ls -A "$R/var/tmp/fabric")" "Space-21.3R1-Hotpatch-v2.tgz"
-for bad in ../x.tgz .hidden.tgz x.tar 'a b.tgz'; do
+for bad in ../x.tgz .hidden.tgz x.tar 'a b.tgz' ../x.img x.img.tgz.sh; do
 	expect_rc "put refuses the name '$bad' (100)" 100 agent put "$bad" < "$W/bundle"
 done
+expect_rc "put: a release image from the VIP node" 0 agent put space-21.3R2.img < "$W/bundle"
+check "  kept beside the bundle" cmp "$W/bundle" "$R/var/tmp/fabric/space-21.3R2.img"
+expect_rc "over SSH: upgrade-stage of a path is refused (100)" 100 over "upgrade-stage ../../x.img"
+expect_rc "over SSH: upgrade-stage of a bundle is refused (100)" 100 over "upgrade-stage Space-21.3R1-Hotpatch-v2.tgz"
+expect_rc "over SSH: upgrade-boot takes no argument (100)" 100 over "upgrade-boot now"
 expect_rc "over SSH: hotpatch-apply of a path is refused (100)" 100 over "hotpatch-apply ../../etc/x.tgz"
 expect_rc "over SSH: gate with another word is refused (100)" 100 over "gate open"
 expect_rc "log without a hot-patch log: nothing, exit 0" 0 agent log

@@ -232,4 +232,29 @@ sed -i 's/^state = .*/state = writing/' "$R/var/lib/upgrade/status"
 out=$(sc upgrade confirm 2>&1) && die "interrupted upgrade not reported"
 grep -q "interrupted while writing (reset or power loss)" <<<"$out" || die "interrupted: $out"
 pass "an upgrade cut off while writing is recorded as failed at the next boot"
+
+# --- a fabric member's part (README.md "Fabric"): staged, armed, cancelled ---
+echo "BOOT_IMAGE=/boot/vmlinuz ro space.slot=a" > "$R/proc/cmdline"
+printf 'PRODUCT=%s\nVERSION=21.2R1\nBUILD_ID=old\n' "$P" > "$R/etc/$P-release"
+"$BIN/mkimage" bootenv "$T/node.raw" slot_good=a slot_try= try_left=0 ver_b= >/dev/null
+out=$(sc upgrade --fabric-member "$IMG" 2>"$T/err") || die "fabric member: $(cat "$T/err")"
+grep -q "slot B now holds $P 21.3R2, staged" <<<"$out" || die "staged output: $out"
+env_now | grep -qx ver_b=21.3R2 && env_now | grep -qx 'slot_try=' || die "staged grubenv: $(env_now)"
+grep -qx 'state = staged' "$R/var/lib/upgrade/status" || die "status not staged"
+pass "a fabric member's upgrade: slot B written and read back, staged, no trial armed"
+expect_rc "--fabric-member with another verb: usage (100)" 100 sc upgrade --fabric-member rollback
+sc upgrade arm | grep -q "slot B (21.3R2) boots once on trial" || die "arm"
+env_now | grep -qx slot_try=b && env_now | grep -qx try_left=1 || die "arm did not arm: $(env_now)"
+grep -qx 'state = ready' "$R/var/lib/upgrade/status" || die "status not ready after arm"
+pass "upgrade arm: the staged release boots once on trial at the next reboot"
+out=$(sc upgrade cancel 2>&1) || die "cancel: $out"
+env_now | grep -qx 'ver_b=' && env_now | grep -qx 'slot_try=' || die "cancel left: $(env_now)"
+grep -qx 'state = cancelled' "$R/var/lib/upgrade/status" || die "status not cancelled"
+pass "upgrade cancel: slot B marked empty, no trial, the node stays on 21.2R1 ($out)"
+rc=0; out=$(sc upgrade arm 2>&1) || rc=$?
+is "arm with nothing staged is refused (1)" "$rc" 1
+grep -q "slot B holds no release" <<<"$out" || die "arm refusal: $out"
+out=$(sc upgrade cancel 2>&1) || die "a second cancel: $out"
+grep -q "nothing to cancel" <<<"$out" || die "second cancel: $out"
+pass "a second cancel changes nothing: $out"
 done_testing
