@@ -93,6 +93,14 @@ if [ "${1:-}" = --netns ]; then
 	echo "$n" > "$W/tap.n"
 	exit "$fails"
 fi
+# A shell error in the part above (a failed $((...)) expansion) ends its
+# "if", not the script: stop here, or this run would go on with the main
+# part and start the namespace part again, in a nested namespace, for ever.
+if [ "${1:-}" = --netns ]; then
+	fail "the part in the namespace ended early (a shell error above)"
+	echo "$n" >"$W/tap.n"
+	exit 1
+fi
 
 W=$(mktemp -d "${O:-/tmp}/nicname-test.XXXXXX")
 trap 'rm -rf "$W"' EXIT
