@@ -115,7 +115,9 @@ E2E_SHARED := BIN=$(BIN) BUILD=$(BUILD) ASAN=$(ASAN) KNOB_CC=$(KNOB_CC)
 e2e-upgrade-images: programs
 	$(Q)$(MAKE) img O=$(O)/upgrade-next $(E2E_SHARED) VERSION=$(E2E_NEXT_VERSION)
 	$(Q)$(MAKE) img O=$(O)/upgrade-broken $(E2E_SHARED) VERSION=$(E2E_NEXT_VERSION) TEST_NEVER_READY=1
-E2E_RUNS    += upgrade fallback powercut
+# The fallback of a single node's upgrade runs in test-full: make test has
+# the same on a fabric's node (test_fabric.py), with the same image.
+E2E_RUNS    += upgrade powercut
 e2e_upgrade  = tests/e2e/test_upgrade.py upgrade $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
 e2e_fallback = tests/e2e/test_upgrade.py fallback $(E2E_IMAGE) $(E2E_BROKEN) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs
 e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E_PWFILE) $(VERSION) $(E2E_DIR)/logs \
@@ -132,7 +134,7 @@ e2e_powercut = tests/e2e/test_upgrade.py powercut $(E2E_IMAGE) $(E2E_NEXT) $(E2E
 # They run in a second wave, once the first eight VMs are done: ten TCG
 # guests on two cores starve each other (RCU stalls, login timeouts).
 E2E_RUNS2    := install-cd install-usb
-E2E_FULL_RUNS := install-ahci install-megasas
+E2E_FULL_RUNS := install-ahci install-megasas fallback fabric-full
 e2e_install  = tests/e2e/test_install.py $(1) $(ISO) $(RELEASE_IMG) $(VERSION) $(E2E_DIR)/logs
 e2e_install-cd      = $(call e2e_install,cd)
 e2e_install-usb     = $(call e2e_install,usb) $(E2E_IMAGE)
@@ -152,10 +154,13 @@ E2E_AFTER_uefi := sb-tamper
 # The fabric (tests/e2e/test_fabric.py): two nodes on a private network
 # between the VMs form a fabric, are hot-patched from the VIP node (v1, v2
 # with a fault and the rollback, v2), and the virtual address moves when
-# the VIP node dies. Two VMs, after the short ESXi run.
+# the VIP node dies; a fabric upgrade to the never-ready release falls
+# back on every node. Two VMs, after the short ESXi run. test-full also
+# brings the dead VIP node back (it must not take the address again).
 E2E_AFTER_esxi := fabric
 e2e_fabric = tests/e2e/test_fabric.py $(E2E_IMAGE) $(E2E_PWFILE) $(HOTPATCH_TGZ_v1) $(HOTPATCH_TGZ_v2) \
-	$(E2E_DIR)/logs
+	$(E2E_BROKEN) $(E2E_DIR)/logs
+e2e_fabric-full = $(e2e_fabric) full $(E2E_NEXT)
 e2e_sb-tamper = tests/e2e/test_sb_tamper.py $(E2E_IMAGE) $(E2E_DIR)/logs
 e2e_hotpatch = tests/e2e/test_hotpatch.py $(E2E_IMAGE) $(E2E_PWFILE) $(HOTPATCH_TGZ_v1) $(HOTPATCH_TGZ_v2) \
 	$(E2E_DIR)/logs
@@ -204,7 +209,7 @@ check-knobs:
 # The wider run: everything in `make test`, the installer's other targets,
 # the knobs, then the fuzzers.
 .PHONY: test-e2e-full
-test-e2e-full: $(ISO) $(RELEASE_IMG) | $(TEST_DEPS)
+test-e2e-full: e2e-image e2e-upgrade-images $(ISO) $(RELEASE_IMG) $(HOTPATCH_TGZS) | $(TEST_DEPS)
 	$(Q)mkdir -p $(E2E_DIR)/logs
 	$(Q)$(foreach r,$(E2E_FULL_RUNS),{ $(PYTHON) $(e2e_$(r)) > $(E2E_DIR)/logs/$(r).tap 2>&1; \
 		echo $$? > $(E2E_DIR)/logs/$(r).rc; } & ) wait

@@ -9,6 +9,8 @@
  * locally when an admin joins this node to a fabric (POST
  * /api/v1/fabric/trust); spacectl runs `pubkey` and the rest locally too.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +22,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
 #include "exitcode.h"
@@ -49,6 +54,8 @@
 	"  conf-put     stdin: the fabric configuration (refused if older than this node's)\n"    \
 	"  keys-put     stdin: the nodes' keys (NAME ssh-ed25519 KEY); authorized_keys follows\n" \
 	"  key-put      stdin: the heartbeat key (64 hex digits)\n"                               \
+	"  pin ADDRESS  stdin: the mgmtd certificate (PEM) of the node at ADDRESS, pinned\n"      \
+	"               in " FABRIC_PEERS_DIR "/ADDRESS.pem (the VIP node's, at a join)\n"        \
 	"  leave        forget the fabric: configuration, keys, authorized fabric keys\n"         \
 	"  put NAME     stdin: a hot-patch bundle NAME.tgz or a release image NAME.img,\n"        \
 	"               kept in " FABRIC_SPOOL "\n"                                               \
@@ -457,6 +464,47 @@ static int cmd_keys_put(int argc, char **argv)
 	return r;
 }
 
+/* One X.509 certificate in PEM, nothing else. */
+static int check_cert(const char *text, size_t len, struct space_err *err)
+{
+	BIO *bio = BIO_new_mem_buf(text, (int)len);
+	X509 *c = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	int r = c && len < 16384 && !strncmp(text, "-----BEGIN CERTIFICATE-----\n", 28) ? 0 : -SPACE_E_FORMAT;
+
+	X509_free(c);
+	BIO_free(bio);
+	return r < 0 ? err_set(err, r, "not one PEM certificate") : 0;
+}
+
+static int cmd_pin(int argc, char **argv)
+{
+	struct fabric_addr a;
+	char ip[INET_ADDRSTRLEN], path[128];
+
+	if (argc != 2 || fabric_addr_parse(argv[1], 32, &a) < 0 || a.prefix != 32)
+		return die_usage(USAGE);
+	inet_ntop(AF_INET, &a.ip, ip, sizeof(ip));
+	snprintf(path, sizeof(path), FABRIC_PEERS_DIR "/%s.pem", ip);
+	return put_file("pin", path, 0644, check_cert);
+}
+
+/* The nodes' certificates pinned here: a node that left trusts none. */
+static int forget_pins(void)
+{
+	char *dir = rp(FABRIC_PEERS_DIR);
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *e;
+	int r = 0;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			r = die_err("leave", FABRIC_PEERS_DIR, -errno, e->d_name);
+	if (d)
+		closedir(d);
+	free(dir);
+	return r;
+}
+
 static int cmd_leave(int argc, char **argv)
 {
 	static const char *const gone[] = { FABRIC_CONF_STORE, FABRIC_KEY_PATH, FABRIC_KEYS_PATH, FABRIC_SELF_PATH };
@@ -478,6 +526,8 @@ static int cmd_leave(int argc, char **argv)
 	}
 	if (r == 0 && (!auth || (r = fabric_authorize(auth, &none, &e)) < 0))
 		r = die_err("leave", FABRIC_AUTH_PATH, auth ? r : -ENOMEM, e.msg);
+	if (r == 0)
+		r = forget_pins();
 	if (r == 0)
 		reload_fabricd();
 	free(auth);
@@ -707,6 +757,7 @@ static const struct subcmd verbs[] = {
 	{ "conf-put", cmd_conf_put },
 	{ "keys-put", cmd_keys_put },
 	{ "key-put", cmd_key_put },
+	{ "pin", cmd_pin },
 	{ "leave", cmd_leave },
 	{ "put", cmd_put },
 	{ "hotpatch-verify", cmd_hotpatch },

@@ -21,6 +21,9 @@
 #define FABRIC_SELF_PATH FABRIC_DIR "/self"
 #define FABRIC_STATE_PATH "/run/fabricd.state" /* fabricd's view (holder, peers) */
 #define FABRIC_AGENT "/usr/sbin/fabric-agent"
+/* this node's mgmtd certificate (the appliance's /etc/mgmtd.conf), which a new
+ * node pins at its join */
+#define FABRIC_MGMTD_CERT "/var/etc/mgmtd/server.crt"
 /* What a fabric key may do on a node: only run the agent, which reads
  * its verb from SSH_ORIGINAL_COMMAND. */
 #define FABRIC_KEY_OPTIONS \

@@ -17,6 +17,35 @@
 
 #define FABRIC_DOC_MAX (1u << 20)
 
+/* The VIP node's certificate, pinned by the agent (pin ADDRESS): the
+ * other half of the mutual trust (add-node pinned ours). 0, or -1 with the
+ * answer set. */
+static int pin_vip(struct api *a, const char *body, size_t len, struct api_resp *r)
+{
+	char *cert = NULL, *addr = NULL;
+	const char *argv[] = { a->c->fabric_agent, "pin", NULL, NULL };
+	struct run_pipe p = { .max = 4096, .timeout_ms = 30000 };
+	int rc = 0;
+
+	if (json_get_string(body, len, "cert", &cert) < 0 || json_get_string(body, len, "address", &addr) < 0)
+		goto out; /* none sent: nothing to pin */
+	argv[2] = addr;
+	p.in = cert;
+	p.inlen = strlen(cert);
+	rc = run_pipe(argv, &p);
+	if (rc < 0) {
+		int bad = rc == -SPACE_E_CHILD && (p.status == 1 || p.status == 100);
+
+		space_log("fabric trust: pin %s by %s: %s", addr, r->user, space_strerror(rc));
+		api_error(r, bad ? 400 : 500, bad ? "not an address and a PEM certificate" : "the fabric agent failed");
+		rc = -1;
+	}
+out:
+	free(cert);
+	free(addr);
+	return rc;
+}
+
 void fabric_trust(struct api *a, const char *body, size_t len, struct api_resp *r)
 {
 	char *name = NULL, *key = NULL, own[FABRIC_PUBKEY_MAX], mine[FABRIC_NAME_MAX + 1];
@@ -32,6 +61,8 @@ void fabric_trust(struct api *a, const char *body, size_t len, struct api_resp *
 		api_error(r, 400, "expected {\"name\": ..., \"ssh_key\": ...}");
 		goto out;
 	}
+	if (pin_vip(a, body, len, r) < 0)
+		goto out;
 	argv[2] = name;
 	p.in = key;
 	p.inlen = strlen(key);

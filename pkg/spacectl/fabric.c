@@ -256,7 +256,10 @@ static int api(struct https_req *q, struct https_resp *resp, struct space_err *e
 static int trust(struct fab *f, const char *addr, const char *mykey, char *peerkey, char *peername,
 		 struct space_err *err)
 {
-	char pw[256] = "", *token = NULL, *k = NULL, *nm = NULL, dir[2048], pin[4096];
+	char pw[256] = "", *token = NULL, *k = NULL, *nm = NULL, dir[2048], pin[4096], *cert = NULL;
+	char myaddr[INET_ADDRSTRLEN];
+	const struct fabric_node *self;
+	size_t certlen = 0;
 	struct https_req q = { .host = addr, .port = 443, .method = "POST", .timeout_ms = 15000 };
 	struct https_resp resp;
 	struct buf body;
@@ -288,8 +291,16 @@ static int trust(struct fab *f, const char *addr, const char *mykey, char *peerk
 	buf_reset(&body);
 	jw_init(&w, &body);
 	jw_obj_begin(&w);
-	jw_kstr(&w, "name", f->conf.nodes[fabric_self(&f->conf) < 0 ? 0 : fabric_self(&f->conf)].name);
+	self = &f->conf.nodes[fabric_self(&f->conf) < 0 ? 0 : fabric_self(&f->conf)];
+	inet_ntop(AF_INET, &self->addr.ip, myaddr, sizeof(myaddr));
+	jw_kstr(&w, "name", self->name);
 	jw_kstr(&w, "ssh_key", mykey);
+	/* the new node pins this node's certificate, as this one pins its */
+	path_in(f, dir, sizeof(dir), FABRIC_MGMTD_CERT);
+	if (read_file(dir, 16384, &cert, &certlen) == 0) {
+		jw_kstr(&w, "cert", cert);
+		jw_kstr(&w, "address", myaddr);
+	}
 	jw_obj_end(&w);
 	q.path = "/api/v1/fabric/trust";
 	q.body = body.p;
@@ -322,6 +333,7 @@ out:
 	free(token);
 	free(k);
 	free(nm);
+	free(cert);
 	buf_free(&body);
 	return r;
 }

@@ -44,12 +44,12 @@
 #include "upgrade.h"
 #include "util.h"
 
-#define FABRIC_CLOCK_SKEW 5                    /* seconds between two nodes' clocks */
-#define STAGE_TIMEOUT_MS (30 * 60 * 1000)      /* sending or writing an image */
-#define BOOT_WAIT_S (30 * 60)                  /* a reboot, a trial and maybe a fallback */
-#define POLL_S 5                               /* asking a rebooting node */
-#define JOURNAL UPG_DIR "/fabric"              /* the run's state, for this node's next boot */
-#define PROGRESS UPG_DIR "/fabric.progress"    /* spacectl upgrade status --follow */
+#define FABRIC_CLOCK_SKEW 5                 /* seconds between two nodes' clocks */
+#define STAGE_TIMEOUT_MS (30 * 60 * 1000)   /* sending or writing an image */
+#define BOOT_WAIT_S (30 * 60)               /* a reboot, a trial and maybe a fallback */
+#define POLL_S 5                            /* asking a rebooting node */
+#define JOURNAL UPG_DIR "/fabric"           /* the run's state, for this node's next boot */
+#define PROGRESS UPG_DIR "/fabric.progress" /* spacectl upgrade status --follow */
 #define LIST_MAX (FABRIC_NODES_MAX * (FABRIC_NAME_MAX + 1) + 1)
 
 enum fu_state { F_WAITING,
@@ -335,7 +335,11 @@ static int wait_back(struct fu *f, unsigned i, const char *old_boot)
 		q.timeout_ms = 15000;
 		if (fabric_rpc_info(&q, &now, &e) < 0 || !strcmp(now.boot_id, old_boot))
 			continue;
-		if (!strcmp(now.upg_state, "trial") || !strcmp(now.upg_state, "ready"))
+		/* ended: kept (good), or fell back; a trial that has just
+		 * failed still runs the release it tried, and reboots */
+		if (strcmp(now.upg_state, "good") &&
+		    (!strcmp(now.upg_state, "trial") || !strcmp(now.upg_state, "ready") ||
+		     !strcmp(now.release, now.upg_release)))
 			continue;
 		*fi = now;
 		return 0;
@@ -407,8 +411,10 @@ static int undo(struct fu *f)
 	for (unsigned i = 0; i < f->conf.nnodes; i++) {
 		const char *nm = name_of(f, i);
 
-		if (f->n[i].state == F_FAILED && (int)i == f->self)
-			continue; /* fell back by itself */
+		/* its own upgrade put it back (a refusal marks the slot
+		 * empty, a trial falls back), or it cannot be reached */
+		if (f->n[i].state == F_FAILED)
+			continue;
 		if (listed(f->j.upgraded, nm))
 			undo_node(f, i, true);
 		else if (listed(f->j.staged, nm))
@@ -545,14 +551,20 @@ out:
 }
 
 /* At boot the fabric address comes with fabricd, and the other nodes may
- * be booting too: wait until this node finds itself and each node listed
- * answers (its boot id is then known). */
-static void wait_fabric(struct fu *f)
+ * be booting too: wait until this node finds itself (wait_self) and each
+ * node listed answers (wait_peers: its boot id is then known). */
+static void wait_self(struct fu *f)
 {
 	time_t end = time(NULL) + 300;
 
 	while ((f->self = fabric_self(&f->conf)) < 0 && time(NULL) < end)
 		sleep(2);
+}
+
+static void wait_peers(struct fu *f)
+{
+	time_t end = time(NULL) + 300;
+
 	for (unsigned i = 0; i < f->conf.nnodes; i++) {
 		struct fabric_rpc q = rpc_of(f, i);
 		struct space_err e = { "" };
@@ -570,7 +582,7 @@ static int resume(struct fu *f, const char *running, const struct upg_status *st
 {
 	unsigned me;
 
-	wait_fabric(f);
+	wait_self(f);
 	if (f->self < 0) {
 		fabric_say("[fabric] this node is not in its fabric's node list: the others are left as they are");
 		return EX_SYSTEM;
@@ -591,6 +603,7 @@ static int resume(struct fu *f, const char *running, const struct upg_status *st
 		f->n[me].state = F_FAILED;
 		snprintf(f->n[me].why, sizeof(f->n[me].why), "%s", st->reason[0] ? st->reason : "its trial fell back");
 	}
+	wait_peers(f);
 	return undo(f) < 0 ? EX_SYSTEM : EX_NEGATIVE;
 }
 

@@ -14,7 +14,7 @@
 set -eu
 : "${O:?}" "${TOP:?}"
 cd "$TOP"
-make -s e2e-image hotpatches >/dev/null
+make -s e2e-image hotpatches e2e-upgrade-images >/dev/null
 ver=$(cat VERSION)
 product=${PRODUCT:-space}
 logs=$O/bench-fabric
@@ -22,7 +22,8 @@ rm -rf "$logs" && mkdir -p "$logs"
 set -- $(make -s print-hotpatches | awk '$1 == "v1" || $1 == "v2" { print $2 }')
 [ $# = 2 ] || { echo "fabric bench: make print-hotpatches gives no v1 and v2"; exit 1; }
 /usr/bin/python3 tests/e2e/test_fabric.py "$O/e2e/$product-$ver-kvm.qcow2" "$TOP/tests/e2e/admin-password.test" \
-	"$1" "$2" "$logs" > "$logs/vm.log" 2>&1 || { cat "$logs/vm.log"; exit 1; }
+	"$1" "$2" "$O/upgrade-broken/$product-${E2E_NEXT_VERSION:-21.3R2}.img" \
+	"$logs" > "$logs/vm.log" 2>&1 || { cat "$logs/vm.log"; exit 1; }
 sed -n 's/^# figures //p' "$logs/vm.log" | /usr/bin/python3 -c '
 import json, sys
 f = json.load(sys.stdin)

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""test_fabric.py IMAGE.qcow2 PASSWORD-FILE V1.tgz V2.tgz [LOGDIR]
+"""test_fabric.py IMAGE.qcow2 PASSWORD-FILE V1.tgz V2.tgz BROKEN.img [LOGDIR [full NEXT.img]]
 
 Two nodes form a fabric as operators do (README "Fabric"), on a private
 network between the VMs (QEMU's socket netdev, a UDP tunnel: eth1 of each,
@@ -16,16 +16,29 @@ network between the VMs (QEMU's socket netdev, a UDP tunnel: eth1 of each,
     fabric show` on either node lists both, reachable, with the VIP node's
     role, release, hot-patch level and services; GET /api/v1/fabric says
     the same;
-  - hot patches from the VIP node (`sh patchme.sh` on n1 only): v1 on
-    both nodes; v2 with a fault injected in n1's install step (n1 is
+  - hot patches from the VIP node: v1 on both nodes by the API job on n1
+    (upload, POST /api/v1/hotpatch, GET until it ends); then `sh
+    patchme.sh` on n1 only: v2 with a fault injected in n1's install step (n1 is
     patched last, after n2): n2 is rolled back, both stay at v1 and the
     report names n1 and the reason (and `hotpatch status --follow` shows
     that run again); v2 again: both at v2 (markers, levels
     in `spacectl fabric show`, each node's log gathered on n1);
+  - a fabric upgrade from the VIP node (`spacectl upgrade` on n1) to
+    BROKEN, a release built with TEST_NEVER_READY=1 (tests/tests.mk): each
+    node has a time server (tests/lib/sntp_server.py) and an off-node
+    backup (a second disk); both stage it, n2 boots it first (slot B), its
+    trial is not confirmed, it falls back to slot A and rejoins the
+    fabric (fabricd puts its address back), and n1 cancels its own staged
+    slot: both run the old release, the report names n2 and the reason,
+    `spacectl upgrade status --follow` shows the run again; a member
+    refuses an upgrade run on it directly;
   - n1 is powered off: n2 takes the virtual address, and mgmtd answers on
     it (an SSH tunnel to n2, from the host, to 10.9.0.100:443);
-  - n1 comes back: it does not take the address back while n2 lives;
-  - n1 leaves the fabric (remove-node on n2, the VIP node now).
+  - full (test-full): n1 comes back: it does not take the address back
+    while n2 lives; a fabric upgrade from n2 (the VIP node now) to NEXT
+    that every node keeps: n1 first, then n2, whose own confirmation at
+    its boot ends the run; then the VIP node removes the other, which
+    forgets the fabric. Otherwise n2 forgets the dead n1 (remove-node).
 
 Prints its figures as a TAP comment (tests/bench/fabric.sh reads them;
 nothing here is a timed assertion): the fabric's v2 patch against its
@@ -35,14 +48,17 @@ no session, the VIP takeover time.
 import json
 import os
 import re
+import shutil
 import socket
 import sys
+import tempfile
 import time
 import urllib.error
 
 import pexpect
 
-from test_hotpatch import DeviceClient
+from test_hotpatch import DeviceClient, api_job
+from test_upgrade import sntp_server, status as upgrade_status, usb_disk
 from vm import VM, api_call, api_login, check, free_port
 
 FIGURES = {}
@@ -120,6 +136,13 @@ def form(n1, n2, password):
                          " grep '^command=' /root/.ssh/authorized_keys | cut -c1-40")
         check("conf=1 keys=2 hkey=65\n" in out and 'command="/usr/sbin/fabric-agent"' in out,
               f"{vm.name}: the configuration (version 2), both nodes' keys (forced command: the agent), the heartbeat key")
+    sums = {}
+    for vm, other in ((n1, "10.9.0.2"), (n2, "10.9.0.1")):
+        rc, out = vm.run(f"sha256sum < /var/etc/mgmtd/server.crt; sha256sum < /var/etc/fabric/peers/{other}.pem")
+        sums[vm.name] = out.split()[::2][:2]
+    check(len(sums["fabric-n1"]) == 2 and sums["fabric-n1"][0] == sums["fabric-n2"][1]
+          and sums["fabric-n2"][0] == sums["fabric-n1"][1],
+          "mutual trust: each node pinned the other's mgmtd certificate (peers/ADDRESS.pem)")
 
 
 def show(n1, n2, password):
@@ -171,12 +194,13 @@ def levels(n1, n2, want):
 
 
 def fabric_patch(n1, n2, password, v1, v2):
-    for tgz in (v1, v2):
-        copy_bundle(n1, password, tgz)
-    rc, out = n1.run(f"cd /var/tmp/{bundle_name(v1)} && sh patchme.sh", 900)
-    print("# " + "\n# ".join(out.strip().splitlines()[-4:]))
-    check(rc == 0 and "installed on every node of the fabric" in out, "v1 from the VIP node: sh patchme.sh patches both")
+    # v1 as the API job on the VIP node (upload, POST, GET until it ends)
+    api_job(n1, password, v1)
+    rc, out = n1.run("tail -3 /var/lib/hotpatch/fabric.progress")
+    check("installed on every node of the fabric" in out and "[fabric] done: exit 0" in out,
+          "v1 by the API job on the VIP node: the fabric's run (its progress file)")
     levels(n1, n2, 1)
+    copy_bundle(n1, password, v2)
     rc, out = n1.run(f"cd /var/tmp/{bundle_name(v2)} && HOTPATCH_FAULT=install sh patchme.sh", 900)
     print("# " + "\n# ".join(out.strip().splitlines()[-4:]))
     rep = {l.split()[0]: l for l in out.splitlines() if l.startswith("  n")}
@@ -246,22 +270,124 @@ def comeback(n1, n2, password):
     n1._start()
     n1.login("admin", password)
     n1.su(password)
-    n1.run("ip addr add 10.9.0.1/24 dev eth1; ip link set eth1 up")
     time.sleep(15)
     check(not holds_vip(n1) and holds_vip(n2), "n1 back: it does not take the virtual address from n2")
+
+
+def leave(n1, n2):
+    """The node holding the VIP removes the other, which forgets the fabric."""
+    vip, other = (n1, n2) if holds_vip(n1) else (n2, n1)
+    addr = "10.9.0.2" if other is n2 else "10.9.0.1"
+    rc, out = vip.run(f"spacectl fabric remove-node {addr}")
+    check(rc == 0 and "nodes" in out and "removed: fabric version" in out,
+          f"{vip.name} (the VIP node): remove-node {addr}")
+    rc, out = other.run("test -e /etc/space-cluster.conf || echo standalone; echo keys=$(grep -c fabric: /root/.ssh/authorized_keys)"
+                        "; ls -A /var/etc/fabric/peers | wc -l")
+    check("standalone" in out and "keys=0\n" in out and out.strip().endswith("0"),
+          f"{other.name} left: standalone, no fabric key authorized, no certificate pinned")
+
+
+def fabric_upgrade_ok(vip, peer, password, nxt):
+    """test-full: a fabric upgrade that every node keeps; the VIP node
+    reboots last and its own confirmation ends the run."""
+    new = re.match(r".*-(\d+\.\d+R[\d.]+)\.img$", nxt).group(1)
+    t0 = time.monotonic()
+    vip.p.sendline(f"spacectl upgrade /mnt/usb/{os.path.basename(nxt)}; echo rc=$?")
+    peer.rebooted(1800)
+    peer.expect(r"Loading space " + re.escape(new) + r" \(slot B\)", 120)
+    vip.expect(r"rc=(\d+)", 1200)
+    out = vip.p.before
+    check(vip.p.match.group(1) == "0" and f"runs {new}, confirmed" in out and "reboots into" in out,
+          f"{peer.name} staged, booted and confirmed {new}; {vip.name} reboots last (exit 0)")
+    vip.rebooted(300)
+    vip.expect(r"Loading space " + re.escape(new) + r" \(slot B\)", 120)
+    vip.login("admin", password)
+    vip.su(password)
+    rc, out = vip.run("spacectl upgrade status --follow | tail -4", 900)
+    FIGURES.update(upgrade_s=time.monotonic() - t0)
+    print(f"# fabric upgrade to {new}, both nodes: {FIGURES['upgrade_s']:.1f} s", flush=True)
+    check(f"{new} runs on every node of the fabric" in out and "[fabric] done: exit 0" in out,
+          f"{vip.name}'s boot confirmed {new} and ended the run: every node upgraded")
+    peer.p.sendline("")
+    peer.login("admin", password)
+    peer.su(password)
+    for vm in (vip, peer):
+        st = upgrade_status(vm)
+        check(st.get("state") == "good" and st.get("booted") == "b" and st.get("release") == new,
+              f"{vm.name}: runs {new} from slot B, kept ({st.get('state')})")
+
+
+def fabric_upgrade(n1, n2, password, broken, old, ntp_port):
+    new = re.match(r".*-(\d+\.\d+R[\d.]+)\.img$", broken).group(1)
+    name = os.path.basename(broken)
+    for vm in (n1, n2):
+        rc, out = vm.run(f"mkdir -p /var/lib/upgrade /mnt/usb && printf 'ntp_server = 10.0.2.2:{ntp_port}\\n"
+                         "trial_timeout = 20s\\n' > /var/lib/upgrade/upgrade.conf && mount /dev/vdb /mnt/usb && "
+                         "spacectl backup create --to /mnt/usb")
+        check(rc == 0, f"{vm.name}: a time server, an off-node backup ({out.strip()[-60:]})")
+    rc, out = n2.run(f"spacectl upgrade /var/tmp/{name}")
+    check(rc == 1 and "upgrade from the VIP node" in out, "a member refuses an upgrade run on it directly")
+    t0 = time.monotonic()
+    n1.p.sendline(f"spacectl upgrade /mnt/usb/{name}; echo rc=$?")
+    # QEMU runs with -no-reboot: n2's reboots are this test's to restart
+    n2.rebooted(1800)
+    n2.expect(r"Loading space " + re.escape(new) + r" \(slot B\)", 120)
+    check(True, f"n2 staged {new} and n1 rebooted it into slot B")
+    n2.expect(r"services not ready after 20 s: never-ready", 600)
+    n2.rebooted(400)
+    n2.expect(r"Loading space " + re.escape(old) + r" \(slot A\)", 120)
+    check(True, "its trial is not confirmed: n2 falls back to slot A by itself")
+    n1.expect(r"rc=(\d+)", 1200)
+    rc, out = int(n1.p.match.group(1)), n1.p.before
+    FIGURES.update(upgrade_fallback_s=time.monotonic() - t0)
+    print(f"# fabric upgrade to {new}, n2 falling back: {FIGURES['upgrade_fallback_s']:.1f} s", flush=True)
+    rep = {m.group(1): m.group(2) for m in re.finditer(r"^  (n\d) +(.*?)\r?$", out, re.M)}
+    check(rc == 1 and "failed: back on " + old in rep.get("n2", "") and "never-ready" in rep.get("n2", "")
+          and rep.get("n1", "").startswith("staged, cancelled") and "is back on " + old in out,
+          f"the fabric upgrade fails as a whole (1): n2 {rep.get('n2', '?')!r}; n1 {rep.get('n1', '?')!r}")
+    st1 = upgrade_status(n1)
+    check(st1.get("state") == "cancelled" and st1.get("slot_b") == "" and st1.get("trial") == "",
+          f"n1: its staged slot cancelled, slot B marked empty, no trial ({st1.get('state')})")
+    n2.p.sendline("")
+    n2.login("admin", password)
+    n2.su(password)
+    st2 = upgrade_status(n2)
+    check(st2.get("state") == "failed" and st2.get("booted") == "a" and "never-ready" in st2.get("reason", ""),
+          f"n2: runs slot A, its upgrade failed with the reason ({st2.get('reason', '')[:70]})")
+    rows = {}
+    for _ in range(20):
+        rc, out = n1.run("spacectl fabric show")
+        rows = {l.split()[0]: l.split() for l in out.splitlines() if re.match(r"n\d ", l)}
+        if rows.get("n2", [""] * 4)[3:4] == ["yes"]:
+            break
+        time.sleep(3)
+    check(len(rows) == 2 and all(r[3] == "yes" and r[4] == old for r in rows.values()),
+          f"both nodes back in the fabric, reachable, on {old} (fabricd put n2's address back)")
+    check(holds_vip(n1) and not holds_vip(n2), "n1 kept the virtual address; n2 did not claim it when it came back")
+    rc, out = n1.run("spacectl upgrade status --follow | tail -3")
+    check(rc == 0 and "[fabric] done: exit 1" in out, "spacectl upgrade status --follow shows the run to its end")
+
+
+def forget_dead(n1, n2):
     rc, out = n2.run("spacectl fabric remove-node 10.9.0.1")
-    check(rc == 0 and "removed: fabric version 3, 1 nodes" in out, "n2 (the VIP node): remove-node 10.9.0.1")
-    rc, out = n1.run("test -e /etc/space-cluster.conf || echo standalone; echo keys=$(grep -c fabric: /root/.ssh/authorized_keys)")
-    check("standalone" in out and "keys=0\n" in out, "n1 left: standalone, no fabric key authorized")
+    check(rc == 0 and "forgotten anyway" in out and "removed: fabric version 3, 1 nodes" in out,
+          "n2 (the VIP node): remove-node 10.9.0.1 forgets the dead n1")
 
 
 def main():
-    image, pwfile, v1, v2 = sys.argv[1:5]
-    logdir = sys.argv[5] if len(sys.argv) > 5 else None
+    image, pwfile, v1, v2, broken = sys.argv[1:6]
+    logdir = sys.argv[6] if len(sys.argv) > 6 else None
+    full = len(sys.argv) > 8 and sys.argv[7] == "full"
+    nxt = sys.argv[8] if full else None
+    old = re.match(r".*-(\d+\.\d+R[\d.]+)-[a-z0-9]+\.qcow2$", image).group(1)
     password = open(pwfile).read().strip()
     a, b = udp_ports(2)
-    n1 = VM(image, name="fabric-n1", logdir=logdir, extra=fabric_nic(1, a, b))
-    n2 = VM(image, name="fabric-n2", logdir=logdir, extra=fabric_nic(2, b, a))
+    work = tempfile.mkdtemp(prefix="e2e-fabric-")
+    ntp, ntp_port = sntp_server()
+    disks = [usb_disk(os.path.join(work, "1"), [broken]), usb_disk(os.path.join(work, "2"), [nxt] if full else [])]
+    n1, n2 = (VM(image, name=f"fabric-n{i}", logdir=logdir,
+                 extra=fabric_nic(i, *((a, b) if i == 1 else (b, a))) +
+                 ["-drive", f"file={disks[i - 1]},if=virtio,format=raw"]) for i in (1, 2))
     rc = 1
     try:
         up(n1, password, 1)
@@ -269,8 +395,14 @@ def main():
         form(n1, n2, password)
         show(n1, n2, password)
         fabric_patch(n1, n2, password, v1, v2)
+        fabric_upgrade(n1, n2, password, broken, old, ntp_port)
         takeover(n1, n2, password)
-        comeback(n1, n2, password)
+        if full:
+            comeback(n1, n2, password)
+            fabric_upgrade_ok(n2, n1, password, nxt)
+            leave(n1, n2)
+        else:
+            forget_dead(n1, n2)
         print("# figures " + json.dumps(FIGURES), flush=True)
         rc = 0
     except Exception:
@@ -281,6 +413,8 @@ def main():
     finally:
         for vm in (n1, n2):
             vm.close()
+        ntp.kill()
+        shutil.rmtree(work, ignore_errors=True)
     return rc
 
 

@@ -115,7 +115,18 @@ expect_rc "log: the end of the hot-patch log" 0 agent log
 is "  its last line" "$(tail -1 "$W/out")" 20000
 check "  at most 16 KiB of it" test "$(wc -c < "$W/out")" -le 16384
 
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/vip.key" -out "$W/vip.crt" \
+	-subj /CN=n1 -days 1 2>/dev/null
+expect_rc "pin: the VIP node's certificate" 0 agent pin 10.9.0.1 < "$W/vip.crt"
+check "  pinned as peers/10.9.0.1.pem" cmp "$W/vip.crt" "$R/var/etc/fabric/peers/10.9.0.1.pem"
+expect_rc "pin: a key is not a certificate (1)" 1 agent pin 10.9.0.3 < "$W/vip.key"
+expect_rc "pin: junk is refused (1)" 1 agent pin 10.9.0.3 <<<"-----BEGIN CERTIFICATE-----"
+check "  nothing pinned for them" test ! -e "$R/var/etc/fabric/peers/10.9.0.3.pem"
+for bad in 10.9.0.1/24 ../x 10.9.0; do
+	expect_rc "pin refuses the address '$bad' (100)" 100 agent pin "$bad" < "$W/vip.crt"
+done
 expect_rc "leave" 0 agent leave
+check "  the pinned certificates are gone" test -z "$(ls -A "$R/var/etc/fabric/peers")"
 check "  the configuration, keys and fabric lines are gone" test ! -e "$R/var/etc/space-cluster.conf" -a ! -e "$R/var/etc/fabric/key" -a ! -e "$R/var/etc/fabric/nodes.keys"
 is "  no fabric line is left" "$(grep -c fabric: "$R/root/.ssh/authorized_keys")" 0
 check "  the operator's line stays" grep -q "operator@laptop" "$R/root/.ssh/authorized_keys"
