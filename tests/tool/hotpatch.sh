@@ -20,7 +20,7 @@ BIN=${BIN:-out/bin}
 TOP=${TOP:-.}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mgmt-lib.sh" # lib.sh, and free_ports for the live part
 
 REL=21.3R1 VER=21.3R1.1 BUILD=0123abcd4567
 "$BIN/mkova" pki --dir "$T/pki" > /dev/null
@@ -347,7 +347,9 @@ pass "a rollback killed after its restore is completed by recover: exactly v1"
 # waits while the hold file exists. Services: the device gate, and "app",
 # which is ready only while the root's usr/sbin/mgmtd is not release 3 (a
 # patch whose service never comes up).
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# (below the ephemeral range: a port the kernel picked, freed, could be
+# taken by a client of a test running beside this one before the gate binds)
+PORT=$(free_ports 1)
 mkdir -p "$T/wd.d" "$T/gate"
 printf 'listen = 127.0.0.1\nport = %s\nsocket = %s\nstate_dir = %s\n' $PORT "$T/dg.sock" "$T/gate" > "$T/devgate.conf"
 printf 'exec = %s -c %s\norder = 10\nready_socket = unix:%s\noutput = %s\n' "$BIN/devgate" "$T/devgate.conf" \

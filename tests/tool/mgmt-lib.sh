@@ -1,5 +1,6 @@
 # mgmt-lib.sh - helpers sourced by the management-service tool tests
-# (watchdog.sh, mgmtd*.sh, spacectl.sh, apps.sh, devgate.sh): polling, and
+# (watchdog.sh, mgmtd*.sh, spacectl.sh, apps.sh, devgate.sh; hotpatch.sh
+# for free_ports): polling, and
 # the client, settings and start of a test mgmtd; the TAP lines are lib.sh's.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds
