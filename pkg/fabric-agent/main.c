@@ -795,7 +795,9 @@ int main(int argc, char **argv)
 		return r;
 	}
 	if (argc > 2 && !strcmp(argv[1], "--root")) {
-		root = argv[2];
+		/* "/" is this machine (fabric_rpc's local calls pass it): no
+		 * prefix, and a reboot or fabricd's reload is real */
+		root = strcmp(argv[2], "/") ? argv[2] : "";
 		argv += 2;
 		argc -= 2;
 	}
