@@ -24,6 +24,13 @@ struct fabric_rpc {
 	struct buf *out; /* its stdout (may be NULL) */
 };
 
+/* A call on node i of conf, as seen from node self (-1 when this node is
+ * in no list): a peer over SSH, or self by a local exec. */
+static inline struct fabric_rpc fabric_rpc_to(const struct fabric_conf *conf, int self, unsigned i)
+{
+	return (struct fabric_rpc){ .root = "", .conf = conf, .node = (int)i == self ? -1 : (int)i };
+}
+
 /* 0, or why not in err ("n2: info: <the agent's last stderr line>"). */
 int fabric_rpc(const struct fabric_rpc *q, const char *verb, const char *arg, struct space_err *err);
 

@@ -74,7 +74,7 @@ struct fab {
 
 static struct fabric_rpc rpc_of(const struct fab *f, unsigned i)
 {
-	return (struct fabric_rpc){ .root = "", .conf = &f->conf, .node = (int)i == f->self ? -1 : (int)i };
+	return fabric_rpc_to(&f->conf, f->self, i);
 }
 
 static double now_s(void)

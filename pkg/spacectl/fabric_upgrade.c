@@ -95,7 +95,7 @@ struct fu {
 
 static struct fabric_rpc rpc_of(const struct fu *f, unsigned i)
 {
-	return (struct fabric_rpc){ .root = "", .conf = &f->conf, .node = (int)i == f->self ? -1 : (int)i };
+	return fabric_rpc_to(&f->conf, f->self, i);
 }
 
 static const char *name_of(const struct fu *f, unsigned i)
